@@ -1,0 +1,442 @@
+"""Wires the main window, the engine client and the chat history together.
+
+GUI thread only. The order of a turn: the user message is committed, then an assistant row
+(status streaming) is created, then the engine is asked; streamed text is coalesced for the
+view (~30 Hz), flushed to the database about once a second, and finished with its stats.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.default_model import (
+    DEFAULT_MODEL_NOTICE,
+    DefaultModelError,
+    default_model_path,
+    ensure_default_model,
+)
+from app.paths import HearthPaths
+from app.settings import Settings, save_settings
+from inference.client import EngineClient
+from inference.protocol import ChatMessage, Done, EngineSettings, ModelInfo, Sampling
+from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
+from storage.repositories import ConversationRepository, MessageRepository
+from ui.delta_coalescer import DeltaCoalescer
+from ui.main_window import MainWindow
+
+PARTIAL_FLUSH_MS = 1000
+LIVE_STATS_MS = 250
+
+
+@dataclass
+class _Turn:
+    """The reply being generated."""
+
+    request_id: int
+    conversation_id: int
+    message_id: int
+    sent_at: float
+    prompt_tokens: int = 0
+    n_ctx: int = 0
+    first_token_at: float | None = None
+    tokens: int = 0
+    parts: list[str] = field(default_factory=list)
+    flushed_len: int = 0
+
+    @property
+    def text(self) -> str:
+        if len(self.parts) > 1:
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
+
+
+class _Preparer(QObject):
+    """Assembles the default model off the GUI thread (250 MB copy + hash on first start)."""
+
+    progressed = Signal(float)
+    finished = Signal(str, str)  # path, error
+
+    def start(self, models_dir: Path) -> threading.Thread:
+        def work() -> None:
+            try:
+                path = ensure_default_model(models_dir, self.progressed.emit)
+                self.finished.emit(str(path), "")
+            except DefaultModelError as exc:
+                self.finished.emit("", str(exc))
+
+        thread = threading.Thread(target=work, name="prepare-default-model", daemon=True)
+        thread.start()
+        return thread
+
+
+class ChatController(QObject):
+    modelReady = Signal(object)  # ModelInfo
+    replyFinished = Signal(int)  # message id
+
+    def __init__(
+        self,
+        window: MainWindow,
+        client: EngineClient,
+        conversations: ConversationRepository,
+        messages: MessageRepository,
+        paths: HearthPaths,
+        settings: Settings,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.client = client
+        self.conversations = conversations
+        self.messages = messages
+        self.paths = paths
+        self.settings = settings
+        self.model_info: ModelInfo | None = None
+        self.current_conversation: int | None = None
+        self._turn: _Turn | None = None
+        self._load_request: int | None = None
+        self._model_path: str | None = None
+        self._deleted: list[int] = []
+        self._preparer_thread: threading.Thread | None = None
+
+        self._coalescer = DeltaCoalescer(parent=self)
+        self._coalescer.flushed.connect(self.window.chat_view.append_delta)
+        self._flush_timer = QTimer(self, interval=PARTIAL_FLUSH_MS, timeout=self._flush_partial)
+        self._stats_timer = QTimer(self, interval=LIVE_STATS_MS, timeout=self._show_live_stats)
+
+        window.sendRequested.connect(self.send)
+        window.stopRequested.connect(self.stop)
+        window.newChatRequested.connect(self.new_chat)
+        window.conversationSelected.connect(self.open_conversation)
+        window.renameRequested.connect(self.rename)
+        window.deleteRequested.connect(self.delete)
+        window.undoDeleteRequested.connect(self.undo_delete)
+        window.regenerateRequested.connect(self.regenerate)
+
+        client.loadProgressed.connect(self._on_load_progress)
+        client.modelLoaded.connect(self._on_loaded)
+        client.generationStarted.connect(self._on_started)
+        client.deltaReceived.connect(self._on_delta)
+        client.generationFinished.connect(self._on_finished)
+        client.requestFailed.connect(self._on_failed)
+        client.engineCrashed.connect(self._on_crashed)
+
+    # ---- start-up and model -----------------------------------------------------------
+
+    def start(self) -> None:
+        self._refresh_list()
+        recent = self.conversations.list_recent()
+        if recent:
+            self.open_conversation(recent[0].id)
+        else:
+            self.new_chat()
+        self.load_model()
+
+    def load_model(self) -> None:
+        if self.settings.model_path:
+            self._load(self.settings.model_path)
+            return
+        self.window.show_loading(None, "Preparing the built-in model…")
+        preparer = _Preparer(self)
+        preparer.progressed.connect(
+            lambda f: self.window.show_loading(f, "Preparing the built-in model…")
+        )
+        preparer.finished.connect(self._on_default_model_ready)
+        self._preparer_thread = preparer.start(self.paths.models_dir)
+
+    def _on_default_model_ready(self, path: str, error: str) -> None:
+        if self._preparer_thread is not None:
+            self._preparer_thread.join()
+            self._preparer_thread = None
+        if error:
+            self.window.hide_loading()
+            self.window.show_error(error)
+            return
+        self._load(path)
+
+    def _engine_settings(self, model_path: str) -> EngineSettings:
+        s = self.settings
+        return EngineSettings(
+            model_path=model_path,
+            n_ctx=s.n_ctx,
+            n_gpu_layers=s.n_gpu_layers,
+            n_threads=s.n_threads,
+            n_batch=s.n_batch,
+            flash_attn=s.flash_attn,
+        )
+
+    def _load(self, model_path: str) -> None:
+        self._model_path = model_path
+        self.model_info = None
+        self.window.show_loading(0.0, f"Loading {Path(model_path).name}…")
+        self._load_request = self.client.load(self._engine_settings(model_path))
+
+    def _on_load_progress(self, request_id: int, fraction: float, text: str) -> None:
+        if request_id == self._load_request:
+            self.window.show_loading(fraction, text)
+
+    def _on_loaded(self, request_id: int, info: ModelInfo) -> None:
+        if request_id != self._load_request:
+            return
+        self._load_request = None
+        self.model_info = info
+        self.window.hide_loading()
+        self.window.set_model_info(info.name, info.chat_format_label, info.backend)
+        is_default = Path(info.path).name == default_model_path(self.paths.models_dir).name
+        if is_default and not self.settings.default_model_notice_dismissed:
+            self.window.show_banner(DEFAULT_MODEL_NOTICE)
+        if self.settings.n_gpu_layers != 0 and not info.gpu_offload_supported:
+            self.window.show_error(
+                "GPU offload was requested, but this llama.cpp build has no GPU support, so "
+                "the model runs on the CPU. Reinstall with: "
+                'CMAKE_ARGS="-DGGML_CUDA=on" make clean-venv setup'
+            )
+        self.modelReady.emit(info)
+
+    def dismiss_default_notice(self) -> None:
+        self.settings = Settings(
+            **{**asdict(self.settings), "default_model_notice_dismissed": True}
+        )
+        save_settings(self.paths.settings_file, self.settings)
+
+    # ---- conversations ------------------------------------------------------------------
+
+    def _refresh_list(self) -> None:
+        self.window.conversations.set_conversations(self.conversations.list_recent())
+        self.window.conversations.select(self.current_conversation)
+
+    def new_chat(self) -> None:
+        if self._turn is not None:
+            self.stop()
+        record = self.conversations.create()
+        self.current_conversation = record.id
+        self._refresh_list()
+        self.window.chat_view.set_messages([])
+        self.window.message_input.setFocus()
+
+    def open_conversation(self, conversation_id: int) -> None:
+        if conversation_id == self.current_conversation and self._turn is not None:
+            return
+        if self._turn is not None:
+            self.stop()
+        self.current_conversation = conversation_id
+        self.window.chat_view.set_messages(self.messages.active_path(conversation_id))
+        self.window.conversations.select(conversation_id)
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self.conversations.rename(conversation_id, title)
+        self._refresh_list()
+
+    def delete(self, conversation_id: int) -> None:
+        if self._turn is not None and self._turn.conversation_id == conversation_id:
+            self.stop()
+        record = self.conversations.get(conversation_id)
+        self.conversations.delete(conversation_id)
+        self._deleted.append(conversation_id)
+        title = record.title if record else "Chat"
+        if conversation_id == self.current_conversation:
+            recent = self.conversations.list_recent()
+            if recent:
+                self.open_conversation(recent[0].id)
+            else:
+                self.current_conversation = None
+                self.window.chat_view.set_messages([])
+        self._refresh_list()
+        self.window.offer_undo(f"“{title}” deleted.")
+
+    def undo_delete(self) -> None:
+        if not self._deleted:
+            return
+        restored = self.conversations.restore(self._deleted.pop())
+        self.current_conversation = restored.id
+        self._refresh_list()
+        self.open_conversation(restored.id)
+
+    # ---- a turn -------------------------------------------------------------------------
+
+    @property
+    def generating(self) -> bool:
+        return self._turn is not None
+
+    def send(self, text: str) -> None:
+        if not text.strip():
+            return
+        if self._turn is not None:
+            self.window.show_error("Hearth is still answering. Stop the reply (Esc) first.")
+            return
+        if (
+            self.current_conversation is None
+            or self.conversations.get(self.current_conversation) is None
+        ):
+            self.current_conversation = self.conversations.create().id
+        conversation_id = self.current_conversation
+        history = self.messages.active_path(conversation_id)
+        parent = history[-1].id if history else None
+        user = self.messages.add(conversation_id, Role.USER, text, parent_id=parent)
+        self.window.message_input.clear()  # only now: the text is safely stored
+        if not history:
+            self.conversations.rename(conversation_id, _title_from(text))
+        self._refresh_list()
+        self._generate(conversation_id, user)
+
+    def regenerate(self, message_id: int) -> None:
+        if self._turn is not None:
+            return
+        old = self.messages.get(message_id)
+        if old is None or old.role != Role.ASSISTANT or old.parent_id is None:
+            return
+        parent = self.messages.get(old.parent_id)
+        if parent is None:
+            return
+        self._generate(old.conversation_id, parent)
+
+    def stop(self) -> None:
+        if self._turn is not None:
+            self.client.cancel(self._turn.request_id)
+
+    def _generate(self, conversation_id: int, parent: MessageRecord) -> None:
+        reply = self.messages.start_reply(conversation_id, parent.id)
+        path = self.messages.active_path(conversation_id)
+        self.window.chat_view.set_messages([m for m in path if m.id != reply.id])
+        self.window.chat_view.begin_reply(reply.id)
+        prompt = [
+            ChatMessage(m.role.value, m.content)
+            for m in path
+            if m.id != reply.id and m.content and m.status != MessageStatus.DAMAGED
+        ]
+        if self.model_info is None and self._load_request is None:
+            # No engine (first use after a crash, or a failed load): start a fresh one.
+            self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
+        s = self.settings
+        request_id = self.client.generate(
+            prompt,
+            max_tokens=s.max_tokens,
+            sampling=Sampling(
+                temperature=s.temperature,
+                top_p=s.top_p,
+                top_k=s.top_k,
+                min_p=s.min_p,
+                repeat_penalty=s.repeat_penalty,
+            ),
+        )
+        self._turn = _Turn(request_id, conversation_id, reply.id, time.perf_counter())
+        self.window.set_generating(True)
+        self._flush_timer.start()
+        self._stats_timer.start()
+
+    def _on_started(self, request_id: int, prompt_tokens: int, n_ctx: int) -> None:
+        turn = self._turn
+        if turn is not None and turn.request_id == request_id:
+            turn.prompt_tokens, turn.n_ctx = prompt_tokens, n_ctx
+            self._show_live_stats()
+
+    def _on_delta(self, request_id: int, text: str, n_tokens: int) -> None:
+        turn = self._turn
+        if turn is None or turn.request_id != request_id:
+            return
+        if turn.first_token_at is None:
+            turn.first_token_at = time.perf_counter()
+        turn.tokens += n_tokens
+        turn.parts.append(text)
+        self._coalescer.push(text)
+
+    def _flush_partial(self) -> None:
+        turn = self._turn
+        if turn is None:
+            return
+        text = turn.text
+        if len(text) != turn.flushed_len:
+            self.messages.update_partial(turn.message_id, text)
+            turn.flushed_len = len(text)
+
+    def _show_live_stats(self) -> None:
+        turn = self._turn
+        if turn is None:
+            return
+        now = time.perf_counter()
+        tps = ttft = None
+        if turn.first_token_at is not None:
+            ttft = (turn.first_token_at - turn.sent_at) * 1000
+            elapsed = now - turn.first_token_at
+            tps = (turn.tokens - 1) / elapsed if turn.tokens > 1 and elapsed > 0 else None
+        self.window.live_stats.show_live(tps, ttft, turn.prompt_tokens + turn.tokens, turn.n_ctx)
+
+    def _end_turn(self) -> _Turn | None:
+        turn, self._turn = self._turn, None
+        self._coalescer.flush()
+        self._flush_timer.stop()
+        self._stats_timer.stop()
+        self.window.set_generating(False)
+        return turn
+
+    def _on_finished(self, request_id: int, done: Done) -> None:
+        if self._turn is None or self._turn.request_id != request_id:
+            return
+        turn = self._end_turn()
+        assert turn is not None
+        stats = StatsRecord(**asdict(done.stats))
+        record = self.messages.finish_reply(
+            turn.message_id, done.text, MessageStatus.COMPLETE, stats=stats
+        )
+        self._show_finished(record)
+        self.window.live_stats.show_final(stats, stats.prompt_tokens + stats.completion_tokens)
+        self.replyFinished.emit(record.id)
+
+    def _show_finished(self, record: MessageRecord) -> None:
+        if record.conversation_id == self.current_conversation:
+            self.window.chat_view.finish_reply(record)
+
+    def _on_failed(self, request_id: int, kind: str, message: str) -> None:
+        plain = message.split("\n", 1)[0]
+        if request_id == self._load_request:
+            self._load_request = None
+            self.window.hide_loading()
+            self.window.show_error(f"The model could not be loaded. {plain}")
+        turn = self._turn
+        if turn is not None and turn.request_id == request_id:
+            self._end_turn()
+            record = self.messages.finish_reply(
+                turn.message_id, turn.text, MessageStatus.ERROR, error=plain
+            )
+            self._show_finished(record)
+            if request_id != self._load_request:
+                self.window.show_error(plain)
+
+    def _on_crashed(self, reason: str) -> None:
+        self.model_info = None
+        self._load_request = None
+        self.window.hide_loading()
+        turn = self._turn
+        if turn is not None:
+            self._end_turn()
+            record = self.messages.finish_reply(
+                turn.message_id, turn.text, MessageStatus.INTERRUPTED, error=reason
+            )
+            self._show_finished(record)
+        self.window.set_model_info("no model loaded", "", "engine stopped")
+        self.window.show_error(
+            f"{reason} Your chat is saved. The next message starts the engine again."
+        )
+
+    # ---- shutdown -----------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Save what is streaming, then stop the engine."""
+        turn = self._turn
+        if turn is not None:
+            self._end_turn()
+            self.messages.finish_reply(
+                turn.message_id, turn.text, MessageStatus.INTERRUPTED, error="Hearth was closed."
+            )
+        if self._preparer_thread is not None:
+            self._preparer_thread.join()
+            self._preparer_thread = None
+        self.client.shutdown()
+
+
+def _title_from(text: str, limit: int = 48) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

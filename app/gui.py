@@ -1,0 +1,68 @@
+"""Composition root of the desktop app: builds the parts, injects them, runs the event loop."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.chat_controller import ChatController
+from app.paths import HearthPaths
+from app.settings import load_settings
+from inference.client import EngineClient
+from storage.database import Database, DatabaseError
+from storage.repositories import ConversationRepository, MessageRepository
+from ui.main_window import MainWindow
+
+
+def build_app(paths: HearthPaths) -> tuple[MainWindow, ChatController, Database]:
+    """Everything but the event loop (tests use this too). Raises DatabaseError."""
+    paths.ensure()
+    database, recovery = Database.open(paths.database)
+    window = MainWindow()
+    client = EngineClient()
+    controller = ChatController(
+        window,
+        client,
+        ConversationRepository(database),
+        MessageRepository(database),
+        paths,
+        load_settings(paths.settings_file),
+    )
+    if recovery is not None:
+        window.show_error(
+            f"Your chat database could not be read ({recovery.reason}). It was moved to "
+            f"{recovery.moved_to} and a new, empty one was created."
+        )
+    return window, controller, database
+
+
+def _install_excepthook(window: MainWindow) -> None:
+    """Anything unexpected is reported in the window instead of killing it."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        traceback.print_exception(kind, value, tb)
+        window.show_error(f"Something went wrong: {value}. Your chats are saved.")
+
+    sys.excepthook = hook
+
+
+def run_gui(paths: HearthPaths) -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Hearth")
+    app.setOrganizationName("Hearth")
+    try:
+        window, controller, database = build_app(paths)
+    except DatabaseError as exc:
+        QMessageBox.critical(None, "Hearth cannot open its chat history", str(exc))
+        return 1
+    _install_excepthook(window)
+    window.show()
+    controller.start()
+    try:
+        return app.exec()
+    finally:
+        controller.shutdown()
+        database.close()

@@ -1,0 +1,35 @@
+"""Where Hearth keeps its data. HEARTH_HOME moves everything into one folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+
+@dataclass(frozen=True)
+class HearthPaths:
+    data_dir: Path
+    database: Path
+    models_dir: Path
+    settings_file: Path
+
+    def ensure(self) -> HearthPaths:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve_paths(env: Mapping[str, str] | None = None) -> HearthPaths:
+    env = os.environ if env is None else env
+    home = env.get("HEARTH_HOME")
+    data_dir = Path(home).expanduser() if home else Path(user_data_dir("Hearth", "Hearth"))
+    return HearthPaths(
+        data_dir=data_dir,
+        database=data_dir / "hearth.db",
+        models_dir=data_dir / "models",
+        settings_file=data_dir / "settings.json",
+    )

@@ -1,0 +1,61 @@
+"""User settings in a small JSON file next to the database (readable without Qt, so the CLI
+shares them). Unknown or invalid values fall back to defaults instead of failing."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    model_path: str | None = None  # None: the embedded default model
+    n_ctx: int = 4096
+    n_gpu_layers: int = 0
+    n_threads: int | None = None
+    n_batch: int = 512
+    flash_attn: bool = False
+    max_tokens: int = 512
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    default_model_notice_dismissed: bool = False
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Settings()
+    if not isinstance(raw, dict):
+        return Settings()
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name in raw:
+            value, default = raw[f.name], getattr(defaults, f.name)
+            ok = value is None or default is None or isinstance(value, type(default))
+            if isinstance(default, float) and isinstance(value, int):
+                value, ok = float(value), True
+            if ok:
+                values[f.name] = value
+    return replace(defaults, **values)
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Atomic write: a crash mid-save never leaves a half-written settings file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(asdict(settings), handle, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

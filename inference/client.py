@@ -1,0 +1,161 @@
+"""EngineClient: the GUI process's handle on the engine process.
+
+Lives in the GUI thread. A reader thread turns engine events into Qt signals; because the
+client QObject lives in the GUI thread, every signal is queued to it. Commands are plain
+method calls (`load`, `generate`, `cancel`), events come out past tense.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, Signal
+
+from inference.engine_process import EngineCrashedError, EngineProcess
+from inference.protocol import (
+    CancelRequest,
+    ChatMessage,
+    CompletionRequest,
+    Delta,
+    Done,
+    EngineSettings,
+    Error,
+    Event,
+    GenerateRequest,
+    Loaded,
+    LoadProgress,
+    LoadRequest,
+    Priority,
+    Request,
+    Sampling,
+    Started,
+    Tokenized,
+    TokenizeRequest,
+    UnloadRequest,
+)
+
+
+class EngineClient(QObject):
+    loadProgressed = Signal(int, float, str)  # request id, fraction 0..1, text
+    modelLoaded = Signal(int, object)  # request id, ModelInfo
+    generationStarted = Signal(int, int, int)  # request id, prompt tokens, n_ctx
+    deltaReceived = Signal(int, str, int)  # request id, text, tokens
+    generationFinished = Signal(int, object)  # request id, Done
+    tokensCounted = Signal(int, int)  # request id, count
+    requestFailed = Signal(int, str, str)  # request id, ErrorKind, message
+    engineCrashed = Signal(str)  # plain-words reason
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._engine = EngineProcess()
+        self._reader: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._engine.running
+
+    @property
+    def pid(self) -> int | None:
+        return self._engine.pid
+
+    # ---- commands (GUI thread) -----------------------------------------------------------
+
+    def load(self, settings: EngineSettings) -> int:
+        return self._submit(LoadRequest(self._engine.next_id(), settings))
+
+    def generate(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = 512,
+        sampling: Sampling | None = None,
+        priority: Priority = Priority.INTERACTIVE,
+    ) -> int:
+        request = GenerateRequest(
+            self._engine.next_id(),
+            tuple(messages),
+            max_tokens=max_tokens,
+            sampling=sampling or Sampling(),
+            priority=priority,
+        )
+        return self._submit(request)
+
+    def complete(
+        self, prompt: str, *, max_tokens: int = 512, sampling: Sampling | None = None
+    ) -> int:
+        request = CompletionRequest(
+            self._engine.next_id(), prompt, max_tokens=max_tokens, sampling=sampling or Sampling()
+        )
+        return self._submit(request)
+
+    def count_tokens(self, text: str) -> int:
+        return self._submit(TokenizeRequest(self._engine.next_id(), text))
+
+    def unload(self) -> int:
+        return self._submit(UnloadRequest(self._engine.next_id()))
+
+    def cancel(self, request_id: int) -> None:
+        if self._engine.running:
+            try:
+                self._engine.send(CancelRequest(self._engine.next_id(), request_id))
+            except EngineCrashedError:
+                pass  # the reader thread reports the crash
+
+    def shutdown(self) -> None:
+        """Stop the engine and the reader thread; safe to call more than once."""
+        self._engine.stop()
+        if self._reader is not None:
+            self._reader.join(5)
+            self._reader = None
+        self._engine.close()
+
+    def kill_engine_for_test(self) -> None:
+        self._engine.kill()
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _submit(self, request: Request) -> int:
+        if not self._engine.running:
+            self._start()
+        try:
+            self._engine.send(request)
+        except EngineCrashedError as exc:
+            self.requestFailed.emit(request.id, "engine_crashed", str(exc))
+        return request.id
+
+    def _start(self) -> None:
+        if self._reader is not None:
+            self._reader.join(5)
+        self._engine.start()
+        self._reader = threading.Thread(target=self._read_events, name="engine-events", daemon=True)
+        self._reader.start()
+
+    def _read_events(self) -> None:
+        """Reader thread: forwards events until the engine exits."""
+        engine = self._engine
+        while True:
+            try:
+                event = engine.recv()
+            except EngineCrashedError as exc:
+                if not engine.stopping:
+                    self.engineCrashed.emit(str(exc))
+                return
+            if event is not None:
+                self._dispatch(event)
+
+    def _dispatch(self, event: Event) -> None:
+        if isinstance(event, Delta):
+            self.deltaReceived.emit(event.id, event.text, event.n_tokens)
+        elif isinstance(event, Started):
+            self.generationStarted.emit(event.id, event.prompt_tokens, event.n_ctx)
+        elif isinstance(event, Done):
+            self.generationFinished.emit(event.id, event)
+        elif isinstance(event, LoadProgress):
+            self.loadProgressed.emit(event.id, event.fraction, event.text)
+        elif isinstance(event, Loaded):
+            self.modelLoaded.emit(event.id, event.info)
+        elif isinstance(event, Tokenized):
+            self.tokensCounted.emit(event.id, event.n_tokens)
+        elif isinstance(event, Error):
+            self.requestFailed.emit(event.id, event.kind, event.message)

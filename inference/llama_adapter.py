@@ -1,0 +1,157 @@
+"""The one place that touches llama-cpp-python's private attributes.
+
+llama-cpp-python (0.3.x) exposes no timings or progress API; its internals (`_ctx`,
+`_model`, `_input_ids`, the model-params factory) are stable in practice but private, so a
+version bump only ever needs changes here. Engine process only.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import llama_cpp
+import llama_cpp.llama_cpp as llama_lib
+from llama_cpp import Llama
+
+from inference.protocol import EngineSettings, LlamaPerf
+
+ProgressFn = Callable[[float], None]
+
+
+@contextmanager
+def _load_progress(on_progress: ProgressFn | None) -> Iterator[None]:
+    """Llama() has no progress parameter: hand llama.cpp a callback through the params
+    factory it calls while loading, and restore the factory afterwards."""
+    if on_progress is None:
+        yield
+        return
+    original = llama_lib.llama_model_default_params
+
+    def _callback(progress: float, _user_data: ctypes.c_void_p) -> bool:
+        try:
+            on_progress(float(progress))
+        except Exception:
+            pass
+        return True
+
+    c_callback = llama_lib.llama_progress_callback(_callback)
+
+    def _params_with_progress() -> Any:
+        params = original()
+        params.progress_callback = c_callback
+        return params
+
+    llama_lib.llama_model_default_params = _params_with_progress
+    try:
+        yield
+    finally:
+        llama_lib.llama_model_default_params = original
+
+
+def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) -> Llama:
+    kwargs: dict[str, Any] = {
+        "model_path": settings.model_path,
+        "n_ctx": settings.n_ctx,
+        "n_gpu_layers": settings.n_gpu_layers,
+        "n_batch": settings.n_batch,
+        "n_ubatch": min(settings.n_batch, 512),
+        "flash_attn": settings.flash_attn,
+        "verbose": False,
+    }
+    if settings.n_threads:
+        kwargs["n_threads"] = settings.n_threads
+    if settings.seed >= 0:
+        kwargs["seed"] = settings.seed
+    with _load_progress(on_progress):
+        return Llama(**kwargs)
+
+
+def reset_perf(llm: Llama) -> None:
+    llama_lib.llama_perf_context_reset(llm._ctx.ctx)
+
+
+def read_perf(llm: Llama) -> LlamaPerf:
+    data = llama_lib.llama_perf_context(llm._ctx.ctx)
+    return LlamaPerf(
+        t_p_eval_ms=float(data.t_p_eval_ms),
+        n_p_eval=int(data.n_p_eval),
+        t_eval_ms=float(data.t_eval_ms),
+        n_eval=int(data.n_eval),
+    )
+
+
+def cached_tokens(llm: Llama) -> Sequence[int]:
+    """Token ids whose keys/values are in the live KV cache."""
+    return llm.input_ids[: llm.n_tokens].tolist()
+
+
+def full_prompt_is_cached(llm: Llama, tokens: Sequence[int]) -> bool:
+    """Mirrors Llama.generate: an exact hit with live logits evaluates nothing."""
+    return llm.n_tokens == len(tokens) and not llm._requires_eval
+
+
+class PieceReader:
+    """Bytes of one token. llama-cpp-python's own `_model.token_to_piece` returns its whole
+    32-byte buffer, NUL padding included, so read the length llama.cpp reports instead."""
+
+    def __init__(self, llm: Llama) -> None:
+        self._vocab = llm._model.vocab
+        self._size = 64
+        self._buffer = ctypes.create_string_buffer(self._size)
+        self._cache: dict[int, bytes] = {}
+
+    def __call__(self, token: int) -> bytes:
+        piece = self._cache.get(token)
+        if piece is None:
+            piece = self._read(token)
+            if len(self._cache) < 65536:
+                self._cache[token] = piece
+        return piece
+
+    def _read(self, token: int) -> bytes:
+        n = llama_lib.llama_token_to_piece(self._vocab, token, self._buffer, self._size, 0, False)
+        if n < 0:  # buffer too small: llama.cpp tells how much it needs
+            self._size = -n
+            self._buffer = ctypes.create_string_buffer(self._size)
+            n = llama_lib.llama_token_to_piece(
+                self._vocab, token, self._buffer, self._size, 0, False
+            )
+        return self._buffer.raw[:n]
+
+
+def is_end_of_generation(llm: Llama, token: int) -> bool:
+    return bool(llama_lib.llama_vocab_is_eog(llm._model.vocab, token))
+
+
+def token_text(llm: Llama, token: int) -> str:
+    return llm._model.token_get_text(token)
+
+
+def n_ctx_train(llm: Llama) -> int:
+    return int(llm._model.n_ctx_train())
+
+
+def n_layers(llm: Llama) -> int:
+    return int(llama_lib.llama_model_n_layer(llm.model))
+
+
+def gpu_offload_supported() -> bool:
+    return bool(llama_lib.llama_supports_gpu_offload())
+
+
+def backend_name(n_gpu_layers: int) -> str:
+    """Which compute backend actually runs the layers, in words for the status bar."""
+    if n_gpu_layers == 0 or not gpu_offload_supported():
+        return "CPU"
+    info = llama_lib.llama_print_system_info().decode("utf-8", "replace").upper()
+    for name in ("CUDA", "METAL", "VULKAN", "HIP", "SYCL"):
+        if name in info:
+            return name.title() if name in ("METAL", "VULKAN") else name
+    return "GPU"
+
+
+def library_version() -> str:
+    return str(getattr(llama_cpp, "__version__", "unknown"))

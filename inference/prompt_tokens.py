@@ -1,0 +1,110 @@
+"""Builds prompt token ids so that a follow-up turn re-uses the KV cache.
+
+llama.cpp only skips the longest common token prefix with what it evaluated before, so a
+re-rendered history must be token-identical. Two things break that if done naively: the
+model's own reply re-tokenized from its text differs from the ids it sampled, and tokenizing
+the whole prompt at once lets a new message merge with the template text before it. So the
+rendered prompt is split into template "glue" and message contents, each tokenized on its
+own, and replies the engine generated are replaced by the exact ids it sampled.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from inference.prompt_formats import ChatFormat, render_prompt, should_add_bos
+from inference.protocol import ChatMessage
+
+Tokenize = Callable[[str, bool], list[int]]  # (text, parse_special) -> ids, never adds BOS
+
+# A user message that cannot occur in practice: marks where the next user turn will begin.
+_NEXT_TURN_MARK = "\u2063hearth-next-turn\u2063"
+
+
+@dataclass(frozen=True)
+class TokenVocabulary:
+    bos_id: int | None
+    bos_text: str
+    eos_text: str
+
+
+class ReplyTokenMemory:
+    """Remembers the sampled ids of recent replies, keyed by their exact text."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[str, list[int]] = OrderedDict()
+
+    def remember(self, text: str, ids: Sequence[int]) -> None:
+        if not text:
+            return
+        self._items[text] = list(ids)
+        self._items.move_to_end(text)
+        while len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+
+    def get(self, text: str) -> list[int] | None:
+        ids = self._items.get(text)
+        if ids is not None:
+            self._items.move_to_end(text)
+        return ids
+
+
+class PromptBuilder:
+    def __init__(
+        self,
+        fmt: ChatFormat,
+        vocab: TokenVocabulary,
+        tokenize: Tokenize,
+        replies: ReplyTokenMemory,
+    ) -> None:
+        self._fmt = fmt
+        self._vocab = vocab
+        self._tokenize = tokenize
+        self._replies = replies
+
+    def build(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """Token ids of the prompt that asks the model for the next assistant turn."""
+        return self._build(messages, add_generation_prompt=True, cut_at_mark=False)
+
+    def next_turn_prefix(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """Ids up to where the next user message will start, after `messages` (which end
+        with an assistant reply): the engine can evaluate them before the user types."""
+        marked = [*messages, ChatMessage("user", _NEXT_TURN_MARK)]
+        return self._build(marked, add_generation_prompt=False, cut_at_mark=True)
+
+    def _build(
+        self, messages: Sequence[ChatMessage], *, add_generation_prompt: bool, cut_at_mark: bool
+    ) -> list[int]:
+        text = render_prompt(
+            self._fmt,
+            [{"role": m.role, "content": m.content} for m in messages],
+            bos_token=self._vocab.bos_text,
+            eos_token=self._vocab.eos_text,
+            add_generation_prompt=add_generation_prompt,
+        )
+        ids: list[int] = []
+        if self._vocab.bos_id is not None and should_add_bos(self._fmt, text, self._vocab.bos_text):
+            ids.append(self._vocab.bos_id)
+        pos = 0
+        for message in messages:
+            if not message.content:
+                continue
+            start = text.find(message.content, pos)
+            if start < 0:  # the template rewrote this content: leave it inside the glue
+                continue
+            ids += self._glue(text[pos:start])
+            if cut_at_mark and message.content == _NEXT_TURN_MARK:
+                return ids
+            known = self._replies.get(message.content) if message.role == "assistant" else None
+            # Message text never parses control tokens: typing "<end_of_turn>" must not
+            # end a turn.
+            ids += known if known is not None else self._tokenize(message.content, False)
+            pos = start + len(message.content)
+        ids += self._glue(text[pos:])
+        return ids
+
+    def _glue(self, text: str) -> list[int]:
+        return self._tokenize(text, True) if text else []

@@ -1,0 +1,222 @@
+"""Messages between the GUI/CLI process and the engine process.
+
+Small frozen dataclasses sent over a multiprocessing pipe. Requests go in, events come out;
+every message carries the id of the request it belongs to. Kept free of llama_cpp and Qt so
+both sides (and the CLI) can import it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Priority(IntEnum):
+    """Lower runs first: a chat turn overtakes queued background work."""
+
+    INTERACTIVE = 0
+    BACKGROUND = 10
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    model_path: str
+    n_ctx: int = 4096
+    n_gpu_layers: int = 0
+    n_threads: int | None = None
+    n_batch: int = 512
+    flash_attn: bool = False
+    seed: int = -1
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str
+    content: str
+
+
+# ---- requests -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    id: int
+    settings: EngineSettings
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    id: int
+    messages: tuple[ChatMessage, ...]
+    max_tokens: int = 512
+    sampling: Sampling = field(default_factory=Sampling)
+    stop: tuple[str, ...] = ()
+    priority: Priority = Priority.INTERACTIVE
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """Raw text completion (no chat template): used by benchmarks and non-chat tasks."""
+
+    id: int
+    prompt: str
+    max_tokens: int = 512
+    sampling: Sampling = field(default_factory=Sampling)
+    stop: tuple[str, ...] = ()
+    priority: Priority = Priority.BACKGROUND
+    # Benchmarks need replies of an exact length; a chat never sets this.
+    ignore_eos: bool = False
+
+
+@dataclass(frozen=True)
+class TokenizeRequest:
+    id: int
+    text: str
+    # Parse control tokens such as <end_of_turn> (template text, never user text).
+    special: bool = False
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    id: int
+    target: int
+
+
+@dataclass(frozen=True)
+class UnloadRequest:
+    id: int
+
+
+@dataclass(frozen=True)
+class ShutdownRequest:
+    id: int
+
+
+Request = (
+    LoadRequest
+    | GenerateRequest
+    | CompletionRequest
+    | TokenizeRequest
+    | CancelRequest
+    | UnloadRequest
+    | ShutdownRequest
+)
+
+# ---- events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    name: str
+    architecture: str
+    quantization: str | None
+    n_ctx: int
+    n_ctx_train: int
+    n_gpu_layers: int
+    n_layers: int
+    gpu_offload_supported: bool
+    backend: str
+    chat_format: str
+    chat_format_label: str
+    load_ms: float
+    llama_cpp_version: str
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    id: int
+    fraction: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    id: int
+    info: ModelInfo
+
+
+@dataclass(frozen=True)
+class Started:
+    """Prompt prepared; generation begins. Lets the UI show context usage at once."""
+
+    id: int
+    prompt_tokens: int
+    n_ctx: int
+
+
+@dataclass(frozen=True)
+class Delta:
+    id: int
+    text: str
+    n_tokens: int
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """Field names match storage.records.StatsRecord so the app copies them one to one."""
+
+    model: str
+    chat_format: str
+    n_ctx: int
+    n_gpu_layers: int
+    prompt_tokens: int
+    prompt_tokens_evaluated: int
+    completion_tokens: int
+    ttft_ms: float
+    prefill_tps: float
+    decode_tps: float
+    total_ms: float
+    stop_reason: str
+
+
+@dataclass(frozen=True)
+class LlamaPerf:
+    """llama.cpp's own counters (llama_perf_context) for the last request."""
+
+    t_p_eval_ms: float
+    n_p_eval: int
+    t_eval_ms: float
+    n_eval: int
+
+
+@dataclass(frozen=True)
+class Done:
+    id: int
+    text: str
+    stats: GenerationStats
+    perf: LlamaPerf | None = None
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    id: int
+    n_tokens: int
+
+
+class ErrorKind:
+    MODEL_FILE = "model_file"  # missing, corrupt, unsupported
+    NOT_LOADED = "not_loaded"
+    PROMPT_TOO_LONG = "prompt_too_long"
+    BAD_REQUEST = "bad_request"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class Error:
+    id: int
+    kind: str
+    message: str
+
+
+Event = LoadProgress | Loaded | Started | Delta | Done | Tokenized | Error

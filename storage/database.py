@@ -1,0 +1,137 @@
+"""The SQLite file: opening it safely (health check, recovery, migrations with a backup) and
+handing out short sessions. Sessions belong to the thread that opened them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import migrate
+from storage.errors import (
+    DatabaseError,
+    DatabaseLockedError,
+    RecordNotFoundError,
+    translated_errors,
+)
+from storage.repositories import MessageRepository
+from storage.sqlite_file import backup_copy, damage_reason, move_aside
+
+__all__ = [
+    "Database",
+    "DatabaseError",
+    "DatabaseLockedError",
+    "RecordNotFoundError",
+    "RecoveryNote",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class RecoveryNote:
+    """A damaged file was set aside and an empty database created; tell the user where."""
+
+    moved_to: Path
+    reason: str
+
+
+def _create_engine(path: Path, busy_timeout_ms: int) -> Engine:
+    engine = create_engine(
+        URL.create("sqlite+pysqlite", database=str(path)),
+        # Pooled connections may be checked out by another thread; each session still uses
+        # its connection from one thread only.
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Python 3.11's sqlite3 only BEGINs before DML (not SELECT or DDL); take BEGIN over so
+        # transactions (migrations included) are real. SQLAlchemy's documented recipe.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first, so switching to WAL waits for other writers too.
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("SQLite refused WAL (journal_mode=%s) for %s", mode, path)
+            # NORMAL is durable against app crashes in WAL mode; only power loss can drop the
+            # last commits, and it never corrupts.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _migrate_with_backup(engine: Engine, path: Path, busy_timeout_ms: int) -> None:
+    head = migrate.head_revision()
+    with engine.connect() as connection:
+        current = migrate.current_revision(connection)
+        has_data = current is not None or migrate.has_user_tables(connection)
+    if current == head:
+        return
+    if has_data and migrate.is_known_revision(current):
+        backup = backup_copy(path, current, busy_timeout_ms)
+        log.info("Backed up %s (revision %s) to %s before migrating", path, current, backup)
+    migrate.upgrade_to_head(engine)
+
+
+class Database:
+    """One open chat-history file. Create it with Database.open(); close() when done."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path = path
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(
+        cls, path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    ) -> tuple[Database, RecoveryNote | None]:
+        """Open (creating, repairing or migrating as needed) the database at `path`.
+
+        Raises DatabaseLockedError when another program keeps the file locked, and
+        DatabaseError for anything else the user has to act on.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        note: RecoveryNote | None = None
+        with translated_errors():
+            reason = damage_reason(path, busy_timeout_ms)
+            if reason is not None:
+                note = RecoveryNote(moved_to=move_aside(path), reason=reason)
+                log.warning("Moved damaged database %s to %s: %s", path, note.moved_to, reason)
+            engine = _create_engine(path, busy_timeout_ms)
+            try:
+                _migrate_with_backup(engine, path, busy_timeout_ms)
+                database = cls(path, engine)
+                # Anything still 'streaming' was being written when the app last died.
+                MessageRepository(database).mark_streaming_interrupted()
+            except BaseException:
+                engine.dispose()
+                raise
+        return database, note
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A short unit of work: commits on success, rolls back on error."""
+        with translated_errors(), self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self._engine.dispose()

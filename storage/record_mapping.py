@@ -1,0 +1,63 @@
+"""Rows to frozen records. Tolerant on purpose: a value this version does not know (say, a
+status added by a newer Hearth) yields a DAMAGED record with its content, never an exception."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+from enum import StrEnum
+from typing import TypeVar
+
+from storage.models import Conversation, GenerationStats, Message
+from storage.records import ConversationRecord, MessageRecord, MessageStatus, Role, StatsRecord
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=StrEnum)
+
+STATS_FIELDS = tuple(f.name for f in fields(StatsRecord))
+
+
+def conversation_record(row: Conversation) -> ConversationRecord:
+    return ConversationRecord(
+        id=row.id, title=row.title, created_at=row.created_at, updated_at=row.updated_at
+    )
+
+
+def stats_record(row: GenerationStats | None) -> StatsRecord | None:
+    if row is None:
+        return None
+    return StatsRecord(**{name: getattr(row, name) for name in STATS_FIELDS})
+
+
+def stats_row(message_id: int, stats: StatsRecord) -> GenerationStats:
+    return GenerationStats(
+        message_id=message_id, **{name: getattr(stats, name) for name in STATS_FIELDS}
+    )
+
+
+def _known(kind: type[E], value: object) -> E | None:
+    try:
+        return kind(value)
+    except ValueError:
+        return None
+
+
+def message_record(row: Message, stats: GenerationStats | None = None) -> MessageRecord:
+    role = _known(Role, row.role)
+    status = _known(MessageStatus, row.status)
+    if role is None or status is None:
+        log.warning("Message %s has unknown role=%r status=%r", row.id, row.role, row.status)
+        status = MessageStatus.DAMAGED
+    return MessageRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        parent_id=row.parent_id,
+        role=role or Role.ASSISTANT,
+        content=row.content if row.content is not None else "",
+        status=status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        error=row.error,
+        stats=stats_record(stats),
+    )

@@ -1,0 +1,63 @@
+"""Frozen records that storage hands out. Never live ORM objects: these cross threads and
+layers (the UI renders them) safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+    # A row whose fields could not be read; shown as damaged, never hides the conversation.
+    DAMAGED = "damaged"
+
+
+class Role(StrEnum):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+@dataclass(frozen=True)
+class StatsRecord:
+    """Timings of one generated reply. Field names match inference.protocol.GenerationStats."""
+
+    model: str
+    chat_format: str
+    n_ctx: int
+    n_gpu_layers: int
+    prompt_tokens: int
+    prompt_tokens_evaluated: int
+    completion_tokens: int
+    ttft_ms: float
+    prefill_tps: float
+    decode_tps: float
+    total_ms: float
+    stop_reason: str
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: int
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    conversation_id: int
+    parent_id: int | None
+    role: Role
+    content: str
+    status: MessageStatus
+    created_at: datetime
+    updated_at: datetime
+    error: str | None = None
+    stats: StatsRecord | None = None

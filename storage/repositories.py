@@ -1,0 +1,239 @@
+"""Conversation and message storage for the app layer. Every method runs its own short
+session and returns frozen records, so callers never hold ORM objects or sessions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from storage.errors import RecordNotFoundError
+from storage.models import Conversation, GenerationStats, Message, utc_now
+from storage.record_mapping import (
+    conversation_record,
+    message_record,
+    stats_row,
+)
+from storage.records import ConversationRecord, MessageRecord, MessageStatus, Role, StatsRecord
+from storage.tree import active_branch
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+DEFAULT_TITLE = "New chat"
+
+
+def _live_conversation(session: Session, conversation_id: int) -> Conversation:
+    row = session.get(Conversation, conversation_id)
+    if row is None or row.deleted_at is not None:
+        raise RecordNotFoundError(f"Conversation {conversation_id} does not exist.")
+    return row
+
+
+def _touch(session: Session, conversation_id: int) -> None:
+    session.execute(
+        update(Conversation).where(Conversation.id == conversation_id).values(updated_at=utc_now())
+    )
+
+
+class ConversationRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(self, title: str = DEFAULT_TITLE) -> ConversationRecord:
+        now = utc_now()
+        with self._db.session() as session:
+            row = Conversation(title=title.strip() or DEFAULT_TITLE, created_at=now, updated_at=now)
+            session.add(row)
+            session.flush()
+            return conversation_record(row)
+
+    def get(self, conversation_id: int) -> ConversationRecord | None:
+        """None when missing or in the trash."""
+        with self._db.session() as session:
+            row = session.get(Conversation, conversation_id)
+            if row is None or row.deleted_at is not None:
+                return None
+            return conversation_record(row)
+
+    def list_recent(self) -> list[ConversationRecord]:
+        """Conversations not in the trash, most recently active first."""
+        query = (
+            select(Conversation)
+            .where(Conversation.deleted_at.is_(None))
+            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        )
+        with self._db.session() as session:
+            return [conversation_record(row) for row in session.scalars(query)]
+
+    def list_deleted(self) -> list[ConversationRecord]:
+        """The trash, most recently deleted first."""
+        query = (
+            select(Conversation)
+            .where(Conversation.deleted_at.is_not(None))
+            .order_by(Conversation.deleted_at.desc(), Conversation.id.desc())
+        )
+        with self._db.session() as session:
+            return [conversation_record(row) for row in session.scalars(query)]
+
+    def rename(self, conversation_id: int, title: str) -> ConversationRecord:
+        """Blank titles keep the old one. Renaming is not activity: the order stays."""
+        with self._db.session() as session:
+            row = _live_conversation(session, conversation_id)
+            if title.strip():
+                row.title = title.strip()
+            return conversation_record(row)
+
+    def touch(self, conversation_id: int) -> None:
+        with self._db.session() as session:
+            _touch(session, conversation_id)
+
+    def delete(self, conversation_id: int) -> None:
+        """Move to the trash; restore() undoes it until purge_deleted()."""
+        with self._db.session() as session:
+            row = session.get(Conversation, conversation_id)
+            if row is None:
+                raise RecordNotFoundError(f"Conversation {conversation_id} does not exist.")
+            if row.deleted_at is None:
+                row.deleted_at = utc_now()
+
+    def restore(self, conversation_id: int) -> ConversationRecord:
+        with self._db.session() as session:
+            row = session.get(Conversation, conversation_id)
+            if row is None:
+                raise RecordNotFoundError(f"Conversation {conversation_id} does not exist.")
+            row.deleted_at = None
+            return conversation_record(row)
+
+    def purge_deleted(self, older_than: timedelta | None = None) -> int:
+        """Really delete trashed conversations (messages and stats cascade); returns the count."""
+        statement = delete(Conversation).where(Conversation.deleted_at.is_not(None))
+        if older_than is not None:
+            statement = statement.where(Conversation.deleted_at <= utc_now() - older_than)
+        with self._db.session() as session:
+            return session.execute(statement).rowcount
+
+
+class MessageRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(
+        self,
+        conversation_id: int,
+        role: Role,
+        content: str,
+        *,
+        parent_id: int | None = None,
+        status: MessageStatus = MessageStatus.COMPLETE,
+    ) -> MessageRecord:
+        """Append a message (also marks the conversation as active)."""
+        now = utc_now()
+        with self._db.session() as session:
+            _live_conversation(session, conversation_id)
+            if parent_id is not None:
+                parent = session.get(Message, parent_id)
+                if parent is None or parent.conversation_id != conversation_id:
+                    raise RecordNotFoundError(
+                        f"Message {parent_id} is not in conversation {conversation_id}."
+                    )
+            row = Message(
+                conversation_id=conversation_id,
+                parent_id=parent_id,
+                role=Role(role).value,
+                content=content,
+                status=MessageStatus(status).value,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            session.flush()
+            _touch(session, conversation_id)
+            return message_record(row)
+
+    def start_reply(self, conversation_id: int, parent_id: int) -> MessageRecord:
+        """The empty assistant row that streamed text is flushed into."""
+        return self.add(
+            conversation_id,
+            Role.ASSISTANT,
+            "",
+            parent_id=parent_id,
+            status=MessageStatus.STREAMING,
+        )
+
+    def update_partial(self, message_id: int, content: str) -> None:
+        """Save the text so far (called about once a second while streaming): one UPDATE.
+
+        Only touches a row still streaming, so a late flush cannot overwrite a finished reply.
+        """
+        with self._db.session() as session:
+            session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.status == MessageStatus.STREAMING.value)
+                .values(content=content, updated_at=utc_now())
+            )
+
+    def finish_reply(
+        self,
+        message_id: int,
+        content: str,
+        status: MessageStatus,
+        *,
+        stats: StatsRecord | None = None,
+        error: str | None = None,
+    ) -> MessageRecord:
+        if status in (MessageStatus.STREAMING, MessageStatus.DAMAGED):
+            raise ValueError(f"a finished reply cannot have status {status}")
+        with self._db.session() as session:
+            row = session.get(Message, message_id)
+            if row is None:
+                raise RecordNotFoundError(f"Message {message_id} does not exist.")
+            row.content = content
+            row.status = MessageStatus(status).value
+            row.error = error
+            row.updated_at = utc_now()
+            # merge: finishing twice (a retry) replaces the stats rather than failing.
+            stats_orm = (
+                session.merge(stats_row(message_id, stats))
+                if stats is not None
+                else session.get(GenerationStats, message_id)
+            )
+            _touch(session, row.conversation_id)
+            session.flush()
+            return message_record(row, stats_orm)
+
+    def get(self, message_id: int) -> MessageRecord | None:
+        query = (
+            select(Message, GenerationStats)
+            .outerjoin(GenerationStats, GenerationStats.message_id == Message.id)
+            .where(Message.id == message_id)
+        )
+        with self._db.session() as session:
+            found = session.execute(query).first()
+            return None if found is None else message_record(found[0], found[1])
+
+    def active_path(self, conversation_id: int) -> list[MessageRecord]:
+        """The conversation as shown: from the root, always the newest version of each reply.
+
+        One query for all of the conversation's rows; the tree is walked in Python.
+        """
+        query = (
+            select(Message, GenerationStats)
+            .outerjoin(GenerationStats, GenerationStats.message_id == Message.id)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id)
+        )
+        with self._db.session() as session:
+            records = [message_record(m, s) for m, s in session.execute(query)]
+        return active_branch(records)
+
+    def mark_streaming_interrupted(self) -> int:
+        """Replies left 'streaming' by a crash become 'interrupted'; returns how many."""
+        with self._db.session() as session:
+            return session.execute(
+                update(Message)
+                .where(Message.status == MessageStatus.STREAMING.value)
+                .values(status=MessageStatus.INTERRUPTED.value, updated_at=utc_now())
+            ).rowcount

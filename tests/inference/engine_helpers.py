@@ -1,0 +1,65 @@
+"""Drive an EngineProcess synchronously in tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inference.engine_process import EngineProcess
+from inference.protocol import (
+    ChatMessage,
+    Delta,
+    Done,
+    EngineSettings,
+    Error,
+    Event,
+    GenerateRequest,
+    Loaded,
+    LoadRequest,
+    ModelInfo,
+    Sampling,
+)
+
+GREEDY = Sampling(temperature=0.0, top_k=1, seed=1)
+
+
+def collect(engine: EngineProcess, request_id: int, timeout: float = 60) -> list[Event]:
+    """Events for one request until it ends (Done, Loaded or Error)."""
+    events: list[Event] = []
+    while True:
+        event = engine.recv(timeout)
+        assert event is not None, f"no event within {timeout}s; got so far {events[-3:]}"
+        if getattr(event, "id", None) != request_id:
+            continue
+        events.append(event)
+        if isinstance(event, Done | Loaded | Error):
+            return events
+
+
+def load(engine: EngineProcess, model: Path, **settings: object) -> ModelInfo | Error:
+    request = LoadRequest(engine.next_id(), EngineSettings(model_path=str(model), **settings))
+    engine.send(request)
+    last = collect(engine, request.id)[-1]
+    if isinstance(last, Loaded):
+        return last.info
+    assert isinstance(last, Error)
+    return last
+
+
+def chat(
+    engine: EngineProcess,
+    messages: list[ChatMessage],
+    max_tokens: int = 16,
+    sampling: Sampling = GREEDY,
+) -> tuple[list[Event], Done | Error]:
+    request = GenerateRequest(
+        engine.next_id(), tuple(messages), max_tokens=max_tokens, sampling=sampling
+    )
+    engine.send(request)
+    events = collect(engine, request.id)
+    last = events[-1]
+    assert isinstance(last, Done | Error)
+    return events, last
+
+
+def delta_text(events: list[Event]) -> str:
+    return "".join(e.text for e in events if isinstance(e, Delta))

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from storage.database import Database, DatabaseLockedError
+from storage.records import MessageStatus, Role
+from storage.repositories import ConversationRepository, MessageRepository
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_open_creates_parent_dir_and_sets_pragmas(db: Database, db_path: Path) -> None:
+    assert db.path == db_path and db_path.exists()
+    with db.session() as session:
+        pragma = lambda name: session.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("synchronous") == 1  # NORMAL
+        assert pragma("busy_timeout") == 5000
+
+
+def test_reopen_after_crash_marks_stream_interrupted_and_keeps_text(db_path: Path) -> None:
+    db, _ = Database.open(db_path)
+    chat = ConversationRepository(db).create()
+    messages = MessageRepository(db)
+    user = messages.add(chat.id, Role.USER, "Tell me a story")
+    reply = messages.start_reply(chat.id, user.id)
+    messages.update_partial(reply.id, "Once upon")
+    db.close()  # the app never called finish_reply
+
+    reopened, note = Database.open(db_path)
+    try:
+        assert note is None
+        stored = MessageRepository(reopened).get(reply.id)
+        assert stored is not None
+        assert (stored.content, stored.status) == ("Once upon", MessageStatus.INTERRUPTED)
+    finally:
+        reopened.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_process_killed_mid_stream_keeps_flushed_text(db_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import os, signal, sys
+        from pathlib import Path
+        from storage.database import Database
+        from storage.records import Role
+        from storage.repositories import ConversationRepository, MessageRepository
+
+        db, _ = Database.open(Path(sys.argv[1]))
+        chat = ConversationRepository(db).create()
+        messages = MessageRepository(db)
+        user = messages.add(chat.id, Role.USER, "hi")
+        reply = messages.start_reply(chat.id, user.id)
+        messages.update_partial(reply.id, "hello")
+        print(reply.id, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(db_path)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    reply_id = int(done.stdout.strip())
+
+    db, _ = Database.open(db_path)
+    try:
+        stored = MessageRepository(db).get(reply_id)
+        assert stored is not None
+        assert (stored.content, stored.status) == ("hello", MessageStatus.INTERRUPTED)
+    finally:
+        db.close()
+
+
+def test_non_database_file_is_moved_aside(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    garbage = os.urandom(8192)
+    db_path.write_bytes(garbage)
+    db_path.with_name("hearth.db-wal").write_bytes(b"stale")
+
+    db, note = Database.open(db_path)
+    try:
+        assert note is not None
+        assert note.moved_to.name.startswith("hearth.db.corrupt-")
+        assert note.moved_to.read_bytes() == garbage
+        assert note.moved_to.with_name(note.moved_to.name + "-wal").read_bytes() == b"stale"
+        assert "not a database" in note.reason
+        chat = ConversationRepository(db).create("fresh")
+        assert ConversationRepository(db).list_recent() == [chat]
+    finally:
+        db.close()
+
+
+def _hold_exclusive_lock(path: Path) -> sqlite3.Connection:
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    return holder
+
+
+@pytest.mark.parametrize("wal", [True, False], ids=["wal", "rollback-journal"])
+def test_locked_database_raises_plain_error(db_path: Path, wal: bool) -> None:
+    if wal:
+        Database.open(db_path)[0].close()
+    else:  # a file some other tool left in rollback-journal mode: even reads block
+        db_path.parent.mkdir(parents=True)
+        sqlite3.connect(db_path).close()
+    holder = _hold_exclusive_lock(db_path)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DatabaseLockedError, match="locked by another program"):
+            Database.open(db_path, busy_timeout_ms=200)
+        assert time.monotonic() - started < 5
+    finally:
+        holder.close()
+    assert not list(db_path.parent.glob("*.corrupt-*")), "a locked file is not damaged"
+
+
+def test_lock_during_use_raises_plain_error(db_path: Path) -> None:
+    db, _ = Database.open(db_path, busy_timeout_ms=200)
+    conversations = ConversationRepository(db)
+    holder = _hold_exclusive_lock(db_path)
+    try:
+        with pytest.raises(DatabaseLockedError):
+            conversations.create()
+    finally:
+        holder.close()
+        db.close()

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from storage import migrate
+from storage.database import Database, DatabaseError
+from storage.models import Base
+from storage.records import Role
+from storage.repositories import ConversationRepository, MessageRepository
+
+TABLES = {"alembic_version", "conversations", "messages", "generation_stats"}
+
+
+def _backups(db_path: Path) -> list[Path]:
+    return sorted(db_path.parent.glob(f"{db_path.name}.backup-*"))
+
+
+def test_empty_database_reaches_head_without_backup(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # migrations must not depend on the working directory
+    db, _ = Database.open(db_path)
+    db.close()
+    engine = create_engine(f"sqlite:///{db_path}")
+    try:
+        assert set(inspect(engine).get_table_names()) == TABLES
+        assert migrate.current_revision(engine) == migrate.head_revision() == "0001"
+        with engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert diff == [], "models.py and the migrations disagree"
+    finally:
+        engine.dispose()
+    assert _backups(db_path) == []
+
+
+def test_reopening_at_head_makes_no_backup(db_path: Path) -> None:
+    for _ in range(2):
+        Database.open(db_path)[0].close()
+    assert _backups(db_path) == []
+
+
+def test_database_with_data_at_base_is_backed_up_first(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    raw = sqlite3.connect(db_path)
+    raw.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+    raw.execute("CREATE TABLE notes (body TEXT)")
+    raw.execute("INSERT INTO notes VALUES ('precious')")
+    raw.commit()
+    raw.close()
+
+    Database.open(db_path)[0].close()
+
+    [backup] = _backups(db_path)
+    assert backup.name.startswith("hearth.db.backup-base-")
+    copy = sqlite3.connect(backup)
+    try:
+        assert copy.execute("SELECT body FROM notes").fetchall() == [("precious",)]
+        assert copy.execute("SELECT count(*) FROM alembic_version").fetchone() == (0,)
+    finally:
+        copy.close()
+
+
+REVISION_0002 = '''
+"""Pinned conversations (test only).
+
+Revision ID: 0002
+Revises: 0001
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # recreate="always" copies the table and DROPs the old one: with foreign keys on, that
+    # DROP would cascade-delete every message.
+    with op.batch_alter_table("conversations", recreate="always") as batch:
+        batch.add_column(
+            sa.Column("pinned", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("pinned")
+'''
+
+
+@pytest.fixture
+def migrations_with_0002(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "versions" / "0002_pinned.py").write_text(textwrap.dedent(REVISION_0002))
+    return copy
+
+
+def test_old_database_is_backed_up_then_upgraded_keeping_data(
+    db_path: Path, migrations_with_0002: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, _ = Database.open(db_path)
+    chat = ConversationRepository(db).create("old chat")
+    messages = MessageRepository(db)
+    question = messages.add(chat.id, Role.USER, "still here?")
+    messages.add(chat.id, Role.ASSISTANT, "yes", parent_id=question.id)
+    db.close()
+
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", migrations_with_0002)
+    db, _ = Database.open(db_path)
+    try:
+        assert [m.content for m in MessageRepository(db).active_path(chat.id)] == [
+            "still here?",
+            "yes",
+        ]
+        assert ConversationRepository(db).get(chat.id) is not None
+    finally:
+        db.close()
+
+    engine = create_engine(f"sqlite:///{db_path}")
+    try:
+        assert migrate.current_revision(engine) == "0002"
+        columns = {c["name"] for c in inspect(engine).get_columns("conversations")}
+        assert "pinned" in columns
+    finally:
+        engine.dispose()
+
+    [backup] = _backups(db_path)
+    assert backup.name.startswith("hearth.db.backup-0001-")
+    copy = sqlite3.connect(backup)
+    try:
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert copy.execute("SELECT count(*) FROM messages").fetchone() == (2,)
+    finally:
+        copy.close()
+
+
+def test_database_from_newer_version_is_refused_untouched(db_path: Path) -> None:
+    Database.open(db_path)[0].close()
+    raw = sqlite3.connect(db_path)
+    raw.execute("UPDATE alembic_version SET version_num = '0099'")
+    raw.commit()
+    raw.close()
+
+    with pytest.raises(DatabaseError, match="newer version of Hearth"):
+        Database.open(db_path)
+    assert _backups(db_path) == []

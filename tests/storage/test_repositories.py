@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from storage.database import Database, RecordNotFoundError
+from storage.records import MessageStatus, Role, StatsRecord
+from storage.repositories import ConversationRepository, MessageRepository
+
+STATS = StatsRecord(
+    model="gemma-3-270m-Q4_K_M.gguf",
+    chat_format="gemma",
+    n_ctx=4096,
+    n_gpu_layers=-1,
+    prompt_tokens=120,
+    prompt_tokens_evaluated=17,
+    completion_tokens=42,
+    ttft_ms=35.5,
+    prefill_tps=812.25,
+    decode_tps=97.125,
+    total_ms=468.75,
+    stop_reason="eos",
+)
+
+
+def test_conversations_newest_first_through_their_lifecycle(
+    conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    first = conversations.create("  First  ")
+    second = conversations.create()
+    assert first.title == "First" and second.title == "New chat"
+    assert first.created_at.tzinfo == UTC
+    assert [c.id for c in conversations.list_recent()] == [second.id, first.id]
+
+    messages.add(first.id, Role.USER, "bump")  # activity moves it to the top
+    assert [c.id for c in conversations.list_recent()] == [first.id, second.id]
+
+    assert conversations.rename(second.id, "  Plans ").title == "Plans"
+    assert conversations.rename(second.id, "   ").title == "Plans"
+    assert [c.id for c in conversations.list_recent()] == [first.id, second.id]
+
+    conversations.touch(second.id)
+    assert [c.id for c in conversations.list_recent()] == [second.id, first.id]
+
+    conversations.delete(first.id)
+    assert conversations.get(first.id) is None
+    assert [c.id for c in conversations.list_recent()] == [second.id]
+    assert [c.id for c in conversations.list_deleted()] == [first.id]
+    with pytest.raises(RecordNotFoundError):
+        conversations.rename(first.id, "nope")
+
+    assert conversations.restore(first.id).id == first.id
+    assert conversations.get(first.id) is not None
+    assert {c.id for c in conversations.list_recent()} == {first.id, second.id}
+
+
+def test_purge_removes_only_old_trash_and_cascades(
+    db: Database, conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    kept = conversations.create("kept")
+    trashed = conversations.create("trashed")
+    user = messages.add(trashed.id, Role.USER, "q")
+    reply = messages.start_reply(trashed.id, user.id)
+    messages.finish_reply(reply.id, "a", MessageStatus.COMPLETE, stats=STATS)
+    conversations.delete(trashed.id)
+
+    assert conversations.purge_deleted(older_than=timedelta(days=30)) == 0
+    assert conversations.purge_deleted() == 1
+    assert conversations.list_deleted() == []
+    assert conversations.get(kept.id) is not None
+    assert messages.get(user.id) is None
+    with db.session() as session:
+        assert session.execute(text("SELECT count(*) FROM generation_stats")).scalar() == 0
+
+
+def test_missing_records(
+    conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    assert conversations.get(999) is None
+    assert messages.get(999) is None
+    with pytest.raises(RecordNotFoundError):
+        messages.add(999, Role.USER, "x")
+    other = conversations.create()
+    chat = conversations.create()
+    foreign = messages.add(other.id, Role.USER, "elsewhere")
+    with pytest.raises(RecordNotFoundError):
+        messages.add(chat.id, Role.USER, "x", parent_id=foreign.id)
+
+
+def test_streaming_reply_then_finish_round_trips_stats(
+    conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    chat = conversations.create()
+    user = messages.add(chat.id, Role.USER, "Hello?")
+    reply = messages.start_reply(chat.id, user.id)
+    assert (reply.role, reply.status, reply.content) == (
+        Role.ASSISTANT,
+        MessageStatus.STREAMING,
+        "",
+    )
+    messages.update_partial(reply.id, "Hi")
+    assert messages.get(reply.id).content == "Hi"  # type: ignore[union-attr]
+
+    done = messages.finish_reply(reply.id, "Hi there.", MessageStatus.COMPLETE, stats=STATS)
+    assert done.stats == STATS
+    stored = messages.get(reply.id)
+    assert stored is not None
+    assert stored.content == "Hi there." and stored.status is MessageStatus.COMPLETE
+    assert stored.stats is not None
+    for field in fields(StatsRecord):
+        assert getattr(stored.stats, field.name) == getattr(STATS, field.name), field.name
+
+    # A late flush from the streaming timer must not clobber the final text.
+    messages.update_partial(reply.id, "Hi th")
+    assert messages.get(reply.id).content == "Hi there."  # type: ignore[union-attr]
+
+
+def test_finish_with_error_keeps_partial_text(
+    conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    chat = conversations.create()
+    user = messages.add(chat.id, Role.USER, "q")
+    reply = messages.start_reply(chat.id, user.id)
+    failed = messages.finish_reply(
+        reply.id, "partial", MessageStatus.ERROR, error="The model ran out of memory."
+    )
+    assert failed.status is MessageStatus.ERROR
+    assert failed.error == "The model ran out of memory."
+    assert failed.stats is None
+    with pytest.raises(ValueError):
+        messages.finish_reply(reply.id, "x", MessageStatus.STREAMING)
+
+
+def test_active_path_follows_newest_regeneration(
+    conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    chat = conversations.create()
+    system = messages.add(chat.id, Role.SYSTEM, "Be brief.")
+    question = messages.add(chat.id, Role.USER, "Why?", parent_id=system.id)
+    old = messages.add(chat.id, Role.ASSISTANT, "Because.", parent_id=question.id)
+    follow_up = messages.add(chat.id, Role.USER, "And?", parent_id=old.id)
+    regenerated = messages.add(chat.id, Role.ASSISTANT, "Because, briefly.", parent_id=question.id)
+    messages.add(conversations.create().id, Role.USER, "other chat")
+
+    path = messages.active_path(chat.id)
+    assert [m.id for m in path] == [system.id, question.id, regenerated.id]
+    # The superseded branch is kept, just not shown.
+    assert messages.get(old.id) is not None and messages.get(follow_up.id) is not None
+
+
+def test_active_path_of_long_chat_is_linear(
+    conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    chat = conversations.create()
+    parent = None
+    for i in range(300):
+        parent = messages.add(
+            chat.id,
+            Role.USER if i % 2 == 0 else Role.ASSISTANT,
+            str(i),
+            parent_id=parent.id if parent else None,
+        )
+    path = messages.active_path(chat.id)
+    assert [m.content for m in path] == [str(i) for i in range(300)]
+
+
+def test_unknown_status_or_role_reads_as_damaged(
+    db: Database, conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    chat = conversations.create()
+    bad_status = messages.add(chat.id, Role.USER, "keep me")
+    bad_role = messages.add(chat.id, Role.USER, "me too", parent_id=bad_status.id)
+    with db.session() as session:
+        session.execute(
+            text("UPDATE messages SET status = 'bogus' WHERE id = :id"), {"id": bad_status.id}
+        )
+        session.execute(
+            text("UPDATE messages SET role = 'tool' WHERE id = :id"), {"id": bad_role.id}
+        )
+
+    first = messages.get(bad_status.id)
+    assert first is not None
+    assert (first.status, first.role, first.content) == (
+        MessageStatus.DAMAGED,
+        Role.USER,
+        "keep me",
+    )
+    path = messages.active_path(chat.id)
+    assert [(m.status, m.role, m.content) for m in path] == [
+        (MessageStatus.DAMAGED, Role.USER, "keep me"),
+        (MessageStatus.DAMAGED, Role.ASSISTANT, "me too"),
+    ]
+
+
+def test_session_rolls_back_on_error(db: Database, conversations: ConversationRepository) -> None:
+    with pytest.raises(RuntimeError), db.session() as session:
+        session.execute(
+            text(
+                "INSERT INTO conversations (title, created_at, updated_at) "
+                "VALUES ('ghost', '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+            )
+        )
+        raise RuntimeError("boom")
+    assert conversations.list_recent() == []

@@ -1,0 +1,400 @@
+"""Tiny random-weight GGUF models, built offline, for tests that exercise the real llama.cpp path.
+
+The vocabulary is defined here (SentencePiece style, byte fallback) so no download is needed and
+the files stay well under a megabyte: llama.cpp loads them and generates in milliseconds. The
+output is gibberish, but it is deterministic for a given seed with greedy sampling.
+
+`build_corrupt_variants` writes malformed files that a pre-flight validator must reject before
+llama.cpp sees them (one of them, "bad_heads", makes llama.cpp abort the whole process).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+import gguf
+import numpy as np
+
+DEFAULT_SPECIAL_TOKENS: tuple[str, ...] = (
+    "<start_of_turn>",
+    "<end_of_turn>",
+    "<|im_start|>",
+    "<|im_end|>",
+)
+
+UNK_ID = 0
+BOS_ID = 1
+EOS_ID = 2
+
+# Common English words. Every prefix of "▁word" becomes a piece too, because llama.cpp's
+# SentencePiece tokenizer only merges adjacent symbols into pieces that exist in the
+# vocabulary, so a whole word is reachable only through its prefixes.
+_WORDS: tuple[str, ...] = (
+    "the",
+    "be",
+    "to",
+    "of",
+    "and",
+    "a",
+    "in",
+    "that",
+    "have",
+    "it",
+    "for",
+    "not",
+    "on",
+    "with",
+    "he",
+    "as",
+    "you",
+    "do",
+    "at",
+    "this",
+    "but",
+    "his",
+    "by",
+    "from",
+    "they",
+    "we",
+    "say",
+    "her",
+    "she",
+    "or",
+    "an",
+    "will",
+    "my",
+    "one",
+    "all",
+    "would",
+    "there",
+    "their",
+    "what",
+    "so",
+    "up",
+    "out",
+    "if",
+    "about",
+    "who",
+    "get",
+    "which",
+    "go",
+    "me",
+    "when",
+    "make",
+    "can",
+    "like",
+    "time",
+    "no",
+    "just",
+    "him",
+    "know",
+    "take",
+    "people",
+    "into",
+    "year",
+    "your",
+    "good",
+    "some",
+    "could",
+    "them",
+    "see",
+    "other",
+    "than",
+    "then",
+    "now",
+    "look",
+    "only",
+    "come",
+    "its",
+    "over",
+    "think",
+    "also",
+    "back",
+    "after",
+    "use",
+    "two",
+    "how",
+    "our",
+    "work",
+    "first",
+    "well",
+    "way",
+    "even",
+    "new",
+    "want",
+    "because",
+    "any",
+    "these",
+    "give",
+    "day",
+    "most",
+    "us",
+    "is",
+    "are",
+    "was",
+    "hello",
+    "world",
+    "hi",
+    "please",
+    "thanks",
+    "yes",
+    "model",
+    "user",
+    "chat",
+    "write",
+    "story",
+    "short",
+    "tell",
+    "question",
+    "answer",
+    "help",
+    "name",
+    "I",
+)
+# Subwords that attach to the end of words (no leading "▁").
+_SUFFIXES: tuple[str, ...] = ("ing", "ed", "er", "es", "ly", "tion", "s", "'s", "n't")
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_PUNCTUATION = ".,!?;:'\"()-\n"
+
+
+def _normal_pieces() -> list[str]:
+    pieces: list[str] = ["▁"]
+    pieces.extend(_LETTERS)
+    pieces.extend(_PUNCTUATION)
+    pieces.extend("▁" + ch for ch in _LETTERS)
+    for word in _WORDS:
+        text = "▁" + word
+        pieces.extend(text[:end] for end in range(2, len(text) + 1))
+    for suffix in _SUFFIXES:
+        pieces.extend(suffix[:end] for end in range(1, len(suffix) + 1))
+    # Keep first occurrences only; duplicates would make token->id lookups ambiguous.
+    return list(dict.fromkeys(pieces))
+
+
+def build_vocabulary(
+    special_tokens: Sequence[str] = DEFAULT_SPECIAL_TOKENS,
+) -> tuple[list[str], list[float], list[int]]:
+    """Return (tokens, scores, token types) for the tiny SentencePiece-style vocabulary."""
+    tokens: list[str] = ["<unk>", "<s>", "</s>"]
+    types: list[int] = [
+        gguf.TokenType.UNKNOWN,
+        gguf.TokenType.CONTROL,
+        gguf.TokenType.CONTROL,
+    ]
+    tokens.extend(f"<0x{value:02X}>" for value in range(256))
+    types.extend([gguf.TokenType.BYTE] * 256)
+    for special in special_tokens:
+        if special not in tokens:
+            tokens.append(special)
+            types.append(gguf.TokenType.CONTROL)
+    scores: list[float] = [0.0] * len(tokens)
+    seen = set(tokens)
+    pieces = [piece for piece in _normal_pieces() if piece not in seen]
+    for piece in pieces:
+        tokens.append(piece)
+        types.append(gguf.TokenType.NORMAL)
+        # Longer pieces score higher, so the tokenizer prefers whole words over fragments.
+        scores.append(-1000.0 + 10.0 * len(piece))
+    return tokens, scores, [int(t) for t in types]
+
+
+def _random(rng: np.random.Generator, shape: tuple[int, ...], *, mean: float = 0.0) -> np.ndarray:
+    return rng.normal(mean, 0.02, size=shape).astype(np.float32)
+
+
+def _write_model(
+    path: Path,
+    *,
+    arch: str,
+    n_layer: int,
+    n_embd: int,
+    n_head: int,
+    n_head_kv: int,
+    n_ff: int,
+    context_length: int,
+    chat_template: str | None,
+    seed: int,
+    vocab_only: bool,
+    special_tokens: Sequence[str],
+    block_count: int | None = None,
+) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tokens, scores, types = build_vocabulary(special_tokens)
+    head_dim = n_embd // n_head
+
+    writer = gguf.GGUFWriter(path, arch)
+    writer.add_name("tiny-test")
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_context_length(context_length)
+    writer.add_embedding_length(n_embd)
+    writer.add_block_count(n_layer if block_count is None else block_count)
+    writer.add_feed_forward_length(n_ff)
+    writer.add_head_count(n_head)
+    writer.add_head_count_kv(n_head_kv)
+    writer.add_rope_dimension_count(head_dim)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(BOS_ID)
+    writer.add_eos_token_id(EOS_ID)
+    writer.add_unk_token_id(UNK_ID)
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+    if chat_template is not None:
+        writer.add_chat_template(chat_template)
+
+    if not vocab_only:
+        rng = np.random.default_rng(seed)
+        n_vocab = len(tokens)
+        # numpy shapes are ggml's ne reversed: ne {n_embd, n_vocab} is (n_vocab, n_embd).
+        writer.add_tensor("token_embd.weight", _random(rng, (n_vocab, n_embd)))
+        # Norm weights near 1 keep activations in range, so logits are not all equal and
+        # greedy decoding produces varied (if meaningless) tokens.
+        writer.add_tensor("output_norm.weight", _random(rng, (n_embd,), mean=1.0))
+        writer.add_tensor("output.weight", _random(rng, (n_vocab, n_embd)))
+        q_dim = n_head * head_dim
+        kv_dim = n_head_kv * head_dim
+        for layer in range(n_layer):
+            prefix = f"blk.{layer}"
+            writer.add_tensor(f"{prefix}.attn_norm.weight", _random(rng, (n_embd,), mean=1.0))
+            writer.add_tensor(f"{prefix}.attn_q.weight", _random(rng, (q_dim, n_embd)))
+            writer.add_tensor(f"{prefix}.attn_k.weight", _random(rng, (kv_dim, n_embd)))
+            writer.add_tensor(f"{prefix}.attn_v.weight", _random(rng, (kv_dim, n_embd)))
+            writer.add_tensor(f"{prefix}.attn_output.weight", _random(rng, (n_embd, q_dim)))
+            writer.add_tensor(f"{prefix}.ffn_norm.weight", _random(rng, (n_embd,), mean=1.0))
+            writer.add_tensor(f"{prefix}.ffn_gate.weight", _random(rng, (n_ff, n_embd)))
+            writer.add_tensor(f"{prefix}.ffn_up.weight", _random(rng, (n_ff, n_embd)))
+            writer.add_tensor(f"{prefix}.ffn_down.weight", _random(rng, (n_embd, n_ff)))
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def build_tiny_model(
+    path: Path,
+    *,
+    arch: str = "llama",
+    n_layer: int = 2,
+    n_embd: int = 64,
+    n_head: int = 4,
+    n_head_kv: int = 4,
+    n_ff: int = 128,
+    context_length: int = 2048,
+    chat_template: str | None = None,
+    seed: int = 0,
+    vocab_only: bool = False,
+    special_tokens: Sequence[str] = DEFAULT_SPECIAL_TOKENS,
+) -> Path:
+    """Write a tiny random-weight GGUF to `path` and return the path.
+
+    With the default `arch="llama"` the file loads in llama-cpp-python. Other architecture
+    names reuse llama's tensors under that name's metadata keys: useful for validation and
+    prompt-format tests, not for loading.
+    """
+    return _write_model(
+        path,
+        arch=arch,
+        n_layer=n_layer,
+        n_embd=n_embd,
+        n_head=n_head,
+        n_head_kv=n_head_kv,
+        n_ff=n_ff,
+        context_length=context_length,
+        chat_template=chat_template,
+        seed=seed,
+        vocab_only=vocab_only,
+        special_tokens=special_tokens,
+    )
+
+
+def _gguf_string(text: str | bytes) -> bytes:
+    raw = text.encode() if isinstance(text, str) else text
+    return struct.pack("<Q", len(raw)) + raw
+
+
+def _raw_gguf(n_tensors: int, kvs: Sequence[bytes], tail: bytes = b"") -> bytes:
+    """Assemble a GGUF v3 file from pre-encoded key/value records (for hostile shapes that
+    GGUFWriter refuses to write)."""
+    return b"GGUF" + struct.pack("<IQQ", 3, n_tensors, len(kvs)) + b"".join(kvs) + tail
+
+
+def build_corrupt_variants(dir: Path) -> dict[str, Path]:
+    """Write malformed GGUF files into `dir`; return {variant name: path}.
+
+    Beyond the named cases of the design notes it adds "deep_arrays" (ARRAY nested thousands
+    deep, which makes gguf-py's reader recurse until RecursionError), "long_string" (a string
+    length far beyond the file) and "extra_block" (tensors for a layer index beyond
+    block_count, the shape behind llama.cpp's out-of-bounds write).
+    """
+    dir = Path(dir)
+    dir.mkdir(parents=True, exist_ok=True)
+    variants: dict[str, Path] = {}
+
+    valid = build_tiny_model(dir / "_valid_source.gguf")
+    data = valid.read_bytes()
+    valid.unlink()
+
+    truncated = dir / "truncated.gguf"
+    truncated.write_bytes(data[: len(data) // 3])
+    variants["truncated"] = truncated
+
+    random_file = dir / "random.gguf"
+    random_file.write_bytes(np.random.default_rng(1234).bytes(4096))
+    variants["random"] = random_file
+
+    not_gguf = dir / "not_gguf.gguf"
+    not_gguf.write_text("This is a plain text file that somebody renamed to .gguf.\n" * 20)
+    variants["not_gguf"] = not_gguf
+
+    variants["bad_heads"] = build_tiny_model(dir / "bad_heads.gguf", n_head=4, n_head_kv=3)
+
+    # Valid magic and version, absurd tensor count: the integer-overflow shape of
+    # CVE-2024-21836. The rest of the header is the real one.
+    huge = dir / "huge_counts.gguf"
+    huge.write_bytes(data[:8] + struct.pack("<Q", 0x1D1D1D1D1D1D1D1D) + data[16:])
+    variants["huge_counts"] = huge
+
+    variants["vocab_only"] = build_tiny_model(dir / "vocab_only.gguf", vocab_only=True)
+
+    empty = dir / "empty.gguf"
+    empty.write_bytes(b"")
+    variants["empty"] = empty
+
+    arch_kv = _gguf_string("general.architecture") + struct.pack("<I", 8) + _gguf_string("llama")
+    depth = 5000
+    nested = b"".join(struct.pack("<IQ", 9, 1) for _ in range(depth)) + struct.pack("<IQ", 0, 1)
+    nested_kv = _gguf_string("evil.nested") + struct.pack("<I", 9) + nested + b"\x00"
+    deep = dir / "deep_arrays.gguf"
+    deep.write_bytes(_raw_gguf(1, [arch_kv, nested_kv], tail=b"\x00" * 64))
+    variants["deep_arrays"] = deep
+
+    long_kv = _gguf_string("general.architecture") + struct.pack("<I", 8)
+    long_kv += struct.pack("<Q", 1 << 40) + b"llama"
+    long_string = dir / "long_string.gguf"
+    long_string.write_bytes(_raw_gguf(1, [long_kv], tail=b"\x00" * 64))
+    variants["long_string"] = long_string
+
+    variants["extra_block"] = _write_model(
+        dir / "extra_block.gguf",
+        arch="llama",
+        n_layer=2,
+        n_embd=64,
+        n_head=4,
+        n_head_kv=4,
+        n_ff=128,
+        context_length=2048,
+        chat_template=None,
+        seed=0,
+        vocab_only=False,
+        special_tokens=DEFAULT_SPECIAL_TOKENS,
+        block_count=1,
+    )
+    return variants

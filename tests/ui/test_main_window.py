@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from storage.records import Role
+from tests.ui.factories import make_conversation, make_message, make_stats
+from ui.main_window import MainWindow
+
+
+def make_window(qtbot: QtBot) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.chat_view.open_url = lambda url: None
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # window shortcuts need an active window
+    window.message_input.setFocus()
+    return window
+
+
+def test_layout_and_defaults(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    assert window.windowTitle() == "Hearth"
+    assert (window.width(), window.height()) == (1100, 750)
+    assert window.send_button.text() == "Send"
+    assert not window.banner.isVisible()
+    assert not window.load_progress.isVisible()
+    for name in (
+        "conversations",
+        "chat_view",
+        "message_input",
+        "send_button",
+        "live_stats",
+        "model_label",
+        "load_progress",
+        "banner",
+    ):
+        assert getattr(window, name) is not None
+
+
+def test_ctrl_n_requests_new_chat(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    with qtbot.waitSignal(window.newChatRequested):
+        qtbot.keyClick(window.message_input, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.newChatRequested):
+        qtbot.mouseClick(window.conversations.new_button, Qt.MouseButton.LeftButton)
+
+
+def test_enter_and_button_send_then_stop(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    qtbot.keyClicks(window.message_input, "What is 2+2?")
+    with qtbot.waitSignal(window.sendRequested) as blocker:
+        qtbot.keyClick(window.message_input, Qt.Key.Key_Return)
+    assert blocker.args == ["What is 2+2?"]
+    with qtbot.waitSignal(window.sendRequested):
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+
+    window.set_generating(True)
+    assert window.send_button.text() == "Stop"
+    with qtbot.waitSignal(window.stopRequested), qtbot.assertNotEmitted(window.sendRequested):
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    window.set_generating(False)
+    assert window.send_button.text() == "Send"
+
+
+def test_escape_stops_once_from_input_and_from_transcript(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    stops: list[bool] = []
+    window.stopRequested.connect(lambda: stops.append(True))
+    qtbot.keyClick(window.message_input, Qt.Key.Key_Escape)
+    assert len(stops) == 1
+    window.chat_view.setFocus()
+    qtbot.keyClick(window.chat_view, Qt.Key.Key_Escape)
+    assert len(stops) == 2
+
+
+def test_loading_progress(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    window.show_loading(None, "Loading model…")
+    assert window.load_progress.isVisible()
+    assert window.load_progress.maximum() == 0  # indeterminate
+    window.show_loading(0.5, "Loading model…")
+    assert window.load_progress.maximum() == 1000 and window.load_progress.value() == 500
+    window.hide_loading()
+    assert not window.load_progress.isVisible()
+
+
+def test_banner_show_and_close(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    window.show_banner("<b>Tiny base model.</b> Answers will be rough.")
+    assert window.banner.isVisible()
+    assert "Tiny base model." in window.banner.label.text()
+    qtbot.mouseClick(window.banner.close_button, Qt.MouseButton.LeftButton)
+    assert not window.banner.isVisible()
+    window.show_banner("again")
+    window.hide_banner()
+    assert not window.banner.isVisible()
+
+
+def test_error_bar_is_inline_and_dismissible(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    window.show_error("The model could not be loaded: out of memory.")
+    assert window.error_bar.isVisible()
+    assert window.statusBar().currentMessage().startswith("The model could not be loaded")
+    qtbot.mouseClick(window.error_bar.close_button, Qt.MouseButton.LeftButton)
+    assert not window.error_bar.isVisible()
+
+
+def test_delete_then_undo_with_button_and_ctrl_z(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    window.conversations.set_conversations([make_conversation(1, "a"), make_conversation(2, "b")])
+    window.conversations.select(2)
+    window.conversations.view.setFocus()
+    with qtbot.waitSignal(window.deleteRequested) as blocker:
+        qtbot.keyClick(window.conversations.view, Qt.Key.Key_Delete)
+    assert blocker.args == [2]
+    window.offer_undo("Chat deleted.")
+    assert window.undo_bar.isVisible() and window.undo_bar.action_button.text() == "Undo"
+    with qtbot.waitSignal(window.undoDeleteRequested):
+        qtbot.keyClick(window.conversations.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not window.undo_bar.isVisible()
+    # Once the bar is gone, Ctrl+Z does nothing.
+    with qtbot.assertNotEmitted(window.undoDeleteRequested):
+        qtbot.keyClick(window.conversations.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    window.offer_undo("Chat deleted.")
+    with qtbot.waitSignal(window.undoDeleteRequested):
+        qtbot.mouseClick(window.undo_bar.action_button, Qt.MouseButton.LeftButton)
+
+
+def test_child_signals_are_forwarded(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    window.conversations.set_conversations([make_conversation(5, "chat")])
+    with qtbot.waitSignal(window.conversationSelected) as blocker:
+        rect = window.conversations.view.visualRect(window.conversations.model.index(0, 0))
+        qtbot.mouseClick(
+            window.conversations.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+        )
+    assert blocker.args == [5]
+    with qtbot.waitSignal(window.renameRequested) as blocker:
+        window.conversations.renameRequested.emit(5, "new")
+    assert blocker.args == [5, "new"]
+    window.chat_view.set_messages([make_message(1, Role.ASSISTANT, "hi", stats=make_stats())])
+    with qtbot.waitSignal(window.regenerateRequested) as blocker:
+        window.chat_view.anchorClicked.emit(QUrl("hearth://regenerate/1"))
+    assert blocker.args == [1]
+
+
+def test_model_info_and_stats(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    window.set_model_info("gemma-3-270m-q4_k_m", "gemma (built-in)", "CPU")
+    assert window.model_label.text() == "gemma-3-270m-q4_k_m · format: gemma (built-in) · CPU"
+    window.live_stats.show_live(14.2, 310, 512, 4096)
+    assert window.live_stats.isVisible()
+    QApplication.processEvents()
+
+
+def test_escape_in_rename_editor_cancels_the_rename_not_the_reply(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    conv = window.conversations
+    conv.set_conversations([make_conversation(1, "Chat title")])
+    conv.select(1)
+    conv.view.setFocus()
+    qtbot.keyClick(conv.view, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    assert editor is not None and editor is not conv.view
+    qtbot.keyClicks(editor, "zzz")
+    with (
+        qtbot.assertNotEmitted(window.stopRequested),
+        qtbot.assertNotEmitted(window.renameRequested),
+    ):
+        qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert conv.title_of(1) == "Chat title"

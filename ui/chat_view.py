@@ -1,0 +1,332 @@
+"""The conversation transcript: one QTextDocument, one QTextFrame per message.
+
+Everything here runs on the GUI thread. The app controller feeds it finished records
+(``set_messages``, ``append_message``) and the reply being written (``begin_reply`` →
+``append_delta``… → ``finish_reply``); the view never asks anyone for data.
+
+Streaming appends at the end of the reply's frame with a cursor of its own, so the cost of a
+delta does not grow with the conversation, and the user's selection never moves. Finished
+markdown blocks are rendered once and swapped in for their plain text; only the unfinished
+tail is re-typed, so the cost does not grow with the reply either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QPalette,
+    QShowEvent,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFrame,
+    QTextFrameFormat,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from storage.records import MessageRecord, Role
+from ui.markdown_blocks import BlockSplitter
+from ui.markdown_render import render_markdown
+from ui.message_html import MUTED, header_html, message_html
+
+OPENABLE_SCHEMES = ("http", "https", "mailto")
+# How close to the end still counts as "at the bottom" (a wheel notch lands a few px off).
+_BOTTOM_SLACK_PX = 4
+
+
+class ChatView(QTextBrowser):
+    """Read-only transcript. Signals fire on the GUI thread:
+
+    - ``regenerateRequested(message_id)``: the user clicked "Regenerate".
+    - ``copied(message_id)``: a message's raw markdown was put on the clipboard.
+    """
+
+    regenerateRequested = Signal(int)
+    copied = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        # Links are data from the model: never follow them inside the view.
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(self._on_anchor_clicked)
+        doc = self.document()
+        # The transcript is rebuilt, not edited by the user: an undo stack would only hold
+        # a copy of every streamed delta.
+        doc.setUndoRedoEnabled(False)
+        doc.setDocumentMargin(12)
+        #: Opens an http(s)/mailto URL; tests swap it so nothing leaves the process.
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
+        self._cursor = QTextCursor(doc)  # the view's own; the user's cursor is untouched
+        self._frames: dict[int, QTextFrame] = {}
+        self._messages: dict[int, MessageRecord] = {}
+        self._last_assistant_id: int | None = None
+        self._reply_id: int | None = None
+        self._reply_frame: QTextFrame | None = None
+        self._reply_blocks: list[str] = []  # finished markdown blocks, already rendered
+        self._splitter = BlockSplitter()
+        self._tail_start = 0  # document position where the plain-text tail begins
+        self._plain = QTextCharFormat()
+        # Follow the end unless the user scrolled away from it. Layout is lazy (and off
+        # during bulk loads), so the range grows after our edits: follow it when it does.
+        # Only user actions (wheel, drag, keys) change the decision; Qt's own scrolling,
+        # such as ensureCursorVisible on first show, does not.
+        self._follow_end = True
+        bar = self.verticalScrollBar()
+        bar.actionTriggered.connect(self._on_user_scrolled)
+        bar.rangeChanged.connect(self._on_range_changed)
+
+    # ---- whole transcript --------------------------------------------------------------
+
+    def set_messages(self, messages: Sequence[MessageRecord]) -> None:
+        """Show a whole conversation, replacing what was shown (and any reply in progress)."""
+        doc = self.document()
+        # Frame wrappers die with the document's content: drop them first.
+        self._frames.clear()
+        self._messages.clear()
+        self._reset_reply()
+        self._last_assistant_id = None
+        # Layout once at the end instead of after every inserted block (QtDMM#69: 6 s → 75 ms).
+        doc.setLayoutEnabled(False)
+        try:
+            doc.clear()
+            self._cursor = QTextCursor(doc)
+            last_assistant = next(
+                (m.id for m in reversed(messages) if m.role is Role.ASSISTANT), None
+            )
+            self._cursor.beginEditBlock()
+            for message in messages:
+                self._insert_message(message, show_regenerate=message.id == last_assistant)
+            self._cursor.endEditBlock()
+            self._last_assistant_id = last_assistant
+        finally:
+            doc.setLayoutEnabled(True)
+        self.scroll_to_bottom()
+
+    def append_message(self, message: MessageRecord) -> None:
+        """Add one finished message at the end (e.g. the user's just-stored prompt)."""
+        if message.role is Role.ASSISTANT:
+            self._drop_regenerate_link()
+            self._last_assistant_id = message.id
+        self._insert_message(message, show_regenerate=message.role is Role.ASSISTANT)
+
+    def show_notice(self, text: str) -> None:
+        """Append a grey italic paragraph outside any message (engine errors and the like)."""
+        cursor = self._end_of_root()
+        cursor.insertHtml(f'<p style="color:{MUTED}"><i>{escape(text)}</i></p>')
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+
+    # ---- the reply being streamed ------------------------------------------------------
+
+    def begin_reply(self, message_id: int) -> None:
+        """Start the assistant's reply: a header and an empty body at the end."""
+        self._reset_reply()
+        self._drop_regenerate_link()
+        cursor = self._end_of_root()
+        frame = cursor.insertFrame(self._frame_format(Role.ASSISTANT))
+        cursor.insertHtml(header_html(Role.ASSISTANT))
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        self._reply_id = message_id
+        self._reply_frame = frame
+        self._frames[message_id] = frame
+        self._last_assistant_id = message_id
+        self._tail_start = cursor.position()
+
+    def append_delta(self, text: str) -> None:
+        """Append streamed text to the reply; ignored when no reply has begun."""
+        frame = self._reply_frame
+        if frame is None or not text:
+            return
+        blocks = self._splitter.feed(text)
+        cursor = self._cursor
+        if blocks:
+            # Swap the plain tail for the rendered blocks, then re-type the new (short) tail.
+            cursor.beginEditBlock()
+            cursor.setPosition(self._tail_start)
+            cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            dark = self._is_dark()
+            for block in blocks:
+                self._insert_rendered_block(cursor, render_markdown(block, dark=dark))
+            self._reply_blocks.extend(blocks)
+            self._tail_start = cursor.position()
+            cursor.insertText(self._splitter.pending, self._plain)
+            cursor.endEditBlock()
+        else:
+            cursor.setPosition(frame.lastPosition())
+            cursor.insertText(text, self._plain)
+
+    def reply_text(self) -> str:
+        """The raw markdown streamed into the current reply so far ("" when none)."""
+        return "".join(self._reply_blocks) + self._splitter.pending
+
+    def finish_reply(self, message: MessageRecord) -> None:
+        """Replace the reply with its final rendering (markdown, footer, links).
+
+        Without a matching reply in progress the message is simply appended.
+        """
+        frame = self._frames.get(message.id)
+        if frame is None:
+            self.append_message(message)
+            return
+        if message.id == self._reply_id:
+            self._reset_reply()
+        self._messages[message.id] = message
+        self._replace_frame_content(
+            frame, message, show_regenerate=message.id == self._last_assistant_id
+        )
+
+    # ---- reading back (tests, accessibility) -------------------------------------------
+
+    def message_text(self, message_id: int) -> str:
+        """The plain text shown for one message (header, body and footer)."""
+        frame = self._frames.get(message_id)
+        if frame is None:
+            return ""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(frame.firstPosition())
+        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        return cursor.selection().toPlainText()
+
+    def is_at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum() - _BOTTOM_SLACK_PX
+
+    def scroll_to_bottom(self) -> None:
+        """Jump to the end and keep following new text from now on."""
+        self._follow_end = True
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def follows_end(self) -> bool:
+        """True while new text scrolls the view (the user has not scrolled away)."""
+        return self._follow_end
+
+    def _on_user_scrolled(self, _action: int) -> None:
+        # Emitted before the value moves; sliderPosition already holds the target.
+        bar = self.verticalScrollBar()
+        self._follow_end = bar.sliderPosition() >= bar.maximum() - _BOTTOM_SLACK_PX
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow_end:
+            self.verticalScrollBar().setValue(maximum)
+
+    # ---- Qt overrides ------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # QTextEdit scrolls to its (unused) text cursor on first show; keep the end in view.
+        super().showEvent(event)
+        if self._follow_end:
+            self.scroll_to_bottom()
+
+    def loadResource(self, type: int, name: QUrl) -> object:
+        """Never load anything a message names (files, images, stylesheets)."""
+        return None
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _insert_message(self, message: MessageRecord, *, show_regenerate: bool) -> None:
+        cursor = self._end_of_root()
+        frame = cursor.insertFrame(self._frame_format(message.role))
+        cursor.insertHtml(
+            message_html(message, show_regenerate=show_regenerate, dark=self._is_dark())
+        )
+        self._frames[message.id] = frame
+        self._messages[message.id] = message
+
+    def _replace_frame_content(
+        self, frame: QTextFrame, message: MessageRecord, *, show_regenerate: bool
+    ) -> None:
+        cursor = self._cursor
+        cursor.beginEditBlock()
+        cursor.setPosition(frame.firstPosition())
+        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        # The emptied first block may still carry the old header's formats.
+        cursor.setBlockFormat(QTextBlockFormat())
+        cursor.setCharFormat(QTextCharFormat())
+        cursor.insertHtml(
+            message_html(message, show_regenerate=show_regenerate, dark=self._is_dark())
+        )
+        cursor.endEditBlock()
+
+    def _insert_rendered_block(self, cursor: QTextCursor, html: str) -> None:
+        """Insert one rendered block at the cursor, which sits in an empty paragraph."""
+        start = cursor.position()
+        cursor.insertHtml(html)
+        left = self.document().findBlock(start)
+        if left.position() == start and left.length() == 1 and cursor.block() != left:
+            # Qt leaves the empty paragraph in front of an inserted list or table; a full
+            # render has none. Merge it into the paragraph before (which keeps its format).
+            joiner = QTextCursor(self.document())
+            joiner.setPosition(start - 1)
+            joiner.deleteChar()
+        # The next block (or the plain tail) always starts a fresh, plain paragraph.
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+
+    def _drop_regenerate_link(self) -> None:
+        """Only the newest assistant message offers "Regenerate"."""
+        old_id = self._last_assistant_id
+        if old_id is None or old_id == self._reply_id:
+            return
+        frame, message = self._frames.get(old_id), self._messages.get(old_id)
+        if frame is not None and message is not None:
+            self._replace_frame_content(frame, message, show_regenerate=False)
+        self._last_assistant_id = None
+
+    def _reset_reply(self) -> None:
+        self._reply_id = None
+        self._reply_frame = None
+        self._reply_blocks = []
+        self._splitter.reset()
+        self._tail_start = 0
+
+    def _end_of_root(self) -> QTextCursor:
+        self._cursor.setPosition(self.document().rootFrame().lastPosition())
+        return self._cursor
+
+    def _frame_format(self, role: Role) -> QTextFrameFormat:
+        fmt = QTextFrameFormat()
+        fmt.setPadding(8)
+        fmt.setBottomMargin(6)
+        if role is Role.USER:
+            # A faint tint marks the user's turns on light and dark palettes alike.
+            fmt.setBackground(QColor(128, 128, 128, 36))
+        return fmt
+
+    def _is_dark(self) -> bool:
+        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        scheme = url.scheme().lower()
+        if scheme == "hearth":
+            self._on_hearth_link(url)
+        elif scheme in OPENABLE_SCHEMES:
+            self.open_url(url)
+        # Anything else (file:, javascript:, relative paths) is ignored on purpose.
+
+    def _on_hearth_link(self, url: QUrl) -> None:
+        action = url.host()
+        try:
+            message_id = int(url.path().strip("/"))
+        except ValueError:
+            return
+        if action == "copy":
+            text = self._raw_text(message_id)
+            if text is not None:
+                QGuiApplication.clipboard().setText(text)
+                self.copied.emit(message_id)
+        elif action == "regenerate":
+            self.regenerateRequested.emit(message_id)
+
+    def _raw_text(self, message_id: int) -> str | None:
+        if message_id == self._reply_id:
+            return self.reply_text()
+        message = self._messages.get(message_id)
+        return message.content if message is not None else None

@@ -1,0 +1,188 @@
+"""The main window: sidebar, banner, transcript, input, status bar. GUI thread only.
+
+It only lays out the widgets and forwards their signals; the app controller connects to the
+window's signals and calls its methods. Children are public attributes for the controller
+and the tests.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.chat_view import ChatView
+from ui.conversation_list import ConversationList
+from ui.live_stats import LiveStatsLabel
+from ui.message_bar import MessageBar
+from ui.message_input import MessageInput
+
+UNDO_VISIBLE_MS = 10_000
+ERROR_STATUS_MS = 10_000
+
+
+class MainWindow(QMainWindow):
+    """Signals (GUI thread), commands for the app controller:
+
+    ``sendRequested(text)``, ``stopRequested()``, ``newChatRequested()``,
+    ``conversationSelected(id)``, ``renameRequested(id, title)``, ``deleteRequested(id)``,
+    ``undoDeleteRequested()``, ``regenerateRequested(message_id)``.
+    """
+
+    sendRequested = Signal(str)
+    stopRequested = Signal()
+    newChatRequested = Signal()
+    conversationSelected = Signal(int)
+    renameRequested = Signal(int, str)
+    deleteRequested = Signal(int)
+    undoDeleteRequested = Signal()
+    regenerateRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Hearth")
+        self.resize(1100, 750)
+        self._generating = False
+
+        self.conversations = ConversationList(self)
+        self.banner = MessageBar(parent=self)
+        self.chat_view = ChatView(self)
+        self.error_bar = MessageBar(parent=self)
+        self.undo_bar = MessageBar("Undo", parent=self)
+        self.message_input = MessageInput(self)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setDefault(False)
+        self.send_button.setAutoDefault(False)
+
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.message_input, 1)
+        input_row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.chat_view, 1)
+        right_layout.addWidget(self.undo_bar)
+        right_layout.addWidget(self.error_bar)
+        right_layout.addLayout(input_row)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.conversations)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([260, 840])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+
+        self.model_label = QLabel("No model loaded", self)
+        self.load_progress = QProgressBar(self)
+        self.load_progress.setMaximumWidth(220)
+        self.load_progress.setTextVisible(True)
+        self.load_progress.hide()
+        self.live_stats = LiveStatsLabel(self)
+        status = self.statusBar()
+        # Permanent widgets: a transient status message must not hide the loading bar.
+        status.addPermanentWidget(self.model_label)
+        status.addPermanentWidget(self.load_progress)
+        status.addPermanentWidget(self.live_stats)
+
+        self._connect_children()
+        self._install_shortcuts()
+        self.message_input.setFocus()
+
+    # ---- API for the app controller ----------------------------------------------------
+
+    def set_generating(self, generating: bool) -> None:
+        """ "Stop" while a reply is being written, "Send" otherwise."""
+        self._generating = generating
+        self.send_button.setText("Stop" if generating else "Send")
+        self.send_button.setToolTip("Stop the reply (Esc)" if generating else "Send (Enter)")
+
+    def is_generating(self) -> bool:
+        return self._generating
+
+    def set_model_info(self, name: str, chat_format: str, backend: str) -> None:
+        """E.g. ``gemma-3-270m-q4_k_m · format: gemma (built-in) · CPU``."""
+        self.model_label.setText(f"{name} · format: {chat_format} · {backend}")
+
+    def show_loading(self, fraction: float | None, text: str) -> None:
+        """Model loading progress; ``None`` shows a busy (indeterminate) bar."""
+        if fraction is None:
+            self.load_progress.setRange(0, 0)
+        else:
+            self.load_progress.setRange(0, 1000)
+            self.load_progress.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
+        self.load_progress.setFormat(text if fraction is None else f"{text} %p%")
+        self.load_progress.setToolTip(text)
+        self.load_progress.show()
+
+    def hide_loading(self) -> None:
+        self.load_progress.hide()
+
+    def show_banner(self, html: str) -> None:
+        """The info banner above the transcript (e.g. the first-run model notice)."""
+        self.banner.show_message(html, rich=True)
+
+    def hide_banner(self) -> None:
+        self.banner.dismiss()
+
+    def show_error(self, text: str) -> None:
+        """A plain-words error above the input (dismissible) and in the status bar; never a
+        modal dialog, so nothing blocks the event loop."""
+        self.error_bar.show_message(text)
+        self.statusBar().showMessage(text, ERROR_STATUS_MS)
+
+    def hide_error(self) -> None:
+        self.error_bar.dismiss()
+
+    def offer_undo(self, text: str) -> None:
+        """Show "<text> [Undo]" for a while; Undo or Ctrl+Z emits ``undoDeleteRequested``."""
+        self.undo_bar.show_message(text, timeout_ms=UNDO_VISIBLE_MS)
+        self._undo_shortcut.setEnabled(True)
+
+    # ---- wiring ------------------------------------------------------------------------
+
+    def _connect_children(self) -> None:
+        conv = self.conversations
+        conv.newRequested.connect(self.newChatRequested)
+        conv.conversationSelected.connect(self.conversationSelected)
+        conv.renameRequested.connect(self.renameRequested)
+        conv.deleteRequested.connect(self.deleteRequested)
+        self.chat_view.regenerateRequested.connect(self.regenerateRequested)
+        self.message_input.sendRequested.connect(self.sendRequested)
+        self.message_input.stopRequested.connect(self.stopRequested)
+        self.send_button.clicked.connect(self._on_send_button)
+        self.undo_bar.actionTriggered.connect(self._on_undo)
+        self.undo_bar.dismissed.connect(lambda: self._undo_shortcut.setEnabled(False))
+
+    def _install_shortcuts(self) -> None:
+        new_chat = QShortcut(QKeySequence.StandardKey.New, self)
+        new_chat.activated.connect(self.newChatRequested)
+        # Esc from anywhere in the window; the input claims Esc itself (one stop per press).
+        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        stop.activated.connect(self.stopRequested)
+        # Only while the undo bar shows; a text field with its own undo history keeps Ctrl+Z.
+        self._undo_shortcut = QShortcut(QKeySequence.StandardKey.Undo, self)
+        self._undo_shortcut.setEnabled(False)
+        self._undo_shortcut.activated.connect(self._on_undo)
+
+    def _on_send_button(self) -> None:
+        if self._generating:
+            self.stopRequested.emit()
+        else:
+            self.message_input.request_send()
+            self.message_input.setFocus()
+
+    def _on_undo(self) -> None:
+        self._undo_shortcut.setEnabled(False)
+        self.undo_bar.hide()
+        self.undoDeleteRequested.emit()

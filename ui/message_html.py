@@ -1,0 +1,74 @@
+"""HTML of one transcript message: header, rendered body, footer. Pure functions (no Qt);
+the GUI thread calls them while filling the ChatView's document."""
+
+from __future__ import annotations
+
+from html import escape
+
+from storage.records import MessageRecord, MessageStatus, Role
+from ui.markdown_render import render_markdown
+from ui.stats_format import SEP, stats_footer_text
+
+# Mid grey stays readable on light and dark palettes alike.
+MUTED = "#808080"
+
+ROLE_NAMES = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"}
+
+STATUS_NOTES = {
+    MessageStatus.INTERRUPTED: "Interrupted — the reply was cut off",
+    MessageStatus.STREAMING: "Still being written…",
+    MessageStatus.DAMAGED: "This message could not be read; it was stored damaged.",
+}
+
+
+def copy_url(message_id: int) -> str:
+    return f"hearth://copy/{message_id}"
+
+
+def regenerate_url(message_id: int) -> str:
+    return f"hearth://regenerate/{message_id}"
+
+
+def header_html(role: Role) -> str:
+    name = ROLE_NAMES.get(role, str(role).title())
+    return f'<p style="margin-top:0; margin-bottom:2px"><b>{escape(name)}</b></p>'
+
+
+def status_note(message: MessageRecord) -> str | None:
+    """The plain-words note for a message that did not complete normally, if any."""
+    if message.status is MessageStatus.ERROR:
+        return f"Error: {message.error}" if message.error else "Error: the reply failed"
+    note = STATUS_NOTES.get(message.status)
+    if note and message.error:
+        note = f"{note} ({message.error})"
+    return note
+
+
+def footer_html(message: MessageRecord, *, show_regenerate: bool) -> str:
+    """Grey small lines under a message: stats, status note, then the Copy/Regenerate links.
+
+    Only assistant messages get a footer; the user's own words need no stats or links.
+    """
+    if message.role is not Role.ASSISTANT:
+        return ""
+    lines: list[str] = []
+    if message.stats is not None:
+        lines.append(escape(stats_footer_text(message.stats)))
+    note = status_note(message)
+    if note:
+        lines.append(f"<i>{escape(note)}</i>")
+    links = [f'<a href="{copy_url(message.id)}">Copy</a>']
+    if show_regenerate:
+        links.append(f'<a href="{regenerate_url(message.id)}">Regenerate</a>')
+    lines.append(SEP.join(links))
+    return (
+        f'<p style="margin-top:4px; margin-bottom:0; color:{MUTED}; font-size:small">'
+        + "<br/>".join(lines)
+        + "</p>"
+    )
+
+
+def message_html(message: MessageRecord, *, show_regenerate: bool, dark: bool) -> str:
+    """The whole message; a damaged row still shows whatever text it has."""
+    body = render_markdown(message.content, dark=dark) if message.content else ""
+    return header_html(message.role) + body + footer_html(message, show_regenerate=show_regenerate)

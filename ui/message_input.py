@@ -1,0 +1,70 @@
+"""The prompt box. GUI thread only.
+
+Enter sends, Shift+Enter starts a new line, Esc asks to stop the reply. The box does not
+clear itself on send: the app calls ``clear()`` once the message is stored, so text the user
+typed is never lost to a failed send.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+PLACEHOLDER = "Message Hearth… (Enter to send, Shift+Enter for a new line)"
+_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+class MessageInput(QPlainTextEdit):
+    """Signals: ``sendRequested(text)`` (never for blank text), ``stopRequested()``."""
+
+    sendRequested = Signal(str)
+    stopRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText(PLACEHOLDER)
+        self.setTabChangesFocus(True)  # Tab moves on (keyboard users), as in a chat app
+        self.setAccessibleName("Message")
+        lines = self.fontMetrics().lineSpacing()
+        # About three lines by default and at most eight, so the transcript keeps the room.
+        self._default_height = lines * 3 + 2 * round(self.document().documentMargin()) + 6
+        self.setMaximumHeight(lines * 8)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self._default_height)
+
+    def request_send(self) -> bool:
+        """Emit ``sendRequested`` with the text unless it is blank; True when emitted."""
+        text = self.toPlainText()
+        if not text.strip():
+            return False
+        self.sendRequested.emit(text)
+        return True
+
+    def event(self, event: QEvent) -> bool:
+        # Claim Esc before any window-wide Esc shortcut does, so one press emits one stop.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in _ENTER_KEYS:
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            if mods & Qt.KeyboardModifier.ShiftModifier:
+                self.insertPlainText("\n")
+                return
+            if mods == Qt.KeyboardModifier.NoModifier:
+                self.request_send()
+                return
+        if key == Qt.Key.Key_Escape:
+            self.stopRequested.emit()
+            return
+        super().keyPressEvent(event)

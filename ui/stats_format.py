@@ -1,0 +1,74 @@
+"""Short, readable texts for generation timings. Pure functions; any thread may call them."""
+
+from __future__ import annotations
+
+from storage.records import StatsRecord
+
+SEP = " · "
+
+
+def format_rate(tokens_per_s: float) -> str:
+    """``12.3 tok/s`` below 100, ``850 tok/s`` above (more digits would be noise)."""
+    return f"{tokens_per_s:.1f} tok/s" if tokens_per_s < 100 else f"{tokens_per_s:.0f} tok/s"
+
+
+def format_ms(ms: float) -> str:
+    """``245 ms`` below ten seconds, ``12.4 s`` above."""
+    return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+
+
+def stats_footer_text(stats: StatsRecord) -> str:
+    """The grey line under an assistant message, e.g.
+    ``12.3 tok/s · 245 ms to first token · 31 tokens · prompt 120 (evaluated 12) ·
+    prefill 850 tok/s · stop: eos``."""
+    parts = [
+        format_rate(stats.decode_tps),
+        f"{format_ms(stats.ttft_ms)} to first token",
+        f"{stats.completion_tokens} tokens",
+        f"prompt {stats.prompt_tokens} (evaluated {stats.prompt_tokens_evaluated})",
+        f"prefill {format_rate(stats.prefill_tps)}",
+    ]
+    if stats.stop_reason:
+        parts.append(f"stop: {stats.stop_reason}")
+    return SEP.join(parts)
+
+
+def live_stats_text(
+    tokens_per_s: float | None, ttft_ms: float | None, ctx_used: int, ctx_size: int
+) -> str:
+    """``14.2 tok/s · TTFT 310 ms · context 512 / 4096``; unknown values are left out."""
+    parts: list[str] = []
+    if tokens_per_s is not None:
+        parts.append(format_rate(tokens_per_s))
+    if ttft_ms is not None:
+        parts.append(f"TTFT {format_ms(ttft_ms)}")
+    parts.append(context_text(ctx_used, ctx_size))
+    return SEP.join(parts)
+
+
+def final_stats_text(stats: StatsRecord, ctx_used: int) -> str:
+    """All final numbers of one reply, short enough for a status bar."""
+    return SEP.join(
+        [
+            format_rate(stats.decode_tps),
+            f"TTFT {format_ms(stats.ttft_ms)}",
+            f"{stats.completion_tokens} tokens",
+            f"prompt {stats.prompt_tokens} ({stats.prompt_tokens_evaluated} evaluated)",
+            f"prefill {format_rate(stats.prefill_tps)}",
+            f"total {format_ms(stats.total_ms)}",
+            f"stop: {stats.stop_reason or '?'}",
+            context_text(ctx_used, stats.n_ctx),
+        ]
+    )
+
+
+def final_stats_tooltip(stats: StatsRecord) -> str:
+    """The longer form for a tooltip: which model and settings produced the numbers."""
+    return (
+        f"model {stats.model} · format {stats.chat_format} · context {stats.n_ctx} · "
+        f"GPU layers {stats.n_gpu_layers}"
+    )
+
+
+def context_text(ctx_used: int, ctx_size: int) -> str:
+    return f"context {ctx_used} / {ctx_size}" if ctx_size > 0 else f"context {ctx_used}"
