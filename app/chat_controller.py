@@ -116,6 +116,8 @@ class ChatController(QObject):
         window.undoDeleteRequested.connect(self.undo_delete)
         window.regenerateRequested.connect(self.regenerate)
 
+        window.banner.dismissed.connect(self.dismiss_default_notice)
+
         client.loadProgressed.connect(self._on_load_progress)
         client.modelLoaded.connect(self._on_loaded)
         client.generationStarted.connect(self._on_started)
@@ -280,7 +282,8 @@ class ChatController(QObject):
         if not history:
             self.conversations.rename(conversation_id, _title_from(text))
         self._refresh_list()
-        self._generate(conversation_id, user)
+        self.window.chat_view.append_message(user)
+        self._generate(conversation_id, user, rerender=False)
 
     def regenerate(self, message_id: int) -> None:
         if self._turn is not None:
@@ -291,16 +294,17 @@ class ChatController(QObject):
         parent = self.messages.get(old.parent_id)
         if parent is None:
             return
-        self._generate(old.conversation_id, parent)
+        self._generate(old.conversation_id, parent, rerender=True)
 
     def stop(self) -> None:
         if self._turn is not None:
             self.client.cancel(self._turn.request_id)
 
-    def _generate(self, conversation_id: int, parent: MessageRecord) -> None:
+    def _generate(self, conversation_id: int, parent: MessageRecord, *, rerender: bool) -> None:
         reply = self.messages.start_reply(conversation_id, parent.id)
         path = self.messages.active_path(conversation_id)
-        self.window.chat_view.set_messages([m for m in path if m.id != reply.id])
+        if rerender:  # a regenerated reply replaces the old one on screen
+            self.window.chat_view.set_messages([m for m in path if m.id != reply.id])
         self.window.chat_view.begin_reply(reply.id)
         prompt = [
             ChatMessage(m.role.value, m.content)

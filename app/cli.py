@@ -198,6 +198,7 @@ def _stream_reply(engine: Any, request_id: int, *, echo: bool) -> Any:
             elif isinstance(event, Done | Error) and event.id == request_id:
                 if echo and isinstance(event, Done):
                     sys.stdout.write("\n")
+                    sys.stdout.flush()
                 return event
     finally:
         signal.signal(signal.SIGINT, previous)

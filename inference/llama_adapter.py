@@ -8,6 +8,7 @@ version bump only ever needs changes here. Engine process only.
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -49,6 +50,23 @@ def _load_progress(on_progress: ProgressFn | None) -> Iterator[None]:
         yield
     finally:
         llama_lib.llama_model_default_params = original
+
+
+_log_callback: Any = None
+
+
+def route_native_logs() -> None:
+    """llama.cpp logs to stderr even with verbose=False (e.g. SWA cache notes), which would
+    interleave with the CLI's output. Drop them unless HEARTH_DEBUG is set."""
+    global _log_callback
+    if os.environ.get("HEARTH_DEBUG"):
+        return
+
+    def _drop(_level: int, _text: bytes, _user_data: ctypes.c_void_p) -> None:
+        return None
+
+    _log_callback = llama_lib.llama_log_callback(_drop)
+    llama_lib.llama_log_set(_log_callback, ctypes.c_void_p(0))
 
 
 def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) -> Llama:

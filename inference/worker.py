@@ -413,4 +413,5 @@ def _load_failure_message(gguf: GGUFInfo, exc: Exception) -> str:
 
 
 def serve(conn: Connection) -> None:
+    adapter.route_native_logs()
     Worker(conn).serve()

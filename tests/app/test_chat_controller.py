@@ -1,0 +1,247 @@
+"""The whole app wired together: real engine process, real SQLite file, real widgets."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from storage.database import Database
+from storage.records import MessageStatus, Role
+from storage.repositories import ConversationRepository, MessageRepository
+from tests.app.conftest import AppParts
+from tests.support.tiny_gguf import build_corrupt_variants
+
+MakeApp = Callable[..., AppParts]
+
+
+def type_and_send(qtbot: QtBot, window: object, text: str) -> None:
+    box = window.message_input  # type: ignore[attr-defined]
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+
+
+def test_a_turn_streams_into_the_view_and_is_stored_with_stats(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=24)
+    assert window.model_label.text().startswith("tiny-test")
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000) as finished:
+        type_and_send(qtbot, window, "hello world")
+    assert window.message_input.toPlainText() == ""
+    conversation_id = controller.current_conversation
+    assert conversation_id is not None
+    path = MessageRepository(db).active_path(conversation_id)
+    assert [m.role for m in path] == [Role.USER, Role.ASSISTANT]
+    user, reply = path
+    assert user.content == "hello world"
+    assert reply.id == finished.args[0]
+    assert reply.status == MessageStatus.COMPLETE
+    assert reply.stats is not None
+    assert reply.stats.prompt_tokens > 0 and reply.stats.completion_tokens > 0
+    assert reply.stats.model == "tiny-test" and reply.stats.n_ctx == 1024
+    assert "hello world" in window.chat_view.toPlainText()
+    shown = window.chat_view.message_text(reply.id)
+    assert "tok/s" in shown and "prompt 1" in shown  # the stats under the message
+    # "Copy" puts the raw reply on the clipboard.
+    window.chat_view.anchorClicked.emit(QUrl(f"hearth://copy/{reply.id}"))
+    assert QGuiApplication.clipboard().text() == reply.content
+    assert "tok/s" in window.live_stats.text()
+    # The first message names the conversation.
+    record = ConversationRepository(db).get(conversation_id)
+    assert record is not None and record.title == "hello world"
+
+
+def test_shift_enter_adds_a_line_and_empty_text_is_not_sent(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    box = window.message_input
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.keyClicks(box, "line one")
+    qtbot.keyClick(box, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(box, "line two")
+    assert box.toPlainText() == "line one\nline two"
+    assert not controller.generating
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+    path = MessageRepository(db).active_path(controller.current_conversation)
+    assert path[0].content == "line one\nline two"
+
+
+def test_follow_up_turns_only_evaluate_new_tokens(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=2048, max_tokens=8, temperature=0.0)
+    for turn in range(5):
+        with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+            type_and_send(qtbot, window, f"question {turn}")
+    replies = [
+        m
+        for m in MessageRepository(db).active_path(controller.current_conversation)
+        if m.role == Role.ASSISTANT
+    ]
+    last = replies[-1].stats
+    assert last is not None
+    assert last.prompt_tokens > 4 * last.prompt_tokens_evaluated
+
+
+def test_regenerate_keeps_the_old_reply_as_a_version(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=512, max_tokens=8)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000) as first:
+        type_and_send(qtbot, window, "hi")
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000) as second:
+        window.chat_view.regenerateRequested.emit(first.args[0])
+    messages = MessageRepository(db)
+    path = messages.active_path(controller.current_conversation)
+    assert [m.id for m in path][-1] == second.args[0] != first.args[0]
+    assert len(path) == 2
+    assert messages.get(first.args[0]) is not None
+
+
+def test_delete_goes_to_trash_and_undo_restores(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "keep me")
+    doomed = controller.current_conversation
+    conversations = ConversationRepository(db)
+    window.conversations.deleteRequested.emit(doomed)
+    assert conversations.get(doomed) is None
+    assert window.undo_bar.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert conversations.get(doomed) is not None
+    assert controller.current_conversation == doomed
+    assert "keep me" in window.chat_view.toPlainText()
+
+
+def test_ctrl_n_starts_a_new_chat_listed_first(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    first = controller.current_conversation
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert controller.current_conversation != first
+    assert ConversationRepository(db).list_recent()[0].id == controller.current_conversation
+    assert window.chat_view.toPlainText().strip() == ""
+
+
+@pytest.mark.parametrize("variant", ["truncated", "bad_heads", "vocab_only"])
+def test_a_bad_model_is_reported_and_nothing_typed_is_lost(
+    qtbot: QtBot, make_app: MakeApp, tmp_path: Path, variant: str
+) -> None:
+    bad = build_corrupt_variants(tmp_path)[variant]
+    window, controller, db = make_app(bad, wait_loaded=False, n_ctx=512)
+    qtbot.waitUntil(lambda: window.error_bar.isVisible(), timeout=30_000)
+    assert "could not be loaded" in _bar_text(window.error_bar)
+    # Sending still stores the message, and the reply says what went wrong.
+    type_and_send(qtbot, window, "are you there?")
+    qtbot.waitUntil(lambda: not controller.generating, timeout=30_000)
+    path = MessageRepository(db).active_path(controller.current_conversation)
+    assert path[0].content == "are you there?"
+    assert path[-1].status == MessageStatus.ERROR
+    assert window.isVisible()
+
+
+def _bar_text(bar: object) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    return " ".join(label.text() for label in bar.findChildren(QLabel))  # type: ignore[attr-defined]
+
+
+def test_a_prompt_longer_than_the_context_is_explained(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=256, max_tokens=8)
+    window.message_input.setPlainText("word " * 400)
+    window.message_input.request_send()
+    qtbot.waitUntil(lambda: not controller.generating, timeout=30_000)
+    assert "too long" in _bar_text(window.error_bar)
+    path = MessageRepository(db).active_path(controller.current_conversation)
+    assert path[0].content.startswith("word word")
+    assert path[-1].status == MessageStatus.ERROR
+
+
+# ---- long replies: the real Gemma model keeps talking, which these tests need -----------
+
+
+@pytest.mark.slow
+def test_esc_stops_a_reply_and_it_is_kept(
+    qtbot: QtBot, make_app: MakeApp, gemma_model: Path
+) -> None:
+    window, controller, db = make_app(gemma_model, n_ctx=1024, max_tokens=400, temperature=0.0)
+    type_and_send(qtbot, window, "Write a long story about a dragon.")
+    qtbot.waitUntil(lambda: len(window.chat_view.reply_text()) > 20, timeout=30_000)
+    assert window.send_button.text() == "Stop"
+    with qtbot.waitSignal(controller.replyFinished, timeout=10_000) as finished:
+        qtbot.keyClick(window.message_input, Qt.Key.Key_Escape)
+    reply = MessageRepository(db).get(finished.args[0])
+    assert reply is not None and reply.stats is not None
+    assert reply.stats.stop_reason == "cancelled"
+    assert reply.stats.completion_tokens < 400
+    assert reply.content and reply.content in window.chat_view.toPlainText()
+    assert window.send_button.text() == "Send"
+
+
+@pytest.mark.slow
+def test_partial_reply_is_flushed_while_streaming_and_a_killed_engine_is_survived(
+    qtbot: QtBot, make_app: MakeApp, gemma_model: Path
+) -> None:
+    window, controller, db = make_app(gemma_model, n_ctx=1024, max_tokens=400, temperature=0.0)
+    type_and_send(qtbot, window, "Write a long story about a dragon.")
+    messages = MessageRepository(db)
+    conversation_id = controller.current_conversation
+
+    def flushed_partial() -> bool:
+        reply = messages.active_path(conversation_id)[-1]
+        return (
+            reply.role == Role.ASSISTANT
+            and reply.status == MessageStatus.STREAMING
+            and bool(reply.content)
+        )
+
+    # Another connection (as after a crash of the whole app) sees the partial text.
+    qtbot.waitUntil(flushed_partial, timeout=30_000)
+    pid = controller.client.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not controller.generating, timeout=10_000)
+    reply = messages.active_path(conversation_id)[-1]
+    assert reply.status == MessageStatus.INTERRUPTED
+    assert reply.content  # the text so far is kept
+    assert "SIGKILL" in _bar_text(window.error_bar)
+    # The next message starts a fresh engine.
+    with qtbot.waitSignal(controller.replyFinished, timeout=60_000):
+        type_and_send(qtbot, window, "Are you back?")
+    assert controller.client.pid != pid
+    assert messages.active_path(conversation_id)[-1].status == MessageStatus.COMPLETE
+
+
+@pytest.mark.slow
+def test_a_reply_streaming_when_the_app_dies_shows_as_interrupted_next_start(
+    qtbot: QtBot, make_app: MakeApp, gemma_model: Path, hearth_home: Path
+) -> None:
+    window, controller, db = make_app(gemma_model, n_ctx=1024, max_tokens=400, temperature=0.0)
+    type_and_send(qtbot, window, "Tell me about the sea.")
+    messages = MessageRepository(db)
+    conversation_id = controller.current_conversation
+    qtbot.waitUntil(lambda: bool(messages.active_path(conversation_id)[-1].content), timeout=30_000)
+    partial = messages.active_path(conversation_id)[-1]
+    # Reopen the same file as a new start would, while this "dead" app never finished.
+    reopened, _ = Database.open(db.path)
+    try:
+        again = MessageRepository(reopened).get(partial.id)
+        assert again is not None
+        assert again.status == MessageStatus.INTERRUPTED
+        assert again.content.startswith(partial.content[:10])
+    finally:
+        reopened.close()
