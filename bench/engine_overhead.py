@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,6 +42,7 @@ from inference.protocol import (
 
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=1)
 PROMPT = "Write a long story about a lighthouse keeper who finds a map. Chapter 1:"
+CHAT_TOKENS = 512  # same reply length for the engine and create_chat_completion
 QUESTIONS = [
     "What is the capital of France?",
     "Name three colours of the rainbow.",
@@ -94,50 +96,80 @@ def engine_completion(engine: EngineProcess, prompt: str, n: int) -> dict[str, f
     }
 
 
-def in_process(model: str, n_ctx: int, threads: int | None, n_tokens: int) -> dict[str, float]:
-    from llama_cpp import Llama
+def engine_chat(engine: EngineProcess, n: int) -> tuple[float, int]:
+    """Decode tok/s of a chat reply as the GUI process sees it (delta arrival times)."""
+    request = GenerateRequest(
+        engine.next_id(), (ChatMessage("user", PROMPT),), max_tokens=n, sampling=GREEDY
+    )
+    engine.send(request)
+    events = _engine_events(engine, request.id)
+    arrivals = [t for t, e in events if isinstance(e, Delta) and e.n_tokens]
+    return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]), len(arrivals)
 
-    from inference import llama_adapter as adapter
 
-    llm = adapter.load_llama(EngineSettings(model_path=model, n_ctx=n_ctx, n_threads=threads))
-    result: dict[str, float] = {}
+class InProcess:
+    """The baselines: llama-cpp-python in this process, same model and settings."""
 
-    # TTFT of generate() on a cold prompt, the same prompts the engine gets.
-    ttfts = []
-    for i in range(5):
-        llm.reset()
-        prompt = llm.tokenize(f"{i}. {PROMPT}".encode(), add_bos=True, special=True)
+    def __init__(self, model: str, n_ctx: int, threads: int | None) -> None:
+        from inference import llama_adapter as adapter
+
+        self.adapter = adapter
+        self.llm = adapter.load_llama(
+            EngineSettings(model_path=model, n_ctx=n_ctx, n_threads=threads)
+        )
+        self.piece = adapter.PieceReader(self.llm)
+
+    def _generate(self, prompt: list[int]) -> Iterator[int]:
+        return self.llm.generate(
+            prompt, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0
+        )
+
+    def ttft_ms(self, text: str) -> float:
+        """Cold prompt to first token with generate()."""
+        self.llm.reset()
+        prompt = self.llm.tokenize(text.encode(), add_bos=True, special=True)
         start = time.perf_counter()
-        gen = llm.generate(prompt, temp=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0)
-        adapter.PieceReader(llm)(next(gen))
-        ttfts.append((time.perf_counter() - start) * 1000)
+        gen = self._generate(prompt)
+        self.piece(next(gen))
+        elapsed = (time.perf_counter() - start) * 1000
         gen.close()
-    result["ttft_ms"] = statistics.median(ttfts)
+        return elapsed
 
-    # create_chat_completion(stream=True): the high-level API most apps use.
-    llm.reset()
-    adapter.reset_perf(llm)
-    arrivals = []
-    stream = llm.create_chat_completion(
-        messages=[{"role": "user", "content": PROMPT}],
-        max_tokens=min(n_tokens, 512),
-        temperature=0.0,
-        top_k=1,
-        top_p=1.0,
-        min_p=0.0,
-        repeat_penalty=1.0,
-        stream=True,
-    )
-    for chunk in stream:
-        if chunk["choices"][0]["delta"].get("content"):
-            arrivals.append(time.perf_counter())
-    result["chat_stream_tokens"] = len(arrivals)
-    result["chat_stream_tps"] = (
-        (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0.0
-    )
-    del Llama
-    llm.close()
-    return result
+    def raw_long(self, n_tokens: int) -> tuple[float, float]:
+        """ms/token over the first and last 10% of a raw generate() loop: llama.cpp's own
+        slowdown as the context fills."""
+        self.llm.reset()
+        prompt = self.llm.tokenize(PROMPT.encode(), add_bos=True, special=True)
+        stamps = []
+        gen = self._generate(prompt)
+        for token in gen:
+            self.piece(token)
+            stamps.append(time.perf_counter())
+            if len(stamps) >= n_tokens:
+                break
+        gen.close()
+        gaps = [b - a for a, b in itertools.pairwise(stamps)]
+        tenth = max(1, len(gaps) // 10)
+        return statistics.mean(gaps[:tenth]) * 1000, statistics.mean(gaps[-tenth:]) * 1000
+
+    def chat_stream_tps(self, n_tokens: int) -> tuple[float, int]:
+        """create_chat_completion(stream=True): the high-level API most apps use."""
+        self.llm.reset()
+        arrivals = []
+        stream = self.llm.create_chat_completion(
+            messages=[{"role": "user", "content": PROMPT}],
+            max_tokens=n_tokens,
+            temperature=0.0,
+            top_k=1,
+            top_p=1.0,
+            min_p=0.0,
+            repeat_penalty=1.0,
+            stream=True,
+        )
+        for chunk in stream:
+            if chunk["choices"][0]["delta"].get("content"):
+                arrivals.append(time.perf_counter())
+        return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]), len(arrivals)
 
 
 def conversation(engine: EngineProcess, turns: int) -> list[dict[str, float]]:
@@ -169,10 +201,25 @@ def conversation(engine: EngineProcess, turns: int) -> list[dict[str, float]]:
     return rows
 
 
+def _load(engine: EngineProcess, args: argparse.Namespace, n_ctx: int) -> None:
+    settings = EngineSettings(
+        model_path=str(args.model),
+        n_ctx=n_ctx,
+        n_threads=args.threads,
+        n_gpu_layers=args.n_gpu_layers,
+    )
+    engine.send(LoadRequest(engine.next_id(), settings))
+    while not isinstance(event := engine.recv(600), Loaded):
+        if isinstance(event, Error):
+            raise SystemExit(event.message)
+    print(f"engine backend: {event.info.backend}, gpu layers {event.info.n_gpu_layers}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--tokens", type=int, default=2048)
+    parser.add_argument("--rounds", type=int, default=3, help="A/B rounds for the speed checks")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--n-gpu-layers", type=int, default=0)
     args = parser.parse_args()
@@ -181,71 +228,75 @@ def main() -> int:
 
         args.model = ensure_default_model(Path(tempfile.gettempdir()) / "hearth-bench-models")
     n_ctx = max(4096, args.tokens + 256)
-    print(f"model: {args.model}\nreply length: {args.tokens} tokens, n_ctx {n_ctx}\n")
+    print(f"model: {args.model}\nlong reply: {args.tokens} tokens, n_ctx {n_ctx}")
+    print(f"engine and in-process runs alternate, {args.rounds} rounds; medians reported")
 
-    base = in_process(str(args.model), n_ctx, args.threads, args.tokens)
-
+    base = InProcess(str(args.model), n_ctx, args.threads)
     engine = EngineProcess()
     engine.start()
+    ttft_engine, ttft_base, chat_engine, chat_base = [], [], [], []
+    long_engine, long_base = [], []
     try:
-        engine.send(
-            LoadRequest(
-                engine.next_id(),
-                EngineSettings(
-                    model_path=str(args.model),
-                    n_ctx=n_ctx,
-                    n_threads=args.threads,
-                    n_gpu_layers=args.n_gpu_layers,
-                ),
-            )
-        )
-        while not isinstance(loaded := engine.recv(600), Loaded):
-            if isinstance(loaded, Error):
-                raise SystemExit(loaded.message)
-        print(f"backend: {loaded.info.backend}, gpu layers {loaded.info.n_gpu_layers}\n")
-        ttfts = [engine_completion(engine, f"{i}. {PROMPT}", 2)["ttft_ms"] for i in range(5)]
-        long = engine_completion(engine, PROMPT, args.tokens)
-        engine.send(
-            LoadRequest(
-                engine.next_id(),
-                EngineSettings(
-                    model_path=str(args.model),
-                    n_ctx=n_ctx,
-                    n_threads=args.threads,
-                    n_gpu_layers=args.n_gpu_layers,
-                ),
-            )
-        )
-        while not isinstance(engine.recv(600), Loaded):
-            pass
+        _load(engine, args, n_ctx)
+        for i in range(5):
+            ttft_base.append(base.ttft_ms(f"{i}. {PROMPT}"))
+            ttft_engine.append(engine_completion(engine, f"{i}. {PROMPT}", 2)["ttft_ms"])
+        for _ in range(args.rounds):
+            chat_engine.append(engine_chat(engine, CHAT_TOKENS))
+            chat_base.append(base.chat_stream_tps(CHAT_TOKENS))
+        for _ in range(max(1, args.rounds - 1)):
+            long_engine.append(engine_completion(engine, PROMPT, args.tokens))
+            long_base.append(base.raw_long(args.tokens))
+        _load(engine, args, n_ctx)  # a fresh context for the conversation
         convo = conversation(engine, 10)
     finally:
         engine.stop()
 
-    ttft_engine = statistics.median(ttfts)
+    med = statistics.median
+    engine_tps = med(r["client_decode_tps"] for r in long_engine)
+    llama_tps = med(r["llama_eval_tps"] for r in long_engine)
+    chat_tps, base_tps = med(t for t, _ in chat_engine), med(t for t, _ in chat_base)
+    e_first, e_last = (
+        med(r["first10_ms"] for r in long_engine),
+        med(r["last10_ms"] for r in long_engine),
+    )
+    b_first, b_last = med(f for f, _ in long_base), med(last for _, last in long_base)
+    ttft_e, ttft_b = med(ttft_engine), med(ttft_base)
     rows = [
         (
             "decode tok/s through engine / llama.cpp eval rate",
-            f"{long['client_decode_tps']:.1f} / {long['llama_eval_tps']:.1f}",
-            long["client_decode_tps"] / long["llama_eval_tps"],
+            f"{engine_tps:.1f} / {llama_tps:.1f}",
+            engine_tps / llama_tps,
             ">= 0.95",
         ),
         (
-            "decode tok/s through engine / create_chat_completion(stream)",
-            f"{long['client_decode_tps']:.1f} / {base['chat_stream_tps']:.1f}",
-            long["client_decode_tps"] / base["chat_stream_tps"],
+            f"chat decode tok/s, engine / create_chat_completion(stream), {CHAT_TOKENS} tok",
+            f"{chat_tps:.1f} / {base_tps:.1f}",
+            chat_tps / base_tps,
             ">= 1.0",
         ),
         (
-            f"ms/token last 10% / first 10% of {long['tokens']:.0f} tokens",
-            f"{long['last10_ms']:.2f} / {long['first10_ms']:.2f}",
-            long["last10_ms"] / long["first10_ms"],
+            f"ms/token last 10% / first 10% of {args.tokens} tokens (engine)",
+            f"{e_last:.2f} / {e_first:.2f}",
+            e_last / e_first,
+            "<= 1.1",
+        ),
+        (
+            "  same, raw in-process generate() (llama.cpp's own slowdown)",
+            f"{b_last:.2f} / {b_first:.2f}",
+            b_last / b_first,
+            "(baseline)",
+        ),
+        (
+            "  last-10% ms/token, engine / raw generate()",
+            f"{e_last:.2f} / {b_last:.2f}",
+            e_last / b_last,
             "<= 1.1",
         ),
         (
             "TTFT engine - in-process (ms, median of 5)",
-            f"{ttft_engine:.1f} - {base['ttft_ms']:.1f}",
-            ttft_engine - base["ttft_ms"],
+            f"{ttft_e:.1f} - {ttft_b:.1f}",
+            ttft_e - ttft_b,
             "<= 15",
         ),
         (
@@ -262,9 +313,21 @@ def main() -> int:
         ),
     ]
     width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'values':>22}  {'ratio':>8}  goal")
+    print(f"\n{'measure':<{width}}  {'values':>22}  {'ratio':>8}  goal")
     for name, values, ratio, goal in rows:
         print(f"{name:<{width}}  {values:>22}  {ratio:>8.3f}  {goal}")
+    print(
+        "\nper round (tok/s): engine chat "
+        + ", ".join(f"{t:.1f}" for t, _ in chat_engine)
+        + " | create_chat_completion "
+        + ", ".join(f"{t:.1f}" for t, _ in chat_base)
+    )
+    print(
+        "per round (ms/token first/last 10%): engine "
+        + ", ".join(f"{r['first10_ms']:.1f}/{r['last10_ms']:.1f}" for r in long_engine)
+        + " | raw "
+        + ", ".join(f"{f:.1f}/{last:.1f}" for f, last in long_base)
+    )
     print("\nconversation turns (prompt tokens / evaluated / message tokens / TTFT ms):")
     for i, row in enumerate(convo, 1):
         print(

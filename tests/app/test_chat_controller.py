@@ -245,3 +245,15 @@ def test_a_reply_streaming_when_the_app_dies_shows_as_interrupted_next_start(
         assert again.content.startswith(partial.content[:10])
     finally:
         reopened.close()
+
+
+def test_a_corrupt_database_is_moved_aside_and_the_user_is_told(
+    qtbot: QtBot, hearth_home: Path, tiny_model: Path, make_app: MakeApp
+) -> None:
+    (hearth_home / "hearth.db").write_bytes(b"this is not a database" * 100)
+    window, controller, _db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    message = _bar_text(window.error_bar)
+    assert "could not be read" in message and "moved to" in message
+    assert list(hearth_home.glob("hearth.db.corrupt-*"))
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "fresh start")
