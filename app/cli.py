@@ -88,33 +88,30 @@ def _cmd_gui() -> int:
     return run_gui(resolve_paths())
 
 
+def _resolve_model(explicit: Path | None, settings: Settings) -> Path:
+    """--model, else the settings' model, else the built-in model (assembled on first use)."""
+    from app.default_model import ensure_default_model
+
+    if explicit is not None:
+        return explicit.expanduser()
+    if settings.model_path:
+        return Path(settings.model_path)
+    return ensure_default_model(resolve_paths().ensure().models_dir)
+
+
 def _cmd_chat(args: argparse.Namespace) -> int:
-    from app.default_model import DefaultModelError, ensure_default_model
-    from inference.engine_process import EngineCrashedError, EngineProcess
-    from inference.protocol import (
-        ChatMessage,
-        Done,
-        EngineSettings,
-        Error,
-        GenerateRequest,
-        Loaded,
-        LoadRequest,
-        Sampling,
-    )
+    from app.default_model import DefaultModelError
+    from inference.protocol import ChatMessage, EngineSettings, Priority, Sampling
+    from inference.sync_engine import EngineError, SyncEngine
 
     if not args.prompt.strip():
         return _fail("the message is empty")
     paths = resolve_paths().ensure()
     settings: Settings = load_settings(paths.settings_file)
-    if args.model is not None:
-        model_path = args.model.expanduser()
-    elif settings.model_path:
-        model_path = Path(settings.model_path)
-    else:
-        try:
-            model_path = ensure_default_model(paths.models_dir)
-        except DefaultModelError as exc:
-            return _fail(str(exc))
+    try:
+        model_path = _resolve_model(args.model, settings)
+    except DefaultModelError as exc:
+        return _fail(str(exc))
     engine_settings = EngineSettings(
         model_path=str(model_path),
         n_ctx=args.n_ctx or settings.n_ctx,
@@ -135,70 +132,43 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     if args.system:
         messages.insert(0, ChatMessage("system", args.system))
 
-    engine = EngineProcess()
-    engine.start()
+    def echo(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
     try:
-        engine.send(LoadRequest(engine.next_id(), engine_settings))
-        info = None
-        while info is None:
-            event = engine.recv()
-            if isinstance(event, Error):
-                return _fail(event.message.splitlines()[0])
-            if isinstance(event, Loaded):
-                info = event.info
-        request = GenerateRequest(
-            engine.next_id(),
-            tuple(messages),
-            max_tokens=args.max_tokens or settings.max_tokens,
-            sampling=sampling,
+        with SyncEngine.start(engine_settings) as engine:
+            # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
+            previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
+            try:
+                done = engine.chat(
+                    messages,
+                    max_tokens=args.max_tokens or settings.max_tokens,
+                    sampling=sampling,
+                    priority=Priority.INTERACTIVE,
+                    on_delta=None if args.json else echo,
+                )
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            info = engine.info
+    except EngineError as exc:
+        return _fail(str(exc).splitlines()[0])
+    assert info is not None
+    if args.json:
+        payload: dict[str, Any] = {"text": done.text, **asdict(done.stats)}
+        payload.update(
+            backend=info.backend,
+            model_path=info.path,
+            quantization=info.quantization,
+            chat_format_label=info.chat_format_label,
         )
-        engine.send(request)
-        done = _stream_reply(engine, request.id, echo=not args.json)
-        if isinstance(done, Error):
-            return _fail(done.message.splitlines()[0])
-        assert isinstance(done, Done)
-        if args.json:
-            payload: dict[str, Any] = {"text": done.text, **asdict(done.stats)}
-            payload.update(
-                backend=info.backend,
-                model_path=info.path,
-                quantization=info.quantization,
-                chat_format_label=info.chat_format_label,
-            )
-            print(json.dumps(payload, ensure_ascii=False))
-        else:
-            s = done.stats
-            print(
-                f"[{s.completion_tokens} tokens · {s.decode_tps:.1f} tok/s · "
-                f"TTFT {s.ttft_ms:.0f} ms · stop: {s.stop_reason}]",
-                file=sys.stderr,
-            )
-        return 0
-    except EngineCrashedError as exc:
-        return _fail(str(exc))
-    finally:
-        engine.stop()
-
-
-def _stream_reply(engine: Any, request_id: int, *, echo: bool) -> Any:
-    """Print deltas as they come; Ctrl+C cancels the reply instead of killing the engine."""
-    from inference.protocol import CancelRequest, Delta, Done, Error
-
-    def _cancel(_signum: int, _frame: object) -> None:
-        engine.send(CancelRequest(engine.next_id(), request_id))
-
-    previous = signal.signal(signal.SIGINT, _cancel)
-    try:
-        while True:
-            event = engine.recv()
-            if isinstance(event, Delta) and event.id == request_id:
-                if echo:
-                    sys.stdout.write(event.text)
-                    sys.stdout.flush()
-            elif isinstance(event, Done | Error) and event.id == request_id:
-                if echo and isinstance(event, Done):
-                    sys.stdout.write("\n")
-                    sys.stdout.flush()
-                return event
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        echo("\n")
+        s = done.stats
+        print(
+            f"[{s.completion_tokens} tokens · {s.decode_tps:.1f} tok/s · "
+            f"TTFT {s.ttft_ms:.0f} ms · stop: {s.stop_reason}]",
+            file=sys.stderr,
+        )
+    return 0

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inference.protocol import ChatMessage, EngineSettings, ErrorKind, Sampling
+from inference.sync_engine import EngineError, SyncEngine
+
+
+def test_chat_streams_and_returns_done(tiny_model: Path) -> None:
+    deltas: list[str] = []
+    progress: list[float] = []
+    settings = EngineSettings(model_path=str(tiny_model), n_ctx=512)
+    with SyncEngine.start(settings, on_progress=progress.append) as engine:
+        assert engine.n_ctx == 512
+        done = engine.chat(
+            [ChatMessage("user", "hello")],
+            max_tokens=8,
+            sampling=Sampling(temperature=0.0),
+            on_delta=deltas.append,
+        )
+        assert "".join(deltas) == done.text
+        assert engine.count_tokens("hello world") == 2
+        assert engine.complete("hello", max_tokens=4).stats.completion_tokens <= 4
+    assert progress and progress[-1] == pytest.approx(1.0)
+
+
+def test_errors_raise_engine_error_with_kind(tiny_model: Path, tmp_path: Path) -> None:
+    with pytest.raises(EngineError) as missing:
+        SyncEngine.start(EngineSettings(model_path=str(tmp_path / "none.gguf")))
+    assert missing.value.kind == ErrorKind.MODEL_FILE
+    with SyncEngine.start(EngineSettings(model_path=str(tiny_model), n_ctx=128)) as engine:
+        with pytest.raises(EngineError) as long:
+            engine.chat([ChatMessage("user", "word " * 300)])
+        assert long.value.kind == ErrorKind.PROMPT_TOO_LONG
+        # Still usable afterwards.
+        assert engine.chat([ChatMessage("user", "hi")], max_tokens=2).text is not None
