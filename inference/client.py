@@ -70,6 +70,7 @@ class EngineClient(QObject):
         *,
         max_tokens: int = 512,
         sampling: Sampling | None = None,
+        stop: Sequence[str] = (),
         priority: Priority = Priority.INTERACTIVE,
     ) -> int:
         request = GenerateRequest(
@@ -77,6 +78,7 @@ class EngineClient(QObject):
             tuple(messages),
             max_tokens=max_tokens,
             sampling=sampling or Sampling(),
+            stop=tuple(stop),
             priority=priority,
         )
         return self._submit(request)

@@ -1,0 +1,73 @@
+"""A job on a worker thread shares the window's engine through the bridge."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.engine_bridge import EngineBridge
+from inference.client import EngineClient
+from inference.protocol import ChatMessage, EngineSettings, Sampling
+from inference.sync_engine import EngineError
+
+
+@pytest.fixture
+def bridge(qtbot: QtBot, tiny_model: Path) -> Iterator[EngineBridge]:
+    client = EngineClient()
+    bridge = EngineBridge(client)
+    with qtbot.waitSignal(client.modelLoaded, timeout=30_000):
+        client.load(EngineSettings(model_path=str(tiny_model), n_ctx=512))
+    yield bridge
+    client.shutdown()
+
+
+def run_in_thread(qtbot: QtBot, job: object) -> dict[str, object]:
+    result: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = job()  # type: ignore[operator]
+        except Exception as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=30_000)
+    thread.join()
+    return result
+
+
+def test_worker_thread_chats_and_counts_through_the_gui_engine(
+    qtbot: QtBot, bridge: EngineBridge
+) -> None:
+    deltas: list[str] = []
+
+    def job() -> tuple[str, int, int]:
+        done = bridge.chat(
+            [ChatMessage("user", "hello")],
+            max_tokens=6,
+            sampling=Sampling(temperature=0.0),
+            on_delta=deltas.append,
+        )
+        return done.text, bridge.count_tokens("hello world"), bridge.n_ctx
+
+    result = run_in_thread(qtbot, job)
+    assert "error" not in result, result
+    text, count, n_ctx = result["value"]  # type: ignore[misc]
+    assert text == "".join(deltas)
+    assert count == 2 and n_ctx == 512
+
+
+def test_errors_and_cancel_reach_the_job(qtbot: QtBot, bridge: EngineBridge) -> None:
+    result = run_in_thread(qtbot, lambda: bridge.chat([ChatMessage("user", "word " * 400)]))
+    assert isinstance(result.get("error"), EngineError)
+    assert result["error"].kind == "prompt_too_long"  # type: ignore[union-attr]
+    bridge.cancel()
+    result = run_in_thread(qtbot, lambda: bridge.count_tokens("x"))
+    assert isinstance(result.get("error"), EngineError)
+    bridge.reset_cancel()
+    assert run_in_thread(qtbot, lambda: bridge.count_tokens("hello"))["value"] == 1
