@@ -224,6 +224,7 @@ class ChatController(QObject):
             return
         if self._turn is not None:
             self.stop()
+            self._coalescer.discard()
         self.current_conversation = conversation_id
         self.window.chat_view.set_messages(self.messages.active_path(conversation_id))
         self.window.conversations.select(conversation_id)
@@ -345,7 +346,8 @@ class ChatController(QObject):
             turn.first_token_at = time.perf_counter()
         turn.tokens += n_tokens
         turn.parts.append(text)
-        self._coalescer.push(text)
+        if turn.conversation_id == self.current_conversation:  # else it is saved, not shown
+            self._coalescer.push(text)
 
     def _flush_partial(self) -> None:
         turn = self._turn

@@ -257,3 +257,21 @@ def test_a_corrupt_database_is_moved_aside_and_the_user_is_told(
     assert list(hearth_home.glob("hearth.db.corrupt-*"))
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
         type_and_send(qtbot, window, "fresh start")
+
+
+@pytest.mark.slow
+def test_switching_chats_while_streaming_keeps_both_intact(
+    qtbot: QtBot, make_app: MakeApp, gemma_model: Path
+) -> None:
+    window, controller, db = make_app(gemma_model, n_ctx=1024, max_tokens=300, temperature=0.0)
+    type_and_send(qtbot, window, "Write a long story about a dragon.")
+    streaming = controller.current_conversation
+    qtbot.waitUntil(lambda: len(window.chat_view.reply_text()) > 10, timeout=30_000)
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not controller.generating, timeout=10_000)
+    qtbot.wait(100)
+    assert window.chat_view.toPlainText().strip() == ""  # nothing leaked into the new chat
+    reply = MessageRepository(db).active_path(streaming)[-1]
+    assert reply.role == Role.ASSISTANT and reply.content
+    assert reply.status == MessageStatus.COMPLETE
+    assert reply.stats is not None and reply.stats.stop_reason == "cancelled"
