@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -81,7 +82,13 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([260, 840])
         splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(splitter)
+        # Chat is the first page; documents, translation and models are added beside it.
+        self.pages = QTabWidget(self)
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(splitter, "Chat")
+        self.setCentralWidget(self.pages)
+        to_chat = QShortcut(QKeySequence("Ctrl+1"), self)
+        to_chat.activated.connect(lambda: self.pages.setCurrentIndex(0))
 
         self.model_label = QLabel("No model loaded", self)
         self.load_progress = QProgressBar(self)
@@ -100,6 +107,17 @@ class MainWindow(QMainWindow):
         self.message_input.setFocus()
 
     # ---- API for the app controller ----------------------------------------------------
+
+    def add_page(self, title: str, page: QWidget) -> int:
+        """A page beside Chat (Ctrl+1 is Chat, Ctrl+2 the first added page, …)."""
+        index = self.pages.addTab(page, title)
+        if index < 9:
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
+            shortcut.activated.connect(lambda i=index: self.pages.setCurrentIndex(i))
+        return index
+
+    def show_page(self, page: QWidget) -> None:
+        self.pages.setCurrentWidget(page)
 
     def set_generating(self, generating: bool) -> None:
         """ "Stop" while a reply is being written, "Send" otherwise."""

@@ -173,3 +173,15 @@ def test_escape_in_rename_editor_cancels_the_rename_not_the_reply(qtbot: QtBot) 
     ):
         qtbot.keyClick(editor, Qt.Key.Key_Escape)
     assert conv.title_of(1) == "Chat title"
+
+
+def test_pages_beside_chat_switch_with_ctrl_number(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    window = make_window(qtbot)
+    page = QLabel("Documents page")
+    assert window.add_page("Documents", page) == 1
+    qtbot.keyClick(window.message_input, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.currentWidget() is page
+    qtbot.keyClick(page, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.pages.currentIndex() == 0
