@@ -7,10 +7,13 @@ view (~30 Hz), flushed to the database about once a second, and finished with it
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -24,12 +27,32 @@ from app.paths import HearthPaths
 from app.settings import Settings, save_settings
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, EngineSettings, ModelInfo, Sampling
+from storage.database import DatabaseError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 from storage.repositories import ConversationRepository, MessageRepository
 from ui.delta_coalescer import DeltaCoalescer
 from ui.main_window import MainWindow
 
 PARTIAL_FLUSH_MS = 1000
+
+_Slot = TypeVar("_Slot", bound=Callable[..., None])
+
+
+def _reports_storage_errors(slot: _Slot) -> _Slot:
+    """A storage failure (disk full, database locked by another program) is told to the user
+    in the window; what they typed stays in the input, and a reply keeps streaming in memory
+    so the next flush can still save it."""
+
+    @functools.wraps(slot)
+    def wrapper(self: ChatController, *args: object) -> None:
+        try:
+            slot(self, *args)
+        except DatabaseError as exc:
+            self.window.show_error(f"Your chats could not be saved: {exc}")
+
+    return wrapper  # type: ignore[return-value]
+
+
 LIVE_STATS_MS = 250
 
 
@@ -210,6 +233,7 @@ class ChatController(QObject):
         self.window.conversations.set_conversations(self.conversations.list_recent())
         self.window.conversations.select(self.current_conversation)
 
+    @_reports_storage_errors
     def new_chat(self) -> None:
         if self._turn is not None:
             self.stop()
@@ -219,6 +243,7 @@ class ChatController(QObject):
         self.window.chat_view.set_messages([])
         self.window.message_input.setFocus()
 
+    @_reports_storage_errors
     def open_conversation(self, conversation_id: int) -> None:
         if conversation_id == self.current_conversation and self._turn is not None:
             return
@@ -229,10 +254,12 @@ class ChatController(QObject):
         self.window.chat_view.set_messages(self.messages.active_path(conversation_id))
         self.window.conversations.select(conversation_id)
 
+    @_reports_storage_errors
     def rename(self, conversation_id: int, title: str) -> None:
         self.conversations.rename(conversation_id, title)
         self._refresh_list()
 
+    @_reports_storage_errors
     def delete(self, conversation_id: int) -> None:
         if self._turn is not None and self._turn.conversation_id == conversation_id:
             self.stop()
@@ -250,6 +277,7 @@ class ChatController(QObject):
         self._refresh_list()
         self.window.offer_undo(f"“{title}” deleted.")
 
+    @_reports_storage_errors
     def undo_delete(self) -> None:
         if not self._deleted:
             return
@@ -264,6 +292,7 @@ class ChatController(QObject):
     def generating(self) -> bool:
         return self._turn is not None
 
+    @_reports_storage_errors
     def send(self, text: str) -> None:
         if not text.strip():
             return
@@ -286,6 +315,7 @@ class ChatController(QObject):
         self.window.chat_view.append_message(user)
         self._generate(conversation_id, user, rerender=False)
 
+    @_reports_storage_errors
     def regenerate(self, message_id: int) -> None:
         if self._turn is not None:
             return
@@ -349,6 +379,7 @@ class ChatController(QObject):
         if turn.conversation_id == self.current_conversation:  # else it is saved, not shown
             self._coalescer.push(text)
 
+    @_reports_storage_errors
     def _flush_partial(self) -> None:
         turn = self._turn
         if turn is None:
@@ -378,6 +409,7 @@ class ChatController(QObject):
         self.window.set_generating(False)
         return turn
 
+    @_reports_storage_errors
     def _on_finished(self, request_id: int, done: Done) -> None:
         if self._turn is None or self._turn.request_id != request_id:
             return
@@ -395,6 +427,7 @@ class ChatController(QObject):
         if record.conversation_id == self.current_conversation:
             self.window.chat_view.finish_reply(record)
 
+    @_reports_storage_errors
     def _on_failed(self, request_id: int, kind: str, message: str) -> None:
         plain = message.split("\n", 1)[0]
         if request_id == self._load_request:
@@ -411,6 +444,7 @@ class ChatController(QObject):
             if request_id != self._load_request:
                 self.window.show_error(plain)
 
+    @_reports_storage_errors
     def _on_crashed(self, reason: str) -> None:
         self.model_info = None
         self._load_request = None

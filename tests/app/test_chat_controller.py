@@ -275,3 +275,24 @@ def test_switching_chats_while_streaming_keeps_both_intact(
     assert reply.role == Role.ASSISTANT and reply.content
     assert reply.status == MessageStatus.COMPLETE
     assert reply.stats is not None and reply.stats.stop_reason == "cancelled"
+
+
+def test_a_locked_database_is_reported_and_the_typed_text_stays(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    import sqlite3
+
+    window, controller, db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the file
+    try:
+        type_and_send(qtbot, window, "do not lose me")
+        assert "could not be saved" in _bar_text(window.error_bar)
+        assert window.message_input.toPlainText() == "do not lose me"
+        assert not controller.generating
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        window.message_input.request_send()
+    assert window.message_input.toPlainText() == ""
