@@ -54,6 +54,7 @@ def _reports_storage_errors(slot: _Slot) -> _Slot:
 
 
 LIVE_STATS_MS = 250
+BUDGET_DEBOUNCE_MS = 300
 
 
 @dataclass
@@ -129,6 +130,13 @@ class ChatController(QObject):
         self._coalescer.flushed.connect(self.window.chat_view.append_delta)
         self._flush_timer = QTimer(self, interval=PARTIAL_FLUSH_MS, timeout=self._flush_partial)
         self._stats_timer = QTimer(self, interval=LIVE_STATS_MS, timeout=self._show_live_stats)
+        # Count the next request's tokens once typing pauses, not on every key press.
+        self._budget_timer = QTimer(
+            self, interval=BUDGET_DEBOUNCE_MS, singleShot=True, timeout=self._count_budget
+        )
+        self._budget_request: int | None = None
+        window.message_input.textChanged.connect(self._budget_timer.start)
+        client.tokensCounted.connect(self._on_budget_counted)
 
         window.sendRequested.connect(self.send)
         window.stopRequested.connect(self.stop)
@@ -219,6 +227,7 @@ class ChatController(QObject):
                 "the model runs on the CPU. Reinstall with: "
                 'CMAKE_ARGS="-DGGML_CUDA=on" make clean-venv setup'
             )
+        self._budget_timer.start()
         self.modelReady.emit(info)
 
     def dismiss_default_notice(self) -> None:
@@ -253,6 +262,7 @@ class ChatController(QObject):
         self.current_conversation = conversation_id
         self.window.chat_view.set_messages(self.messages.active_path(conversation_id))
         self.window.conversations.select(conversation_id)
+        self._budget_timer.start()
 
     @_reports_storage_errors
     def rename(self, conversation_id: int, title: str) -> None:
@@ -331,17 +341,46 @@ class ChatController(QObject):
         if self._turn is not None:
             self.client.cancel(self._turn.request_id)
 
+    @staticmethod
+    def _prompt_messages(path: list[MessageRecord]) -> list[ChatMessage]:
+        return [
+            ChatMessage(m.role.value, m.content)
+            for m in path
+            if m.content and m.status not in (MessageStatus.DAMAGED, MessageStatus.STREAMING)
+        ]
+
+    @_reports_storage_errors
+    def _count_budget(self) -> None:
+        if self.model_info is None or self._turn is not None:
+            return
+        draft = self.window.message_input.toPlainText()
+        history = (
+            self.messages.active_path(self.current_conversation)
+            if self.current_conversation is not None
+            else []
+        )
+        messages = self._prompt_messages(history)
+        if draft.strip():
+            messages.append(ChatMessage("user", draft))
+        if not messages:
+            self.window.context_budget.clear_budget()
+            return
+        self._budget_request = self.client.count_prompt(messages)
+
+    def _on_budget_counted(self, request_id: int, count: int) -> None:
+        if request_id == self._budget_request and self.model_info is not None:
+            self._budget_request = None
+            self.window.context_budget.show_budget(
+                count, self.model_info.n_ctx, self.settings.max_tokens
+            )
+
     def _generate(self, conversation_id: int, parent: MessageRecord, *, rerender: bool) -> None:
         reply = self.messages.start_reply(conversation_id, parent.id)
         path = self.messages.active_path(conversation_id)
         if rerender:  # a regenerated reply replaces the old one on screen
             self.window.chat_view.set_messages([m for m in path if m.id != reply.id])
         self.window.chat_view.begin_reply(reply.id)
-        prompt = [
-            ChatMessage(m.role.value, m.content)
-            for m in path
-            if m.id != reply.id and m.content and m.status != MessageStatus.DAMAGED
-        ]
+        prompt = self._prompt_messages([m for m in path if m.id != reply.id])
         if self.model_info is None and self._load_request is None:
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
@@ -421,6 +460,7 @@ class ChatController(QObject):
         )
         self._show_finished(record)
         self.window.live_stats.show_final(stats, stats.prompt_tokens + stats.completion_tokens)
+        self._budget_timer.start()
         self.replyFinished.emit(record.id)
 
     def _show_finished(self, record: MessageRecord) -> None:

@@ -94,6 +94,10 @@ class EngineClient(QObject):
     def count_tokens(self, text: str) -> int:
         return self._submit(TokenizeRequest(self._engine.next_id(), text))
 
+    def count_prompt(self, messages: Sequence[ChatMessage]) -> int:
+        """Tokens of the whole chat prompt `messages` would make (template included)."""
+        return self._submit(TokenizeRequest(self._engine.next_id(), "", messages=tuple(messages)))
+
     def unload(self) -> int:
         return self._submit(UnloadRequest(self._engine.next_id()))
 

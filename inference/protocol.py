@@ -84,6 +84,9 @@ class TokenizeRequest:
     text: str
     # Parse control tokens such as <end_of_turn> (template text, never user text).
     special: bool = False
+    # When given, count the whole chat prompt these messages make (template included)
+    # instead of `text`: the context budget shown while the user types.
+    messages: tuple[ChatMessage, ...] = ()
 
 
 @dataclass(frozen=True)

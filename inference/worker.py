@@ -208,11 +208,19 @@ class Worker:
 
     def _count_tokens(self, request: TokenizeRequest) -> None:
         model = self._require_model(request.id)
-        if model is not None:
+        if model is None:
+            return
+        if request.messages:
+            try:
+                ids = model.builder.build(request.messages)
+            except PromptFormatError as exc:
+                self._send(Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
+                return
+        else:
             ids = model.llm.tokenize(
                 request.text.encode("utf-8"), add_bos=False, special=request.special
             )
-            self._send(Tokenized(request.id, len(ids)))
+        self._send(Tokenized(request.id, len(ids)))
 
     def _generate_chat(self, request: GenerateRequest) -> None:
         model = self._require_model(request.id)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.chat_view import ChatView
+from ui.context_budget import ContextBudgetLabel
 from ui.conversation_list import ConversationList
 from ui.live_stats import LiveStatsLabel
 from ui.message_bar import MessageBar
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.undo_bar)
         right_layout.addWidget(self.error_bar)
         right_layout.addLayout(input_row)
+        self.context_budget = ContextBudgetLabel(self)
+        right_layout.addWidget(self.context_budget)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.conversations)

@@ -296,3 +296,19 @@ def test_a_locked_database_is_reported_and_the_typed_text_stays(
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
         window.message_input.request_send()
     assert window.message_input.toPlainText() == ""
+
+
+def test_the_context_budget_follows_the_draft(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, _controller, _db = make_app(tiny_model, n_ctx=256, max_tokens=8)
+    budget = window.context_budget
+    qtbot.keyClicks(window.message_input, "hello")
+    qtbot.waitUntil(lambda: "of 256 tokens" in budget.text(), timeout=10_000)
+    short = int(budget.text().split()[2].replace(",", ""))
+    window.message_input.setPlainText("hello " * 300)
+    qtbot.waitUntil(lambda: budget.over_budget, timeout=10_000)
+    assert "Too long" in budget.text()
+    window.message_input.setPlainText("hello world")
+    qtbot.waitUntil(lambda: not budget.over_budget and "of 256" in budget.text(), timeout=10_000)
+    assert int(budget.text().split()[2].replace(",", "")) == short + 1
