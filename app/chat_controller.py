@@ -504,7 +504,12 @@ class ChatController(QObject):
     # ---- shutdown -----------------------------------------------------------------------
 
     def shutdown(self) -> None:
-        """Save what is streaming, then stop the engine."""
+        """Save what is streaming, then stop the engine. Timers stop first: a late budget
+        count must not start a new engine after this."""
+        self._budget_timer.stop()
+        self._flush_timer.stop()
+        self._stats_timer.stop()
+        self.model_info = None
         turn = self._turn
         if turn is not None:
             self._end_turn()

@@ -50,6 +50,7 @@ class EngineClient(QObject):
         super().__init__(parent)
         self._engine = EngineProcess()
         self._reader: threading.Thread | None = None
+        self._closed = False
 
     @property
     def running(self) -> bool:
@@ -109,7 +110,9 @@ class EngineClient(QObject):
                 pass  # the reader thread reports the crash
 
     def shutdown(self) -> None:
-        """Stop the engine and the reader thread; safe to call more than once."""
+        """Stop the engine and the reader thread for good; safe to call more than once.
+        Requests after this fail instead of starting a new engine."""
+        self._closed = True
         self._engine.stop()
         if self._reader is not None:
             self._reader.join(5)
@@ -122,6 +125,9 @@ class EngineClient(QObject):
     # ---- internals -----------------------------------------------------------------------
 
     def _submit(self, request: Request) -> int:
+        if self._closed:
+            self.requestFailed.emit(request.id, "engine_closed", "Hearth is shutting down.")
+            return request.id
         if not self._engine.running:
             self._start()
         try:

@@ -71,3 +71,12 @@ def test_errors_and_cancel_reach_the_job(qtbot: QtBot, bridge: EngineBridge) -> 
     assert isinstance(result.get("error"), EngineError)
     bridge.reset_cancel()
     assert run_in_thread(qtbot, lambda: bridge.count_tokens("hello"))["value"] == 1
+
+
+def test_a_client_that_was_shut_down_never_starts_a_new_engine(qtbot: QtBot) -> None:
+    client = EngineClient()
+    client.shutdown()
+    with qtbot.waitSignal(client.requestFailed, timeout=5_000) as failed:
+        client.count_tokens("late timer")
+    assert failed.args[1] == "engine_closed"
+    assert not client.running and client.pid is None
