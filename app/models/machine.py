@@ -1,0 +1,87 @@
+"""How much memory this machine has: RAM from psutil (or /proc/meminfo), VRAM from
+`nvidia-smi` when it exists. Detection never raises; a missing tool means "no GPU found"."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class GpuMemory:
+    name: str
+    total_bytes: int
+    free_bytes: int
+
+
+@dataclass(frozen=True)
+class MachineMemory:
+    ram_total_bytes: int
+    ram_available_bytes: int
+    gpus: tuple[GpuMemory, ...] = ()
+
+    @property
+    def best_gpu(self) -> GpuMemory | None:
+        """llama.cpp puts a single-GPU load on the main device; pick the one with most room."""
+        return max(self.gpus, key=lambda g: g.free_bytes, default=None)
+
+
+def detect_machine() -> MachineMemory:
+    total, available = _ram()
+    return MachineMemory(total, available, _nvidia_gpus())
+
+
+def _ram() -> tuple[int, int]:
+    try:
+        import psutil
+
+        memory = psutil.virtual_memory()
+        return int(memory.total), int(memory.available)
+    except ImportError:
+        pass
+    values: dict[str, int] = {}
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                key, _, rest = line.partition(":")
+                values[key] = int(rest.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        return pages, pages
+    total = values.get("MemTotal", 0)
+    return total, values.get("MemAvailable", values.get("MemFree", total))
+
+
+def _nvidia_gpus() -> tuple[GpuMemory, ...]:
+    tool = shutil.which("nvidia-smi")
+    if tool is None:
+        return ()
+    try:
+        result = subprocess.run(
+            [tool, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return parse_nvidia_smi(result.stdout)
+
+
+def parse_nvidia_smi(output: str) -> tuple[GpuMemory, ...]:
+    """Parse `name, total MiB, free MiB` lines; malformed lines are skipped."""
+    gpus = []
+    for line in output.splitlines():
+        parts = [p.strip() for p in line.rsplit(",", 2)]
+        if len(parts) != 3:
+            continue
+        try:
+            gpus.append(GpuMemory(parts[0], int(parts[1]) * MIB, int(parts[2]) * MIB))
+        except ValueError:
+            continue
+    return tuple(gpus)

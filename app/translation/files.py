@@ -1,0 +1,207 @@
+"""Translate files: TXT, Markdown, SRT subtitles and DOCX.
+
+Results are written next to the source as `name.<lang>.ext` through a temporary file and an
+atomic rename, so a failed or cancelled run never leaves a partial file and the source is
+never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.translation.glossary import Glossary
+from app.translation.segmenter import SegmentedText, concat
+from app.translation.translator import OnProgress, Translator
+
+SUPPORTED = (".txt", ".md", ".markdown", ".srt", ".docx")
+# Separates pieces (cues, DOCX paragraphs) in the joined result; never reaches the model.
+_SEPARATOR = "\x00"
+_TIMING = re.compile(
+    r"^(\d{2,}):([0-5]\d):([0-5]\d)[,.](\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d)[,.](\d{3})"
+    r"(?:[ \t].*)?$"
+)
+
+
+class FileFormatError(ValueError):
+    """The file cannot be translated as it is; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class FileTranslation:
+    path: Path
+    flags: tuple[str, ...]
+
+
+def output_path(source: Path, target_lang: str) -> Path:
+    return source.with_name(f"{source.stem}.{target_lang}{source.suffix}")
+
+
+def translate_file(
+    source: Path,
+    translator: Translator,
+    *,
+    target_lang: str,
+    source_lang: str | None = None,
+    glossary: Glossary | None = None,
+    out: Path | None = None,
+    on_progress: OnProgress | None = None,
+) -> FileTranslation:
+    suffix = source.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise FileFormatError(
+            f"{source.name}: unsupported file type (supported: {', '.join(SUPPORTED)})"
+        )
+    target = out or output_path(source, target_lang)
+    if target.resolve() == source.resolve():
+        raise FileFormatError(f"{target}: refusing to overwrite the source file")
+
+    def run(segmented: SegmentedText) -> tuple[str, tuple[str, ...]]:
+        result = translator.translate_segments(
+            segmented,
+            target_lang=target_lang,
+            source_lang=source_lang,
+            glossary=glossary or Glossary(),
+            on_progress=on_progress,
+        )
+        return result.text, result.flags
+
+    if suffix == ".docx":
+        flags = _translate_docx(source, target, translator, run)
+    else:
+        text = _read_text(source)
+        if suffix == ".srt":
+            segmented, _ = srt_document(text, translator)
+        else:
+            segmented = translator.segment(text, markdown=suffix != ".txt")
+        translated, flags = run(segmented)
+        _write_atomic(target, translated.encode("utf-8"))
+    return FileTranslation(target, flags)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileFormatError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# ---- SRT ----------------------------------------------------------------------------------
+
+
+def srt_document(text: str, translator: Translator) -> tuple[SegmentedText, int]:
+    """Cue numbers, timings and blank lines as literals; only cue text is translatable.
+    Returns the document and the number of cues. Raises FileFormatError naming the cue."""
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+    pieces: list[str | SegmentedText] = []
+    position = 0
+    cues = 0
+    previous = "the start of the file"
+    while position < len(lines):
+        line = lines[position]
+        if not line.strip() or (position == 0 and line.strip() == "\ufeff"):
+            pieces.append(line)
+            position += 1
+            continue
+        number = line.strip().lstrip("\ufeff")
+        if not number.isdigit():
+            raise FileFormatError(f"after {previous}: expected a cue number, found {number!r}")
+        timing = lines[position + 1] if position + 1 < len(lines) else ""
+        _check_timing(number, timing.strip())
+        pieces.append(line + timing)
+        position += 2
+        body: list[str] = []
+        while position < len(lines) and lines[position].strip():
+            body.append(lines[position])
+            position += 1
+        if body:
+            joined = "".join(body)
+            content = joined.rstrip("\r\n")
+            pieces.append(translator.segment(content, markdown=False))
+            pieces.append(joined[len(content) :])
+        cues += 1
+        previous = f"cue {number}"
+    return concat(pieces), cues
+
+
+def _check_timing(number: str, timing: str) -> None:
+    match = _TIMING.match(timing)
+    if match is None:
+        raise FileFormatError(f"cue {number}: broken timing {timing!r}")
+    values = [int(v) for v in match.groups()]
+    start = ((values[0] * 60 + values[1]) * 60 + values[2]) * 1000 + values[3]
+    end = ((values[4] * 60 + values[5]) * 60 + values[6]) * 1000 + values[7]
+    if end < start:
+        raise FileFormatError(f"cue {number}: ends ({timing}) before it starts")
+
+
+# ---- DOCX ---------------------------------------------------------------------------------
+
+
+def _translate_docx(
+    source: Path,
+    target: Path,
+    translator: Translator,
+    run: Callable[[SegmentedText], tuple[str, tuple[str, ...]]],
+) -> tuple[str, ...]:
+    import docx  # python-docx; imported here so text-only use does not need lxml
+
+    try:
+        document = docx.Document(str(source))
+    except Exception as exc:  # python-docx raises assorted errors for broken packages
+        raise FileFormatError(f"{source.name}: not a readable DOCX file ({exc})") from exc
+    paragraphs = [p for p in _docx_paragraphs(document) if p.text.strip() and p.runs]
+    pieces: list[str | SegmentedText] = []
+    for number, paragraph in enumerate(paragraphs):
+        if number:
+            pieces.append(_SEPARATOR)
+        pieces.append(translator.segment(paragraph.text, markdown=False))
+    translated, flags = run(concat(pieces))
+    for paragraph, text in zip(paragraphs, translated.split(_SEPARATOR), strict=True):
+        # Word order changes in translation, so run boundaries cannot be mapped: the first
+        # run (and the paragraph's style) carries the formatting of the whole paragraph.
+        runs = paragraph.runs
+        runs[0].text = text
+        for extra in runs[1:]:
+            extra.text = ""
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    try:
+        document.save(temp)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return flags
+
+
+def _docx_paragraphs(document: Any) -> list[Any]:
+    """Body paragraphs, then table cell paragraphs; merged cells repeat, so dedupe."""
+    found: list[Any] = list(document.paragraphs)
+    seen = {id(p._p) for p in found}
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    if id(paragraph._p) not in seen:
+                        seen.add(id(paragraph._p))
+                        found.append(paragraph)
+    return found

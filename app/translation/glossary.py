@@ -1,0 +1,169 @@
+"""Glossary for one language pair: required term translations and words to keep as they are.
+
+Files:
+- JSON: {"source": "en", "target": "de", "terms": {"invoice": "Rechnung"},
+         "do_not_translate": ["Hearth"]}  ("terms" may also be a list of
+         {"source": ..., "target": ...} objects; "source"/"target" languages are optional)
+- CSV or TSV: one term per line, `source,target`; a line with only a source term (or an
+  empty target) means "do not translate". A first line `source,target` is a header.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class GlossaryError(ValueError):
+    """A glossary file that cannot be used; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Term:
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Glossary:
+    terms: tuple[Term, ...] = ()
+    keep: tuple[str, ...] = ()  # do-not-translate list
+    source_lang: str | None = None
+    target_lang: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.keep)
+
+    def key(self) -> str:
+        """Stable fingerprint for cache keys: a glossary edit invalidates translations."""
+        payload = json.dumps(
+            [[(t.source, t.target) for t in self.terms], list(self.keep)], ensure_ascii=False
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def relevant(self, text: str) -> Glossary:
+        """Only the entries that occur in `text`: keeps each prompt short."""
+        return Glossary(
+            tuple(t for t in self.terms if _contains(text, t.source, ignore_case=True)),
+            tuple(k for k in self.keep if _contains(text, k, ignore_case=False)),
+            self.source_lang,
+            self.target_lang,
+        )
+
+    def instructions(self) -> str:
+        """The glossary as prompt lines ("" when empty)."""
+        lines: list[str] = []
+        if self.terms:
+            lines.append("Use these translations for the following terms:")
+            lines += [f'- "{t.source}" → "{t.target}"' for t in self.terms]
+        if self.keep:
+            lines.append("Keep these words exactly as they are (do not translate them):")
+            lines += [f'- "{word}"' for word in self.keep]
+        return "\n".join(lines)
+
+    def check(self, source: str, translation: str) -> list[str]:
+        """Plain-words notes on glossary entries the translation did not respect."""
+        flags: list[str] = []
+        for term in self.terms:
+            if _contains(source, term.source, ignore_case=True) and not _contains(
+                translation, term.target, ignore_case=True
+            ):
+                flags.append(f'"{term.source}" should be translated as "{term.target}"')
+        for word in self.keep:
+            if _contains(source, word, ignore_case=False) and not _contains(
+                translation, word, ignore_case=False
+            ):
+                flags.append(f'"{word}" should stay untranslated')
+        return flags
+
+
+def _contains(text: str, term: str, *, ignore_case: bool) -> bool:
+    # Word boundaries only where the term starts/ends with a word character, so "C++"
+    # and CJK terms still match.
+    start = r"(?<!\w)" if term[:1].isalnum() else ""
+    end = r"(?!\w)" if term[-1:].isalnum() else ""
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.search(start + re.escape(term) + end, text, flags) is not None
+
+
+def load_glossary(path: Path) -> Glossary:
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise GlossaryError(f"cannot read glossary {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise GlossaryError(f"glossary {path} is not UTF-8 text") from exc
+    if path.suffix.lower() == ".json":
+        return parse_json(raw, name=str(path))
+    delimiter = "\t" if path.suffix.lower() == ".tsv" or "\t" in raw.split("\n", 1)[0] else ","
+    return parse_table(raw, delimiter=delimiter, name=str(path))
+
+
+def parse_json(raw: str, *, name: str = "glossary") -> Glossary:
+    try:
+        data: Any = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise GlossaryError(f"{name}, line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict):
+        raise GlossaryError(f"{name}: expected a JSON object with 'terms'")
+    terms: list[Term] = []
+    raw_terms = data.get("terms", {})
+    if isinstance(raw_terms, dict):
+        items = list(raw_terms.items())
+    elif isinstance(raw_terms, list):
+        items = []
+        for number, entry in enumerate(raw_terms, 1):
+            if not isinstance(entry, dict) or not {"source", "target"} <= entry.keys():
+                raise GlossaryError(
+                    f"{name}: term {number} needs 'source' and 'target' (got {entry!r})"
+                )
+            items.append((entry["source"], entry["target"]))
+    else:
+        raise GlossaryError(f"{name}: 'terms' must be an object or a list")
+    for source, target in items:
+        if not isinstance(source, str) or not isinstance(target, str) or not source.strip():
+            raise GlossaryError(f"{name}: term {source!r} → {target!r} must be two texts")
+        terms.append(Term(source.strip(), target.strip()))
+    keep = data.get("do_not_translate", [])
+    if not isinstance(keep, list) or not all(isinstance(k, str) and k.strip() for k in keep):
+        raise GlossaryError(f"{name}: 'do_not_translate' must be a list of texts")
+    source_lang = data.get("source")
+    target_lang = data.get("target")
+    for key, value in (("source", source_lang), ("target", target_lang)):
+        if value is not None and not isinstance(value, str):
+            raise GlossaryError(f"{name}: '{key}' must be a language code")
+    return Glossary(tuple(terms), tuple(k.strip() for k in keep), source_lang, target_lang)
+
+
+def parse_table(raw: str, *, delimiter: str = ",", name: str = "glossary") -> Glossary:
+    terms: list[Term] = []
+    keep: list[str] = []
+    reader = csv.reader(io.StringIO(raw), delimiter=delimiter, strict=True)
+    try:
+        for row in reader:
+            line = reader.line_num
+            cells = [cell.strip() for cell in row]
+            if not any(cells) or cells[0].startswith("#"):
+                continue
+            if line == 1 and [c.lower() for c in cells[:2]] == ["source", "target"]:
+                continue
+            if len(cells) > 2:
+                raise GlossaryError(
+                    f"{name}, line {line}: expected 'source{delimiter}target', "
+                    f"found {len(cells)} columns"
+                )
+            if not cells[0]:
+                raise GlossaryError(f"{name}, line {line}: the source term is empty")
+            if len(cells) == 1 or not cells[1]:
+                keep.append(cells[0])
+            else:
+                terms.append(Term(cells[0], cells[1]))
+    except csv.Error as exc:
+        raise GlossaryError(f"{name}, line {reader.line_num}: {exc}") from exc
+    return Glossary(tuple(terms), tuple(keep))

@@ -1,0 +1,307 @@
+"""Translate text segment by segment through the engine.
+
+Segments go in reading order, each with the previous segment and its translation as
+context. Finished paragraphs are cached (keyed by the paragraph's text, the languages, the
+glossary and the model), so translating again after an edit re-sends only the paragraphs
+that changed. `cancel()` may be called from another thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from app.translation.glossary import Glossary
+from app.translation.prompt import TRANSLATION_SAMPLING, build_messages, clean_output
+from app.translation.protect import MARKER
+from app.translation.segmenter import Segment, SegmentedText, segment_text
+from inference.protocol import ChatMessage, Sampling
+
+OnDelta = Callable[[str], None]
+OnProgress = Callable[[int, int, float | None], None]  # done, total, seconds left
+
+
+class ChatReply(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+class TranslationEngine(Protocol):
+    """What the translator needs from inference.sync_engine.SyncEngine."""
+
+    @property
+    def n_ctx(self) -> int: ...
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = ...,
+        sampling: Sampling | None = ...,
+        stop: Sequence[str] = ...,
+        on_delta: OnDelta | None = ...,
+    ) -> ChatReply: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def cancel(self) -> None: ...
+
+
+class TranslationCancelled(Exception):
+    def __init__(self, partial: str) -> None:
+        super().__init__("The translation was cancelled.")
+        self.partial = partial
+
+
+@dataclass(frozen=True)
+class Translation:
+    text: str
+    flags: tuple[str, ...]  # markers lost or duplicated, glossary terms not respected
+    segments_sent: int  # requests that reached the model (the rest came from the cache)
+    segments_total: int
+
+
+@dataclass
+class _Paragraph:
+    texts: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+class Translator:
+    def __init__(self, engine: TranslationEngine, *, model_name: str = "") -> None:
+        self.engine = engine
+        self.model_name = model_name
+        self._cache: dict[str, _Paragraph] = {}
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self.engine.cancel()
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def token_budget(self) -> int:
+        # The prompt holds the instructions, the previous segment twice (source and
+        # translation), the segment and room for its translation: a quarter each.
+        return max(32, self.engine.n_ctx // 4 - 64)
+
+    def segment(self, text: str, *, markdown: bool = True) -> SegmentedText:
+        return segment_text(
+            text,
+            markdown=markdown,
+            budget=self.token_budget(),
+            count_tokens=self.engine.count_tokens,
+        )
+
+    def translate(
+        self,
+        text: str,
+        *,
+        target_lang: str,
+        source_lang: str | None = None,
+        glossary: Glossary | None = None,
+        markdown: bool = True,
+        on_delta: OnDelta | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> Translation:
+        """Translate `text`; raises TranslationCancelled (with the text so far) on cancel."""
+        self._cancelled.clear()
+        glossary = glossary or Glossary()
+        segmented = self.segment(text, markdown=markdown)
+        return self.translate_segments(
+            segmented,
+            target_lang=target_lang,
+            source_lang=source_lang,
+            glossary=glossary,
+            on_delta=on_delta,
+            on_progress=on_progress,
+        )
+
+    def back_translate(
+        self,
+        translation: str,
+        *,
+        source_lang: str,
+        target_lang: str,
+        markdown: bool = True,
+        on_delta: OnDelta | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> Translation:
+        """Translate a result back to its source language to spot meaning drift."""
+        return self.translate(
+            translation,
+            target_lang=source_lang,
+            source_lang=target_lang,
+            markdown=markdown,
+            on_delta=on_delta,
+            on_progress=on_progress,
+        )
+
+    def translate_segments(
+        self,
+        segmented: SegmentedText,
+        *,
+        target_lang: str,
+        source_lang: str | None,
+        glossary: Glossary,
+        on_delta: OnDelta | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> Translation:
+        self._cancelled.clear()
+        paragraphs = segmented.paragraphs()
+        keys = {
+            number: self._key(segs, source_lang, target_lang, glossary)
+            for number, segs in paragraphs.items()
+        }
+        todo = [s for s in segmented.segments if keys[s.paragraph] not in self._cache]
+        work_total = sum(len(s.text) for s in todo) or 1
+        work_done = 0
+        started = time.monotonic()
+        texts: list[str] = []
+        flags: list[str] = []
+        sent = 0
+        previous: tuple[str, str] | None = None
+        current = _Paragraph()
+        emitted = 0  # parts already streamed through on_delta
+
+        def stream_until(segment: Segment | None) -> None:
+            nonlocal emitted
+            while emitted < len(segmented.parts):
+                part = segmented.parts[emitted]
+                if part is segment:
+                    return
+                if isinstance(part, str) and on_delta is not None:
+                    on_delta(part)
+                emitted += 1
+
+        for segment in segmented.segments:
+            key = keys[segment.paragraph]
+            cached = self._cache.get(key)
+            stream_until(segment)
+            if cached is not None:
+                position = paragraphs[segment.paragraph].index(segment)
+                result = cached.texts[position]
+                if position == 0:
+                    flags += cached.flags
+                if on_delta is not None:
+                    on_delta(result)
+            else:
+                if self._cancelled.is_set():
+                    raise TranslationCancelled(self._partial(segmented, texts))
+                result, problems = self._translate_one(
+                    segment, source_lang, target_lang, glossary, previous, on_delta
+                )
+                sent += int(segment.needs_model)
+                current.texts.append(result)
+                current.flags += problems
+                flags += problems
+                if current_is_complete(current, paragraphs[segment.paragraph]):
+                    self._cache[key] = current
+                    current = _Paragraph()
+                work_done += len(segment.text)
+                if on_progress is not None:
+                    elapsed = time.monotonic() - started
+                    rate = elapsed / work_done if work_done else None
+                    left = None if rate is None else rate * (work_total - work_done)
+                    on_progress(len(texts) + 1, len(segmented.segments), left)
+            emitted += 1
+            texts.append(result)
+            if segment.needs_model:
+                previous = (segment.source, result)
+        stream_until(None)  # the literals after the last segment
+        final = segmented.join(texts)
+        return Translation(final, tuple(flags), sent, len(segmented.segments))
+
+    # ---- internals --------------------------------------------------------------------------
+
+    def _translate_one(
+        self,
+        segment: Segment,
+        source_lang: str | None,
+        target_lang: str,
+        glossary: Glossary,
+        previous: tuple[str, str] | None,
+        on_delta: OnDelta | None,
+    ) -> tuple[str, list[str]]:
+        if not segment.needs_model:
+            return segment.source, []
+        source = segment.source
+        messages = build_messages(
+            segment.text,
+            source_lang=source_lang,
+            target_lang=target_lang,
+            glossary=glossary.relevant(source),
+            previous=previous,
+        )
+        max_tokens = 2 * self.engine.count_tokens(segment.text) + 32
+        streamer = _MarkerStream(segment.spans, on_delta) if on_delta else None
+        reply = self.engine.chat(
+            messages,
+            max_tokens=max_tokens,
+            sampling=TRANSLATION_SAMPLING,
+            on_delta=streamer.feed if streamer else None,
+        )
+        if self._cancelled.is_set():
+            raise TranslationCancelled(reply.text)
+        restored = segment.restore(clean_output(reply.text, segment.text))
+        problems = list(restored.problems)
+        problems += glossary.check(source, restored.text)
+        return restored.text, problems
+
+    def _key(
+        self,
+        segments: list[Segment],
+        source_lang: str | None,
+        target_lang: str,
+        glossary: Glossary,
+    ) -> str:
+        parts = [f"{s.text}\x00{chr(1).join(s.spans)}" for s in segments]
+        raw = "\x02".join(
+            [*parts, source_lang or "auto", target_lang, glossary.key(), self.model_name]
+        )
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @staticmethod
+    def _partial(segmented: SegmentedText, texts: list[str]) -> str:
+        out: list[str] = []
+        for part in segmented.parts:
+            if isinstance(part, Segment):
+                if part.index >= len(texts):
+                    break
+                out.append(texts[part.index])
+            else:
+                out.append(part)
+        return "".join(out)
+
+
+def current_is_complete(current: _Paragraph, segments: list[Segment]) -> bool:
+    return len(current.texts) == len(segments)
+
+
+class _MarkerStream:
+    """Streams deltas with markers already swapped back, holding an unfinished ⟦…."""
+
+    def __init__(self, spans: Sequence[str], sink: OnDelta) -> None:
+        self.spans = spans
+        self.sink = sink
+        self.pending = ""
+
+    def feed(self, delta: str) -> None:
+        text = self.pending + delta
+        cut = text.rfind("⟦")
+        if cut != -1 and "⟧" not in text[cut:]:
+            text, self.pending = text[:cut], text[cut:]
+        else:
+            self.pending = ""
+        if text:
+            self.sink(MARKER.sub(self._swap, text))
+
+    def _swap(self, match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        return self.spans[number - 1] if 1 <= number <= len(self.spans) else ""

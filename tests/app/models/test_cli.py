@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from app.models import cli
+from app.paths import resolve_paths
+from tests.support.fake_hub import FakeHub
+from tests.support.tiny_gguf import build_tiny_model
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="hearth")
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    return cli.run(parser.parse_args(["models", *argv]))
+
+
+def test_list_and_info(capsys: pytest.CaptureFixture[str]) -> None:
+    models_dir = resolve_paths().ensure().models_dir
+    build_tiny_model(models_dir / "cli-tiny.gguf", chat_template="{{ x }}")
+    assert _run("list") == 0
+    assert "tiny-test" in capsys.readouterr().out
+    assert _run("list", "--json") == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert entry["architecture"] == "llama" and entry["has_chat_template"]
+    assert _run("info", "cli-tiny", "--n-ctx", "1024") == 0
+    out = capsys.readouterr().out
+    assert "fit at context 1,024" in out and "general.architecture = llama" in out
+    assert _run("info", "cli-tiny", "--json", "--gpu-layers", "0") == 0
+    fit = json.loads(capsys.readouterr().out)["fit"]
+    assert fit["verdict"] in ("CPU only", "won't fit") and fit["total_layers"] == 3
+
+
+def test_import_bad_file_is_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_text("hello")
+    assert _run("import", str(bad)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("hearth: error: ") and err.count("\n") == 1
+    good = build_tiny_model(tmp_path / "good.gguf")
+    assert _run("import", str(good)) == 0
+    assert "stays where it is" in capsys.readouterr().out
+
+
+def test_info_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run("info", "does-not-exist") == 1
+    assert "No installed model" in capsys.readouterr().err
+
+
+def test_search_and_pull(
+    hub: FakeHub, tiny_bytes: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hub.add_file("someone/Tiny-GGUF", "tiny-Q4_K_M.gguf", tiny_bytes)
+    hub.add_file("someone/Tiny-GGUF", "tiny-Q8_0.gguf", tiny_bytes)
+    assert _run("search", "tiny", "--json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["repo_id"] == "someone/Tiny-GGUF"
+    assert _run("pull", "someone/Tiny-GGUF", "--list") == 0
+    assert "tiny-Q8_0.gguf  (Q8_0" in capsys.readouterr().out
+    assert _run("pull", "someone/Tiny-GGUF", "--json") == 0  # picks Q4_K_M
+    path = Path(json.loads(capsys.readouterr().out)["path"])
+    assert path.name == "tiny-Q4_K_M.gguf" and path.read_bytes() == tiny_bytes
+    assert _run("list") == 0
+    assert str(path) in capsys.readouterr().out
+
+
+def test_pull_errors(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    hub.add_file("a/no-gguf", "model.safetensors", b"x")
+    assert _run("pull", "a/no-gguf") == 1
+    assert "has no GGUF files" in capsys.readouterr().err
+    assert _run("pull", "a/missing") == 1
+    assert "no such repository" in capsys.readouterr().err

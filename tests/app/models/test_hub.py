@@ -1,0 +1,236 @@
+"""Search, listing and download against the fake hub on 127.0.0.1 (never the internet)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from huggingface_hub import hf_hub_download
+
+from app.models.download import (
+    DownloadCancelledError,
+    DownloadControl,
+    DownloadInterruptedError,
+    DownloadPausedError,
+    DownloadProgress,
+    HashMismatchError,
+    download_model,
+    model_folder,
+)
+from app.models.hub import (
+    AuthRequiredError,
+    HubClient,
+    HubConnectionError,
+    NoGGUFFilesError,
+    RepoNotFoundError,
+)
+from app.models.known_folders import hf_hub_cache
+from app.paths import HearthPaths
+from tests.support.fake_hub import FakeHub
+
+REPO = "someone/Tiny-GGUF"
+
+
+@pytest.fixture
+def tiny_repo(hub: FakeHub, tiny_bytes: bytes) -> FakeHub:
+    hub.add_repo(REPO, downloads=100)
+    hub.add_file(REPO, "tiny-Q4_K_M.gguf", tiny_bytes)
+    hub.add_file(REPO, "tiny-Q8_0.gguf", tiny_bytes + b"")
+    hub.add_file(REPO, "README.md", b"# tiny")
+    return hub
+
+
+def _client() -> HubClient:
+    return HubClient()  # endpoint from HF_ENDPOINT, as the app does
+
+
+def test_search_finds_gguf_repositories(tiny_repo: FakeHub, tiny_bytes: bytes) -> None:
+    tiny_repo.add_file("other/Tiny-safetensors", "model.safetensors", b"x")
+    tiny_repo.add_file("popular/tiny-gguf-2", "a-Q4_0.gguf", tiny_bytes)
+    tiny_repo.repos["popular/tiny-gguf-2"].downloads = 1000
+    results = _client().search("tiny")
+    assert [r.repo_id for r in results] == ["popular/tiny-gguf-2", REPO]
+    assert results[0].downloads == 1000
+    search = [p for m, p, _ in tiny_repo.requests if p == "/api/models"]
+    assert search
+
+
+def test_listing_has_sizes_hashes_and_quantizations(tiny_repo: FakeHub, tiny_bytes: bytes) -> None:
+    models = _client().list_models(REPO)
+    assert [m.filename for m in models] == ["tiny-Q4_K_M.gguf", "tiny-Q8_0.gguf"]
+    first = models[0]
+    assert first.quantization == "Q4_K_M"
+    assert first.size == len(tiny_bytes)
+    assert first.files[0].sha256 == hashlib.sha256(tiny_bytes).hexdigest()
+
+
+def test_split_files_are_listed_as_one_model(hub: FakeHub) -> None:
+    hub.add_file("a/split", "big-Q4_K_M-00001-of-00002.gguf", b"1" * 10)
+    hub.add_file("a/split", "big-Q4_K_M-00002-of-00002.gguf", b"2" * 20)
+    (model,) = _client().list_models("a/split")
+    assert model.complete and len(model.files) == 2 and model.size == 30
+
+
+def test_repository_errors_in_plain_words(hub: FakeHub) -> None:
+    hub.add_file("a/no-gguf", "model.safetensors", b"x")
+    with pytest.raises(NoGGUFFilesError, match="has no GGUF files"):
+        _client().list_models("a/no-gguf")
+    with pytest.raises(RepoNotFoundError, match="no such repository"):
+        _client().list_models("a/missing")
+
+
+def test_gated_repo_needs_a_token(hub: FakeHub, tiny_bytes: bytes, paths: HearthPaths) -> None:
+    hub.add_repo("gated/model", gated=True)
+    hub.add_file("gated/model", "m-Q4_K_M.gguf", tiny_bytes)
+    hub.token = "hf_secret"
+    with pytest.raises(AuthRequiredError, match="gated or private"):
+        HubClient(token="hf_wrong").list_models("gated/model")
+    client = HubClient(token="hf_secret")
+    model = client.find_model("gated/model", None)
+    path = download_model(client, model, paths.models_dir)
+    assert path.read_bytes() == tiny_bytes
+    assert all(h.get("Authorization") == "Bearer hf_secret" for h in hub.file_requests(path.name))
+
+
+def test_download_with_progress_installs_a_verified_file(
+    tiny_repo: FakeHub, tiny_bytes: bytes, paths: HearthPaths
+) -> None:
+    model = _client().find_model(REPO, "Q4_K_M")
+    events: list[DownloadProgress] = []
+    path = download_model(
+        _client(),
+        model,
+        paths.models_dir,
+        on_progress=events.append,
+        progress_interval=0,
+    )
+    assert path == model_folder(paths.models_dir, REPO) / "tiny-Q4_K_M.gguf"
+    assert path.read_bytes() == tiny_bytes
+    assert not list(path.parent.glob("*.part*"))
+    assert len(events) >= 3
+    dones = [e.done_bytes for e in events]
+    assert dones == sorted(dones) and dones[-1] == len(tiny_bytes)
+    assert all(e.total_bytes == len(tiny_bytes) for e in events)
+    assert events[-1].speed_bps > 0 and events[-1].eta_s == 0
+    # A second pull finds the verified file and transfers nothing.
+    before = len(tiny_repo.file_requests("tiny-Q4_K_M.gguf"))
+    assert download_model(_client(), model, paths.models_dir) == path
+    assert len(tiny_repo.file_requests("tiny-Q4_K_M.gguf")) == before
+
+
+def test_resume_after_an_interrupted_transfer(
+    tiny_repo: FakeHub, tiny_bytes: bytes, paths: HearthPaths
+) -> None:
+    model = _client().find_model(REPO, "tiny-Q4_K_M.gguf")
+    tiny_repo.drop_after = 50_000
+    with pytest.raises(DownloadInterruptedError, match="partial file is kept"):
+        download_model(_client(), model, paths.models_dir, retries=0)
+    part = model_folder(paths.models_dir, REPO) / "tiny-Q4_K_M.gguf.part"
+    kept = part.stat().st_size
+    assert 0 < kept <= 50_000
+    path = download_model(_client(), model, paths.models_dir, retries=0)
+    assert path.read_bytes() == tiny_bytes
+    last = tiny_repo.file_requests("tiny-Q4_K_M.gguf")[-1]
+    assert last.get("Range") == f"bytes={kept}-"
+
+
+def test_dropped_connection_is_retried_automatically(
+    tiny_repo: FakeHub, tiny_bytes: bytes, paths: HearthPaths
+) -> None:
+    tiny_repo.drop_after, tiny_repo.drop_times = 30_000, 2
+    model = _client().find_model(REPO, "Q4_K_M")
+    path = download_model(_client(), model, paths.models_dir, retries=3, retry_delay=0)
+    assert path.read_bytes() == tiny_bytes
+    ranges = [h.get("Range") for h in tiny_repo.file_requests("tiny-Q4_K_M.gguf")]
+    assert len(ranges) == 3 and ranges[0] is None
+    assert all(r is not None and r.startswith("bytes=") for r in ranges[1:])
+
+
+def test_hash_mismatch_installs_nothing(tiny_repo: FakeHub, paths: HearthPaths) -> None:
+    tiny_repo.corrupt.add("tiny-Q4_K_M.gguf")
+    model = _client().find_model(REPO, "Q4_K_M")
+    with pytest.raises(HashMismatchError, match=r"SHA-256.*nothing was installed"):
+        download_model(_client(), model, paths.models_dir)
+    folder = model_folder(paths.models_dir, REPO)
+    assert list(folder.iterdir()) == []
+
+
+def test_cancel_deletes_the_partial_file(tiny_repo: FakeHub, paths: HearthPaths) -> None:
+    control = DownloadControl()
+
+    def cancel_after_first(event: DownloadProgress) -> None:
+        control.cancel()
+
+    model = _client().find_model(REPO, "Q4_K_M")
+    with pytest.raises(DownloadCancelledError):
+        download_model(
+            _client(),
+            model,
+            paths.models_dir,
+            control=control,
+            on_progress=cancel_after_first,
+            progress_interval=0,
+        )
+    assert list(model_folder(paths.models_dir, REPO).iterdir()) == []
+
+
+def test_pause_keeps_the_partial_file_for_resume(
+    tiny_repo: FakeHub, tiny_bytes: bytes, paths: HearthPaths
+) -> None:
+    control = DownloadControl()
+    model = _client().find_model(REPO, "Q4_K_M")
+    with pytest.raises(DownloadPausedError):
+        download_model(
+            _client(),
+            model,
+            paths.models_dir,
+            control=control,
+            on_progress=lambda e: control.pause(),
+            progress_interval=0,
+        )
+    part = model_folder(paths.models_dir, REPO) / "tiny-Q4_K_M.gguf.part"
+    kept = part.stat().st_size
+    assert 0 < kept < len(tiny_bytes)
+    path = download_model(_client(), model, paths.models_dir)
+    assert path.read_bytes() == tiny_bytes
+    assert tiny_repo.file_requests("tiny-Q4_K_M.gguf")[-1].get("Range") == f"bytes={kept}-"
+
+
+def test_network_error_in_plain_words(tiny_repo: FakeHub, paths: HearthPaths) -> None:
+    model = _client().find_model(REPO, "Q4_K_M")
+    dead = HubClient(endpoint="http://127.0.0.1:9")  # nothing listens on the discard port
+    with pytest.raises(HubConnectionError, match="could not reach Hugging Face"):
+        download_model(dead, model, paths.models_dir, retries=0)
+
+
+def test_existing_hf_cache_file_is_reused(
+    tiny_repo: FakeHub, tiny_bytes: bytes, paths: HearthPaths
+) -> None:
+    # huggingface-hub itself downloads into the standard cache from the fake hub ...
+    cached = hf_hub_download(
+        REPO, "tiny-Q4_K_M.gguf", endpoint=tiny_repo.endpoint, cache_dir=hf_hub_cache()
+    )
+    assert Path(cached).read_bytes() == tiny_bytes
+    # ... and Hearth then uses that copy in place instead of downloading it again.
+    before = len(tiny_repo.file_requests("tiny-Q4_K_M.gguf"))
+    model = _client().find_model(REPO, "Q4_K_M")
+    assert download_model(_client(), model, paths.models_dir) == Path(cached)
+    assert len(tiny_repo.file_requests("tiny-Q4_K_M.gguf")) == before
+
+
+def test_hf_hub_download_follows_the_cdn_redirect(tiny_repo: FakeHub, tiny_bytes: bytes) -> None:
+    tiny_repo.redirect = True
+    cached = hf_hub_download(
+        REPO, "tiny-Q8_0.gguf", endpoint=tiny_repo.endpoint, cache_dir=hf_hub_cache()
+    )
+    assert Path(cached).read_bytes() == tiny_bytes
+
+
+def test_split_model_downloads_every_part(hub: FakeHub, paths: HearthPaths) -> None:
+    hub.add_file("a/split", "big-00001-of-00002.gguf", b"1" * 1000)
+    hub.add_file("a/split", "big-00002-of-00002.gguf", b"2" * 2000)
+    (model,) = _client().list_models("a/split")
+    first = download_model(_client(), model, paths.models_dir)
+    assert first.name == "big-00001-of-00002.gguf"
+    assert (first.parent / "big-00002-of-00002.gguf").read_bytes() == b"2" * 2000

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+
+from app.translation.files import FileFormatError, output_path, translate_file
+from app.translation.translator import Translator
+from inference.protocol import ChatMessage
+
+
+@dataclass
+class Reply:
+    text: str
+
+
+class UppercaseEngine:
+    """A pure file-format test double: 'translates' by upper-casing the segment."""
+
+    n_ctx = 4096
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def chat(self, messages: Sequence[ChatMessage], **_kwargs: Any) -> Reply:
+        self.sent.append(messages[-1].content)
+        return Reply(messages[-1].content.upper())
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def cancel(self) -> None:
+        pass
+
+
+@pytest.fixture
+def translator() -> Translator:
+    return Translator(UppercaseEngine())
+
+
+SRT = (
+    "1\r\n00:00:01,000 --> 00:00:02,500\r\nHello there.\r\nHow are you?\r\n\r\n"
+    "2\r\n00:00:03,000 --> 00:00:04,000 X1:10\r\n<i>Fine</i>, thanks!\r\n\r\n"
+    "10\r\n01:02:03,004 --> 01:02:05,000\r\nBye.\r\n"
+)
+
+
+def test_srt_keeps_numbers_and_timings_byte_exact(tmp_path: Path, translator: Translator) -> None:
+    source = tmp_path / "movie.srt"
+    source.write_bytes(SRT.encode())
+    result = translate_file(source, translator, target_lang="de")
+    assert result.path == tmp_path / "movie.de.srt"
+    assert result.path.read_bytes().decode() == (
+        "1\r\n00:00:01,000 --> 00:00:02,500\r\nHELLO THERE.\r\nHOW ARE YOU?\r\n\r\n"
+        "2\r\n00:00:03,000 --> 00:00:04,000 X1:10\r\n<i>FINE</i>, THANKS!\r\n\r\n"
+        "10\r\n01:02:03,004 --> 01:02:05,000\r\nBYE.\r\n"
+    )
+    assert source.read_bytes().decode() == SRT
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("1\n00:00:01,000 -> 00:00:02,000\nHi\n", "cue 1: broken timing"),
+        ("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:61:00,000 --> 1\nYo\n", "cue 2: broken"),
+        ("1\n00:00:05,000 --> 00:00:02,000\nHi\n", "cue 1: ends"),
+        ("1\n00:00:01,000 --> 00:00:02,000\nHi\n\nhello\n", "after cue 1: expected a cue"),
+    ],
+)
+def test_broken_srt_names_the_cue_and_writes_nothing(
+    tmp_path: Path, translator: Translator, content: str, message: str
+) -> None:
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    source = folder / "bad.srt"
+    source.write_text(content, encoding="utf-8")
+    with pytest.raises(FileFormatError, match=message):
+        translate_file(source, translator, target_lang="de")
+    assert sorted(p.name for p in folder.iterdir()) == ["bad.srt"]
+
+
+def test_markdown_and_text_round_trip(tmp_path: Path, translator: Translator) -> None:
+    md = tmp_path / "notes.md"
+    md.write_text("# Title\n\nSome `code` here.\n\n- item\n", encoding="utf-8")
+    assert translate_file(md, translator, target_lang="fr").path.read_text() == (
+        "# TITLE\n\nSOME `code` HERE.\n\n- ITEM\n"
+    )
+    txt = tmp_path / "plain.txt"
+    txt.write_text("Say `hi`.\r\n\r\nBye.", encoding="utf-8")
+    out = translate_file(txt, translator, target_lang="fr").path
+    assert out.name == "plain.fr.txt"
+    assert out.read_bytes() == b"SAY `HI`.\r\n\r\nBYE."
+
+
+def test_docx_keeps_styles_and_first_run_formatting(tmp_path: Path, translator: Translator) -> None:
+    source = tmp_path / "letter.docx"
+    document = docx.Document()
+    document.add_heading("Dear reader", level=1)
+    paragraph = document.add_paragraph("", style="List Bullet")
+    bold = paragraph.add_run("Hello ")
+    bold.bold = True
+    paragraph.add_run("world.")
+    document.add_paragraph("")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "cell text"
+    table.cell(0, 1).text = "42 kg"
+    document.save(str(source))
+
+    result = translate_file(source, translator, target_lang="es")
+    assert result.path.name == "letter.es.docx"
+    translated = docx.Document(str(result.path))
+    texts = [(p.style.name, p.text) for p in translated.paragraphs]
+    assert texts == [("Heading 1", "DEAR READER"), ("List Bullet", "HELLO WORLD."), ("Normal", "")]
+    assert translated.paragraphs[1].runs[0].bold is True
+    assert translated.tables[0].cell(0, 0).text == "CELL TEXT"
+    assert translated.tables[0].cell(0, 1).text == "42 kg"
+
+
+def test_never_overwrites_the_source_and_rejects_unknown_types(
+    tmp_path: Path, translator: Translator
+) -> None:
+    source = tmp_path / "a.txt"
+    source.write_text("Hello.", encoding="utf-8")
+    with pytest.raises(FileFormatError, match="refusing to overwrite"):
+        translate_file(source, translator, target_lang="de", out=source)
+    other = tmp_path / "a.pdf"
+    other.write_bytes(b"%PDF")
+    with pytest.raises(FileFormatError, match="unsupported file type"):
+        translate_file(other, translator, target_lang="de")
+    assert output_path(Path("/x/report.final.md"), "ja") == Path("/x/report.final.ja.md")
