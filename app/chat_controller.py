@@ -230,6 +230,15 @@ class ChatController(QObject):
         self._budget_timer.start()
         self.modelReady.emit(info)
 
+    def switch_model(self, model_path: str) -> None:
+        """Use another model: the engine unloads the old one (freeing its memory) first."""
+        if self._turn is not None:
+            self.stop()
+        self.settings = Settings(**{**asdict(self.settings), "model_path": model_path})
+        save_settings(self.paths.settings_file, self.settings)
+        self.window.hide_banner()
+        self._load(model_path)
+
     def dismiss_default_notice(self) -> None:
         self.settings = Settings(
             **{**asdict(self.settings), "default_model_notice_dismissed": True}

@@ -312,3 +312,20 @@ def test_the_context_budget_follows_the_draft(
     window.message_input.setPlainText("hello world")
     qtbot.waitUntil(lambda: not budget.over_budget and "of 256" in budget.text(), timeout=10_000)
     assert int(budget.text().split()[2].replace(",", "")) == short + 1
+
+
+def test_switching_models_reloads_the_engine_and_remembers_the_choice(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+) -> None:
+    from app.paths import resolve_paths
+    from app.settings import load_settings
+    from tests.support.tiny_gguf import build_tiny_model
+
+    window, controller, _db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    other = build_tiny_model(tmp_path / "other.gguf", seed=7)
+    with qtbot.waitSignal(controller.modelReady, timeout=30_000) as ready:
+        controller.switch_model(str(other))
+    assert ready.args[0].path == str(other)
+    assert load_settings(resolve_paths().settings_file).model_path == str(other)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "still works")
