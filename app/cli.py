@@ -13,8 +13,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from app.documents import cli as documents_cli
+from app.models import cli as models_cli
 from app.paths import resolve_paths
 from app.settings import Settings, load_settings
+from app.translation import cli as translation_cli
 
 
 def _version() -> str:
@@ -44,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--seed", type=int, default=None, help="sampling seed (repeatable output)")
     chat.add_argument("--json", action="store_true", help="print one JSON object at the end")
 
+    # Feature commands keep their heavy imports inside run(), so --help stays instant.
+    documents_cli.add_parser(commands)
+    translation_cli.add_parser(commands)
+    models_cli.add_parser(commands)
+
     commands.add_parser("paths", help="print the data folder, database file and models folder")
     commands.add_parser("gui", help="open the desktop window (the default)")
     return parser
@@ -55,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_paths()
     if args.command == "chat":
         return _cmd_chat(args)
+    if args.command == "summarize":
+        return documents_cli.run(args)
+    if args.command == "translate":
+        return translation_cli.run(args)
+    if args.command == "models":
+        return models_cli.run(args)
     return _cmd_gui()
 
 

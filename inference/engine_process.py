@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import signal
+import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
@@ -60,6 +61,7 @@ class EngineProcess:
         self._conn: Connection | None = None
         self._ids = itertools.count(1)
         self._stopping = False
+        self._send_lock = threading.Lock()
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -89,10 +91,12 @@ class EngineProcess:
         self._process, self._conn, self._stopping = process, parent, False
 
     def send(self, request: Request) -> None:
+        """Thread-safe: a cancel may be sent from another thread while a request is sent."""
         if self._conn is None or not self.running:
             raise EngineCrashedError(self.exitcode)
         try:
-            self._conn.send(request)
+            with self._send_lock:
+                self._conn.send(request)
         except (BrokenPipeError, OSError) as exc:
             raise EngineCrashedError(self.exitcode) from exc
 
@@ -120,7 +124,8 @@ class EngineProcess:
         self._stopping = True
         if self._conn is not None and self.running:
             try:
-                self._conn.send(ShutdownRequest(self.next_id()))
+                with self._send_lock:
+                    self._conn.send(ShutdownRequest(self.next_id()))
             except (BrokenPipeError, OSError):
                 pass
         if self._process is not None:

@@ -212,6 +212,7 @@ class ErrorKind:
     NOT_LOADED = "not_loaded"
     PROMPT_TOO_LONG = "prompt_too_long"
     BAD_REQUEST = "bad_request"
+    CANCELLED = "cancelled"
     INTERNAL = "internal"
 
 

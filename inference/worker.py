@@ -87,8 +87,8 @@ class Worker:
             if request is None or isinstance(request, ShutdownRequest):
                 break
             if self._take_cancel(request.id):
-                if isinstance(request, GenerateRequest | CompletionRequest):
-                    self._send(Error(request.id, ErrorKind.BAD_REQUEST, "Cancelled before start."))
+                # Every request gets an answer, or a blocking caller would wait forever.
+                self._send(Error(request.id, ErrorKind.CANCELLED, "Cancelled before it started."))
                 continue
             try:
                 self._handle(request)

@@ -99,3 +99,60 @@ class GenerationStats(Base):
     decode_tps: Mapped[float] = mapped_column(Float)
     total_ms: Mapped[float] = mapped_column(Float)
     stop_reason: Mapped[str] = mapped_column(Text)
+
+
+# ---- documents and their summaries (revision 0002) ----------------------------------------
+
+
+class DocumentRow(Base):
+    """A document the user opened. The content hash, not the path, identifies it: a moved
+    file keeps its summaries, an edited one gets new ones."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(32))
+    pages: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    words: Mapped[int] = mapped_column(Integer)
+    tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChunkSummaryRow(Base):
+    """One partial summary: level 0 is a chunk's summary, higher levels combine a group of
+    the level below. The key makes a cancelled job resumable and a repeated one free."""
+
+    __tablename__ = "chunk_summaries"
+    # Unique index rather than constraint: one lookup path for get and for upsert.
+    __table_args__ = (
+        Index(None, "doc_hash", "model", "options_key", "level", "index", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_hash: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(Text)
+    options_key: Mapped[str] = mapped_column(Text)
+    level: Mapped[int] = mapped_column(Integer)
+    index: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    # JSON chosen by the app (chunk ids, pages, headings); storage does not interpret it.
+    sources_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FinalSummaryRow(Base):
+    __tablename__ = "document_summaries"
+    __table_args__ = (Index(None, "doc_hash", "model", "options_key", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_hash: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(Text)
+    options_key: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    citations_json: Mapped[str] = mapped_column(Text)
+    timing_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

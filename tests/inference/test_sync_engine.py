@@ -36,3 +36,21 @@ def test_errors_raise_engine_error_with_kind(tiny_model: Path, tmp_path: Path) -
         assert long.value.kind == ErrorKind.PROMPT_TOO_LONG
         # Still usable afterwards.
         assert engine.chat([ChatMessage("user", "hi")], max_tokens=2).text is not None
+
+
+def test_a_request_cancelled_before_it_starts_is_still_answered(tiny_model: Path) -> None:
+    from inference.protocol import CancelRequest, Error, TokenizeRequest
+
+    with SyncEngine.start(EngineSettings(model_path=str(tiny_model), n_ctx=128)) as engine:
+        process = engine._process
+        request = TokenizeRequest(process.next_id(), "hello")
+        # The cancel arrives first: the engine must still answer, or a caller would hang.
+        process.send(CancelRequest(process.next_id(), request.id))
+        process.send(request)
+        while True:
+            event = process.recv(10)
+            assert event is not None
+            if getattr(event, "id", None) == request.id:
+                break
+        assert isinstance(event, Error) and event.kind == ErrorKind.CANCELLED
+        assert engine.count_tokens("hello") == 1

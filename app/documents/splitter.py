@@ -1,0 +1,238 @@
+"""Split a document into chunks that fit a token budget, cutting along its structure.
+
+Cut preference, strongest first: a section boundary (a heading or a page), a paragraph, a
+sentence, a word, and as a last resort a character position (a "word" longer than the whole
+budget, such as a base64 blob). Tokens are counted with the model's own tokenizer through a
+callable; counts are cached per piece of text, and only pieces that might be cut are counted,
+never per character.
+
+What "no text lost or duplicated" means here, precisely: every chunk is a slice
+`document.text[chunk.start:chunk.end]` with no leading or trailing whitespace, the slices are
+in order and do not overlap, and what lies between two consecutive slices (and before the
+first and after the last) is whitespace only. Joining the chunks with the whitespace at the
+cut points gives back `document.text` exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.documents.model import Section, SourceRef
+
+CountTokens = Callable[[str], int]
+
+# Strength of the cut *before* a unit.
+SECTION, PARAGRAPH, SENTENCE, WORD, CHARACTER = 4, 3, 2, 1, 0
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
+_WORD = re.compile(r"\S+")
+
+# A chunk is cut at its strongest boundary as long as it keeps at least this share of the
+# budget; a smaller cut would make many tiny chunks (more requests, worse summaries).
+MIN_FILL = 0.5
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    text: str
+    start: int  # offsets into the joined document text (Document.text)
+    end: int
+    tokens: int
+    refs: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    strength: int
+    section: int
+
+
+class CachedCounter:
+    """Counts tokens once per distinct text; `calls` tells tests how often the model was asked."""
+
+    def __init__(self, count: CountTokens) -> None:
+        self._count = count
+        self._cache: dict[str, int] = {}
+        self.calls = 0
+
+    def __call__(self, text: str) -> int:
+        cached = self._cache.get(text)
+        if cached is None:
+            self.calls += 1
+            cached = self._count(text)
+            self._cache[text] = cached
+        return cached
+
+
+def split_sections(sections: Sequence[Section], budget: int, count: CountTokens) -> list[Chunk]:
+    """Chunks of `sections` (joined with blank lines, as Document.text) of at most `budget`
+    tokens each by `count`."""
+    if budget < 1:
+        raise ValueError("the token budget must be at least 1")
+    counter = count if isinstance(count, CachedCounter) else CachedCounter(count)
+    full = "\n\n".join(s.text for s in sections)
+    units: list[_Unit] = []
+    offset = 0
+    for index, section in enumerate(sections):
+        units.extend(
+            _section_units(full, offset, offset + len(section.text), index, budget, counter)
+        )
+        offset += len(section.text) + 2
+    return _pack(full, units, sections, budget, counter)
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _spans_between(
+    text: str, start: int, end: int, pattern: re.Pattern[str]
+) -> list[tuple[int, int]]:
+    """The stripped, non-empty spans of text[start:end] between matches of `pattern`."""
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for match in pattern.finditer(text, start, end):
+        spans.append(_strip_span(text, cursor, match.start()))
+        cursor = match.end()
+    spans.append(_strip_span(text, cursor, end))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def _section_units(
+    full: str, start: int, end: int, section: int, budget: int, count: CachedCounter
+) -> list[_Unit]:
+    units: list[_Unit] = []
+    for p_start, p_end in _spans_between(full, start, end, _PARAGRAPH_BREAK):
+        strength = SECTION if not units else PARAGRAPH
+        tokens = count(full[p_start:p_end])
+        if tokens <= budget:
+            units.append(_Unit(p_start, p_end, tokens, strength, section))
+            continue
+        for s_start, s_end in _spans_between(full, p_start, p_end, _SENTENCE_END):
+            tokens = count(full[s_start:s_end])
+            if tokens <= budget:
+                units.append(_Unit(s_start, s_end, tokens, strength, section))
+            else:
+                units.extend(_word_units(full, s_start, s_end, strength, section, budget, count))
+            strength = SENTENCE
+    return units
+
+
+def _longest_fitting(
+    full: str, start: int, ends: Sequence[int], budget: int, count: CachedCounter
+) -> int:
+    """Index into `ends` of the longest span full[start:ends[i]] that fits, or -1.
+
+    Binary search: about log2(len(ends)) counts, not one per word."""
+    low, high, best = 0, len(ends) - 1, -1
+    while low <= high:
+        middle = (low + high) // 2
+        if count(full[start : ends[middle]]) <= budget:
+            best, low = middle, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def _word_units(
+    full: str,
+    start: int,
+    end: int,
+    strength: int,
+    section: int,
+    budget: int,
+    count: CachedCounter,
+) -> list[_Unit]:
+    words = [(m.start(), m.end()) for m in _WORD.finditer(full, start, end)]
+    units: list[_Unit] = []
+    i = 0
+    while i < len(words):
+        piece_start = words[i][0]
+        ends = [w_end for _w_start, w_end in words[i:]]
+        best = _longest_fitting(full, piece_start, ends, budget, count)
+        if best >= 0:
+            piece_end = ends[best]
+            units.append(
+                _Unit(piece_start, piece_end, count(full[piece_start:piece_end]), strength, section)
+            )
+            i += best + 1
+        else:
+            # One "word" longer than the budget: cut it by characters.
+            units.extend(
+                _char_units(full, words[i][0], words[i][1], strength, section, budget, count)
+            )
+            i += 1
+        strength = WORD
+    return units
+
+
+def _char_units(
+    full: str,
+    start: int,
+    end: int,
+    strength: int,
+    section: int,
+    budget: int,
+    count: CachedCounter,
+) -> list[_Unit]:
+    units: list[_Unit] = []
+    while start < end:
+        best = _longest_fitting(full, start, range(start + 1, end + 1), budget, count)
+        piece_end = start + 1 + max(best, 0)  # one character always goes, even if over
+        units.append(_Unit(start, piece_end, count(full[start:piece_end]), strength, section))
+        start, strength = piece_end, CHARACTER
+    return units
+
+
+def _pack(
+    full: str,
+    units: list[_Unit],
+    sections: Sequence[Section],
+    budget: int,
+    count: CachedCounter,
+) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(units):
+        # Grow greedily; +1 per join is room for the separator between two units.
+        j, total, prefix = i, 0, [0]
+        while j < len(units):
+            extra = units[j].tokens + (1 if j > i else 0)
+            if j > i and total + extra > budget:
+                break
+            total += extra
+            prefix.append(total)
+            j += 1
+        cut = j
+        if j < len(units):
+            # Cut at the strongest boundary that keeps the chunk at least MIN_FILL full.
+            candidates = [k for k in range(i + 1, j + 1) if prefix[k - i] >= MIN_FILL * budget]
+            if candidates:
+                cut = max(candidates, key=lambda k: (units[k].strength, k))
+        # The tokenizer is not additive at the joins; check the real count of the slice.
+        while True:
+            start, end = units[i].start, units[cut - 1].end
+            tokens = count(full[start:end])
+            if tokens <= budget or cut == i + 1:
+                break
+            cut -= 1
+        section_ids = sorted({u.section for u in units[i:cut]})
+        refs = tuple(
+            dict.fromkeys(
+                SourceRef(sections[s].page, sections[s].heading_path) for s in section_ids
+            )
+        )
+        chunks.append(Chunk(len(chunks), full[start:end], start, end, tokens, refs))
+        i = cut
+    return chunks

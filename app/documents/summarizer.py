@@ -1,0 +1,539 @@
+"""Whole-document summarization: map each chunk, reduce the partial summaries in groups that
+fit the context until one pass remains, then the final pass (streamed).
+
+Runs on one worker thread; `cancel()` may be called from any other thread. Every partial
+summary is stored as soon as it exists, keyed by (document hash, model, options, level,
+index), so a cancelled or crashed job resumes with the missing requests only, and a repeated
+one returns the stored final summary without a request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from app.documents.citations import Citation, cite
+from app.documents.model import Document, SourceRef
+from app.documents.options import SummaryOptions
+from app.documents.progress import Progress, estimate_reduce_requests
+from app.documents.prompts import (
+    PROMPT_VERSION,
+    blocks,
+    final_messages,
+    map_messages,
+    reduce_messages,
+)
+from app.documents.splitter import CachedCounter, Chunk, split_sections
+from inference.protocol import ChatMessage, Done, ModelInfo, Sampling
+from inference.sync_engine import EngineError
+from storage.documents import ChunkSummaryRecord, FinalSummaryRecord, SummaryKey
+
+# Chat-template tokens around each message (role markers, turn ends) that counting the
+# message text alone does not see; generous so no request overflows the context.
+TEMPLATE_MARGIN = 64
+SAMPLING = Sampling(temperature=0.2, top_p=0.9, top_k=40, min_p=0.05, repeat_penalty=1.1)
+
+
+class SummaryEngine(Protocol):
+    """What the summarizer needs of an engine: inference.sync_engine.SyncEngine fits."""
+
+    info: ModelInfo | None
+
+    @property
+    def n_ctx(self) -> int: ...
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = ...,
+        sampling: Sampling | None = ...,
+        stop: Sequence[str] = ...,
+        on_delta: Callable[[str], None] | None = ...,
+    ) -> Done: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def cancel(self) -> None: ...
+
+
+class SummaryStore(Protocol):
+    """Where partial and final summaries live: storage.documents.DocumentRepository fits."""
+
+    def get_partial(self, key: SummaryKey, level: int, index: int) -> ChunkSummaryRecord | None: ...
+
+    def put_partial(
+        self, key: SummaryKey, level: int, index: int, text: str, sources_json: str
+    ) -> object: ...
+
+    def get_final(self, key: SummaryKey) -> FinalSummaryRecord | None: ...
+
+    def put_final(
+        self, key: SummaryKey, text: str, citations_json: str, timing_json: str
+    ) -> object: ...
+
+
+class SummaryCancelled(Exception):
+    """The job was cancelled; what was finished is stored and the next run resumes."""
+
+
+class SummaryError(Exception):
+    """A summary that cannot be made as asked (context too small for the prompts)."""
+
+
+@dataclass(frozen=True)
+class RequestTiming:
+    """One engine request: the engine's own times (llama.cpp counters when present) and the
+    wall time this process saw, so a benchmark can tell pipeline overhead from model time."""
+
+    phase: str
+    level: int
+    index: int
+    prompt_tokens: int
+    completion_tokens: int
+    engine_ms: float
+    wall_ms: float
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    text: str
+    citations: list[Citation]
+    chunks: int
+    levels: int  # reduce levels used (0: the partials fitted one final pass, or one pass)
+    tokens_in: int
+    tokens_out: int
+    seconds: float
+    requests: list[RequestTiming] = field(default_factory=list)
+    reused: int = 0  # partial summaries taken from the store instead of the engine
+    from_cache: bool = False  # the whole final summary came from the store
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens_out / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _Partial:
+    chunk_ids: tuple[int, ...]
+    text: str
+
+
+OnProgress = Callable[[Progress], None]
+OnDelta = Callable[[str], None]
+
+
+def model_key(info: ModelInfo | None) -> str:
+    if info is None:
+        return "unknown"
+    return f"{info.name} {info.quantization}" if info.quantization else info.name
+
+
+class Summarizer:
+    def __init__(self, engine: SummaryEngine, store: SummaryStore) -> None:
+        self._engine = engine
+        self._store = store
+        self._cancelled = threading.Event()
+        # Guards _in_chat. The engine is told to cancel only while a chat request runs: a
+        # cancelled tokenize request is never answered by the worker (SyncEngine would wait
+        # forever), and between requests the flag alone is enough.
+        self._lock = threading.Lock()
+        self._in_chat = False
+
+    # ---- sizes ----------------------------------------------------------------------------
+
+    def answer_tokens(self, options: SummaryOptions) -> tuple[int, int]:
+        """(max tokens of a partial summary, max tokens of the final answer)."""
+        final = options.target_words * 2 + 64  # ~1.3 tokens a word in English, more elsewhere
+        partial = max(96, min(options.target_words, 300) * 2)
+        return partial, final
+
+    def chunk_budget(self, options: SummaryOptions, title: str = "") -> int:
+        """Tokens of document text one request may carry: n_ctx − prompt − answer room."""
+        partial, final = self.answer_tokens(options)
+        overhead = max(
+            self._prompt_tokens(m)
+            for m in (
+                map_messages(title, "", 9999, options),
+                reduce_messages(title, "", 9999, options),
+                final_messages(title, "", options, whole_document=False),
+            )
+        )
+        budget = self._engine.n_ctx - overhead - TEMPLATE_MARGIN - max(partial, final)
+        # Reduce needs room for at least two partial summaries at a time, or it never ends.
+        if budget < 2 * (partial + 16):
+            raise SummaryError(
+                f"The model's context ({self._engine.n_ctx} tokens) is too small for a "
+                f"summary of this length; use a larger context or a shorter summary."
+            )
+        return budget
+
+    def _prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        return sum(self._engine.count_tokens(m.content) for m in messages)
+
+    # ---- control --------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop soon: the running request is cancelled in the engine, no new one starts."""
+        self._cancelled.set()
+        with self._lock:
+            if self._in_chat:
+                self._engine.cancel()
+
+    def _chat(
+        self, messages: Sequence[ChatMessage], max_tokens: int, on_delta: OnDelta | None
+    ) -> Done:
+        with self._lock:
+            self._check()
+            self._in_chat = True
+        try:
+            return self._engine.chat(
+                messages, max_tokens=max_tokens, sampling=SAMPLING, on_delta=on_delta
+            )
+        except EngineError as exc:
+            # A cancel that reached the engine before the request started comes back as an
+            # error ("Cancelled before start"); to the user it is a cancel like any other.
+            if self._cancelled.is_set():
+                raise SummaryCancelled(
+                    "The summary was cancelled; finished parts are kept."
+                ) from exc
+            raise
+        finally:
+            with self._lock:
+                self._in_chat = False
+
+    def _check(self) -> None:
+        if self._cancelled.is_set():
+            raise SummaryCancelled("The summary was cancelled; finished parts are kept.")
+
+    # ---- the job --------------------------------------------------------------------------
+
+    def summarize(
+        self,
+        document: Document,
+        options: SummaryOptions,
+        *,
+        on_progress: OnProgress | None = None,
+        on_delta: OnDelta | None = None,
+    ) -> SummaryResult:
+        self._cancelled.clear()
+        job = _Job(self, document, options, on_progress, on_delta)
+        return job.run()
+
+
+class _Job:
+    """State of one summarize() call, so Summarizer itself stays reusable."""
+
+    def __init__(
+        self,
+        owner: Summarizer,
+        document: Document,
+        options: SummaryOptions,
+        on_progress: OnProgress | None,
+        on_delta: OnDelta | None,
+    ) -> None:
+        self.owner, self.engine, self.store = owner, owner._engine, owner._store
+        self.document, self.options = document, options
+        self.on_progress, self.on_delta = on_progress, on_delta
+        self.started = time.monotonic()
+        self.timings: list[RequestTiming] = []
+        self.reused = 0
+        self.maps_done = 0
+        self.chunks: list[Chunk] = []
+        self.requests_total = 0
+        self.partial_tokens, self.final_tokens = owner.answer_tokens(options)
+        self.count = CachedCounter(self.engine.count_tokens)
+
+    # ---- steps ----------------------------------------------------------------------------
+
+    def run(self) -> SummaryResult:
+        budget = self.owner.chunk_budget(self.options, self.document.title)
+        self.budget = budget
+        self.key = SummaryKey(
+            self.document.content_hash,
+            model_key(self.engine.info),
+            self.options.key(budget=budget, prompts=PROMPT_VERSION),
+        )
+        cached = self.store.get_final(self.key)
+        if cached is not None:
+            return self._cached_result(cached)
+
+        self._report("split")
+        self.chunks = split_sections(self.document.sections, budget, self.count)
+        refs = {c.index: c.refs for c in self.chunks}
+        if len(self.chunks) == 1:
+            self.requests_total = 1
+            text = self._final(self.chunks[0].text, whole_document=True)
+            return self._finish(text, refs, (0,), levels=0)
+
+        per_group = max(2, budget // (self.partial_tokens + 16))
+        self.requests_total = (
+            len(self.chunks) + estimate_reduce_requests(len(self.chunks), per_group) + 1
+        )
+        partials = [self._fit_half(self._map(chunk)) for chunk in self.chunks]
+        level = 0
+        while self._tokens_of(partials) > budget:
+            level += 1
+            partials = [self._fit_half(p) for p in self._reduce_level(partials, level)]
+        all_ids = tuple(c.index for c in self.chunks)
+        text = self._final(blocks([(p.chunk_ids, p.text) for p in partials]), whole_document=False)
+        return self._finish(text, refs, all_ids, levels=level)
+
+    def _map(self, chunk: Chunk) -> _Partial:
+        ids = (chunk.index,)
+        stored = self.store.get_partial(self.key, 0, chunk.index)
+        if stored is not None:
+            self.reused += 1
+            self.maps_done += 1
+            self._report("map")
+            return _Partial(ids, stored.text)
+        words = max(40, self.partial_tokens // 2)
+        done = self._request(
+            "map",
+            0,
+            chunk.index,
+            map_messages(self.document.title, chunk.text, words, self.options),
+            self.partial_tokens,
+        )
+        self.store.put_partial(self.key, 0, chunk.index, done.text, _sources_json(ids, chunk.refs))
+        self.maps_done += 1
+        self._report("map")
+        return _Partial(ids, done.text)
+
+    def _tokens_of(self, partials: Sequence[_Partial]) -> int:
+        return self.count(blocks([(p.chunk_ids, p.text) for p in partials]))
+
+    def _fit_half(self, partial: _Partial) -> _Partial:
+        """A partial summary longer than half the budget (a model that rambled, or text that
+        re-tokenizes longer than it was generated) is cut at a word so two always fit a group;
+        otherwise the reduction could not shrink. Deterministic, so resume still matches."""
+        limit = self.budget // 2 - 16
+        if self.count(blocks([(partial.chunk_ids, partial.text)])) <= limit:
+            return partial
+        ends = [m.end() for m in re.finditer(r"\S+", partial.text)]
+        low, high, best = 0, len(ends) - 1, 0
+        while low <= high:
+            middle = (low + high) // 2
+            text = partial.text[: ends[middle]]
+            if self.count(blocks([(partial.chunk_ids, text)])) <= limit:
+                best, low = ends[middle], middle + 1
+            else:
+                high = middle - 1
+        return _Partial(partial.chunk_ids, partial.text[:best])
+
+    def _groups(self, partials: Sequence[_Partial]) -> list[list[_Partial]]:
+        """Consecutive partials packed greedily into groups whose prompt text fits."""
+        groups: list[list[_Partial]] = []
+        current: list[_Partial] = []
+        used = 0
+        for partial in partials:
+            size = self.count(blocks([(partial.chunk_ids, partial.text)])) + 2
+            if current and used + size > self.budget:
+                groups.append(current)
+                current, used = [], 0
+            current.append(partial)
+            used += size
+        if current:
+            groups.append(current)
+        return groups
+
+    def _reduce_level(self, partials: Sequence[_Partial], level: int) -> list[_Partial]:
+        groups = self._groups(partials)
+        if len(groups) >= len(partials):
+            raise SummaryError(
+                "The partial summaries are too long to combine in this context; use a larger "
+                "context or a shorter summary."
+            )
+        # Now the real number of requests at this level is known.
+        later = estimate_reduce_requests(len(groups), max(2, len(partials) // len(groups)))
+        self.requests_total = len(self.timings) + self.reused + len(groups) + later + 1
+        reduced: list[_Partial] = []
+        for index, group in enumerate(groups):
+            ids = tuple(i for p in group for i in p.chunk_ids)
+            stored = self.store.get_partial(self.key, level, index)
+            if stored is not None and json.loads(stored.sources_json).get("chunks") == list(ids):
+                self.reused += 1
+                reduced.append(_Partial(ids, stored.text))
+                self._report("reduce")
+                continue
+            words = max(40, self.partial_tokens // 2)
+            text = blocks([(p.chunk_ids, p.text) for p in group])
+            done = self._request(
+                "reduce",
+                level,
+                index,
+                reduce_messages(self.document.title, text, words, self.options),
+                self.partial_tokens,
+            )
+            refs = tuple(dict.fromkeys(r for i in ids for r in self.chunks[i].refs))
+            self.store.put_partial(self.key, level, index, done.text, _sources_json(ids, refs))
+            reduced.append(_Partial(ids, done.text))
+            self._report("reduce")
+        return reduced
+
+    def _final(self, source_text: str, *, whole_document: bool) -> str:
+        messages = final_messages(
+            self.document.title, source_text, self.options, whole_document=whole_document
+        )
+        done = self._request("final", -1, 0, messages, self.final_tokens, stream=True)
+        return done.text.strip()
+
+    # ---- requests -------------------------------------------------------------------------
+
+    def _request(
+        self,
+        phase: str,
+        level: int,
+        index: int,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        *,
+        stream: bool = False,
+    ) -> Done:
+        self.owner._check()
+        self._report(phase)
+        began = time.perf_counter()
+        done = self.owner._chat(messages, max_tokens, self.on_delta if stream else None)
+        wall_ms = (time.perf_counter() - began) * 1000
+        # A cancelled reply is incomplete: never store it.
+        if done.stats.stop_reason == "cancelled" or self.owner._cancelled.is_set():
+            raise SummaryCancelled("The summary was cancelled; finished parts are kept.")
+        perf = done.perf
+        engine_ms = perf.t_p_eval_ms + perf.t_eval_ms if perf is not None else done.stats.total_ms
+        self.timings.append(
+            RequestTiming(
+                phase,
+                level,
+                index,
+                done.stats.prompt_tokens,
+                done.stats.completion_tokens,
+                engine_ms,
+                wall_ms,
+            )
+        )
+        return done
+
+    def _report(self, phase: str) -> None:
+        if self.on_progress is None:
+            return
+        done_requests = len(self.timings) + self.reused
+        measured = sum(t.wall_ms for t in self.timings) / 1000
+        left = None
+        if self.timings:
+            left = measured / len(self.timings) * max(0, self.requests_total - done_requests)
+        self.on_progress(
+            Progress(
+                phase=phase,
+                chunks_done=self.maps_done,
+                chunks_total=len(self.chunks),
+                requests_done=done_requests,
+                requests_total=max(self.requests_total, done_requests),
+                tokens_in=sum(t.prompt_tokens for t in self.timings),
+                tokens_out=sum(t.completion_tokens for t in self.timings),
+                elapsed_s=time.monotonic() - self.started,
+                seconds_left=left,
+            )
+        )
+
+    # ---- results --------------------------------------------------------------------------
+
+    def _finish(
+        self,
+        text: str,
+        refs: dict[int, tuple[SourceRef, ...]],
+        final_ids: tuple[int, ...],
+        *,
+        levels: int,
+    ) -> SummaryResult:
+        citations = cite(text, refs, final_ids)
+        result = SummaryResult(
+            text=text,
+            citations=citations,
+            chunks=len(self.chunks),
+            levels=levels,
+            tokens_in=sum(t.prompt_tokens for t in self.timings),
+            tokens_out=sum(t.completion_tokens for t in self.timings),
+            seconds=time.monotonic() - self.started,
+            requests=list(self.timings),
+            reused=self.reused,
+        )
+        self.store.put_final(
+            self.key,
+            text,
+            json.dumps([_citation_json(c) for c in citations], ensure_ascii=False),
+            json.dumps(
+                {
+                    "chunks": result.chunks,
+                    "levels": levels,
+                    "tokens_in": result.tokens_in,
+                    "tokens_out": result.tokens_out,
+                    "seconds": result.seconds,
+                    "requests": [asdict(t) for t in self.timings],
+                }
+            ),
+        )
+        self._report("done")
+        return result
+
+    def _cached_result(self, cached: FinalSummaryRecord) -> SummaryResult:
+        text = cached.text
+        timing = json.loads(cached.timing_json)
+        citations = [_citation_from_json(c) for c in json.loads(cached.citations_json)]
+        if self.on_delta is not None:
+            self.on_delta(text)
+        self.chunks = []
+        result = SummaryResult(
+            text=text,
+            citations=citations,
+            chunks=int(timing.get("chunks", 0)),
+            levels=int(timing.get("levels", 0)),
+            tokens_in=0,
+            tokens_out=0,
+            seconds=time.monotonic() - self.started,
+            from_cache=True,
+        )
+        self._report("done")
+        return result
+
+
+def _ref_json(ref: SourceRef) -> dict[str, object]:
+    return {"page": ref.page, "heading": list(ref.heading_path)}
+
+
+def _sources_json(ids: Sequence[int], refs: Sequence[SourceRef]) -> str:
+    return json.dumps({"chunks": list(ids), "refs": [_ref_json(r) for r in refs]})
+
+
+def _citation_json(citation: Citation) -> dict[str, object]:
+    return {
+        "point": citation.point,
+        "text": citation.text,
+        "chunks": list(citation.chunk_ids),
+        "refs": [_ref_json(r) for r in citation.refs],
+        "labels": [r.label for r in citation.refs],
+        "tagged": citation.tagged,
+    }
+
+
+def _citation_from_json(data: dict[str, object]) -> Citation:
+    refs = tuple(
+        SourceRef(r["page"], tuple(r["heading"]))  # type: ignore[index]
+        for r in data["refs"]  # type: ignore[union-attr]
+    )
+    return Citation(
+        int(data["point"]),  # type: ignore[call-overload]
+        str(data["text"]),
+        tuple(data["chunks"]),  # type: ignore[arg-type]
+        refs,
+        bool(data["tagged"]),
+    )
+
+
+def citation_json(citation: Citation) -> dict[str, object]:
+    """The JSON shape of a citation (for the CLI's --json and for storage)."""
+    return _citation_json(citation)

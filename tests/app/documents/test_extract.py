@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.documents.extract import DocumentError, extract_document
+from tests.app.documents.builders import (
+    make_docx,
+    make_encrypted_pdf,
+    make_epub,
+    make_image_only_pdf,
+    make_odt,
+    make_pdf,
+    page_text,
+)
+
+
+def test_pdf_pages_title_and_hash(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "report.pdf", [page_text(1), page_text(2), page_text(3)], "Report")
+    document = extract_document(path)
+    assert document.type == "pdf"
+    assert document.title == "Report"
+    assert document.pages == 3
+    assert [s.page for s in document.sections] == [1, 2, 3]
+    assert "Page 2 sentence 0" in document.sections[1].text
+    assert document.content_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert document.words > 50
+
+
+def test_pdf_encrypted_is_explained(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="encrypted"):
+        extract_document(make_encrypted_pdf(tmp_path / "locked.pdf"))
+
+
+def test_scanned_pdf_says_so_and_offers_ocr_only_with_tesseract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_image_only_pdf(tmp_path / "scan.pdf")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(DocumentError, match="no text layer") as without:
+        extract_document(path)
+    assert "OCR" not in str(without.value)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/tesseract")
+    with pytest.raises(DocumentError, match="Tesseract") as with_ocr:
+        extract_document(path)
+    assert "probably scanned" in str(with_ocr.value)
+
+
+def test_docx_headings_from_styles(tmp_path: Path) -> None:
+    path = make_docx(
+        tmp_path / "notes.docx",
+        [
+            ("Heading 1", "Intro"),
+            ("Normal", "Opening words."),
+            ("Heading 2", "Background"),
+            ("Normal", "Some history."),
+            ("Heading 1", "Results"),
+            ("Normal", "It worked."),
+        ],
+    )
+    document = extract_document(path)
+    assert document.type == "docx"
+    assert [s.heading_path for s in document.sections] == [
+        ("Intro",),
+        ("Intro", "Background"),
+        ("Results",),
+    ]
+    assert document.sections[1].text == "Background\n\nSome history."
+    assert document.title == "Intro"
+
+
+def test_html_main_content_without_navigation(tmp_path: Path) -> None:
+    body = " ".join(["This article explains how kettles boil water efficiently."] * 5)
+    html = (
+        "<html><head><title>Kettles</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/shop'>Shop now</a></nav>"
+        f"<article><h1>Kettles</h1><p>{body}</p><h2>Safety</h2><p>{body} Unplug it.</p>"
+        "</article><footer>Copyright footer text</footer></body></html>"
+    )
+    path = tmp_path / "page.html"
+    path.write_text(html, encoding="utf-8")
+    document = extract_document(path)
+    assert document.title == "Kettles"
+    assert "Shop now" not in document.text
+    assert "Copyright footer" not in document.text
+    assert ("Kettles", "Safety") in [s.heading_path for s in document.sections]
+
+
+def test_markdown_sections_ignore_hashes_in_code(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text(
+        "# Title\n\nIntro.\n\n## Part A\n\n```\n# not a heading\n```\n\n## Part B\n\nEnd.\n",
+        encoding="utf-8",
+    )
+    document = extract_document(path)
+    assert [s.heading_path for s in document.sections] == [
+        ("Title",),
+        ("Title", "Part A"),
+        ("Title", "Part B"),
+    ]
+    assert "# not a heading" in document.sections[1].text
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text"),
+    [
+        ("utf-8", "Grüße aus Köln — naïve café."),
+        ("utf-16", "Grüße aus Köln — naïve café."),
+        ("cp1252", "Grüße aus Köln, naïve café, “quoted” and more ordinary words here."),
+        ("shift_jis", "日本語のテキストです。これは文書の要約のテストです。東京は日本の首都です。"),
+    ],
+)
+def test_text_in_common_encodings(tmp_path: Path, encoding: str, text: str) -> None:
+    path = tmp_path / "note.txt"
+    path.write_bytes((text + "\n\n" + text + "\n").encode(encoding))
+    document = extract_document(path)
+    assert document.type == "text"
+    assert document.sections[0].text == text + "\n\n" + text
+
+
+def test_epub_chapters_in_reading_order(tmp_path: Path) -> None:
+    path = make_epub(
+        tmp_path / "book.epub",
+        [("Chapter One", "It begins here.\n\nMore of it."), ("Chapter Two", "It ends here.")],
+        title="My Book",
+    )
+    document = extract_document(path)
+    assert document.type == "epub"
+    assert document.title == "My Book"
+    text = document.text
+    assert text.index("It begins here") < text.index("It ends here")
+    assert ("Chapter Two",) in [s.heading_path for s in document.sections]
+
+
+def test_odt_headings(tmp_path: Path) -> None:
+    path = make_odt(
+        tmp_path / "doc.odt", [(1, "Start"), (0, "First body."), (2, "Deeper"), (0, "Second body.")]
+    )
+    document = extract_document(path)
+    assert [s.heading_path for s in document.sections] == [("Start",), ("Start", "Deeper")]
+    assert "Second body." in document.sections[1].text
+
+
+@pytest.mark.parametrize("name", ["empty.pdf", "empty.txt", "empty.docx"])
+def test_empty_file(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(DocumentError, match="is empty"):
+        extract_document(path)
+
+
+@pytest.mark.parametrize("name", ["junk.pdf", "junk.docx", "junk.epub", "junk.odt", "junk.txt"])
+def test_binary_junk_with_a_document_extension(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(DocumentError) as error:
+        extract_document(path)
+    assert name in str(error.value)
+
+
+def test_corrupt_pdf_and_docx(tmp_path: Path) -> None:
+    pdf = tmp_path / "broken.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n" + b"garbage " * 100)
+    with pytest.raises(DocumentError, match="not a readable PDF"):
+        extract_document(pdf)
+    docx_file = tmp_path / "broken.docx"
+    docx_file.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    with pytest.raises(DocumentError, match="not a readable Word"):
+        extract_document(docx_file)
+
+
+def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
+    other = tmp_path / "image.png"
+    other.write_bytes(b"\x89PNG")
+    with pytest.raises(DocumentError, match="unknown document type"):
+        extract_document(other)
+    with pytest.raises(DocumentError, match="cannot be read"):
+        extract_document(tmp_path / "missing.txt")

@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.documents.extract import extract_document
+from app.documents.model import Document, Section
+from app.documents.options import SummaryOptions
+from app.documents.progress import Progress
+from app.documents.splitter import split_sections
+from app.documents.summarizer import Summarizer, SummaryCancelled
+from inference.protocol import EngineSettings
+from inference.sync_engine import EngineError, SyncEngine
+from storage.database import Database
+from storage.documents import DocumentRepository
+from tests.app.documents.builders import make_pdf, page_text
+from tests.app.documents.recording import RecordingEngine, kind_of
+
+# A small word target keeps partial summaries small enough for a 1024-token context.
+SHORT = SummaryOptions(length=60, style="bullets", language="en")
+
+
+@pytest.fixture
+def engine(tiny_model: Path) -> Iterator[SyncEngine]:
+    # Per test: the suite fails a test that leaves an engine process running.
+    with SyncEngine.start(EngineSettings(model_path=str(tiny_model), n_ctx=1024)) as started:
+        yield started
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[DocumentRepository]:
+    db, _ = Database.open(tmp_path / "hearth.db")
+    yield DocumentRepository(db)
+    db.close()
+
+
+def long_document(pages: int = 12, content_hash: str = "h" * 64) -> Document:
+    sections = tuple(Section(page_text(p, sentences=14), page=p) for p in range(1, pages + 1))
+    return Document("Long report", "pdf", "/tmp/long.pdf", content_hash, sections, pages=pages)
+
+
+def source_ids(prompt: str) -> list[list[int]]:
+    """The chunk ids under each 'Source [c..]' header of a reduce or final prompt."""
+    groups = []
+    for header in re.findall(r"^Source ((?:\[c\d+(?:-c\d+)?\])+):$", prompt, re.MULTILINE):
+        ids: list[int] = []
+        for low, high in re.findall(r"\[c(\d+)(?:-c(\d+))?\]", header):
+            ids.extend(range(int(low), int(high or low) + 1))
+        groups.append(ids)
+    return groups
+
+
+def test_every_chunk_reaches_the_final_pass(engine: SyncEngine, store: DocumentRepository) -> None:
+    recorder = RecordingEngine(engine)
+    document = long_document()
+    progress: list[Progress] = []
+    streamed: list[str] = []
+    result = Summarizer(recorder, store).summarize(
+        document, SHORT, on_progress=progress.append, on_delta=streamed.append
+    )
+    kinds = recorder.kinds()
+    chunks = split_sections(
+        document.sections,
+        Summarizer(recorder, store).chunk_budget(SHORT, document.title),
+        engine.count_tokens,
+    )
+    assert result.chunks == len(chunks) > 3
+    assert kinds.count("map") == len(chunks) and kinds[-1] == "final"
+    assert kinds.count("final") == 1
+    assert result.levels >= 1 and "reduce" in kinds  # the partials did not fit one pass
+
+    # Each chunk's text went into exactly one map request, in order.
+    maps = [p for p in recorder.prompts if kind_of(p) == "map"]
+    for chunk, prompt in zip(chunks, maps, strict=True):
+        assert chunk.text in prompt
+    # Every reply (but the last) is quoted in a later request, and the final request's
+    # sources cover every chunk exactly once.
+    for number, reply in enumerate(recorder.replies[:-1]):
+        assert any(reply.strip() in later for later in recorder.prompts[number + 1 :])
+    final_sources = source_ids(recorder.prompts[-1])
+    assert sorted(i for ids in final_sources for i in ids) == list(range(len(chunks)))
+    # Reduce groups are consecutive and complete at every level.
+    for prompt in recorder.prompts:
+        if kind_of(prompt) == "reduce":
+            ids = [i for group in source_ids(prompt) for i in group]
+            assert ids == list(range(ids[0], ids[0] + len(ids)))
+
+    # The final pass streamed, and progress ended at 100 % with measured speed.
+    assert "".join(streamed).strip() == result.text
+    assert progress[-1].phase == "done" and progress[-1].fraction == 1.0
+    assert progress[-1].chunks_done == len(chunks)
+    assert any(p.seconds_left is not None for p in progress)
+    assert len(result.requests) == len(recorder.prompts)
+    assert result.tokens_in == sum(t.prompt_tokens for t in result.requests) > 0
+    assert all(t.engine_ms > 0 and t.wall_ms >= t.engine_ms * 0.5 for t in result.requests)
+
+
+def test_a_document_that_fits_takes_one_pass(engine: SyncEngine, store: DocumentRepository) -> None:
+    recorder = RecordingEngine(engine)
+    document = long_document(pages=1)
+    result = Summarizer(recorder, store).summarize(document, SHORT)
+    assert recorder.kinds() == ["final"]
+    assert document.sections[0].text in recorder.prompts[0]
+    assert result.chunks == 1 and result.levels == 0
+    assert all(c.chunk_ids == (0,) for c in result.citations)
+
+
+def test_resume_after_cancel_sends_only_the_missing_requests(
+    engine: SyncEngine, store: DocumentRepository
+) -> None:
+    document = long_document()
+    first = RecordingEngine(engine)
+    summarizer = Summarizer(first, store)
+    # Cancel as the third request finishes: its reply must not be kept.
+    first.after_request = lambda n: summarizer.cancel() if n == 3 else None
+    with pytest.raises(SummaryCancelled):
+        summarizer.summarize(document, SHORT)
+    assert first.kinds() == ["map"] * 3
+
+    second = RecordingEngine(engine)
+    result = Summarizer(second, store).summarize(document, SHORT)
+    resumed_maps = [p for p in second.prompts if kind_of(p) == "map"]
+    assert len(resumed_maps) == result.chunks - 2  # chunks 0 and 1 were stored
+    assert first.prompts[2] == resumed_maps[0]  # the cancelled one is redone, first
+    assert not set(first.prompts[:2]) & set(second.prompts)
+    assert result.reused == 2
+
+    # Same settings again: instant, no request at all, same text and citations.
+    third = RecordingEngine(engine)
+    streamed: list[str] = []
+    again = Summarizer(third, store).summarize(document, SHORT, on_delta=streamed.append)
+    assert third.prompts == []
+    assert again.from_cache and again.text == result.text == "".join(streamed)
+    assert again.citations == result.citations
+
+    # Other options are another summary.
+    fourth = RecordingEngine(engine)
+    Summarizer(fourth, store).summarize(document, SummaryOptions(length="short", style="paragraph"))
+    assert fourth.kinds().count("map") == result.chunks
+
+
+def test_resume_after_the_engine_crashed(engine: SyncEngine, store: DocumentRepository) -> None:
+    document = long_document(content_hash="c" * 64)
+    crashing = RecordingEngine(engine)
+
+    def crash(number: int) -> None:
+        if number == 4:
+            raise EngineError("crashed", "The engine process died.")
+
+    crashing.after_request = crash
+    with pytest.raises(EngineError):
+        Summarizer(crashing, store).summarize(document, SHORT)
+    resumed = RecordingEngine(engine)
+    result = Summarizer(resumed, store).summarize(document, SHORT)
+    assert resumed.kinds().count("map") == result.chunks - 3
+    assert result.reused == 3
+
+
+def test_cancel_stops_within_a_second(engine: SyncEngine, store: DocumentRepository) -> None:
+    recorder = RecordingEngine(engine)
+    summarizer = Summarizer(recorder, store)
+    started = threading.Event()
+    recorder.after_request = lambda n: started.set()
+    outcome: list[BaseException | None] = []
+
+    def work() -> None:
+        try:
+            summarizer.summarize(long_document(pages=60, content_hash="d" * 64), SHORT)
+            outcome.append(None)
+        except BaseException as exc:  # handed to the test thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name="summary-worker")
+    worker.start()
+    assert started.wait(30)
+    began = time.monotonic()
+    summarizer.cancel()
+    worker.join(5)
+    assert not worker.is_alive()
+    assert time.monotonic() - began < 1.0
+    assert isinstance(outcome[0], SummaryCancelled)
+    assert len(recorder.prompts) < 60
+
+
+def test_citations_point_at_the_right_pdf_pages(
+    engine: SyncEngine, store: DocumentRepository, tmp_path: Path
+) -> None:
+    path = make_pdf(tmp_path / "pages.pdf", [page_text(p, sentences=14) for p in range(1, 13)])
+    document = extract_document(path)
+    recorder = RecordingEngine(engine)
+    summarizer = Summarizer(recorder, store)
+    chunks = split_sections(
+        document.sections, summarizer.chunk_budget(SHORT, document.title), engine.count_tokens
+    )
+    last = len(chunks) - 1
+    # The tiny model cannot cite; script the final reply the way a capable model writes it.
+    recorder.reply_for = lambda prompt: (
+        f"- The start [c0].\n- The end [c{last}].\n- Both ends [c0, c{last}].\n- No tag here."
+        if kind_of(prompt) == "final"
+        else None
+    )
+    result = summarizer.summarize(document, SHORT)
+    first_pages = {r.page for r in chunks[0].refs}
+    last_pages = {r.page for r in chunks[last].refs}
+    assert 1 in first_pages and 12 in last_pages
+    # The chunk's text really is from those pages.
+    for ref in chunks[0].refs:
+        assert f"Page {ref.page} sentence" in chunks[0].text
+
+    start, end, both, untagged = result.citations
+    assert start.text == "- The start." and start.tagged
+    assert {r.page for r in start.refs} == first_pages
+    assert {r.page for r in end.refs} == last_pages
+    assert both.chunk_ids == (0, last)
+    assert {r.label for r in start.refs} == {f"p. {p}" for p in first_pages}
+    # A point without a tag cites every chunk that went into its (final) pass.
+    assert not untagged.tagged and untagged.chunk_ids == tuple(range(len(chunks)))
