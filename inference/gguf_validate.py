@@ -497,7 +497,11 @@ def _check_hparams(
                 f"it has weights for layer number {max(layer_indices)} but says it has only "
                 f"{_count(block_count, 'layer')} (numbered from 0)"
             )
-        if layer_indices and max(layer_indices) + 1 < block_count:
+        # A split model's first file (-00001-of-0000N) holds only some layers; llama.cpp
+        # loads the rest from the other parts.
+        split_count = metadata.get("split.count")
+        is_split = isinstance(split_count, int) and split_count > 1
+        if layer_indices and max(layer_indices) + 1 < block_count and not is_split:
             raise _damaged(
                 f"it says it has {block_count} layers but contains weights for only "
                 f"{max(layer_indices) + 1}"

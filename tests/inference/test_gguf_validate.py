@@ -161,3 +161,27 @@ def test_real_gemma_model_validates_quickly(gemma_model: Path) -> None:
     assert info.metadata["gemma3.attention.key_length"] == 256
     assert info.metadata["gemma3.attention.head_count"] == 4
     assert info.metadata["gemma3.attention.head_count_kv"] == 1
+
+
+def test_first_part_of_a_split_model_may_hold_only_some_layers(tmp_path: Path) -> None:
+    from tests.support.tiny_gguf import _write_model
+
+    common = dict(
+        arch="llama",
+        n_layer=2,
+        n_embd=64,
+        n_head=4,
+        n_head_kv=4,
+        n_ff=128,
+        context_length=512,
+        chat_template=None,
+        seed=0,
+        vocab_only=False,
+        special_tokens=(),
+        block_count=4,
+    )
+    part = _write_model(tmp_path / "m-00001-of-00002.gguf", split_count=2, **common)
+    assert inspect_gguf(part).block_count == 4
+    whole = _write_model(tmp_path / "m.gguf", **common)
+    with pytest.raises(ModelFileError, match="contains weights for only 2"):
+        inspect_gguf(whole)

@@ -219,6 +219,7 @@ def _write_model(
     vocab_only: bool,
     special_tokens: Sequence[str],
     block_count: int | None = None,
+    split_count: int | None = None,
 ) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +248,9 @@ def _write_model(
     writer.add_add_eos_token(False)
     if chat_template is not None:
         writer.add_chat_template(chat_template)
+    if split_count is not None:
+        writer.add_uint16("split.no", 0)
+        writer.add_uint16("split.count", split_count)
 
     if not vocab_only:
         rng = np.random.default_rng(seed)
