@@ -403,8 +403,10 @@ class _Job:
         # A cancelled reply is incomplete: never store it.
         if done.stats.stop_reason == "cancelled" or self.owner._cancelled.is_set():
             raise SummaryCancelled("The summary was cancelled; finished parts are kept.")
-        perf = done.perf
-        engine_ms = perf.t_p_eval_ms + perf.t_eval_ms if perf is not None else done.stats.total_ms
+        # The engine's own clock around its token loop (prefill, decode, sampling): llama.cpp's
+        # perf counters are process-global and can be skewed by the engine's warm-up of the
+        # next turn, so they are not a sound per-request figure.
+        engine_ms = done.stats.total_ms
         self.timings.append(
             RequestTiming(
                 phase,

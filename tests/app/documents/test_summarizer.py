@@ -97,7 +97,7 @@ def test_every_chunk_reaches_the_final_pass(engine: SyncEngine, store: DocumentR
     assert any(p.seconds_left is not None for p in progress)
     assert len(result.requests) == len(recorder.prompts)
     assert result.tokens_in == sum(t.prompt_tokens for t in result.requests) > 0
-    assert all(t.engine_ms > 0 and t.wall_ms >= t.engine_ms * 0.5 for t in result.requests)
+    assert all(0 < t.engine_ms <= t.wall_ms for t in result.requests)
 
 
 def test_a_document_that_fits_takes_one_pass(engine: SyncEngine, store: DocumentRepository) -> None:
