@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -44,11 +44,12 @@ def _reports_storage_errors(slot: _Slot) -> _Slot:
     so the next flush can still save it."""
 
     @functools.wraps(slot)
-    def wrapper(self: ChatController, *args: object) -> None:
+    def wrapper(self: ChatController, *args: object) -> object:
         try:
-            slot(self, *args)
+            return slot(self, *args)
         except DatabaseError as exc:
             self.window.show_error(f"Your chats could not be saved: {exc}")
+            return None
 
     return wrapper  # type: ignore[return-value]
 
@@ -260,6 +261,24 @@ class ChatController(QObject):
         self._refresh_list()
         self.window.chat_view.set_messages([])
         self.window.message_input.setFocus()
+
+    @_reports_storage_errors
+    def seed_conversation(self, title: str, messages: Sequence[tuple[Role, str]]) -> int | None:
+        """A new conversation holding `messages` (e.g. a summary to discuss), shown in Chat
+        with the input focused so the user can ask about it right away."""
+        if self._turn is not None:
+            self.stop()
+        record = self.conversations.create(title)
+        parent: int | None = None
+        for role, content in messages:
+            parent = self.messages.add(record.id, role, content, parent_id=parent).id
+        self.current_conversation = record.id
+        self._refresh_list()
+        self.window.chat_view.set_messages(self.messages.active_path(record.id))
+        self.window.pages.setCurrentIndex(0)
+        self.window.message_input.setFocus()
+        self._budget_timer.start()
+        return record.id
 
     @_reports_storage_errors
     def open_conversation(self, conversation_id: int) -> None:

@@ -329,3 +329,25 @@ def test_switching_models_reloads_the_engine_and_remembers_the_choice(
     assert load_settings(resolve_paths().settings_file).model_path == str(other)
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
         type_and_send(qtbot, window, "still works")
+
+
+def test_a_seeded_conversation_opens_in_chat_ready_for_a_question(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=8)
+    window.pages.setCurrentIndex(0)
+    seeded = controller.seed_conversation(
+        "Summary: report.pdf",
+        [(Role.USER, "Here is a summary of report.pdf."), (Role.ASSISTANT, "- point one")],
+    )
+    assert seeded is not None and controller.current_conversation == seeded
+    path = MessageRepository(db).active_path(seeded)
+    assert [(m.role, m.content) for m in path] == [
+        (Role.USER, "Here is a summary of report.pdf."),
+        (Role.ASSISTANT, "- point one"),
+    ]
+    assert ConversationRepository(db).list_recent()[0].title == "Summary: report.pdf"
+    assert "point one" in window.chat_view.toPlainText()
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "what else?")
+    assert len(MessageRepository(db).active_path(seeded)) == 4
