@@ -72,6 +72,8 @@ class _Turn:
     tokens: int = 0
     parts: list[str] = field(default_factory=list)
     flushed_len: int = 0
+    prompt_ids: list[int] = field(default_factory=list)  # message id of each prompt message
+    parent_id: int = 0  # the user message being answered
 
     @property
     def text(self) -> str:
@@ -149,10 +151,17 @@ class ChatController(QObject):
         window.regenerateRequested.connect(self.regenerate)
 
         window.banner.dismissed.connect(self.dismiss_default_notice)
+        window.context_policy.set_policy(settings.context_policy)
+        window.context_policy.policyChosen.connect(self.set_context_policy)
+        window.overflow_question.answered.connect(self._answer_overflow)
+        # Per conversation: ids of messages the model no longer saw in its latest reply.
+        self._outside_view: dict[int, frozenset[int]] = {}
+        self._overflowed: tuple[int, int] | None = None  # (conversation, user message) refused
 
         client.loadProgressed.connect(self._on_load_progress)
         client.modelLoaded.connect(self._on_loaded)
         client.generationStarted.connect(self._on_started)
+        client.contextTrimmed.connect(self._on_context_trimmed)
         client.deltaReceived.connect(self._on_delta)
         client.generationFinished.connect(self._on_finished)
         client.requestFailed.connect(self._on_failed)
@@ -288,7 +297,9 @@ class ChatController(QObject):
             self.stop()
             self._coalescer.discard()
         self.current_conversation = conversation_id
-        self.window.chat_view.set_messages(self.messages.active_path(conversation_id))
+        self.window.chat_view.set_messages(
+            self.messages.active_path(conversation_id), self._outside_view.get(conversation_id, ())
+        )
         self.window.conversations.select(conversation_id)
         self._budget_timer.start()
 
@@ -370,12 +381,47 @@ class ChatController(QObject):
             self.client.cancel(self._turn.request_id)
 
     @staticmethod
-    def _prompt_messages(path: list[MessageRecord]) -> list[ChatMessage]:
+    def _prompt_records(path: list[MessageRecord]) -> list[MessageRecord]:
         return [
-            ChatMessage(m.role.value, m.content)
+            m
             for m in path
             if m.content and m.status not in (MessageStatus.DAMAGED, MessageStatus.STREAMING)
         ]
+
+    @classmethod
+    def _prompt_messages(cls, path: list[MessageRecord]) -> list[ChatMessage]:
+        return [ChatMessage(m.role.value, m.content) for m in cls._prompt_records(path)]
+
+    # ---- a chat that outgrew the context --------------------------------------------
+
+    def set_context_policy(self, policy: str) -> None:
+        self.settings = Settings(**{**asdict(self.settings), "context_policy": policy})
+        save_settings(self.paths.settings_file, self.settings)
+        self._budget_timer.start()
+
+    def _on_context_trimmed(self, request_id: int, dropped: tuple[int, ...]) -> None:
+        turn = self._turn
+        if turn is None or turn.request_id != request_id:
+            return
+        outside = frozenset(turn.prompt_ids[i] for i in dropped if i < len(turn.prompt_ids))
+        self._outside_view[turn.conversation_id] = outside
+        if turn.conversation_id == self.current_conversation and turn.tokens == 0:
+            # Started comes before any token: re-show the transcript with the marker.
+            path = self.messages.active_path(turn.conversation_id)
+            self.window.chat_view.set_messages(
+                [m for m in path if m.id != turn.message_id], outside
+            )
+            self.window.chat_view.begin_reply(turn.message_id)
+
+    @_reports_storage_errors
+    def _answer_overflow(self, policy: str) -> None:
+        refused, self._overflowed = self._overflowed, None
+        if refused is None or self._turn is not None:
+            return
+        conversation_id, parent_id = refused
+        parent = self.messages.get(parent_id)
+        if parent is not None and conversation_id == self.current_conversation:
+            self._generate(conversation_id, parent, rerender=True, overflow=policy)
 
     @_reports_storage_errors
     def _count_budget(self) -> None:
@@ -399,16 +445,31 @@ class ChatController(QObject):
         if request_id == self._budget_request and self.model_info is not None:
             self._budget_request = None
             self.window.context_budget.show_budget(
-                count, self.model_info.n_ctx, self.settings.max_tokens
+                count,
+                self.model_info.n_ctx,
+                self.settings.max_tokens,
+                trims=self.settings.context_policy != "ask",
             )
 
-    def _generate(self, conversation_id: int, parent: MessageRecord, *, rerender: bool) -> None:
+    def _generate(
+        self,
+        conversation_id: int,
+        parent: MessageRecord,
+        *,
+        rerender: bool,
+        overflow: str | None = None,
+    ) -> None:
+        self.window.overflow_question.hide()
+        self._overflowed = None
         reply = self.messages.start_reply(conversation_id, parent.id)
         path = self.messages.active_path(conversation_id)
         if rerender:  # a regenerated reply replaces the old one on screen
-            self.window.chat_view.set_messages([m for m in path if m.id != reply.id])
+            self.window.chat_view.set_messages(
+                [m for m in path if m.id != reply.id], self._outside_view.get(conversation_id, ())
+            )
         self.window.chat_view.begin_reply(reply.id)
-        prompt = self._prompt_messages([m for m in path if m.id != reply.id])
+        sent = self._prompt_records([m for m in path if m.id != reply.id])
+        prompt = [ChatMessage(m.role.value, m.content) for m in sent]
         if self.model_info is None and self._load_request is None:
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
@@ -423,8 +484,16 @@ class ChatController(QObject):
                 min_p=s.min_p,
                 repeat_penalty=s.repeat_penalty,
             ),
+            overflow=overflow or s.context_policy,
         )
-        self._turn = _Turn(request_id, conversation_id, reply.id, time.perf_counter())
+        self._turn = _Turn(
+            request_id,
+            conversation_id,
+            reply.id,
+            time.perf_counter(),
+            prompt_ids=[m.id for m in sent],
+            parent_id=parent.id,
+        )
         self.window.set_generating(True)
         self._flush_timer.start()
         self._stats_timer.start()
@@ -509,7 +578,13 @@ class ChatController(QObject):
                 turn.message_id, turn.text, MessageStatus.ERROR, error=plain
             )
             self._show_finished(record)
-            if request_id != self._load_request:
+            if kind == "prompt_too_long" and len(turn.prompt_ids) > 1:
+                self._overflowed = (turn.conversation_id, turn.parent_id)
+                self.window.overflow_question.ask(
+                    f"{plain} Hearth can leave older turns out of the model's view (they stay "
+                    "in your history, marked in the transcript). Answer again:"
+                )
+            elif request_id != self._load_request:
                 self.window.show_error(plain)
 
     @_reports_storage_errors

@@ -26,6 +26,8 @@ class Settings:
     min_p: float = 0.05
     repeat_penalty: float = 1.1
     default_model_notice_dismissed: bool = False
+    # inference.context_fit.OverflowPolicy value: ask | drop_oldest | keep_ends
+    context_policy: str = "ask"
 
 
 def load_settings(path: Path) -> Settings:

@@ -40,6 +40,8 @@ class EngineClient(QObject):
     loadProgressed = Signal(int, float, str)  # request id, fraction 0..1, text
     modelLoaded = Signal(int, object)  # request id, ModelInfo
     generationStarted = Signal(int, int, int)  # request id, prompt tokens, n_ctx
+    # request id, indices of the request's messages left out to fit the context
+    contextTrimmed = Signal(int, object)
     deltaReceived = Signal(int, str, int)  # request id, text, tokens
     generationFinished = Signal(int, object)  # request id, Done
     tokensCounted = Signal(int, int)  # request id, count
@@ -73,6 +75,7 @@ class EngineClient(QObject):
         sampling: Sampling | None = None,
         stop: Sequence[str] = (),
         priority: Priority = Priority.INTERACTIVE,
+        overflow: str = "fail",
     ) -> int:
         request = GenerateRequest(
             self._engine.next_id(),
@@ -81,6 +84,7 @@ class EngineClient(QObject):
             sampling=sampling or Sampling(),
             stop=tuple(stop),
             priority=priority,
+            overflow=overflow,
         )
         return self._submit(request)
 
@@ -160,6 +164,8 @@ class EngineClient(QObject):
         if isinstance(event, Delta):
             self.deltaReceived.emit(event.id, event.text, event.n_tokens)
         elif isinstance(event, Started):
+            if event.dropped:
+                self.contextTrimmed.emit(event.id, event.dropped)
             self.generationStarted.emit(event.id, event.prompt_tokens, event.n_ctx)
         elif isinstance(event, Done):
             self.generationFinished.emit(event.id, event)

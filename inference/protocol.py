@@ -62,6 +62,8 @@ class GenerateRequest:
     sampling: Sampling = field(default_factory=Sampling)
     stop: tuple[str, ...] = ()
     priority: Priority = Priority.INTERACTIVE
+    # What to do when the conversation outgrows the context: an OverflowPolicy value.
+    overflow: str = "fail"
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ class Started:
     id: int
     prompt_tokens: int
     n_ctx: int
+    # Indices of request messages left out to fit the context (never silently).
+    dropped: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 from llama_cpp import Llama
 
 from inference import llama_adapter as adapter
+from inference.context_fit import OverflowPolicy, fit_messages, reply_reserve
 from inference.gguf_validate import GGUFInfo, ModelFileError, inspect_gguf
 from inference.prompt_formats import ChatFormat, PromptFormatError, select_format
 from inference.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
@@ -231,17 +233,52 @@ class Worker:
                 Error(request.id, ErrorKind.BAD_REQUEST, "The last message must be the user's.")
             )
             return
+        messages: Sequence[ChatMessage] = request.messages
+        dropped: tuple[int, ...] = ()
         try:
-            prompt = model.builder.build(request.messages)
-        except PromptFormatError as exc:
+            prompt = model.builder.build(messages)
+            limit = model.llm.n_ctx() - reply_reserve(model.llm.n_ctx(), request.max_tokens)
+            policy = OverflowPolicy(request.overflow)
+            if len(prompt) > limit and policy is OverflowPolicy.ASK:
+                alone = sum(m.role != "system" for m in messages) == 1
+                what = (
+                    "This message is too long for" if alone else "This conversation no longer fits"
+                )
+                advice = " Shorten it or choose a larger context size." if alone else ""
+                self._send(
+                    Error(
+                        request.id,
+                        ErrorKind.PROMPT_TOO_LONG,
+                        f"{what} the model's context window ({len(prompt)} tokens; {limit} leave "
+                        f"room for an answer).{advice}",
+                    )
+                )
+                return
+            if len(prompt) > limit and policy is not OverflowPolicy.FAIL:
+                messages, dropped = fit_messages(
+                    messages,
+                    lambda kept: len(model.builder.build(kept)),
+                    limit,
+                    policy,
+                )
+                prompt = model.builder.build(messages)
+        except (PromptFormatError, ValueError) as exc:
             self._send(Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
             return
         stops = tuple(dict.fromkeys((*model.fmt.stop, *request.stop)))
-        result = self._run(model, request.id, prompt, request.max_tokens, request.sampling, stops)
+        result = self._run(
+            model,
+            request.id,
+            prompt,
+            request.max_tokens,
+            request.sampling,
+            stops,
+            dropped=dropped,
+        )
         if result is not None and result[1] in ("eos", "length"):
             text, _, ids = result
             self._replies.remember(text, ids)
-            self._warm_next_turn((*request.messages, ChatMessage("assistant", text)))
+            self._warm_next_turn((*messages, ChatMessage("assistant", text)))
 
     def _generate_completion(self, request: CompletionRequest) -> None:
         model = self._require_model(request.id)
@@ -269,6 +306,7 @@ class Worker:
         stops: tuple[str, ...],
         *,
         ignore_eos: bool = False,
+        dropped: tuple[int, ...] = (),
     ) -> tuple[str, str, list[int]] | None:
         """The token loop. Returns (text, stop_reason, sampled ids) or None on error."""
         llm = model.llm
@@ -292,7 +330,7 @@ class Worker:
             evaluated = 0 if adapter.full_prompt_is_cached(llm, prompt) else 1
         else:
             evaluated = len(prompt) - common
-        self._send(Started(request_id, len(prompt), n_ctx))
+        self._send(Started(request_id, len(prompt), n_ctx, dropped))
         if sampling.seed is not None:
             llm.set_seed(sampling.seed)
         adapter.reset_perf(llm)

@@ -12,7 +12,7 @@ tail is re-typed, so the cost does not grow with the reply either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from html import escape
 
 from PySide6.QtCore import QUrl, Signal
@@ -38,6 +38,14 @@ from ui.message_html import MUTED, header_html, message_html
 OPENABLE_SCHEMES = ("http", "https", "mailto")
 # How close to the end still counts as "at the bottom" (a wheel notch lands a few px off).
 _BOTTOM_SLACK_PX = 4
+
+
+def outside_view_marker(count: int) -> str:
+    what = "message above is" if count == 1 else f"{count} messages above are"
+    return (
+        f"✂ The {what} outside the model's view: the chat outgrew the context window, "
+        "so the model no longer sees them."
+    )
 
 
 class ChatView(QTextBrowser):
@@ -84,8 +92,14 @@ class ChatView(QTextBrowser):
 
     # ---- whole transcript --------------------------------------------------------------
 
-    def set_messages(self, messages: Sequence[MessageRecord]) -> None:
-        """Show a whole conversation, replacing what was shown (and any reply in progress)."""
+    def set_messages(
+        self, messages: Sequence[MessageRecord], outside_view: Collection[int] = ()
+    ) -> None:
+        """Show a whole conversation, replacing what was shown (and any reply in progress).
+
+        `outside_view`: ids of messages the model no longer sees (the chat outgrew its
+        context); a marker follows each run of them so nothing is left out silently.
+        """
         doc = self.document()
         # Frame wrappers die with the document's content: drop them first.
         self._frames.clear()
@@ -101,8 +115,16 @@ class ChatView(QTextBrowser):
                 (m.id for m in reversed(messages) if m.role is Role.ASSISTANT), None
             )
             self._cursor.beginEditBlock()
+            hidden_run = 0
             for message in messages:
+                if hidden_run and message.id not in outside_view:
+                    self.show_notice(outside_view_marker(hidden_run))
+                    hidden_run = 0
                 self._insert_message(message, show_regenerate=message.id == last_assistant)
+                if message.id in outside_view:
+                    hidden_run += 1
+            if hidden_run:
+                self.show_notice(outside_view_marker(hidden_run))
             self._cursor.endEditBlock()
             self._last_assistant_id = last_assistant
         finally:

@@ -14,9 +14,15 @@ class ContextBudgetLabel(QLabel):
         self.setAccessibleName("Context budget")
         self.over_budget = False
 
-    def show_budget(self, used: int, size: int, reply_room: int) -> None:
+    def show_budget(self, used: int, size: int, reply_room: int, *, trims: bool = False) -> None:
+        """`trims`: the user's policy leaves older turns out instead of refusing."""
         self.over_budget = used >= size
-        if self.over_budget:
+        if trims and used + reply_room > size:
+            self.setText(
+                f"Next request: {used:,} of {size:,} tokens — older turns will be left out of "
+                f"the model's view (marked in the chat)."
+            )
+        elif self.over_budget:
             self.setText(
                 f"<span style='color:#c0392b'>Too long for the model's context: {used:,} of "
                 f"{size:,} tokens. Shorten the message or start a new chat.</span>"

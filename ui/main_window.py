@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ui.chat_view import ChatView
 from ui.context_budget import ContextBudgetLabel
+from ui.context_policy import ContextPolicyBox, OverflowQuestion
 from ui.conversation_list import ConversationList
 from ui.live_stats import LiveStatsLabel
 from ui.message_bar import MessageBar
@@ -75,9 +76,16 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.chat_view, 1)
         right_layout.addWidget(self.undo_bar)
         right_layout.addWidget(self.error_bar)
+        self.overflow_question = OverflowQuestion(self)
+        right_layout.addWidget(self.overflow_question)
         right_layout.addLayout(input_row)
         self.context_budget = ContextBudgetLabel(self)
-        right_layout.addWidget(self.context_budget)
+        self.context_policy = ContextPolicyBox(self)
+        budget_row = QHBoxLayout()
+        budget_row.addWidget(self.context_budget, 1)
+        budget_row.addWidget(QLabel("When the chat outgrows the context:", self))
+        budget_row.addWidget(self.context_policy)
+        right_layout.addLayout(budget_row)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.conversations)

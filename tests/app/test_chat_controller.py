@@ -351,3 +351,42 @@ def test_a_seeded_conversation_opens_in_chat_ready_for_a_question(
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
         type_and_send(qtbot, window, "what else?")
     assert len(MessageRepository(db).active_path(seeded)) == 4
+
+
+def test_an_overgrown_chat_asks_then_drops_old_turns_with_a_visible_marker(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=256, max_tokens=8)
+    assert window.context_policy.policy() == "ask"
+    long_text = "hello world " * 25
+    for _ in range(3):
+        with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+            type_and_send(qtbot, window, long_text)
+        if window.overflow_question.isVisible():
+            break
+    else:
+        type_and_send(qtbot, window, long_text)
+        qtbot.waitUntil(window.overflow_question.isVisible, timeout=30_000)
+    assert "no longer fits" in window.overflow_question.label.text()
+    assert "outside the model's view" not in window.chat_view.toPlainText()
+
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        qtbot.mouseClick(window.overflow_question.buttons["drop_oldest"], Qt.MouseButton.LeftButton)
+    assert not window.overflow_question.isVisible()
+    shown = window.chat_view.toPlainText()
+    assert "outside the model's view" in shown
+    # Nothing was deleted: every message is still stored and shown.
+    conversation_id = controller.current_conversation
+    assert conversation_id is not None
+    path = MessageRepository(db).active_path(conversation_id)
+    assert path[-1].status == MessageStatus.COMPLETE
+    assert shown.count("You\n") == sum(1 for m in path if m.role == Role.USER) >= 3
+
+    # A standing choice: no more questions, the oldest turns are left out on their own.
+    window.context_policy.setCurrentIndex(window.context_policy.findData("keep_ends"))
+    window.context_policy.activated.emit(window.context_policy.currentIndex())
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, long_text)
+    assert not window.overflow_question.isVisible()
+    assert "outside the model's view" in window.chat_view.toPlainText()
+    assert controller.settings.context_policy == "keep_ends"
