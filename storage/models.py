@@ -156,3 +156,18 @@ class FinalSummaryRow(Base):
     citations_json: Mapped[str] = mapped_column(Text)
     timing_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TranslationRow(Base):
+    """One finished translation from the Translate page, kept for the history list."""
+
+    __tablename__ = "translations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_text: Mapped[str] = mapped_column(Text)
+    translation: Mapped[str] = mapped_column(Text)
+    # None when the source language was never decided (the model was told "the source").
+    source_lang: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    target_lang: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
