@@ -10,10 +10,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.chat_controller import ChatController
 from app.paths import HearthPaths
+from app.search_controller import SearchController
 from app.settings import load_settings
 from inference.client import EngineClient
 from storage.database import Database, DatabaseError
 from storage.repositories import ConversationRepository, MessageRepository
+from storage.search import SearchRepository
 from ui.main_window import MainWindow
 
 
@@ -31,6 +33,7 @@ def build_app(paths: HearthPaths) -> tuple[MainWindow, ChatController, Database]
         paths,
         load_settings(paths.settings_file),
     )
+    SearchController(window.search_dialog, controller, SearchRepository(database))
     if recovery is not None:
         window.show_error(
             f"Your chat database could not be read ({recovery.reason}). It was moved to "

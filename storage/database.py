@@ -20,6 +20,7 @@ from storage.errors import (
     RecordNotFoundError,
     translated_errors,
 )
+from storage.fts_text import INDEX_FUNCTION, index_text
 from storage.repositories import MessageRepository
 from storage.sqlite_file import backup_copy, damage_reason, move_aside
 
@@ -57,6 +58,8 @@ def _create_engine(path: Path, busy_timeout_ms: int) -> Engine:
         # Python 3.11's sqlite3 only BEGINs before DML (not SELECT or DDL); take BEGIN over so
         # transactions (migrations included) are real. SQLAlchemy's documented recipe.
         dbapi_connection.isolation_level = None
+        # The search index triggers call it (storage.fts_text).
+        dbapi_connection.create_function(INDEX_FUNCTION, 1, index_text, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             # busy_timeout first, so switching to WAL waits for other writers too.

@@ -28,6 +28,22 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def schema_drift(connection: Connection) -> list[object]:
+    """Differences between the ORM models and the migrated schema (empty when they agree).
+
+    The FTS5 search index (a virtual table and its shadow tables) lives outside the ORM.
+    """
+    from alembic.autogenerate import compare_metadata
+
+    from storage.models import Base
+
+    context = MigrationContext.configure(
+        connection,
+        opts={"include_name": lambda name, *_: not str(name).startswith("message_index")},
+    )
+    return list(compare_metadata(context, Base.metadata))
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

@@ -226,6 +226,23 @@ class ChatView(QTextBrowser):
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
+    def scroll_to_message(self, message_id: int) -> bool:
+        """Bring a message to the top of the view and select its text (a search result).
+        False when it is not shown (an older version of a reply)."""
+        frame = self._frames.get(message_id)
+        if frame is None:
+            return False
+        self._follow_end = False
+        self.document().documentLayout()  # make sure the layout exists before scrolling
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(frame.firstPosition())
+        top = self.document().documentLayout().blockBoundingRect(cursor.block()).top()
+        self.verticalScrollBar().setValue(int(top))
+        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
+        self._follow_end = self.is_at_bottom()
+        return True
+
     def follows_end(self) -> bool:
         """True while new text scrolls the view (the user has not scrolled away)."""
         return self._follow_end

@@ -28,6 +28,7 @@ from ui.conversation_list import ConversationList
 from ui.live_stats import LiveStatsLabel
 from ui.message_bar import MessageBar
 from ui.message_input import MessageInput
+from ui.search_dialog import SearchDialog
 
 UNDO_VISIBLE_MS = 10_000
 ERROR_STATUS_MS = 10_000
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self._generating = False
 
         self.conversations = ConversationList(self)
+        self.search_dialog = SearchDialog(self)
         self.banner = MessageBar(parent=self)
         self.chat_view = ChatView(self)
         self.error_bar = MessageBar(parent=self)
@@ -203,6 +205,8 @@ class MainWindow(QMainWindow):
         self._undo_shortcut = QShortcut(QKeySequence.StandardKey.Undo, self)
         self._undo_shortcut.setEnabled(False)
         self._undo_shortcut.activated.connect(self._on_undo)
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.search_dialog.open_search)
 
     def _on_send_button(self) -> None:
         if self._generating:

@@ -6,13 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from storage import migrate
 from storage.database import Database, DatabaseError
-from storage.models import Base
 from storage.records import Role
 from storage.repositories import ConversationRepository, MessageRepository
 
@@ -34,7 +31,7 @@ def test_empty_database_reaches_head_without_backup(
         assert set(inspect(engine).get_table_names()) >= TABLES
         assert migrate.current_revision(engine) == migrate.head_revision()
         with engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+            diff = migrate.schema_drift(connection)
         assert diff == [], "models.py and the migrations disagree"
     finally:
         engine.dispose()

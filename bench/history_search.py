@@ -1,0 +1,214 @@
+"""Search and open speed on a big history: 100,000 messages across 1,000 conversations.
+
+Run: .venv/bin/python bench/history_search.py [--messages 100000] [--conversations 1000]
+
+Builds the database through the real schema (migrations, FTS5 triggers), then reports:
+search latency over 100 queries (median, worst; goal median <= 30 ms), with a baseline of
+the same number of plain `LIKE '%word%'` scans measured in the same run; the time from
+opening a 10,000-message conversation to its first paint in the real ChatView (goal
+<= 150 ms); and the process RSS before and after. Prints figures; never asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if "DISPLAY" not in os.environ and "WAYLAND_DISPLAY" not in os.environ:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psutil
+from sqlalchemy import text
+
+from storage.database import Database
+from storage.models import utc_now
+from storage.repositories import MessageRepository
+from storage.search import SearchRepository
+
+VOCABULARY = [
+    "model",
+    "token",
+    "cache",
+    "context",
+    "window",
+    "prompt",
+    "reply",
+    "engine",
+    "thread",
+    "memory",
+    "speed",
+    "layer",
+    "offload",
+    "quantization",
+    "summary",
+    "document",
+    "translation",
+    "glossary",
+    "language",
+    "paragraph",
+    "sentence",
+    "chapter",
+    "résumé",
+    "café",
+    "naïve",
+    "Zürich",
+    "Müller",
+    "東京",
+    "天気",
+    "서울",
+    "kitchen",
+    "garden",
+    "river",
+    "mountain",
+    "castle",
+    "python",
+    "rust",
+    "query",
+    "index",
+    "search",
+    "branch",
+    "version",
+    "export",
+    "import",
+    "settings",
+    "theme",
+    "keyboard",
+]
+
+
+def build(db: Database, messages: int, conversations: int, big: int) -> int:
+    """Returns the id of the conversation holding `big` messages."""
+    rng = random.Random(7)
+    now = utc_now().replace(tzinfo=None).isoformat(sep=" ")
+    with db.session() as session:
+        session.execute(
+            text(
+                "INSERT INTO conversations (id, title, created_at, updated_at) "
+                "VALUES (:id, :title, :now, :now)"
+            ),
+            [{"id": c + 1, "title": f"Chat {c + 1}", "now": now} for c in range(conversations)],
+        )
+        rows = []
+        per_chat = max(1, (messages - big) // max(1, conversations - 1))
+        plan = [(1, big)] + [(c + 2, per_chat) for c in range(conversations - 1)]
+        next_id = 1
+        for conversation_id, count in plan:
+            parent = None
+            for n in range(count):
+                body = " ".join(rng.choices(VOCABULARY, k=rng.randint(8, 60)))
+                rows.append(
+                    {
+                        "id": next_id,
+                        "c": conversation_id,
+                        "p": parent,
+                        "role": "user" if n % 2 == 0 else "assistant",
+                        "content": body,
+                        "now": now,
+                    }
+                )
+                parent = next_id
+                next_id += 1
+        session.execute(
+            text(
+                "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, "
+                "created_at, updated_at) VALUES (:id, :c, :p, :role, :content, 'complete', "
+                ":now, :now)"
+            ),
+            rows,
+        )
+    return 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--conversations", type=int, default=1_000)
+    parser.add_argument("--big", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=100)
+    args = parser.parse_args()
+    process = psutil.Process()
+    with tempfile.TemporaryDirectory() as folder:
+        db, _ = Database.open(Path(folder) / "bench.db")
+        started = time.perf_counter()
+        big_id = build(db, args.messages, args.conversations, args.big)
+        print(
+            f"built {args.messages:,} messages in {args.conversations:,} conversations "
+            f"in {time.perf_counter() - started:.1f} s (FTS triggers included)"
+        )
+        rng = random.Random(11)
+        queries = [
+            " ".join(rng.sample(VOCABULARY, k=rng.choice((1, 1, 2, 3))))
+            for _ in range(args.queries)
+        ]
+        search = SearchRepository(db)
+        fts_ms, like_ms, counts = [], [], []
+        for query in queries:
+            t0 = time.perf_counter()
+            counts.append(len(search.search(query)))
+            fts_ms.append((time.perf_counter() - t0) * 1000)
+            word = query.split()[0]
+            t0 = time.perf_counter()
+            with db.session() as session:
+                session.execute(
+                    text(
+                        "SELECT m.id FROM messages m JOIN conversations c "
+                        "ON c.id = m.conversation_id WHERE c.deleted_at IS NULL "
+                        "AND m.content LIKE :w LIMIT 50"
+                    ),
+                    {"w": f"%{word}%"},
+                ).all()
+            like_ms.append((time.perf_counter() - t0) * 1000)
+        print(
+            f"search, {len(queries)} queries (≤50 hits each, mean {statistics.mean(counts):.0f}):"
+            f" median {statistics.median(fts_ms):.2f} ms, worst {max(fts_ms):.2f} ms "
+            f"(goal median ≤ 30 ms)"
+        )
+        print(
+            f"baseline LIKE scan of one word, same queries: median "
+            f"{statistics.median(like_ms):.2f} ms, worst {max(like_ms):.2f} ms; "
+            f"FTS/LIKE median ratio {statistics.median(fts_ms) / statistics.median(like_ms):.3f}"
+        )
+        rss_before = process.memory_info().rss
+
+        from PySide6.QtWidgets import QApplication
+
+        from ui.chat_view import ChatView
+
+        app = QApplication.instance() or QApplication([])
+        view = ChatView()
+        view.resize(840, 700)
+        view.show()
+        app.processEvents()
+        rss_window = process.memory_info().rss
+        t0 = time.perf_counter()
+        path = MessageRepository(db).active_path(big_id)
+        t_loaded = time.perf_counter()
+        view.set_messages(path)
+        view.viewport().repaint()
+        t_painted = time.perf_counter()
+        print(
+            f"open a {len(path):,}-message conversation: read {1000 * (t_loaded - t0):.0f} ms, "
+            f"first paint {1000 * (t_painted - t0):.0f} ms after the click (goal ≤ 150 ms)"
+        )
+        bar = view.verticalScrollBar()
+        for value in range(bar.maximum(), -1, -max(1, bar.maximum() // 200)):
+            bar.setValue(value)
+            app.processEvents()
+        rss_after = process.memory_info().rss
+        print(
+            f"RSS: {rss_before / 2**20:.0f} MiB before the window, {rss_window / 2**20:.0f} MiB "
+            f"with it, {rss_after / 2**20:.0f} MiB after scrolling the whole conversation"
+        )
+        view.close()
+        db.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Ctrl+F search across chats, driven as a user would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from storage.records import Role
+from storage.repositories import ConversationRepository, MessageRepository
+from tests.app.conftest import AppParts
+
+MakeApp = Callable[..., AppParts]
+
+
+def test_ctrl_f_finds_a_message_in_another_chat_and_enter_jumps_to_it(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    conversations, messages = ConversationRepository(db), MessageRepository(db)
+    target = conversations.create("Holiday plans")
+    parent = None
+    for n in range(60):  # long enough that the hit is far above the bottom
+        role = Role.USER if n % 2 == 0 else Role.ASSISTANT
+        body = "We could visit the Café Müller in Zürich" if n == 3 else f"filler line {n}\n" * 5
+        parent = messages.add(target.id, role, body, parent_id=parent).id
+        if n == 3:
+            wanted = parent
+    other = conversations.create("Other")
+    messages.add(other.id, Role.USER, "unrelated")
+    controller.open_conversation(other.id)
+
+    qtbot.keyClick(window.message_input, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.search_dialog
+    assert dialog.isVisible()
+    qtbot.waitUntil(dialog.query.hasFocus, timeout=5_000)
+    qtbot.keyClicks(dialog.query, "cafe muller")
+    qtbot.waitUntil(lambda: dialog.results.count() == 1, timeout=5_000)
+    shown = dialog.results.item(0).text()
+    assert "Holiday plans" in shown and "<b>Café</b> <b>Müller</b>" in shown
+    assert dialog.status.text() == "1 message found"
+
+    qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
+    assert not dialog.isVisible()
+    assert controller.current_conversation == target.id
+    assert window.chat_view.textCursor().selectedText().find("Café Müller") >= 0
+    assert not window.chat_view.is_at_bottom()  # scrolled up to the hit
+    assert wanted > 0
+
+
+def test_hostile_queries_show_no_error_and_no_match(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, _controller, _db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    dialog = window.search_dialog
+    dialog.open_search()
+    for query in ['"', "NEAR(", "*", "a) OR (b"]:
+        dialog.query.setText(query)
+        qtbot.waitUntil(lambda: dialog.status.text() != "", timeout=5_000)
+        assert dialog.status.text() == "No message matches."
+        dialog.query.clear()
+        qtbot.waitUntil(lambda: dialog.status.text() == "", timeout=5_000)
