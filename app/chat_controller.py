@@ -23,6 +23,7 @@ from app.default_model import (
     default_model_path,
     ensure_default_model,
 )
+from app.lazy_path import LazyPath
 from app.paths import HearthPaths
 from app.settings import Settings, save_settings
 from inference.client import EngineClient
@@ -297,8 +298,9 @@ class ChatController(QObject):
             self.stop()
             self._coalescer.discard()
         self.current_conversation = conversation_id
+        # Lazy: a long chat opens at once, older pages are read as the user scrolls up.
         self.window.chat_view.set_messages(
-            self.messages.active_path(conversation_id), self._outside_view.get(conversation_id, ())
+            LazyPath(self.messages, conversation_id), self._outside_view.get(conversation_id, ())
         )
         self.window.conversations.select(conversation_id)
         self._budget_timer.start()

@@ -3,6 +3,7 @@ session and returns frozen records, so callers never hold ORM objects or session
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from storage.record_mapping import (
     stats_row,
 )
 from storage.records import ConversationRecord, MessageRecord, MessageStatus, Role, StatsRecord
-from storage.tree import active_branch
+from storage.tree import active_branch, active_branch_ids
 
 if TYPE_CHECKING:
     from storage.database import Database
@@ -228,6 +229,33 @@ class MessageRepository:
         with self._db.session() as session:
             records = [message_record(m, s) for m, s in session.execute(query)]
         return active_branch(records)
+
+    def active_path_ids(self, conversation_id: int) -> list[int]:
+        """Ids of the shown path, reading only (id, parent) pairs: a 10,000-message chat
+        costs milliseconds, and the records themselves are read a page at a time."""
+        query = (
+            select(Message.id, Message.parent_id)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id)
+        )
+        with self._db.session() as session:
+            pairs = session.execute(query).all()
+        return active_branch_ids([(i, p) for i, p in pairs])
+
+    def get_many(self, message_ids: Sequence[int]) -> list[MessageRecord]:
+        """Records for `message_ids`, in that order (missing ids are skipped)."""
+        found: dict[int, MessageRecord] = {}
+        with self._db.session() as session:
+            for start in range(0, len(message_ids), 500):  # SQLite's bound-parameter limit
+                chunk = message_ids[start : start + 500]
+                query = (
+                    select(Message, GenerationStats)
+                    .outerjoin(GenerationStats, GenerationStats.message_id == Message.id)
+                    .where(Message.id.in_(chunk))
+                )
+                for m, stats in session.execute(query):
+                    found[m.id] = message_record(m, stats)
+        return [found[i] for i in message_ids if i in found]
 
     def mark_streaming_interrupted(self) -> int:
         """Replies left 'streaming' by a crash become 'interrupted'; returns how many."""

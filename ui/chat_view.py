@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from html import escape
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -38,6 +38,9 @@ from ui.message_html import MUTED, header_html, message_html
 OPENABLE_SCHEMES = ("http", "https", "mailto")
 # How close to the end still counts as "at the bottom" (a wheel notch lands a few px off).
 _BOTTOM_SLACK_PX = 4
+
+
+PAGE_SIZE = 100  # messages rendered at once; older ones follow as the user scrolls up
 
 
 def outside_view_marker(count: int) -> str:
@@ -89,13 +92,24 @@ class ChatView(QTextBrowser):
         bar = self.verticalScrollBar()
         bar.actionTriggered.connect(self._on_user_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
+        bar.valueChanged.connect(self._on_scrolled)
+        self._source: Sequence[MessageRecord] = ()
+        self._outside: frozenset[int] = frozenset()
+        self._first_shown = 0  # index in _source of the oldest rendered message
+        self._keep_from_bottom: int | None = None
+        self._earlier_pending = False
 
     # ---- whole transcript --------------------------------------------------------------
 
     def set_messages(
         self, messages: Sequence[MessageRecord], outside_view: Collection[int] = ()
     ) -> None:
-        """Show a whole conversation, replacing what was shown (and any reply in progress).
+        """Show a conversation, replacing what was shown (and any reply in progress).
+
+        Only the newest PAGE_SIZE messages are rendered; older ones are rendered a page at a
+        time when the user scrolls to the top, so a 10,000-message chat opens at once and
+        only what was looked at is laid out. `messages` may be a lazy sequence that loads
+        records on demand (the app's LazyPath); only slices of it are read.
 
         `outside_view`: ids of messages the model no longer sees (the chat outgrew its
         context); a marker follows each run of them so nothing is left out silently.
@@ -106,30 +120,63 @@ class ChatView(QTextBrowser):
         self._messages.clear()
         self._reset_reply()
         self._last_assistant_id = None
+        self._source = messages
+        self._outside = frozenset(outside_view)
+        self._first_shown = max(0, len(messages) - PAGE_SIZE)
+        self._keep_from_bottom = None
+        shown = list(messages[self._first_shown :])
         # Layout once at the end instead of after every inserted block (QtDMM#69: 6 s → 75 ms).
         doc.setLayoutEnabled(False)
         try:
             doc.clear()
             self._cursor = QTextCursor(doc)
-            last_assistant = next(
-                (m.id for m in reversed(messages) if m.role is Role.ASSISTANT), None
-            )
+            last_assistant = next((m.id for m in reversed(shown) if m.role is Role.ASSISTANT), None)
             self._cursor.beginEditBlock()
-            hidden_run = 0
-            for message in messages:
-                if hidden_run and message.id not in outside_view:
-                    self.show_notice(outside_view_marker(hidden_run))
-                    hidden_run = 0
-                self._insert_message(message, show_regenerate=message.id == last_assistant)
-                if message.id in outside_view:
-                    hidden_run += 1
-            if hidden_run:
-                self.show_notice(outside_view_marker(hidden_run))
+            self._insert_run(self._cursor, shown, last_assistant)
             self._cursor.endEditBlock()
             self._last_assistant_id = last_assistant
         finally:
             doc.setLayoutEnabled(True)
         self.scroll_to_bottom()
+
+    def earlier_count(self) -> int:
+        """Messages of the conversation not rendered yet (above the first one shown)."""
+        return self._first_shown
+
+    def load_earlier(self) -> int:
+        """Render the previous page above what is shown, keeping what the user looks at in
+        place. Returns how many messages were added."""
+        if self._first_shown == 0:
+            return 0
+        start = max(0, self._first_shown - PAGE_SIZE)
+        page = list(self._source[start : self._first_shown])
+        bar = self.verticalScrollBar()
+        self._keep_from_bottom = bar.maximum() - bar.value()
+        doc = self.document()
+        before = doc.characterCount()
+        cursor = QTextCursor(doc)
+        cursor.setPosition(0)
+        cursor.beginEditBlock()
+        self._insert_run(cursor, page, None)
+        cursor.endEditBlock()
+        if self._reply_frame is not None:  # the streaming tail moved down by what was added
+            self._tail_start += doc.characterCount() - before
+        self._first_shown = start
+        return len(page)
+
+    def _insert_run(
+        self, cursor: QTextCursor, messages: Sequence[MessageRecord], last_assistant: int | None
+    ) -> None:
+        hidden_run = 0
+        for message in messages:
+            if hidden_run and message.id not in self._outside:
+                self._insert_notice(cursor, outside_view_marker(hidden_run))
+                hidden_run = 0
+            self._insert_message_at(cursor, message, show_regenerate=message.id == last_assistant)
+            if message.id in self._outside:
+                hidden_run += 1
+        if hidden_run:
+            self._insert_notice(cursor, outside_view_marker(hidden_run))
 
     def append_message(self, message: MessageRecord) -> None:
         """Add one finished message at the end (e.g. the user's just-stored prompt)."""
@@ -140,7 +187,10 @@ class ChatView(QTextBrowser):
 
     def show_notice(self, text: str) -> None:
         """Append a grey italic paragraph outside any message (engine errors and the like)."""
-        cursor = self._end_of_root()
+        self._insert_notice(self._end_of_root(), text)
+
+    @staticmethod
+    def _insert_notice(cursor: QTextCursor, text: str) -> None:
         cursor.insertHtml(f'<p style="color:{MUTED}"><i>{escape(text)}</i></p>')
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
 
@@ -230,6 +280,16 @@ class ChatView(QTextBrowser):
         """Bring a message to the top of the view and select its text (a search result).
         False when it is not shown (an older version of a reply)."""
         frame = self._frames.get(message_id)
+        if frame is None and self._first_shown > 0:
+            ids = getattr(self._source, "ids", None)
+            older = ids[: self._first_shown] if ids is not None else None
+            if older is None:
+                older = [m.id for m in self._source[: self._first_shown]]
+            if message_id in older:
+                while message_id not in self._frames and self.load_earlier():
+                    pass
+                self._keep_from_bottom = None
+            frame = self._frames.get(message_id)
         if frame is None:
             return False
         self._follow_end = False
@@ -253,8 +313,24 @@ class ChatView(QTextBrowser):
         self._follow_end = bar.sliderPosition() >= bar.maximum() - _BOTTOM_SLACK_PX
 
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._follow_end:
+        if self._keep_from_bottom is not None:
+            # Older messages were added above: keep the same text under the user's eyes.
+            self.verticalScrollBar().setValue(maximum - self._keep_from_bottom)
+            self._keep_from_bottom = None
+        elif self._follow_end:
             self.verticalScrollBar().setValue(maximum)
+
+    def _on_scrolled(self, value: int) -> None:
+        # At the top with older messages left: render the previous page (after this event,
+        # so a drag in progress is not disturbed).
+        if value == 0 and self._first_shown > 0 and not self._earlier_pending:
+            self._earlier_pending = True
+            QTimer.singleShot(0, self._load_earlier_at_top)
+
+    def _load_earlier_at_top(self) -> None:
+        self._earlier_pending = False
+        if self.verticalScrollBar().value() == 0:
+            self.load_earlier()
 
     # ---- Qt overrides ------------------------------------------------------------------
 
@@ -271,11 +347,17 @@ class ChatView(QTextBrowser):
     # ---- internals ---------------------------------------------------------------------
 
     def _insert_message(self, message: MessageRecord, *, show_regenerate: bool) -> None:
-        cursor = self._end_of_root()
+        self._insert_message_at(self._end_of_root(), message, show_regenerate=show_regenerate)
+
+    def _insert_message_at(
+        self, cursor: QTextCursor, message: MessageRecord, *, show_regenerate: bool
+    ) -> None:
+        """Insert a message frame at the cursor and leave the cursor just after it."""
         frame = cursor.insertFrame(self._frame_format(message.role))
         cursor.insertHtml(
             message_html(message, show_regenerate=show_regenerate, dark=self._is_dark())
         )
+        cursor.setPosition(frame.lastPosition() + 1)
         self._frames[message.id] = frame
         self._messages[message.id] = message
 

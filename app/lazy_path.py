@@ -1,0 +1,35 @@
+"""A conversation's shown path that reads message records only when they are looked at.
+
+The chat view renders the newest page and asks for older slices as the user scrolls up;
+with this sequence, opening a 10,000-message chat reads (id, parent) pairs plus one page of
+records instead of every message's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import overload
+
+from storage.records import MessageRecord
+from storage.repositories import MessageRepository
+
+
+class LazyPath(Sequence[MessageRecord]):
+    def __init__(self, messages: MessageRepository, conversation_id: int) -> None:
+        self._messages = messages
+        self.ids = messages.active_path_ids(conversation_id)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> MessageRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[MessageRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> MessageRecord | list[MessageRecord]:
+        if isinstance(index, slice):
+            return self._messages.get_many(self.ids[index])
+        [record] = self._messages.get_many([self.ids[index]])
+        return record
