@@ -150,6 +150,11 @@ class ChatController(QObject):
         window.deleteRequested.connect(self.delete)
         window.undoDeleteRequested.connect(self.undo_delete)
         window.regenerateRequested.connect(self.regenerate)
+        window.chat_view.editRequested.connect(self.begin_edit)
+        window.chat_view.versionRequested.connect(self.switch_version)
+        window.edit_bar.actionTriggered.connect(self.cancel_edit)
+        window.edit_bar.dismissed.connect(self.cancel_edit)
+        self._editing: int | None = None  # the user message being edited
 
         window.banner.dismissed.connect(self.dismiss_default_notice)
         window.context_policy.set_policy(settings.context_policy)
@@ -268,6 +273,7 @@ class ChatController(QObject):
             self.stop()
         record = self.conversations.create()
         self.current_conversation = record.id
+        self._leave_edit()
         self._refresh_list()
         self.window.chat_view.set_messages([])
         self.window.message_input.setFocus()
@@ -298,10 +304,8 @@ class ChatController(QObject):
             self.stop()
             self._coalescer.discard()
         self.current_conversation = conversation_id
-        # Lazy: a long chat opens at once, older pages are read as the user scrolls up.
-        self.window.chat_view.set_messages(
-            LazyPath(self.messages, conversation_id), self._outside_view.get(conversation_id, ())
-        )
+        self._leave_edit()
+        self._show_conversation(conversation_id)
         self.window.conversations.select(conversation_id)
         self._budget_timer.start()
 
@@ -350,6 +354,9 @@ class ChatController(QObject):
         if self._turn is not None:
             self.window.show_error("Hearth is still answering. Stop the reply (Esc) first.")
             return
+        if self._editing is not None:
+            self._send_edit(text)
+            return
         if (
             self.current_conversation is None
             or self.conversations.get(self.current_conversation) is None
@@ -365,6 +372,68 @@ class ChatController(QObject):
         self._refresh_list()
         self.window.chat_view.append_message(user)
         self._generate(conversation_id, user, rerender=False)
+
+    # ---- edits and versions -------------------------------------------------------------
+
+    @_reports_storage_errors
+    def begin_edit(self, message_id: int) -> None:
+        """Put a message's text in the input; sending it makes a new version of it (the
+        old one and its replies stay, reachable with the version arrows)."""
+        message = self.messages.get(message_id)
+        if message is None or message.role != Role.USER or self._turn is not None:
+            return
+        box = self.window.message_input
+        if box.toPlainText().strip() and self._editing is None:
+            # Never overwrite a draft the user is typing.
+            self.window.show_error("Send or clear your draft first, then edit the message.")
+            return
+        self._editing = message_id
+        box.setPlainText(message.content)
+        box.setFocus()
+        self.window.edit_bar.show_message(
+            "Editing your message: Enter sends it as a new version (the old one is kept)."
+        )
+
+    def cancel_edit(self) -> None:
+        """The user cancelled the edit: the copied text goes too."""
+        if self._editing is not None:
+            self._leave_edit()
+            self.window.message_input.clear()
+
+    def _leave_edit(self) -> None:
+        """Out of edit mode; whatever is in the input stays there as an ordinary draft."""
+        self._editing = None
+        self.window.edit_bar.hide()
+
+    def _send_edit(self, text: str) -> None:
+        original = self.messages.get(self._editing) if self._editing is not None else None
+        self._leave_edit()
+        if original is None or original.conversation_id != self.current_conversation:
+            self.window.show_error("The message being edited no longer exists.")
+            return
+        user = self.messages.add(
+            original.conversation_id, Role.USER, text, parent_id=original.parent_id
+        )
+        self.window.message_input.clear()  # only now: the text is safely stored
+        self._show_conversation(original.conversation_id)
+        self._generate(original.conversation_id, user, rerender=False)
+
+    @_reports_storage_errors
+    def switch_version(self, message_id: int, step: int) -> None:
+        if self._turn is not None:
+            self.window.show_error("Wait for the reply to finish (or stop it) to switch versions.")
+            return
+        shown = self.messages.select_version(message_id, step)
+        if shown is not None and self.current_conversation is not None:
+            self._show_conversation(self.current_conversation)
+            self.window.chat_view.scroll_to_message(shown)
+            self._budget_timer.start()
+
+    def _show_conversation(self, conversation_id: int) -> None:
+        # Lazy: a long chat opens at once, older pages are read as the user scrolls up.
+        self.window.chat_view.set_messages(
+            LazyPath(self.messages, conversation_id), self._outside_view.get(conversation_id, ())
+        )
 
     @_reports_storage_errors
     def regenerate(self, message_id: int) -> None:

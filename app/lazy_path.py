@@ -8,6 +8,7 @@ records instead of every message's text.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import overload
 
 from storage.records import MessageRecord
@@ -17,7 +18,7 @@ from storage.repositories import MessageRepository
 class LazyPath(Sequence[MessageRecord]):
     def __init__(self, messages: MessageRepository, conversation_id: int) -> None:
         self._messages = messages
-        self.ids = messages.active_path_ids(conversation_id)
+        self.ids, self._versions = messages.shown_path(conversation_id)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -29,7 +30,9 @@ class LazyPath(Sequence[MessageRecord]):
     def __getitem__(self, index: slice) -> list[MessageRecord]: ...
 
     def __getitem__(self, index: int | slice) -> MessageRecord | list[MessageRecord]:
-        if isinstance(index, slice):
-            return self._messages.get_many(self.ids[index])
-        [record] = self._messages.get_many([self.ids[index]])
-        return record
+        ids = self.ids[index] if isinstance(index, slice) else [self.ids[index]]
+        records = [
+            replace(r, version=self._versions[r.id][0], version_count=self._versions[r.id][1])
+            for r in self._messages.get_many(ids)
+        ]
+        return records if isinstance(index, slice) else records[0]

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -60,6 +71,10 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set while the conversation is in the trash; purge_deleted removes it for good.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The version of the first message the user chose (None: the newest).
+    active_root_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    system_prompt: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Message(Base):
@@ -77,6 +92,8 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The version of the next message the user chose to see (None: the newest).
+    active_child_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class GenerationStats(Base):
@@ -171,3 +188,16 @@ class TranslationRow(Base):
     target_lang: Mapped[str] = mapped_column(String(16))
     model: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PresetRow(Base):
+    """A named system prompt with sampling settings (revision 0005)."""
+
+    __tablename__ = "presets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    system_prompt: Mapped[str] = mapped_column(Text)
+    sampling_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

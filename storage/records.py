@@ -61,3 +61,7 @@ class MessageRecord:
     updated_at: datetime
     error: str | None = None
     stats: StatsRecord | None = None
+    # Edits and regenerations are versions under one parent: this is version `version` of
+    # `version_count` (1 of 1 when the message was never edited or regenerated).
+    version: int = 1
+    version_count: int = 1

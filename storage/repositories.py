@@ -4,6 +4,7 @@ session and returns frozen records, so callers never hold ORM objects or session
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from storage.record_mapping import (
     stats_row,
 )
 from storage.records import ConversationRecord, MessageRecord, MessageStatus, Role, StatsRecord
-from storage.tree import active_branch, active_branch_ids
+from storage.tree import active_branch, active_branch_ids, version_numbers
 
 if TYPE_CHECKING:
     from storage.database import Database
@@ -151,6 +152,17 @@ class MessageRepository:
             )
             session.add(row)
             session.flush()
+            # A new version (an edit, a regeneration) is the one shown from now on.
+            if parent_id is not None:
+                session.execute(
+                    update(Message).where(Message.id == parent_id).values(active_child_id=row.id)
+                )
+            else:
+                session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == conversation_id)
+                    .values(active_root_id=row.id)
+                )
             _touch(session, conversation_id)
             return message_record(row)
 
@@ -203,7 +215,7 @@ class MessageRepository:
             )
             _touch(session, row.conversation_id)
             session.flush()
-            return message_record(row, stats_orm)
+            return _with_version(session, message_record(row, stats_orm))
 
     def get(self, message_id: int) -> MessageRecord | None:
         query = (
@@ -213,7 +225,9 @@ class MessageRepository:
         )
         with self._db.session() as session:
             found = session.execute(query).first()
-            return None if found is None else message_record(found[0], found[1])
+            if found is None:
+                return None
+            return _with_version(session, message_record(found[0], found[1]))
 
     def active_path(self, conversation_id: int) -> list[MessageRecord]:
         """The conversation as shown: from the root, always the newest version of each reply.
@@ -228,19 +242,48 @@ class MessageRepository:
         )
         with self._db.session() as session:
             records = [message_record(m, s) for m, s in session.execute(query)]
-        return active_branch(records)
+            chosen = _chosen_versions(session, conversation_id)
+        return active_branch(records, chosen)
 
-    def active_path_ids(self, conversation_id: int) -> list[int]:
-        """Ids of the shown path, reading only (id, parent) pairs: a 10,000-message chat
-        costs milliseconds, and the records themselves are read a page at a time."""
+    def shown_path(self, conversation_id: int) -> tuple[list[int], dict[int, tuple[int, int]]]:
+        """Ids of the shown path and every message's (version, version count), reading only
+        ids and links: a 10,000-message chat costs milliseconds; the records themselves
+        are read a page at a time (get_many)."""
         query = (
             select(Message.id, Message.parent_id)
             .where(Message.conversation_id == conversation_id)
             .order_by(Message.id)
         )
         with self._db.session() as session:
-            pairs = session.execute(query).all()
-        return active_branch_ids([(i, p) for i, p in pairs])
+            pairs = [(i, p) for i, p in session.execute(query).all()]
+            chosen = _chosen_versions(session, conversation_id)
+        return active_branch_ids(pairs, chosen), version_numbers(pairs)
+
+    def select_version(self, message_id: int, step: int) -> int | None:
+        """Show the version `step` places away (-1 older, +1 newer) from `message_id`;
+        returns the id now shown, or None when there is no such version."""
+        with self._db.session() as session:
+            row = session.get(Message, message_id)
+            if row is None:
+                return None
+            siblings = _sibling_ids(session, row.conversation_id, row.parent_id)
+            place = siblings.index(message_id) + step
+            if not 0 <= place < len(siblings):
+                return None
+            target = siblings[place]
+            if row.parent_id is None:
+                session.execute(
+                    update(Conversation)
+                    .where(Conversation.id == row.conversation_id)
+                    .values(active_root_id=target)
+                )
+            else:
+                session.execute(
+                    update(Message)
+                    .where(Message.id == row.parent_id)
+                    .values(active_child_id=target)
+                )
+            return target
 
     def get_many(self, message_ids: Sequence[int]) -> list[MessageRecord]:
         """Records for `message_ids`, in that order (missing ids are skipped)."""
@@ -265,3 +308,44 @@ class MessageRepository:
                 .where(Message.status == MessageStatus.STREAMING.value)
                 .values(status=MessageStatus.INTERRUPTED.value, updated_at=utc_now())
             ).rowcount
+
+
+def _chosen_versions(session: Session, conversation_id: int) -> dict[int | None, int]:
+    """parent id (None for the first message) → the version the user chose to see."""
+    chosen: dict[int | None, int] = {
+        parent: child
+        for parent, child in session.execute(
+            select(Message.id, Message.active_child_id).where(
+                Message.conversation_id == conversation_id, Message.active_child_id.is_not(None)
+            )
+        )
+    }
+    root = session.scalar(
+        select(Conversation.active_root_id).where(Conversation.id == conversation_id)
+    )
+    if root is not None:
+        chosen[None] = root
+    return chosen
+
+
+def _with_version(session: Session, record: MessageRecord) -> MessageRecord:
+    """The record with its place among its versions (siblings under the same parent)."""
+    siblings = _sibling_ids(session, record.conversation_id, record.parent_id)
+    if record.id not in siblings:
+        return record
+    return replace(record, version=siblings.index(record.id) + 1, version_count=len(siblings))
+
+
+def _sibling_ids(session: Session, conversation_id: int, parent_id: int | None) -> list[int]:
+    """The versions under one parent (the first messages when parent_id is None), oldest first."""
+    parent = Message.parent_id
+    return list(
+        session.scalars(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation_id,
+                parent.is_(None) if parent_id is None else parent == parent_id,
+            )
+            .order_by(Message.id)
+        )
+    )

@@ -56,10 +56,14 @@ class ChatView(QTextBrowser):
 
     - ``regenerateRequested(message_id)``: the user clicked "Regenerate".
     - ``copied(message_id)``: a message's raw markdown was put on the clipboard.
+    - ``editRequested(message_id)``: the user clicked "Edit" under their message.
+    - ``versionRequested(message_id, step)``: "‹ older" (-1) or "newer ›" (+1) clicked.
     """
 
     regenerateRequested = Signal(int)
     copied = Signal(int)
+    editRequested = Signal(int)
+    versionRequested = Signal(int, int)  # message id, -1 older / +1 newer
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -445,6 +449,10 @@ class ChatView(QTextBrowser):
                 self.copied.emit(message_id)
         elif action == "regenerate":
             self.regenerateRequested.emit(message_id)
+        elif action == "edit":
+            self.editRequested.emit(message_id)
+        elif action in ("older", "newer"):
+            self.versionRequested.emit(message_id, 1 if action == "newer" else -1)
 
     def _raw_text(self, message_id: int) -> str | None:
         if message_id == self._reply_id:

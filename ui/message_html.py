@@ -29,6 +29,27 @@ def regenerate_url(message_id: int) -> str:
     return f"hearth://regenerate/{message_id}"
 
 
+def edit_url(message_id: int) -> str:
+    return f"hearth://edit/{message_id}"
+
+
+def version_url(message_id: int, step: int) -> str:
+    return f"hearth://{'newer' if step > 0 else 'older'}/{message_id}"
+
+
+def version_links(message: MessageRecord) -> list[str]:
+    """ "‹ 2/3 ›" for a message with several versions; arrows only where there is one."""
+    if message.version_count <= 1:
+        return []
+    older = f'<a href="{version_url(message.id, -1)}">‹ older</a>' if message.version > 1 else "‹"
+    newer = (
+        f'<a href="{version_url(message.id, 1)}">newer ›</a>'
+        if message.version < message.version_count
+        else "›"
+    )
+    return [f"{older} version {message.version}/{message.version_count} {newer}"]
+
+
 def header_html(role: Role) -> str:
     name = ROLE_NAMES.get(role, str(role).title())
     return f'<p style="margin-top:0; margin-bottom:2px"><b>{escape(name)}</b></p>'
@@ -45,10 +66,15 @@ def status_note(message: MessageRecord) -> str | None:
 
 
 def footer_html(message: MessageRecord, *, show_regenerate: bool) -> str:
-    """Grey small lines under a message: stats, status note, then the Copy/Regenerate links.
-
-    Only assistant messages get a footer; the user's own words need no stats or links.
-    """
+    """Grey small lines under a message: stats, status note, then the links (versions,
+    Copy, Regenerate). The user's own messages only get the versions and Edit."""
+    if message.role is Role.USER:
+        links = [*version_links(message), f'<a href="{edit_url(message.id)}">Edit</a>']
+        return (
+            f'<p style="margin-top:4px; margin-bottom:0; color:{MUTED}; font-size:small">'
+            + SEP.join(links)
+            + "</p>"
+        )
     if message.role is not Role.ASSISTANT:
         return ""
     lines: list[str] = []
@@ -57,7 +83,7 @@ def footer_html(message: MessageRecord, *, show_regenerate: bool) -> str:
     note = status_note(message)
     if note:
         lines.append(f"<i>{escape(note)}</i>")
-    links = [f'<a href="{copy_url(message.id)}">Copy</a>']
+    links = [*version_links(message), f'<a href="{copy_url(message.id)}">Copy</a>']
     if show_regenerate:
         links.append(f'<a href="{regenerate_url(message.id)}">Regenerate</a>')
     lines.append(SEP.join(links))

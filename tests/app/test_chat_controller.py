@@ -390,3 +390,65 @@ def test_an_overgrown_chat_asks_then_drops_old_turns_with_a_visible_marker(
     assert not window.overflow_question.isVisible()
     assert "outside the model's view" in window.chat_view.toPlainText()
     assert controller.settings.context_policy == "keep_ends"
+
+
+def click_link(window: object, url: str) -> None:
+    window.chat_view.anchorClicked.emit(QUrl(url))  # type: ignore[attr-defined]
+
+
+def test_edit_and_regenerate_keep_versions_the_arrows_switch_between(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=6)
+    messages = MessageRepository(db)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "first question")
+    cid = controller.current_conversation
+    assert cid is not None
+    question, first_reply = messages.active_path(cid)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        click_link(window, f"hearth://regenerate/{first_reply.id}")
+    second_reply = messages.active_path(cid)[-1]
+    assert second_reply.id != first_reply.id and second_reply.version == 2
+    assert "version 2/2" in window.chat_view.message_text(second_reply.id)
+
+    click_link(window, f"hearth://older/{second_reply.id}")  # back to the first reply
+    assert [m.id for m in messages.active_path(cid)] == [question.id, first_reply.id]
+    assert "version 1/2" in window.chat_view.message_text(first_reply.id)
+    assert window.chat_view.message_text(second_reply.id) == ""
+
+    window.message_input.setPlainText("")
+    click_link(window, f"hearth://edit/{question.id}")
+    assert window.edit_bar.isVisible()
+    assert window.message_input.toPlainText() == "first question"
+    window.message_input.selectAll()
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "a better question")
+    edited, edited_reply = messages.active_path(cid)
+    assert edited.content == "a better question" and edited.parent_id is None
+    assert (edited.version, edited.version_count) == (2, 2)
+    assert not window.edit_bar.isVisible() and window.message_input.toPlainText() == ""
+    assert "first question" not in window.chat_view.toPlainText()
+
+    # The old question and the reply chosen under it come back with one click, and the
+    # choice is stored: a fresh read of the database shows the same branch.
+    click_link(window, f"hearth://older/{edited.id}")
+    assert [m.id for m in messages.active_path(cid)] == [question.id, first_reply.id]
+    assert "first question" in window.chat_view.toPlainText()
+    click_link(window, f"hearth://newer/{question.id}")
+    assert [m.id for m in messages.active_path(cid)] == [edited.id, edited_reply.id]
+
+
+def test_editing_never_overwrites_a_draft(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "question")
+    cid = controller.current_conversation
+    assert cid is not None
+    question = MessageRepository(db).active_path(cid)[0]
+    qtbot.keyClicks(window.message_input, "half-typed thought")
+    click_link(window, f"hearth://edit/{question.id}")
+    assert window.message_input.toPlainText() == "half-typed thought"
+    assert not window.edit_bar.isVisible() and "draft" in _bar_text(window.error_bar)

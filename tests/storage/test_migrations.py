@@ -66,7 +66,7 @@ def test_database_with_data_at_base_is_backed_up_first(db_path: Path) -> None:
 
 
 REVISION_NEXT = '''
-"""Pinned conversations (test only).
+"""Archived conversations (test only).
 
 Revision ID: 9999
 Revises: {head}
@@ -85,13 +85,13 @@ def upgrade() -> None:
     # DROP would cascade-delete every message.
     with op.batch_alter_table("conversations", recreate="always") as batch:
         batch.add_column(
-            sa.Column("pinned", sa.Boolean(), nullable=False, server_default=sa.false())
+            sa.Column("archived", sa.Boolean(), nullable=False, server_default=sa.false())
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("conversations") as batch:
-        batch.drop_column("pinned")
+        batch.drop_column("archived")
 '''
 
 
@@ -101,7 +101,7 @@ def migrations_with_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     shutil.copytree(migrate.MIGRATIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
     # On top of whatever the real head is, so new real revisions never collide with it.
     text = textwrap.dedent(REVISION_NEXT).replace("{head}", str(migrate.head_revision()))
-    (copy / "versions" / "9999_pinned.py").write_text(text)
+    (copy / "versions" / "9999_archived.py").write_text(text)
     return copy
 
 
@@ -131,7 +131,7 @@ def test_old_database_is_backed_up_then_upgraded_keeping_data(
     try:
         assert migrate.current_revision(engine) == "9999"
         columns = {c["name"] for c in inspect(engine).get_columns("conversations")}
-        assert "pinned" in columns
+        assert "archived" in columns
     finally:
         engine.dispose()
 

@@ -91,7 +91,7 @@ def test_streaming_renders_finished_blocks_and_matches_final(qtbot: QtBot) -> No
     assert final.startswith(streamed)
     assert final.endswith("stop: eos\nCopy · Regenerate")
     # The user's message is untouched.
-    assert view.message_text(1) == "You\nplan please"
+    assert view.message_text(1) == "You\nplan please\nEdit"
 
 
 BLOCKS = {
