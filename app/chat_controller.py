@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QInputDialog
 
 from app.default_model import (
     DEFAULT_MODEL_NOTICE,
@@ -150,6 +151,14 @@ class ChatController(QObject):
         window.deleteRequested.connect(self.delete)
         window.undoDeleteRequested.connect(self.undo_delete)
         window.regenerateRequested.connect(self.regenerate)
+        window.conversations.pinRequested.connect(self.set_pinned)
+        window.conversations.systemPromptRequested.connect(self.edit_system_prompt)
+        window.conversations.trashRequested.connect(self.show_trash)
+        window.trash_dialog.restoreRequested.connect(self.restore_from_trash)
+        window.trash_dialog.emptyRequested.connect(self.empty_trash)
+        #: Asks for a chat's system prompt: (title, current) -> new text or None when
+        #: cancelled. Tests replace it to answer without a modal dialog.
+        self.ask_system_prompt: Callable[[str, str], str | None] = self._ask_system_prompt
         window.chat_view.editRequested.connect(self.begin_edit)
         window.chat_view.versionRequested.connect(self.switch_version)
         window.edit_bar.actionTriggered.connect(self.cancel_edit)
@@ -373,6 +382,55 @@ class ChatController(QObject):
         self.window.chat_view.append_message(user)
         self._generate(conversation_id, user, rerender=False)
 
+    # ---- organise: pin, system prompt, trash ---------------------------------------------
+
+    @_reports_storage_errors
+    def set_pinned(self, conversation_id: int, pinned: bool) -> None:
+        self.conversations.set_pinned(conversation_id, pinned)
+        self._refresh_list()
+
+    @_reports_storage_errors
+    def edit_system_prompt(self, conversation_id: int) -> None:
+        record = self.conversations.get(conversation_id)
+        if record is None:
+            return
+        text = self.ask_system_prompt(record.title, record.system_prompt or "")
+        if text is not None:
+            self.conversations.set_system_prompt(conversation_id, text)
+            self._budget_timer.start()
+
+    def _ask_system_prompt(self, title: str, current: str) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(
+            self.window,
+            "System prompt",
+            f"Instructions the model follows throughout “{title}” (empty: none):",
+            current,
+        )
+        return text if ok else None
+
+    @_reports_storage_errors
+    def show_trash(self) -> None:
+        self.window.trash_dialog.set_items(self.conversations.list_deleted())
+        self.window.trash_dialog.show()
+        self.window.trash_dialog.raise_()
+
+    @_reports_storage_errors
+    def restore_from_trash(self, conversation_id: int) -> None:
+        restored = self.conversations.restore(conversation_id)
+        if conversation_id in self._deleted:
+            self._deleted.remove(conversation_id)
+        self.window.trash_dialog.set_items(self.conversations.list_deleted())
+        self.current_conversation = restored.id
+        self._refresh_list()
+        self.open_conversation(restored.id)
+
+    @_reports_storage_errors
+    def empty_trash(self) -> None:
+        self.conversations.purge_deleted()
+        self._deleted.clear()
+        self.window.undo_bar.hide()
+        self.window.trash_dialog.set_items([])
+
     # ---- edits and versions -------------------------------------------------------------
 
     @_reports_storage_errors
@@ -459,6 +517,14 @@ class ChatController(QObject):
             if m.content and m.status not in (MessageStatus.DAMAGED, MessageStatus.STREAMING)
         ]
 
+    def _with_system_prompt(
+        self, conversation_id: int | None, messages: list[ChatMessage]
+    ) -> list[ChatMessage]:
+        record = self.conversations.get(conversation_id) if conversation_id is not None else None
+        if record is None or not record.system_prompt:
+            return messages
+        return [ChatMessage("system", record.system_prompt), *messages]
+
     @classmethod
     def _prompt_messages(cls, path: list[MessageRecord]) -> list[ChatMessage]:
         return [ChatMessage(m.role.value, m.content) for m in cls._prompt_records(path)]
@@ -504,7 +570,9 @@ class ChatController(QObject):
             if self.current_conversation is not None
             else []
         )
-        messages = self._prompt_messages(history)
+        messages = self._with_system_prompt(
+            self.current_conversation, self._prompt_messages(history)
+        )
         if draft.strip():
             messages.append(ChatMessage("user", draft))
         if not messages:
@@ -540,7 +608,12 @@ class ChatController(QObject):
             )
         self.window.chat_view.begin_reply(reply.id)
         sent = self._prompt_records([m for m in path if m.id != reply.id])
-        prompt = [ChatMessage(m.role.value, m.content) for m in sent]
+        prompt = self._with_system_prompt(
+            conversation_id, [ChatMessage(m.role.value, m.content) for m in sent]
+        )
+        prompt_ids = [m.id for m in sent]
+        if len(prompt) > len(sent):
+            prompt_ids.insert(0, -1)  # the system prompt has no message row
         if self.model_info is None and self._load_request is None:
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
@@ -562,7 +635,7 @@ class ChatController(QObject):
             conversation_id,
             reply.id,
             time.perf_counter(),
-            prompt_ids=[m.id for m in sent],
+            prompt_ids=prompt_ids,
             parent_id=parent.id,
         )
         self.window.set_generating(True)

@@ -20,7 +20,12 @@ STATS_FIELDS = tuple(f.name for f in fields(StatsRecord))
 
 def conversation_record(row: Conversation) -> ConversationRecord:
     return ConversationRecord(
-        id=row.id, title=row.title, created_at=row.created_at, updated_at=row.updated_at
+        id=row.id,
+        title=row.title,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        pinned=bool(row.pinned),
+        system_prompt=row.system_prompt,
     )
 
 

@@ -47,6 +47,8 @@ class ConversationRecord:
     title: str
     created_at: datetime
     updated_at: datetime
+    pinned: bool = False
+    system_prompt: str | None = None
 
 
 @dataclass(frozen=True)

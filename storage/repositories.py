@@ -61,11 +61,13 @@ class ConversationRepository:
             return conversation_record(row)
 
     def list_recent(self) -> list[ConversationRecord]:
-        """Conversations not in the trash, most recently active first."""
+        """Conversations not in the trash: pinned ones first, then by last activity."""
         query = (
             select(Conversation)
             .where(Conversation.deleted_at.is_(None))
-            .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+            .order_by(
+                Conversation.pinned.desc(), Conversation.updated_at.desc(), Conversation.id.desc()
+            )
         )
         with self._db.session() as session:
             return [conversation_record(row) for row in session.scalars(query)]
@@ -86,6 +88,19 @@ class ConversationRepository:
             row = _live_conversation(session, conversation_id)
             if title.strip():
                 row.title = title.strip()
+            return conversation_record(row)
+
+    def set_pinned(self, conversation_id: int, pinned: bool) -> ConversationRecord:
+        with self._db.session() as session:
+            row = _live_conversation(session, conversation_id)
+            row.pinned = pinned
+            return conversation_record(row)
+
+    def set_system_prompt(self, conversation_id: int, prompt: str | None) -> ConversationRecord:
+        """A blank prompt clears it (the model's default behaviour)."""
+        with self._db.session() as session:
+            row = _live_conversation(session, conversation_id)
+            row.system_prompt = prompt.strip() if prompt and prompt.strip() else None
             return conversation_record(row)
 
     def touch(self, conversation_id: int) -> None:

@@ -23,6 +23,7 @@ from storage.records import ConversationRecord
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 TITLE_ROLE = Qt.ItemDataRole.UserRole + 2  # the stored title, to undo a refused rename
+PINNED_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
 class _ConversationView(QListView):
@@ -43,12 +44,16 @@ class ConversationList(QWidget):
 
     - ``conversationSelected(id)``: the user picked a conversation (not for ``select``).
     - ``newRequested()``, ``renameRequested(id, title)``, ``deleteRequested(id)``.
+    - ``pinRequested(id, pinned)``, ``systemPromptRequested(id)``, ``trashRequested()``.
     """
 
     conversationSelected = Signal(int)
     newRequested = Signal()
     renameRequested = Signal(int, str)
     deleteRequested = Signal(int)
+    pinRequested = Signal(int, bool)
+    systemPromptRequested = Signal(int)
+    trashRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,11 +76,15 @@ class ConversationList(QWidget):
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.trash_button = QPushButton("Trash", self)
+        self.trash_button.setToolTip("Deleted chats: restore them or empty the trash")
         layout.addWidget(self.new_button)
         layout.addWidget(self.view)
+        layout.addWidget(self.trash_button)
 
         self._updating = False  # True while the model is filled from code, not by the user
         self.new_button.clicked.connect(self.newRequested)
+        self.trash_button.clicked.connect(self.trashRequested)
         self.view.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.model.itemChanged.connect(self._on_item_changed)
         self.view.customContextMenuRequested.connect(self._show_context_menu)
@@ -93,7 +102,15 @@ class ConversationList(QWidget):
                 item = QStandardItem(record.title)
                 item.setData(record.id, ID_ROLE)
                 item.setData(record.title, TITLE_ROLE)
-                item.setToolTip(f"{record.title}\nlast active {record.updated_at:%Y-%m-%d %H:%M}")
+                item.setData(record.pinned, PINNED_ROLE)
+                pinned = "\npinned to the top" if record.pinned else ""
+                item.setToolTip(
+                    f"{record.title}\nlast active {record.updated_at:%Y-%m-%d %H:%M}{pinned}"
+                )
+                if record.pinned:  # bold, not a prefix: the text is what rename edits
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
                 item.setEditable(True)
                 self.model.appendRow(item)
         finally:
@@ -169,8 +186,15 @@ class ConversationList(QWidget):
         menu.deleteLater()
 
     def build_context_menu(self, conversation_id: int) -> QMenu:
-        """The Rename/Delete menu for one conversation (separate so tests can trigger it)."""
+        """The menu for one conversation (separate so tests can trigger it)."""
         menu = QMenu(self)
+        row = self._row_of(conversation_id)
+        pinned = bool(row is not None and self.model.item(row).data(PINNED_ROLE))
+        pin = menu.addAction("Unpin" if pinned else "Pin to top")
+        pin.triggered.connect(lambda: self.pinRequested.emit(conversation_id, not pinned))
+        prompt = menu.addAction("System prompt…")
+        prompt.triggered.connect(lambda: self.systemPromptRequested.emit(conversation_id))
+        menu.addSeparator()
         rename = menu.addAction("Rename")
         rename.setShortcut(Qt.Key.Key_F2)
         rename.triggered.connect(self.rename_current)

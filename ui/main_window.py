@@ -29,6 +29,7 @@ from ui.live_stats import LiveStatsLabel
 from ui.message_bar import MessageBar
 from ui.message_input import MessageInput
 from ui.search_dialog import SearchDialog
+from ui.trash_dialog import TrashDialog
 
 UNDO_VISIBLE_MS = 10_000
 ERROR_STATUS_MS = 10_000
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
 
         self.conversations = ConversationList(self)
         self.search_dialog = SearchDialog(self)
+        self.trash_dialog = TrashDialog(self)
         self.banner = MessageBar(parent=self)
         self.chat_view = ChatView(self)
         self.error_bar = MessageBar(parent=self)

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from inference.protocol import ChatMessage
 from storage.database import Database
 from storage.records import MessageStatus, Role
 from storage.repositories import ConversationRepository, MessageRepository
@@ -452,3 +453,51 @@ def test_editing_never_overwrites_a_draft(
     click_link(window, f"hearth://edit/{question.id}")
     assert window.message_input.toPlainText() == "half-typed thought"
     assert not window.edit_bar.isVisible() and "draft" in _bar_text(window.error_bar)
+
+
+def test_pin_system_prompt_and_trash_from_the_sidebar(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    conversations = ConversationRepository(db)
+    old = conversations.create("Old chat")
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "newer chat")
+    newer = controller.current_conversation
+    assert [c.id for c in conversations.list_recent()][:2] == [newer, old.id]
+
+    window.conversations.build_context_menu(old.id).actions()[0].trigger()  # Pin to top
+    assert [c.id for c in conversations.list_recent()][0] == old.id
+    assert window.conversations.title_of(old.id) == "Old chat"
+    assert window.conversations.model.item(0).font().bold()
+
+    controller.ask_system_prompt = lambda _title, _current: "Answer like a pirate."
+    window.conversations.build_context_menu(newer).actions()[1].trigger()  # System prompt…
+    assert conversations.get(newer).system_prompt == "Answer like a pirate."  # type: ignore[union-attr]
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "and now?")
+    path = MessageRepository(db).active_path(newer)  # type: ignore[arg-type]
+    stats = path[-1].stats
+    assert stats is not None
+    # The engine's count of the same history without the system prompt is smaller by at
+    # least the prompt's own words: the prompt went to the model.
+    history = [ChatMessage(m.role.value, m.content) for m in path[:-1]]
+    asked: list[int] = []
+    with qtbot.waitSignal(
+        controller.client.tokensCounted, timeout=10_000, check_params_cb=lambda r, _n: r in asked
+    ) as counted:
+        asked.append(controller.client.count_prompt(history))
+    assert stats.prompt_tokens >= counted.args[1] + 4
+
+    controller.delete(newer)  # type: ignore[arg-type]
+    qtbot.mouseClick(window.conversations.trash_button, Qt.MouseButton.LeftButton)
+    trash = window.trash_dialog
+    assert trash.isVisible() and trash.items.count() == 1
+    qtbot.mouseClick(trash.restore_button, Qt.MouseButton.LeftButton)
+    assert controller.current_conversation == newer and trash.items.count() == 0
+    controller.delete(old.id)
+    trash.confirm_empty = lambda _count: True
+    controller.show_trash()
+    qtbot.mouseClick(trash.empty_button, Qt.MouseButton.LeftButton)
+    assert conversations.list_deleted() == [] and trash.hint.text() == "The trash is empty."
+    assert not window.undo_bar.isVisible()  # nothing left to undo
