@@ -164,6 +164,7 @@ class ChatController(QObject):
         window.edit_bar.actionTriggered.connect(self.cancel_edit)
         window.edit_bar.dismissed.connect(self.cancel_edit)
         self._editing: int | None = None  # the user message being edited
+        self._shutdown_hooks: list[Callable[[], None]] = []
 
         window.banner.dismissed.connect(self.dismiss_default_notice)
         window.context_policy.set_policy(settings.context_policy)
@@ -750,9 +751,17 @@ class ChatController(QObject):
 
     # ---- shutdown -----------------------------------------------------------------------
 
+    def on_shutdown(self, hook: Callable[[], None]) -> None:
+        """Run `hook` first when the app shuts down (pages that use the engine stop their
+        jobs before it goes)."""
+        self._shutdown_hooks.append(hook)
+
     def shutdown(self) -> None:
         """Save what is streaming, then stop the engine. Timers stop first: a late budget
         count must not start a new engine after this."""
+        hooks, self._shutdown_hooks = self._shutdown_hooks, []
+        for hook in reversed(hooks):
+            hook()
         self._budget_timer.stop()
         self._flush_timer.stop()
         self._stats_timer.stop()

@@ -12,6 +12,7 @@ from app.chat_controller import ChatController
 from app.paths import HearthPaths
 from app.search_controller import SearchController
 from app.settings import load_settings
+from app.translation_controller import install_translation
 from inference.client import EngineClient
 from storage.database import Database, DatabaseError
 from storage.repositories import ConversationRepository, MessageRepository
@@ -19,8 +20,14 @@ from storage.search import SearchRepository
 from ui.main_window import MainWindow
 
 
-def build_app(paths: HearthPaths) -> tuple[MainWindow, ChatController, Database]:
-    """Everything but the event loop (tests use this too). Raises DatabaseError."""
+def build_app(
+    paths: HearthPaths, *, pages: bool = True
+) -> tuple[MainWindow, ChatController, Database]:
+    """Everything but the event loop (tests use this too). Raises DatabaseError.
+
+    `pages`: also the Documents, Translate and Models pages (chat-only tests skip them).
+    The chat controller's shutdown stops them first.
+    """
     paths.ensure()
     database, recovery = Database.open(paths.database)
     window = MainWindow()
@@ -34,6 +41,9 @@ def build_app(paths: HearthPaths) -> tuple[MainWindow, ChatController, Database]
         load_settings(paths.settings_file),
     )
     SearchController(window.search_dialog, controller, SearchRepository(database))
+    if pages:
+        translation = install_translation(window, controller, database)
+        controller.on_shutdown(translation.shutdown)
     if recovery is not None:
         window.show_error(
             f"Your chat database could not be read ({recovery.reason}). It was moved to "

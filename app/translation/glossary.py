@@ -167,3 +167,15 @@ def parse_table(raw: str, *, delimiter: str = ",", name: str = "glossary") -> Gl
     except csv.Error as exc:
         raise GlossaryError(f"{name}, line {reader.line_num}: {exc}") from exc
     return Glossary(tuple(terms), tuple(keep))
+
+
+def dump_json(glossary: Glossary) -> str:
+    """The JSON file format `parse_json` reads back (languages included when known)."""
+    data: dict[str, Any] = {}
+    if glossary.source_lang:
+        data["source"] = glossary.source_lang
+    if glossary.target_lang:
+        data["target"] = glossary.target_lang
+    data["terms"] = {term.source: term.target for term in glossary.terms}
+    data["do_not_translate"] = list(glossary.keep)
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -64,6 +64,8 @@ class Translation:
     flags: tuple[str, ...]  # markers lost or duplicated, glossary terms not respected
     segments_sent: int  # requests that reached the model (the rest came from the cache)
     segments_total: int
+    paragraphs_reused: int = 0  # paragraphs taken from the cache, unchanged since last time
+    paragraphs_total: int = 0
 
 
 @dataclass
@@ -160,6 +162,7 @@ class Translator:
             for number, segs in paragraphs.items()
         }
         todo = [s for s in segmented.segments if keys[s.paragraph] not in self._cache]
+        reused = sum(1 for key in keys.values() if key in self._cache)
         work_total = sum(len(s.text) for s in todo) or 1
         work_done = 0
         started = time.monotonic()
@@ -216,7 +219,9 @@ class Translator:
                 previous = (segment.source, result)
         stream_until(None)  # the literals after the last segment
         final = segmented.join(texts)
-        return Translation(final, tuple(flags), sent, len(segmented.segments))
+        return Translation(
+            final, tuple(flags), sent, len(segmented.segments), reused, len(paragraphs)
+        )
 
     # ---- internals --------------------------------------------------------------------------
 

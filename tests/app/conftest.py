@@ -18,13 +18,16 @@ AppParts = tuple[MainWindow, ChatController, Database]
 
 @pytest.fixture
 def make_app(qtbot: QtBot) -> Iterator[Callable[..., AppParts]]:
-    """Build the real app (engine process, SQLite file, widgets) with the given settings."""
+    """Build the real app (engine process, SQLite file, widgets) with the given settings;
+    chat only unless `pages=True`."""
     built: list[AppParts] = []
 
-    def make(model: Path, *, wait_loaded: bool = True, **settings: object) -> AppParts:
+    def make(
+        model: Path, *, wait_loaded: bool = True, pages: bool = False, **settings: object
+    ) -> AppParts:
         paths = resolve_paths()
         save_settings(paths.settings_file, Settings(model_path=str(model), **settings))
-        window, controller, database = build_app(paths)
+        window, controller, database = build_app(paths, pages=pages)
         qtbot.addWidget(window)
         built.append((window, controller, database))
         window.show()

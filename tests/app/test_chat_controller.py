@@ -467,7 +467,7 @@ def test_pin_system_prompt_and_trash_from_the_sidebar(
     assert [c.id for c in conversations.list_recent()][:2] == [newer, old.id]
 
     window.conversations.build_context_menu(old.id).actions()[0].trigger()  # Pin to top
-    assert [c.id for c in conversations.list_recent()][0] == old.id
+    assert conversations.list_recent()[0].id == old.id
     assert window.conversations.title_of(old.id) == "Old chat"
     assert window.conversations.model.item(0).font().bold()
 

@@ -1,0 +1,65 @@
+"""The glossaries of the Translate page, one per language pair, kept in a JSON file in the
+data folder so they survive restarts. Plain Python; the GUI thread owns the instance."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from app.translation.glossary import Glossary, GlossaryError, dump_json, parse_json
+
+ANY_SOURCE = "auto"  # the pair's source when the user lets Hearth detect the language
+
+
+def pair_key(source: str | None, target: str) -> str:
+    return f"{source or ANY_SOURCE}>{target}"
+
+
+def split_pair(key: str) -> tuple[str | None, str]:
+    source, _, target = key.partition(">")
+    return (None if source == ANY_SOURCE else source), target
+
+
+class GlossaryStore:
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._glossaries = self._read()
+
+    def get(self, key: str) -> Glossary:
+        return self._glossaries.get(key, Glossary())
+
+    def put(self, key: str, glossary: Glossary) -> None:
+        self._glossaries[key] = glossary
+
+    def save(self) -> None:
+        """Write every non-empty glossary; raises OSError when the file cannot be written."""
+        if self.path is None:
+            return
+        data = {
+            key: json.loads(dump_json(glossary))
+            for key, glossary in self._glossaries.items()
+            if glossary
+        }
+        write_text_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+    def _read(self) -> dict[str, Glossary]:
+        if self.path is None or not self.path.is_file():
+            return {}
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return {key: parse_json(json.dumps(data)) for key, data in raw.items()}
+        except (OSError, ValueError, AttributeError, GlossaryError):
+            return {}  # a damaged file must not stop the page from opening
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,537 @@
+"""The Translate page wired into the real app: real engine process, real SQLite, real widgets.
+
+The tiny model writes gibberish, so these tests check the flow (what is sent, shown, stored
+and written), not the quality of translations.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+from pytestqt.qtbot import QtBot
+
+from app.translation.translator import Translator
+from app.translation_controller import TranslationController, install_translation
+from inference.protocol import ChatMessage
+from storage.translations import TranslationRepository
+from tests.app.conftest import AppParts
+from ui.translation_panel import TranslationPanel
+
+MakeApp = Callable[..., AppParts]
+JOB_TIMEOUT_MS = 60_000
+
+THREE_PARAGRAPHS = "The first paragraph.\n\nThe second paragraph.\n\nThe third paragraph."
+
+
+class RecordingEngine:
+    """Wraps the controller's bridge: records each request's text, keeps replies short and
+    can hold a request until the test lets it go."""
+
+    def __init__(self, inner: Any, max_tokens: int = 6) -> None:
+        self.inner = inner
+        self.max_tokens = max_tokens
+        self.sent: list[str] = []
+        self.hold_at: int | None = None  # request number (1-based) to hold
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        # Runs on the job thread at the first streamed piece of request number `hold_at`.
+        self.on_first_delta: Callable[[], None] | None = None
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self.inner.n_ctx)
+
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
+        self.sent.append(messages[-1].content)
+        kwargs["max_tokens"] = self.max_tokens
+        if self.hold_at == len(self.sent):
+            if self.on_first_delta is not None:
+                kwargs["on_delta"] = self._once(kwargs.get("on_delta"), self.on_first_delta)
+            else:
+                self.reached.set()
+                self.release.wait(10)
+        return self.inner.chat(messages, **kwargs)
+
+    @staticmethod
+    def _once(sink: Callable[[str], None] | None, hook: Callable[[], None]) -> Any:
+        fired: list[bool] = []
+
+        def feed(text: str) -> None:
+            if not fired:
+                fired.append(True)
+                hook()
+            if sink is not None:
+                sink(text)
+
+        return feed
+
+    def count_tokens(self, text: str) -> int:
+        return int(self.inner.count_tokens(text))
+
+    def cancel(self) -> None:
+        self.release.set()
+        self.inner.cancel()
+
+
+def record(translator: Translator, max_tokens: int = 6) -> RecordingEngine:
+    engine = RecordingEngine(translator.engine, max_tokens)
+    translator.engine = engine
+    return engine
+
+
+@pytest.fixture
+def translate_app(make_app: MakeApp, tiny_model: Path) -> Iterator[tuple[AppParts, Any]]:
+    """The app with the Translate page installed; shut down at the end of the test."""
+    controllers: list[TranslationController] = []
+
+    def build(**settings: object) -> tuple[AppParts, TranslationController]:
+        parts = make_app(tiny_model, n_ctx=1024, **settings)
+        window, chat, database = parts
+        controller = install_translation(window, chat, database)
+        controllers.append(controller)
+        window.show_page(controller.panel)
+        return parts, controller
+
+    yield build  # type: ignore[misc]
+    for controller in controllers:
+        controller.shutdown()
+
+
+def pick(panel: TranslationPanel, source: str | None, target: str) -> None:
+    panel.set_source_code(source)
+    panel.set_target_code(target)
+
+
+def type_and_translate(qtbot: QtBot, panel: TranslationPanel, text: str) -> None:
+    panel.source_edit.setFocus()
+    qtbot.keyClicks(panel.source_edit, text)
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_ctrl_enter_streams_a_translation_and_stores_it(qtbot: QtBot, translate_app: Any) -> None:
+    (window, _chat, database), controller = translate_app()
+    panel = controller.panel
+    assert window.pages.tabText(window.pages.indexOf(panel)) == "Translate"
+    pick(panel, "en", "fr")
+    engine = record(controller.translator)
+    seen_while_running: list[str] = []
+    controller._signals.progressed.connect(
+        lambda *_: seen_while_running.append(panel.translation_text()) if panel.is_busy() else None
+    )
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, "Good morning, my friends.")
+    assert engine.sent == ["Good morning, my friends."]
+    assert seen_while_running and seen_while_running[0] != ""  # streamed before the end
+    shown = panel.translation_text()
+    assert shown.strip() and panel.translation_edit.isReadOnly()
+    assert panel.source_text() == "Good morning, my friends."
+    assert "1 paragraph translated" in panel.status_text()
+    [stored] = TranslationRepository(database).search()
+    assert (stored.source_text, stored.translation) == ("Good morning, my friends.", shown)
+    assert (stored.source_lang, stored.target_lang, stored.model) == ("en", "fr", "tiny-test")
+    assert panel.history.list.count() == 1
+
+
+def test_editing_one_paragraph_sends_only_that_paragraph_again(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "de")
+    engine = record(controller.translator)
+    panel.source_edit.setPlainText(THREE_PARAGRAPHS)
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
+    assert len(engine.sent) == 3
+    first = panel.translation_text()
+
+    engine.sent.clear()
+    cursor = panel.source_edit.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    panel.source_edit.setTextCursor(cursor)
+    qtbot.keyClicks(panel.source_edit, " Edited")
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.keyClick(panel.source_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert engine.sent == ["The third paragraph. Edited"]
+    assert "2 of 3 paragraphs were unchanged and reused" in panel.status_text()
+    second = panel.translation_text()
+    # The unchanged paragraphs read exactly as before.
+    assert second.split("\n\n")[:2] == first.split("\n\n")[:2]
+
+
+def test_cancel_stops_the_job_and_keeps_the_partial_translation(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    (_window, _chat, database), controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    engine = record(controller.translator)
+    engine.hold_at = 2
+    panel.source_edit.setPlainText(THREE_PARAGRAPHS)
+    qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    assert panel.is_busy() and panel.cancel_button.isEnabled()
+    assert not panel.translate_button.isEnabled()
+    with qtbot.waitSignal(controller.jobFinished, timeout=5_000):
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert len(engine.sent) == 2  # the third paragraph was never sent
+    assert panel.status_text().startswith("Cancelled.")
+    assert panel.translation_text().startswith(panel.translation_text().split("\n\n")[0])
+    assert panel.source_text() == THREE_PARAGRAPHS
+    assert not panel.is_busy() and panel.translate_button.isEnabled()
+    assert TranslationRepository(database).search() == []
+    # The engine is usable again right away.
+    engine.hold_at = None
+    engine.sent.clear()
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
+    assert panel.status_text().startswith("Done.")
+
+
+def test_engine_crash_keeps_source_and_partial_translation(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    (_window, chat, _database), controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    # Long replies, so the third request is surely still running when the engine dies.
+    engine = record(controller.translator, max_tokens=700)
+    engine.hold_at = 3
+    engine.on_first_delta = chat.client.kill_engine_for_test
+    panel.source_edit.setPlainText(THREE_PARAGRAPHS)
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
+    assert len(engine.sent) == 3
+    assert "engine stopped in the middle of the translation" in panel.message_text()
+    assert "partial translation are kept" in panel.message_text()
+    assert panel.source_text() == THREE_PARAGRAPHS
+    assert panel.translation_text() != ""
+    # Translating again brings the model back and goes through.
+    engine.hold_at, engine.on_first_delta, engine.max_tokens = None, None, 6
+    engine.sent.clear()
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
+    assert panel.status_text().startswith("Done.")
+    assert len(engine.sent) == 1  # paragraphs 1 and 2 came from the cache
+
+
+def test_empty_input_and_same_languages_are_refused_in_plain_words(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    engine = record(controller.translator)
+    type_and_translate(qtbot, panel, "   ")
+    assert (
+        panel.message_text()
+        == "There is no text to translate. Type or paste some text on the left."
+    )
+    pick(panel, "fr", "fr")
+    type_and_translate(qtbot, panel, "Bonjour tout le monde")
+    assert "same" in panel.message_text()
+    assert engine.sent == [] and not panel.is_busy()
+
+
+def test_detect_shows_the_language_or_asks_the_user_to_pick(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, None, "fr")
+    engine = record(controller.translator)
+    type_and_translate(qtbot, panel, "ok")  # too short to tell
+    qtbot.waitUntil(lambda: not controller.busy(), timeout=JOB_TIMEOUT_MS)
+    assert "too short to tell its language" in panel.message_text()
+    assert "pick the source language" in panel.detected_label.text()
+    assert engine.sent == [] and panel.translation_text() == ""
+
+    panel.source_edit.clear()
+    qtbot.keyClicks(
+        panel.source_edit, "The weather was lovely, so we walked along the river until sunset."
+    )
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.detect_button, Qt.MouseButton.LeftButton)
+    assert panel.detected_label.text() == "Detected: English"
+    assert panel.message_text() == ""
+    assert engine.sent == []
+
+
+def test_glossary_is_sent_with_the_request_and_violations_are_flagged(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    (window, chat, database), controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "de")
+    engine = record(controller.translator)
+    editor = panel.glossary
+    qtbot.mouseClick(editor.add_button, Qt.MouseButton.LeftButton)
+    editor.table.item(0, 0).setText("invoice")
+    editor.table.item(0, 1).setText("Rechnung")
+    qtbot.keyClicks(editor.keep_edit, "Hearth")
+    all_messages: list[str] = []
+    inner_chat = engine.chat
+
+    def chat_with_system(messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
+        all_messages.append(messages[0].content)
+        return inner_chat(messages, **kwargs)
+
+    engine.chat = chat_with_system  # type: ignore[method-assign]
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, "Hearth sends the invoice.")
+    assert '"invoice" → "Rechnung"' in all_messages[0]
+    assert '"Hearth"' in all_messages[0]
+    flags = panel.flags_text()
+    assert panel.flags_label.isVisible()
+    assert '"invoice" should be translated as "Rechnung"' in flags
+    assert editor.table.item(0, 0).toolTip() == "⚠ Not respected by the last translation"
+
+    # Glossaries belong to a language pair: another pair starts empty, this one comes back.
+    panel.set_target_code("fr")
+    assert editor.entries() == ([], [])
+    panel.set_target_code("de")
+    assert editor.entries() == ([("invoice", "Rechnung")], ["Hearth"])
+
+    # They are kept for the next start of the app.
+    controller.shutdown()
+    again = install_translation(window, chat, database)
+    try:
+        pick(again.panel, "en", "de")
+        assert again.panel.glossary.entries() == ([("invoice", "Rechnung")], ["Hearth"])
+    finally:
+        again.shutdown()
+
+
+def test_glossary_files_load_save_and_malformed_ones_get_a_plain_message(
+    qtbot: QtBot, translate_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "de")
+    good = tmp_path / "terms.csv"
+    good.write_text("source,target\ninvoice,Rechnung\nHearth\n", encoding="utf-8")
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"terms": {"invoice": "Rechnung",}}', encoding="utf-8")
+    saved = tmp_path / "saved.json"
+    chosen = iter([str(good), str(bad)])
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (next(chosen), ""))
+    )
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(saved), ""))
+    )
+    qtbot.mouseClick(panel.glossary.load_button, Qt.MouseButton.LeftButton)
+    assert panel.glossary.entries() == ([("invoice", "Rechnung")], ["Hearth"])
+    qtbot.mouseClick(panel.glossary.load_button, Qt.MouseButton.LeftButton)
+    message = panel.message_text()
+    assert message.startswith("The glossary was not loaded.")
+    assert "broken.json, line 1: not valid JSON" in message
+    assert panel.glossary.entries() == ([("invoice", "Rechnung")], ["Hearth"])  # kept
+    qtbot.mouseClick(panel.glossary.save_button, Qt.MouseButton.LeftButton)
+    assert '"invoice": "Rechnung"' in saved.read_text(encoding="utf-8")
+
+
+def test_history_is_searchable_and_restores_into_the_panel(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    (_window, _chat, database), controller = translate_app()
+    panel = controller.panel
+    repo = TranslationRepository(database)
+    repo.add(
+        source_text="The cat sleeps",
+        translation="Le chat dort",
+        source_lang="en",
+        target_lang="fr",
+        model="m",
+    )
+    repo.add(
+        source_text="Der Hund bellt",
+        translation="The dog barks",
+        source_lang="de",
+        target_lang="en",
+        model="m",
+    )
+    controller.refresh_history()
+    panel.tools.setCurrentWidget(panel.history)
+    assert panel.history.list.count() == 2
+    with qtbot.waitSignal(panel.history.searchChanged, timeout=5_000):
+        qtbot.keyClicks(panel.history.search, "chat")
+    assert panel.history.list.count() == 1
+    item = panel.history.list.item(0)
+    assert "The cat sleeps" in item.text() and "English → français" in item.text()
+    rect = panel.history.list.visualItemRect(item)
+    qtbot.mouseClick(panel.history.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.source_text() == "The cat sleeps"
+    assert panel.translation_text() == "Le chat dort"
+    assert (panel.source_code(), panel.target_code()) == ("en", "fr")
+    # Typed text replaced by a restore can be brought back with Undo.
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert panel.source_text() == ""
+    panel.history.search.clear()
+    qtbot.keyClicks(panel.history.search, "giraffe")
+    qtbot.keyClick(panel.history.search, Qt.Key.Key_Return)
+    assert panel.history.list.count() == 0 and panel.history.empty_label.isVisible()
+
+
+def test_file_translation_writes_next_to_the_source_and_never_touches_it(
+    qtbot: QtBot, translate_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    engine = record(controller.translator)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    source = folder / "notes.md"
+    original = "# Title\n\nSome text here.\n\n- an item\n"
+    source.write_text(original, encoding="utf-8")
+    broken = folder / "movie.srt"
+    broken.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n\n2\nnot a timing\nBye\n")
+    chosen = iter([str(source), str(broken)])
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (next(chosen), ""))
+    )
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
+    written = folder / "notes.fr.md"
+    assert written.is_file() and written.read_text(encoding="utf-8").startswith("# ")
+    assert source.read_text(encoding="utf-8") == original
+    assert "Saved notes.fr.md" in panel.status_text()
+    assert len(engine.sent) == 3
+
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
+    assert "cue 2: broken timing" in panel.message_text()
+    assert sorted(p.name for p in folder.iterdir()) == ["movie.srt", "notes.fr.md", "notes.md"]
+
+
+def test_cancelling_a_file_translation_leaves_no_file(
+    qtbot: QtBot, translate_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "de")
+    engine = record(controller.translator)
+    engine.hold_at = 2
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    source = folder / "film.srt"
+    source.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\nHello there.\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\nGood bye.\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(source), ""))
+    )
+    qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    assert panel.progress.isVisible()
+    panel.source_edit.setFocus()
+    with qtbot.waitSignal(controller.jobFinished, timeout=5_000):
+        qtbot.keyClick(panel.source_edit, Qt.Key.Key_Escape)
+    assert panel.status_text() == "Cancelled. No file was written."
+    assert [p.name for p in folder.iterdir()] == ["film.srt"]
+
+
+def test_back_translation_is_shown_beside_the_source(qtbot: QtBot, translate_app: Any) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    engine = record(controller.translator)
+    qtbot.mouseClick(panel.back_check, Qt.MouseButton.LeftButton)
+    assert panel.back_edit.isVisible()
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, "A short sentence.")
+    assert len(engine.sent) == 2
+    assert engine.sent[1] == panel.translation_text().strip()  # the result went back
+    assert panel.back_translation_text().strip() != ""
+
+
+def test_translation_only_model_runs_in_a_second_engine_until_shutdown(
+    qtbot: QtBot, translate_app: Any, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (_window, chat, _database), controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    chat_engine = record(controller.chat_translator)
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tiny_model), ""))
+    )
+    with qtbot.waitSignal(controller.translationModelReady, timeout=JOB_TIMEOUT_MS):
+        panel.model_choice.activated.emit(1)  # what picking the second entry does
+    own = controller.own
+    assert own is not None and own.client.pid not in (None, chat.client.pid)
+    assert panel.model_choice.currentIndex() == 1
+    assert "translation only" in panel.model_label.text()
+    own_engine = record(controller.translator)
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, "Through the second engine.")
+    assert own_engine.sent == ["Through the second engine."] and chat_engine.sent == []
+
+    # Back to the chat model: the second engine stops.
+    client = own.client
+    panel.model_choice.setCurrentIndex(0)
+    panel.model_choice.activated.emit(0)
+    assert controller.own is None and not client.running
+
+    with qtbot.waitSignal(controller.translationModelReady, timeout=JOB_TIMEOUT_MS):
+        panel.model_choice.activated.emit(1)
+    client = controller.own.client
+    assert client.running
+    controller.shutdown()
+    assert not client.running and controller.own is None
+
+
+def test_shutdown_during_a_translation_returns_promptly(qtbot: QtBot, translate_app: Any) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    engine = record(controller.translator, max_tokens=64)
+    engine.hold_at = 1
+    panel.source_edit.setPlainText(THREE_PARAGRAPHS)
+    qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    controller.shutdown()
+    assert not controller.busy() and not panel.is_busy()
+
+
+def test_copy_puts_the_translation_on_the_clipboard(qtbot: QtBot, translate_app: Any) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    record(controller.translator)
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, "Copy me.")
+    QGuiApplication.clipboard().clear()
+    qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == panel.translation_text() != ""
+
+
+@pytest.mark.slow
+def test_gemma_translates_a_sentence_end_to_end(
+    qtbot: QtBot, make_app: MakeApp, gemma_model: Path
+) -> None:
+    window, chat, database = make_app(gemma_model, n_ctx=1024)
+    controller = install_translation(window, chat, database)
+    try:
+        panel = controller.panel
+        window.show_page(panel)
+        panel.set_source_code("en")
+        index = panel.target_language.findData("fr")
+        panel.target_language.setCurrentIndex(index)
+        with qtbot.waitSignal(controller.jobFinished, timeout=120_000):
+            type_and_translate(qtbot, panel, "The weather is nice today.")
+        assert panel.translation_text().strip()
+        [stored] = TranslationRepository(database).search("weather")
+        assert stored.translation == panel.translation_text()
+        assert stored.target_lang == "fr"
+    finally:
+        controller.shutdown()

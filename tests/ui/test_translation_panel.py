@@ -1,0 +1,178 @@
+"""The Translate page's widgets on their own (no engine): keys, swap, clear, copy, glossary
+editor, progress and flags."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from ui.translation_history import HistoryEntry
+from ui.translation_panel import AUTO_DETECT, TranslationPanel
+
+LANGUAGES = [("de", "Deutsch"), ("en", "English"), ("fr", "français"), ("ja", "日本語")]
+
+
+@pytest.fixture
+def panel(qtbot: QtBot) -> TranslationPanel:
+    widget = TranslationPanel()
+    qtbot.addWidget(widget)
+    widget.set_languages(LANGUAGES)
+    widget.resize(1100, 750)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_pickers_show_languages_in_their_own_names(panel: TranslationPanel) -> None:
+    sources = [panel.source_language.itemText(i) for i in range(panel.source_language.count())]
+    targets = [panel.target_language.itemText(i) for i in range(panel.target_language.count())]
+    assert sources == [AUTO_DETECT, "Deutsch", "English", "français", "日本語"]
+    assert targets == ["Deutsch", "English", "français", "日本語"]
+    assert panel.source_code() is None
+    panel.set_target_code("ja")
+    assert panel.target_code() == "ja" and panel.language_label("ja") == "日本語"
+
+
+def test_ctrl_enter_asks_for_a_translation_unless_one_is_running(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    qtbot.keyClicks(panel.source_edit, "Hello")
+    with qtbot.waitSignal(panel.translateRequested, timeout=1000):
+        qtbot.keyClick(panel.source_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    panel.set_busy(True)
+    requested: list[bool] = []
+    panel.translateRequested.connect(lambda: requested.append(True))
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert requested == []
+    assert not panel.translate_button.isEnabled() and panel.cancel_button.isEnabled()
+    with qtbot.waitSignal(panel.cancelRequested, timeout=1000):
+        qtbot.keyClick(panel.source_edit, Qt.Key.Key_Escape)
+    assert panel.source_text() == "Hello"  # Ctrl+Enter added no line break
+
+
+def test_swap_exchanges_languages_and_texts(qtbot: QtBot, panel: TranslationPanel) -> None:
+    panel.set_source_code("en")
+    panel.set_target_code("de")
+    qtbot.keyClicks(panel.source_edit, "Good night")
+    panel.set_translation("Gute Nacht")
+    with qtbot.waitSignal(panel.languagesChanged, timeout=1000):
+        qtbot.mouseClick(panel.swap_button, Qt.MouseButton.LeftButton)
+    assert (panel.source_code(), panel.target_code()) == ("de", "en")
+    assert (panel.source_text(), panel.translation_text()) == ("Gute Nacht", "Good night")
+
+
+def test_swap_without_a_known_source_language_asks_to_pick_one(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    qtbot.keyClicks(panel.source_edit, "Bonjour")
+    qtbot.mouseClick(panel.swap_button, Qt.MouseButton.LeftButton)
+    assert panel.message_text() == "Pick the source language first, then swap."
+    assert panel.source_text() == "Bonjour"
+    # Once detection found the language, swapping uses it.
+    panel.show_detection("fr", "")
+    panel.set_target_code("en")
+    panel.set_translation("Hello")
+    qtbot.mouseClick(panel.swap_button, Qt.MouseButton.LeftButton)
+    assert (panel.source_code(), panel.target_code()) == ("en", "fr")
+    assert panel.source_text() == "Hello"
+
+
+def test_clear_empties_both_sides_and_undo_brings_the_text_back(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    qtbot.keyClicks(panel.source_edit, "Keep me")
+    panel.set_translation("Garde-moi")
+    panel.show_flags(['"cat" should be translated as "chat"'])
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    assert panel.source_text() == panel.translation_text() == ""
+    assert panel.flags_text() == ""
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert panel.source_text() == "Keep me"
+
+
+def test_copy_puts_the_translation_on_the_clipboard(qtbot: QtBot, panel: TranslationPanel) -> None:
+    QGuiApplication.clipboard().setText("before")
+    qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+    assert panel.status_text() == "There is no translation to copy yet."
+    assert QGuiApplication.clipboard().text() == "before"
+    panel.set_translation("Bonjour le monde")
+    qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == "Bonjour le monde"
+    assert panel.status_text() == "Translation copied."
+
+
+def test_streamed_text_goes_to_the_end_whatever_the_cursor(panel: TranslationPanel) -> None:
+    panel.begin_translation()
+    panel.append_translation("Bon")
+    cursor = panel.translation_edit.textCursor()
+    cursor.movePosition(cursor.MoveOperation.Start)
+    panel.translation_edit.setTextCursor(cursor)
+    panel.append_translation("jour")
+    assert panel.translation_text() == "Bonjour"
+
+
+def test_progress_and_flags_are_shown(panel: TranslationPanel) -> None:
+    panel.set_busy(True)
+    panel.show_progress(3, 10, 75.0)
+    assert panel.progress.isVisible() and panel.progress.value() == 3
+    assert panel.status_text() == "Translating: 3 of 10 segments, about 1 min left"
+    panel.set_busy(False)
+    assert not panel.progress.isVisible()
+    panel.glossary.set_entries([("invoice", "Rechnung"), ("tax", "Steuer")], ["Hearth"])
+    panel.show_flags(['"invoice" should be translated as "Rechnung"'])
+    assert panel.flags_label.isVisible()
+    assert '• "invoice" should be translated as "Rechnung"' in panel.flags_text()
+    table = panel.glossary.table
+    assert table.item(0, 0).toolTip() == "⚠ Not respected by the last translation"
+    assert table.item(1, 0).toolTip() == ""
+
+
+def test_glossary_editor_collects_terms_and_words_to_keep(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    editor = panel.glossary
+    changes: list[bool] = []
+    editor.changed.connect(lambda: changes.append(True))
+    qtbot.mouseClick(editor.add_button, Qt.MouseButton.LeftButton)
+    # "Add term" opens the new row's first cell for typing.
+    cell_editor = QApplication.focusWidget()
+    assert cell_editor is not None and cell_editor is not editor.table
+    qtbot.keyClicks(cell_editor, "invoice")
+    qtbot.keyClick(cell_editor, Qt.Key.Key_Return)
+    editor.table.item(0, 1).setText("Rechnung")
+    qtbot.mouseClick(editor.add_button, Qt.MouseButton.LeftButton)
+    editor.table.item(1, 0).setText("Hearth")  # no translation: keep as is
+    for word in ("GitHub", "", "GitHub"):
+        qtbot.keyClicks(editor.keep_edit, word)
+        qtbot.keyClick(editor.keep_edit, Qt.Key.Key_Return)
+    terms, keep = editor.entries()
+    assert terms == [("invoice", "Rechnung")]
+    assert keep == ["Hearth", "GitHub"]
+    assert changes
+    editor.table.setCurrentCell(0, 0)
+    qtbot.mouseClick(editor.remove_button, Qt.MouseButton.LeftButton)
+    assert editor.entries() == ([], ["Hearth", "GitHub"])
+
+
+def test_history_lists_entries_and_reports_a_click(qtbot: QtBot, panel: TranslationPanel) -> None:
+    panel.tools.setCurrentWidget(panel.history)
+    when = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    panel.history.set_entries(
+        [HistoryEntry(7, "Good morning", "Bonjour", "English → français", "gemma", when)]
+    )
+    assert not panel.history.empty_label.isVisible()
+    item = panel.history.list.item(0)
+    assert "Good morning" in item.text() and "English → français · gemma" in item.text()
+    rect = panel.history.list.visualItemRect(item)
+    with qtbot.waitSignal(panel.history.entryChosen, timeout=1000) as chosen:
+        qtbot.mouseClick(
+            panel.history.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+        )
+    assert chosen.args == [7]
+    panel.history.set_entries([])
+    assert panel.history.empty_label.isVisible()
