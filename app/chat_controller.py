@@ -354,6 +354,11 @@ class ChatController(QObject):
     # ---- a turn -------------------------------------------------------------------------
 
     @property
+    def is_loading(self) -> bool:
+        """A model load is under way (the engine answers once it is done)."""
+        return self._load_request is not None or self._preparer_thread is not None
+
+    @property
     def generating(self) -> bool:
         return self._turn is not None
 

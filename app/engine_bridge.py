@@ -86,6 +86,11 @@ class EngineBridge(QObject):
     def reset_cancel(self) -> None:
         self._cancelled.clear()
 
+    def abort_pending(self, reason: str) -> None:
+        """Fail every request still waiting (GUI thread), so a job thread blocked on an engine
+        that will never answer can end: shutdown uses it as a last resort."""
+        self._on_crashed(reason)
+
     # ---- plumbing ------------------------------------------------------------------------
 
     def _roundtrip(self, submit: Callable[[], int], on_delta: OnDelta | None) -> object:

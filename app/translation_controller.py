@@ -299,7 +299,7 @@ class TranslationController(QObject):
                 "The translation model is still loading. Try again when it is ready."
             )
             return None
-        if getattr(self.chat, "_load_request", None) is None:
+        if not self.chat.is_loading:
             # Nothing is loading (the engine stopped, or a load failed): the chat reloads
             # only on its next message, so start it here.
             self.chat.load_model()
@@ -601,7 +601,7 @@ class TranslationController(QObject):
                 # thread wakes up and ends.
                 for bridge in (self.chat_bridge, self.own.bridge if self.own else None):
                     if bridge is not None:
-                        bridge._on_crashed("Hearth is closing.")
+                        bridge.abort_pending("Hearth is closing.")
                 self._pump_until_done(job, 1.0)
             job.join(0.5)
             self._job = None
