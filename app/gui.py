@@ -10,11 +10,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.chat_controller import ChatController
 from app.paths import HearthPaths
+from app.presets_controller import PresetsController
 from app.search_controller import SearchController
 from app.settings import load_settings
 from app.translation_controller import install_translation
 from inference.client import EngineClient
 from storage.database import Database, DatabaseError
+from storage.presets import PresetRepository
 from storage.repositories import ConversationRepository, MessageRepository
 from storage.search import SearchRepository
 from ui.main_window import MainWindow
@@ -41,6 +43,8 @@ def build_app(
         load_settings(paths.settings_file),
     )
     SearchController(window.search_dialog, controller, SearchRepository(database))
+    presets = PresetsController(window.presets_dialog, controller, PresetRepository(database))
+    window.presets_button.clicked.connect(presets.open)
     if pages:
         translation = install_translation(window, controller, database)
         controller.on_shutdown(translation.shutdown)

@@ -28,6 +28,7 @@ from ui.conversation_list import ConversationList
 from ui.live_stats import LiveStatsLabel
 from ui.message_bar import MessageBar
 from ui.message_input import MessageInput
+from ui.presets_dialog import PresetsDialog
 from ui.search_dialog import SearchDialog
 from ui.trash_dialog import TrashDialog
 
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.conversations = ConversationList(self)
         self.search_dialog = SearchDialog(self)
         self.trash_dialog = TrashDialog(self)
+        self.presets_dialog = PresetsDialog(self)
         self.banner = MessageBar(parent=self)
         self.chat_view = ChatView(self)
         self.error_bar = MessageBar(parent=self)
@@ -91,6 +93,9 @@ class MainWindow(QMainWindow):
         budget_row.addWidget(self.context_budget, 1)
         budget_row.addWidget(QLabel("When the chat outgrows the context:", self))
         budget_row.addWidget(self.context_policy)
+        self.presets_button = QPushButton("Presets…", self)
+        self.presets_button.setToolTip("Named system prompts with sampling settings")
+        budget_row.addWidget(self.presets_button)
         right_layout.addLayout(budget_row)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)

@@ -1,0 +1,120 @@
+"""Presets: create, edit, duplicate, delete, import/export JSON, use in a chat."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from app.presets_io import PresetFileError, export_presets, read_presets
+from storage.presets import PresetRepository
+from storage.repositories import ConversationRepository
+from tests.app.conftest import AppParts
+
+MakeApp = Callable[..., AppParts]
+
+
+def click(qtbot: QtBot, button: object) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
+
+
+def test_presets_are_made_shared_and_used_as_a_user_would(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    controller.new_chat()
+    click(qtbot, window.presets_button)
+    dialog = window.presets_dialog
+    assert dialog.isVisible() and dialog.list.count() == 0
+
+    click(qtbot, dialog.new_button)
+    qtbot.keyClicks(dialog.name, "Pirate")
+    qtbot.keyClicks(dialog.prompt, "Talk like a pirate.")
+    dialog.fields["temperature"].setValue(0.3)
+    click(qtbot, dialog.save_button)
+    assert [p.name for p in PresetRepository(db).list()] == ["Pirate"]
+    assert "Saved" in dialog.status.text()
+
+    click(qtbot, dialog.duplicate_button)
+    assert [dialog.list.item(i).text() for i in range(dialog.list.count())] == [
+        "Pirate",
+        "Pirate copy",
+    ]
+    # Renaming the copy to a taken name is refused in plain words, nothing changes.
+    dialog.name.setText("Pirate")
+    click(qtbot, dialog.save_button)
+    assert "already exists" in dialog.status.text()
+
+    out = tmp_path / "mine.json"
+    dialog.pick_export = lambda: str(out)
+    click(qtbot, dialog.export_button)
+    assert json.loads(out.read_text())["format"] == "hearth-presets"
+
+    click(qtbot, dialog.delete_button)  # the copy
+    assert dialog.list.count() == 1
+    dialog.pick_import = lambda: str(out)
+    click(qtbot, dialog.import_button)
+    names = sorted(p.name for p in PresetRepository(db).list())
+    assert names == ["Pirate", "Pirate (2)", "Pirate copy"]  # imports never overwrite
+
+    dialog.list.setCurrentRow(0)
+    click(qtbot, dialog.apply_button)
+    conversation = ConversationRepository(db).get(controller.current_conversation)  # type: ignore[arg-type]
+    assert conversation is not None and conversation.system_prompt == "Talk like a pirate."
+    assert controller.settings.temperature == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xff\xfe not utf8", "not UTF-8"),
+        (b"{", "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"format": "other"}', "not a Hearth preset file"),
+        (b'{"format": "hearth-presets", "version": 9, "presets": []}', "version 9"),
+        (b'{"format": "hearth-presets", "version": 1, "presets": [{"name": ""}]}', "no usable"),
+        (
+            b'{"format": "hearth-presets", "version": 1, "presets": '
+            b'[{"name": "a", "sampling": {"top_k": "ten"}}]}',
+            "must be a number",
+        ),
+    ],
+)
+def test_hostile_preset_files_are_refused_with_a_plain_message(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(PresetFileError, match=message):
+        read_presets(path)
+
+
+def test_a_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(6 * 1024 * 1024)
+    with pytest.raises(PresetFileError, match="too large"):
+        read_presets(path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_export_to_a_read_only_folder_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(PresetFileError, match="Cannot write"):
+            export_presets([], folder / "x.json")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_export_to_a_missing_folder_says_so_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(PresetFileError, match="Cannot write to .*missing"):
+        export_presets([], tmp_path / "missing" / "x.json")
+    assert not (tmp_path / "missing").exists()
