@@ -115,6 +115,6 @@ def test_export_to_a_read_only_folder_says_so(tmp_path: Path) -> None:
 
 
 def test_export_to_a_missing_folder_says_so_and_leaves_nothing(tmp_path: Path) -> None:
-    with pytest.raises(PresetFileError, match="Cannot write to .*missing"):
+    with pytest.raises(PresetFileError, match=r"Cannot write to .*missing"):
         export_presets([], tmp_path / "missing" / "x.json")
     assert not (tmp_path / "missing").exists()
