@@ -25,6 +25,7 @@ from app.default_model import (
     ensure_default_model,
 )
 from app.lazy_path import LazyPath
+from app.model_settings import engine_settings_for, load_model_settings
 from app.paths import HearthPaths
 from app.settings import Settings, save_settings
 from inference.client import EngineClient
@@ -216,16 +217,13 @@ class ChatController(QObject):
             return
         self._load(path)
 
+    def _model_choices(self, model_path: str) -> tuple[EngineSettings, Sampling, str | None]:
+        """App-wide settings with the model's own (Models page) on top."""
+        own = load_model_settings(self.paths.data_dir, model_path)
+        return engine_settings_for(self.settings, model_path, own)
+
     def _engine_settings(self, model_path: str) -> EngineSettings:
-        s = self.settings
-        return EngineSettings(
-            model_path=model_path,
-            n_ctx=s.n_ctx,
-            n_gpu_layers=s.n_gpu_layers,
-            n_threads=s.n_threads,
-            n_batch=s.n_batch,
-            flash_attn=s.flash_attn,
-        )
+        return self._model_choices(model_path)[0]
 
     def _load(self, model_path: str) -> None:
         self._model_path = model_path
@@ -247,11 +245,13 @@ class ChatController(QObject):
         is_default = Path(info.path).name == default_model_path(self.paths.models_dir).name
         if is_default and not self.settings.default_model_notice_dismissed:
             self.window.show_banner(DEFAULT_MODEL_NOTICE)
-        if self.settings.n_gpu_layers != 0 and not info.gpu_offload_supported:
+        requested = self._engine_settings(info.path).n_gpu_layers
+        if requested != 0 and not info.gpu_offload_supported:
             self.window.show_error(
                 "GPU offload was requested, but this llama.cpp build has no GPU support, so "
-                "the model runs on the CPU. Reinstall with: "
-                'CMAKE_ARGS="-DGGML_CUDA=on" make clean-venv setup'
+                "the model runs on the CPU. For an NVIDIA GPU, rebuild it: "
+                'make clean-venv && make CMAKE_ARGS="-DGGML_CUDA=on" setup (the Models page '
+                "shows the details)."
             )
         self._budget_timer.start()
         self.modelReady.emit(info)
@@ -527,9 +527,11 @@ class ChatController(QObject):
         self, conversation_id: int | None, messages: list[ChatMessage]
     ) -> list[ChatMessage]:
         record = self.conversations.get(conversation_id) if conversation_id is not None else None
-        if record is None or not record.system_prompt:
-            return messages
-        return [ChatMessage("system", record.system_prompt), *messages]
+        # The chat's own system prompt, else the model's default one (Models page).
+        prompt = record.system_prompt if record is not None else None
+        if not prompt and self._model_path:
+            prompt = self._model_choices(self._model_path)[2]
+        return [ChatMessage("system", prompt), *messages] if prompt else messages
 
     @classmethod
     def _prompt_messages(cls, path: list[MessageRecord]) -> list[ChatMessage]:
@@ -624,16 +626,11 @@ class ChatController(QObject):
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
         s = self.settings
+        _, sampling, _ = self._model_choices(self._model_path or "")
         request_id = self.client.generate(
             prompt,
             max_tokens=s.max_tokens,
-            sampling=Sampling(
-                temperature=s.temperature,
-                top_p=s.top_p,
-                top_k=s.top_k,
-                min_p=s.min_p,
-                repeat_penalty=s.repeat_penalty,
-            ),
+            sampling=sampling,
             overflow=overflow or s.context_policy,
         )
         self._turn = _Turn(

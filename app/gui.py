@@ -9,6 +9,7 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.chat_controller import ChatController
+from app.models_controller import install_models
 from app.paths import HearthPaths
 from app.presets_controller import PresetsController
 from app.search_controller import SearchController
@@ -48,6 +49,8 @@ def build_app(
     if pages:
         translation = install_translation(window, controller, database)
         controller.on_shutdown(translation.shutdown)
+        models = install_models(window, controller)
+        controller.on_shutdown(models.shutdown)
     if recovery is not None:
         window.show_error(
             f"Your chat database could not be read ({recovery.reason}). It was moved to "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +18,7 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama
 
-from inference.protocol import EngineSettings, LlamaPerf
+from inference.protocol import EngineSettings, LlamaPerf, MemoryUse
 
 ProgressFn = Callable[[float], None]
 
@@ -53,20 +54,89 @@ def _load_progress(on_progress: ProgressFn | None) -> Iterator[None]:
 
 
 _log_callback: Any = None
+# While a model loads, llama.cpp's log lines are collected here: its buffer reports are the
+# only record of what each device really allocated.
+_log_lines: list[str] | None = None
+_BUFFER_RE = re.compile(r"(\S+)\s+(model|KV|compute|output) buffer size =\s+([\d.]+) MiB")
+_MIB = 1 << 20
 
 
 def route_native_logs() -> None:
     """llama.cpp logs to stderr even with verbose=False (e.g. SWA cache notes), which would
-    interleave with the CLI's output. Drop them unless HEARTH_DEBUG is set."""
+    interleave with the CLI's output. Drop them unless HEARTH_DEBUG is set; while a load is
+    being recorded (`_recording_logs`), keep them in memory instead."""
     global _log_callback
-    if os.environ.get("HEARTH_DEBUG"):
-        return
+    debug = bool(os.environ.get("HEARTH_DEBUG"))
 
-    def _drop(_level: int, _text: bytes, _user_data: ctypes.c_void_p) -> None:
-        return None
+    def _route(_level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        if _log_lines is not None:
+            _log_lines.append(text.decode("utf-8", "replace"))
+        if debug:
+            os.write(2, text)
 
-    _log_callback = llama_lib.llama_log_callback(_drop)
+    _log_callback = llama_lib.llama_log_callback(_route)
     llama_lib.llama_log_set(_log_callback, ctypes.c_void_p(0))
+
+
+@contextmanager
+def _recording_logs() -> Iterator[list[str]]:
+    global _log_lines
+    lines: list[str] = []
+    _log_lines = lines
+    try:
+        yield lines
+    finally:
+        _log_lines = None
+
+
+def _is_host_buffer(device: str) -> bool:
+    """CPU, CPU_Mapped, CPU_REPACK, CUDA_Host, ... live in RAM; CUDA0, Metal, Vulkan0 do not."""
+    upper = device.upper()
+    return upper.startswith("CPU") or upper.endswith("_HOST")
+
+
+def memory_from_logs(text: str, rss_bytes: int = 0) -> MemoryUse:
+    """Sum llama.cpp's "<device> <kind> buffer size = N MiB" reports by kind and place."""
+    sizes = {key: 0 for key in ("model", "KV", "compute")}
+    vram = dict(sizes)
+    for device, kind, mib in _BUFFER_RE.findall(text):
+        kind = "compute" if kind == "output" else kind
+        target = sizes if _is_host_buffer(device) else vram
+        target[kind] += round(float(mib) * _MIB)
+    return MemoryUse(
+        weights_ram=sizes["model"],
+        weights_vram=vram["model"],
+        kv_ram=sizes["KV"],
+        kv_vram=vram["KV"],
+        compute_ram=sizes["compute"],
+        compute_vram=vram["compute"],
+        rss_bytes=rss_bytes,
+    )
+
+
+def process_rss() -> int:
+    """This process's resident memory in bytes (0 when it cannot be read)."""
+    try:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+    except Exception:  # psutil missing or the platform refuses: not worth failing a load
+        return 0
+
+
+def load_llama_measured(
+    settings: EngineSettings, on_progress: ProgressFn | None = None
+) -> tuple[Llama, MemoryUse]:
+    """Load like `load_llama`, and report the memory llama.cpp allocated for it."""
+    with _recording_logs() as lines:
+        llm = load_llama(settings, on_progress)
+    memory = memory_from_logs("".join(lines), process_rss())
+    if memory.weights_ram + memory.weights_vram == 0:
+        # No buffer report (log format changed): the weights' size is still known.
+        memory = MemoryUse(
+            weights_ram=int(llama_lib.llama_model_size(llm.model)), rss_bytes=memory.rss_bytes
+        )
+    return llm, memory
 
 
 def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) -> Llama:

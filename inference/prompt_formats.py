@@ -49,6 +49,7 @@ __all__ = [
     "PromptFormatError",
     "builtin_format",
     "format_for_architecture",
+    "format_for_override",
     "render_prompt",
     "select_format",
     "should_add_bos",
@@ -208,6 +209,9 @@ DEFAULT_FORMAT = "chatml"
 
 MODEL_TEMPLATE_NAME = "model-template"
 MODEL_TEMPLATE_LABEL = "Model's own template"
+CUSTOM_TEMPLATE_NAME = "custom-template"
+CUSTOM_TEMPLATE_LABEL = "Custom template"
+AUTO_FORMAT = "auto"
 
 # Turn-closing markers recognised inside a model's template, in preference order; they become
 # that format's stop strings.
@@ -581,6 +585,50 @@ def select_format(architecture: str | None, chat_template: str | None) -> ChatFo
     except PromptFormatError:
         return fallback
     return candidate
+
+
+def custom_format(template: str, architecture: str | None = None) -> ChatFormat:
+    """A user's own Jinja template, checked in the sandbox with the same probe conversations
+    as a model's template. Unlike a model's, it must work: PromptFormatError says why not."""
+    if len(template) > MAX_TEMPLATE_SOURCE_CHARS:
+        raise PromptFormatError("The custom chat template is too long.")
+    if not template.strip():
+        raise PromptFormatError("The custom chat template is empty.")
+    fmt = ChatFormat(
+        name=CUSTOM_TEMPLATE_NAME,
+        label=CUSTOM_TEMPLATE_LABEL,
+        template=template,
+        stop=_model_stops(template, format_for_architecture(architecture)),
+        source="model",
+    )
+    for probe in (
+        [{"role": "user", "content": _PROBE_TEXT}],
+        [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello."},
+            {"role": "user", "content": _PROBE_TEXT},
+        ],
+    ):
+        if _PROBE_TEXT not in render_prompt(fmt, probe):
+            raise PromptFormatError(
+                "The custom chat template leaves out the messages' text (it never writes "
+                "message['content'])."
+            )
+    return fmt
+
+
+def format_for_override(
+    override: str, architecture: str | None, chat_template: str | None
+) -> ChatFormat:
+    """The format an EngineSettings.chat_format asks for: "auto" (select_format), a built-in
+    name, or a custom template's text. Raises PromptFormatError for a broken custom one."""
+    choice = (override or AUTO_FORMAT).strip()
+    if choice == AUTO_FORMAT:
+        return select_format(architecture, chat_template)
+    if choice in BUILTIN_FORMATS:
+        return BUILTIN_FORMATS[choice]
+    return custom_format(override, architecture)
 
 
 def render_prompt(

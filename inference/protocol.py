@@ -27,6 +27,9 @@ class EngineSettings:
     n_batch: int = 512
     flash_attn: bool = False
     seed: int = -1
+    # "auto" (the model's own template, else the architecture's built-in), a built-in format
+    # name ("gemma", "chatml", ...), or the text of a custom Jinja template (sandboxed).
+    chat_format: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,30 @@ Request = (
 
 
 @dataclass(frozen=True)
+class MemoryUse:
+    """What the loaded model really takes, from llama.cpp's own buffer reports: host buffers
+    (CPU, CPU_Mapped, CUDA_Host, ...) count as RAM, device buffers as VRAM. `rss_bytes` is the
+    engine process's resident memory right after loading (mmapped weights count only once
+    touched, so it can be below the sum)."""
+
+    weights_ram: int = 0
+    weights_vram: int = 0
+    kv_ram: int = 0
+    kv_vram: int = 0
+    compute_ram: int = 0  # compute and output buffers
+    compute_vram: int = 0
+    rss_bytes: int = 0
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.weights_ram + self.kv_ram + self.compute_ram
+
+    @property
+    def vram_bytes(self) -> int:
+        return self.weights_vram + self.kv_vram + self.compute_vram
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     path: str
     name: str
@@ -136,6 +163,7 @@ class ModelInfo:
     chat_format_label: str
     load_ms: float
     llama_cpp_version: str
+    memory: MemoryUse | None = None
 
 
 @dataclass(frozen=True)

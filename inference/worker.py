@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from llama_cpp import Llama
 from inference import llama_adapter as adapter
 from inference.context_fit import OverflowPolicy, fit_messages, reply_reserve
 from inference.gguf_validate import GGUFInfo, ModelFileError, inspect_gguf
-from inference.prompt_formats import ChatFormat, PromptFormatError, select_format
+from inference.prompt_formats import ChatFormat, PromptFormatError, format_for_override
 from inference.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
 from inference.protocol import (
     CancelRequest,
@@ -170,18 +170,18 @@ class Worker:
 
         started = time.perf_counter()
         try:
-            llm = adapter.load_llama(settings, progress)
+            llm, memory = adapter.load_llama_measured(settings, progress)
         except (ValueError, RuntimeError, OSError) as exc:
             self._send(Error(request.id, ErrorKind.MODEL_FILE, _load_failure_message(gguf, exc)))
             return
         load_ms = (time.perf_counter() - started) * 1000
         try:
-            fmt = select_format(gguf.architecture, gguf.chat_template)
+            fmt = format_for_override(settings.chat_format, gguf.architecture, gguf.chat_template)
         except PromptFormatError as exc:
             llm.close()
             self._send(Error(request.id, ErrorKind.MODEL_FILE, str(exc)))
             return
-        info = _model_info(settings, gguf, llm, fmt, load_ms)
+        info = replace(_model_info(settings, gguf, llm, fmt, load_ms), memory=memory)
         vocab = TokenVocabulary(
             bos_id=llm.token_bos() if llm.token_bos() >= 0 else None,
             bos_text=adapter.token_text(llm, llm.token_bos()) if llm.token_bos() >= 0 else "",

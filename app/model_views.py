@@ -1,0 +1,278 @@
+"""Turns model-management data (catalogue entries, hub listings, fit verdicts, what the engine
+reports after a load) into the plain rows and texts the Models page shows. Pure functions:
+no Qt, no I/O; any thread may call them."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+from app.model_settings import AUTO, CUSTOM, ModelSettings
+from app.models.catalog import SOURCE_IMPORTED, ModelEntry
+from app.models.fit import FitKind, FitVerdict, human_bytes
+from app.models.hub import RemoteModel, RepoSummary
+from app.models.machine import MachineMemory
+from app.settings import Settings
+from inference.gguf_validate import human_size
+from inference.prompt_formats import BUILTIN_FORMATS
+from inference.protocol import ModelInfo
+from ui.model_rows import (
+    FitView,
+    FoundRow,
+    InstalledRow,
+    LoadedView,
+    RemoteFileRow,
+    RepoRow,
+    SettingsValues,
+)
+
+MIB = 1 << 20
+AUTO_FORMAT_LABEL = "Automatic (the model's own template, else a built-in one)"
+NO_GPU_BUILD = (
+    "This llama.cpp build has no GPU support, so the model runs on the CPU. To use an NVIDIA "
+    'GPU, rebuild it: make clean-venv && make CMAKE_ARGS="-DGGML_CUDA=on" setup (without the '
+    'source tree: CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir '
+    "llama-cpp-python). Apple Silicon uses -DGGML_METAL=on, AMD and Intel -DGGML_VULKAN=on; "
+    'see "GPU builds" in README.md.'
+)
+# A download's memory need before its header is known: weights plus ~10 % and a small
+# context's KV cache and compute buffers.
+_REMOTE_OVERHEAD = 1.10
+_REMOTE_EXTRA = 384 * MIB
+_RAM_HEADROOM = 512 * MIB
+_VRAM_RESERVE = 556 * MIB  # runtime overhead + headroom, as app.models.fit keeps
+
+
+def _short_folder(path: Path) -> str:
+    home = str(Path.home())
+    folder = str(path.parent)
+    return "~" + folder[len(home) :] if folder.startswith(home) else folder
+
+
+def installed_row(entry: ModelEntry, in_use: bool) -> InstalledRow:
+    return InstalledRow(
+        path=str(entry.path),
+        name=entry.name,
+        architecture=entry.architecture or "",
+        parameters=entry.parameters_label or "",
+        quantization=entry.quantization or "",
+        size=human_size(entry.file_size) if entry.file_size else "",
+        context=f"{entry.context_length:,}" if entry.context_length else "",
+        has_template=entry.has_chat_template,
+        location=f"{entry.source}: {_short_folder(entry.path)}",
+        source=entry.source,
+        in_use=in_use,
+        error=entry.error or "",
+        removable=entry.source == SOURCE_IMPORTED,
+    )
+
+
+def found_row(entry: ModelEntry) -> FoundRow:
+    return FoundRow(
+        path=str(entry.path),
+        name=entry.name,
+        quantization=entry.quantization or "",
+        size=human_size(entry.file_size),
+        found_in=entry.source,
+    )
+
+
+def repo_row(repo: RepoSummary) -> RepoRow:
+    downloads = f"{repo.downloads:,}" if repo.downloads is not None else "?"
+    return RepoRow(repo.repo_id, downloads, repo.gated)
+
+
+def remote_fit(size: int | None, machine: MachineMemory | None, gpu_available: bool) -> str:
+    """A verdict for a file not downloaded yet, from its size (the header is not known)."""
+    if size is None:
+        return "size unknown"
+    if machine is None:
+        return "checking this computer…"
+    need = int(size * _REMOTE_OVERHEAD) + _REMOTE_EXTRA
+    ram = machine.ram_available_bytes - _RAM_HEADROOM
+    gpu = machine.best_gpu if gpu_available else None
+    vram = gpu.free_bytes - _VRAM_RESERVE if gpu is not None else 0
+    about = f"~{human_bytes(need)}"
+    if gpu is not None and need <= vram:
+        return f"{FitKind.GPU}: {about} of {human_bytes(gpu.free_bytes)} free VRAM"
+    if gpu is not None and vram > 0 and need - vram <= ram:
+        return f"{FitKind.PARTIAL}: {about}, more than {human_bytes(gpu.free_bytes)} free VRAM"
+    if need <= ram:
+        return f"{FitKind.CPU}: {about} of {human_bytes(machine.ram_available_bytes)} free RAM"
+    return f"{FitKind.WONT_FIT}: {about}, only {human_bytes(machine.ram_available_bytes)} free RAM"
+
+
+def remote_row(
+    model: RemoteModel, machine: MachineMemory | None, gpu_available: bool, installed: bool
+) -> RemoteFileRow:
+    return RemoteFileRow(
+        key=model.filename,
+        quantization=model.quantization or "",
+        size=human_size(model.size) if model.size else "?",
+        parts=model.total_parts,
+        fit=remote_fit(model.size, machine, gpu_available),
+        installed=installed,
+    )
+
+
+def fit_view(verdict: FitVerdict, gpu_found: bool) -> FitView:
+    est = verdict.estimate
+    weights = est.weights_cpu + est.weights_gpu
+    compute = est.compute_cpu + est.compute_gpu
+    breakdown = (
+        f"Weights {human_bytes(weights)}, KV cache {human_bytes(est.kv_bytes)}, "
+        f"compute {human_bytes(compute)}."
+    )
+    if gpu_found:
+        breakdown += (
+            f" Auto puts {verdict.auto_gpu_layers} of {est.total_layers} layers on the GPU."
+        )
+    else:
+        breakdown += " No usable GPU: every layer runs on the CPU."
+    return FitView(
+        kind=verdict.kind.value,
+        text=verdict.text,
+        breakdown=breakdown,
+        auto_layers=verdict.auto_gpu_layers,
+        total_layers=est.total_layers,
+    )
+
+
+def _requested_text(requested: int, auto: bool, total: int) -> str:
+    count = "all" if requested < 0 or requested >= total else str(requested)
+    return f"Auto ({count})" if auto else count
+
+
+def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> LoadedView:
+    """The truth after a load, with the reason in plain words when the GPU is not used."""
+    total = info.n_layers + 1  # llama.cpp counts the output layer too
+    layers = (
+        f"requested {_requested_text(requested, auto, total)}, "
+        f"offloaded {info.n_gpu_layers} of {total}"
+    )
+    memory = "not reported by this engine"
+    if info.memory is not None:
+        m = info.memory
+        memory = (
+            f"{human_bytes(m.ram_bytes)} RAM (weights {human_bytes(m.weights_ram)}, KV cache "
+            f"{human_bytes(m.kv_ram)}, compute {human_bytes(m.compute_ram)})"
+        )
+        if m.vram_bytes:
+            memory += (
+                f"; {human_bytes(m.vram_bytes)} VRAM (weights {human_bytes(m.weights_vram)}, "
+                f"KV cache {human_bytes(m.kv_vram)}, compute {human_bytes(m.compute_vram)})"
+            )
+        if m.rss_bytes:
+            memory += f"; engine process: {human_bytes(m.rss_bytes)} resident"
+    details = (
+        f"context {info.n_ctx:,} tokens (trained for {info.n_ctx_train:,}) · chat format: "
+        f"{info.chat_format_label} · loaded in {info.load_ms / 1000:.1f} s · "
+        f"llama.cpp {info.llama_cpp_version}"
+    )
+    note = ""
+    if not info.gpu_offload_supported:
+        note = NO_GPU_BUILD
+    elif info.n_gpu_layers == 0:
+        note = (
+            "GPU layers is 0 for this model, so it runs on the CPU. Set GPU layers (or Auto) "
+            "in its settings below, save, and reload."
+        )
+    elif info.n_gpu_layers < total:
+        note = (
+            f"Only {info.n_gpu_layers} of {total} layers are on the GPU; the rest run on the "
+            "CPU, which is slower. More layers need more free VRAM (a smaller context helps)."
+        )
+    backend = info.backend if info.n_gpu_layers else f"{info.backend} (no GPU offload)"
+    return LoadedView(
+        name=info.name,
+        path=info.path,
+        backend=backend,
+        layers=layers,
+        memory=memory,
+        details=details,
+        gpu_note=note,
+    )
+
+
+def format_choices() -> tuple[tuple[str, str], ...]:
+    builtins = tuple((name, fmt.label) for name, fmt in BUILTIN_FORMATS.items())
+    return ((AUTO, AUTO_FORMAT_LABEL), *builtins)
+
+
+def settings_values(
+    settings: Settings,
+    own: ModelSettings,
+    *,
+    max_context: int | None,
+    total_layers: int,
+) -> SettingsValues:
+    """The form's values: the model's own where set, the global settings elsewhere."""
+
+    def pick(name: str, fallback: object) -> object:
+        value = getattr(own, name)
+        return fallback if value is None else value
+
+    layers = own.n_gpu_layers if isinstance(own.n_gpu_layers, int) else settings.n_gpu_layers
+    return SettingsValues(
+        n_ctx=int(pick("n_ctx", settings.n_ctx)),  # type: ignore[call-overload]
+        n_gpu_layers=total_layers if layers < 0 else layers,
+        gpu_auto=own.n_gpu_layers == AUTO,
+        n_threads=int(pick("n_threads", settings.n_threads) or 0),  # type: ignore[call-overload]
+        n_batch=int(pick("n_batch", settings.n_batch)),  # type: ignore[call-overload]
+        flash_attn=bool(pick("flash_attn", settings.flash_attn)),
+        chat_format=own.chat_format or AUTO,
+        custom_template=own.custom_template,
+        system_prompt=own.system_prompt or "",
+        temperature=float(pick("temperature", settings.temperature)),  # type: ignore[arg-type]
+        top_p=float(pick("top_p", settings.top_p)),  # type: ignore[arg-type]
+        top_k=int(pick("top_k", settings.top_k)),  # type: ignore[call-overload]
+        min_p=float(pick("min_p", settings.min_p)),  # type: ignore[arg-type]
+        repeat_penalty=float(pick("repeat_penalty", settings.repeat_penalty)),  # type: ignore[arg-type]
+        seed=own.seed,
+        max_context=max_context or 131072,
+        total_layers=total_layers,
+        formats=format_choices(),
+    )
+
+
+def settings_from_values(settings: Settings, values: SettingsValues) -> ModelSettings:
+    """What to store for a model: only the values that differ from the global settings, so
+    a later change of a global default still reaches the fields the user left alone."""
+    total = values.total_layers
+    global_layers = total if settings.n_gpu_layers < 0 else settings.n_gpu_layers
+    layers: int | str | None
+    if values.gpu_auto:
+        layers = AUTO
+    elif values.n_gpu_layers == global_layers:
+        layers = None
+    else:
+        layers = -1 if total and values.n_gpu_layers >= total else values.n_gpu_layers
+    threads = values.n_threads or None
+    own = ModelSettings(
+        n_ctx=values.n_ctx,
+        n_gpu_layers=layers,
+        n_threads=threads,
+        n_batch=values.n_batch,
+        flash_attn=values.flash_attn,
+        chat_format=None if values.chat_format == AUTO else values.chat_format,
+        custom_template=values.custom_template if values.custom_template.strip() else "",
+        system_prompt=values.system_prompt if values.system_prompt.strip() else None,
+        temperature=values.temperature,
+        top_p=values.top_p,
+        top_k=values.top_k,
+        min_p=values.min_p,
+        repeat_penalty=values.repeat_penalty,
+        seed=values.seed,
+    )
+    same_as_global = {
+        f.name: None
+        for f in fields(ModelSettings)
+        if f.name in {g.name for g in fields(Settings)}
+        and f.name != "n_gpu_layers"
+        and getattr(own, f.name) == getattr(settings, f.name)
+    }
+    if own.chat_format not in (None, CUSTOM) and own.chat_format not in BUILTIN_FORMATS:
+        same_as_global["chat_format"] = None
+    return ModelSettings(
+        **{**{f.name: getattr(own, f.name) for f in fields(own)}, **same_as_global}
+    )

@@ -1,0 +1,483 @@
+"""The Models page wired to the real app: a tiny model loaded in a real engine, the fake hub on
+127.0.0.1 for search/list/download, and the keyring and HF cache inside tmp_path."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.chat_controller import ChatController
+from app.model_settings import ModelSettingsStore
+from app.models.download import model_folder
+from app.models.machine import GpuMemory, MachineMemory
+from app.models.registry import load_imports
+from app.models_controller import ModelsController, install_models
+from app.paths import resolve_paths
+from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
+from tests.support.fake_hub import FakeHub
+from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
+from ui.main_window import MainWindow
+from ui.model_details import ModelDetailsDialog
+from ui.models_page import IN_USE_MARK, ModelsPage
+
+GIB = 1 << 30
+REPO = "someone/Tiny-GGUF"
+FILE = "tiny-Q4_K_M.gguf"
+NO_GPU = MachineMemory(16 * GIB, 12 * GIB)
+WITH_GPU = MachineMemory(16 * GIB, 12 * GIB, (GpuMemory("Test GPU", 8 * GIB, 8 * GIB),))
+
+Models = tuple[MainWindow, ChatController, ModelsController]
+
+
+@pytest.fixture
+def models(make_app: Callable[..., tuple], qtbot: QtBot, tiny_model: Path) -> Iterator[Models]:
+    """The real app with the tiny model loaded and the Models page installed and listed."""
+    window, chat, _database = make_app(tiny_model)
+    page = ModelsPage()
+    window.add_page("Models", page)
+    controller = ModelsController(window, chat, page, machine=NO_GPU, progress_interval=0)
+    qtbot.waitUntil(lambda: bool(page.rows()))
+    window.show_page(page)
+    yield window, chat, controller
+    controller.shutdown()
+
+
+def _page(models: Models) -> ModelsPage:
+    return models[2].page
+
+
+def _row_of(page: ModelsPage, path: Path) -> int:
+    paths = [Path(r.path).resolve() for r in page.rows()]
+    return paths.index(Path(path).resolve())
+
+
+def _select(qtbot: QtBot, page: ModelsPage, path: Path) -> None:
+    row = _row_of(page, path)
+    rect = page.table.visualRect(page.table.model().index(row, 0))
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert page.selected_path() == page.rows()[row].path
+
+
+def _drop(page: ModelsPage, *files: Path) -> None:
+    """What the window system delivers when files are dropped on the page."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+    actions = Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(
+        QPoint(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(page, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(page, drop)
+
+
+def _second_model() -> Path:
+    folder = resolve_paths().ensure().models_dir
+    return build_tiny_model(folder / "second-tiny-Q8_0.gguf", seed=3)
+
+
+# ---- installed models -------------------------------------------------------------------
+
+
+def test_table_marks_the_model_in_use_and_use_switches_the_chat(
+    models: Models, qtbot: QtBot, tiny_model: Path
+) -> None:
+    _window, chat, controller = models
+    page = _page(models)
+    second = _second_model()
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    in_use = [r for r in page.rows() if r.in_use]
+    assert [Path(r.path).resolve() for r in in_use] == [tiny_model.resolve()]
+    row = _row_of(page, tiny_model)
+    assert page.table.item(row, 0).text().startswith(IN_USE_MARK)
+    assert page.table.item(row, 1).text() == "llama"
+    assert page.table.item(row, 6).text() == "yes"  # the tiny model carries a ChatML template
+
+    _select(qtbot, page, second)
+    assert page.use_button.isEnabled()
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    assert chat.model_info is not None and Path(chat.model_info.path) == second
+    second_row = _row_of(page, second)
+    qtbot.waitUntil(lambda: page.table.item(second_row, 0).text().startswith(IN_USE_MARK))
+    assert not page.table.item(_row_of(page, tiny_model), 0).text().startswith(IN_USE_MARK)
+    assert not page.use_button.isEnabled()  # already in use
+
+
+def test_details_show_the_full_metadata_without_loading(
+    models: Models, qtbot: QtBot, tiny_model: Path
+) -> None:
+    page = _page(models)
+    _select(qtbot, page, tiny_model)
+    qtbot.mouseClick(page.details_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(page.findChildren(ModelDetailsDialog)))
+    (dialog,) = page.findChildren(ModelDetailsDialog)
+    rows = {
+        dialog.table.item(r, 0).text(): (
+            dialog.table.item(r, 1).text(),
+            dialog.table.item(r, 2).text(),
+        )
+        for r in range(dialog.table.rowCount())
+    }
+    assert rows["general.architecture"] == ("string", "llama")
+    kind, value = rows["tokenizer.ggml.tokens"]
+    assert kind.startswith("array[string] × ") and value.endswith(", …]")
+    assert "<|im_start|>" in rows["tokenizer.chat_template"][1]
+    qtbot.keyClicks(dialog.filter_edit, "context")
+    assert dialog.visible_keys() == ["llama.context_length"]
+
+
+def test_dropped_gguf_is_imported_and_a_corrupt_one_refused(
+    models: Models, qtbot: QtBot, tmp_path: Path
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    elsewhere = build_tiny_model(tmp_path / "elsewhere" / "dropped-tiny.gguf", seed=5)
+    with qtbot.waitSignal(controller.installedChanged):
+        _drop(page, elsewhere)
+    row = page.rows()[_row_of(page, elsewhere)]
+    assert row.source == "imported" and row.removable and not row.error
+    assert load_imports(resolve_paths().data_dir) == [elsewhere.resolve()]
+    assert "Imported" in page.info_bar.label.text()
+
+    corrupt = build_corrupt_variants(tmp_path / "bad")["truncated"]
+    with qtbot.waitSignal(controller.installedChanged):
+        _drop(page, corrupt)
+    assert not page.error_bar.isHidden()
+    assert "was not imported" in page.error_bar.label.text()
+    assert load_imports(resolve_paths().data_dir) == [elsewhere.resolve()]
+
+    # Remove from list forgets the import; the file stays.
+    _select(qtbot, page, elsewhere)
+    with qtbot.waitSignal(controller.installedChanged):
+        qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    assert load_imports(resolve_paths().data_dir) == [] and elsewhere.exists()
+
+
+def test_scan_offers_models_other_apps_downloaded(
+    models: Models, qtbot: QtBot, tmp_path: Path
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    snapshot = tmp_path / "hf-home" / "hub" / "models--a--b" / "snapshots" / "c0ffee"
+    found = build_tiny_model(snapshot / "cached-tiny-Q4_0.gguf", seed=7)
+    qtbot.mouseClick(page.scan_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.found_table.rowCount() == 1)
+    assert page.found_table.item(0, 3).text() == "Hugging Face cache"
+    with qtbot.waitSignal(controller.installedChanged):
+        qtbot.mouseClick(page.add_found_button, Qt.MouseButton.LeftButton)
+    assert page.rows()[_row_of(page, found)].source == "imported"
+    assert found.exists()  # used where it is, not copied
+
+
+# ---- fit and per-model settings ---------------------------------------------------------
+
+
+def test_fit_verdict_follows_the_gpu_layers_slider(
+    models: Models, qtbot: QtBot, tiny_model: Path
+) -> None:
+    _window, _chat, controller = models
+    controller.machine = WITH_GPU
+    controller.gpu_available = True  # as if this llama.cpp could offload
+    page = _page(models)
+    form = page.settings_form
+    with qtbot.waitSignal(controller.fitShown):
+        _select(qtbot, page, tiny_model)
+    assert form.layers_slider.maximum() == 3  # 2 blocks + the output layer
+    assert form.layers_slider.value() == 0  # the global default: CPU only
+    assert form.fit_label.text().startswith("CPU only: needs")
+    assert "RAM" in form.fit_label.text()
+    form.layers_slider.setFocus()
+    with qtbot.waitSignal(controller.fitShown):
+        qtbot.keyClick(form.layers_slider, Qt.Key.Key_End)
+    assert form.fit_label.text().startswith("Fits on GPU")
+    assert "VRAM of 8.0 GiB free" in form.fit_label.text()
+    with qtbot.waitSignal(controller.fitShown):
+        qtbot.keyClick(form.layers_slider, Qt.Key.Key_Left)
+    assert form.fit_label.text().startswith("Partly on GPU (2 of 3 layers)")
+    with qtbot.waitSignal(controller.fitShown):
+        qtbot.keyClick(form.layers_slider, Qt.Key.Key_Home)
+    assert form.fit_label.text().startswith("CPU only: needs")
+    # Auto picks the layers itself and the slider follows it.
+    with qtbot.waitSignal(controller.fitShown):
+        qtbot.mouseClick(form.auto_check, Qt.MouseButton.LeftButton)
+    assert form.layers_slider.value() == 3 and not form.layers_slider.isEnabled()
+    assert "Auto puts 3 of 3 layers on the GPU" in form.breakdown_label.text()
+
+
+def test_settings_are_saved_per_model_and_ask_for_a_reload(
+    models: Models, qtbot: QtBot, tiny_model: Path
+) -> None:
+    window, chat, controller = models
+    page = _page(models)
+    form = page.settings_form
+    with qtbot.waitSignal(controller.fitShown):
+        _select(qtbot, page, tiny_model)
+    form.ctx_spin.selectAll()
+    qtbot.keyClicks(form.ctx_spin, "2048")
+    qtbot.mouseClick(form.flash_check, Qt.MouseButton.LeftButton)
+    form.format_combo.setCurrentIndex(form.format_combo.findData("chatml"))
+    qtbot.keyClicks(form.system_edit, "You are terse.")
+    form.temperature_spin.selectAll()
+    qtbot.keyClicks(form.temperature_spin, "0.2")
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+
+    stored = ModelSettingsStore(resolve_paths().data_dir).get(tiny_model)
+    assert stored.n_ctx == 2048 and stored.flash_attn is True
+    assert stored.chat_format == "chatml" and stored.system_prompt == "You are terse."
+    assert stored.temperature == pytest.approx(0.2)
+    assert stored.top_p is None  # unchanged values keep following the global settings
+    raw = json.loads((resolve_paths().data_dir / "model_settings.json").read_text())
+    assert list(raw["models"]) == [str(tiny_model.resolve())]
+    assert not form.reload_bar.isHidden()
+    assert "takes effect after reload" in form.reload_bar.label.text()
+    assert "context size" in form.reload_bar.label.text()
+
+    # A new page (next start) shows what was saved.
+    other = ModelsPage()
+    window.add_page("Models 2", other)
+    second = ModelsController(window, chat, other, machine=NO_GPU)
+    try:
+        qtbot.waitUntil(lambda: bool(other.rows()))
+        with qtbot.waitSignal(second.fitShown):
+            _select(qtbot, other, tiny_model)
+        assert other.settings_form.ctx_spin.value() == 2048
+        assert other.settings_form.format_combo.currentData() == "chatml"
+        assert other.settings_form.system_edit.toPlainText() == "You are terse."
+    finally:
+        second.shutdown()
+
+    # Reload reloads the model in use.
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(form.reload_bar.action_button, Qt.MouseButton.LeftButton)
+
+
+def test_a_broken_custom_template_is_refused_and_kept_in_the_form(
+    models: Models, qtbot: QtBot, tiny_model: Path
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    form = page.settings_form
+    with qtbot.waitSignal(controller.fitShown):
+        _select(qtbot, page, tiny_model)
+    form.format_combo.setCurrentIndex(form.format_combo.findData("custom"))
+    assert not form.template_edit.isHidden()
+    qtbot.keyClicks(form.template_edit, "{% for m in messages %}{{ m.role }}")
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    assert "custom chat template cannot be used" in page.error_bar.label.text()
+    assert form.template_edit.toPlainText() == "{% for m in messages %}{{ m.role }}"
+    assert ModelSettingsStore(resolve_paths().data_dir).get(tiny_model).chat_format is None
+
+
+def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: QtBot) -> None:
+    _window, chat, _controller = models
+    info = chat.model_info
+    assert info is not None
+    if info.gpu_offload_supported:
+        pytest.skip("this llama.cpp build can offload to a GPU")
+    panel = _page(models).loaded_panel
+    assert panel.name_label.text() == info.name
+    assert panel.backend_label.text() == "CPU (no GPU offload)"
+    assert panel.layers_label.text() == "requested 0, offloaded 0 of 3"
+    assert "RAM (weights" in panel.memory_label.text()
+    assert "KV cache" in panel.memory_label.text()
+    assert "engine process" in panel.memory_label.text()
+    note = panel.gpu_note.text()
+    assert "no GPU support" in note and 'CMAKE_ARGS="-DGGML_CUDA=on"' in note
+    assert info.memory is not None and info.memory.kv_ram > 0 and info.memory.weights_ram > 0
+
+
+# ---- Hugging Face -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_repo(hub: FakeHub, tiny_bytes: bytes) -> FakeHub:  # noqa: F811
+    hub.add_repo(REPO, downloads=1234)
+    hub.add_file(REPO, FILE, tiny_bytes)
+    hub.add_file(REPO, "tiny-Q8_0.gguf", tiny_bytes)
+    hub.add_file("someone/no-gguf-here", "model.safetensors", b"x")
+    return hub
+
+
+def _open_repo(qtbot: QtBot, page: ModelsPage, text: str = "tiny") -> None:
+    hub_panel = page.hub
+    page.tabs.setCurrentWidget(hub_panel)
+    qtbot.keyClicks(hub_panel.search_edit, text)
+    qtbot.keyClick(hub_panel.search_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: hub_panel.repo_table.rowCount() >= 1)
+    rect = hub_panel.repo_table.visualRect(hub_panel.repo_table.model().index(0, 0))
+    qtbot.mouseClick(hub_panel.repo_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: hub_panel.file_table.rowCount() >= 1)
+
+
+def test_search_list_and_download_with_progress(
+    models: Models,
+    qtbot: QtBot,
+    tiny_repo: FakeHub,
+    tiny_bytes: bytes,  # noqa: F811
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    hub_panel = page.hub
+    _open_repo(qtbot, page)
+    assert hub_panel.repo_table.item(0, 0).text() == REPO
+    assert hub_panel.repo_table.item(0, 1).text() == "1,234"
+    assert hub_panel.file_table.item(0, 0).text() == FILE
+    assert hub_panel.file_table.item(0, 1).text() == "Q4_K_M"
+    assert hub_panel.file_table.item(0, 3).text().startswith("CPU only: ~")
+
+    tiny_repo.delay_per_chunk = 0.01
+    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
+        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "/s" in hub_panel.progress_label.text())
+        assert " of " in hub_panel.progress_label.text()
+        assert not hub_panel.pause_button.isHidden()
+    path = Path(finished.args[0])
+    assert path == model_folder(resolve_paths().models_dir, REPO) / FILE
+    assert path.read_bytes() == tiny_bytes
+    assert hub_panel.progress_label.text() == f"Installed {FILE}."
+    qtbot.waitUntil(lambda: any(Path(r.path) == path for r in page.rows()))
+    assert "✓ installed" in hub_panel.file_table.item(0, 0).text()
+
+
+def test_pause_then_resume_completes_with_a_range_request(
+    models: Models,
+    qtbot: QtBot,
+    tiny_repo: FakeHub,
+    tiny_bytes: bytes,  # noqa: F811
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    hub_panel = page.hub
+    _open_repo(qtbot, page)
+    tiny_repo.delay_per_chunk = 0.02
+    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as paused:
+        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: hub_panel.progress.value() > 0)
+        qtbot.mouseClick(hub_panel.pause_button, Qt.MouseButton.LeftButton)
+    assert paused.args == [""]
+    assert not hub_panel.resume_button.isHidden() and hub_panel.pause_button.isHidden()
+    part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
+    kept = part.stat().st_size
+    assert 0 < kept < len(tiny_bytes)
+    tiny_repo.delay_per_chunk = 0
+    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
+        qtbot.mouseClick(hub_panel.resume_button, Qt.MouseButton.LeftButton)
+    assert Path(done.args[0]).read_bytes() == tiny_bytes
+    assert tiny_repo.file_requests(FILE)[-1].get("Range") == f"bytes={kept}-"
+
+
+def test_cancel_deletes_the_partial_and_a_new_download_completes(
+    models: Models,
+    qtbot: QtBot,
+    tiny_repo: FakeHub,
+    tiny_bytes: bytes,  # noqa: F811
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    hub_panel = page.hub
+    _open_repo(qtbot, page)
+    tiny_repo.delay_per_chunk = 0.02
+    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000):
+        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: hub_panel.progress.value() > 0)
+        qtbot.mouseClick(hub_panel.cancel_button, Qt.MouseButton.LeftButton)
+    folder = model_folder(resolve_paths().models_dir, REPO)
+    assert list(folder.iterdir()) == []
+    assert "Cancelled" in hub_panel.progress_label.text()
+    tiny_repo.delay_per_chunk = 0
+    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
+        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    assert Path(done.args[0]).read_bytes() == tiny_bytes
+
+
+def test_hash_mismatch_is_refused_and_nothing_is_installed(
+    models: Models, qtbot: QtBot, tiny_repo: FakeHub
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    hub_panel = page.hub
+    _open_repo(qtbot, page)
+    tiny_repo.corrupt.add(FILE)
+    before = len(page.rows())
+    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
+        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    assert done.args == [""]
+    text = hub_panel.progress_label.text()
+    assert "SHA-256" in text and "nothing was installed" in text
+    assert list(model_folder(resolve_paths().models_dir, REPO).iterdir()) == []
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    assert len(page.rows()) == before
+
+
+def test_repo_without_gguf_and_gated_repo_in_plain_words(
+    models: Models,
+    qtbot: QtBot,
+    tiny_repo: FakeHub,
+    tiny_bytes: bytes,  # noqa: F811
+) -> None:
+    page = _page(models)
+    hub_panel = page.hub
+    page.tabs.setCurrentWidget(hub_panel)
+    models[2].open_repo("someone/no-gguf-here")
+    qtbot.waitUntil(lambda: "has no GGUF files" in hub_panel.status_label.text())
+
+    tiny_repo.add_repo("gated/model", gated=True)
+    tiny_repo.add_file("gated/model", "m-Q4_K_M.gguf", tiny_bytes)
+    tiny_repo.token = "hf_secret"
+    hub_panel.search_edit.clear()
+    qtbot.keyClicks(hub_panel.search_edit, "gated")
+    qtbot.keyClick(hub_panel.search_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: hub_panel.repo_table.rowCount() == 1)
+    assert hub_panel.repo_table.item(0, 2).text() == "gated: token"
+    hub_panel.repo_table.selectRow(0)
+    qtbot.waitUntil(lambda: "add an access token" in hub_panel.status_label.text())
+    assert "Save token" in hub_panel.status_label.text()
+    qtbot.keyClicks(hub_panel.token_edit, "hf_secret")
+    qtbot.keyClick(hub_panel.token_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: hub_panel.file_table.rowCount() == 1)
+    assert hub_panel.token_state.text() == "A token is stored in the keyring."
+    assert hub_panel.token_edit.text() == ""  # not left on screen
+    assert keyring.get_password("Hearth", "huggingface-token") == "hf_secret"
+    settings_text = resolve_paths().settings_file.read_text()
+    assert "hf_secret" not in settings_text
+
+
+def test_shutdown_during_a_download_keeps_it_resumable(
+    models: Models, qtbot: QtBot, tiny_repo: FakeHub
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    _open_repo(qtbot, page)
+    tiny_repo.delay_per_chunk = 0.02
+    qtbot.mouseClick(page.hub.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.hub.progress.value() > 0)
+    controller.shutdown()
+    part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
+    assert part.exists() and part.stat().st_size > 0
+
+
+def test_install_models_adds_the_page(
+    make_app: Callable[..., tuple], qtbot: QtBot, tiny_model: Path
+) -> None:
+    window, chat, _database = make_app(tiny_model)
+    controller = install_models(window, chat)
+    try:
+        titles = [window.pages.tabText(i) for i in range(window.pages.count())]
+        assert "Models" in titles
+        qtbot.waitUntil(lambda: bool(controller.page.rows()))
+    finally:
+        controller.shutdown()

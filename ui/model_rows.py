@@ -1,0 +1,110 @@
+"""Plain data the Models page shows; the app's ModelsController builds these, the page draws
+them. No Qt and no app imports (the page may only see stdlib, PySide6 and these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+AUTO = "auto"
+CUSTOM = "custom"
+
+
+@dataclass(frozen=True)
+class InstalledRow:
+    path: str
+    name: str
+    architecture: str = ""
+    parameters: str = ""
+    quantization: str = ""
+    size: str = ""
+    context: str = ""
+    has_template: bool = False
+    location: str = ""  # folder, and where it came from
+    source: str = ""
+    in_use: bool = False
+    error: str = ""  # why the file cannot be used (empty: usable)
+    removable: bool = False  # an import that "Remove from list" forgets
+
+
+@dataclass(frozen=True)
+class FoundRow:
+    """A model another app downloaded (found by Scan folders)."""
+
+    path: str
+    name: str
+    quantization: str
+    size: str
+    found_in: str
+
+
+@dataclass(frozen=True)
+class RepoRow:
+    repo_id: str
+    downloads: str
+    gated: bool
+
+
+@dataclass(frozen=True)
+class RemoteFileRow:
+    key: str  # the first file's name in the repository
+    quantization: str
+    size: str
+    parts: int
+    fit: str  # the verdict for this machine, in words
+    installed: bool = False
+
+
+@dataclass(frozen=True)
+class DownloadState:
+    """What the download row shows. `state`: running | paused | failed | done | idle."""
+
+    state: str
+    text: str
+    fraction: float | None = None
+
+
+@dataclass(frozen=True)
+class FitView:
+    kind: str  # "fits on GPU" | "partly on GPU" | "CPU only" | "won't fit"
+    text: str  # the verdict with numbers
+    breakdown: str  # weights / KV cache / compute
+    auto_layers: int
+    total_layers: int
+
+
+@dataclass(frozen=True)
+class LoadedView:
+    """The truth after a load: what llama.cpp actually did."""
+
+    name: str
+    path: str
+    backend: str
+    layers: str  # "requested 99, offloaded 0 of 3"
+    memory: str
+    details: str  # context, chat format, load time, llama.cpp version
+    gpu_note: str = ""  # why the GPU is not used (plain words), or empty
+
+
+@dataclass(frozen=True)
+class SettingsValues:
+    """The per-model settings form. Numbers are effective values (global defaults where the
+    model has none); 0 threads means "let llama.cpp choose"; seed None means random."""
+
+    n_ctx: int
+    n_gpu_layers: int
+    gpu_auto: bool
+    n_threads: int
+    n_batch: int
+    flash_attn: bool
+    chat_format: str  # AUTO, a built-in name or CUSTOM
+    custom_template: str
+    system_prompt: str
+    temperature: float
+    top_p: float
+    top_k: int
+    min_p: float
+    repeat_penalty: float
+    seed: int | None
+    max_context: int = 131072
+    total_layers: int = 0
+    formats: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (value, label)
