@@ -52,6 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     translation_cli.add_parser(commands)
     models_cli.add_parser(commands)
 
+    export = commands.add_parser(
+        "export", help="save chats as Markdown, HTML or Hearth JSON (all chats not in the trash)"
+    )
+    export.add_argument(
+        "--format",
+        choices=("md", "json", "html"),
+        default=None,
+        help="file format (default: from OUT's extension, .md/.html, else json)",
+    )
+    export.add_argument("--conversation", type=int, default=None, metavar="ID", help="one chat")
+    export.add_argument("out", type=Path, metavar="OUT", help="file to write")
+    chat_import = commands.add_parser("import", help="add the chats in a Hearth JSON export")
+    chat_import.add_argument("file", type=Path, metavar="FILE", help="a Hearth JSON export")
+
     commands.add_parser("paths", help="print the data folder, database file and models folder")
     commands.add_parser("gui", help="open the desktop window (the default)")
     return parser
@@ -69,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         return translation_cli.run(args)
     if args.command == "models":
         return models_cli.run(args)
+    if args.command == "export":
+        return _cmd_export(args)
+    if args.command == "import":
+        return _cmd_import(args)
     return _cmd_gui()
 
 
@@ -84,6 +102,52 @@ def _cmd_paths() -> int:
 def _fail(message: str, code: int = 1) -> int:
     print(f"hearth: error: {message}", file=sys.stderr)
     return code
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from app.chat_export import ExportError, export_chats, format_for_path
+    from storage.database import Database, DatabaseError
+
+    out: Path = args.out.expanduser()
+    try:
+        database, _note = Database.open(resolve_paths().ensure().database)
+    except DatabaseError as exc:
+        return _fail(str(exc))
+    try:
+        summary = export_chats(
+            database,
+            out,
+            args.format or format_for_path(out),
+            conversation_id=args.conversation,
+        )
+    except (ExportError, DatabaseError) as exc:
+        return _fail(str(exc))
+    finally:
+        database.close()
+    print(f"Exported {summary.conversations} chat(s), {summary.messages} message(s) to {out}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from app.chat_import import ChatImportError, import_file
+    from storage.database import Database, DatabaseError
+
+    try:
+        database, _note = Database.open(resolve_paths().ensure().database)
+    except DatabaseError as exc:
+        return _fail(str(exc))
+    try:
+        summary = import_file(database, args.file.expanduser())
+    except ChatImportError as exc:
+        return _fail(str(exc))
+    finally:
+        database.close()
+    damaged = f" ({summary.damaged} shown as damaged)" if summary.damaged else ""
+    print(
+        f"Imported {len(summary.conversation_ids)} chat(s), "
+        f"{summary.messages} message(s){damaged} from {args.file}"
+    )
+    return 0
 
 
 def _cmd_gui() -> int:

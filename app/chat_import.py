@@ -1,0 +1,306 @@
+"""Importing Hearth JSON (docs/chat-json-schema.md) as new conversations.
+
+The file is untrusted. Everything is checked before anything is written, and all of it is
+written in one transaction: a bad file imports nothing and raises ChatImportError with a
+message for the user. No Qt; any thread may call these functions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from storage.bulk_import import (
+    NewConversation,
+    NewMessage,
+    TreeShapeError,
+    insert_conversations,
+    insertion_order,
+)
+from storage.database import Database
+from storage.errors import DatabaseError
+from storage.records import MessageStatus, Role, StatsRecord
+from storage.repositories import DEFAULT_TITLE
+
+FORMAT_NAME = "hearth-chat"
+FORMAT_VERSION = 1
+
+MB = 1024 * 1024
+MAX_FILE_BYTES = 200 * MB
+MAX_MESSAGE_BYTES = 10 * MB  # content, and separately the error text, of one message
+MAX_SHORT_TEXT_BYTES = 64 * 1024  # titles, stats strings
+MAX_SYSTEM_PROMPT_BYTES = 1 * MB
+MAX_NAME_CHARS = 32  # role and status (the database column's width)
+
+_KNOWN_ROLES = {r.value for r in Role}
+_KNOWN_STATUSES = {s.value for s in MessageStatus}
+_STATS_TYPES: dict[str, type] = get_type_hints(StatsRecord)
+
+
+class ChatImportError(Exception):
+    """The file cannot be imported; nothing was imported. The message is for the user."""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    conversation_ids: list[int]
+    messages: int
+    # Messages with a role or status this version does not know: kept, shown as damaged.
+    damaged: int
+
+
+# ---- reading the file ----------------------------------------------------------------------
+
+
+def read_chat_file(path: Path) -> bytes:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ChatImportError(_too_big(path, size))
+        with path.open("rb") as stream:
+            # Read one byte past the limit: a file that grew after stat() is caught too.
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise ChatImportError(f"{path}: no such file.") from exc
+    except IsADirectoryError as exc:
+        raise ChatImportError(f"{path} is a folder, not an export file.") from exc
+    except OSError as exc:
+        raise ChatImportError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise ChatImportError(_too_big(path, len(data)))
+    return data
+
+
+def _too_big(path: Path, size: int) -> str:
+    return (
+        f"{path} is too large to import ({size / MB:.0f} MB; "
+        f"the limit is {MAX_FILE_BYTES // MB} MB)."
+    )
+
+
+def _reject_constant(name: str) -> float:
+    raise ChatImportError(f"The file is not valid JSON: it contains {name}, which JSON forbids.")
+
+
+def parse_document(data: bytes) -> Any:
+    """Bytes → the JSON value, with every failure as a ChatImportError."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ChatImportError(f"The file is too large to import (limit {MAX_FILE_BYTES // MB} MB).")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ChatImportError(
+            f"The file is not UTF-8 text (invalid byte at position {exc.start})."
+        ) from exc
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ChatImportError(
+            f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
+        ) from exc
+    except RecursionError as exc:
+        # Python's parser recurses per nesting level; a hostile file can nest millions deep.
+        raise ChatImportError(
+            "The file nests lists or objects too deeply to be a Hearth chat export."
+        ) from exc
+
+
+# ---- checking the JSON ---------------------------------------------------------------------
+
+
+class _Place:
+    """Where in the file a value was found, for messages like "conversation 2, message 5"."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def fail(self, problem: str) -> ChatImportError:
+        return ChatImportError(f"{self.label}: {problem}")
+
+    def field(self, obj: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+        if key not in obj:
+            raise self.fail(f'the field "{key}" is missing.')
+        return self.value(obj[key], key, kind)
+
+    def value(self, value: Any, key: str, kind: type | tuple[type, ...]) -> Any:
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # bool is an int in Python, never in this format.
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(f'"{key}" must be {_kind_words(kinds)}, not true/false.')
+        if not isinstance(value, kinds):
+            raise self.fail(f'"{key}" must be {_kind_words(kinds)}, not {_json_kind(value)}.')
+        return value
+
+    def text(self, obj: dict[str, Any], key: str, limit: int, *, optional: bool = False) -> Any:
+        if optional and obj.get(key) is None:
+            return None
+        value: str = self.field(obj, key, str)
+        try:
+            size = len(value.encode("utf-8"))
+        except UnicodeEncodeError as exc:  # a lone surrogate such as "\\ud800"
+            raise self.fail(f'"{key}" holds characters that are not valid Unicode.') from exc
+        if size > limit:
+            raise self.fail(
+                f'"{key}" is too long ({size / MB:.1f} MB; the limit is {limit / MB:g} MB).'
+            )
+        return value
+
+    def time(self, obj: dict[str, Any], key: str) -> datetime:
+        stamp: str = self.field(obj, key, str)
+        try:
+            moment = datetime.fromisoformat(stamp)
+            # A time without an offset is taken as UTC (the format always writes one).
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC)
+        except (ValueError, OverflowError) as exc:
+            raise self.fail(f'"{key}" is not a date and time ({stamp[:40]!r}).') from exc
+
+
+_JSON_KINDS = {str: "text", int: "a whole number", float: "a number", bool: "true/false"}
+
+
+def _kind_words(kinds: tuple[type, ...]) -> str:
+    words = {_JSON_KINDS.get(k, "a list" if k is list else "an object") for k in kinds}
+    if type(None) in kinds:
+        words = {w for w in words if w != "an object"} | {"null"}
+    if {int, float} <= set(kinds):
+        words -= {"a whole number"}
+    return " or ".join(sorted(words))
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def _name(place: _Place, obj: dict[str, Any], key: str) -> str:
+    value: str = place.field(obj, key, str)
+    if not value or len(value) > MAX_NAME_CHARS or not value.isprintable():
+        raise place.fail(f'"{key}" must be a short word such as "assistant", not {value[:40]!r}.')
+    return value
+
+
+def _stats(place: _Place, value: Any) -> StatsRecord | None:
+    if value is None:
+        return None
+    stats: dict[str, Any] = place.value(value, "stats", dict)
+    inner = _Place(f"{place.label}, stats")
+    values: dict[str, Any] = {}
+    for name, kind in _STATS_TYPES.items():
+        if kind is int:
+            values[name] = inner.field(stats, name, int)
+        elif kind is float:
+            # null stands for a value that was not a finite number (JSON has no NaN).
+            number = inner.field(stats, name, (int, float, type(None)))
+            values[name] = 0.0 if number is None else float(number)
+        else:
+            values[name] = inner.text(stats, name, MAX_SHORT_TEXT_BYTES)
+    return StatsRecord(**values)
+
+
+def _message(place: _Place, value: Any) -> NewMessage:
+    obj: dict[str, Any] = place.value(value, "message", dict)
+    key: int = place.field(obj, "id", int)
+    place = _Place(f"{place.label} (id {key})")
+    if "parent_id" not in obj:
+        raise place.fail('the field "parent_id" is missing (null for a first message).')
+    parent: int | None = place.value(obj["parent_id"], "parent_id", (int, type(None)))
+    return NewMessage(
+        key=key,
+        parent_key=parent,
+        role=_name(place, obj, "role"),
+        content=place.text(obj, "content", MAX_MESSAGE_BYTES),
+        status=_name(place, obj, "status"),
+        error=place.text(obj, "error", MAX_MESSAGE_BYTES, optional=True),
+        created_at=place.time(obj, "created_at"),
+        updated_at=place.time(obj, "updated_at"),
+        stats=_stats(place, obj.get("stats")),
+    )
+
+
+def _conversation(number: int, value: Any) -> NewConversation:
+    place = _Place(f"Conversation {number}")
+    obj: dict[str, Any] = place.value(value, f"conversation {number}", dict)
+    title: str = place.text(obj, "title", MAX_SHORT_TEXT_BYTES)
+    place = _Place(f"Conversation {number} ({title.strip()[:60]!r})")
+    items: list[Any] = place.field(obj, "messages", list)
+    messages = [_message(_Place(f"{place.label}, message {i}"), m) for i, m in enumerate(items, 1)]
+    shown: list[Any] = place.value(obj.get("shown_path", []), "shown_path", list)
+    for item in shown:
+        place.value(item, "shown_path", int)
+    try:
+        insertion_order(messages)
+    except TreeShapeError as exc:
+        raise place.fail(f"the messages do not form a tree: {exc}.") from exc
+    return NewConversation(
+        title=title.strip() or DEFAULT_TITLE,
+        created_at=place.time(obj, "created_at"),
+        updated_at=place.time(obj, "updated_at"),
+        pinned=place.value(obj.get("pinned", False), "pinned", bool),
+        system_prompt=place.text(obj, "system_prompt", MAX_SYSTEM_PROMPT_BYTES, optional=True),
+        messages=messages,
+        shown_keys=shown,
+    )
+
+
+def conversations_from_json(document: Any) -> list[NewConversation]:
+    """Check a parsed Hearth JSON document and turn it into conversations to insert."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise ChatImportError(
+            'The file is not a Hearth chat export (it lacks "format": "hearth-chat").'
+        )
+    top = _Place("The file")
+    version = top.field(document, "version", int)
+    if version > FORMAT_VERSION:
+        raise ChatImportError(
+            f"The file was written by a newer Hearth (format version {version}); "
+            f"this Hearth reads version {FORMAT_VERSION}. Update Hearth to import it."
+        )
+    if version < 1:
+        raise ChatImportError(f"The file has an unknown format version ({version}).")
+    items: list[Any] = top.field(document, "conversations", list)
+    return [_conversation(n, item) for n, item in enumerate(items, 1)]
+
+
+# ---- importing -----------------------------------------------------------------------------
+
+
+def _is_damaged(message: NewMessage) -> bool:
+    return (
+        message.role not in _KNOWN_ROLES
+        or message.status not in _KNOWN_STATUSES
+        or message.status == MessageStatus.DAMAGED.value
+    )
+
+
+def import_bytes(db: Database, data: bytes) -> ImportSummary:
+    """Import every conversation in `data` as new ones, all or nothing."""
+    conversations = conversations_from_json(parse_document(data))
+    try:
+        ids = insert_conversations(db, conversations)
+    except TreeShapeError as exc:  # already checked above; kept for callers' one except
+        raise ChatImportError(str(exc)) from exc
+    except DatabaseError as exc:
+        raise ChatImportError(f"Nothing was imported: {exc}") from exc
+    every = [m for c in conversations for m in c.messages]
+    return ImportSummary(ids, len(every), sum(map(_is_damaged, every)))
+
+
+def import_file(db: Database, path: Path) -> ImportSummary:
+    """Read and import a Hearth JSON file. Raises ChatImportError; nothing is imported then."""
+    path = Path(path)
+    data = read_chat_file(path)  # its errors name the path already
+    try:
+        return import_bytes(db, data)
+    except ChatImportError as exc:
+        raise ChatImportError(f"{path.name}: {exc}") from exc
