@@ -9,6 +9,7 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.chat_controller import ChatController
+from app.chat_files_controller import ChatFilesController
 from app.models_controller import install_models
 from app.paths import HearthPaths
 from app.presets_controller import PresetsController
@@ -46,6 +47,7 @@ def build_app(
     SearchController(window.search_dialog, controller, SearchRepository(database))
     presets = PresetsController(window.presets_dialog, controller, PresetRepository(database))
     window.presets_button.clicked.connect(presets.open)
+    ChatFilesController(controller, database)
     if pages:
         translation = install_translation(window, controller, database)
         controller.on_shutdown(translation.shutdown)

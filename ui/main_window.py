@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.load_progress)
         status.addPermanentWidget(self.live_stats)
 
+        self._build_menu()
         self._connect_children()
         self._install_shortcuts()
         self.message_input.setFocus()
@@ -204,9 +205,28 @@ class MainWindow(QMainWindow):
         self.undo_bar.actionTriggered.connect(self._on_undo)
         self.undo_bar.dismissed.connect(lambda: self._undo_shortcut.setEnabled(False))
 
+    def _build_menu(self) -> None:
+        """Every chat command in one place, with its shortcut shown."""
+        menu = self.menuBar().addMenu("&Chat")
+        self.new_chat_action = menu.addAction("New chat")
+        self.new_chat_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_chat_action.triggered.connect(self.newChatRequested)
+        self.search_action = menu.addAction("Search all chats…")
+        self.search_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.search_action.triggered.connect(self.search_dialog.open_search)
+        menu.addSeparator()
+        self.copy_markdown_action = menu.addAction("Copy chat as Markdown")
+        self.copy_markdown_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        self.export_chat_action = menu.addAction("Export this chat…")
+        self.export_all_action = menu.addAction("Export all chats…")
+        self.import_action = menu.addAction("Import chats…")
+        menu.addSeparator()
+        self.presets_action = menu.addAction("Presets…")
+        self.presets_action.triggered.connect(self.presets_button.click)
+        self.trash_action = menu.addAction("Trash…")
+        self.trash_action.triggered.connect(self.conversations.trash_button.click)
+
     def _install_shortcuts(self) -> None:
-        new_chat = QShortcut(QKeySequence.StandardKey.New, self)
-        new_chat.activated.connect(self.newChatRequested)
         # Esc from anywhere in the window; the input claims Esc itself (one stop per press).
         stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         stop.activated.connect(self.stopRequested)
@@ -214,8 +234,6 @@ class MainWindow(QMainWindow):
         self._undo_shortcut = QShortcut(QKeySequence.StandardKey.Undo, self)
         self._undo_shortcut.setEnabled(False)
         self._undo_shortcut.activated.connect(self._on_undo)
-        find = QShortcut(QKeySequence.StandardKey.Find, self)
-        find.activated.connect(self.search_dialog.open_search)
 
     def _on_send_button(self) -> None:
         if self._generating:
