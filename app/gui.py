@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.chat_controller import ChatController
 from app.chat_files_controller import ChatFilesController
+from app.documents_controller import install_documents
 from app.models_controller import install_models
 from app.paths import HearthPaths
 from app.presets_controller import PresetsController
@@ -49,6 +50,14 @@ def build_app(
     window.presets_button.clicked.connect(presets.open)
     ChatFilesController(controller, database)
     if pages:
+        documents = install_documents(window, controller, database)
+        controller.on_shutdown(documents.shutdown)
+
+        def open_documents(paths: list[str]) -> None:
+            documents.open_paths(paths)
+            window.show_page(documents.page)
+
+        window.filesDropped.connect(open_documents)
         translation = install_translation(window, controller, database)
         controller.on_shutdown(translation.shutdown)
         models = install_models(window, controller)

@@ -8,7 +8,7 @@ and the tests.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -52,10 +52,12 @@ class MainWindow(QMainWindow):
     deleteRequested = Signal(int)
     undoDeleteRequested = Signal()
     regenerateRequested = Signal(int)
+    filesDropped = Signal(list)  # local file paths dropped on the window (documents)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Hearth")
+        self.setAcceptDrops(True)
         self.resize(1100, 750)
         self._generating = False
 
@@ -204,6 +206,29 @@ class MainWindow(QMainWindow):
         self.send_button.clicked.connect(self._on_send_button)
         self.undo_bar.actionTriggered.connect(self._on_undo)
         self.undo_bar.dismissed.connect(lambda: self._undo_shortcut.setEnabled(False))
+
+    # ---- drops: documents dropped anywhere on the window go to the Documents page -----------
+
+    @staticmethod
+    def _dropped_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_paths(event):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._dropped_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.filesDropped.emit(paths)
+        else:
+            super().dropEvent(event)
 
     def _build_menu(self) -> None:
         """Every chat command in one place, with its shortcut shown."""

@@ -52,7 +52,14 @@ LANGUAGES = {
 }
 
 
+# The output language when the user wants the document's own and it could not be detected:
+# the prompts then say "write in the language of the document".
+SAME_AS_DOCUMENT = "auto"
+
+
 def language_name(code: str) -> str:
+    if code == SAME_AS_DOCUMENT:
+        return "the language of the document"
     return LANGUAGES.get(code.lower().split("-")[0], code)
 
 

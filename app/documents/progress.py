@@ -20,6 +20,10 @@ class Progress:
 
     @property
     def fraction(self) -> float:
+        # The reduce levels are an estimate until they run (the partials' real lengths decide
+        # how many there are), so "done" is 100 % whatever the estimate said.
+        if self.phase == "done":
+            return 1.0
         return (
             0.0 if self.requests_total == 0 else min(1.0, self.requests_done / self.requests_total)
         )

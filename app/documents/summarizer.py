@@ -112,6 +112,9 @@ class SummaryResult:
     requests: list[RequestTiming] = field(default_factory=list)
     reused: int = 0  # partial summaries taken from the store instead of the engine
     from_cache: bool = False  # the whole final summary came from the store
+    # (start, end) of each chunk in Document.text, by chunk index: lets a viewer show the
+    # exact passage a citation points to. Empty for summaries stored before it was kept.
+    spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def tokens_per_second(self) -> float:
@@ -463,6 +466,7 @@ class _Job:
             seconds=time.monotonic() - self.started,
             requests=list(self.timings),
             reused=self.reused,
+            spans=tuple((c.start, c.end) for c in self.chunks),
         )
         self.store.put_final(
             self.key,
@@ -476,6 +480,7 @@ class _Job:
                     "tokens_out": result.tokens_out,
                     "seconds": result.seconds,
                     "requests": [asdict(t) for t in self.timings],
+                    "spans": [list(span) for span in result.spans],
                 }
             ),
         )
@@ -498,6 +503,7 @@ class _Job:
             tokens_out=0,
             seconds=time.monotonic() - self.started,
             from_cache=True,
+            spans=tuple((int(a), int(b)) for a, b in timing.get("spans", [])),
         )
         self._report("done")
         return result
@@ -539,3 +545,8 @@ def _citation_from_json(data: dict[str, object]) -> Citation:
 def citation_json(citation: Citation) -> dict[str, object]:
     """The JSON shape of a citation (for the CLI's --json and for storage)."""
     return _citation_json(citation)
+
+
+def citation_from_json(data: dict[str, object]) -> Citation:
+    """A citation back from its JSON shape (a stored final summary's citations)."""
+    return _citation_from_json(data)

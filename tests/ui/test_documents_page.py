@@ -1,0 +1,242 @@
+"""The Documents page alone: what it shows for given rows, and what the user's clicks, drops
+and choices ask of the app."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
+from PySide6.QtWidgets import QFileDialog, QTextBrowser
+from pytestqt.qtbot import QtBot
+
+from ui.document_rows import DocumentRow, DocumentStatus, cite_link
+from ui.documents_page import COLUMNS, DocumentsPage, format_seconds_left, progress_text
+
+
+@pytest.fixture
+def page(qtbot: QtBot) -> DocumentsPage:
+    widget = DocumentsPage()
+    qtbot.addWidget(widget)
+    widget.resize(1100, 750)
+    widget.show()
+    return widget
+
+
+ROWS = [
+    DocumentRow("/docs/report.pdf", "Report", "pdf", pages=12, words=4321, counting=True),
+    DocumentRow(
+        "/docs/notes.md",
+        "Notes",
+        "markdown",
+        words=250,
+        tokens=1234,
+        status=DocumentStatus.summarizing(40),
+    ),
+    DocumentRow(
+        "/docs/empty.txt",
+        "empty.txt",
+        "text",
+        status=DocumentStatus.failed("empty.txt is empty."),
+        detail="empty.txt is empty.",
+    ),
+]
+
+
+def texts(page: DocumentsPage, row: int) -> list[str]:
+    return [page.table.item(row, column).text() for column in range(len(COLUMNS))]
+
+
+def click_row(qtbot: QtBot, page: DocumentsPage, row: int, add: bool = False) -> None:
+    rect = page.table.visualRect(page.table.model().index(row, 0))
+    modifier = Qt.KeyboardModifier.ControlModifier if add else Qt.KeyboardModifier.NoModifier
+    qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+
+def click_link(qtbot: QtBot, browser: QTextBrowser, label: str) -> None:
+    document = browser.document()
+    block = document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            if fragment.charFormat().isAnchor() and label in fragment.text():
+                cursor = QTextCursor(document)
+                cursor.setPosition(fragment.position() + 1)
+                point = browser.cursorRect(cursor).center()
+                qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton, pos=point)
+                return
+            it += 1
+        block = block.next()
+    raise AssertionError(f"no link {label!r}")
+
+
+def test_rows_show_numbers_and_an_ellipsis_while_tokens_are_counted(page: DocumentsPage) -> None:
+    page.set_documents(ROWS)
+    assert texts(page, 0) == ["Report", "PDF", "12", "4,321", "…", "Ready"]
+    assert texts(page, 1) == ["Notes", "Markdown", "", "250", "1,234", "Summarizing 40%"]
+    assert texts(page, 2) == ["empty.txt", "Text", "", "", "", "Failed: empty.txt is empty."]
+    assert page.table.item(0, 0).toolTip() == "/docs/report.pdf"
+    assert page.table.item(2, len(COLUMNS) - 1).toolTip() == "empty.txt is empty."
+
+
+def test_selection_survives_a_refresh_and_summarize_asks_for_each_selected(
+    qtbot: QtBot, page: DocumentsPage
+) -> None:
+    page.set_documents(ROWS)
+    assert not page.summarize_button.isEnabled()
+    selected: list[str] = []
+    page.documentSelected.connect(selected.append)
+    click_row(qtbot, page, 0)
+    assert selected == ["/docs/report.pdf"]
+    click_row(qtbot, page, 1, add=True)
+    assert page.summarize_button.isEnabled()
+
+    page.set_documents([ROWS[0], dataclasses.replace(ROWS[1], status="Done")])
+    assert page.selected_paths() == ["/docs/report.pdf", "/docs/notes.md"]
+
+    requested: list[tuple[str, object]] = []
+    page.summarizeRequested.connect(lambda path, options: requested.append((path, options)))
+    qtbot.mouseClick(page.summarize_button, Qt.MouseButton.LeftButton)
+    assert requested == [
+        ("/docs/report.pdf", ("medium", "bullets", "auto")),
+        ("/docs/notes.md", ("medium", "bullets", "auto")),
+    ]
+
+
+def test_options_offer_a_word_target_styles_and_languages(
+    qtbot: QtBot, page: DocumentsPage
+) -> None:
+    page.set_languages([("de", "Deutsch (German)"), ("en", "English")])
+    assert page.language_combo.currentText() == "Same as document"
+    assert not page.words_spin.isEnabled()
+    changes: list[None] = []
+    page.optionsChanged.connect(lambda: changes.append(None))
+
+    page.length_combo.setFocus()
+    qtbot.keyClick(page.length_combo, Qt.Key.Key_End)  # "Word target"
+    assert page.words_spin.isEnabled()
+    page.words_spin.lineEdit().selectAll()
+    qtbot.keyClicks(page.words_spin.lineEdit(), "120")
+    page.style_combo.setFocus()
+    qtbot.keyClick(page.style_combo, Qt.Key.Key_End)
+    page.language_combo.setFocus()
+    qtbot.keyClick(page.language_combo, Qt.Key.Key_Down)
+    assert page.options() == (120, "key_points", "de")
+    assert changes  # the app shows the stored summary for the new options
+
+    # Re-offering languages keeps the choice.
+    page.set_languages([("en", "English"), ("de", "Deutsch (German)")])
+    assert page.options()[2] == "de"
+
+
+def test_dropping_files_asks_to_open_them(
+    qtbot: QtBot, page: DocumentsPage, tmp_path: Path
+) -> None:
+    a, b = tmp_path / "a.pdf", tmp_path / "b.md"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(a)), QUrl.fromLocalFile(str(b))])
+    enter = QDragEnterEvent(
+        page.rect().center(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    page.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(page.openRequested) as opened:
+        page.dropEvent(drop)
+    assert opened.args == [[str(a), str(b)]]
+
+    # Text without file URLs is not a document.
+    text = QMimeData()
+    text.setText("just words")
+    refused = QDragEnterEvent(
+        page.rect().center(),
+        Qt.DropAction.CopyAction,
+        text,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    page.dragEnterEvent(refused)
+    assert not refused.isAccepted()
+
+
+def test_open_dialog_offers_document_types(
+    qtbot: QtBot, page: DocumentsPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page.set_extensions([".pdf", ".md"])
+    seen: list[str] = []
+
+    def fake_dialog(*args: object, **kwargs: object) -> tuple[list[str], str]:
+        seen.append(str(args[3]))
+        return ["/docs/x.pdf"], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", fake_dialog)
+    with qtbot.waitSignal(page.openRequested) as opened:
+        qtbot.mouseClick(page.open_button, Qt.MouseButton.LeftButton)
+    assert opened.args == [["/docs/x.pdf"]]
+    assert seen[0].startswith("Documents (*.pdf *.md)")
+
+
+def test_summary_streams_then_renders_citation_links(qtbot: QtBot, page: DocumentsPage) -> None:
+    page.set_summary_title("Report")
+    page.begin_summary()
+    page.append_summary("- First ")
+    page.append_summary("point [c0]")
+    assert page.summary_view.toPlainText() == "- First point [c0]"
+    assert not page.export_button.isEnabled()
+
+    markdown = f"- First point {cite_link('p. 3', 0)} {cite_link('p. 4', 1)}\n- <b>bold</b>"
+    page.finish_summary(markdown)
+    shown = page.summary_view.toPlainText()
+    assert "First point [p. 3] [p. 4]" in shown
+    assert "<b>bold</b>" in shown  # model output is text, never HTML
+    assert page.export_button.isEnabled() and page.discuss_button.isEnabled()
+
+    with qtbot.waitSignal(page.citationClicked) as clicked:
+        click_link(qtbot, page.summary_view, "p. 4")
+    assert clicked.args == [1]
+    page.show_passage("Text of page four.", "p. 4")
+    assert page.passage_title.text() == "Source passage · p. 4"
+
+
+def test_export_asks_for_a_file_named_after_the_document(
+    qtbot: QtBot, page: DocumentsPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page.set_summary_title("Annual report: 2024")
+    page.finish_summary("- A point.")
+    proposed: list[str] = []
+
+    def fake_dialog(*args: object, **kwargs: object) -> tuple[str, str]:
+        proposed.append(str(args[2]))
+        return "/tmp/out.md", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_dialog)
+    with qtbot.waitSignal(page.exportRequested) as exported:
+        qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    assert exported.args == ["/tmp/out.md"]
+    assert proposed == ["Annual report 2024 - summary.md"]
+
+
+def test_progress_shows_chunks_tokens_and_time_left(page: DocumentsPage) -> None:
+    page.set_busy(True)
+    assert page.progress.isVisible() and page.cancel_button.isEnabled()
+    text = progress_text(3, 12, 4210, 380, 40.0, "Report (1 of 2)")
+    assert text == "Report (1 of 2) · chunk 3 of 12 · 4,210 tokens in, 380 out · about 40 s left"
+    page.show_progress(0.25, text)
+    assert page.progress.value() == page.progress.maximum() // 4
+    assert page.progress.text().startswith("25% · Report (1 of 2)")
+    page.set_busy(False)
+    assert not page.cancel_button.isEnabled()
+    assert format_seconds_left(None) == "" and format_seconds_left(600) == "about 10 min left"
