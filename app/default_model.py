@@ -21,8 +21,8 @@ DEFAULT_MODEL_NOTICE = (
     "<b>You are using the built-in Gemma 3 270M model.</b> It is a tiny <i>base</i> model "
     "that lets Hearth run with no download, not an assistant: expect rambling, wrong or "
     "repetitive answers. For real work, choose a capable instruction-tuned GGUF model "
-    "(for example a 4-bit Qwen, Llama or Gemma chat model of 3–8B parameters) with "
-    "<code>hearth chat --model PATH</code> or the <i>model_path</i> setting."
+    "(for example a 4-bit Qwen, Llama or Gemma chat model of 3–8B parameters) on the "
+    "<b>Models</b> page (Ctrl+4): download one from Hugging Face or import a .gguf file."
 )
 
 Progress = Callable[[float], None]
