@@ -220,6 +220,12 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--tokens", type=int, default=2048)
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds for the speed checks")
+    parser.add_argument(
+        "--chat-tokens",
+        type=int,
+        default=CHAT_TOKENS,
+        help="reply length of the engine vs create_chat_completion comparison",
+    )
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--n-gpu-layers", type=int, default=0)
     args = parser.parse_args()
@@ -227,7 +233,7 @@ def main() -> int:
         from app.default_model import ensure_default_model
 
         args.model = ensure_default_model(Path(tempfile.gettempdir()) / "hearth-bench-models")
-    n_ctx = max(4096, args.tokens + 256)
+    n_ctx = max(4096, args.tokens + 256, args.chat_tokens + 256)
     print(f"model: {args.model}\nlong reply: {args.tokens} tokens, n_ctx {n_ctx}")
     print(f"engine and in-process runs alternate, {args.rounds} rounds; medians reported")
 
@@ -242,8 +248,8 @@ def main() -> int:
             ttft_base.append(base.ttft_ms(f"{i}. {PROMPT}"))
             ttft_engine.append(engine_completion(engine, f"{i}. {PROMPT}", 2)["ttft_ms"])
         for _ in range(args.rounds):
-            chat_engine.append(engine_chat(engine, CHAT_TOKENS))
-            chat_base.append(base.chat_stream_tps(CHAT_TOKENS))
+            chat_engine.append(engine_chat(engine, args.chat_tokens))
+            chat_base.append(base.chat_stream_tps(args.chat_tokens))
         for _ in range(max(1, args.rounds - 1)):
             long_engine.append(engine_completion(engine, PROMPT, args.tokens))
             long_base.append(base.raw_long(args.tokens))
@@ -270,7 +276,7 @@ def main() -> int:
             ">= 0.95",
         ),
         (
-            f"chat decode tok/s, engine / create_chat_completion(stream), {CHAT_TOKENS} tok",
+            f"chat decode tok/s, engine / create_chat_completion(stream), {args.chat_tokens} tok",
             f"{chat_tps:.1f} / {base_tps:.1f}",
             chat_tps / base_tps,
             ">= 1.0",
