@@ -25,7 +25,9 @@ MIN_CONFIDENCE = 0.35
 MIN_MARGIN = 0.15
 # A second language is "mixed in" when it covers at least this share of the words.
 MIXED_SHARE = 0.25
-MIXED_MIN_WORDS = 3
+# lingua's word-level split mislabels up to three words of a clear short sentence (an
+# eight-word English sentence came back as five English and three German words).
+MIXED_MIN_WORDS = 4
 
 TOO_SHORT = "The text is too short to tell its language — pick the source language."
 UNSURE = "Hearth cannot tell the text's language for sure — pick the source language."

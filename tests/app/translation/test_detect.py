@@ -64,3 +64,9 @@ def test_language_table() -> None:
     assert is_known("ja") and not is_known("xx")
     with pytest.raises(ValueError, match="unknown language"):
         language("Klingon")
+
+
+def test_a_short_clear_sentence_is_not_called_mixed() -> None:
+    # lingua's word-level split labels part of this sentence German; the whole is plainly English.
+    result = detect("This is clearly a sentence written in English.")
+    assert result.code == "en" and result.message == ""
