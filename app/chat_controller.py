@@ -11,7 +11,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -123,6 +123,7 @@ class ChatController(QObject):
         self.conversations = conversations
         self.messages = messages
         self.paths = paths
+        self._choices: tuple[EngineSettings, Sampling, str | None] | None = None
         self.settings = settings
         self.model_info: ModelInfo | None = None
         self.current_conversation: int | None = None
@@ -217,19 +218,31 @@ class ChatController(QObject):
             return
         self._load(path)
 
-    def _model_choices(self, model_path: str) -> tuple[EngineSettings, Sampling, str | None]:
-        """App-wide settings with the model's own (Models page) on top."""
-        own = load_model_settings(self.paths.data_dir, model_path)
-        return engine_settings_for(self.settings, model_path, own)
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
-    def _engine_settings(self, model_path: str) -> EngineSettings:
-        return self._model_choices(model_path)[0]
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self._settings = value
+        self._choices = None  # derived from the settings: resolved again on next use
+
+    def _model_choices(self) -> tuple[EngineSettings, Sampling, str | None]:
+        """App-wide settings with the current model's own (Models page) on top: how it is
+        loaded, how replies sample, its default system prompt. Resolved once per load (it
+        reads a file, and Auto GPU layers asks the GPU driver), not once per message."""
+        if self._choices is None:
+            path = self._model_path or ""
+            own = load_model_settings(self.paths.data_dir, path) if path else None
+            self._choices = engine_settings_for(self.settings, path, own)
+        return self._choices
 
     def _load(self, model_path: str) -> None:
         self._model_path = model_path
+        self._choices = None  # the model's own settings may have changed since
         self.model_info = None
         self.window.show_loading(0.0, f"Loading {Path(model_path).name}…")
-        self._load_request = self.client.load(self._engine_settings(model_path))
+        self._load_request = self.client.load(self._model_choices()[0])
 
     def _on_load_progress(self, request_id: int, fraction: float, text: str) -> None:
         if request_id == self._load_request:
@@ -245,7 +258,7 @@ class ChatController(QObject):
         is_default = Path(info.path).name == default_model_path(self.paths.models_dir).name
         if is_default and not self.settings.default_model_notice_dismissed:
             self.window.show_banner(DEFAULT_MODEL_NOTICE)
-        requested = self._engine_settings(info.path).n_gpu_layers
+        requested = self._model_choices()[0].n_gpu_layers
         if requested != 0 and not info.gpu_offload_supported:
             self.window.show_error(
                 "GPU offload was requested, but this llama.cpp build has no GPU support, so "
@@ -260,15 +273,13 @@ class ChatController(QObject):
         """Use another model: the engine unloads the old one (freeing its memory) first."""
         if self._turn is not None:
             self.stop()
-        self.settings = Settings(**{**asdict(self.settings), "model_path": model_path})
+        self.settings = replace(self.settings, model_path=model_path)
         save_settings(self.paths.settings_file, self.settings)
         self.window.hide_banner()
         self._load(model_path)
 
     def dismiss_default_notice(self) -> None:
-        self.settings = Settings(
-            **{**asdict(self.settings), "default_model_notice_dismissed": True}
-        )
+        self.settings = replace(self.settings, default_model_notice_dismissed=True)
         save_settings(self.paths.settings_file, self.settings)
 
     # ---- conversations ------------------------------------------------------------------
@@ -529,8 +540,8 @@ class ChatController(QObject):
         record = self.conversations.get(conversation_id) if conversation_id is not None else None
         # The chat's own system prompt, else the model's default one (Models page).
         prompt = record.system_prompt if record is not None else None
-        if not prompt and self._model_path:
-            prompt = self._model_choices(self._model_path)[2]
+        if not prompt:
+            prompt = self._model_choices()[2]
         return [ChatMessage("system", prompt), *messages] if prompt else messages
 
     @classmethod
@@ -540,7 +551,7 @@ class ChatController(QObject):
     # ---- a chat that outgrew the context --------------------------------------------
 
     def set_context_policy(self, policy: str) -> None:
-        self.settings = Settings(**{**asdict(self.settings), "context_policy": policy})
+        self.settings = replace(self.settings, context_policy=policy)
         save_settings(self.paths.settings_file, self.settings)
         self._budget_timer.start()
 
@@ -626,7 +637,7 @@ class ChatController(QObject):
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
         s = self.settings
-        _, sampling, _ = self._model_choices(self._model_path or "")
+        _, sampling, _ = self._model_choices()
         request_id = self.client.generate(
             prompt,
             max_tokens=s.max_tokens,
