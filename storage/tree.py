@@ -36,9 +36,7 @@ def active_branch_ids(pairs: Pairs, chosen: Mapping[int | None, int] | None = No
     `chosen` maps a parent id (None for the first message) to the version the user picked;
     a choice that is not a child of that parent is ignored.
     """
-    children: dict[int | None, list[int]] = {}
-    for message_id, parent_id in sorted(pairs):
-        children.setdefault(parent_id, []).append(message_id)
+    children = _children(pairs)
     chosen = chosen or {}
 
     def pick(parent: int | None) -> int | None:
@@ -61,16 +59,16 @@ def active_branch_ids(pairs: Pairs, chosen: Mapping[int | None, int] | None = No
 
 def version_numbers(pairs: Pairs) -> dict[int, tuple[int, int]]:
     """For each id: (its 1-based place among its parent's children, how many there are)."""
-    children: dict[int | None, list[int]] = {}
-    for message_id, parent_id in sorted(pairs):
-        children.setdefault(parent_id, []).append(message_id)
     return {
         child: (place, len(siblings))
-        for siblings in children.values()
+        for siblings in _children(pairs).values()
         for place, child in enumerate(siblings, start=1)
     }
 
 
-def siblings_of(pairs: Pairs, message_id: int) -> list[int]:
-    parent = dict(pairs).get(message_id, -1)
-    return sorted(i for i, p in pairs if p == parent)
+def _children(pairs: Pairs) -> dict[int | None, list[int]]:
+    """parent id (None: the first messages) → its children's ids, oldest first."""
+    children: dict[int | None, list[int]] = {}
+    for message_id, parent_id in sorted(pairs):
+        children.setdefault(parent_id, []).append(message_id)
+    return children
