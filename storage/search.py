@@ -64,7 +64,7 @@ _SEARCH_SQL = text(
     ORDER BY message_index.rowid DESC
     LIMIT :limit
     """
-)
+).columns(created_at=UTCDateTime)  # typed, so rows come back as aware datetimes
 
 
 class SearchRepository:
@@ -77,27 +77,22 @@ class SearchRepository:
         match = match_expression(query)
         if match is None:
             return []
-        stamp = UTCDateTime()
         hits = []
         with self._db.session() as session:
             rows = session.execute(_SEARCH_SQL, {"match": match, "limit": limit}).all()
-            for message_id, conversation_id, title, role, created, snippet in rows:
-                try:
-                    role_value: Role | None = Role(role)
-                except ValueError:
-                    role_value = None  # a role a newer Hearth wrote: still findable
-                created_at = stamp.process_result_value(
-                    datetime.fromisoformat(created) if isinstance(created, str) else created,
-                    session.bind.dialect,  # type: ignore[union-attr]
+        for message_id, conversation_id, title, role, created_at, snippet in rows:
+            try:
+                role_value: Role | None = Role(role)
+            except ValueError:
+                role_value = None  # a role a newer Hearth wrote: still findable
+            hits.append(
+                SearchHit(
+                    message_id,
+                    conversation_id,
+                    title,
+                    role_value,
+                    created_at,
+                    (snippet or "").replace(ZWSP, ""),
                 )
-                hits.append(
-                    SearchHit(
-                        message_id,
-                        conversation_id,
-                        title,
-                        role_value,
-                        created_at,  # type: ignore[arg-type]
-                        (snippet or "").replace(ZWSP, ""),
-                    )
-                )
+            )
         return hits
