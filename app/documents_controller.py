@@ -356,10 +356,8 @@ class DocumentsController(QObject):
         self.page = page
         self.chat = chat
         self.repository = repository
-        self.bridge = EngineBridge(chat.client, parent=self)
-        self.bridge.info = chat.model_info
-        self._count_bridge = EngineBridge(chat.client, parent=self)
-        self._count_bridge.info = chat.model_info
+        self.bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
+        self._count_bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
         # Tests wrap the job's engine to record or hold requests.
         self.wrap_engine: WrapEngine | None = None
 

@@ -29,13 +29,20 @@ class EngineBridge(QObject):
 
     _call = Signal(object)  # a callable to run in the GUI thread
 
-    def __init__(self, client: EngineClient, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        client: EngineClient,
+        parent: QObject | None = None,
+        *,
+        info: ModelInfo | None = None,
+    ) -> None:
+        """`info`: the model already loaded, if any (later loads arrive by signal)."""
         super().__init__(parent)
         self._client = client
         self._queues: dict[int, queue.Queue[tuple[object, Any]]] = {}
         self._current: int | None = None
         self._cancelled = threading.Event()
-        self.info: ModelInfo | None = None
+        self.info = info
         self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
         client.modelLoaded.connect(self._on_loaded)
         client.deltaReceived.connect(self._on_delta)

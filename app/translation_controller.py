@@ -91,8 +91,7 @@ class TranslationController(QObject):
         self.panel = panel
         self.chat = chat
         self.history = history
-        self.chat_bridge = EngineBridge(chat.client, parent=self)
-        self.chat_bridge.info = chat.model_info
+        self.chat_bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
         self.chat_translator = Translator(self.chat_bridge)
         self.own: _OwnEngine | None = None
         self._job: threading.Thread | None = None
