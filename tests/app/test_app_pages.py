@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.documents_controller import DocumentsController
 from tests.app.conftest import AppParts
+from tests.support.qt_user import file_drag
 
 MakeApp = Callable[..., AppParts]
 
@@ -26,15 +26,7 @@ def test_every_page_is_there_and_a_file_dropped_on_chat_opens_in_documents(
 
     notes = tmp_path / "notes.txt"
     notes.write_text("Paragraph one about kettles.\n\nParagraph two about teapots.\n", "utf-8")
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(notes))])
-    drop = QDropEvent(
-        QPointF(20, 20),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
+    _enter, drop = file_drag([notes])
     documents = window.findChild(DocumentsController)
     assert documents is not None
     with qtbot.waitSignal(documents.documentRead, timeout=60_000):

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QTextCursor
-from PySide6.QtWidgets import QFileDialog, QTextBrowser
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -32,6 +31,7 @@ from tests.app.documents.builders import (
     make_pdf,
     page_text,
 )
+from tests.support.qt_user import click_link, file_drag
 from ui.documents_page import COLUMNS, DocumentsPage
 
 MakeApp = Callable[..., AppParts]
@@ -163,25 +163,6 @@ def summarize(qtbot: QtBot, controller: DocumentsController) -> None:
         qtbot.mouseClick(controller.page.summarize_button, Qt.MouseButton.LeftButton)
 
 
-def click_link(qtbot: QtBot, browser: QTextBrowser, label: str) -> None:
-    """Click the anchor whose text is `label` the way a user does."""
-    document = browser.document()
-    block = document.begin()
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            fragment = it.fragment()
-            if fragment.charFormat().isAnchor() and label in fragment.text():
-                cursor = QTextCursor(document)
-                cursor.setPosition(fragment.position() + 1)
-                point = browser.cursorRect(cursor).center()
-                qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton, pos=point)
-                return
-            it += 1
-        block = block.next()
-    raise AssertionError(f"no link {label!r} in the summary")
-
-
 def chunk_summaries(database: Any, content_hash: str) -> int:
     with database.session() as session:
         rows = session.scalars(
@@ -204,15 +185,7 @@ def test_dropped_and_opened_files_show_pages_words_and_tokens(
     notes.write_text(WELL, encoding="utf-8")
 
     # A drop on the page, as from a file manager.
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(pdf))])
-    drop = QDropEvent(
-        QPointF(20, 20),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
+    _enter, drop = file_drag([pdf], QPoint(20, 20))
     with qtbot.waitSignal(controller.documentRead, timeout=60_000):
         page.dropEvent(drop)
     assert drop.isAccepted()

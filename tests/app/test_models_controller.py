@@ -9,8 +9,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -23,6 +22,7 @@ from app.models_controller import ModelsController, install_models
 from app.paths import resolve_paths
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
 from tests.support.fake_hub import FakeHub
+from tests.support.qt_user import file_drag
 from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
 from ui.main_window import MainWindow
 from ui.model_details import ModelDetailsDialog
@@ -68,17 +68,9 @@ def _select(qtbot: QtBot, page: ModelsPage, path: Path) -> None:
 
 def _drop(page: ModelsPage, *files: Path) -> None:
     """What the window system delivers when files are dropped on the page."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
-    actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(
-        QPoint(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
+    enter, drop = file_drag(files)
     QApplication.sendEvent(page, enter)
     assert enter.isAccepted()
-    drop = QDropEvent(
-        QPointF(10, 10), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
     QApplication.sendEvent(page, drop)
 
 

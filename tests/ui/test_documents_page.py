@@ -7,11 +7,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
-from PySide6.QtWidgets import QFileDialog, QTextBrowser
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QDragEnterEvent
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
+from tests.support.qt_user import click_link, file_drag
 from ui.document_rows import DocumentRow, DocumentStatus, cite_link
 from ui.documents_page import COLUMNS, DocumentsPage, format_seconds_left, progress_text
 
@@ -53,24 +54,6 @@ def click_row(qtbot: QtBot, page: DocumentsPage, row: int, add: bool = False) ->
     rect = page.table.visualRect(page.table.model().index(row, 0))
     modifier = Qt.KeyboardModifier.ControlModifier if add else Qt.KeyboardModifier.NoModifier
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
-
-
-def click_link(qtbot: QtBot, browser: QTextBrowser, label: str) -> None:
-    document = browser.document()
-    block = document.begin()
-    while block.isValid():
-        it = block.begin()
-        while not it.atEnd():
-            fragment = it.fragment()
-            if fragment.charFormat().isAnchor() and label in fragment.text():
-                cursor = QTextCursor(document)
-                cursor.setPosition(fragment.position() + 1)
-                point = browser.cursorRect(cursor).center()
-                qtbot.mouseClick(browser.viewport(), Qt.MouseButton.LeftButton, pos=point)
-                return
-            it += 1
-        block = block.next()
-    raise AssertionError(f"no link {label!r}")
 
 
 def test_rows_show_numbers_and_an_ellipsis_while_tokens_are_counted(page: DocumentsPage) -> None:
@@ -136,24 +119,9 @@ def test_dropping_files_asks_to_open_them(
     qtbot: QtBot, page: DocumentsPage, tmp_path: Path
 ) -> None:
     a, b = tmp_path / "a.pdf", tmp_path / "b.md"
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(a)), QUrl.fromLocalFile(str(b))])
-    enter = QDragEnterEvent(
-        page.rect().center(),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
+    enter, drop = file_drag([a, b], page.rect().center())
     page.dragEnterEvent(enter)
     assert enter.isAccepted()
-    drop = QDropEvent(
-        QPointF(10, 10),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
     with qtbot.waitSignal(page.openRequested) as opened:
         page.dropEvent(drop)
     assert opened.args == [[str(a), str(b)]]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.support.qt_user import file_drag
 from ui.model_rows import (
     AUTO,
     CUSTOM,
@@ -98,27 +98,12 @@ def test_installed_rows_mark_the_model_in_use(qtbot: QtBot) -> None:
     assert page.selected_path() == "/m/qwen.gguf"
 
 
-_MIME: list[QMimeData] = []  # events hold a raw pointer: keep the data alive
-
-
-def _drag(page: ModelsPage, *names: str) -> tuple[QDragEnterEvent, QDropEvent]:
-    mime = QMimeData()
-    _MIME.append(mime)
-    mime.setUrls([QUrl.fromLocalFile(n) for n in names])
-    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
-    no_mod = Qt.KeyboardModifier.NoModifier
-    return (
-        QDragEnterEvent(QPoint(5, 5), action, mime, button, no_mod),
-        QDropEvent(QPointF(5, 5), action, mime, button, no_mod),
-    )
-
-
 def test_dropping_gguf_files_asks_to_import_them(qtbot: QtBot, tmp_path: Path) -> None:
     page = _page(qtbot)
-    enter, _drop = _drag(page, str(tmp_path / "notes.txt"))
+    enter, _drop = file_drag([tmp_path / "notes.txt"], QPoint(5, 5))
     QApplication.sendEvent(page, enter)
     assert not enter.isAccepted()
-    enter, drop = _drag(page, str(tmp_path / "a.gguf"), str(tmp_path / "b.txt"))
+    enter, drop = file_drag([tmp_path / "a.gguf", tmp_path / "b.txt"], QPoint(5, 5))
     QApplication.sendEvent(page, enter)
     assert enter.isAccepted()
     with qtbot.waitSignal(page.importRequested) as requested:
