@@ -233,38 +233,10 @@ class Worker:
                 Error(request.id, ErrorKind.BAD_REQUEST, "The last message must be the user's.")
             )
             return
-        messages: Sequence[ChatMessage] = request.messages
-        dropped: tuple[int, ...] = ()
-        try:
-            prompt = model.builder.build(messages)
-            limit = model.llm.n_ctx() - reply_reserve(model.llm.n_ctx(), request.max_tokens)
-            policy = OverflowPolicy(request.overflow)
-            if len(prompt) > limit and policy is OverflowPolicy.ASK:
-                alone = sum(m.role != "system" for m in messages) == 1
-                what = (
-                    "This message is too long for" if alone else "This conversation no longer fits"
-                )
-                advice = " Shorten it or choose a larger context size." if alone else ""
-                self._send(
-                    Error(
-                        request.id,
-                        ErrorKind.PROMPT_TOO_LONG,
-                        f"{what} the model's context window ({len(prompt)} tokens; {limit} leave "
-                        f"room for an answer).{advice}",
-                    )
-                )
-                return
-            if len(prompt) > limit and policy is not OverflowPolicy.FAIL:
-                messages, dropped = fit_messages(
-                    messages,
-                    lambda kept: len(model.builder.build(kept)),
-                    limit,
-                    policy,
-                )
-                prompt = model.builder.build(messages)
-        except (PromptFormatError, ValueError) as exc:
-            self._send(Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
+        fitted = self._fit_to_context(model, request)
+        if fitted is None:
             return
+        messages, prompt, dropped = fitted
         stops = tuple(dict.fromkeys((*model.fmt.stop, *request.stop)))
         result = self._run(
             model,
@@ -279,6 +251,44 @@ class Worker:
             text, _, ids = result
             self._replies.remember(text, ids)
             self._warm_next_turn((*messages, ChatMessage("assistant", text)))
+
+    def _fit_to_context(
+        self, model: _LoadedModel, request: GenerateRequest
+    ) -> tuple[Sequence[ChatMessage], list[int], tuple[int, ...]] | None:
+        """The messages to send, their prompt ids and the indices left out, by the request's
+        overflow policy; None after sending the error that explains why not."""
+        messages: Sequence[ChatMessage] = request.messages
+        try:
+            prompt = model.builder.build(messages)
+            policy = OverflowPolicy(request.overflow)
+        except (PromptFormatError, ValueError) as exc:
+            self._send(Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
+            return None
+        n_ctx = model.llm.n_ctx()
+        limit = n_ctx - reply_reserve(n_ctx, request.max_tokens)
+        if len(prompt) <= limit or policy is OverflowPolicy.FAIL:
+            return messages, prompt, ()
+        if policy is OverflowPolicy.ASK:
+            alone = sum(m.role != "system" for m in messages) == 1
+            what = "This message is too long for" if alone else "This conversation no longer fits"
+            advice = " Shorten it or choose a larger context size." if alone else ""
+            self._send(
+                Error(
+                    request.id,
+                    ErrorKind.PROMPT_TOO_LONG,
+                    f"{what} the model's context window ({len(prompt)} tokens; {limit} leave "
+                    f"room for an answer).{advice}",
+                )
+            )
+            return None
+        try:
+            kept, dropped = fit_messages(
+                messages, lambda some: len(model.builder.build(some)), limit, policy
+            )
+            return kept, model.builder.build(kept), dropped
+        except PromptFormatError as exc:
+            self._send(Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
+            return None
 
     def _generate_completion(self, request: CompletionRequest) -> None:
         model = self._require_model(request.id)
