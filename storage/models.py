@@ -75,6 +75,10 @@ class Conversation(Base):
     active_root_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     system_prompt: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # This chat's own sampling values as JSON (revision 0006); None: the model's defaults.
+    sampling_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # records.TitleSource: an automatic title may be replaced, one the user typed never is.
+    title_source: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
 
 
 class Message(Base):
@@ -94,6 +98,9 @@ class Message(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The version of the next message the user chose to see (None: the newest).
     active_child_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # On a reply: JSON naming the messages left out of the model's view to fit the context
+    # (revision 0006), so the transcript marks them again after a restart.
+    context_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class GenerationStats(Base):

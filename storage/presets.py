@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -10,8 +9,9 @@ from sqlalchemy import select
 from storage.database import Database
 from storage.errors import RecordNotFoundError
 from storage.models import PresetRow, utc_now
+from storage.sampling_values import PRESET_KEYS, sampling_from_json, sampling_to_json
 
-SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens")
+SAMPLING_KEYS = PRESET_KEYS
 
 
 class PresetNameTakenError(ValueError):
@@ -27,21 +27,8 @@ class Preset:
     sampling: dict[str, float | int] = field(default_factory=dict)
 
 
-def _clean_sampling(values: object) -> dict[str, float | int]:
-    if not isinstance(values, dict):
-        return {}
-    return {
-        k: v
-        for k, v in values.items()
-        if k in SAMPLING_KEYS and isinstance(v, int | float) and not isinstance(v, bool)
-    }
-
-
 def _preset(row: PresetRow) -> Preset:
-    try:
-        sampling = _clean_sampling(json.loads(row.sampling_json))
-    except ValueError:
-        sampling = {}  # a damaged field loses its numbers, never the preset
+    sampling = sampling_from_json(row.sampling_json, PRESET_KEYS)
     return Preset(row.id, row.name, row.system_prompt, sampling)
 
 
@@ -84,7 +71,7 @@ class PresetRepository:
                 row = found
             row.name = name
             row.system_prompt = system_prompt
-            row.sampling_json = json.dumps(_clean_sampling(sampling), sort_keys=True)
+            row.sampling_json = sampling_to_json(sampling, PRESET_KEYS)
             row.updated_at = now
             session.flush()
             return _preset(row)

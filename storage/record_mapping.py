@@ -9,7 +9,15 @@ from enum import StrEnum
 from typing import TypeVar
 
 from storage.models import Conversation, GenerationStats, Message
-from storage.records import ConversationRecord, MessageRecord, MessageStatus, Role, StatsRecord
+from storage.records import (
+    ConversationRecord,
+    MessageRecord,
+    MessageStatus,
+    Role,
+    StatsRecord,
+    TitleSource,
+)
+from storage.sampling_values import sampling_from_json
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +34,9 @@ def conversation_record(row: Conversation) -> ConversationRecord:
         updated_at=row.updated_at,
         pinned=bool(row.pinned),
         system_prompt=row.system_prompt,
+        sampling=sampling_from_json(row.sampling_json),
+        # An unknown source (a newer Hearth's) is treated as typed: never overwritten.
+        title_source=_known(TitleSource, row.title_source) or TitleSource.USER,
     )
 
 

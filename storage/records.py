@@ -3,7 +3,7 @@ layers (the UI renders them) safely."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -15,6 +15,12 @@ class MessageStatus(StrEnum):
     ERROR = "error"
     # A row whose fields could not be read; shown as damaged, never hides the conversation.
     DAMAGED = "damaged"
+
+
+class TitleSource(StrEnum):
+    AUTO = "auto"  # the placeholder or the first words: an automatic title may replace it
+    MODEL = "model"  # written by the model from the first exchange
+    USER = "user"  # typed by the user: never replaced
 
 
 class Role(StrEnum):
@@ -49,6 +55,10 @@ class ConversationRecord:
     updated_at: datetime
     pinned: bool = False
     system_prompt: str | None = None
+    # This chat's own sampling values (keys of storage.sampling_values.CHAT_KEYS); a missing
+    # key means the model's default.
+    sampling: dict[str, float | int] = field(default_factory=dict)
+    title_source: TitleSource = TitleSource.AUTO
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ session and returns frozen records, so callers never hold ORM objects or session
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -18,7 +19,15 @@ from storage.record_mapping import (
     message_record,
     stats_row,
 )
-from storage.records import ConversationRecord, MessageRecord, MessageStatus, Role, StatsRecord
+from storage.records import (
+    ConversationRecord,
+    MessageRecord,
+    MessageStatus,
+    Role,
+    StatsRecord,
+    TitleSource,
+)
+from storage.sampling_values import clean_sampling, sampling_to_json
 from storage.tree import active_branch, active_branch_ids, version_numbers
 
 if TYPE_CHECKING:
@@ -44,10 +53,17 @@ class ConversationRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, title: str = DEFAULT_TITLE) -> ConversationRecord:
+    def create(
+        self, title: str = DEFAULT_TITLE, title_source: TitleSource = TitleSource.AUTO
+    ) -> ConversationRecord:
         now = utc_now()
         with self._db.session() as session:
-            row = Conversation(title=title.strip() or DEFAULT_TITLE, created_at=now, updated_at=now)
+            row = Conversation(
+                title=title.strip() or DEFAULT_TITLE,
+                title_source=TitleSource(title_source).value,
+                created_at=now,
+                updated_at=now,
+            )
             session.add(row)
             session.flush()
             return conversation_record(row)
@@ -83,11 +99,44 @@ class ConversationRepository:
             return [conversation_record(row) for row in session.scalars(query)]
 
     def rename(self, conversation_id: int, title: str) -> ConversationRecord:
-        """Blank titles keep the old one. Renaming is not activity: the order stays."""
+        """The user's own title: automatic titles never replace it. Blank titles keep the old
+        one. Renaming is not activity: the order stays."""
         with self._db.session() as session:
             row = _live_conversation(session, conversation_id)
             if title.strip():
                 row.title = title.strip()
+                row.title_source = TitleSource.USER.value
+            return conversation_record(row)
+
+    def set_automatic_title(
+        self, conversation_id: int, title: str, source: TitleSource = TitleSource.AUTO
+    ) -> bool:
+        """Set a title Hearth chose, unless the user typed one; True when it was set.
+
+        One conditional UPDATE, so a rename that lands while a title is being generated
+        always wins, whichever comes first."""
+        if not title.strip() or source is TitleSource.USER:
+            return False
+        with self._db.session() as session:
+            changed = session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == conversation_id,
+                    Conversation.deleted_at.is_(None),
+                    Conversation.title_source != TitleSource.USER.value,
+                )
+                .values(title=title.strip(), title_source=TitleSource(source).value)
+            ).rowcount
+        return changed == 1
+
+    def set_sampling(
+        self, conversation_id: int, values: dict[str, float | int] | None
+    ) -> ConversationRecord:
+        """This chat's own sampling values; None or {} goes back to the model's defaults."""
+        clean = clean_sampling(values or {})
+        with self._db.session() as session:
+            row = _live_conversation(session, conversation_id)
+            row.sampling_json = sampling_to_json(clean) if clean else None
             return conversation_record(row)
 
     def set_pinned(self, conversation_id: int, pinned: bool) -> ConversationRecord:
@@ -315,6 +364,30 @@ class MessageRepository:
                     found[m.id] = message_record(m, stats)
         return [found[i] for i in message_ids if i in found]
 
+    def set_outside_view(self, message_id: int, outside: Collection[int]) -> None:
+        """Remember which messages were left out of the model's view for this reply."""
+        ids = sorted({i for i in outside if i > 0})  # the system prompt (-1) has no row
+        context = json.dumps({"outside_view": ids}) if ids else None
+        with self._db.session() as session:
+            session.execute(
+                update(Message).where(Message.id == message_id).values(context_json=context)
+            )
+
+    def outside_view(self, conversation_id: int, shown_ids: Collection[int]) -> frozenset[int]:
+        """Messages the model did not see when it wrote the newest reply among `shown_ids`
+        that had to leave some out: the transcript marks them (empty when none did)."""
+        shown = shown_ids if isinstance(shown_ids, set | frozenset) else set(shown_ids)
+        query = (
+            select(Message.id, Message.context_json)
+            .where(Message.conversation_id == conversation_id, Message.context_json.is_not(None))
+            .order_by(Message.id.desc())
+        )
+        with self._db.session() as session:
+            for message_id, context in session.execute(query):
+                if message_id in shown:
+                    return _outside_ids(context)
+        return frozenset()
+
     def mark_streaming_interrupted(self) -> int:
         """Replies left 'streaming' by a crash become 'interrupted'; returns how many."""
         with self._db.session() as session:
@@ -323,6 +396,15 @@ class MessageRepository:
                 .where(Message.status == MessageStatus.STREAMING.value)
                 .values(status=MessageStatus.INTERRUPTED.value, updated_at=utc_now())
             ).rowcount
+
+
+def _outside_ids(context: str) -> frozenset[int]:
+    """The ids in a reply's context_json; a damaged value marks nothing rather than failing."""
+    try:
+        ids = json.loads(context).get("outside_view", [])
+        return frozenset(i for i in ids if isinstance(i, int) and not isinstance(i, bool))
+    except (ValueError, AttributeError, TypeError):
+        return frozenset()
 
 
 def _chosen_versions(session: Session, conversation_id: int) -> dict[int | None, int]:

@@ -6,11 +6,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from storage import migrate
 from storage.database import Database, DatabaseError
-from storage.records import Role
+from storage.fts_text import INDEX_FUNCTION, index_text
+from storage.presets import PresetRepository
+from storage.records import Role, TitleSource
 from storage.repositories import ConversationRepository, MessageRepository
 
 TABLES = {"alembic_version", "conversations", "messages", "generation_stats"}
@@ -155,3 +158,82 @@ def test_database_from_newer_version_is_refused_untouched(db_path: Path) -> None
     with pytest.raises(DatabaseError, match="newer version of Hearth"):
         Database.open(db_path)
     assert _backups(db_path) == []
+
+
+def _database_at(db_path: Path, revision: str) -> None:
+    """An empty database migrated only up to `revision`, as an older Hearth left it."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{db_path}")
+    try:
+        with engine.begin() as connection:
+            command.upgrade(migrate.alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def test_a_0005_database_gains_chat_sampling_titles_and_context_keeping_data(
+    db_path: Path,
+) -> None:
+    _database_at(db_path, "0005")
+    raw = sqlite3.connect(db_path)
+    raw.create_function(INDEX_FUNCTION, 1, index_text)  # the search triggers call it
+    raw.executescript(
+        """
+        INSERT INTO conversations (id, title, created_at, updated_at, pinned, system_prompt)
+            VALUES (1, 'Typed long ago', '2026-01-01 10:00:00', '2026-01-01 10:05:00',
+                    1, 'Be brief.');
+        INSERT INTO messages (id, conversation_id, parent_id, role, content, status,
+                              created_at, updated_at)
+            VALUES (1, 1, NULL, 'user', 'still here?', 'complete',
+                    '2026-01-01 10:00:00', '2026-01-01 10:00:00'),
+                   (2, 1, 1, 'assistant', 'yes', 'complete',
+                    '2026-01-01 10:00:01', '2026-01-01 10:00:01');
+        INSERT INTO presets (id, name, system_prompt, sampling_json, created_at, updated_at)
+            VALUES (1, 'Terse', 'Be terse.', '{"temperature": 0.2}',
+                    '2026-01-01 10:00:00', '2026-01-01 10:00:00');
+        """
+    )
+    raw.commit()
+    raw.close()
+
+    db, _ = Database.open(db_path)
+    try:
+        conversations, messages = ConversationRepository(db), MessageRepository(db)
+        chat = conversations.get(1)
+        assert chat is not None
+        assert (chat.title, chat.pinned, chat.system_prompt) == (
+            "Typed long ago",
+            True,
+            "Be brief.",
+        )
+        assert chat.sampling == {} and chat.title_source is TitleSource.AUTO
+        assert [m.content for m in messages.active_path(1)] == ["still here?", "yes"]
+        assert messages.outside_view(1, [1, 2]) == frozenset()
+        assert [p.name for p in PresetRepository(db).list()] == ["Terse"]
+        # The new columns take values at once.
+        conversations.set_sampling(1, {"temperature": 0.3})
+        messages.set_outside_view(2, [1])
+        assert conversations.get(1).sampling == {"temperature": 0.3}  # type: ignore[union-attr]
+        assert messages.outside_view(1, [1, 2]) == {1}
+    finally:
+        db.close()
+    [backup] = _backups(db_path)
+    assert backup.name.startswith("hearth.db.backup-0005-")
+
+
+def test_0006_downgrades_to_0005_keeping_chats(db: Database, db_path: Path) -> None:
+    chat = ConversationRepository(db).create("kept")
+    MessageRepository(db).add(chat.id, Role.USER, "hello")
+    db.close()
+    engine = create_engine(f"sqlite:///{db_path}")
+    try:
+        with engine.begin() as connection:
+            command.downgrade(migrate.alembic_config(connection), "0005")
+        assert migrate.current_revision(engine) == "0005"
+        assert "sampling_json" not in {
+            c["name"] for c in inspect(engine).get_columns("conversations")
+        }
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM messages").scalar() == 1
+    finally:
+        engine.dispose()

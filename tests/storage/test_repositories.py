@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.database import Database, RecordNotFoundError
-from storage.records import MessageStatus, Role, StatsRecord
+from storage.records import MessageStatus, Role, StatsRecord, TitleSource
 from storage.repositories import ConversationRepository, MessageRepository
 
 STATS = StatsRecord(
@@ -205,3 +205,56 @@ def test_session_rolls_back_on_error(db: Database, conversations: ConversationRe
         )
         raise RuntimeError("boom")
     assert conversations.list_recent() == []
+
+
+def test_automatic_titles_never_replace_one_the_user_typed(
+    conversations: ConversationRepository,
+) -> None:
+    chat = conversations.create()
+    assert chat.title_source is TitleSource.AUTO
+    assert conversations.set_automatic_title(chat.id, "first words")
+    assert conversations.set_automatic_title(chat.id, "Model title", TitleSource.MODEL)
+    assert conversations.get(chat.id).title_source is TitleSource.MODEL  # type: ignore[union-attr]
+
+    assert conversations.rename(chat.id, "Mine").title_source is TitleSource.USER
+    assert not conversations.set_automatic_title(chat.id, "Late model title", TitleSource.MODEL)
+    assert conversations.get(chat.id).title == "Mine"  # type: ignore[union-attr]
+    conversations.delete(chat.id)
+    other = conversations.create()
+    conversations.delete(other.id)
+    assert not conversations.set_automatic_title(other.id, "in the trash")
+
+
+def test_a_chat_keeps_its_own_sampling_values_clean(
+    conversations: ConversationRepository, db: Database
+) -> None:
+    chat = conversations.create()
+    assert chat.sampling == {}
+    mine = {"temperature": 0.2, "top_k": 12, "seed": 7, "max_tokens": 64.0, "bogus": 1}
+    saved = conversations.set_sampling(chat.id, mine)  # type: ignore[arg-type]
+    assert saved.sampling == {"temperature": 0.2, "top_k": 12, "seed": 7, "max_tokens": 64}
+    assert conversations.get(chat.id).sampling == saved.sampling  # type: ignore[union-attr]
+    with db.session() as session:  # a hand-damaged value loses the numbers, not the chat
+        session.execute(text("UPDATE conversations SET sampling_json = '{oops'"))
+    assert conversations.get(chat.id).sampling == {}  # type: ignore[union-attr]
+    assert conversations.set_sampling(chat.id, None).sampling == {}
+
+
+def test_the_newest_trimmed_reply_on_the_shown_branch_names_what_was_left_out(
+    conversations: ConversationRepository, messages: MessageRepository, db: Database
+) -> None:
+    chat = conversations.create()
+    q1 = messages.add(chat.id, Role.USER, "one")
+    a1 = messages.add(chat.id, Role.ASSISTANT, "1", parent_id=q1.id)
+    q2 = messages.add(chat.id, Role.USER, "two", parent_id=a1.id)
+    a2 = messages.add(chat.id, Role.ASSISTANT, "2", parent_id=q2.id)
+    messages.set_outside_view(a2.id, [-1, q1.id])  # -1: the system prompt, no row
+    shown = [q1.id, a1.id, q2.id, a2.id]
+    assert messages.outside_view(chat.id, shown) == {q1.id}
+    # Another version of the reply, not trimmed, is on a branch of its own.
+    again = messages.add(chat.id, Role.ASSISTANT, "2 again", parent_id=q2.id)
+    assert messages.outside_view(chat.id, [q1.id, a1.id, q2.id, again.id]) == frozenset()
+    assert messages.outside_view(chat.id, shown) == {q1.id}
+    with db.session() as session:
+        session.execute(text("UPDATE messages SET context_json = '[1' WHERE id = :i"), {"i": a2.id})
+    assert messages.outside_view(chat.id, shown) == frozenset()
