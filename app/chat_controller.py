@@ -172,8 +172,6 @@ class ChatController(QObject):
         window.context_policy.set_policy(settings.context_policy)
         window.context_policy.policyChosen.connect(self.set_context_policy)
         window.overflow_question.answered.connect(self._answer_overflow)
-        # Per conversation: ids of messages the model no longer saw in its latest reply.
-        self._outside_view: dict[int, frozenset[int]] = {}
         self._overflowed: tuple[int, int] | None = None  # (conversation, user message) refused
 
         client.loadProgressed.connect(self._on_load_progress)
@@ -506,9 +504,9 @@ class ChatController(QObject):
 
     def _show_conversation(self, conversation_id: int) -> None:
         # Lazy: a long chat opens at once, older pages are read as the user scrolls up.
-        self.window.chat_view.set_messages(
-            LazyPath(self.messages, conversation_id), self._outside_view.get(conversation_id, ())
-        )
+        path = LazyPath(self.messages, conversation_id)
+        outside = self.messages.outside_view(conversation_id, path.ids)
+        self.window.chat_view.set_messages(path, outside)
 
     @_reports_storage_errors
     def regenerate(self, message_id: int) -> None:
@@ -555,12 +553,14 @@ class ChatController(QObject):
         save_settings(self.paths.settings_file, self.settings)
         self._budget_timer.start()
 
+    @_reports_storage_errors
     def _on_context_trimmed(self, request_id: int, dropped: tuple[int, ...]) -> None:
         turn = self._turn
         if turn is None or turn.request_id != request_id:
             return
         outside = frozenset(turn.prompt_ids[i] for i in dropped if i < len(turn.prompt_ids))
-        self._outside_view[turn.conversation_id] = outside
+        # Stored with the reply: the marker is still there after a restart.
+        self.messages.set_outside_view(turn.message_id, outside)
         if turn.conversation_id == self.current_conversation and turn.tokens == 0:
             # Started comes before any token: re-show the transcript with the marker.
             path = self.messages.active_path(turn.conversation_id)
@@ -622,9 +622,9 @@ class ChatController(QObject):
         reply = self.messages.start_reply(conversation_id, parent.id)
         path = self.messages.active_path(conversation_id)
         if rerender:  # a regenerated reply replaces the old one on screen
-            self.window.chat_view.set_messages(
-                [m for m in path if m.id != reply.id], self._outside_view.get(conversation_id, ())
-            )
+            shown = [m for m in path if m.id != reply.id]
+            outside = self.messages.outside_view(conversation_id, [m.id for m in shown])
+            self.window.chat_view.set_messages(shown, outside)
         self.window.chat_view.begin_reply(reply.id)
         sent = self._prompt_records([m for m in path if m.id != reply.id])
         prompt = self._with_system_prompt(
