@@ -18,6 +18,7 @@ from typing import TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog
 
+from app.chat_sampling import ChatSamplingEditor, chat_sampling
 from app.default_model import (
     DEFAULT_MODEL_NOTICE,
     DefaultModelError,
@@ -182,6 +183,7 @@ class ChatController(QObject):
         client.generationFinished.connect(self._on_finished)
         client.requestFailed.connect(self._on_failed)
         client.engineCrashed.connect(self._on_crashed)
+        self.sampling_editor = ChatSamplingEditor(self)
 
     # ---- start-up and model -----------------------------------------------------------
 
@@ -234,6 +236,18 @@ class ChatController(QObject):
             own = load_model_settings(self.paths.data_dir, path) if path else None
             self._choices = engine_settings_for(self.settings, path, own)
         return self._choices
+
+    def model_sampling(self) -> tuple[Sampling, int]:
+        """How replies sample and how long they may be before a chat's own values apply."""
+        return self._model_choices()[1], self.settings.max_tokens
+
+    def _reply_sampling(self, conversation_id: int | None) -> tuple[Sampling, int]:
+        record = self.conversations.get(conversation_id) if conversation_id is not None else None
+        return chat_sampling(*self.model_sampling(), record.sampling if record else {})
+
+    def sampling_changed(self) -> None:
+        """A chat's sampling changed: the budget shown depends on its reply length."""
+        self._budget_timer.start()
 
     def _load(self, model_path: str) -> None:
         self._model_path = model_path
@@ -599,13 +613,14 @@ class ChatController(QObject):
             return
         self._budget_request = self.client.count_prompt(messages)
 
+    @_reports_storage_errors
     def _on_budget_counted(self, request_id: int, count: int) -> None:
         if request_id == self._budget_request and self.model_info is not None:
             self._budget_request = None
             self.window.context_budget.show_budget(
                 count,
                 self.model_info.n_ctx,
-                self.settings.max_tokens,
+                self._reply_sampling(self.current_conversation)[1],
                 trims=self.settings.context_policy != "ask",
             )
 
@@ -636,13 +651,12 @@ class ChatController(QObject):
         if self.model_info is None and self._load_request is None:
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
-        s = self.settings
-        _, sampling, _ = self._model_choices()
+        sampling, max_tokens = self._reply_sampling(conversation_id)
         request_id = self.client.generate(
             prompt,
-            max_tokens=s.max_tokens,
+            max_tokens=max_tokens,
             sampling=sampling,
-            overflow=overflow or s.context_policy,
+            overflow=overflow or self.settings.context_policy,
         )
         self._turn = _Turn(
             request_id,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 
 from app.chat_controller import ChatController
 from app.presets_io import PresetFileError, export_presets, read_presets
-from app.settings import save_settings
 from storage.database import DatabaseError
 from storage.presets import SAMPLING_KEYS, PresetNameTakenError, PresetRepository
 from ui.presets_dialog import PresetsDialog
@@ -83,15 +82,22 @@ class PresetsController(QObject):
         self.dialog.say(f"Exported {len(presets)} presets to {path}.")
 
     def apply(self, preset_id: int) -> None:
-        """This chat gets the preset's system prompt; replies use its sampling settings."""
+        """This chat gets the preset's system prompt and sampling settings (values the preset
+        leaves out follow the model's defaults); other chats keep theirs."""
         preset = next((p for p in self.repository.list() if p.id == preset_id), None)
         chat = self.chat
         if preset is None:
             return
-        if chat.current_conversation is not None:
+        if chat.current_conversation is None:
+            self.dialog.say("Open a chat first, then use the preset in it.")
+            return
+        try:
             chat.conversations.set_system_prompt(chat.current_conversation, preset.system_prompt)
-        chat.settings = replace(chat.settings, **preset.sampling)  # type: ignore[arg-type]
-        save_settings(chat.paths.settings_file, chat.settings)
+            chat.conversations.set_sampling(chat.current_conversation, preset.sampling)
+        except DatabaseError as exc:
+            self.dialog.say(str(exc))
+            return
+        chat.sampling_changed()
         self.dialog.say(f"“{preset.name}” is in use for this chat.")
 
     def _refresh(self, select_id: int | None = None) -> None:

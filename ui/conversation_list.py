@@ -44,7 +44,8 @@ class ConversationList(QWidget):
 
     - ``conversationSelected(id)``: the user picked a conversation (not for ``select``).
     - ``newRequested()``, ``renameRequested(id, title)``, ``deleteRequested(id)``.
-    - ``pinRequested(id, pinned)``, ``systemPromptRequested(id)``, ``trashRequested()``.
+    - ``pinRequested(id, pinned)``, ``systemPromptRequested(id)``, ``samplingRequested(id)``,
+      ``trashRequested()``.
     """
 
     conversationSelected = Signal(int)
@@ -53,6 +54,7 @@ class ConversationList(QWidget):
     deleteRequested = Signal(int)
     pinRequested = Signal(int, bool)
     systemPromptRequested = Signal(int)
+    samplingRequested = Signal(int)
     trashRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -194,6 +196,8 @@ class ConversationList(QWidget):
         pin.triggered.connect(lambda: self.pinRequested.emit(conversation_id, not pinned))
         prompt = menu.addAction("System prompt…")
         prompt.triggered.connect(lambda: self.systemPromptRequested.emit(conversation_id))
+        sampling = menu.addAction("Sampling…")
+        sampling.triggered.connect(lambda: self.samplingRequested.emit(conversation_id))
         menu.addSeparator()
         rename = menu.addAction("Rename")
         rename.setShortcut(Qt.Key.Key_F2)

@@ -66,7 +66,9 @@ def test_presets_are_made_shared_and_used_as_a_user_would(
     click(qtbot, dialog.apply_button)
     conversation = ConversationRepository(db).get(controller.current_conversation)  # type: ignore[arg-type]
     assert conversation is not None and conversation.system_prompt == "Talk like a pirate."
-    assert controller.settings.temperature == pytest.approx(0.3)
+    # The preset's sampling belongs to this chat; the app-wide settings stay as they were.
+    assert conversation.sampling["temperature"] == pytest.approx(0.3)
+    assert controller.settings.temperature == pytest.approx(0.7)
 
 
 @pytest.mark.parametrize(
