@@ -109,13 +109,16 @@ def test_context_menu_delete_and_rename(qtbot: QtBot) -> None:
     click_row(qtbot, widget, 1)
     menu = widget.build_context_menu(2)
     actions = {a.text(): a for a in menu.actions()}
-    assert set(actions) - {""} == {"Pin to top", "System prompt…", "Rename", "Delete"}
+    assert set(actions) - {""} == {"Pin to top", "System prompt…", "Sampling…", "Rename", "Delete"}
     with qtbot.waitSignal(widget.pinRequested) as pinned:
         actions["Pin to top"].trigger()
     assert pinned.args == [2, True]
     with qtbot.waitSignal(widget.systemPromptRequested) as prompt:
         actions["System prompt…"].trigger()
     assert prompt.args == [2]
+    with qtbot.waitSignal(widget.samplingRequested) as sampling:
+        actions["Sampling…"].trigger()
+    assert sampling.args == [2]
     with qtbot.waitSignal(widget.deleteRequested) as blocker:
         actions["Delete"].trigger()
     assert blocker.args == [2]
