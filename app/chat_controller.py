@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog
 
 from app.chat_sampling import ChatSamplingEditor, chat_sampling
+from app.chat_titles import AutoTitler
 from app.default_model import (
     DEFAULT_MODEL_NOTICE,
     DefaultModelError,
@@ -107,6 +108,7 @@ class _Preparer(QObject):
 
 class ChatController(QObject):
     modelReady = Signal(object)  # ModelInfo
+    replyRequested = Signal(int)  # conversation id, just before its reply is requested
     replyFinished = Signal(int)  # message id
 
     def __init__(
@@ -184,6 +186,7 @@ class ChatController(QObject):
         client.requestFailed.connect(self._on_failed)
         client.engineCrashed.connect(self._on_crashed)
         self.sampling_editor = ChatSamplingEditor(self)
+        self.titles = AutoTitler(self)
 
     # ---- start-up and model -----------------------------------------------------------
 
@@ -296,6 +299,10 @@ class ChatController(QObject):
 
     # ---- conversations ------------------------------------------------------------------
 
+    def refresh_list(self) -> None:
+        """Show the conversations as stored now (e.g. after a title changed)."""
+        self._refresh_list()
+
     def _refresh_list(self) -> None:
         self.window.conversations.set_conversations(self.conversations.list_recent())
         self.window.conversations.select(self.current_conversation)
@@ -405,8 +412,8 @@ class ChatController(QObject):
         parent = history[-1].id if history else None
         user = self.messages.add(conversation_id, Role.USER, text, parent_id=parent)
         self.window.message_input.clear()  # only now: the text is safely stored
-        if not history:
-            self.conversations.rename(conversation_id, _title_from(text))
+        if not history:  # automatic: a title the model suggests may still replace it
+            self.conversations.set_automatic_title(conversation_id, _title_from(text))
         self._refresh_list()
         self.window.chat_view.append_message(user)
         self._generate(conversation_id, user, rerender=False)
@@ -556,6 +563,10 @@ class ChatController(QObject):
             prompt = self._model_choices()[2]
         return [ChatMessage("system", prompt), *messages] if prompt else messages
 
+    def history_prompt(self, conversation_id: int, path: list[MessageRecord]) -> list[ChatMessage]:
+        """What the model is sent for `path` of this chat, system prompt included."""
+        return self._with_system_prompt(conversation_id, self._prompt_messages(path))
+
     @classmethod
     def _prompt_messages(cls, path: list[MessageRecord]) -> list[ChatMessage]:
         return [ChatMessage(m.role.value, m.content) for m in cls._prompt_records(path)]
@@ -652,6 +663,7 @@ class ChatController(QObject):
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
         sampling, max_tokens = self._reply_sampling(conversation_id)
+        self.replyRequested.emit(conversation_id)
         request_id = self.client.generate(
             prompt,
             max_tokens=max_tokens,

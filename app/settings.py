@@ -28,6 +28,8 @@ class Settings:
     default_model_notice_dismissed: bool = False
     # inference.context_fit.OverflowPolicy value: ask | drop_oldest | keep_ends
     context_policy: str = "ask"
+    # Ask the loaded model to name a chat after its first exchange (off: first words only).
+    auto_titles: bool = False
 
 
 def load_settings(path: Path) -> Settings:

@@ -246,6 +246,12 @@ class MainWindow(QMainWindow):
         self.export_all_action = menu.addAction("Export all chats…")
         self.import_action = menu.addAction("Import chats…")
         menu.addSeparator()
+        self.auto_title_action = menu.addAction("Name chats automatically")
+        self.auto_title_action.setCheckable(True)
+        self.auto_title_action.setToolTip(
+            "After a chat's first exchange, the loaded model suggests a short title in the "
+            "background. A title you typed is never replaced."
+        )
         self.presets_action = menu.addAction("Presets…")
         self.presets_action.triggered.connect(self.presets_button.click)
         self.trash_action = menu.addAction("Trash…")
