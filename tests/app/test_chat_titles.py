@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from app.chat_titles import INSTRUCTION, TITLE_TOKENS, clean_title
 from app.paths import resolve_paths
 from app.settings import load_settings
-from inference.protocol import ChatMessage, Priority
+from inference.protocol import ChatMessage, Done, Priority
 from storage.records import TitleSource
 from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts
@@ -62,6 +62,8 @@ def test_when_turned_on_the_model_names_the_chat_after_the_first_exchange(
     window.auto_title_action.trigger()
     assert load_settings(resolve_paths().settings_file).auto_titles
     sent = record_requests(controller, monkeypatch)
+    finished: dict[int, Done] = {}
+    controller.client.generationFinished.connect(lambda rid, done: finished.setdefault(rid, done))
 
     with qtbot.waitSignal(controller.titles.titleAnswered, timeout=30_000) as answered:
         type_and_send(qtbot, window, "hello world")
@@ -83,10 +85,15 @@ def test_when_turned_on_the_model_names_the_chat_after_the_first_exchange(
         assert record.title_source is TitleSource.MODEL
     assert controller.titles.pending == {}
 
-    # Named once: the next exchange does not ask again.
-    if record.title_source is TitleSource.MODEL:
-        with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
-            type_and_send(qtbot, window, "and more")
+    # The title reused the chat's evaluated prefix, and the next turn still reuses it.
+    title_stats = finished[title_request.id].stats
+    assert title_stats.prompt_tokens_evaluated < title_stats.prompt_tokens
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000) as next_reply:
+        type_and_send(qtbot, window, "and more")
+    reply = controller.messages.get(next_reply.args[0])
+    assert reply is not None and reply.stats is not None
+    assert reply.stats.prompt_tokens_evaluated < reply.stats.prompt_tokens
+    if record.title_source is TitleSource.MODEL:  # named once: not asked again
         assert controller.titles.pending == {}
 
 
