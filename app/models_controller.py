@@ -27,6 +27,8 @@ from app.model_settings import (
     engine_settings_for,
 )
 from app.model_views import (
+    READING_HEADER,
+    RemoteFitInput,
     fit_view,
     found_row,
     installed_row,
@@ -57,6 +59,7 @@ from app.models.fit import auto_gpu_layers, evaluate_fit
 from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.hub import AuthRequiredError, HubClient, HubError, RemoteModel
 from app.models.machine import MachineMemory, detect_machine
+from app.models.remote_header import read_remote_layout
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
 from inference.gguf_validate import ModelFileError, human_size
 from inference.prompt_formats import PromptFormatError, custom_format
@@ -171,12 +174,14 @@ def _progress_text(p: DownloadProgress) -> str:
 class ModelsController(QObject):
     """Signals: ``installedChanged()`` after the table was refreshed, ``downloadFinished(str)``
     (installed path, or "" when it failed/paused/cancelled), ``fitShown()`` after a fit
-    verdict was shown (for tests and the lead's wiring)."""
+    verdict was shown, ``remoteFitShown(key)`` after a hub file's header was read (or could
+    not be) and its fit shown (for tests and the lead's wiring)."""
 
     installedChanged = Signal()
     downloadFinished = Signal(str)
     fitShown = Signal()
     layoutReady = Signal(str)
+    remoteFitShown = Signal(str)
 
     def __init__(
         self,
@@ -203,6 +208,10 @@ class ModelsController(QObject):
         self._selected = ""
         self._remote: list[RemoteModel] = []
         self._repo = ""
+        # Hub headers read (or failed) per (repo, commit, file): one request per file
+        # selected, never one per listed row.
+        self._remote_layouts: dict[tuple[str, str, str], ModelLayout] = {}
+        self._remote_notes: dict[tuple[str, str, str], str] = {}
         self._download: _Download | None = None
         self._resumable: RemoteModel | None = None
         self._closed = False
@@ -231,6 +240,7 @@ class ModelsController(QObject):
         form.reloadRequested.connect(self.reload)
         hub.searchRequested.connect(self.search)
         hub.repoSelected.connect(self.open_repo)
+        hub.fileSelected.connect(self._on_remote_selected)
         hub.downloadRequested.connect(self.download)
         hub.pauseRequested.connect(self.pause)
         hub.resumeRequested.connect(self.resume)
@@ -532,9 +542,13 @@ class ModelsController(QObject):
             if self.page.hub.selected_repo() not in ("", repo_id):
                 return  # the user picked another repository meanwhile
             self._repo, self._remote = repo_id, models
+            # A failed header read is tried again when the repository is opened again.
+            self._remote_notes = {k: v for k, v in self._remote_notes.items() if k[0] != repo_id}
             self._show_remote()
             self.page.hub.set_status(
-                f"{len(models)} model file(s) in {repo_id}. The fit is estimated from the size."
+                f"{len(models)} model file(s) in {repo_id}. Select one to check its fit at "
+                f"{self.chat.settings.n_ctx:,} tokens of context from its header; the others "
+                "are estimated from their size."
             )
 
         def failed(exc: Exception) -> None:
@@ -554,8 +568,51 @@ class ModelsController(QObject):
 
     def _show_remote(self) -> None:
         gpu = self._gpu_available()
-        rows = [remote_row(m, self.machine, gpu, self._is_installed(m)) for m in self._remote]
+        rows = [
+            remote_row(m, self.machine, gpu, self._is_installed(m), self._remote_fit_input(m))
+            for m in self._remote
+        ]
         self.page.hub.show_files(self._repo, rows)
+
+    def _remote_fit_input(self, model: RemoteModel) -> RemoteFitInput:
+        settings = self.chat.settings
+        key = (model.repo_id, model.revision, model.filename)
+        return RemoteFitInput(
+            n_ctx=settings.n_ctx,
+            n_batch=settings.n_batch,
+            flash_attn=settings.flash_attn,
+            layout=self._remote_layouts.get(key),
+            note=self._remote_notes.get(key, ""),
+        )
+
+    def _on_remote_selected(self, filename: str) -> None:
+        """Read the selected file's header (once) so its fit counts the KV cache."""
+        model = next((m for m in self._remote if m.filename == filename), None)
+        if model is None:
+            return
+        key = (model.repo_id, model.revision, model.filename)
+        if key in self._remote_layouts or key in self._remote_notes:
+            return
+        self._remote_notes[key] = READING_HEADER
+        self._show_remote()
+
+        def done(layout: ModelLayout) -> None:
+            self._remote_layouts[key] = layout
+            self._remote_notes.pop(key, None)
+            self._shown_remote_fit(model)
+
+        def failed(exc: Exception) -> None:
+            message = str(exc) if isinstance(exc, HubError | ModelFileError) else repr(exc)
+            self._remote_notes[key] = message
+            self._shown_remote_fit(model)
+
+        client = HubClient(token=load_token())
+        self._jobs.run("header", lambda: read_remote_layout(client, model), done, failed)
+
+    def _shown_remote_fit(self, model: RemoteModel) -> None:
+        if model in self._remote:  # still the listed repository
+            self._show_remote()
+        self.remoteFitShown.emit(model.filename)
 
     def download(self, key: str) -> None:
         model = next((m for m in self._remote if m.filename == key), None)

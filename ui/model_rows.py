@@ -50,8 +50,9 @@ class RemoteFileRow:
     quantization: str
     size: str
     parts: int
-    fit: str  # the verdict for this machine, in words
+    fit: str  # the verdict for this machine, short, for the table
     installed: bool = False
+    fit_details: str = ""  # the verdict with its numbers and what it was estimated from
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,10 @@ from pytestqt.qtbot import QtBot
 
 from app.chat_controller import ChatController
 from app.model_settings import ModelSettingsStore
+from app.model_views import HEADER_NOT_READ, short_fit
 from app.models.download import model_folder
+from app.models.fit import FitVerdict, auto_gpu_layers, evaluate_fit
+from app.models.gguf_layout import read_layout
 from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
 from app.models_controller import ModelsController, install_models
@@ -323,12 +326,13 @@ def test_search_list_and_download_with_progress(
     _window, _chat, controller = models
     page = _page(models)
     hub_panel = page.hub
-    _open_repo(qtbot, page)
+    with qtbot.waitSignal(controller.remoteFitShown):
+        _open_repo(qtbot, page)
     assert hub_panel.repo_table.item(0, 0).text() == REPO
     assert hub_panel.repo_table.item(0, 1).text() == "1,234"
     assert hub_panel.file_table.item(0, 0).text() == FILE
     assert hub_panel.file_table.item(0, 1).text() == "Q4_K_M"
-    assert hub_panel.file_table.item(0, 3).text().startswith("CPU only: ~")
+    assert hub_panel.file_table.item(0, 3).text().startswith("CPU only: ")
 
     tiny_repo.delay_per_chunk = 0.01
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
@@ -473,3 +477,80 @@ def test_install_models_adds_the_page(
         qtbot.waitUntil(lambda: bool(controller.page.rows()))
     finally:
         controller.shutdown()
+
+
+def _local_verdict(path: Path, chat: ChatController, machine: MachineMemory) -> FitVerdict:
+    """The estimate the Installed tab makes before a load, with GPU layers on Auto."""
+    layout = read_layout(path)
+    n_ctx = chat.settings.n_ctx
+    return evaluate_fit(layout, n_ctx, auto_gpu_layers(layout, n_ctx, machine), machine)
+
+
+def test_hub_file_fit_is_read_from_its_header_and_equals_the_local_estimate(
+    models: Models,
+    qtbot: QtBot,
+    tiny_repo: FakeHub,
+    tiny_bytes: bytes,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    _window, chat, controller = models
+    controller.machine = WITH_GPU
+    controller.gpu_available = True  # as if this llama.cpp could offload
+    page = _page(models)
+    hub_panel = page.hub
+    with qtbot.waitSignal(controller.remoteFitShown) as shown:
+        _open_repo(qtbot, page)
+    assert shown.args == [FILE]  # the selected file only: one header read, not one per row
+    assert tiny_repo.file_requests(FILE)[0]["Range"].startswith("bytes=0-")
+    assert tiny_repo.file_requests("tiny-Q8_0.gguf") == []
+    local = tmp_path / FILE
+    local.write_bytes(tiny_bytes)
+    expected = _local_verdict(local, chat, WITH_GPU)
+    assert expected.kind.value == "fits on GPU" and expected.estimate.kv_bytes > 0
+    assert hub_panel.fit_text(FILE) == short_fit(expected)
+    details = hub_panel.fit_details.text()
+    assert details.startswith(f"{FILE} at {chat.settings.n_ctx:,} tokens of context: ")
+    assert expected.text in details and "KV cache" in details
+    assert hub_panel.file_table.item(0, 3).toolTip() == details
+
+    # Selecting it again reads nothing more; the other file is read when selected.
+    requests = len(tiny_repo.requests)
+    with qtbot.waitSignal(controller.remoteFitShown) as shown:
+        hub_panel.file_table.selectRow(1)
+    assert shown.args == ["tiny-Q8_0.gguf"] and hub_panel.selected_file() == "tiny-Q8_0.gguf"
+    hub_panel.file_table.selectRow(0)
+    assert hub_panel.fit_details.text() == details
+    assert len([r for r in tiny_repo.requests[requests:] if r[1].endswith(FILE)]) == 0
+
+    # Once downloaded, the Installed tab's estimate (Auto layers) says the same.
+    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
+        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    page.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: any(Path(r.path) == Path(finished.args[0]) for r in page.rows()))
+    with qtbot.waitSignal(controller.fitShown):
+        _select(qtbot, page, Path(finished.args[0]))
+    with qtbot.waitSignal(controller.fitShown):
+        qtbot.mouseClick(page.settings_form.auto_check, Qt.MouseButton.LeftButton)
+    shown_text = page.settings_form.fit_label.text()
+    assert shown_text[0].lower() + shown_text[1:] == expected.text
+
+
+def test_hub_file_whose_header_cannot_be_read_falls_back_to_its_size(
+    models: Models, qtbot: QtBot, tiny_repo: FakeHub
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    hub_panel = page.hub
+    page.tabs.setCurrentWidget(hub_panel)
+    tiny_repo.repos[REPO].files[FILE] = b"<html>Rate limited, try later</html>" * 50
+    with qtbot.waitSignal(controller.remoteFitShown):
+        controller.open_repo(REPO)
+    cell = hub_panel.fit_text(FILE)
+    assert cell.startswith("CPU only: ~") and cell.endswith(HEADER_NOT_READ)
+    assert "not a GGUF model" in hub_panel.fit_details.text()
+    # A file that went away between the listing and the read: the same fallback, in words.
+    del tiny_repo.repos[REPO].files["tiny-Q8_0.gguf"]
+    with qtbot.waitSignal(controller.remoteFitShown):
+        hub_panel.file_table.selectRow(1)
+    assert hub_panel.fit_text("tiny-Q8_0.gguf").endswith(HEADER_NOT_READ)
+    assert "does not exist" in hub_panel.fit_details.text()
