@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 
 from app.model_settings import AUTO, CUSTOM, ModelSettings
-from app.models.catalog import SOURCE_IMPORTED, ModelEntry
+from app.models.catalog import SOURCE_BUILTIN, SOURCE_FOLDER, SOURCE_IMPORTED, ModelEntry
 from app.models.fit import FitKind, FitVerdict, auto_gpu_layers, evaluate_fit, human_bytes
 from app.models.gguf_layout import ModelLayout
 from app.models.hub import RemoteModel, RepoSummary
@@ -65,6 +65,7 @@ def installed_row(entry: ModelEntry, in_use: bool) -> InstalledRow:
         in_use=in_use,
         error=entry.error or "",
         removable=entry.source == SOURCE_IMPORTED,
+        deletable=entry.source in (SOURCE_FOLDER, SOURCE_BUILTIN),
     )
 
 

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -39,6 +39,8 @@ from app.model_views import (
     settings_values,
 )
 from app.models.catalog import (
+    SOURCE_BUILTIN,
+    SOURCE_FOLDER,
     ModelEntry,
     describe,
     import_model,
@@ -60,6 +62,7 @@ from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.hub import AuthRequiredError, HubClient, HubError, RemoteModel
 from app.models.machine import MachineMemory, detect_machine
 from app.models.remote_header import read_remote_layout
+from app.models.removal import delete_model_files, files_to_delete, in_models_folder
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
 from inference.gguf_validate import ModelFileError, human_size
 from inference.prompt_formats import PromptFormatError, custom_format
@@ -230,6 +233,8 @@ class ModelsController(QObject):
         page.useRequested.connect(self.use)
         page.detailsRequested.connect(self.show_details)
         page.removeRequested.connect(self.remove)
+        page.deleteRequested.connect(self.ask_delete)
+        page.deleteConfirmed.connect(self.delete)
         page.importRequested.connect(self.import_files)
         page.scanRequested.connect(self.scan)
         page.addFoundRequested.connect(self.import_files)
@@ -291,6 +296,71 @@ class ModelsController(QObject):
         if remove_import(self.paths, Path(path)):
             self.page.show_info(f"{Path(path).name} was removed from the list; the file is kept.")
         self.refresh()
+
+    def _why_not_delete(self, entry: ModelEntry) -> str:
+        """Why `entry`'s file must not be deleted now, in plain words ("" when it may)."""
+        name = entry.path.name
+        if not in_models_folder(self.paths, entry.path) or entry.source not in (
+            SOURCE_FOLDER,
+            SOURCE_BUILTIN,
+        ):
+            return (
+                f"{name} is not in Hearth's models folder, so Hearth does not delete it. "
+                "Use Remove from list to forget it; the file stays where it is."
+            )
+        loaded = self._loaded_path()
+        in_use = str(entry.path.resolve()) == loaded
+        if entry.source == SOURCE_BUILTIN and (in_use or not loaded):
+            return (
+                "The built-in model is the one in use, so it cannot be deleted. Use another "
+                "model first (select it and press Use), then delete this one."
+            )
+        if in_use:
+            return (
+                f"{name} is the model in use, so it cannot be deleted. Use another model "
+                "first (select it and press Use), then delete this one."
+            )
+        job = self._download
+        if job is not None:
+            folder = model_folder(self.paths.models_dir, job.model.repo_id)
+            targets = {folder / PurePosixPath(f.filename).name for f in job.model.files}
+            if entry.path in targets:
+                return f"{name} is being downloaded. Cancel the download first."
+        return ""
+
+    def ask_delete(self, path: str) -> None:
+        """Delete file… pressed: refuse in plain words, or ask the user to confirm."""
+        entry = self.entry(path)
+        if entry is None:
+            return
+        problem = self._why_not_delete(entry)
+        if problem:
+            self.page.show_error(problem)
+            return
+        size = sum(f.stat().st_size for f in files_to_delete(entry))
+        parts = f", {len(entry.files)} parts" if len(entry.files) > 1 else ""
+        what = f"{entry.path.name} ({human_size(size)}{parts})"
+        self.page.confirm_delete(path, what, str(entry.path.parent))
+
+    def delete(self, path: str) -> None:
+        """Confirmed: delete the files (on a worker thread; big files take a moment)."""
+        entry = self.entry(path)
+        problem = self._why_not_delete(entry) if entry is not None else ""
+        if entry is None or problem:  # things changed while the dialog was open
+            if problem:
+                self.page.show_error(problem)
+            return
+
+        def done(freed: int) -> None:
+            self._layouts.pop(path, None)
+            self.page.show_info(f"Deleted {entry.path.name}; {human_size(freed)} freed.")
+            self.refresh()
+
+        def failed(exc: Exception) -> None:
+            self._error(exc)
+            self.refresh()  # show what is left
+
+        self._jobs.run("delete", lambda: delete_model_files(self.paths, entry), done, failed)
 
     def import_files(self, paths: list[str]) -> None:
         """Validate and register files where they are (no copy); bad files are refused."""

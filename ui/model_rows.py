@@ -24,6 +24,7 @@ class InstalledRow:
     in_use: bool = False
     error: str = ""  # why the file cannot be used (empty: usable)
     removable: bool = False  # an import that "Remove from list" forgets
+    deletable: bool = False  # a file in Hearth's own models folder that "Delete file…" deletes
 
 
 @dataclass(frozen=True)

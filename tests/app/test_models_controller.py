@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.chat_controller import ChatController
+from app.default_model import default_model_path
 from app.model_settings import ModelSettingsStore
 from app.model_views import HEADER_NOT_READ, short_fit
 from app.models.download import model_folder
@@ -23,6 +24,7 @@ from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
 from app.models_controller import ModelsController, install_models
 from app.paths import resolve_paths
+from inference.gguf_validate import human_size
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
 from tests.support.fake_hub import FakeHub
 from tests.support.qt_user import file_drag
@@ -159,6 +161,97 @@ def test_dropped_gguf_is_imported_and_a_corrupt_one_refused(
     with qtbot.waitSignal(controller.installedChanged):
         qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
     assert load_imports(resolve_paths().data_dir) == [] and elsewhere.exists()
+
+
+def _answer_delete(qtbot: QtBot, page: ModelsPage, answer: str) -> None:
+    """Press a button of the confirmation dialog, as the user would."""
+    qtbot.waitUntil(lambda: page.delete_dialog is not None and page.delete_dialog.isVisible())
+    assert page.delete_dialog is not None
+    (button,) = [b for b in page.delete_dialog.buttons() if b.text().replace("&", "") == answer]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_delete_file_removes_a_downloaded_model_and_its_leftovers(
+    models: Models, qtbot: QtBot
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    models_dir = resolve_paths().models_dir
+    folder = model_folder(models_dir, REPO)
+    model = build_tiny_model(folder / FILE, seed=9)
+    leftovers = [folder / f"{FILE}{end}" for end in (".sha256.json", ".part", ".part.json")]
+    for leftover in leftovers:
+        leftover.write_text("{}")
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    _select(qtbot, page, model)
+    assert page.delete_button.isEnabled()
+
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.delete_dialog is not None)
+    assert page.delete_dialog is not None
+    size = sum(p.stat().st_size for p in [model, *leftovers])
+    assert page.delete_dialog.text() == f"Delete {FILE} ({human_size(size)})?"
+    assert str(folder) in page.delete_dialog.informativeText()
+    _answer_delete(qtbot, page, "Cancel")
+    assert model.exists()
+
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(controller.installedChanged):
+        _answer_delete(qtbot, page, "Delete")
+    assert not model.exists() and not any(p.exists() for p in leftovers)
+    assert not folder.exists() and models_dir.is_dir()  # the empty repository folder went too
+    assert all(Path(r.path) != model for r in page.rows())
+    assert page.info_bar.label.text() == f"Deleted {FILE}; {human_size(size)} freed."
+
+
+def test_delete_file_refuses_the_model_in_use_and_files_it_did_not_download(
+    models: Models, qtbot: QtBot, tmp_path: Path, tiny_model: Path
+) -> None:
+    _window, chat, controller = models
+    page = _page(models)
+    # Chosen in the settings from elsewhere on disk, and an import: forget, never delete.
+    _select(qtbot, page, tiny_model)
+    assert not page.delete_button.isEnabled()
+    elsewhere = build_tiny_model(tmp_path / "elsewhere" / "imported-tiny.gguf", seed=5)
+    with qtbot.waitSignal(controller.installedChanged):
+        _drop(page, elsewhere)
+    _select(qtbot, page, elsewhere)
+    assert page.remove_button.isEnabled() and not page.delete_button.isEnabled()
+
+    # The built-in model while it is the one in use.
+    builtin = default_model_path(resolve_paths().models_dir)
+    builtin.write_bytes(tiny_model.read_bytes())
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    _select(qtbot, page, builtin)
+    assert page.rows()[_row_of(page, builtin)].source == "built-in"
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.rows()[_row_of(page, builtin)].in_use)
+    _select(qtbot, page, builtin)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert "The built-in model is the one in use" in page.error_bar.label.text()
+    assert page.delete_dialog is None and builtin.exists()
+
+    # Any other model in use: refused too, until another one is used.
+    second = _second_model()
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    _select(qtbot, page, second)
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.rows()[_row_of(page, second)].in_use)
+    _select(qtbot, page, second)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert f"{second.name} is the model in use" in page.error_bar.label.text()
+    assert second.exists()
+    # The built-in is no longer in use: it may go now.
+    _select(qtbot, page, builtin)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(controller.installedChanged):
+        _answer_delete(qtbot, page, "Delete")
+    assert not builtin.exists() and second.exists() and elsewhere.exists()
 
 
 def test_scan_offers_models_other_apps_downloaded(

@@ -264,3 +264,25 @@ def test_hub_fit_column_shows_the_whole_verdict_and_details_follow_the_selection
     with qtbot.assertNotEmitted(hub.fileSelected):
         hub.show_files("a/qwen-GGUF", rows)
     assert hub.selected_file() == "small-Q2_K.gguf"
+
+
+def test_delete_file_is_offered_for_hearths_own_files_and_asks_first(qtbot: QtBot) -> None:
+    page = _page(qtbot)
+    rows = [*ROWS, InstalledRow("/m/hf/q.gguf", "Q", size="4.7 GB", source="models folder",
+                                deletable=True)]  # fmt: skip
+    page.show_installed(rows)
+    _click_row(qtbot, page, 1)  # an import: only forgotten, never deleted
+    assert page.remove_button.isEnabled() and not page.delete_button.isEnabled()
+    _click_row(qtbot, page, 3)
+    assert page.delete_button.isEnabled() and not page.remove_button.isEnabled()
+    with qtbot.waitSignal(page.deleteRequested) as asked:
+        qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert asked.args == ["/m/hf/q.gguf"]
+
+    box = page.confirm_delete("/m/hf/q.gguf", "q.gguf (4.7 GB)", "/m/hf")
+    assert box.text() == "Delete q.gguf (4.7 GB)?" and "/m/hf" in box.informativeText()
+    assert box.defaultButton().text().replace("&", "") == "Cancel"
+    (delete,) = [b for b in box.buttons() if b.text() == "Delete"]
+    with qtbot.waitSignal(page.deleteConfirmed) as confirmed:
+        qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    assert confirmed.args == ["/m/hf/q.gguf"] and page.delete_dialog is None
