@@ -39,8 +39,6 @@ from app.model_views import (
     settings_values,
 )
 from app.models.catalog import (
-    SOURCE_BUILTIN,
-    SOURCE_FOLDER,
     ModelEntry,
     describe,
     import_model,
@@ -62,7 +60,7 @@ from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.hub import AuthRequiredError, HubClient, HubError, RemoteModel
 from app.models.machine import MachineMemory, detect_machine
 from app.models.remote_header import read_remote_layout
-from app.models.removal import delete_model_files, files_to_delete, in_models_folder
+from app.models.removal import delete_model_files, files_to_delete, why_not_delete
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
 from inference.gguf_validate import ModelFileError, human_size
 from inference.prompt_formats import PromptFormatError, custom_format
@@ -299,27 +297,10 @@ class ModelsController(QObject):
 
     def _why_not_delete(self, entry: ModelEntry) -> str:
         """Why `entry`'s file must not be deleted now, in plain words ("" when it may)."""
+        problem = why_not_delete(self.paths, entry, self._loaded_path())
+        if problem:
+            return problem
         name = entry.path.name
-        if not in_models_folder(self.paths, entry.path) or entry.source not in (
-            SOURCE_FOLDER,
-            SOURCE_BUILTIN,
-        ):
-            return (
-                f"{name} is not in Hearth's models folder, so Hearth does not delete it. "
-                "Use Remove from list to forget it; the file stays where it is."
-            )
-        loaded = self._loaded_path()
-        in_use = str(entry.path.resolve()) == loaded
-        if entry.source == SOURCE_BUILTIN and (in_use or not loaded):
-            return (
-                "The built-in model is the one in use, so it cannot be deleted. Use another "
-                "model first (select it and press Use), then delete this one."
-            )
-        if in_use:
-            return (
-                f"{name} is the model in use, so it cannot be deleted. Use another model "
-                "first (select it and press Use), then delete this one."
-            )
         job = self._download
         if job is not None:
             folder = model_folder(self.paths.models_dir, job.model.repo_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.models.catalog import ModelEntry, remove_import
+from app.models.catalog import SOURCE_BUILTIN, SOURCE_FOLDER, ModelEntry, remove_import
 from app.models.download import download_leftovers
 from app.paths import HearthPaths
 from inference.gguf_validate import ModelFileError
@@ -22,6 +22,32 @@ def in_models_folder(paths: HearthPaths, path: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def why_not_delete(paths: HearthPaths, entry: ModelEntry, model_in_use: str) -> str:
+    """Why `entry`'s files must not be deleted, in plain words ("" when they may).
+    `model_in_use` is the resolved path of the model loaded or chosen in the settings, ""
+    when none is chosen (the built-in model is then the one in use)."""
+    name = entry.path.name
+    if entry.source not in (SOURCE_FOLDER, SOURCE_BUILTIN) or not in_models_folder(
+        paths, entry.path
+    ):
+        return (
+            f"{name} is not in Hearth's models folder, so Hearth does not delete it. "
+            "Use Remove from list to forget it; the file stays where it is."
+        )
+    in_use = str(entry.path.resolve()) == model_in_use
+    if entry.source == SOURCE_BUILTIN and (in_use or not model_in_use):
+        return (
+            "The built-in model is the one in use, so it cannot be deleted. Use another "
+            "model first, then delete this one."
+        )
+    if in_use:
+        return (
+            f"{name} is the model in use, so it cannot be deleted. Use another model first, "
+            "then delete this one."
+        )
+    return ""
 
 
 def files_to_delete(entry: ModelEntry) -> list[Path]:
