@@ -4,12 +4,13 @@ no Qt, no I/O; any thread may call them."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-from pathlib import Path
+from dataclasses import dataclass, fields
+from pathlib import Path, PurePosixPath
 
 from app.model_settings import AUTO, CUSTOM, ModelSettings
-from app.models.catalog import SOURCE_IMPORTED, ModelEntry
-from app.models.fit import FitKind, FitVerdict, human_bytes
+from app.models.catalog import SOURCE_BUILTIN, SOURCE_FOLDER, SOURCE_IMPORTED, ModelEntry
+from app.models.fit import FitKind, FitVerdict, auto_gpu_layers, evaluate_fit, human_bytes
+from app.models.gguf_layout import ModelLayout
 from app.models.hub import RemoteModel, RepoSummary
 from app.models.machine import MachineMemory
 from app.settings import Settings
@@ -64,6 +65,7 @@ def installed_row(entry: ModelEntry, in_use: bool) -> InstalledRow:
         in_use=in_use,
         error=entry.error or "",
         removable=entry.source == SOURCE_IMPORTED,
+        deletable=entry.source in (SOURCE_FOLDER, SOURCE_BUILTIN),
     )
 
 
@@ -82,36 +84,102 @@ def repo_row(repo: RepoSummary) -> RepoRow:
     return RepoRow(repo.repo_id, downloads, repo.gated)
 
 
-def remote_fit(size: int | None, machine: MachineMemory | None, gpu_available: bool) -> str:
-    """A verdict for a file not downloaded yet, from its size (the header is not known)."""
+def remote_fit(
+    size: int | None, machine: MachineMemory | None, gpu_available: bool
+) -> tuple[str, str]:
+    """(short, full) verdict for a file not downloaded yet, from its size alone."""
     if size is None:
-        return "size unknown"
+        return "size unknown", "size unknown"
     if machine is None:
-        return "checking this computer…"
+        return "checking this computer…", "checking this computer…"
     need = int(size * _REMOTE_OVERHEAD) + _REMOTE_EXTRA
     ram = machine.ram_available_bytes - _RAM_HEADROOM
     gpu = machine.best_gpu if gpu_available else None
     vram = gpu.free_bytes - _VRAM_RESERVE if gpu is not None else 0
     about = f"~{human_bytes(need)}"
+    free_ram = human_bytes(machine.ram_available_bytes)
     if gpu is not None and need <= vram:
-        return f"{FitKind.GPU}: {about} of {human_bytes(gpu.free_bytes)} free VRAM"
-    if gpu is not None and vram > 0 and need - vram <= ram:
-        return f"{FitKind.PARTIAL}: {about}, more than {human_bytes(gpu.free_bytes)} free VRAM"
-    if need <= ram:
-        return f"{FitKind.CPU}: {about} of {human_bytes(machine.ram_available_bytes)} free RAM"
-    return f"{FitKind.WONT_FIT}: {about}, only {human_bytes(machine.ram_available_bytes)} free RAM"
+        kind, full = FitKind.GPU, f"{about} of {human_bytes(gpu.free_bytes)} free VRAM"
+    elif gpu is not None and vram > 0 and need - vram <= ram:
+        kind, full = FitKind.PARTIAL, f"{about}, more than {human_bytes(gpu.free_bytes)} free VRAM"
+    elif need <= ram:
+        kind, full = FitKind.CPU, f"{about} of {free_ram} free RAM"
+    else:
+        kind, full = FitKind.WONT_FIT, f"{about}, only {free_ram} free RAM"
+    return f"{kind}: {about}", f"{kind}: {full}"
+
+
+@dataclass(frozen=True)
+class RemoteFitInput:
+    """What a hub file's fit is computed from: its header's layout once read, else the file
+    size with `note` saying why (empty: not asked for yet; READING_HEADER; or the error)."""
+
+    n_ctx: int
+    n_batch: int = 512
+    flash_attn: bool = False
+    layout: ModelLayout | None = None
+    note: str = ""
+
+
+READING_HEADER = "reading its header…"
+HEADER_NOT_READ = "(estimated from file size; header not read)"
+
+
+def short_fit(verdict: FitVerdict) -> str:
+    """The verdict and the memory it needs, short enough for a table cell."""
+    est = verdict.estimate
+    ram, vram = f"{human_bytes(est.ram_bytes)} RAM", f"{human_bytes(est.vram_bytes)} VRAM"
+    if verdict.kind is FitKind.GPU:
+        return f"{FitKind.GPU}: {vram} + {ram}"
+    if verdict.kind is FitKind.PARTIAL:
+        return f"{FitKind.PARTIAL} ({est.gpu_layers} of {est.total_layers} layers): {vram} + {ram}"
+    if verdict.kind is FitKind.CPU:
+        return f"{FitKind.CPU}: {ram}"
+    return f"{FitKind.WONT_FIT}: needs {ram}" + (f" + {vram}" if est.gpu_layers else "")
+
+
+def remote_fit_texts(
+    model: RemoteModel, machine: MachineMemory | None, gpu_available: bool, fit: RemoteFitInput
+) -> tuple[str, str]:
+    """(table cell, details line) for a hub file. With its header read, the same estimate as
+    before a load: weights plus the KV cache at `fit.n_ctx`, GPU layers on Auto."""
+    name = PurePosixPath(model.filename).name
+    if fit.layout is None or machine is None:
+        cell, full = remote_fit(model.size, machine, gpu_available)
+        if fit.note == READING_HEADER:
+            return cell, f"{name}: {full} (estimated from file size; {READING_HEADER})"
+        if fit.note:
+            return f"{cell} {HEADER_NOT_READ}", f"{name}: {full} {HEADER_NOT_READ}: {fit.note}"
+        return cell, f"{name}: {full} (estimated from file size; select it to read its header)"
+    layers = auto_gpu_layers(
+        fit.layout, fit.n_ctx, machine, gpu_available=gpu_available, n_batch=fit.n_batch,
+        flash_attn=fit.flash_attn,
+    )  # fmt: skip
+    verdict = evaluate_fit(
+        fit.layout, fit.n_ctx, layers, machine, gpu_available=gpu_available,
+        n_batch=fit.n_batch, flash_attn=fit.flash_attn,
+    )  # fmt: skip
+    view = fit_view(verdict, gpu_available and machine.best_gpu is not None)
+    details = f"{name} at {fit.n_ctx:,} tokens of context: {verdict.text}. {view.breakdown}"
+    return short_fit(verdict), details
 
 
 def remote_row(
-    model: RemoteModel, machine: MachineMemory | None, gpu_available: bool, installed: bool
+    model: RemoteModel,
+    machine: MachineMemory | None,
+    gpu_available: bool,
+    installed: bool,
+    fit: RemoteFitInput,
 ) -> RemoteFileRow:
+    cell, details = remote_fit_texts(model, machine, gpu_available, fit)
     return RemoteFileRow(
         key=model.filename,
         quantization=model.quantization or "",
         size=human_size(model.size) if model.size else "?",
         parts=model.total_parts,
-        fit=remote_fit(model.size, machine, gpu_available),
+        fit=cell,
         installed=installed,
+        fit_details=details,
     )
 
 

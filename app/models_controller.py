@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -27,6 +27,8 @@ from app.model_settings import (
     engine_settings_for,
 )
 from app.model_views import (
+    READING_HEADER,
+    RemoteFitInput,
     fit_view,
     found_row,
     installed_row,
@@ -57,6 +59,8 @@ from app.models.fit import auto_gpu_layers, evaluate_fit
 from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.hub import AuthRequiredError, HubClient, HubError, RemoteModel
 from app.models.machine import MachineMemory, detect_machine
+from app.models.remote_header import read_remote_layout
+from app.models.removal import delete_model_files, files_to_delete, why_not_delete
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
 from inference.gguf_validate import ModelFileError, human_size
 from inference.prompt_formats import PromptFormatError, custom_format
@@ -171,12 +175,14 @@ def _progress_text(p: DownloadProgress) -> str:
 class ModelsController(QObject):
     """Signals: ``installedChanged()`` after the table was refreshed, ``downloadFinished(str)``
     (installed path, or "" when it failed/paused/cancelled), ``fitShown()`` after a fit
-    verdict was shown (for tests and the lead's wiring)."""
+    verdict was shown, ``remoteFitShown(key)`` after a hub file's header was read (or could
+    not be) and its fit shown (for tests and the lead's wiring)."""
 
     installedChanged = Signal()
     downloadFinished = Signal(str)
     fitShown = Signal()
     layoutReady = Signal(str)
+    remoteFitShown = Signal(str)
 
     def __init__(
         self,
@@ -203,6 +209,10 @@ class ModelsController(QObject):
         self._selected = ""
         self._remote: list[RemoteModel] = []
         self._repo = ""
+        # Hub headers read (or failed) per (repo, commit, file): one request per file
+        # selected, never one per listed row.
+        self._remote_layouts: dict[tuple[str, str, str], ModelLayout] = {}
+        self._remote_notes: dict[tuple[str, str, str], str] = {}
         self._download: _Download | None = None
         self._resumable: RemoteModel | None = None
         self._closed = False
@@ -221,6 +231,8 @@ class ModelsController(QObject):
         page.useRequested.connect(self.use)
         page.detailsRequested.connect(self.show_details)
         page.removeRequested.connect(self.remove)
+        page.deleteRequested.connect(self.ask_delete)
+        page.deleteConfirmed.connect(self.delete)
         page.importRequested.connect(self.import_files)
         page.scanRequested.connect(self.scan)
         page.addFoundRequested.connect(self.import_files)
@@ -231,6 +243,7 @@ class ModelsController(QObject):
         form.reloadRequested.connect(self.reload)
         hub.searchRequested.connect(self.search)
         hub.repoSelected.connect(self.open_repo)
+        hub.fileSelected.connect(self._on_remote_selected)
         hub.downloadRequested.connect(self.download)
         hub.pauseRequested.connect(self.pause)
         hub.resumeRequested.connect(self.resume)
@@ -281,6 +294,54 @@ class ModelsController(QObject):
         if remove_import(self.paths, Path(path)):
             self.page.show_info(f"{Path(path).name} was removed from the list; the file is kept.")
         self.refresh()
+
+    def _why_not_delete(self, entry: ModelEntry) -> str:
+        """Why `entry`'s file must not be deleted now, in plain words ("" when it may)."""
+        problem = why_not_delete(self.paths, entry, self._loaded_path())
+        if problem:
+            return problem
+        name = entry.path.name
+        job = self._download
+        if job is not None:
+            folder = model_folder(self.paths.models_dir, job.model.repo_id)
+            targets = {folder / PurePosixPath(f.filename).name for f in job.model.files}
+            if entry.path in targets:
+                return f"{name} is being downloaded. Cancel the download first."
+        return ""
+
+    def ask_delete(self, path: str) -> None:
+        """Delete file… pressed: refuse in plain words, or ask the user to confirm."""
+        entry = self.entry(path)
+        if entry is None:
+            return
+        problem = self._why_not_delete(entry)
+        if problem:
+            self.page.show_error(problem)
+            return
+        size = sum(f.stat().st_size for f in files_to_delete(entry))
+        parts = f", {len(entry.files)} parts" if len(entry.files) > 1 else ""
+        what = f"{entry.path.name} ({human_size(size)}{parts})"
+        self.page.confirm_delete(path, what, str(entry.path.parent))
+
+    def delete(self, path: str) -> None:
+        """Confirmed: delete the files (on a worker thread; big files take a moment)."""
+        entry = self.entry(path)
+        problem = self._why_not_delete(entry) if entry is not None else ""
+        if entry is None or problem:  # things changed while the dialog was open
+            if problem:
+                self.page.show_error(problem)
+            return
+
+        def done(freed: int) -> None:
+            self._layouts.pop(path, None)
+            self.page.show_info(f"Deleted {entry.path.name}; {human_size(freed)} freed.")
+            self.refresh()
+
+        def failed(exc: Exception) -> None:
+            self._error(exc)
+            self.refresh()  # show what is left
+
+        self._jobs.run("delete", lambda: delete_model_files(self.paths, entry), done, failed)
 
     def import_files(self, paths: list[str]) -> None:
         """Validate and register files where they are (no copy); bad files are refused."""
@@ -532,9 +593,13 @@ class ModelsController(QObject):
             if self.page.hub.selected_repo() not in ("", repo_id):
                 return  # the user picked another repository meanwhile
             self._repo, self._remote = repo_id, models
+            # A failed header read is tried again when the repository is opened again.
+            self._remote_notes = {k: v for k, v in self._remote_notes.items() if k[0] != repo_id}
             self._show_remote()
             self.page.hub.set_status(
-                f"{len(models)} model file(s) in {repo_id}. The fit is estimated from the size."
+                f"{len(models)} model file(s) in {repo_id}. Select one to check its fit at "
+                f"{self.chat.settings.n_ctx:,} tokens of context from its header; the others "
+                "are estimated from their size."
             )
 
         def failed(exc: Exception) -> None:
@@ -554,8 +619,51 @@ class ModelsController(QObject):
 
     def _show_remote(self) -> None:
         gpu = self._gpu_available()
-        rows = [remote_row(m, self.machine, gpu, self._is_installed(m)) for m in self._remote]
+        rows = [
+            remote_row(m, self.machine, gpu, self._is_installed(m), self._remote_fit_input(m))
+            for m in self._remote
+        ]
         self.page.hub.show_files(self._repo, rows)
+
+    def _remote_fit_input(self, model: RemoteModel) -> RemoteFitInput:
+        settings = self.chat.settings
+        key = (model.repo_id, model.revision, model.filename)
+        return RemoteFitInput(
+            n_ctx=settings.n_ctx,
+            n_batch=settings.n_batch,
+            flash_attn=settings.flash_attn,
+            layout=self._remote_layouts.get(key),
+            note=self._remote_notes.get(key, ""),
+        )
+
+    def _on_remote_selected(self, filename: str) -> None:
+        """Read the selected file's header (once) so its fit counts the KV cache."""
+        model = next((m for m in self._remote if m.filename == filename), None)
+        if model is None:
+            return
+        key = (model.repo_id, model.revision, model.filename)
+        if key in self._remote_layouts or key in self._remote_notes:
+            return
+        self._remote_notes[key] = READING_HEADER
+        self._show_remote()
+
+        def done(layout: ModelLayout) -> None:
+            self._remote_layouts[key] = layout
+            self._remote_notes.pop(key, None)
+            self._shown_remote_fit(model)
+
+        def failed(exc: Exception) -> None:
+            message = str(exc) if isinstance(exc, HubError | ModelFileError) else repr(exc)
+            self._remote_notes[key] = message
+            self._shown_remote_fit(model)
+
+        client = HubClient(token=load_token())
+        self._jobs.run("header", lambda: read_remote_layout(client, model), done, failed)
+
+    def _shown_remote_fit(self, model: RemoteModel) -> None:
+        if model in self._remote:  # still the listed repository
+            self._show_remote()
+        self.remoteFitShown.emit(model.filename)
 
     def download(self, key: str) -> None:
         model = next((m for m in self._remote if m.filename == key), None)

@@ -2,9 +2,10 @@
 on this machine, the download with progress and Pause/Resume/Cancel, and the access token for
 gated repositories. GUI thread only; the controller does the network work elsewhere.
 
-Signals: ``searchRequested(text)``, ``repoSelected(repo_id)``, ``downloadRequested(key)``,
-``pauseRequested()``, ``resumeRequested()``, ``cancelRequested()``,
-``tokenSaveRequested(token)``, ``tokenForgetRequested()``.
+Signals: ``searchRequested(text)``, ``repoSelected(repo_id)``, ``fileSelected(key)`` (the
+selected file changed; "" for none), ``downloadRequested(key)``, ``pauseRequested()``,
+``resumeRequested()``, ``cancelRequested()``, ``tokenSaveRequested(token)``,
+``tokenForgetRequested()``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ REPO_COLUMNS = ("Repository", "Downloads", "Access")
 FILE_COLUMNS = ("File", "Quantization", "Size", "Fit on this computer")
 
 
-def _table(columns: Sequence[str], parent: QWidget, stretch: int = 0) -> QTableWidget:
+def _table(columns: Sequence[str], parent: QWidget) -> QTableWidget:
+    """The first column (a name) takes the room left and is elided in the middle, where
+    names differ least; the others are as wide as their contents, so the fit verdict is
+    never cut off. Every cell carries its full text as a tooltip."""
     table = QTableWidget(0, len(columns), parent)
     table.setHorizontalHeaderLabels(list(columns))
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -42,22 +46,25 @@ def _table(columns: Sequence[str], parent: QWidget, stretch: int = 0) -> QTableW
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.verticalHeader().hide()
     table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setStretchLastSection(False)
+    header.setMinimumSectionSize(48)  # a squeezed name still shows its ends around the "…"
     return table
 
 
 def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
     item = QTableWidgetItem(text)
-    if tooltip:
-        item.setToolTip(tooltip)
+    item.setToolTip(tooltip or text)
     return item
 
 
 class HubPanel(QWidget):
     searchRequested = Signal(str)
     repoSelected = Signal(str)
+    fileSelected = Signal(str)
     downloadRequested = Signal(str)
     pauseRequested = Signal()
     resumeRequested = Signal()
@@ -68,6 +75,7 @@ class HubPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._files: list[RemoteFileRow] = []
+        self._selected_key = ""
         self._running = False  # a download is in progress
 
         token_box = QGroupBox("Access token (only for gated or private repositories)", self)
@@ -95,17 +103,22 @@ class HubPanel(QWidget):
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.repo_table = _table(REPO_COLUMNS, self)
-        self.file_table = _table(FILE_COLUMNS, self, stretch=len(FILE_COLUMNS) - 1)
+        self.file_table = _table(FILE_COLUMNS, self)
         self.files_title = QLabel("Pick a repository to see its files.", self)
+        # The selected file's verdict in full, with the numbers behind it.
+        self.fit_details = QLabel(self)
+        self.fit_details.setWordWrap(True)
+        self.fit_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         files_box = QWidget(self)
         files_layout = QVBoxLayout(files_box)
         files_layout.setContentsMargins(0, 0, 0, 0)
         files_layout.addWidget(self.files_title)
         files_layout.addWidget(self.file_table, 1)
+        files_layout.addWidget(self.fit_details)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.repo_table)
         splitter.addWidget(files_box)
-        splitter.setSizes([420, 640])
+        splitter.setSizes([320, 740])
         splitter.setChildrenCollapsible(False)
 
         self.download_button = QPushButton("Download", self)
@@ -165,7 +178,11 @@ class HubPanel(QWidget):
         self.show_files("", [])
 
     def show_files(self, repo_id: str, rows: Sequence[RemoteFileRow]) -> None:
+        """Replace the file list; the selected file stays selected (else the first one)."""
+        keep = self._selected_key
         self._files = list(rows)
+        self.file_table.blockSignals(True)
+        self.file_table.clearSelection()
         self.file_table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             parts = f" ({row.parts} parts)" if row.parts > 1 else ""
@@ -173,13 +190,15 @@ class HubPanel(QWidget):
             self.file_table.setItem(r, 0, _item(name, row.key))
             self.file_table.setItem(r, 1, _item(row.quantization or "?"))
             self.file_table.setItem(r, 2, _item(row.size))
-            self.file_table.setItem(r, 3, _item(row.fit, row.fit))
+            self.file_table.setItem(r, 3, _item(row.fit, row.fit_details or row.fit))
+        keys = [row.key for row in rows]
+        if rows:
+            self.file_table.selectRow(keys.index(keep) if keep in keys else 0)
+        self.file_table.blockSignals(False)
         if repo_id:
             self.files_title.setText(f"GGUF files in {repo_id}:")
         else:
             self.files_title.setText("Pick a repository to see its files.")
-        if rows:
-            self.file_table.selectRow(0)
         self._on_file()
 
     def selected_repo(self) -> str:
@@ -189,6 +208,11 @@ class HubPanel(QWidget):
     def selected_file(self) -> str:
         rows = self.file_table.selectionModel().selectedRows()
         return self._files[rows[0].row()].key if rows else ""
+
+    def fit_text(self, key: str) -> str:
+        """The fit cell of file `key` as shown ("" when it is not listed)."""
+        keys = [row.key for row in self._files]
+        return self.file_table.item(keys.index(key), 3).text() if key in keys else ""
 
     def show_download(self, state: DownloadState) -> None:
         running = state.state == "running"
@@ -230,7 +254,14 @@ class HubPanel(QWidget):
             self.repoSelected.emit(repo)
 
     def _on_file(self) -> None:
-        self.download_button.setEnabled(not self._running and bool(self.selected_file()))
+        key = self.selected_file()
+        self.download_button.setEnabled(not self._running and bool(key))
+        row = next((r for r in self._files if r.key == key), None)
+        self.fit_details.setText(row.fit_details if row else "")
+        self.fit_details.setVisible(bool(row and row.fit_details))
+        if key != self._selected_key:
+            self._selected_key = key
+            self.fileSelected.emit(key)
 
     def _download(self) -> None:
         key = self.selected_file()

@@ -24,6 +24,7 @@ class InstalledRow:
     in_use: bool = False
     error: str = ""  # why the file cannot be used (empty: usable)
     removable: bool = False  # an import that "Remove from list" forgets
+    deletable: bool = False  # a file in Hearth's own models folder that "Delete file…" deletes
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ class RemoteFileRow:
     quantization: str
     size: str
     parts: int
-    fit: str  # the verdict for this machine, in words
+    fit: str  # the verdict for this machine, short, for the table
     installed: bool = False
+    fit_details: str = ""  # the verdict with its numbers and what it was estimated from
 
 
 @dataclass(frozen=True)

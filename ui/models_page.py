@@ -6,9 +6,10 @@ It lays out widgets and forwards what the user does as ``...Requested`` signals;
 ModelsController does the work and calls the methods below.
 
 Signals: ``useRequested(path)``, ``detailsRequested(path)``, ``removeRequested(path)``,
-``importRequested(paths)``, ``scanRequested()``, ``addFoundRequested(paths)``,
-``modelSelected(path)`` ("" when nothing is selected). The settings form (`settings_form`) and
-the hub tab (`hub`) have their own signals.
+``deleteRequested(path)`` (Delete file… pressed), ``deleteConfirmed(path)`` (the user said yes
+in the dialog `confirm_delete` opened), ``importRequested(paths)``, ``scanRequested()``,
+``addFoundRequested(paths)``, ``modelSelected(path)`` ("" when nothing is selected). The
+settings form (`settings_form`) and the hub tab (`hub`) have their own signals.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -82,6 +85,8 @@ class ModelsPage(QWidget):
     useRequested = Signal(str)
     detailsRequested = Signal(str)
     removeRequested = Signal(str)
+    deleteRequested = Signal(str)
+    deleteConfirmed = Signal(str)
     importRequested = Signal(list)
     scanRequested = Signal()
     addFoundRequested = Signal(list)
@@ -111,6 +116,11 @@ class ModelsPage(QWidget):
         self.details_button = QPushButton("Details…", tab)
         self.remove_button = QPushButton("Remove from list", tab)
         self.remove_button.setToolTip("Forget an imported model; the file stays where it is")
+        self.delete_button = QPushButton("Delete file…", tab)
+        self.delete_button.setToolTip(
+            "Delete a model Hearth downloaded from its models folder, to free disk space"
+        )
+        self.delete_dialog: QMessageBox | None = None
         self.import_button = QPushButton("Import…", tab)
         self.import_button.setToolTip("Use a .gguf file where it is (or drop it on this page)")
         self.scan_button = QPushButton("Scan folders", tab)
@@ -118,7 +128,12 @@ class ModelsPage(QWidget):
             "Find models that Hugging Face tools, LM Studio or GPT4All already downloaded"
         )
         buttons = QHBoxLayout()
-        for button in (self.use_button, self.details_button, self.remove_button):
+        for button in (
+            self.use_button,
+            self.details_button,
+            self.remove_button,
+            self.delete_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.import_button)
@@ -169,6 +184,7 @@ class ModelsPage(QWidget):
         self.use_button.clicked.connect(self._use)
         self.details_button.clicked.connect(self._details)
         self.remove_button.clicked.connect(self._remove)
+        self.delete_button.clicked.connect(self._delete)
         self.import_button.clicked.connect(self._choose_import)
         self.scan_button.clicked.connect(self.scanRequested)
         self.add_found_button.clicked.connect(self._add_found)
@@ -258,6 +274,32 @@ class ModelsPage(QWidget):
         self.scan_button.setEnabled(not busy)
         self.add_found_button.setEnabled(not busy)
 
+    def confirm_delete(self, path: str, what: str, where: str) -> QMessageBox:
+        """Ask before deleting `what` (file name and size); "Delete" emits deleteConfirmed.
+        The dialog is window-modal but does not block the event loop."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Delete model file")
+        box.setText(f"Delete {what}?")
+        box.setInformativeText(f"The file is deleted from disk ({where}). This cannot be undone.")
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: QAbstractButton) -> None:
+            if button is delete:
+                self.deleteConfirmed.emit(path)
+
+        def closed() -> None:
+            if self.delete_dialog is box:
+                self.delete_dialog = None
+
+        box.buttonClicked.connect(answered)
+        box.finished.connect(closed)
+        self.delete_dialog = box
+        box.open()
+        return box
+
     def open_details(
         self, title: str, summary: str, entries: Sequence[MetadataEntry]
     ) -> ModelDetailsDialog:
@@ -295,6 +337,7 @@ class ModelsPage(QWidget):
         self.use_button.setEnabled(usable and not row.in_use)
         self.details_button.setEnabled(usable)
         self.remove_button.setEnabled(row is not None and row.removable)
+        self.delete_button.setEnabled(row is not None and row.deletable)
         self.modelSelected.emit(row.path if row else "")
 
     def _use(self) -> None:
@@ -311,6 +354,11 @@ class ModelsPage(QWidget):
         row = self._selected_row()
         if row is not None and row.removable:
             self.removeRequested.emit(row.path)
+
+    def _delete(self) -> None:
+        row = self._selected_row()
+        if row is not None and row.deletable:
+            self.deleteRequested.emit(row.path)
 
     def _choose_import(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(

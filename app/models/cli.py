@@ -1,4 +1,5 @@
-"""`hearth models ...`: list, search, pull, import and inspect models from the command line.
+"""`hearth models ...`: list, search, pull, import, inspect and remove models from the command
+line.
 
 `add_parser(subparsers)` registers the command on the main parser; `run(args)` executes it and
 returns the exit status. Errors print one line, `hearth: error: ...`, and exit non-zero.
@@ -13,9 +14,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.models.catalog import ModelEntry, find_model, import_model, list_installed
+from app.models.catalog import (
+    ModelEntry,
+    find_model,
+    format_parameters,
+    import_model,
+    list_installed,
+    remove_import,
+)
 from app.models.fit import evaluate_fit, human_bytes
-from app.models.gguf_layout import read_layout
+from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.machine import detect_machine
 from app.models.tokens import load_token
 from app.paths import resolve_paths
@@ -44,11 +52,20 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     imported = commands.add_parser("import", help="use a GGUF file where it is (no copy)")
     imported.add_argument("path", type=Path)
     imported.add_argument("--json", action="store_true")
-    info = commands.add_parser("info", help="metadata and memory fit of a model")
-    info.add_argument("model", help="installed model name or a GGUF path")
+    info = commands.add_parser(
+        "info", help="metadata and memory fit of a model (or of a Hub file, from its header)"
+    )
+    info.add_argument("model", help="installed model name, a GGUF path, or a Hub repository")
+    info.add_argument("file", nargs="?", help="with a repository: file name or quantization")
     info.add_argument("--n-ctx", type=int, default=None, help="context size (default: settings)")
     info.add_argument("--gpu-layers", type=int, default=None, help="-1 = all (default: settings)")
     info.add_argument("--json", action="store_true")
+    remove = commands.add_parser(
+        "remove",
+        help="delete a model from Hearth's models folder, or forget an imported one",
+    )
+    remove.add_argument("model", help="installed model name or path")
+    remove.add_argument("--yes", action="store_true", help="do not ask before deleting")
     return models
 
 
@@ -61,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         "pull": _pull,
         "import": _import,
         "info": _info,
+        "remove": _remove,
     }
     try:
         return handlers[args.models_command](args)
@@ -169,15 +187,41 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _remote_entry(repo_id: str, filename: str) -> tuple[ModelEntry, ModelLayout]:
+    """A Hub file described from its header alone (read with Range requests)."""
+    from app.models.remote_header import read_remote_layout
+
+    client = _client()
+    model = client.find_model(repo_id, filename)
+    layout = read_remote_layout(client, model)
+    info = layout.info
+    entry = ModelEntry(
+        name=info.name or model.filename,
+        path=Path(f"{repo_id}/{model.filename}"),
+        files=tuple(Path(f.filename) for f in model.files),
+        source=f"Hugging Face ({model.revision[:12]}, not downloaded)",
+        file_size=model.size or 0,
+        architecture=info.architecture,
+        parameters_label=format_parameters(layout.n_parameters),
+        quantization=info.quantization or model.quantization,
+        context_length=info.context_length,
+        has_chat_template=info.chat_template is not None,
+    )
+    return entry, layout
+
+
 def _info(args: argparse.Namespace) -> int:
     paths = resolve_paths().ensure()
-    entry = find_model(paths, args.model)
-    if entry.error:
-        return _fail(entry.error)
+    if args.file:
+        entry, layout = _remote_entry(args.model, args.file)
+    else:
+        entry = find_model(paths, args.model)
+        if entry.error:
+            return _fail(entry.error)
+        layout = read_layout(entry.path)
     settings = load_settings(paths.settings_file)
     n_ctx = args.n_ctx or settings.n_ctx
     gpu_layers = settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers
-    layout = read_layout(entry.path)
     machine = detect_machine()
     verdict = evaluate_fit(
         layout,
@@ -226,4 +270,30 @@ def _info(args: argparse.Namespace) -> int:
     for key, value in sorted(layout.info.metadata.items()):
         text = str(value)
         print(f"  {key} = {text[:117] + '...' if len(text) > 120 else text}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    """Delete a model Hearth downloaded; an import is only forgotten (its file is kept)."""
+    # Lazy like the Hub commands: removal knows the download's leftover files, and the
+    # download module imports huggingface-hub.
+    from app.models.removal import delete_model_files, files_to_delete, why_not_delete
+
+    paths = resolve_paths().ensure()
+    entry = find_model(paths, args.model)
+    if remove_import(paths, entry.path):
+        print(f"{entry.path.name} was removed from the list; the file stays where it is.")
+        return 0
+    model_path = load_settings(paths.settings_file).model_path
+    problem = why_not_delete(paths, entry, str(Path(model_path).resolve()) if model_path else "")
+    if problem:
+        return _fail(problem)
+    size = human_size(sum(f.stat().st_size for f in files_to_delete(entry)))
+    if not args.yes:
+        answer = input(f"Delete {entry.path.name} ({size}) from {entry.path.parent}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was deleted.")
+            return 1
+    freed = delete_model_files(paths, entry)
+    print(f"Deleted {entry.path.name}; {human_size(freed)} freed.")
     return 0

@@ -225,6 +225,13 @@ def _marker_path(target: Path) -> Path:
     return target.with_name(target.name + ".sha256.json")
 
 
+def download_leftovers(target: Path) -> tuple[Path, ...]:
+    """Files a download of `target` may leave beside it: its verification marker and a
+    partial download with its sidecar (whether or not they exist)."""
+    part = _part_path(target)
+    return _marker_path(target), part, _sidecar_path(part)
+
+
 def _read_sidecar(part: Path) -> dict[str, object]:
     try:
         data = json.loads(_sidecar_path(part).read_text(encoding="utf-8"))

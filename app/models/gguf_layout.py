@@ -4,23 +4,30 @@ memory-fit estimate.
 `inspect_gguf` validates the header but keeps no tensor list. gguf-py's GGUFReader would give
 one, but it takes ~13 s on a 262k-token vocabulary and is not safe on hostile files, so this
 module reuses the validator's bounds-checked reader (private helpers of the same project) on
-a file `inspect_gguf` has accepted first. Any thread may call `read_layout`.
+a file `inspect_gguf` has accepted first, or over header bytes fetched from the Hub
+(`layout_from_headers`). A split model's layout sums the tensors of all its parts. Any thread
+may call these functions.
 """
 
 from __future__ import annotations
 
+import mmap
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.models.filenames import split_name
 from inference.gguf_validate import (  # bounded reader shared with the validator
-    HEADER_SIZE,
+    GGUF_MAGIC,
     GGUFInfo,
     ModelFileError,
     _Cursor,
+    _inspect,
     _mapped,
     _read_metadata,
     _read_tensor_infos,
+    _TensorInfo,
     _Truncated,
     inspect_gguf,
 )
@@ -29,6 +36,7 @@ _BLOCK_RE = re.compile(r"^blk\.(\d+)\.")
 # Tensors llama.cpp keeps with the output layer (offloaded only when every block is).
 _OUTPUT_TENSORS = ("output.weight", "output_norm.weight", "output.bias", "output_norm.bias")
 _EMBEDDING = "token_embd.weight"
+_Arrays = dict[str, tuple[int | float, ...]]
 
 
 @dataclass(frozen=True)
@@ -63,22 +71,92 @@ class ModelLayout:
         return value
 
 
+class HeaderIncompleteError(Exception):
+    """The bytes end inside the GGUF header: read more of the file and try again."""
+
+
+def _tensor_table(buf: mmap.mmap | bytes) -> tuple[_Arrays, list[_TensorInfo], int]:
+    """Short per-layer arrays, the tensor list and the header's length in bytes. Every read
+    is bounds-checked, so a hostile count only runs to the end of `buf`."""
+    cur = _Cursor(buf)
+    cur.pos = 8
+    n_tensors = cur.u64()
+    n_kv = cur.u64()
+    _, arrays, _ = _read_metadata(cur, n_kv)
+    tensors = _read_tensor_infos(cur, n_tensors)
+    return arrays, tensors, cur.pos
+
+
+def header_length(buf: bytes) -> int:
+    """Bytes of GGUF header (metadata and tensor table) at the start of `buf`. Raises
+    HeaderIncompleteError when `buf` ends inside it, ModelFileError when it is not GGUF."""
+    if len(buf) >= 4 and buf[:4] != GGUF_MAGIC:
+        raise ModelFileError(
+            "This file is not a GGUF model (it does not start with the GGUF signature)."
+        )
+    try:
+        return _tensor_table(buf)[2]
+    except _Truncated:
+        raise HeaderIncompleteError from None
+
+
+def _other_parts(path: Path, info: GGUFInfo) -> list[Path]:
+    """The later parts of the split model whose first part is `path` (none for one file)."""
+    split = split_name(path.name)
+    count = info.metadata.get("split.count")
+    if split is None or split.part != 1 or not isinstance(count, int) or count < 2:
+        return []
+    return [
+        path.with_name(f"{split.stem}-{i:05d}-of-{split.total:05d}.gguf")
+        for i in range(2, split.total + 1)
+    ]
+
+
 def read_layout(path: Path, info: GGUFInfo | None = None) -> ModelLayout:
-    """Validate `path` (unless `info` from inspect_gguf is given) and read its tensor table.
+    """Validate `path` (unless `info` from inspect_gguf is given) and read its tensor table,
+    with the tensors of the other parts when it is the first part of a split model.
     Raises ModelFileError like inspect_gguf."""
     path = Path(path)
     info = inspect_gguf(path) if info is None else info
-    try:
-        with _mapped(path) as mm:
-            cur = _Cursor(mm)
-            cur.pos = 16
-            n_kv = cur.u64()
-            cur.pos = HEADER_SIZE
-            _, arrays, _ = _read_metadata(cur, n_kv)
-            tensors = _read_tensor_infos(cur, info.n_tensors)
-    except (_Truncated, OSError) as exc:  # the file changed since it was validated
-        raise ModelFileError(f"The model file could not be read: {path} ({exc})") from None
+    tensors: list[_TensorInfo] = []
+    arrays: _Arrays = {}
+    for i, part in enumerate([path, *_other_parts(path, info)]):
+        if i and not part.exists():
+            raise ModelFileError(f"A part of this split model is missing: {part}")
+        try:
+            with _mapped(part) as mm:
+                part_arrays, part_tensors, _ = _tensor_table(mm)
+        except (_Truncated, OSError) as exc:  # changed since validated, or a part is missing
+            raise ModelFileError(f"The model file could not be read: {part} ({exc})") from None
+        if i == 0:
+            arrays = part_arrays
+        tensors += part_tensors
+    return _layout(info, arrays, tensors)
 
+
+def layout_from_headers(
+    name: str, first: bytes, file_size: int, other_parts: Sequence[bytes] = ()
+) -> ModelLayout:
+    """The layout of a model known only by the headers of its file(s), e.g. read from the Hub
+    with Range requests: `first` holds at least the first part's header, `file_size` is that
+    part's full size. Validated like a local file; raises ModelFileError."""
+    try:
+        header_length(first)
+    except HeaderIncompleteError:
+        raise ModelFileError(f"The header of {name} could not be read completely.") from None
+    info = _inspect(Path(name), file_size, _Cursor(first))
+    arrays, tensors, _ = _tensor_table(first)
+    for part in other_parts:
+        try:
+            tensors += _tensor_table(part)[1]
+        except _Truncated:
+            raise ModelFileError(
+                f"The header of a later part of {name} could not be read completely."
+            ) from None
+    return _layout(info, arrays, tensors)
+
+
+def _layout(info: GGUFInfo, arrays: _Arrays, tensors: list[_TensorInfo]) -> ModelLayout:
     n_layers = info.block_count or 0
     layer_bytes = [0] * n_layers
     embedding = output = other = 0

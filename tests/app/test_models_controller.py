@@ -14,12 +14,17 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.chat_controller import ChatController
+from app.default_model import default_model_path
 from app.model_settings import ModelSettingsStore
+from app.model_views import HEADER_NOT_READ, short_fit
 from app.models.download import model_folder
+from app.models.fit import FitVerdict, auto_gpu_layers, evaluate_fit
+from app.models.gguf_layout import read_layout
 from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
 from app.models_controller import ModelsController, install_models
 from app.paths import resolve_paths
+from inference.gguf_validate import human_size
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
 from tests.support.fake_hub import FakeHub
 from tests.support.qt_user import file_drag
@@ -156,6 +161,97 @@ def test_dropped_gguf_is_imported_and_a_corrupt_one_refused(
     with qtbot.waitSignal(controller.installedChanged):
         qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
     assert load_imports(resolve_paths().data_dir) == [] and elsewhere.exists()
+
+
+def _answer_delete(qtbot: QtBot, page: ModelsPage, answer: str) -> None:
+    """Press a button of the confirmation dialog, as the user would."""
+    qtbot.waitUntil(lambda: page.delete_dialog is not None and page.delete_dialog.isVisible())
+    assert page.delete_dialog is not None
+    (button,) = [b for b in page.delete_dialog.buttons() if b.text().replace("&", "") == answer]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_delete_file_removes_a_downloaded_model_and_its_leftovers(
+    models: Models, qtbot: QtBot
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    models_dir = resolve_paths().models_dir
+    folder = model_folder(models_dir, REPO)
+    model = build_tiny_model(folder / FILE, seed=9)
+    leftovers = [folder / f"{FILE}{end}" for end in (".sha256.json", ".part", ".part.json")]
+    for leftover in leftovers:
+        leftover.write_text("{}")
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    _select(qtbot, page, model)
+    assert page.delete_button.isEnabled()
+
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.delete_dialog is not None)
+    assert page.delete_dialog is not None
+    size = sum(p.stat().st_size for p in [model, *leftovers])
+    assert page.delete_dialog.text() == f"Delete {FILE} ({human_size(size)})?"
+    assert str(folder) in page.delete_dialog.informativeText()
+    _answer_delete(qtbot, page, "Cancel")
+    assert model.exists()
+
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(controller.installedChanged):
+        _answer_delete(qtbot, page, "Delete")
+    assert not model.exists() and not any(p.exists() for p in leftovers)
+    assert not folder.exists() and models_dir.is_dir()  # the empty repository folder went too
+    assert all(Path(r.path) != model for r in page.rows())
+    assert page.info_bar.label.text() == f"Deleted {FILE}; {human_size(size)} freed."
+
+
+def test_delete_file_refuses_the_model_in_use_and_files_it_did_not_download(
+    models: Models, qtbot: QtBot, tmp_path: Path, tiny_model: Path
+) -> None:
+    _window, chat, controller = models
+    page = _page(models)
+    # Chosen in the settings from elsewhere on disk, and an import: forget, never delete.
+    _select(qtbot, page, tiny_model)
+    assert not page.delete_button.isEnabled()
+    elsewhere = build_tiny_model(tmp_path / "elsewhere" / "imported-tiny.gguf", seed=5)
+    with qtbot.waitSignal(controller.installedChanged):
+        _drop(page, elsewhere)
+    _select(qtbot, page, elsewhere)
+    assert page.remove_button.isEnabled() and not page.delete_button.isEnabled()
+
+    # The built-in model while it is the one in use.
+    builtin = default_model_path(resolve_paths().models_dir)
+    builtin.write_bytes(tiny_model.read_bytes())
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    _select(qtbot, page, builtin)
+    assert page.rows()[_row_of(page, builtin)].source == "built-in"
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.rows()[_row_of(page, builtin)].in_use)
+    _select(qtbot, page, builtin)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert "The built-in model is the one in use" in page.error_bar.label.text()
+    assert page.delete_dialog is None and builtin.exists()
+
+    # Any other model in use: refused too, until another one is used.
+    second = _second_model()
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    _select(qtbot, page, second)
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.rows()[_row_of(page, second)].in_use)
+    _select(qtbot, page, second)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert f"{second.name} is the model in use" in page.error_bar.label.text()
+    assert second.exists()
+    # The built-in is no longer in use: it may go now.
+    _select(qtbot, page, builtin)
+    qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(controller.installedChanged):
+        _answer_delete(qtbot, page, "Delete")
+    assert not builtin.exists() and second.exists() and elsewhere.exists()
 
 
 def test_scan_offers_models_other_apps_downloaded(
@@ -323,12 +419,13 @@ def test_search_list_and_download_with_progress(
     _window, _chat, controller = models
     page = _page(models)
     hub_panel = page.hub
-    _open_repo(qtbot, page)
+    with qtbot.waitSignal(controller.remoteFitShown):
+        _open_repo(qtbot, page)
     assert hub_panel.repo_table.item(0, 0).text() == REPO
     assert hub_panel.repo_table.item(0, 1).text() == "1,234"
     assert hub_panel.file_table.item(0, 0).text() == FILE
     assert hub_panel.file_table.item(0, 1).text() == "Q4_K_M"
-    assert hub_panel.file_table.item(0, 3).text().startswith("CPU only: ~")
+    assert hub_panel.file_table.item(0, 3).text().startswith("CPU only: ")
 
     tiny_repo.delay_per_chunk = 0.01
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
@@ -473,3 +570,80 @@ def test_install_models_adds_the_page(
         qtbot.waitUntil(lambda: bool(controller.page.rows()))
     finally:
         controller.shutdown()
+
+
+def _local_verdict(path: Path, chat: ChatController, machine: MachineMemory) -> FitVerdict:
+    """The estimate the Installed tab makes before a load, with GPU layers on Auto."""
+    layout = read_layout(path)
+    n_ctx = chat.settings.n_ctx
+    return evaluate_fit(layout, n_ctx, auto_gpu_layers(layout, n_ctx, machine), machine)
+
+
+def test_hub_file_fit_is_read_from_its_header_and_equals_the_local_estimate(
+    models: Models,
+    qtbot: QtBot,
+    tiny_repo: FakeHub,
+    tiny_bytes: bytes,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    _window, chat, controller = models
+    controller.machine = WITH_GPU
+    controller.gpu_available = True  # as if this llama.cpp could offload
+    page = _page(models)
+    hub_panel = page.hub
+    with qtbot.waitSignal(controller.remoteFitShown) as shown:
+        _open_repo(qtbot, page)
+    assert shown.args == [FILE]  # the selected file only: one header read, not one per row
+    assert tiny_repo.file_requests(FILE)[0]["Range"].startswith("bytes=0-")
+    assert tiny_repo.file_requests("tiny-Q8_0.gguf") == []
+    local = tmp_path / FILE
+    local.write_bytes(tiny_bytes)
+    expected = _local_verdict(local, chat, WITH_GPU)
+    assert expected.kind.value == "fits on GPU" and expected.estimate.kv_bytes > 0
+    assert hub_panel.fit_text(FILE) == short_fit(expected)
+    details = hub_panel.fit_details.text()
+    assert details.startswith(f"{FILE} at {chat.settings.n_ctx:,} tokens of context: ")
+    assert expected.text in details and "KV cache" in details
+    assert hub_panel.file_table.item(0, 3).toolTip() == details
+
+    # Selecting it again reads nothing more; the other file is read when selected.
+    requests = len(tiny_repo.requests)
+    with qtbot.waitSignal(controller.remoteFitShown) as shown:
+        hub_panel.file_table.selectRow(1)
+    assert shown.args == ["tiny-Q8_0.gguf"] and hub_panel.selected_file() == "tiny-Q8_0.gguf"
+    hub_panel.file_table.selectRow(0)
+    assert hub_panel.fit_details.text() == details
+    assert len([r for r in tiny_repo.requests[requests:] if r[1].endswith(FILE)]) == 0
+
+    # Once downloaded, the Installed tab's estimate (Auto layers) says the same.
+    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
+        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    page.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: any(Path(r.path) == Path(finished.args[0]) for r in page.rows()))
+    with qtbot.waitSignal(controller.fitShown):
+        _select(qtbot, page, Path(finished.args[0]))
+    with qtbot.waitSignal(controller.fitShown):
+        qtbot.mouseClick(page.settings_form.auto_check, Qt.MouseButton.LeftButton)
+    shown_text = page.settings_form.fit_label.text()
+    assert shown_text[0].lower() + shown_text[1:] == expected.text
+
+
+def test_hub_file_whose_header_cannot_be_read_falls_back_to_its_size(
+    models: Models, qtbot: QtBot, tiny_repo: FakeHub
+) -> None:
+    _window, _chat, controller = models
+    page = _page(models)
+    hub_panel = page.hub
+    page.tabs.setCurrentWidget(hub_panel)
+    tiny_repo.repos[REPO].files[FILE] = b"<html>Rate limited, try later</html>" * 50
+    with qtbot.waitSignal(controller.remoteFitShown):
+        controller.open_repo(REPO)
+    cell = hub_panel.fit_text(FILE)
+    assert cell.startswith("CPU only: ~") and cell.endswith(HEADER_NOT_READ)
+    assert "not a GGUF model" in hub_panel.fit_details.text()
+    # A file that went away between the listing and the read: the same fallback, in words.
+    del tiny_repo.repos[REPO].files["tiny-Q8_0.gguf"]
+    with qtbot.waitSignal(controller.remoteFitShown):
+        hub_panel.file_table.selectRow(1)
+    assert hub_panel.fit_text("tiny-Q8_0.gguf").endswith(HEADER_NOT_READ)
+    assert "does not exist" in hub_panel.fit_details.text()

@@ -220,13 +220,14 @@ def _write_model(
     special_tokens: Sequence[str],
     block_count: int | None = None,
     split_count: int | None = None,
+    split_max_tensors: int = 0,
 ) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tokens, scores, types = build_vocabulary(special_tokens)
     head_dim = n_embd // n_head
 
-    writer = gguf.GGUFWriter(path, arch)
+    writer = gguf.GGUFWriter(path, arch, split_max_tensors=split_max_tensors)
     writer.add_name("tiny-test")
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
     writer.add_context_length(context_length)
@@ -279,6 +280,8 @@ def _write_model(
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    if split_max_tensors:  # llama.cpp's naming: stem-00001-of-0000N.gguf, first part returned
+        return writer.format_shard_names(path)[0]
     return path
 
 
@@ -296,8 +299,12 @@ def build_tiny_model(
     seed: int = 0,
     vocab_only: bool = False,
     special_tokens: Sequence[str] = DEFAULT_SPECIAL_TOKENS,
+    split_max_tensors: int = 0,
 ) -> Path:
     """Write a tiny random-weight GGUF to `path` and return the path.
+
+    With `split_max_tensors`, the model is split as gguf-split does (at most that many
+    tensors per file, `stem-0000K-of-0000N.gguf`) and the first part's path is returned.
 
     With the default `arch="llama"` the file loads in llama-cpp-python. Other architecture
     names reuse llama's tensors under that name's metadata keys: useful for validation and
@@ -316,6 +323,7 @@ def build_tiny_model(
         seed=seed,
         vocab_only=vocab_only,
         special_tokens=special_tokens,
+        split_max_tensors=split_max_tensors,
     )
 
 

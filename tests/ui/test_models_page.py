@@ -229,3 +229,60 @@ def test_loaded_panel_shows_the_truth_and_the_gpu_note(qtbot: QtBot) -> None:
     assert not panel.gpu_note.isHidden()
     panel.show_loading("Loading other.gguf…")
     assert panel.name_label.text() == "Loading other.gguf…" and panel.gpu_note.isHidden()
+
+
+def test_hub_fit_column_shows_the_whole_verdict_and_details_follow_the_selection(
+    qtbot: QtBot,
+) -> None:
+    page = _page(qtbot)
+    hub = page.hub
+    page.tabs.setCurrentWidget(hub)
+    long_name = "Qwen2.5-7B-Instruct-abliterated-v2-Q4_K_M-imatrix-00001-of-00002.gguf"
+    verdict = "partly on GPU (21 of 29 layers): 7.2 GiB VRAM + 1.9 GiB RAM"
+    details = f"{long_name} at 4,096 tokens of context: partly on GPU (21 of 29 layers): …"
+    rows = [
+        RemoteFileRow(long_name, "Q4_K_M", "4.7 GB", 2, verdict, fit_details=details),
+        RemoteFileRow("small-Q2_K.gguf", "Q2_K", "3.0 GB", 1, "CPU only: ~3.3 GiB"),
+    ]
+    with qtbot.waitSignal(hub.fileSelected) as selected:
+        hub.show_files("a/qwen-GGUF", rows)
+    assert selected.args == [long_name]
+    table = hub.file_table
+    qtbot.waitUntil(lambda: table.horizontalHeader().sectionSize(3) > 0)
+    # The verdict column is as wide as its longest text: nothing of it is cut off...
+    assert table.horizontalHeader().sectionSize(3) >= table.sizeHintForColumn(3)
+    assert table.horizontalHeader().sectionSize(3) < table.viewport().width()
+    # ...the long file name gives way instead, with its full name on hover.
+    assert table.item(0, 0).toolTip() == long_name
+    assert table.item(0, 3).toolTip() == details and table.item(1, 3).toolTip() == rows[1].fit
+    assert hub.fit_details.text() == details and not hub.fit_details.isHidden()
+    with qtbot.waitSignal(hub.fileSelected) as selected:
+        rect = table.visualRect(table.model().index(1, 1))
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert selected.args == ["small-Q2_K.gguf"] and hub.fit_details.isHidden()
+    # New numbers for the same files keep the user's selection.
+    with qtbot.assertNotEmitted(hub.fileSelected):
+        hub.show_files("a/qwen-GGUF", rows)
+    assert hub.selected_file() == "small-Q2_K.gguf"
+
+
+def test_delete_file_is_offered_for_hearths_own_files_and_asks_first(qtbot: QtBot) -> None:
+    page = _page(qtbot)
+    rows = [*ROWS, InstalledRow("/m/hf/q.gguf", "Q", size="4.7 GB", source="models folder",
+                                deletable=True)]  # fmt: skip
+    page.show_installed(rows)
+    _click_row(qtbot, page, 1)  # an import: only forgotten, never deleted
+    assert page.remove_button.isEnabled() and not page.delete_button.isEnabled()
+    _click_row(qtbot, page, 3)
+    assert page.delete_button.isEnabled() and not page.remove_button.isEnabled()
+    with qtbot.waitSignal(page.deleteRequested) as asked:
+        qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
+    assert asked.args == ["/m/hf/q.gguf"]
+
+    box = page.confirm_delete("/m/hf/q.gguf", "q.gguf (4.7 GB)", "/m/hf")
+    assert box.text() == "Delete q.gguf (4.7 GB)?" and "/m/hf" in box.informativeText()
+    assert box.defaultButton().text().replace("&", "") == "Cancel"
+    (delete,) = [b for b in box.buttons() if b.text() == "Delete"]
+    with qtbot.waitSignal(page.deleteConfirmed) as confirmed:
+        qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    assert confirmed.args == ["/m/hf/q.gguf"] and page.delete_dialog is None

@@ -74,3 +74,36 @@ def test_pull_errors(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
     assert "has no GGUF files" in capsys.readouterr().err
     assert _run("pull", "a/missing") == 1
     assert "no such repository" in capsys.readouterr().err
+
+
+def test_info_of_a_hub_file_reads_only_its_header(
+    hub: FakeHub, tiny_bytes: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hub.add_file("someone/Tiny-GGUF", "tiny-Q4_K_M.gguf", tiny_bytes)
+    assert _run("info", "someone/Tiny-GGUF", "Q4_K_M", "--n-ctx", "1024", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["architecture"] == "llama" and payload["fit"]["n_ctx"] == 1024
+    assert payload["fit"]["kv_bytes"] > 0 and payload["fit"]["total_layers"] == 3
+    assert all(h.get("Range") for h in hub.file_requests("tiny-Q4_K_M.gguf"))
+    assert _run("info", "someone/Tiny-GGUF", "Q8_0") == 1
+    assert "has no GGUF file 'Q8_0'" in capsys.readouterr().err
+
+
+def test_remove_deletes_downloads_and_forgets_imports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models_dir = resolve_paths().ensure().models_dir
+    downloaded = build_tiny_model(models_dir / "cli-remove.gguf")
+    monkeypatch.setattr("builtins.input", lambda _prompt: "n")
+    assert _run("remove", "cli-remove") == 1
+    assert "Nothing was deleted" in capsys.readouterr().out and downloaded.exists()
+    assert _run("remove", "cli-remove", "--yes") == 0
+    assert capsys.readouterr().out.startswith("Deleted cli-remove.gguf; ")
+    assert not downloaded.exists()
+
+    elsewhere = build_tiny_model(tmp_path / "kept.gguf")
+    assert _run("import", str(elsewhere)) == 0
+    assert _run("remove", str(elsewhere)) == 0
+    assert "the file stays where it is" in capsys.readouterr().out and elsewhere.exists()
+    assert _run("remove", str(elsewhere), "--yes") == 1  # no longer listed: never deleted
+    assert "not in Hearth's models folder" in capsys.readouterr().err and elsewhere.exists()
