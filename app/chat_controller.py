@@ -18,6 +18,7 @@ from typing import TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog
 
+from app.budget_probe import BudgetPlan, BudgetProbe, sendable
 from app.chat_sampling import ChatSamplingEditor, chat_sampling
 from app.chat_titles import AutoTitler
 from app.default_model import (
@@ -145,6 +146,9 @@ class ChatController(QObject):
             self, interval=BUDGET_DEBOUNCE_MS, singleShot=True, timeout=self._count_budget
         )
         self._budget_request: int | None = None
+        self._budget_plan: BudgetPlan | None = None
+        self._budget_probe: BudgetProbe | None = None
+        self._oversized_draft: str | None = None  # a draft counted as too long on its own
         window.message_input.textChanged.connect(self._budget_timer.start)
         client.tokensCounted.connect(self._on_budget_counted)
 
@@ -399,6 +403,15 @@ class ChatController(QObject):
         if self._turn is not None:
             self.window.show_error("Hearth is still answering. Stop the reply (Esc) first.")
             return
+        if text == self._oversized_draft and self.model_info is not None:
+            # Refused before storing: no overflow policy could make it fit, and the user
+            # keeps the text in the box to shorten or split it.
+            self.window.show_error(
+                f"This message is too long for the model's context window (more than "
+                f"{self.model_info.n_ctx:,} tokens). Shorten it, or choose a larger context "
+                "size on the Models page; your text is still in the box."
+            )
+            return
         if self._editing is not None:
             self._send_edit(text)
             return
@@ -545,31 +558,22 @@ class ChatController(QObject):
         if self._turn is not None:
             self.client.cancel(self._turn.request_id)
 
-    @staticmethod
-    def _prompt_records(path: list[MessageRecord]) -> list[MessageRecord]:
-        return [
-            m
-            for m in path
-            if m.content and m.status not in (MessageStatus.DAMAGED, MessageStatus.STREAMING)
-        ]
+    def _system_prompt(self, conversation_id: int | None) -> str | None:
+        record = self.conversations.get(conversation_id) if conversation_id is not None else None
+        # The chat's own system prompt, else the model's default one (Models page).
+        prompt = record.system_prompt if record is not None else None
+        return prompt or self._model_choices()[2]
 
     def _with_system_prompt(
         self, conversation_id: int | None, messages: list[ChatMessage]
     ) -> list[ChatMessage]:
-        record = self.conversations.get(conversation_id) if conversation_id is not None else None
-        # The chat's own system prompt, else the model's default one (Models page).
-        prompt = record.system_prompt if record is not None else None
-        if not prompt:
-            prompt = self._model_choices()[2]
+        prompt = self._system_prompt(conversation_id)
         return [ChatMessage("system", prompt), *messages] if prompt else messages
 
     def history_prompt(self, conversation_id: int, path: list[MessageRecord]) -> list[ChatMessage]:
         """What the model is sent for `path` of this chat, system prompt included."""
-        return self._with_system_prompt(conversation_id, self._prompt_messages(path))
-
-    @classmethod
-    def _prompt_messages(cls, path: list[MessageRecord]) -> list[ChatMessage]:
-        return [ChatMessage(m.role.value, m.content) for m in cls._prompt_records(path)]
+        messages = [ChatMessage(m.role.value, m.content) for m in sendable(path)]
+        return self._with_system_prompt(conversation_id, messages)
 
     # ---- a chat that outgrew the context --------------------------------------------
 
@@ -608,32 +612,48 @@ class ChatController(QObject):
     def _count_budget(self) -> None:
         if self.model_info is None or self._turn is not None:
             return
-        draft = self.window.message_input.toPlainText()
-        history = (
-            self.messages.active_path(self.current_conversation)
-            if self.current_conversation is not None
-            else []
+        self._oversized_draft = None
+        conversation_id = self.current_conversation
+        # Lazy: only the newest messages that could fit are read and counted (budget_probe).
+        history = LazyPath(self.messages, conversation_id) if conversation_id is not None else []
+        self._budget_plan = BudgetPlan(
+            history,
+            self._system_prompt(conversation_id),
+            self.window.message_input.toPlainText(),
+            self.model_info.n_ctx,
         )
-        messages = self._with_system_prompt(
-            self.current_conversation, self._prompt_messages(history)
-        )
-        if draft.strip():
-            messages.append(ChatMessage("user", draft))
-        if not messages:
+        self._send_budget_probe()
+
+    def _send_budget_probe(self) -> None:
+        assert self._budget_plan is not None
+        probe = self._budget_probe = self._budget_plan.probe()
+        if not probe.messages:
+            self._budget_request = None
             self.window.context_budget.clear_budget()
             return
-        self._budget_request = self.client.count_prompt(messages)
+        self._budget_request = self.client.count_prompt(probe.messages)
 
     @_reports_storage_errors
     def _on_budget_counted(self, request_id: int, count: int) -> None:
-        if request_id == self._budget_request and self.model_info is not None:
-            self._budget_request = None
-            self.window.context_budget.show_budget(
-                count,
-                self.model_info.n_ctx,
-                self._reply_sampling(self.current_conversation)[1],
-                trims=self.settings.context_policy != "ask",
-            )
+        probe, info = self._budget_probe, self.model_info
+        if request_id != self._budget_request or probe is None or info is None:
+            return
+        self._budget_request = None
+        plan = self._budget_plan
+        if not probe.complete and count < info.n_ctx and plan is not None:
+            plan.widen()  # what was counted still fits: count more of the chat
+            self._send_budget_probe()
+            return
+        self._oversized_draft = (
+            plan.draft if plan is not None and probe.draft_only and count >= info.n_ctx else None
+        )
+        self.window.context_budget.show_budget(
+            count,
+            info.n_ctx,
+            self._reply_sampling(self.current_conversation)[1],
+            trims=self.settings.context_policy != "ask",
+            at_least=not probe.complete,
+        )
 
     def _generate(
         self,
@@ -652,7 +672,7 @@ class ChatController(QObject):
             outside = self.messages.outside_view(conversation_id, [m.id for m in shown])
             self.window.chat_view.set_messages(shown, outside)
         self.window.chat_view.begin_reply(reply.id)
-        sent = self._prompt_records([m for m in path if m.id != reply.id])
+        sent = sendable([m for m in path if m.id != reply.id])
         prompt = self._with_system_prompt(
             conversation_id, [ChatMessage(m.role.value, m.content) for m in sent]
         )

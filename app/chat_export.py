@@ -14,7 +14,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -70,8 +70,14 @@ def format_for_path(path: Path) -> ExportFormat:
 # ---- reading -------------------------------------------------------------------------------
 
 
-def collect(db: Database, conversation_id: int | None = None) -> list[ChatExport]:
-    """One conversation, or all that are not in the trash (pinned first, then newest)."""
+Progress = Callable[[int, int], None]  # (done, total); may raise to stop the export
+
+
+def collect(
+    db: Database, conversation_id: int | None = None, progress: Progress | None = None
+) -> list[ChatExport]:
+    """One conversation, or all that are not in the trash (pinned first, then newest);
+    `progress` hears about each one read."""
     conversations = ConversationRepository(db)
     if conversation_id is None:
         records = conversations.list_recent()
@@ -90,6 +96,8 @@ def collect(db: Database, conversation_id: int | None = None) -> list[ChatExport
         by_id = {m.id: m for m in everything}
         shown = [by_id[i] for i in shown_ids if i in by_id]
         exports.append(ChatExport(record, everything, shown))
+        if progress is not None:
+            progress(len(exports), len(records))
     return exports
 
 
@@ -367,12 +375,19 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def export_chats(
-    db: Database, path: Path, fmt: ExportFormat, *, conversation_id: int | None = None
+    db: Database,
+    path: Path,
+    fmt: ExportFormat,
+    *,
+    conversation_id: int | None = None,
+    progress: Progress | None = None,
 ) -> ExportSummary:
-    """Export one conversation (or all not in the trash) to `path`. Raises ExportError."""
+    """Export one conversation (or all not in the trash) to `path`. Raises ExportError.
+    Raising from `progress` (called per conversation read) stops it with the old file, if
+    any, untouched: the file is written only at the end, atomically."""
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format {fmt!r} (use one of {', '.join(FORMATS)}).")
-    chats = collect(db, conversation_id)
+    chats = collect(db, conversation_id, progress)
     write_atomically(path, render(chats, fmt))
     count = sum(len(c.messages if fmt == "json" else c.shown) for c in chats)
     return ExportSummary(Path(path), len(chats), count)

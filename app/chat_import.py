@@ -7,12 +7,13 @@ message for the user. No Qt; any thread may call these functions.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from app.untrusted_json import MB, JsonFileError, parse, read_limited, utf8_size
 from storage.bulk_import import (
     NewConversation,
     NewMessage,
@@ -28,7 +29,6 @@ from storage.repositories import DEFAULT_TITLE
 FORMAT_NAME = "hearth-chat"
 FORMAT_VERSION = 1
 
-MB = 1024 * 1024
 MAX_FILE_BYTES = 200 * MB
 MAX_MESSAGE_BYTES = 10 * MB  # content, and separately the error text, of one message
 MAX_SHORT_TEXT_BYTES = 64 * 1024  # titles, stats strings
@@ -56,34 +56,10 @@ class ImportSummary:
 
 
 def read_chat_file(path: Path) -> bytes:
-    path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ChatImportError(_too_big(path, size))
-        with path.open("rb") as stream:
-            # Read one byte past the limit: a file that grew after stat() is caught too.
-            data = stream.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError as exc:
-        raise ChatImportError(f"{path}: no such file.") from exc
-    except IsADirectoryError as exc:
-        raise ChatImportError(f"{path} is a folder, not an export file.") from exc
-    except OSError as exc:
-        raise ChatImportError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise ChatImportError(_too_big(path, len(data)))
-    return data
-
-
-def _too_big(path: Path, size: int) -> str:
-    return (
-        f"{path} is too large to import ({size / MB:.0f} MB; "
-        f"the limit is {MAX_FILE_BYTES // MB} MB)."
-    )
-
-
-def _reject_constant(name: str) -> float:
-    raise ChatImportError(f"The file is not valid JSON: it contains {name}, which JSON forbids.")
+        return read_limited(Path(path), MAX_FILE_BYTES)
+    except JsonFileError as exc:  # its messages name the path already
+        raise ChatImportError(str(exc)) from exc
 
 
 def parse_document(data: bytes) -> Any:
@@ -91,22 +67,9 @@ def parse_document(data: bytes) -> Any:
     if len(data) > MAX_FILE_BYTES:
         raise ChatImportError(f"The file is too large to import (limit {MAX_FILE_BYTES // MB} MB).")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ChatImportError(
-            f"The file is not UTF-8 text (invalid byte at position {exc.start})."
-        ) from exc
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise ChatImportError(
-            f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
-        ) from exc
-    except RecursionError as exc:
-        # Python's parser recurses per nesting level; a hostile file can nest millions deep.
-        raise ChatImportError(
-            "The file nests lists or objects too deeply to be a Hearth chat export."
-        ) from exc
+        return parse(data)
+    except JsonFileError as exc:
+        raise ChatImportError(str(exc)) from exc
 
 
 # ---- checking the JSON ---------------------------------------------------------------------
@@ -139,10 +102,9 @@ class _Place:
         if optional and obj.get(key) is None:
             return None
         value: str = self.field(obj, key, str)
-        try:
-            size = len(value.encode("utf-8"))
-        except UnicodeEncodeError as exc:  # a lone surrogate such as "\\ud800"
-            raise self.fail(f'"{key}" holds characters that are not valid Unicode.') from exc
+        size = utf8_size(value)
+        if size is None:
+            raise self.fail(f'"{key}" holds characters that are not valid Unicode.')
         if size > limit:
             raise self.fail(
                 f'"{key}" is too long ({size / MB:.1f} MB; the limit is {limit / MB:g} MB).'
@@ -253,8 +215,14 @@ def _conversation(number: int, value: Any) -> NewConversation:
     )
 
 
-def conversations_from_json(document: Any) -> list[NewConversation]:
-    """Check a parsed Hearth JSON document and turn it into conversations to insert."""
+Progress = Callable[[int, int], None]  # (done, total); may raise to stop the import
+
+
+def conversations_from_json(
+    document: Any, progress: Progress | None = None
+) -> list[NewConversation]:
+    """Check a parsed Hearth JSON document and turn it into conversations to insert;
+    `progress` hears about each conversation checked."""
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ChatImportError(
             'The file is not a Hearth chat export (it lacks "format": "hearth-chat").'
@@ -269,7 +237,12 @@ def conversations_from_json(document: Any) -> list[NewConversation]:
     if version < 1:
         raise ChatImportError(f"The file has an unknown format version ({version}).")
     items: list[Any] = top.field(document, "conversations", list)
-    return [_conversation(n, item) for n, item in enumerate(items, 1)]
+    checked: list[NewConversation] = []
+    for n, item in enumerate(items, 1):
+        checked.append(_conversation(n, item))
+        if progress is not None:
+            progress(n, len(items))
+    return checked
 
 
 # ---- importing -----------------------------------------------------------------------------
@@ -283,9 +256,11 @@ def _is_damaged(message: NewMessage) -> bool:
     )
 
 
-def import_bytes(db: Database, data: bytes) -> ImportSummary:
-    """Import every conversation in `data` as new ones, all or nothing."""
-    conversations = conversations_from_json(parse_document(data))
+def import_bytes(db: Database, data: bytes, progress: Progress | None = None) -> ImportSummary:
+    """Import every conversation in `data` as new ones, all or nothing. `progress` hears
+    about each conversation checked; raising from it stops the import before anything is
+    written (the write itself is one transaction and is not interrupted)."""
+    conversations = conversations_from_json(parse_document(data), progress)
     try:
         ids = insert_conversations(db, conversations)
     except TreeShapeError as exc:  # already checked above; kept for callers' one except
@@ -296,11 +271,11 @@ def import_bytes(db: Database, data: bytes) -> ImportSummary:
     return ImportSummary(ids, len(every), sum(map(_is_damaged, every)))
 
 
-def import_file(db: Database, path: Path) -> ImportSummary:
+def import_file(db: Database, path: Path, progress: Progress | None = None) -> ImportSummary:
     """Read and import a Hearth JSON file. Raises ChatImportError; nothing is imported then."""
     path = Path(path)
     data = read_chat_file(path)  # its errors name the path already
     try:
-        return import_bytes(db, data)
+        return import_bytes(db, data, progress)
     except ChatImportError as exc:
         raise ChatImportError(f"{path.name}: {exc}") from exc

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.untrusted_json import JsonFileError, parse, read_limited
 from storage.presets import SAMPLING_KEYS, Preset
 
 FORMAT, VERSION = "hearth-presets", 1
@@ -59,19 +60,13 @@ def export_presets(presets: list[Preset], path: Path) -> None:
 
 def read_presets(path: Path) -> list[PresetData]:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise PresetFileError(f"{path.name} is too large to be a preset file.")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PresetFileError(f"Cannot read {path}: {exc.strerror}.") from exc
+        raw = read_limited(path, MAX_FILE_BYTES)  # its messages name the path
+    except JsonFileError as exc:
+        raise PresetFileError(str(exc)) from exc
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise PresetFileError(f"{path.name} is not UTF-8 text.") from exc
-    except RecursionError as exc:
-        raise PresetFileError(f"{path.name} is nested too deeply to be a preset file.") from exc
-    except ValueError as exc:
-        raise PresetFileError(f"{path.name} is not valid JSON ({exc}).") from exc
+        data = parse(raw)
+    except JsonFileError as exc:
+        raise PresetFileError(f"{path.name}: {exc}") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PresetFileError(f"{path.name} is not a Hearth preset file.")
     if data.get("version") != VERSION:

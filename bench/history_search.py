@@ -6,7 +6,9 @@ Builds the database through the real schema (migrations, FTS5 triggers), then re
 search latency over 100 queries (median, worst; goal median <= 30 ms), with a baseline of
 the same number of plain `LIKE '%word%'` scans measured in the same run; the time from
 opening a 10,000-message conversation to its first paint in the real ChatView (goal
-<= 150 ms); and the process RSS before and after. Prints figures; never asserts.
+<= 150 ms); and the process RSS after scrolling the whole conversation up and back down
+(goal: < +40 MiB), once with the view's rendering cap and once without it (the baseline, in
+the same run; --no-baseline skips it). Prints figures; never asserts.
 """
 
 from __future__ import annotations
@@ -133,6 +135,9 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=1_000)
     parser.add_argument("--big", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the run without a rendering cap"
+    )
     args = parser.parse_args()
     process = psutil.Process()
     with tempfile.TemporaryDirectory() as folder:
@@ -180,42 +185,74 @@ def main() -> None:
 
         from PySide6.QtWidgets import QApplication
 
+        import ui.chat_view
         from ui.chat_view import ChatView
 
         app = QApplication.instance() or QApplication([])
-        view = ChatView()
-        view.resize(840, 700)
-        view.show()
-        app.processEvents()
-        rss_window = process.memory_info().rss
-        t0 = time.perf_counter()
-        path = LazyPath(MessageRepository(db), big_id)  # what the app's open does
-        t_loaded = time.perf_counter()
-        view.set_messages(path)
-        view.viewport().repaint()
-        t_painted = time.perf_counter()
-        print(
-            f"open a {len(path):,}-message conversation: read {1000 * (t_loaded - t0):.0f} ms, "
-            f"first paint {1000 * (t_painted - t0):.0f} ms after the click (goal ≤ 150 ms)"
-        )
-        bar = view.verticalScrollBar()
-        t0 = time.perf_counter()
-        pages = 0
-        while view.earlier_count():  # the user keeps scrolling to the top
-            bar.setValue(0)
+        mib = 2**20
+        growth: list[float] = []  # MiB gained by scrolling, per run
+        runs = [("windowed", ui.chat_view.MAX_RENDERED)]
+        if not args.no_baseline:
+            runs.append(("unbounded (baseline: no cap)", 10**9))
+        for label, cap in runs:
+            ui.chat_view.MAX_RENDERED = cap
+            view = ChatView()
+            view.resize(840, 700)
+            view.show()
             app.processEvents()
-            pages += 1
-        t_all = time.perf_counter() - t0
-        for value in range(bar.maximum(), -1, -max(1, bar.maximum() // 200)):
-            bar.setValue(value)
+            rss_window = process.memory_info().rss
+            t0 = time.perf_counter()
+            path = LazyPath(MessageRepository(db), big_id)  # what the app's open does
+            t_loaded = time.perf_counter()
+            view.set_messages(path)
+            view.viewport().repaint()
+            t_painted = time.perf_counter()
+            paint_ms = 1000 * (t_painted - t0)
+            print(f"\n[{label}, at most {min(cap, len(path)):,} messages rendered]")
+            print(
+                f"open a {len(path):,}-message conversation: read {1000 * (t_loaded - t0):.0f} ms,"
+                f" first paint {paint_ms:.0f} ms after the click (goal ≤ 150 ms, "
+                f"ratio to goal {paint_ms / 150:.2f})"
+            )
+            bar = view.verticalScrollBar()
+            t0 = time.perf_counter()
+            pages = most = 0
+            while view.earlier_count():  # the user keeps scrolling to the top
+                bar.setValue(0)
+                app.processEvents()
+                pages += 1
+                most = max(most, view.rendered_count())
+            rss_top = process.memory_info().rss
+            down = 0
+            while view.later_count():  # and all the way back down
+                bar.setValue(bar.maximum())
+                app.processEvents()
+                down += 1
+                most = max(most, view.rendered_count())
+            bar.setValue(bar.maximum())
             app.processEvents()
-        print(f"scrolled up through {pages} older pages in {t_all:.1f} s, then top to bottom")
-        rss_after = process.memory_info().rss
-        print(
-            f"RSS: {rss_before / 2**20:.0f} MiB before the window, {rss_window / 2**20:.0f} MiB "
-            f"with it, {rss_after / 2**20:.0f} MiB after scrolling the whole conversation"
-        )
-        view.close()
+            rss_after = process.memory_info().rss
+            print(
+                f"scrolled up through {pages} older pages and down through {down} in "
+                f"{time.perf_counter() - t0:.1f} s; at most {most:,} messages "
+                f"({view.document().blockCount():,} blocks at the end) in the document"
+            )
+            grown = (rss_after - rss_window) / mib
+            print(
+                f"RSS: {rss_window / mib:.0f} MiB with the window open, "
+                f"{rss_top / mib:.0f} MiB at the top, {rss_after / mib:.0f} MiB back at the "
+                f"bottom: +{grown:.0f} MiB (goal < +40 MiB)"
+            )
+            growth.append(grown)
+            view.close()
+            view.deleteLater()
+            app.processEvents()
+        print(f"\nRSS before the first window: {rss_before / mib:.0f} MiB")
+        if len(growth) == 2 and growth[1] > 0:
+            print(
+                f"memory growth from scrolling, windowed / unbounded: "
+                f"{growth[0]:.0f} / {growth[1]:.0f} MiB = {growth[0] / growth[1]:.2f}"
+            )
         db.close()
 
 

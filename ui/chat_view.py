@@ -34,6 +34,7 @@ from storage.records import MessageRecord, Role
 from ui.markdown_blocks import BlockSplitter
 from ui.markdown_render import render_markdown
 from ui.message_html import MUTED, header_html, message_html
+from ui.transcript_window import TranscriptWindow
 
 OPENABLE_SCHEMES = ("http", "https", "mailto")
 # How close to the end still counts as "at the bottom" (a wheel notch lands a few px off).
@@ -41,6 +42,9 @@ _BOTTOM_SLACK_PX = 4
 
 
 PAGE_SIZE = 100  # messages rendered at once; older ones follow as the user scrolls up
+# At most this many messages are in the document: scrolling up past it drops the newest ones
+# (rendered again when the user scrolls back down), so memory stays flat on a huge chat.
+MAX_RENDERED = 4 * PAGE_SIZE
 
 
 def outside_view_marker(count: int) -> str:
@@ -97,11 +101,14 @@ class ChatView(QTextBrowser):
         bar.actionTriggered.connect(self._on_user_scrolled)
         bar.rangeChanged.connect(self._on_range_changed)
         bar.valueChanged.connect(self._on_scrolled)
-        self._source: Sequence[MessageRecord] = ()
+        self._window = TranscriptWindow()
+        self._shown_ids: list[int] = []  # the rendered messages, top to bottom
         self._outside: frozenset[int] = frozenset()
-        self._first_shown = 0  # index in _source of the oldest rendered message
-        self._keep_from_bottom: int | None = None
+        # A scroll value to restore once the layout has grown enough to allow it: pages added
+        # or dropped must not move the text under the user's eyes.
+        self._pending_value: int | None = None
         self._earlier_pending = False
+        self._later_pending = False
 
     # ---- whole transcript --------------------------------------------------------------
 
@@ -118,54 +125,77 @@ class ChatView(QTextBrowser):
         `outside_view`: ids of messages the model no longer sees (the chat outgrew its
         context); a marker follows each run of them so nothing is left out silently.
         """
-        doc = self.document()
-        # Frame wrappers die with the document's content: drop them first.
-        self._frames.clear()
-        self._messages.clear()
         self._reset_reply()
-        self._last_assistant_id = None
-        self._source = messages
+        self._window.reset(messages)
         self._outside = frozenset(outside_view)
-        self._first_shown = max(0, len(messages) - PAGE_SIZE)
-        self._keep_from_bottom = None
-        shown = list(messages[self._first_shown :])
-        # Layout once at the end instead of after every inserted block (QtDMM#69: 6 s → 75 ms).
-        doc.setLayoutEnabled(False)
-        try:
-            doc.clear()
-            self._cursor = QTextCursor(doc)
-            last_assistant = next((m.id for m in reversed(shown) if m.role is Role.ASSISTANT), None)
-            self._cursor.beginEditBlock()
-            self._insert_run(self._cursor, shown, last_assistant)
-            self._cursor.endEditBlock()
-            self._last_assistant_id = last_assistant
-        finally:
-            doc.setLayoutEnabled(True)
+        start = max(0, len(messages) - PAGE_SIZE)
+        newest = self._window.records(start, len(messages))
+        self._last_assistant_id = next(
+            (m.id for m in reversed(newest) if m.role is Role.ASSISTANT), None
+        )
+        self._render_range(start, len(messages), newest)
         self.scroll_to_bottom()
 
     def earlier_count(self) -> int:
-        """Messages of the conversation not rendered yet (above the first one shown)."""
-        return self._first_shown
+        """Messages of the conversation not rendered above the first one shown."""
+        return self._window.first
+
+    def later_count(self) -> int:
+        """Messages not rendered below the last one shown (the user scrolled far up)."""
+        return self._window.total - self._window.end
+
+    def rendered_count(self) -> int:
+        """Messages in the document now (the reply being streamed not included)."""
+        return len(self._shown_ids)
 
     def load_earlier(self) -> int:
         """Render the previous page above what is shown, keeping what the user looks at in
-        place. Returns how many messages were added."""
-        if self._first_shown == 0:
+        place; beyond MAX_RENDERED the newest rendered messages go. Returns how many
+        messages were added."""
+        window = self._window
+        if window.first == 0:
             return 0
-        start = max(0, self._first_shown - PAGE_SIZE)
-        page = list(self._source[start : self._first_shown])
-        bar = self.verticalScrollBar()
-        self._keep_from_bottom = bar.maximum() - bar.value()
+        start = max(0, window.first - PAGE_SIZE)
+        page = window.records(start, window.first)
+        value = self.verticalScrollBar().value()
+        anchor = self._frames.get(self._shown_ids[0]) if self._shown_ids else None
+        top_before = self._top_of(anchor) if anchor is not None else 0
         doc = self.document()
         before = doc.characterCount()
         cursor = QTextCursor(doc)
         cursor.setPosition(0)
         cursor.beginEditBlock()
-        self._insert_run(cursor, page, None)
+        self._insert_run(cursor, page, self._last_assistant_id)
         cursor.endEditBlock()
         if self._reply_frame is not None:  # the streaming tail moved down by what was added
             self._tail_start += doc.characterCount() - before
-        self._first_shown = start
+        self._shown_ids[:0] = [m.id for m in page]
+        window.first = start
+        if window.end - window.first > MAX_RENDERED:
+            self._drop_newest(window.end - window.first - MAX_RENDERED)
+        if anchor is not None:
+            self._hold_value(value + self._top_of(anchor) - top_before)
+        return len(page)
+
+    def load_later(self) -> int:
+        """Render the next page below what is shown (after the user scrolled far up and came
+        back down); beyond MAX_RENDERED the oldest rendered messages go. Returns how many
+        messages were added."""
+        window = self._window
+        if window.attached:
+            return 0
+        stop = min(window.total, window.end + PAGE_SIZE)
+        page = window.records(window.end, stop)
+        cursor = self._end_of_root()
+        cursor.beginEditBlock()
+        self._insert_run(cursor, page, self._last_assistant_id)
+        cursor.endEditBlock()
+        self._shown_ids += [m.id for m in page]
+        window.end = stop
+        if window.attached and self._reply_id is not None and self._reply_frame is None:
+            self._attach_reply()
+        if window.end - window.first > MAX_RENDERED:
+            self._drop_oldest(window.end - window.first - MAX_RENDERED)
         return len(page)
 
     def _insert_run(
@@ -183,14 +213,22 @@ class ChatView(QTextBrowser):
             self._insert_notice(cursor, outside_view_marker(hidden_run))
 
     def append_message(self, message: MessageRecord) -> None:
-        """Add one finished message at the end (e.g. the user's just-stored prompt)."""
+        """Add one finished message at the end (e.g. the user's just-stored prompt). Shows the
+        chat's end first if the user had scrolled far up: they just sent something."""
+        self._show_latest_if_away()
         if message.role is Role.ASSISTANT:
             self._drop_regenerate_link()
             self._last_assistant_id = message.id
+        self._window.add(message)
+        self._window.end = self._window.total
         self._insert_message(message, show_regenerate=message.role is Role.ASSISTANT)
+        self._shown_ids.append(message.id)
+        if self._window.end - self._window.first > MAX_RENDERED:
+            self._drop_oldest(self._window.end - self._window.first - MAX_RENDERED)
 
     def show_notice(self, text: str) -> None:
         """Append a grey italic paragraph outside any message (engine errors and the like)."""
+        self._show_latest_if_away()
         self._insert_notice(self._end_of_root(), text)
 
     @staticmethod
@@ -203,23 +241,37 @@ class ChatView(QTextBrowser):
     def begin_reply(self, message_id: int) -> None:
         """Start the assistant's reply: a header and an empty body at the end."""
         self._reset_reply()
+        self._show_latest_if_away()
         self._drop_regenerate_link()
+        self._reply_id = message_id
+        self._last_assistant_id = message_id
+        self._attach_reply()
+
+    def _attach_reply(self) -> None:
+        """Render the reply in progress at the end: what was streamed so far, then the rest
+        as it comes (the user may have scrolled far up and back meanwhile)."""
+        assert self._reply_id is not None
         cursor = self._end_of_root()
         frame = cursor.insertFrame(self._frame_format(Role.ASSISTANT))
         cursor.insertHtml(header_html(Role.ASSISTANT))
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-        self._reply_id = message_id
-        self._reply_frame = frame
-        self._frames[message_id] = frame
-        self._last_assistant_id = message_id
+        dark = self._is_dark()
+        for block in self._reply_blocks:
+            self._insert_rendered_block(cursor, render_markdown(block, dark=dark))
         self._tail_start = cursor.position()
+        cursor.insertText(self._splitter.pending, self._plain)
+        self._reply_frame = frame
+        self._frames[self._reply_id] = frame
 
     def append_delta(self, text: str) -> None:
         """Append streamed text to the reply; ignored when no reply has begun."""
-        frame = self._reply_frame
-        if frame is None or not text:
+        if self._reply_id is None or not text:
             return
         blocks = self._splitter.feed(text)
+        frame = self._reply_frame
+        if frame is None:  # scrolled far away: kept as text, rendered when the user is back
+            self._reply_blocks.extend(blocks)
+            return
         cursor = self._cursor
         if blocks:
             # Swap the plain tail for the rendered blocks, then re-type the new (short) tail.
@@ -247,12 +299,18 @@ class ChatView(QTextBrowser):
 
         Without a matching reply in progress the message is simply appended.
         """
+        if message.id == self._reply_id:
+            shown = self._reply_frame is not None
+            self._reset_reply()
+            self._window.add(message)
+            if not shown:  # the user is far up: rendered from the window when they come back
+                return
+            self._window.end = self._window.total
+            self._shown_ids.append(message.id)
         frame = self._frames.get(message.id)
         if frame is None:
             self.append_message(message)
             return
-        if message.id == self._reply_id:
-            self._reset_reply()
         self._messages[message.id] = message
         self._replace_frame_content(
             frame, message, show_regenerate=message.id == self._last_assistant_id
@@ -271,12 +329,15 @@ class ChatView(QTextBrowser):
         return cursor.selection().toPlainText()
 
     def is_at_bottom(self) -> bool:
+        """The chat's end is in view (not merely the end of what is rendered)."""
         bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - _BOTTOM_SLACK_PX
+        return self._window.attached and bar.value() >= bar.maximum() - _BOTTOM_SLACK_PX
 
     def scroll_to_bottom(self) -> None:
-        """Jump to the end and keep following new text from now on."""
+        """Jump to the chat's end and keep following new text from now on."""
+        self._show_latest_if_away()
         self._follow_end = True
+        self._pending_value = None
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
@@ -284,19 +345,17 @@ class ChatView(QTextBrowser):
         """Bring a message to the top of the view and select its text (a search result).
         False when it is not shown (an older version of a reply)."""
         frame = self._frames.get(message_id)
-        if frame is None and self._first_shown > 0:
-            ids = getattr(self._source, "ids", None)
-            older = ids[: self._first_shown] if ids is not None else None
-            if older is None:
-                older = [m.id for m in self._source[: self._first_shown]]
-            if message_id in older:
-                while message_id not in self._frames and self.load_earlier():
-                    pass
-                self._keep_from_bottom = None
-            frame = self._frames.get(message_id)
         if frame is None:
-            return False
+            index = self._window.index_of(message_id)
+            if index is None:
+                return False
+            # Render the pages around it directly: no need to lay out everything in between.
+            self._render_range(
+                max(0, index - PAGE_SIZE), min(self._window.total, index + PAGE_SIZE)
+            )
+            frame = self._frames[message_id]
         self._follow_end = False
+        self._pending_value = None
         self.document().documentLayout()  # make sure the layout exists before scrolling
         cursor = QTextCursor(self.document())
         cursor.setPosition(frame.firstPosition())
@@ -314,27 +373,46 @@ class ChatView(QTextBrowser):
     def _on_user_scrolled(self, _action: int) -> None:
         # Emitted before the value moves; sliderPosition already holds the target.
         bar = self.verticalScrollBar()
-        self._follow_end = bar.sliderPosition() >= bar.maximum() - _BOTTOM_SLACK_PX
+        self._pending_value = None  # the user moves on: their position wins
+        self._follow_end = (
+            self._window.attached and bar.sliderPosition() >= bar.maximum() - _BOTTOM_SLACK_PX
+        )
 
     def _on_range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._keep_from_bottom is not None:
-            # Older messages were added above: keep the same text under the user's eyes.
-            self.verticalScrollBar().setValue(maximum - self._keep_from_bottom)
-            self._keep_from_bottom = None
+        bar = self.verticalScrollBar()
+        if self._pending_value is not None:
+            # Pages were added or dropped: keep the same text under the user's eyes.
+            bar.setValue(self._pending_value)
+            if bar.value() == self._pending_value:
+                self._pending_value = None
         elif self._follow_end:
-            self.verticalScrollBar().setValue(maximum)
+            bar.setValue(maximum)
 
     def _on_scrolled(self, value: int) -> None:
-        # At the top with older messages left: render the previous page (after this event,
-        # so a drag in progress is not disturbed).
-        if value == 0 and self._first_shown > 0 and not self._earlier_pending:
+        # At the top (or bottom) with messages left there: render the next page after this
+        # event, so a drag in progress is not disturbed.
+        bar = self.verticalScrollBar()
+        if value == 0 and self._window.first > 0 and not self._earlier_pending:
             self._earlier_pending = True
             QTimer.singleShot(0, self._load_earlier_at_top)
+        elif (
+            value >= bar.maximum() - _BOTTOM_SLACK_PX
+            and not self._window.attached
+            and not self._later_pending
+        ):
+            self._later_pending = True
+            QTimer.singleShot(0, self._load_later_at_bottom)
 
     def _load_earlier_at_top(self) -> None:
         self._earlier_pending = False
         if self.verticalScrollBar().value() == 0:
             self.load_earlier()
+
+    def _load_later_at_bottom(self) -> None:
+        self._later_pending = False
+        bar = self.verticalScrollBar()
+        if bar.value() >= bar.maximum() - _BOTTOM_SLACK_PX:
+            self.load_later()
 
     # ---- Qt overrides ------------------------------------------------------------------
 
@@ -347,6 +425,99 @@ class ChatView(QTextBrowser):
     def loadResource(self, type: int, name: QUrl) -> object:
         """Never load anything a message names (files, images, stylesheets)."""
         return None
+
+    # ---- the rendered range ------------------------------------------------------------
+
+    def _render_range(
+        self, start: int, stop: int, shown: list[MessageRecord] | None = None
+    ) -> None:
+        """Replace the document with messages [start, stop) of the chat (`shown`, when the
+        caller has read them already), plus the reply in progress when that range reaches
+        the end."""
+        doc = self.document()
+        # Frame wrappers die with the document's content: drop them first.
+        self._frames.clear()
+        self._messages.clear()
+        self._reply_frame = None
+        self._pending_value = None
+        window = self._window
+        if shown is None:
+            shown = window.records(start, stop)
+        # Layout once at the end instead of after every inserted block (QtDMM#69: 6 s → 75 ms).
+        doc.setLayoutEnabled(False)
+        try:
+            doc.clear()
+            self._cursor = QTextCursor(doc)
+            self._cursor.beginEditBlock()
+            self._insert_run(self._cursor, shown, self._last_assistant_id)
+            self._cursor.endEditBlock()
+            window.first, window.end = start, stop
+            self._shown_ids = [m.id for m in shown]
+            if window.attached and self._reply_id is not None:
+                self._attach_reply()
+        finally:
+            doc.setLayoutEnabled(True)
+
+    def _show_latest_if_away(self) -> None:
+        """Render the newest page again if the user scrolled so far up that it was dropped."""
+        if not self._window.attached:
+            total = self._window.total
+            self._render_range(max(0, total - PAGE_SIZE), total)
+            self._follow_end = True
+
+    def _drop_newest(self, count: int) -> None:
+        """Remove the last `count` rendered messages (and the reply in progress, which keeps
+        streaming into memory) from the document."""
+        gone = self._shown_ids[-count:]
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(self._frames[gone[0]].firstPosition() - 1)
+        cursor.setPosition(
+            self.document().rootFrame().lastPosition(), QTextCursor.MoveMode.KeepAnchor
+        )
+        cursor.removeSelectedText()
+        if self._reply_frame is not None and self._reply_id is not None:
+            del self._frames[self._reply_id]
+            self._reply_frame = None
+        self._forget(gone)
+        del self._shown_ids[-count:]
+        self._window.end -= count
+        self._follow_end = False
+
+    def _drop_oldest(self, count: int) -> None:
+        """Remove the first `count` rendered messages, keeping the view where it is."""
+        gone = self._shown_ids[:count]
+        keep = self._frames[self._shown_ids[count]]
+        value = self.verticalScrollBar().value()
+        top_before = self._top_of(keep)
+        doc = self.document()
+        before = doc.characterCount()
+        cursor = QTextCursor(doc)
+        cursor.setPosition(0)
+        cursor.setPosition(keep.firstPosition() - 1, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if self._reply_frame is not None:
+            self._tail_start -= before - doc.characterCount()
+        self._forget(gone)
+        del self._shown_ids[:count]
+        self._window.first += count
+        if not self._follow_end:
+            self._hold_value(value - (top_before - self._top_of(keep)))
+
+    def _forget(self, message_ids: list[int]) -> None:
+        for message_id in message_ids:
+            self._frames.pop(message_id, None)
+            self._messages.pop(message_id, None)
+
+    def _top_of(self, frame: QTextFrame) -> int:
+        """Where a message starts in the document, in pixels (lays it out if needed)."""
+        block = self.document().findBlock(frame.firstPosition())
+        return int(self.document().documentLayout().blockBoundingRect(block).top())
+
+    def _hold_value(self, value: int) -> None:
+        """Scroll to `value` now, or as soon as the layout has grown far enough."""
+        bar = self.verticalScrollBar()
+        bar.setValue(value)
+        self._pending_value = None if bar.value() == value else value
 
     # ---- internals ---------------------------------------------------------------------
 

@@ -14,10 +14,24 @@ class ContextBudgetLabel(QLabel):
         self.setAccessibleName("Context budget")
         self.over_budget = False
 
-    def show_budget(self, used: int, size: int, reply_room: int, *, trims: bool = False) -> None:
-        """`trims`: the user's policy leaves older turns out instead of refusing."""
+    def show_budget(
+        self, used: int, size: int, reply_room: int, *, trims: bool = False, at_least: bool = False
+    ) -> None:
+        """`trims`: the user's policy leaves older turns out instead of refusing.
+        `at_least`: only part of a request too long for the context was counted."""
         self.over_budget = used >= size
-        if trims and used + reply_room > size:
+        if at_least and self.over_budget:
+            if trims:
+                self.setText(
+                    f"Next request: more than {size:,} tokens — older turns will be left out of "
+                    "the model's view (marked in the chat)."
+                )
+            else:
+                self.setText(
+                    f"<span style='color:#c0392b'>Too long for the model's context: more than "
+                    f"{size:,} tokens. Shorten the message or start a new chat.</span>"
+                )
+        elif trims and used + reply_room > size:
             self.setText(
                 f"Next request: {used:,} of {size:,} tokens — older turns will be left out of "
                 f"the model's view (marked in the chat)."

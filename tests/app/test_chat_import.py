@@ -372,8 +372,7 @@ def test_cli_import_refusal_is_one_line_and_imports_nothing(
     bad.write_bytes(_deep(100_000))
     assert main(["import", str(bad)]) == 1
     assert capsys.readouterr().err == (
-        "hearth: error: bad.json: The file nests lists or objects too deeply "
-        "to be a Hearth chat export.\n"
+        "hearth: error: bad.json: The file nests lists or objects too deeply to be read.\n"
     )
     database = open_database(resolve_paths().database)
     try:

@@ -76,7 +76,7 @@ def test_presets_are_made_shared_and_used_as_a_user_would(
     [
         (b"\xff\xfe not utf8", "not UTF-8"),
         (b"{", "not valid JSON"),
-        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "nests lists or objects too deeply"),
         (b'{"format": "other"}', "not a Hearth preset file"),
         (b'{"format": "hearth-presets", "version": 9, "presets": []}', "version 9"),
         (b'{"format": "hearth-presets", "version": 1, "presets": [{"name": ""}]}', "no usable"),
