@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -29,7 +29,7 @@ from ui.message_html import ROLE_NAMES, status_note
 from ui.stats_format import SEP, stats_footer_text
 
 FORMAT_NAME = "hearth-chat"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added a chat's sampling and title_source, a reply's outside_view
 
 ExportFormat = Literal["md", "json", "html"]
 FORMATS: tuple[ExportFormat, ...] = ("md", "json", "html")
@@ -53,6 +53,8 @@ class ChatExport:
     conversation: ConversationRecord
     messages: list[MessageRecord]
     shown: list[MessageRecord]
+    # reply id → messages its model could not see (the context was full)
+    outside: dict[int, frozenset[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def collect(
         everything = messages.get_many(sorted(versions))
         by_id = {m.id: m for m in everything}
         shown = [by_id[i] for i in shown_ids if i in by_id]
-        exports.append(ChatExport(record, everything, shown))
+        exports.append(ChatExport(record, everything, shown, messages.outside_views(record.id)))
         if progress is not None:
             progress(len(exports), len(records))
     return exports
@@ -289,7 +291,7 @@ def _stats_json(stats: StatsRecord | None) -> dict[str, Any] | None:
     }
 
 
-def _message_json(message: MessageRecord) -> dict[str, Any]:
+def _message_json(message: MessageRecord, outside: frozenset[int]) -> dict[str, Any]:
     return {
         "id": message.id,
         "parent_id": message.parent_id,
@@ -300,6 +302,7 @@ def _message_json(message: MessageRecord) -> dict[str, Any]:
         "created_at": _stamp(message.created_at),
         "updated_at": _stamp(message.updated_at),
         "stats": _stats_json(message.stats),
+        "outside_view": sorted(outside),
     }
 
 
@@ -311,8 +314,10 @@ def _chat_json(chat: ChatExport) -> dict[str, Any]:
         "updated_at": _stamp(record.updated_at),
         "pinned": record.pinned,
         "system_prompt": record.system_prompt,
+        "sampling": dict(sorted(record.sampling.items())),
+        "title_source": record.title_source.value,
         "shown_path": [m.id for m in chat.shown],
-        "messages": [_message_json(m) for m in chat.messages],
+        "messages": [_message_json(m, chat.outside.get(m.id, frozenset())) for m in chat.messages],
     }
 
 

@@ -23,11 +23,12 @@ from storage.bulk_import import (
 )
 from storage.database import Database
 from storage.errors import DatabaseError
-from storage.records import MessageStatus, Role, StatsRecord
+from storage.records import MessageStatus, Role, StatsRecord, TitleSource
 from storage.repositories import DEFAULT_TITLE
+from storage.sampling_values import CHAT_KEYS, clean_sampling
 
 FORMAT_NAME = "hearth-chat"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # version 1 files lack the fields 2 added; they import with defaults
 
 MAX_FILE_BYTES = 200 * MB
 MAX_MESSAGE_BYTES = 10 * MB  # content, and separately the error text, of one message
@@ -187,7 +188,31 @@ def _message(place: _Place, value: Any) -> NewMessage:
         created_at=place.time(obj, "created_at"),
         updated_at=place.time(obj, "updated_at"),
         stats=_stats(place, obj.get("stats")),
+        outside_keys=_ids(place, obj.get("outside_view", []), "outside_view"),
     )
+
+
+def _ids(place: _Place, value: Any, key: str) -> list[int]:
+    items: list[Any] = place.value(value, key, list)
+    return [place.value(item, key, int) for item in items]
+
+
+def _sampling(place: _Place, value: Any) -> dict[str, float | int]:
+    if value is None:
+        return {}
+    values: dict[str, Any] = place.value(value, "sampling", dict)
+    for key in CHAT_KEYS:  # names this version does not know are ignored, like other fields
+        if key in values:
+            place.value(values[key], f"sampling.{key}", (int, float))
+    return clean_sampling(values)
+
+
+def _title_source(place: _Place, value: Any) -> TitleSource:
+    # Missing (version 1) or unknown: treated as typed by the user, so never retitled.
+    if value is None:
+        return TitleSource.USER
+    name: str = place.value(value, "title_source", str)
+    return TitleSource(name) if name in TitleSource._value2member_map_ else TitleSource.USER
 
 
 def _conversation(number: int, value: Any) -> NewConversation:
@@ -197,9 +222,7 @@ def _conversation(number: int, value: Any) -> NewConversation:
     place = _Place(f"Conversation {number} ({title.strip()[:60]!r})")
     items: list[Any] = place.field(obj, "messages", list)
     messages = [_message(_Place(f"{place.label}, message {i}"), m) for i, m in enumerate(items, 1)]
-    shown: list[Any] = place.value(obj.get("shown_path", []), "shown_path", list)
-    for item in shown:
-        place.value(item, "shown_path", int)
+    shown = _ids(place, obj.get("shown_path", []), "shown_path")
     try:
         insertion_order(messages)
     except TreeShapeError as exc:
@@ -210,6 +233,8 @@ def _conversation(number: int, value: Any) -> NewConversation:
         updated_at=place.time(obj, "updated_at"),
         pinned=place.value(obj.get("pinned", False), "pinned", bool),
         system_prompt=place.text(obj, "system_prompt", MAX_SYSTEM_PROMPT_BYTES, optional=True),
+        sampling=_sampling(place, obj.get("sampling")),
+        title_source=_title_source(place, obj.get("title_source")),
         messages=messages,
         shown_keys=shown,
     )

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from storage.models import Conversation, Message
-from storage.record_mapping import stats_row
-from storage.records import MessageStatus, StatsRecord
+from storage.record_mapping import context_json, stats_row
+from storage.records import MessageStatus, StatsRecord, TitleSource
+from storage.sampling_values import clean_sampling, sampling_to_json
 
 if TYPE_CHECKING:
     from storage.database import Database
@@ -42,6 +43,8 @@ class NewMessage:
     updated_at: datetime
     error: str | None = None
     stats: StatsRecord | None = None
+    # Keys of the messages this reply's model could not see (the context was full).
+    outside_keys: Sequence[int] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class NewConversation:
     messages: Sequence[NewMessage]
     pinned: bool = False
     system_prompt: str | None = None
+    sampling: dict[str, float | int] = field(default_factory=dict)
+    title_source: TitleSource = TitleSource.USER
     # Keys of the branch to show, from the first message on; empty: the newest versions.
     shown_keys: Sequence[int] = field(default_factory=tuple)
 
@@ -101,12 +106,15 @@ def insert_conversations(db: Database, conversations: Sequence[NewConversation])
 
 
 def _insert_one(session: Session, source: NewConversation, order: list[NewMessage]) -> int:
+    sampling = clean_sampling(source.sampling)
     conversation = Conversation(
         title=source.title,
         created_at=source.created_at,
         updated_at=source.updated_at,
         pinned=source.pinned,
         system_prompt=source.system_prompt,
+        sampling_json=sampling_to_json(sampling) if sampling else None,
+        title_source=TitleSource(source.title_source).value,
     )
     session.add(conversation)
     session.flush()
@@ -133,6 +141,10 @@ def _insert_one(session: Session, source: NewConversation, order: list[NewMessag
         rows[message.key] = row
         if message.stats is not None:
             session.add(stats_row(row.id, message.stats))
+    for message in order:
+        # Keys outside this conversation cannot be marked; they are dropped, not refused.
+        outside = [new_ids[k] for k in message.outside_keys if k in new_ids]
+        rows[message.key].context_json = context_json(outside)
     _choose_shown_branch(conversation, rows, source.shown_keys, new_ids)
     session.flush()
     return conversation.id

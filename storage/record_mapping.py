@@ -3,7 +3,9 @@ status added by a newer Hearth) yields a DAMAGED record with its content, never 
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Collection
 from dataclasses import fields
 from enum import StrEnum
 from typing import TypeVar
@@ -77,3 +79,20 @@ def message_record(row: Message, stats: GenerationStats | None = None) -> Messag
         error=row.error,
         stats=stats_record(stats),
     )
+
+
+def context_json(outside: Collection[int]) -> str | None:
+    """A reply's context_json: the ids of the messages the model could not see for it."""
+    ids = sorted({i for i in outside if i > 0})  # the system prompt (-1) has no row
+    return json.dumps({"outside_view": ids}) if ids else None
+
+
+def outside_ids(context: str | None) -> frozenset[int]:
+    """The ids in a reply's context_json; a damaged value marks nothing rather than failing."""
+    if not context:
+        return frozenset()
+    try:
+        ids = json.loads(context).get("outside_view", [])
+        return frozenset(i for i in ids if isinstance(i, int) and not isinstance(i, bool))
+    except (ValueError, AttributeError, TypeError):
+        return frozenset()

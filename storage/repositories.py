@@ -3,7 +3,6 @@ session and returns frozen records, so callers never hold ORM objects or session
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -15,8 +14,10 @@ from sqlalchemy.orm import Session
 from storage.errors import RecordNotFoundError
 from storage.models import Conversation, GenerationStats, Message, utc_now
 from storage.record_mapping import (
+    context_json,
     conversation_record,
     message_record,
+    outside_ids,
     stats_row,
 )
 from storage.records import (
@@ -366,12 +367,20 @@ class MessageRepository:
 
     def set_outside_view(self, message_id: int, outside: Collection[int]) -> None:
         """Remember which messages were left out of the model's view for this reply."""
-        ids = sorted({i for i in outside if i > 0})  # the system prompt (-1) has no row
-        context = json.dumps({"outside_view": ids}) if ids else None
+        context = context_json(outside)
         with self._db.session() as session:
             session.execute(
                 update(Message).where(Message.id == message_id).values(context_json=context)
             )
+
+    def outside_views(self, conversation_id: int) -> dict[int, frozenset[int]]:
+        """Every reply of the chat that had to leave messages out → those messages."""
+        query = select(Message.id, Message.context_json).where(
+            Message.conversation_id == conversation_id, Message.context_json.is_not(None)
+        )
+        with self._db.session() as session:
+            found = {i: outside_ids(context) for i, context in session.execute(query)}
+        return {i: ids for i, ids in found.items() if ids}
 
     def outside_view(self, conversation_id: int, shown_ids: Collection[int]) -> frozenset[int]:
         """Messages the model did not see when it wrote the newest reply among `shown_ids`
@@ -385,7 +394,7 @@ class MessageRepository:
         with self._db.session() as session:
             for message_id, context in session.execute(query):
                 if message_id in shown:
-                    return _outside_ids(context)
+                    return outside_ids(context)
         return frozenset()
 
     def mark_streaming_interrupted(self) -> int:
@@ -396,15 +405,6 @@ class MessageRepository:
                 .where(Message.status == MessageStatus.STREAMING.value)
                 .values(status=MessageStatus.INTERRUPTED.value, updated_at=utc_now())
             ).rowcount
-
-
-def _outside_ids(context: str) -> frozenset[int]:
-    """The ids in a reply's context_json; a damaged value marks nothing rather than failing."""
-    try:
-        ids = json.loads(context).get("outside_view", [])
-        return frozenset(i for i in ids if isinstance(i, int) and not isinstance(i, bool))
-    except (ValueError, AttributeError, TypeError):
-        return frozenset()
 
 
 def _chosen_versions(session: Session, conversation_id: int) -> dict[int | None, int]:

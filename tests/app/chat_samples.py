@@ -55,6 +55,9 @@ def open_database(path: Path) -> Database:
     return database
 
 
+SAMPLING = {"temperature": 0.3, "top_k": 20, "seed": 7}
+
+
 def build_sample(db: Database) -> Sample:
     conversations = ConversationRepository(db)
     messages = MessageRepository(db)
@@ -77,8 +80,12 @@ def build_sample(db: Database) -> Sample:
     assert messages.select_version(edited.id, -1) == question.id
     conversations.set_pinned(main.id, True)
     conversations.set_system_prompt(main.id, SYSTEM_PROMPT)
+    conversations.set_sampling(main.id, SAMPLING)
+    # The failed reply was written when the context was full: the first answer was left out.
+    messages.set_outside_view(failed.id, {question.id, answer.id})
 
     other = conversations.create("Second chat")
+    conversations.rename(other.id, "Second chat")  # typed by the user: never retitled
     hello = messages.add(other.id, Role.USER, "Hello")
     reply = messages.start_reply(other.id, hello.id)
     messages.finish_reply(reply.id, "Hi! 👋", MessageStatus.COMPLETE, stats=STATS)

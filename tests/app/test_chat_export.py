@@ -208,7 +208,7 @@ def test_html_of_all_chats_has_a_table_of_contents(
 
 def test_json_holds_every_version_and_field(db: Database, sample: Sample, tmp_path: Path) -> None:
     document = json.loads(_export_text(db, tmp_path / "all.json", "json"))
-    assert document["format"] == "hearth-chat" and document["version"] == 1
+    assert document["format"] == "hearth-chat" and document["version"] == 2
     main_chat, other = document["conversations"]  # pinned first
     assert main_chat["title"] == TITLE and other["title"] == "Second chat"
     assert main_chat["pinned"] is True and main_chat["system_prompt"] == SYSTEM_PROMPT
@@ -224,6 +224,11 @@ def test_json_holds_every_version_and_field(db: Database, sample: Sample, tmp_pa
     assert by_id[sample.answer_id]["stats"]["prefill_tps"] == 812.25
     assert by_id[sample.edited_question_id]["parent_id"] is None
     assert sorted(m["status"] for m in by_id.values()).count("error") == 1
+    assert main_chat["sampling"] == {"seed": 7, "temperature": 0.3, "top_k": 20}
+    assert (main_chat["title_source"], other["title_source"]) == ("auto", "user")
+    [failed] = [m for m in by_id.values() if m["status"] == "error"]
+    assert failed["outside_view"] == sorted([sample.question_id, sample.answer_id])
+    assert by_id[sample.answer_id]["outside_view"] == []
 
 
 def test_format_follows_the_file_name() -> None:

@@ -19,9 +19,18 @@ from app.chat_import import MAX_FILE_BYTES, ChatImportError, import_bytes, impor
 from app.cli import main
 from app.paths import resolve_paths
 from storage.database import Database, DatabaseError
-from storage.records import MessageStatus, Role
+from storage.records import MessageStatus, Role, TitleSource
 from storage.repositories import ConversationRepository, MessageRepository
-from tests.app.chat_samples import STATS, SYSTEM_PROMPT, Sample, build_sample, open_database
+from tests.app.chat_samples import (
+    ANSWER,
+    QUESTION,
+    SAMPLING,
+    STATS,
+    SYSTEM_PROMPT,
+    Sample,
+    build_sample,
+    open_database,
+)
 
 Document = dict[str, Any]
 
@@ -62,6 +71,7 @@ def _without_ids(document: Document) -> Document:
             message["id"] = rank[message["id"]]
             if message["parent_id"] is not None:
                 message["parent_id"] = rank[message["parent_id"]]
+            message["outside_view"] = [rank[i] for i in message["outside_view"]]
         chat["messages"].sort(key=lambda m: m["id"])
         chat["shown_path"] = [rank[i] for i in chat["shown_path"]]
     return result
@@ -117,6 +127,18 @@ def test_imported_chat_shows_the_same_branch_and_versions(
     assert after[1].stats == STATS and after[1].version_count == 2 and after[1].version == 1
     chat = ConversationRepository(target).get(main_id)
     assert chat is not None and chat.pinned and chat.system_prompt == SYSTEM_PROMPT
+    assert chat.sampling == SAMPLING and chat.title_source == TitleSource.AUTO
+    other = ConversationRepository(target).get(_other)
+    assert other is not None and other.title_source == TitleSource.USER
+    # The marker of what the model could not see points at the imported messages.
+    views = MessageRepository(target).outside_views(main_id)
+    [(reply_id, outside)] = views.items()
+    reply = MessageRepository(target).get(reply_id)
+    assert reply is not None and reply.status == MessageStatus.ERROR
+    assert {m.content for m in MessageRepository(target).get_many(sorted(outside))} == {
+        QUESTION,
+        ANSWER,
+    }
 
 
 def _dump(db: Database) -> bytes:
@@ -210,7 +232,15 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
     "deep nesting": (_deep(200_000), "nests lists or objects too deeply"),
     "top level list": (b"[1, 2]", "not a Hearth chat export"),
     "other format": (_edit(lambda d: d.update(format="chatgpt")), "not a Hearth chat export"),
-    "newer version": (_edit(lambda d: d.update(version=2)), "written by a newer Hearth"),
+    "newer version": (_edit(lambda d: d.update(version=3)), "written by a newer Hearth"),
+    "sampling not a number": (
+        _edit(lambda d: d["conversations"][0].update(sampling={"temperature": "hot"})),
+        '"sampling.temperature" must be a number, not text',
+    ),
+    "outside_view not ids": (
+        _edit(lambda d: d["conversations"][0]["messages"][0].update(outside_view=["x"])),
+        '"outside_view" must be a whole number, not text',
+    ),
     "version as text": (
         _edit(lambda d: d.update(version="1")),
         '"version" must be a whole number, not text',
