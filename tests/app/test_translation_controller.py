@@ -122,7 +122,7 @@ def test_ctrl_enter_streams_a_translation_and_stores_it(qtbot: QtBot, translate_
     pick(panel, "en", "fr")
     engine = record(controller.translator)
     seen_while_running: list[str] = []
-    controller._signals.progressed.connect(
+    controller.jobs.signals.progressed.connect(
         lambda *_: seen_while_running.append(panel.translation_text()) if panel.is_busy() else None
     )
     with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
