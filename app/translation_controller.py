@@ -16,7 +16,7 @@ from PySide6.QtCore import QLocale, QObject, Signal
 
 from app.chat_controller import ChatController
 from app.engine_bridge import EngineBridge
-from app.translation.files import FileTranslation
+from app.translation.files import SUPPORTED, FileTranslation, output_path
 from app.translation.languages import LANGUAGES, is_known
 from app.translation.translator import Translator
 from app.translation_glossaries import GlossaryController
@@ -81,6 +81,7 @@ class TranslationController(QObject):
         panel.cancelRequested.connect(self.cancel)
         panel.detectRequested.connect(self.detect_language)
         panel.fileChosen.connect(self.translate_file)
+        panel.filesDropped.connect(self.on_files_dropped)
         panel.languagesChanged.connect(self._on_languages_changed)
         panel.modelChosen.connect(self.use_model)
         self._on_languages_changed()
@@ -178,6 +179,42 @@ class TranslationController(QObject):
             run_file(jobs, translator, source, target, source_lang, glossary)
 
         self._start(run, "file", translator)
+
+    def on_files_dropped(self, paths: list[str]) -> None:
+        """A dropped file is translated like one picked with "Translate file…", once the
+        user confirmed the name of the file it writes."""
+        panel = self.panel
+        if len(paths) != 1:
+            panel.show_error(
+                f"{len(paths)} files were dropped. Drop one file at a time to translate it."
+            )
+            return
+        source = Path(paths[0])
+        if self.busy():
+            panel.show_error(
+                f"A translation is running. Wait for it or cancel it, then drop {source.name} "
+                "again."
+            )
+            return
+        if source.is_dir():
+            panel.show_error(f"{source.name} is a folder. Drop one file to translate it.")
+            return
+        if source.suffix.lower() not in SUPPORTED:
+            kinds = ", ".join(SUPPORTED)
+            panel.show_error(
+                f"{source.name} cannot be translated here: Hearth translates {kinds} files. "
+                "To paste some text instead, drop or paste it into the source box."
+            )
+            return
+        target = output_path(source, panel.target_code())
+        replacing = " (replacing the one already there)" if target.exists() else ""
+        panel.hide_message()
+        panel.ask_to_translate_file(
+            str(source),
+            f"Translate {source.name} into {panel.language_label(panel.target_code())}? "
+            f"The translation is saved next to it as {target.name}{replacing}; "
+            f"{source.name} is not changed.",
+        )
 
     def cancel(self) -> None:
         """Stop the running job (it ends within a second; partial text stays)."""

@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.message_bar import MessageBar
+from ui.translation_drops import FileDropFilter, local_paths
 from ui.translation_glossary import GlossaryEditor
 from ui.translation_history import TranslationHistory
 
@@ -49,8 +58,10 @@ class TranslationPanel(QWidget):
     """Signals (GUI thread), commands for the translation controller:
     ``translateRequested()``, ``cancelRequested()``, ``detectRequested()``,
     ``fileChosen(path)``, ``languagesChanged()`` (either picker or a swap),
-    ``modelChosen(path)`` ("" means the chat model). The glossary editor (``glossary``) and
-    the history list (``history``) have their own signals."""
+    ``modelChosen(path)`` ("" means the chat model), ``filesDropped(paths)`` (files dropped
+    on the page; the controller answers with `ask_to_translate_file` or a message). The
+    glossary editor (``glossary``) and the history list (``history``) have their own
+    signals."""
 
     translateRequested = Signal()
     cancelRequested = Signal()
@@ -58,12 +69,14 @@ class TranslationPanel(QWidget):
     fileChosen = Signal(str)
     languagesChanged = Signal()
     modelChosen = Signal(str)
+    filesDropped = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._busy = False
         self._detected: str | None = None  # what "Detect automatically" last found
         self._own_model = False  # a translation-only model is in use
+        self._dropped_file = ""  # waiting for the user to confirm its translation
 
         self.source_language = QComboBox(self)
         self.source_language.setAccessibleName("Source language")
@@ -118,6 +131,7 @@ class TranslationPanel(QWidget):
         self.flags_label.setAccessibleName("Problems found in the translation")
         self.flags_label.hide()
         self.message_bar = MessageBar(parent=self)
+        self.file_bar = MessageBar("Translate file", parent=self)
 
         self.glossary = GlossaryEditor(self)
         self.history = TranslationHistory(self)
@@ -177,6 +191,7 @@ class TranslationPanel(QWidget):
         top_layout.addLayout(actions)
         top_layout.addWidget(self.flags_label)
         top_layout.addWidget(self.message_bar)
+        top_layout.addWidget(self.file_bar)
 
         self.tools = QTabWidget(self)
         self.tools.addTab(self.glossary, "Glossary")
@@ -205,6 +220,16 @@ class TranslationPanel(QWidget):
         self.target_language.currentIndexChanged.connect(lambda _i: self.languagesChanged.emit())
         self.model_choice.activated.connect(self._on_model_choice)
         self.back_check.toggled.connect(lambda on: self._back_box.setVisible(on))
+        self.file_bar.actionTriggered.connect(self._translate_dropped_file)
+        # The question names the output file, which depends on the target language.
+        self.languagesChanged.connect(self.file_bar.hide)
+        # Files dropped anywhere on the page are claimed (dropEvent) so they do not fall
+        # through to the window, which opens them in Documents; the source box would paste
+        # their path, so its drops are filtered first.
+        self.setAcceptDrops(True)
+        drops = FileDropFilter(self)
+        drops.filesDropped.connect(self.filesDropped)
+        self.source_edit.viewport().installEventFilter(drops)
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self, context=context)
@@ -408,6 +433,15 @@ class TranslationPanel(QWidget):
     def message_text(self) -> str:
         return self.message_bar.label.text() if self.message_bar.isVisible() else ""
 
+    def ask_to_translate_file(self, path: str, question: str) -> None:
+        """Ask before a dropped file is translated (a drop is easily a slip of the hand);
+        its "Translate file" button emits ``fileChosen(path)``."""
+        self._dropped_file = path
+        self.file_bar.show_message(question)
+
+    def file_question(self) -> str:
+        return self.file_bar.label.text() if self.file_bar.isVisible() else ""
+
     def set_model_label(self, text: str) -> None:
         self.model_label.setText(text)
 
@@ -425,6 +459,7 @@ class TranslationPanel(QWidget):
         self.detect_button.setEnabled(not busy)
         self.swap_button.setEnabled(not busy)
         self.model_choice.setEnabled(not busy)
+        self.file_bar.action_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
 
     def _on_translate_key(self) -> None:
@@ -450,6 +485,20 @@ class TranslationPanel(QWidget):
             return
         super().keyPressEvent(event)
 
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.filesDropped.emit(paths)
+        else:
+            event.ignore()
+
     def _on_source_picked(self, _index: int) -> None:
         if self.source_code() is not None:
             self.detected_label.clear()
@@ -457,6 +506,11 @@ class TranslationPanel(QWidget):
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Translate a file", "", FILE_FILTER)
+        if path:
+            self.fileChosen.emit(path)
+
+    def _translate_dropped_file(self) -> None:
+        path, self._dropped_file = self._dropped_file, ""
         if path:
             self.fileChosen.emit(path)
 

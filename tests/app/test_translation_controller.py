@@ -22,6 +22,7 @@ from app.translation_controller import TranslationController, install_translatio
 from inference.protocol import ChatMessage
 from storage.translations import TranslationRepository
 from tests.app.conftest import AppParts
+from tests.support.qt_user import file_drag
 from ui.translation_panel import TranslationPanel
 
 MakeApp = Callable[..., AppParts]
@@ -410,6 +411,58 @@ def test_file_translation_writes_next_to_the_source_and_never_touches_it(
         qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
     assert "cue 2: broken timing" in panel.message_text()
     assert sorted(p.name for p in folder.iterdir()) == ["movie.srt", "notes.fr.md", "notes.md"]
+
+
+def test_a_dropped_file_is_translated_next_to_it_once_confirmed(
+    qtbot: QtBot, translate_app: Any, tmp_path: Path
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    engine = record(controller.translator)
+    source = tmp_path / "letter.txt"
+    source.write_text("Dear friend,\n\nSee you soon.\n", encoding="utf-8")
+    (tmp_path / "letter.fr.txt").write_text("old", encoding="utf-8")
+    _enter, drop = file_drag([source])
+    panel.dropEvent(drop)
+    assert drop.isAccepted()
+    question = panel.file_question()
+    assert "Translate letter.txt into français?" in question
+    assert "letter.fr.txt (replacing the one already there)" in question
+    assert engine.sent == []  # nothing runs before the user says so
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
+    assert len(engine.sent) == 2
+    assert (tmp_path / "letter.fr.txt").read_text(encoding="utf-8") != "old"
+    assert source.read_text(encoding="utf-8") == "Dear friend,\n\nSee you soon.\n"
+    assert "Saved letter.fr.txt" in panel.status_text()
+
+
+def test_dropping_unsupported_or_several_files_explains_what_works(
+    qtbot: QtBot, translate_app: Any, tmp_path: Path
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    engine = record(controller.translator)
+    panel.source_edit.setPlainText("Kept as it is.")
+    folder = tmp_path / "dropped"
+    folder.mkdir()
+    pdf, txt = folder / "report.pdf", folder / "notes.txt"
+    for path in (pdf, txt):
+        path.write_bytes(b"x")
+    _enter, drop = file_drag([pdf])
+    panel.dropEvent(drop)
+    assert panel.message_text().startswith("report.pdf cannot be translated here")
+    assert ".txt, .md, .markdown, .srt, .docx" in panel.message_text()
+    _enter, drop = file_drag([pdf, txt])
+    panel.dropEvent(drop)
+    assert panel.message_text() == "2 files were dropped. Drop one file at a time to translate it."
+    _enter, drop = file_drag([folder])
+    panel.dropEvent(drop)
+    assert panel.message_text() == "dropped is a folder. Drop one file to translate it."
+    assert panel.file_question() == "" and engine.sent == []
+    assert panel.source_text() == "Kept as it is."
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "report.pdf"]
 
 
 def test_cancelling_a_file_translation_leaves_no_file(

@@ -1,16 +1,18 @@
 """The Translate page's widgets on their own (no engine): keys, swap, clear, copy, glossary
-editor, progress and flags."""
+editor, progress, flags and drops."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from tests.support.qt_user import file_drag
 from ui.translation_history import HistoryEntry
 from ui.translation_panel import AUTO_DETECT, TranslationPanel
 
@@ -176,3 +178,65 @@ def test_history_lists_entries_and_reports_a_click(qtbot: QtBot, panel: Translat
     assert chosen.args == [7]
     panel.history.set_entries([])
     assert panel.history.empty_label.isVisible()
+
+
+def _drop_on(widget: QWidget, enter: QDragEnterEvent, drop: QDropEvent) -> None:
+    """Deliver a drag as Qt does: to the widget under the mouse, then up to its parents
+    until one takes it."""
+    QApplication.sendEvent(widget, enter)
+    if enter.isAccepted():
+        QApplication.sendEvent(widget, drop)
+
+
+def test_a_file_dropped_on_the_source_box_is_claimed_not_pasted(
+    qtbot: QtBot, panel: TranslationPanel, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.md"
+    enter, drop = file_drag([notes])
+    enter.mimeData().setText(str(notes))  # file managers add the path as text too
+    with qtbot.waitSignal(panel.filesDropped, timeout=1000) as dropped:
+        _drop_on(panel.source_edit.viewport(), enter, drop)
+    assert dropped.args == [[str(notes)]]
+    assert drop.isAccepted()
+    assert panel.source_text() == ""
+
+
+def test_a_file_dropped_on_the_translation_reaches_the_page(
+    qtbot: QtBot, panel: TranslationPanel, tmp_path: Path
+) -> None:
+    enter, drop = file_drag([tmp_path / "a.srt", tmp_path / "b.txt"])
+    with qtbot.waitSignal(panel.filesDropped, timeout=1000) as dropped:
+        _drop_on(panel.translation_edit.viewport(), enter, drop)
+    assert dropped.args == [[str(tmp_path / "a.srt"), str(tmp_path / "b.txt")]]
+
+
+def test_dropped_plain_text_goes_into_the_source_box(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    files: list[list[str]] = []
+    panel.filesDropped.connect(files.append)
+    mime = QMimeData()
+    mime.setText("Dropped words")
+    point = panel.source_edit.viewport().rect().center()
+    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    none = Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(point, action, mime, button, none)
+    drop = QDropEvent(QPointF(point), action, mime, button, none)
+    _drop_on(panel.source_edit.viewport(), enter, drop)
+    assert panel.source_text() == "Dropped words"
+    assert files == []
+
+
+def test_a_dropped_file_is_translated_only_after_the_user_confirms(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    chosen: list[str] = []
+    panel.fileChosen.connect(chosen.append)
+    panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into Deutsch?")
+    assert panel.file_question() == "Translate notes.md into Deutsch?"
+    assert chosen == []
+    panel.set_target_code("fr")  # the question named a file for the old target: gone
+    assert panel.file_question() == ""
+    panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into français?")
+    qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
+    assert chosen == ["/tmp/notes.md"] and panel.file_question() == ""
