@@ -1,5 +1,6 @@
 """The Translate page's history: stores finished translations, lists and searches them,
-and puts one back into the editors. GUI thread only."""
+puts one back into the editors, deletes entries (with undo) and clears it all.
+GUI thread only."""
 
 from __future__ import annotations
 
@@ -27,8 +28,13 @@ class HistoryController(QObject):
         self.panel = panel
         self.repository = repository
         self._busy = busy
-        panel.history.searchChanged.connect(self.refresh)
-        panel.history.entryChosen.connect(self.restore)
+        self._deleted: list[TranslationRecord] = []  # what Undo brings back
+        history = panel.history
+        history.searchChanged.connect(self.refresh)
+        history.entryChosen.connect(self.restore)
+        history.deleteRequested.connect(self.delete)
+        history.clearRequested.connect(self.clear)
+        history.undoRequested.connect(self.undo_delete)
 
     def add(
         self,
@@ -74,6 +80,44 @@ class HistoryController(QObject):
         source = record.source_lang if record.source_lang and is_known(record.source_lang) else None
         self.panel.restore(record.source_text, record.translation, source, record.target_lang)
         self.panel.show_status("Restored from history.")
+
+    def delete(self, ids: list[int]) -> None:
+        try:
+            self._deleted = self.repository.delete_many(ids)
+        except DatabaseError as exc:
+            self.panel.show_error(f"The translations could not be deleted: {exc}")
+            return
+        self.refresh()
+        count = len(self._deleted)
+        if count:
+            self.panel.history.show_undo(
+                f"Deleted {count} translation{'s' if count != 1 else ''} from the history."
+            )
+
+    def undo_delete(self) -> None:
+        records, self._deleted = self._deleted, []
+        try:
+            self.repository.restore(records)
+        except DatabaseError as exc:
+            self.panel.show_error(f"The translations could not be brought back: {exc}")
+            return
+        self.panel.history.hide_undo()
+        self.refresh()
+
+    def clear(self) -> None:
+        history = self.panel.history
+        try:
+            count = self.repository.count()
+            if not count or not history.confirm_clear(count):
+                return
+            self.repository.clear()
+        except DatabaseError as exc:
+            self.panel.show_error(f"The history could not be cleared: {exc}")
+            return
+        self._deleted = []  # what was deleted before stays deleted with the rest
+        history.hide_undo()
+        self.refresh()
+        self.panel.show_status(f"Cleared the history ({count} translations).")
 
     def _entry(self, record: TranslationRecord) -> HistoryEntry:
         source = self.panel.language_label(record.source_lang)

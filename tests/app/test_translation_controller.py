@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.translation.translator import Translator
@@ -379,6 +379,90 @@ def test_history_is_searchable_and_restores_into_the_panel(
     qtbot.keyClicks(panel.history.search, "giraffe")
     qtbot.keyClick(panel.history.search, Qt.Key.Key_Return)
     assert panel.history.list.count() == 0 and panel.history.empty_label.isVisible()
+
+
+def _add_history(database: Any, *sources: str) -> None:
+    repo = TranslationRepository(database)
+    for text in sources:
+        repo.add(
+            source_text=text,
+            translation=text.upper(),
+            source_lang="en",
+            target_lang="fr",
+            model="m",
+        )
+
+
+def _click_entry(qtbot: QtBot, panel: TranslationPanel, row: int, modifier: Any = None) -> None:
+    history = panel.history.list
+    rect = history.visualItemRect(history.item(row))
+    modifiers = modifier or Qt.KeyboardModifier.NoModifier
+    qtbot.mouseClick(history.viewport(), Qt.MouseButton.LeftButton, modifiers, rect.center())
+
+
+def _listed(panel: TranslationPanel) -> list[str]:
+    items = [panel.history.list.item(i) for i in range(panel.history.list.count())]
+    return [item.text().split("\n")[0] for item in items]
+
+
+def test_history_entries_are_deleted_by_key_or_menu_and_undo_brings_them_back(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    (_window, _chat, database), controller = translate_app()
+    panel = controller.panel
+    repo = TranslationRepository(database)
+    _add_history(database, "one", "two", "three")
+    controller.refresh_history()
+    panel.tools.setCurrentWidget(panel.history)
+    assert _listed(panel) == ["three", "two", "one"]
+
+    _click_entry(qtbot, panel, 0)
+    assert panel.source_text() == "three"  # a plain click restores
+    _click_entry(qtbot, panel, 2, Qt.KeyboardModifier.ControlModifier)
+    assert panel.source_text() == "three"  # Ctrl+click only adds to the selection
+    qtbot.keyClick(panel.history.list, Qt.Key.Key_Delete)
+    assert _listed(panel) == ["two"]
+    assert [r.source_text for r in repo.search()] == ["two"]
+    undo = panel.history.undo_bar
+    assert undo.isVisible() and undo.label.text() == "Deleted 2 translations from the history."
+    qtbot.mouseClick(undo.action_button, Qt.MouseButton.LeftButton)
+    assert _listed(panel) == ["three", "two", "one"]
+    assert sorted(r.source_text for r in repo.search()) == ["one", "three", "two"]
+
+    # The list's context menu holds the same command.
+    history = panel.history.list
+    assert history.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+    assert [a.text() for a in history.actions()] == ["Delete", "Clear history…"]
+    _click_entry(qtbot, panel, 1)
+    panel.history.delete_action.trigger()
+    assert _listed(panel) == ["three", "one"] and repo.count() == 2
+
+
+def test_clear_history_asks_first_and_then_empties_it(qtbot: QtBot, translate_app: Any) -> None:
+    (_window, _chat, database), controller = translate_app()
+    panel = controller.panel
+    _add_history(database, "one", "two")
+    controller.refresh_history()
+    panel.tools.setCurrentWidget(panel.history)
+    questions: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        questions.append(box.text())
+        qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Cancel))
+    panel.history.clear_action.trigger()
+    assert questions == ["Delete all 2 past translations? This cannot be undone."]
+    assert TranslationRepository(database).count() == 2 and panel.history.list.count() == 2
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes))
+    panel.history.clear_action.trigger()
+    assert TranslationRepository(database).count() == 0
+    assert panel.history.list.count() == 0 and panel.history.empty_label.isVisible()
+    assert panel.status_text() == "Cleared the history (2 translations)."
+    assert not panel.history.clear_action.isEnabled()
 
 
 def test_file_translation_writes_next_to_the_source_and_never_touches_it(

@@ -210,9 +210,7 @@ def test_a_file_dropped_on_the_translation_reaches_the_page(
     assert dropped.args == [[str(tmp_path / "a.srt"), str(tmp_path / "b.txt")]]
 
 
-def test_dropped_plain_text_goes_into_the_source_box(
-    qtbot: QtBot, panel: TranslationPanel
-) -> None:
+def test_dropped_plain_text_goes_into_the_source_box(qtbot: QtBot, panel: TranslationPanel) -> None:
     files: list[list[str]] = []
     panel.filesDropped.connect(files.append)
     mime = QMimeData()
