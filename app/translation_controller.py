@@ -28,6 +28,7 @@ from storage.database import Database
 from storage.translations import TranslationRepository
 from ui.delta_coalescer import DeltaCoalescer
 from ui.main_window import MainWindow
+from ui.translation_marks import TermMark
 from ui.translation_panel import TranslationPanel
 
 GLOSSARIES_FILE = "translation_glossaries.json"
@@ -285,7 +286,7 @@ class TranslationController(QObject):
         panel.set_translation(translation.text)
         if result.back is not None:
             panel.set_back_translation(result.back)
-        panel.show_flags(translation.flags)
+        panel.show_flags(translation.flags, self._marks(result))
         total, reused = translation.paragraphs_total, translation.paragraphs_reused
         if reused:
             panel.show_status(
@@ -301,6 +302,23 @@ class TranslationController(QObject):
             target_lang=result.target_lang,
             model=result.model,
         )
+
+    def _marks(self, result: TextResult) -> list[TermMark]:
+        """Where the glossary problems are, if the texts are still the ones translated."""
+        source, translation = self.panel.source_text(), self.panel.translation_text()
+        if source != result.source or translation != result.translation.text:
+            return []  # edited while the translation ran: the positions would be wrong
+        return [
+            TermMark(
+                v.message,
+                v.term,
+                v.expected,
+                v.source_spans,
+                v.translation_spans,
+                v.translation_exact,
+            )
+            for v in result.glossary.violations(source, translation)
+        ]
 
     def _on_job_failed(self, kind: str, message: str) -> None:
         self._end_job()

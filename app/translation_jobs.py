@@ -47,6 +47,7 @@ class TextResult:
     source_lang: str | None
     target_lang: str
     model: str
+    glossary: Glossary
 
 
 class JobRunner(QObject):
@@ -191,7 +192,7 @@ def run_text(
             on_delta=signals.backDelta.emit,
             on_progress=signals.progressed.emit,
         ).text
-    signals.finished.emit(TextResult(text, result, back_text, source, target, model))
+    signals.finished.emit(TextResult(text, result, back_text, source, target, model, glossary))
 
 
 def run_detect(runner: JobRunner, text: str) -> None:

@@ -310,6 +310,40 @@ def test_glossary_is_sent_with_the_request_and_violations_are_flagged(
         again.shutdown()
 
 
+def test_terms_the_model_missed_are_marked_where_they_are_in_the_source(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "de")
+    record(controller.translator)
+    editor = panel.glossary
+    qtbot.mouseClick(editor.add_button, Qt.MouseButton.LeftButton)
+    editor.table.item(0, 0).setText("invoice")
+    # The tiny model writes random pieces: it will not come up with this word.
+    editor.table.item(0, 1).setText("Zahlungsaufforderung")
+    text = "We send the invoice today. Pay the Invoice soon."
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, text)
+    assert '"invoice" should be translated as "Zahlungsaufforderung"' in panel.flags_text()
+    first, second = text.index("invoice"), text.index("Invoice")
+    spans = [
+        (s.cursor.selectionStart(), s.cursor.selectionEnd())
+        for s in list(panel.source_edit.extraSelections())
+    ]
+    assert spans == [(first, first + 7), (second, second + 7)]
+    assert panel.source_text() == text
+
+    item = panel.flags_list.item(0)
+    rect = panel.flags_list.visualItemRect(item)
+    qtbot.mouseClick(panel.flags_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    cursor = panel.source_edit.textCursor()
+    assert (cursor.selectionStart(), cursor.selectionEnd()) == (first, first + 7)
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_End)
+    qtbot.keyClicks(panel.source_edit, " Thanks.")
+    assert panel.source_edit.extraSelections() == []
+
+
 def test_glossary_files_load_save_and_malformed_ones_get_a_plain_message(
     qtbot: QtBot, translate_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QHelpEvent, QTextCursor
+from PySide6.QtWidgets import QApplication, QPlainTextEdit, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.support.qt_user import file_drag
 from ui.translation_history import HistoryEntry
+from ui.translation_marks import TermMark
 from ui.translation_panel import AUTO_DETECT, TranslationPanel
 
 LANGUAGES = [("de", "Deutsch"), ("en", "English"), ("fr", "français"), ("ja", "日本語")]
@@ -238,3 +239,71 @@ def test_a_dropped_file_is_translated_only_after_the_user_confirms(
     panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into français?")
     qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
     assert chosen == ["/tmp/notes.md"] and panel.file_question() == ""
+
+
+def _marked(edit: QPlainTextEdit) -> list[str]:
+    return [selection.cursor.selectedText() for selection in edit.extraSelections()]
+
+
+def _tooltip_over(edit: QPlainTextEdit, position: int) -> str:
+    cursor = QTextCursor(edit.document())
+    cursor.setPosition(position)
+    point = edit.cursorRect(cursor).center() + QPoint(2, 0)
+    event = QHelpEvent(QEvent.Type.ToolTip, point, edit.viewport().mapToGlobal(point))
+    QApplication.sendEvent(edit.viewport(), event)
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def test_glossary_problems_are_marked_in_both_texts_and_cleared_by_edits(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    source = "Le 😀 invoice arrive.\n\nHearth paie l'invoice."
+    translation = "Die invoice kommt.\n\nHerd zahlt."
+    panel.source_edit.setPlainText(source)
+    panel.set_translation(translation)
+    mark = TermMark(
+        '"invoice" should be translated as "Rechnung"',
+        "invoice",
+        "Rechnung",
+        (
+            (source.index("invoice"), source.index("invoice") + 7),
+            (source.rindex("invoice"), source.rindex("invoice") + 7),
+        ),
+        ((4, 11),),
+        True,
+    )
+    keep = TermMark(
+        '"Hearth" should stay untranslated',
+        "Hearth",
+        None,
+        ((source.index("Hearth"), source.index("Hearth") + 6),),
+        ((translation.index("Herd"), len(translation)),),
+        False,
+    )
+    panel.show_flags([mark.message, keep.message, mark.message, "A marker was lost"], [mark, keep])
+    # The emoji counts twice in Qt's positions: the marks still fall on the words.
+    assert _marked(panel.source_edit) == ["invoice", "invoice", "Hearth"]
+    assert _marked(panel.translation_edit) == ["invoice", "Herd zahlt."]
+    assert panel.source_text() == source  # marked, not rewritten
+    assert panel.flags_list.count() == 3  # listed once each
+    selections = panel.source_edit.extraSelections()
+    start = selections[0].cursor.selectionStart()
+    assert _tooltip_over(panel.source_edit, start) == 'Expected "Rechnung" for "invoice".'
+    assert (
+        _tooltip_over(panel.translation_edit, 5)
+        == '"invoice" was left untranslated: expected "Rechnung".'
+    )
+
+    # Clicking the "Hearth" flag selects the term in the source.
+    item = panel.flags_list.item(1)
+    rect = panel.flags_list.visualItemRect(item)
+    qtbot.mouseClick(panel.flags_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.source_edit.textCursor().selectedText() == "Hearth"
+    assert panel.source_edit.hasFocus()
+
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_End)
+    qtbot.keyClicks(panel.source_edit, " Merci.")
+    assert panel.source_edit.extraSelections() == []
+    assert panel.translation_edit.extraSelections() == []
+    qtbot.mouseClick(panel.flags_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.source_edit.textCursor().selectedText() == ""  # nothing stale to jump to
