@@ -1,76 +1,38 @@
-"""Drives the Translate page: runs translations, detection and file jobs on a worker thread
-against the chat's engine (through an EngineBridge) or a translation-only engine, keeps
-glossaries per language pair and stores finished translations in the history.
+"""Drives the Translate page: starts translations, detection and file jobs against the
+chat's engine (through an EngineBridge) or a translation-only engine, and shows how they
+ended. The job thread, the glossaries, the history and the translation-only model each have
+their own module (app/translation_jobs.py, _glossaries.py, _history.py, _model.py).
 
-Threads: everything here runs in the GUI thread except the bodies of `_run_*`, which run
-on the one job thread and talk back only through `_JobSignals` (queued to the GUI thread).
+Threads: GUI thread only; job bodies run on the job thread and talk back through
+`JobSignals` (queued to the GUI thread).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QTimer, Signal
+from PySide6.QtCore import QLocale, QObject, Signal
 
 from app.chat_controller import ChatController
 from app.engine_bridge import EngineBridge
-from app.translation.detect import detect
-from app.translation.files import FileFormatError, FileTranslation, translate_file
-from app.translation.glossary import Glossary, GlossaryError, Term, dump_json, load_glossary
-from app.translation.glossary_store import GlossaryStore, pair_key, split_pair, write_text_atomic
-from app.translation.languages import LANGUAGES, is_known, language
-from app.translation.translator import Translation, TranslationCancelled, Translator
-from inference.client import EngineClient
-from inference.protocol import EngineSettings, ModelInfo
-from inference.sync_engine import EngineError
-from storage.database import Database, DatabaseError
-from storage.translations import TranslationRecord, TranslationRepository
+from app.translation.files import SUPPORTED, FileTranslation, output_path
+from app.translation.languages import LANGUAGES, is_known
+from app.translation.translator import Translator
+from app.translation_glossaries import GlossaryController
+from app.translation_history import HistoryController
+from app.translation_jobs import JobRunner, TextResult, run_detect, run_file, run_text
+from app.translation_model import OwnEngine, TranslationModel
+from inference.protocol import ModelInfo
+from storage.database import Database
+from storage.translations import TranslationRepository
 from ui.delta_coalescer import DeltaCoalescer
 from ui.main_window import MainWindow
-from ui.translation_history import HistoryEntry
+from ui.translation_marks import TermMark
 from ui.translation_panel import TranslationPanel
 
-SHUTDOWN_WAIT_S = 4.0
-GLOSSARY_SAVE_DELAY_MS = 800
 GLOSSARIES_FILE = "translation_glossaries.json"
 EMPTY_INPUT = "There is no text to translate. Type or paste some text on the left."
-
-
-class _JobSignals(QObject):
-    """Emitted on the job thread, received in the GUI thread (queued)."""
-
-    delta = Signal(str)
-    backStarted = Signal()
-    backDelta = Signal(str)
-    progressed = Signal(int, int, object)  # done, total, seconds left or None
-    detected = Signal(object, str)  # code or None, message
-    finished = Signal(object)  # _TextResult, FileTranslation or None (detection only)
-    failed = Signal(str, str)  # kind ("cancelled", "undecided", "error"), message
-
-
-@dataclass(frozen=True)
-class _TextResult:
-    source: str
-    translation: Translation
-    back: str | None
-    source_lang: str | None
-    target_lang: str
-    model: str
-
-
-@dataclass
-class _OwnEngine:
-    """A second engine process that serves translations only."""
-
-    path: str
-    client: EngineClient
-    bridge: EngineBridge
-    translator: Translator
-    load_request: int
 
 
 class TranslationController(QObject):
@@ -90,35 +52,29 @@ class TranslationController(QObject):
         super().__init__(panel)
         self.panel = panel
         self.chat = chat
-        self.history = history
         self.chat_bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
         self.chat_translator = Translator(self.chat_bridge)
-        self.own: _OwnEngine | None = None
-        self._job: threading.Thread | None = None
-        self._job_translator: Translator | None = None
-        self._job_cancelled = threading.Event()
         self._translate_when_ready = False
-        self._job_kind = ""  # "text", "file" or "detect"
         chat.modelReady.connect(self._on_chat_model_ready)
 
-        self._glossaries = GlossaryStore(glossaries_file)
-        self._pair = ""
-        self._save_timer = QTimer(
-            self, interval=GLOSSARY_SAVE_DELAY_MS, singleShot=True, timeout=self._save_glossaries
-        )
+        self.jobs = JobRunner(self)
+        self.glossaries = GlossaryController(panel, glossaries_file)
+        self.history = HistoryController(panel, history, self.busy)
+        self.model = TranslationModel(panel, self.busy)
+        self.model.ready.connect(self.translationModelReady)
 
-        self._signals = _JobSignals(self)
+        signals = self.jobs.signals
         self._coalescer = DeltaCoalescer(parent=self)
         self._coalescer.flushed.connect(panel.append_translation)
         self._back_coalescer = DeltaCoalescer(parent=self)
         self._back_coalescer.flushed.connect(panel.append_back_translation)
-        self._signals.delta.connect(self._coalescer.push)
-        self._signals.backStarted.connect(self._on_back_started)
-        self._signals.backDelta.connect(self._back_coalescer.push)
-        self._signals.progressed.connect(panel.show_progress)
-        self._signals.detected.connect(panel.show_detection)
-        self._signals.finished.connect(self._on_job_finished)
-        self._signals.failed.connect(self._on_job_failed)
+        signals.delta.connect(self._coalescer.push)
+        signals.backStarted.connect(self._on_back_started)
+        signals.backDelta.connect(self._back_coalescer.push)
+        signals.progressed.connect(panel.show_progress)
+        signals.detected.connect(panel.show_detection)
+        signals.finished.connect(self._on_job_finished)
+        signals.failed.connect(self._on_job_failed)
 
         panel.set_languages([(lang.code, lang.endonym) for lang in LANGUAGES])
         panel.set_target_code(_default_target())
@@ -126,26 +82,29 @@ class TranslationController(QObject):
         panel.cancelRequested.connect(self.cancel)
         panel.detectRequested.connect(self.detect_language)
         panel.fileChosen.connect(self.translate_file)
+        panel.filesDropped.connect(self.on_files_dropped)
         panel.languagesChanged.connect(self._on_languages_changed)
         panel.modelChosen.connect(self.use_model)
-        panel.glossary.changed.connect(self._on_glossary_edited)
-        panel.glossary.loadRequested.connect(self.load_glossary_file)
-        panel.glossary.saveRequested.connect(self.save_glossary_file)
-        panel.history.searchChanged.connect(self.refresh_history)
-        panel.history.entryChosen.connect(self.restore)
         self._on_languages_changed()
-        self.refresh_history()
+        self.history.refresh()
 
     # ---- which engine ----------------------------------------------------------------------
 
     @property
+    def own(self) -> OwnEngine | None:
+        """The translation-only engine, or None while translations use the chat's."""
+        return self.model.engine
+
+    @property
     def translator(self) -> Translator:
         """The translator the next job uses (its engine may be wrapped, e.g. by tests)."""
-        return self.own.translator if self.own is not None else self.chat_translator
+        own = self.own
+        return own.translator if own is not None else self.chat_translator
 
     @property
     def bridge(self) -> EngineBridge:
-        return self.own.bridge if self.own is not None else self.chat_bridge
+        own = self.own
+        return own.bridge if own is not None else self.chat_bridge
 
     def _model_info(self) -> ModelInfo | None:
         if self.own is None and self.chat_bridge.info is None:
@@ -153,10 +112,10 @@ class TranslationController(QObject):
             self.chat_bridge.info = self.chat.model_info
         return self.bridge.info
 
-    # ---- text translation ----------------------------------------------------------------
+    # ---- jobs -------------------------------------------------------------------------------
 
     def busy(self) -> bool:
-        return self._job is not None
+        return self.jobs.busy()
 
     def translate(self) -> None:
         panel = self.panel
@@ -174,7 +133,7 @@ class TranslationController(QObject):
         info = self._ready_model(retry=True)
         if info is None:
             return
-        glossary = self._current_glossary()
+        glossary = self.glossaries.current()
         back = panel.wants_back_translation()
         translator = self.translator
         translator.model_name = info.name
@@ -182,58 +141,12 @@ class TranslationController(QObject):
         self._coalescer.discard()
         self._back_coalescer.discard()
         panel.show_busy("Detecting the language…" if source is None else "Preparing…")
+        jobs = self.jobs
 
         def run() -> None:
-            self._run_text(translator, text, source, target, glossary, back, info.name)
+            run_text(jobs, translator, text, source, target, glossary, back, info.name)
 
-        self._start(run, translator, "text")
-
-    def _run_text(
-        self,
-        translator: Translator,
-        text: str,
-        source: str | None,
-        target: str,
-        glossary: Glossary,
-        back: bool,
-        model: str,
-    ) -> None:
-        signals = self._signals
-        if source is None:
-            detection = detect(text)
-            signals.detected.emit(detection.code, detection.message)
-            if detection.code is None:
-                signals.failed.emit("undecided", detection.message)
-                return
-            source = detection.code
-            if source == target:
-                signals.failed.emit(
-                    "undecided",
-                    f"The text is already in {language(target).name}: pick another target "
-                    "language.",
-                )
-                return
-        if self._job_cancelled.is_set():
-            raise TranslationCancelled("")
-        result = translator.translate(
-            text,
-            source_lang=source,
-            target_lang=target,
-            glossary=glossary,
-            on_delta=signals.delta.emit,
-            on_progress=signals.progressed.emit,
-        )
-        back_text: str | None = None
-        if back:
-            signals.backStarted.emit()
-            back_text = translator.back_translate(
-                result.text,
-                source_lang=source,
-                target_lang=target,
-                on_delta=signals.backDelta.emit,
-                on_progress=signals.progressed.emit,
-            ).text
-        signals.finished.emit(_TextResult(text, result, back_text, source, target, model))
+        self._start(run, "text", translator)
 
     def detect_language(self) -> None:
         text = self.panel.source_text()
@@ -243,18 +156,8 @@ class TranslationController(QObject):
             self.panel.show_error("Type or paste some text first, then detect its language.")
             return
         self.panel.show_busy("Detecting the language…")
-
-        def run() -> None:
-            detection = detect(text)
-            if detection.code is not None:
-                self._signals.detected.emit(detection.code, "")
-            else:
-                self._signals.detected.emit(None, detection.message)
-            self._signals.finished.emit(None)
-
-        self._start(run, None, "detect")
-
-    # ---- files ----------------------------------------------------------------------------
+        jobs = self.jobs
+        self._start(lambda: run_detect(jobs, text), "detect")
 
     def translate_file(self, path: str) -> None:
         if self.busy():
@@ -266,26 +169,58 @@ class TranslationController(QObject):
             return
         translator = self.translator
         translator.model_name = info.name
-        glossary = self._current_glossary()
+        glossary = self.glossaries.current()
         source_lang = self.panel.source_code() or self.panel.detected_code()
         self.panel.hide_message()
         self.panel.show_flags(())
         self.panel.show_busy(f"Reading {source.name}…")
+        jobs = self.jobs
 
         def run() -> None:
-            result = translate_file(
-                source,
-                translator,
-                target_lang=target,
-                source_lang=source_lang,
-                glossary=glossary,
-                on_progress=self._signals.progressed.emit,
+            run_file(jobs, translator, source, target, source_lang, glossary)
+
+        self._start(run, "file", translator)
+
+    def on_files_dropped(self, paths: list[str]) -> None:
+        """A dropped file is translated like one picked with "Translate file…", once the
+        user confirmed the name of the file it writes."""
+        panel = self.panel
+        if len(paths) != 1:
+            panel.show_error(
+                f"{len(paths)} files were dropped. Drop one file at a time to translate it."
             )
-            self._signals.finished.emit(result)
+            return
+        source = Path(paths[0])
+        if self.busy():
+            panel.show_error(
+                f"A translation is running. Wait for it or cancel it, then drop {source.name} "
+                "again."
+            )
+            return
+        if source.is_dir():
+            panel.show_error(f"{source.name} is a folder. Drop one file to translate it.")
+            return
+        if source.suffix.lower() not in SUPPORTED:
+            kinds = ", ".join(SUPPORTED)
+            panel.show_error(
+                f"{source.name} cannot be translated here: Hearth translates {kinds} files. "
+                "To paste some text instead, drop or paste it into the source box."
+            )
+            return
+        target = output_path(source, panel.target_code())
+        replacing = " (replacing the one already there)" if target.exists() else ""
+        panel.hide_message()
+        panel.ask_to_translate_file(
+            str(source),
+            f"Translate {source.name} into {panel.language_label(panel.target_code())}? "
+            f"The translation is saved next to it as {target.name}{replacing}; "
+            f"{source.name} is not changed.",
+        )
 
-        self._start(run, translator, "file")
-
-    # ---- job plumbing ---------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop the running job (it ends within a second; partial text stays)."""
+        if self.jobs.cancel():
+            self.panel.show_status("Cancelling…")
 
     def _ready_model(self, *, retry: bool) -> ModelInfo | None:
         """The model to use now, or None after telling the user (and, with `retry`,
@@ -315,50 +250,15 @@ class TranslationController(QObject):
             self._translate_when_ready = False
             self.translate()
 
-    def _start(self, body: Callable[[], None], translator: Translator | None, kind: str) -> None:
-        self._job_kind = kind
+    def _start(
+        self, body: Callable[[], None], kind: str, translator: Translator | None = None
+    ) -> None:
         bridge = self.bridge if translator is not None else None
-        if bridge is not None:
-            bridge.reset_cancel()
-        self._job_cancelled.clear()
-        self._job_translator = translator
-
-        def guarded() -> None:
-            try:
-                body()
-            except TranslationCancelled:
-                self._signals.failed.emit("cancelled", "")
-            except EngineError as exc:
-                kind = "cancelled" if exc.kind == "cancelled" else "error"
-                self._signals.failed.emit(kind, _engine_message(exc))
-            except FileFormatError as exc:
-                self._signals.failed.emit("error", str(exc))
-            except OSError as exc:
-                name = Path(exc.filename).name if exc.filename else "the file"
-                self._signals.failed.emit(
-                    "error", f"{name} cannot be read or written: {exc.strerror or exc}."
-                )
-            except Exception as exc:  # the job must always end with a signal
-                self._signals.failed.emit("error", f"Something went wrong: {exc}")
-
         self.panel.set_busy(True)
-        self._job = threading.Thread(target=guarded, name="translation-job", daemon=True)
-        self._job.start()
-
-    def cancel(self) -> None:
-        """Stop the running job (it ends within a second; partial text stays)."""
-        if self._job is None:
-            return
-        self._job_cancelled.set()
-        if self._job_translator is not None:
-            self._job_translator.cancel()
-        self.panel.show_status("Cancelling…")
+        self.jobs.start(body, kind, translator, bridge)
 
     def _end_job(self) -> None:
-        if self._job is not None:
-            self._job.join()
-            self._job = None
-        self._job_translator = None
+        self.jobs.join()
         self._coalescer.flush()
         self._back_coalescer.flush()
         self.panel.set_busy(False)
@@ -367,10 +267,10 @@ class TranslationController(QObject):
         self._coalescer.flush()
         self.panel.begin_back_translation()
 
-    def _on_job_finished(self, result: _TextResult | FileTranslation | None) -> None:
+    def _on_job_finished(self, result: TextResult | FileTranslation | None) -> None:
         self._end_job()
         panel = self.panel
-        if isinstance(result, _TextResult):
+        if isinstance(result, TextResult):
             self._show_text_result(result)
         elif isinstance(result, FileTranslation):
             panel.show_flags(result.flags)
@@ -380,13 +280,13 @@ class TranslationController(QObject):
             panel.show_status("")
         self.jobFinished.emit()
 
-    def _show_text_result(self, result: _TextResult) -> None:
+    def _show_text_result(self, result: TextResult) -> None:
         panel = self.panel
         translation = result.translation
         panel.set_translation(translation.text)
         if result.back is not None:
             panel.set_back_translation(result.back)
-        panel.show_flags(translation.flags)
+        panel.show_flags(translation.flags, self._marks(result))
         total, reused = translation.paragraphs_total, translation.paragraphs_reused
         if reused:
             panel.show_status(
@@ -395,23 +295,36 @@ class TranslationController(QObject):
             )
         else:
             panel.show_status(f"Done. {total} paragraph{'s' if total != 1 else ''} translated.")
-        try:
-            self.history.add(
-                source_text=result.source,
-                translation=translation.text,
-                source_lang=result.source_lang,
-                target_lang=result.target_lang,
-                model=result.model,
+        self.history.add(
+            source_text=result.source,
+            translation=translation.text,
+            source_lang=result.source_lang,
+            target_lang=result.target_lang,
+            model=result.model,
+        )
+
+    def _marks(self, result: TextResult) -> list[TermMark]:
+        """Where the glossary problems are, if the texts are still the ones translated."""
+        source, translation = self.panel.source_text(), self.panel.translation_text()
+        if source != result.source or translation != result.translation.text:
+            return []  # edited while the translation ran: the positions would be wrong
+        return [
+            TermMark(
+                v.message,
+                v.term,
+                v.expected,
+                v.source_spans,
+                v.translation_spans,
+                v.translation_exact,
             )
-        except DatabaseError as exc:
-            panel.show_error(f"The translation could not be saved in the history: {exc}")
-            return
-        self.refresh_history()
+            for v in result.glossary.violations(source, translation)
+        ]
 
     def _on_job_failed(self, kind: str, message: str) -> None:
         self._end_job()
         panel = self.panel
-        if kind == "cancelled" and self._job_kind == "file":
+        file_job = self.jobs.kind == "file"
+        if kind == "cancelled" and file_job:
             panel.show_status("Cancelled. No file was written.")
         elif kind == "cancelled":
             kept = "The partial translation is kept." if panel.translation_text() else ""
@@ -419,7 +332,7 @@ class TranslationController(QObject):
         elif kind == "undecided":
             panel.show_status("")
             panel.show_error(message)
-        elif self._job_kind == "file":
+        elif file_job:
             panel.show_status("Stopped. No file was written.")
             panel.show_error(message)
         else:
@@ -428,92 +341,13 @@ class TranslationController(QObject):
             panel.show_error(message + (kept if panel.translation_text() else ""))
         self.jobFinished.emit()
 
-    # ---- glossaries -----------------------------------------------------------------------
+    # ---- languages, history, model ------------------------------------------------------------
 
     def _on_languages_changed(self) -> None:
-        self._pair = pair_key(self.panel.source_code(), self.panel.target_code())
-        glossary = self._glossaries.get(self._pair)
-        self.panel.glossary.set_entries(
-            [(t.source, t.target) for t in glossary.terms], glossary.keep
-        )
-        source, target = split_pair(self._pair)
-        label = "any language" if source is None else self.panel.language_label(source)
-        self.panel.glossary.set_pair_label(f"{label} → {self.panel.language_label(target)}")
-
-    def _current_glossary(self) -> Glossary:
-        terms, keep = self.panel.glossary.entries()
-        source, target = split_pair(self._pair)
-        return Glossary(tuple(Term(s, t) for s, t in terms), tuple(keep), source, target)
-
-    def _on_glossary_edited(self) -> None:
-        self._glossaries.put(self._pair, self._current_glossary())
-        self._save_timer.start()
-
-    def load_glossary_file(self, path: str) -> None:
-        try:
-            glossary = load_glossary(Path(path))
-        except GlossaryError as exc:
-            self.panel.show_error(f"The glossary was not loaded. {_sentence(str(exc))}")
-            return
-        self.panel.glossary.set_entries(
-            [(t.source, t.target) for t in glossary.terms], glossary.keep
-        )
-        self._on_glossary_edited()
-        count = len(glossary.terms) + len(glossary.keep)
-        self.panel.show_status(f"Loaded {count} glossary entries from {Path(path).name}.")
-
-    def save_glossary_file(self, path: str) -> None:
-        try:
-            write_text_atomic(Path(path), dump_json(self._current_glossary()))
-        except OSError as exc:
-            self.panel.show_error(f"The glossary was not saved: {exc.strerror or exc}.")
-            return
-        self.panel.show_status(f"Glossary saved to {Path(path).name}.")
-
-    def _save_glossaries(self) -> None:
-        self._save_timer.stop()
-        try:
-            self._glossaries.save()
-        except OSError as exc:
-            self.panel.show_error(f"The glossaries could not be saved: {exc.strerror or exc}.")
-
-    # ---- history --------------------------------------------------------------------------
+        self.glossaries.show_pair(self.panel.source_code(), self.panel.target_code())
 
     def refresh_history(self, text: str | None = None) -> None:
-        query = self.panel.history.search_text() if text is None else text
-        try:
-            records = self.history.search(query)
-        except DatabaseError as exc:
-            self.panel.show_error(f"The history could not be read: {exc}")
-            return
-        self.panel.history.set_entries(self._entry(record) for record in records)
-
-    def _entry(self, record: TranslationRecord) -> HistoryEntry:
-        source = self.panel.language_label(record.source_lang)
-        target = self.panel.language_label(record.target_lang)
-        return HistoryEntry(
-            record.id,
-            record.source_text,
-            record.translation,
-            f"{source} → {target}",
-            record.model,
-            record.created_at,
-        )
-
-    def restore(self, translation_id: int) -> None:
-        if self.busy():
-            self.panel.show_error("Cancel the running translation first, then pick from history.")
-            return
-        record = self.history.get(translation_id)
-        if record is None:
-            self.panel.show_error("That translation is no longer in the history.")
-            self.refresh_history()
-            return
-        source = record.source_lang if record.source_lang and is_known(record.source_lang) else None
-        self.panel.restore(record.source_text, record.translation, source, record.target_lang)
-        self.panel.show_status("Restored from history.")
-
-    # ---- translation-only model -----------------------------------------------------------
+        self.history.refresh(text)
 
     def use_model(self, path: str) -> None:
         """Translate with the GGUF at `path` in its own engine; "" goes back to the chat's."""
@@ -521,101 +355,18 @@ class TranslationController(QObject):
             self.panel.show_error("Cancel the running translation first, then switch models.")
             self.panel.show_model_in_use(self.own is not None)
             return
-        self._stop_own_engine()
-        if not path:
-            self.panel.show_model_in_use(False)
-            self.panel.set_model_label("")
-            return
-        if not Path(path).is_file():
-            self.panel.show_error(f"{path}: no such model file.")
-            self.panel.show_model_in_use(False)
-            return
-        client = EngineClient(self)
-        bridge = EngineBridge(client, parent=self)
-        client.modelLoaded.connect(self._on_own_loaded)
-        client.loadProgressed.connect(self._on_own_progress)
-        client.requestFailed.connect(self._on_own_failed)
-        client.engineCrashed.connect(self._on_own_crashed)
-        settings = self.chat.settings
-        request = client.load(
-            EngineSettings(
-                model_path=path,
-                n_ctx=settings.n_ctx,
-                n_gpu_layers=settings.n_gpu_layers,
-                n_threads=settings.n_threads,
-                n_batch=settings.n_batch,
-                flash_attn=settings.flash_attn,
-            )
-        )
-        self.own = _OwnEngine(path, client, bridge, Translator(bridge), request)
-        self.panel.show_model_in_use(True)
-        self.panel.set_model_label(f"Loading {Path(path).name}…")
-
-    def _on_own_progress(self, request_id: int, fraction: float, _text: str) -> None:
-        own = self.own
-        if own is not None and request_id == own.load_request:
-            self.panel.set_model_label(f"Loading {Path(own.path).name}… {fraction:.0%}")
-
-    def _on_own_loaded(self, request_id: int, info: ModelInfo) -> None:
-        own = self.own
-        if own is None or request_id != own.load_request:
-            return
-        self.panel.set_model_label(f"{info.name} (translation only)")
-        self.translationModelReady.emit(info)
-
-    def _on_own_failed(self, request_id: int, _kind: str, message: str) -> None:
-        own = self.own
-        if own is not None and request_id == own.load_request:
-            name = Path(own.path).name
-            self._stop_own_engine()
-            self.panel.show_model_in_use(False)
-            self.panel.set_model_label("")
-            self.panel.show_error(
-                f"{name} could not be loaded: {message.splitlines()[0] if message else ''} "
-                "Translations use the chat model."
-            )
-
-    def _on_own_crashed(self, reason: str) -> None:
-        if self.own is not None and self._job is None:
-            self.panel.show_error(f"The translation model stopped: {reason}")
-
-    def _stop_own_engine(self) -> None:
-        own, self.own = self.own, None
-        if own is None:
-            return
-        own.client.shutdown()
-        own.bridge.deleteLater()
-        own.client.deleteLater()
+        self.model.use(path, self.chat.settings)
 
     # ---- shutdown -------------------------------------------------------------------------
 
     def shutdown(self) -> None:
         """Cancel the running job, stop the translation-only engine, join the job thread."""
-        self._save_glossaries()
-        job = self._job
-        if job is not None:
-            self.cancel()
-            if not self._pump_until_done(job, SHUTDOWN_WAIT_S):
-                # The engine did not answer: fail the bridge's pending requests so the job
-                # thread wakes up and ends.
-                for bridge in (self.chat_bridge, self.own.bridge if self.own else None):
-                    if bridge is not None:
-                        bridge.abort_pending("Hearth is closing.")
-                self._pump_until_done(job, 1.0)
-            job.join(0.5)
-            self._job = None
+        self.glossaries.save()
+        if self.busy():
+            own = self.own
+            self.jobs.shutdown([self.chat_bridge] + ([own.bridge] if own else []))
             self.panel.set_busy(False)
-        self._stop_own_engine()
-
-    @staticmethod
-    def _pump_until_done(job: threading.Thread, seconds: float) -> bool:
-        # The job's engine requests and its final signal travel through this (GUI) thread's
-        # event loop, so it must keep turning while we wait.
-        deadline = time.monotonic() + seconds
-        while job.is_alive() and time.monotonic() < deadline:
-            QCoreApplication.processEvents()
-            job.join(0.02)
-        return not job.is_alive()
+        self.model.stop()
 
 
 def install_translation(
@@ -635,15 +386,3 @@ def install_translation(
 def _default_target() -> str:
     code = QLocale.system().name().split("_")[0]
     return code if is_known(code) and code != "en" else "en"
-
-
-def _engine_message(error: EngineError) -> str:
-    text = str(error).strip() or error.kind
-    if error.kind == "crashed":
-        return f"The engine stopped in the middle of the translation ({text})."
-    return f"The translation stopped: {_sentence(text)}"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")

@@ -3,11 +3,12 @@ Each method runs one short session and returns frozen records."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from storage.models import TranslationRow, utc_now
 
@@ -98,5 +99,41 @@ class TranslationRepository:
             return [_record(row) for row in session.scalars(query.limit(limit))]
 
     def delete(self, translation_id: int) -> None:
+        self.delete_many([translation_id])
+
+    def delete_many(self, ids: Iterable[int]) -> list[TranslationRecord]:
+        """Delete these entries (unknown ids are skipped); returns what was deleted, for
+        `restore`."""
+        wanted = list(ids)
         with self._db.session() as session:
-            session.execute(delete(TranslationRow).where(TranslationRow.id == translation_id))
+            rows = session.scalars(select(TranslationRow).where(TranslationRow.id.in_(wanted)))
+            records = [_record(row) for row in rows]
+            session.execute(delete(TranslationRow).where(TranslationRow.id.in_(wanted)))
+            return records
+
+    def restore(self, records: Iterable[TranslationRecord]) -> None:
+        """Put deleted entries back as they were. SQLite may have given a deleted id to a
+        newer entry meanwhile; such a record comes back under a new id."""
+        with self._db.session() as session:
+            for record in records:
+                taken = session.get(TranslationRow, record.id) is not None
+                session.add(
+                    TranslationRow(
+                        id=None if taken else record.id,
+                        source_text=record.source_text,
+                        translation=record.translation,
+                        source_lang=record.source_lang,
+                        target_lang=record.target_lang,
+                        model=record.model,
+                        created_at=record.created_at,
+                    )
+                )
+
+    def count(self) -> int:
+        with self._db.session() as session:
+            return int(session.scalar(select(func.count()).select_from(TranslationRow)) or 0)
+
+    def clear(self) -> int:
+        """Delete the whole history; returns how many entries there were."""
+        with self._db.session() as session:
+            return int(session.execute(delete(TranslationRow)).rowcount or 0)

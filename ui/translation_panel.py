@@ -11,13 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -29,8 +39,10 @@ from PySide6.QtWidgets import (
 )
 
 from ui.message_bar import MessageBar
+from ui.translation_drops import FileDropFilter, local_paths
 from ui.translation_glossary import GlossaryEditor
 from ui.translation_history import TranslationHistory
+from ui.translation_marks import TermMark, TextMarks, qt_position
 
 AUTO_DETECT = "Detect automatically"
 CHAT_MODEL = "Use the chat model"
@@ -49,8 +61,10 @@ class TranslationPanel(QWidget):
     """Signals (GUI thread), commands for the translation controller:
     ``translateRequested()``, ``cancelRequested()``, ``detectRequested()``,
     ``fileChosen(path)``, ``languagesChanged()`` (either picker or a swap),
-    ``modelChosen(path)`` ("" means the chat model). The glossary editor (``glossary``) and
-    the history list (``history``) have their own signals."""
+    ``modelChosen(path)`` ("" means the chat model), ``filesDropped(paths)`` (files dropped
+    on the page; the controller answers with `ask_to_translate_file` or a message). The
+    glossary editor (``glossary``) and the history list (``history``) have their own
+    signals."""
 
     translateRequested = Signal()
     cancelRequested = Signal()
@@ -58,12 +72,14 @@ class TranslationPanel(QWidget):
     fileChosen = Signal(str)
     languagesChanged = Signal()
     modelChosen = Signal(str)
+    filesDropped = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._busy = False
         self._detected: str | None = None  # what "Detect automatically" last found
         self._own_model = False  # a translation-only model is in use
+        self._dropped_file = ""  # waiting for the user to confirm its translation
 
         self.source_language = QComboBox(self)
         self.source_language.setAccessibleName("Source language")
@@ -112,12 +128,18 @@ class TranslationPanel(QWidget):
         self.progress.hide()
         self.status_label = QLabel(self)
         self.status_label.setWordWrap(True)
-        self.flags_label = QLabel(self)
-        self.flags_label.setWordWrap(True)
-        self.flags_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.flags_label.setAccessibleName("Problems found in the translation")
+        self.flags_label = QLabel("⚠ Check the translation:", self)
         self.flags_label.hide()
+        self.flags_list = QListWidget(self)
+        self.flags_list.setAccessibleName("Problems found in the translation")
+        self.flags_list.setToolTip("Click a glossary problem to find the term in the text")
+        self.flags_list.setMaximumHeight(90)
+        self.flags_list.hide()
+        self._marks: list[TermMark] = []
+        self._source_marks = TextMarks(self.source_edit)
+        self._translation_marks = TextMarks(self.translation_edit)
         self.message_bar = MessageBar(parent=self)
+        self.file_bar = MessageBar("Translate file", parent=self)
 
         self.glossary = GlossaryEditor(self)
         self.history = TranslationHistory(self)
@@ -176,7 +198,9 @@ class TranslationPanel(QWidget):
         top_layout.addWidget(self.editors, 1)
         top_layout.addLayout(actions)
         top_layout.addWidget(self.flags_label)
+        top_layout.addWidget(self.flags_list)
         top_layout.addWidget(self.message_bar)
+        top_layout.addWidget(self.file_bar)
 
         self.tools = QTabWidget(self)
         self.tools.addTab(self.glossary, "Glossary")
@@ -205,6 +229,21 @@ class TranslationPanel(QWidget):
         self.target_language.currentIndexChanged.connect(lambda _i: self.languagesChanged.emit())
         self.model_choice.activated.connect(self._on_model_choice)
         self.back_check.toggled.connect(lambda on: self._back_box.setVisible(on))
+        self.flags_list.itemClicked.connect(self._go_to_flag)
+        self.flags_list.itemActivated.connect(self._go_to_flag)
+        # Marks point into the texts they were made for: any edit makes them wrong.
+        self.source_edit.textChanged.connect(self._clear_marks)
+        self.translation_edit.textChanged.connect(self._clear_marks)
+        self.file_bar.actionTriggered.connect(self._translate_dropped_file)
+        # The question names the output file, which depends on the target language.
+        self.languagesChanged.connect(self.file_bar.hide)
+        # Files dropped anywhere on the page are claimed (dropEvent) so they do not fall
+        # through to the window, which opens them in Documents; the source box would paste
+        # their path, so its drops are filtered first.
+        self.setAcceptDrops(True)
+        drops = FileDropFilter(self)
+        drops.filesDropped.connect(self.filesDropped)
+        self.source_edit.viewport().installEventFilter(drops)
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self, context=context)
@@ -384,17 +423,38 @@ class TranslationPanel(QWidget):
     def status_text(self) -> str:
         return self.status_label.text()
 
-    def show_flags(self, flags: Sequence[str]) -> None:
-        """Problems the last translation has (glossary terms not respected, lost markers)."""
-        self.flags_label.setText(
-            "⚠ Check the translation:\n" + "\n".join(f"• {flag}" for flag in flags)
-        )
+    def show_flags(self, flags: Sequence[str], marks: Sequence[TermMark] = ()) -> None:
+        """Problems the last translation has (glossary terms not respected, lost markers),
+        listed once each; `marks` say where the glossary ones are in the current texts."""
+        flags = list(dict.fromkeys(flags))
+        self._clear_marks()
+        self._marks = list(marks)
+        self.flags_list.clear()
+        for flag in flags:
+            item = QListWidgetItem(f"• {flag}", self.flags_list)
+            mark = self._mark_for(flag)
+            if mark is not None:
+                item.setToolTip(mark.source_tip() + " Click to find it in the text.")
         self.flags_label.setVisible(bool(flags))
+        self.flags_list.setVisible(bool(flags))
+        self._source_marks.show(
+            [(span, mark.source_tip(), True) for mark in marks for span in mark.source_spans]
+        )
+        self._translation_marks.show(
+            [
+                (span, mark.translation_tip(), mark.translation_exact)
+                for mark in marks
+                for span in mark.translation_spans
+            ]
+        )
         terms = [flag.split('"')[1] for flag in flags if flag.count('"') >= 2]
         self.glossary.mark_violations(terms)
 
     def flags_text(self) -> str:
-        return self.flags_label.text() if self.flags_label.isVisible() else ""
+        if not self.flags_list.isVisible():
+            return ""
+        lines = [self.flags_list.item(i).text() for i in range(self.flags_list.count())]
+        return "\n".join([self.flags_label.text(), *lines])
 
     def show_error(self, text: str) -> None:
         self.message_bar.show_message(text)
@@ -407,6 +467,15 @@ class TranslationPanel(QWidget):
 
     def message_text(self) -> str:
         return self.message_bar.label.text() if self.message_bar.isVisible() else ""
+
+    def ask_to_translate_file(self, path: str, question: str) -> None:
+        """Ask before a dropped file is translated (a drop is easily a slip of the hand);
+        its "Translate file" button emits ``fileChosen(path)``."""
+        self._dropped_file = path
+        self.file_bar.show_message(question)
+
+    def file_question(self) -> str:
+        return self.file_bar.label.text() if self.file_bar.isVisible() else ""
 
     def set_model_label(self, text: str) -> None:
         self.model_label.setText(text)
@@ -425,6 +494,7 @@ class TranslationPanel(QWidget):
         self.detect_button.setEnabled(not busy)
         self.swap_button.setEnabled(not busy)
         self.model_choice.setEnabled(not busy)
+        self.file_bar.action_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
 
     def _on_translate_key(self) -> None:
@@ -450,6 +520,20 @@ class TranslationPanel(QWidget):
             return
         super().keyPressEvent(event)
 
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.filesDropped.emit(paths)
+        else:
+            event.ignore()
+
     def _on_source_picked(self, _index: int) -> None:
         if self.source_code() is not None:
             self.detected_label.clear()
@@ -457,6 +541,33 @@ class TranslationPanel(QWidget):
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Translate a file", "", FILE_FILTER)
+        if path:
+            self.fileChosen.emit(path)
+
+    def _mark_for(self, flag: str) -> TermMark | None:
+        return next((mark for mark in self._marks if mark.message == flag), None)
+
+    def _clear_marks(self) -> None:
+        self._marks = []
+        self._source_marks.clear()
+        self._translation_marks.clear()
+
+    def _go_to_flag(self, item: QListWidgetItem) -> None:
+        """Select the flagged term's first occurrence in the source."""
+        mark = self._mark_for(item.text().removeprefix("• "))
+        if mark is None or not mark.source_spans:
+            return
+        text = self.source_text()
+        start, end = mark.source_spans[0]
+        cursor = QTextCursor(self.source_edit.document())
+        cursor.setPosition(qt_position(text, start))
+        cursor.setPosition(qt_position(text, end), QTextCursor.MoveMode.KeepAnchor)
+        self.source_edit.setTextCursor(cursor)
+        self.source_edit.ensureCursorVisible()
+        self.source_edit.setFocus()
+
+    def _translate_dropped_file(self) -> None:
+        path, self._dropped_file = self._dropped_file, ""
         if path:
             self.fileChosen.emit(path)
 

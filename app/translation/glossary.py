@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+Span = tuple[int, int]  # [start, end) in a Python string
+
 
 class GlossaryError(ValueError):
     """A glossary file that cannot be used; the message names the file and line."""
@@ -28,6 +30,20 @@ class GlossaryError(ValueError):
 class Term:
     source: str
     target: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One glossary entry a translation did not respect, and where: every occurrence of the
+    term in the source paragraphs concerned, and in the translation the term left as it
+    was (exact) or else the paragraph(s) where the wrong rendering must be."""
+
+    term: str
+    expected: str | None  # None: the term should have stayed as it is
+    message: str  # the same words as `Glossary.check`
+    source_spans: tuple[Span, ...]
+    translation_spans: tuple[Span, ...]
+    translation_exact: bool
 
 
 @dataclass(frozen=True)
@@ -74,22 +90,100 @@ class Glossary:
             if _contains(source, term.source, ignore_case=True) and not _contains(
                 translation, term.target, ignore_case=True
             ):
-                flags.append(f'"{term.source}" should be translated as "{term.target}"')
+                flags.append(_term_message(term))
         for word in self.keep:
             if _contains(source, word, ignore_case=False) and not _contains(
                 translation, word, ignore_case=False
             ):
-                flags.append(f'"{word}" should stay untranslated')
+                flags.append(_keep_message(word))
         return flags
 
+    def violations(self, source: str, translation: str) -> list[Violation]:
+        """Where `check`'s problems are. Paragraphs are compared pairwise when both texts
+        have as many (the translator keeps the source's layout), so a term respected in
+        one paragraph and not in another marks only the second."""
+        source_paragraphs = _paragraphs(source)
+        translated_paragraphs = _paragraphs(translation)
+        aligned = len(source_paragraphs) == len(translated_paragraphs)
+        pairs = (
+            list(zip(source_paragraphs, translated_paragraphs, strict=True))
+            if aligned
+            else [((0, len(source)), (0, len(translation)))]
+        )
+        entries = [
+            (t.source, t.target, _pattern(t.source, True), _pattern(t.target, True))
+            for t in self.terms
+        ] + [(w, None, _pattern(w, False), _pattern(w, False)) for w in self.keep]
+        found: list[Violation] = []
+        for term, expected, wanted, rendering in entries:
+            source_spans: list[Span] = []
+            translation_spans: list[Span] = []
+            exact = True
+            for (s_start, s_end), (t_start, t_end) in pairs:
+                here = [m.span() for m in wanted.finditer(source, s_start, s_end)]
+                if not here or rendering.search(translation, t_start, t_end):
+                    continue
+                source_spans += here
+                # A term copied over untranslated is the wrong rendering, found exactly.
+                left = (
+                    [] if expected is None else list(wanted.finditer(translation, t_start, t_end))
+                )
+                if left:
+                    translation_spans += [m.span() for m in left]
+                elif aligned and t_end > t_start:
+                    translation_spans.append((t_start, t_end))
+                    exact = False
+            if source_spans:
+                message = (
+                    _keep_message(term) if expected is None else _term_message(Term(term, expected))
+                )
+                found.append(
+                    Violation(
+                        term,
+                        expected,
+                        message,
+                        tuple(source_spans),
+                        tuple(translation_spans),
+                        exact,
+                    )
+                )
+        return found
 
-def _contains(text: str, term: str, *, ignore_case: bool) -> bool:
+
+def _term_message(term: Term) -> str:
+    return f'"{term.source}" should be translated as "{term.target}"'
+
+
+def _keep_message(word: str) -> str:
+    return f'"{word}" should stay untranslated'
+
+
+def _pattern(term: str, ignore_case: bool) -> re.Pattern[str]:
     # Word boundaries only where the term starts/ends with a word character, so "C++"
     # and CJK terms still match.
     start = r"(?<!\w)" if term[:1].isalnum() else ""
     end = r"(?!\w)" if term[-1:].isalnum() else ""
-    flags = re.IGNORECASE if ignore_case else 0
-    return re.search(start + re.escape(term) + end, text, flags) is not None
+    return re.compile(start + re.escape(term) + end, re.IGNORECASE if ignore_case else 0)
+
+
+def _contains(text: str, term: str, *, ignore_case: bool) -> bool:
+    return _pattern(term, ignore_case).search(text) is not None
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
+
+
+def _paragraphs(text: str) -> list[Span]:
+    """The non-blank stretches between blank lines."""
+    spans: list[Span] = []
+    start = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        if text[start : match.start()].strip():
+            spans.append((start, match.start()))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
 
 
 def load_glossary(path: Path) -> Glossary:

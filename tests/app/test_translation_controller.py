@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.translation.translator import Translator
@@ -22,6 +22,7 @@ from app.translation_controller import TranslationController, install_translatio
 from inference.protocol import ChatMessage
 from storage.translations import TranslationRepository
 from tests.app.conftest import AppParts
+from tests.support.qt_user import file_drag
 from ui.translation_panel import TranslationPanel
 
 MakeApp = Callable[..., AppParts]
@@ -122,7 +123,7 @@ def test_ctrl_enter_streams_a_translation_and_stores_it(qtbot: QtBot, translate_
     pick(panel, "en", "fr")
     engine = record(controller.translator)
     seen_while_running: list[str] = []
-    controller._signals.progressed.connect(
+    controller.jobs.signals.progressed.connect(
         lambda *_: seen_while_running.append(panel.translation_text()) if panel.is_busy() else None
     )
     with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
@@ -309,6 +310,40 @@ def test_glossary_is_sent_with_the_request_and_violations_are_flagged(
         again.shutdown()
 
 
+def test_terms_the_model_missed_are_marked_where_they_are_in_the_source(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "de")
+    record(controller.translator)
+    editor = panel.glossary
+    qtbot.mouseClick(editor.add_button, Qt.MouseButton.LeftButton)
+    editor.table.item(0, 0).setText("invoice")
+    # The tiny model writes random pieces: it will not come up with this word.
+    editor.table.item(0, 1).setText("Zahlungsaufforderung")
+    text = "We send the invoice today. Pay the Invoice soon."
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, text)
+    assert '"invoice" should be translated as "Zahlungsaufforderung"' in panel.flags_text()
+    first, second = text.index("invoice"), text.index("Invoice")
+    spans = [
+        (s.cursor.selectionStart(), s.cursor.selectionEnd())
+        for s in list(panel.source_edit.extraSelections())
+    ]
+    assert spans == [(first, first + 7), (second, second + 7)]
+    assert panel.source_text() == text
+
+    item = panel.flags_list.item(0)
+    rect = panel.flags_list.visualItemRect(item)
+    qtbot.mouseClick(panel.flags_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    cursor = panel.source_edit.textCursor()
+    assert (cursor.selectionStart(), cursor.selectionEnd()) == (first, first + 7)
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_End)
+    qtbot.keyClicks(panel.source_edit, " Thanks.")
+    assert panel.source_edit.extraSelections() == []
+
+
 def test_glossary_files_load_save_and_malformed_ones_get_a_plain_message(
     qtbot: QtBot, translate_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -380,6 +415,90 @@ def test_history_is_searchable_and_restores_into_the_panel(
     assert panel.history.list.count() == 0 and panel.history.empty_label.isVisible()
 
 
+def _add_history(database: Any, *sources: str) -> None:
+    repo = TranslationRepository(database)
+    for text in sources:
+        repo.add(
+            source_text=text,
+            translation=text.upper(),
+            source_lang="en",
+            target_lang="fr",
+            model="m",
+        )
+
+
+def _click_entry(qtbot: QtBot, panel: TranslationPanel, row: int, modifier: Any = None) -> None:
+    history = panel.history.list
+    rect = history.visualItemRect(history.item(row))
+    modifiers = modifier or Qt.KeyboardModifier.NoModifier
+    qtbot.mouseClick(history.viewport(), Qt.MouseButton.LeftButton, modifiers, rect.center())
+
+
+def _listed(panel: TranslationPanel) -> list[str]:
+    items = [panel.history.list.item(i) for i in range(panel.history.list.count())]
+    return [item.text().split("\n")[0] for item in items]
+
+
+def test_history_entries_are_deleted_by_key_or_menu_and_undo_brings_them_back(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    (_window, _chat, database), controller = translate_app()
+    panel = controller.panel
+    repo = TranslationRepository(database)
+    _add_history(database, "one", "two", "three")
+    controller.refresh_history()
+    panel.tools.setCurrentWidget(panel.history)
+    assert _listed(panel) == ["three", "two", "one"]
+
+    _click_entry(qtbot, panel, 0)
+    assert panel.source_text() == "three"  # a plain click restores
+    _click_entry(qtbot, panel, 2, Qt.KeyboardModifier.ControlModifier)
+    assert panel.source_text() == "three"  # Ctrl+click only adds to the selection
+    qtbot.keyClick(panel.history.list, Qt.Key.Key_Delete)
+    assert _listed(panel) == ["two"]
+    assert [r.source_text for r in repo.search()] == ["two"]
+    undo = panel.history.undo_bar
+    assert undo.isVisible() and undo.label.text() == "Deleted 2 translations from the history."
+    qtbot.mouseClick(undo.action_button, Qt.MouseButton.LeftButton)
+    assert _listed(panel) == ["three", "two", "one"]
+    assert sorted(r.source_text for r in repo.search()) == ["one", "three", "two"]
+
+    # The list's context menu holds the same command.
+    history = panel.history.list
+    assert history.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+    assert [a.text() for a in history.actions()] == ["Delete", "Clear history…"]
+    _click_entry(qtbot, panel, 1)
+    panel.history.delete_action.trigger()
+    assert _listed(panel) == ["three", "one"] and repo.count() == 2
+
+
+def test_clear_history_asks_first_and_then_empties_it(qtbot: QtBot, translate_app: Any) -> None:
+    (_window, _chat, database), controller = translate_app()
+    panel = controller.panel
+    _add_history(database, "one", "two")
+    controller.refresh_history()
+    panel.tools.setCurrentWidget(panel.history)
+    questions: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        questions.append(box.text())
+        qtbot.mouseClick(box.button(button), Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Cancel))
+    panel.history.clear_action.trigger()
+    assert questions == ["Delete all 2 past translations? This cannot be undone."]
+    assert TranslationRepository(database).count() == 2 and panel.history.list.count() == 2
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes))
+    panel.history.clear_action.trigger()
+    assert TranslationRepository(database).count() == 0
+    assert panel.history.list.count() == 0 and panel.history.empty_label.isVisible()
+    assert panel.status_text() == "Cleared the history (2 translations)."
+    assert not panel.history.clear_action.isEnabled()
+
+
 def test_file_translation_writes_next_to_the_source_and_never_touches_it(
     qtbot: QtBot, translate_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -410,6 +529,58 @@ def test_file_translation_writes_next_to_the_source_and_never_touches_it(
         qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
     assert "cue 2: broken timing" in panel.message_text()
     assert sorted(p.name for p in folder.iterdir()) == ["movie.srt", "notes.fr.md", "notes.md"]
+
+
+def test_a_dropped_file_is_translated_next_to_it_once_confirmed(
+    qtbot: QtBot, translate_app: Any, tmp_path: Path
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, "en", "fr")
+    engine = record(controller.translator)
+    source = tmp_path / "letter.txt"
+    source.write_text("Dear friend,\n\nSee you soon.\n", encoding="utf-8")
+    (tmp_path / "letter.fr.txt").write_text("old", encoding="utf-8")
+    _enter, drop = file_drag([source])
+    panel.dropEvent(drop)
+    assert drop.isAccepted()
+    question = panel.file_question()
+    assert "Translate letter.txt into français?" in question
+    assert "letter.fr.txt (replacing the one already there)" in question
+    assert engine.sent == []  # nothing runs before the user says so
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
+    assert len(engine.sent) == 2
+    assert (tmp_path / "letter.fr.txt").read_text(encoding="utf-8") != "old"
+    assert source.read_text(encoding="utf-8") == "Dear friend,\n\nSee you soon.\n"
+    assert "Saved letter.fr.txt" in panel.status_text()
+
+
+def test_dropping_unsupported_or_several_files_explains_what_works(
+    qtbot: QtBot, translate_app: Any, tmp_path: Path
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    engine = record(controller.translator)
+    panel.source_edit.setPlainText("Kept as it is.")
+    folder = tmp_path / "dropped"
+    folder.mkdir()
+    pdf, txt = folder / "report.pdf", folder / "notes.txt"
+    for path in (pdf, txt):
+        path.write_bytes(b"x")
+    _enter, drop = file_drag([pdf])
+    panel.dropEvent(drop)
+    assert panel.message_text().startswith("report.pdf cannot be translated here")
+    assert ".txt, .md, .markdown, .srt, .docx" in panel.message_text()
+    _enter, drop = file_drag([pdf, txt])
+    panel.dropEvent(drop)
+    assert panel.message_text() == "2 files were dropped. Drop one file at a time to translate it."
+    _enter, drop = file_drag([folder])
+    panel.dropEvent(drop)
+    assert panel.message_text() == "dropped is a folder. Drop one file to translate it."
+    assert panel.file_question() == "" and engine.sent == []
+    assert panel.source_text() == "Kept as it is."
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "report.pdf"]
 
 
 def test_cancelling_a_file_translation_leaves_no_file(

@@ -61,6 +61,30 @@ def test_search_treats_wildcards_as_plain_characters(db: Database) -> None:
     assert [r.id for r in repo.search("e_c")] == [underscore]
 
 
+def test_deleted_entries_come_back_whole_and_clear_empties_the_history(db: Database) -> None:
+    repo = TranslationRepository(db)
+    first = _add(repo, "The cat sleeps", "Le chat dort")
+    second = _add(repo, "A dog barks", "Un chien aboie")
+    third = _add(repo, "Cats and dogs", "Chats et chiens")
+    before = {r.id: r for r in repo.search()}
+    deleted = repo.delete_many([first, third, 999])
+    assert sorted(r.id for r in deleted) == [first, third]
+    assert [r.id for r in repo.search()] == [second] and repo.count() == 1
+    repo.restore(deleted)
+    assert {r.id: r for r in repo.search()} == before
+
+    # SQLite hands the newest deleted id to the next entry: undo keeps both.
+    [gone] = repo.delete_many([third])
+    newer = _add(repo, "A bird sings", "Un oiseau chante")
+    assert newer == third
+    repo.restore([gone])
+    texts = sorted(r.source_text for r in repo.search())
+    assert texts == ["A bird sings", "A dog barks", "Cats and dogs", "The cat sleeps"]
+
+    assert repo.clear() == 4
+    assert repo.search() == [] and repo.count() == 0
+
+
 def test_database_at_0002_is_upgraded_keeping_its_data(db_path: Path) -> None:
     db_path.parent.mkdir(parents=True)
     engine = create_engine(f"sqlite:///{db_path}")

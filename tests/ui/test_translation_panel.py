@@ -1,17 +1,20 @@
 """The Translate page's widgets on their own (no engine): keys, swap, clear, copy, glossary
-editor, progress and flags."""
+editor, progress, flags and drops."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QHelpEvent, QTextCursor
+from PySide6.QtWidgets import QApplication, QPlainTextEdit, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
+from tests.support.qt_user import file_drag
 from ui.translation_history import HistoryEntry
+from ui.translation_marks import TermMark
 from ui.translation_panel import AUTO_DETECT, TranslationPanel
 
 LANGUAGES = [("de", "Deutsch"), ("en", "English"), ("fr", "français"), ("ja", "日本語")]
@@ -176,3 +179,131 @@ def test_history_lists_entries_and_reports_a_click(qtbot: QtBot, panel: Translat
     assert chosen.args == [7]
     panel.history.set_entries([])
     assert panel.history.empty_label.isVisible()
+
+
+def _drop_on(widget: QWidget, enter: QDragEnterEvent, drop: QDropEvent) -> None:
+    """Deliver a drag as Qt does: to the widget under the mouse, then up to its parents
+    until one takes it."""
+    QApplication.sendEvent(widget, enter)
+    if enter.isAccepted():
+        QApplication.sendEvent(widget, drop)
+
+
+def test_a_file_dropped_on_the_source_box_is_claimed_not_pasted(
+    qtbot: QtBot, panel: TranslationPanel, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.md"
+    enter, drop = file_drag([notes])
+    enter.mimeData().setText(str(notes))  # file managers add the path as text too
+    with qtbot.waitSignal(panel.filesDropped, timeout=1000) as dropped:
+        _drop_on(panel.source_edit.viewport(), enter, drop)
+    assert dropped.args == [[str(notes)]]
+    assert drop.isAccepted()
+    assert panel.source_text() == ""
+
+
+def test_a_file_dropped_on_the_translation_reaches_the_page(
+    qtbot: QtBot, panel: TranslationPanel, tmp_path: Path
+) -> None:
+    enter, drop = file_drag([tmp_path / "a.srt", tmp_path / "b.txt"])
+    with qtbot.waitSignal(panel.filesDropped, timeout=1000) as dropped:
+        _drop_on(panel.translation_edit.viewport(), enter, drop)
+    assert dropped.args == [[str(tmp_path / "a.srt"), str(tmp_path / "b.txt")]]
+
+
+def test_dropped_plain_text_goes_into_the_source_box(qtbot: QtBot, panel: TranslationPanel) -> None:
+    files: list[list[str]] = []
+    panel.filesDropped.connect(files.append)
+    mime = QMimeData()
+    mime.setText("Dropped words")
+    point = panel.source_edit.viewport().rect().center()
+    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    none = Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(point, action, mime, button, none)
+    drop = QDropEvent(QPointF(point), action, mime, button, none)
+    _drop_on(panel.source_edit.viewport(), enter, drop)
+    assert panel.source_text() == "Dropped words"
+    assert files == []
+
+
+def test_a_dropped_file_is_translated_only_after_the_user_confirms(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    chosen: list[str] = []
+    panel.fileChosen.connect(chosen.append)
+    panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into Deutsch?")
+    assert panel.file_question() == "Translate notes.md into Deutsch?"
+    assert chosen == []
+    panel.set_target_code("fr")  # the question named a file for the old target: gone
+    assert panel.file_question() == ""
+    panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into français?")
+    qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
+    assert chosen == ["/tmp/notes.md"] and panel.file_question() == ""
+
+
+def _marked(edit: QPlainTextEdit) -> list[str]:
+    return [selection.cursor.selectedText() for selection in edit.extraSelections()]
+
+
+def _tooltip_over(edit: QPlainTextEdit, position: int) -> str:
+    cursor = QTextCursor(edit.document())
+    cursor.setPosition(position)
+    point = edit.cursorRect(cursor).center() + QPoint(2, 0)
+    event = QHelpEvent(QEvent.Type.ToolTip, point, edit.viewport().mapToGlobal(point))
+    QApplication.sendEvent(edit.viewport(), event)
+    return QToolTip.text() if QToolTip.isVisible() else ""
+
+
+def test_glossary_problems_are_marked_in_both_texts_and_cleared_by_edits(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    source = "Le 😀 invoice arrive.\n\nHearth paie l'invoice."
+    translation = "Die invoice kommt.\n\nHerd zahlt."
+    panel.source_edit.setPlainText(source)
+    panel.set_translation(translation)
+    mark = TermMark(
+        '"invoice" should be translated as "Rechnung"',
+        "invoice",
+        "Rechnung",
+        (
+            (source.index("invoice"), source.index("invoice") + 7),
+            (source.rindex("invoice"), source.rindex("invoice") + 7),
+        ),
+        ((4, 11),),
+        True,
+    )
+    keep = TermMark(
+        '"Hearth" should stay untranslated',
+        "Hearth",
+        None,
+        ((source.index("Hearth"), source.index("Hearth") + 6),),
+        ((translation.index("Herd"), len(translation)),),
+        False,
+    )
+    panel.show_flags([mark.message, keep.message, mark.message, "A marker was lost"], [mark, keep])
+    # The emoji counts twice in Qt's positions: the marks still fall on the words.
+    assert _marked(panel.source_edit) == ["invoice", "invoice", "Hearth"]
+    assert _marked(panel.translation_edit) == ["invoice", "Herd zahlt."]
+    assert panel.source_text() == source  # marked, not rewritten
+    assert panel.flags_list.count() == 3  # listed once each
+    selections = panel.source_edit.extraSelections()
+    start = selections[0].cursor.selectionStart()
+    assert _tooltip_over(panel.source_edit, start) == 'Expected "Rechnung" for "invoice".'
+    assert (
+        _tooltip_over(panel.translation_edit, 5)
+        == '"invoice" was left untranslated: expected "Rechnung".'
+    )
+
+    # Clicking the "Hearth" flag selects the term in the source.
+    item = panel.flags_list.item(1)
+    rect = panel.flags_list.visualItemRect(item)
+    qtbot.mouseClick(panel.flags_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.source_edit.textCursor().selectedText() == "Hearth"
+    assert panel.source_edit.hasFocus()
+
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_End)
+    qtbot.keyClicks(panel.source_edit, " Merci.")
+    assert panel.source_edit.extraSelections() == []
+    assert panel.translation_edit.extraSelections() == []
+    qtbot.mouseClick(panel.flags_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.source_edit.textCursor().selectedText() == ""  # nothing stale to jump to

@@ -81,3 +81,37 @@ def test_instructions_and_check() -> None:
     assert glossary.check("A cartoon.", "Ein Cartoon.") == []
     assert Glossary().instructions() == "" and not Glossary()
     assert glossary.key() != Glossary((Term("invoice", "Faktura"),), ("Hearth",)).key()
+
+
+def test_violations_locate_the_terms_paragraph_by_paragraph() -> None:
+    glossary = Glossary((Term("invoice", "Rechnung"),), ("Hearth",))
+    source = "Hearth sends the invoice.\n\nPay the Invoice today.\n\nHearth waits."
+    translation = "Hearth schickt die Rechnung.\n\nZahlen Sie die invoice heute.\n\nHerd wartet."
+    [term, keep] = glossary.violations(source, translation)
+
+    assert term.message == '"invoice" should be translated as "Rechnung"'
+    # The translator checks segment by segment, with the same words.
+    assert glossary.check("Pay the Invoice today.", "Zahlen Sie die invoice heute.") == [
+        term.message
+    ]
+    # Respected in the first paragraph, not in the second: only the second is marked.
+    assert [source[a:b] for a, b in term.source_spans] == ["Invoice"]
+    assert term.source_spans[0][0] == source.index("Invoice")
+    # Left untranslated there, so the wrong rendering is found exactly.
+    assert [translation[a:b] for a, b in term.translation_spans] == ["invoice"]
+    assert term.translation_exact
+
+    assert keep.expected is None and keep.message == '"Hearth" should stay untranslated'
+    assert keep.source_spans == ((source.rindex("Hearth"), len(source) - len(" waits.")),)
+    # Where "Hearth" went is unknown: the whole third paragraph is marked.
+    assert [translation[a:b] for a, b in keep.translation_spans] == ["Herd wartet."]
+    assert not keep.translation_exact
+
+
+def test_violations_without_matching_paragraphs_mark_only_the_source() -> None:
+    glossary = Glossary((Term("cat", "Katze"),))
+    source = "One cat.\n\nTwo cats and a cat."
+    [violation] = glossary.violations(source, "Eins und zwei Hunde.")
+    assert [source[a:b] for a, b in violation.source_spans] == ["cat", "cat"]
+    assert violation.translation_spans == ()
+    assert glossary.violations(source, "Eine Katze.\n\nZwei Katzen und eine Katze.") == []
