@@ -492,7 +492,7 @@ def test_gemma_summarizes_a_short_document_through_the_page(
         click_row(qtbot, page, notes)
         choose_options(qtbot, page, words=40)
         streamed: list[str] = []
-        controller._signals.jobDelta.connect(lambda _n, text: streamed.append(text))
+        controller.queue.jobDelta.connect(lambda _job, text: streamed.append(text))
         summarize(qtbot, controller)
         assert cell(page, notes, STATUS) == "Done"
         shown = page.summary_view.toPlainText()

@@ -1,0 +1,100 @@
+"""Reading files and counting their tokens for the Documents page, off the GUI thread.
+
+Threads: `read_file` and `count` are called in the GUI thread; their tasks run on two work
+queues, one thread each: `documents-reader` (extraction and language detection; pdfium must
+only be used by one thread) and `documents-counter` (token counts through its own
+EngineBridge, so a long count never waits behind a summary). Results come back as this
+object's signals, queued to the GUI thread.
+"""
+
+from __future__ import annotations
+
+import traceback
+from concurrent.futures import Future
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from app.documents.extract import extract_document
+from app.documents.language import detect_language
+from app.documents.model import Document, DocumentError
+from app.documents.summarizer import model_key
+from app.documents.token_count import text_pieces
+from app.documents.work_queue import WorkQueue
+from app.engine_bridge import EngineBridge
+from inference.sync_engine import EngineError
+
+POLL_S = 0.1  # how often a waiting task looks at its stop flag
+
+ReadResult = tuple[Document, str | None]  # the document, its language code or None
+
+
+class DocumentReader(QObject):
+    """Signals: ``documentRead(path, Document, language or None)``, ``readFailed(path,
+    message)``, ``tokensCounted(content hash, model key, tokens)``, ``countFailed(content
+    hash, message)``."""
+
+    documentRead = Signal(str, object, object)
+    readFailed = Signal(str, str)
+    tokensCounted = Signal(str, str, int)
+    countFailed = Signal(str, str)
+
+    def __init__(self, count_bridge: EngineBridge, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.count_bridge = count_bridge
+        self.reader = WorkQueue("documents-reader")
+        self.counter = WorkQueue("documents-counter")
+
+    def read_file(self, path: str) -> Future[ReadResult]:
+        """Read `path` on the reader thread; the future also serves queued summary jobs."""
+        future: Future[ReadResult] = Future()
+        stopping = self.reader.stopping
+
+        def task() -> None:
+            try:
+                document = extract_document(Path(path), should_stop=stopping.is_set)
+                if stopping.is_set():
+                    raise DocumentError("Hearth is closing.")
+                language = detect_language(document)
+            except DocumentError as exc:
+                future.set_exception(exc)
+                self.readFailed.emit(path, str(exc))
+                return
+            except Exception as exc:  # a parser's own failure on a damaged file
+                traceback.print_exc()
+                error = DocumentError(f"{Path(path).name} could not be read ({exc}).")
+                future.set_exception(error)
+                self.readFailed.emit(path, str(error))
+                return
+            future.set_result((document, language))
+            self.documentRead.emit(path, document, language)
+
+        self.reader.submit(task)
+        return future
+
+    def count(self, document: Document) -> None:
+        """Count `document`'s tokens with the loaded model (waits for one to be loaded)."""
+        bridge, stopping = self.count_bridge, self.counter.stopping
+        content_hash, text = document.content_hash, document.text
+
+        def task() -> None:
+            # Counting is cheap next to a summary, so it waits for a model in line.
+            while bridge.info is None:
+                if stopping.wait(POLL_S):
+                    return
+            key = model_key(bridge.info)
+            try:
+                total = 0
+                for piece in text_pieces(text):
+                    if stopping.is_set():
+                        return
+                    total += bridge.count_tokens(piece)
+            except EngineError as exc:
+                self.countFailed.emit(content_hash, str(exc))
+                return
+            self.tokensCounted.emit(content_hash, key, total)
+
+        self.counter.submit(task)
+
+    def queues(self) -> tuple[WorkQueue, WorkQueue]:
+        return self.reader, self.counter
