@@ -71,6 +71,9 @@ class DocumentsController(QObject):
         self._follow_jobs = True
         self._pending_passage: tuple[str, int] | None = None  # (path, link) awaiting a read
         self._read_errors: list[str] = []  # of the files opened last
+        # Removed with their summaries while a job of theirs still ran: path -> content hash,
+        # purged again once the job has ended (it may have stored a part meanwhile).
+        self._purge_after_job: dict[str, str] = {}
         self._closed = False
         self._coalescer = DeltaCoalescer(parent=self)
         self._coalescer.flushed.connect(self._show_delta)
@@ -93,6 +96,7 @@ class DocumentsController(QObject):
         page.citationClicked.connect(self._on_citation)
         page.exportRequested.connect(self.export)
         page.discussRequested.connect(self.discuss)
+        page.removeRequested.connect(self.remove)
         chat.modelReady.connect(self._on_model_ready)
 
         self.reader.documentRead.connect(self._on_read)
@@ -134,6 +138,56 @@ class DocumentsController(QObject):
     def entries(self) -> list[DocumentRow]:
         """What the table shows, in order."""
         return [entry.row() for entry in self._entries.values()]
+
+    def remove(self, paths: Sequence[str], delete_summaries: bool) -> None:
+        """Take `paths` off the list and out of the library; their files stay where they are.
+        A queued or running summary of one of them is cancelled first. With
+        `delete_summaries` False the stored summaries stay (keyed by content), so opening the
+        same file again shows them."""
+        removed = 0
+        for path in paths:
+            entry = self._entries.get(path)
+            if entry is None:
+                continue
+            job = self.queue.job_for(path)
+            if job is not None:
+                self.queue.cancel(job)
+            shared = any(
+                other is not entry and other.content_hash == entry.content_hash
+                for other in self._entries.values()
+            )
+            if entry.content_hash is not None and not shared:
+                try:
+                    self.repository.delete(entry.content_hash, summaries=delete_summaries)
+                except DatabaseError as exc:
+                    self.page.show_error(f"{entry.title} could not be removed: {exc}")
+                    continue  # still listed and stored: nothing is lost
+                if job is not None and delete_summaries:
+                    self._purge_after_job[path] = entry.content_hash
+            del self._entries[path]
+            removed += 1
+            if self._shown is not None and self._shown.path == path:
+                self._shown = None
+                self.page.clear_summary()
+            if self._pending_passage is not None and self._pending_passage[0] == path:
+                self._pending_passage = None
+                self.page.show_passage("")
+        self._refresh_rows()
+        if removed:
+            what = "1 document" if removed == 1 else f"{removed} documents"
+            kept = "" if delete_summaries else "; their summaries are kept"
+            self.page.error_bar.show_message(
+                f"Removed {what} from the library (the files were not touched){kept}.",
+                timeout_ms=5000,
+            )
+
+    def _purge_removed(self, path: str) -> None:
+        content_hash = self._purge_after_job.pop(path, None)
+        if content_hash is not None and self._entry_by_hash(content_hash) is None:
+            try:
+                self.repository.delete(content_hash)
+            except DatabaseError as exc:
+                self.page.show_error(f"The documents library could not be saved: {exc}")
 
     # ---- opening and reading ---------------------------------------------------------------
 
@@ -363,8 +417,9 @@ class DocumentsController(QObject):
                 f"{result.tokens_out:,} out · {result.seconds:.0f} s"
             )
             self._refresh_rows()
-        if self._follow_jobs:
+        if self._follow_jobs and entry is not None:
             self._show(job.path, job.title, result.text, result.citations, result.spans)
+        self._purge_removed(job.path)
         self.jobFinished.emit(job.path, DocumentStatus.DONE)
         self._after_job()
 
@@ -388,6 +443,7 @@ class DocumentsController(QObject):
         ):
             entry.status, entry.detail = status, detail
             self._refresh_rows()
+        self._purge_removed(job.path)
         self.jobFinished.emit(job.path, status)
         self._after_job()
 

@@ -9,7 +9,9 @@ Signals:
 length is "short" | "medium" | "long" or a word target (int) and language "auto" means
 the document's own, ``cancelRequested()``,
 ``citationClicked(index)``, ``exportRequested(path)``, ``discussRequested()``,
-``documentSelected(path)`` (one row selected), ``optionsChanged()``.
+``documentSelected(path)`` (one row selected), ``optionsChanged()``,
+``removeRequested(paths, delete_summaries)`` (Delete or the list's context menu, after the
+user confirmed; the files on disk are never touched).
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ import re
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPalette,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +36,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -38,7 +48,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.document_rows import CITE_SCHEME, LENGTHS, SAME_AS_DOCUMENT, STYLES, DocumentRow
+from ui.document_rows import (
+    CITE_SCHEME,
+    LENGTHS,
+    SAME_AS_DOCUMENT,
+    STYLES,
+    DocumentRow,
+    DocumentStatus,
+)
 from ui.markdown_render import render_markdown
 from ui.message_bar import MessageBar
 
@@ -50,6 +67,10 @@ PASSAGE_HINT = "Click a citation such as [p. 3] to see its passage."
 EMPTY_HINT = "Open a document (Open… or drag files here), choose the options and Summarize."
 RUNNING_HINT = "Summarizing… the summary appears here as its final pass is written."
 NO_SUMMARY_HINT = "No summary with these options yet: press Summarize."
+REMOVE_KEEP = "Remove, keep summaries"
+REMOVE_DELETE = "Remove and delete summaries"
+# Rows whose status starts with one of these have a summary queued or running.
+_BUSY_STATUSES = (DocumentStatus.QUEUED, DocumentStatus.WAITING, DocumentStatus.SUMMARIZING)
 
 
 def format_seconds_left(seconds: float | None) -> str:
@@ -113,6 +134,7 @@ class DocumentsPage(QWidget):
     discussRequested = Signal()
     documentSelected = Signal(str)
     optionsChanged = Signal()
+    removeRequested = Signal(list, bool)  # list[str] paths, delete their summaries too
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +170,13 @@ class DocumentsPage(QWidget):
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(len(COLUMNS) - 1, 320)
         self.table.setAcceptDrops(False)
+        # The list's context menu is its actions; Delete triggers the same one.
+        self.remove_action = QAction("Remove from library…", self.table)
+        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.setToolTip("Take the selected documents off the list (not off the disk)")
+        self.table.addAction(self.remove_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.length_combo = QComboBox(self)
         for value, label in LENGTHS:
@@ -267,6 +296,7 @@ class DocumentsPage(QWidget):
         self.export_button.clicked.connect(self._on_export)
         self.discuss_button.clicked.connect(self.discussRequested)
         self.table.itemSelectionChanged.connect(self._on_selection)
+        self.remove_action.triggered.connect(self._on_remove)
 
     # ---- API for the app controller ------------------------------------------------------
 
@@ -418,6 +448,7 @@ class DocumentsPage(QWidget):
 
     def _update_buttons(self) -> None:
         self.summarize_button.setEnabled(bool(self.selected_paths()))
+        self.remove_action.setEnabled(bool(self.selected_paths()))
         self.cancel_button.setEnabled(self._busy)
         self.export_button.setEnabled(self._has_summary)
         self.discuss_button.setEnabled(self._has_summary)
@@ -444,6 +475,33 @@ class DocumentsPage(QWidget):
         paths = self.selected_paths()
         if len(paths) == 1:
             self.documentSelected.emit(paths[0])
+
+    def _on_remove(self) -> None:
+        paths = self.selected_paths()
+        if not paths:
+            return
+        rows = [row for row in self._rows if row.path in paths]
+        if len(rows) == 1:
+            question = f"Remove “{rows[0].title}” from the library?"
+        else:
+            question = f"Remove {len(rows)} documents from the library?"
+        details = [
+            "The files on disk are not touched.",
+            f"“{REMOVE_KEEP}” keeps what was summarized, so opening the same file again "
+            "shows its summaries at once and resumes unfinished ones.",
+        ]
+        if any(row.status.startswith(_BUSY_STATUSES) for row in rows):
+            details.append("A summary that is queued or running is cancelled first.")
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove documents", question, parent=self)
+        box.setInformativeText("\n\n".join(details))
+        keep = box.addButton(REMOVE_KEEP, QMessageBox.ButtonRole.AcceptRole)
+        delete = box.addButton(REMOVE_DELETE, QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked in (keep, delete):
+            self.removeRequested.emit(paths, clicked is delete)
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == CITE_SCHEME and url.path().isdigit():

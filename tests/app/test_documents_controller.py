@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -31,8 +32,8 @@ from tests.app.documents.builders import (
     make_pdf,
     page_text,
 )
-from tests.support.qt_user import click_link, file_drag
-from ui.documents_page import COLUMNS, DocumentsPage
+from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
+from ui.documents_page import COLUMNS, REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
 
 MakeApp = Callable[..., AppParts]
 JOB_TIMEOUT_MS = 120_000
@@ -522,3 +523,85 @@ def test_shutdown_during_a_summary_stops_it_and_every_thread(
     assert not [t for t in threading.enumerate() if t.name.startswith("documents-")]
     assert not page.cancel_button.isEnabled()
     assert chunk_summaries(database, extract_document(pdf).content_hash) == 1
+
+
+def press_delete(qtbot: QtBot, page: DocumentsPage) -> None:
+    """Delete on the focused list of the active window (a closed dialog took both away)."""
+    page.window().activateWindow()
+    qtbot.waitUntil(page.window().isActiveWindow)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+
+
+def test_removing_a_document_keeps_the_file_and_optionally_its_summaries(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    (_window, _chat, database), controller = docs_app()
+    page = controller.page
+    pdf, _recorder = summarize_scripted(qtbot, controller, tmp_path)
+    notes = tmp_path / "well.md"
+    notes.write_text(WELL, encoding="utf-8")
+    open_and_wait(qtbot, controller, [notes])
+    repository = DocumentRepository(database)
+    pdf_hash = extract_document(pdf).content_hash
+    notes_hash = extract_document(notes).content_hash
+
+    # Delete on the summarized PDF, keeping its summaries.
+    click_row(qtbot, page, pdf)
+    answer_message_box(qtbot, REMOVE_KEEP)
+    press_delete(qtbot, page)
+    assert page.row_of(str(pdf.resolve())) == -1 and page.row_of(str(notes.resolve())) >= 0
+    assert pdf.is_file()
+    assert repository.get_by_hash(pdf_hash) is None
+    assert len(repository.finals_for(pdf_hash)) == 1
+    assert "Removed 1 document" in page.error_bar.label.text()
+    assert page.summary_view.toPlainText() == ""
+
+    # Opened again, it is back with its summary.
+    open_and_wait(qtbot, controller, [pdf])
+    assert cell(page, pdf, STATUS) == "Done"
+    assert "The first point of the report." in page.summary_view.toPlainText()
+
+    # The context menu on both rows, deleting their summaries too.
+    click_row(qtbot, page, pdf)
+    click_row(qtbot, page, notes, add=True)
+    choose_menu_item(
+        qtbot, "Remove from library…", then=lambda: answer_message_box(qtbot, REMOVE_DELETE)
+    )
+    point = page.table.visualRect(page.table.model().index(0, 0)).center()
+    viewport = page.table.viewport()
+    QApplication.sendEvent(
+        viewport,
+        QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, viewport.mapToGlobal(point)),
+    )
+    qtbot.waitUntil(lambda: page.table.rowCount() == 0, timeout=5_000)
+    assert pdf.is_file() and notes.is_file()
+    assert repository.list_recent() == []
+    assert repository.finals_for(pdf_hash) == [] and repository.finals_for(notes_hash) == []
+
+
+def test_removing_a_document_being_summarized_cancels_its_job(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    (_window, _chat, database), controller = docs_app(n_ctx=1024)
+    page = controller.page
+    pdf = make_pdf(tmp_path / "long.pdf", [page_text(p, sentences=14) for p in range(1, 13)])
+    content_hash = extract_document(pdf).content_hash
+    open_and_wait(qtbot, controller, [pdf])
+    click_row(qtbot, page, pdf)
+    choose_options(qtbot, page, words=60)
+    recorder = record(controller)
+    recorder.hold_at = 2
+    qtbot.mouseClick(page.summarize_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(recorder.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    assert chunk_summaries(database, content_hash) == 1
+
+    seen: list[str] = []
+    answer_message_box(qtbot, REMOVE_DELETE, seen)
+    with qtbot.waitSignal(controller.queueFinished, timeout=10_000):
+        press_delete(qtbot, page)
+    assert "cancelled first" in seen[0]
+    assert page.table.rowCount() == 0 and not page.cancel_button.isEnabled()
+    assert pdf.is_file()
+    assert DocumentRepository(database).get_by_hash(content_hash) is None
+    assert chunk_summaries(database, content_hash) == 0
