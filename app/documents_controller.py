@@ -152,6 +152,9 @@ class DocumentsController(QObject):
             job = self.queue.job_for(path)
             if job is not None:
                 self.queue.cancel(job)
+            self.reader.stop(path)  # a huge file may still be being read or counted
+            if entry.content_hash is not None:
+                self.reader.stop(entry.content_hash)
             shared = any(
                 other is not entry and other.content_hash == entry.content_hash
                 for other in self._entries.values()
@@ -228,6 +231,7 @@ class DocumentsController(QObject):
             ):
                 del self._entries[other.path]
                 entry.tokens, entry.tokens_model = other.tokens, other.tokens_model
+                entry.tokens_estimated = other.tokens_estimated
         entry.take_document(document, language)
         if entry.status == DocumentStatus.READING:
             entry.status = DocumentStatus.READY
@@ -291,14 +295,16 @@ class DocumentsController(QObject):
                 return entry
         return None
 
-    def _on_counted(self, content_hash: str, model: str, tokens: int) -> None:
+    def _on_counted(self, content_hash: str, model: str, tokens: int, estimated: bool) -> None:
         entry = self._entry_by_hash(content_hash)
         if entry is None or self._closed:
             return
         entry.tokens, entry.tokens_model, entry.counting = tokens, model, False
+        entry.tokens_estimated = estimated
         try:
             if entry.document is not None:
-                self._store(entry.document, tokens)
+                # An estimate is not kept: the library holds counts only.
+                self._store(entry.document, None if estimated else tokens)
         except DatabaseError as exc:
             self.page.show_error(f"The documents library could not be saved: {exc}")
         self._refresh_rows()

@@ -28,6 +28,7 @@ class Entry:
     words: int | None = None
     tokens: int | None = None
     tokens_model: str | None = None
+    tokens_estimated: bool = False
     counting: bool = False
     document: Document | None = None
     language: str | None = None
@@ -77,6 +78,7 @@ class Entry:
             pages=self.pages,
             words=self.words,
             tokens=self.tokens,
+            tokens_estimated=self.tokens_estimated,
             counting=self.counting,
             status=self.status,
             detail=self.detail,

@@ -9,6 +9,7 @@ object's signals, queued to the GUI thread.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from concurrent.futures import Future
 from pathlib import Path
@@ -19,7 +20,7 @@ from app.documents.extract import extract_document
 from app.documents.language import detect_language
 from app.documents.model import Document, DocumentError
 from app.documents.summarizer import model_key
-from app.documents.token_count import text_pieces
+from app.documents.token_count import CountStopped, count_document_tokens
 from app.documents.work_queue import WorkQueue
 from app.engine_bridge import EngineBridge
 from inference.sync_engine import EngineError
@@ -31,12 +32,13 @@ ReadResult = tuple[Document, str | None]  # the document, its language code or N
 
 class DocumentReader(QObject):
     """Signals: ``documentRead(path, Document, language or None)``, ``readFailed(path,
-    message)``, ``tokensCounted(content hash, model key, tokens)``, ``countFailed(content
-    hash, message)``."""
+    message)``, ``tokensCounted(content hash, model key, tokens, estimated)``,
+    ``countFailed(content hash, message)``. A stopped read or count (`stop`) reports nothing.
+    """
 
     documentRead = Signal(str, object, object)
     readFailed = Signal(str, str)
-    tokensCounted = Signal(str, str, int)
+    tokensCounted = Signal(str, str, int, bool)
     countFailed = Signal(str, str)
 
     def __init__(self, count_bridge: EngineBridge, parent: QObject | None = None) -> None:
@@ -44,21 +46,40 @@ class DocumentReader(QObject):
         self.count_bridge = count_bridge
         self.reader = WorkQueue("documents-reader")
         self.counter = WorkQueue("documents-counter")
+        # Per path (reads) and per content hash (counts): set by `stop`, seen by the task.
+        self._stops: dict[str, threading.Event] = {}
+
+    def _stop_flag(self, key: str) -> threading.Event:
+        flag = self._stops[key] = threading.Event()
+        return flag
+
+    def stop(self, key: str) -> None:
+        """Stop reading the file at path `key`, or counting the document with content hash
+        `key`, between two blocks, pages or requests."""
+        flag = self._stops.pop(key, None)
+        if flag is not None:
+            flag.set()
 
     def read_file(self, path: str) -> Future[ReadResult]:
         """Read `path` on the reader thread; the future also serves queued summary jobs."""
         future: Future[ReadResult] = Future()
-        stopping = self.reader.stopping
+        closing, stopped = self.reader.stopping, self._stop_flag(path)
+
+        def should_stop() -> bool:
+            return closing.is_set() or stopped.is_set()
 
         def task() -> None:
             try:
-                document = extract_document(Path(path), should_stop=stopping.is_set)
-                if stopping.is_set():
-                    raise DocumentError("Hearth is closing.")
+                if should_stop():
+                    raise DocumentError(f"Reading {Path(path).name} was stopped.")
+                document = extract_document(Path(path), should_stop=should_stop)
+                if should_stop():
+                    raise DocumentError(f"Reading {Path(path).name} was stopped.")
                 language = detect_language(document)
             except DocumentError as exc:
                 future.set_exception(exc)
-                self.readFailed.emit(path, str(exc))
+                if not stopped.is_set():
+                    self.readFailed.emit(path, str(exc))
                 return
             except Exception as exc:  # a parser's own failure on a damaged file
                 traceback.print_exc()
@@ -74,25 +95,27 @@ class DocumentReader(QObject):
 
     def count(self, document: Document) -> None:
         """Count `document`'s tokens with the loaded model (waits for one to be loaded)."""
-        bridge, stopping = self.count_bridge, self.counter.stopping
+        bridge, closing = self.count_bridge, self.counter.stopping
         content_hash, text = document.content_hash, document.text
+        stopped = self._stop_flag(content_hash)
+
+        def should_stop() -> bool:
+            return closing.is_set() or stopped.is_set()
 
         def task() -> None:
             # Counting is cheap next to a summary, so it waits for a model in line.
             while bridge.info is None:
-                if stopping.wait(POLL_S):
+                if should_stop() or closing.wait(POLL_S):
                     return
             key = model_key(bridge.info)
             try:
-                total = 0
-                for piece in text_pieces(text):
-                    if stopping.is_set():
-                        return
-                    total += bridge.count_tokens(piece)
+                total, estimated = count_document_tokens(text, bridge.count_tokens, should_stop)
+            except CountStopped:
+                return
             except EngineError as exc:
                 self.countFailed.emit(content_hash, str(exc))
                 return
-            self.tokensCounted.emit(content_hash, key, total)
+            self.tokensCounted.emit(content_hash, key, total, estimated)
 
         self.counter.submit(task)
 

@@ -57,6 +57,7 @@ class DocumentRow:
     pages: int | None = None
     words: int | None = None  # None while the file is being read, or when it cannot be
     tokens: int | None = None  # with the loaded model's tokenizer
+    tokens_estimated: bool = False  # from samples of a huge document: shown as "≈"
     counting: bool = False  # tokens are being counted: the cell shows "…"
     status: str = DocumentStatus.READY
     detail: str = ""  # tooltip of the status cell (an error in plain words, for example)

@@ -540,7 +540,7 @@ class DocumentsPage(QWidget):
 
 def _cells(document: DocumentRow) -> tuple[str, ...]:
     if document.tokens is not None:
-        tokens = f"{document.tokens:,}"
+        tokens = f"{'≈' if document.tokens_estimated else ''}{document.tokens:,}"
     else:
         tokens = "…" if document.counting else ""
     return (
@@ -560,6 +560,8 @@ def _tooltip(document: DocumentRow, column: int, text: str) -> str:
         return f"{text} · {document.language}"
     if column == 4 and document.counting and document.tokens is None:
         return "Counting with the model's tokenizer…"
+    if column == 4 and document.tokens_estimated:
+        return "Estimated from samples of the text: counting all of it would take minutes"
     if column == len(COLUMNS) - 1 and document.detail:
         return document.detail
     return text

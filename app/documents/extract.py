@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.documents.formats.markdown import markdown_sections
-from app.documents.formats.text import decode_text
+from app.documents.formats.text import read_text_file
 from app.documents.model import Document, DocumentError, Section
 
 __all__ = ["SUPPORTED_EXTENSIONS", "Document", "DocumentError", "Section", "extract_document"]
@@ -47,7 +47,8 @@ def file_sha256(path: Path) -> str:
 
 
 def extract_document(path: Path, should_stop: Callable[[], bool] | None = None) -> Document:
-    """Read `path`. `should_stop` lets a caller abandon a long PDF between pages."""
+    """Read `path`. `should_stop` lets a caller abandon a long PDF between pages, or a
+    huge text file between blocks (DocumentError)."""
     path = Path(path)
     kind = _TYPES.get(path.suffix.lower())
     if kind is None:
@@ -83,7 +84,7 @@ def extract_document(path: Path, should_stop: Callable[[], bool] | None = None) 
 
         sections, title = read_epub(path)
     else:
-        text = decode_text(path.read_bytes(), path.name)
+        text = read_text_file(path, should_stop)
         if kind == "html":
             from app.documents.formats.html import read_html
 
@@ -92,6 +93,7 @@ def extract_document(path: Path, should_stop: Callable[[], bool] | None = None) 
             sections, title = markdown_sections(text)
         else:
             body = text.strip()
+            del text  # a stripped copy of a 200 MB file: keep one of the two
             sections, title = ([Section(text=body)] if body else []), None
 
     sections = [s for s in sections if s.text.strip()]

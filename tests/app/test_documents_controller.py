@@ -29,6 +29,7 @@ from tests.app.conftest import AppParts
 from tests.app.documents.builders import (
     make_encrypted_pdf,
     make_image_only_pdf,
+    make_large_text,
     make_pdf,
     page_text,
 )
@@ -605,3 +606,18 @@ def test_removing_a_document_being_summarized_cancels_its_job(
     assert pdf.is_file()
     assert DocumentRepository(database).get_by_hash(content_hash) is None
     assert chunk_summaries(database, content_hash) == 0
+
+
+def test_a_huge_text_file_shows_its_words_and_an_estimated_token_count(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    (_window, _chat, database), controller = docs_app()
+    page = controller.page
+    path, words = make_large_text(tmp_path / "huge.txt", megabytes=12)
+    open_and_wait(qtbot, controller, [path])
+    assert cell(page, path, COLUMNS.index("Words")) == f"{words:,}"
+    tokens = cell(page, path, TOKENS)
+    assert tokens.startswith("≈") and int(tokens[1:].replace(",", "")) > words
+    assert "Estimated" in page.table.item(page.row_of(str(path.resolve())), TOKENS).toolTip()
+    stored = DocumentRepository(database).get_by_hash(extract_document(path).content_hash)
+    assert stored is not None and stored.words == words and stored.tokens is None

@@ -79,6 +79,10 @@ def test_rows_show_numbers_and_an_ellipsis_while_tokens_are_counted(page: Docume
     assert page.table.item(0, 0).toolTip() == "/docs/report.pdf"
     assert page.table.item(2, len(COLUMNS) - 1).toolTip() == "empty.txt is empty."
 
+    page.set_documents([dataclasses.replace(ROWS[1], tokens=2_000_000, tokens_estimated=True)])
+    assert texts(page, 0)[4] == "≈2,000,000"
+    assert page.table.item(0, 4).toolTip().startswith("Estimated from samples")
+
 
 def test_selection_survives_a_refresh_and_summarize_asks_for_each_selected(
     qtbot: QtBot, page: DocumentsPage
