@@ -74,6 +74,8 @@ class DocumentsController(QObject):
         # Removed with their summaries while a job of theirs still ran: path -> content hash,
         # purged again once the job has ended (it may have stored a part meanwhile).
         self._purge_after_job: dict[str, str] = {}
+        self._ocr_offer: str | None = None  # the scanned PDF the Run OCR button is for
+        self._ocr_running: set[str] = set()
         self._closed = False
         self._coalescer = DeltaCoalescer(parent=self)
         self._coalescer.flushed.connect(self._show_delta)
@@ -97,10 +99,12 @@ class DocumentsController(QObject):
         page.exportRequested.connect(self.export)
         page.discussRequested.connect(self.discuss)
         page.removeRequested.connect(self.remove)
+        page.ocrRequested.connect(self.run_ocr)
         chat.modelReady.connect(self._on_model_ready)
 
         self.reader.documentRead.connect(self._on_read)
         self.reader.readFailed.connect(self._on_read_failed)
+        self.reader.ocrProgress.connect(self._on_ocr_progress)
         self.reader.tokensCounted.connect(self._on_counted)
         self.reader.countFailed.connect(self._on_count_failed)
         q = self.queue
@@ -179,9 +183,8 @@ class DocumentsController(QObject):
         if removed:
             what = "1 document" if removed == 1 else f"{removed} documents"
             kept = "" if delete_summaries else "; their summaries are kept"
-            self.page.error_bar.show_message(
-                f"Removed {what} from the library (the files were not touched){kept}.",
-                timeout_ms=5000,
+            self.page.show_notice(
+                f"Removed {what} from the library (the files were not touched){kept}."
             )
 
     def _purge_removed(self, path: str) -> None:
@@ -218,6 +221,7 @@ class DocumentsController(QObject):
         return entry.reading
 
     def _on_read(self, path: str, document: Document, language: str | None) -> None:
+        self._ocr_ended(path)
         entry = self._entries.get(path)
         if entry is None or self._closed:
             return
@@ -233,7 +237,7 @@ class DocumentsController(QObject):
                 entry.tokens, entry.tokens_model = other.tokens, other.tokens_model
                 entry.tokens_estimated = other.tokens_estimated
         entry.take_document(document, language)
-        if entry.status == DocumentStatus.READING:
+        if entry.status == DocumentStatus.READING or entry.status.startswith("OCR"):
             entry.status = DocumentStatus.READY
         try:
             self._store(document)
@@ -265,7 +269,8 @@ class DocumentsController(QObject):
             tokens=tokens,
         )
 
-    def _on_read_failed(self, path: str, message: str) -> None:
+    def _on_read_failed(self, path: str, message: str, ocr: bool) -> None:
+        self._ocr_ended(path)
         entry = self._entries.get(path)
         if entry is None or self._closed:
             return
@@ -274,12 +279,50 @@ class DocumentsController(QObject):
         entry.counting = False
         # Several bad files dropped at once: say what is wrong with each, not just the last.
         self._read_errors.append(message)
-        self.page.show_error("\n".join(self._read_errors[-5:]))
+        shown = "\n".join(self._read_errors[-5:])
+        if ocr:
+            self._ocr_offer = path
+            self.page.offer_ocr(shown)
+        else:
+            self.page.show_error(shown)
         if self._pending_passage is not None and self._pending_passage[0] == path:
             self._pending_passage = None
             self.page.show_passage(f"The passage cannot be shown: {message}")
         self._refresh_rows()
         self.documentRead.emit(path)
+
+    # ---- OCR of scanned PDFs ---------------------------------------------------------------
+
+    def run_ocr(self) -> None:
+        """Read the scanned PDF last offered for OCR (the message's Run OCR button) with
+        Tesseract, page by page; Cancel stops it."""
+        path, self._ocr_offer = self._ocr_offer, None
+        entry = self._entries.get(path) if path is not None else None
+        if path is None or entry is None or entry.reading is not None:
+            return
+        self._read_errors = []
+        self.page.hide_error()
+        entry.status, entry.detail = DocumentStatus.OCR, ""
+        entry.reading = self.reader.read_file(path, ocr=True)
+        self._ocr_running.add(path)
+        self.page.set_busy(True)
+        self.page.show_progress(0.0, f"{entry.title} · OCR starting")
+        self._refresh_rows()
+
+    def _on_ocr_progress(self, path: str, done: int, total: int) -> None:
+        entry = self._entries.get(path)
+        if entry is None or path not in self._ocr_running:
+            return
+        entry.status = DocumentStatus.ocr(done, total)
+        self.page.show_progress(done / max(1, total), f"{entry.title} · OCR page {done} of {total}")
+        self._refresh_rows()
+
+    def _ocr_ended(self, path: str) -> None:
+        if path in self._ocr_running:
+            self._ocr_running.discard(path)
+            if not self._ocr_running and not self.queue.jobs:
+                self.page.set_busy(False)
+                self.page.progress.hide()
 
     # ---- token counts ----------------------------------------------------------------------
 
@@ -365,8 +408,10 @@ class DocumentsController(QObject):
 
     def cancel(self) -> None:
         """Stop the running summary (within a second) and drop the queued ones; finished
-        parts stay stored, so summarizing again resumes."""
+        parts stay stored, so summarizing again resumes. Stops OCR too."""
         self.queue.cancel()
+        for path in self._ocr_running:
+            self.reader.stop(path)
 
     def _on_job_waiting(self, job: Job) -> None:
         if job.path in self._entries:
@@ -456,7 +501,7 @@ class DocumentsController(QObject):
     def _after_job(self) -> None:
         if self.queue.jobs:
             return
-        self.page.set_busy(False)
+        self.page.set_busy(bool(self._ocr_running))
         done = self.queue.batch_total
         if self.queue.batch_cancelled:
             self.page.show_progress(self.queue.overall(0.0), "Cancelled; finished parts are kept")
@@ -581,7 +626,7 @@ class DocumentsController(QObject):
             reason = exc.strerror or str(exc)
             self.page.show_error(f"The summary could not be saved to {path}: {reason}.")
             return False
-        self.page.error_bar.show_message(f"Summary saved to {path}.", timeout_ms=5000)
+        self.page.show_notice(f"Summary saved to {path}.")
         return True
 
     def discuss(self) -> int | None:

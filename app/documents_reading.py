@@ -16,7 +16,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app.documents.extract import extract_document
+from app.documents.extract import extract_document, ocr_document
+from app.documents.formats.ocr import tesseract
+from app.documents.formats.pdf import NoTextLayer
 from app.documents.language import detect_language
 from app.documents.model import Document, DocumentError
 from app.documents.summarizer import model_key
@@ -32,12 +34,14 @@ ReadResult = tuple[Document, str | None]  # the document, its language code or N
 
 class DocumentReader(QObject):
     """Signals: ``documentRead(path, Document, language or None)``, ``readFailed(path,
-    message)``, ``tokensCounted(content hash, model key, tokens, estimated)``,
-    ``countFailed(content hash, message)``. A stopped read or count (`stop`) reports nothing.
-    """
+    message, ocr)`` where `ocr` says OCR could read the file (a scanned PDF, Tesseract
+    installed), ``ocrProgress(path, pages done, pages)``, ``tokensCounted(content hash, model
+    key, tokens, estimated)``, ``countFailed(content hash, message)``. A stopped count
+    reports nothing."""
 
     documentRead = Signal(str, object, object)
-    readFailed = Signal(str, str)
+    readFailed = Signal(str, str, bool)
+    ocrProgress = Signal(str, int, int)
     tokensCounted = Signal(str, str, int, bool)
     countFailed = Signal(str, str)
 
@@ -60,32 +64,39 @@ class DocumentReader(QObject):
         if flag is not None:
             flag.set()
 
-    def read_file(self, path: str) -> Future[ReadResult]:
-        """Read `path` on the reader thread; the future also serves queued summary jobs."""
+    def read_file(self, path: str, ocr: bool = False) -> Future[ReadResult]:
+        """Read `path` on the reader thread (by OCR if `ocr`); the future also serves queued
+        summary jobs."""
         future: Future[ReadResult] = Future()
         closing, stopped = self.reader.stopping, self._stop_flag(path)
 
         def should_stop() -> bool:
             return closing.is_set() or stopped.is_set()
 
+        def on_page(done: int, total: int) -> None:
+            self.ocrProgress.emit(path, done, total)
+
         def task() -> None:
             try:
                 if should_stop():
                     raise DocumentError(f"Reading {Path(path).name} was stopped.")
-                document = extract_document(Path(path), should_stop=should_stop)
+                if ocr:
+                    document = ocr_document(Path(path), should_stop, on_page)
+                else:
+                    document = extract_document(Path(path), should_stop=should_stop)
                 if should_stop():
                     raise DocumentError(f"Reading {Path(path).name} was stopped.")
                 language = detect_language(document)
             except DocumentError as exc:
                 future.set_exception(exc)
-                if not stopped.is_set():
-                    self.readFailed.emit(path, str(exc))
+                scanned = ocr or isinstance(exc, NoTextLayer)
+                self.readFailed.emit(path, str(exc), scanned and tesseract() is not None)
                 return
             except Exception as exc:  # a parser's own failure on a damaged file
                 traceback.print_exc()
                 error = DocumentError(f"{Path(path).name} could not be read ({exc}).")
                 future.set_exception(error)
-                self.readFailed.emit(path, str(error))
+                self.readFailed.emit(path, str(error), False)
                 return
             future.set_result((document, language))
             self.documentRead.emit(path, document, language)

@@ -37,10 +37,15 @@ class DocumentStatus:
     CANCELLED = "Cancelled"
     FAILED = "Failed"
     MISSING = "File missing"
+    OCR = "OCR…"
 
     @staticmethod
     def summarizing(percent: int) -> str:
         return f"Summarizing {percent}%"
+
+    @staticmethod
+    def ocr(done: int, total: int) -> str:
+        return f"OCR page {done} of {total}"
 
     @staticmethod
     def failed(reason: str) -> str:

@@ -11,7 +11,8 @@ the document's own, ``cancelRequested()``,
 ``citationClicked(index)``, ``exportRequested(path)``, ``discussRequested()``,
 ``documentSelected(path)`` (one row selected), ``optionsChanged()``,
 ``removeRequested(paths, delete_summaries)`` (Delete or the list's context menu, after the
-user confirmed; the files on disk are never touched).
+user confirmed; the files on disk are never touched), ``ocrRequested()`` (the message's
+Run OCR button, see `offer_ocr`).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class DocumentsPage(QWidget):
     documentSelected = Signal(str)
     optionsChanged = Signal()
     removeRequested = Signal(list, bool)  # list[str] paths, delete their summaries too
+    ocrRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -217,7 +219,8 @@ class DocumentsPage(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.error_bar = MessageBar(parent=self)
+        self.error_bar = MessageBar("Run OCR", parent=self)
+        self.error_bar.action_button.hide()  # only with a scanned PDF: offer_ocr
 
         self.summary_title = QLabel("Summary", self)
         font = self.summary_title.font()
@@ -297,6 +300,7 @@ class DocumentsPage(QWidget):
         self.discuss_button.clicked.connect(self.discussRequested)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.remove_action.triggered.connect(self._on_remove)
+        self.error_bar.actionTriggered.connect(self.ocrRequested)
 
     # ---- API for the app controller ------------------------------------------------------
 
@@ -426,6 +430,17 @@ class DocumentsPage(QWidget):
         self.passage_view.setPlainText(text)
 
     def show_error(self, text: str) -> None:
+        self.error_bar.action_button.hide()
+        self.error_bar.show_message(text)
+
+    def show_notice(self, text: str) -> None:
+        """A message that goes away by itself ("Summary saved to …")."""
+        self.error_bar.action_button.hide()
+        self.error_bar.show_message(text, timeout_ms=5000)
+
+    def offer_ocr(self, text: str) -> None:
+        """`text` (a scanned PDF's message) with a Run OCR button: ``ocrRequested``."""
+        self.error_bar.action_button.show()
         self.error_bar.show_message(text)
 
     def hide_error(self) -> None:

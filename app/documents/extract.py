@@ -109,6 +109,28 @@ def extract_document(path: Path, should_stop: Callable[[], bool] | None = None) 
     )
 
 
+def ocr_document(
+    path: Path,
+    should_stop: Callable[[], bool] | None = None,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Document:
+    """A scanned PDF read by OCR (Tesseract), page by page; `on_page(done, total)` after each
+    page. Pages keep their numbers, so citations point to them as in any PDF."""
+    from app.documents.formats.ocr import ocr_pdf
+
+    path = Path(path)
+    sections, title, pages = ocr_pdf(path, should_stop, on_page)
+    return Document(
+        title=title or path.stem,
+        type="pdf",
+        source_path=str(path.resolve()),
+        content_hash=file_sha256(path),
+        sections=tuple(sections),
+        pages=pages,
+        notes=("Text from OCR",),
+    )
+
+
 def _check_magic(path: Path, kind: str, head: bytes) -> None:
     # A cheap early check gives "not a PDF" instead of a parser's internal complaint.
     if kind == "pdf" and b"%PDF" not in head:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from tests.app.documents.builders import (
     make_image_only_pdf,
     make_large_text,
     make_pdf,
+    make_scanned_pdf,
     page_text,
 )
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
@@ -621,3 +623,50 @@ def test_a_huge_text_file_shows_its_words_and_an_estimated_token_count(
     assert "Estimated" in page.table.item(page.row_of(str(path.resolve())), TOKENS).toolTip()
     stored = DocumentRepository(database).get_by_hash(extract_document(path).content_hash)
     assert stored is not None and stored.words == words and stored.tokens is None
+
+
+def test_a_scanned_pdf_without_tesseract_says_how_to_install_it(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    _parts, controller = docs_app()
+    page = controller.page
+    scan = make_scanned_pdf(tmp_path / "scan.pdf", ["The village well was dug in 1852."])
+    open_and_wait(qtbot, controller, [scan], counted=False)
+    assert cell(page, scan, STATUS).startswith("Failed: ")
+    assert "sudo apt-get install tesseract-ocr" in page.error_bar.label.text()
+    assert not page.error_bar.action_button.isVisible()
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_run_ocr_reads_a_scanned_pdf_and_its_pages_are_cited(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    _parts, controller = docs_app()
+    page = controller.page
+    scan = make_scanned_pdf(
+        tmp_path / "scan.pdf",
+        ["The village well was dug in 1852.", "Repairs came in 1901 after a drought."],
+    )
+    open_and_wait(qtbot, controller, [scan], counted=False)
+    assert "no text layer" in page.error_bar.label.text()
+    button = page.error_bar.action_button
+    assert button.isVisible() and button.text() == "Run OCR"
+
+    statuses: list[str] = []
+    page.progress.valueChanged.connect(lambda _value: statuses.append(cell(page, scan, STATUS)))
+    with qtbot.waitSignal(controller.documentRead, timeout=60_000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert page.cancel_button.isEnabled()  # OCR can be cancelled while it runs
+    assert "OCR page 1 of 2" in statuses  # the page being read next is shown at 50 %
+    assert cell(page, scan, STATUS) == "Ready" and cell(page, scan, COLUMNS.index("Pages")) == "2"
+    assert not page.cancel_button.isEnabled()
+
+    click_row(qtbot, page, scan)
+    choose_options(qtbot, page, words=20)
+    record(controller, final_reply=SCRIPTED)
+    summarize(qtbot, controller)
+    click_link(qtbot, page.summary_view, "p. 2")
+    assert "drought" in page.passage_view.toPlainText()

@@ -116,3 +116,22 @@ def make_large_text(path: Path, megabytes: int) -> tuple[Path, int]:
         for _ in range(repeats):
             handle.write(data)
     return path, words * repeats
+
+
+def make_scanned_pdf(path: Path, pages: Sequence[str]) -> Path:
+    """A PDF of page images with `pages` drawn as large text, and no text layer: what a
+    scanner makes."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=48)
+    pdf = FPDF()
+    for text in pages:
+        image = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
+        draw = ImageDraw.Draw(image)
+        for line_number, line in enumerate(text.splitlines()):
+            draw.text((120, 150 + 90 * line_number), line, fill=0, font=font)
+        pdf.add_page()
+        pdf.image(image, x=0, y=0, w=210, h=297)
+    pdf.output(str(path))
+    return path
