@@ -1,343 +1,49 @@
-"""Drives the Documents page: reads files, counts their tokens, summarizes them through a
-queue against the chat's engine (background priority, so chat goes first), keeps the library
-of summarized documents and shows summaries with clickable citations.
+"""Drives the Documents page: opens files, shows their counts, queues summaries, keeps the
+library of summarized documents and shows summaries with clickable citations.
 
-Threads: everything here runs in the GUI thread except the tasks of the three work queues,
-each one thread: `reader` (extraction and language detection; pdfium must only be used by
-one thread), `counter` (token counts, own EngineBridge) and `summaries` (one summary after
-another, own EngineBridge). Tasks talk back only through `_Signals`, queued to the GUI thread.
+The work happens elsewhere: DocumentReader (app/documents_reading.py) reads files and counts
+tokens on its threads, SummaryQueue (app/documents_queue.py) runs the summaries on its
+thread. Everything in this module runs in the GUI thread.
 """
 
 from __future__ import annotations
 
 import json
-import queue
-import threading
-import time
-import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.chat_controller import ChatController
-from app.documents.citations import Citation, strip_tags
-from app.documents.extract import SUPPORTED_EXTENSIONS, extract_document
-from app.documents.model import Document, DocumentError, SourceRef
+from app.documents.citations import Citation
+from app.documents.extract import SUPPORTED_EXTENSIONS
+from app.documents.model import Document
 from app.documents.options import SummaryOptions
 from app.documents.progress import Progress
 from app.documents.prompts import PROMPT_VERSION
-from app.documents.summarizer import (
-    Summarizer,
-    SummaryCancelled,
-    SummaryEngine,
-    SummaryError,
-    SummaryResult,
-    citation_from_json,
-    model_key,
-)
+from app.documents.summarizer import SummaryResult, citation_from_json, model_key
+from app.documents.summary_text import linked_markdown, passage_text, plain_markdown
+from app.documents.work_queue import wait_until_done
+from app.documents_entries import Entry, Shown
+from app.documents_queue import Job, SummaryQueue, WrapEngine
+from app.documents_reading import DocumentReader
 from app.engine_bridge import EngineBridge
 from app.translation.languages import LANGUAGES
-from inference.protocol import ChatMessage, Done, ModelInfo
-from inference.sync_engine import EngineError
+from inference.protocol import ModelInfo
 from storage.database import Database
-from storage.documents import DocumentRecord, DocumentRepository, FinalSummaryRecord
+from storage.documents import DocumentRepository, FinalSummaryRecord
 from storage.errors import DatabaseError
 from storage.records import Role
 from ui.delta_coalescer import DeltaCoalescer
-from ui.document_rows import SAME_AS_DOCUMENT, DocumentRow, DocumentStatus, cite_link
+from ui.document_rows import SAME_AS_DOCUMENT, DocumentRow, DocumentStatus
 from ui.documents_page import DocumentsPage, progress_text
 from ui.main_window import MainWindow
 
 SHUTDOWN_WAIT_S = 4.0
-POLL_S = 0.1  # how often a waiting task looks at its cancel flag: cancel within a second
-COUNT_PIECE_CHARS = 40_000  # one tokenize request; small enough that shutdown is not held up
-DETECT_SAMPLE_CHARS = 3_000
-DETECT_MIN_CONFIDENCE = 0.6
-PASSAGE_LIMIT_CHARS = 20_000
-MAX_LINKS_PER_POINT = 6
 NO_MODEL = "No model is loaded yet; the summary starts as soon as one is."
 
 ChoiceOptions = tuple[str | int, str, str]  # (length, style, language or "auto")
-WrapEngine = Callable[[SummaryEngine], SummaryEngine]
-
-
-# ---- plain helpers ------------------------------------------------------------------------
-
-
-def detect_language(document: Document) -> str | None:
-    """The document's language (ISO 639-1) from a sample of its text, or None if unsure."""
-    from app.translation.detect import detect  # loads lingua's models: seconds, off-GUI only
-
-    text = document.text
-    sample = text[:DETECT_SAMPLE_CHARS]
-    if len(text) > 3 * DETECT_SAMPLE_CHARS:  # a title page alone can mislead
-        middle = len(text) // 2
-        sample += "\n" + text[middle : middle + DETECT_SAMPLE_CHARS]
-    try:
-        detection = detect(sample)
-    except Exception:  # detection is a nicety: never fail a document over it
-        traceback.print_exc()
-        return None
-    if detection.code is None and detection.candidates:
-        # "Mixed" or short text: a summary is written in one language, the dominant one.
-        code, confidence = detection.candidates[0]
-        return code if confidence >= DETECT_MIN_CONFIDENCE else None
-    return detection.code
-
-
-def text_pieces(text: str, limit: int = COUNT_PIECE_CHARS) -> list[str]:
-    """`text` cut at whitespace into pieces of at most about `limit` characters, so counting
-    them one by one gives (almost exactly) the count of the whole."""
-    pieces: list[str] = []
-    start = 0
-    while len(text) - start > limit:
-        cut = text.rfind(" ", start + limit // 2, start + limit)
-        cut = start + limit if cut < 0 else cut
-        pieces.append(text[start:cut])
-        start = cut
-    if start < len(text):
-        pieces.append(text[start:])
-    return pieces
-
-
-def summary_lines(text: str, citations: Sequence[Citation]) -> list[tuple[str, Citation | None]]:
-    """Each line of a final summary without its [cN] tags, paired with its Citation the way
-    `cite` numbered them (non-empty lines that are not headings)."""
-    lines: list[tuple[str, Citation | None]] = []
-    points = iter(citations)
-    for line in text.splitlines():
-        if not line.strip() or line.strip().startswith("#"):
-            lines.append((strip_tags(line), None))
-        else:
-            lines.append((strip_tags(line), next(points, None)))
-    return lines
-
-
-def linked_markdown(
-    text: str, citations: Sequence[Citation]
-) -> tuple[str, list[tuple[Citation, SourceRef]]]:
-    """The summary as Markdown with one citation link per source ("p. 3", a heading) after
-    each point, and what each link number points to."""
-    targets: list[tuple[Citation, SourceRef]] = []
-    out: list[str] = []
-    for line, citation in summary_lines(text, citations):
-        if citation is None or not citation.refs:
-            out.append(line)
-            continue
-        links = []
-        for ref in citation.refs[:MAX_LINKS_PER_POINT]:
-            links.append(cite_link(ref.label, len(targets)))
-            targets.append((citation, ref))
-        more = len(citation.refs) - MAX_LINKS_PER_POINT
-        if more > 0:
-            links.append(f"(+{more} more)")
-        out.append(f"{line.rstrip()} {' '.join(links)}")
-    return "\n".join(out), targets
-
-
-def plain_markdown(text: str, citations: Sequence[Citation]) -> str:
-    """The summary as Markdown with its sources in parentheses: for export and chat."""
-    out: list[str] = []
-    for line, citation in summary_lines(text, citations):
-        if citation is None or not citation.refs:
-            out.append(line)
-            continue
-        labels = [ref.label for ref in citation.refs[:MAX_LINKS_PER_POINT]]
-        if len(citation.refs) > MAX_LINKS_PER_POINT:
-            labels.append("…")
-        out.append(f"{line.rstrip()} ({', '.join(labels)})")
-    return "\n".join(out)
-
-
-def _matches(section_ref: SourceRef, ref: SourceRef) -> bool:
-    if ref.page is not None:
-        return section_ref.page == ref.page
-    return section_ref.page is None and section_ref.heading_path == ref.heading_path
-
-
-def passage_text(
-    document: Document,
-    citation: Citation,
-    ref: SourceRef,
-    spans: Sequence[tuple[int, int]],
-) -> str:
-    """The text behind one citation link: the part of the page (or heading's section) that
-    the cited chunks cover; the whole page/section when the chunk offsets are unknown."""
-    text = document.text
-    sections: list[tuple[int, int]] = []
-    offset = 0
-    for section in document.sections:
-        if _matches(SourceRef(section.page, section.heading_path), ref):
-            sections.append((offset, offset + len(section.text)))
-        offset += len(section.text) + 2  # Document.text joins sections with a blank line
-    pieces: list[str] = []
-    usable = bool(spans) and all(0 <= i < len(spans) for i in citation.chunk_ids)
-    for low, high in sections:
-        if usable and spans[-1][1] <= len(text):
-            for chunk in citation.chunk_ids:
-                start, end = max(low, spans[chunk][0]), min(high, spans[chunk][1])
-                if start < end:
-                    pieces.append(text[start:end].strip())
-        else:
-            pieces.append(text[low:high].strip())
-    if not pieces:  # offsets from another extraction of the file: show the whole sections
-        pieces = [text[low:high].strip() for low, high in sections]
-    passage = "\n\n…\n\n".join(dict.fromkeys(p for p in pieces if p))
-    if len(passage) > PASSAGE_LIMIT_CHARS:
-        passage = passage[:PASSAGE_LIMIT_CHARS].rstrip() + " …"
-    return passage
-
-
-# ---- threads ------------------------------------------------------------------------------
-
-
-class _WorkQueue:
-    """One thread running submitted tasks in order; started on first use."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.stopping = threading.Event()
-        self._tasks: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self.thread: threading.Thread | None = None
-
-    def submit(self, task: Callable[[], None]) -> None:
-        if self.stopping.is_set():
-            return
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-            self.thread.start()
-        self._tasks.put(task)
-
-    def _loop(self) -> None:
-        while True:
-            task = self._tasks.get()
-            if task is None:
-                return
-            try:
-                task()
-            except Exception:  # a task reports its own errors; this is a bug, keep serving
-                traceback.print_exc()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self._tasks.put(None)
-
-    def alive(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
-
-
-class _Signals(QObject):
-    """Emitted on the work threads, received in the GUI thread (queued)."""
-
-    read = Signal(str, object, object)  # path, Document, language code or None
-    readFailed = Signal(str, str)  # path, message
-    counted = Signal(str, str, int)  # content hash, model key, tokens
-    countFailed = Signal(str, str)  # content hash, message
-    jobWaiting = Signal(int)  # job number: no model loaded
-    jobStarted = Signal(int)
-    jobProgress = Signal(int, object)  # job number, Progress
-    jobDelta = Signal(int, str)
-    jobFinished = Signal(int, object)  # job number, SummaryResult
-    jobFailed = Signal(int, str, str)  # job number, kind ("cancelled", "error"), message
-
-
-class _CancellableEngine:
-    """The job's engine with its own cancel flag checked before every request: counting a
-    2,000-page document's pieces is many requests that the summarizer itself never checks."""
-
-    def __init__(self, inner: SummaryEngine, cancelled: threading.Event) -> None:
-        self._inner = inner
-        self._cancelled = cancelled
-
-    @property
-    def info(self) -> ModelInfo | None:
-        return self._inner.info
-
-    @property
-    def n_ctx(self) -> int:
-        return self._inner.n_ctx
-
-    def _check(self) -> None:
-        if self._cancelled.is_set():
-            raise SummaryCancelled("The summary was cancelled; finished parts are kept.")
-
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: object) -> Done:
-        self._check()
-        return self._inner.chat(messages, **kwargs)  # type: ignore[arg-type]
-
-    def count_tokens(self, text: str) -> int:
-        self._check()
-        return self._inner.count_tokens(text)
-
-    def cancel(self) -> None:
-        self._inner.cancel()
-
-
-# ---- state --------------------------------------------------------------------------------
-
-_LANGUAGE_NAMES = {language.code: language.name for language in LANGUAGES}
-
-
-@dataclass
-class _Entry:
-    """One row of the page (GUI thread only)."""
-
-    path: str
-    title: str
-    type: str
-    content_hash: str | None = None
-    pages: int | None = None
-    words: int | None = None
-    tokens: int | None = None
-    tokens_model: str | None = None
-    counting: bool = False
-    document: Document | None = None
-    language: str | None = None
-    reading: Future[tuple[Document, str | None]] | None = None
-    status: str = DocumentStatus.READY
-    detail: str = ""
-
-    def row(self) -> DocumentRow:
-        language = _LANGUAGE_NAMES.get(self.language or "", self.language or "")
-        return DocumentRow(
-            path=self.path,
-            title=self.title,
-            type=self.type,
-            pages=self.pages,
-            words=self.words,
-            tokens=self.tokens,
-            counting=self.counting,
-            status=self.status,
-            detail=self.detail,
-            language=language,
-        )
-
-
-@dataclass
-class _Job:
-    number: int
-    path: str
-    title: str
-    options: SummaryOptions
-    document: Future[tuple[Document, str | None]]
-    language_choice: str
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    streamed: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Shown:
-    """The summary in the view, for citations, export and chat."""
-
-    path: str
-    title: str
-    text: str
-    citations: list[Citation]
-    spans: tuple[tuple[int, int], ...]
-    links: list[tuple[Citation, SourceRef]]
 
 
 class DocumentsController(QObject):
@@ -358,26 +64,18 @@ class DocumentsController(QObject):
         self.repository = repository
         self.bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
         self._count_bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
-        # Tests wrap the job's engine to record or hold requests.
-        self.wrap_engine: WrapEngine | None = None
-
-        self._signals = _Signals(self)
-        self._reader = _WorkQueue("documents-reader")
-        self._counter = _WorkQueue("documents-counter")
-        self._summaries = _WorkQueue("documents-summaries")
-        self._entries: dict[str, _Entry] = {}
-        self._jobs: dict[int, _Job] = {}  # submitted and not finished, in order
-        self._next_job = 1
-        self._batch_total = 0
-        self._batch_done = 0
-        self._batch_cancelled = 0
-        self._running: _Job | None = None
-        self._job_lock = threading.Lock()
-        self._summarizer: Summarizer | None = None  # the running job's; guarded by _job_lock
-        self._shown: _Shown | None = None
+        self.reader = DocumentReader(self._count_bridge, parent=self)
+        self.queue = SummaryQueue(self.bridge, repository, parent=self)
+        self._entries: dict[str, Entry] = {}
+        self._shown: Shown | None = None
         self._follow_jobs = True
         self._pending_passage: tuple[str, int] | None = None  # (path, link) awaiting a read
         self._read_errors: list[str] = []  # of the files opened last
+        # Removed with their summaries while a job of theirs still ran: path -> content hash,
+        # purged again once the job has ended (it may have stored a part meanwhile).
+        self._purge_after_job: dict[str, str] = {}
+        self._ocr_offer: str | None = None  # the scanned PDF the Run OCR button is for
+        self._ocr_running: set[str] = set()
         self._closed = False
         self._coalescer = DeltaCoalescer(parent=self)
         self._coalescer.flushed.connect(self._show_delta)
@@ -400,50 +98,43 @@ class DocumentsController(QObject):
         page.citationClicked.connect(self._on_citation)
         page.exportRequested.connect(self.export)
         page.discussRequested.connect(self.discuss)
+        page.removeRequested.connect(self.remove)
+        page.ocrRequested.connect(self.run_ocr)
         chat.modelReady.connect(self._on_model_ready)
 
-        s = self._signals
-        s.read.connect(self._on_read)
-        s.readFailed.connect(self._on_read_failed)
-        s.counted.connect(self._on_counted)
-        s.countFailed.connect(self._on_count_failed)
-        s.jobWaiting.connect(self._on_job_waiting)
-        s.jobStarted.connect(self._on_job_started)
-        s.jobProgress.connect(self._on_job_progress)
-        s.jobDelta.connect(self._on_job_delta)
-        s.jobFinished.connect(self._on_job_finished)
-        s.jobFailed.connect(self._on_job_failed)
+        self.reader.documentRead.connect(self._on_read)
+        self.reader.readFailed.connect(self._on_read_failed)
+        self.reader.ocrProgress.connect(self._on_ocr_progress)
+        self.reader.tokensCounted.connect(self._on_counted)
+        self.reader.countFailed.connect(self._on_count_failed)
+        q = self.queue
+        q.jobWaiting.connect(self._on_job_waiting)
+        q.jobStarted.connect(self._on_job_started)
+        q.jobProgress.connect(self._on_job_progress)
+        q.jobDelta.connect(self._on_job_delta)
+        q.jobFinished.connect(self._on_job_finished)
+        q.jobFailed.connect(self._on_job_failed)
         self._load_library()
+
+    @property
+    def wrap_engine(self) -> WrapEngine | None:
+        """Tests wrap the job's engine to record or hold requests."""
+        return self.queue.wrap_engine
+
+    @wrap_engine.setter
+    def wrap_engine(self, wrap: WrapEngine | None) -> None:
+        self.queue.wrap_engine = wrap
 
     # ---- library and rows ------------------------------------------------------------------
 
     def _load_library(self) -> None:
         try:
-            records = self.repository.list_recent()
-            for record in records:
-                entry = self._entry_from_record(record)
-                self._entries[entry.path] = entry
+            for record in self.repository.list_recent():
+                summarized = bool(self.repository.finals_for(record.content_hash))
+                self._entries[record.path] = Entry.from_record(record, summarized)
         except DatabaseError as exc:
             self.page.show_error(f"The documents library could not be read: {exc}")
         self._refresh_rows()
-
-    def _entry_from_record(self, record: DocumentRecord) -> _Entry:
-        entry = _Entry(
-            path=record.path,
-            title=record.title,
-            type=record.type,
-            content_hash=record.content_hash,
-            pages=record.pages,
-            words=record.words,
-            tokens=record.tokens,
-        )
-        if not Path(record.path).is_file():
-            entry.status = DocumentStatus.MISSING
-            entry.detail = f"The file is no longer at {record.path}; its summaries are kept."
-        elif self.repository.finals_for(record.content_hash):
-            entry.status = DocumentStatus.DONE
-            entry.detail = "Summarized before: select it to see the summary."
-        return entry
 
     def _refresh_rows(self) -> None:
         self.page.set_documents([entry.row() for entry in self._entries.values()])
@@ -451,6 +142,58 @@ class DocumentsController(QObject):
     def entries(self) -> list[DocumentRow]:
         """What the table shows, in order."""
         return [entry.row() for entry in self._entries.values()]
+
+    def remove(self, paths: Sequence[str], delete_summaries: bool) -> None:
+        """Take `paths` off the list and out of the library; their files stay where they are.
+        A queued or running summary of one of them is cancelled first. With
+        `delete_summaries` False the stored summaries stay (keyed by content), so opening the
+        same file again shows them."""
+        removed = 0
+        for path in paths:
+            entry = self._entries.get(path)
+            if entry is None:
+                continue
+            job = self.queue.job_for(path)
+            if job is not None:
+                self.queue.cancel(job)
+            self.reader.stop(path)  # a huge file may still be being read or counted
+            if entry.content_hash is not None:
+                self.reader.stop(entry.content_hash)
+            shared = any(
+                other is not entry and other.content_hash == entry.content_hash
+                for other in self._entries.values()
+            )
+            if entry.content_hash is not None and not shared:
+                try:
+                    self.repository.delete(entry.content_hash, summaries=delete_summaries)
+                except DatabaseError as exc:
+                    self.page.show_error(f"{entry.title} could not be removed: {exc}")
+                    continue  # still listed and stored: nothing is lost
+                if job is not None and delete_summaries:
+                    self._purge_after_job[path] = entry.content_hash
+            del self._entries[path]
+            removed += 1
+            if self._shown is not None and self._shown.path == path:
+                self._shown = None
+                self.page.clear_summary()
+            if self._pending_passage is not None and self._pending_passage[0] == path:
+                self._pending_passage = None
+                self.page.show_passage("")
+        self._refresh_rows()
+        if removed:
+            what = "1 document" if removed == 1 else f"{removed} documents"
+            kept = "" if delete_summaries else "; their summaries are kept"
+            self.page.show_notice(
+                f"Removed {what} from the library (the files were not touched){kept}."
+            )
+
+    def _purge_removed(self, path: str) -> None:
+        content_hash = self._purge_after_job.pop(path, None)
+        if content_hash is not None and self._entry_by_hash(content_hash) is None:
+            try:
+                self.repository.delete(content_hash)
+            except DatabaseError as exc:
+                self.page.show_error(f"The documents library could not be saved: {exc}")
 
     # ---- opening and reading ---------------------------------------------------------------
 
@@ -462,9 +205,7 @@ class DocumentsController(QObject):
             path = str(Path(raw).expanduser().resolve())
             entry = self._entries.get(path)
             if entry is None:
-                suffix = Path(path).suffix.lower().lstrip(".")
-                entry = _Entry(path=path, title=Path(path).name, type=suffix or "?")
-                self._entries[path] = entry
+                entry = self._entries[path] = Entry.new(path)
             if entry.document is None and entry.reading is None:
                 self._read(entry)
             last = path
@@ -472,38 +213,15 @@ class DocumentsController(QObject):
         if last is not None:
             self.page.select_document(last)
 
-    def _read(self, entry: _Entry) -> Future[tuple[Document, str | None]]:
-        """Read `entry`'s file on the reader thread; the future also serves queued jobs."""
-        if entry.reading is not None:
-            return entry.reading
-        future: Future[tuple[Document, str | None]] = Future()
-        entry.reading = future
-        entry.status, entry.detail = DocumentStatus.READING, ""
-        path, signals, stopping = entry.path, self._signals, self._reader.stopping
-
-        def task() -> None:
-            try:
-                document = extract_document(Path(path), should_stop=stopping.is_set)
-                if stopping.is_set():
-                    raise DocumentError("Hearth is closing.")
-                language = detect_language(document)
-            except DocumentError as exc:
-                future.set_exception(exc)
-                signals.readFailed.emit(path, str(exc))
-                return
-            except Exception as exc:  # a parser's own failure on a damaged file
-                traceback.print_exc()
-                error = DocumentError(f"{Path(path).name} could not be read ({exc}).")
-                future.set_exception(error)
-                signals.readFailed.emit(path, str(error))
-                return
-            future.set_result((document, language))
-            signals.read.emit(path, document, language)
-
-        self._reader.submit(task)
-        return future
+    def _read(self, entry: Entry) -> Future[tuple[Document, str | None]]:
+        """Read `entry`'s file unless that is under way; the future also serves queued jobs."""
+        if entry.reading is None:
+            entry.status, entry.detail = DocumentStatus.READING, ""
+            entry.reading = self.reader.read_file(entry.path)
+        return entry.reading
 
     def _on_read(self, path: str, document: Document, language: str | None) -> None:
+        self._ocr_ended(path)
         entry = self._entries.get(path)
         if entry is None or self._closed:
             return
@@ -513,25 +231,16 @@ class DocumentsController(QObject):
             if (
                 other is not entry
                 and other.content_hash == document.content_hash
-                and not any(job.path == other.path for job in self._jobs.values())
+                and self.queue.job_for(other.path) is None
             ):
                 del self._entries[other.path]
                 entry.tokens, entry.tokens_model = other.tokens, other.tokens_model
-        entry.document, entry.language = document, language
-        entry.content_hash = document.content_hash
-        entry.title, entry.type = document.title, document.type
-        entry.pages, entry.words = document.pages, document.words
-        if entry.status == DocumentStatus.READING:
+                entry.tokens_estimated = other.tokens_estimated
+        entry.take_document(document, language)
+        if entry.status == DocumentStatus.READING or entry.status.startswith("OCR"):
             entry.status = DocumentStatus.READY
         try:
-            self.repository.upsert(
-                content_hash=document.content_hash,
-                path=document.source_path,
-                title=document.title,
-                type=document.type,
-                pages=document.pages,
-                words=document.words,
-            )
+            self._store(document)
             if entry.status == DocumentStatus.READY and self.repository.finals_for(
                 document.content_hash
             ):
@@ -549,7 +258,19 @@ class DocumentsController(QObject):
             self._on_citation(self._pending_passage[1])
         self.documentRead.emit(path)
 
-    def _on_read_failed(self, path: str, message: str) -> None:
+    def _store(self, document: Document, tokens: int | None = None) -> None:
+        self.repository.upsert(
+            content_hash=document.content_hash,
+            path=document.source_path,
+            title=document.title,
+            type=document.type,
+            pages=document.pages,
+            words=document.words,
+            tokens=tokens,
+        )
+
+    def _on_read_failed(self, path: str, message: str, ocr: bool) -> None:
+        self._ocr_ended(path)
         entry = self._entries.get(path)
         if entry is None or self._closed:
             return
@@ -558,65 +279,75 @@ class DocumentsController(QObject):
         entry.counting = False
         # Several bad files dropped at once: say what is wrong with each, not just the last.
         self._read_errors.append(message)
-        self.page.show_error("\n".join(self._read_errors[-5:]))
+        shown = "\n".join(self._read_errors[-5:])
+        if ocr:
+            self._ocr_offer = path
+            self.page.offer_ocr(shown)
+        else:
+            self.page.show_error(shown)
         if self._pending_passage is not None and self._pending_passage[0] == path:
             self._pending_passage = None
             self.page.show_passage(f"The passage cannot be shown: {message}")
         self._refresh_rows()
         self.documentRead.emit(path)
 
+    # ---- OCR of scanned PDFs ---------------------------------------------------------------
+
+    def run_ocr(self) -> None:
+        """Read the scanned PDF last offered for OCR (the message's Run OCR button) with
+        Tesseract, page by page; Cancel stops it."""
+        path, self._ocr_offer = self._ocr_offer, None
+        entry = self._entries.get(path) if path is not None else None
+        if path is None or entry is None or entry.reading is not None:
+            return
+        self._read_errors = []
+        self.page.hide_error()
+        entry.status, entry.detail = DocumentStatus.OCR, ""
+        entry.reading = self.reader.read_file(path, ocr=True)
+        self._ocr_running.add(path)
+        self.page.set_busy(True)
+        self.page.show_progress(0.0, f"{entry.title} · OCR starting")
+        self._refresh_rows()
+
+    def _on_ocr_progress(self, path: str, done: int, total: int) -> None:
+        entry = self._entries.get(path)
+        if entry is None or path not in self._ocr_running:
+            return
+        entry.status = DocumentStatus.ocr(done, total)
+        self.page.show_progress(done / max(1, total), f"{entry.title} · OCR page {done} of {total}")
+        self._refresh_rows()
+
+    def _ocr_ended(self, path: str) -> None:
+        if path in self._ocr_running:
+            self._ocr_running.discard(path)
+            if not self._ocr_running and not self.queue.jobs:
+                self.page.set_busy(False)
+                self.page.progress.hide()
+
     # ---- token counts ----------------------------------------------------------------------
 
-    def _count(self, entry: _Entry) -> None:
-        document = entry.document
-        if document is None or entry.counting:
+    def _count(self, entry: Entry) -> None:
+        if entry.document is None or entry.counting:
             return
         entry.counting = True
-        bridge, signals, stopping = self._count_bridge, self._signals, self._counter.stopping
-        content_hash, text = document.content_hash, document.text
+        self.reader.count(entry.document)
 
-        def task() -> None:
-            # Waits for a model; counting is cheap next to a summary, so it waits in line.
-            while bridge.info is None:
-                if stopping.wait(POLL_S):
-                    return
-            key = model_key(bridge.info)
-            try:
-                total = 0
-                for piece in text_pieces(text):
-                    if stopping.is_set():
-                        return
-                    total += bridge.count_tokens(piece)
-            except EngineError as exc:
-                signals.countFailed.emit(content_hash, str(exc))
-                return
-            signals.counted.emit(content_hash, key, total)
-
-        self._counter.submit(task)
-
-    def _entry_by_hash(self, content_hash: str) -> _Entry | None:
+    def _entry_by_hash(self, content_hash: str) -> Entry | None:
         for entry in self._entries.values():
             if entry.content_hash == content_hash:
                 return entry
         return None
 
-    def _on_counted(self, content_hash: str, model: str, tokens: int) -> None:
+    def _on_counted(self, content_hash: str, model: str, tokens: int, estimated: bool) -> None:
         entry = self._entry_by_hash(content_hash)
         if entry is None or self._closed:
             return
         entry.tokens, entry.tokens_model, entry.counting = tokens, model, False
+        entry.tokens_estimated = estimated
         try:
-            document = entry.document
-            if document is not None:
-                self.repository.upsert(
-                    content_hash=content_hash,
-                    path=document.source_path,
-                    title=document.title,
-                    type=document.type,
-                    pages=document.pages,
-                    words=document.words,
-                    tokens=tokens,
-                )
+            if entry.document is not None:
+                # An estimate is not kept: the library holds counts only.
+                self._store(entry.document, None if estimated else tokens)
         except DatabaseError as exc:
             self.page.show_error(f"The documents library could not be saved: {exc}")
         self._refresh_rows()
@@ -646,17 +377,15 @@ class DocumentsController(QObject):
         """Queue a summary of each of `paths` with (length, style, language or "auto")."""
         length, style, language_choice = choice
         try:
-            SummaryOptions(length=length, style=style, language=language_choice)
+            options = SummaryOptions(length=length, style=style, language=language_choice)
         except ValueError as exc:
             self.page.show_error(str(exc).capitalize() + ".")
             return
-        if not self._jobs:
-            self._batch_total = self._batch_done = self._batch_cancelled = 0
         self._follow_jobs = True
         queued_any = False
         for path in paths:
             entry = self._entries.get(path)
-            if entry is None or any(job.path == path for job in self._jobs.values()):
+            if entry is None or self.queue.job_for(path) is not None:
                 continue
             if entry.status == DocumentStatus.MISSING:
                 self.page.show_error(f"{entry.title} is no longer at {path}.")
@@ -666,20 +395,9 @@ class DocumentsController(QObject):
                 ready.set_result((entry.document, entry.language))
             else:
                 ready = self._read(entry)
-            job = _Job(
-                number=self._next_job,
-                path=path,
-                title=entry.title,
-                options=SummaryOptions(length=length, style=style, language=language_choice),
-                document=ready,
-                language_choice=language_choice,
-            )
-            self._next_job += 1
-            self._jobs[job.number] = job
-            self._batch_total += 1
+            self.queue.submit(path, entry.title, options, ready, language_choice)
             if entry.status != DocumentStatus.READING:
                 entry.status, entry.detail = DocumentStatus.QUEUED, ""
-            self._summaries.submit(lambda job=job: self._run_job(job))
             queued_any = True
         if queued_any:
             self.page.hide_error()
@@ -688,81 +406,20 @@ class DocumentsController(QObject):
                 self.page.show_error(NO_MODEL)
         self._refresh_rows()
 
-    def _run_job(self, job: _Job) -> None:
-        """Summary thread: one job from reading to the stored final summary."""
-        signals, stopping = self._signals, self._summaries.stopping
-
-        def stopped() -> bool:
-            return job.cancelled.is_set() or stopping.is_set()
-
-        try:
-            while True:  # the reader may still be at it
-                if stopped():
-                    raise SummaryCancelled("The summary was cancelled.")
-                try:
-                    document, language = job.document.result(timeout=POLL_S)
-                    break
-                except TimeoutError:
-                    continue
-            if self.bridge.info is None:
-                signals.jobWaiting.emit(job.number)
-                while self.bridge.info is None:
-                    if stopped() or stopping.wait(POLL_S):
-                        raise SummaryCancelled("The summary was cancelled.")
-            options = job.options
-            if job.language_choice == SAME_AS_DOCUMENT and language:
-                options = replace(options, language=language)
-            signals.jobStarted.emit(job.number)
-            self.bridge.reset_cancel()
-            inner: SummaryEngine = self.bridge
-            if self.wrap_engine is not None:
-                inner = self.wrap_engine(inner)
-            summarizer = Summarizer(_CancellableEngine(inner, job.cancelled), self.repository)
-            with self._job_lock:
-                self._summarizer = summarizer
-            if stopped():
-                raise SummaryCancelled("The summary was cancelled.")
-            result = summarizer.summarize(
-                document,
-                options,
-                on_progress=lambda progress: signals.jobProgress.emit(job.number, progress),
-                on_delta=lambda text: signals.jobDelta.emit(job.number, text),
-            )
-            signals.jobFinished.emit(job.number, result)
-        except SummaryCancelled:
-            signals.jobFailed.emit(job.number, "cancelled", "")
-        except (DocumentError, SummaryError, DatabaseError) as exc:
-            signals.jobFailed.emit(job.number, "error", str(exc))
-        except EngineError as exc:
-            signals.jobFailed.emit(job.number, "engine", str(exc))
-        except Exception as exc:  # a bug: tell the user, keep the queue going
-            traceback.print_exc()
-            signals.jobFailed.emit(job.number, "error", f"Something went wrong: {exc}")
-        finally:
-            with self._job_lock:
-                self._summarizer = None
-
     def cancel(self) -> None:
         """Stop the running summary (within a second) and drop the queued ones; finished
-        parts stay stored, so summarizing again resumes."""
-        for job in self._jobs.values():
-            job.cancelled.set()
-        with self._job_lock:
-            if self._summarizer is not None:
-                self._summarizer.cancel()
+        parts stay stored, so summarizing again resumes. Stops OCR too."""
+        self.queue.cancel()
+        for path in self._ocr_running:
+            self.reader.stop(path)
 
-    def _on_job_waiting(self, number: int) -> None:
-        job = self._jobs.get(number)
-        if job is not None and job.path in self._entries:
+    def _on_job_waiting(self, job: Job) -> None:
+        if job.path in self._entries:
             self._entries[job.path].status = DocumentStatus.WAITING
             self.page.show_error(NO_MODEL)
             self._refresh_rows()
 
-    def _on_job_started(self, number: int) -> None:
-        job = self._jobs.get(number)
-        if job is None:
-            return
-        self._running = job
+    def _on_job_started(self, job: Job) -> None:
         entry = self._entries.get(job.path)
         if entry is not None:
             job.title = entry.title
@@ -770,24 +427,13 @@ class DocumentsController(QObject):
             self._refresh_rows()
         if self.page.error_bar.label.text() == NO_MODEL:
             self.page.hide_error()
-        self.page.show_progress(self._overall(0.0), self._prefix(job))
+        self.page.show_progress(self.queue.overall(0.0), self.queue.label(job))
         if self._follow_jobs:
             self._shown = None
             self.page.set_summary_title(job.title)
             self.page.begin_summary()
 
-    def _prefix(self, job: _Job) -> str:
-        position = self._batch_done + 1
-        total = self._batch_total
-        return job.title if total <= 1 else f"{job.title} ({position} of {total})"
-
-    def _overall(self, fraction: float) -> float:
-        return (self._batch_done + fraction) / max(1, self._batch_total)
-
-    def _on_job_progress(self, number: int, progress: Progress) -> None:
-        job = self._jobs.get(number)
-        if job is None:
-            return
+    def _on_job_progress(self, job: Job, progress: Progress) -> None:
         percent = round(progress.fraction * 100)
         entry = self._entries.get(job.path)
         if entry is not None and entry.status != DocumentStatus.summarizing(percent):
@@ -799,35 +445,19 @@ class DocumentsController(QObject):
             progress.tokens_in,
             progress.tokens_out,
             progress.seconds_left,
-            self._prefix(job),
+            self.queue.label(job),
         )
-        self.page.show_progress(self._overall(progress.fraction), text)
+        self.page.show_progress(self.queue.overall(progress.fraction), text)
 
-    def _on_job_delta(self, number: int, text: str) -> None:
-        job = self._jobs.get(number)
-        if job is None:
-            return
-        job.streamed.append(text)
-        if self._follow_jobs and self._running is job:
+    def _on_job_delta(self, job: Job, text: str) -> None:
+        if self._follow_jobs and self.queue.running is job:
             self._coalescer.push(text)
 
     def _show_delta(self, text: str) -> None:
         self.page.append_summary(text)
 
-    def _end_job(self, number: int) -> _Job | None:
-        job = self._jobs.pop(number, None)
-        if job is None:
-            return None
-        self._batch_done += 1
-        if self._running is job:
-            self._running = None
-            self._coalescer.flush()
-        return job
-
-    def _on_job_finished(self, number: int, result: SummaryResult) -> None:
-        job = self._end_job(number)
-        if job is None:
-            return
+    def _on_job_finished(self, job: Job, result: SummaryResult) -> None:
+        self._coalescer.flush()
         entry = self._entries.get(job.path)
         if entry is not None:
             entry.status = DocumentStatus.DONE
@@ -838,18 +468,16 @@ class DocumentsController(QObject):
                 f"{result.tokens_out:,} out · {result.seconds:.0f} s"
             )
             self._refresh_rows()
-        if self._follow_jobs:
+        if self._follow_jobs and entry is not None:
             self._show(job.path, job.title, result.text, result.citations, result.spans)
+        self._purge_removed(job.path)
         self.jobFinished.emit(job.path, DocumentStatus.DONE)
         self._after_job()
 
-    def _on_job_failed(self, number: int, kind: str, message: str) -> None:
-        job = self._end_job(number)
-        if job is None:
-            return
+    def _on_job_failed(self, job: Job, kind: str, message: str) -> None:
+        self._coalescer.flush()
         entry = self._entries.get(job.path)
         if kind == "cancelled":
-            self._batch_cancelled += 1
             status, detail = DocumentStatus.CANCELLED, "Finished parts are kept: summarize again"
         elif kind == "engine":
             detail = (
@@ -866,16 +494,17 @@ class DocumentsController(QObject):
         ):
             entry.status, entry.detail = status, detail
             self._refresh_rows()
+        self._purge_removed(job.path)
         self.jobFinished.emit(job.path, status)
         self._after_job()
 
     def _after_job(self) -> None:
-        if self._jobs:
+        if self.queue.jobs:
             return
-        self.page.set_busy(False)
-        done = self._batch_total
-        if self._batch_cancelled:
-            self.page.show_progress(self._overall(0.0), "Cancelled; finished parts are kept")
+        self.page.set_busy(bool(self._ocr_running))
+        done = self.queue.batch_total
+        if self.queue.batch_cancelled:
+            self.page.show_progress(self.queue.overall(0.0), "Cancelled; finished parts are kept")
         else:
             what = "Summary finished" if done == 1 else f"All {done} summaries finished"
             self.page.show_progress(1.0, what)
@@ -892,7 +521,7 @@ class DocumentsController(QObject):
         spans: tuple[tuple[int, int], ...],
     ) -> None:
         markdown, links = linked_markdown(text, citations)
-        self._shown = _Shown(path, title, text, citations, spans, links)
+        self._shown = Shown(path, title, text, citations, spans, links)
         self.page.set_summary_title(title)
         self.page.finish_summary(markdown)
         self.page.show_passage("")
@@ -901,7 +530,7 @@ class DocumentsController(QObject):
         entry = self._entries.get(path)
         if entry is None:
             return
-        running = self._running
+        running = self.queue.running
         if running is not None and running.path == path:
             self._follow_jobs = True
             self._shown = None
@@ -914,12 +543,13 @@ class DocumentsController(QObject):
 
     def _on_options_changed(self) -> None:
         selected = self.page.selected_paths()
-        if len(selected) == 1 and (self._running is None or self._running.path != selected[0]):
+        running = self.queue.running
+        if len(selected) == 1 and (running is None or running.path != selected[0]):
             entry = self._entries.get(selected[0])
             if entry is not None:
                 self._show_stored(entry)
 
-    def _show_stored(self, entry: _Entry) -> None:
+    def _show_stored(self, entry: Entry) -> None:
         """The stored summary of `entry` for the current options, or an empty view."""
         try:
             record = self._stored_summary(entry)
@@ -935,7 +565,7 @@ class DocumentsController(QObject):
         spans = tuple((int(a), int(b)) for a, b in timing.get("spans", []))
         self._show(entry.path, entry.title, record.text, citations, spans)
 
-    def _stored_summary(self, entry: _Entry) -> FinalSummaryRecord | None:
+    def _stored_summary(self, entry: Entry) -> FinalSummaryRecord | None:
         if entry.content_hash is None:
             return None
         length, style, language = self.page.options()
@@ -996,7 +626,7 @@ class DocumentsController(QObject):
             reason = exc.strerror or str(exc)
             self.page.show_error(f"The summary could not be saved to {path}: {reason}.")
             return False
-        self.page.error_bar.show_message(f"Summary saved to {path}.", timeout_ms=5000)
+        self.page.show_notice(f"Summary saved to {path}.")
         return True
 
     def discuss(self) -> int | None:
@@ -1016,30 +646,20 @@ class DocumentsController(QObject):
         """Cancel the running job and end every thread (returns within about 5 s)."""
         self._closed = True
         self._coalescer.discard()
-        self.cancel()
-        queues = (self._reader, self._counter, self._summaries)
+        self.queue.stop()
+        queues = (*self.reader.queues(), self.queue.work)
         for work in queues:
             work.stop()
-        if not self._pump_until_done(queues, SHUTDOWN_WAIT_S):
+        # The jobs' engine requests and answers travel through this (GUI) thread's event
+        # loop, so it must keep turning while we wait.
+        if not wait_until_done(queues, SHUTDOWN_WAIT_S, QCoreApplication.processEvents):
             # The engine did not answer: fail the bridges' pending requests so the threads
             # wake up and end.
             for bridge in (self.bridge, self._count_bridge):
                 bridge._on_crashed("Hearth is closing.")
-            self._pump_until_done(queues, 1.0)
-        self._jobs.clear()
+            wait_until_done(queues, 1.0, QCoreApplication.processEvents)
+        self.queue.forget()
         self.page.set_busy(False)
-
-    @staticmethod
-    def _pump_until_done(queues: Sequence[_WorkQueue], seconds: float) -> bool:
-        # The jobs' engine requests and answers travel through this (GUI) thread's event
-        # loop, so it must keep turning while we wait.
-        deadline = time.monotonic() + seconds
-        while any(work.alive() for work in queues) and time.monotonic() < deadline:
-            QCoreApplication.processEvents()
-            for work in queues:
-                if work.thread is not None:
-                    work.thread.join(0.01)
-        return not any(work.alive() for work in queues)
 
 
 def install_documents(

@@ -127,12 +127,19 @@ class DocumentRepository:
         with self._db.session() as session:
             return [_document_record(row) for row in session.scalars(query)]
 
-    def delete(self, content_hash: str) -> None:
-        """Forget a document and every summary made of it."""
+    def delete(self, content_hash: str, *, summaries: bool = True) -> None:
+        """Take a document out of the library, with every summary made of it unless
+        `summaries` is False: kept summaries come back when the same file is opened again
+        (they are keyed by its content, not by the library row)."""
         with self._db.session() as session:
             session.execute(delete(DocumentRow).where(DocumentRow.content_hash == content_hash))
-            session.execute(delete(ChunkSummaryRow).where(ChunkSummaryRow.doc_hash == content_hash))
-            session.execute(delete(FinalSummaryRow).where(FinalSummaryRow.doc_hash == content_hash))
+            if summaries:
+                session.execute(
+                    delete(ChunkSummaryRow).where(ChunkSummaryRow.doc_hash == content_hash)
+                )
+                session.execute(
+                    delete(FinalSummaryRow).where(FinalSummaryRow.doc_hash == content_hash)
+                )
 
     # ---- partial summaries --------------------------------------------------------------
 

@@ -37,10 +37,15 @@ class DocumentStatus:
     CANCELLED = "Cancelled"
     FAILED = "Failed"
     MISSING = "File missing"
+    OCR = "OCR…"
 
     @staticmethod
     def summarizing(percent: int) -> str:
         return f"Summarizing {percent}%"
+
+    @staticmethod
+    def ocr(done: int, total: int) -> str:
+        return f"OCR page {done} of {total}"
 
     @staticmethod
     def failed(reason: str) -> str:
@@ -57,6 +62,7 @@ class DocumentRow:
     pages: int | None = None
     words: int | None = None  # None while the file is being read, or when it cannot be
     tokens: int | None = None  # with the loaded model's tokenizer
+    tokens_estimated: bool = False  # from samples of a huge document: shown as "≈"
     counting: bool = False  # tokens are being counted: the cell shows "…"
     status: str = DocumentStatus.READY
     detail: str = ""  # tooltip of the status cell (an error in plain words, for example)

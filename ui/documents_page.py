@@ -9,7 +9,10 @@ Signals:
 length is "short" | "medium" | "long" or a word target (int) and language "auto" means
 the document's own, ``cancelRequested()``,
 ``citationClicked(index)``, ``exportRequested(path)``, ``discussRequested()``,
-``documentSelected(path)`` (one row selected), ``optionsChanged()``.
+``documentSelected(path)`` (one row selected), ``optionsChanged()``,
+``removeRequested(paths, delete_summaries)`` (Delete or the list's context menu, after the
+user confirmed; the files on disk are never touched), ``ocrRequested()`` (the message's
+Run OCR button, see `offer_ocr`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ import re
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette, QTextCursor
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPalette,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,6 +37,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -38,7 +49,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.document_rows import CITE_SCHEME, LENGTHS, SAME_AS_DOCUMENT, STYLES, DocumentRow
+from ui.document_rows import (
+    CITE_SCHEME,
+    LENGTHS,
+    SAME_AS_DOCUMENT,
+    STYLES,
+    DocumentRow,
+    DocumentStatus,
+)
 from ui.markdown_render import render_markdown
 from ui.message_bar import MessageBar
 
@@ -50,6 +68,10 @@ PASSAGE_HINT = "Click a citation such as [p. 3] to see its passage."
 EMPTY_HINT = "Open a document (Open… or drag files here), choose the options and Summarize."
 RUNNING_HINT = "Summarizing… the summary appears here as its final pass is written."
 NO_SUMMARY_HINT = "No summary with these options yet: press Summarize."
+REMOVE_KEEP = "Remove, keep summaries"
+REMOVE_DELETE = "Remove and delete summaries"
+# Rows whose status starts with one of these have a summary queued or running.
+_BUSY_STATUSES = (DocumentStatus.QUEUED, DocumentStatus.WAITING, DocumentStatus.SUMMARIZING)
 
 
 def format_seconds_left(seconds: float | None) -> str:
@@ -113,6 +135,8 @@ class DocumentsPage(QWidget):
     discussRequested = Signal()
     documentSelected = Signal(str)
     optionsChanged = Signal()
+    removeRequested = Signal(list, bool)  # list[str] paths, delete their summaries too
+    ocrRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +172,13 @@ class DocumentsPage(QWidget):
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(len(COLUMNS) - 1, 320)
         self.table.setAcceptDrops(False)
+        # The list's context menu is its actions; Delete triggers the same one.
+        self.remove_action = QAction("Remove from library…", self.table)
+        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.setToolTip("Take the selected documents off the list (not off the disk)")
+        self.table.addAction(self.remove_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.length_combo = QComboBox(self)
         for value, label in LENGTHS:
@@ -188,7 +219,8 @@ class DocumentsPage(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.error_bar = MessageBar(parent=self)
+        self.error_bar = MessageBar("Run OCR", parent=self)
+        self.error_bar.action_button.hide()  # only with a scanned PDF: offer_ocr
 
         self.summary_title = QLabel("Summary", self)
         font = self.summary_title.font()
@@ -267,6 +299,8 @@ class DocumentsPage(QWidget):
         self.export_button.clicked.connect(self._on_export)
         self.discuss_button.clicked.connect(self.discussRequested)
         self.table.itemSelectionChanged.connect(self._on_selection)
+        self.remove_action.triggered.connect(self._on_remove)
+        self.error_bar.actionTriggered.connect(self.ocrRequested)
 
     # ---- API for the app controller ------------------------------------------------------
 
@@ -396,6 +430,17 @@ class DocumentsPage(QWidget):
         self.passage_view.setPlainText(text)
 
     def show_error(self, text: str) -> None:
+        self.error_bar.action_button.hide()
+        self.error_bar.show_message(text)
+
+    def show_notice(self, text: str) -> None:
+        """A message that goes away by itself ("Summary saved to …")."""
+        self.error_bar.action_button.hide()
+        self.error_bar.show_message(text, timeout_ms=5000)
+
+    def offer_ocr(self, text: str) -> None:
+        """`text` (a scanned PDF's message) with a Run OCR button: ``ocrRequested``."""
+        self.error_bar.action_button.show()
         self.error_bar.show_message(text)
 
     def hide_error(self) -> None:
@@ -418,6 +463,7 @@ class DocumentsPage(QWidget):
 
     def _update_buttons(self) -> None:
         self.summarize_button.setEnabled(bool(self.selected_paths()))
+        self.remove_action.setEnabled(bool(self.selected_paths()))
         self.cancel_button.setEnabled(self._busy)
         self.export_button.setEnabled(self._has_summary)
         self.discuss_button.setEnabled(self._has_summary)
@@ -444,6 +490,33 @@ class DocumentsPage(QWidget):
         paths = self.selected_paths()
         if len(paths) == 1:
             self.documentSelected.emit(paths[0])
+
+    def _on_remove(self) -> None:
+        paths = self.selected_paths()
+        if not paths:
+            return
+        rows = [row for row in self._rows if row.path in paths]
+        if len(rows) == 1:
+            question = f"Remove “{rows[0].title}” from the library?"
+        else:
+            question = f"Remove {len(rows)} documents from the library?"
+        details = [
+            "The files on disk are not touched.",
+            f"“{REMOVE_KEEP}” keeps what was summarized, so opening the same file again "
+            "shows its summaries at once and resumes unfinished ones.",
+        ]
+        if any(row.status.startswith(_BUSY_STATUSES) for row in rows):
+            details.append("A summary that is queued or running is cancelled first.")
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove documents", question, parent=self)
+        box.setInformativeText("\n\n".join(details))
+        keep = box.addButton(REMOVE_KEEP, QMessageBox.ButtonRole.AcceptRole)
+        delete = box.addButton(REMOVE_DELETE, QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked in (keep, delete):
+            self.removeRequested.emit(paths, clicked is delete)
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == CITE_SCHEME and url.path().isdigit():
@@ -482,7 +555,7 @@ class DocumentsPage(QWidget):
 
 def _cells(document: DocumentRow) -> tuple[str, ...]:
     if document.tokens is not None:
-        tokens = f"{document.tokens:,}"
+        tokens = f"{'≈' if document.tokens_estimated else ''}{document.tokens:,}"
     else:
         tokens = "…" if document.counting else ""
     return (
@@ -502,6 +575,8 @@ def _tooltip(document: DocumentRow, column: int, text: str) -> str:
         return f"{text} · {document.language}"
     if column == 4 and document.counting and document.tokens is None:
         return "Counting with the model's tokenizer…"
+    if column == 4 and document.tokens_estimated:
+        return "Estimated from samples of the text: counting all of it would take minutes"
     if column == len(COLUMNS) - 1 and document.detail:
         return document.detail
     return text

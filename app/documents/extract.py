@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.documents.formats.markdown import markdown_sections
-from app.documents.formats.text import decode_text
+from app.documents.formats.text import read_text_file
 from app.documents.model import Document, DocumentError, Section
 
 __all__ = ["SUPPORTED_EXTENSIONS", "Document", "DocumentError", "Section", "extract_document"]
@@ -47,7 +47,8 @@ def file_sha256(path: Path) -> str:
 
 
 def extract_document(path: Path, should_stop: Callable[[], bool] | None = None) -> Document:
-    """Read `path`. `should_stop` lets a caller abandon a long PDF between pages."""
+    """Read `path`. `should_stop` lets a caller abandon a long PDF between pages, or a
+    huge text file between blocks (DocumentError)."""
     path = Path(path)
     kind = _TYPES.get(path.suffix.lower())
     if kind is None:
@@ -83,7 +84,7 @@ def extract_document(path: Path, should_stop: Callable[[], bool] | None = None) 
 
         sections, title = read_epub(path)
     else:
-        text = decode_text(path.read_bytes(), path.name)
+        text = read_text_file(path, should_stop)
         if kind == "html":
             from app.documents.formats.html import read_html
 
@@ -92,6 +93,7 @@ def extract_document(path: Path, should_stop: Callable[[], bool] | None = None) 
             sections, title = markdown_sections(text)
         else:
             body = text.strip()
+            del text  # a stripped copy of a 200 MB file: keep one of the two
             sections, title = ([Section(text=body)] if body else []), None
 
     sections = [s for s in sections if s.text.strip()]
@@ -104,6 +106,28 @@ def extract_document(path: Path, should_stop: Callable[[], bool] | None = None) 
         content_hash=file_sha256(path),
         sections=tuple(sections),
         pages=pages,
+    )
+
+
+def ocr_document(
+    path: Path,
+    should_stop: Callable[[], bool] | None = None,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Document:
+    """A scanned PDF read by OCR (Tesseract), page by page; `on_page(done, total)` after each
+    page. Pages keep their numbers, so citations point to them as in any PDF."""
+    from app.documents.formats.ocr import ocr_pdf
+
+    path = Path(path)
+    sections, title, pages = ocr_pdf(path, should_stop, on_page)
+    return Document(
+        title=title or path.stem,
+        type="pdf",
+        source_path=str(path.resolve()),
+        content_hash=file_sha256(path),
+        sections=tuple(sections),
+        pages=pages,
+        notes=("Text from OCR",),
     )
 
 

@@ -55,19 +55,23 @@ class _Unit:
 
 
 class CachedCounter:
-    """Counts tokens once per distinct text; `calls` tells tests how often the model was asked."""
+    """Counts tokens once per distinct text; `calls` tells tests how often the model was asked.
+
+    Keyed by (length, hash) rather than by the text: keeping every paragraph and chunk as a
+    key would hold another copy or two of a huge document."""
 
     def __init__(self, count: CountTokens) -> None:
         self._count = count
-        self._cache: dict[str, int] = {}
+        self._cache: dict[tuple[int, int], int] = {}
         self.calls = 0
 
     def __call__(self, text: str) -> int:
-        cached = self._cache.get(text)
+        key = (len(text), hash(text))
+        cached = self._cache.get(key)
         if cached is None:
             self.calls += 1
             cached = self._count(text)
-            self._cache[text] = cached
+            self._cache[key] = cached
         return cached
 
 

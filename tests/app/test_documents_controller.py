@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -28,11 +30,13 @@ from tests.app.conftest import AppParts
 from tests.app.documents.builders import (
     make_encrypted_pdf,
     make_image_only_pdf,
+    make_large_text,
     make_pdf,
+    make_scanned_pdf,
     page_text,
 )
-from tests.support.qt_user import click_link, file_drag
-from ui.documents_page import COLUMNS, DocumentsPage
+from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
+from ui.documents_page import COLUMNS, REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
 
 MakeApp = Callable[..., AppParts]
 JOB_TIMEOUT_MS = 120_000
@@ -492,7 +496,7 @@ def test_gemma_summarizes_a_short_document_through_the_page(
         click_row(qtbot, page, notes)
         choose_options(qtbot, page, words=40)
         streamed: list[str] = []
-        controller._signals.jobDelta.connect(lambda _n, text: streamed.append(text))
+        controller.queue.jobDelta.connect(lambda _job, text: streamed.append(text))
         summarize(qtbot, controller)
         assert cell(page, notes, STATUS) == "Done"
         shown = page.summary_view.toPlainText()
@@ -522,3 +526,147 @@ def test_shutdown_during_a_summary_stops_it_and_every_thread(
     assert not [t for t in threading.enumerate() if t.name.startswith("documents-")]
     assert not page.cancel_button.isEnabled()
     assert chunk_summaries(database, extract_document(pdf).content_hash) == 1
+
+
+def press_delete(qtbot: QtBot, page: DocumentsPage) -> None:
+    """Delete on the focused list of the active window (a closed dialog took both away)."""
+    page.window().activateWindow()
+    qtbot.waitUntil(page.window().isActiveWindow)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+
+
+def test_removing_a_document_keeps_the_file_and_optionally_its_summaries(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    (_window, _chat, database), controller = docs_app()
+    page = controller.page
+    pdf, _recorder = summarize_scripted(qtbot, controller, tmp_path)
+    notes = tmp_path / "well.md"
+    notes.write_text(WELL, encoding="utf-8")
+    open_and_wait(qtbot, controller, [notes])
+    repository = DocumentRepository(database)
+    pdf_hash = extract_document(pdf).content_hash
+    notes_hash = extract_document(notes).content_hash
+
+    # Delete on the summarized PDF, keeping its summaries.
+    click_row(qtbot, page, pdf)
+    answer_message_box(qtbot, REMOVE_KEEP)
+    press_delete(qtbot, page)
+    assert page.row_of(str(pdf.resolve())) == -1 and page.row_of(str(notes.resolve())) >= 0
+    assert pdf.is_file()
+    assert repository.get_by_hash(pdf_hash) is None
+    assert len(repository.finals_for(pdf_hash)) == 1
+    assert "Removed 1 document" in page.error_bar.label.text()
+    assert page.summary_view.toPlainText() == ""
+
+    # Opened again, it is back with its summary.
+    open_and_wait(qtbot, controller, [pdf])
+    assert cell(page, pdf, STATUS) == "Done"
+    assert "The first point of the report." in page.summary_view.toPlainText()
+
+    # The context menu on both rows, deleting their summaries too.
+    click_row(qtbot, page, pdf)
+    click_row(qtbot, page, notes, add=True)
+    choose_menu_item(
+        qtbot, "Remove from library…", then=lambda: answer_message_box(qtbot, REMOVE_DELETE)
+    )
+    point = page.table.visualRect(page.table.model().index(0, 0)).center()
+    viewport = page.table.viewport()
+    QApplication.sendEvent(
+        viewport,
+        QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, viewport.mapToGlobal(point)),
+    )
+    qtbot.waitUntil(lambda: page.table.rowCount() == 0, timeout=5_000)
+    assert pdf.is_file() and notes.is_file()
+    assert repository.list_recent() == []
+    assert repository.finals_for(pdf_hash) == [] and repository.finals_for(notes_hash) == []
+
+
+def test_removing_a_document_being_summarized_cancels_its_job(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    (_window, _chat, database), controller = docs_app(n_ctx=1024)
+    page = controller.page
+    pdf = make_pdf(tmp_path / "long.pdf", [page_text(p, sentences=14) for p in range(1, 13)])
+    content_hash = extract_document(pdf).content_hash
+    open_and_wait(qtbot, controller, [pdf])
+    click_row(qtbot, page, pdf)
+    choose_options(qtbot, page, words=60)
+    recorder = record(controller)
+    recorder.hold_at = 2
+    qtbot.mouseClick(page.summarize_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(recorder.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    assert chunk_summaries(database, content_hash) == 1
+
+    seen: list[str] = []
+    answer_message_box(qtbot, REMOVE_DELETE, seen)
+    with qtbot.waitSignal(controller.queueFinished, timeout=10_000):
+        press_delete(qtbot, page)
+    assert "cancelled first" in seen[0]
+    assert page.table.rowCount() == 0 and not page.cancel_button.isEnabled()
+    assert pdf.is_file()
+    assert DocumentRepository(database).get_by_hash(content_hash) is None
+    assert chunk_summaries(database, content_hash) == 0
+
+
+def test_a_huge_text_file_shows_its_words_and_an_estimated_token_count(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    (_window, _chat, database), controller = docs_app()
+    page = controller.page
+    path, words = make_large_text(tmp_path / "huge.txt", megabytes=12)
+    open_and_wait(qtbot, controller, [path])
+    assert cell(page, path, COLUMNS.index("Words")) == f"{words:,}"
+    tokens = cell(page, path, TOKENS)
+    assert tokens.startswith("≈") and int(tokens[1:].replace(",", "")) > words
+    assert "Estimated" in page.table.item(page.row_of(str(path.resolve())), TOKENS).toolTip()
+    stored = DocumentRepository(database).get_by_hash(extract_document(path).content_hash)
+    assert stored is not None and stored.words == words and stored.tokens is None
+
+
+def test_a_scanned_pdf_without_tesseract_says_how_to_install_it(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    _parts, controller = docs_app()
+    page = controller.page
+    scan = make_scanned_pdf(tmp_path / "scan.pdf", ["The village well was dug in 1852."])
+    open_and_wait(qtbot, controller, [scan], counted=False)
+    assert cell(page, scan, STATUS).startswith("Failed: ")
+    assert "sudo apt-get install tesseract-ocr" in page.error_bar.label.text()
+    assert not page.error_bar.action_button.isVisible()
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is not installed")
+def test_run_ocr_reads_a_scanned_pdf_and_its_pages_are_cited(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    _parts, controller = docs_app()
+    page = controller.page
+    scan = make_scanned_pdf(
+        tmp_path / "scan.pdf",
+        ["The village well was dug in 1852.", "Repairs came in 1901 after a drought."],
+    )
+    open_and_wait(qtbot, controller, [scan], counted=False)
+    assert "no text layer" in page.error_bar.label.text()
+    button = page.error_bar.action_button
+    assert button.isVisible() and button.text() == "Run OCR"
+
+    statuses: list[str] = []
+    page.progress.valueChanged.connect(lambda _value: statuses.append(cell(page, scan, STATUS)))
+    with qtbot.waitSignal(controller.documentRead, timeout=60_000):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert page.cancel_button.isEnabled()  # OCR can be cancelled while it runs
+    assert "OCR page 1 of 2" in statuses  # the page being read next is shown at 50 %
+    assert cell(page, scan, STATUS) == "Ready" and cell(page, scan, COLUMNS.index("Pages")) == "2"
+    assert not page.cancel_button.isEnabled()
+
+    click_row(qtbot, page, scan)
+    choose_options(qtbot, page, words=20)
+    record(controller, final_reply=SCRIPTED)
+    summarize(qtbot, controller)
+    click_link(qtbot, page.summary_view, "p. 2")
+    assert "drought" in page.passage_view.toPlainText()

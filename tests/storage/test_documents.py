@@ -99,3 +99,27 @@ def test_partial_and_final_summaries_are_keyed(db: Database) -> None:
 
     documents.delete("a" * 64)
     assert documents.list_partials(key) == [] and documents.get_final(key) is None
+
+
+def test_removing_a_document_can_keep_its_summaries(db: Database) -> None:
+    documents = DocumentRepository(db)
+    for content_hash in ("b" * 64, "c" * 64):
+        documents.upsert(
+            content_hash=content_hash,
+            path=f"/d/{content_hash[0]}.md",
+            title="T",
+            type="markdown",
+            pages=None,
+            words=3,
+        )
+    kept = SummaryKey("b" * 64, "tiny Q8_0", "{}")
+    documents.put_partial(kept, 0, 0, "part", '{"chunks":[0]}')
+    documents.put_final(kept, "summary", "[]", "{}")
+
+    documents.delete("b" * 64, summaries=False)
+    assert documents.get_by_hash("b" * 64) is None
+    assert [d.content_hash for d in documents.list_recent()] == ["c" * 64]
+    assert documents.get_final(kept) is not None and len(documents.list_partials(kept)) == 1
+
+    documents.delete("b" * 64)
+    assert documents.get_final(kept) is None and documents.list_partials(kept) == []

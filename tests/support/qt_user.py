@@ -1,13 +1,14 @@
-"""What a user's hands do, for pytest-qt tests: drag files in, click a link in rich text."""
+"""What a user's hands do, for pytest-qt tests: drag files in, click a link in rich text,
+answer a dialog, pick a menu item."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
-from PySide6.QtWidgets import QTextBrowser
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QTextBrowser, QWidget
 from pytestqt.qtbot import QtBot
 
 _KEEP: list[QMimeData] = []  # the events hold a raw pointer: keep their data alive
@@ -46,3 +47,48 @@ def click_link(qtbot: QtBot, browser: QTextBrowser, label: str) -> None:
             it += 1
         block = block.next()
     raise AssertionError(f"no link {label!r}")
+
+
+def when_shown(
+    find: Callable[[], QWidget | None], act: Callable[[QWidget], None], tries: int = 250
+) -> None:
+    """Run `act` on the widget `find` returns as soon as it is up: for a modal dialog or a
+    popup menu, whose own event loop blocks the code that opened it."""
+
+    def poll(left: int) -> None:
+        widget = find()
+        if widget is not None and widget.isVisible():
+            act(widget)
+        elif left > 0:
+            QTimer.singleShot(20, lambda: poll(left - 1))
+
+    QTimer.singleShot(0, lambda: poll(tries))
+
+
+def answer_message_box(qtbot: QtBot, button_text: str, seen: list[str] | None = None) -> None:
+    """Click the button labelled `button_text` of the next QMessageBox; its text and
+    informative text go to `seen`."""
+
+    def click(widget: QWidget) -> None:
+        assert isinstance(widget, QMessageBox), widget
+        if seen is not None:
+            seen.append(f"{widget.text()}\n{widget.informativeText()}")
+        button = next(b for b in widget.buttons() if b.text() == button_text)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    when_shown(QApplication.activeModalWidget, click)
+
+
+def choose_menu_item(qtbot: QtBot, text: str, then: Callable[[], None] | None = None) -> None:
+    """Pick the item `text` of the next popup menu with the keyboard; `then` runs first, for
+    what the item opens (a dialog)."""
+
+    def pick(widget: QWidget) -> None:
+        assert isinstance(widget, QMenu), widget
+        action = next(a for a in widget.actions() if a.text() == text)
+        if then is not None:
+            then()
+        widget.setActiveAction(action)
+        qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+    when_shown(QApplication.activePopupWidget, pick)

@@ -8,13 +8,20 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QDragEnterEvent
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent
+from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
-from tests.support.qt_user import click_link, file_drag
+from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
 from ui.document_rows import DocumentRow, DocumentStatus, cite_link
-from ui.documents_page import COLUMNS, DocumentsPage, format_seconds_left, progress_text
+from ui.documents_page import (
+    COLUMNS,
+    REMOVE_DELETE,
+    REMOVE_KEEP,
+    DocumentsPage,
+    format_seconds_left,
+    progress_text,
+)
 
 
 @pytest.fixture
@@ -56,6 +63,14 @@ def click_row(qtbot: QtBot, page: DocumentsPage, row: int, add: bool = False) ->
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
 
 
+def press_delete(qtbot: QtBot, page: DocumentsPage) -> None:
+    """Delete on the focused list of the active window (a closed dialog took both away)."""
+    page.window().activateWindow()
+    qtbot.waitUntil(page.window().isActiveWindow)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+
+
 def test_rows_show_numbers_and_an_ellipsis_while_tokens_are_counted(page: DocumentsPage) -> None:
     page.set_documents(ROWS)
     assert texts(page, 0) == ["Report", "PDF", "12", "4,321", "…", "Ready"]
@@ -63,6 +78,10 @@ def test_rows_show_numbers_and_an_ellipsis_while_tokens_are_counted(page: Docume
     assert texts(page, 2) == ["empty.txt", "Text", "", "", "", "Failed: empty.txt is empty."]
     assert page.table.item(0, 0).toolTip() == "/docs/report.pdf"
     assert page.table.item(2, len(COLUMNS) - 1).toolTip() == "empty.txt is empty."
+
+    page.set_documents([dataclasses.replace(ROWS[1], tokens=2_000_000, tokens_estimated=True)])
+    assert texts(page, 0)[4] == "≈2,000,000"
+    assert page.table.item(0, 4).toolTip().startswith("Estimated from samples")
 
 
 def test_selection_survives_a_refresh_and_summarize_asks_for_each_selected(
@@ -208,3 +227,41 @@ def test_progress_shows_chunks_tokens_and_time_left(page: DocumentsPage) -> None
     page.set_busy(False)
     assert not page.cancel_button.isEnabled()
     assert format_seconds_left(None) == "" and format_seconds_left(600) == "about 10 min left"
+
+
+def test_delete_key_and_context_menu_ask_before_removing(qtbot: QtBot, page: DocumentsPage) -> None:
+    page.set_documents(ROWS)
+    assert not page.remove_action.isEnabled()
+    removed: list[tuple[list[str], bool]] = []
+    page.removeRequested.connect(lambda paths, delete: removed.append((paths, delete)))
+
+    # Delete on the list, then Cancel: nothing happens.
+    click_row(qtbot, page, 0)
+    answer_message_box(qtbot, "Cancel", seen := [])
+    press_delete(qtbot, page)
+    assert removed == [] and seen
+
+    # Delete again, keeping the summaries.
+    seen.clear()
+    answer_message_box(qtbot, REMOVE_KEEP, seen)
+    press_delete(qtbot, page)
+    assert removed == [(["/docs/report.pdf"], False)]
+    assert seen[0].startswith("Remove “Report” from the library?")
+    assert "not touched" in seen[0] and "cancelled first" not in seen[0]
+
+    # The context menu on two rows, one of them being summarized; delete the summaries too.
+    click_row(qtbot, page, 1, add=True)
+    seen.clear()
+    choose_menu_item(
+        qtbot, "Remove from library…", then=lambda: answer_message_box(qtbot, REMOVE_DELETE, seen)
+    )
+    point = page.table.visualRect(page.table.model().index(1, 0)).center()
+    viewport = page.table.viewport()
+    # What a right click (or the menu key) delivers; QTest's right click does not.
+    QApplication.sendEvent(
+        viewport,
+        QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, viewport.mapToGlobal(point)),
+    )
+    qtbot.waitUntil(lambda: len(removed) == 2, timeout=5_000)
+    assert removed[1] == (["/docs/report.pdf", "/docs/notes.md"], True)
+    assert seen[0].startswith("Remove 2 documents") and "cancelled first" in seen[0]

@@ -3,7 +3,6 @@ next, so a 2,000-page file costs the memory of one page plus its text."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,11 +14,15 @@ from app.documents.model import DocumentError, Section
 NO_TEXT_LAYER = "This PDF has no text layer (it is probably scanned), so there is no text to read."
 
 
+class NoTextLayer(DocumentError):
+    """A PDF with pages but no text on them: OCR could read it."""
+
+
 def no_text_layer_message() -> str:
-    # Offer OCR only where a local engine could actually run it.
-    if shutil.which("tesseract"):
-        return NO_TEXT_LAYER + " Tesseract is installed: run OCR on it first to add a text layer."
-    return NO_TEXT_LAYER
+    # Offer OCR only where a local engine could actually run it; else say how to get one.
+    from app.documents.formats.ocr import INSTALL_HINT, OFFER, tesseract
+
+    return f"{NO_TEXT_LAYER} {OFFER if tesseract() else INSTALL_HINT}"
 
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:
@@ -75,5 +78,5 @@ def read_pdf(
     finally:
         pdf.close()
     if not sections:
-        raise DocumentError(f"{path.name}: {no_text_layer_message()}")
+        raise NoTextLayer(f"{path.name}: {no_text_layer_message()}")
     return sections, title, pages

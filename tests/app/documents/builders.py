@@ -98,3 +98,40 @@ def page_text(page: int, sentences: int = 6) -> str:
     return " ".join(
         f"Page {page} sentence {n} tells about the topic of page {page}." for n in range(sentences)
     )
+
+
+def make_large_text(path: Path, megabytes: int) -> tuple[Path, int]:
+    """A plain-text file of about `megabytes` MB (paragraphs, some with Windows line ends)
+    and its number of words, written a block at a time."""
+    words = 0
+    paragraphs = []
+    for n in range(200):
+        sentence = " ".join(f"word{n}x{k} über" for k in range(40))
+        paragraphs.append(f"Paragraph {n} says: {sentence}.")
+        words += 3 + 80  # "Paragraph N says:" and 40 pairs
+    block = "\n\n".join(paragraphs[:100]) + "\r\n\r\n" + "\n\n".join(paragraphs[100:]) + "\n\n"
+    data = block.encode("utf-8")
+    repeats = max(1, megabytes * (1 << 20) // len(data))
+    with path.open("wb") as handle:
+        for _ in range(repeats):
+            handle.write(data)
+    return path, words * repeats
+
+
+def make_scanned_pdf(path: Path, pages: Sequence[str]) -> Path:
+    """A PDF of page images with `pages` drawn as large text, and no text layer: what a
+    scanner makes."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=48)
+    pdf = FPDF()
+    for text in pages:
+        image = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
+        draw = ImageDraw.Draw(image)
+        for line_number, line in enumerate(text.splitlines()):
+            draw.text((120, 150 + 90 * line_number), line, fill=0, font=font)
+        pdf.add_page()
+        pdf.image(image, x=0, y=0, w=210, h=297)
+    pdf.output(str(path))
+    return path

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.documents.extract import DocumentError, extract_document
+from app.documents.extract import DocumentError, extract_document, ocr_document
+from app.documents.formats.pdf import NoTextLayer
 from tests.app.documents.builders import (
     make_docx,
     make_encrypted_pdf,
@@ -14,6 +15,7 @@ from tests.app.documents.builders import (
     make_image_only_pdf,
     make_odt,
     make_pdf,
+    make_scanned_pdf,
     page_text,
 )
 
@@ -35,18 +37,51 @@ def test_pdf_encrypted_is_explained(tmp_path: Path) -> None:
         extract_document(make_encrypted_pdf(tmp_path / "locked.pdf"))
 
 
-def test_scanned_pdf_says_so_and_offers_ocr_only_with_tesseract(
+def test_scanned_pdf_without_tesseract_says_how_to_get_ocr(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = make_image_only_pdf(tmp_path / "scan.pdf")
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    with pytest.raises(DocumentError, match="no text layer") as without:
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(NoTextLayer, match="no text layer") as without:
         extract_document(path)
-    assert "OCR" not in str(without.value)
-    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/tesseract")
-    with pytest.raises(DocumentError, match="Tesseract") as with_ocr:
+    message = str(without.value)
+    assert "probably scanned" in message and "Run OCR" not in message
+    assert "apt-get install tesseract-ocr" in message and "brew install tesseract" in message
+    with pytest.raises(DocumentError, match="OCR needs Tesseract"):
+        ocr_document(path)
+
+
+needs_tesseract = pytest.mark.skipif(
+    shutil.which("tesseract") is None, reason="Tesseract is not installed"
+)
+
+
+@needs_tesseract
+def test_scanned_pdf_is_read_by_ocr_page_by_page(tmp_path: Path) -> None:
+    path = make_scanned_pdf(
+        tmp_path / "scan.pdf",
+        ["The village well was dug in 1852.", "Repairs came in 1901 after a drought."],
+    )
+    with pytest.raises(NoTextLayer, match="Run OCR"):
         extract_document(path)
-    assert "probably scanned" in str(with_ocr.value)
+    pages: list[tuple[int, int]] = []
+    document = ocr_document(path, on_page=lambda done, total: pages.append((done, total)))
+    assert pages == [(1, 2), (2, 2)]
+    assert document.pages == 2 and [s.page for s in document.sections] == [1, 2]
+    assert "village well" in document.sections[0].text and "1852" in document.sections[0].text
+    assert "drought" in document.sections[1].text
+    assert document.content_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@needs_tesseract
+def test_ocr_stops_when_asked(tmp_path: Path) -> None:
+    path = make_scanned_pdf(tmp_path / "scan.pdf", ["One page.", "Two pages.", "Three."])
+    pages: list[int] = []
+    with pytest.raises(DocumentError, match="cancelled"):
+        ocr_document(path, should_stop=lambda: bool(pages), on_page=lambda d, t: pages.append(d))
+    assert pages == [1]
 
 
 def test_docx_headings_from_styles(tmp_path: Path) -> None:
