@@ -23,10 +23,10 @@ def test_the_outside_view_marker_survives_a_restart_and_switching_chats(
     window, controller, db = make_app(
         tiny_model, n_ctx=256, max_tokens=8, context_policy="drop_oldest"
     )
-    long_text = "hello world " * 25
-    for _ in range(4):
+    for turn in range(4):
         with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
-            type_and_send(qtbot, window, long_text)
+            # A tag per turn: the test finds each user message in the transcript.
+            type_and_send(qtbot, window, f"turn{turn}tag " + "hello world " * 25)
         if MARKER in window.chat_view.toPlainText():
             break
     assert MARKER in window.chat_view.toPlainText()
@@ -59,5 +59,9 @@ def test_the_outside_view_marker_survives_a_restart_and_switching_chats(
     shown = window.chat_view.toPlainText()
     assert MARKER in shown
     # The marker sits after the messages left out, before the ones the model still saw.
-    first_kept = next(m for m in path if m.id not in left_out)
-    assert shown.index(MARKER) < shown.rindex(first_kept.content.split()[0])
+    # (Replies are random tokens; the user messages carry known tags.)
+    asked = [m for m in path if m.content.startswith("turn")]
+    first_kept = next(m for m in asked if m.id not in left_out)
+    last_left = [m for m in asked if m.id in left_out][-1]
+    tag = first_kept.content.split()[0]
+    assert shown.index(last_left.content.split()[0]) < shown.index(MARKER) < shown.index(tag)
