@@ -86,6 +86,7 @@ def test_when_turned_on_the_model_names_the_chat_after_the_first_exchange(
     assert controller.titles.pending == {}
 
     # The title reused the chat's evaluated prefix, and the next turn still reuses it.
+    qtbot.waitUntil(lambda: title_request.id in finished, timeout=30_000)
     title_stats = finished[title_request.id].stats
     assert title_stats.prompt_tokens_evaluated < title_stats.prompt_tokens
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000) as next_reply:
