@@ -12,6 +12,9 @@ class ContextBudgetLabel(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Context budget")
+        # Warnings are a sentence long: wrap them rather than widen the window (which
+        # squeezed the chat list to a sliver).
+        self.setWordWrap(True)
         self.over_budget = False
 
     def show_budget(

@@ -93,7 +93,8 @@ def translate_app(make_app: MakeApp, tiny_model: Path) -> Iterator[tuple[AppPart
     controllers: list[TranslationController] = []
 
     def build(**settings: object) -> tuple[AppParts, TranslationController]:
-        parts = make_app(tiny_model, n_ctx=1024, **settings)
+        settings.setdefault("n_ctx", 1024)
+        parts = make_app(tiny_model, **settings)
         window, chat, database = parts
         controller = install_translation(window, chat, database)
         controllers.append(controller)
@@ -371,6 +372,21 @@ def test_glossary_files_load_save_and_malformed_ones_get_a_plain_message(
     assert panel.glossary.entries() == ([("invoice", "Rechnung")], ["Hearth"])  # kept
     qtbot.mouseClick(panel.glossary.save_button, Qt.MouseButton.LeftButton)
     assert '"invoice": "Rechnung"' in saved.read_text(encoding="utf-8")
+
+
+def test_a_context_too_small_for_the_instructions_says_what_helps(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app(n_ctx=256)
+    panel = controller.panel
+    pick(panel, "en", "de")
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, "We send the invoice today. Pay the invoice soon.")
+    message = panel.message_text()
+    assert message.startswith("The translation instructions, glossary and text do not fit")
+    assert "the limit is 256" in message and "larger context size" in message
+    assert "new chat" not in message  # the chat's advice does not apply here
+    assert panel.source_text() == "We send the invoice today. Pay the invoice soon."
 
 
 def test_history_is_searchable_and_restores_into_the_panel(
