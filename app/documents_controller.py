@@ -275,7 +275,9 @@ class DocumentsController(QObject):
         if entry is None or self._closed:
             return
         entry.reading = None
-        entry.status, entry.detail = DocumentStatus.failed(message), message
+        # A scanned PDF that OCR can read has not failed: it waits for the user's go.
+        status = DocumentStatus.SCANNED if ocr else DocumentStatus.failed(message)
+        entry.status, entry.detail = status, message
         entry.counting = False
         # Several bad files dropped at once: say what is wrong with each, not just the last.
         self._read_errors.append(message)

@@ -38,6 +38,7 @@ class DocumentStatus:
     FAILED = "Failed"
     MISSING = "File missing"
     OCR = "OCR…"
+    SCANNED = "Scanned, no text: Run OCR above"
 
     @staticmethod
     def summarizing(percent: int) -> str:

@@ -654,6 +654,7 @@ def test_run_ocr_reads_a_scanned_pdf_and_its_pages_are_cited(
     assert "no text layer" in page.error_bar.label.text()
     button = page.error_bar.action_button
     assert button.isVisible() and button.text() == "Run OCR"
+    assert cell(page, scan, STATUS) == "Scanned, no text: Run OCR above"  # not "Failed"
 
     statuses: list[str] = []
     page.progress.valueChanged.connect(lambda _value: statuses.append(cell(page, scan, STATUS)))
