@@ -30,17 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from storage.presets import Preset
+from ui.sampling_fields import add_sampling_rows
 
 _ID = Qt.ItemDataRole.UserRole
-# (key, label, minimum, maximum, step, decimals); decimals 0 means an integer setting.
-SAMPLING_FIELDS: tuple[tuple[str, str, float, float, float, int], ...] = (
-    ("temperature", "Temperature", 0.0, 2.0, 0.05, 2),
-    ("top_p", "Top-p", 0.0, 1.0, 0.01, 2),
-    ("top_k", "Top-k", 0, 500, 1, 0),
-    ("min_p", "Min-p", 0.0, 1.0, 0.01, 2),
-    ("repeat_penalty", "Repeat penalty", 0.5, 2.0, 0.01, 2),
-    ("max_tokens", "Longest reply (tokens)", 1, 32_768, 64, 0),
-)
 
 
 class PresetsDialog(QDialog):
@@ -64,19 +56,7 @@ class PresetsDialog(QDialog):
         form = QFormLayout()
         form.addRow("Name", self.name)
         form.addRow("System prompt", self.prompt)
-        for key, label, low, high, step, decimals in SAMPLING_FIELDS:
-            box: QDoubleSpinBox | QSpinBox
-            if decimals:
-                box = QDoubleSpinBox(self)
-                box.setDecimals(decimals)
-                box.setRange(low, high)
-                box.setSingleStep(step)
-            else:
-                box = QSpinBox(self)
-                box.setRange(int(low), int(high))
-                box.setSingleStep(int(step))
-            self.fields[key] = box
-            form.addRow(label, box)
+        self.fields.update(add_sampling_rows(self, form))
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.new_button = QPushButton("New", self)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.presets_dialog import SAMPLING_FIELDS
+from ui.sampling_fields import SAMPLING_FIELDS, add_sampling_rows
 
 # The seed box's "Random": a new seed for every reply (stored as such when the model's own
 # settings fix a seed, so a chat can still ask for variety).
@@ -44,20 +44,8 @@ class ChatSamplingDialog(QDialog):
         self.fields: dict[str, QDoubleSpinBox | QSpinBox] = {}
         self._decimals: dict[str, int] = {}
         form = QFormLayout()
-        for key, label, low, high, step, decimals in SAMPLING_FIELDS:
-            box: QDoubleSpinBox | QSpinBox
-            if decimals:
-                box = QDoubleSpinBox(self)
-                box.setDecimals(decimals)
-                box.setRange(low, high)
-                box.setSingleStep(step)
-            else:
-                box = QSpinBox(self)
-                box.setRange(int(low), int(high))
-                box.setSingleStep(int(step))
-            self.fields[key] = box
-            self._decimals[key] = decimals
-            form.addRow(label, box)
+        self.fields.update(add_sampling_rows(self, form))
+        self._decimals.update({key: places for key, *_, places in SAMPLING_FIELDS})
         seed = QSpinBox(self)
         seed.setRange(RANDOM_SEED, _SEED_MAX)
         seed.setSpecialValueText("Random")  # shown for the minimum, RANDOM_SEED
