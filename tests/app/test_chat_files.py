@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QPushButton
@@ -77,6 +80,47 @@ def test_bad_files_and_unwritable_targets_are_explained(
     run_job(qtbot, files, window.export_chat_action)
     assert "missing" in _bar_text(window.error_bar)
     assert len(ConversationRepository(db).list_recent()) == 1
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
+    """A real folder this process may not write into: a locked one, or for root (whom
+    permissions do not stop) sysfs, which refuses new files to everyone."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        yield locked
+        locked.chmod(0o700)
+        return
+    sysfs = Path("/sys")
+    try:
+        handle, name = tempfile.mkstemp(dir=sysfs)
+    except PermissionError:
+        yield sysfs
+        return
+    os.close(handle)
+    os.unlink(name)
+    pytest.skip("no folder here refuses root's writes")
+
+
+def test_export_into_a_folder_without_write_permission_says_so_and_keeps_the_chat(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, unwritable_folder: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "a chat worth keeping")
+    window.message_input.setPlainText("a draft not sent yet")
+    files = files_controller(controller)
+    target = unwritable_folder / "chats.html"
+    files.pick_save = lambda _title, _name: str(target)
+    run_job(qtbot, files, window.export_all_action)
+    assert f"the folder {unwritable_folder} is not writable" in _bar_text(window.error_bar)
+    assert not target.exists()
+    assert "a chat worth keeping" in window.chat_view.toPlainText()
+    assert window.message_input.toPlainText() == "a draft not sent yet"
+    [chat] = ConversationRepository(db).list_recent()
+    assert chat.id == controller.current_conversation
 
 
 def _held_at_first_step(files: ChatFilesController) -> tuple[threading.Event, threading.Event]:
