@@ -36,9 +36,19 @@ def active_branch_ids(pairs: Pairs, chosen: Mapping[int | None, int] | None = No
     `chosen` maps a parent id (None for the first message) to the version the user picked;
     a choice that is not a child of that parent is ignored.
     """
-    children = _children(pairs)
-    chosen = chosen or {}
+    return _walk(_children(pairs), chosen or {})
 
+
+def shown_branch(
+    pairs: Pairs, chosen: Mapping[int | None, int] | None = None
+) -> tuple[list[int], dict[int, tuple[int, int]]]:
+    """`active_branch_ids` and `version_numbers` from one children map (a 10,000-message
+    chat is opened on every click; building the map is most of the work)."""
+    children = _children(pairs)
+    return _walk(children, chosen or {}), _numbers(children)
+
+
+def _walk(children: Mapping[int | None, list[int]], chosen: Mapping[int | None, int]) -> list[int]:
     def pick(parent: int | None) -> int | None:
         options = children.get(parent)
         if not options:
@@ -59,9 +69,13 @@ def active_branch_ids(pairs: Pairs, chosen: Mapping[int | None, int] | None = No
 
 def version_numbers(pairs: Pairs) -> dict[int, tuple[int, int]]:
     """For each id: (its 1-based place among its parent's children, how many there are)."""
+    return _numbers(_children(pairs))
+
+
+def _numbers(children: Mapping[int | None, list[int]]) -> dict[int, tuple[int, int]]:
     return {
         child: (place, len(siblings))
-        for siblings in _children(pairs).values()
+        for siblings in children.values()
         for place, child in enumerate(siblings, start=1)
     }
 
