@@ -178,6 +178,7 @@ class ChatController(QObject):
         window.banner.dismissed.connect(self.dismiss_default_notice)
         window.context_policy.set_policy(settings.context_policy)
         window.context_policy.policyChosen.connect(self.set_context_policy)
+        window.model_picker.modelChosen.connect(self.switch_model)
         window.overflow_question.answered.connect(self._answer_overflow)
         self._overflowed: tuple[int, int] | None = None  # (conversation, user message) refused
 
@@ -274,6 +275,7 @@ class ChatController(QObject):
         self.model_info = info
         self.window.hide_loading()
         self.window.set_model_info(info.name, info.chat_format_label, info.backend)
+        self.window.model_picker.set_current(str(Path(info.path).resolve()))
         is_default = Path(info.path).name == default_model_path(self.paths.models_dir).name
         if is_default and not self.settings.default_model_notice_dismissed:
             self.window.show_banner(DEFAULT_MODEL_NOTICE)
@@ -774,6 +776,7 @@ class ChatController(QObject):
         if request_id == self._load_request:
             self._load_request = None
             self.window.hide_loading()
+            self.window.model_picker.set_current("")  # nothing is loaded now; say so
             self.window.show_error(f"The model could not be loaded. {plain}")
         turn = self._turn
         if turn is not None and turn.request_id == request_id:

@@ -280,6 +280,9 @@ class ModelsController(QObject):
         loaded = self._loaded_path()
         rows = [installed_row(e, str(e.path.resolve()) == loaded) for e in entries]
         self.page.show_installed(rows)
+        # The chat page's picker offers the same models, by resolved path like the engine's.
+        usable = [(e.name, str(e.path.resolve())) for e in entries if e.usable]
+        self.window.model_picker.show_models(usable, loaded)
         self.installedChanged.emit()
 
     def entry(self, path: str) -> ModelEntry | None:

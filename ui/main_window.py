@@ -28,6 +28,7 @@ from ui.conversation_list import ConversationList
 from ui.live_stats import LiveStatsLabel
 from ui.message_bar import MessageBar
 from ui.message_input import MessageInput
+from ui.model_picker import ModelPicker
 from ui.presets_dialog import PresetsDialog
 from ui.search_dialog import SearchDialog
 from ui.trash_dialog import TrashDialog
@@ -81,6 +82,12 @@ class MainWindow(QMainWindow):
         right = QWidget(self)
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
+        self.model_picker = ModelPicker(self)
+        model_row = QHBoxLayout()
+        model_row.addWidget(QLabel("Model:", self))
+        model_row.addWidget(self.model_picker)
+        model_row.addStretch(1)
+        right_layout.addLayout(model_row)
         right_layout.addWidget(self.banner)
         right_layout.addWidget(self.chat_view, 1)
         right_layout.addWidget(self.undo_bar)

@@ -234,6 +234,10 @@ def test_bad_files_show_a_plain_message_and_the_app_keeps_going(
 
     for path in bad:
         status = cell(page, path, STATUS)
+        if path == scanned and shutil.which("tesseract"):
+            # Not a failure where OCR can read it: the row points at the Run OCR offer.
+            assert status == "Scanned, no text: Run OCR above", status
+            continue
         assert status.startswith("Failed: ") and path.name in status, status
     assert "empty" in cell(page, empty, STATUS)
     assert page.error_bar.isVisible()

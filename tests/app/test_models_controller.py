@@ -26,6 +26,7 @@ from app.models_controller import ModelsController, install_models
 from app.paths import resolve_paths
 from inference.gguf_validate import human_size
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
+from tests.app.test_chat_controller import type_and_send
 from tests.support.fake_hub import FakeHub
 from tests.support.qt_user import file_drag
 from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
@@ -111,6 +112,41 @@ def test_table_marks_the_model_in_use_and_use_switches_the_chat(
     qtbot.waitUntil(lambda: page.table.item(second_row, 0).text().startswith(IN_USE_MARK))
     assert not page.table.item(_row_of(page, tiny_model), 0).text().startswith(IN_USE_MARK)
     assert not page.use_button.isEnabled()  # already in use
+
+
+def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
+    models: Models, qtbot: QtBot, tiny_model: Path, tmp_path: Path
+) -> None:
+    window, chat, controller = models
+    picker = window.model_picker
+    second = _second_model()
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    listed = [picker.itemData(i) for i in range(picker.count())]
+    assert str(second.resolve()) in listed and str(tiny_model.resolve()) in listed
+    assert picker.currentData() == str(tiny_model.resolve())  # the model in use
+
+    # A user picks the other one from the drop-down (keyboard: the list is a popup).
+    window.show_page(window.pages.widget(0))
+    picker.setFocus()
+    target = picker.findData(str(second.resolve()))
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        for _ in range(abs(target - picker.currentIndex())):
+            key = Qt.Key.Key_Down if target > picker.currentIndex() else Qt.Key.Key_Up
+            qtbot.keyClick(picker, key)
+    assert chat.model_info is not None and Path(chat.model_info.path) == second
+    assert picker.currentData() == str(second.resolve())
+    assert Path(chat.settings.model_path or "") == second  # remembered for the next start
+    with qtbot.waitSignal(chat.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "hello from the second model")
+
+    # A model that cannot load: the picker stops claiming one is in use.
+    broken = build_corrupt_variants(tmp_path / "bad")["truncated"]
+    picker.show_models([("broken", str(broken)), ("second", str(second.resolve()))], "")
+    picker.set_current(str(second.resolve()))
+    qtbot.keyClick(picker, Qt.Key.Key_Up)
+    qtbot.waitUntil(lambda: "could not be loaded" in window.error_bar.label.text(), timeout=30_000)
+    assert picker.currentIndex() == -1 and picker.currentText() == ""
 
 
 def test_details_show_the_full_metadata_without_loading(

@@ -1,0 +1,58 @@
+"""The chat's model, switchable from the chat page itself. GUI thread only.
+
+Emits ``modelChosen(path)`` when the user picks a model other than the one in use; the
+app's Models controller fills the list and swaps the model in the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QWidget
+
+
+class ModelPicker(QComboBox):
+    modelChosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Chat model")
+        self.setToolTip(
+            "The model this chat uses. Choosing another one unloads the current model first; "
+            "the Models page has the details and the downloads."
+        )
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setMinimumContentsLength(20)
+        self.setPlaceholderText("No model")
+        self._current = ""
+        self.activated.connect(self._on_activated)
+
+    def show_models(self, models: Sequence[tuple[str, str]], current: str) -> None:
+        """`models`: (name, path) of each usable model; `current`: the path in use."""
+        self.blockSignals(True)
+        self.clear()
+        for name, path in models:
+            self.addItem(name, path)
+            self.setItemData(self.count() - 1, path, Qt.ItemDataRole.ToolTipRole)
+        self.blockSignals(False)
+        self.set_current(current)
+
+    def set_current(self, path: str) -> None:
+        """Show `path` as the model in use (a model not in the list is added by name)."""
+        self._current = path
+        if not path:
+            self.setCurrentIndex(-1)
+            return
+        index = self.findData(path)
+        if index < 0:
+            self.addItem(Path(path).name, path)
+            index = self.count() - 1
+        self.setCurrentIndex(index)
+
+    def _on_activated(self, index: int) -> None:
+        path = self.itemData(index)
+        if isinstance(path, str) and path and path != self._current:
+            self._current = path
+            self.modelChosen.emit(path)
