@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -281,8 +282,10 @@ class ModelsController(QObject):
         rows = [installed_row(e, str(e.path.resolve()) == loaded) for e in entries]
         self.page.show_installed(rows)
         # The chat page's picker offers the same models, by resolved path like the engine's.
-        usable = [(e.name, str(e.path.resolve())) for e in entries if e.usable]
-        self.window.model_picker.show_models(usable, loaded)
+        usable = [e for e in entries if e.usable]
+        paths = [str(e.path.resolve()) for e in usable]
+        choices = list(zip(picker_labels(usable), paths, strict=True))
+        self.window.model_picker.show_models(choices, loaded)
         self.installedChanged.emit()
 
     def entry(self, path: str) -> ModelEntry | None:
@@ -798,6 +801,17 @@ class ModelsController(QObject):
             job.control.pause()
             job.thread.join(max(0.0, deadline - time.monotonic()))
         self._jobs.close(deadline)
+
+
+def picker_labels(entries: Sequence[ModelEntry]) -> list[str]:
+    """Names for the chat page's picker. Quantizations of one model share its name, so the
+    quantization is added, and the file name where two would still read the same."""
+    labels = [f"{e.name} · {e.quantization}" if e.quantization else e.name for e in entries]
+    seen = Counter(labels)
+    return [
+        f"{label} ({e.path.name})" if seen[label] > 1 else label
+        for label, e in zip(labels, entries, strict=True)
+    ]
 
 
 def install_models(window: MainWindow, chat: ChatController) -> ModelsController:

@@ -125,6 +125,11 @@ def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
     listed = [picker.itemData(i) for i in range(picker.count())]
     assert str(second.resolve()) in listed and str(tiny_model.resolve()) in listed
     assert picker.currentData() == str(tiny_model.resolve())  # the model in use
+    # Both test models are "tiny-test" in F32: the file name tells them apart.
+    labels = [picker.itemText(i) for i in range(picker.count())]
+    assert len(set(labels)) == len(labels), labels
+    second_label = picker.itemText(picker.findData(str(second.resolve())))
+    assert second_label == "tiny-test · F32 (second-tiny-Q8_0.gguf)"
 
     # A user picks the other one from the drop-down (keyboard: the list is a popup).
     window.show_page(window.pages.widget(0))
