@@ -228,15 +228,7 @@ def _engine_message(error: EngineError) -> str:
     if error.kind == "crashed":
         return f"The engine stopped in the middle of the translation ({text})."
     if error.kind == "prompt_too_long":
-        # The engine words this for a chat ("start a new chat"); here a segment is already
-        # as small as it gets, so only a larger context or a shorter glossary helps.
-        start, end = text.find("("), text.find(")")
-        figures = f" {text[start : end + 1]}" if 0 <= start < end else ""
-        return (
-            "The translation instructions, glossary and text do not fit in this model's context "
-            f"window{figures}. Choose a larger context size on the Models page, or shorten "
-            "the glossary."
-        )
+        return f"The translation instructions, glossary and text do not fit: {sentence(text)}"
     return f"The translation stopped: {sentence(text)}"
 
 

@@ -327,9 +327,10 @@ class Worker:
                 Error(
                     request_id,
                     ErrorKind.PROMPT_TOO_LONG,
-                    f"The conversation is too long for this model's context window "
-                    f"({len(prompt)} tokens; the limit is {n_ctx}). Start a new chat or choose a "
-                    f"larger context size.",
+                    # Worded for any caller (chat, documents, translation), not only a chat.
+                    f"The prompt is too long for this model's context window "
+                    f"({len(prompt)} tokens; the limit is {n_ctx}). Choose a larger context "
+                    f"size or send less text.",
                 )
             )
             return None
