@@ -259,15 +259,7 @@ class DocumentsController(QObject):
         self.documentRead.emit(path)
 
     def _store(self, document: Document, tokens: int | None = None) -> None:
-        self.repository.upsert(
-            content_hash=document.content_hash,
-            path=document.source_path,
-            title=document.title,
-            type=document.type,
-            pages=document.pages,
-            words=document.words,
-            tokens=tokens,
-        )
+        self.repository.upsert(**document.library_fields(), tokens=tokens)
 
     def _on_read_failed(self, path: str, message: str, ocr: bool) -> None:
         self._ocr_ended(path)

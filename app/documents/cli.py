@@ -131,14 +131,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     try:
         repository = DocumentRepository(database)
-        repository.upsert(
-            content_hash=document.content_hash,
-            path=document.source_path,
-            title=document.title,
-            type=document.type,
-            pages=document.pages,
-            words=document.words,
-        )
+        repository.upsert(**document.library_fields())
         print(f"Loading the model for {document.title!r}…", file=sys.stderr, flush=True)
         with SyncEngine.start(engine_settings) as engine:
             summarizer = Summarizer(engine, repository)

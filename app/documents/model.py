@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypedDict
 
 WORD_COUNT_BLOCK_CHARS = 1 << 20
 
 
 class DocumentError(Exception):
     """A file Hearth cannot read as a document; the message is meant for the user as is."""
+
+
+class LibraryFields(TypedDict):
+    content_hash: str
+    path: str
+    title: str
+    type: str
+    pages: int | None
+    words: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,17 @@ class Document:
     @cached_property
     def words(self) -> int:
         return sum(count_words(s.text) for s in self.sections)
+
+    def library_fields(self) -> LibraryFields:
+        """What the library stores about this document (DocumentRepository.upsert)."""
+        return {
+            "content_hash": self.content_hash,
+            "path": self.source_path,
+            "title": self.title,
+            "type": self.type,
+            "pages": self.pages,
+            "words": self.words,
+        }
 
 
 def count_words(text: str, block: int = WORD_COUNT_BLOCK_CHARS) -> int:
