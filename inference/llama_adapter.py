@@ -24,33 +24,50 @@ ProgressFn = Callable[[float], None]
 
 
 @contextmanager
-def _load_progress(on_progress: ProgressFn | None) -> Iterator[None]:
-    """Llama() has no progress parameter: hand llama.cpp a callback through the params
-    factory it calls while loading, and restore the factory afterwards."""
-    if on_progress is None:
-        yield
-        return
+def _model_params(on_progress: ProgressFn | None, use_extra_bufts: bool) -> Iterator[None]:
+    """Llama() takes neither a progress callback nor `use_extra_bufts`: set both through
+    the params factory it calls while loading, and restore the factory afterwards."""
     original = llama_lib.llama_model_default_params
+    c_callback: Any = None
+    if on_progress is not None:
+        report = on_progress
 
-    def _callback(progress: float, _user_data: ctypes.c_void_p) -> bool:
-        try:
-            on_progress(float(progress))
-        except Exception:
-            pass
-        return True
+        def _callback(progress: float, _user_data: ctypes.c_void_p) -> bool:
+            try:
+                report(float(progress))
+            except Exception:
+                pass
+            return True
 
-    c_callback = llama_lib.llama_progress_callback(_callback)
+        c_callback = llama_lib.llama_progress_callback(_callback)
 
-    def _params_with_progress() -> Any:
+    def _params() -> Any:
         params = original()
-        params.progress_callback = c_callback
+        if c_callback is not None:
+            params.progress_callback = c_callback
+        params.use_extra_bufts = use_extra_bufts
         return params
 
-    llama_lib.llama_model_default_params = _params_with_progress
+    llama_lib.llama_model_default_params = _params
     try:
         yield
     finally:
         llama_lib.llama_model_default_params = original
+
+
+def system_info() -> str:
+    return llama_lib.llama_print_system_info().decode("utf-8", "replace")
+
+
+def amx_path_disabled() -> bool:
+    """ggml's AMX matrix kernels segfault on the first evaluation on some Sapphire/Granite
+    Rapids machines (virtualized ones especially; ggml-org/llama.cpp#20824, open with no
+    fix), taking the engine down with Q4_K models such as the built-in Gemma. On a build
+    with AMX, load without the extra (AMX/repack) weight buffers: slower matrix products,
+    but a model that runs. HEARTH_ALLOW_AMX=1 keeps them for machines known to be fine."""
+    if os.environ.get("HEARTH_ALLOW_AMX") == "1":
+        return False
+    return "AMX_INT8 = 1" in system_info()
 
 
 _log_callback: Any = None
@@ -153,7 +170,7 @@ def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) 
         kwargs["n_threads"] = settings.n_threads
     if settings.seed >= 0:
         kwargs["seed"] = settings.seed
-    with _load_progress(on_progress):
+    with _model_params(on_progress, use_extra_bufts=not amx_path_disabled()):
         return Llama(**kwargs)
 
 
@@ -234,7 +251,7 @@ def backend_name(n_gpu_layers: int) -> str:
     """Which compute backend actually runs the layers, in words for the status bar."""
     if n_gpu_layers == 0 or not gpu_offload_supported():
         return "CPU"
-    info = llama_lib.llama_print_system_info().decode("utf-8", "replace").upper()
+    info = system_info().upper()
     for name in ("CUDA", "METAL", "VULKAN", "HIP", "SYCL"):
         if name in info:
             return name.title() if name in ("METAL", "VULKAN") else name
