@@ -14,8 +14,8 @@ from app.documents.extract import extract_document
 from app.documents.model import Document, Section
 from app.documents.options import SummaryOptions
 from app.documents.progress import Progress
-from app.documents.splitter import split_sections
 from app.documents.prompts import PROMPT_VERSION
+from app.documents.splitter import split_sections
 from app.documents.summarizer import Summarizer, SummaryCancelled, model_key
 from inference.protocol import EngineSettings
 from inference.sync_engine import EngineError, SyncEngine
