@@ -32,6 +32,24 @@ def test_pdf_pages_title_and_hash(tmp_path: Path) -> None:
     assert document.words > 50
 
 
+def test_a_2000_page_pdf_is_read_page_by_page_and_can_be_stopped(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "long.pdf", [f"Page {n} is about item {n}." for n in range(1, 2001)])
+    document = extract_document(path)
+    assert document.pages == 2000 and len(document.sections) == 2000
+    assert [s.page for s in document.sections] == list(range(1, 2001))
+    assert document.sections[1499].text == "Page 1500 is about item 1500."
+
+    asked: list[None] = []
+
+    def stop_after_100_pages() -> bool:
+        asked.append(None)
+        return len(asked) > 100
+
+    with pytest.raises(DocumentError, match="was stopped"):
+        extract_document(path, should_stop=stop_after_100_pages)
+    assert len(asked) == 102  # checked before each page, and once more at the end
+
+
 def test_pdf_encrypted_is_explained(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="encrypted"):
         extract_document(make_encrypted_pdf(tmp_path / "locked.pdf"))
