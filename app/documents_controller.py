@@ -498,10 +498,10 @@ class DocumentsController(QObject):
         self.page.set_busy(bool(self._ocr_running))
         done = self.queue.batch_total
         if self.queue.batch_cancelled:
-            self.page.show_progress(self.queue.overall(0.0), "Cancelled; finished parts are kept")
+            self.page.finish_progress(self.queue.overall(0.0), "Cancelled; finished parts are kept")
         else:
             what = "Summary finished" if done == 1 else f"All {done} summaries finished"
-            self.page.show_progress(1.0, what)
+            self.page.finish_progress(1.0, what)
         self.queueFinished.emit()
 
     # ---- showing summaries -----------------------------------------------------------------

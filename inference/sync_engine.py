@@ -74,6 +74,11 @@ class SyncEngine:
         self.close()
 
     @property
+    def pid(self) -> int | None:
+        """The engine process's id while it runs (supervision and tests)."""
+        return self._process.pid
+
+    @property
     def n_ctx(self) -> int:
         if self.info is None:
             raise EngineError("not_loaded", "No model is loaded.")

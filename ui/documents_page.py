@@ -21,7 +21,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QAction,
     QDragEnterEvent,
@@ -68,6 +68,9 @@ PASSAGE_HINT = "Click a citation such as [p. 3] to see its passage."
 EMPTY_HINT = "Open a document (Open… or drag files here), choose the options and Summarize."
 RUNNING_HINT = "Summarizing… the summary appears here as its final pass is written."
 NO_SUMMARY_HINT = "No summary with these options yet: press Summarize."
+# How long the bar shows how a batch ended ("All 3 summaries finished") before it goes; the
+# rows keep saying Done or Cancelled, so a stale bar would only mislead about the next one.
+PROGRESS_LINGER_MS = 6000
 REMOVE_KEEP = "Remove, keep summaries"
 REMOVE_DELETE = "Remove and delete summaries"
 # Rows whose status starts with one of these have a summary queued or running.
@@ -219,6 +222,9 @@ class DocumentsPage(QWidget):
         self.progress = QProgressBar(self)
         self.progress.setTextVisible(True)
         self.progress.hide()
+        self._progress_linger = QTimer(self)
+        self._progress_linger.setSingleShot(True)
+        self._progress_linger.timeout.connect(self.progress.hide)
         self.error_bar = MessageBar("Run OCR", parent=self)
         self.error_bar.action_button.hide()  # only with a scanned PDF: offer_ocr
 
@@ -419,10 +425,17 @@ class DocumentsPage(QWidget):
     def show_progress(self, fraction: float, text: str) -> None:
         """The job's progress bar: `fraction` of 0..1 and a line such as
         "Report (1 of 2) · chunk 3 of 12 · … · about 40 s left"."""
+        self._progress_linger.stop()
         self.progress.setRange(0, 1000)
         self.progress.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
         self.progress.setFormat(f"{round(fraction * 100)}% · {text}" if text else "%p%")
         self.progress.show()
+
+    def finish_progress(self, fraction: float, text: str) -> None:
+        """How the jobs ended ("Summary finished", "Cancelled; …"), shown for a few seconds;
+        then the bar goes until the next job."""
+        self.show_progress(fraction, text)
+        self._progress_linger.start(PROGRESS_LINGER_MS)
 
     def show_passage(self, text: str, label: str = "") -> None:
         """The source passage of a clicked citation, in the side panel."""
@@ -447,9 +460,11 @@ class DocumentsPage(QWidget):
         self.error_bar.dismiss()
 
     def set_busy(self, busy: bool) -> None:
-        """While jobs run Cancel is enabled; the progress bar stays up with the last state
-        afterwards (100 % when everything finished) until the next job."""
+        """While jobs run Cancel is enabled and the progress bar is up (see finish_progress
+        for afterwards)."""
         self._busy = busy
+        if busy:
+            self._progress_linger.stop()
         if busy and self.progress.isHidden():
             self.progress.setRange(0, 0)  # busy until the first report
             self.progress.setFormat("starting…")

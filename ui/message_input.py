@@ -2,13 +2,14 @@
 
 Enter sends, Shift+Enter starts a new line, Esc asks to stop the reply. The box does not
 clear itself on send: the app calls ``clear()`` once the message is stored, so text the user
-typed is never lost to a failed send.
+typed is never lost to a failed send. Files dragged onto the box are left to the window (it
+opens them as documents) instead of pasting their paths into the message.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 PLACEHOLDER = "Message Hearth… (Enter to send, Shift+Enter for a new line)"
@@ -68,3 +69,28 @@ class MessageInput(QPlainTextEdit):
             self.stopRequested.emit()
             return
         super().keyPressEvent(event)
+
+    # ---- drops: files go to the window (Documents), text is pasted as usual ----------------
+
+    @staticmethod
+    def _carries_files(event: QDragEnterEvent | QDragMoveEvent | QDropEvent) -> bool:
+        mime = event.mimeData()
+        return mime is not None and any(url.isLocalFile() for url in mime.urls())
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._carries_files(event):
+            event.ignore()  # Qt hands an ignored drag on to the parent widgets
+            return
+        super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._carries_files(event):
+            event.ignore()
+            return
+        super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self._carries_files(event):
+            event.ignore()
+            return
+        super().dropEvent(event)

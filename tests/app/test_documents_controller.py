@@ -675,3 +675,29 @@ def test_run_ocr_reads_a_scanned_pdf_and_its_pages_are_cited(
     summarize(qtbot, controller)
     click_link(qtbot, page.summary_view, "p. 2")
     assert "drought" in page.passage_view.toPlainText()
+
+
+def test_a_file_dropped_on_the_chat_box_or_transcript_opens_in_documents(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+) -> None:
+    window, _chat, _database = make_app(tiny_model, n_ctx=1024, pages=True)
+    documents = window.findChild(DocumentsController)
+    assert documents is not None
+    notes = tmp_path / "well.md"
+    notes.write_text(WELL, encoding="utf-8")
+    report = make_pdf(tmp_path / "report.pdf", [page_text(1)], title="Report")
+    qtbot.keyClicks(window.message_input, "half a thought")
+
+    # Qt delivers a drop to the widget under the pointer and passes it up while ignored.
+    for target, path in ((window.message_input, notes), (window.chat_view, report)):
+        window.show_page(window.pages.widget(0))
+        enter, drop = file_drag([path])
+        QApplication.sendEvent(target.viewport(), enter)
+        assert enter.isAccepted()
+        with qtbot.waitSignal(documents.documentRead, timeout=60_000):
+            QApplication.sendEvent(target.viewport(), drop)
+        assert drop.isAccepted()
+        assert window.pages.currentWidget() is documents.page
+        assert documents.page.row_of(str(path.resolve())) >= 0
+    # The draft is as typed: no file path was pasted into it.
+    assert window.message_input.toPlainText() == "half a thought"

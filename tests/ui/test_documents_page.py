@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
+from ui import documents_page
 from ui.document_rows import DocumentRow, DocumentStatus, cite_link
 from ui.documents_page import (
     COLUMNS,
@@ -227,6 +228,25 @@ def test_progress_shows_chunks_tokens_and_time_left(page: DocumentsPage) -> None
     page.set_busy(False)
     assert not page.cancel_button.isEnabled()
     assert format_seconds_left(None) == "" and format_seconds_left(600) == "about 10 min left"
+
+
+def test_the_bar_shows_how_the_jobs_ended_then_goes(
+    qtbot: QtBot, page: DocumentsPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(documents_page, "PROGRESS_LINGER_MS", 50)
+    page.set_busy(True)
+    page.show_progress(0.5, "Report · chunk 6 of 12")
+    page.set_busy(False)
+    page.finish_progress(1.0, "Summary finished")
+    assert page.progress.isVisible() and page.progress.text() == "100% · Summary finished"
+    qtbot.waitUntil(page.progress.isHidden, timeout=5_000)
+
+    # A job that starts while the last state still shows keeps its bar.
+    page.finish_progress(1.0, "Summary finished")
+    page.set_busy(True)
+    page.show_progress(0.1, "Next · chunk 1 of 10")
+    qtbot.wait(200)
+    assert page.progress.isVisible() and page.progress.text().startswith("10% · Next")
 
 
 def test_delete_key_and_context_menu_ask_before_removing(qtbot: QtBot, page: DocumentsPage) -> None:

@@ -77,6 +77,9 @@ def read_pdf(
         title = pdf_title(pdf)
     finally:
         pdf.close()
+    if should_stop is not None and should_stop():
+        # Stopped between pages: the sections are a part of the text, not the document.
+        raise DocumentError(f"Reading {path.name} was stopped.")
     if not sections:
         raise NoTextLayer(f"{path.name}: {no_text_layer_message()}")
     return sections, title, pages

@@ -17,6 +17,9 @@ class RecordingEngine:
         self.prompts: list[str] = []  # the user message of each request, in order
         self.replies: list[str] = []
         self.after_request: Callable[[int], None] | None = None  # called with request number
+        self.before_request: Callable[[int], None] | None = None  # before it is sent
+        self.in_flight = False  # a chat request is in the engine
+        self.cancels_in_flight = 0  # cancel() calls that found a request in the engine
         self.reply_for: Callable[[str], str | None] | None = None  # scripted reply text
 
     @property
@@ -30,7 +33,13 @@ class RecordingEngine:
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Done:
         prompt = messages[-1].content
         self.prompts.append(prompt)
-        done = self._engine.chat(messages, **kwargs)
+        if self.before_request is not None:
+            self.before_request(len(self.prompts))
+        self.in_flight = True
+        try:
+            done = self._engine.chat(messages, **kwargs)
+        finally:
+            self.in_flight = False
         scripted = self.reply_for(prompt) if self.reply_for is not None else None
         if scripted is not None:
             done = dataclasses.replace(done, text=scripted)
@@ -43,6 +52,7 @@ class RecordingEngine:
         return self._engine.count_tokens(text)
 
     def cancel(self) -> None:
+        self.cancels_in_flight += self.in_flight
         self._engine.cancel()
 
     def kinds(self) -> list[str]:

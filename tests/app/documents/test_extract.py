@@ -32,6 +32,24 @@ def test_pdf_pages_title_and_hash(tmp_path: Path) -> None:
     assert document.words > 50
 
 
+def test_a_2000_page_pdf_is_read_page_by_page_and_can_be_stopped(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "long.pdf", [f"Page {n} is about item {n}." for n in range(1, 2001)])
+    document = extract_document(path)
+    assert document.pages == 2000 and len(document.sections) == 2000
+    assert [s.page for s in document.sections] == list(range(1, 2001))
+    assert document.sections[1499].text == "Page 1500 is about item 1500."
+
+    asked: list[None] = []
+
+    def stop_after_100_pages() -> bool:
+        asked.append(None)
+        return len(asked) > 100
+
+    with pytest.raises(DocumentError, match="was stopped"):
+        extract_document(path, should_stop=stop_after_100_pages)
+    assert len(asked) == 102  # checked before each page, and once more at the end
+
+
 def test_pdf_encrypted_is_explained(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="encrypted"):
         extract_document(make_encrypted_pdf(tmp_path / "locked.pdf"))
@@ -146,6 +164,8 @@ def test_markdown_sections_ignore_hashes_in_code(tmp_path: Path) -> None:
         ("utf-16", "Grüße aus Köln — naïve café."),
         ("cp1252", "Grüße aus Köln, naïve café, “quoted” and more ordinary words here."),
         ("shift_jis", "日本語のテキストです。これは文書の要約のテストです。東京は日本の首都です。"),
+        ("cp1251", "Привет из Киева: це тестовий текст, і він досить довгий для визначення."),
+        ("gb18030", "这是一个用于测试文档摘要的中文文本。北京是中国的首都，人口众多。"),
     ],
 )
 def test_text_in_common_encodings(tmp_path: Path, encoding: str, text: str) -> None:
@@ -154,6 +174,30 @@ def test_text_in_common_encodings(tmp_path: Path, encoding: str, text: str) -> N
     document = extract_document(path)
     assert document.type == "text"
     assert document.sections[0].text == text + "\n\n" + text
+
+
+def test_utf8_text_with_a_pasted_windows_1252_passage_reads_right(tmp_path: Path) -> None:
+    utf8 = "Grüße aus Köln — “schön”, naïve café.\n\n" * 40
+    legacy = "Café crème à la française, “quoted” – 20 €.\n"
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(utf8.encode("utf-8") + legacy.encode("cp1252") + utf8.encode("utf-8"))
+    document = extract_document(path)
+    assert document.text == (utf8 + legacy + utf8).strip()
+
+
+def test_a_huge_mixed_encoding_file_is_read_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Above GUESS_WHOLE_BYTES the guess comes from samples; shrink it rather than write 8 MB.
+    from app.documents.formats import text as text_format
+
+    monkeypatch.setattr(text_format, "GUESS_WHOLE_BYTES", 1000)
+    monkeypatch.setattr(text_format, "GUESS_SAMPLE_BYTES", 500)
+    monkeypatch.setattr(text_format, "BLOCK_BYTES", 333)  # cuts through UTF-8 sequences
+    utf8 = "Grüße aus Köln, schön und naïve.\n\n" * 60
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(utf8.encode("utf-8") + "Crème brûlée.".encode("cp1252"))
+    assert extract_document(path).text == utf8 + "Crème brûlée."
 
 
 def test_epub_chapters_in_reading_order(tmp_path: Path) -> None:
@@ -205,6 +249,29 @@ def test_corrupt_pdf_and_docx(tmp_path: Path) -> None:
     docx_file.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
     with pytest.raises(DocumentError, match="not a readable Word"):
         extract_document(docx_file)
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".docx", ".epub", ".odt"])
+def test_truncated_and_hollow_files_are_explained(tmp_path: Path, suffix: str) -> None:
+    """A download cut in half, and a zip that holds none of the format's parts."""
+    import zipfile
+
+    builders = {
+        ".pdf": lambda p: make_pdf(p, [page_text(1), page_text(2)]),
+        ".docx": lambda p: make_docx(p, [("Heading 1", "A"), ("Normal", "Body.")]),
+        ".epub": lambda p: make_epub(p, [("One", "Body one."), ("Two", "Body two.")]),
+        ".odt": lambda p: make_odt(p, [(1, "A"), (0, "Body.")]),
+    }
+    whole = builders[suffix](tmp_path / f"whole{suffix}").read_bytes()
+    truncated = tmp_path / f"truncated{suffix}"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    hollow = tmp_path / f"hollow{suffix}"
+    with zipfile.ZipFile(hollow, "w") as archive:
+        archive.writestr("readme.txt", "nothing here")
+    for path in (truncated, hollow):
+        with pytest.raises(DocumentError, match=r"is not a (readable|PDF)") as error:
+            extract_document(path)
+        assert path.name in str(error.value)
 
 
 def test_unknown_extension_and_missing_file(tmp_path: Path) -> None:
