@@ -4,7 +4,8 @@ Jobs are plain blocking code written against SyncEngine's API (`chat`, `count_to
 `cancel`, `n_ctx`) so the CLI and the GUI share them. In the GUI they run on a worker thread;
 this bridge forwards their requests to the GUI thread's EngineClient and hands the events
 back through a per-request queue, so chat and jobs share one engine (and its queue, where
-chat goes first) instead of loading the model twice.
+chat goes first) instead of loading the model twice. A chat turn even pauses a job's running
+reply; the engine resumes it by itself and the job sees one stream (inference/generation.py).
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ class EngineBridge(QObject):
         return result
 
     def cancel(self) -> None:
-        """Stop the job's running request (any thread)."""
+        """Stop the job's running request and refuse new ones until `reset_cancel()` (any
+        thread). Never lost: the flag is set before `_current` is read here, and `register`
+        reads the flag after setting `_current`, so one of the two passes it on."""
         self._cancelled.set()
         current = self._current
         if current is not None:
@@ -110,6 +113,8 @@ class EngineBridge(QObject):
             request_id = submit()
             self._queues[request_id] = inbox
             self._current = request_id
+            if self._cancelled.is_set():  # cancel() ran while this was on its way here
+                self._client.cancel(request_id)
             registered.set()
 
         self._call.emit(register)

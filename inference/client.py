@@ -26,8 +26,11 @@ from inference.protocol import (
     Loaded,
     LoadProgress,
     LoadRequest,
+    Preempted,
     Priority,
     Request,
+    RequestLogReport,
+    RequestLogRequest,
     Sampling,
     Started,
     Tokenized,
@@ -43,8 +46,11 @@ class EngineClient(QObject):
     # request id, indices of the request's messages left out to fit the context
     contextTrimmed = Signal(int, object)
     deltaReceived = Signal(int, str, int)  # request id, text, tokens
+    # request id, the interactive request it makes way for; it resumes by itself
+    generationPreempted = Signal(int, int)
     generationFinished = Signal(int, object)  # request id, Done
     tokensCounted = Signal(int, int)  # request id, count
+    requestLogReceived = Signal(int, object)  # request id, tuple of RequestRecord
     requestFailed = Signal(int, str, str)  # request id, ErrorKind, message
     engineCrashed = Signal(str)  # plain-words reason
 
@@ -105,6 +111,10 @@ class EngineClient(QObject):
 
     def unload(self) -> int:
         return self._submit(UnloadRequest(self._engine.next_id()))
+
+    def request_log(self) -> int:
+        """Ask for the engine's record of its last requests (for a bug report)."""
+        return self._submit(RequestLogRequest(self._engine.next_id()))
 
     def cancel(self, request_id: int) -> None:
         if self._engine.running:
@@ -169,6 +179,10 @@ class EngineClient(QObject):
             self.generationStarted.emit(event.id, event.prompt_tokens, event.n_ctx)
         elif isinstance(event, Done):
             self.generationFinished.emit(event.id, event)
+        elif isinstance(event, Preempted):
+            self.generationPreempted.emit(event.id, event.by)
+        elif isinstance(event, RequestLogReport):
+            self.requestLogReceived.emit(event.id, event.records)
         elif isinstance(event, LoadProgress):
             self.loadProgressed.emit(event.id, event.fraction, event.text)
         elif isinstance(event, Loaded):

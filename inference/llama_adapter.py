@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -186,6 +186,47 @@ def read_perf(llm: Llama) -> LlamaPerf:
         t_eval_ms=float(data.t_eval_ms),
         n_eval=int(data.n_eval),
     )
+
+
+def generate(
+    llm: Llama, tokens: Sequence[int], sampled: Sequence[int], **sampling: Any
+) -> Generator[int, Any, None]:
+    """Llama.generate over `tokens`, whose tail `sampled` this reply already sampled before
+    it was paused: its sampler starts with them in its repeat-penalty window, as if the
+    reply had never stopped (a fresh sampler would remember none of them and pick other
+    tokens than the uninterrupted reply)."""
+    if not sampled:
+        return llm.generate(tokens, **sampling)
+    original = llm._init_sampler
+    window = sampled[-llm.last_n_tokens_size :]
+
+    def primed(*args: Any, **kwargs: Any) -> Any:
+        sampler = original(*args, **kwargs)
+        for token in window:
+            sampler.accept(token)
+        return sampler
+
+    llm._init_sampler = primed  # type: ignore[method-assign]
+    generator = llm.generate(tokens, **sampling)
+    try:
+        # The sampler is made on the first step; that step also evaluates the prompt.
+        first = next(generator)
+    except StopIteration:
+        return _chain_first(None, generator)
+    finally:
+        llm._init_sampler = original  # type: ignore[method-assign]
+    return _chain_first(first, generator)
+
+
+def _chain_first(
+    first: int | None, generator: Generator[int, Any, None]
+) -> Generator[int, Any, None]:
+    try:
+        if first is not None:
+            yield first
+            yield from generator
+    finally:
+        generator.close()
 
 
 def cached_tokens(llm: Llama) -> Sequence[int]:

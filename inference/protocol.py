@@ -106,6 +106,13 @@ class UnloadRequest:
 
 
 @dataclass(frozen=True)
+class RequestLogRequest:
+    """Ask for the engine's record of its last requests (answered with RequestLogReport)."""
+
+    id: int
+
+
+@dataclass(frozen=True)
 class ShutdownRequest:
     id: int
 
@@ -117,6 +124,7 @@ Request = (
     | TokenizeRequest
     | CancelRequest
     | UnloadRequest
+    | RequestLogRequest
     | ShutdownRequest
 )
 
@@ -234,9 +242,45 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Preempted:
+    """A background generation paused between tokens because an interactive request was
+    waiting (`by`). Not an end: the engine resumes it on its own once the interactive work
+    is done, continuing after the text already streamed, and ends it with one Done."""
+
+    id: int
+    by: int
+    completion_tokens: int  # sampled so far
+
+
+@dataclass(frozen=True)
 class Tokenized:
     id: int
     n_tokens: int
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One finished request as the engine saw it, for tests and bug reports. `prompt` and
+    `reply` hold text only when the engine was started with HEARTH_REQUEST_LOG set."""
+
+    id: int
+    kind: str  # "chat", "completion", "load" or "unload"
+    priority: int
+    model: str
+    prompt_tokens: int
+    prompt_tokens_evaluated: int  # summed over resumes: a resume after a chat re-evaluates
+    completion_tokens: int
+    stop_reason: str  # a GenerationStats stop reason, "loaded", "unloaded" or "error:<kind>"
+    preemptions: int
+    total_ms: float  # engine time spent on it, not counting the time it was paused
+    prompt: str | None = None
+    reply: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestLogReport:
+    id: int
+    records: tuple[RequestRecord, ...]  # oldest first, in the order they ended
 
 
 class ErrorKind:
@@ -245,6 +289,8 @@ class ErrorKind:
     PROMPT_TOO_LONG = "prompt_too_long"
     BAD_REQUEST = "bad_request"
     CANCELLED = "cancelled"
+    # A paused background request cannot continue: another model was loaded meanwhile.
+    MODEL_CHANGED = "model_changed"
     INTERNAL = "internal"
 
 
@@ -255,4 +301,14 @@ class Error:
     message: str
 
 
-Event = LoadProgress | Loaded | Started | Delta | Done | Tokenized | Error
+Event = (
+    LoadProgress
+    | Loaded
+    | Started
+    | Delta
+    | Preempted
+    | Done
+    | Tokenized
+    | RequestLogReport
+    | Error
+)

@@ -1,5 +1,9 @@
 """A blocking façade over the engine process for code that is not Qt: the CLI, batch jobs
-(summaries, translations) and benchmarks. One caller thread at a time.
+(summaries, translations) and benchmarks. One caller thread at a time; `cancel` from any.
+
+Cancel has the same contract as app/engine_bridge.EngineBridge (the two are interchangeable
+under the jobs): it stops the running request and refuses new ones until `reset_cancel()`,
+so a cancel that lands while a request is being sent, before it has an id, is never lost.
 
     with SyncEngine.start(EngineSettings(model_path=...)) as engine:
         done = engine.chat([ChatMessage("user", "Hi")], max_tokens=64, on_delta=print)
@@ -25,7 +29,11 @@ from inference.protocol import (
     Loaded,
     LoadRequest,
     ModelInfo,
+    Preempted,
     Priority,
+    RequestLogReport,
+    RequestLogRequest,
+    RequestRecord,
     Sampling,
     Started,
     Tokenized,
@@ -46,8 +54,12 @@ class EngineError(RuntimeError):
 class SyncEngine:
     def __init__(self) -> None:
         self._process = EngineProcess()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one request at a time
+        # Guards _current and _cancelled. Reentrant: the CLI cancels from a SIGINT handler,
+        # which runs on the very thread that may hold it.
+        self._state = threading.RLock()
         self._current: int | None = None
+        self._cancelled = False
         self.info: ModelInfo | None = None
 
     @classmethod
@@ -138,14 +150,31 @@ class SyncEngine:
         assert isinstance(last, Tokenized)
         return last.n_tokens
 
+    def request_log(self) -> tuple[RequestRecord, ...]:
+        """The engine's own record of its last requests (inference/request_log.py)."""
+        last = self._request(RequestLogRequest(self._process.next_id()))[-1]
+        assert isinstance(last, RequestLogReport)
+        return last.records
+
     def cancel(self) -> None:
-        """Stop the running request (callable from another thread, e.g. a signal handler)."""
-        current = self._current
+        """Stop the running request and refuse new ones until `reset_cancel()` (any thread,
+        also a signal handler)."""
+        with self._state:
+            self._cancelled = True
+            current = self._current
         if current is not None:
-            try:
-                self._process.send(CancelRequest(self._process.next_id(), current))
-            except EngineCrashedError:
-                pass
+            self._send_cancel(current)
+
+    def reset_cancel(self) -> None:
+        """Accept requests again after `cancel()`: the next job's owner calls it."""
+        with self._state:
+            self._cancelled = False
+
+    def _send_cancel(self, request_id: int) -> None:
+        try:
+            self._process.send(CancelRequest(self._process.next_id(), request_id))
+        except EngineCrashedError:
+            pass
 
     def close(self) -> None:
         self._process.stop()
@@ -160,20 +189,36 @@ class SyncEngine:
 
     def _request(
         self,
-        request: LoadRequest | GenerateRequest | CompletionRequest | TokenizeRequest,
+        request: LoadRequest
+        | GenerateRequest
+        | CompletionRequest
+        | TokenizeRequest
+        | RequestLogRequest,
         on_progress: Callable[[float], None] | None = None,
         on_delta: OnDelta | None = None,
     ) -> list[Event]:
         with self._lock:
-            self._current = request.id
+            # Checked and set together with cancel()'s flag: a cancel comes either before
+            # (nothing is sent) or after (it finds the id and is passed on), never between.
+            with self._state:
+                if self._cancelled:
+                    raise EngineError("cancelled", "Cancelled.")
+                self._current = request.id
             try:
                 self._process.send(request)
+                with self._state:
+                    # A SIGINT handler runs on this thread and may have slipped in between
+                    # the check and the assignment above: pass its cancel on now.
+                    late = self._cancelled
+                if late:
+                    self._send_cancel(request.id)
                 return self._collect(request.id, on_progress, on_delta)
             except EngineCrashedError as exc:
                 self.info = None
                 raise EngineError("crashed", str(exc)) from exc
             finally:
-                self._current = None
+                with self._state:
+                    self._current = None
 
     def _collect(
         self,
@@ -190,12 +235,12 @@ class SyncEngine:
                 if on_delta is not None and event.text:
                     on_delta(event.text)
                 continue
-            if isinstance(event, Started):
-                continue
+            if isinstance(event, Started | Preempted):
+                continue  # a preempted request resumes by itself, its stream continuing
             events.append(event)
             if isinstance(event, Error):
                 raise EngineError(event.kind, event.message.split("\n", 1)[0])
             if on_progress is not None and hasattr(event, "fraction"):
                 on_progress(event.fraction)
-            if isinstance(event, Done | Loaded | Tokenized):
+            if isinstance(event, Done | Loaded | Tokenized | RequestLogReport):
                 return events

@@ -3,17 +3,21 @@
 Threads: a reader thread receives requests (so a cancel arrives while a reply is being
 generated) and queues them by priority; the main thread runs one request at a time and is
 the only one that sends events. Never imports Qt or touches the database.
+
+Chat goes first, also against work already running: between two tokens of a background
+generation the main thread looks at the head of the queue, and when an interactive request
+waits there the generation pauses (a Preempted event), goes back in the queue in its old
+place, and resumes after the interactive work, continuing its stream (inference/generation.py).
+Loads and unloads do not pause anything: a reply cannot continue on another model.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-import queue
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -23,6 +27,7 @@ from llama_cpp import Llama
 
 from inference import llama_adapter as adapter
 from inference.context_fit import OverflowPolicy, fit_messages, reply_reserve
+from inference.generation import CANCELLED, PREEMPTED, Generation, GenerationRequest, Outcome
 from inference.gguf_validate import GGUFInfo, ModelFileError, inspect_gguf
 from inference.prompt_formats import ChatFormat, PromptFormatError, format_for_override
 from inference.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
@@ -30,7 +35,6 @@ from inference.protocol import (
     CancelRequest,
     ChatMessage,
     CompletionRequest,
-    Delta,
     Done,
     EngineSettings,
     Error,
@@ -41,16 +45,23 @@ from inference.protocol import (
     LoadProgress,
     LoadRequest,
     ModelInfo,
+    Preempted,
     Priority,
     Request,
-    Sampling,
+    RequestLogReport,
+    RequestLogRequest,
+    RequestRecord,
     ShutdownRequest,
-    Started,
     Tokenized,
     TokenizeRequest,
     UnloadRequest,
 )
-from inference.text_stream import TextAssembler
+from inference.request_log import RequestLog
+from inference.request_queue import RequestQueue
+
+# What a paused background generation makes way for: quick requests and other replies.
+# Not loads or unloads: the paused reply could not continue on another model.
+_PREEMPTING = (GenerateRequest, CompletionRequest, TokenizeRequest, RequestLogRequest)
 
 
 @dataclass
@@ -62,19 +73,18 @@ class _LoadedModel:
     piece: adapter.PieceReader
 
 
-class _Stop(Exception):
-    pass
-
-
 class Worker:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._queue: queue.PriorityQueue[tuple[int, int, Request | None]] = queue.PriorityQueue()
-        self._seq = itertools.count()
+        self._queue: RequestQueue[Request | Generation | None] = RequestQueue()
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
         self._model: _LoadedModel | None = None
         self._replies = ReplyTokenMemory()
+        self._log = RequestLog.from_environment()
+        self._paused: dict[int, Generation] = {}  # main thread only
+        self._arrival = 0  # queue place of the request being handled
+        self._failure: Error | None = None  # the last error sent
 
     # ---- plumbing ---------------------------------------------------------------------
 
@@ -82,21 +92,23 @@ class Worker:
         reader = threading.Thread(target=self._read_requests, name="engine-reader", daemon=True)
         reader.start()
         while True:
-            try:
-                _, _, request = self._queue.get()
-            except queue.Empty:
-                continue
-            if request is None or isinstance(request, ShutdownRequest):
+            _, self._arrival, item = self._queue.get()
+            if item is None or isinstance(item, ShutdownRequest):
                 break
-            if self._take_cancel(request.id):
+            paused = isinstance(item, Generation)
+            request_id = item.request.id if isinstance(item, Generation) else item.id
+            if not paused and self._take_cancel(request_id):
                 # Every request gets an answer, or a blocking caller would wait forever.
-                self._send(Error(request.id, ErrorKind.CANCELLED, "Cancelled before it started."))
+                self._send(Error(request_id, ErrorKind.CANCELLED, "Cancelled before it started."))
                 continue
             try:
-                self._handle(request)
+                if isinstance(item, Generation):
+                    self._resume(item)
+                else:
+                    self._handle(item)
             except Exception as exc:  # the engine must answer every request
                 self._send(
-                    Error(request.id, ErrorKind.INTERNAL, f"{exc}\n{traceback.format_exc()}")
+                    Error(request_id, ErrorKind.INTERNAL, f"{exc}\n{traceback.format_exc()}")
                 )
         self._unload()
 
@@ -108,7 +120,7 @@ class Worker:
                 # The GUI went away: stop, whatever we were doing.
                 with self._lock:
                     self._cancelled.add(-1)
-                self._queue.put((-1, next(self._seq), None))
+                self._queue.put(-1, None)
                 return
             if isinstance(request, CancelRequest):
                 with self._lock:
@@ -117,7 +129,7 @@ class Worker:
             priority = getattr(request, "priority", Priority.INTERACTIVE)
             if isinstance(request, ShutdownRequest):
                 priority = -1
-            self._queue.put((int(priority), next(self._seq), request))
+            self._queue.put(int(priority), request)
             if isinstance(request, ShutdownRequest):
                 return
 
@@ -133,22 +145,55 @@ class Worker:
             return request_id in self._cancelled or -1 in self._cancelled
 
     def _send(self, event: Any) -> None:
+        if isinstance(event, Error):
+            self._failure = event
         try:
             self._conn.send(event)
         except (BrokenPipeError, OSError):
             pass
 
     def _handle(self, request: Request) -> None:
+        self._failure = None
+        started = time.perf_counter()
+        kind = ""
         if isinstance(request, LoadRequest):
+            kind = "load"
             self._load(request)
         elif isinstance(request, GenerateRequest):
+            kind = "chat"
             self._generate_chat(request)
         elif isinstance(request, CompletionRequest):
+            kind = "completion"
             self._generate_completion(request)
         elif isinstance(request, TokenizeRequest):
             self._count_tokens(request)
         elif isinstance(request, UnloadRequest):
+            kind = "unload"
             self._unload()
+        elif isinstance(request, RequestLogRequest):
+            self._send(RequestLogReport(request.id, self._log.records()))
+        # Generations log themselves when they end; these are the rest worth a record.
+        failure = self._failure if self._failure and self._failure.id == request.id else None
+        if kind in ("load", "unload") or (kind and failure is not None):
+            stop = f"error:{failure.kind}" if failure else {"load": "loaded"}.get(kind, "unloaded")
+            self._log_plain(request, kind, stop, started)
+
+    def _log_plain(self, request: Request, kind: str, stop_reason: str, started: float) -> None:
+        model = self._model.info.name if self._model is not None else ""
+        self._log.add(
+            RequestRecord(
+                id=request.id,
+                kind=kind,
+                priority=int(getattr(request, "priority", Priority.INTERACTIVE)),
+                model=model,
+                prompt_tokens=0,
+                prompt_tokens_evaluated=0,
+                completion_tokens=0,
+                stop_reason=stop_reason,
+                preemptions=0,
+                total_ms=(time.perf_counter() - started) * 1000,
+            )
+        )
 
     # ---- model lifecycle --------------------------------------------------------------
 
@@ -238,19 +283,23 @@ class Worker:
             return
         messages, prompt, dropped = fitted
         stops = tuple(dict.fromkeys((*model.fmt.stop, *request.stop)))
-        result = self._run(
-            model,
+
+        def remember(generation: Generation) -> None:
+            if generation.stop_reason in ("eos", "length"):
+                self._replies.remember(generation.text, generation.ids)
+                self._warm_next_turn((*messages, ChatMessage("assistant", generation.text)))
+
+        spec = GenerationRequest(
             request.id,
+            "chat",
+            int(request.priority),
             prompt,
             request.max_tokens,
             request.sampling,
             stops,
             dropped=dropped,
         )
-        if result is not None and result[1] in ("eos", "length"):
-            text, _, ids = result
-            self._replies.remember(text, ids)
-            self._warm_next_turn((*messages, ChatMessage("assistant", text)))
+        self._start(model, spec, remember)
 
     def _fit_to_context(
         self, model: _LoadedModel, request: GenerateRequest
@@ -294,124 +343,143 @@ class Worker:
         model = self._require_model(request.id)
         if model is None:
             return
-        llm = model.llm
-        prompt = llm.tokenize(request.prompt.encode("utf-8"), add_bos=True, special=True)
-        self._run(
-            model,
+        prompt = model.llm.tokenize(request.prompt.encode("utf-8"), add_bos=True, special=True)
+        spec = GenerationRequest(
             request.id,
+            "completion",
+            int(request.priority),
             prompt,
             request.max_tokens,
             request.sampling,
             request.stop,
             ignore_eos=request.ignore_eos,
         )
+        self._start(model, spec)
 
-    def _run(
+    # ---- generations, preempted and resumed ---------------------------------------------
+
+    def _start(
         self,
         model: _LoadedModel,
-        request_id: int,
-        prompt: list[int],
-        max_tokens: int,
-        sampling: Sampling,
-        stops: tuple[str, ...],
-        *,
-        ignore_eos: bool = False,
-        dropped: tuple[int, ...] = (),
-    ) -> tuple[str, str, list[int]] | None:
-        """The token loop. Returns (text, stop_reason, sampled ids) or None on error."""
-        llm = model.llm
-        t_start = time.perf_counter()
-        n_ctx = llm.n_ctx()
-        if len(prompt) >= n_ctx:
+        spec: GenerationRequest,
+        then: Callable[[Generation], None] | None = None,
+    ) -> None:
+        n_ctx = model.llm.n_ctx()
+        if len(spec.prompt) >= n_ctx:
             self._send(
                 Error(
-                    request_id,
+                    spec.id,
                     ErrorKind.PROMPT_TOO_LONG,
                     # Worded for any caller (chat, documents, translation), not only a chat.
                     f"The prompt is too long for this model's context window "
-                    f"({len(prompt)} tokens; the limit is {n_ctx}). Choose a larger context "
+                    f"({len(spec.prompt)} tokens; the limit is {n_ctx}). Choose a larger context "
                     f"size or send less text.",
                 )
             )
+            return
+        generation = Generation(spec, model, then)
+        generation.arrival = self._arrival
+        self._drive(model, generation)
+
+    def _drive(self, model: _LoadedModel, generation: Generation) -> None:
+        request = generation.request
+        outcome = generation.run(
+            model.llm, model.piece, self._send, lambda: self._interrupt(generation)
+        )
+        if outcome is Outcome.PREEMPTED:
+            head = self._queue.head()
+            by = getattr(head[1], "id", -1) if head is not None else -1
+            self._send(Preempted(request.id, by, len(generation.ids)))
+            self._paused[request.id] = generation
+            self._queue.put(request.priority, generation, generation.arrival)
+            return
+        self._finish(generation)
+
+    def _interrupt(self, generation: Generation) -> str | None:
+        """Asked between two tokens: should the running generation stop or pause?"""
+        if self._paused:
+            self._end_cancelled_paused()
+        if self._is_cancelled(generation.request.id):
+            return CANCELLED
+        head = self._queue.head()
+        if head is None:
             return None
-        budget = min(max_tokens, n_ctx - len(prompt))
-        cached = adapter.cached_tokens(llm)
-        common = Llama.longest_token_prefix(cached, prompt)
-        if common == len(prompt):
-            evaluated = 0 if adapter.full_prompt_is_cached(llm, prompt) else 1
-        else:
-            evaluated = len(prompt) - common
-        self._send(Started(request_id, len(prompt), n_ctx, dropped))
-        if sampling.seed is not None:
-            llm.set_seed(sampling.seed)
-        adapter.reset_perf(llm)
+        priority, waiting = head
+        if priority < generation.request.priority and isinstance(waiting, _PREEMPTING):
+            return PREEMPTED
+        return None
 
-        assembler = TextAssembler(stops)
-        ids: list[int] = []
-        stop_reason = "length"
-        t_first: float | None = None
-        t_last = t_start
-        generator = llm.generate(
-            prompt,
-            temp=sampling.temperature,
-            top_p=sampling.top_p,
-            top_k=sampling.top_k,
-            min_p=sampling.min_p,
-            repeat_penalty=sampling.repeat_penalty,
-        )
-        try:
-            for token in generator:
-                now = time.perf_counter()
-                if t_first is None:
-                    t_first = now
-                t_last = now
-                if not ignore_eos and adapter.is_end_of_generation(llm, token):
-                    stop_reason = "eos"
-                    break
-                ids.append(token)
-                delta = assembler.feed(model.piece(token))
-                if delta:
-                    self._send(Delta(request_id, delta, 1))
-                if assembler.stopped:
-                    stop_reason = "stop"
-                    break
-                if self._is_cancelled(request_id):
-                    stop_reason = "cancelled"
-                    break
-                if len(ids) >= budget:
-                    stop_reason = "length" if budget == max_tokens else "context_full"
-                    break
-        finally:
-            generator.close()
-        tail = assembler.finish()
-        if tail:
-            self._send(Delta(request_id, tail, 0))
+    def _end_cancelled_paused(self) -> None:
+        """A cancel for a paused generation is answered now, not after the chat turn that
+        paused it (a document's Cancel must work within a second)."""
         with self._lock:
-            self._cancelled.discard(request_id)
+            ids = [i for i in self._paused if i in self._cancelled or -1 in self._cancelled]
+        for request_id in ids:
+            generation = self._paused[request_id]
+            if self._queue.remove(generation):
+                del self._paused[request_id]
+                generation.close("cancelled", self._send)
+                self._finish(generation)
 
-        perf = adapter.read_perf(llm)
-        t_end = time.perf_counter()
-        first = t_first if t_first is not None else t_end
-        prefill_s = first - t_start
-        decode_s = t_last - first
-        completion = len(ids)
-        stats = GenerationStats(
-            model=model.info.name,
-            chat_format=model.fmt.name,
-            n_ctx=n_ctx,
-            n_gpu_layers=model.info.n_gpu_layers,
-            prompt_tokens=len(prompt),
-            prompt_tokens_evaluated=evaluated,
-            completion_tokens=completion,
-            ttft_ms=prefill_s * 1000,
-            prefill_tps=evaluated / prefill_s if prefill_s > 0 and evaluated else 0.0,
-            # The first token comes out of the prefill step; the decode rate counts the rest.
-            decode_tps=(completion - 1) / decode_s if completion > 1 and decode_s > 0 else 0.0,
-            total_ms=(t_end - t_start) * 1000,
-            stop_reason=stop_reason,
+    def _resume(self, generation: Generation) -> None:
+        request = generation.request
+        self._paused.pop(request.id, None)
+        if self._take_cancel(request.id):
+            generation.close("cancelled", self._send)
+            self._finish(generation)
+        elif generation.model is not self._model or self._model is None:
+            generation.close("error:model_changed", self._send)
+            self._log_generation(generation)
+            self._send(
+                Error(
+                    request.id,
+                    ErrorKind.MODEL_CHANGED,
+                    "Another model was loaded while this request waited for a chat turn; "
+                    "start it again to continue with the new model.",
+                )
+            )
+        else:
+            self._drive(self._model, generation)
+
+    def _finish(self, generation: Generation) -> None:
+        request = generation.request
+        with self._lock:
+            self._cancelled.discard(request.id)
+        model = generation.model
+        assert isinstance(model, _LoadedModel)
+        stats = generation.stats(
+            model.info.name, model.fmt.name, model.llm.n_ctx(), model.info.n_gpu_layers
         )
-        self._send(Done(request_id, assembler.text, stats, perf))
-        return assembler.text, stop_reason, ids
+        self._send(Done(request.id, generation.text, stats, generation.perf))
+        self._log_generation(generation, stats)
+        if generation.then is not None and model is self._model:
+            generation.then(generation)
+
+    def _log_generation(self, generation: Generation, stats: GenerationStats | None = None) -> None:
+        request = generation.request
+        model = generation.model
+        assert isinstance(model, _LoadedModel)
+        prompt = reply = None
+        if self._log.keeps_text:
+            # Exactly what the model saw, template and all.
+            prompt = model.llm.detokenize(request.prompt, special=True).decode("utf-8", "replace")
+            reply = generation.text
+        self._log.add(
+            RequestRecord(
+                id=request.id,
+                kind=request.kind,
+                priority=request.priority,
+                model=model.info.name,
+                prompt_tokens=len(request.prompt),
+                prompt_tokens_evaluated=stats.prompt_tokens_evaluated if stats else 0,
+                completion_tokens=len(generation.ids),
+                stop_reason=generation.stop_reason,
+                preemptions=generation.preemptions,
+                total_ms=stats.total_ms if stats else 0.0,
+                prompt=prompt,
+                reply=reply,
+            )
+        )
 
     def _warm_next_turn(self, messages: tuple[ChatMessage, ...]) -> None:
         """Right after a reply, evaluate the template text that closes it and opens the next

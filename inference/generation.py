@@ -1,0 +1,212 @@
+"""One generation's token loop, resumable between tokens (engine process, main thread).
+
+A background generation (a chunk summary, a translated segment) can be preempted by a chat
+turn: the loop stops between two tokens and keeps everything it has (the sampled ids, the
+text assembler with any stop-string prefix it holds back, the counters). `run` called again
+continues with prompt + sampled ids as the prompt: when nothing else ran in between, the
+KV cache still holds all of it and llama.cpp evaluates one token; after a chat turn it
+re-evaluates the prefix. Either way the text already streamed stays valid, so the caller
+sees one uninterrupted stream and one Done.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from llama_cpp import Llama
+
+from inference import llama_adapter as adapter
+from inference.protocol import Delta, GenerationStats, LlamaPerf, Sampling, Started
+from inference.text_stream import TextAssembler
+
+PREEMPTED = "preempted"  # what `interrupt` returns to pause the loop
+CANCELLED = "cancelled"
+
+
+class Outcome(Enum):
+    FINISHED = "finished"
+    PREEMPTED = "preempted"
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What the loop needs of a GenerateRequest or CompletionRequest, prompt already built."""
+
+    id: int
+    kind: str  # "chat" or "completion"
+    priority: int
+    prompt: list[int]
+    max_tokens: int
+    sampling: Sampling
+    stops: tuple[str, ...]
+    ignore_eos: bool = False
+    dropped: tuple[int, ...] = ()
+
+
+class Generation:
+    def __init__(
+        self,
+        request: GenerationRequest,
+        model: object,
+        then: Callable[[Generation], None] | None = None,
+    ) -> None:
+        """`model`: the loaded model it belongs to (a resume on another one is refused);
+        `then`: run once it has finished (the chat remembers its reply)."""
+        self.request = request
+        self.model = model
+        self.then = then
+        self.ids: list[int] = []
+        self.assembler = TextAssembler(request.stops)
+        self.stop_reason = ""
+        self.preemptions = 0
+        self.arrival: int | None = None  # its place in the engine's queue, kept on a resume
+        self._started = False
+        self._evaluated = 0
+        self._ttft_s: float | None = None
+        self._prefill_s = 0.0
+        self._decode_s = 0.0
+        self._decode_tokens = 0
+        self._work_s = 0.0
+        self._perf: LlamaPerf | None = None
+
+    @property
+    def text(self) -> str:
+        return self.assembler.text
+
+    def run(
+        self,
+        llm: Llama,
+        piece: Callable[[int], bytes],
+        send: Callable[[Any], None],
+        interrupt: Callable[[], str | None],
+    ) -> Outcome:
+        """Generate until the reply ends or `interrupt()` (asked after every token) says
+        PREEMPTED or CANCELLED. The first run announces the request with Started."""
+        request = self.request
+        tokens = request.prompt + self.ids
+        n_ctx = llm.n_ctx()
+        budget = min(request.max_tokens, n_ctx - len(request.prompt))
+        cached = adapter.cached_tokens(llm)
+        common = Llama.longest_token_prefix(cached, tokens)
+        if common == len(tokens):
+            evaluated = 0 if adapter.full_prompt_is_cached(llm, tokens) else 1
+        else:
+            evaluated = len(tokens) - common
+        self._evaluated += evaluated
+        if not self._started:
+            self._started = True
+            send(Started(request.id, len(request.prompt), n_ctx, request.dropped))
+            if request.sampling.seed is not None:
+                llm.set_seed(request.sampling.seed)
+        adapter.reset_perf(llm)
+
+        t_start = time.perf_counter()
+        t_first: float | None = None
+        t_last = t_start
+        sampled = 0
+        sampling = request.sampling
+        outcome = Outcome.FINISHED
+        self.stop_reason = "length"
+        generator = adapter.generate(
+            llm,
+            tokens,
+            self.ids,
+            temp=sampling.temperature,
+            top_p=sampling.top_p,
+            top_k=sampling.top_k,
+            min_p=sampling.min_p,
+            repeat_penalty=sampling.repeat_penalty,
+        )
+        try:
+            for token in generator:
+                now = time.perf_counter()
+                if t_first is None:
+                    t_first = now
+                t_last = now
+                if not request.ignore_eos and adapter.is_end_of_generation(llm, token):
+                    self.stop_reason = "eos"
+                    break
+                self.ids.append(token)
+                sampled += 1
+                delta = self.assembler.feed(piece(token))
+                if delta:
+                    send(Delta(request.id, delta, 1))
+                if self.assembler.stopped:
+                    self.stop_reason = "stop"
+                    break
+                # A full reply ends here, so a preempted one always has tokens left to make.
+                if len(self.ids) >= budget:
+                    self.stop_reason = "length" if budget == request.max_tokens else "context_full"
+                    break
+                reason = interrupt()
+                if reason == CANCELLED:
+                    self.stop_reason = "cancelled"
+                    break
+                if reason == PREEMPTED:
+                    outcome = Outcome.PREEMPTED
+                    break
+        finally:
+            generator.close()
+
+        perf = adapter.read_perf(llm)
+        self._perf = perf if self._perf is None else _add(self._perf, perf)
+        t_end = time.perf_counter()
+        first = t_first if t_first is not None else t_end
+        if self._ttft_s is None:
+            self._ttft_s = first - t_start
+        # Each run's first token comes out of its prefill step; decode counts the rest.
+        self._prefill_s += first - t_start
+        self._decode_s += t_last - first
+        self._decode_tokens += max(0, sampled - 1)
+        self._work_s += t_end - t_start
+        if outcome is Outcome.PREEMPTED:
+            self.preemptions += 1
+            return outcome
+        tail = self.assembler.finish()
+        if tail:
+            send(Delta(request.id, tail, 0))
+        return outcome
+
+    def close(self, stop_reason: str, send: Callable[[Any], None]) -> None:
+        """End a paused generation without running it again (cancelled while it waited)."""
+        self.stop_reason = stop_reason
+        tail = self.assembler.finish()
+        if tail:
+            send(Delta(self.request.id, tail, 0))
+
+    @property
+    def perf(self) -> LlamaPerf | None:
+        return self._perf
+
+    def stats(self, model: str, chat_format: str, n_ctx: int, n_gpu_layers: int) -> GenerationStats:
+        completion = len(self.ids)
+        prefill_s = self._prefill_s
+        return GenerationStats(
+            model=model,
+            chat_format=chat_format,
+            n_ctx=n_ctx,
+            n_gpu_layers=n_gpu_layers,
+            prompt_tokens=len(self.request.prompt),
+            prompt_tokens_evaluated=self._evaluated,
+            completion_tokens=completion,
+            ttft_ms=(self._ttft_s or 0.0) * 1000,
+            prefill_tps=self._evaluated / prefill_s if prefill_s > 0 and self._evaluated else 0.0,
+            decode_tps=self._decode_tokens / self._decode_s
+            if self._decode_tokens and self._decode_s > 0
+            else 0.0,
+            total_ms=self._work_s * 1000,
+            stop_reason=self.stop_reason,
+        )
+
+
+def _add(a: LlamaPerf, b: LlamaPerf) -> LlamaPerf:
+    return LlamaPerf(
+        t_p_eval_ms=a.t_p_eval_ms + b.t_p_eval_ms,
+        n_p_eval=a.n_p_eval + b.n_p_eval,
+        t_eval_ms=a.t_eval_ms + b.t_eval_ms,
+        n_eval=a.n_eval + b.n_eval,
+    )
