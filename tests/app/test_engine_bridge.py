@@ -80,3 +80,31 @@ def test_a_client_that_was_shut_down_never_starts_a_new_engine(qtbot: QtBot) -> 
         client.count_tokens("late timer")
     assert failed.args[1] == "engine_closed"
     assert not client.running and client.pid is None
+
+
+def test_a_cancel_before_the_request_is_registered_is_not_lost(
+    qtbot: QtBot, bridge: EngineBridge
+) -> None:
+    """The job's cancel lands after the request went to the engine but before the GUI
+    thread noted its id (the bridge's `register` step): it must still reach the engine.
+    Greedy "hello" on the tiny model runs 286 tokens to its end, so a lost cancel shows."""
+    client = bridge._client
+    generate = client.generate
+
+    def generate_then_cancel(*args: object, **kwargs: object) -> int:
+        request_id = generate(*args, **kwargs)  # type: ignore[arg-type]
+        bridge.cancel()  # no id noted yet: only the flag can carry it
+        return request_id
+
+    client.generate = generate_then_cancel  # type: ignore[method-assign]
+    greedy = Sampling(temperature=0.0, top_k=1, seed=1)
+    result = run_in_thread(
+        qtbot, lambda: bridge.chat([ChatMessage("user", "hello")], max_tokens=400, sampling=greedy)
+    )
+    client.generate = generate  # type: ignore[method-assign]
+    if "error" in result:  # the cancel overtook it in the engine's queue
+        assert isinstance(result["error"], EngineError) and result["error"].kind == "cancelled"
+    else:
+        done = result["value"]
+        assert done.stats.stop_reason == "cancelled"  # type: ignore[attr-defined]
+        assert done.stats.completion_tokens < 286  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.protocol import ChatMessage, EngineSettings, ErrorKind, Sampling
+from inference.protocol import ChatMessage, EngineSettings, ErrorKind, GenerateRequest, Sampling
 from inference.sync_engine import EngineError, SyncEngine
 
 
@@ -54,3 +54,46 @@ def test_a_request_cancelled_before_it_starts_is_still_answered(tiny_model: Path
                 break
         assert isinstance(event, Error) and event.kind == ErrorKind.CANCELLED
         assert engine.count_tokens("hello") == 1
+
+
+# Greedy "hello" on the tiny model runs 286 tokens to its end of turn: a cancel that is
+# lost shows as that whole reply.
+HELLO = [ChatMessage("user", "hello")]
+GREEDY = Sampling(temperature=0.0, top_k=1, seed=1)
+
+
+def test_a_cancel_while_a_request_is_being_prepared_is_not_lost(tiny_model: Path) -> None:
+    with SyncEngine.start(EngineSettings(model_path=str(tiny_model), n_ctx=512)) as engine:
+        process = engine._process
+        next_id = process.next_id
+        # The cancel lands while chat() builds its request, before it has an id: the moment
+        # another thread's cancel used to find nothing to cancel.
+        process.next_id = lambda: (engine.cancel(), next_id())[1]  # type: ignore[method-assign]
+        with pytest.raises(EngineError) as cancelled:
+            engine.chat(HELLO, max_tokens=400, sampling=GREEDY)
+        assert cancelled.value.kind == "cancelled"
+        process.next_id = next_id  # type: ignore[method-assign]
+        # It holds for the job's later requests too, until the job's owner resets it.
+        with pytest.raises(EngineError):
+            engine.count_tokens("hello")
+        engine.reset_cancel()
+        assert [r for r in engine.request_log() if r.kind == "chat"] == []  # never sent
+        assert engine.chat(HELLO, max_tokens=4, sampling=GREEDY).stats.completion_tokens == 4
+
+
+def test_a_cancel_right_after_the_request_left_stops_it(tiny_model: Path) -> None:
+    with SyncEngine.start(EngineSettings(model_path=str(tiny_model), n_ctx=512)) as engine:
+        process = engine._process
+        send = process.send
+
+        def send_then_cancel(request: object) -> None:
+            send(request)  # type: ignore[arg-type]
+            if isinstance(request, GenerateRequest):
+                engine.cancel()
+
+        process.send = send_then_cancel  # type: ignore[method-assign]
+        try:
+            done = engine.chat(HELLO, max_tokens=400, sampling=GREEDY)
+            assert done.stats.stop_reason == "cancelled" and done.stats.completion_tokens < 286
+        except EngineError as error:  # the cancel overtook it: "cancelled before it started"
+            assert error.kind == "cancelled"

@@ -55,6 +55,9 @@ class RecordingEngine:
         self.cancels_in_flight += self.in_flight
         self._engine.cancel()
 
+    def reset_cancel(self) -> None:
+        self._engine.reset_cancel()
+
     def kinds(self) -> list[str]:
         return [kind_of(p) for p in self.prompts]
 

@@ -17,7 +17,9 @@ from app.documents.progress import Progress
 from app.documents.prompts import PROMPT_VERSION
 from app.documents.splitter import split_sections
 from app.documents.summarizer import Summarizer, SummaryCancelled, model_key
-from inference.protocol import EngineSettings
+from inference.protocol import EngineSettings, Priority
+from inference.request_log import ENV as REQUEST_LOG_ENV
+from inference.request_log import read_log_file
 from inference.sync_engine import EngineError, SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository, FinalSummaryRecord, SummaryKey
@@ -58,38 +60,49 @@ def source_ids(prompt: str) -> list[list[int]]:
     return groups
 
 
-def test_every_chunk_reaches_the_final_pass(engine: SyncEngine, store: DocumentRepository) -> None:
-    recorder = RecordingEngine(engine)
+def test_every_chunk_reaches_the_final_pass(
+    tiny_model: Path, store: DocumentRepository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shown from the engine's own request log (inference/request_log.py): what the
+    model was really asked, in the order it was served."""
+    log_file = tmp_path / "requests.jsonl"
+    monkeypatch.setenv(REQUEST_LOG_ENV, str(log_file))  # the engine keeps the text too
     document = long_document()
     progress: list[Progress] = []
     streamed: list[str] = []
-    result = Summarizer(recorder, store).summarize(
-        document, SHORT, on_progress=progress.append, on_delta=streamed.append
-    )
-    kinds = recorder.kinds()
-    chunks = split_sections(
-        document.sections,
-        Summarizer(recorder, store).chunk_budget(SHORT, document.title),
-        engine.count_tokens,
-    )
+    settings = EngineSettings(model_path=str(tiny_model), n_ctx=1024)
+    with SyncEngine.start(settings) as engine:
+        summarizer = Summarizer(engine, store)
+        result = summarizer.summarize(
+            document, SHORT, on_progress=progress.append, on_delta=streamed.append
+        )
+        chunks = split_sections(
+            document.sections, summarizer.chunk_budget(SHORT, document.title), engine.count_tokens
+        )
+        log = [r for r in engine.request_log() if r.kind == "chat"]
+    assert [r for r in read_log_file(log_file) if r.kind == "chat"] == log
+    prompts = [r.prompt or "" for r in log]
+    replies = [r.reply or "" for r in log]
+    kinds = [kind_in(p) for p in prompts]
     assert result.chunks == len(chunks) > 3
     assert kinds.count("map") == len(chunks) and kinds[-1] == "final"
     assert kinds.count("final") == 1
     assert result.levels >= 1 and "reduce" in kinds  # the partials did not fit one pass
+    assert all(r.priority == Priority.BACKGROUND and r.stop_reason != "cancelled" for r in log)
 
     # Each chunk's text went into exactly one map request, in order.
-    maps = [p for p in recorder.prompts if kind_of(p) == "map"]
+    maps = [p for p in prompts if kind_in(p) == "map"]
     for chunk, prompt in zip(chunks, maps, strict=True):
         assert chunk.text in prompt
     # Every reply (but the last) is quoted in a later request, and the final request's
     # sources cover every chunk exactly once.
-    for number, reply in enumerate(recorder.replies[:-1]):
-        assert any(reply.strip() in later for later in recorder.prompts[number + 1 :])
-    final_sources = source_ids(recorder.prompts[-1])
+    for number, reply in enumerate(replies[:-1]):
+        assert any(reply.strip() in later for later in prompts[number + 1 :])
+    final_sources = source_ids(prompts[-1])
     assert sorted(i for ids in final_sources for i in ids) == list(range(len(chunks)))
     # Reduce groups are consecutive and complete at every level.
-    for prompt in recorder.prompts:
-        if kind_of(prompt) == "reduce":
+    for prompt in prompts:
+        if kind_in(prompt) == "reduce":
             ids = [i for group in source_ids(prompt) for i in group]
             assert ids == list(range(ids[0], ids[0] + len(ids)))
 
@@ -98,9 +111,20 @@ def test_every_chunk_reaches_the_final_pass(engine: SyncEngine, store: DocumentR
     assert progress[-1].phase == "done" and progress[-1].fraction == 1.0
     assert progress[-1].chunks_done == len(chunks)
     assert any(p.seconds_left is not None for p in progress)
-    assert len(result.requests) == len(recorder.prompts)
-    assert result.tokens_in == sum(t.prompt_tokens for t in result.requests) > 0
+    # The job's own accounting matches the engine's.
+    assert len(result.requests) == len(log)
+    assert [t.prompt_tokens for t in result.requests] == [r.prompt_tokens for r in log]
+    assert result.tokens_in == sum(r.prompt_tokens for r in log) > 0
     assert all(0 < t.engine_ms <= t.wall_ms for t in result.requests)
+
+
+def kind_in(prompt: str) -> str:
+    """The summary step a logged prompt (chat template included) belongs to."""
+    if "Summarize this part" in prompt:
+        return "map"
+    if "Below are summaries" in prompt:
+        return "reduce"
+    return "final"
 
 
 def test_a_document_that_fits_takes_one_pass(engine: SyncEngine, store: DocumentRepository) -> None:
@@ -125,6 +149,7 @@ def test_resume_after_cancel_sends_only_the_missing_requests(
         summarizer.summarize(document, SHORT)
     assert first.kinds() == ["map"] * 3
 
+    engine.reset_cancel()  # a new job on the same engine, as DocumentsQueue does
     second = RecordingEngine(engine)
     result = Summarizer(second, store).summarize(document, SHORT)
     resumed_maps = [p for p in second.prompts if kind_of(p) == "map"]
@@ -230,6 +255,7 @@ def summarizer_final(
     store: DocumentRepository, engine: RecordingEngine, document: Document
 ) -> FinalSummaryRecord | None:
     """The stored final summary of `document` with SHORT, if any."""
+    engine.reset_cancel()  # after a cancelled job: the budget is counted by the engine
     budget = Summarizer(engine, store).chunk_budget(SHORT, document.title)
     key = SummaryKey(
         document.content_hash,
