@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from app.engine_bridge import EngineBridge
 from inference.client import EngineClient
-from inference.protocol import ChatMessage, EngineSettings, Sampling
+from inference.protocol import ChatMessage, Done, EngineSettings, Priority, Sampling
 from inference.sync_engine import EngineError
 
 
@@ -108,3 +108,56 @@ def test_a_cancel_before_the_request_is_registered_is_not_lost(
         done = result["value"]
         assert done.stats.stop_reason == "cancelled"  # type: ignore[attr-defined]
         assert done.stats.completion_tokens < 286  # type: ignore[attr-defined]
+
+
+def test_a_chat_turn_goes_ahead_of_a_job_reply_already_streaming(
+    qtbot: QtBot, tiny_model: Path
+) -> None:
+    """The window's chat and a background job (a summary, a translation) share the engine:
+    the chat turn pauses the job's running reply, is served, and the job's reply resumes
+    and streams on without repeating anything. Greedy "the" on the tiny model does not end
+    on its own within 3,000 tokens, so the job is still running when the chat is sent."""
+    client = EngineClient()
+    bridge = EngineBridge(client)
+    with qtbot.waitSignal(client.modelLoaded, timeout=30_000):
+        client.load(EngineSettings(model_path=str(tiny_model), n_ctx=4096))
+    greedy = Sampling(temperature=0.0, top_k=1, seed=1)
+    job_id: list[int] = []
+    chat_id: list[int] = []
+    finished: list[int] = []
+    preempted: list[tuple[int, int]] = []
+    client.generationStarted.connect(lambda i, *_: job_id or job_id.append(i))
+    client.generationFinished.connect(lambda i, _done: finished.append(i))
+    client.generationPreempted.connect(lambda i, by: preempted.append((i, by)))
+
+    def chat_once_the_job_streams(request_id: int, _text: str, _tokens: int) -> None:
+        if job_id and request_id == job_id[0] and not chat_id:
+            chat_id.append(
+                client.generate(
+                    [ChatMessage("user", "hi")],
+                    max_tokens=4,
+                    sampling=greedy,
+                    priority=Priority.INTERACTIVE,
+                )
+            )
+
+    client.deltaReceived.connect(chat_once_the_job_streams)
+    deltas: list[str] = []
+    try:
+        result = run_in_thread(
+            qtbot,
+            lambda: bridge.chat(
+                [ChatMessage("user", "the")],
+                max_tokens=3000,
+                sampling=greedy,
+                on_delta=deltas.append,
+            ),
+        )
+    finally:
+        client.shutdown()
+    assert "error" not in result, result
+    done = result["value"]
+    assert isinstance(done, Done)
+    assert preempted == [(job_id[0], chat_id[0])]
+    assert finished == [chat_id[0], job_id[0]]  # the chat turn before the job's reply
+    assert "".join(deltas) == done.text and done.stats.completion_tokens == 3000
