@@ -64,8 +64,8 @@ def amx_path_disabled() -> bool:
     Rapids machines (virtualized ones especially; ggml-org/llama.cpp#20824, open with no
     fix), taking the engine down with Q4_K models such as the built-in Gemma. On a build
     with AMX, load without the extra (AMX/repack) weight buffers: slower matrix products,
-    but a model that runs. HEARTH_ALLOW_AMX=1 keeps them for machines known to be fine."""
-    if os.environ.get("HEARTH_ALLOW_AMX") == "1":
+    but a model that runs. HEARTH_AMX=1 keeps them for machines known to be fine."""
+    if os.environ.get("HEARTH_AMX") == "1":
         return False
     return "AMX_INT8 = 1" in system_info()
 
