@@ -48,6 +48,7 @@ from app.models.catalog import (
     scan_known_folders,
 )
 from app.models.download import (
+    DiskFullError,
     DownloadCancelledError,
     DownloadControl,
     DownloadInterruptedError,
@@ -55,6 +56,7 @@ from app.models.download import (
     DownloadProgress,
     download_model,
     model_folder,
+    resumable_bytes,
 )
 from app.models.fit import auto_gpu_layers, evaluate_fit
 from app.models.gguf_layout import ModelLayout, read_layout
@@ -623,10 +625,25 @@ class ModelsController(QObject):
         folder = model_folder(self.paths.models_dir, model.repo_id)
         return all((folder / Path(f.filename).name).exists() for f in model.files)
 
+    def _resumable_bytes(self, model: RemoteModel) -> int:
+        if self._download is not None and self._download.model == model:
+            return 0  # the progress bar already says it
+        try:
+            return resumable_bytes(self.paths.models_dir, model)
+        except OSError:
+            return 0  # an unreadable partial is simply not offered
+
     def _show_remote(self) -> None:
         gpu = self._gpu_available()
         rows = [
-            remote_row(m, self.machine, gpu, self._is_installed(m), self._remote_fit_input(m))
+            remote_row(
+                m,
+                self.machine,
+                gpu,
+                self._is_installed(m),
+                self._remote_fit_input(m),
+                resumable=self._resumable_bytes(m),
+            )
             for m in self._remote
         ]
         self.page.hub.show_files(self._repo, rows)
@@ -709,9 +726,10 @@ class ModelsController(QObject):
             self.refresh()
             self.downloadFinished.emit(str(result))
             return
-        if isinstance(result, DownloadPausedError | DownloadInterruptedError):
+        if isinstance(result, DownloadPausedError | DownloadInterruptedError | DiskFullError):
+            # The partial file is kept: Resume continues once the network or the disk allows.
             text = "Paused; Resume continues where it stopped."
-            if isinstance(result, DownloadInterruptedError):
+            if not isinstance(result, DownloadPausedError):
                 text = str(result)
             hub.show_download(DownloadState("paused", text, hub.progress.value() / 1000))
         elif isinstance(result, DownloadCancelledError):
@@ -723,6 +741,8 @@ class ModelsController(QObject):
                 self._hub_error(result)
             name = model.filename if model else "The download"
             hub.show_download(DownloadState("failed", f"{name}: {result}"))
+        if self._remote:
+            self._show_remote()  # what was kept for a resume, or that nothing was
         self.downloadFinished.emit("")
 
     def _register(self, path: Path) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -472,7 +473,9 @@ def test_search_list_and_download_with_progress(
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
         qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "/s" in hub_panel.progress_label.text())
-        assert " of " in hub_panel.progress_label.text()
+        qtbot.waitUntil(lambda: " left" in hub_panel.progress_label.text())
+        text = hub_panel.progress_label.text()  # bytes, speed and time left
+        assert re.search(r"of [\d.]+ \wB · [\d.]+ \wB/s · about \d+ (s|min) left", text), text
         assert not hub_panel.pause_button.isHidden()
     path = Path(finished.args[0])
     assert path == model_folder(resolve_paths().models_dir, REPO) / FILE
@@ -502,6 +505,7 @@ def test_pause_then_resume_completes_with_a_range_request(
     part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
     kept = part.stat().st_size
     assert 0 < kept < len(tiny_bytes)
+    assert f"{human_size(kept)} of " in hub_panel.file_table.item(0, 0).text()
     tiny_repo.delay_per_chunk = 0
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
         qtbot.mouseClick(hub_panel.resume_button, Qt.MouseButton.LeftButton)
@@ -527,6 +531,7 @@ def test_cancel_deletes_the_partial_and_a_new_download_completes(
     folder = model_folder(resolve_paths().models_dir, REPO)
     assert list(folder.iterdir()) == []
     assert "Cancelled" in hub_panel.progress_label.text()
+    assert "already downloaded" not in hub_panel.file_table.item(0, 0).text()
     tiny_repo.delay_per_chunk = 0
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
         qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
@@ -598,6 +603,44 @@ def test_shutdown_during_a_download_keeps_it_resumable(
     controller.shutdown()
     part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
     assert part.exists() and part.stat().st_size > 0
+
+
+def test_the_next_start_offers_to_resume_what_an_earlier_run_left(
+    models: Models,
+    qtbot: QtBot,
+    tiny_repo: FakeHub,
+    tiny_bytes: bytes,  # noqa: F811
+) -> None:
+    """A partial file from an earlier run (the app was closed or killed mid-download) is
+    shown on its row, and Download continues it with a Range request."""
+    window, chat, controller = models
+    _open_repo(qtbot, controller.page)
+    tiny_repo.delay_per_chunk = 0.02
+    qtbot.mouseClick(controller.page.hub.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller.page.hub.progress.value() > 0)
+    controller.shutdown()
+    part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
+    kept = part.stat().st_size
+
+    # The next start: a new page and controller, nothing remembered in memory.
+    page = ModelsPage()
+    window.add_page("Models again", page)
+    again = ModelsController(window, chat, page, machine=NO_GPU, progress_interval=0)
+    try:
+        window.show_page(page)
+        _open_repo(qtbot, page)
+        name = page.hub.file_table.item(0, 0).text()
+        assert name.startswith(FILE) and "already downloaded; Download resumes" in name
+        assert f"{human_size(kept)} of {human_size(len(tiny_bytes))}" in name
+        tiny_repo.delay_per_chunk = 0
+        with qtbot.waitSignal(again.downloadFinished, timeout=30_000) as done:
+            qtbot.mouseClick(page.hub.download_button, Qt.MouseButton.LeftButton)
+        assert Path(done.args[0]).read_bytes() == tiny_bytes
+        assert tiny_repo.file_requests(FILE)[-1].get("Range") == f"bytes={kept}-"
+        name = page.hub.file_table.item(0, 0).text()
+        assert "✓ installed" in name and "already downloaded" not in name
+    finally:
+        again.shutdown()
 
 
 def test_install_models_adds_the_page(
