@@ -67,7 +67,7 @@ from app.models.removal import delete_model_files, files_to_delete, why_not_dele
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
 from inference.gguf_validate import ModelFileError, human_size
 from inference.prompt_formats import PromptFormatError, custom_format
-from inference.protocol import EngineSettings, ModelInfo, Sampling
+from inference.protocol import EngineSettings, ErrorKind, ModelInfo, Sampling
 from ui.main_window import MainWindow
 from ui.model_rows import DownloadState, SettingsValues
 from ui.models_page import ModelsPage
@@ -257,6 +257,7 @@ class ModelsController(QObject):
         client.modelLoaded.connect(self._on_model_loaded)
         client.loadProgressed.connect(self._on_load_progress)
         client.engineCrashed.connect(lambda _reason: self._on_engine_gone())
+        client.requestFailed.connect(self._on_request_failed)
 
     # ---- installed models ------------------------------------------------------------------
 
@@ -557,15 +558,31 @@ class ModelsController(QObject):
         requested = self.engine_settings(info.path)[0].n_gpu_layers
         view = loaded_view(info, requested, auto=own.n_gpu_layers == AUTO)
         self.page.loaded_panel.show_loaded(view)
-        loaded = str(Path(info.path).resolve())
+        self._mark_in_use(str(Path(info.path).resolve()))
+
+    def _mark_in_use(self, loaded: str) -> None:
+        """Mark the row of the resolved path `loaded` as in use ("" marks none)."""
         rows = self.page.rows()
         if rows and any((str(Path(r.path).resolve()) == loaded) != r.in_use for r in rows):
             self.page.show_installed(
                 [replace(r, in_use=str(Path(r.path).resolve()) == loaded) for r in rows]
             )
 
+    def _on_request_failed(self, _request: int, kind: str, message: str) -> None:
+        # Only a load fails with MODEL_FILE, and the chat forgets the old model's info
+        # before asking for a new one: this was the load the panel is waiting for.
+        if kind != ErrorKind.MODEL_FILE or self.chat.model_info is not None:
+            return
+        path = self.chat.settings.model_path
+        title = "No model is loaded."
+        if path:
+            title = f"{Path(path).name} could not be loaded; no model is loaded."
+        self.page.loaded_panel.show_failed(title, message.split("\n", 1)[0])
+        self._mark_in_use("")  # the engine dropped the old model before trying this one
+
     def _on_engine_gone(self) -> None:
         self.page.loaded_panel.show_loading("The engine stopped; no model is loaded.")
+        self._mark_in_use("")
 
     # ---- Hugging Face ------------------------------------------------------------------------
 

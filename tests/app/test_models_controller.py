@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from app.chat_controller import ChatController
 from app.default_model import default_model_path
-from app.model_settings import ModelSettingsStore
+from app.model_settings import ModelSettings, ModelSettingsStore
 from app.model_views import HEADER_NOT_READ, short_fit
 from app.models.download import model_folder
 from app.models.fit import FitVerdict, auto_gpu_layers, evaluate_fit
@@ -26,6 +26,7 @@ from app.models.registry import load_imports
 from app.models_controller import ModelsController, install_models
 from app.paths import resolve_paths
 from inference.gguf_validate import human_size
+from inference.protocol import ModelInfo
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
 from tests.app.test_chat_controller import type_and_send
 from tests.support.fake_hub import FakeHub
@@ -113,6 +114,70 @@ def test_table_marks_the_model_in_use_and_use_switches_the_chat(
     qtbot.waitUntil(lambda: page.table.item(second_row, 0).text().startswith(IN_USE_MARK))
     assert not page.table.item(_row_of(page, tiny_model), 0).text().startswith(IN_USE_MARK)
     assert not page.use_button.isEnabled()  # already in use
+
+
+def test_a_model_of_an_unknown_architecture_is_refused_in_plain_words(
+    models: Models, qtbot: QtBot, tiny_model: Path
+) -> None:
+    """The header is sound but llama.cpp does not know the architecture: the page says
+    that (not "failed to load"), the app keeps running, and another model still loads."""
+    window, chat, controller = models
+    folder = resolve_paths().ensure().models_dir
+    alien = build_tiny_model(folder / "alien-arch.gguf", arch="notarealarch")
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    page = _page(models)
+    _select(qtbot, page, alien)
+    panel = page.loaded_panel
+    qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "could not be loaded" in panel.name_label.text(), timeout=30_000)
+    assert panel.name_label.text() == "alien-arch.gguf could not be loaded; no model is loaded."
+    reason = panel.gpu_note.text()
+    assert "does not know the model architecture 'notarealarch'" in reason, reason
+    assert "newer llama-cpp-python" in reason and not panel.gpu_note.isHidden()
+    assert "does not know the model architecture" in window.error_bar.label.text()
+    _select(qtbot, page, tiny_model)
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.name_label.text() == chat.model_info.name)
+    assert panel.gpu_note.text() != reason
+
+
+def test_switching_models_frees_the_old_one(models: Models, qtbot: QtBot) -> None:
+    """Each model holds a 128 MiB KV cache (llama.cpp clears it, so its pages are resident):
+    after four switches the engine holds one cache, not five."""
+    _window, chat, controller = models
+    folder = resolve_paths().ensure().models_dir
+    store = ModelSettingsStore(resolve_paths().data_dir)
+    big = []
+    for name in ("kv-a.gguf", "kv-b.gguf"):
+        path = build_tiny_model(
+            folder / name, n_layer=8, n_embd=256, n_head=4, n_head_kv=4, context_length=16384
+        )
+        store.put(path, ModelSettings(n_ctx=16384))
+        big.append(path)
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    page = _page(models)
+
+    def use(path: Path) -> ModelInfo:
+        _select(qtbot, page, path)
+        with qtbot.waitSignal(chat.modelReady, timeout=60_000) as ready:
+            qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+        info = ready.args[0]
+        assert Path(info.path) == path and info.memory is not None
+        return info
+
+    first = use(big[0])
+    kv = first.memory.kv_ram
+    assert kv >= 120 * (1 << 20)  # 8 layers · 2 · 256 · 16,384 cells · 2 bytes
+    for path in (big[1], big[0], big[1]):
+        use(path)
+    last = use(big[0])
+    assert last.memory.rss_bytes < first.memory.rss_bytes + kv // 2, (
+        human_size(first.memory.rss_bytes),
+        human_size(last.memory.rss_bytes),
+    )
 
 
 def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
