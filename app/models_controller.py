@@ -219,6 +219,7 @@ class ModelsController(QObject):
         self._download: _Download | None = None
         self._resumable: RemoteModel | None = None
         self._closed = False
+        self._loaded_info: ModelInfo | None = None
         self._connect()
         if machine is None:
             self._jobs.run("machine", detect_machine, self._on_machine, lambda _exc: None)
@@ -258,6 +259,10 @@ class ModelsController(QObject):
         client.loadProgressed.connect(self._on_load_progress)
         client.engineCrashed.connect(lambda _reason: self._on_engine_gone())
         client.requestFailed.connect(self._on_request_failed)
+        # What the engine holds grows after a load (mmapped weights are read in as the model
+        # runs): read it again after each reply and whenever the page is shown.
+        client.generationFinished.connect(lambda _request, _done: self.refresh_engine_memory())
+        self.window.pages.currentChanged.connect(self._on_page_changed)
 
     # ---- installed models ------------------------------------------------------------------
 
@@ -554,11 +559,29 @@ class ModelsController(QObject):
         self.page.loaded_panel.show_loading(f"{text} {fraction:.0%}")
 
     def _on_model_loaded(self, _request: int, info: ModelInfo) -> None:
+        self._loaded_info = info
+        self._show_loaded(info)
+        self._mark_in_use(str(Path(info.path).resolve()))
+
+    def _show_loaded(self, info: ModelInfo) -> None:
         own = self.store.get(info.path)
         requested = self.engine_settings(info.path)[0].n_gpu_layers
         view = loaded_view(info, requested, auto=own.n_gpu_layers == AUTO)
         self.page.loaded_panel.show_loaded(view)
-        self._mark_in_use(str(Path(info.path).resolve()))
+
+    def _on_page_changed(self, _index: int) -> None:
+        if self.window.pages.currentWidget() is self.page:
+            self.refresh_engine_memory()
+
+    def refresh_engine_memory(self) -> None:
+        """Show the engine process's resident memory as it is now (not just after load)."""
+        info = self._loaded_info
+        if info is None or info.memory is None or self.chat.model_info is not info:
+            return  # nothing loaded, or another load is under way
+        rss = engine_rss(self.chat.client.pid)
+        if rss and rss != info.memory.rss_bytes:
+            self._loaded_info = replace(info, memory=replace(info.memory, rss_bytes=rss))
+            self._show_loaded(self._loaded_info)
 
     def _mark_in_use(self, loaded: str) -> None:
         """Mark the row of the resolved path `loaded` as in use ("" marks none)."""
@@ -838,6 +861,18 @@ class ModelsController(QObject):
             job.control.pause()
             job.thread.join(max(0.0, deadline - time.monotonic()))
         self._jobs.close(deadline)
+
+
+def engine_rss(pid: int | None) -> int:
+    """Resident bytes of the engine process (0 when it is gone or cannot be read)."""
+    if pid is None:
+        return 0
+    try:
+        import psutil
+
+        return int(psutil.Process(pid).memory_info().rss)
+    except Exception:  # gone, not permitted, or psutil missing: keep the last figure
+        return 0
 
 
 def picker_labels(entries: Sequence[ModelEntry]) -> list[str]:

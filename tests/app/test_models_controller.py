@@ -23,7 +23,7 @@ from app.models.fit import FitVerdict, auto_gpu_layers, evaluate_fit
 from app.models.gguf_layout import read_layout
 from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
-from app.models_controller import ModelsController, install_models
+from app.models_controller import ModelsController, engine_rss, install_models
 from app.paths import resolve_paths
 from inference.gguf_validate import human_size
 from inference.protocol import ModelInfo
@@ -178,6 +178,37 @@ def test_switching_models_frees_the_old_one(models: Models, qtbot: QtBot) -> Non
         human_size(first.memory.rss_bytes),
         human_size(last.memory.rss_bytes),
     )
+
+
+def _shown_rss(panel_text: str) -> float:
+    """The engine's resident memory the panel shows, in MiB."""
+    match = re.search(r"engine process: ([\d.]+) (MiB|GiB) resident", panel_text)
+    assert match, panel_text
+    return float(match.group(1)) * (1024 if match.group(2) == "GiB" else 1)
+
+
+def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot) -> None:
+    """The resident figure is the engine's as it is now, not as it was right after the load
+    (a reply adds buffers and reads weights in; long chats grow it further)."""
+    window, chat, controller = models
+    folder = resolve_paths().ensure().models_dir
+    heavy = build_tiny_model(folder / "heavy.gguf", n_layer=8, n_embd=512, n_ff=1536)
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    page = _page(models)
+    _select(qtbot, page, heavy)
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    after_load = _shown_rss(page.loaded_panel.memory_label.text())
+    window.show_page(window.pages.widget(0))
+    with qtbot.waitSignal(chat.replyFinished, timeout=60_000):
+        type_and_send(qtbot, window, "read every weight once")
+    window.show_page(page)  # showing the page reads it again
+    shown = _shown_rss(page.loaded_panel.memory_label.text())
+    now = engine_rss(chat.client.pid) / (1 << 20)
+    if abs(now - after_load) <= 1.0:
+        pytest.skip("the engine's memory did not move after the reply on this system")
+    assert abs(shown - now) <= 1.0, (after_load, shown, now)
 
 
 def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
