@@ -137,6 +137,7 @@ def test_a_model_of_an_unknown_architecture_is_refused_in_plain_words(
     assert "newer llama-cpp-python" in reason and not panel.gpu_note.isHidden()
     assert "does not know the model architecture" in window.error_bar.label.text()
     _select(qtbot, page, tiny_model)
+    assert page.use_button.isEnabled()  # the failed load left no model marked in use
     with qtbot.waitSignal(chat.modelReady, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.name_label.text() == chat.model_info.name)
@@ -166,6 +167,8 @@ def test_switching_models_frees_the_old_one(models: Models, qtbot: QtBot) -> Non
             qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
         info = ready.args[0]
         assert Path(info.path) == path and info.memory is not None
+        # The page hears of the load through its own queued slot: wait for its mark.
+        qtbot.waitUntil(lambda: page.rows()[_row_of(page, path)].in_use)
         return info
 
     first = use(big[0])
@@ -199,6 +202,7 @@ def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot)
     _select(qtbot, page, heavy)
     with qtbot.waitSignal(chat.modelReady, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "engine process" in page.loaded_panel.memory_label.text())
     after_load = _shown_rss(page.loaded_panel.memory_label.text())
     window.show_page(window.pages.widget(0))
     with qtbot.waitSignal(chat.replyFinished, timeout=60_000):
