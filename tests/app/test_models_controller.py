@@ -687,8 +687,13 @@ def test_repo_without_gguf_and_gated_repo_in_plain_words(
     assert hub_panel.token_state.text() == "A token is stored in the keyring."
     assert hub_panel.token_edit.text() == ""  # not left on screen
     assert keyring.get_password("Hearth", "huggingface-token") == "hf_secret"
-    settings_text = resolve_paths().settings_file.read_text()
-    assert "hf_secret" not in settings_text
+    # Never in Hearth's files: settings, database (and its WAL), per-model settings, imports.
+    data = resolve_paths().data_dir
+    files = [
+        f for f in data.rglob("*") if f.is_file() and "models" not in f.relative_to(data).parts
+    ]
+    assert any(f.suffix == ".db" for f in files) and resolve_paths().settings_file in files
+    assert [f for f in files if b"hf_secret" in f.read_bytes()] == []
 
 
 def test_shutdown_during_a_download_keeps_it_resumable(
