@@ -190,7 +190,7 @@ def partial_text(resumable: int, size: int | None) -> str:
     if resumable <= 0 or (size is not None and resumable >= size):
         return ""
     of = f" of {human_size(size)}" if size else ""
-    return f"{human_size(resumable)}{of} already downloaded; Download resumes from there"
+    return f"{human_size(resumable)}{of} kept; Download resumes"
 
 
 def fit_view(verdict: FitVerdict, gpu_found: bool) -> FitView:

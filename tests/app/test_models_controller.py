@@ -631,7 +631,7 @@ def test_cancel_deletes_the_partial_and_a_new_download_completes(
     folder = model_folder(resolve_paths().models_dir, REPO)
     assert list(folder.iterdir()) == []
     assert "Cancelled" in hub_panel.progress_label.text()
-    assert "already downloaded" not in hub_panel.file_table.item(0, 0).text()
+    assert "Download resumes" not in hub_panel.file_table.item(0, 0).text()
     tiny_repo.delay_per_chunk = 0
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
         qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
@@ -735,7 +735,7 @@ def test_the_next_start_offers_to_resume_what_an_earlier_run_left(
         window.show_page(page)
         _open_repo(qtbot, page)
         name = page.hub.file_table.item(0, 0).text()
-        assert name.startswith(FILE) and "already downloaded; Download resumes" in name
+        assert name.startswith(FILE) and "kept; Download resumes" in name
         assert f"{human_size(kept)} of {human_size(len(tiny_bytes))}" in name
         tiny_repo.delay_per_chunk = 0
         with qtbot.waitSignal(again.downloadFinished, timeout=30_000) as done:
@@ -743,7 +743,7 @@ def test_the_next_start_offers_to_resume_what_an_earlier_run_left(
         assert Path(done.args[0]).read_bytes() == tiny_bytes
         assert tiny_repo.file_requests(FILE)[-1].get("Range") == f"bytes={kept}-"
         name = page.hub.file_table.item(0, 0).text()
-        assert "✓ installed" in name and "already downloaded" not in name
+        assert "✓ installed" in name and "Download resumes" not in name
     finally:
         again.shutdown()
 
