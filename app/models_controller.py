@@ -48,6 +48,7 @@ from app.models.catalog import (
     scan_known_folders,
 )
 from app.models.download import (
+    DiskFullError,
     DownloadCancelledError,
     DownloadControl,
     DownloadInterruptedError,
@@ -55,6 +56,7 @@ from app.models.download import (
     DownloadProgress,
     download_model,
     model_folder,
+    resumable_bytes,
 )
 from app.models.fit import auto_gpu_layers, evaluate_fit
 from app.models.gguf_layout import ModelLayout, read_layout
@@ -65,7 +67,7 @@ from app.models.removal import delete_model_files, files_to_delete, why_not_dele
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
 from inference.gguf_validate import ModelFileError, human_size
 from inference.prompt_formats import PromptFormatError, custom_format
-from inference.protocol import EngineSettings, ModelInfo, Sampling
+from inference.protocol import EngineSettings, ErrorKind, ModelInfo, Sampling
 from ui.main_window import MainWindow
 from ui.model_rows import DownloadState, SettingsValues
 from ui.models_page import ModelsPage
@@ -217,6 +219,7 @@ class ModelsController(QObject):
         self._download: _Download | None = None
         self._resumable: RemoteModel | None = None
         self._closed = False
+        self._loaded_info: ModelInfo | None = None
         self._connect()
         if machine is None:
             self._jobs.run("machine", detect_machine, self._on_machine, lambda _exc: None)
@@ -255,6 +258,11 @@ class ModelsController(QObject):
         client.modelLoaded.connect(self._on_model_loaded)
         client.loadProgressed.connect(self._on_load_progress)
         client.engineCrashed.connect(lambda _reason: self._on_engine_gone())
+        client.requestFailed.connect(self._on_request_failed)
+        # What the engine holds grows after a load (mmapped weights are read in as the model
+        # runs): read it again after each reply and whenever the page is shown.
+        client.generationFinished.connect(lambda _request, _done: self.refresh_engine_memory())
+        self.window.pages.currentChanged.connect(self._on_page_changed)
 
     # ---- installed models ------------------------------------------------------------------
 
@@ -551,19 +559,53 @@ class ModelsController(QObject):
         self.page.loaded_panel.show_loading(f"{text} {fraction:.0%}")
 
     def _on_model_loaded(self, _request: int, info: ModelInfo) -> None:
+        self._loaded_info = info
+        self._show_loaded(info)
+        self._mark_in_use(str(Path(info.path).resolve()))
+
+    def _show_loaded(self, info: ModelInfo) -> None:
         own = self.store.get(info.path)
         requested = self.engine_settings(info.path)[0].n_gpu_layers
         view = loaded_view(info, requested, auto=own.n_gpu_layers == AUTO)
         self.page.loaded_panel.show_loaded(view)
-        loaded = str(Path(info.path).resolve())
+
+    def _on_page_changed(self, _index: int) -> None:
+        if self.window.pages.currentWidget() is self.page:
+            self.refresh_engine_memory()
+
+    def refresh_engine_memory(self) -> None:
+        """Show the engine process's resident memory as it is now (not just after load)."""
+        info = self._loaded_info
+        if info is None or info.memory is None or self.chat.model_info is not info:
+            return  # nothing loaded, or another load is under way
+        rss = engine_rss(self.chat.client.pid)
+        if rss and rss != info.memory.rss_bytes:
+            self._loaded_info = replace(info, memory=replace(info.memory, rss_bytes=rss))
+            self._show_loaded(self._loaded_info)
+
+    def _mark_in_use(self, loaded: str) -> None:
+        """Mark the row of the resolved path `loaded` as in use ("" marks none)."""
         rows = self.page.rows()
         if rows and any((str(Path(r.path).resolve()) == loaded) != r.in_use for r in rows):
             self.page.show_installed(
                 [replace(r, in_use=str(Path(r.path).resolve()) == loaded) for r in rows]
             )
 
+    def _on_request_failed(self, _request: int, kind: str, message: str) -> None:
+        # Only a load fails with MODEL_FILE, and the chat forgets the old model's info
+        # before asking for a new one: this was the load the panel is waiting for.
+        if kind != ErrorKind.MODEL_FILE or self.chat.model_info is not None:
+            return
+        path = self.chat.settings.model_path
+        title = "No model is loaded."
+        if path:
+            title = f"{Path(path).name} could not be loaded; no model is loaded."
+        self.page.loaded_panel.show_failed(title, message.split("\n", 1)[0])
+        self._mark_in_use("")  # the engine dropped the old model before trying this one
+
     def _on_engine_gone(self) -> None:
         self.page.loaded_panel.show_loading("The engine stopped; no model is loaded.")
+        self._mark_in_use("")
 
     # ---- Hugging Face ------------------------------------------------------------------------
 
@@ -623,10 +665,25 @@ class ModelsController(QObject):
         folder = model_folder(self.paths.models_dir, model.repo_id)
         return all((folder / Path(f.filename).name).exists() for f in model.files)
 
+    def _resumable_bytes(self, model: RemoteModel) -> int:
+        if self._download is not None and self._download.model == model:
+            return 0  # the progress bar already says it
+        try:
+            return resumable_bytes(self.paths.models_dir, model)
+        except OSError:
+            return 0  # an unreadable partial is simply not offered
+
     def _show_remote(self) -> None:
         gpu = self._gpu_available()
         rows = [
-            remote_row(m, self.machine, gpu, self._is_installed(m), self._remote_fit_input(m))
+            remote_row(
+                m,
+                self.machine,
+                gpu,
+                self._is_installed(m),
+                self._remote_fit_input(m),
+                resumable=self._resumable_bytes(m),
+            )
             for m in self._remote
         ]
         self.page.hub.show_files(self._repo, rows)
@@ -709,9 +766,10 @@ class ModelsController(QObject):
             self.refresh()
             self.downloadFinished.emit(str(result))
             return
-        if isinstance(result, DownloadPausedError | DownloadInterruptedError):
+        if isinstance(result, DownloadPausedError | DownloadInterruptedError | DiskFullError):
+            # The partial file is kept: Resume continues once the network or the disk allows.
             text = "Paused; Resume continues where it stopped."
-            if isinstance(result, DownloadInterruptedError):
+            if not isinstance(result, DownloadPausedError):
                 text = str(result)
             hub.show_download(DownloadState("paused", text, hub.progress.value() / 1000))
         elif isinstance(result, DownloadCancelledError):
@@ -723,6 +781,8 @@ class ModelsController(QObject):
                 self._hub_error(result)
             name = model.filename if model else "The download"
             hub.show_download(DownloadState("failed", f"{name}: {result}"))
+        if self._remote:
+            self._show_remote()  # what was kept for a resume, or that nothing was
         self.downloadFinished.emit("")
 
     def _register(self, path: Path) -> None:
@@ -801,6 +861,18 @@ class ModelsController(QObject):
             job.control.pause()
             job.thread.join(max(0.0, deadline - time.monotonic()))
         self._jobs.close(deadline)
+
+
+def engine_rss(pid: int | None) -> int:
+    """Resident bytes of the engine process (0 when it is gone or cannot be read)."""
+    if pid is None:
+        return 0
+    try:
+        import psutil
+
+        return int(psutil.Process(pid).memory_info().rss)
+    except Exception:  # gone, not permitted, or psutil missing: keep the last figure
+        return 0
 
 
 def picker_labels(entries: Sequence[ModelEntry]) -> list[str]:

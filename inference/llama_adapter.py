@@ -131,6 +131,15 @@ def memory_from_logs(text: str, rss_bytes: int = 0) -> MemoryUse:
     )
 
 
+_LOAD_ERROR_RE = re.compile(r"error loading model: (.+)")
+
+
+def load_error_from_logs(text: str) -> str:
+    """llama.cpp's own reason for a failed load ("unknown model architecture: 'x'"), or ""."""
+    found = _LOAD_ERROR_RE.findall(text)
+    return found[-1].strip() if found else ""
+
+
 def process_rss() -> int:
     """This process's resident memory in bytes (0 when it cannot be read)."""
     try:
@@ -146,7 +155,14 @@ def load_llama_measured(
 ) -> tuple[Llama, MemoryUse]:
     """Load like `load_llama`, and report the memory llama.cpp allocated for it."""
     with _recording_logs() as lines:
-        llm = load_llama(settings, on_progress)
+        try:
+            llm = load_llama(settings, on_progress)
+        except ValueError as exc:
+            # Llama() only says "Failed to load model"; llama.cpp logged why.
+            reason = load_error_from_logs("".join(lines))
+            if reason:
+                raise ValueError(reason) from exc
+            raise
     memory = memory_from_logs("".join(lines), process_rss())
     if memory.weights_ram + memory.weights_vram == 0:
         # No buffer report (log format changed): the weights' size is still known.

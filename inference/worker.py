@@ -461,6 +461,13 @@ def _model_info(
 
 
 def _load_failure_message(gguf: GGUFInfo, exc: Exception) -> str:
+    if str(exc).startswith("unknown model architecture"):
+        return (
+            f"This llama.cpp (llama-cpp-python {adapter.library_version()}) does not know the "
+            f"model architecture '{gguf.architecture}', so it cannot run this file. The file "
+            "itself looks intact: models of a newer architecture need a newer "
+            "llama-cpp-python than the one installed."
+        )
     size_mb = os.path.getsize(gguf.path) / 1e6 if os.path.exists(gguf.path) else 0
     return (
         f"llama.cpp could not load this model ({gguf.architecture or 'unknown architecture'}, "
