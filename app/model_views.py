@@ -247,6 +247,11 @@ def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> Loade
         f"{info.chat_format_label} · loaded in {info.load_ms / 1000:.1f} s · "
         f"llama.cpp {info.llama_cpp_version}"
     )
+    if info.amx_off:
+        details += (
+            " · AMX kernels off: llama.cpp's AMX path crashes on some CPUs like this one "
+            "(set HEARTH_AMX=1 to use it anyway)"
+        )
     note = ""
     if not info.gpu_offload_supported:
         note = NO_GPU_BUILD

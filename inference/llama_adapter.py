@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import llama_cpp
@@ -150,10 +151,29 @@ def process_rss() -> int:
         return 0
 
 
+_OFFLOADED_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
+
+
+def offloaded_from_logs(text: str) -> int | None:
+    """The layers llama.cpp says it put on the GPU ("offloaded 19/19 layers to GPU"); None
+    when it said nothing (a build without a GPU device logs no such line)."""
+    found = _OFFLOADED_RE.findall(text)
+    return int(found[-1][0]) if found else None
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What llama.cpp itself reported while loading."""
+
+    memory: MemoryUse
+    offloaded_layers: int | None
+    amx_off: bool
+
+
 def load_llama_measured(
     settings: EngineSettings, on_progress: ProgressFn | None = None
-) -> tuple[Llama, MemoryUse]:
-    """Load like `load_llama`, and report the memory llama.cpp allocated for it."""
+) -> tuple[Llama, LoadReport]:
+    """Load like `load_llama`, and report what llama.cpp allocated and offloaded for it."""
     with _recording_logs() as lines:
         try:
             llm = load_llama(settings, on_progress)
@@ -169,7 +189,8 @@ def load_llama_measured(
         memory = MemoryUse(
             weights_ram=int(llama_lib.llama_model_size(llm.model)), rss_bytes=memory.rss_bytes
         )
-    return llm, memory
+    offloaded = offloaded_from_logs("".join(lines))
+    return llm, LoadReport(memory, offloaded, amx_off=amx_path_disabled())
 
 
 def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) -> Llama:
