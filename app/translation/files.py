@@ -164,11 +164,15 @@ def _translate_docx(
 ) -> tuple[str, ...]:
     import docx  # python-docx; imported here so text-only use does not need lxml
 
+    from app.translation.docx_text import docx_paragraph
+
     try:
         document = docx.Document(str(source))
     except Exception as exc:  # python-docx raises assorted errors for broken packages
         raise FileFormatError(f"{source.name}: not a readable DOCX file ({exc})") from exc
-    paragraphs = [p for p in _docx_paragraphs(document) if p.text.strip() and p.runs]
+    paragraphs = [
+        found for p in _docx_paragraphs(document) if (found := docx_paragraph(p)) is not None
+    ]
     pieces: list[str | SegmentedText] = []
     for number, paragraph in enumerate(paragraphs):
         if number:
@@ -176,12 +180,9 @@ def _translate_docx(
         pieces.append(translator.segment(paragraph.text, markdown=False))
     translated, flags = run(concat(pieces))
     for paragraph, text in zip(paragraphs, translated.split(_SEPARATOR), strict=True):
-        # Word order changes in translation, so run boundaries cannot be mapped: the first
-        # run (and the paragraph's style) carries the formatting of the whole paragraph.
-        runs = paragraph.runs
-        runs[0].text = text
-        for extra in runs[1:]:
-            extra.text = ""
+        # Each stretch of text keeps its run's formatting; pictures and fields stay.
+        paragraph.apply(text)
+    flags = _docx_flags(flags)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
     try:
@@ -191,6 +192,17 @@ def _translate_docx(
         Path(temp).unlink(missing_ok=True)
         raise
     return flags
+
+
+def _docx_flags(flags: tuple[str, ...]) -> tuple[str, ...]:
+    """The translator's notes on lost markers name our formatting tags; say it plainly."""
+    plain = [flag for flag in flags if "hearth-run-" not in flag]
+    if len(plain) < len(flags):
+        plain.append(
+            "the model moved or dropped some inline formatting (bold, italics, links, "
+            "pictures): check the formatting of the translated document"
+        )
+    return tuple(plain)
 
 
 def _docx_paragraphs(document: Any) -> list[Any]:

@@ -96,7 +96,7 @@ def test_markdown_and_text_round_trip(tmp_path: Path, translator: Translator) ->
     assert out.read_bytes() == b"SAY `HI`.\r\n\r\nBYE."
 
 
-def test_docx_keeps_styles_and_first_run_formatting(tmp_path: Path, translator: Translator) -> None:
+def test_docx_keeps_paragraph_styles_run_formatting_and_tables(tmp_path: Path, translator: Translator) -> None:
     source = tmp_path / "letter.docx"
     document = docx.Document()
     document.add_heading("Dear reader", level=1)
@@ -115,7 +115,10 @@ def test_docx_keeps_styles_and_first_run_formatting(tmp_path: Path, translator: 
     translated = docx.Document(str(result.path))
     texts = [(p.style.name, p.text) for p in translated.paragraphs]
     assert texts == [("Heading 1", "DEAR READER"), ("List Bullet", "HELLO WORLD."), ("Normal", "")]
-    assert translated.paragraphs[1].runs[0].bold is True
+    assert [(r.text, r.bold) for r in translated.paragraphs[1].runs] == [
+        ("HELLO ", True),
+        ("WORLD.", None),
+    ]
     assert translated.tables[0].cell(0, 0).text == "CELL TEXT"
     assert translated.tables[0].cell(0, 1).text == "42 kg"
 
