@@ -144,3 +144,17 @@ def test_gemma_translates_two_paragraphs_to_french(gemma_model: Path) -> None:
     assert len(paragraphs) == 2, result.text
     assert all(p.strip() for p in paragraphs)
     assert result.segments_sent == 2
+
+
+def test_text_without_spaces_or_full_stops_is_split_to_fit_the_context(
+    engine: RecordingEngine,
+) -> None:
+    # Chinese written with commas only, and a long unbroken token string: no sentence
+    # end and no space to cut at, yet every request must fit the model's context.
+    translator = Translator(engine)
+    budget = translator.token_budget()
+    for long_text in ("这是一个很长的中文句子，我们继续写下去，" * 80, "a1b2c3d4" * 300):
+        segmented = translator.segment(long_text)
+        assert len(segmented.segments) > 1
+        assert all(engine.count_tokens(s.text) <= budget for s in segmented.segments)
+        assert segmented.source() == long_text
