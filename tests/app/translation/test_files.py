@@ -96,7 +96,9 @@ def test_markdown_and_text_round_trip(tmp_path: Path, translator: Translator) ->
     assert out.read_bytes() == b"SAY `HI`.\r\n\r\nBYE."
 
 
-def test_docx_keeps_paragraph_styles_run_formatting_and_tables(tmp_path: Path, translator: Translator) -> None:
+def test_docx_keeps_paragraph_styles_run_formatting_and_tables(
+    tmp_path: Path, translator: Translator
+) -> None:
     source = tmp_path / "letter.docx"
     document = docx.Document()
     document.add_heading("Dear reader", level=1)
