@@ -1,8 +1,8 @@
 """Translate files: TXT, Markdown, SRT subtitles and DOCX.
 
 Results are written next to the source as `name.<lang>.ext` through a temporary file and an
-atomic rename, so a failed or cancelled run never leaves a partial file and the source is
-never overwritten.
+atomic rename, so a failed or cancelled run never leaves a partial file; neither the source
+nor an existing file is ever overwritten (the default name gets a number instead).
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ class FileTranslation:
 
 
 def output_path(source: Path, target_lang: str) -> Path:
-    return source.with_name(f"{source.stem}.{target_lang}{source.suffix}")
+    """NAME.LANG.EXT next to the source. A file already there (an earlier translation,
+    perhaps corrected by hand) is never replaced: then NAME.LANG (2).EXT, (3), …"""
+    candidate = source.with_name(f"{source.stem}.{target_lang}{source.suffix}")
+    number = 2
+    while candidate.exists() or candidate == source:
+        candidate = source.with_name(f"{source.stem}.{target_lang} ({number}){source.suffix}")
+        number += 1
+    return candidate
 
 
 def translate_file(
@@ -57,9 +64,8 @@ def translate_file(
         raise FileFormatError(
             f"{source.name}: unsupported file type (supported: {', '.join(SUPPORTED)})"
         )
-    target = out or output_path(source, target_lang)
-    if target.resolve() == source.resolve():
-        raise FileFormatError(f"{target}: refusing to overwrite the source file")
+    if out is not None and out.resolve() == source.resolve():
+        raise FileFormatError(f"{out}: refusing to overwrite the source file")
 
     def run(segmented: SegmentedText) -> tuple[str, tuple[str, ...]]:
         result = translator.translate_segments(
@@ -71,16 +77,30 @@ def translate_file(
         )
         return result.text, result.flags
 
-    if suffix == ".docx":
-        flags = _translate_docx(source, target, translator, run)
-    else:
-        text = _read_text(source)
-        if suffix == ".srt":
-            segmented, _ = srt_document(text, translator)
+    # The result is written to a temporary file first, made before translating so an
+    # unwritable folder is said at once, and renamed into place only when complete.
+    folder = (out or source).parent
+    fd, name = tempfile.mkstemp(prefix=f".{source.stem}.{target_lang}.", suffix=".part", dir=folder)
+    os.close(fd)
+    temp = Path(name)
+    try:
+        if suffix == ".docx":
+            flags = _translate_docx(source, temp, translator, run)
         else:
-            segmented = translator.segment(text, markdown=suffix != ".txt")
-        translated, flags = run(segmented)
-        _write_atomic(target, translated.encode("utf-8"))
+            text = _read_text(source)
+            if suffix == ".srt":
+                segmented, _ = srt_document(text, translator)
+            else:
+                segmented = translator.segment(text, markdown=suffix != ".txt")
+            translated, flags = run(segmented)
+            _write_synced(temp, translated.encode("utf-8"))
+        # Named now, not before: during a long translation the default name may have
+        # been taken, and an existing file is never replaced.
+        target = out or output_path(source, target_lang)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     return FileTranslation(target, flags)
 
 
@@ -91,17 +111,11 @@ def _read_text(path: Path) -> str:
         raise FileFormatError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 # ---- SRT ----------------------------------------------------------------------------------
@@ -183,14 +197,7 @@ def _translate_docx(
         # Each stretch of text keeps its run's formatting; pictures and fields stay.
         paragraph.apply(text)
     flags = _docx_flags(flags)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    try:
-        document.save(temp)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    document.save(str(target))
     return flags
 
 

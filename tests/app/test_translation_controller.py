@@ -562,14 +562,16 @@ def test_a_dropped_file_is_translated_next_to_it_once_confirmed(
     assert drop.isAccepted()
     question = panel.file_question()
     assert "Translate letter.txt into français?" in question
-    assert "letter.fr.txt (replacing the one already there)" in question
+    # An earlier translation (perhaps corrected by hand) is kept: the new one gets a number.
+    assert "saved next to it as letter.fr (2).txt" in question
     assert engine.sent == []  # nothing runs before the user says so
     with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
         qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
     assert len(engine.sent) == 2
-    assert (tmp_path / "letter.fr.txt").read_text(encoding="utf-8") != "old"
+    assert (tmp_path / "letter.fr.txt").read_text(encoding="utf-8") == "old"
+    assert (tmp_path / "letter.fr (2).txt").read_text(encoding="utf-8").strip()
     assert source.read_text(encoding="utf-8") == "Dear friend,\n\nSee you soon.\n"
-    assert "Saved letter.fr.txt" in panel.status_text()
+    assert "Saved letter.fr (2).txt" in panel.status_text()
 
 
 def test_dropping_unsupported_or_several_files_explains_what_works(

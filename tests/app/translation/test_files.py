@@ -137,3 +137,34 @@ def test_never_overwrites_the_source_and_rejects_unknown_types(
     with pytest.raises(FileFormatError, match="unsupported file type"):
         translate_file(other, translator, target_lang="de")
     assert output_path(Path("/x/report.final.md"), "ja") == Path("/x/report.final.ja.md")
+
+
+def test_an_existing_translation_is_never_replaced(tmp_path: Path, translator: Translator) -> None:
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    source = folder / "a.txt"
+    source.write_text("Hello.", encoding="utf-8")
+    (folder / "a.de.txt").write_text("Hallo, von Hand verbessert.", encoding="utf-8")
+    first = translate_file(source, translator, target_lang="de").path
+    second = translate_file(source, translator, target_lang="de").path
+    assert (first.name, second.name) == ("a.de (2).txt", "a.de (3).txt")
+    assert (folder / "a.de.txt").read_text(encoding="utf-8") == "Hallo, von Hand verbessert."
+    assert first.read_text(encoding="utf-8") == "HELLO."
+    # No temporary file is left behind.
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "a.de (2).txt",
+        "a.de (3).txt",
+        "a.de.txt",
+        "a.txt",
+    ]
+
+
+def test_an_unwritable_folder_fails_before_any_translation(
+    tmp_path: Path, translator: Translator
+) -> None:
+    source = tmp_path / "a.txt"
+    source.write_text("Hello.", encoding="utf-8")
+    missing = tmp_path / "gone" / "a.de.txt"
+    with pytest.raises(OSError):
+        translate_file(source, translator, target_lang="de", out=missing)
+    assert isinstance(translator.engine, UppercaseEngine) and translator.engine.sent == []
