@@ -292,7 +292,27 @@ class _Builder:
         self.n_paragraphs += 1
 
     def _pack(self, sentences: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Greedily join sentences (with their separators) up to the budget."""
+        """Greedily join sentences (with their separators) up to the budget. A line break
+        after a finished sentence (an address, a verse, a two-line subtitle) always ends a
+        segment: it stays literal, so the model cannot merge or move the lines."""
+        packed: list[tuple[str, str]] = []
+        start = 0
+        for number, (_sentence, separator) in enumerate(sentences):
+            if "\n" in separator or "\r" in separator or number == len(sentences) - 1:
+                packed += self._pack_lines(sentences[start : number + 1])
+                start = number + 1
+        return packed
+
+    def _pack_lines(self, sentences: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """`_pack` for sentences with no hard line break between them; the last one's
+        separator is kept after the last piece."""
+        *sentences, (last, tail) = sentences
+        sentences.append((last, ""))
+        packed = self._pack_within(sentences)
+        packed[-1] = (packed[-1][0], tail)
+        return packed
+
+    def _pack_within(self, sentences: list[tuple[str, str]]) -> list[tuple[str, str]]:
         whole = "".join(s + sep for s, sep in sentences)  # the last separator is ""
         if self.budget is None or self.count is None or self.count(whole) <= self.budget:
             return [(whole, "")]

@@ -153,7 +153,9 @@ def test_markdown_structure_stays_outside_the_model_text() -> None:
     seen = [segment.text for segment in segmented.segments]
     assert seen == [
         "Getting started",
-        "Install it with ⟦1⟧. Then run it!\nMail ⟦2⟧ or open ⟦3⟧.",
+        # A line break after a finished sentence stays literal: the lines cannot merge.
+        "Install it with ⟦1⟧. Then run it!",
+        "Mail ⟦1⟧ or open ⟦2⟧.",
         "first item",
         "done item",
         "nested number",
@@ -164,13 +166,26 @@ def test_markdown_structure_stays_outside_the_model_text() -> None:
         "⟦1⟧",
         "Hello ⟦1⟧, you have ⟦2⟧ new ⟦3⟧messages⟦4⟧.",
     ]
-    assert segmented.segments[9].needs_model is False
+    assert segmented.segments[10].needs_model is False
+    assert segmented.segments[1].paragraph == segmented.segments[2].paragraph
     assert segmented.source() == source
     upper = segmented.join([s.restore(s.text.upper()).text for s in segmented.segments])
     assert upper.startswith("# GETTING STARTED #\n\nINSTALL IT WITH `pip install hearth`.")
     assert "| DISK | 5 GB |\n" in upper
     assert "print('do not translate')" in upper
     assert upper.endswith("HELLO {name}, YOU HAVE %d NEW <b>MESSAGES</b>.\r\n")
+
+
+def test_a_line_break_inside_a_sentence_reaches_the_model_one_after_it_does_not() -> None:
+    source = "Dear Ann,\nthank you for the\nlovely flowers.\nSee you soon!\nBob"
+    segmented = segment_text(source)
+    assert [s.text for s in segmented.segments] == [
+        "Dear Ann,\nthank you for the\nlovely flowers.",
+        "See you soon!",
+        "Bob",
+    ]
+    assert {s.paragraph for s in segmented.segments} == {0}  # still one paragraph to cache
+    assert segmented.source() == source
 
 
 def test_budget_splits_long_paragraphs_along_sentences() -> None:
