@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            return _fail(f"{path.name}: not UTF-8 text")
+            return _fail(f"{path.name} is not UTF-8 text; save it as UTF-8 and try again")
     if (path is None or path.suffix.lower() != ".docx") and not text.strip():
         return _fail("there is no text to translate")
     if source is None and text.strip():

@@ -108,7 +108,12 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileFormatError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+        # Guessing a legacy encoding (charset-normalizer) misreads short subtitles, e.g.
+        # French in Windows-1252 as Central European: better to ask for UTF-8.
+        raise FileFormatError(
+            f"{path.name} is not UTF-8 text (byte {exc.start}). Save it as UTF-8 "
+            "(in most editors: Save as… → Encoding) and translate it again."
+        ) from exc
 
 
 def _write_synced(path: Path, data: bytes) -> None:

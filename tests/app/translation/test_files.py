@@ -168,3 +168,16 @@ def test_an_unwritable_folder_fails_before_any_translation(
     with pytest.raises(OSError):
         translate_file(source, translator, target_lang="de", out=missing)
     assert isinstance(translator.engine, UppercaseEngine) and translator.engine.sent == []
+
+
+def test_a_file_not_in_utf8_gets_a_message_saying_what_to_do(
+    tmp_path: Path, translator: Translator
+) -> None:
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    source = folder / "film.srt"
+    cue = "Café crème, s'il vous plaît."
+    source.write_bytes(f"1\n00:00:01,000 --> 00:00:02,000\n{cue}\n".encode("cp1252"))
+    with pytest.raises(FileFormatError, match=r"film\.srt is not UTF-8 text .* Save it as UTF-8"):
+        translate_file(source, translator, target_lang="en")
+    assert [p.name for p in folder.iterdir()] == ["film.srt"]
