@@ -676,7 +676,7 @@ def test_repo_without_gguf_and_gated_repo_in_plain_words(
     page = _page(models)
     hub_panel = page.hub
     page.tabs.setCurrentWidget(hub_panel)
-    models[2].open_repo("someone/no-gguf-here")
+    models[2].hub.open_repo("someone/no-gguf-here")
     qtbot.waitUntil(lambda: "has no GGUF files" in hub_panel.status_label.text())
 
     tiny_repo.add_repo("gated/model", gated=True)
@@ -835,7 +835,7 @@ def test_hub_file_whose_header_cannot_be_read_falls_back_to_its_size(
     page.tabs.setCurrentWidget(hub_panel)
     tiny_repo.repos[REPO].files[FILE] = b"<html>Rate limited, try later</html>" * 50
     with qtbot.waitSignal(controller.remoteFitShown):
-        controller.open_repo(REPO)
+        controller.hub.open_repo(REPO)
     cell = hub_panel.fit_text(FILE)
     assert cell.startswith("CPU only: ~") and cell.endswith(HEADER_NOT_READ)
     assert "not a GGUF model" in hub_panel.fit_details.text()
