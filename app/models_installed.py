@@ -26,7 +26,7 @@ from app.models.catalog import (
     scan_known_folders,
 )
 from app.models.download import model_folder
-from app.models.hub import HubError, RemoteModel
+from app.models.hub import RemoteModel
 from app.models.removal import delete_model_files, files_to_delete, why_not_delete
 from app.models_jobs import Jobs
 from app.models_loaded import loaded_path, resolved
@@ -234,7 +234,7 @@ class InstalledModels(QObject):
         self._jobs.run("details", work, done, self._error)
 
     def _error(self, exc: Exception) -> None:
-        self.page.show_error(str(exc) if isinstance(exc, ModelFileError | HubError) else f"{exc}")
+        self.page.show_error(str(exc))
 
     def _busy_error(self, exc: Exception) -> None:
         self.page.set_busy(False)

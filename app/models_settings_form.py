@@ -18,11 +18,9 @@ from app.model_views import fit_view, settings_from_values, settings_values
 from app.models.catalog import ModelEntry
 from app.models.fit import evaluate_fit
 from app.models.gguf_layout import ModelLayout, read_layout
-from app.models.hub import HubError
 from app.models_jobs import Jobs
 from app.models_loaded import loaded_path, resolved
 from app.models_machine import MachineState
-from inference.gguf_validate import ModelFileError
 from inference.prompt_formats import PromptFormatError, custom_format
 from inference.protocol import EngineSettings, Sampling
 from ui.model_rows import SettingsValues
@@ -84,9 +82,7 @@ class PerModelSettings(QObject):
             self.layoutReady.emit(path)
 
         def failed(exc: Exception) -> None:
-            self.page.show_error(
-                str(exc) if isinstance(exc, ModelFileError | HubError) else f"{exc}"
-            )
+            self.page.show_error(str(exc))
 
         self._jobs.run("layout", lambda: read_layout(Path(path)), done, failed)
 
