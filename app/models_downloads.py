@@ -22,9 +22,8 @@ from app.models.download import (
     DownloadProgress,
     download_model,
 )
-from app.models.hub import AuthRequiredError, HubClient, RemoteModel
-from app.models.tokens import load_token
-from app.models_hub import HubBrowser
+from app.models.hub import AuthRequiredError, RemoteModel
+from app.models_hub import HubBrowser, hub_client
 from app.models_installed import InstalledModels
 from inference.gguf_validate import human_size
 from ui.model_rows import DownloadState
@@ -48,7 +47,7 @@ class DownloadJob(QObject):
 
     def _run(self) -> None:
         try:
-            client = HubClient(token=load_token())
+            client = hub_client()
             path = download_model(
                 client,
                 self.model,

@@ -27,6 +27,16 @@ from inference.gguf_validate import ModelFileError
 from ui.models_page import ModelsPage
 
 
+def hub_client() -> HubClient:
+    """A client with the token as it is now (it may be saved or forgotten at any time)."""
+    return HubClient(token=load_token())
+
+
+def _header_key(model: RemoteModel) -> tuple[str, str, str]:
+    """One header per file at one commit of its repository."""
+    return (model.repo_id, model.revision, model.filename)
+
+
 class HubBrowser(QObject):
     """Signals: ``remoteFitShown(filename)`` after a hub file's header was read (or could
     not be) and its fit shown. `downloading()` is the model being downloaded, if any (its
@@ -87,9 +97,7 @@ class HubBrowser(QObject):
             else:
                 self.page.hub.set_status(f"No GGUF repositories match “{text}”.")
 
-        self._jobs.run(
-            "search", lambda: HubClient(token=load_token()).search(text), done, self.hub_error
-        )
+        self._jobs.run("search", lambda: hub_client().search(text), done, self.hub_error)
 
     def open_repo(self, repo_id: str) -> None:
         self.page.hub.set_status(f"Listing the files of {repo_id}…")
@@ -112,12 +120,7 @@ class HubBrowser(QObject):
             self._repo, self.remote = repo_id, []
             self.hub_error(exc)
 
-        self._jobs.run(
-            "list-repo",
-            lambda: HubClient(token=load_token()).list_models(repo_id),
-            done,
-            failed,
-        )
+        self._jobs.run("list-repo", lambda: hub_client().list_models(repo_id), done, failed)
 
     def _is_installed(self, model: RemoteModel) -> bool:
         folder = model_folder(self.paths.models_dir, model.repo_id)
@@ -149,7 +152,7 @@ class HubBrowser(QObject):
 
     def _remote_fit_input(self, model: RemoteModel) -> RemoteFitInput:
         settings = self.chat.settings
-        key = (model.repo_id, model.revision, model.filename)
+        key = _header_key(model)
         return RemoteFitInput(
             n_ctx=settings.n_ctx,
             n_batch=settings.n_batch,
@@ -163,7 +166,7 @@ class HubBrowser(QObject):
         model = self.model(filename)
         if model is None:
             return
-        key = (model.repo_id, model.revision, model.filename)
+        key = _header_key(model)
         if key in self._remote_layouts or key in self._remote_notes:
             return
         self._remote_notes[key] = READING_HEADER
@@ -179,7 +182,7 @@ class HubBrowser(QObject):
             self._remote_notes[key] = message
             self._shown_remote_fit(model)
 
-        client = HubClient(token=load_token())
+        client = hub_client()
         self._jobs.run("header", lambda: read_remote_layout(client, model), done, failed)
 
     def _shown_remote_fit(self, model: RemoteModel) -> None:
