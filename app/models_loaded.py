@@ -62,7 +62,10 @@ class LoadedModel(QObject):
         self.chat = chat
         self.store = store
         self.engine_settings = engine_settings
+        # The engine's info as loaded: it is the chat's own while no other load is under
+        # way, so the figure shown after a re-read lives apart, in _rss_shown.
         self._loaded_info: ModelInfo | None = None
+        self._rss_shown = 0
         client = chat.client
         client.modelLoaded.connect(self._on_model_loaded)
         client.loadProgressed.connect(self._on_load_progress)
@@ -94,6 +97,7 @@ class LoadedModel(QObject):
 
     def _on_model_loaded(self, _request: int, info: ModelInfo) -> None:
         self._loaded_info = info
+        self._rss_shown = info.memory.rss_bytes if info.memory is not None else 0
         self._show_loaded(info)
         self.mark_in_use(resolved(info.path))
 
@@ -113,9 +117,9 @@ class LoadedModel(QObject):
         if info is None or info.memory is None or self.chat.model_info is not info:
             return  # nothing loaded, or another load is under way
         rss = engine_rss(self.chat.client.pid)
-        if rss and rss != info.memory.rss_bytes:
-            self._loaded_info = replace(info, memory=replace(info.memory, rss_bytes=rss))
-            self._show_loaded(self._loaded_info)
+        if rss and rss != self._rss_shown:
+            self._rss_shown = rss
+            self._show_loaded(replace(info, memory=replace(info.memory, rss_bytes=rss)))
 
     def mark_in_use(self, loaded: str) -> None:
         """Mark the row of the resolved path `loaded` as in use ("" marks none)."""
