@@ -217,6 +217,31 @@ def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot)
     assert abs(shown - now) <= 1.0, (after_load, shown, now)
 
 
+def test_engine_memory_is_read_again_after_every_reply(models: Models, qtbot: QtBot) -> None:
+    """Not only the first re-read counts: the figure follows the engine as a chat goes on."""
+    window, chat, controller = models
+    folder = resolve_paths().ensure().models_dir
+    heavy = build_tiny_model(folder / "heavy.gguf", n_layer=8, n_embd=512, n_ff=1536)
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    page = _page(models)
+    _select(qtbot, page, heavy)
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "engine process" in page.loaded_panel.memory_label.text())
+    shown = []
+    for words in (20, 60):  # a longer prompt makes the engine hold more
+        window.show_page(window.pages.widget(0))
+        with qtbot.waitSignal(chat.replyFinished, timeout=60_000):
+            type_and_send(qtbot, window, "read every weight once " * words)
+        window.show_page(page)
+        shown.append(_shown_rss(page.loaded_panel.memory_label.text()))
+    now = engine_rss(chat.client.pid) / (1 << 20)
+    if abs(now - shown[0]) <= 1.0:
+        pytest.skip("the engine's memory did not move after the first reply on this system")
+    assert abs(shown[1] - now) <= 1.0, (shown, now)
+
+
 def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
     models: Models, qtbot: QtBot, tiny_model: Path, tmp_path: Path
 ) -> None:
@@ -676,7 +701,7 @@ def test_repo_without_gguf_and_gated_repo_in_plain_words(
     page = _page(models)
     hub_panel = page.hub
     page.tabs.setCurrentWidget(hub_panel)
-    models[2].open_repo("someone/no-gguf-here")
+    models[2].hub.open_repo("someone/no-gguf-here")
     qtbot.waitUntil(lambda: "has no GGUF files" in hub_panel.status_label.text())
 
     tiny_repo.add_repo("gated/model", gated=True)
@@ -835,7 +860,7 @@ def test_hub_file_whose_header_cannot_be_read_falls_back_to_its_size(
     page.tabs.setCurrentWidget(hub_panel)
     tiny_repo.repos[REPO].files[FILE] = b"<html>Rate limited, try later</html>" * 50
     with qtbot.waitSignal(controller.remoteFitShown):
-        controller.open_repo(REPO)
+        controller.hub.open_repo(REPO)
     cell = hub_panel.fit_text(FILE)
     assert cell.startswith("CPU only: ~") and cell.endswith(HEADER_NOT_READ)
     assert "not a GGUF model" in hub_panel.fit_details.text()
