@@ -237,6 +237,28 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
         _edit(lambda d: d["conversations"][0].update(sampling={"temperature": "hot"})),
         '"sampling.temperature" must be a number, not text',
     ),
+    "sampling out of range": (
+        _edit(lambda d: d["conversations"][0].update(sampling={"temperature": 1e308})),
+        "the sampling setting temperature must be between 0 and 2, not 1e+308",
+    ),
+    "seed past 32 bits": (
+        _edit(lambda d: d["conversations"][0].update(sampling={"seed": 2**40})),
+        "seed must be between -1 and 2.14748e+09",
+    ),
+    "number of 5,000 digits": (
+        b'{"format": "hearth-chat", "version": ' + b"7" * 5_000 + b"}",
+        "a number too large to use (77777777777777777777… has 5000 digits)",
+    ),
+    "stats past 64 bits": (
+        _edit(lambda d: _msg(d).update(stats={**asdict(STATS), "n_ctx": 2**64})),
+        "a number too large to use",
+    ),
+    "float too large": (
+        _edit(lambda d: d["conversations"][0].update(sampling={"top_p": 1.5})).replace(
+            b"1.5", b"1e999"
+        ),
+        "a number too large to use (1e999)",
+    ),
     "outside_view not ids": (
         _edit(lambda d: d["conversations"][0]["messages"][0].update(outside_view=["x"])),
         '"outside_view" must be a whole number, not text',

@@ -85,6 +85,21 @@ def test_presets_are_made_shared_and_used_as_a_user_would(
             b'[{"name": "a", "sampling": {"top_k": "ten"}}]}',
             "must be a number",
         ),
+        (
+            b'{"format": "hearth-presets", "version": 1, "presets": '
+            b'[{"name": "a", "sampling": {"temperature": 1e308}}]}',
+            "temperature must be between 0 and 2",
+        ),
+        (
+            b'{"format": "hearth-presets", "version": 1, "presets": '
+            b'[{"name": "a", "sampling": {"max_tokens": -1}}]}',
+            "max_tokens must be between 1 and 32768, not -1",
+        ),
+        (
+            b'{"format": "hearth-presets", "version": 1, "presets": [{"name": "a", '
+            b'"sampling": {"top_k": ' + b"9" * 5_000 + b"}}]}",
+            "a number too large to use",
+        ),
     ],
 )
 def test_hostile_preset_files_are_refused_with_a_plain_message(
