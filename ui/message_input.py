@@ -1,6 +1,7 @@
 """The prompt box. GUI thread only.
 
-Enter sends, Shift+Enter starts a new line, Esc asks to stop the reply. The box does not
+Enter sends, Shift+Enter starts a new line, Esc asks to stop the reply, Ctrl+Z undoes typing
+and, with no typing left to undo, is left to the window (undo a deleted chat). The box does not
 clear itself on send: the app calls ``clear()`` once the message is stored, so text the user
 typed is never lost to a failed send.
 """
@@ -8,7 +9,7 @@ typed is never lost to a failed send.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 PLACEHOLDER = "Message Hearth… (Enter to send, Shift+Enter for a new line)"
@@ -44,14 +45,19 @@ class MessageInput(QPlainTextEdit):
         return True
 
     def event(self, event: QEvent) -> bool:
-        # Claim Esc before any window-wide Esc shortcut does, so one press emits one stop.
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-        ):
-            event.accept()
-            return True
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            # Claim Esc before any window-wide Esc shortcut does, so one press emits one stop.
+            if event.key() == Qt.Key.Key_Escape:
+                event.accept()
+                return True
+            # Ctrl+Z with no typing to undo here is the window's: it brings back a chat
+            # just deleted. (A text box claims Undo even with nothing to undo.)
+            if (
+                event.matches(QKeySequence.StandardKey.Undo)
+                and not self.document().isUndoAvailable()
+            ):
+                event.ignore()
+                return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
