@@ -6,7 +6,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.hearth-installed
 # llama-cpp-python is compiled from source; skip the multimodal tools we do not use.
 # Override for a GPU build, e.g.  make CMAKE_ARGS="-DGGML_CUDA=on" setup
-CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+DEFAULT_CMAKE_ARGS := -DLLAVA_BUILD=OFF
+CMAKE_ARGS ?= $(DEFAULT_CMAKE_ARGS)
+# pip caches the wheel it built per package version, not per CMAKE_ARGS: without this a
+# GPU build would silently reinstall the cached CPU wheel.
+PIP_CACHE := $(if $(filter-out $(DEFAULT_CMAKE_ARGS),$(CMAKE_ARGS)),--no-cache-dir,)
 
 .PHONY: setup run test lint bench clean-venv
 
@@ -16,7 +20,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || \
 	  { echo "Could not create a virtual environment. On Debian/Ubuntu: sudo apt-get install python3-venv"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	CMAKE_ARGS="$(CMAKE_ARGS)" $(PY) -m pip install --progress-bar off -e ".[dev]"
+	CMAKE_ARGS="$(CMAKE_ARGS)" $(PY) -m pip install $(PIP_CACHE) --progress-bar off -e ".[dev]"
 	@touch $(STAMP)
 
 setup: $(STAMP)

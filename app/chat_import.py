@@ -25,7 +25,7 @@ from storage.database import Database
 from storage.errors import DatabaseError
 from storage.records import MessageStatus, Role, StatsRecord, TitleSource
 from storage.repositories import DEFAULT_TITLE
-from storage.sampling_values import CHAT_KEYS, clean_sampling
+from storage.sampling_values import CHAT_KEYS, clean_sampling, out_of_range
 
 FORMAT_NAME = "hearth-chat"
 FORMAT_VERSION = 2  # version 1 files lack the fields 2 added; they import with defaults
@@ -203,7 +203,10 @@ def _sampling(place: _Place, value: Any) -> dict[str, float | int]:
     values: dict[str, Any] = place.value(value, "sampling", dict)
     for key in CHAT_KEYS:  # names this version does not know are ignored, like other fields
         if key in values:
-            place.value(values[key], f"sampling.{key}", (int, float))
+            number = place.value(values[key], f"sampling.{key}", (int, float))
+            problem = out_of_range(key, number)
+            if problem is not None:
+                raise place.fail(f"the sampling setting {problem}.")
     return clean_sampling(values)
 
 

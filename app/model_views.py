@@ -170,6 +170,7 @@ def remote_row(
     gpu_available: bool,
     installed: bool,
     fit: RemoteFitInput,
+    resumable: int = 0,
 ) -> RemoteFileRow:
     cell, details = remote_fit_texts(model, machine, gpu_available, fit)
     return RemoteFileRow(
@@ -180,7 +181,16 @@ def remote_row(
         fit=cell,
         installed=installed,
         fit_details=details,
+        partial=partial_text(resumable, model.size),
     )
+
+
+def partial_text(resumable: int, size: int | None) -> str:
+    """What an unfinished earlier download (paused, dropped, or the app was killed) left."""
+    if resumable <= 0 or (size is not None and resumable >= size):
+        return ""
+    of = f" of {human_size(size)}" if size else ""
+    return f"{human_size(resumable)}{of} kept; Download resumes"
 
 
 def fit_view(verdict: FitVerdict, gpu_found: bool) -> FitView:
@@ -237,6 +247,11 @@ def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> Loade
         f"{info.chat_format_label} · loaded in {info.load_ms / 1000:.1f} s · "
         f"llama.cpp {info.llama_cpp_version}"
     )
+    if info.amx_off:
+        details += (
+            " · AMX kernels off: llama.cpp's AMX path crashes on some CPUs like this one "
+            "(set HEARTH_AMX=1 to use it anyway)"
+        )
     note = ""
     if not info.gpu_offload_supported:
         note = NO_GPU_BUILD

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.untrusted_json import JsonFileError, parse, read_limited
 from storage.presets import SAMPLING_KEYS, Preset
+from storage.sampling_values import out_of_range
 
 FORMAT, VERSION = "hearth-presets", 1
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -98,5 +99,8 @@ def _preset(item: object, number: int) -> PresetData:
             continue  # a newer Hearth's setting: ignored, not an error
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PresetFileError(f"Preset “{name}”: {key} must be a number.")
+        problem = out_of_range(key, value)
+        if problem is not None:
+            raise PresetFileError(f"Preset “{name}”: {problem}.")
         clean[key] = value
     return PresetData(" ".join(name.split()), prompt, clean)

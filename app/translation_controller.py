@@ -208,13 +208,12 @@ class TranslationController(QObject):
             )
             return
         target = output_path(source, panel.target_code())
-        replacing = " (replacing the one already there)" if target.exists() else ""
         panel.hide_message()
         panel.ask_to_translate_file(
             str(source),
             f"Translate {source.name} into {panel.language_label(panel.target_code())}? "
-            f"The translation is saved next to it as {target.name}{replacing}; "
-            f"{source.name} is not changed.",
+            f"The translation is saved next to it as {target.name}; "
+            f"{source.name} and any file already there are not changed.",
         )
 
     def cancel(self) -> None:

@@ -1,7 +1,8 @@
 """Reading a JSON file from elsewhere (a chat export, a preset file): it is untrusted.
 
 One set of guards for every importer: a size limit checked before reading (and again while
-reading, for a file that grows), UTF-8 only, strict JSON (no NaN or Infinity), and nesting
+reading, for a file that grows), UTF-8 only, strict JSON (no NaN or Infinity, no number too
+large for a 64-bit integer or a float), and nesting
 too deep for the parser refused instead of crashing it. Each failure is a JsonFileError whose
 message says what is wrong in plain words; callers add which file, and their own checks of
 the document's shape. No Qt; any thread may call these.
@@ -48,6 +49,27 @@ def _reject_constant(name: str) -> float:
     raise JsonFileError(f"The file is not valid JSON: it contains {name}, which JSON forbids.")
 
 
+# SQLite's INTEGER is 64 bits: a larger whole number could not be stored (and Python refuses
+# to read one of over 4,300 digits with a ValueError the JSON parser does not wrap).
+_LARGEST_INT = 2**63 - 1
+
+
+def _whole_number(literal: str) -> int:
+    if len(literal.lstrip("-")) > 19 or abs(value := int(literal)) > _LARGEST_INT:
+        raise JsonFileError(
+            f"The file holds a number too large to use ({literal[:20]}… has "
+            f"{len(literal.lstrip('-'))} digits)."
+        )
+    return value
+
+
+def _finite_number(literal: str) -> float:
+    value = float(literal)
+    if value in (float("inf"), float("-inf")):  # 1e400: too large for a float
+        raise JsonFileError(f"The file holds a number too large to use ({literal[:20]}).")
+    return value
+
+
 def parse(data: bytes) -> Any:
     """Bytes → the JSON value, with every failure as a JsonFileError."""
     try:
@@ -57,7 +79,12 @@ def parse(data: bytes) -> Any:
             f"The file is not UTF-8 text (invalid byte at position {exc.start})."
         ) from exc
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_whole_number,
+            parse_float=_finite_number,
+        )
     except json.JSONDecodeError as exc:
         raise JsonFileError(
             f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import llama_cpp
@@ -64,8 +65,8 @@ def amx_path_disabled() -> bool:
     Rapids machines (virtualized ones especially; ggml-org/llama.cpp#20824, open with no
     fix), taking the engine down with Q4_K models such as the built-in Gemma. On a build
     with AMX, load without the extra (AMX/repack) weight buffers: slower matrix products,
-    but a model that runs. HEARTH_ALLOW_AMX=1 keeps them for machines known to be fine."""
-    if os.environ.get("HEARTH_ALLOW_AMX") == "1":
+    but a model that runs. HEARTH_AMX=1 keeps them for machines known to be fine."""
+    if os.environ.get("HEARTH_AMX") == "1":
         return False
     return "AMX_INT8 = 1" in system_info()
 
@@ -131,6 +132,15 @@ def memory_from_logs(text: str, rss_bytes: int = 0) -> MemoryUse:
     )
 
 
+_LOAD_ERROR_RE = re.compile(r"error loading model: (.+)")
+
+
+def load_error_from_logs(text: str) -> str:
+    """llama.cpp's own reason for a failed load ("unknown model architecture: 'x'"), or ""."""
+    found = _LOAD_ERROR_RE.findall(text)
+    return found[-1].strip() if found else ""
+
+
 def process_rss() -> int:
     """This process's resident memory in bytes (0 when it cannot be read)."""
     try:
@@ -141,19 +151,46 @@ def process_rss() -> int:
         return 0
 
 
+_OFFLOADED_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
+
+
+def offloaded_from_logs(text: str) -> int | None:
+    """The layers llama.cpp says it put on the GPU ("offloaded 19/19 layers to GPU"); None
+    when it said nothing (a build without a GPU device logs no such line)."""
+    found = _OFFLOADED_RE.findall(text)
+    return int(found[-1][0]) if found else None
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What llama.cpp itself reported while loading."""
+
+    memory: MemoryUse
+    offloaded_layers: int | None
+    amx_off: bool
+
+
 def load_llama_measured(
     settings: EngineSettings, on_progress: ProgressFn | None = None
-) -> tuple[Llama, MemoryUse]:
-    """Load like `load_llama`, and report the memory llama.cpp allocated for it."""
+) -> tuple[Llama, LoadReport]:
+    """Load like `load_llama`, and report what llama.cpp allocated and offloaded for it."""
     with _recording_logs() as lines:
-        llm = load_llama(settings, on_progress)
+        try:
+            llm = load_llama(settings, on_progress)
+        except ValueError as exc:
+            # Llama() only says "Failed to load model"; llama.cpp logged why.
+            reason = load_error_from_logs("".join(lines))
+            if reason:
+                raise ValueError(reason) from exc
+            raise
     memory = memory_from_logs("".join(lines), process_rss())
     if memory.weights_ram + memory.weights_vram == 0:
         # No buffer report (log format changed): the weights' size is still known.
         memory = MemoryUse(
             weights_ram=int(llama_lib.llama_model_size(llm.model)), rss_bytes=memory.rss_bytes
         )
-    return llm, memory
+    offloaded = offloaded_from_logs("".join(lines))
+    return llm, LoadReport(memory, offloaded, amx_off=amx_path_disabled())
 
 
 def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) -> Llama:

@@ -172,6 +172,8 @@ class ModelInfo:
     load_ms: float
     llama_cpp_version: str
     memory: MemoryUse | None = None
+    # Loaded without llama.cpp's AMX weight buffers (see llama_adapter.amx_path_disabled).
+    amx_off: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -215,7 +215,7 @@ class Worker:
 
         started = time.perf_counter()
         try:
-            llm, memory = adapter.load_llama_measured(settings, progress)
+            llm, report = adapter.load_llama_measured(settings, progress)
         except (ValueError, RuntimeError, OSError) as exc:
             self._send(Error(request.id, ErrorKind.MODEL_FILE, _load_failure_message(gguf, exc)))
             return
@@ -226,7 +226,7 @@ class Worker:
             llm.close()
             self._send(Error(request.id, ErrorKind.MODEL_FILE, str(exc)))
             return
-        info = replace(_model_info(settings, gguf, llm, fmt, load_ms), memory=memory)
+        info = _model_info(settings, gguf, llm, fmt, load_ms, report)
         vocab = TokenVocabulary(
             bos_id=llm.token_bos() if llm.token_bos() >= 0 else None,
             bos_text=adapter.token_text(llm, llm.token_bos()) if llm.token_bos() >= 0 else "",
@@ -501,15 +501,21 @@ class Worker:
 
 
 def _model_info(
-    settings: EngineSettings, gguf: GGUFInfo, llm: Llama, fmt: ChatFormat, load_ms: float
+    settings: EngineSettings,
+    gguf: GGUFInfo,
+    llm: Llama,
+    fmt: ChatFormat,
+    load_ms: float,
+    report: adapter.LoadReport,
 ) -> ModelInfo:
     layers = adapter.n_layers(llm)
     requested = settings.n_gpu_layers
-    offloaded = (
-        0
-        if not adapter.gpu_offload_supported()
-        else (layers + 1 if requested < 0 else min(requested, layers + 1))
-    )
+    if not adapter.gpu_offload_supported():
+        offloaded = 0
+    elif report.offloaded_layers is not None:
+        offloaded = report.offloaded_layers  # what llama.cpp did, not what was asked
+    else:  # a GPU build that logged no count (format changed): what was asked, capped
+        offloaded = layers + 1 if requested < 0 else min(requested, layers + 1)
     return ModelInfo(
         path=settings.model_path,
         name=gguf.name or Path(settings.model_path).stem,
@@ -525,10 +531,19 @@ def _model_info(
         chat_format_label=fmt.label,
         load_ms=load_ms,
         llama_cpp_version=adapter.library_version(),
+        memory=report.memory,
+        amx_off=report.amx_off,
     )
 
 
 def _load_failure_message(gguf: GGUFInfo, exc: Exception) -> str:
+    if str(exc).startswith("unknown model architecture"):
+        return (
+            f"This llama.cpp (llama-cpp-python {adapter.library_version()}) does not know the "
+            f"model architecture '{gguf.architecture}', so it cannot run this file. The file "
+            "itself looks intact: models of a newer architecture need a newer "
+            "llama-cpp-python than the one installed."
+        )
     size_mb = os.path.getsize(gguf.path) / 1e6 if os.path.exists(gguf.path) else 0
     return (
         f"llama.cpp could not load this model ({gguf.architecture or 'unknown architecture'}, "

@@ -7,6 +7,7 @@ write values this version does not know, and such rows must still load (as DAMAG
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -52,6 +53,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # A hand-edited or damaged value ('yesterday', a number) must not make the whole
+        # row, and so the conversation holding it, unreadable: it reads as UNREADABLE_TIME,
+        # which record_mapping turns into a DAMAGED message.
+        parse = super().result_processor(dialect, coltype)
+
+        def process(value: object) -> datetime | None:
+            try:
+                return parse(value) if parse is not None else value  # type: ignore[return-value]
+            except (TypeError, ValueError, OverflowError):
+                return UNREADABLE_TIME
+
+        return process
+
+
+#: What a timestamp that cannot be read loads as.
+UNREADABLE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utc_now() -> datetime:

@@ -1,5 +1,7 @@
 """Rows to frozen records. Tolerant on purpose: a value this version does not know (say, a
-status added by a newer Hearth) yields a DAMAGED record with its content, never an exception."""
+status added by a newer Hearth) or cannot read (a timestamp that is not one, bytes where text
+belongs, stats that are not numbers) yields a DAMAGED record with whatever text it has, never
+an exception that would hide the conversation."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import fields
 from enum import StrEnum
 from typing import TypeVar
 
-from storage.models import Conversation, GenerationStats, Message
+from storage.models import UNREADABLE_TIME, Conversation, GenerationStats, Message
 from storage.records import (
     ConversationRecord,
     MessageRecord,
@@ -26,12 +28,26 @@ log = logging.getLogger(__name__)
 E = TypeVar("E", bound=StrEnum)
 
 STATS_FIELDS = tuple(f.name for f in fields(StatsRecord))
+_STATS_KINDS: dict[str, tuple[type, ...]] = {
+    f.name: {"int": (int,), "float": (int, float), "str": (str,)}[str(f.type)]
+    for f in fields(StatsRecord)
+}
+
+
+def _text(value: object) -> tuple[str, bool]:
+    """A text column's value and whether it was really text (SQLite stores whatever it is
+    given: a blob or a number can sit in a TEXT column of a damaged file)."""
+    if isinstance(value, str):
+        return value, True
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace"), False
+    return ("" if value is None else str(value)), False
 
 
 def conversation_record(row: Conversation) -> ConversationRecord:
     return ConversationRecord(
         id=row.id,
-        title=row.title,
+        title=_text(row.title)[0],
         created_at=row.created_at,
         updated_at=row.updated_at,
         pinned=bool(row.pinned),
@@ -43,9 +59,21 @@ def conversation_record(row: Conversation) -> ConversationRecord:
 
 
 def stats_record(row: GenerationStats | None) -> StatsRecord | None:
+    """None when there are no stats or they cannot be read (see `readable_stats`)."""
+    return readable_stats(row)[0]
+
+
+def readable_stats(row: GenerationStats | None) -> tuple[StatsRecord | None, bool]:
+    """The stats and whether they were readable: a value of the wrong kind drops them all
+    rather than reaching the view as, say, text where a number is formatted."""
     if row is None:
-        return None
-    return StatsRecord(**{name: getattr(row, name) for name in STATS_FIELDS})
+        return None, True
+    values = {name: getattr(row, name) for name in STATS_FIELDS}
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, _STATS_KINDS[name]):
+            log.warning("Stats of message %s have an unreadable %s", row.message_id, name)
+            return None, False
+    return StatsRecord(**values), True
 
 
 def stats_row(message_id: int, stats: StatsRecord) -> GenerationStats:
@@ -64,20 +92,24 @@ def _known(kind: type[E], value: object) -> E | None:
 def message_record(row: Message, stats: GenerationStats | None = None) -> MessageRecord:
     role = _known(Role, row.role)
     status = _known(MessageStatus, row.status)
-    if role is None or status is None:
-        log.warning("Message %s has unknown role=%r status=%r", row.id, row.role, row.status)
+    content, content_ok = _text(row.content)
+    error = None if row.error is None else _text(row.error)[0]
+    record_stats, stats_ok = readable_stats(stats)
+    times_ok = UNREADABLE_TIME not in (row.created_at, row.updated_at)
+    if role is None or status is None or not (content_ok and stats_ok and times_ok):
+        log.warning("Message %s is damaged (role=%r status=%r)", row.id, row.role, row.status)
         status = MessageStatus.DAMAGED
     return MessageRecord(
         id=row.id,
         conversation_id=row.conversation_id,
         parent_id=row.parent_id,
         role=role or Role.ASSISTANT,
-        content=row.content if row.content is not None else "",
+        content=content,
         status=status,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        error=row.error,
-        stats=stats_record(stats),
+        error=error,
+        stats=record_stats,
     )
 
 

@@ -12,6 +12,30 @@ INTEGER_KEYS = frozenset({"top_k", "max_tokens", "seed"})
 
 SamplingValues = dict[str, float | int]
 
+# What each value may be: the ranges the sampling spin boxes offer. A value outside them (a
+# shared file's temperature of 1e308, a negative reply length, a seed past 32 bits) would
+# reach llama.cpp, which overflows or samples nonsense; it is refused on import and dropped
+# on reading. The seed's -1 means "a new seed every reply".
+LIMITS: dict[str, tuple[float, float]] = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "top_k": (0, 500),
+    "min_p": (0.0, 1.0),
+    "repeat_penalty": (0.5, 2.0),
+    "max_tokens": (1, 32_768),
+    "seed": (-1, 2**31 - 1),
+}
+
+
+def out_of_range(key: str, value: float) -> str | None:
+    """Why `value` cannot be `key`'s, in plain words; None when it can."""
+    low, high = LIMITS[key]
+    if key in INTEGER_KEYS and not float(value).is_integer():
+        return f"{key} must be a whole number, not {value:g}"
+    if not low <= value <= high:  # NaN fails this too
+        return f"{key} must be between {low:g} and {high:g}, not {value:g}"
+    return None
+
 
 def clean_sampling(values: object, keys: tuple[str, ...] = CHAT_KEYS) -> SamplingValues:
     if not isinstance(values, dict):
@@ -20,11 +44,9 @@ def clean_sampling(values: object, keys: tuple[str, ...] = CHAT_KEYS) -> Samplin
     for key, value in values.items():
         if key not in keys or isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        if key in INTEGER_KEYS:
-            if isinstance(value, float) and not value.is_integer():
-                continue
-            value = int(value)
-        clean[key] = value
+        if out_of_range(key, value) is not None:
+            continue
+        clean[key] = int(value) if key in INTEGER_KEYS else value
     return clean
 
 

@@ -23,6 +23,7 @@ from storage.records import Role
 
 HIT_START, HIT_END = "\x02", "\x03"
 MAX_QUERY_TERMS = 16
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def match_expression(query: str) -> str | None:
@@ -31,6 +32,9 @@ def match_expression(query: str) -> str | None:
     Every term is a quoted phrase (quotes inside doubled); the last one also matches as a
     prefix, so results appear while a word is still being typed.
     """
+    # Control characters (a NUL pasted from a binary file ends FTS5's string early: an
+    # "unterminated string" error) separate words, as they do in the index.
+    query = _CONTROL.sub(" ", query)
     terms = [t for t in re.split(r"\s+", query.strip()) if any(c.isalnum() for c in t)]
     if not terms:
         return None

@@ -3,17 +3,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from storage.records import StatsRecord
+from ui.eliding_label import ElidingLabel
 from ui.stats_format import final_stats_text, final_stats_tooltip, live_stats_text
 
 
-class LiveStatsLabel(QLabel):
+class LiveStatsLabel(ElidingLabel):
     """Shows ``14.2 tok/s · TTFT 310 ms · context 512 / 4096`` while a reply streams."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("", parent)
         self.setAccessibleName("Generation statistics")
 
     def show_live(

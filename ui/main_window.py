@@ -25,6 +25,7 @@ from ui.chat_view import ChatView
 from ui.context_budget import ContextBudgetLabel
 from ui.context_policy import ContextPolicyBox, OverflowQuestion
 from ui.conversation_list import ConversationList
+from ui.eliding_label import ElidingLabel
 from ui.live_stats import LiveStatsLabel
 from ui.message_bar import MessageBar
 from ui.message_input import MessageInput
@@ -121,7 +122,7 @@ class MainWindow(QMainWindow):
         to_chat = QShortcut(QKeySequence("Ctrl+1"), self)
         to_chat.activated.connect(lambda: self.pages.setCurrentIndex(0))
 
-        self.model_label = QLabel("No model loaded", self)
+        self.model_label = ElidingLabel("No model loaded", self)
         self.load_progress = QProgressBar(self)
         self.load_progress.setMaximumWidth(220)
         self.load_progress.setTextVisible(True)
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
     def set_model_info(self, name: str, chat_format: str, backend: str) -> None:
         """E.g. ``gemma-3-270m-q4_k_m · format: gemma (built-in) · CPU``."""
         self.model_label.setText(f"{name} · format: {chat_format} · {backend}")
+        self.model_label.setToolTip(self.model_label.text())
 
     def show_loading(self, fraction: float | None, text: str) -> None:
         """Model loading progress; ``None`` shows a busy (indeterminate) bar."""

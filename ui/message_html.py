@@ -94,7 +94,33 @@ def footer_html(message: MessageRecord, *, show_regenerate: bool) -> str:
     )
 
 
+# Characters of one message the transcript renders. A 5 MB paste took about 3 s of Markdown
+# and layout on the GUI thread; a reply at the longest reply length (32,768 tokens) stays
+# well under this, so replies are never cut.
+SHOWN_CHARS = 256 * 1024
+
+
+def shown_part(content: str, limit: int = SHOWN_CHARS) -> tuple[str, int]:
+    """The beginning of `content` the transcript shows (cut at a line end where one is near)
+    and how many characters are left out."""
+    if len(content) <= limit:
+        return content, 0
+    cut = content.rfind("\n", 0, limit)
+    if cut < limit // 2:
+        cut = limit
+    return content[:cut], len(content) - cut
+
+
 def message_html(message: MessageRecord, *, show_regenerate: bool, dark: bool) -> str:
-    """The whole message; a damaged row still shows whatever text it has."""
-    body = render_markdown(message.content, dark=dark) if message.content else ""
+    """The whole message; a damaged row still shows whatever text it has. A huge one shows
+    its beginning and says how much more is stored."""
+    shown, left_out = shown_part(message.content)
+    body = render_markdown(shown, dark=dark) if shown else ""
+    if left_out:
+        where = "Edit or export the chat" if message.role is Role.USER else "Copy or export it"
+        body += (
+            f'<p style="color:{MUTED}"><i>… and {left_out:,} more characters, not shown here '
+            f"so the window stays fast. The whole message is stored: {where} to see all of "
+            "it.</i></p>"
+        )
     return header_html(message.role) + body + footer_html(message, show_regenerate=show_regenerate)

@@ -1,6 +1,7 @@
 """The prompt box. GUI thread only.
 
-Enter sends, Shift+Enter starts a new line, Esc asks to stop the reply. The box does not
+Enter sends, Shift+Enter starts a new line, Esc asks to stop the reply, Ctrl+Z undoes typing
+and, with no typing left to undo, is left to the window (undo a deleted chat). The box does not
 clear itself on send: the app calls ``clear()`` once the message is stored, so text the user
 typed is never lost to a failed send. Files dragged onto the box are left to the window (it
 opens them as documents) instead of pasting their paths into the message.
@@ -8,12 +9,20 @@ opens them as documents) instead of pasting their paths into the message.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeyEvent
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+    QTextOption,
+)
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 PLACEHOLDER = "Message Hearth… (Enter to send, Shift+Enter for a new line)"
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+LONG_PARAGRAPH = 20_000  # characters; a paragraph typed by hand never gets near
 
 
 class MessageInput(QPlainTextEdit):
@@ -31,10 +40,39 @@ class MessageInput(QPlainTextEdit):
         # About three lines by default and at most eight, so the transcript keeps the room.
         self._default_height = lines * 3 + 2 * round(self.document().documentMargin()) + 6
         self.setMaximumHeight(lines * 8)
+        # Qt wraps a paragraph with no place to break (a pasted one-line log, base64) in time
+        # that grows with the square of its length: 400 KB took 15 s to paste and 8 s per
+        # key. Such a paragraph wraps anywhere instead, which is linear.
+        self.textChanged.connect(self._fit_wrap_mode)
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
         return QSize(hint.width(), self._default_height)
+
+    def setPlainText(self, text: str) -> None:
+        self._wrap_for(text)
+        super().setPlainText(text)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if source.hasText():
+            self._wrap_for(source.text())  # before Qt lays the pasted text out
+        super().insertFromMimeData(source)
+
+    def _wrap_for(self, text: str) -> None:
+        if len(text) > LONG_PARAGRAPH and max(map(len, text.split("\n"))) > LONG_PARAGRAPH:
+            self.setWordWrapMode(QTextOption.WrapMode.WrapAnywhere)
+
+    def _fit_wrap_mode(self) -> None:
+        # Both checks are O(1) per key. Back to word wrap only once the whole text is short:
+        # a long paragraph elsewhere would otherwise be laid out the slow way again.
+        if self.textCursor().block().length() > LONG_PARAGRAPH:
+            mode = QTextOption.WrapMode.WrapAnywhere
+        elif self.document().characterCount() <= LONG_PARAGRAPH:
+            mode = QTextOption.WrapMode.WordWrap
+        else:
+            return
+        if self.wordWrapMode() != mode:
+            self.setWordWrapMode(mode)
 
     def request_send(self) -> bool:
         """Emit ``sendRequested`` with the text unless it is blank; True when emitted."""
@@ -45,14 +83,19 @@ class MessageInput(QPlainTextEdit):
         return True
 
     def event(self, event: QEvent) -> bool:
-        # Claim Esc before any window-wide Esc shortcut does, so one press emits one stop.
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-        ):
-            event.accept()
-            return True
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            # Claim Esc before any window-wide Esc shortcut does, so one press emits one stop.
+            if event.key() == Qt.Key.Key_Escape:
+                event.accept()
+                return True
+            # Ctrl+Z with no typing to undo here is the window's: it brings back a chat
+            # just deleted. (A text box claims Undo even with nothing to undo.)
+            if (
+                event.matches(QKeySequence.StandardKey.Undo)
+                and not self.document().isUndoAvailable()
+            ):
+                event.ignore()
+                return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

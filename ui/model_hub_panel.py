@@ -187,7 +187,10 @@ class HubPanel(QWidget):
         for r, row in enumerate(rows):
             parts = f" ({row.parts} parts)" if row.parts > 1 else ""
             name = row.key + parts + ("  ✓ installed" if row.installed else "")
-            self.file_table.setItem(r, 0, _item(name, row.key))
+            if row.partial and not row.installed:
+                name += f"  ◐ {row.partial}"
+            hint = f"{row.key}: {row.partial}" if row.partial else row.key
+            self.file_table.setItem(r, 0, _item(name, hint))
             self.file_table.setItem(r, 1, _item(row.quantization or "?"))
             self.file_table.setItem(r, 2, _item(row.size))
             self.file_table.setItem(r, 3, _item(row.fit, row.fit_details or row.fit))

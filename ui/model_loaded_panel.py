@@ -52,6 +52,12 @@ class LoadedModelPanel(QGroupBox):
         self.gpu_note.setText(view.gpu_note)
         self.gpu_note.setVisible(bool(view.gpu_note))
 
+    def show_failed(self, title: str, reason: str) -> None:
+        """A load failed: nothing is loaded now, and why, in plain words."""
+        self.show_loading(title)
+        self.gpu_note.setText(reason)
+        self.gpu_note.show()
+
     def show_loading(self, text: str) -> None:
         self.name_label.setText(text)
         self.name_label.setToolTip("")

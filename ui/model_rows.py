@@ -54,6 +54,7 @@ class RemoteFileRow:
     fit: str  # the verdict for this machine, short, for the table
     installed: bool = False
     fit_details: str = ""  # the verdict with its numbers and what it was estimated from
+    partial: str = ""  # what an earlier, unfinished download left to resume ("" when none)
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-# (key, label, minimum, maximum, step, decimals); decimals 0 means an integer setting.
-SAMPLING_FIELDS: tuple[tuple[str, str, float, float, float, int], ...] = (
-    ("temperature", "Temperature", 0.0, 2.0, 0.05, 2),
-    ("top_p", "Top-p", 0.0, 1.0, 0.01, 2),
-    ("top_k", "Top-k", 0, 500, 1, 0),
-    ("min_p", "Min-p", 0.0, 1.0, 0.01, 2),
-    ("repeat_penalty", "Repeat penalty", 0.5, 2.0, 0.01, 2),
-    ("max_tokens", "Longest reply (tokens)", 1, 32_768, 64, 0),
+from storage.sampling_values import LIMITS
+
+# (key, label, minimum, maximum, step, decimals); decimals 0 means an integer setting. The
+# ranges are the ones storage and the importers accept.
+SAMPLING_FIELDS: tuple[tuple[str, str, float, float, float, int], ...] = tuple(
+    (key, label, *LIMITS[key], step, decimals)
+    for key, label, step, decimals in (
+        ("temperature", "Temperature", 0.05, 2),
+        ("top_p", "Top-p", 0.01, 2),
+        ("top_k", "Top-k", 1, 0),
+        ("min_p", "Min-p", 0.01, 2),
+        ("repeat_penalty", "Repeat penalty", 0.01, 2),
+        ("max_tokens", "Longest reply (tokens)", 64, 0),
+    )
 )
 
 SpinBox = QDoubleSpinBox | QSpinBox

@@ -213,6 +213,21 @@ def _from_hf_cache(model: RemoteModel) -> Path | None:
     return found[0] if found else None
 
 
+def resumable_bytes(models_dir: Path, model: RemoteModel) -> int:
+    """Bytes of `model` already on disk from an earlier attempt that a new download keeps
+    (a paused, interrupted or crashed one): partial files for these exact remote files plus
+    parts already verified. 0 when nothing would be resumed."""
+    folder = model_folder(models_dir, model.repo_id)
+    kept = 0
+    for remote in model.files:
+        target = folder / PurePosixPath(remote.filename).name
+        if target.exists() and _verified(target, remote):
+            kept += target.stat().st_size
+        else:
+            kept += _partial_size(target, remote)
+    return kept
+
+
 def _part_path(target: Path) -> Path:
     return target.with_name(target.name + ".part")
 

@@ -47,6 +47,14 @@ def save_token(token: str) -> None:
             "No system keyring is available, so Hearth will not store the token. "
             "Set HF_TOKEN in the environment instead."
         )
+    backend = keyring.get_keyring()
+    chain = getattr(backend, "backends", None) or [backend]
+    if chain and "plaintext" in type(chain[0]).__name__.lower():
+        # keyrings.alt's PlaintextKeyring writes the token unencrypted to a file.
+        raise TokenStoreError(
+            "The only keyring available stores passwords unencrypted, so Hearth will not "
+            "store the token. Set HF_TOKEN in the environment instead."
+        )
     try:
         keyring.set_password(KEYRING_SERVICE, KEYRING_USER, token)
     except keyring_error as exc:

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from app.translation.detect import detect
     from app.translation.files import SUPPORTED, FileFormatError, translate_file
     from app.translation.glossary import Glossary, GlossaryError, load_glossary
+    from app.translation.glossary_store import write_text_atomic
     from app.translation.translator import TranslationCancelled, Translator
     from inference.sync_engine import EngineError
 
@@ -75,17 +76,19 @@ def run(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
         if args.out == "":
             return _fail("--out needs a PATH when the text comes from stdin")
-    elif not writes_file:
+    elif path.suffix.lower() != ".docx":
+        # Read also when a file is written: its text tells the language and whether
+        # there is anything to translate.
         try:
             text = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
-            return _fail(f"{path.name}: not UTF-8 text")
-    if not writes_file and not text.strip():
+            return _fail(f"{path.name} is not UTF-8 text; save it as UTF-8 and try again")
+    if (path is None or path.suffix.lower() != ".docx") and not text.strip():
         return _fail("there is no text to translate")
     if source is None and text.strip():
         detection = detect(text)
         if detection.code is None:
-            return _fail(detection.message)
+            return _fail(detection.message.replace("pick the source language", "give --from LANG"))
         source = detection.code
         print(f"hearth: detected {language(source).name}", file=sys.stderr)
 
@@ -121,7 +124,9 @@ def run(args: argparse.Namespace) -> int:
             )
             print(file=sys.stderr)
             if args.out:
-                Path(args.out).expanduser().write_text(translation.text, encoding="utf-8")
+                # Whole or not at all: an interrupted run leaves no partial file.
+                write_text_atomic(Path(args.out).expanduser(), translation.text)
+                print(f"hearth: wrote {args.out}", file=sys.stderr)
             else:
                 sys.stdout.write(translation.text)
                 if not translation.text.endswith("\n"):
@@ -132,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     except (FileFormatError, EngineError) as exc:
         return _fail(str(exc))
+    except OSError as exc:
+        name = exc.filename or "the output file"
+        return _fail(f"{name}: cannot be written ({exc.strerror or exc}); nothing was written")
     except (TranslationCancelled, KeyboardInterrupt):
         return _fail("cancelled; nothing was written")
     finally:

@@ -1,8 +1,8 @@
 """Translate files: TXT, Markdown, SRT subtitles and DOCX.
 
 Results are written next to the source as `name.<lang>.ext` through a temporary file and an
-atomic rename, so a failed or cancelled run never leaves a partial file and the source is
-never overwritten.
+atomic rename, so a failed or cancelled run never leaves a partial file; neither the source
+nor an existing file is ever overwritten (the default name gets a number instead).
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ class FileTranslation:
 
 
 def output_path(source: Path, target_lang: str) -> Path:
-    return source.with_name(f"{source.stem}.{target_lang}{source.suffix}")
+    """NAME.LANG.EXT next to the source. A file already there (an earlier translation,
+    perhaps corrected by hand) is never replaced: then NAME.LANG (2).EXT, (3), …"""
+    candidate = source.with_name(f"{source.stem}.{target_lang}{source.suffix}")
+    number = 2
+    while candidate.exists() or candidate == source:
+        candidate = source.with_name(f"{source.stem}.{target_lang} ({number}){source.suffix}")
+        number += 1
+    return candidate
 
 
 def translate_file(
@@ -57,9 +64,8 @@ def translate_file(
         raise FileFormatError(
             f"{source.name}: unsupported file type (supported: {', '.join(SUPPORTED)})"
         )
-    target = out or output_path(source, target_lang)
-    if target.resolve() == source.resolve():
-        raise FileFormatError(f"{target}: refusing to overwrite the source file")
+    if out is not None and out.resolve() == source.resolve():
+        raise FileFormatError(f"{out}: refusing to overwrite the source file")
 
     def run(segmented: SegmentedText) -> tuple[str, tuple[str, ...]]:
         result = translator.translate_segments(
@@ -71,16 +77,30 @@ def translate_file(
         )
         return result.text, result.flags
 
-    if suffix == ".docx":
-        flags = _translate_docx(source, target, translator, run)
-    else:
-        text = _read_text(source)
-        if suffix == ".srt":
-            segmented, _ = srt_document(text, translator)
+    # The result is written to a temporary file first, made before translating so an
+    # unwritable folder is said at once, and renamed into place only when complete.
+    folder = (out or source).parent
+    fd, name = tempfile.mkstemp(prefix=f".{source.stem}.{target_lang}.", suffix=".part", dir=folder)
+    os.close(fd)
+    temp = Path(name)
+    try:
+        if suffix == ".docx":
+            flags = _translate_docx(source, temp, translator, run)
         else:
-            segmented = translator.segment(text, markdown=suffix != ".txt")
-        translated, flags = run(segmented)
-        _write_atomic(target, translated.encode("utf-8"))
+            text = _read_text(source)
+            if suffix == ".srt":
+                segmented, _ = srt_document(text, translator)
+            else:
+                segmented = translator.segment(text, markdown=suffix != ".txt")
+            translated, flags = run(segmented)
+            _write_synced(temp, translated.encode("utf-8"))
+        # Named now, not before: during a long translation the default name may have
+        # been taken, and an existing file is never replaced.
+        target = out or output_path(source, target_lang)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     return FileTranslation(target, flags)
 
 
@@ -88,20 +108,19 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileFormatError(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+        # Guessing a legacy encoding (charset-normalizer) misreads short subtitles, e.g.
+        # French in Windows-1252 as Central European: better to ask for UTF-8.
+        raise FileFormatError(
+            f"{path.name} is not UTF-8 text (byte {exc.start}). Save it as UTF-8 "
+            "(in most editors: Save as… → Encoding) and translate it again."
+        ) from exc
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 # ---- SRT ----------------------------------------------------------------------------------
@@ -164,11 +183,15 @@ def _translate_docx(
 ) -> tuple[str, ...]:
     import docx  # python-docx; imported here so text-only use does not need lxml
 
+    from app.translation.docx_text import docx_paragraph
+
     try:
         document = docx.Document(str(source))
     except Exception as exc:  # python-docx raises assorted errors for broken packages
         raise FileFormatError(f"{source.name}: not a readable DOCX file ({exc})") from exc
-    paragraphs = [p for p in _docx_paragraphs(document) if p.text.strip() and p.runs]
+    paragraphs = [
+        found for p in _docx_paragraphs(document) if (found := docx_paragraph(p)) is not None
+    ]
     pieces: list[str | SegmentedText] = []
     for number, paragraph in enumerate(paragraphs):
         if number:
@@ -176,21 +199,22 @@ def _translate_docx(
         pieces.append(translator.segment(paragraph.text, markdown=False))
     translated, flags = run(concat(pieces))
     for paragraph, text in zip(paragraphs, translated.split(_SEPARATOR), strict=True):
-        # Word order changes in translation, so run boundaries cannot be mapped: the first
-        # run (and the paragraph's style) carries the formatting of the whole paragraph.
-        runs = paragraph.runs
-        runs[0].text = text
-        for extra in runs[1:]:
-            extra.text = ""
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    try:
-        document.save(temp)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        # Each stretch of text keeps its run's formatting; pictures and fields stay.
+        paragraph.apply(text)
+    flags = _docx_flags(flags)
+    document.save(str(target))
     return flags
+
+
+def _docx_flags(flags: tuple[str, ...]) -> tuple[str, ...]:
+    """The translator's notes on lost markers name our formatting tags; say it plainly."""
+    plain = [flag for flag in flags if "hearth-run-" not in flag]
+    if len(plain) < len(flags):
+        plain.append(
+            "the model moved or dropped some inline formatting (bold, italics, links, "
+            "pictures): check the formatting of the translated document"
+        )
+    return tuple(plain)
 
 
 def _docx_paragraphs(document: Any) -> list[Any]:

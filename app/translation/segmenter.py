@@ -12,7 +12,6 @@ paragraph, so an edit re-translates only the paragraphs that changed.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -293,42 +292,81 @@ class _Builder:
         self.n_paragraphs += 1
 
     def _pack(self, sentences: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Greedily join sentences (with their separators) up to the budget."""
+        """Greedily join sentences (with their separators) up to the budget. A line break
+        after a finished sentence (an address, a verse, a two-line subtitle) always ends a
+        segment: it stays literal, so the model cannot merge or move the lines."""
+        packed: list[tuple[str, str]] = []
+        start = 0
+        for number, (_sentence, separator) in enumerate(sentences):
+            if "\n" in separator or "\r" in separator or number == len(sentences) - 1:
+                packed += self._pack_lines(sentences[start : number + 1])
+                start = number + 1
+        return packed
+
+    def _pack_lines(self, sentences: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """`_pack` for sentences with no hard line break between them; the last one's
+        separator is kept after the last piece."""
+        *sentences, (last, tail) = sentences
+        sentences.append((last, ""))
+        packed = self._pack_within(sentences)
+        packed[-1] = (packed[-1][0], tail)
+        return packed
+
+    def _pack_within(self, sentences: list[tuple[str, str]]) -> list[tuple[str, str]]:
         whole = "".join(s + sep for s, sep in sentences)  # the last separator is ""
         if self.budget is None or self.count is None or self.count(whole) <= self.budget:
             return [(whole, "")]
         packed: list[tuple[str, str]] = []
-        group, group_tokens, group_sep = "", 0, ""
+        group, group_sep = "", ""
         for sentence, separator in sentences:
             for chunk, chunk_sep in self._cut(sentence, separator):
-                tokens = self.count(chunk)
-                if group and group_tokens + tokens + 1 <= self.budget:
+                # Counted whole: tokens of joined texts do not add up exactly.
+                if group and self.count(group + group_sep + chunk) <= self.budget:
                     group += group_sep + chunk
-                    group_tokens += tokens + 1
                 else:
                     if group:
                         packed.append((group, group_sep))
-                    group, group_tokens = chunk, tokens
+                    group = chunk
                 group_sep = chunk_sep
         packed.append((group, ""))
         return packed
 
     def _cut(self, sentence: str, separator: str) -> list[tuple[str, str]]:
-        """Cut a sentence longer than the budget at spaces into roughly equal chunks."""
-        assert self.budget is not None and self.count is not None
-        tokens = self.count(sentence)
-        if tokens <= self.budget:
-            return [(sentence, separator)]
-        words = re.findall(r"\S+\s*", sentence)
-        n_chunks = min(len(words), math.ceil(tokens / self.budget) + 1)
-        size = math.ceil(len(words) / n_chunks)
+        """Cut a sentence longer than the budget into pieces within it: at spaces, else at
+        commas and the like (CJK text has no spaces), else between characters."""
         chunks: list[tuple[str, str]] = []
-        for start in range(0, len(words), size):
-            chunk = "".join(words[start : start + size])
-            stripped = chunk.rstrip()
-            chunks.append((stripped, chunk[len(stripped) :]))
+        for piece in self._fit(sentence):
+            stripped = piece.rstrip()
+            chunks.append((stripped, piece[len(stripped) :]))
         chunks[-1] = (chunks[-1][0], separator)
         return chunks
+
+    def _fit(self, text: str) -> list[str]:
+        """`text` in pieces (joined, they give it back), each within the budget unless it
+        is a single character or marker. Halving keeps the count calls few."""
+        assert self.budget is not None and self.count is not None
+        if self.count(text) <= self.budget:
+            return [text]
+        atoms = _atoms(text)
+        if len(atoms) == 1:
+            return [text]
+        middle = len(atoms) // 2
+        return self._fit("".join(atoms[:middle])) + self._fit("".join(atoms[middle:]))
+
+
+_WORDS = re.compile(r"\s*\S+\s*")
+_CLAUSES = re.compile(r"[^,;:，、；：]+[,;:，、；：]*\s*|[,;:，、；：]+\s*")
+_CHARACTERS = re.compile(r"⟦\d+⟧\s*|.\s*", re.DOTALL)
+
+
+def _atoms(text: str) -> list[str]:
+    """The coarsest units `text` can be cut into: words, else clauses, else characters
+    (a marker ⟦n⟧ is one character here: cutting it would forge or lose a span)."""
+    for pattern in (_WORDS, _CLAUSES, _CHARACTERS):
+        atoms = pattern.findall(text)
+        if len(atoms) > 1:
+            return atoms
+    return [text]
 
 
 def _sentences(text: str) -> list[tuple[str, str]]:

@@ -254,8 +254,10 @@ class Translator:
         )
         if self._cancelled.is_set():
             raise TranslationCancelled(reply.text)
-        restored = segment.restore(clean_output(reply.text, segment.text))
+        cleaned = clean_output(reply.text, segment.text)
+        restored = segment.restore(cleaned)
         problems = list(restored.problems)
+        problems += markup_problems(segment.text, cleaned)
         problems += glossary.check(source, restored.text)
         return restored.text, problems
 
@@ -283,6 +285,31 @@ class Translator:
             else:
                 out.append(part)
         return "".join(out)
+
+
+_EMPHASIS = ("**", "__", "~~")
+
+
+def markup_problems(source: str, translated: str) -> list[str]:
+    """Notes when the model changed what the layout depends on inside a segment: the
+    Markdown emphasis marks (**bold**, *italic*, ~~struck~~) or the number of line breaks.
+    Both texts have markers in place of protected spans, so code and URLs do not count."""
+    snippet = " ".join(MARKER.sub("…", source).split())
+    snippet = snippet if len(snippet) <= 40 else snippet[:39] + "…"
+    problems: list[str] = []
+    if _emphasis(source) != _emphasis(translated):
+        problems.append(f'the bold/italic marks of "{snippet}" were changed by the model')
+    if source.count("\n") != translated.count("\n"):
+        problems.append(f'the line breaks of "{snippet}" were changed by the model')
+    return problems
+
+
+def _emphasis(text: str) -> tuple[int, ...]:
+    counts = [text.count(mark) for mark in _EMPHASIS]
+    singles = text
+    for mark in _EMPHASIS:
+        singles = singles.replace(mark, "")
+    return (*counts, singles.count("*"))
 
 
 def current_is_complete(current: _Paragraph, segments: list[Segment]) -> bool:

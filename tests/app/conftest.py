@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,3 +44,25 @@ def make_app(qtbot: QtBot) -> Iterator[Callable[..., AppParts]]:
     for _window, controller, database in built:
         controller.shutdown()
         database.close()
+
+
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
+    """A real folder this process may not write into: a locked one, or for root (whom
+    permissions do not stop) sysfs, which refuses new files to everyone."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        yield locked
+        locked.chmod(0o700)
+        return
+    sysfs = Path("/sys")
+    try:
+        handle, name = tempfile.mkstemp(dir=sysfs)
+    except PermissionError:
+        yield sysfs
+        return
+    os.close(handle)
+    os.unlink(name)
+    pytest.skip("no folder here refuses root's writes")

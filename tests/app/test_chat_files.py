@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QPushButton
@@ -80,28 +77,6 @@ def test_bad_files_and_unwritable_targets_are_explained(
     run_job(qtbot, files, window.export_chat_action)
     assert "missing" in _bar_text(window.error_bar)
     assert len(ConversationRepository(db).list_recent()) == 1
-
-
-@pytest.fixture
-def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
-    """A real folder this process may not write into: a locked one, or for root (whom
-    permissions do not stop) sysfs, which refuses new files to everyone."""
-    if os.geteuid() != 0:
-        locked = tmp_path / "locked"
-        locked.mkdir()
-        locked.chmod(0o500)
-        yield locked
-        locked.chmod(0o700)
-        return
-    sysfs = Path("/sys")
-    try:
-        handle, name = tempfile.mkstemp(dir=sysfs)
-    except PermissionError:
-        yield sysfs
-        return
-    os.close(handle)
-    os.unlink(name)
-    pytest.skip("no folder here refuses root's writes")
 
 
 def test_export_into_a_folder_without_write_permission_says_so_and_keeps_the_chat(

@@ -155,3 +155,21 @@ def test_the_next_message_goes_before_a_pending_title(
         "next question",
     ]
     assert not window.error_bar.isVisible()
+
+
+def test_a_title_typed_before_the_first_message_is_never_replaced(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=6, auto_titles=True)
+    cid = controller.current_conversation
+    assert cid is not None
+    rename_in_sidebar(window, cid, "Taxes 2026")
+    with (
+        qtbot.assertNotEmitted(controller.titles.titleRequested),
+        qtbot.waitSignal(controller.replyFinished, timeout=30_000),
+    ):
+        type_and_send(qtbot, window, "what can I deduct?")
+    record = ConversationRepository(db).get(cid)
+    assert record is not None
+    assert (record.title, record.title_source) == ("Taxes 2026", TitleSource.USER)
+    assert window.conversations.title_of(cid) == "Taxes 2026"

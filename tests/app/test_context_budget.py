@@ -15,9 +15,10 @@ from inference.protocol import ChatMessage
 from storage.records import MessageStatus, Role
 from storage.repositories import MessageRepository
 from tests.app.conftest import AppParts
-from tests.app.test_chat_controller import _bar_text, type_and_send
+from tests.app.test_chat_controller import _bar_text, click_link, type_and_send
 from tests.support.long_chat import insert_long_conversation
 from tests.ui.factories import make_message
+from ui.message_html import SHOWN_CHARS
 
 MakeApp = Callable[..., AppParts]
 
@@ -102,6 +103,61 @@ def test_a_huge_message_sent_before_it_was_counted_is_stored_whole_and_explained
     assert "too long" in _bar_text(window.error_bar)
     path = MessageRepository(db).active_path(controller.current_conversation)  # type: ignore[arg-type]
     assert path[0].content == pasted and path[-1].status is MessageStatus.ERROR
+
+
+def test_typing_after_a_5_mb_paste_asks_for_small_counts_only(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    """No key press after a huge paste sends megabytes to count: keys only restart a pause
+    timer, and what is counted is at most what could fill the context a few times over."""
+    window, controller, _db = make_app(tiny_model, n_ctx=256, max_tokens=8)
+    sizes: list[int] = []  # bytes of text per count request
+    count_prompt = controller.client.count_prompt
+
+    def recording(messages: Sequence[ChatMessage]) -> int:
+        sizes.append(sum(len(m.content.encode("utf-8")) for m in messages))
+        return count_prompt(messages)
+
+    controller.client.count_prompt = recording  # type: ignore[method-assign]
+    pasted = ("All work and no play makes Jack a dull boy.\n" * 120_000)[: 5 * 2**20]
+    QGuiApplication.clipboard().setText(pasted)
+    box, budget = window.message_input, window.context_budget
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(box, " and more")
+    assert sizes == []  # nothing counted while the keys come
+    qtbot.waitUntil(lambda: budget.over_budget, timeout=60_000)
+    assert sizes and max(sizes) <= 2 * 256 * START_BYTES_PER_TOKEN
+    assert box.toPlainText() == pasted + " and more"
+
+
+def test_a_5_mb_message_sent_at_once_is_stored_whole_and_shown_in_part(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    """Enter straight after the paste, before it was counted: the text is stored whole (the
+    engine then refuses it), the transcript shows its beginning and says how much more there
+    is, and Edit brings the whole text back into the box."""
+    window, controller, db = make_app(tiny_model, n_ctx=256, max_tokens=8)
+    pasted = "".join(f"line {n} of a long log file\n" for n in range(200_000))[: 5 * 2**20]
+    QGuiApplication.clipboard().setText(pasted)
+    box = window.message_input
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not controller.generating, timeout=120_000)
+    assert "too long" in _bar_text(window.error_bar)
+    conversation_id = controller.current_conversation
+    assert conversation_id is not None
+    question = MessageRepository(db).active_path(conversation_id)[0]
+    assert question.content == pasted
+    shown = window.chat_view.message_text(question.id)
+    shown_part, left_out = SHOWN_CHARS, len(pasted) - SHOWN_CHARS
+    assert "line 0 of a long log file" in shown and "line 199999" not in shown
+    assert len(shown) < 2 * shown_part
+    assert "more characters, not shown here" in shown and f"{left_out:,}"[:3] in shown
+
+    click_link(window, f"hearth://edit/{question.id}")
+    assert box.toPlainText() == pasted
 
 
 # ---- the plan alone ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from app.model_settings import (
 )
 from app.model_views import settings_from_values, settings_values
 from app.settings import Settings
-from inference.llama_adapter import memory_from_logs
+from inference.llama_adapter import memory_from_logs, offloaded_from_logs
 from inference.prompt_formats import PromptFormatError, format_for_override
 from inference.protocol import EngineSettings, Sampling
 from tests.conftest import CHATML_TEMPLATE
@@ -167,3 +167,12 @@ def test_memory_is_read_from_llama_cpp_buffer_reports() -> None:
     assert memory.kv_ram == 6 * MIB and memory.kv_vram == 2 * MIB
     assert memory.compute_ram == 1 * MIB and memory.compute_vram == int(5.5 * MIB)
     assert memory.ram_bytes == 248 * MIB and memory.rss_bytes == 123
+
+
+def test_offloaded_layers_are_what_llama_cpp_reports() -> None:
+    log = (
+        "load_tensors: offloading 18 repeating layers to GPU\n"
+        "load_tensors: offloaded 12/19 layers to GPU\n"
+    )
+    assert offloaded_from_logs(log) == 12
+    assert offloaded_from_logs("load_tensors:   CPU_Mapped model buffer size = 1.00 MiB\n") is None

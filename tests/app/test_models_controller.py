@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,16 +18,17 @@ from pytestqt.qtbot import QtBot
 
 from app.chat_controller import ChatController
 from app.default_model import default_model_path
-from app.model_settings import ModelSettingsStore
+from app.model_settings import ModelSettings, ModelSettingsStore
 from app.model_views import HEADER_NOT_READ, short_fit
 from app.models.download import model_folder
 from app.models.fit import FitVerdict, auto_gpu_layers, evaluate_fit
 from app.models.gguf_layout import read_layout
 from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
-from app.models_controller import ModelsController, install_models
+from app.models_controller import ModelsController, engine_rss, install_models
 from app.paths import resolve_paths
 from inference.gguf_validate import human_size
+from inference.protocol import ModelInfo
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
 from tests.app.test_chat_controller import type_and_send
 from tests.support.fake_hub import FakeHub
@@ -112,6 +116,130 @@ def test_table_marks_the_model_in_use_and_use_switches_the_chat(
     qtbot.waitUntil(lambda: page.table.item(second_row, 0).text().startswith(IN_USE_MARK))
     assert not page.table.item(_row_of(page, tiny_model), 0).text().startswith(IN_USE_MARK)
     assert not page.use_button.isEnabled()  # already in use
+
+
+def test_a_model_of_an_unknown_architecture_is_refused_in_plain_words(
+    models: Models, qtbot: QtBot, tiny_model: Path
+) -> None:
+    """The header is sound but llama.cpp does not know the architecture: the page says
+    that (not "failed to load"), the app keeps running, and another model still loads."""
+    window, chat, controller = models
+    folder = resolve_paths().ensure().models_dir
+    alien = build_tiny_model(folder / "alien-arch.gguf", arch="notarealarch")
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    page = _page(models)
+    _select(qtbot, page, alien)
+    panel = page.loaded_panel
+    qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "could not be loaded" in panel.name_label.text(), timeout=30_000)
+    assert panel.name_label.text() == "alien-arch.gguf could not be loaded; no model is loaded."
+    reason = panel.gpu_note.text()
+    assert "does not know the model architecture 'notarealarch'" in reason, reason
+    assert "newer llama-cpp-python" in reason and not panel.gpu_note.isHidden()
+    assert "does not know the model architecture" in window.error_bar.label.text()
+    _select(qtbot, page, tiny_model)
+    assert page.use_button.isEnabled()  # the failed load left no model marked in use
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.name_label.text() == chat.model_info.name)
+    assert panel.gpu_note.text() != reason
+
+
+def test_switching_models_frees_the_old_one(models: Models, qtbot: QtBot) -> None:
+    """Each model holds a 128 MiB KV cache (llama.cpp clears it, so its pages are resident):
+    after four switches the engine holds one cache, not five."""
+    _window, chat, controller = models
+    folder = resolve_paths().ensure().models_dir
+    store = ModelSettingsStore(resolve_paths().data_dir)
+    big = []
+    for name in ("kv-a.gguf", "kv-b.gguf"):
+        path = build_tiny_model(
+            folder / name, n_layer=8, n_embd=256, n_head=4, n_head_kv=4, context_length=16384
+        )
+        store.put(path, ModelSettings(n_ctx=16384))
+        big.append(path)
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    page = _page(models)
+
+    def use(path: Path) -> ModelInfo:
+        _select(qtbot, page, path)
+        with qtbot.waitSignal(chat.modelReady, timeout=60_000) as ready:
+            qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+        info = ready.args[0]
+        assert Path(info.path) == path and info.memory is not None
+        # The page hears of the load through its own queued slot: wait for its mark.
+        qtbot.waitUntil(lambda: page.rows()[_row_of(page, path)].in_use)
+        return info
+
+    first = use(big[0])
+    kv = first.memory.kv_ram
+    assert kv >= 120 * (1 << 20)  # 8 layers · 2 · 256 · 16,384 cells · 2 bytes
+    for path in (big[1], big[0], big[1]):
+        use(path)
+    last = use(big[0])
+    assert last.memory.rss_bytes < first.memory.rss_bytes + kv // 2, (
+        human_size(first.memory.rss_bytes),
+        human_size(last.memory.rss_bytes),
+    )
+
+
+def _shown_rss(panel_text: str) -> float:
+    """The engine's resident memory the panel shows, in MiB."""
+    match = re.search(r"engine process: ([\d.]+) (MiB|GiB) resident", panel_text)
+    assert match, panel_text
+    return float(match.group(1)) * (1024 if match.group(2) == "GiB" else 1)
+
+
+def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot) -> None:
+    """The resident figure is the engine's as it is now, not as it was right after the load
+    (a reply adds buffers and reads weights in; long chats grow it further)."""
+    window, chat, controller = models
+    folder = resolve_paths().ensure().models_dir
+    heavy = build_tiny_model(folder / "heavy.gguf", n_layer=8, n_embd=512, n_ff=1536)
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    page = _page(models)
+    _select(qtbot, page, heavy)
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "engine process" in page.loaded_panel.memory_label.text())
+    after_load = _shown_rss(page.loaded_panel.memory_label.text())
+    window.show_page(window.pages.widget(0))
+    with qtbot.waitSignal(chat.replyFinished, timeout=60_000):
+        type_and_send(qtbot, window, "read every weight once")
+    window.show_page(page)  # showing the page reads it again
+    shown = _shown_rss(page.loaded_panel.memory_label.text())
+    now = engine_rss(chat.client.pid) / (1 << 20)
+    if abs(now - after_load) <= 1.0:
+        pytest.skip("the engine's memory did not move after the reply on this system")
+    assert abs(shown - now) <= 1.0, (after_load, shown, now)
+
+
+def test_engine_memory_is_read_again_after_every_reply(models: Models, qtbot: QtBot) -> None:
+    """Not only the first re-read counts: the figure follows the engine as a chat goes on."""
+    window, chat, controller = models
+    folder = resolve_paths().ensure().models_dir
+    heavy = build_tiny_model(folder / "heavy.gguf", n_layer=8, n_embd=512, n_ff=1536)
+    with qtbot.waitSignal(controller.installedChanged):
+        controller.refresh()
+    page = _page(models)
+    _select(qtbot, page, heavy)
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "engine process" in page.loaded_panel.memory_label.text())
+    shown = []
+    for words in (20, 60):  # a longer prompt makes the engine hold more
+        window.show_page(window.pages.widget(0))
+        with qtbot.waitSignal(chat.replyFinished, timeout=60_000):
+            type_and_send(qtbot, window, "read every weight once " * words)
+        window.show_page(page)
+        shown.append(_shown_rss(page.loaded_panel.memory_label.text()))
+    now = engine_rss(chat.client.pid) / (1 << 20)
+    if abs(now - shown[0]) <= 1.0:
+        pytest.skip("the engine's memory did not move after the first reply on this system")
+    assert abs(shown[1] - now) <= 1.0, (shown, now)
 
 
 def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
@@ -426,6 +554,13 @@ def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: Qt
     note = panel.gpu_note.text()
     assert "no GPU support" in note and 'CMAKE_ARGS="-DGGML_CUDA=on"' in note
     assert info.memory is not None and info.memory.kv_ram > 0 and info.memory.weights_ram > 0
+    # On a CPU with AMX the engine loads without llama.cpp's AMX buffers, and says so.
+    amx_cpu = "AMX_INT8 = 1" in subprocess.run(
+        [sys.executable, "-c", "from inference import llama_adapter as a; print(a.system_info())"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert info.amx_off == amx_cpu
+    assert ("AMX kernels off" in panel.details_label.text()) == amx_cpu
 
 
 # ---- Hugging Face -----------------------------------------------------------------------
@@ -472,7 +607,9 @@ def test_search_list_and_download_with_progress(
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
         qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: "/s" in hub_panel.progress_label.text())
-        assert " of " in hub_panel.progress_label.text()
+        qtbot.waitUntil(lambda: " left" in hub_panel.progress_label.text())
+        text = hub_panel.progress_label.text()  # bytes, speed and time left
+        assert re.search(r"of [\d.]+ \wB · [\d.]+ \wB/s · about \d+ (s|min) left", text), text
         assert not hub_panel.pause_button.isHidden()
     path = Path(finished.args[0])
     assert path == model_folder(resolve_paths().models_dir, REPO) / FILE
@@ -502,6 +639,7 @@ def test_pause_then_resume_completes_with_a_range_request(
     part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
     kept = part.stat().st_size
     assert 0 < kept < len(tiny_bytes)
+    assert f"{human_size(kept)} of " in hub_panel.file_table.item(0, 0).text()
     tiny_repo.delay_per_chunk = 0
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
         qtbot.mouseClick(hub_panel.resume_button, Qt.MouseButton.LeftButton)
@@ -527,6 +665,7 @@ def test_cancel_deletes_the_partial_and_a_new_download_completes(
     folder = model_folder(resolve_paths().models_dir, REPO)
     assert list(folder.iterdir()) == []
     assert "Cancelled" in hub_panel.progress_label.text()
+    assert "Download resumes" not in hub_panel.file_table.item(0, 0).text()
     tiny_repo.delay_per_chunk = 0
     with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
         qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
@@ -562,7 +701,7 @@ def test_repo_without_gguf_and_gated_repo_in_plain_words(
     page = _page(models)
     hub_panel = page.hub
     page.tabs.setCurrentWidget(hub_panel)
-    models[2].open_repo("someone/no-gguf-here")
+    models[2].hub.open_repo("someone/no-gguf-here")
     qtbot.waitUntil(lambda: "has no GGUF files" in hub_panel.status_label.text())
 
     tiny_repo.add_repo("gated/model", gated=True)
@@ -582,8 +721,13 @@ def test_repo_without_gguf_and_gated_repo_in_plain_words(
     assert hub_panel.token_state.text() == "A token is stored in the keyring."
     assert hub_panel.token_edit.text() == ""  # not left on screen
     assert keyring.get_password("Hearth", "huggingface-token") == "hf_secret"
-    settings_text = resolve_paths().settings_file.read_text()
-    assert "hf_secret" not in settings_text
+    # Never in Hearth's files: settings, database (and its WAL), per-model settings, imports.
+    data = resolve_paths().data_dir
+    files = [
+        f for f in data.rglob("*") if f.is_file() and "models" not in f.relative_to(data).parts
+    ]
+    assert any(f.suffix == ".db" for f in files) and resolve_paths().settings_file in files
+    assert [f for f in files if b"hf_secret" in f.read_bytes()] == []
 
 
 def test_shutdown_during_a_download_keeps_it_resumable(
@@ -598,6 +742,44 @@ def test_shutdown_during_a_download_keeps_it_resumable(
     controller.shutdown()
     part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
     assert part.exists() and part.stat().st_size > 0
+
+
+def test_the_next_start_offers_to_resume_what_an_earlier_run_left(
+    models: Models,
+    qtbot: QtBot,
+    tiny_repo: FakeHub,
+    tiny_bytes: bytes,  # noqa: F811
+) -> None:
+    """A partial file from an earlier run (the app was closed or killed mid-download) is
+    shown on its row, and Download continues it with a Range request."""
+    window, chat, controller = models
+    _open_repo(qtbot, controller.page)
+    tiny_repo.delay_per_chunk = 0.02
+    qtbot.mouseClick(controller.page.hub.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: controller.page.hub.progress.value() > 0)
+    controller.shutdown()
+    part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
+    kept = part.stat().st_size
+
+    # The next start: a new page and controller, nothing remembered in memory.
+    page = ModelsPage()
+    window.add_page("Models again", page)
+    again = ModelsController(window, chat, page, machine=NO_GPU, progress_interval=0)
+    try:
+        window.show_page(page)
+        _open_repo(qtbot, page)
+        name = page.hub.file_table.item(0, 0).text()
+        assert name.startswith(FILE) and "kept; Download resumes" in name
+        assert f"{human_size(kept)} of {human_size(len(tiny_bytes))}" in name
+        tiny_repo.delay_per_chunk = 0
+        with qtbot.waitSignal(again.downloadFinished, timeout=30_000) as done:
+            qtbot.mouseClick(page.hub.download_button, Qt.MouseButton.LeftButton)
+        assert Path(done.args[0]).read_bytes() == tiny_bytes
+        assert tiny_repo.file_requests(FILE)[-1].get("Range") == f"bytes={kept}-"
+        name = page.hub.file_table.item(0, 0).text()
+        assert "✓ installed" in name and "Download resumes" not in name
+    finally:
+        again.shutdown()
 
 
 def test_install_models_adds_the_page(
@@ -678,7 +860,7 @@ def test_hub_file_whose_header_cannot_be_read_falls_back_to_its_size(
     page.tabs.setCurrentWidget(hub_panel)
     tiny_repo.repos[REPO].files[FILE] = b"<html>Rate limited, try later</html>" * 50
     with qtbot.waitSignal(controller.remoteFitShown):
-        controller.open_repo(REPO)
+        controller.hub.open_repo(REPO)
     cell = hub_panel.fit_text(FILE)
     assert cell.startswith("CPU only: ~") and cell.endswith(HEADER_NOT_READ)
     assert "not a GGUF model" in hub_panel.fit_details.text()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from pytestqt.qtbot import QtBot
 
 from app.presets_io import PresetFileError, export_presets, read_presets
@@ -85,6 +86,21 @@ def test_presets_are_made_shared_and_used_as_a_user_would(
             b'[{"name": "a", "sampling": {"top_k": "ten"}}]}',
             "must be a number",
         ),
+        (
+            b'{"format": "hearth-presets", "version": 1, "presets": '
+            b'[{"name": "a", "sampling": {"temperature": 1e308}}]}',
+            "temperature must be between 0 and 2",
+        ),
+        (
+            b'{"format": "hearth-presets", "version": 1, "presets": '
+            b'[{"name": "a", "sampling": {"max_tokens": -1}}]}',
+            "max_tokens must be between 1 and 32768, not -1",
+        ),
+        (
+            b'{"format": "hearth-presets", "version": 1, "presets": [{"name": "a", '
+            b'"sampling": {"top_k": ' + b"9" * 5_000 + b"}}]}",
+            "a number too large to use",
+        ),
     ],
 )
 def test_hostile_preset_files_are_refused_with_a_plain_message(
@@ -120,3 +136,59 @@ def test_export_to_a_missing_folder_says_so_and_leaves_nothing(tmp_path: Path) -
     with pytest.raises(PresetFileError, match=r"Cannot write to .*missing"):
         export_presets([], tmp_path / "missing" / "x.json")
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_preset_is_edited_in_place_and_its_file_round_trips_every_field(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+) -> None:
+    window, _controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    repository = PresetRepository(db)
+    repository.save("Editor", "Fix typos.", {"temperature": 0.2, "top_k": 10})
+    click(qtbot, window.presets_button)
+    dialog = window.presets_dialog
+    assert dialog.list.currentItem().text() == "Editor"
+
+    # Edit: a new name, more instructions, and a temperature typed into its box.
+    dialog.name.selectAll()
+    qtbot.keyClicks(dialog.name, "Copy editor")
+    dialog.prompt.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClicks(dialog.prompt, " Keep the tone.")
+    temperature = dialog.fields["temperature"]
+    temperature.selectAll()
+    qtbot.keyClicks(temperature, "0.45")
+    qtbot.keyClick(temperature, Qt.Key.Key_Tab)
+    click(qtbot, dialog.save_button)
+    [edited] = repository.list()  # the same preset, changed: not a second one
+    assert (edited.name, edited.system_prompt) == ("Copy editor", "Fix typos. Keep the tone.")
+    assert edited.sampling["temperature"] == pytest.approx(0.45)
+    assert edited.sampling["top_k"] == 10
+    assert dialog.list.item(0).text() == "Copy editor"
+
+    out = tmp_path / "presets.json"
+    dialog.pick_export = lambda: str(out)
+    click(qtbot, dialog.export_button)
+    click(qtbot, dialog.delete_button)
+    assert repository.list() == [] and dialog.list.count() == 0
+    dialog.pick_import = lambda: str(out)
+    click(qtbot, dialog.import_button)
+    [back] = repository.list()
+    assert (back.name, back.system_prompt, back.sampling) == (
+        edited.name,
+        edited.system_prompt,
+        edited.sampling,
+    )
+    assert "Imported 1 preset" in dialog.status.text()
+
+
+def test_exporting_presets_into_a_folder_nobody_may_write_says_so(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, unwritable_folder: Path
+) -> None:
+    window, _controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    PresetRepository(db).save("Kept", "Stay.", {})
+    click(qtbot, window.presets_button)
+    dialog = window.presets_dialog
+    dialog.pick_export = lambda: str(unwritable_folder / "presets.json")
+    click(qtbot, dialog.export_button)
+    assert f"Cannot write to {unwritable_folder}" in dialog.status.text()
+    assert not (unwritable_folder / "presets.json").exists()
+    assert [p.name for p in PresetRepository(db).list()] == ["Kept"]

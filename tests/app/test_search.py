@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from storage.records import Role
@@ -62,3 +63,31 @@ def test_hostile_queries_show_no_error_and_no_match(
         assert dialog.status.text() == "No message matches."
         dialog.query.clear()
         qtbot.waitUntil(lambda: dialog.status.text() == "", timeout=5_000)
+
+
+def test_fts_syntax_typed_into_the_search_finds_the_text_it_spells(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    """What the user types is words to find, never query syntax: quotes, stars, NEAR,
+    unbalanced parentheses and a pasted NUL find the message holding those words."""
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    chat = ConversationRepository(db).create("Syntax")
+    MessageRepository(db).add(chat.id, Role.USER, 'She said "NEAR(the lake" * twice (((odd, or not')
+    controller.open_conversation(chat.id)
+    qtbot.keyClick(window.message_input, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.search_dialog
+    qtbot.waitUntil(dialog.query.hasFocus, timeout=5_000)
+    for query in ['"NEAR(the lake"', "said * twice", "(((odd", 'lake" OR', "said NEAR(the lake)"]:
+        dialog.query.selectAll()
+        qtbot.keyClicks(dialog.query, query)
+        qtbot.waitUntil(lambda: dialog.status.text() != "", timeout=5_000)
+        assert dialog.status.text() == "1 message found", query
+        assert "Search failed" not in dialog.status.text()
+        dialog.query.clear()
+        qtbot.waitUntil(lambda: dialog.status.text() == "", timeout=5_000)
+    QGuiApplication.clipboard().setText("twice\x00odd")  # pasted from a binary file
+    qtbot.keyClick(dialog.query, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: dialog.status.text() != "", timeout=5_000)
+    assert dialog.status.text() == "1 message found"
+    qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
+    assert controller.current_conversation == chat.id and not dialog.isVisible()

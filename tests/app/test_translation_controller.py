@@ -39,6 +39,7 @@ class RecordingEngine:
         self.inner = inner
         self.max_tokens = max_tokens
         self.sent: list[str] = []
+        self.sent_tokens: list[int] = []  # counted on the job thread, as the bridge needs
         self.hold_at: int | None = None  # request number (1-based) to hold
         self.reached = threading.Event()
         self.release = threading.Event()
@@ -51,6 +52,7 @@ class RecordingEngine:
 
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
         self.sent.append(messages[-1].content)
+        self.sent_tokens.append(self.count_tokens(messages[-1].content))
         kwargs["max_tokens"] = self.max_tokens
         if self.hold_at == len(self.sent):
             if self.on_first_delta is not None:
@@ -222,6 +224,38 @@ def test_engine_crash_keeps_source_and_partial_translation(
         qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
     assert panel.status_text().startswith("Done.")
     assert len(engine.sent) == 1  # paragraphs 1 and 2 came from the cache
+
+
+def test_text_far_larger_than_the_context_is_translated_in_segments_with_progress(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app(n_ctx=512)
+    panel = controller.panel
+    pick(panel, "en", "de")
+    engine = record(controller.translator)
+    sentences = " ".join(
+        f"Sentence number {n} tells a little more of the story." for n in range(120)
+    )
+    source = f"# A long story\n\n{sentences}\n\nThe end."
+    assert len(source.split()) > 2 * 512  # words alone: twice the whole context
+    progress: list[tuple[int, int]] = []
+    controller.jobs.signals.progressed.connect(
+        lambda done, total, _left: progress.append((done, total))
+    )
+    panel.source_edit.setPlainText(source)
+    # Sixty-odd requests: a generous wait for a busy machine (not a speed check).
+    with qtbot.waitSignal(controller.jobFinished, timeout=3 * JOB_TIMEOUT_MS):
+        qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
+    assert panel.status_text().startswith("Done."), panel.message_text()
+    budget = controller.translator.token_budget()
+    assert len(engine.sent) > 20 and max(engine.sent_tokens) <= budget
+    # Sent in reading order, every sentence exactly once.
+    assert " ".join(engine.sent[1:-1]) == sentences
+    assert engine.sent[0] == "A long story" and engine.sent[-1] == "The end."
+    done = [d for d, _total in progress]
+    assert done == sorted(done) and progress[-1][0] == progress[-1][1] == len(engine.sent)
+    shown = panel.translation_text()
+    assert shown.startswith("# ") and shown.count("\n\n") == 2
 
 
 def test_empty_input_and_same_languages_are_refused_in_plain_words(
@@ -562,14 +596,16 @@ def test_a_dropped_file_is_translated_next_to_it_once_confirmed(
     assert drop.isAccepted()
     question = panel.file_question()
     assert "Translate letter.txt into français?" in question
-    assert "letter.fr.txt (replacing the one already there)" in question
+    # An earlier translation (perhaps corrected by hand) is kept: the new one gets a number.
+    assert "saved next to it as letter.fr (2).txt" in question
     assert engine.sent == []  # nothing runs before the user says so
     with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
         qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
     assert len(engine.sent) == 2
-    assert (tmp_path / "letter.fr.txt").read_text(encoding="utf-8") != "old"
+    assert (tmp_path / "letter.fr.txt").read_text(encoding="utf-8") == "old"
+    assert (tmp_path / "letter.fr (2).txt").read_text(encoding="utf-8").strip()
     assert source.read_text(encoding="utf-8") == "Dear friend,\n\nSee you soon.\n"
-    assert "Saved letter.fr.txt" in panel.status_text()
+    assert "Saved letter.fr (2).txt" in panel.status_text()
 
 
 def test_dropping_unsupported_or_several_files_explains_what_works(

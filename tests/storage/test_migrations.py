@@ -15,6 +15,7 @@ from storage.fts_text import INDEX_FUNCTION, index_text
 from storage.presets import PresetRepository
 from storage.records import Role, TitleSource
 from storage.repositories import ConversationRepository, MessageRepository
+from storage.search import SearchRepository
 
 TABLES = {"alembic_version", "conversations", "messages", "generation_stats"}
 
@@ -174,20 +175,41 @@ def _database_at(db_path: Path, revision: str) -> None:
 def test_a_0005_database_gains_chat_sampling_titles_and_context_keeping_data(
     db_path: Path,
 ) -> None:
+    """A database exactly as Hearth at revision 0005 left it: chats it titled itself, one the
+    user renamed, an empty one; a regenerated reply with its stats and the version the user
+    chose; a pinned chat with its system prompt; a preset."""
     _database_at(db_path, "0005")
     raw = sqlite3.connect(db_path)
     raw.create_function(INDEX_FUNCTION, 1, index_text)  # the search triggers call it
     raw.executescript(
         """
-        INSERT INTO conversations (id, title, created_at, updated_at, pinned, system_prompt)
+        INSERT INTO conversations (id, title, created_at, updated_at, pinned, system_prompt,
+                                   active_root_id)
             VALUES (1, 'Typed long ago', '2026-01-01 10:00:00', '2026-01-01 10:05:00',
-                    1, 'Be brief.');
+                    1, 'Be brief.', NULL),
+                   (2, 'How do I bake bread without yeast at home in a…',
+                    '2026-01-02 09:00:00', '2026-01-02 09:10:00', 0, NULL, NULL),
+                   (3, 'New chat', '2026-01-03 08:00:00', '2026-01-03 08:00:00', 0, NULL,
+                    NULL);
         INSERT INTO messages (id, conversation_id, parent_id, role, content, status,
-                              created_at, updated_at)
+                              created_at, updated_at, active_child_id, error)
             VALUES (1, 1, NULL, 'user', 'still here?', 'complete',
-                    '2026-01-01 10:00:00', '2026-01-01 10:00:00'),
+                    '2026-01-01 10:00:00', '2026-01-01 10:00:00', NULL, NULL),
                    (2, 1, 1, 'assistant', 'yes', 'complete',
-                    '2026-01-01 10:00:01', '2026-01-01 10:00:01');
+                    '2026-01-01 10:00:01', '2026-01-01 10:00:01', NULL, NULL),
+                   (3, 2, NULL, 'user',
+                    'How do I bake  bread without yeast at home in a small kitchen?',
+                    'complete', '2026-01-02 09:00:00', '2026-01-02 09:00:00', 4, NULL),
+                   (4, 2, 3, 'assistant', 'Use a sourdough starter.', 'complete',
+                    '2026-01-02 09:00:05', '2026-01-02 09:00:05', NULL, NULL),
+                   (5, 2, 3, 'assistant', 'Flatbread needs none', 'interrupted',
+                    '2026-01-02 09:01:00', '2026-01-02 09:01:00', NULL, 'Stopped by you');
+        INSERT INTO generation_stats (message_id, model, chat_format, n_ctx, n_gpu_layers,
+                                      prompt_tokens, prompt_tokens_evaluated,
+                                      completion_tokens, ttft_ms, prefill_tps, decode_tps,
+                                      total_ms, stop_reason)
+            VALUES (4, 'gemma', 'gemma', 2048, 0, 30, 30, 6, 12.5, 900.0, 40.25, 160.0,
+                    'eos');
         INSERT INTO presets (id, name, system_prompt, sampling_json, created_at, updated_at)
             VALUES (1, 'Terse', 'Be terse.', '{"temperature": 0.2}',
                     '2026-01-01 10:00:00', '2026-01-01 10:00:00');
@@ -201,13 +223,27 @@ def test_a_0005_database_gains_chat_sampling_titles_and_context_keeping_data(
         conversations, messages = ConversationRepository(db), MessageRepository(db)
         chat = conversations.get(1)
         assert chat is not None
-        assert (chat.title, chat.pinned, chat.system_prompt) == (
+        assert (chat.title, chat.pinned, chat.system_prompt, chat.sampling) == (
             "Typed long ago",
             True,
             "Be brief.",
+            {},
         )
-        assert chat.sampling == {} and chat.title_source is TitleSource.AUTO
+        # 0005 kept no record of renames: a title other than the first words was typed, and
+        # an automatic title must never replace it. Its own first words and the
+        # placeholder may still be replaced.
+        assert chat.title_source is TitleSource.USER
+        assert conversations.get(2).title_source is TitleSource.AUTO  # type: ignore[union-attr]
+        assert conversations.get(3).title_source is TitleSource.AUTO  # type: ignore[union-attr]
         assert [m.content for m in messages.active_path(1)] == ["still here?", "yes"]
+        # The version the user chose is still the one shown, with its stats.
+        bread = messages.active_path(2)
+        assert [m.id for m in bread] == [3, 4]
+        assert (bread[1].version, bread[1].version_count) == (1, 2)
+        assert bread[1].stats is not None and bread[1].stats.decode_tps == 40.25
+        other = messages.get(5)
+        assert other is not None and other.error == "Stopped by you"
+        assert [h.message_id for h in SearchRepository(db).search("sourdough")] == [4]
         assert messages.outside_view(1, [1, 2]) == frozenset()
         assert [p.name for p in PresetRepository(db).list()] == ["Terse"]
         # The new columns take values at once.

@@ -237,6 +237,15 @@ def test_a_chat_keeps_its_own_sampling_values_clean(
     with db.session() as session:  # a hand-damaged value loses the numbers, not the chat
         session.execute(text("UPDATE conversations SET sampling_json = '{oops'"))
     assert conversations.get(chat.id).sampling == {}  # type: ignore[union-attr]
+    with db.session() as session:  # values llama.cpp could not use never reach it
+        session.execute(
+            text("UPDATE conversations SET sampling_json = :value"),
+            {
+                "value": '{"temperature": 1e300, "top_k": -5, "seed": 99999999999, '
+                '"max_tokens": 0, "top_p": 0.5}'
+            },
+        )
+    assert conversations.get(chat.id).sampling == {"top_p": 0.5}  # type: ignore[union-attr]
     assert conversations.set_sampling(chat.id, None).sampling == {}
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from storage import migrate
@@ -81,6 +84,31 @@ def test_fts_syntax_in_a_query_is_plain_text(
 ) -> None:
     add_chat(conversations, messages, "Syntax", "NEAR(a b) and col:value with (((")
     search.search(query)  # never raises
+
+
+_SYNTAX = [*"\"*()^-+:{}[],.\\'\x00\x1f\u200b\u0301 \t\n", "NEAR", "OR", "AND", "NOT"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    query=st.lists(st.sampled_from([*_SYNTAX, "a", "ß", "İ", "東京", "🎉", "١"]), max_size=12).map(
+        "".join
+    )
+    | st.text(max_size=24)
+)
+def test_no_query_of_any_characters_makes_search_fail(
+    search_with_text: SearchRepository, query: str
+) -> None:
+    search_with_text.search(query)  # never raises
+
+
+@pytest.fixture(scope="module")
+def search_with_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchRepository]:
+    db, _ = Database.open(tmp_path_factory.mktemp("fuzz") / "hearth.db")
+    chat = ConversationRepository(db).create("Fuzz")
+    MessageRepository(db).add(chat.id, Role.USER, 'NEAR(a b) "q" x* (((p ß İ 東京 🎉 ١٢٣')
+    yield SearchRepository(db)
+    db.close()
 
 
 def test_match_expression_quotes_every_term() -> None:

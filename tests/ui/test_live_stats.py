@@ -28,3 +28,17 @@ def test_number_formats() -> None:
     assert format_rate(9.87) == "9.9 tok/s"
     assert format_rate(1234.5) == "1234 tok/s"
     assert format_ms(12_400) == "12.4 s"
+
+
+def test_a_long_stats_line_is_shortened_not_widening_the_window(qtbot: QtBot) -> None:
+    label = LiveStatsLabel()
+    qtbot.addWidget(label)
+    label.show_final(make_stats(), 151)
+    whole = label.text()
+    assert label.minimumSizeHint().width() < label.fontMetrics().horizontalAdvance(whole) / 4
+    label.resize(label.fontMetrics().horizontalAdvance(whole) // 2, 20)
+    shown = label.shown_text()
+    assert shown.endswith("…") and whole.startswith(shown[:-1])
+    assert label.text() == whole  # what the user copies from the tooltip stays whole
+    label.resize(label.fontMetrics().horizontalAdvance(whole) + 20, 20)
+    assert label.shown_text() == whole

@@ -155,6 +155,16 @@ def test_model_info_and_stats(qtbot: QtBot) -> None:
     window.live_stats.show_live(14.2, 310, 512, 4096)
     assert window.live_stats.isVisible()
     QApplication.processEvents()
+    # Model name and a reply's full stats line are wider than the window: each is
+    # shortened with "…" inside the status bar instead of running past its edge.
+    window.resize(900, 600)
+    window.show()
+    window.live_stats.show_final(make_stats(), 151)
+    window.model_label.setText("a-model-with-a-very-long-name-" * 3)
+    qtbot.waitUntil(lambda: window.live_stats.shown_text().endswith("…"))
+    bar = window.statusBar()
+    for label in (window.model_label, window.live_stats):
+        assert label.geometry().right() <= bar.width()
 
 
 def test_escape_in_rename_editor_cancels_the_rename_not_the_reply(qtbot: QtBot) -> None:

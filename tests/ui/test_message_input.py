@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QTextOption
 from pytestqt.qtbot import QtBot
 
 from ui.message_input import PLACEHOLDER, MessageInput
@@ -60,3 +61,26 @@ def test_escape_requests_stop(qtbot: QtBot) -> None:
 
 def test_placeholder() -> None:
     assert PLACEHOLDER == "Message Hearth… (Enter to send, Shift+Enter for a new line)"
+
+
+def test_a_pasted_paragraph_with_nowhere_to_break_wraps_anywhere_and_normal_text_by_words(
+    qtbot: QtBot,
+) -> None:
+    """Qt's word wrap of a paragraph with no space in it grows with the square of its length
+    (a 400 KB one-line log took 15 s to paste); such a paragraph wraps anywhere instead."""
+    box = MessageInput()
+    qtbot.addWidget(box)
+    box.show()
+    qtbot.keyClicks(box, "a normal message")
+    assert box.wordWrapMode() == QTextOption.WrapMode.WordWrap
+    QGuiApplication.clipboard().setText("x" * 300_000)
+    qtbot.keyClick(box, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert box.wordWrapMode() == QTextOption.WrapMode.WrapAnywhere
+    qtbot.keyClicks(box, "yz")
+    assert box.toPlainText() == "a normal message" + "x" * 300_000 + "yz"
+    box.selectAll()
+    qtbot.keyClick(box, Qt.Key.Key_Delete)
+    qtbot.keyClicks(box, "short again")
+    assert box.wordWrapMode() == QTextOption.WrapMode.WordWrap
+    box.setPlainText("line\n" + "y" * 300_000)  # an edited message brought back
+    assert box.wordWrapMode() == QTextOption.WrapMode.WrapAnywhere

@@ -32,7 +32,8 @@ proc = psutil.Process()
 before = proc.memory_info().rss
 # The engine's own loader and memory report: llama.cpp's buffer lines, summed by kind.
 llama_adapter.route_native_logs()
-llm, memory = llama_adapter.load_llama_measured(EngineSettings(path, n_ctx=n_ctx, n_batch=512))
+llm, report = llama_adapter.load_llama_measured(EngineSettings(path, n_ctx=n_ctx, n_batch=512))
+memory = report.memory
 llm("Hello", max_tokens=4)
 print(json.dumps({
     "rss": proc.memory_info().rss - before,

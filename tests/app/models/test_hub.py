@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +24,7 @@ from app.models.download import (
     HashMismatchError,
     download_model,
     model_folder,
+    resumable_bytes,
 )
 from app.models.hub import (
     AuthRequiredError,
@@ -234,3 +242,146 @@ def test_split_model_downloads_every_part(hub: FakeHub, paths: HearthPaths) -> N
     first = download_model(_client(), model, paths.models_dir)
     assert first.name == "big-00001-of-00002.gguf"
     assert (first.parent / "big-00002-of-00002.gguf").read_bytes() == b"2" * 2000
+
+
+_CHILD_DOWNLOAD = """
+import sys
+from pathlib import Path
+from app.models.download import download_model
+from app.models.hub import HubClient
+client = HubClient(endpoint=sys.argv[1])
+model = client.find_model(sys.argv[2], sys.argv[3])
+download_model(client, model, Path(sys.argv[4]), use_hf_cache=False)
+"""
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_a_download_killed_with_its_process_resumes_from_the_partial_file(
+    tiny_repo: FakeHub, tiny_bytes: bytes, paths: HearthPaths
+) -> None:
+    """The app is killed mid-download (power cut, OOM killer): the next run resumes."""
+    tiny_repo.delay_per_chunk = 0.05  # ~8 KB per 50 ms: the kill lands mid-transfer
+    part = model_folder(paths.models_dir, REPO) / "tiny-Q4_K_M.gguf.part"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD_DOWNLOAD, tiny_repo.endpoint, REPO, "Q4_K_M",
+         str(paths.models_dir)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (part.exists() and part.stat().st_size >= 16_384):
+            assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
+            assert time.monotonic() < deadline, "the child never started writing"
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+        if child.stderr:
+            child.stderr.close()
+    assert child.returncode == -signal.SIGKILL
+    kept = part.stat().st_size
+    assert 0 < kept < len(tiny_bytes)
+    model = _client().find_model(REPO, "Q4_K_M")
+    assert resumable_bytes(paths.models_dir, model) == kept  # what the Hub tab offers
+
+    tiny_repo.delay_per_chunk = 0
+    path = download_model(_client(), model, paths.models_dir, use_hf_cache=False)
+    assert path.read_bytes() == tiny_bytes
+    assert tiny_repo.file_requests("tiny-Q4_K_M.gguf")[-1].get("Range") == f"bytes={kept}-"
+    assert resumable_bytes(paths.models_dir, model) == len(tiny_bytes)  # installed whole
+    assert not part.exists()
+
+
+_CHILD_FULL_DISK = """
+import json, os, sys
+from pathlib import Path
+from app.models.download import DiskFullError, download_model
+from app.models.hub import HubClient
+
+disk, endpoint, repo = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+models, filler = disk / "models", disk / "filler"
+client = HubClient(endpoint=endpoint)
+model = client.find_model(repo, "Q4_K_M")
+part = models / "huggingface" / "someone" / "Tiny-GGUF" / "tiny-Q4_K_M.gguf.part"
+out = {}
+
+def fill(keep_free: int = 0) -> None:
+    with filler.open("ab", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"x" * 4096)
+        except OSError:
+            pass
+    os.truncate(filler, max(0, filler.stat().st_size - keep_free))
+
+def listing() -> list[str]:
+    return sorted(p.name for p in models.rglob("*") if p.is_file())
+
+# 1. Not enough room before the download starts: refused before any byte is fetched.
+models.mkdir()
+fill(keep_free=model.size // 2)
+try:
+    download_model(client, model, models, use_hf_cache=False)
+except DiskFullError as exc:
+    out["before"] = str(exc)
+out["before_files"] = listing()
+filler.unlink()
+
+# 2. Another program fills the disk while the download runs.
+def on_progress(event) -> None:
+    if not filler.exists():
+        fill()
+
+try:
+    download_model(client, model, models, use_hf_cache=False, on_progress=on_progress,
+                   progress_interval=0)
+except DiskFullError as exc:
+    out["during"] = str(exc)
+out["during_files"] = listing()
+out["kept"] = part.stat().st_size if part.exists() else -1
+
+# 3. Space freed: the same download resumes and installs a verified file.
+filler.unlink()
+path = download_model(client, model, models, use_hf_cache=False)
+out["installed"] = path.stat().st_size
+out["after_files"] = listing()
+print(json.dumps(out))
+"""
+
+
+def test_a_full_disk_is_said_plainly_and_the_download_resumes_after_space_is_freed(
+    tiny_repo: FakeHub, tiny_bytes: bytes, tmp_path: Path
+) -> None:
+    """A real full disk: a 4 MiB tmpfs in a private mount namespace (`unshare`), so nothing
+    outside the test sees it. Skipped where the system allows no such namespace."""
+    if shutil.which("unshare") is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs Linux's unshare to mount a small private filesystem")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", 'mount -t tmpfs -o size=4m none "$0"', str(disk)],
+        capture_output=True,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"no private mount namespace here: {probe.stderr.decode().strip()}")
+    mount_and_run = 'mount -t tmpfs -o size=4m none "$0" && exec "$@"'
+    result = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", mount_and_run, str(disk), sys.executable, "-c",
+         _CHILD_FULL_DISK, str(disk), tiny_repo.endpoint, REPO],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["before"].startswith("Not enough disk space: the download needs ")
+    assert out["before_files"] == []
+    assert "The disk is full" in out["during"] and "the partial file is kept" in out["during"]
+    assert "tiny-Q4_K_M.gguf" not in out["during_files"]  # nothing installed
+    assert 0 < out["kept"] < len(tiny_bytes)
+    assert out["installed"] == len(tiny_bytes)
+    assert out["after_files"] == ["tiny-Q4_K_M.gguf", "tiny-Q4_K_M.gguf.sha256.json"]
+    ranges = [h.get("Range") for h in tiny_repo.file_requests("tiny-Q4_K_M.gguf")]
+    assert ranges[-1] == f"bytes={out['kept']}-"

@@ -96,7 +96,9 @@ def test_markdown_and_text_round_trip(tmp_path: Path, translator: Translator) ->
     assert out.read_bytes() == b"SAY `HI`.\r\n\r\nBYE."
 
 
-def test_docx_keeps_styles_and_first_run_formatting(tmp_path: Path, translator: Translator) -> None:
+def test_docx_keeps_paragraph_styles_run_formatting_and_tables(
+    tmp_path: Path, translator: Translator
+) -> None:
     source = tmp_path / "letter.docx"
     document = docx.Document()
     document.add_heading("Dear reader", level=1)
@@ -115,7 +117,10 @@ def test_docx_keeps_styles_and_first_run_formatting(tmp_path: Path, translator: 
     translated = docx.Document(str(result.path))
     texts = [(p.style.name, p.text) for p in translated.paragraphs]
     assert texts == [("Heading 1", "DEAR READER"), ("List Bullet", "HELLO WORLD."), ("Normal", "")]
-    assert translated.paragraphs[1].runs[0].bold is True
+    assert [(r.text, r.bold) for r in translated.paragraphs[1].runs] == [
+        ("HELLO ", True),
+        ("WORLD.", None),
+    ]
     assert translated.tables[0].cell(0, 0).text == "CELL TEXT"
     assert translated.tables[0].cell(0, 1).text == "42 kg"
 
@@ -132,3 +137,47 @@ def test_never_overwrites_the_source_and_rejects_unknown_types(
     with pytest.raises(FileFormatError, match="unsupported file type"):
         translate_file(other, translator, target_lang="de")
     assert output_path(Path("/x/report.final.md"), "ja") == Path("/x/report.final.ja.md")
+
+
+def test_an_existing_translation_is_never_replaced(tmp_path: Path, translator: Translator) -> None:
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    source = folder / "a.txt"
+    source.write_text("Hello.", encoding="utf-8")
+    (folder / "a.de.txt").write_text("Hallo, von Hand verbessert.", encoding="utf-8")
+    first = translate_file(source, translator, target_lang="de").path
+    second = translate_file(source, translator, target_lang="de").path
+    assert (first.name, second.name) == ("a.de (2).txt", "a.de (3).txt")
+    assert (folder / "a.de.txt").read_text(encoding="utf-8") == "Hallo, von Hand verbessert."
+    assert first.read_text(encoding="utf-8") == "HELLO."
+    # No temporary file is left behind.
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "a.de (2).txt",
+        "a.de (3).txt",
+        "a.de.txt",
+        "a.txt",
+    ]
+
+
+def test_an_unwritable_folder_fails_before_any_translation(
+    tmp_path: Path, translator: Translator
+) -> None:
+    source = tmp_path / "a.txt"
+    source.write_text("Hello.", encoding="utf-8")
+    missing = tmp_path / "gone" / "a.de.txt"
+    with pytest.raises(OSError):
+        translate_file(source, translator, target_lang="de", out=missing)
+    assert isinstance(translator.engine, UppercaseEngine) and translator.engine.sent == []
+
+
+def test_a_file_not_in_utf8_gets_a_message_saying_what_to_do(
+    tmp_path: Path, translator: Translator
+) -> None:
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    source = folder / "film.srt"
+    cue = "Café crème, s'il vous plaît."
+    source.write_bytes(f"1\n00:00:01,000 --> 00:00:02,000\n{cue}\n".encode("cp1252"))
+    with pytest.raises(FileFormatError, match=r"film\.srt is not UTF-8 text .* Save it as UTF-8"):
+        translate_file(source, translator, target_lang="en")
+    assert [p.name for p in folder.iterdir()] == ["film.srt"]

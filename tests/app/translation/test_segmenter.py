@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.translation.protect import protect, restore
+from app.translation.protect import MARKER, protect, restore
 from app.translation.segmenter import segment_text
 
 PROTECTED = [
@@ -58,6 +58,9 @@ FRAGMENTS = [
     "[link](docs/a.md)",
     ",",
     "é",
+    "長い文章が続いて、まだ終わらない",
+    "abcdefghijklmnopqrstuvwxyz0123456789",
+    "a,b;c:d",
 ]
 texts = st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)
 # Units and URLs are recognised at word boundaries ("42 kgh" is no unit), so the text that
@@ -84,6 +87,32 @@ def test_untranslated_segments_join_back_to_the_source(
         assert restore(segment.text, segment.spans).problems == ()
         if budget is not None:
             assert words(segment.text) <= budget
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.booleans(), st.sampled_from([4, 9, 25]))
+def test_text_without_spaces_is_cut_to_the_budget_and_joins_back(
+    text: str, markdown: bool, budget: int
+) -> None:
+    # Counting characters, as a tokenizer roughly does for CJK: a run of text with no
+    # spaces (or no sentence end) must still be cut to fit the context.
+    segmented = segment_text(text, markdown=markdown, budget=budget, count_tokens=len)
+    assert segmented.source() == text
+    for segment in segmented.segments:
+        assert segment.text == segment.text.strip()
+        assert restore(segment.text, segment.spans).problems == ()
+        # Only a lone character or marker may exceed it: cutting it would change the text.
+        assert len(segment.text) <= budget or MARKER.fullmatch(segment.text), segment.text
+
+
+def test_a_long_chinese_paragraph_without_full_stops_fits_the_budget() -> None:
+    source = "这是一个很长的中文句子，" * 60
+    segmented = segment_text(source, budget=40, count_tokens=len)
+    assert len(segmented.segments) > 10
+    assert all(len(s.text) <= 40 for s in segmented.segments)
+    # Cut after the commas where it can, never inside a clause.
+    assert all(s.text.endswith("，") for s in segmented.segments)
+    assert segmented.source() == source
 
 
 @settings(max_examples=300, deadline=None)
@@ -124,7 +153,9 @@ def test_markdown_structure_stays_outside_the_model_text() -> None:
     seen = [segment.text for segment in segmented.segments]
     assert seen == [
         "Getting started",
-        "Install it with ⟦1⟧. Then run it!\nMail ⟦2⟧ or open ⟦3⟧.",
+        # A line break after a finished sentence stays literal: the lines cannot merge.
+        "Install it with ⟦1⟧. Then run it!",
+        "Mail ⟦1⟧ or open ⟦2⟧.",
         "first item",
         "done item",
         "nested number",
@@ -135,13 +166,26 @@ def test_markdown_structure_stays_outside_the_model_text() -> None:
         "⟦1⟧",
         "Hello ⟦1⟧, you have ⟦2⟧ new ⟦3⟧messages⟦4⟧.",
     ]
-    assert segmented.segments[9].needs_model is False
+    assert segmented.segments[10].needs_model is False
+    assert segmented.segments[1].paragraph == segmented.segments[2].paragraph
     assert segmented.source() == source
     upper = segmented.join([s.restore(s.text.upper()).text for s in segmented.segments])
     assert upper.startswith("# GETTING STARTED #\n\nINSTALL IT WITH `pip install hearth`.")
     assert "| DISK | 5 GB |\n" in upper
     assert "print('do not translate')" in upper
     assert upper.endswith("HELLO {name}, YOU HAVE %d NEW <b>MESSAGES</b>.\r\n")
+
+
+def test_a_line_break_inside_a_sentence_reaches_the_model_one_after_it_does_not() -> None:
+    source = "Dear Ann,\nthank you for the\nlovely flowers.\nSee you soon!\nBob"
+    segmented = segment_text(source)
+    assert [s.text for s in segmented.segments] == [
+        "Dear Ann,\nthank you for the\nlovely flowers.",
+        "See you soon!",
+        "Bob",
+    ]
+    assert {s.paragraph for s in segmented.segments} == {0}  # still one paragraph to cache
+    assert segmented.source() == source
 
 
 def test_budget_splits_long_paragraphs_along_sentences() -> None:

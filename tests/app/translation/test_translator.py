@@ -144,3 +144,52 @@ def test_gemma_translates_two_paragraphs_to_french(gemma_model: Path) -> None:
     assert len(paragraphs) == 2, result.text
     assert all(p.strip() for p in paragraphs)
     assert result.segments_sent == 2
+
+
+def test_text_without_spaces_or_full_stops_is_split_to_fit_the_context(
+    engine: RecordingEngine,
+) -> None:
+    # Chinese written with commas only, and a long unbroken token string: no sentence
+    # end and no space to cut at, yet every request must fit the model's context.
+    translator = Translator(engine)
+    budget = translator.token_budget()
+    for long_text in ("这是一个很长的中文句子，我们继续写下去，" * 80, "a1b2c3d4" * 300):
+        segmented = translator.segment(long_text)
+        assert len(segmented.segments) > 1
+        assert all(engine.count_tokens(s.text) <= budget for s in segmented.segments)
+        assert segmented.source() == long_text
+
+
+class ScriptedEngine:
+    """Answers each request with the next scripted reply (a pure test double)."""
+
+    n_ctx = 4096
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = replies
+
+    def chat(self, messages: Sequence[ChatMessage], **_kwargs: Any) -> Any:
+        return type("Reply", (), {"text": self.replies.pop(0)})()
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_lost_emphasis_and_line_breaks_are_flagged() -> None:
+    source = "Press **Save** now, or *wait*.\n\nThe first line\ngoes on here.\n\nAll **fine** here."
+    engine = ScriptedEngine(
+        [
+            "Drücken Sie jetzt Speichern oder *warten* Sie.",  # the bold was dropped
+            "Die erste Zeile geht hier weiter.",  # the line break was dropped
+            "Alles **gut** hier.",
+        ]
+    )
+    result = Translator(engine).translate(source, source_lang="en", target_lang="de")
+    assert result.flags == (
+        'the bold/italic marks of "Press **Save** now, or *wait*." were changed by the model',
+        'the line breaks of "The first line goes on here." were changed by the model',
+    )
+    assert result.text.endswith("\n\nAlles **gut** hier.")
