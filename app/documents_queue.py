@@ -76,6 +76,10 @@ class CancellableEngine:
         self._check()
         return self._inner.count_tokens(text)
 
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        self._check()
+        return self._inner.count_tokens_many(texts)
+
     def cancel(self) -> None:
         self._inner.cancel()
 

@@ -25,8 +25,8 @@ _DONE = object()
 
 
 class EngineBridge(QObject):
-    """Created and connected in the GUI thread; `chat`/`count_tokens`/`cancel` are called
-    from one worker thread at a time."""
+    """Created and connected in the GUI thread; `chat`/`count_tokens`/`count_tokens_many`/
+    `cancel` are called from one worker thread at a time."""
 
     _call = Signal(object)  # a callable to run in the GUI thread
 
@@ -49,6 +49,7 @@ class EngineBridge(QObject):
         client.deltaReceived.connect(self._on_delta)
         client.generationFinished.connect(self._on_finished)
         client.tokensCounted.connect(self._on_counted)
+        client.tokenCountsReceived.connect(self._on_counted_many)
         client.requestFailed.connect(self._on_failed)
         client.engineCrashed.connect(self._on_crashed)
 
@@ -82,6 +83,13 @@ class EngineBridge(QObject):
     def count_tokens(self, text: str) -> int:
         result = self._roundtrip(lambda: self._client.count_tokens(text), None)
         assert isinstance(result, int)
+        return result
+
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        result = self._roundtrip(lambda: self._client.count_tokens_many(texts), None)
+        assert isinstance(result, list)
         return result
 
     def cancel(self) -> None:
@@ -152,6 +160,9 @@ class EngineBridge(QObject):
 
     def _on_counted(self, request_id: int, count: int) -> None:
         self._put(request_id, _DONE, count, final=True)
+
+    def _on_counted_many(self, request_id: int, counts: tuple[int, ...]) -> None:
+        self._put(request_id, _DONE, list(counts), final=True)
 
     def _on_failed(self, request_id: int, kind: str, message: str) -> None:
         self._put(request_id, kind, message.split("\n", 1)[0], final=True)

@@ -50,6 +50,7 @@ class EngineClient(QObject):
     generationPreempted = Signal(int, int)
     generationFinished = Signal(int, object)  # request id, Done
     tokensCounted = Signal(int, int)  # request id, count
+    tokenCountsReceived = Signal(int, object)  # request id, tuple of counts (a batch)
     requestLogReceived = Signal(int, object)  # request id, tuple of RequestRecord
     requestFailed = Signal(int, str, str)  # request id, ErrorKind, message
     engineCrashed = Signal(str)  # plain-words reason
@@ -104,6 +105,13 @@ class EngineClient(QObject):
 
     def count_tokens(self, text: str) -> int:
         return self._submit(TokenizeRequest(self._engine.next_id(), text))
+
+    def count_tokens_many(self, texts: Sequence[str]) -> int:
+        """One request counting each text; answered by `tokenCountsReceived` (not
+        `tokensCounted`), with one count per text, in order."""
+        if not texts:
+            raise ValueError("count_tokens_many needs at least one text")
+        return self._submit(TokenizeRequest(self._engine.next_id(), "", texts=tuple(texts)))
 
     def count_prompt(self, messages: Sequence[ChatMessage]) -> int:
         """Tokens of the whole chat prompt `messages` would make (template included)."""
@@ -187,6 +195,8 @@ class EngineClient(QObject):
             self.loadProgressed.emit(event.id, event.fraction, event.text)
         elif isinstance(event, Loaded):
             self.modelLoaded.emit(event.id, event.info)
+        elif isinstance(event, Tokenized) and event.counts:
+            self.tokenCountsReceived.emit(event.id, event.counts)
         elif isinstance(event, Tokenized):
             self.tokensCounted.emit(event.id, event.n_tokens)
         elif isinstance(event, Error):

@@ -92,6 +92,9 @@ class TokenizeRequest:
     # When given, count the whole chat prompt these messages make (template included)
     # instead of `text`: the context budget shown while the user types.
     messages: tuple[ChatMessage, ...] = ()
+    # When given, count each of these texts instead of `text` (reply: Tokenized.counts), so
+    # a splitter asks once for a whole batch of paragraphs: every round trip costs ~1 ms.
+    texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -257,7 +260,8 @@ class Preempted:
 @dataclass(frozen=True)
 class Tokenized:
     id: int
-    n_tokens: int
+    n_tokens: int  # for a batch (TokenizeRequest.texts), the sum of `counts`
+    counts: tuple[int, ...] = ()  # one per text of a batch, in order; empty otherwise
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,16 @@ class SyncEngine:
         assert isinstance(last, Tokenized)
         return last.n_tokens
 
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        """`count_tokens` of each text, in one engine round trip (callers bound the batch:
+        one message carries all the texts)."""
+        if not texts:
+            return []
+        request = TokenizeRequest(self._process.next_id(), "", texts=tuple(texts))
+        last = self._request(request)[-1]
+        assert isinstance(last, Tokenized)
+        return list(last.counts)
+
     def request_log(self) -> tuple[RequestRecord, ...]:
         """The engine's own record of its last requests (inference/request_log.py)."""
         last = self._request(RequestLogRequest(self._process.next_id()))[-1]

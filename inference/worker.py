@@ -257,6 +257,13 @@ class Worker:
         model = self._require_model(request.id)
         if model is None:
             return
+        if request.texts:
+            counts = tuple(
+                len(model.llm.tokenize(t.encode("utf-8"), add_bos=False, special=request.special))
+                for t in request.texts
+            )
+            self._send(Tokenized(request.id, sum(counts), counts))
+            return
         if request.messages:
             try:
                 ids = model.builder.build(request.messages)

@@ -16,12 +16,19 @@ cut points gives back `document.text` exactly.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from app.documents.model import Section, SourceRef
 
 CountTokens = Callable[[str], int]
+CountTokensMany = Callable[[Sequence[str]], list[int]]
+
+# Bounds on one batch request, so a huge document never builds one giant message: at most
+# this many texts, and this many characters (at most 4 bytes each in UTF-8: ≤ 1 MB). A single
+# text over the bound still goes, alone.
+BATCH_TEXTS = 256
+BATCH_CHARS = 256 * 1024
 
 # Strength of the cut *before* a unit.
 SECTION, PARAGRAPH, SENTENCE, WORD, CHARACTER = 4, 3, 2, 1, 0
@@ -55,15 +62,22 @@ class _Unit:
 
 
 class CachedCounter:
-    """Counts tokens once per distinct text; `calls` tells tests how often the model was asked.
+    """Counts tokens once per distinct text. `calls` tells tests how often the model was asked
+    for one text, `batch_calls` how many batch requests `prime` made (`requests`: both).
 
     Keyed by (length, hash) rather than by the text: keeping every paragraph and chunk as a
     key would hold another copy or two of a huge document."""
 
-    def __init__(self, count: CountTokens) -> None:
+    def __init__(self, count: CountTokens, count_many: CountTokensMany | None = None) -> None:
         self._count = count
+        self._count_many = count_many
         self._cache: dict[tuple[int, int], int] = {}
         self.calls = 0
+        self.batch_calls = 0
+
+    @property
+    def requests(self) -> int:
+        return self.calls + self.batch_calls
 
     def __call__(self, text: str) -> int:
         key = (len(text), hash(text))
@@ -74,6 +88,39 @@ class CachedCounter:
             self._cache[key] = cached
         return cached
 
+    def prime(self, texts: Iterable[str]) -> None:
+        """Count the texts not cached yet in batch requests within BATCH_TEXTS/BATCH_CHARS.
+        Without a batch form this does nothing: each text is counted when first asked for.
+        `texts` may be a generator, so only one batch of slices is held at a time."""
+        if self._count_many is None:
+            return
+        batch: list[str] = []
+        keys: list[tuple[int, int]] = []
+        pending: set[tuple[int, int]] = set()  # keys of `batch`, for the duplicate check
+        size = 0
+        for text in texts:
+            key = (len(text), hash(text))
+            if key in self._cache or key in pending:
+                continue
+            if batch and (len(batch) >= BATCH_TEXTS or size + len(text) > BATCH_CHARS):
+                self._count_batch(batch, keys)
+                batch, keys, size = [], [], 0
+                pending.clear()
+            batch.append(text)
+            keys.append(key)
+            pending.add(key)
+            size += len(text)
+        if batch:
+            self._count_batch(batch, keys)
+
+    def _count_batch(self, batch: list[str], keys: list[tuple[int, int]]) -> None:
+        assert self._count_many is not None
+        self.batch_calls += 1
+        counts = self._count_many(batch)
+        if len(counts) != len(batch):
+            raise ValueError(f"{len(counts)} token counts for {len(batch)} texts")
+        self._cache.update(zip(keys, counts, strict=True))
+
 
 def split_sections(sections: Sequence[Section], budget: int, count: CountTokens) -> list[Chunk]:
     """Chunks of `sections` (joined with blank lines, as Document.text) of at most `budget`
@@ -82,13 +129,25 @@ def split_sections(sections: Sequence[Section], budget: int, count: CountTokens)
         raise ValueError("the token budget must be at least 1")
     counter = count if isinstance(count, CachedCounter) else CachedCounter(count)
     full = "\n\n".join(s.text for s in sections)
-    units: list[_Unit] = []
+    bounds: list[tuple[int, int]] = []
     offset = 0
-    for index, section in enumerate(sections):
-        units.extend(
-            _section_units(full, offset, offset + len(section.text), index, budget, counter)
-        )
+    for section in sections:
+        bounds.append((offset, offset + len(section.text)))
         offset += len(section.text) + 2
+    # Every paragraph is counted anyway: ask for them in a few batches, not one by one.
+    counter.prime(
+        full[a:b]
+        for start, end in bounds
+        for a, b in _spans_between(full, start, end, _PARAGRAPH_BREAK)
+    )
+    units: list[_Unit] = []
+    for index, (start, end) in enumerate(bounds):
+        units.extend(_section_units(full, start, end, index, budget, counter))
+    # The chunks as packing will cut them if each first guess fits, which it nearly always
+    # does: one batch for all of them; a guess that does not fit is counted again, singly.
+    counter.prime(
+        full[units[i].start : units[cut - 1].end] for i, cut in _planned_cuts(units, budget)
+    )
     return _pack(full, units, sections, budget, counter)
 
 
@@ -123,7 +182,9 @@ def _section_units(
         if tokens <= budget:
             units.append(_Unit(p_start, p_end, tokens, strength, section))
             continue
-        for s_start, s_end in _spans_between(full, p_start, p_end, _SENTENCE_END):
+        sentences = _spans_between(full, p_start, p_end, _SENTENCE_END)
+        count.prime(full[a:b] for a, b in sentences)
+        for s_start, s_end in sentences:
             tokens = count(full[s_start:s_end])
             if tokens <= budget:
                 units.append(_Unit(s_start, s_end, tokens, strength, section))
@@ -199,6 +260,35 @@ def _char_units(
     return units
 
 
+def _first_cut(units: Sequence[_Unit], i: int, budget: int) -> int:
+    """Where the chunk starting at unit i ends (exclusive) by the units' own counts."""
+    # Grow greedily; +1 per join is room for the separator between two units.
+    j, total, prefix = i, 0, [0]
+    while j < len(units):
+        extra = units[j].tokens + (1 if j > i else 0)
+        if j > i and total + extra > budget:
+            break
+        total += extra
+        prefix.append(total)
+        j += 1
+    cut = j
+    if j < len(units):
+        # Cut at the strongest boundary that keeps the chunk at least MIN_FILL full.
+        candidates = [k for k in range(i + 1, j + 1) if prefix[k - i] >= MIN_FILL * budget]
+        if candidates:
+            cut = max(candidates, key=lambda k: (units[k].strength, k))
+    return cut
+
+
+def _planned_cuts(units: Sequence[_Unit], budget: int) -> Iterator[tuple[int, int]]:
+    """(first unit, cut) of each chunk if every first cut's real count fits."""
+    i = 0
+    while i < len(units):
+        cut = _first_cut(units, i, budget)
+        yield i, cut
+        i = cut
+
+
 def _pack(
     full: str,
     units: list[_Unit],
@@ -209,21 +299,7 @@ def _pack(
     chunks: list[Chunk] = []
     i = 0
     while i < len(units):
-        # Grow greedily; +1 per join is room for the separator between two units.
-        j, total, prefix = i, 0, [0]
-        while j < len(units):
-            extra = units[j].tokens + (1 if j > i else 0)
-            if j > i and total + extra > budget:
-                break
-            total += extra
-            prefix.append(total)
-            j += 1
-        cut = j
-        if j < len(units):
-            # Cut at the strongest boundary that keeps the chunk at least MIN_FILL full.
-            candidates = [k for k in range(i + 1, j + 1) if prefix[k - i] >= MIN_FILL * budget]
-            if candidates:
-                cut = max(candidates, key=lambda k: (units[k].strength, k))
+        cut = _first_cut(units, i, budget)
         # The tokenizer is not additive at the joins; check the real count of the slice.
         while True:
             start, end = units[i].start, units[cut - 1].end

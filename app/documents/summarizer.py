@@ -59,6 +59,8 @@ class SummaryEngine(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]: ...
+
     def cancel(self) -> None: ...
 
 
@@ -159,14 +161,14 @@ class Summarizer:
     def chunk_budget(self, options: SummaryOptions, title: str = "") -> int:
         """Tokens of document text one request may carry: n_ctx − prompt − answer room."""
         partial, final = self.answer_tokens(options)
-        overhead = max(
-            self._prompt_tokens(m)
-            for m in (
-                map_messages(title, "", 9999, options),
-                reduce_messages(title, "", 9999, options),
-                final_messages(title, "", options, whole_document=False),
-            )
+        prompts = (
+            map_messages(title, "", 9999, options),
+            reduce_messages(title, "", 9999, options),
+            final_messages(title, "", options, whole_document=False),
         )
+        # Every message of the three prompts in one count request, not one round trip each.
+        counts = iter(self._engine.count_tokens_many([m.content for p in prompts for m in p]))
+        overhead = max(sum(next(counts) for _m in p) for p in prompts)
         budget = self._engine.n_ctx - overhead - TEMPLATE_MARGIN - max(partial, final)
         # Reduce needs room for at least two partial summaries at a time, or it never ends.
         if budget < 2 * (partial + 16):
@@ -175,9 +177,6 @@ class Summarizer:
                 f"summary of this length; use a larger context or a shorter summary."
             )
         return budget
-
-    def _prompt_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        return sum(self._engine.count_tokens(m.content) for m in messages)
 
     # ---- control --------------------------------------------------------------------------
 
@@ -250,7 +249,7 @@ class _Job:
         self.chunks: list[Chunk] = []
         self.requests_total = 0
         self.partial_tokens, self.final_tokens = owner.answer_tokens(options)
-        self.count = CachedCounter(self.engine.count_tokens)
+        self.count = CachedCounter(self.engine.count_tokens, self.engine.count_tokens_many)
 
     # ---- steps ----------------------------------------------------------------------------
 
@@ -278,11 +277,11 @@ class _Job:
         self.requests_total = (
             len(self.chunks) + estimate_reduce_requests(len(self.chunks), per_group) + 1
         )
-        partials = [self._fit_half(self._map(chunk)) for chunk in self.chunks]
+        partials = self._fit_halves([self._map(chunk) for chunk in self.chunks])
         level = 0
         while self._tokens_of(partials) > budget:
             level += 1
-            partials = [self._fit_half(p) for p in self._reduce_level(partials, level)]
+            partials = self._fit_halves(self._reduce_level(partials, level))
         all_ids = tuple(c.index for c in self.chunks)
         text = self._final(blocks([(p.chunk_ids, p.text) for p in partials]), whole_document=False)
         return self._finish(text, refs, all_ids, levels=level)
@@ -310,6 +309,11 @@ class _Job:
 
     def _tokens_of(self, partials: Sequence[_Partial]) -> int:
         return self.count(blocks([(p.chunk_ids, p.text) for p in partials]))
+
+    def _fit_halves(self, partials: Sequence[_Partial]) -> list[_Partial]:
+        # One batch for the blocks that _fit_half, _groups and _tokens_of all count.
+        self.count.prime(blocks([(p.chunk_ids, p.text)]) for p in partials)
+        return [self._fit_half(p) for p in partials]
 
     def _fit_half(self, partial: _Partial) -> _Partial:
         """A partial summary longer than half the budget (a model that rambled, or text that

@@ -88,6 +88,9 @@ class Recorder:
     def count_tokens(self, text: str) -> int:
         return int(self.inner.count_tokens(text))
 
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        return list(self.inner.count_tokens_many(texts))
+
     def cancel(self) -> None:
         self.release.set()
         self.inner.cancel()

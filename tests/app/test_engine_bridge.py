@@ -62,6 +62,20 @@ def test_worker_thread_chats_and_counts_through_the_gui_engine(
     assert count == 2 and n_ctx == 512
 
 
+def test_a_job_counts_a_batch_of_texts_in_one_request(qtbot: QtBot, bridge: EngineBridge) -> None:
+    texts = ["hello world", "hello", "", "word " * 30]
+
+    def job() -> tuple[list[int], list[int], list[int]]:
+        single = [bridge.count_tokens(t) for t in texts]
+        return bridge.count_tokens_many(texts), single, bridge.count_tokens_many([])
+
+    result = run_in_thread(qtbot, job)
+    assert "error" not in result, result
+    batched, single, empty = result["value"]  # type: ignore[misc]
+    assert batched == single and single[:3] == [2, 1, 0]
+    assert empty == []
+
+
 def test_errors_and_cancel_reach_the_job(qtbot: QtBot, bridge: EngineBridge) -> None:
     result = run_in_thread(qtbot, lambda: bridge.chat([ChatMessage("user", "word " * 400)]))
     assert isinstance(result.get("error"), EngineError)

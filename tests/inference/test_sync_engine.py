@@ -97,3 +97,14 @@ def test_a_cancel_right_after_the_request_left_stops_it(tiny_model: Path) -> Non
             assert done.stats.stop_reason == "cancelled" and done.stats.completion_tokens < 286
         except EngineError as error:  # the cancel overtook it: "cancelled before it started"
             assert error.kind == "cancelled"
+
+
+def test_a_batched_count_equals_the_single_counts(tiny_model: Path) -> None:
+    texts = ["hello world", "", "hello", "naïve café — ünïcode ✓", "word " * 50, "hello world"]
+    with SyncEngine.start(EngineSettings(model_path=str(tiny_model), n_ctx=512)) as engine:
+        single = [engine.count_tokens(t) for t in texts]
+        assert engine.count_tokens_many(texts) == single
+        assert single[0] == 2 and single[1] == 0 and single[4] > 10
+        assert engine.count_tokens_many([]) == []
+        # The single-text path still answers alongside.
+        assert engine.count_tokens("hello world") == 2

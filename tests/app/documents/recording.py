@@ -21,6 +21,7 @@ class RecordingEngine:
         self.in_flight = False  # a chat request is in the engine
         self.cancels_in_flight = 0  # cancel() calls that found a request in the engine
         self.reply_for: Callable[[str], str | None] | None = None  # scripted reply text
+        self.count_requests = 0  # token-count round trips, single or batched
 
     @property
     def info(self) -> ModelInfo | None:
@@ -49,7 +50,12 @@ class RecordingEngine:
         return done
 
     def count_tokens(self, text: str) -> int:
+        self.count_requests += 1
         return self._engine.count_tokens(text)
+
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]:
+        self.count_requests += 1
+        return self._engine.count_tokens_many(texts)
 
     def cancel(self) -> None:
         self.cancels_in_flight += self.in_flight

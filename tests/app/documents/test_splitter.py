@@ -5,7 +5,13 @@ from pathlib import Path
 import pytest
 
 from app.documents.model import Section
-from app.documents.splitter import CachedCounter, Chunk, split_sections
+from app.documents.splitter import (
+    BATCH_CHARS,
+    BATCH_TEXTS,
+    CachedCounter,
+    Chunk,
+    split_sections,
+)
 from inference.protocol import EngineSettings
 from inference.sync_engine import SyncEngine
 from tests.app.documents.builders import page_text
@@ -95,6 +101,44 @@ def test_counts_are_cached_per_piece_not_per_character() -> None:
     assert counter.calls <= len(sections) + 2 * len(chunks)
 
 
+def paragraphs_document(sections: int, paragraphs: int) -> list[Section]:
+    """Sections of many distinct paragraphs of varying length (some a few kB)."""
+    return [
+        Section(
+            "\n\n".join(
+                f"Section {s} paragraph {p}: " + " ".join(["filler"] * (5 + (p * 37) % 700))
+                for p in range(paragraphs)
+            ),
+            page=s + 1,
+        )
+        for s in range(sections)
+    ]
+
+
+def test_paragraphs_are_counted_in_bounded_batches() -> None:
+    sections = paragraphs_document(
+        sections=6, paragraphs=120
+    )  # 720 paragraphs, ~2 MB, all within the budget
+    batches: list[list[str]] = []
+
+    def words_many(texts: list[str]) -> list[int]:
+        batches.append(list(texts))
+        return [words(t) for t in texts]
+
+    counter = CachedCounter(words, words_many)
+    chunks = split_sections(sections, 800, counter)
+    assert_lossless(sections, chunks)
+    # Same chunks as counting one text at a time.
+    assert chunks == split_sections(sections, 800, words)
+    assert counter.batch_calls == len(batches)
+    assert all(len(b) <= BATCH_TEXTS and sum(map(len, b)) <= BATCH_CHARS for b in batches)
+    text_chars = sum(len(s.text) for s in sections)
+    # Paragraphs and planned chunks: each pass over the document fills batches up to a bound.
+    passes_need = 2 * (text_chars // BATCH_CHARS + 720 // BATCH_TEXTS + 2)
+    assert len(batches) <= passes_need < 720 // 10
+    assert counter.calls <= len(chunks) // 4
+
+
 def test_budget_must_be_positive() -> None:
     with pytest.raises(ValueError):
         split_sections([Section("text")], 0, words)
@@ -108,3 +152,28 @@ def test_with_the_models_own_tokenizer(tiny_model: Path) -> None:
         for chunk in chunks:
             assert engine.count_tokens(chunk.text) == chunk.tokens <= 150
     assert len(chunks) > 1
+
+
+def test_with_the_models_own_tokenizer_in_few_requests(tiny_model: Path) -> None:
+    """The engine is asked for the paragraphs and chunks of a document in a few batch requests,
+    not once per paragraph (each round trip costs ~1 ms), and the chunks are the same."""
+    sections = [
+        Section("\n\n".join(page_text(p * 10 + k, sentences=2) for k in range(8)), page=p)
+        for p in range(1, 31)
+    ]  # 240 paragraphs
+    requests = {"single": 0, "batch": 0}
+    with SyncEngine.start(EngineSettings(model_path=str(tiny_model), n_ctx=512)) as engine:
+
+        def single(text: str) -> int:
+            requests["single"] += 1
+            return engine.count_tokens(text)
+
+        def many(texts: list[str]) -> list[int]:
+            requests["batch"] += 1
+            return engine.count_tokens_many(texts)
+
+        chunks = split_sections(sections, 150, CachedCounter(single, many))
+        assert_lossless(sections, chunks)
+        assert requests["batch"] <= 4 and requests["single"] <= len(chunks) // 4
+        assert chunks == split_sections(sections, 150, engine.count_tokens)
+    assert len(chunks) > 10
