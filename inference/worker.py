@@ -291,10 +291,15 @@ class Worker:
         messages, prompt, dropped = fitted
         stops = tuple(dict.fromkeys((*model.fmt.stop, *request.stop)))
 
+        # Background work (summaries, translations, titles) is never continued as a
+        # conversation: warming its next turn would only delay the next request.
+        continues = request.priority == Priority.INTERACTIVE
+
         def remember(generation: Generation) -> None:
             if generation.stop_reason in ("eos", "length"):
                 self._replies.remember(generation.text, generation.ids)
-                self._warm_next_turn((*messages, ChatMessage("assistant", generation.text)))
+                if continues:
+                    self._warm_next_turn((*messages, ChatMessage("assistant", generation.text)))
 
         spec = GenerationRequest(
             request.id,
