@@ -111,6 +111,7 @@ class DocumentsController(QObject):
         q.jobWaiting.connect(self._on_job_waiting)
         q.jobStarted.connect(self._on_job_started)
         q.jobProgress.connect(self._on_job_progress)
+        self.bridge.pausedChanged.connect(self.page.show_paused)
         q.jobDelta.connect(self._on_job_delta)
         q.jobFinished.connect(self._on_job_finished)
         q.jobFailed.connect(self._on_job_failed)

@@ -29,6 +29,8 @@ class EngineBridge(QObject):
     `cancel` are called from one worker thread at a time."""
 
     _call = Signal(object)  # a callable to run in the GUI thread
+    # The job's running reply waits while a chat turn goes first (True), or runs again.
+    pausedChanged = Signal(bool)
 
     def __init__(
         self,
@@ -43,6 +45,7 @@ class EngineBridge(QObject):
         self._queues: dict[int, queue.Queue[tuple[object, Any]]] = {}
         self._current: int | None = None
         self._cancelled = threading.Event()
+        self._paused = False
         self.info = info
         self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
         client.modelLoaded.connect(self._on_loaded)
@@ -52,6 +55,7 @@ class EngineBridge(QObject):
         client.tokenCountsReceived.connect(self._on_counted_many)
         client.requestFailed.connect(self._on_failed)
         client.engineCrashed.connect(self._on_crashed)
+        client.generationPreempted.connect(self._on_preempted)
 
     # ---- worker-thread API (SyncEngine-compatible) --------------------------------------
 
@@ -145,9 +149,19 @@ class EngineBridge(QObject):
         function()
 
     def _put(self, request_id: int, kind: object, payload: Any, final: bool) -> None:
+        if self._paused and request_id in self._queues:  # anything from it: it runs again
+            self._set_paused(False)
         inbox = self._queues.pop(request_id, None) if final else self._queues.get(request_id)
         if inbox is not None:
             inbox.put((kind, payload))
+
+    def _set_paused(self, paused: bool) -> None:
+        self._paused = paused
+        self.pausedChanged.emit(paused)
+
+    def _on_preempted(self, request_id: int, _by: int) -> None:
+        if request_id in self._queues and not self._paused:
+            self._set_paused(True)
 
     def _on_loaded(self, _request_id: int, info: ModelInfo) -> None:
         self.info = info

@@ -220,6 +220,7 @@ class DocumentsPage(QWidget):
         options.addWidget(self.cancel_button)
 
         self.progress = QProgressBar(self)
+        self._progress_format = "%p%"
         self.progress.setTextVisible(True)
         self.progress.hide()
         self._progress_linger = QTimer(self)
@@ -428,8 +429,17 @@ class DocumentsPage(QWidget):
         self._progress_linger.stop()
         self.progress.setRange(0, 1000)
         self.progress.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
-        self.progress.setFormat(f"{round(fraction * 100)}% · {text}" if text else "%p%")
+        self._progress_format = f"{round(fraction * 100)}% · {text}" if text else "%p%"
+        self.progress.setFormat(self._progress_format)
         self.progress.show()
+
+    def show_paused(self, paused: bool) -> None:
+        """While the running summary waits for a chat reply, its bar says so (the time left
+        is then longer than shown); the next progress report replaces the note."""
+        if self.progress.isHidden():
+            return
+        note = " · paused: a chat reply goes first"
+        self.progress.setFormat(self._progress_format + (note if paused else ""))
 
     def finish_progress(self, fraction: float, text: str) -> None:
         """How the jobs ended ("Summary finished", "Cancelled; …"), shown for a few seconds;

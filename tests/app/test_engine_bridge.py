@@ -143,6 +143,8 @@ def test_a_chat_turn_goes_ahead_of_a_job_reply_already_streaming(
     client.generationStarted.connect(lambda i, *_: job_id or job_id.append(i))
     client.generationFinished.connect(lambda i, _done: finished.append(i))
     client.generationPreempted.connect(lambda i, by: preempted.append((i, by)))
+    paused: list[bool] = []
+    bridge.pausedChanged.connect(paused.append)
 
     def chat_once_the_job_streams(request_id: int, _text: str, _tokens: int) -> None:
         if job_id and request_id == job_id[0] and not chat_id:
@@ -175,3 +177,4 @@ def test_a_chat_turn_goes_ahead_of_a_job_reply_already_streaming(
     assert preempted == [(job_id[0], chat_id[0])]
     assert finished == [chat_id[0], job_id[0]]  # the chat turn before the job's reply
     assert "".join(deltas) == done.text and done.stats.completion_tokens == 3000
+    assert paused == [True, False]  # what the Documents page shows while the chat goes first

@@ -285,3 +285,17 @@ def test_delete_key_and_context_menu_ask_before_removing(qtbot: QtBot, page: Doc
     qtbot.waitUntil(lambda: len(removed) == 2, timeout=5_000)
     assert removed[1] == (["/docs/report.pdf", "/docs/notes.md"], True)
     assert seen[0].startswith("Remove 2 documents") and "cancelled first" in seen[0]
+
+
+def test_a_summary_paused_for_a_chat_reply_says_so_on_its_bar(page: DocumentsPage) -> None:
+    page.show_paused(True)  # no job running: nothing to say
+    assert page.progress.isHidden()
+    page.set_busy(True)
+    page.show_progress(0.25, "Report · chunk 3 of 12")
+    page.show_paused(True)
+    assert page.progress.text() == "25% · Report · chunk 3 of 12 · paused: a chat reply goes first"
+    page.show_paused(False)
+    assert page.progress.text() == "25% · Report · chunk 3 of 12"
+    page.show_paused(True)
+    page.show_progress(0.5, "Report · chunk 6 of 12")  # the next report replaces the note
+    assert page.progress.text() == "50% · Report · chunk 6 of 12"
