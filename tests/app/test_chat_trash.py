@@ -8,29 +8,36 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.chat_controller import ChatController
+from storage.database import Database
 from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send
+from ui.main_window import MainWindow
 
 MakeApp = Callable[..., AppParts]
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-def _delete_current_from_sidebar(qtbot: QtBot, window: object) -> None:
-    view = window.conversations.view  # type: ignore[attr-defined]
-    view.setFocus()
-    qtbot.keyClick(view, Qt.Key.Key_Delete)
-
-
-def test_ctrl_z_in_the_empty_message_box_undoes_the_delete(
+def _chat_then_delete_it(
     qtbot: QtBot, make_app: MakeApp, tiny_model: Path
-) -> None:
+) -> tuple[MainWindow, ChatController, Database, int]:
+    """A chat with one exchange, deleted with the Delete key in the sidebar; its id."""
     window, controller, db = make_app(tiny_model, n_ctx=512, max_tokens=4)
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
         type_and_send(qtbot, window, "keep me")
     doomed = controller.current_conversation
     assert doomed is not None
-    _delete_current_from_sidebar(qtbot, window)
+    view = window.conversations.view
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    return window, controller, db, doomed
+
+
+def test_ctrl_z_in_the_empty_message_box_undoes_the_delete(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    window, controller, db, doomed = _chat_then_delete_it(qtbot, make_app, tiny_model)
     conversations = ConversationRepository(db)
     assert conversations.get(doomed) is None and window.undo_bar.isVisible()
 
@@ -47,12 +54,7 @@ def test_ctrl_z_in_the_empty_message_box_undoes_the_delete(
 def test_ctrl_z_undoes_typing_first_then_the_delete(
     qtbot: QtBot, make_app: MakeApp, tiny_model: Path
 ) -> None:
-    window, controller, db = make_app(tiny_model, n_ctx=512, max_tokens=4)
-    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
-        type_and_send(qtbot, window, "keep me")
-    doomed = controller.current_conversation
-    assert doomed is not None
-    _delete_current_from_sidebar(qtbot, window)
+    window, controller, db, doomed = _chat_then_delete_it(qtbot, make_app, tiny_model)
     box = window.message_input
     box.setFocus()
     qtbot.keyClicks(box, "oops")

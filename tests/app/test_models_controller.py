@@ -192,10 +192,10 @@ def _shown_rss(panel_text: str) -> float:
     return float(match.group(1)) * (1024 if match.group(2) == "GiB" else 1)
 
 
-def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot) -> None:
-    """The resident figure is the engine's as it is now, not as it was right after the load
-    (a reply adds buffers and reads weights in; long chats grow it further)."""
-    window, chat, controller = models
+def _use_a_heavier_model(models: Models, qtbot: QtBot) -> ModelsPage:
+    """Install and load a model big enough for a reply to move the engine's memory; the
+    Models page, once it shows the engine's resident memory."""
+    _window, chat, controller = models
     folder = resolve_paths().ensure().models_dir
     heavy = build_tiny_model(folder / "heavy.gguf", n_layer=8, n_embd=512, n_ff=1536)
     with qtbot.waitSignal(controller.installedChanged):
@@ -205,6 +205,14 @@ def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot)
     with qtbot.waitSignal(chat.modelReady, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "engine process" in page.loaded_panel.memory_label.text())
+    return page
+
+
+def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot) -> None:
+    """The resident figure is the engine's as it is now, not as it was right after the load
+    (a reply adds buffers and reads weights in; long chats grow it further)."""
+    window, chat, _controller = models
+    page = _use_a_heavier_model(models, qtbot)
     after_load = _shown_rss(page.loaded_panel.memory_label.text())
     window.show_page(window.pages.widget(0))
     with qtbot.waitSignal(chat.replyFinished, timeout=60_000):
@@ -219,16 +227,8 @@ def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot)
 
 def test_engine_memory_is_read_again_after_every_reply(models: Models, qtbot: QtBot) -> None:
     """Not only the first re-read counts: the figure follows the engine as a chat goes on."""
-    window, chat, controller = models
-    folder = resolve_paths().ensure().models_dir
-    heavy = build_tiny_model(folder / "heavy.gguf", n_layer=8, n_embd=512, n_ff=1536)
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
-    page = _page(models)
-    _select(qtbot, page, heavy)
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
-        qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "engine process" in page.loaded_panel.memory_label.text())
+    window, chat, _controller = models
+    page = _use_a_heavier_model(models, qtbot)
     shown = []
     for words in (20, 60):  # a longer prompt makes the engine hold more
         window.show_page(window.pages.widget(0))
