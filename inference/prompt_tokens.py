@@ -28,6 +28,8 @@ class TokenVocabulary:
     bos_id: int | None
     bos_text: str
     eos_text: str
+    # The GGUF's tokenizer.ggml.add_bos_token, as llama.cpp reads it (see should_add_bos).
+    add_bos: bool
 
 
 class ReplyTokenMemory:
@@ -86,7 +88,9 @@ class PromptBuilder:
             add_generation_prompt=add_generation_prompt,
         )
         ids: list[int] = []
-        if self._vocab.bos_id is not None and should_add_bos(self._fmt, text, self._vocab.bos_text):
+        if self._vocab.bos_id is not None and should_add_bos(
+            self._fmt, text, self._vocab.bos_text, self._vocab.add_bos
+        ):
             ids.append(self._vocab.bos_id)
         pos = 0
         for message in messages:
