@@ -93,7 +93,7 @@ class PromptBuilder:
         ):
             ids.append(self._vocab.bos_id)
         pos = 0
-        for message in messages:
+        for message in _in_rendered_order(messages, text):
             if not message.content:
                 continue
             start = text.find(message.content, pos)
@@ -112,3 +112,25 @@ class PromptBuilder:
 
     def _glue(self, text: str) -> list[int]:
         return self._tokenize(text, True) if text else []
+
+
+def _in_rendered_order(messages: Sequence[ChatMessage], text: str) -> list[ChatMessage]:
+    """`messages` in the order their text appears in `text`. Templates write every turn in
+    order, but some put the system prompt elsewhere than first (Mistral v0.3's writes it
+    into the last user turn): looked for first, it would be found late and leave the turns
+    before it to the template text, where special tokens are parsed."""
+    if len(messages) < 2 or messages[0].role != "system" or not messages[0].content:
+        return list(messages)
+    system, rest = messages[0], list(messages[1:])
+    at = text.find(system.content)
+    if at < 0:
+        return list(messages)
+    pos = 0
+    for index, message in enumerate(rest):
+        start = text.find(message.content, pos) if message.content else -1
+        if start < 0:
+            continue
+        if start >= at:  # the system text comes before this message's
+            return [*rest[:index], system, *rest[index:]]
+        pos = start + len(message.content)
+    return [*rest, system]
