@@ -18,7 +18,7 @@ from typing import TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog
 
-from app.budget_probe import BudgetPlan, BudgetProbe, sendable
+from app.budget_probe import BudgetPlan, BudgetProbe
 from app.chat_sampling import ChatSamplingEditor, chat_sampling
 from app.chat_titles import AutoTitler
 from app.default_model import (
@@ -30,9 +30,10 @@ from app.default_model import (
 from app.lazy_path import LazyPath
 from app.model_settings import engine_settings_for, load_model_settings
 from app.paths import HearthPaths
+from app.prompt_history import prompt_messages, prompt_turns
 from app.settings import Settings, save_settings
 from inference.client import EngineClient
-from inference.protocol import ChatMessage, Done, EngineSettings, ModelInfo, Sampling
+from inference.protocol import ChatMessage, Done, EngineSettings, ErrorKind, ModelInfo, Sampling
 from storage.database import DatabaseError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 from storage.repositories import ConversationRepository, MessageRepository
@@ -78,7 +79,8 @@ class _Turn:
     tokens: int = 0
     parts: list[str] = field(default_factory=list)
     flushed_len: int = 0
-    prompt_ids: list[int] = field(default_factory=list)  # message id of each prompt message
+    # The stored messages each prompt message carries ((-1,) for the system prompt).
+    prompt_ids: list[tuple[int, ...]] = field(default_factory=list)
     parent_id: int = 0  # the user message being answered
 
     @property
@@ -574,8 +576,7 @@ class ChatController(QObject):
 
     def history_prompt(self, conversation_id: int, path: list[MessageRecord]) -> list[ChatMessage]:
         """What the model is sent for `path` of this chat, system prompt included."""
-        messages = [ChatMessage(m.role.value, m.content) for m in sendable(path)]
-        return self._with_system_prompt(conversation_id, messages)
+        return self._with_system_prompt(conversation_id, prompt_messages(path))
 
     # ---- a chat that outgrew the context --------------------------------------------
 
@@ -589,7 +590,12 @@ class ChatController(QObject):
         turn = self._turn
         if turn is None or turn.request_id != request_id:
             return
-        outside = frozenset(turn.prompt_ids[i] for i in dropped if i < len(turn.prompt_ids))
+        outside = frozenset(
+            message_id
+            for i in dropped
+            if i < len(turn.prompt_ids)
+            for message_id in turn.prompt_ids[i]
+        )
         # Stored with the reply: the marker is still there after a restart.
         self.messages.set_outside_view(turn.message_id, outside)
         if turn.conversation_id == self.current_conversation and turn.tokens == 0:
@@ -674,13 +680,12 @@ class ChatController(QObject):
             outside = self.messages.outside_view(conversation_id, [m.id for m in shown])
             self.window.chat_view.set_messages(shown, outside)
         self.window.chat_view.begin_reply(reply.id)
-        sent = sendable([m for m in path if m.id != reply.id])
-        prompt = self._with_system_prompt(
-            conversation_id, [ChatMessage(m.role.value, m.content) for m in sent]
-        )
-        prompt_ids = [m.id for m in sent]
-        if len(prompt) > len(sent):
-            prompt_ids.insert(0, -1)  # the system prompt has no message row
+        # What the model should see: failed and empty replies left out (app.prompt_history).
+        turns = prompt_turns(m for m in path if m.id != reply.id)
+        prompt = self._with_system_prompt(conversation_id, [t.message for t in turns])
+        prompt_ids = [t.ids for t in turns]
+        if len(prompt) > len(turns):
+            prompt_ids.insert(0, (-1,))  # the system prompt has no message row
         if self.model_info is None and self._load_request is None:
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
@@ -757,6 +762,9 @@ class ChatController(QObject):
             return
         turn = self._end_turn()
         assert turn is not None
+        if done.stats.stop_reason == ErrorKind.CANCELLED and not done.text:
+            self._drop_unanswered(turn)
+            return
         stats = StatsRecord(**asdict(done.stats))
         record = self.messages.finish_reply(
             turn.message_id, done.text, MessageStatus.COMPLETE, stats=stats
@@ -765,6 +773,16 @@ class ChatController(QObject):
         self.window.live_stats.show_final(stats, stats.prompt_tokens + stats.completion_tokens)
         self._budget_timer.start()
         self.replyFinished.emit(record.id)
+
+    def _drop_unanswered(self, turn: _Turn) -> None:
+        """The user stopped the reply before its first token (often while the engine was
+        busy with a summary): no reply row is kept. An empty reply shown as an error would be
+        noise, and the user's message stays, so sending again or editing it asks again; a
+        reply cut off by a crash, by contrast, is kept and says why."""
+        self.messages.discard_reply(turn.message_id)
+        if turn.conversation_id == self.current_conversation:
+            self._show_conversation(turn.conversation_id)  # the empty reply goes from view
+        self.window.statusBar().showMessage("Stopped before the reply began.", 5000)
 
     def _show_finished(self, record: MessageRecord) -> None:
         if record.conversation_id == self.current_conversation:
@@ -781,6 +799,9 @@ class ChatController(QObject):
         turn = self._turn
         if turn is not None and turn.request_id == request_id:
             self._end_turn()
+            if kind == ErrorKind.CANCELLED and not turn.text:
+                self._drop_unanswered(turn)
+                return
             record = self.messages.finish_reply(
                 turn.message_id, turn.text, MessageStatus.ERROR, error=plain
             )
