@@ -141,3 +141,27 @@ def test_the_budget_counts_what_a_chat_with_a_failed_reply_sends(
         window.message_input.request_send()
     assert started.args[1] == shown
     qtbot.waitUntil(lambda: not controller.generating, timeout=30_000)
+
+
+def test_an_engine_killed_before_the_first_token_leaves_a_chat_that_still_answers(
+    qtbot: QtBot, make_app: MakeApp, strict_model: Path
+) -> None:
+    """The issue's "engine killed 0.3 s after Enter": the reply is kept as interrupted (it
+    says why), and the next message is answered by a fresh engine."""
+    import os
+    import signal
+
+    window, controller, db = make_app(strict_model, n_ctx=1024, max_tokens=6)
+    controller.client.count_tokens("word " * 400_000)  # the reply waits behind this
+    type_and_send(qtbot, window, "asked just before the crash")
+    pid = controller.client.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not controller.generating, timeout=30_000)
+    cid = controller.current_conversation
+    assert cid is not None
+    cut = MessageRepository(db).active_path(cid)[-1]
+    assert (cut.role, cut.status, cut.content) == (Role.ASSISTANT, MessageStatus.INTERRUPTED, "")
+
+    reply = _answer(qtbot, controller, db, lambda: type_and_send(qtbot, window, "still there?"))
+    assert reply.status is MessageStatus.COMPLETE, reply
