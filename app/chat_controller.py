@@ -867,7 +867,8 @@ class ChatController(QObject):
         self.messages.discard_reply(turn.message_id)
         if turn.conversation_id == self.current_conversation:
             self._show_conversation(turn.conversation_id)  # the empty reply goes from view
-        self.window.statusBar().showMessage("Stopped before the reply began.", 5000)
+            # A grey line, not stored: gone the next time the chat is shown.
+            self.window.chat_view.show_notice("Stopped before the reply began.")
 
     def _show_finished(self, record: MessageRecord) -> None:
         if record.conversation_id == self.current_conversation:

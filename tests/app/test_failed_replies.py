@@ -118,6 +118,7 @@ def test_a_reply_stopped_before_its_first_token_leaves_only_the_question(
     assert [(m.role, m.content) for m in path] == [(Role.USER, "asked while busy")]
     assert not window.error_bar.isVisible()
     assert "Cancelled" not in window.chat_view.toPlainText()
+    assert "Stopped before the reply began." in window.chat_view.toPlainText()
     assert "asked while busy" in window.chat_view.toPlainText()
 
     reply = _answer(qtbot, controller, db, lambda: type_and_send(qtbot, window, "and now?"))
