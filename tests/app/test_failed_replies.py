@@ -166,3 +166,17 @@ def test_an_engine_killed_before_the_first_token_leaves_a_chat_that_still_answer
 
     reply = _answer(qtbot, controller, db, lambda: type_and_send(qtbot, window, "still there?"))
     assert reply.status is MessageStatus.COMPLETE, reply
+
+
+@pytest.mark.slow
+def test_the_built_in_model_answers_a_chat_with_empty_failed_replies(
+    qtbot: QtBot, make_app: MakeApp, gemma_model: Path
+) -> None:
+    window, controller, db = make_app(gemma_model, n_ctx=1024, max_tokens=4, temperature=0.0)
+    cid = controller.current_conversation
+    assert cid is not None
+    _store_broken_turns(MessageRepository(db), cid)
+    controller.open_conversation(cid)
+    reply = _answer(qtbot, controller, db, lambda: type_and_send(qtbot, window, "Hello?"))
+    assert reply.status is MessageStatus.COMPLETE, reply
+    assert reply.content.strip()
