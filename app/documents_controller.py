@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from app.atomic_write import write_atomic
 from app.chat_controller import ChatController
 from app.documents.citations import Citation
 from app.documents.extract import SUPPORTED_EXTENSIONS
@@ -616,7 +617,7 @@ class DocumentsController(QObject):
             f"{plain_markdown(shown.text, shown.citations).strip()}\n"
         )
         try:
-            Path(path).write_text(text, encoding="utf-8")
+            write_atomic(Path(path), text)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             self.page.show_error(f"The summary could not be saved to {path}: {reason}.")
