@@ -38,7 +38,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         nargs="?",
         const="",
         default=None,
-        help="write a file (default name: next to the source, NAME.LANG.EXT)",
+        help="write a file (default name: next to the source, NAME.LANG.EXT); without "
+        "--out the same file goes to stdout (a DOCX only when stdout is redirected)",
     )
     return parser
 
