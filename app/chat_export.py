@@ -7,13 +7,10 @@ worker thread for big histories; the CLI calls them directly).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, Literal
 
+from app.atomic_write import write_atomic
 from storage.database import Database
 from storage.records import ConversationRecord, MessageRecord, Role, StatsRecord
 from storage.repositories import ConversationRepository, MessageRepository
@@ -359,23 +357,8 @@ def write_atomically(path: Path, text: str) -> None:
     if not path.parent.is_dir():
         raise ExportError(f"Cannot write {path}: the folder {path.parent} does not exist.")
     try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        handle, temp_name = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
+        write_atomic(path, text)
     except OSError as exc:
-        raise ExportError(_write_problem(path, exc)) from exc
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        # mkstemp makes the file private (0600); an export is an ordinary document.
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
         raise ExportError(_write_problem(path, exc)) from exc
 
 

@@ -184,6 +184,14 @@ def _cmd_chat(args: argparse.Namespace) -> int:
 
     if not args.prompt.strip():
         return _fail("the message is empty")
+    try:
+        # Arguments that are not UTF-8 arrive as surrogates (PEP 383), which crash later.
+        os.fsencode(args.prompt).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _fail(
+            f"the message is not UTF-8 text (byte {exc.start}); "
+            "type it in a UTF-8 terminal or convert it (iconv -t UTF-8)"
+        )
     paths = resolve_paths().ensure()
     settings: Settings = load_settings(paths.settings_file)
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from app.atomic_write import write_atomic
 from app.chat_controller import ChatController
 from app.documents.citations import Citation
 from app.documents.extract import SUPPORTED_EXTENSIONS
@@ -29,7 +30,7 @@ from app.documents_entries import Entry, Shown
 from app.documents_queue import Job, SummaryQueue, WrapEngine
 from app.documents_reading import DocumentReader
 from app.engine_bridge import EngineBridge
-from app.translation.languages import LANGUAGES
+from app.translation.languages import in_reading_order
 from inference.protocol import ModelInfo
 from storage.database import Database
 from storage.documents import DocumentRepository, FinalSummaryRecord
@@ -81,15 +82,8 @@ class DocumentsController(QObject):
         self._coalescer.flushed.connect(self._show_delta)
 
         page.set_extensions(SUPPORTED_EXTENSIONS)
-        page.set_languages(
-            [
-                (
-                    lang.code,
-                    lang.name if lang.endonym == lang.name else f"{lang.endonym} ({lang.name})",
-                )
-                for lang in LANGUAGES
-            ]
-        )
+        # The same names, in the same order, as the Translate page's lists.
+        page.set_languages([(lang.code, lang.label) for lang in in_reading_order()])
         page.openRequested.connect(self.open_paths)
         page.summarizeRequested.connect(self._on_summarize_requested)
         page.cancelRequested.connect(self.cancel)
@@ -616,7 +610,7 @@ class DocumentsController(QObject):
             f"{plain_markdown(shown.text, shown.citations).strip()}\n"
         )
         try:
-            Path(path).write_text(text, encoding="utf-8")
+            write_atomic(Path(path), text)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             self.page.show_error(f"The summary could not be saved to {path}: {reason}.")

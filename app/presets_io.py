@@ -10,11 +10,10 @@ file is refused whole with a plain message (nothing half-imported).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.atomic_write import PendingFile
 from app.untrusted_json import JsonFileError, parse, read_limited
 from storage.presets import SAMPLING_KEYS, Preset
 from storage.sampling_values import out_of_range
@@ -47,15 +46,14 @@ def export_presets(presets: list[Preset], path: Path) -> None:
         ],
     }
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".presets-", suffix=".json")
+        pending = PendingFile(path.parent, prefix=".presets-")
     except OSError as exc:
         raise PresetFileError(f"Cannot write to {path.parent}: {exc.strerror}.") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=2)
-        os.replace(tmp, path)
+        with pending:
+            pending.write(json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+            pending.commit(path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise PresetFileError(f"Cannot write {path}: {exc.strerror}.") from exc
 
 

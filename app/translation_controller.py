@@ -17,7 +17,7 @@ from PySide6.QtCore import QLocale, QObject, Signal
 from app.chat_controller import ChatController
 from app.engine_bridge import EngineBridge
 from app.translation.files import SUPPORTED, FileTranslation, output_path
-from app.translation.languages import LANGUAGES, is_known
+from app.translation.languages import in_reading_order, is_known
 from app.translation.translator import Translator
 from app.translation_glossaries import GlossaryController
 from app.translation_history import HistoryController
@@ -76,7 +76,7 @@ class TranslationController(QObject):
         signals.finished.connect(self._on_job_finished)
         signals.failed.connect(self._on_job_failed)
 
-        panel.set_languages([(lang.code, lang.endonym) for lang in LANGUAGES])
+        panel.set_languages([(lang.code, lang.label, lang.name) for lang in in_reading_order()])
         panel.set_target_code(_default_target())
         panel.translateRequested.connect(self.translate)
         panel.cancelRequested.connect(self.cancel)
@@ -140,7 +140,9 @@ class TranslationController(QObject):
         panel.begin_translation()
         self._coalescer.discard()
         self._back_coalescer.discard()
-        panel.show_busy("Detecting the language…" if source is None else "Preparing…")
+        panel.show_busy("Preparing…")
+        if source is None:
+            panel.begin_detection()
         jobs = self.jobs
 
         def run() -> None:
@@ -155,7 +157,8 @@ class TranslationController(QObject):
         if not text.strip():
             self.panel.show_error("Type or paste some text first, then detect its language.")
             return
-        self.panel.show_busy("Detecting the language…")
+        self.panel.show_busy("")
+        self.panel.begin_detection()
         jobs = self.jobs
         self._start(lambda: run_detect(jobs, text), "detect")
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
+from app.atomic_write import write_atomic
 from app.translation.glossary import Glossary, GlossaryError, Term, dump_json, load_glossary
-from app.translation.glossary_store import GlossaryStore, pair_key, split_pair, write_text_atomic
+from app.translation.glossary_store import GlossaryStore, pair_key, split_pair
 from app.translation_jobs import sentence
 from ui.translation_panel import TranslationPanel
 
@@ -56,7 +57,7 @@ class GlossaryController(QObject):
 
     def save_file(self, path: str) -> None:
         try:
-            write_text_atomic(Path(path), dump_json(self.current()))
+            write_atomic(Path(path), dump_json(self.current()))
         except OSError as exc:
             self.panel.show_error(f"The glossary was not saved: {exc.strerror or exc}.")
             return

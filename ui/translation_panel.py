@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.language_combo import LanguageCombo
 from ui.message_bar import MessageBar
 from ui.translation_drops import FileDropFilter, local_paths
 from ui.translation_glossary import GlossaryEditor
@@ -45,6 +46,8 @@ from ui.translation_history import TranslationHistory
 from ui.translation_marks import TermMark, TextMarks, qt_position
 
 AUTO_DETECT = "Detect automatically"
+DETECTING = "Detecting the language…"
+_NAME_ROLE = Qt.ItemDataRole.UserRole + 1  # the name a sentence uses ("German")
 CHAT_MODEL = "Use the chat model"
 OWN_MODEL = "A model for translation only…"
 FILE_FILTER = "Text, Markdown, subtitles, Word (*.txt *.md *.markdown *.srt *.docx)"
@@ -78,19 +81,25 @@ class TranslationPanel(QWidget):
         super().__init__(parent)
         self._busy = False
         self._detected: str | None = None  # what "Detect automatically" last found
+        self._detecting = False  # a job is detecting the text's language now
         self._own_model = False  # a translation-only model is in use
         self._dropped_file = ""  # waiting for the user to confirm its translation
 
-        self.source_language = QComboBox(self)
+        self.source_language = LanguageCombo(self)
         self.source_language.setAccessibleName("Source language")
         self.detect_button = QPushButton("Detect", self)
         self.detect_button.setToolTip("Tell which language the text is in")
         self.detected_label = QLabel(self)
+        # Room for "Detecting the language…" and most answers, so the pickers beside it do
+        # not jump as the text changes.
+        self.detected_label.setMinimumWidth(
+            self.detected_label.fontMetrics().horizontalAdvance(DETECTING) + 8
+        )
         self.swap_button = QToolButton(self)
         self.swap_button.setText("⇄")
         self.swap_button.setToolTip("Swap the languages and the texts")
         self.swap_button.setAccessibleName("Swap languages")
-        self.target_language = QComboBox(self)
+        self.target_language = LanguageCombo(self)
         self.target_language.setAccessibleName("Target language")
         self.model_choice = QComboBox(self)
         self.model_choice.addItems([CHAT_MODEL, OWN_MODEL])
@@ -233,6 +242,8 @@ class TranslationPanel(QWidget):
         self.flags_list.itemActivated.connect(self._go_to_flag)
         # Marks point into the texts they were made for: any edit makes them wrong.
         self.source_edit.textChanged.connect(self._clear_marks)
+        # What was detected belongs to the text it was detected in.
+        self.source_edit.textChanged.connect(self._forget_detection)
         self.translation_edit.textChanged.connect(self._clear_marks)
         self.file_bar.actionTriggered.connect(self._translate_dropped_file)
         # The question names the output file, which depends on the target language.
@@ -251,16 +262,18 @@ class TranslationPanel(QWidget):
 
     # ---- languages ----------------------------------------------------------------------
 
-    def set_languages(self, languages: Sequence[tuple[str, str]]) -> None:
-        """(code, name in the language itself) pairs, in the order to show them."""
+    def set_languages(self, languages: Sequence[tuple[str, str, str]]) -> None:
+        """(code, label, name) triples in the order to show them: the label is what the
+        lists show ("German — Deutsch"), the name what sentences say ("German")."""
         for combo in (self.source_language, self.target_language):
             combo.blockSignals(True)
             combo.clear()
         self.source_language.addItem(AUTO_DETECT, None)
-        for code, endonym in languages:
+        for code, label, name in languages:
             for combo in (self.source_language, self.target_language):
-                combo.addItem(endonym, code)
+                combo.addItem(label, code)
                 combo.setItemData(combo.count() - 1, code, Qt.ItemDataRole.ToolTipRole)
+                combo.setItemData(combo.count() - 1, name, _NAME_ROLE)
         for combo in (self.source_language, self.target_language):
             combo.blockSignals(False)
 
@@ -282,21 +295,27 @@ class TranslationPanel(QWidget):
             self.target_language.setCurrentIndex(index)
 
     def language_label(self, code: str | None) -> str:
+        """The language's name as a sentence says it ("into German")."""
         if code is None:
             return AUTO_DETECT
         index = self.target_language.findData(code)
-        return self.target_language.itemText(index) if index >= 0 else code
+        return str(self.target_language.itemData(index, _NAME_ROLE)) if index >= 0 else code
+
+    def begin_detection(self) -> None:
+        """The text's language is being detected (for a translation or by Detect)."""
+        self._set_detection(None, DETECTING, detecting=True)
 
     def show_detection(self, code: str | None, message: str) -> None:
-        """The detector's answer: a language (then pre-selected) or a plain reason."""
-        self._detected = code
+        """The detector's answer: a language (then used as the source) or a plain reason."""
+        self._set_detection(code, message)
         if code is None:
-            self.detected_label.setText(message)
             self.show_error(message)
             self.source_language.setFocus()
             return
-        self.detected_label.setText(f"Detected: {self.language_label(code)}")
         self.hide_message()
+
+    def detection_text(self) -> str:
+        return self.detected_label.text()
 
     def detected_code(self) -> str | None:
         return self._detected
@@ -367,8 +386,7 @@ class TranslationPanel(QWidget):
         self.show_flags(())
         self.hide_message()
         self.status_label.clear()
-        self.detected_label.clear()
-        self._detected = None
+        self._set_detection(None, "")
         self.source_edit.setFocus()
 
     def swap(self) -> None:
@@ -390,7 +408,7 @@ class TranslationPanel(QWidget):
         self.translation_edit.setPlainText(source_text)
         self.back_edit.clear()
         self.show_flags(())
-        self.detected_label.clear()
+        self._set_detection(None, "")
         self.languagesChanged.emit()
 
     # ---- progress and messages ----------------------------------------------------------
@@ -400,6 +418,8 @@ class TranslationPanel(QWidget):
         self._set_busy_buttons()
         if not busy:
             self.progress.hide()
+            if self._detecting:  # the job ended (cancelled, failed) before detection did
+                self._set_detection(None, "")
 
     def is_busy(self) -> bool:
         return self._busy
@@ -536,8 +556,20 @@ class TranslationPanel(QWidget):
 
     def _on_source_picked(self, _index: int) -> None:
         if self.source_code() is not None:
-            self.detected_label.clear()
+            self._set_detection(None, "")
         self.languagesChanged.emit()
+
+    def _set_detection(self, code: str | None, text: str, *, detecting: bool = False) -> None:
+        """The one state of detection, and the one place that tells it: the language found
+        (or the reason there is none, or that detection is running) beside the picker. The
+        status line speaks of the job, never of detection, so the two cannot disagree."""
+        self._detected = code
+        self._detecting = detecting
+        self.detected_label.setText(f"Detected: {self.language_label(code)}" if code else text)
+
+    def _forget_detection(self) -> None:
+        if not self._busy and (self._detected is not None or self.detected_label.text()):
+            self._set_detection(None, "")
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Translate a file", "", FILE_FILTER)

@@ -3,8 +3,11 @@
     hearth translate --to LANG [--from LANG] [--glossary FILE] [--model PATH]
                      [--out [PATH]] [FILE | -]
 
-Text goes to stdout (DOCX, and any input with --out, goes to a file next to the source);
-progress goes to stderr; errors are one line `hearth: error: ...` and a non-zero exit.
+Without --out the translation goes to stdout; with --out to a file (by default next to the
+source). A file is translated by its format wherever the result goes: stdout gets the very
+bytes --out would write. A DOCX goes to stdout only when stdout is redirected, never to a
+terminal. Progress goes to stderr; errors are one line `hearth: error: ...` and a non-zero
+exit.
 app/cli.py registers this with `add_parser(commands)` and dispatches to `run(args)`.
 """
 
@@ -18,6 +21,7 @@ from typing import Any
 from app.translation.languages import UnknownLanguageError, language
 
 _EXIT_ERROR = 1
+_CONVERT = "Convert it to UTF-8 first (for example with iconv -t UTF-8) and try again."
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -34,7 +38,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         nargs="?",
         const="",
         default=None,
-        help="write a file (default name: next to the source, NAME.LANG.EXT)",
+        help="write a file (default name: next to the source, NAME.LANG.EXT); without "
+        "--out the same file goes to stdout (a DOCX only when stdout is redirected)",
     )
     return parser
 
@@ -45,10 +50,17 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.atomic_write import write_atomic
     from app.translation.detect import detect
-    from app.translation.files import SUPPORTED, FileFormatError, translate_file
+    from app.translation.files import (
+        SUPPORTED,
+        FileFormatError,
+        decode_text,
+        read_text,
+        translate_file,
+        translate_file_data,
+    )
     from app.translation.glossary import Glossary, GlossaryError, load_glossary
-    from app.translation.glossary_store import write_text_atomic
     from app.translation.translator import TranslationCancelled, Translator
     from inference.sync_engine import EngineError
 
@@ -65,25 +77,35 @@ def run(args: argparse.Namespace) -> int:
             return _fail(str(exc))
 
     path: Path | None = None if args.input == "-" else Path(args.input).expanduser()
+    suffix = path.suffix.lower() if path is not None else ""
     if path is not None:
         if not path.is_file():
             return _fail(f"{path}: no such file")
-        if path.suffix.lower() not in SUPPORTED:
+        if suffix not in SUPPORTED:
             return _fail(f"{path.name}: unsupported file type (supported: {', '.join(SUPPORTED)})")
-    writes_file = path is not None and (args.out is not None or path.suffix.lower() == ".docx")
+    elif args.out == "":
+        return _fail("--out needs a PATH when the text comes from stdin")
+    if path is not None and suffix == ".docx" and args.out is None and sys.stdout.isatty():
+        # As pandoc does: a binary file goes to stdout only when stdout is redirected.
+        return _fail(
+            f"{path.name}: a translated DOCX is a binary file, not for the terminal; give "
+            "--out to write it beside the source, or redirect stdout to a file"
+        )
     text = ""
-    if path is None:
-        text = sys.stdin.read()
-        if args.out == "":
-            return _fail("--out needs a PATH when the text comes from stdin")
-    elif path.suffix.lower() != ".docx":
-        # Read also when a file is written: its text tells the language and whether
-        # there is anything to translate.
-        try:
-            text = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            return _fail(f"{path.name} is not UTF-8 text; save it as UTF-8 and try again")
-    if (path is None or path.suffix.lower() != ".docx") and not text.strip():
+    try:
+        if path is None:
+            # Bytes, not sys.stdin's text: how stdin decodes depends on the locale (a C
+            # locale smuggles bad bytes in as surrogates), and the file rule must hold.
+            text = decode_text(sys.stdin.buffer.read(), "The text on stdin", fix=_CONVERT)
+        elif suffix != ".docx":
+            # Read also when a file is written: its text tells the language and whether
+            # there is anything to translate.
+            text = read_text(path)
+    except FileFormatError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"{path}: cannot be read ({exc.strerror or exc})")
+    if suffix != ".docx" and not text.strip():
         return _fail("there is no text to translate")
     if source is None and text.strip():
         detection = detect(text)
@@ -99,8 +121,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         translator = Translator(engine, model_name=engine.info.name if engine.info else "")
         progress = _progress_printer()
-        if writes_file:
-            assert path is not None
+        if path is not None and args.out is not None:
             out = Path(args.out).expanduser() if args.out else None
             result = translate_file(
                 path,
@@ -113,19 +134,35 @@ def run(args: argparse.Namespace) -> int:
             )
             print(f"\nhearth: wrote {result.path}", file=sys.stderr)
             flags = result.flags
+        elif path is not None:
+            # The file's format decides what the model sees (an SRT's cue numbers and
+            # timings never reach it); stdout gets the very bytes --out would write.
+            translated = translate_file_data(
+                path,
+                translator,
+                target_lang=target,
+                source_lang=source,
+                glossary=glossary,
+                on_progress=progress,
+            )
+            print(file=sys.stderr)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(translated.data)
+            sys.stdout.buffer.flush()
+            flags = translated.flags
         else:
             translation = translator.translate(
                 text,
                 target_lang=target,
                 source_lang=source,
                 glossary=glossary,
-                markdown=path is None or path.suffix.lower() != ".txt",
+                markdown=True,
                 on_progress=progress,
             )
             print(file=sys.stderr)
             if args.out:
                 # Whole or not at all: an interrupted run leaves no partial file.
-                write_text_atomic(Path(args.out).expanduser(), translation.text)
+                write_atomic(Path(args.out).expanduser(), translation.text)
                 print(f"hearth: wrote {args.out}", file=sys.stderr)
             else:
                 sys.stdout.write(translation.text)

@@ -7,14 +7,14 @@ nor an existing file is ever overwritten (the default name gets a number instead
 
 from __future__ import annotations
 
-import os
+import io
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.atomic_write import PendingFile
 from app.translation.glossary import Glossary
 from app.translation.segmenter import SegmentedText, concat
 from app.translation.translator import OnProgress, Translator
@@ -35,6 +35,12 @@ class FileFormatError(ValueError):
 @dataclass(frozen=True)
 class FileTranslation:
     path: Path
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TranslatedData:
+    data: bytes  # the whole translated file
     flags: tuple[str, ...]
 
 
@@ -59,13 +65,41 @@ def translate_file(
     out: Path | None = None,
     on_progress: OnProgress | None = None,
 ) -> FileTranslation:
-    suffix = source.suffix.lower()
-    if suffix not in SUPPORTED:
-        raise FileFormatError(
-            f"{source.name}: unsupported file type (supported: {', '.join(SUPPORTED)})"
-        )
+    """Translate `source` into a file: `out`, or NAME.LANG.EXT next to the source."""
+    check_supported(source)
     if out is not None and out.resolve() == source.resolve():
         raise FileFormatError(f"{out}: refusing to overwrite the source file")
+    # The temporary file is made before translating, so an unwritable folder is said at
+    # once, and renamed into place only when complete.
+    folder = (out or source).parent
+    with PendingFile(folder, prefix=f".{source.stem}.{target_lang}.") as pending:
+        translated = translate_file_data(
+            source,
+            translator,
+            target_lang=target_lang,
+            source_lang=source_lang,
+            glossary=glossary,
+            on_progress=on_progress,
+        )
+        pending.write(translated.data)
+        # Named now, not before: during a long translation the default name may have
+        # been taken, and an existing file is never replaced.
+        target = pending.commit(out or output_path(source, target_lang))
+    return FileTranslation(target, translated.flags)
+
+
+def translate_file_data(
+    source: Path,
+    translator: Translator,
+    *,
+    target_lang: str,
+    source_lang: str | None = None,
+    glossary: Glossary | None = None,
+    on_progress: OnProgress | None = None,
+) -> TranslatedData:
+    """The bytes of the translated file, exactly what `translate_file` writes: the file's
+    format (not where the result goes) decides what reaches the model."""
+    suffix = check_supported(source)
 
     def run(segmented: SegmentedText) -> tuple[str, tuple[str, ...]]:
         result = translator.translate_segments(
@@ -77,50 +111,43 @@ def translate_file(
         )
         return result.text, result.flags
 
-    # The result is written to a temporary file first, made before translating so an
-    # unwritable folder is said at once, and renamed into place only when complete.
-    folder = (out or source).parent
-    fd, name = tempfile.mkstemp(prefix=f".{source.stem}.{target_lang}.", suffix=".part", dir=folder)
-    os.close(fd)
-    temp = Path(name)
-    try:
-        if suffix == ".docx":
-            flags = _translate_docx(source, temp, translator, run)
-        else:
-            text = _read_text(source)
-            if suffix == ".srt":
-                segmented, _ = srt_document(text, translator)
-            else:
-                segmented = translator.segment(text, markdown=suffix != ".txt")
-            translated, flags = run(segmented)
-            _write_synced(temp, translated.encode("utf-8"))
-        # Named now, not before: during a long translation the default name may have
-        # been taken, and an existing file is never replaced.
-        target = out or output_path(source, target_lang)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return FileTranslation(target, flags)
+    if suffix == ".docx":
+        return _translate_docx(source, translator, run)
+    text = read_text(source)
+    if suffix == ".srt":
+        segmented, _ = srt_document(text, translator)
+    else:
+        segmented = translator.segment(text, markdown=suffix != ".txt")
+    translated, flags = run(segmented)
+    return TranslatedData(translated.encode("utf-8"), flags)
 
 
-def _read_text(path: Path) -> str:
+def check_supported(source: Path) -> str:
+    """The file's suffix, lower-cased; FileFormatError when Hearth cannot translate it."""
+    suffix = source.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise FileFormatError(
+            f"{source.name}: unsupported file type (supported: {', '.join(SUPPORTED)})"
+        )
+    return suffix
+
+
+SAVE_AS_UTF8 = "Save it as UTF-8 (in most editors: Save as… → Encoding) and translate it again."
+
+
+def decode_text(data: bytes, name: str, *, fix: str = SAVE_AS_UTF8) -> str:
+    """`data` as UTF-8 text, or FileFormatError saying so and how to `fix` it. `name` is
+    the file's name, or where the text came from."""
     try:
-        return path.read_bytes().decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         # Guessing a legacy encoding (charset-normalizer) misreads short subtitles, e.g.
         # French in Windows-1252 as Central European: better to ask for UTF-8.
-        raise FileFormatError(
-            f"{path.name} is not UTF-8 text (byte {exc.start}). Save it as UTF-8 "
-            "(in most editors: Save as… → Encoding) and translate it again."
-        ) from exc
+        raise FileFormatError(f"{name} is not UTF-8 text (byte {exc.start}). {fix}") from exc
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    with path.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+def read_text(path: Path) -> str:
+    return decode_text(path.read_bytes(), path.name)
 
 
 # ---- SRT ----------------------------------------------------------------------------------
@@ -177,10 +204,9 @@ def _check_timing(number: str, timing: str) -> None:
 
 def _translate_docx(
     source: Path,
-    target: Path,
     translator: Translator,
     run: Callable[[SegmentedText], tuple[str, tuple[str, ...]]],
-) -> tuple[str, ...]:
+) -> TranslatedData:
     import docx  # python-docx; imported here so text-only use does not need lxml
 
     from app.translation.docx_text import docx_paragraph
@@ -201,9 +227,9 @@ def _translate_docx(
     for paragraph, text in zip(paragraphs, translated.split(_SEPARATOR), strict=True):
         # Each stretch of text keeps its run's formatting; pictures and fields stay.
         paragraph.apply(text)
-    flags = _docx_flags(flags)
-    document.save(str(target))
-    return flags
+    saved = io.BytesIO()
+    document.save(saved)
+    return TranslatedData(saved.getvalue(), _docx_flags(flags))
 
 
 def _docx_flags(flags: tuple[str, ...]) -> tuple[str, ...]:

@@ -4,10 +4,9 @@ data folder so they survive restarts. Plain Python; the GUI thread owns the inst
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from app.atomic_write import write_atomic
 from app.translation.glossary import Glossary, GlossaryError, dump_json, parse_json
 
 ANY_SOURCE = "auto"  # the pair's source when the user lets Hearth detect the language
@@ -42,7 +41,7 @@ class GlossaryStore:
             for key, glossary in self._glossaries.items()
             if glossary
         }
-        write_text_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
     def _read(self) -> dict[str, Glossary]:
         if self.path is None or not self.path.is_file():
@@ -52,14 +51,3 @@ class GlossaryStore:
             return {key: parse_json(json.dumps(data)) for key, data in raw.items()}
         except (OSError, ValueError, AttributeError, GlossaryError):
             return {}  # a damaged file must not stop the page from opening
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -12,8 +12,17 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Language:
     code: str  # ISO 639-1
-    name: str  # English name, used in prompts: models follow English instructions best
-    endonym: str  # the language's name for itself, shown in the pickers
+    name: str  # English name: the name the user reads (the interface is in English), and
+    # the one used in prompts, as models follow English instructions best
+    endonym: str  # the language's name for itself, shown beside the English one
+
+    @property
+    def label(self) -> str:
+        """What a language list shows: both names where they differ ("German — Deutsch"),
+        so a reader of either finds it."""
+        if self.endonym.casefold() == self.name.casefold():
+            return self.name
+        return f"{self.name} — {self.endonym}"
 
 
 LANGUAGES: tuple[Language, ...] = (
@@ -75,6 +84,12 @@ def language(code_or_name: str) -> Language:
             return candidate
     known = ", ".join(sorted(_BY_CODE))
     raise UnknownLanguageError(f"unknown language {code_or_name!r} (known codes: {known})")
+
+
+def in_reading_order() -> list[Language]:
+    """The languages in the order a list shows them: by the name the user reads, not by
+    code (which put "Deutsch" between "dansk" and "Ελληνικά")."""
+    return sorted(LANGUAGES, key=lambda lang: lang.name.casefold())
 
 
 def is_known(code: str) -> bool:

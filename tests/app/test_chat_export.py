@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from app import atomic_write
 from app.chat_export import (
     ExportError,
     conversation_markdown,
@@ -41,6 +41,7 @@ from tests.app.chat_samples import (
     build_sample,
     open_database,
 )
+from tests.support.umask import mode, umask
 
 
 @pytest.fixture
@@ -254,7 +255,23 @@ def test_write_replaces_the_old_file_whole_and_leaves_no_temp_file(folder: Path)
     write_atomically(target, "new ✓")
     assert target.read_text(encoding="utf-8") == "new ✓"
     assert [p.name for p in folder.iterdir()] == ["out.md"]
-    assert target.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+
+
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o077, 0o600)])
+def test_a_new_export_follows_the_umask(folder: Path, mask: int, expected: int) -> None:
+    """Not mkstemp's private 0600, and not a fixed 0644 either: what any new file gets."""
+    with umask(mask):
+        write_atomically(folder / "chats.md", "# Chats\n")
+    assert mode(folder / "chats.md") == expected
+
+
+def test_an_export_written_over_a_file_keeps_that_files_mode(folder: Path) -> None:
+    target = folder / "chats.md"
+    target.write_text("old")
+    target.chmod(0o664)
+    with umask(0o022):
+        write_atomically(target, "new")
+    assert mode(target) == 0o664
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
@@ -274,12 +291,12 @@ def test_permission_denied_gives_an_error_naming_the_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Root ignores folder permissions, so the refusal the OS would give is simulated here.
-    def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
+    def refuse(*args: object, **kwargs: object) -> int:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     target = tmp_path / "chat.json"
-    with pytest.raises(ExportError) as caught:
+    with monkeypatch.context() as patched, pytest.raises(ExportError) as caught:
+        patched.setattr(atomic_write.os, "open", refuse)
         write_atomically(target, "{}")
     assert str(caught.value) == f"Cannot write {target}: the folder {tmp_path} is not writable."
 

@@ -266,6 +266,15 @@ def test_empty_prompt_is_one_error_line(prompt: str, tiny_model: Path) -> None:
     assert result.stdout == ""
 
 
+def test_a_prompt_that_is_not_utf8_is_one_plain_error_line(tiny_model: Path) -> None:
+    # As a shell passes `hearth chat "$(cat latin1.txt)"`: the raw bytes, here as surrogates.
+    prompt = os.fsdecode(b"caf\xe9 au lait")
+    result = _hearth("chat", prompt, "--model", str(tiny_model), "--max-tokens", "4")
+    line = _assert_one_error_line(result)
+    assert line.startswith("hearth: error: the message is not UTF-8 text (byte 3)"), line
+    assert result.stdout == ""
+
+
 def test_prompt_longer_than_the_context_is_one_error_line(tiny_model: Path) -> None:
     prompt = "word " * 2000
     result = _hearth(

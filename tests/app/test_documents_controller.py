@@ -36,6 +36,7 @@ from tests.app.documents.builders import (
     page_text,
 )
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
+from tests.support.umask import mode, umask
 from ui.documents_page import COLUMNS, REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
 
 MakeApp = Callable[..., AppParts]
@@ -381,7 +382,9 @@ def test_export_writes_markdown_and_reports_a_failed_write(
     target = tmp_path / "out" / "three.md"
     target.parent.mkdir()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    with umask(0o027):
+        qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    assert mode(target) == 0o640  # what any new file of the user gets
     written = target.read_text(encoding="utf-8")
     assert written.startswith("# Summary: Three\n")
     assert f"Source: {pdf.resolve()}" in written

@@ -16,6 +16,7 @@ from app.presets_io import PresetFileError, export_presets, read_presets
 from storage.presets import PresetRepository
 from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts
+from tests.support.umask import mode, umask
 
 MakeApp = Callable[..., AppParts]
 
@@ -192,3 +193,9 @@ def test_exporting_presets_into_a_folder_nobody_may_write_says_so(
     assert f"Cannot write to {unwritable_folder}" in dialog.status.text()
     assert not (unwritable_folder / "presets.json").exists()
     assert [p.name for p in PresetRepository(db).list()] == ["Kept"]
+
+
+def test_an_exported_preset_file_follows_the_umask(tmp_path: Path) -> None:
+    with umask(0o022):
+        export_presets([], tmp_path / "presets.json")
+    assert mode(tmp_path / "presets.json") == 0o644  # not mkstemp's private 0600

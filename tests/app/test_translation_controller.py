@@ -300,6 +300,48 @@ def test_detect_shows_the_language_or_asks_the_user_to_pick(
     assert engine.sent == []
 
 
+def test_language_lists_are_in_the_order_of_the_names_the_user_reads(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app()
+    combo = controller.panel.target_language
+    labels = [combo.itemText(i) for i in range(combo.count())]
+    assert labels == sorted(labels, key=str.casefold)
+    assert labels.index("French — français") + 1 == labels.index("German — Deutsch")
+    assert labels.index("German — Deutsch") + 1 == labels.index("Greek — Ελληνικά")
+    assert "English" in labels  # one name where both are the same
+    sources = controller.panel.source_language
+    assert [sources.itemText(i) for i in range(sources.count())][1:] == labels
+
+
+def test_the_detected_language_and_the_status_never_disagree(
+    qtbot: QtBot, translate_app: Any
+) -> None:
+    _parts, controller = translate_app()
+    panel = controller.panel
+    pick(panel, None, "fr")
+    engine = record(controller.translator)
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        type_and_translate(qtbot, panel, "The weather was lovely, so we walked along the river.")
+    assert panel.detected_label.text() == "Detected: English"
+
+    # A German text: once its language is known the request goes out; the engine holds it.
+    engine.hold_at = len(engine.sent) + 1
+    panel.source_edit.clear()
+    assert panel.detected_label.text() == ""  # the answer was about the text just removed
+    panel.source_edit.setPlainText("Der schnelle braune Fuchs springt über den faulen Hund.")
+    qtbot.keyClick(panel.source_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert "Detected" not in panel.detected_label.text()
+    qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    label = panel.detected_label.text
+    qtbot.waitUntil(lambda: label().startswith("Detected: ") and "English" not in label())
+    assert "etect" not in panel.status_text()  # not "Detecting the language…" any more
+    assert label() == "Detected: German"
+    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+        engine.release.set()
+    assert panel.detected_label.text() == "Detected: German"
+
+
 def test_glossary_is_sent_with_the_request_and_violations_are_flagged(
     qtbot: QtBot, translate_app: Any
 ) -> None:
@@ -450,7 +492,7 @@ def test_history_is_searchable_and_restores_into_the_panel(
         qtbot.keyClicks(panel.history.search, "chat")
     assert panel.history.list.count() == 1
     item = panel.history.list.item(0)
-    assert "The cat sleeps" in item.text() and "English → français" in item.text()
+    assert "The cat sleeps" in item.text() and "English → French" in item.text()
     rect = panel.history.list.visualItemRect(item)
     qtbot.mouseClick(panel.history.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert panel.source_text() == "The cat sleeps"
@@ -595,7 +637,7 @@ def test_a_dropped_file_is_translated_next_to_it_once_confirmed(
     panel.dropEvent(drop)
     assert drop.isAccepted()
     question = panel.file_question()
-    assert "Translate letter.txt into français?" in question
+    assert "Translate letter.txt into French?" in question
     # An earlier translation (perhaps corrected by hand) is kept: the new one gets a number.
     assert "saved next to it as letter.fr (2).txt" in question
     assert engine.sent == []  # nothing runs before the user says so

@@ -17,7 +17,13 @@ from ui.translation_history import HistoryEntry
 from ui.translation_marks import TermMark
 from ui.translation_panel import AUTO_DETECT, TranslationPanel
 
-LANGUAGES = [("de", "Deutsch"), ("en", "English"), ("fr", "français"), ("ja", "日本語")]
+# As the controller gives them: in reading order, both names where they differ.
+LANGUAGES = [
+    ("en", "English", "English"),
+    ("fr", "French — français", "French"),
+    ("de", "German — Deutsch", "German"),
+    ("ja", "Japanese — 日本語", "Japanese"),
+]
 
 
 @pytest.fixture
@@ -31,14 +37,75 @@ def panel(qtbot: QtBot) -> TranslationPanel:
     return widget
 
 
-def test_pickers_show_languages_in_their_own_names(panel: TranslationPanel) -> None:
+def test_pickers_show_both_names_in_the_order_given(panel: TranslationPanel) -> None:
     sources = [panel.source_language.itemText(i) for i in range(panel.source_language.count())]
     targets = [panel.target_language.itemText(i) for i in range(panel.target_language.count())]
-    assert sources == [AUTO_DETECT, "Deutsch", "English", "français", "日本語"]
-    assert targets == ["Deutsch", "English", "français", "日本語"]
+    labels = ["English", "French — français", "German — Deutsch", "Japanese — 日本語"]
+    assert sources == [AUTO_DETECT, *labels]
+    assert targets == labels
     assert panel.source_code() is None
     panel.set_target_code("ja")
-    assert panel.target_code() == "ja" and panel.language_label("ja") == "日本語"
+    assert panel.target_code() == "ja" and panel.language_label("ja") == "Japanese"
+
+
+@pytest.mark.parametrize("typed", ["Deutsch", "german", "Ger", "de", "deut", "GERMAN"])
+def test_typing_a_name_selects_the_language(
+    qtbot: QtBot, panel: TranslationPanel, typed: str
+) -> None:
+    combo = panel.target_language
+    panel.set_target_code("en")
+    combo.setFocus()
+    combo.lineEdit().selectAll()
+    with qtbot.waitSignal(panel.languagesChanged, timeout=1000):
+        qtbot.keyClicks(combo.lineEdit(), typed)
+        qtbot.keyClick(combo.lineEdit(), Qt.Key.Key_Return)
+    assert panel.target_code() == "de"
+    assert combo.currentText() == "German — Deutsch"  # the label again, not what was typed
+
+
+@pytest.mark.parametrize("typed", ["Klingon", "a", "n"])  # no language, or several
+def test_typing_what_names_no_single_language_keeps_the_choice(
+    qtbot: QtBot, panel: TranslationPanel, typed: str
+) -> None:
+    combo = panel.source_language
+    panel.set_source_code("fr")
+    combo.setFocus()
+    combo.lineEdit().selectAll()
+    qtbot.keyClicks(combo.lineEdit(), typed)
+    qtbot.keyClick(combo.lineEdit(), Qt.Key.Key_Return)
+    assert panel.source_code() == "fr" and combo.currentText() == "French — français"
+    # Leaving the picker ends the editing too.
+    qtbot.keyClicks(combo.lineEdit(), typed)
+    qtbot.keyClick(combo.lineEdit(), Qt.Key.Key_Escape)  # closes the suggestions, if any
+    panel.source_edit.setFocus()
+    assert panel.source_code() == "fr" and combo.currentText() == "French — français"
+
+
+def test_detection_has_one_state_shown_in_one_place(panel: TranslationPanel) -> None:
+    panel.show_detection("en", "")
+    assert panel.detection_text() == "Detected: English" and panel.detected_code() == "en"
+    # A new detection: the old answer goes at once, it is not shown beside "Detecting…".
+    panel.set_busy(True)
+    panel.show_busy("Preparing…")
+    panel.begin_detection()
+    assert panel.detection_text() == "Detecting the language…"
+    assert panel.detected_code() is None
+    assert "etect" not in panel.status_text()  # the status line speaks of the job only
+    panel.show_detection("de", "")
+    assert panel.detection_text() == "Detected: German" and panel.detected_code() == "de"
+    # Cancelled before detection ended: no "Detecting…" is left behind.
+    panel.begin_detection()
+    panel.set_busy(False)
+    assert panel.detection_text() == "" and panel.detected_code() is None
+
+
+def test_an_edit_of_the_text_forgets_what_was_detected_in_it(
+    qtbot: QtBot, panel: TranslationPanel
+) -> None:
+    qtbot.keyClicks(panel.source_edit, "Good morning")
+    panel.show_detection("en", "")
+    qtbot.keyClicks(panel.source_edit, ", Sir")
+    assert panel.detection_text() == "" and panel.detected_code() is None
 
 
 def test_ctrl_enter_asks_for_a_translation_unless_one_is_running(
@@ -231,12 +298,12 @@ def test_a_dropped_file_is_translated_only_after_the_user_confirms(
 ) -> None:
     chosen: list[str] = []
     panel.fileChosen.connect(chosen.append)
-    panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into Deutsch?")
-    assert panel.file_question() == "Translate notes.md into Deutsch?"
+    panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into German?")
+    assert panel.file_question() == "Translate notes.md into German?"
     assert chosen == []
     panel.set_target_code("fr")  # the question named a file for the old target: gone
     assert panel.file_question() == ""
-    panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into français?")
+    panel.ask_to_translate_file("/tmp/notes.md", "Translate notes.md into French?")
     qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
     assert chosen == ["/tmp/notes.md"] and panel.file_question() == ""
 

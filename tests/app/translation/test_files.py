@@ -11,6 +11,7 @@ import pytest
 from app.translation.files import FileFormatError, output_path, translate_file
 from app.translation.translator import Translator
 from inference.protocol import ChatMessage
+from tests.support.umask import mode, umask
 
 
 @dataclass
@@ -181,3 +182,28 @@ def test_a_file_not_in_utf8_gets_a_message_saying_what_to_do(
     with pytest.raises(FileFormatError, match=r"film\.srt is not UTF-8 text .* Save it as UTF-8"):
         translate_file(source, translator, target_lang="en")
     assert [p.name for p in folder.iterdir()] == ["film.srt"]
+
+
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o027, 0o640)])
+def test_a_translated_file_gets_the_permissions_of_any_new_file(
+    tmp_path: Path, translator: Translator, mask: int, expected: int
+) -> None:
+    source = tmp_path / "talk.srt"
+    source.write_bytes(SRT.encode())
+    source.chmod(0o644)
+    with umask(mask):
+        written = translate_file(source, translator, target_lang="de").path
+    assert mode(written) == expected
+
+
+def test_a_translation_written_over_a_file_keeps_that_files_mode(
+    tmp_path: Path, translator: Translator
+) -> None:
+    source = tmp_path / "notes.md"
+    source.write_text("Hello.\n", encoding="utf-8")
+    shared = tmp_path / "shared.md"
+    shared.write_text("old", encoding="utf-8")
+    shared.chmod(0o664)
+    with umask(0o022):
+        translate_file(source, translator, target_lang="de", out=shared)
+    assert mode(shared) == 0o664 and shared.read_text(encoding="utf-8") == "HELLO.\n"
