@@ -417,6 +417,7 @@ def test_edit_and_regenerate_keep_versions_the_arrows_switch_between(
     assert [m.id for m in messages.active_path(cid)] == [question.id, first_reply.id]
     assert "version 1/2" in window.chat_view.message_text(first_reply.id)
     assert window.chat_view.message_text(second_reply.id) == ""
+    assert not window.chat_view.textCursor().hasSelection()  # nothing turned blue
 
     window.message_input.setPlainText("")
     click_link(window, f"hearth://edit/{question.id}")
