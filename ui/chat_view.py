@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextDocument,
     QTextFrame,
     QTextFrameFormat,
 )
@@ -56,6 +57,13 @@ def outside_view_marker(count: int) -> str:
         f"✂ The {what} outside the model's view: the chat outgrew the context window, "
         "so the model no longer sees them."
     )
+
+
+def _first_block_format(html: str) -> QTextBlockFormat:
+    """The block format Qt gives the first block of `html` when it is parsed on its own."""
+    doc = QTextDocument()
+    doc.setHtml(html)
+    return doc.begin().blockFormat()
 
 
 class ChatView(QTextBrowser):
@@ -580,6 +588,11 @@ class ChatView(QTextBrowser):
         start = cursor.position()
         cursor.insertHtml(html)
         left = self.document().findBlock(start)
+        if left.textList() is None and QTextCursor(left).currentTable() is None:
+            # Qt merges the fragment's first block into the paragraph it lands in and keeps
+            # that paragraph's (plain) format: a heading lost its level and margins until the
+            # final render put them back, and the reply jumped.
+            QTextCursor(left).setBlockFormat(_first_block_format(html))
         if left.position() == start and left.length() == 1 and cursor.block() != left:
             # Qt leaves the empty paragraph in front of an inserted list or table; a full
             # render has none. Merge it into the paragraph before (which keeps its format).
