@@ -70,8 +70,9 @@ def final_stats_text(stats: StatsRecord, ctx_used: int) -> str:
 
 def prompt_parts(stats: StatsRecord, evaluated: str) -> list[str]:
     """The prompt's size and prefill speed, e.g. ``prompt 120 (evaluated 96)`` and
-    ``prefill 850 tok/s`` (`evaluated` words the count, ``{n}`` being replaced); below
-    MIN_PREFILL_TOKENS evaluated tokens, ``prompt 120 from cache (3 new tokens)`` alone."""
+    ``prefill 850 tok/s`` (`evaluated` words the count, ``{n}`` being replaced). Below
+    MIN_PREFILL_TOKENS evaluated tokens there is no speed, only where the prompt came from:
+    ``prompt 412 (409 from cache, 3 new)``, or ``prompt 9 tokens`` when nothing was cached."""
     total, new = stats.prompt_tokens, stats.prompt_tokens_evaluated
     if new >= MIN_PREFILL_TOKENS:
         return [
@@ -79,8 +80,8 @@ def prompt_parts(stats: StatsRecord, evaluated: str) -> list[str]:
             f"prefill {format_rate(stats.prefill_tps)}",
         ]
     if new < total:
-        return [f"prompt {total} from cache ({new} new {'token' if new == 1 else 'tokens'})"]
-    return [f"prompt {total} tokens"]  # nothing cached, but too short to time
+        return [f"prompt {total} ({total - new} from cache, {new} new)"]
+    return [f"prompt {total} tokens"]
 
 
 def final_stats_tooltip(stats: StatsRecord) -> str:

@@ -58,7 +58,7 @@ def test_a_prefill_speed_is_shown_only_when_enough_tokens_were_evaluated() -> No
     cached = replace(make_stats(), prompt_tokens=120, prompt_tokens_evaluated=3)
     for text in (stats_footer_text(cached), final_stats_text(cached, 151)):
         assert "prefill" not in text
-        assert "prompt 120 from cache (3 new tokens)" in text
+        assert "prompt 120 (117 from cache, 3 new)" in text
     short = replace(make_stats(), prompt_tokens=9, prompt_tokens_evaluated=9)  # no cache, tiny
     for text in (stats_footer_text(short), final_stats_text(short, 40)):
         assert "prefill" not in text and "prompt 9 tokens" in text
