@@ -764,7 +764,8 @@ class ChatController(QObject):
                 turn.message_id, turn.text, MessageStatus.ERROR, error=plain
             )
             self._show_finished(record)
-            if kind == "prompt_too_long" and len(turn.prompt_ids) > 1:
+            on_screen = turn.conversation_id == self.current_conversation
+            if kind == "prompt_too_long" and len(turn.prompt_ids) > 1 and on_screen:
                 self.context.ask_overflow(
                     turn.conversation_id,
                     turn.parent_id,
