@@ -16,21 +16,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.prompt_history import prompt_messages, seen_by_model
 from inference.protocol import ChatMessage
-from storage.records import MessageRecord, MessageStatus
+from storage.records import MessageRecord
 
 # Text averages 3-5 bytes per token; starting at 8 makes one request enough for most chats.
 START_BYTES_PER_TOKEN = 8
 _READ_CHUNK = 64  # records read from the database at a time, newest first
-
-
-def sendable(records: Sequence[MessageRecord]) -> list[MessageRecord]:
-    """The records a request carries: those with text, not damaged, not still streaming."""
-    return [
-        m
-        for m in records
-        if m.content and m.status not in (MessageStatus.DAMAGED, MessageStatus.STREAMING)
-    ]
 
 
 @dataclass(frozen=True)
@@ -78,11 +70,11 @@ class BudgetPlan:
             chosen.append(record)
             room -= _size(record.content)
         complete = complete and len(chosen) == len(self._newest) and self._read_from == 0
-        messages = [ChatMessage(m.role.value, m.content) for m in reversed(chosen)]
+        # Merged into turns as a request would be (app.prompt_history): a draft after a
+        # question whose reply failed joins that question.
+        messages = prompt_messages(reversed(chosen), next_user=draft)
         if self._system:
             messages.insert(0, ChatMessage("system", self._system))
-        if draft:
-            messages.append(ChatMessage("user", draft))
         return BudgetProbe(messages, complete, draft_only=bool(draft) and not chosen)
 
     def widen(self) -> None:
@@ -92,7 +84,7 @@ class BudgetPlan:
         if self._read_from == 0:
             return False
         start = max(0, self._read_from - _READ_CHUNK)
-        self._newest[:0] = sendable(self._history[start : self._read_from])
+        self._newest[:0] = [m for m in self._history[start : self._read_from] if seen_by_model(m)]
         self._read_from = start
         return True
 

@@ -18,7 +18,6 @@ from typing import TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog
 
-from app.budget_probe import sendable
 from app.chat_sampling import ChatSamplingEditor, chat_sampling
 from app.chat_titles import AutoTitler
 from app.context_state import ContextState, CountInputs
@@ -31,16 +30,22 @@ from app.default_model import (
 from app.lazy_path import LazyPath
 from app.model_settings import engine_settings_for, load_model_settings
 from app.paths import HearthPaths
+from app.prompt_history import prompt_messages, prompt_turns
 from app.settings import Settings, save_settings
+from app.unsaved_replies import UnsavedReplies
 from inference.client import EngineClient
-from inference.protocol import ChatMessage, Done, EngineSettings, ModelInfo, Sampling
+from inference.protocol import ChatMessage, Done, EngineSettings, ErrorKind, ModelInfo, Sampling
 from storage.database import DatabaseError
+from storage.errors import RecordNotFoundError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 from storage.repositories import ConversationRepository, MessageRepository
 from ui.delta_coalescer import DeltaCoalescer
 from ui.main_window import MainWindow
 
 PARTIAL_FLUSH_MS = 1000
+# How often a reply the database refused (disk full) is offered to it again.
+SAVE_RETRY_MS = 3000
+SAVED_AGAIN_MS = 4000  # how long "saved again" stays where the storage error was
 
 _Slot = TypeVar("_Slot", bound=Callable[..., None])
 
@@ -48,14 +53,16 @@ _Slot = TypeVar("_Slot", bound=Callable[..., None])
 def _reports_storage_errors(slot: _Slot) -> _Slot:
     """A storage failure (disk full, database locked by another program) is told to the user
     in the window; what they typed stays in the input, and a reply keeps streaming in memory
-    so the next flush can still save it."""
+    so the next flush can still save it. Every such action first saves the replies the
+    database refused before, so they are stored ahead of whatever the action writes."""
 
     @functools.wraps(slot)
     def wrapper(self: ChatController, *args: object) -> object:
+        self._save_unsaved()
         try:
             return slot(self, *args)
         except DatabaseError as exc:
-            self.window.show_error(f"Your chats could not be saved: {exc}")
+            self._report_storage_error(exc)
             return None
 
     return wrapper  # type: ignore[return-value]
@@ -78,8 +85,10 @@ class _Turn:
     tokens: int = 0
     parts: list[str] = field(default_factory=list)
     flushed_len: int = 0
-    prompt_ids: list[int] = field(default_factory=list)  # message id of each prompt message
+    # The stored messages each prompt message carries ((-1,) for the system prompt).
+    prompt_ids: list[tuple[int, ...]] = field(default_factory=list)
     parent_id: int = 0  # the user message being answered
+    reply: MessageRecord | None = None  # the reply's row as created (shown if unsaved)
 
     @property
     def text(self) -> str:
@@ -137,6 +146,9 @@ class ChatController(QObject):
         self._deleted: list[int] = []
         self._preparer_thread: threading.Thread | None = None
 
+        self._unsaved = UnsavedReplies(messages)
+        self._save_timer = QTimer(self, interval=SAVE_RETRY_MS, timeout=self._save_unsaved)
+        self._storage_error: str | None = None  # the storage error shown now, if any
         self._coalescer = DeltaCoalescer(parent=self)
         self._coalescer.flushed.connect(self.window.chat_view.append_delta)
         self._flush_timer = QTimer(self, interval=PARTIAL_FLUSH_MS, timeout=self._flush_partial)
@@ -549,7 +561,7 @@ class ChatController(QObject):
 
     def _show_conversation(self, conversation_id: int) -> None:
         # Lazy: a long chat opens at once, older pages are read as the user scrolls up.
-        path = LazyPath(self.messages, conversation_id)
+        path = LazyPath(self.messages, conversation_id, self._unsaved.shown)
         outside = self.messages.outside_view(conversation_id, path.ids)
         self.window.chat_view.set_messages(path, outside)
 
@@ -583,8 +595,7 @@ class ChatController(QObject):
 
     def history_prompt(self, conversation_id: int, path: list[MessageRecord]) -> list[ChatMessage]:
         """What the model is sent for `path` of this chat, system prompt included."""
-        messages = [ChatMessage(m.role.value, m.content) for m in sendable(path)]
-        return self._with_system_prompt(conversation_id, messages)
+        return self._with_system_prompt(conversation_id, prompt_messages(path))
 
     # ---- a chat that outgrew the context --------------------------------------------
 
@@ -598,7 +609,12 @@ class ChatController(QObject):
         turn = self._turn
         if turn is None or turn.request_id != request_id:
             return
-        outside = frozenset(turn.prompt_ids[i] for i in dropped if i < len(turn.prompt_ids))
+        outside = frozenset(
+            message_id
+            for i in dropped
+            if i < len(turn.prompt_ids)
+            for message_id in turn.prompt_ids[i]
+        )
         # Stored with the reply: the marker is still there after a restart.
         self.messages.set_outside_view(turn.message_id, outside)
         if turn.conversation_id == self.current_conversation and turn.tokens == 0:
@@ -627,7 +643,11 @@ class ChatController(QObject):
             return None
         conversation_id = self.current_conversation
         # Lazy: only the newest messages that could fit are read and counted (budget_probe).
-        history = LazyPath(self.messages, conversation_id) if conversation_id is not None else []
+        history = (
+            LazyPath(self.messages, conversation_id, self._unsaved.shown)
+            if conversation_id is not None
+            else []
+        )
         return CountInputs(
             conversation_id,
             history,
@@ -647,19 +667,19 @@ class ChatController(QObject):
     ) -> None:
         self.context.reply_started()
         reply = self.messages.start_reply(conversation_id, parent.id)
-        path = self.messages.active_path(conversation_id)
+        # Replies the database refused are shown and sent as the user saw them.
+        path = [self._unsaved.shown(m) for m in self.messages.active_path(conversation_id)]
         if rerender:  # a regenerated reply replaces the old one on screen
             shown = [m for m in path if m.id != reply.id]
             outside = self.messages.outside_view(conversation_id, [m.id for m in shown])
             self.window.chat_view.set_messages(shown, outside)
         self.window.chat_view.begin_reply(reply.id)
-        sent = sendable([m for m in path if m.id != reply.id])
-        prompt = self._with_system_prompt(
-            conversation_id, [ChatMessage(m.role.value, m.content) for m in sent]
-        )
-        prompt_ids = [m.id for m in sent]
-        if len(prompt) > len(sent):
-            prompt_ids.insert(0, -1)  # the system prompt has no message row
+        # What the model should see: failed and empty replies left out (app.prompt_history).
+        turns = prompt_turns(m for m in path if m.id != reply.id)
+        prompt = self._with_system_prompt(conversation_id, [t.message for t in turns])
+        prompt_ids = [t.ids for t in turns]
+        if len(prompt) > len(turns):
+            prompt_ids.insert(0, (-1,))  # the system prompt has no message row
         if self.model_info is None and self._load_request is None:
             # No engine (first use after a crash, or a failed load): start a fresh one.
             self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
@@ -678,6 +698,7 @@ class ChatController(QObject):
             time.perf_counter(),
             prompt_ids=prompt_ids,
             parent_id=parent.id,
+            reply=next((m for m in path if m.id == reply.id), reply),
         )
         self.window.set_generating(True)
         self._flush_timer.start()
@@ -707,8 +728,15 @@ class ChatController(QObject):
             return
         text = turn.text
         if len(text) != turn.flushed_len:
-            self.messages.update_partial(turn.message_id, text)
+            try:
+                self.messages.update_partial(turn.message_id, text)
+            except DatabaseError as exc:
+                # Said once, not every second; the next flush tries again with all the text.
+                if self._storage_error is None:
+                    self._report_storage_error(exc)
+                return
             turn.flushed_len = len(text)
+            self._storage_recovered()
 
     def _show_live_stats(self) -> None:
         turn = self._turn
@@ -736,14 +764,90 @@ class ChatController(QObject):
             return
         turn = self._end_turn()
         assert turn is not None
+        if done.stats.stop_reason == ErrorKind.CANCELLED and not done.text:
+            self._drop_unanswered(turn)
+            return
         stats = StatsRecord(**asdict(done.stats))
-        record = self.messages.finish_reply(
-            turn.message_id, done.text, MessageStatus.COMPLETE, stats=stats
-        )
+        record = self._finish_reply(turn, done.text, MessageStatus.COMPLETE, stats=stats)
         self._show_finished(record)
         self.window.live_stats.show_final(stats, stats.prompt_tokens + stats.completion_tokens)
         self.context.recount()
-        self.replyFinished.emit(record.id)
+        if record.id not in self._unsaved:  # else once it is stored (_save_unsaved)
+            self.replyFinished.emit(record.id)
+
+    def _finish_reply(
+        self,
+        turn: _Turn,
+        content: str,
+        status: MessageStatus,
+        *,
+        stats: StatsRecord | None = None,
+        error: str | None = None,
+    ) -> MessageRecord:
+        """Store how the reply ended. When the database refuses (disk full), the reply is
+        kept in memory as shown and saved once writing works again (app.unsaved_replies)."""
+        try:
+            return self.messages.finish_reply(
+                turn.message_id, content, status, stats=stats, error=error
+            )
+        except RecordNotFoundError:
+            raise
+        except DatabaseError as exc:
+            if turn.reply is None:
+                raise
+            shown = replace(turn.reply, content=content, status=status, stats=stats, error=error)
+            self._unsaved.keep(shown)
+            self._save_timer.start()
+            self._report_storage_error(exc)
+            return shown
+
+    def _save_unsaved(self) -> None:
+        """Offer the replies the database refused to it again (timer, and before every
+        action that touches storage)."""
+        if not self._unsaved:
+            return
+        try:
+            saved = self._unsaved.save()
+        except DatabaseError:
+            return  # still refused: kept, and the timer tries again
+        self._save_timer.stop()
+        self._storage_recovered()
+        for record in saved:
+            if record.status is MessageStatus.COMPLETE:
+                self.replyFinished.emit(record.id)
+
+    def _report_storage_error(self, exc: DatabaseError) -> None:
+        text = f"Your chats could not be saved: {exc}"
+        if self._unsaved:
+            text += (
+                " The reply stays on screen and is saved as soon as writing works again; "
+                "keep Hearth open until then."
+            )
+        self._storage_error = text
+        self.window.show_error(text)
+
+    def _storage_recovered(self) -> None:
+        """A write worked again: the storage error goes, unless a reply is still unsaved."""
+        if self._storage_error is None or self._unsaved:
+            return
+        bar = self.window.error_bar
+        if bar.isVisible() and bar.label.text() == self._storage_error:
+            # Said where the error was (the status bar has no room beside the stats), and
+            # gone by itself.
+            bar.show_message("Your chats are saved again.", timeout_ms=SAVED_AGAIN_MS)
+        self._storage_error = None
+
+    def _drop_unanswered(self, turn: _Turn) -> None:
+        """The user stopped the reply before its first token (often while the engine was
+        busy with a summary): no reply row is kept. An empty reply shown as an error would be
+        noise, and the user's message stays, so sending again or editing it asks again; a
+        reply cut off by a crash, by contrast, is kept and says why."""
+        self.messages.discard_reply(turn.message_id)
+        if turn.conversation_id == self.current_conversation:
+            self._show_conversation(turn.conversation_id)  # the empty reply goes from view
+            # A grey line, not stored: gone the next time the chat is shown.
+            self.window.chat_view.show_notice("Stopped before the reply began.")
+        self.context.recount()
 
     def _show_finished(self, record: MessageRecord) -> None:
         if record.conversation_id == self.current_conversation:
@@ -760,9 +864,10 @@ class ChatController(QObject):
         turn = self._turn
         if turn is not None and turn.request_id == request_id:
             self._end_turn()
-            record = self.messages.finish_reply(
-                turn.message_id, turn.text, MessageStatus.ERROR, error=plain
-            )
+            if kind == ErrorKind.CANCELLED and not turn.text:
+                self._drop_unanswered(turn)
+                return
+            record = self._finish_reply(turn, turn.text, MessageStatus.ERROR, error=plain)
             self._show_finished(record)
             on_screen = turn.conversation_id == self.current_conversation
             if kind == "prompt_too_long" and len(turn.prompt_ids) > 1 and on_screen:
@@ -786,9 +891,7 @@ class ChatController(QObject):
         turn = self._turn
         if turn is not None:
             self._end_turn()
-            record = self.messages.finish_reply(
-                turn.message_id, turn.text, MessageStatus.INTERRUPTED, error=reason
-            )
+            record = self._finish_reply(turn, turn.text, MessageStatus.INTERRUPTED, error=reason)
             self._show_finished(record)
         self.window.set_model_info("no model loaded", "", "engine stopped")
         self.window.show_error(
@@ -812,12 +915,19 @@ class ChatController(QObject):
         self._flush_timer.stop()
         self._stats_timer.stop()
         self.model_info = None
+        self._save_timer.stop()
         turn = self._turn
-        if turn is not None:
-            self._end_turn()
-            self.messages.finish_reply(
-                turn.message_id, turn.text, MessageStatus.INTERRUPTED, error="Hearth was closed."
-            )
+        try:
+            if turn is not None:
+                self._end_turn()
+                self._finish_reply(
+                    turn, turn.text, MessageStatus.INTERRUPTED, error="Hearth was closed."
+                )
+            # A last try; what the database still refuses stays as it last had it, and the
+            # next start marks it interrupted.
+            self._save_unsaved()
+        except DatabaseError:
+            pass  # the engine must still be stopped
         if self._preparer_thread is not None:
             self._preparer_thread.join()
             self._preparer_thread = None

@@ -239,6 +239,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
             model_path=info.path,
             quantization=info.quantization,
             chat_format_label=info.chat_format_label,
+            chat_format_stops=list(info.chat_format_stops),
         )
         print(json.dumps(payload, ensure_ascii=False))
     else:

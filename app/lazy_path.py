@@ -7,7 +7,7 @@ records instead of every message's text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import overload
 
@@ -16,8 +16,16 @@ from storage.repositories import MessageRepository
 
 
 class LazyPath(Sequence[MessageRecord]):
-    def __init__(self, messages: MessageRepository, conversation_id: int) -> None:
+    def __init__(
+        self,
+        messages: MessageRepository,
+        conversation_id: int,
+        shown: Callable[[MessageRecord], MessageRecord] | None = None,
+    ) -> None:
+        """`shown` maps a stored record to what the user saw (a reply the database has not
+        stored yet, app.unsaved_replies)."""
         self._messages = messages
+        self._shown = shown
         self.ids, self._versions = messages.shown_path(conversation_id)
 
     def __len__(self) -> int:
@@ -35,4 +43,6 @@ class LazyPath(Sequence[MessageRecord]):
             replace(r, version=self._versions[r.id][0], version_count=self._versions[r.id][1])
             for r in self._messages.get_many(ids)
         ]
+        if self._shown is not None:
+            records = [self._shown(r) for r in records]
         return records if isinstance(index, slice) else records[0]

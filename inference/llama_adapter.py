@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,7 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama
 
+from inference.prompt_formats import ModelTokens
 from inference.protocol import EngineSettings, LlamaPerf, MemoryUse
 
 ProgressFn = Callable[[float], None]
@@ -311,6 +312,38 @@ def is_end_of_generation(llm: Llama, token: int) -> bool:
 
 def token_text(llm: Llama, token: int) -> str:
     return llm._model.token_get_text(token)
+
+
+def adds_bos(llm: Llama) -> bool:
+    """The GGUF's tokenizer.ggml.add_bos_token as llama.cpp resolved it (its default when the
+    key is absent depends on the tokenizer type): llama.cpp's own tokenize adds BOS only then."""
+    return bool(llama_lib.llama_vocab_get_add_bos(llm._model.vocab))
+
+
+def model_tokens(llm: Llama, metadata: Mapping[str, object]) -> ModelTokens:
+    """The model's BOS/EOS text and its own end-of-turn tokens: end of turn (llama.cpp's eot,
+    which it also finds by text such as "<|im_end|>" when the GGUF names none), end of message
+    (tokenizer.ggml.eom_token_id; llama.cpp has no getter for it) and end of sequence."""
+    vocab = llm._model.vocab
+    n_vocab = int(llama_lib.llama_vocab_n_tokens(vocab))
+
+    def text(token: object) -> str:
+        # A GGUF may name ids outside its vocabulary; llama.cpp loads such files anyway.
+        if not isinstance(token, int) or isinstance(token, bool) or not 0 <= token < n_vocab:
+            return ""
+        return token_text(llm, token)
+
+    eos = text(int(llama_lib.llama_vocab_eos(vocab)))
+    ends = (
+        text(int(llama_lib.llama_vocab_eot(vocab))),
+        text(metadata.get("tokenizer.ggml.eom_token_id")),
+        eos,
+    )
+    return ModelTokens(
+        bos=text(int(llama_lib.llama_vocab_bos(vocab))),
+        eos=eos,
+        end_of_turn=tuple(dict.fromkeys(t for t in ends if t)),
+    )
 
 
 def n_ctx_train(llm: Llama) -> int:

@@ -19,6 +19,12 @@ which breaks the property whenever a reply ends in whitespace); strip user input
 storing it instead. `fmt.stop[0]` is the string that closes an assistant turn. Models' own
 templates carry no such guarantee (some rewrite earlier turns, e.g. dropping reasoning).
 
+A model's template must keep every user and system text of a probe conversation. One that
+drops or refuses the system message (Mistral-7B-Instruct-v0.3's, Phi-3-mini's first one) is
+used with the system text folded into the first user turn, and its label says so. Stop
+strings come from the loaded model (ModelTokens): the text the template writes after a reply,
+then the model's own end-of-turn tokens, never another family's markers.
+
 Used by both the GUI and the engine process: imports neither Qt nor llama_cpp. Rendering is
 thread-safe.
 """
@@ -29,7 +35,7 @@ import contextvars
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
@@ -46,6 +52,7 @@ __all__ = [
     "ARCHITECTURE_FORMATS",
     "BUILTIN_FORMATS",
     "ChatFormat",
+    "ModelTokens",
     "PromptFormatError",
     "builtin_format",
     "format_for_architecture",
@@ -74,13 +81,33 @@ class PromptFormatError(Exception):
 @dataclass(frozen=True)
 class ChatFormat:
     """A chat prompt format. `stop[0]` closes an assistant turn; all of `stop` are passed to
-    the sampler as stop strings."""
+    the sampler as stop strings.
+
+    `fold_system`: the template drops or refuses a system message, so render_prompt moves the
+    system text into the first user turn before rendering (what Mistral advises for its
+    models without a system role, and where Gemma's own template puts it) instead of letting
+    it vanish."""
 
     name: str
     label: str
     template: str
     stop: tuple[str, ...]
     source: Literal["builtin", "model"]
+    fold_system: bool = False
+
+
+@dataclass(frozen=True)
+class ModelTokens:
+    """A loaded model's special tokens as text, as its template writes them.
+
+    `end_of_turn` holds the texts of the model's own end-of-generation tokens, the ones its
+    GGUF names (tokenizer.ggml.eot_token_id, eom_token_id, eos_token_id, as llama.cpp
+    resolves them), most specific first. Empty when unknown (a template checked before any
+    model is loaded)."""
+
+    bos: str = ""
+    eos: str = ""
+    end_of_turn: tuple[str, ...] = ()
 
 
 # --- Built-in templates -------------------------------------------------------------------
@@ -212,6 +239,9 @@ MODEL_TEMPLATE_LABEL = "Model's own template"
 CUSTOM_TEMPLATE_NAME = "custom-template"
 CUSTOM_TEMPLATE_LABEL = "Custom template"
 AUTO_FORMAT = "auto"
+# Appended to a template's label wherever the format in use is shown, so a user whose system
+# prompt reaches the model differently from the template's own rules can see why.
+FOLDED_SYSTEM_NOTE = " (system prompt folded into the first message)"
 
 # Turn-closing markers recognised inside a model's template, in preference order; they become
 # that format's stop strings.
@@ -544,91 +574,169 @@ def format_for_architecture(architecture: str | None) -> ChatFormat:
     return BUILTIN_FORMATS[ARCHITECTURE_FORMATS.get(key, DEFAULT_FORMAT)]
 
 
-def _model_stops(template: str, fallback: ChatFormat) -> tuple[str, ...]:
-    found = tuple(marker for marker in _KNOWN_TURN_ENDS if marker in template)
+# Probe conversation a template must render faithfully. Distinct marker texts, with no
+# leading or trailing spaces (several templates trim message content), so each can be found.
+_PROBE_SYSTEM = "Hearth system 2c9d"
+_PROBE_FIRST = "Hearth first 51e0"
+_PROBE_REPLY = "Hearth reply 8b4f"
+_PROBE_TEXT = "Hearth probe 7f3a"
+_PROBES: tuple[tuple[dict[str, str], ...], ...] = (
+    ({"role": "user", "content": _PROBE_TEXT},),
+    (
+        {"role": "system", "content": _PROBE_SYSTEM},
+        {"role": "user", "content": _PROBE_FIRST},
+        {"role": "assistant", "content": _PROBE_REPLY},
+        {"role": "user", "content": _PROBE_TEXT},
+    ),
+)
+
+
+def _keeps_probe_text(fmt: ChatFormat, tokens: ModelTokens) -> bool:
+    """Whether `fmt` renders both probe conversations with the users' and the system's text
+    in them. PromptFormatError when the template fails on them."""
+    for probe in _PROBES:
+        text = render_prompt(fmt, probe, bos_token=tokens.bos, eos_token=tokens.eos)
+        wanted = [m["content"] for m in probe if m["role"] in ("system", "user")]
+        if not all(content in text for content in wanted):
+            return False
+    return True
+
+
+def _checked_template(fmt: ChatFormat, tokens: ModelTokens) -> ChatFormat | None:
+    """`fmt` as it can be used: unchanged when it keeps every message's text; folding the
+    system prompt into the first user turn when it drops or refuses a system message (as
+    Mistral-7B-Instruct-v0.3's and Phi-3-mini's templates do); None when it loses text
+    either way. Raises PromptFormatError with the template's own error in that last case."""
+    error: PromptFormatError | None = None
+    try:
+        if _keeps_probe_text(fmt, tokens):
+            return fmt
+    except PromptFormatError as exc:
+        error = exc
+    folded = replace(fmt, fold_system=True, label=fmt.label + FOLDED_SYSTEM_NOTE)
+    try:
+        if _keeps_probe_text(folded, tokens):
+            return folded
+    except PromptFormatError:
+        pass
+    if error is not None:  # the template's own complaint says more than "text missing"
+        raise error
+    return None
+
+
+def _turn_closer(fmt: ChatFormat, tokens: ModelTokens) -> str | None:
+    """The text `fmt` writes right after an assistant reply, when it is one of the model's
+    end-of-turn tokens or a known turn-closing marker: what the model emits to end a turn."""
+    try:
+        text = render_prompt(fmt, _PROBES[1], bos_token=tokens.bos, eos_token=tokens.eos)
+    except PromptFormatError:
+        return None
+    at = text.find(_PROBE_REPLY)
+    if at < 0:
+        return None
+    after = text[at + len(_PROBE_REPLY) :].lstrip()
+    candidates = (*tokens.end_of_turn, *_KNOWN_TURN_ENDS)
+    matches = [marker for marker in candidates if marker and after.startswith(marker)]
+    return max(matches, key=len) if matches else None
+
+
+def _template_stops(fmt: ChatFormat, tokens: ModelTokens, fallback: ChatFormat) -> tuple[str, ...]:
+    """Stop strings for a model's or a custom template: the text that closes an assistant
+    turn in this template, then the model's own end-of-turn tokens. Without either, the
+    known turn-closing markers the template mentions, then the fallback format's stops."""
+    closer = _turn_closer(fmt, tokens)
+    if closer is not None:
+        return tuple(dict.fromkeys((closer, *tokens.end_of_turn)))
+    if tokens.end_of_turn:
+        return tokens.end_of_turn
+    found = tuple(marker for marker in _KNOWN_TURN_ENDS if marker in fmt.template)
     return found or fallback.stop
 
 
-_PROBE_TEXT = "Hearth probe 7f3a"
+def with_model_stops(fmt: ChatFormat, tokens: ModelTokens) -> ChatFormat:
+    """A built-in format's stops for a particular model: the format's own turn closer, then
+    the model's end-of-turn tokens instead of the format's guess at them (ChatML's
+    "<|endoftext|>" means nothing to a Mistral vocabulary)."""
+    if not tokens.end_of_turn:
+        return fmt
+    return replace(fmt, stop=tuple(dict.fromkeys((fmt.stop[0], *tokens.end_of_turn))))
 
 
-def select_format(architecture: str | None, chat_template: str | None) -> ChatFormat:
+def select_format(
+    architecture: str | None, chat_template: str | None, tokens: ModelTokens | None = None
+) -> ChatFormat:
     """Pick the chat format for a model.
 
-    The model's own template wins when present, compiles in the sandbox and renders a probe
-    conversation (with a system prompt, which the app may always send) that keeps the message
-    text. Otherwise the built-in format for the architecture is used.
+    The model's own template wins when present, compiles in the sandbox and renders the
+    probe conversations (one with a system prompt, which the app may always send) keeping
+    the users' and the system's text; a template that drops or refuses the system prompt is
+    used with it folded into the first user turn. Otherwise the built-in format for the
+    architecture is used. `tokens` (the loaded model's) make the probes render as they
+    will for real and give the stop strings; without them the stops are a best guess.
     """
-    fallback = format_for_architecture(architecture)
+    tokens = tokens or ModelTokens()
+    fallback = with_model_stops(format_for_architecture(architecture), tokens)
     if not chat_template or not chat_template.strip():
         return fallback
     candidate = ChatFormat(
         name=MODEL_TEMPLATE_NAME,
         label=MODEL_TEMPLATE_LABEL,
         template=chat_template,
-        stop=_model_stops(chat_template, fallback),
+        stop=fallback.stop,
         source="model",
     )
-    probes: tuple[list[dict[str, str]], ...] = (
-        [{"role": "user", "content": _PROBE_TEXT}],
-        [
-            {"role": "system", "content": "Be brief."},
-            {"role": "user", "content": "Hi"},
-            {"role": "assistant", "content": "Hello."},
-            {"role": "user", "content": _PROBE_TEXT},
-        ],
-    )
     try:
-        for probe in probes:
-            if _PROBE_TEXT not in render_prompt(candidate, probe):
-                return fallback
+        checked = _checked_template(candidate, tokens)
     except PromptFormatError:
         return fallback
-    return candidate
+    if checked is None:
+        return fallback
+    return replace(checked, stop=_template_stops(checked, tokens, fallback))
 
 
-def custom_format(template: str, architecture: str | None = None) -> ChatFormat:
+def custom_format(
+    template: str, architecture: str | None = None, tokens: ModelTokens | None = None
+) -> ChatFormat:
     """A user's own Jinja template, checked in the sandbox with the same probe conversations
-    as a model's template. Unlike a model's, it must work: PromptFormatError says why not."""
+    as a model's template (and folding the system prompt the same way). Unlike a model's, it
+    must work: PromptFormatError says why not."""
     if len(template) > MAX_TEMPLATE_SOURCE_CHARS:
         raise PromptFormatError("The custom chat template is too long.")
     if not template.strip():
         raise PromptFormatError("The custom chat template is empty.")
+    tokens = tokens or ModelTokens()
+    fallback = with_model_stops(format_for_architecture(architecture), tokens)
     fmt = ChatFormat(
         name=CUSTOM_TEMPLATE_NAME,
         label=CUSTOM_TEMPLATE_LABEL,
         template=template,
-        stop=_model_stops(template, format_for_architecture(architecture)),
+        stop=fallback.stop,
         source="model",
     )
-    for probe in (
-        [{"role": "user", "content": _PROBE_TEXT}],
-        [
-            {"role": "system", "content": "Be brief."},
-            {"role": "user", "content": "Hi"},
-            {"role": "assistant", "content": "Hello."},
-            {"role": "user", "content": _PROBE_TEXT},
-        ],
-    ):
-        if _PROBE_TEXT not in render_prompt(fmt, probe):
-            raise PromptFormatError(
-                "The custom chat template leaves out the messages' text (it never writes "
-                "message['content'])."
-            )
-    return fmt
+    checked = _checked_template(fmt, tokens)
+    if checked is None:
+        raise PromptFormatError(
+            "The custom chat template leaves out the messages' text (it never writes "
+            "message['content'])."
+        )
+    return replace(checked, stop=_template_stops(checked, tokens, fallback))
 
 
 def format_for_override(
-    override: str, architecture: str | None, chat_template: str | None
+    override: str,
+    architecture: str | None,
+    chat_template: str | None,
+    tokens: ModelTokens | None = None,
 ) -> ChatFormat:
     """The format an EngineSettings.chat_format asks for: "auto" (select_format), a built-in
-    name, or a custom template's text. Raises PromptFormatError for a broken custom one."""
+    name, or a custom template's text. Raises PromptFormatError for a broken custom one.
+    `tokens`: the loaded model's special tokens (see select_format)."""
     choice = (override or AUTO_FORMAT).strip()
     if choice == AUTO_FORMAT:
-        return select_format(architecture, chat_template)
+        return select_format(architecture, chat_template, tokens)
     if choice in BUILTIN_FORMATS:
-        return BUILTIN_FORMATS[choice]
-    return custom_format(override, architecture)
+        return with_model_stops(BUILTIN_FORMATS[choice], tokens or ModelTokens())
+    return custom_format(override, architecture, tokens)
 
 
 def render_prompt(
@@ -649,6 +757,8 @@ def render_prompt(
     # Plain str dicts: the template must not see the caller's objects (the immutable sandbox
     # blocks mutating builtins, but arbitrary Mapping types could expose other methods).
     plain = [{str(k): str(v) for k, v in message.items()} for message in messages]
+    if fmt.fold_system:
+        plain = _fold_system(plain)
     content_chars = sum(len(m.get("content", "")) for m in plain)
     limit = 2 * content_chars + MAX_TEMPLATE_OVERHEAD_CHARS
     context = {
@@ -685,9 +795,28 @@ def render_prompt(
     return "".join(parts)
 
 
-def should_add_bos(fmt: ChatFormat, rendered: str, bos_token: str) -> bool:
-    """Whether the tokenizer should prepend BOS to `rendered`: not when the template already
-    wrote the BOS string (it becomes the BOS token when special tokens are parsed), so BOS is
-    never doubled. `fmt` is accepted so format-specific rules can live here later."""
+def _fold_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Move a leading system message into the first user turn ("system\n\nuser"), the way
+    the built-in Gemma and Mistral formats place it. Every turn then renders the system text
+    at the same place, so the prefix property holds as far as the template allows."""
+    if not messages or messages[0].get("role") != "system":
+        return messages
+    system, rest = messages[0].get("content", ""), messages[1:]
+    for index, message in enumerate(rest):
+        if message.get("role") == "user":
+            content = f"{system}\n\n{message.get('content', '')}" if system else message["content"]
+            return [*rest[:index], {**message, "content": content}, *rest[index + 1 :]]
+    return [{"role": "user", "content": system}, *rest]
+
+
+def should_add_bos(fmt: ChatFormat, rendered: str, bos_token: str, model_adds_bos: bool) -> bool:
+    """Whether the tokenizer should prepend BOS to `rendered`.
+
+    Only when the model asks for it (`model_adds_bos`: the GGUF's tokenizer.ggml.add_bos_token
+    as llama.cpp reads it; Qwen2.5 and Qwen3 set it false, and neither llama.cpp nor Hugging
+    Face then adds one), and not when the template already wrote the BOS string (it becomes
+    the BOS token when special tokens are parsed), so BOS is never doubled. A template that
+    writes BOS itself keeps it either way, as with Hugging Face. `fmt` is accepted so
+    format-specific rules can live here later."""
     del fmt
-    return not (bos_token and rendered.startswith(bos_token))
+    return model_adds_bos and not (bos_token and rendered.startswith(bos_token))

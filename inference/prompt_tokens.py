@@ -28,6 +28,8 @@ class TokenVocabulary:
     bos_id: int | None
     bos_text: str
     eos_text: str
+    # The GGUF's tokenizer.ggml.add_bos_token, as llama.cpp reads it (see should_add_bos).
+    add_bos: bool
 
 
 class ReplyTokenMemory:
@@ -86,10 +88,12 @@ class PromptBuilder:
             add_generation_prompt=add_generation_prompt,
         )
         ids: list[int] = []
-        if self._vocab.bos_id is not None and should_add_bos(self._fmt, text, self._vocab.bos_text):
+        if self._vocab.bos_id is not None and should_add_bos(
+            self._fmt, text, self._vocab.bos_text, self._vocab.add_bos
+        ):
             ids.append(self._vocab.bos_id)
         pos = 0
-        for message in messages:
+        for message in _in_rendered_order(messages, text):
             if not message.content:
                 continue
             start = text.find(message.content, pos)
@@ -108,3 +112,25 @@ class PromptBuilder:
 
     def _glue(self, text: str) -> list[int]:
         return self._tokenize(text, True) if text else []
+
+
+def _in_rendered_order(messages: Sequence[ChatMessage], text: str) -> list[ChatMessage]:
+    """`messages` in the order their text appears in `text`. Templates write every turn in
+    order, but some put the system prompt elsewhere than first (Mistral v0.3's writes it
+    into the last user turn): looked for first, it would be found late and leave the turns
+    before it to the template text, where special tokens are parsed."""
+    if len(messages) < 2 or messages[0].role != "system" or not messages[0].content:
+        return list(messages)
+    system, rest = messages[0], list(messages[1:])
+    at = text.find(system.content)
+    if at < 0:
+        return list(messages)
+    pos = 0
+    for index, message in enumerate(rest):
+        start = text.find(message.content, pos) if message.content else -1
+        if start < 0:
+            continue
+        if start >= at:  # the system text comes before this message's
+            return [*rest[:index], system, *rest[index:]]
+        pos = start + len(message.content)
+    return [*rest, system]

@@ -172,6 +172,9 @@ class ModelInfo:
     backend: str
     chat_format: str
     chat_format_label: str
+    # The strings that end a reply (the first closes a turn in this format): the model's own
+    # end-of-turn tokens, so a bug report shows why a reply stopped where it did.
+    chat_format_stops: tuple[str, ...]
     load_ms: float
     llama_cpp_version: str
     memory: MemoryUse | None = None

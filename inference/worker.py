@@ -220,8 +220,11 @@ class Worker:
             self._send(Error(request.id, ErrorKind.MODEL_FILE, _load_failure_message(gguf, exc)))
             return
         load_ms = (time.perf_counter() - started) * 1000
+        tokens = adapter.model_tokens(llm, gguf.metadata)
         try:
-            fmt = format_for_override(settings.chat_format, gguf.architecture, gguf.chat_template)
+            fmt = format_for_override(
+                settings.chat_format, gguf.architecture, gguf.chat_template, tokens
+            )
         except PromptFormatError as exc:
             llm.close()
             self._send(Error(request.id, ErrorKind.MODEL_FILE, str(exc)))
@@ -229,8 +232,9 @@ class Worker:
         info = _model_info(settings, gguf, llm, fmt, load_ms, report)
         vocab = TokenVocabulary(
             bos_id=llm.token_bos() if llm.token_bos() >= 0 else None,
-            bos_text=adapter.token_text(llm, llm.token_bos()) if llm.token_bos() >= 0 else "",
-            eos_text=adapter.token_text(llm, llm.token_eos()) if llm.token_eos() >= 0 else "",
+            bos_text=tokens.bos,
+            eos_text=tokens.eos,
+            add_bos=adapter.adds_bos(llm),
         )
 
         def tokenize(text: str, special: bool) -> list[int]:
@@ -541,6 +545,7 @@ def _model_info(
         backend=adapter.backend_name(offloaded),
         chat_format=fmt.name,
         chat_format_label=fmt.label,
+        chat_format_stops=fmt.stop,
         load_ms=load_ms,
         llama_cpp_version=adapter.library_version(),
         memory=report.memory,

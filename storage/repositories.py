@@ -282,6 +282,26 @@ class MessageRepository:
             session.flush()
             return _with_version(session, message_record(row, stats_orm))
 
+    def discard_reply(self, message_id: int) -> bool:
+        """Delete a reply that never got any text (stopped before its first token) and has
+        no replies of its own; the version shown under its parent goes back to the newest
+        one left. Returns False (and keeps the row) when it is not such a reply."""
+        with self._db.session() as session:
+            row = session.get(Message, message_id)
+            if row is None or row.role != Role.ASSISTANT.value or row.content:
+                return False
+            if session.scalar(select(Message.id).where(Message.parent_id == message_id)):
+                return False
+            if row.parent_id is not None:
+                session.execute(
+                    update(Message)
+                    .where(Message.id == row.parent_id, Message.active_child_id == message_id)
+                    .values(active_child_id=None)
+                )
+            # Core DELETE: its stats row (if any) goes by the foreign key's cascade.
+            session.execute(delete(Message).where(Message.id == message_id))
+            return True
+
     def get(self, message_id: int) -> MessageRecord | None:
         query = (
             select(Message, GenerationStats)

@@ -167,6 +167,8 @@ def test_chat_json_prints_exactly_one_json_object(tiny_model: Path) -> None:
         assert type(payload[key]) in (int, float) and payload[key] >= 0, (key, payload[key])
     for key in strings:
         assert isinstance(payload[key], str), (key, payload[key])
+    # Why a reply stopped where it did: the model's own turn end (ChatML here) comes first.
+    assert payload["chat_format_stops"][0] == "<|im_end|>"
 
     assert 1 <= payload["completion_tokens"] <= 8
     assert payload["stop_reason"] in ("eos", "length")

@@ -8,12 +8,22 @@ import pytest
 from inference.prompt_formats import (
     BUILTIN_FORMATS,
     ChatFormat,
+    ModelTokens,
     PromptFormatError,
     builtin_format,
+    custom_format,
     format_for_architecture,
+    format_for_override,
     render_prompt,
     select_format,
     should_add_bos,
+)
+from tests.support.model_templates import (
+    COMMAND_R_TEMPLATE,
+    DEEPSEEK_R1_DISTILL_TEMPLATE,
+    MISTRAL_V03_TEMPLATE,
+    MISTRAL_V03_TOOLS_TEMPLATE,
+    PHI3_MINI_TEMPLATE,
 )
 
 BOS = {"gemma": "<bos>", "llama3": "<|begin_of_text|>", "mistral": "<s>"}
@@ -299,6 +309,137 @@ def test_should_add_bos_avoids_doubling() -> None:
     gemma = builtin_format("gemma")
     with_bos = render_prompt(gemma, [{"role": "user", "content": "x"}], bos_token="<bos>")
     without = render_prompt(gemma, [{"role": "user", "content": "x"}])
-    assert should_add_bos(gemma, with_bos, "<bos>") is False
-    assert should_add_bos(gemma, without, "<bos>") is True
-    assert should_add_bos(builtin_format("chatml"), "<|im_start|>user\n", "") is True
+    assert should_add_bos(gemma, with_bos, "<bos>", True) is False
+    assert should_add_bos(gemma, without, "<bos>", True) is True
+    assert should_add_bos(builtin_format("chatml"), "<|im_start|>user\n", "", True) is True
+
+
+def test_should_add_bos_follows_the_models_flag() -> None:
+    """Qwen2.5/Qwen3 GGUFs set tokenizer.ggml.add_bos_token false: no BOS in front."""
+    chatml = builtin_format("chatml")
+    assert should_add_bos(chatml, "<|im_start|>user\n", "<|endoftext|>", False) is False
+
+
+# --- System prompts a model's template drops or refuses (issue 10, item 10) ---------------
+
+MISTRAL = ModelTokens(bos="<s>", eos="</s>", end_of_turn=("</s>",))
+PHI3 = ModelTokens(bos="<s>", eos="<|endoftext|>", end_of_turn=("<|end|>", "<|endoftext|>"))
+SYSTEM_AND_USER = [
+    {"role": "system", "content": "Answer in French."},
+    {"role": "user", "content": "Hello there"},
+]
+
+
+def test_mistral_v03_template_gets_the_system_prompt_folded_into_the_first_turn() -> None:
+    """Mistral-7B-Instruct-v0.3's template (as its GGUFs carry it) refuses a system message;
+    Hearth used to give such a model ChatML instead of its own [INST] format."""
+    fmt = select_format("llama", MISTRAL_V03_TEMPLATE, MISTRAL)
+    assert fmt.source == "model"
+    assert fmt.label == "Model's own template (system prompt folded into the first message)"
+    text = render_prompt(fmt, SYSTEM_AND_USER, bos_token="<s>", eos_token="</s>")
+    assert text == "<s>[INST] Answer in French.\n\nHello there [/INST]"
+
+
+def test_template_that_silently_drops_the_system_prompt_gets_it_folded() -> None:
+    """Phi-3-mini's first template renders only user and assistant turns: the probe with a
+    system prompt rendered fine, so the system text vanished without a word."""
+    fmt = select_format("phi3", PHI3_MINI_TEMPLATE, PHI3)
+    assert fmt.source == "model"
+    assert fmt.label.endswith("(system prompt folded into the first message)")
+    text = render_prompt(fmt, SYSTEM_AND_USER, bos_token="<s>")
+    assert text == "<s><|user|>\nAnswer in French.\n\nHello there<|end|>\n<|assistant|>\n"
+
+
+def test_folded_system_prompt_stays_in_the_first_turn_for_every_turn() -> None:
+    """The fold keeps the prefix property: the earlier turns render the same each time."""
+    fmt = select_format("phi3", PHI3_MINI_TEMPLATE, PHI3)
+    for k, message in enumerate(CONVERSATION):
+        if message["role"] != "assistant":
+            continue
+        asked = render_prompt(fmt, CONVERSATION[:k], bos_token="<s>")
+        following = render_prompt(fmt, CONVERSATION[: k + 2], bos_token="<s>")
+        assert following.startswith(asked + message["content"] + fmt.stop[0]), k
+        assert following.count("You are terse.") == 1
+
+
+def test_template_that_places_the_system_prompt_itself_is_left_alone() -> None:
+    """Mistral v0.3's current template keeps the system text (in the last user turn, as
+    mistral-common does): the model's authors chose that, so nothing is folded."""
+    fmt = select_format("llama", MISTRAL_V03_TOOLS_TEMPLATE, MISTRAL)
+    assert fmt.source == "model" and not fmt.fold_system
+    assert fmt.label == "Model's own template"
+    text = render_prompt(fmt, SYSTEM_AND_USER, bos_token="<s>", eos_token="</s>")
+    assert text == "<s>[INST] Answer in French.\n\nHello there[/INST]"
+
+
+def test_templates_that_keep_the_system_prompt_are_not_folded() -> None:
+    for template in (GEMMA3_HF_TEMPLATE, COMMAND_R_TEMPLATE, DEEPSEEK_R1_DISTILL_TEMPLATE):
+        fmt = select_format("llama", template)
+        assert fmt.source == "model" and not fmt.fold_system, template[:40]
+
+
+def test_custom_template_that_drops_the_system_prompt_is_folded_and_says_so() -> None:
+    fmt = format_for_override(PHI3_MINI_TEMPLATE, "llama", None)
+    assert fmt.name == "custom-template"
+    assert fmt.label == "Custom template (system prompt folded into the first message)"
+    assert "Answer in French." in render_prompt(fmt, SYSTEM_AND_USER)
+
+
+def test_custom_template_that_raises_keeps_its_own_error() -> None:
+    with pytest.raises(PromptFormatError, match="Only user and assistant"):
+        custom_format("{{ raise_exception('Only user and assistant roles') }}")
+
+
+# --- Stop strings from the model's own end-of-turn tokens (issue 10, item 11) --------------
+
+DEEPSEEK = ModelTokens(
+    bos="<｜begin▁of▁sentence｜>",
+    eos="<｜end▁of▁sentence｜>",
+    end_of_turn=("<｜end▁of▁sentence｜>",),
+)
+COMMAND_R = ModelTokens(
+    bos="<BOS_TOKEN>", eos="<|END_OF_TURN_TOKEN|>", end_of_turn=("<|END_OF_TURN_TOKEN|>",)
+)
+QWEN = ModelTokens(bos="<|endoftext|>", eos="<|im_end|>", end_of_turn=("<|im_end|>",))
+
+
+@pytest.mark.parametrize(
+    ("template", "tokens", "stops"),
+    [
+        (MISTRAL_V03_TEMPLATE, MISTRAL, ("</s>",)),
+        (MISTRAL_V03_TOOLS_TEMPLATE, MISTRAL, ("</s>",)),
+        (DEEPSEEK_R1_DISTILL_TEMPLATE, DEEPSEEK, ("<｜end▁of▁sentence｜>",)),
+        (COMMAND_R_TEMPLATE, COMMAND_R, ("<|END_OF_TURN_TOKEN|>",)),
+        (PHI3_MINI_TEMPLATE, PHI3, ("<|end|>", "<|endoftext|>")),
+    ],
+    ids=["mistral-v0.3", "mistral-v0.3-tools", "deepseek-r1-distill", "command-r", "phi-3-mini"],
+)
+def test_stop_strings_are_the_models_own_end_of_turn_tokens(
+    template: str, tokens: ModelTokens, stops: tuple[str, ...]
+) -> None:
+    """These used to get ChatML's <|im_end|> and <|endoftext|> (their architectures have no
+    built-in format, and their templates name none of the markers Hearth knew)."""
+    fmt = select_format("qwen2" if tokens is DEEPSEEK else "llama", template, tokens)
+    assert fmt.source == "model"
+    assert fmt.stop == stops
+    assert "<|im_end|>" not in fmt.stop
+
+
+def test_a_chatml_model_keeps_im_end() -> None:
+    template = (
+        "{% for message in messages %}"
+        "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+        "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
+    assert select_format("qwen2", template, QWEN).stop == ("<|im_end|>",)
+    assert select_format("qwen2", None, QWEN).stop == ("<|im_end|>",)
+    assert select_format("qwen2", template).stop[0] == "<|im_end|>"  # no model loaded yet
+
+
+def test_builtin_format_closes_turns_its_way_and_adds_the_models_end_tokens() -> None:
+    """A Mistral GGUF without a template gets ChatML turns: <|im_end|> closes them, and its
+    own </s> ends generation; ChatML's guess at an EOS (<|endoftext|>) is not used."""
+    assert select_format("llama", None, MISTRAL).stop == ("<|im_end|>", "</s>")
+    assert format_for_override("mistral", "llama", None, MISTRAL).stop == ("</s>",)
+    gemma = ModelTokens("<bos>", "<eos>", ("<end_of_turn>", "<eos>"))
+    assert format_for_override("auto", "gemma3", None, gemma).stop == ("<end_of_turn>", "<eos>")

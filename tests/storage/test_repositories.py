@@ -267,3 +267,22 @@ def test_the_newest_trimmed_reply_on_the_shown_branch_names_what_was_left_out(
     with db.session() as session:
         session.execute(text("UPDATE messages SET context_json = '[1' WHERE id = :i"), {"i": a2.id})
     assert messages.outside_view(chat.id, shown) == frozenset()
+
+
+def test_a_reply_stopped_before_its_first_token_is_discarded_and_the_older_version_shows(
+    conversations: ConversationRepository, messages: MessageRepository
+) -> None:
+    chat = conversations.create()
+    question = messages.add(chat.id, Role.USER, "q")
+    answer = messages.start_reply(chat.id, question.id)
+    messages.finish_reply(answer.id, "an answer", MessageStatus.COMPLETE, stats=STATS)
+    retry = messages.start_reply(chat.id, question.id)  # Regenerate, then stopped at once
+    assert [m.id for m in messages.active_path(chat.id)] == [question.id, retry.id]
+    assert messages.discard_reply(retry.id)
+    assert messages.get(retry.id) is None
+    path = messages.active_path(chat.id)
+    assert [m.id for m in path] == [question.id, answer.id]
+    assert (path[-1].version, path[-1].version_count) == (1, 1)
+    # Never a reply with text, nor a user's message.
+    assert not messages.discard_reply(answer.id) and not messages.discard_reply(question.id)
+    assert messages.get(answer.id) is not None and messages.get(question.id) is not None

@@ -175,9 +175,15 @@ def _normal_pieces() -> list[str]:
 
 def build_vocabulary(
     special_tokens: Sequence[str] = DEFAULT_SPECIAL_TOKENS,
+    *,
+    bos_token: str = "<s>",
+    eos_token: str = "</s>",
 ) -> tuple[list[str], list[float], list[int]]:
-    """Return (tokens, scores, token types) for the tiny SentencePiece-style vocabulary."""
-    tokens: list[str] = ["<unk>", "<s>", "</s>"]
+    """Return (tokens, scores, token types) for the tiny SentencePiece-style vocabulary.
+    BOS and EOS keep their ids (BOS_ID, EOS_ID) whatever their text, so a model family's own
+    markers (DeepSeek's "<｜end▁of▁sentence｜>", Command-R's "<|END_OF_TURN_TOKEN|>") can
+    stand in for "<s>" and "</s>"."""
+    tokens: list[str] = ["<unk>", bos_token, eos_token]
     types: list[int] = [
         gguf.TokenType.UNKNOWN,
         gguf.TokenType.CONTROL,
@@ -218,13 +224,20 @@ def _write_model(
     seed: int,
     vocab_only: bool,
     special_tokens: Sequence[str],
+    bos_token: str = "<s>",
+    eos_token: str = "</s>",
+    add_bos: bool = True,
+    eot_token: str | None = None,
+    eom_token: str | None = None,
     block_count: int | None = None,
     split_count: int | None = None,
     split_max_tensors: int = 0,
 ) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tokens, scores, types = build_vocabulary(special_tokens)
+    tokens, scores, types = build_vocabulary(
+        special_tokens, bos_token=bos_token, eos_token=eos_token
+    )
     head_dim = n_embd // n_head
 
     writer = gguf.GGUFWriter(path, arch, split_max_tensors=split_max_tensors)
@@ -245,8 +258,13 @@ def _write_model(
     writer.add_bos_token_id(BOS_ID)
     writer.add_eos_token_id(EOS_ID)
     writer.add_unk_token_id(UNK_ID)
-    writer.add_add_bos_token(True)
+    writer.add_add_bos_token(add_bos)
     writer.add_add_eos_token(False)
+    # End-of-turn / end-of-message ids, as Llama 3 GGUFs carry them (must be special tokens).
+    if eot_token is not None:
+        writer.add_eot_token_id(tokens.index(eot_token))
+    if eom_token is not None:
+        writer.add_uint32(gguf.Keys.Tokenizer.EOM_ID, tokens.index(eom_token))
     if chat_template is not None:
         writer.add_chat_template(chat_template)
     if split_count is not None:
@@ -300,6 +318,11 @@ def build_tiny_model(
     vocab_only: bool = False,
     special_tokens: Sequence[str] = DEFAULT_SPECIAL_TOKENS,
     split_max_tensors: int = 0,
+    bos_token: str = "<s>",
+    eos_token: str = "</s>",
+    add_bos: bool = True,
+    eot_token: str | None = None,
+    eom_token: str | None = None,
 ) -> Path:
     """Write a tiny random-weight GGUF to `path` and return the path.
 
@@ -309,6 +332,11 @@ def build_tiny_model(
     With the default `arch="llama"` the file loads in llama-cpp-python. Other architecture
     names reuse llama's tensors under that name's metadata keys: useful for validation and
     prompt-format tests, not for loading.
+
+    `bos_token`/`eos_token` rename BOS and EOS, `add_bos` is `tokenizer.ggml.add_bos_token`
+    (Qwen GGUFs set it false), and `eot_token`/`eom_token` (which must be among
+    `special_tokens`) become `tokenizer.ggml.eot_token_id`/`eom_token_id`: enough to stand in
+    for another model family's tokenizer.
     """
     return _write_model(
         path,
@@ -324,6 +352,11 @@ def build_tiny_model(
         vocab_only=vocab_only,
         special_tokens=special_tokens,
         split_max_tensors=split_max_tensors,
+        bos_token=bos_token,
+        eos_token=eos_token,
+        add_bos=add_bos,
+        eot_token=eot_token,
+        eom_token=eom_token,
     )
 
 
