@@ -113,8 +113,10 @@ def test_the_next_request_figure_belongs_to_the_chat_and_model_on_screen(
     figure = _figure(window)
     assert figure > 10
 
+    assert "context" in window.live_stats.text()  # the reply's stats in the status bar
     window.new_chat_action.trigger()  # Ctrl+N
     assert budget.text() == ""  # not the other chat's figure
+    assert window.live_stats.text() == ""  # nor its last reply's context use
     qtbot.keyClicks(window.message_input, "hi")
     qtbot.waitUntil(lambda: "Next request" in budget.text(), timeout=30_000)
     assert _figure(window) < figure
