@@ -18,9 +18,9 @@ from typing import TypeVar
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QInputDialog
 
-from app.budget_probe import BudgetPlan, BudgetProbe
 from app.chat_sampling import ChatSamplingEditor, chat_sampling
 from app.chat_titles import AutoTitler
+from app.context_state import ContextState, CountInputs
 from app.default_model import (
     DEFAULT_MODEL_NOTICE,
     DefaultModelError,
@@ -69,7 +69,6 @@ def _reports_storage_errors(slot: _Slot) -> _Slot:
 
 
 LIVE_STATS_MS = 250
-BUDGET_DEBOUNCE_MS = 300
 
 
 @dataclass
@@ -140,7 +139,7 @@ class ChatController(QObject):
         self._choices: tuple[EngineSettings, Sampling, str | None] | None = None
         self.settings = settings
         self.model_info: ModelInfo | None = None
-        self.current_conversation: int | None = None
+        self._conversation: int | None = None
         self._turn: _Turn | None = None
         self._load_request: int | None = None
         self._model_path: str | None = None
@@ -154,16 +153,15 @@ class ChatController(QObject):
         self._coalescer.flushed.connect(self.window.chat_view.append_delta)
         self._flush_timer = QTimer(self, interval=PARTIAL_FLUSH_MS, timeout=self._flush_partial)
         self._stats_timer = QTimer(self, interval=LIVE_STATS_MS, timeout=self._show_live_stats)
-        # Count the next request's tokens once typing pauses, not on every key press.
-        self._budget_timer = QTimer(
-            self, interval=BUDGET_DEBOUNCE_MS, singleShot=True, timeout=self._count_budget
+        # The one owner of what the chat page says about the context (app/context_state.py).
+        self.context = ContextState(
+            client,
+            window.context_budget,
+            window.overflow_question,
+            window.message_input,
+            self._count_inputs,
+            parent=self,
         )
-        self._budget_request: int | None = None
-        self._budget_plan: BudgetPlan | None = None
-        self._budget_probe: BudgetProbe | None = None
-        self._oversized_draft: str | None = None  # a draft counted as too long on its own
-        window.message_input.textChanged.connect(self._budget_timer.start)
-        client.tokensCounted.connect(self._on_budget_counted)
 
         window.sendRequested.connect(self.send)
         window.stopRequested.connect(self.stop)
@@ -193,7 +191,6 @@ class ChatController(QObject):
         window.context_policy.policyChosen.connect(self.set_context_policy)
         window.model_picker.modelChosen.connect(self.switch_model)
         window.overflow_question.answered.connect(self._answer_overflow)
-        self._overflowed: tuple[int, int] | None = None  # (conversation, user message) refused
 
         client.loadProgressed.connect(self._on_load_progress)
         client.modelLoaded.connect(self._on_loaded)
@@ -268,12 +265,13 @@ class ChatController(QObject):
 
     def sampling_changed(self) -> None:
         """A chat's sampling changed: the budget shown depends on its reply length."""
-        self._budget_timer.start()
+        self.context.recount()
 
     def _load(self, model_path: str) -> None:
         self._model_path = model_path
         self._choices = None  # the model's own settings may have changed since
         self.model_info = None
+        self.context.model_changed()
         self.window.show_loading(0.0, f"Loading {Path(model_path).name}…")
         self._load_request = self.client.load(self._model_choices()[0])
 
@@ -300,7 +298,7 @@ class ChatController(QObject):
                 'make clean-venv && make CMAKE_ARGS="-DGGML_CUDA=on" setup (the Models page '
                 "shows the details)."
             )
-        self._budget_timer.start()
+        self.context.recount()
         self.modelReady.emit(info)
 
     def switch_model(self, model_path: str) -> None:
@@ -317,6 +315,21 @@ class ChatController(QObject):
         save_settings(self.paths.settings_file, self.settings)
 
     # ---- conversations ------------------------------------------------------------------
+
+    @property
+    def current_conversation(self) -> int | None:
+        return self._conversation
+
+    @current_conversation.setter
+    def current_conversation(self, conversation_id: int | None) -> None:
+        """Every change of chat goes through here, so nothing said about the previous chat
+        (its context figure or warnings, its reply's stats) stays on screen."""
+        if conversation_id == self._conversation:
+            return
+        self._conversation = conversation_id
+        self.context.chat_changed()
+        if self._turn is None:
+            self.window.live_stats.clear_stats()
 
     def refresh_list(self) -> None:
         """Show the conversations as stored now (e.g. after a title changed)."""
@@ -352,7 +365,7 @@ class ChatController(QObject):
         self.window.chat_view.set_messages(self.messages.active_path(record.id))
         self.window.pages.setCurrentIndex(0)
         self.window.message_input.setFocus()
-        self._budget_timer.start()
+        self.context.recount()
         return record.id
 
     @_reports_storage_errors
@@ -366,7 +379,7 @@ class ChatController(QObject):
         self._leave_edit()
         self._show_conversation(conversation_id)
         self.window.conversations.select(conversation_id)
-        self._budget_timer.start()
+        self.context.recount()
 
     @_reports_storage_errors
     def rename(self, conversation_id: int, title: str) -> None:
@@ -418,14 +431,9 @@ class ChatController(QObject):
         if self._turn is not None:
             self.window.show_error("Hearth is still answering. Stop the reply (Esc) first.")
             return
-        if text == self._oversized_draft and self.model_info is not None:
+        if self.context.refuses(text):
             # Refused before storing: no overflow policy could make it fit, and the user
             # keeps the text in the box to shorten or split it.
-            self.window.show_error(
-                f"This message is too long for the model's context window (more than "
-                f"{self.model_info.n_ctx:,} tokens). Shorten it, or choose a larger context "
-                "size on the Models page; your text is still in the box."
-            )
             return
         if self._editing is not None:
             self._send_edit(text)
@@ -461,7 +469,7 @@ class ChatController(QObject):
         text = self.ask_system_prompt(record.title, record.system_prompt or "")
         if text is not None:
             self.conversations.set_system_prompt(conversation_id, text)
-            self._budget_timer.start()
+            self.context.recount()
 
     def _ask_system_prompt(self, title: str, current: str) -> str | None:
         text, ok = QInputDialog.getMultiLineText(
@@ -549,7 +557,7 @@ class ChatController(QObject):
         if shown is not None and self.current_conversation is not None:
             self._show_conversation(self.current_conversation)
             self.window.chat_view.scroll_to_message(shown)
-            self._budget_timer.start()
+            self.context.recount()
 
     def _show_conversation(self, conversation_id: int) -> None:
         # Lazy: a long chat opens at once, older pages are read as the user scrolls up.
@@ -594,7 +602,7 @@ class ChatController(QObject):
     def set_context_policy(self, policy: str) -> None:
         self.settings = replace(self.settings, context_policy=policy)
         save_settings(self.paths.settings_file, self.settings)
-        self._budget_timer.start()
+        self.context.recount()
 
     @_reports_storage_errors
     def _on_context_trimmed(self, request_id: int, dropped: tuple[int, ...]) -> None:
@@ -619,7 +627,7 @@ class ChatController(QObject):
 
     @_reports_storage_errors
     def _answer_overflow(self, policy: str) -> None:
-        refused, self._overflowed = self._overflowed, None
+        refused = self.context.take_overflow()
         if refused is None or self._turn is not None:
             return
         conversation_id, parent_id = refused
@@ -627,11 +635,12 @@ class ChatController(QObject):
         if parent is not None and conversation_id == self.current_conversation:
             self._generate(conversation_id, parent, rerender=True, overflow=policy)
 
-    @_reports_storage_errors
-    def _count_budget(self) -> None:
-        if self.model_info is None or self._turn is not None:
-            return
-        self._oversized_draft = None
+    def _count_inputs(self) -> CountInputs | None:
+        """What the next request of the chat on screen is made of; None while it cannot be
+        counted (no model, or a reply is being written: counted again when it ends)."""
+        info = self.model_info
+        if info is None or self._turn is not None:
+            return None
         conversation_id = self.current_conversation
         # Lazy: only the newest messages that could fit are read and counted (budget_probe).
         history = (
@@ -639,43 +648,13 @@ class ChatController(QObject):
             if conversation_id is not None
             else []
         )
-        self._budget_plan = BudgetPlan(
+        return CountInputs(
+            conversation_id,
             history,
             self._system_prompt(conversation_id),
-            self.window.message_input.toPlainText(),
-            self.model_info.n_ctx,
-        )
-        self._send_budget_probe()
-
-    def _send_budget_probe(self) -> None:
-        assert self._budget_plan is not None
-        probe = self._budget_probe = self._budget_plan.probe()
-        if not probe.messages:
-            self._budget_request = None
-            self.window.context_budget.clear_budget()
-            return
-        self._budget_request = self.client.count_prompt(probe.messages)
-
-    @_reports_storage_errors
-    def _on_budget_counted(self, request_id: int, count: int) -> None:
-        probe, info = self._budget_probe, self.model_info
-        if request_id != self._budget_request or probe is None or info is None:
-            return
-        self._budget_request = None
-        plan = self._budget_plan
-        if not probe.complete and count < info.n_ctx and plan is not None:
-            plan.widen()  # what was counted still fits: count more of the chat
-            self._send_budget_probe()
-            return
-        self._oversized_draft = (
-            plan.draft if plan is not None and probe.draft_only and count >= info.n_ctx else None
-        )
-        self.window.context_budget.show_budget(
-            count,
             info.n_ctx,
-            self._reply_sampling(self.current_conversation)[1],
+            self._reply_sampling(conversation_id)[1],
             trims=self.settings.context_policy != "ask",
-            at_least=not probe.complete,
         )
 
     def _generate(
@@ -686,8 +665,7 @@ class ChatController(QObject):
         rerender: bool,
         overflow: str | None = None,
     ) -> None:
-        self.window.overflow_question.hide()
-        self._overflowed = None
+        self.context.reply_started()
         reply = self.messages.start_reply(conversation_id, parent.id)
         # Replies the database refused are shown and sent as the user saw them.
         path = [self._unsaved.shown(m) for m in self.messages.active_path(conversation_id)]
@@ -793,7 +771,7 @@ class ChatController(QObject):
         record = self._finish_reply(turn, done.text, MessageStatus.COMPLETE, stats=stats)
         self._show_finished(record)
         self.window.live_stats.show_final(stats, stats.prompt_tokens + stats.completion_tokens)
-        self._budget_timer.start()
+        self.context.recount()
         if record.id not in self._unsaved:  # else once it is stored (_save_unsaved)
             self.replyFinished.emit(record.id)
 
@@ -869,6 +847,7 @@ class ChatController(QObject):
             self._show_conversation(turn.conversation_id)  # the empty reply goes from view
             # A grey line, not stored: gone the next time the chat is shown.
             self.window.chat_view.show_notice("Stopped before the reply began.")
+        self.context.recount()
 
     def _show_finished(self, record: MessageRecord) -> None:
         if record.conversation_id == self.current_conversation:
@@ -890,18 +869,23 @@ class ChatController(QObject):
                 return
             record = self._finish_reply(turn, turn.text, MessageStatus.ERROR, error=plain)
             self._show_finished(record)
-            if kind == "prompt_too_long" and len(turn.prompt_ids) > 1:
-                self._overflowed = (turn.conversation_id, turn.parent_id)
-                self.window.overflow_question.ask(
+            on_screen = turn.conversation_id == self.current_conversation
+            if kind == "prompt_too_long" and len(turn.prompt_ids) > 1 and on_screen:
+                self.context.ask_overflow(
+                    turn.conversation_id,
+                    turn.parent_id,
                     f"{plain} Hearth can leave older turns out of the model's view (they stay "
-                    "in your history, marked in the transcript). Answer again:"
+                    "in your history, marked in the transcript). Answer again:",
                 )
-            elif request_id != self._load_request:
+            elif kind != "prompt_too_long" and request_id != self._load_request:
+                # Too long: the reply says why in the transcript, the context line what to do.
                 self.window.show_error(plain)
+            self.context.recount()
 
     @_reports_storage_errors
     def _on_crashed(self, reason: str) -> None:
         self.model_info = None
+        self.context.model_changed()
         self._load_request = None
         self.window.hide_loading()
         turn = self._turn
@@ -927,7 +911,7 @@ class ChatController(QObject):
         hooks, self._shutdown_hooks = self._shutdown_hooks, []
         for hook in reversed(hooks):
             hook()
-        self._budget_timer.stop()
+        self.context.stop()
         self._flush_timer.stop()
         self._stats_timer.stop()
         self.model_info = None

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextDocument,
     QTextFrame,
     QTextFrameFormat,
 )
@@ -45,6 +46,9 @@ PAGE_SIZE = 100  # messages rendered at once; older ones follow as the user scro
 # At most this many messages are in the document: scrolling up past it drops the newest ones
 # (rendered again when the user scrolls back down), so memory stays flat on a huge chat.
 MAX_RENDERED = 4 * PAGE_SIZE
+# How long "Copied ✓" stands in place of a message's Copy link: long enough to be seen, short
+# enough that the link is back for the next copy.
+COPIED_FEEDBACK_MS = 1500
 
 
 def outside_view_marker(count: int) -> str:
@@ -53,6 +57,13 @@ def outside_view_marker(count: int) -> str:
         f"✂ The {what} outside the model's view: the chat outgrew the context window, "
         "so the model no longer sees them."
     )
+
+
+def _first_block_format(html: str) -> QTextBlockFormat:
+    """The block format Qt gives the first block of `html` when it is parsed on its own."""
+    doc = QTextDocument()
+    doc.setHtml(html)
+    return doc.begin().blockFormat()
 
 
 class ChatView(QTextBrowser):
@@ -109,6 +120,9 @@ class ChatView(QTextBrowser):
         self._pending_value: int | None = None
         self._earlier_pending = False
         self._later_pending = False
+        self._copied_id: int | None = None  # the message whose footer says "Copied ✓"
+        self._copied_timer = QTimer(self, singleShot=True, interval=COPIED_FEEDBACK_MS)
+        self._copied_timer.timeout.connect(lambda: self._show_copied(None))
 
     # ---- whole transcript --------------------------------------------------------------
 
@@ -342,8 +356,10 @@ class ChatView(QTextBrowser):
         bar.setValue(bar.maximum())
 
     def scroll_to_message(self, message_id: int) -> bool:
-        """Bring a message to the top of the view and select its text (a search result).
-        False when it is not shown (an older version of a reply)."""
+        """Bring a message to the top of the view (a search result, a version switched to),
+        with the text cursor at its start and nothing selected: a whole message in the
+        selection colour read as an error. False when it is not shown (an older version of a
+        reply)."""
         frame = self._frames.get(message_id)
         if frame is None:
             index = self._window.index_of(message_id)
@@ -360,9 +376,9 @@ class ChatView(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.setPosition(frame.firstPosition())
         top = self.document().documentLayout().blockBoundingRect(cursor.block()).top()
-        self.verticalScrollBar().setValue(int(top))
-        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        # The cursor first: setTextCursor would scroll it into view at the bottom edge.
         self.setTextCursor(cursor)
+        self.verticalScrollBar().setValue(int(top))
         self._follow_end = self.is_at_bottom()
         return True
 
@@ -539,6 +555,8 @@ class ChatView(QTextBrowser):
     def _replace_frame_content(
         self, frame: QTextFrame, message: MessageRecord, *, show_regenerate: bool
     ) -> None:
+        doc = self.document()
+        before = doc.characterCount()
         cursor = self._cursor
         cursor.beginEditBlock()
         cursor.setPosition(frame.firstPosition())
@@ -548,15 +566,33 @@ class ChatView(QTextBrowser):
         cursor.setBlockFormat(QTextBlockFormat())
         cursor.setCharFormat(QTextCharFormat())
         cursor.insertHtml(
-            message_html(message, show_regenerate=show_regenerate, dark=self._is_dark())
+            message_html(
+                message,
+                show_regenerate=show_regenerate,
+                dark=self._is_dark(),
+                copied=message.id == self._copied_id,
+            )
         )
         cursor.endEditBlock()
+        reply = self._reply_frame
+        if (
+            reply is not None
+            and reply is not frame
+            and frame.lastPosition() < reply.firstPosition()
+        ):
+            # A message above the reply being written changed length: its tail moved with it.
+            self._tail_start += doc.characterCount() - before
 
     def _insert_rendered_block(self, cursor: QTextCursor, html: str) -> None:
         """Insert one rendered block at the cursor, which sits in an empty paragraph."""
         start = cursor.position()
         cursor.insertHtml(html)
         left = self.document().findBlock(start)
+        if left.textList() is None and QTextCursor(left).currentTable() is None:
+            # Qt merges the fragment's first block into the paragraph it lands in and keeps
+            # that paragraph's (plain) format: a heading lost its level and margins until the
+            # final render put them back, and the reply jumped.
+            QTextCursor(left).setBlockFormat(_first_block_format(html))
         if left.position() == start and left.length() == 1 and cursor.block() != left:
             # Qt leaves the empty paragraph in front of an inserted list or table; a full
             # render has none. Merge it into the paragraph before (which keeps its format).
@@ -617,6 +653,7 @@ class ChatView(QTextBrowser):
             text = self._raw_text(message_id)
             if text is not None:
                 QGuiApplication.clipboard().setText(text)
+                self._show_copied(message_id)
                 self.copied.emit(message_id)
         elif action == "regenerate":
             self.regenerateRequested.emit(message_id)
@@ -624,6 +661,21 @@ class ChatView(QTextBrowser):
             self.editRequested.emit(message_id)
         elif action in ("older", "newer"):
             self.versionRequested.emit(message_id, 1 if action == "newer" else -1)
+
+    def _show_copied(self, message_id: int | None) -> None:
+        """ "Copied ✓" under `message_id` for a moment (None: the Copy link back)."""
+        previous, self._copied_id = self._copied_id, message_id
+        for shown in {previous, message_id} - {None}:
+            frame = self._frames.get(shown) if shown is not None else None
+            message = self._messages.get(shown) if shown is not None else None
+            if frame is not None and message is not None and shown != self._reply_id:
+                self._replace_frame_content(
+                    frame, message, show_regenerate=shown == self._last_assistant_id
+                )
+        if message_id is None:
+            self._copied_timer.stop()
+        else:
+            self._copied_timer.start()
 
     def _raw_text(self, message_id: int) -> str | None:
         if message_id == self._reply_id:

@@ -248,6 +248,10 @@ class MainWindow(QMainWindow):
         self.search_action = menu.addAction("Search all chats…")
         self.search_action.setShortcut(QKeySequence.StandardKey.Find)
         self.search_action.triggered.connect(self.search_dialog.open_search)
+        # Window-wide: the list's own F2 worked only while the sidebar had the focus.
+        self.rename_action = menu.addAction("Rename chat")
+        self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.rename_action.triggered.connect(self._rename_current_chat)
         menu.addSeparator()
         self.copy_markdown_action = menu.addAction("Copy chat as Markdown")
         self.copy_markdown_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
@@ -281,6 +285,11 @@ class MainWindow(QMainWindow):
         else:
             self.message_input.request_send()
             self.message_input.setFocus()
+
+    def _rename_current_chat(self) -> None:
+        """Rename the chat on screen in place, from any page and any focused widget."""
+        self.pages.setCurrentIndex(0)
+        self.conversations.rename_current()
 
     def _on_undo(self) -> None:
         self._undo_shortcut.setEnabled(False)

@@ -61,7 +61,10 @@ def render_markdown(text: str, *, dark: bool = False) -> str:
 
 @lru_cache(maxsize=2)
 def _parser(dark: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    # breaks: a single newline is a line break, as chat apps show it. Models write lines
+    # meant as lines (poems, addresses, steps without markup), and the reply's unfinished tail
+    # streams as plain text with its line breaks: the finished render must not merge them.
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False, "breaks": True})
     md.enable(["table", "strikethrough"])
     # Let every link parse so the renderer can show a refused link as its text instead of
     # the raw "[text](javascript:...)" source; the scheme check happens in _link_open.

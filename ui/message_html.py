@@ -65,9 +65,14 @@ def status_note(message: MessageRecord) -> str | None:
     return note
 
 
-def footer_html(message: MessageRecord, *, show_regenerate: bool) -> str:
+# Shown in place of the Copy link for a moment after it was clicked.
+COPIED_TEXT = "Copied ✓"
+
+
+def footer_html(message: MessageRecord, *, show_regenerate: bool, copied: bool = False) -> str:
     """Grey small lines under a message: stats, status note, then the links (versions,
-    Copy, Regenerate). The user's own messages only get the versions and Edit."""
+    Copy, Regenerate). The user's own messages only get the versions and Edit. `copied`:
+    the message was just copied, so "Copied ✓" stands where the Copy link is."""
     if message.role is Role.USER:
         links = [*version_links(message), f'<a href="{edit_url(message.id)}">Edit</a>']
         return (
@@ -83,7 +88,8 @@ def footer_html(message: MessageRecord, *, show_regenerate: bool) -> str:
     note = status_note(message)
     if note:
         lines.append(f"<i>{escape(note)}</i>")
-    links = [*version_links(message), f'<a href="{copy_url(message.id)}">Copy</a>']
+    copy = COPIED_TEXT if copied else f'<a href="{copy_url(message.id)}">Copy</a>'
+    links = [*version_links(message), copy]
     if show_regenerate:
         links.append(f'<a href="{regenerate_url(message.id)}">Regenerate</a>')
     lines.append(SEP.join(links))
@@ -111,7 +117,9 @@ def shown_part(content: str, limit: int = SHOWN_CHARS) -> tuple[str, int]:
     return content[:cut], len(content) - cut
 
 
-def message_html(message: MessageRecord, *, show_regenerate: bool, dark: bool) -> str:
+def message_html(
+    message: MessageRecord, *, show_regenerate: bool, dark: bool, copied: bool = False
+) -> str:
     """The whole message; a damaged row still shows whatever text it has. A huge one shows
     its beginning and says how much more is stored."""
     shown, left_out = shown_part(message.content)
@@ -123,4 +131,5 @@ def message_html(message: MessageRecord, *, show_regenerate: bool, dark: bool) -
             f"so the window stays fast. The whole message is stored: {where} to see all of "
             "it.</i></p>"
         )
-    return header_html(message.role) + body + footer_html(message, show_regenerate=show_regenerate)
+    footer = footer_html(message, show_regenerate=show_regenerate, copied=copied)
+    return header_html(message.role) + body + footer

@@ -6,6 +6,14 @@ from storage.records import StatsRecord
 
 SEP = " · "
 
+# Prefill speed is defined as the prompt tokens the engine evaluated (those not reused from
+# its KV cache) divided by the engine's time from the start of the request's evaluation to
+# its first sampled token. Below this many evaluated tokens that time is mostly fixed
+# per-request cost (one batch, sampler set-up), so the quotient says nothing about how fast
+# the model reads a prompt ("prefill 12.5 tok/s" from 1 token): the prompt is shown as
+# coming from the cache (or as too short to time) instead of as a speed.
+MIN_PREFILL_TOKENS = 32
+
 
 def format_rate(tokens_per_s: float) -> str:
     """``12.3 tok/s`` below 100, ``850 tok/s`` above (more digits would be noise)."""
@@ -25,8 +33,7 @@ def stats_footer_text(stats: StatsRecord) -> str:
         format_rate(stats.decode_tps),
         f"{format_ms(stats.ttft_ms)} to first token",
         f"{stats.completion_tokens} tokens",
-        f"prompt {stats.prompt_tokens} (evaluated {stats.prompt_tokens_evaluated})",
-        f"prefill {format_rate(stats.prefill_tps)}",
+        *prompt_parts(stats, "(evaluated {n})"),
     ]
     if stats.stop_reason:
         parts.append(f"stop: {stats.stop_reason}")
@@ -53,13 +60,28 @@ def final_stats_text(stats: StatsRecord, ctx_used: int) -> str:
             format_rate(stats.decode_tps),
             f"TTFT {format_ms(stats.ttft_ms)}",
             f"{stats.completion_tokens} tokens",
-            f"prompt {stats.prompt_tokens} ({stats.prompt_tokens_evaluated} evaluated)",
-            f"prefill {format_rate(stats.prefill_tps)}",
+            *prompt_parts(stats, "({n} evaluated)"),
             f"total {format_ms(stats.total_ms)}",
             f"stop: {stats.stop_reason or '?'}",
             context_text(ctx_used, stats.n_ctx),
         ]
     )
+
+
+def prompt_parts(stats: StatsRecord, evaluated: str) -> list[str]:
+    """The prompt's size and prefill speed, e.g. ``prompt 120 (evaluated 96)`` and
+    ``prefill 850 tok/s`` (`evaluated` words the count, ``{n}`` being replaced). Below
+    MIN_PREFILL_TOKENS evaluated tokens there is no speed, only where the prompt came from:
+    ``prompt 412 (409 from cache, 3 new)``, or ``prompt 9 tokens`` when nothing was cached."""
+    total, new = stats.prompt_tokens, stats.prompt_tokens_evaluated
+    if new >= MIN_PREFILL_TOKENS:
+        return [
+            f"prompt {total} {evaluated.format(n=new)}",
+            f"prefill {format_rate(stats.prefill_tps)}",
+        ]
+    if new < total:
+        return [f"prompt {total} ({total - new} from cache, {new} new)"]
+    return [f"prompt {total} tokens"]
 
 
 def final_stats_tooltip(stats: StatsRecord) -> str:

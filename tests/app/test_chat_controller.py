@@ -166,10 +166,12 @@ def test_a_prompt_longer_than_the_context_is_explained(
     window.message_input.setPlainText("word " * 400)
     window.message_input.request_send()
     qtbot.waitUntil(lambda: not controller.generating, timeout=30_000)
-    assert "too long" in _bar_text(window.error_bar)
     path = MessageRepository(db).active_path(controller.current_conversation)
     assert path[0].content.startswith("word word")
     assert path[-1].status == MessageStatus.ERROR
+    assert "too long" in window.chat_view.message_text(path[-1].id)  # the reply says why
+    qtbot.waitUntil(lambda: window.context_budget.over_budget, timeout=30_000)
+    assert "Start a new chat" in window.context_budget.text()  # and what to do
 
 
 # ---- long replies: the real Gemma model keeps talking, which these tests need -----------
@@ -309,7 +311,7 @@ def test_the_context_budget_follows_the_draft(
     short = int(budget.text().split()[2].replace(",", ""))
     window.message_input.setPlainText("hello " * 300)
     qtbot.waitUntil(lambda: budget.over_budget, timeout=10_000)
-    assert "Too long" in budget.text()
+    assert "longer than the model's context" in budget.text()
     window.message_input.setPlainText("hello world")
     qtbot.waitUntil(lambda: not budget.over_budget and "of 256" in budget.text(), timeout=10_000)
     assert int(budget.text().split()[2].replace(",", "")) == short + 1
@@ -417,6 +419,7 @@ def test_edit_and_regenerate_keep_versions_the_arrows_switch_between(
     assert [m.id for m in messages.active_path(cid)] == [question.id, first_reply.id]
     assert "version 1/2" in window.chat_view.message_text(first_reply.id)
     assert window.chat_view.message_text(second_reply.id) == ""
+    assert not window.chat_view.textCursor().hasSelection()  # nothing turned blue
 
     window.message_input.setPlainText("")
     click_link(window, f"hearth://edit/{question.id}")

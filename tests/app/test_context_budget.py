@@ -15,7 +15,7 @@ from inference.protocol import ChatMessage
 from storage.records import MessageStatus, Role
 from storage.repositories import MessageRepository
 from tests.app.conftest import AppParts
-from tests.app.test_chat_controller import _bar_text, click_link, type_and_send
+from tests.app.test_chat_controller import click_link, type_and_send
 from tests.support.long_chat import insert_long_conversation
 from tests.ui.factories import make_message
 from ui.message_html import SHOWN_CHARS
@@ -77,10 +77,11 @@ def test_a_5_mb_paste_is_counted_cheaply_refused_plainly_and_kept_in_the_box(
     assert box.toPlainText() == pasted
     budget = window.context_budget
     qtbot.waitUntil(lambda: budget.over_budget, timeout=60_000)
-    assert "Too long for the model's context: more than 256 tokens" in budget.text()
+    assert "longer than the model's context (more than 256 tokens)" in budget.text()
 
     qtbot.keyClick(box, Qt.Key.Key_Return)
-    assert "too long for the model's context window" in _bar_text(window.error_bar)
+    assert budget.text().startswith("Not sent:")  # said where the warning was, not twice
+    assert not window.error_bar.isVisible()
     assert box.toPlainText() == pasted  # the draft survives the refused send
     assert not controller.generating
     conversation_id = controller.current_conversation
@@ -100,9 +101,10 @@ def test_a_huge_message_sent_before_it_was_counted_is_stored_whole_and_explained
     window.message_input.setPlainText(pasted)
     window.message_input.request_send()
     qtbot.waitUntil(lambda: not controller.generating, timeout=120_000)
-    assert "too long" in _bar_text(window.error_bar)
     path = MessageRepository(db).active_path(controller.current_conversation)  # type: ignore[arg-type]
     assert path[0].content == pasted and path[-1].status is MessageStatus.ERROR
+    assert "too long" in window.chat_view.message_text(path[-1].id)  # the reply says why
+    qtbot.waitUntil(lambda: window.context_budget.over_budget, timeout=60_000)
 
 
 def test_typing_after_a_5_mb_paste_asks_for_small_counts_only(
@@ -145,10 +147,10 @@ def test_a_5_mb_message_sent_at_once_is_stored_whole_and_shown_in_part(
     qtbot.keyClick(box, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClick(box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not controller.generating, timeout=120_000)
-    assert "too long" in _bar_text(window.error_bar)
     conversation_id = controller.current_conversation
     assert conversation_id is not None
-    question = MessageRepository(db).active_path(conversation_id)[0]
+    question, reply = MessageRepository(db).active_path(conversation_id)
+    assert "too long" in window.chat_view.message_text(reply.id)
     assert question.content == pasted
     shown = window.chat_view.message_text(question.id)
     shown_part, left_out = SHOWN_CHARS, len(pasted) - SHOWN_CHARS

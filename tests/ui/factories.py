@@ -38,7 +38,7 @@ def make_stats() -> StatsRecord:
         n_ctx=4096,
         n_gpu_layers=0,
         prompt_tokens=120,
-        prompt_tokens_evaluated=12,
+        prompt_tokens_evaluated=96,
         completion_tokens=31,
         ttft_ms=245.0,
         prefill_tps=850.0,

@@ -62,7 +62,7 @@ def test_set_messages_shows_roles_bodies_stats_and_links(qtbot: QtBot) -> None:
     text = view.toPlainText()
     assert "You\nHi there" in text
     assert (
-        "12.3 tok/s · 245 ms to first token · 31 tokens · prompt 120 (evaluated 12) · "
+        "12.3 tok/s · 245 ms to first token · 31 tokens · prompt 120 (evaluated 96) · "
         "prefill 850 tok/s · stop: eos"
     ) in text
     assert "Interrupted — the reply was cut off" in text
@@ -157,6 +157,31 @@ def test_copy_link_puts_raw_markdown_on_clipboard(qtbot: QtBot) -> None:
         view.anchorClicked.emit(QUrl("hearth://copy/7"))
     assert blocker.args == [7]
     assert QGuiApplication.clipboard().text() == "**raw** `md`"
+
+
+def test_copy_says_copied_under_the_message_for_a_moment(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    view.set_messages([make_message(1, Role.USER, "q"), make_message(7, Role.ASSISTANT, "a")])
+    view.anchorClicked.emit(QUrl("hearth://copy/7"))
+    assert view.message_text(7).endswith("Copied ✓ · Regenerate")
+    assert "hearth://copy/7" not in view.toHtml()  # not a link while it says so
+    qtbot.waitUntil(lambda: view.message_text(7).endswith("Copy · Regenerate"), timeout=10_000)
+    assert "hearth://copy/7" in view.toHtml()
+
+
+def test_copy_feedback_leaves_a_streaming_reply_intact(qtbot: QtBot) -> None:
+    """The feedback re-renders a message above the reply being written: the reply's text must
+    keep arriving where it belongs."""
+    view = make_view(qtbot)
+    view.set_messages([make_message(1, Role.USER, "q"), make_message(2, Role.ASSISTANT, "a")])
+    view.begin_reply(3)
+    stream(view, "first part, ", step=3)
+    view.anchorClicked.emit(QUrl("hearth://copy/2"))
+    stream(view, "second part", step=3)
+    assert view.message_text(3).endswith("first part, second part")
+    qtbot.waitUntil(lambda: view.message_text(2).endswith("Copy"), timeout=10_000)
+    stream(view, " and more", step=3)
+    assert view.message_text(3).endswith("first part, second part and more")
 
 
 def test_copy_while_streaming_copies_text_so_far(qtbot: QtBot) -> None:

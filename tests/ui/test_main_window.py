@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from storage.records import Role
@@ -195,3 +195,34 @@ def test_pages_beside_chat_switch_with_ctrl_number(qtbot: QtBot) -> None:
     assert window.pages.currentWidget() is page
     qtbot.keyClick(page, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert window.pages.currentIndex() == 0
+
+
+def test_f2_renames_the_current_chat_wherever_the_focus_is(qtbot: QtBot) -> None:
+    """F2 used to work only with the sidebar focused; it acts on the chat on screen from the
+    input, the transcript, or another page."""
+    window = make_window(qtbot)
+    window.conversations.set_conversations(
+        [make_conversation(1, "One"), make_conversation(2, "Two")]
+    )
+    window.conversations.select(2)
+    for focus in (window.message_input, window.chat_view):
+        focus.setFocus()
+        qtbot.waitUntil(focus.hasFocus)
+        qtbot.keyClick(focus, Qt.Key.Key_F2)
+        editor = QApplication.focusWidget()
+        assert editor is not None and editor is not focus
+        assert window.conversations.view.state() == window.conversations.view.State.EditingState
+        editor.selectAll()  # type: ignore[attr-defined]
+        qtbot.keyClicks(editor, "Renamed")
+        with qtbot.waitSignal(window.renameRequested) as blocker:
+            qtbot.keyClick(editor, Qt.Key.Key_Return)
+        assert blocker.args == [2, "Renamed"]
+        window.conversations.set_conversations(
+            [make_conversation(1, "One"), make_conversation(2, "Two")]
+        )
+        window.conversations.select(2)
+    window.pages.addTab(QWidget(), "Other")
+    window.pages.setCurrentIndex(1)
+    qtbot.keyClick(window.pages.currentWidget(), Qt.Key.Key_F2)
+    assert window.pages.currentIndex() == 0  # back on Chat, renaming there
+    assert window.conversations.view.state() == window.conversations.view.State.EditingState

@@ -34,3 +34,16 @@ def test_unclosed_fence_never_splits() -> None:
     assert splitter.feed("~~~~\ncode\n\n~~~\nstill code\n\nand more") == []
     assert splitter.take_pending().startswith("~~~~")
     assert splitter.pending == ""
+
+
+@pytest.mark.parametrize("step", [1, 3, 100])
+def test_a_loose_list_stays_one_block(step: int) -> None:
+    """ "1. a\n\n1. b" is one list numbered 1., 2.: rendered as two blocks it showed 1., 1.
+    until the reply finished. A list of another kind, or a paragraph, still starts a block."""
+    text = "1. a\n\n1. b\n\n- c\n\n- d\n\n* e\n\nend"
+    splitter = BlockSplitter()
+    blocks: list[str] = []
+    for i in range(0, len(text), step):
+        blocks += splitter.feed(text[i : i + step])
+    assert blocks == ["1. a\n\n1. b\n\n", "- c\n\n- d\n\n", "* e\n\n"]
+    assert splitter.pending == "end"

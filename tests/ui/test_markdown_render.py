@@ -66,3 +66,12 @@ def test_is_allowed_link() -> None:
     assert is_allowed_link("HTTPS://example.org")
     assert not is_allowed_link(" javascript:alert(1)")
     assert not is_allowed_link("file:///etc/passwd")
+
+
+def test_a_single_newline_is_a_line_break() -> None:
+    """Chat apps show a model's single newlines as line breaks (a poem, an address, steps
+    without markup); so does the transcript, streaming or finished (ui/chat_view.py)."""
+    assert render_markdown("Roses are red\nViolets are blue") == (
+        "<p>Roses are red<br />\nViolets are blue</p>"
+    )
+    assert "<br" not in render_markdown("```\na\nb\n```")  # code keeps its own newlines
