@@ -137,7 +137,7 @@ class LoadedModel(QObject):
         path = self.chat.settings.model_path
         title = "No model is loaded."
         if path:
-            name = name_for(path, self.chat.paths.models_dir)
+            name = f"{name_for(path, self.chat.paths.models_dir)} ({Path(path).name})"
             title = f"{name} could not be loaded; no model is loaded."
         self.page.loaded_panel.show_failed(title, message.split("\n", 1)[0])
         self.mark_in_use("")  # the engine dropped the old model before trying this one

@@ -4,6 +4,7 @@ import argparse
 import json
 from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
 
 from app.models import cli
@@ -120,3 +121,17 @@ def test_remove_deletes_downloads_and_forgets_imports(
     assert "the file stays where it is" in capsys.readouterr().out and elsewhere.exists()
     assert _run("remove", str(elsewhere), "--yes") == 1  # no longer listed: never deleted
     assert "not in Hearth's models folder" in capsys.readouterr().err and elsewhere.exists()
+
+
+def test_search_without_a_network_is_one_plain_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No retry lines from huggingface-hub, no exception name: one line saying why."""
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    assert _run("search", "gemma") == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "hearth: error: Cannot reach hub.invalid: no network connection (name lookup failed).\n"
+    )
