@@ -35,7 +35,9 @@ from ui.model_rows import (
 )
 
 MIB = 1 << 20
-AUTO_FORMAT_LABEL = "Automatic (the model's own template, else a built-in one)"
+# Short, so the choice reads whole in the form at the default window size; the combo's
+# tooltip says the rest.
+AUTO_FORMAT_LABEL = "Automatic (model's own)"
 NO_GPU_BUILD = (
     "This llama.cpp build has no GPU support, so the model runs on the CPU. To use an NVIDIA "
     'GPU, rebuild it: make clean-venv && make CMAKE_ARGS="-DGGML_CUDA=on" setup (without the '
