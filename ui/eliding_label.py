@@ -31,8 +31,7 @@ class ElidingLabel(QLabel):
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(self.contentsRect(), align, self.shown_text())
+        painter.drawText(self.contentsRect(), self.alignment(), self.shown_text())
 
 
 SEP = " · "

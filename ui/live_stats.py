@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from storage.records import StatsRecord
@@ -21,6 +22,8 @@ class LiveStatsLabel(PartsLabel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("", parent, pinned=_is_context)
+        # It shares the status bar with the model line: its figures end at the right edge.
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.setAccessibleName("Generation statistics")
 
     def show_live(

@@ -138,11 +138,12 @@ class MainWindow(QMainWindow):
         self.live_stats = LiveStatsLabel(self)
         status = self.statusBar()
         # Permanent widgets: a transient status message must not hide the loading bar. The
-        # model line takes the room the others leave (stretch); each shortens itself.
+        # model line and the stats share the room (equal stretch); each leaves out its
+        # least important parts when short of it.
         status.addPermanentWidget(self.model_label, 1)
         status.addPermanentWidget(self.load_label)
         status.addPermanentWidget(self.load_progress)
-        status.addPermanentWidget(self.live_stats)
+        status.addPermanentWidget(self.live_stats, 1)
 
         self._build_menu()
         self._connect_children()

@@ -110,7 +110,7 @@ def test_table_marks_the_model_in_use_and_use_switches_the_chat(
     row = _row_of(page, tiny_model)
     assert page.table.item(row, 0).text().startswith(IN_USE_MARK)
     assert page.table.item(row, 1).text() == "llama"
-    assert page.table.item(row, 6).text() == "yes"  # the tiny model carries a ChatML template
+    assert page.table.item(row, 5).text() == "yes"  # the tiny model carries a ChatML template
 
     _select(qtbot, page, second)
     assert page.use_button.isEnabled()
