@@ -71,7 +71,7 @@ def installed_row(entry: ModelEntry, in_use: bool) -> InstalledRow:
         context=f"{entry.context_length:,}" if entry.context_length else "",
         has_template=entry.has_chat_template,
         location=f"{source_text(entry)}{where}",
-        source=source_text(entry),
+        source=entry.source,
         in_use=in_use,
         error=entry.error or "",
         removable=entry.source == SOURCE_IMPORTED,

@@ -57,8 +57,9 @@ def test_before_the_first_start_the_builtin_model_is_listed_with_working_setting
     assert page.empty_label.isHidden()
     (row,) = page.rows()
     assert page.table.item(0, 0).text() == GEMMA
-    assert page.table.item(0, 6).text() == "built-in, unpacked on first use"
-    assert row.source == "built-in, unpacked on first use" and not row.deletable  # no file yet
+    assert page.table.item(0, 6).text() == "built-in"
+    assert "unpacked on first use" in page.table.item(0, 6).toolTip()
+    assert not row.deletable  # no file to delete yet
     form = page.settings_form
     _click_row(qtbot, page, 0)
     qtbot.waitUntil(form.isEnabled)
@@ -81,7 +82,8 @@ def test_first_start_shows_one_name_and_opens_the_settings_of_the_model_in_use(
     assert picker.currentText() == GEMMA
     assert [picker.itemText(i) for i in range(picker.count())] == [GEMMA]
     assert window.model_label.text().startswith(f"{GEMMA} · ")
-    qtbot.waitUntil(lambda: page.table.item(0, 6).text() == "built-in")
+    qtbot.waitUntil(lambda: "unpacked" not in page.table.item(0, 6).toolTip())
+    assert page.table.item(0, 6).text() == "built-in"
     assert page.table.item(0, 0).text() == IN_USE_MARK + GEMMA
     assert GEMMA in page.loaded_panel.name_label.text()
     # The model in use is selected, so "choose a larger context" can be followed at once.
