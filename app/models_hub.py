@@ -99,7 +99,7 @@ class HubBrowser(QObject):
     def cancel_wait(self) -> None:
         """Cancel pressed: stop waiting for the search or listing under way."""
         self._wait += 1
-        self.page.hub.set_status("Cancelled. Search again when you are online.")
+        self.page.hub.set_status("Stopped waiting for Hugging Face.")
 
     def _current(self, wait: int, callback: Callable[[Any], None]) -> Callable[[Any], None]:
         """`callback`, run only if nothing newer (or Cancel) came since `wait` began."""
