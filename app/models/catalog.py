@@ -189,6 +189,8 @@ def builtin_entry(models_dir: Path) -> ModelEntry:
         return ModelEntry(target.stem, target, (target,), SOURCE_BUILTIN, 0, error=str(exc))
     info = layout.info
     label = info.metadata.get("general.size_label")
+    if not isinstance(label, str):
+        label = format_parameters(layout.n_parameters)
     return ModelEntry(
         name=info.name or target.stem,
         path=target,
@@ -197,9 +199,7 @@ def builtin_entry(models_dir: Path) -> ModelEntry:
         file_size=info.file_size,
         architecture=info.architecture,
         parameters=layout.n_parameters,
-        parameters_label=label
-        if isinstance(label, str)
-        else format_parameters(layout.n_parameters),
+        parameters_label=label,
         quantization=info.quantization,
         context_length=info.context_length,
         has_chat_template=info.chat_template is not None,
