@@ -207,11 +207,12 @@ def builtin_entry(models_dir: Path) -> ModelEntry:
     )
 
 
-def name_for(path: str | Path, models_dir: Path) -> str:
+def name_for(path: str | Path, models_dir: Path | None = None) -> str:
     """The display name of the model at `path` (a header read, cached), for texts such as
-    "Loading …" that are shown before the engine has read the file itself."""
+    "Loading …" that are shown before the engine has read the file itself. With
+    `models_dir`, the built-in model is named before it is unpacked too."""
     path = Path(path)
-    if not path.exists() and path == default_model_path(models_dir):
+    if models_dir is not None and not path.exists() and path == default_model_path(models_dir):
         return builtin_entry(models_dir).display_name
     return describe(_split_parts(path), "file").display_name if path.exists() else path.name
 
