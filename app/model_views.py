@@ -8,11 +8,18 @@ from dataclasses import dataclass, fields
 from pathlib import Path, PurePosixPath
 
 from app.model_settings import AUTO, CUSTOM, ModelSettings
-from app.models.catalog import SOURCE_BUILTIN, SOURCE_FOLDER, SOURCE_IMPORTED, ModelEntry
+from app.models.catalog import (
+    SOURCE_BUILTIN,
+    SOURCE_FOLDER,
+    SOURCE_IMPORTED,
+    ModelEntry,
+    source_text,
+)
 from app.models.fit import FitKind, FitVerdict, auto_gpu_layers, evaluate_fit, human_bytes
 from app.models.gguf_layout import ModelLayout
 from app.models.hub import RemoteModel, RepoSummary
 from app.models.machine import MachineMemory
+from app.models.names import display_name
 from app.settings import Settings
 from inference.gguf_validate import human_size
 from inference.prompt_formats import BUILTIN_FORMATS
@@ -28,7 +35,9 @@ from ui.model_rows import (
 )
 
 MIB = 1 << 20
-AUTO_FORMAT_LABEL = "Automatic (the model's own template, else a built-in one)"
+# Short, so the choice reads whole in the form at the default window size; the combo's
+# tooltip says the rest.
+AUTO_FORMAT_LABEL = "Automatic (model's own)"
 NO_GPU_BUILD = (
     "This llama.cpp build has no GPU support, so the model runs on the CPU. To use an NVIDIA "
     'GPU, rebuild it: make clean-venv && make CMAKE_ARGS="-DGGML_CUDA=on" setup (without the '
@@ -51,21 +60,22 @@ def _short_folder(path: Path) -> str:
 
 
 def installed_row(entry: ModelEntry, in_use: bool) -> InstalledRow:
+    where = "" if entry.packaged else f": {_short_folder(entry.path)}"
     return InstalledRow(
         path=str(entry.path),
-        name=entry.name,
+        name=entry.display_name,
         architecture=entry.architecture or "",
         parameters=entry.parameters_label or "",
         quantization=entry.quantization or "",
         size=human_size(entry.file_size) if entry.file_size else "",
         context=f"{entry.context_length:,}" if entry.context_length else "",
         has_template=entry.has_chat_template,
-        location=f"{entry.source}: {_short_folder(entry.path)}",
+        location=f"{source_text(entry)}{where}",
         source=entry.source,
         in_use=in_use,
         error=entry.error or "",
         removable=entry.source == SOURCE_IMPORTED,
-        deletable=entry.source in (SOURCE_FOLDER, SOURCE_BUILTIN),
+        deletable=entry.source in (SOURCE_FOLDER, SOURCE_BUILTIN) and not entry.packaged,
     )
 
 
@@ -267,7 +277,7 @@ def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> Loade
         )
     backend = info.backend if info.n_gpu_layers else f"{info.backend} (no GPU offload)"
     return LoadedView(
-        name=info.name,
+        name=display_name(info.name, info.quantization, info.path),
         path=info.path,
         backend=backend,
         layers=layers,

@@ -65,7 +65,11 @@ class HubBrowser(QObject):
         # selected, never one per listed row.
         self._remote_layouts: dict[tuple[str, str, str], ModelLayout] = {}
         self._remote_notes: dict[tuple[str, str, str], str] = {}
+        # Bumped by every search, listing and Cancel: a late answer to an older one is
+        # dropped (its thread ends by itself, within hub.py's short timeouts).
+        self._wait = 0
         hub = page.hub
+        hub.waitCancelled.connect(self.cancel_wait)
         hub.searchRequested.connect(self.search)
         hub.repoSelected.connect(self.open_repo)
         hub.fileSelected.connect(self._on_remote_selected)
@@ -87,8 +91,27 @@ class HubBrowser(QObject):
         else:
             self.page.hub.set_status(f"Something went wrong: {exc}")
 
+    def _begin_wait(self, text: str) -> int:
+        self._wait += 1
+        self.page.hub.show_waiting(text)
+        return self._wait
+
+    def cancel_wait(self) -> None:
+        """Cancel pressed: stop waiting for the search or listing under way."""
+        self._wait += 1
+        self.page.hub.set_status("Stopped waiting for Hugging Face.")
+
+    def _current(self, wait: int, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+        """`callback`, run only if nothing newer (or Cancel) came since `wait` began."""
+
+        def guarded(value: Any) -> None:
+            if wait == self._wait:
+                callback(value)
+
+        return guarded
+
     def search(self, text: str) -> None:
-        self.page.hub.set_status(f"Searching for “{text}”…")
+        wait = self._begin_wait(f"Searching Hugging Face for “{text}”…")
 
         def done(results: list[Any]) -> None:
             self.page.hub.show_repos([repo_row(r) for r in results])
@@ -97,10 +120,15 @@ class HubBrowser(QObject):
             else:
                 self.page.hub.set_status(f"No GGUF repositories match “{text}”.")
 
-        self._jobs.run("search", lambda: hub_client().search(text), done, self.hub_error)
+        self._jobs.run(
+            "search",
+            lambda: hub_client().search(text),
+            self._current(wait, done),
+            self._current(wait, self.hub_error),
+        )
 
     def open_repo(self, repo_id: str) -> None:
-        self.page.hub.set_status(f"Listing the files of {repo_id}…")
+        wait = self._begin_wait(f"Listing the files of {repo_id}…")
         self.page.hub.show_files("", [])
 
         def done(models: list[RemoteModel]) -> None:
@@ -120,7 +148,12 @@ class HubBrowser(QObject):
             self._repo, self.remote = repo_id, []
             self.hub_error(exc)
 
-        self._jobs.run("list-repo", lambda: hub_client().list_models(repo_id), done, failed)
+        self._jobs.run(
+            "list-repo",
+            lambda: hub_client().list_models(repo_id),
+            self._current(wait, done),
+            self._current(wait, failed),
+        )
 
     def _is_installed(self, model: RemoteModel) -> bool:
         folder = model_folder(self.paths.models_dir, model.repo_id)

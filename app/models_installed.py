@@ -38,9 +38,9 @@ SOURCE_SETTINGS = "settings"
 
 
 def picker_labels(entries: Sequence[ModelEntry]) -> list[str]:
-    """Names for the chat page's picker. Quantizations of one model share its name, so the
-    quantization is added, and the file name where two would still read the same."""
-    labels = [f"{e.name} · {e.quantization}" if e.quantization else e.name for e in entries]
+    """Names for the chat page's picker: each model's display name (the one the whole app
+    uses), and the file name where two would still read the same."""
+    labels = [e.display_name for e in entries]
     seen = Counter(labels)
     return [
         f"{label} ({e.path.name})" if seen[label] > 1 else label
@@ -79,6 +79,7 @@ class InstalledModels(QObject):
         page.importRequested.connect(self.import_files)
         page.scanRequested.connect(self.scan)
         page.addFoundRequested.connect(self.import_files)
+        chat.modelReady.connect(self._on_model_ready)
 
     def refresh(self) -> None:
         loaded = loaded_path(self.chat)
@@ -103,7 +104,27 @@ class InstalledModels(QObject):
         paths = [resolved(e.path) for e in usable]
         choices = list(zip(picker_labels(usable), paths, strict=True))
         self.window.model_picker.show_models(choices, loaded)
+        self.select_in_use()
         self.changed.emit()
+
+    def _on_model_ready(self, _info: object) -> None:
+        loaded = loaded_path(self.chat)
+        entry = next((e for e in self._entries if resolved(e.path) == loaded), None)
+        if entry is None or entry.packaged:
+            self.refresh()  # unpacked on this start, or chosen outside the list: list it
+        else:
+            self.select_in_use()
+
+    def select_in_use(self) -> None:
+        """With nothing selected, select the model in use, so its settings (a larger
+        context, say) are open for editing as soon as the page shows."""
+        if self.page.selected_path():
+            return
+        loaded = loaded_path(self.chat)
+        for row in self.page.rows():
+            if loaded and resolved(row.path) == loaded:
+                self.page.select_path(row.path)
+                return
 
     def entry(self, path: str) -> ModelEntry | None:
         return next((e for e in self._entries if str(e.path) == path), None)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject
 from app.chat_controller import ChatController
 from app.model_settings import AUTO, ModelSettingsStore
 from app.model_views import loaded_view
+from app.models.catalog import name_for
 from inference.protocol import EngineSettings, ErrorKind, ModelInfo, Sampling
 from ui.main_window import MainWindow
 from ui.models_page import ModelsPage
@@ -82,7 +83,8 @@ class LoadedModel(QObject):
 
     def use(self, path: str) -> None:
         """Chat with this model: the engine swaps it in (one click)."""
-        self.page.loaded_panel.show_loading(f"Loading {Path(path).name}…")
+        name = name_for(path, self.chat.paths.models_dir)
+        self.page.loaded_panel.show_loading(f"Loading {name}…")
         self.chat.switch_model(path)
 
     def reload(self) -> None:
@@ -135,7 +137,8 @@ class LoadedModel(QObject):
         path = self.chat.settings.model_path
         title = "No model is loaded."
         if path:
-            title = f"{Path(path).name} could not be loaded; no model is loaded."
+            name = f"{name_for(path, self.chat.paths.models_dir)} ({Path(path).name})"
+            title = f"{name} could not be loaded; no model is loaded."
         self.page.loaded_panel.show_failed(title, message.split("\n", 1)[0])
         self.mark_in_use("")  # the engine dropped the old model before trying this one
 

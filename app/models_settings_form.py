@@ -15,9 +15,9 @@ from PySide6.QtCore import QObject, Signal
 from app.chat_controller import ChatController
 from app.model_settings import CUSTOM, ModelSettings, ModelSettingsStore, engine_settings_for
 from app.model_views import fit_view, settings_from_values, settings_values
-from app.models.catalog import ModelEntry
+from app.models.catalog import ModelEntry, model_layout
 from app.models.fit import evaluate_fit
-from app.models.gguf_layout import ModelLayout, read_layout
+from app.models.gguf_layout import ModelLayout
 from app.models_jobs import Jobs
 from app.models_loaded import loaded_path, resolved
 from app.models_machine import MachineState
@@ -84,7 +84,8 @@ class PerModelSettings(QObject):
         def failed(exc: Exception) -> None:
             self.page.show_error(str(exc))
 
-        self._jobs.run("layout", lambda: read_layout(Path(path)), done, failed)
+        models_dir = self.chat.paths.models_dir
+        self._jobs.run("layout", lambda: model_layout(Path(path), models_dir), done, failed)
 
     def forget(self, path: str) -> None:
         """`path`'s file is gone: a new file there gets its header read again."""
@@ -99,7 +100,7 @@ class PerModelSettings(QObject):
             max_context=entry.context_length if entry else None,
             total_layers=layout.n_layers + 1,
         )
-        name = entry.name if entry else Path(path).name
+        name = entry.display_name if entry else Path(path).name
         self.page.settings_form.set_values(f"Settings for {name}", values)
 
     def refit(self) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.engine_bridge import EngineBridge
+from app.models.catalog import name_for
+from app.models.names import display_name
 from app.settings import Settings
 from app.translation.translator import Translator
 from inference.client import EngineClient
@@ -70,7 +72,7 @@ class TranslationModel(QObject):
         )
         self.engine = OwnEngine(path, client, bridge, Translator(bridge), request)
         panel.show_model_in_use(True)
-        panel.set_model_label(f"Loading {Path(path).name}…")
+        panel.set_model_label(f"Loading {name_for(path)}…")
 
     def stop(self) -> None:
         own, self.engine = self.engine, None
@@ -83,13 +85,14 @@ class TranslationModel(QObject):
     def _on_progress(self, request_id: int, fraction: float, _text: str) -> None:
         own = self.engine
         if own is not None and request_id == own.load_request:
-            self.panel.set_model_label(f"Loading {Path(own.path).name}… {fraction:.0%}")
+            self.panel.set_model_label(f"Loading {name_for(own.path)}… {fraction:.0%}")
 
     def _on_loaded(self, request_id: int, info: ModelInfo) -> None:
         own = self.engine
         if own is None or request_id != own.load_request:
             return
-        self.panel.set_model_label(f"{info.name} (translation only)")
+        name = display_name(info.name, info.quantization, info.path)
+        self.panel.set_model_label(f"{name} (translation only)")
         self.ready.emit(info)
 
     def _on_failed(self, request_id: int, _kind: str, message: str) -> None:

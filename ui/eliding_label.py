@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QWidget
@@ -29,5 +31,72 @@ class ElidingLabel(QLabel):
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(self.contentsRect(), align, self.shown_text())
+        painter.drawText(self.contentsRect(), self.alignment(), self.shown_text())
+
+
+SEP = " · "
+Pinned = Callable[[int, str], bool]
+
+
+class PartsLabel(ElidingLabel):
+    """A status-bar line of parts joined by " · ", listed most important first. When it does
+    not fit, whole parts are left out from the end, but never a pinned one (the context
+    figure, a model's name); only when the pinned parts alone do not fit are they cut with
+    "…". `text()` stays whole, for the tooltip and for copying.
+
+    Its minimum width is what the pinned parts need (at most `max_pinned` characters'
+    worth), so the status bar's layout shortens the others first.
+    """
+
+    def __init__(
+        self,
+        text: str = "",
+        parent: QWidget | None = None,
+        *,
+        pinned: Pinned = lambda _index, _part: False,
+        max_pinned: int = 40,
+    ) -> None:
+        super().__init__("", parent)
+        self._pinned = pinned
+        self._max_pinned = max_pinned
+        self._part_list: list[str] = []
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        """The whole line; its parts are what " · " separates."""
+        self.set_parts(text.split(SEP) if text else [])
+
+    def set_parts(self, parts: list[str]) -> None:
+        """The parts, most important first (a part may itself contain " · ")."""
+        self._part_list = [p for p in parts if p]
+        super().setText(SEP.join(self._part_list))
+        self.updateGeometry()
+
+    def clear(self) -> None:
+        self.set_parts([])
+
+    def _parts(self) -> list[str]:
+        return list(self._part_list)
+
+    def _kept(self) -> list[str]:
+        return [p for i, p in enumerate(self._parts()) if self._pinned(i, p)]
+
+    def minimumSizeHint(self) -> QSize:
+        hint = QLabel.minimumSizeHint(self)
+        metrics = self.fontMetrics()
+        kept = metrics.horizontalAdvance(SEP.join(self._kept()))
+        cap = metrics.horizontalAdvance("M" * 6) + metrics.averageCharWidth() * self._max_pinned
+        width = min(kept, cap) + self.contentsMargins().left() + self.contentsMargins().right()
+        return QSize(max(width, metrics.horizontalAdvance("M" * 6)), hint.height())
+
+    def shown_text(self) -> str:
+        width = self.contentsRect().width()
+        metrics = self.fontMetrics()
+        parts = list(enumerate(self._parts()))
+        while metrics.horizontalAdvance(SEP.join(p for _, p in parts)) > width:
+            droppable = [n for n, (i, p) in enumerate(parts) if not self._pinned(i, p)]
+            if not droppable:
+                break
+            del parts[droppable[-1]]
+        text = SEP.join(p for _, p in parts)
+        return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)

@@ -3,18 +3,27 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from storage.records import StatsRecord
-from ui.eliding_label import ElidingLabel
+from ui.eliding_label import PartsLabel
 from ui.stats_format import final_stats_text, final_stats_tooltip, live_stats_text
 
 
-class LiveStatsLabel(ElidingLabel):
-    """Shows ``14.2 tok/s · TTFT 310 ms · context 512 / 4096`` while a reply streams."""
+def _is_context(_index: int, part: str) -> bool:
+    return part.startswith("context ")
+
+
+class LiveStatsLabel(PartsLabel):
+    """Shows ``14.2 tok/s · TTFT 310 ms · context 512 / 4096`` while a reply streams. Short
+    of room, the least important figures (the last ones) are left out, never the context
+    figure."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("", parent)
+        super().__init__("", parent, pinned=_is_context)
+        # It shares the status bar with the model line: its figures end at the right edge.
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.setAccessibleName("Generation statistics")
 
     def show_live(

@@ -25,7 +25,7 @@ from ui.chat_view import ChatView
 from ui.context_budget import ContextBudgetLabel
 from ui.context_policy import ContextPolicyBox, OverflowQuestion
 from ui.conversation_list import ConversationList
-from ui.eliding_label import ElidingLabel
+from ui.eliding_label import ElidingLabel, PartsLabel
 from ui.live_stats import LiveStatsLabel
 from ui.message_bar import MessageBar
 from ui.message_input import MessageInput
@@ -122,17 +122,28 @@ class MainWindow(QMainWindow):
         to_chat = QShortcut(QKeySequence("Ctrl+1"), self)
         to_chat.activated.connect(lambda: self.pages.setCurrentIndex(0))
 
-        self.model_label = ElidingLabel("No model loaded", self)
+        # The model's name is pinned: its chat format and backend go first when room is short.
+        self.model_label = PartsLabel(
+            "No model loaded", self, pinned=lambda index, _part: index == 0
+        )
+        # What is loading, beside a bar that only shows the percentage: a long text inside
+        # a bar ran past its end.
+        self.load_label = ElidingLabel("", self)
+        self.load_label.hide()
         self.load_progress = QProgressBar(self)
-        self.load_progress.setMaximumWidth(220)
         self.load_progress.setTextVisible(True)
+        self.load_progress.setFormat("%p%")
+        self.load_progress.setFixedWidth(self.load_progress.sizeHint().width())
         self.load_progress.hide()
         self.live_stats = LiveStatsLabel(self)
         status = self.statusBar()
-        # Permanent widgets: a transient status message must not hide the loading bar.
-        status.addPermanentWidget(self.model_label)
+        # Permanent widgets: a transient status message must not hide the loading bar. The
+        # model line and the stats share the room (equal stretch); each leaves out its
+        # least important parts when short of it.
+        status.addPermanentWidget(self.model_label, 1)
+        status.addPermanentWidget(self.load_label)
         status.addPermanentWidget(self.load_progress)
-        status.addPermanentWidget(self.live_stats)
+        status.addPermanentWidget(self.live_stats, 1)
 
         self._build_menu()
         self._connect_children()
@@ -162,8 +173,8 @@ class MainWindow(QMainWindow):
         return self._generating
 
     def set_model_info(self, name: str, chat_format: str, backend: str) -> None:
-        """E.g. ``gemma-3-270m-q4_k_m · format: gemma (built-in) · CPU``."""
-        self.model_label.setText(f"{name} · format: {chat_format} · {backend}")
+        """E.g. ``Gemma 3 270m · Q4_K_M · format: gemma (built-in) · CPU``."""
+        self.model_label.set_parts([name, f"format: {chat_format}", backend])
         self.model_label.setToolTip(self.model_label.text())
 
     def show_loading(self, fraction: float | None, text: str) -> None:
@@ -173,11 +184,14 @@ class MainWindow(QMainWindow):
         else:
             self.load_progress.setRange(0, 1000)
             self.load_progress.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
-        self.load_progress.setFormat(text if fraction is None else f"{text} %p%")
+        self.load_label.setText(text)
+        self.load_label.setToolTip(text)
         self.load_progress.setToolTip(text)
+        self.load_label.show()
         self.load_progress.show()
 
     def hide_loading(self) -> None:
+        self.load_label.hide()
         self.load_progress.hide()
 
     def show_banner(self, html: str) -> None:

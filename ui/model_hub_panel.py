@@ -3,7 +3,8 @@ on this machine, the download with progress and Pause/Resume/Cancel, and the acc
 gated repositories. GUI thread only; the controller does the network work elsewhere.
 
 Signals: ``searchRequested(text)``, ``repoSelected(repo_id)``, ``fileSelected(key)`` (the
-selected file changed; "" for none), ``downloadRequested(key)``, ``pauseRequested()``,
+selected file changed; "" for none), ``waitCancelled()`` (Cancel pressed while a search or a
+listing runs), ``downloadRequested(key)``, ``pauseRequested()``,
 ``resumeRequested()``, ``cancelRequested()``, ``tokenSaveRequested(token)``,
 ``tokenForgetRequested()``.
 """
@@ -65,6 +66,7 @@ class HubPanel(QWidget):
     searchRequested = Signal(str)
     repoSelected = Signal(str)
     fileSelected = Signal(str)
+    waitCancelled = Signal()
     downloadRequested = Signal(str)
     pauseRequested = Signal()
     resumeRequested = Signal()
@@ -101,6 +103,18 @@ class HubPanel(QWidget):
         self.status_label = QLabel("Search Hugging Face for a model in GGUF format.", self)
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # While a search or a listing waits for the Hub: a busy bar and a way out.
+        self.busy_bar = QProgressBar(self)
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setAccessibleName("Waiting for Hugging Face")
+        self.wait_cancel_button = QPushButton("Cancel", self)
+        self.wait_cancel_button.setToolTip("Stop waiting for Hugging Face")
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.busy_bar)
+        status_row.addWidget(self.wait_cancel_button)
 
         self.repo_table = _table(REPO_COLUMNS, self)
         self.file_table = _table(FILE_COLUMNS, self)
@@ -141,12 +155,14 @@ class HubPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(token_box)
         layout.addLayout(search_row)
-        layout.addWidget(self.status_label)
+        layout.addLayout(status_row)
         layout.addWidget(splitter, 1)
         layout.addLayout(download_row)
         layout.addWidget(self.progress_label)
         self.show_download(DownloadState("idle", ""))
+        self._show_waiting(False)
 
+        self.wait_cancel_button.clicked.connect(self.waitCancelled)
         self.search_edit.returnPressed.connect(self._search)
         self.search_button.clicked.connect(self._search)
         self.repo_table.itemSelectionChanged.connect(self._on_repo)
@@ -163,7 +179,17 @@ class HubPanel(QWidget):
     # ---- API for the controller -----------------------------------------------------------
 
     def set_status(self, text: str) -> None:
+        """A result or an error: nothing is being waited for any more."""
+        self._show_waiting(False)
         self.status_label.setText(text)
+
+    def show_waiting(self, text: str) -> None:
+        """A search or listing is under way: `text`, a busy bar and Cancel."""
+        self.status_label.setText(text)
+        self._show_waiting(True)
+
+    def is_waiting(self) -> bool:
+        return not self.busy_bar.isHidden()
 
     def show_repos(self, rows: Sequence[RepoRow]) -> None:
         self.repo_table.blockSignals(True)
@@ -243,6 +269,10 @@ class HubPanel(QWidget):
         self.token_edit.setFocus()
 
     # ---- internals -------------------------------------------------------------------------
+
+    def _show_waiting(self, waiting: bool) -> None:
+        self.busy_bar.setVisible(waiting)
+        self.wait_cancel_button.setVisible(waiting)
 
     def _search(self) -> None:
         text = self.search_edit.text().strip()

@@ -39,15 +39,16 @@ class ModelPicker(QComboBox):
         self.blockSignals(False)
         self.set_current(current)
 
-    def set_current(self, path: str) -> None:
-        """Show `path` as the model in use (a model not in the list is added by name)."""
+    def set_current(self, path: str, name: str = "") -> None:
+        """Show `path` as the model in use; one not in the list yet is added as `name`
+        (the app's display name for it; the file name when none is given)."""
         self._current = path
         if not path:
             self.setCurrentIndex(-1)
             return
         index = self.findData(path)
         if index < 0:
-            self.addItem(Path(path).name, path)
+            self.addItem(name or Path(path).name, path)
             index = self.count() - 1
         self.setCurrentIndex(index)
 

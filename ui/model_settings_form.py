@@ -143,6 +143,10 @@ class ModelSettingsForm(QScrollArea):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.format_combo.setMinimumContentsLength(18)
+        self.format_combo.setToolTip(
+            "How a chat is turned into the model's prompt. Automatic uses the model's own "
+            "chat template, else the built-in format for its architecture."
+        )
         form.addRow("Chat template:", self.format_combo)
         self.template_edit = QPlainTextEdit(group)
         self.template_edit.setPlaceholderText(

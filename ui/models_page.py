@@ -42,16 +42,18 @@ from ui.model_loaded_panel import LoadedModelPanel
 from ui.model_rows import FoundRow, InstalledRow
 from ui.model_settings_form import ModelSettingsForm
 
+# The quantization is part of a model's name ("Gemma 3 270m · Q4_K_M"), and the folder is in
+# the Source cell's tooltip: so every column fits beside the settings at the default size.
 COLUMNS = (
     "Name",
     "Architecture",
     "Parameters",
-    "Quantization",
     "Size",
     "Context",
     "Template",
-    "Location",
+    "Source",
 )
+SOURCE_COLUMN = COLUMNS.index("Source")
 FOUND_COLUMNS = ("Name", "Quantization", "Size", "Found in")
 IN_USE_MARK = "● "
 EMPTY_HINT = "No models yet. Download one from Hugging Face, or Import… a .gguf file."
@@ -140,6 +142,12 @@ class ModelsPage(QWidget):
         buttons.addWidget(self.scan_button)
         self.table = _table(COLUMNS, tab)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # The name takes the room the other columns leave, shortened in the middle when
+        # it must be (its tooltip has it whole), so no column is pushed out of sight.
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.empty_label = QLabel(EMPTY_HINT, tab)
         self.empty_label.setWordWrap(True)
 
@@ -208,11 +216,10 @@ class ModelsPage(QWidget):
                 name,
                 row.architecture,
                 row.parameters,
-                row.quantization,
                 row.size,
                 row.context,
                 "yes" if row.has_template else "no",
-                row.location,
+                row.source,
             )
             for c, text in enumerate(texts):
                 item = QTableWidgetItem(text)
@@ -221,8 +228,8 @@ class ModelsPage(QWidget):
                     item.setForeground(self.palette().placeholderText())
                 elif c == 0:
                     item.setToolTip(("In use. " if row.in_use else "") + row.path)
-                elif c == 7:
-                    item.setToolTip(row.path)
+                elif c == SOURCE_COLUMN:
+                    item.setToolTip(f"{row.location}\n{row.path}")
                 if row.in_use:
                     item.setFont(bold)
                 self.table.setItem(r, c, item)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
+    QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -53,10 +54,14 @@ class PresetsDialog(QDialog):
         self.prompt = QPlainTextEdit(self)
         self.prompt.setPlaceholderText("Instructions the model follows (may be empty)")
         self.fields: dict[str, QDoubleSpinBox | QSpinBox] = {}
-        form = QFormLayout()
+        # The editor: enabled only while it shows a preset or a new one being made, so no
+        # one edits (or saves) the spin boxes' bare minimums as if they were a preset.
+        self.editor = QWidget(self)
+        form = QFormLayout(self.editor)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Name", self.name)
         form.addRow("System prompt", self.prompt)
-        self.fields.update(add_sampling_rows(self, form))
+        self.fields.update(add_sampling_rows(self.editor, form))
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.new_button = QPushButton("New", self)
@@ -80,19 +85,25 @@ class PresetsDialog(QDialog):
         row.addWidget(self.export_button)
         left.addLayout(row)
         right = QVBoxLayout()
-        right.addLayout(form, 1)
+        right.addWidget(self.editor, 1)
         right.addWidget(self.status)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.save_button)
         row.addWidget(self.apply_button)
         right.addLayout(row)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 2)
-        layout.addLayout(right, 3)
+        panes = QHBoxLayout()
+        panes.addLayout(left, 2)
+        panes.addLayout(right, 3)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(panes, 1)
+        layout.addWidget(self.buttons)
 
         self._presets: dict[int, Preset] = {}
         self._defaults: dict[str, float | int] = {}
+        self._new = False  # the editor holds a new preset not saved yet
         self.list.currentItemChanged.connect(lambda *_: self._show_current())
         self.new_button.clicked.connect(self.start_new)
         self.save_button.clicked.connect(self._save)
@@ -141,8 +152,10 @@ class PresetsDialog(QDialog):
         self.status.setText(text)
 
     def start_new(self) -> None:
+        self._new = True
         self.list.clearSelection()
         self.list.setCurrentItem(None)
+        self._set_editing(True)
         self.name.setText("")
         self.prompt.setPlainText("")
         self._show_sampling(self._defaults)
@@ -151,13 +164,29 @@ class PresetsDialog(QDialog):
 
     # ---- internals ------------------------------------------------------------------------
 
+    def _set_editing(self, editing: bool) -> None:
+        self.editor.setEnabled(editing)
+        self.save_button.setEnabled(editing)
+
     def _show_current(self) -> None:
         preset = self._presets.get(self.current_id() or -1)
         has = preset is not None
         for button in (self.duplicate_button, self.delete_button, self.apply_button):
             button.setEnabled(has)
         if preset is None:
+            if not self._new:  # nothing chosen: an empty, disabled editor and a hint
+                self._set_editing(False)
+                self.name.clear()
+                self.prompt.clear()
+                self._show_sampling(self._defaults)
+                self.say(
+                    "Choose a preset on the left, or press New to make one."
+                    if self._presets
+                    else "No presets yet. Press New to make one."
+                )
             return
+        self._new = False
+        self._set_editing(True)
         self.name.setText(preset.name)
         self.prompt.setPlainText(preset.system_prompt)
         self._show_sampling({**self._defaults, **preset.sampling})

@@ -13,10 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.default_model import DEFAULT_MODEL_FILE, default_model_path
+from app.default_model import (
+    DEFAULT_MODEL_FILE,
+    DefaultModelError,
+    default_model_path,
+    packaged_layout,
+)
 from app.models.filenames import group_split_files, quantization_from_name, split_name
-from app.models.gguf_layout import read_layout
+from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.known_folders import known_folders
+from app.models.names import display_name
 from app.models.registry import load_imports, save_imports
 from app.paths import HearthPaths
 from inference.gguf_validate import ModelFileError, inspect_gguf
@@ -45,10 +51,18 @@ class ModelEntry:
     context_length: int | None = None
     has_chat_template: bool = False
     error: str | None = None
+    # The built-in model before its first start unpacked it: described from the header in
+    # its Python package; `path` is where it will be.
+    packaged: bool = False
 
     @property
     def usable(self) -> bool:
         return self.error is None
+
+    @property
+    def display_name(self) -> str:
+        """The name the app shows for this model everywhere (app/models/names.py)."""
+        return display_name(self.name, self.quantization, self.path.name)
 
 
 _cache: dict[tuple[str, int, int], ModelEntry] = {}
@@ -156,15 +170,71 @@ def _split_parts(path: Path) -> list[Path]:
     return [p for p in parts if p.exists()]
 
 
+def source_text(entry: ModelEntry) -> str:
+    """Where a model comes from, as the Models page and `hearth models list` say it."""
+    if entry.packaged:
+        return f"{SOURCE_BUILTIN}, unpacked on first use"
+    return entry.source
+
+
+def builtin_entry(models_dir: Path) -> ModelEntry:
+    """The built-in model, unpacked or not: it is always there to be used (the first start
+    assembles it from its package), so it is always listed."""
+    target = default_model_path(models_dir)
+    if target.exists():
+        return describe([target], SOURCE_BUILTIN)
+    try:
+        layout = packaged_layout()
+    except DefaultModelError as exc:
+        return ModelEntry(target.stem, target, (target,), SOURCE_BUILTIN, 0, error=str(exc))
+    info = layout.info
+    label = info.metadata.get("general.size_label")
+    if not isinstance(label, str):
+        label = format_parameters(layout.n_parameters)
+    return ModelEntry(
+        name=info.name or target.stem,
+        path=target,
+        files=(target,),
+        source=SOURCE_BUILTIN,
+        file_size=info.file_size,
+        architecture=info.architecture,
+        parameters=layout.n_parameters,
+        parameters_label=label,
+        quantization=info.quantization,
+        context_length=info.context_length,
+        has_chat_template=info.chat_template is not None,
+        packaged=True,
+    )
+
+
+def name_for(path: str | Path, models_dir: Path | None = None) -> str:
+    """The display name of the model at `path` (a header read, cached), for texts such as
+    "Loading …" that are shown before the engine has read the file itself. With
+    `models_dir`, the built-in model is named before it is unpacked too."""
+    path = Path(path)
+    if models_dir is not None and not path.exists() and path == default_model_path(models_dir):
+        return builtin_entry(models_dir).display_name
+    return describe(_split_parts(path), "file").display_name if path.exists() else path.name
+
+
+def model_layout(path: Path, models_dir: Path) -> ModelLayout:
+    """`path`'s layout (layers, tensor sizes) for the fit and the settings form; the built-in
+    model's comes from its package while it is not unpacked yet. Raises ModelFileError."""
+    path = Path(path)
+    if not path.exists() and path == default_model_path(models_dir):
+        try:
+            return packaged_layout()
+        except DefaultModelError as exc:
+            raise ModelFileError(str(exc)) from None
+    return read_layout(path)
+
+
 def list_installed(paths: HearthPaths) -> list[ModelEntry]:
-    """The built-in model, then the models folder, then imports (missing imports included,
-    with an error, so the user can see and remove them)."""
+    """The built-in model (unpacked or not), then the models folder, then imports (missing
+    imports included, with an error, so the user can see and remove them)."""
     builtin = default_model_path(paths.models_dir)
-    entries: list[ModelEntry] = []
-    seen: set[Path] = set()
-    if builtin.exists():
-        entries.append(describe([builtin], SOURCE_BUILTIN))
-        seen.add(builtin.resolve())
+    entries: list[ModelEntry] = [builtin_entry(paths.models_dir)]
+    seen: set[Path] = {builtin.resolve()}
     folder_files = [p for p in _gguf_files(paths.models_dir) if p.resolve() not in seen]
     for entry in _entries(folder_files, SOURCE_FOLDER):
         entries.append(entry)
@@ -255,12 +325,18 @@ def find_model(paths: HearthPaths, name_or_path: str) -> ModelEntry:
     matches = [
         entry
         for entry in list_installed(paths)
-        if wanted in {entry.name.casefold(), entry.path.name.casefold(), entry.path.stem.casefold()}
+        if wanted
+        in {
+            entry.name.casefold(),
+            entry.display_name.casefold(),
+            entry.path.name.casefold(),
+            entry.path.stem.casefold(),
+        }
     ]
     if not matches:
         builtin_names = {"builtin", "built-in", "default", DEFAULT_MODEL_FILE.casefold()}
         if wanted in builtin_names:
-            return describe([default_model_path(paths.models_dir)], SOURCE_BUILTIN)
+            return builtin_entry(paths.models_dir)
         raise ModelFileError(
             f"No installed model is called {name_or_path!r}. "
             "`hearth models list` shows the installed models."

@@ -20,10 +20,12 @@ from app.models.catalog import (
     format_parameters,
     import_model,
     list_installed,
+    model_layout,
     remove_import,
+    source_text,
 )
 from app.models.fit import evaluate_fit, human_bytes
-from app.models.gguf_layout import ModelLayout, read_layout
+from app.models.gguf_layout import ModelLayout
 from app.models.machine import detect_machine
 from app.models.tokens import load_token
 from app.paths import resolve_paths
@@ -105,11 +107,9 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([_entry_json(e) for e in entries], indent=2))
         return 0
-    if not entries:
-        print("No models installed. Try: hearth models search TEXT")
     for e in entries:
         if e.error:
-            print(f"{e.name}  [unusable: {e.error}]  {e.path}")
+            print(f"{e.display_name}  [unusable: {e.error}]  {e.path}")
             continue
         details = [
             e.architecture or "?",
@@ -118,9 +118,9 @@ def _list(args: argparse.Namespace) -> int:
             human_size(e.file_size),
             f"ctx {e.context_length:,}" if e.context_length else "ctx ?",
             "template" if e.has_chat_template else "no template",
-            e.source,
+            source_text(e),
         ]
-        print(f"{e.name}  ({', '.join(details)})  {e.path}")
+        print(f"{e.display_name}  ({', '.join(details)})  {e.path}")
     return 0
 
 
@@ -218,7 +218,7 @@ def _info(args: argparse.Namespace) -> int:
         entry = find_model(paths, args.model)
         if entry.error:
             return _fail(entry.error)
-        layout = read_layout(entry.path)
+        layout = model_layout(entry.path, paths.models_dir)
     settings = load_settings(paths.settings_file)
     n_ctx = args.n_ctx or settings.n_ctx
     gpu_layers = settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers
@@ -248,7 +248,7 @@ def _info(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, indent=2, default=str))
         return 0
-    print(f"{entry.name}  ({entry.path})")
+    print(f"{entry.display_name}  ({entry.path})")
     for label, value in (
         ("architecture", entry.architecture),
         ("parameters", entry.parameters_label),
@@ -257,7 +257,7 @@ def _info(args: argparse.Namespace) -> int:
         ("context length", f"{entry.context_length:,}" if entry.context_length else None),
         ("layers", layout.n_layers),
         ("chat template", "yes" if entry.has_chat_template else "no"),
-        ("source", entry.source),
+        ("source", source_text(entry)),
     ):
         print(f"  {label + ':':16}{value if value is not None else '?'}")
     print(f"fit at context {n_ctx:,}, GPU layers {gpu_layers}: {verdict.text}")

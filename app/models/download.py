@@ -324,7 +324,7 @@ def _download_file(
                 total = human_size(remote.size) if remote.size else "?"
                 raise DownloadInterruptedError(
                     f"The connection dropped while downloading {remote.filename} "
-                    f"({human_size(have)} of {total} received: {exc}). "
+                    f"({human_size(have)} of {total} received; {str(exc).rstrip('.')}). "
                     "The partial file is kept: start the download again to resume."
                 ) from None
             time.sleep(retry_delay * attempt)
@@ -356,7 +356,7 @@ def _fetch(
     if offset:
         headers["Range"] = f"bytes={offset}-"
     with (
-        _plain_errors(f"Downloading {remote.filename}"),
+        _plain_errors(f"Downloading {remote.filename}", client.endpoint),
         get_session().stream(
             "GET", url, headers=headers, follow_redirects=True, timeout=30.0
         ) as response,

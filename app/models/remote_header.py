@@ -48,7 +48,9 @@ def _read_range(
     chunks: list[bytes] = []
     got = 0
     with (
-        plain_errors(f"Reading the header of {PurePosixPath(remote.filename).name}"),
+        plain_errors(
+            f"Reading the header of {PurePosixPath(remote.filename).name}", client.endpoint
+        ),
         get_session().stream(
             "GET", url, headers=headers, follow_redirects=True, timeout=TIMEOUT_S
         ) as response,

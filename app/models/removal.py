@@ -29,6 +29,8 @@ def why_not_delete(paths: HearthPaths, entry: ModelEntry, model_in_use: str) -> 
     `model_in_use` is the resolved path of the model loaded or chosen in the settings, ""
     when none is chosen (the built-in model is then the one in use)."""
     name = entry.path.name
+    if entry.packaged:
+        return "The built-in model is not unpacked yet, so there is no file to delete."
     if entry.source not in (SOURCE_FOLDER, SOURCE_BUILTIN) or not in_models_folder(
         paths, entry.path
     ):

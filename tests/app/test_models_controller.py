@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import huggingface_hub.constants
 import keyring
 import pytest
 from PySide6.QtCore import Qt
@@ -70,6 +72,9 @@ def _row_of(page: ModelsPage, path: Path) -> int:
 
 
 def _select(qtbot: QtBot, page: ModelsPage, path: Path) -> None:
+    """Click `path`'s row. The model in use starts selected (its settings open at once), so
+    the selection is cleared first: the click always selects anew, as in a user's steps."""
+    page.table.clearSelection()
     row = _row_of(page, path)
     rect = page.table.visualRect(page.table.model().index(row, 0))
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -105,7 +110,7 @@ def test_table_marks_the_model_in_use_and_use_switches_the_chat(
     row = _row_of(page, tiny_model)
     assert page.table.item(row, 0).text().startswith(IN_USE_MARK)
     assert page.table.item(row, 1).text() == "llama"
-    assert page.table.item(row, 6).text() == "yes"  # the tiny model carries a ChatML template
+    assert page.table.item(row, 5).text() == "yes"  # the tiny model carries a ChatML template
 
     _select(qtbot, page, second)
     assert page.use_button.isEnabled()
@@ -133,7 +138,9 @@ def test_a_model_of_an_unknown_architecture_is_refused_in_plain_words(
     panel = page.loaded_panel
     qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "could not be loaded" in panel.name_label.text(), timeout=30_000)
-    assert panel.name_label.text() == "alien-arch.gguf could not be loaded; no model is loaded."
+    assert panel.name_label.text() == (
+        "tiny-test · F32 (alien-arch.gguf) could not be loaded; no model is loaded."
+    )
     reason = panel.gpu_note.text()
     assert "does not know the model architecture 'notarealarch'" in reason, reason
     assert "newer llama-cpp-python" in reason and not panel.gpu_note.isHidden()
@@ -142,7 +149,7 @@ def test_a_model_of_an_unknown_architecture_is_refused_in_plain_words(
     assert page.use_button.isEnabled()  # the failed load left no model marked in use
     with qtbot.waitSignal(chat.modelReady, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.name_label.text() == chat.model_info.name)
+    qtbot.waitUntil(lambda: panel.name_label.text() == "tiny-test · F32")
     assert panel.gpu_note.text() != reason
 
 
@@ -545,7 +552,7 @@ def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: Qt
     if info.gpu_offload_supported:
         pytest.skip("this llama.cpp build can offload to a GPU")
     panel = _page(models).loaded_panel
-    assert panel.name_label.text() == info.name
+    assert panel.name_label.text() == "tiny-test · F32"  # the app's one name for it
     assert panel.backend_label.text() == "CPU (no GPU offload)"
     assert panel.layers_label.text() == "requested 0, offloaded 0 of 3"
     assert "RAM (weights" in panel.memory_label.text()
@@ -555,10 +562,19 @@ def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: Qt
     assert "no GPU support" in note and 'CMAKE_ARGS="-DGGML_CUDA=on"' in note
     assert info.memory is not None and info.memory.kv_ram > 0 and info.memory.weights_ram > 0
     # On a CPU with AMX the engine loads without llama.cpp's AMX buffers, and says so.
-    amx_cpu = "AMX_INT8 = 1" in subprocess.run(
-        [sys.executable, "-c", "from inference import llama_adapter as a; print(a.system_info())"],
-        capture_output=True, text=True, check=True,
-    ).stdout
+    amx_cpu = (
+        "AMX_INT8 = 1"
+        in subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from inference import llama_adapter as a; print(a.system_info())",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     assert info.amx_off == amx_cpu
     assert ("AMX kernels off" in panel.details_label.text()) == amx_cpu
 
@@ -870,3 +886,37 @@ def test_hub_file_whose_header_cannot_be_read_falls_back_to_its_size(
         hub_panel.file_table.selectRow(1)
     assert hub_panel.fit_text("tiny-Q8_0.gguf").endswith(HEADER_NOT_READ)
     assert "does not exist" in hub_panel.fit_details.text()
+
+
+def test_search_while_offline_shows_progress_can_be_cancelled_and_fails_plainly(
+    models: Models, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Hub that accepts the connection but never answers: the panel shows that it waits
+    (busy bar, Cancel) and Cancel ends the wait at once. Without a network at all the
+    search fails at once with one plain line and the busy bar goes away."""
+    page = _page(models)
+    hub_panel = page.hub
+    page.tabs.setCurrentWidget(hub_panel)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
+        qtbot.keyClicks(hub_panel.search_edit, "gemma")
+        qtbot.keyClick(hub_panel.search_edit, Qt.Key.Key_Return)
+        assert hub_panel.status_label.text() == "Searching Hugging Face for “gemma”…"
+        assert hub_panel.is_waiting() and hub_panel.wait_cancel_button.isVisible()
+        qtbot.mouseClick(hub_panel.wait_cancel_button, Qt.MouseButton.LeftButton)
+        assert not hub_panel.is_waiting() and not hub_panel.wait_cancel_button.isVisible()
+        assert hub_panel.status_label.text() == "Stopped waiting for Hugging Face."
+    # The listening socket is closed: the abandoned request ends; its answer is dropped.
+    qtbot.wait(300)
+    assert hub_panel.status_label.text() == "Stopped waiting for Hugging Face."
+
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
+    qtbot.mouseClick(hub_panel.search_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not hub_panel.is_waiting())
+    assert hub_panel.status_label.text() == (
+        "Cannot reach hub.invalid: no network connection (name lookup failed)."
+    )
+    assert hub_panel.repo_table.rowCount() == 0

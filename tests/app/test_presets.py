@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from app.presets_io import PresetFileError, export_presets, read_presets
@@ -71,6 +72,40 @@ def test_presets_are_made_shared_and_used_as_a_user_would(
     # The preset's sampling belongs to this chat; the app-wide settings stay as they were.
     assert conversation.sampling["temperature"] == pytest.approx(0.3)
     assert controller.settings.temperature == pytest.approx(0.7)
+
+
+def test_the_dialog_opens_with_nothing_to_edit_until_new_and_closes_with_close(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    """No preset chosen: no editable fields at temperature 0.00 / top-p 0.00 / a 1-token
+    reply. New fills in the app's sampling; Close closes."""
+    window, _controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=300)
+    click(qtbot, window.presets_button)
+    dialog = window.presets_dialog
+    assert dialog.isVisible() and dialog.list.count() == 0
+    assert not dialog.editor.isEnabled() and not dialog.save_button.isEnabled()
+    assert not dialog.name.isEnabled() and not dialog.fields["temperature"].isEnabled()
+    assert "New" in dialog.status.text()
+
+    click(qtbot, dialog.new_button)
+    assert dialog.editor.isEnabled() and dialog.save_button.isEnabled()
+    values = {key: box.value() for key, box in dialog.fields.items()}
+    assert values["temperature"] == pytest.approx(0.7)
+    assert values["top_p"] == pytest.approx(0.95) and values["top_k"] == 40
+    assert values["max_tokens"] == 300  # the app's longest reply, not the minimum of 1
+    qtbot.keyClicks(dialog.name, "Terse")
+    click(qtbot, dialog.save_button)
+    assert [p.name for p in PresetRepository(db).list()] == ["Terse"]
+
+    # Reopened, it shows the preset (enabled), not an empty form.
+    close = dialog.buttons.button(QDialogButtonBox.StandardButton.Close)
+    click(qtbot, close)
+    assert not dialog.isVisible()
+    click(qtbot, window.presets_button)
+    assert dialog.list.currentItem().text() == "Terse" and dialog.editor.isEnabled()
+    assert dialog.name.text() == "Terse"
+    click(qtbot, dialog.delete_button)
+    assert dialog.list.count() == 0 and not dialog.editor.isEnabled()
 
 
 @pytest.mark.parametrize(

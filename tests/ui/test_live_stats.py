@@ -46,8 +46,15 @@ def test_a_long_stats_line_is_shortened_not_widening_the_window(qtbot: QtBot) ->
     assert label.minimumSizeHint().width() < label.fontMetrics().horizontalAdvance(whole) / 4
     label.resize(label.fontMetrics().horizontalAdvance(whole) // 2, 20)
     shown = label.shown_text()
-    assert shown.endswith("…") and whole.startswith(shown[:-1])
+    # Whole figures are left out from the least important end; the context figure stays.
+    assert shown != whole and "…" not in shown, shown
+    assert shown.startswith("12.3 tok/s · TTFT 245 ms · ") and shown.endswith(
+        " · context 151 / 4096"
+    )
     assert label.text() == whole  # what the user copies from the tooltip stays whole
+    label.resize(label.fontMetrics().horizontalAdvance("context 151 / 4096") + 4, 20)
+    assert label.shown_text() == "context 151 / 4096"
+    assert label.minimumSizeHint().width() <= label.width()
     label.resize(label.fontMetrics().horizontalAdvance(whole) + 20, 20)
     assert label.shown_text() == whole
 

@@ -150,21 +150,67 @@ def test_child_signals_are_forwarded(qtbot: QtBot) -> None:
 
 def test_model_info_and_stats(qtbot: QtBot) -> None:
     window = make_window(qtbot)
-    window.set_model_info("gemma-3-270m-q4_k_m", "gemma (built-in)", "CPU")
-    assert window.model_label.text() == "gemma-3-270m-q4_k_m · format: gemma (built-in) · CPU"
+    window.set_model_info("Gemma 3 270m · Q4_K_M", "gemma (built-in)", "CPU")
+    assert window.model_label.text() == "Gemma 3 270m · Q4_K_M · format: gemma (built-in) · CPU"
     window.live_stats.show_live(14.2, 310, 512, 4096)
     assert window.live_stats.isVisible()
     QApplication.processEvents()
-    # Model name and a reply's full stats line are wider than the window: each is
-    # shortened with "…" inside the status bar instead of running past its edge.
+    # Model name and a reply's full stats line are wider than the window: whole parts are
+    # left out, inside the status bar, instead of running past its edge.
     window.resize(900, 600)
     window.show()
     window.live_stats.show_final(make_stats(), 151)
     window.model_label.setText("a-model-with-a-very-long-name-" * 3)
-    qtbot.waitUntil(lambda: window.live_stats.shown_text().endswith("…"))
+    qtbot.waitUntil(lambda: window.live_stats.shown_text() != window.live_stats.text())
+    assert window.live_stats.shown_text().endswith("context 151 / 4096")
     bar = window.statusBar()
     for label in (window.model_label, window.live_stats):
         assert label.geometry().right() <= bar.width()
+
+
+def _status_widgets_fit(window: MainWindow) -> None:
+    """Every status-bar widget shown gets at least the width it cannot do without, and the
+    ones that do not shorten their text get all they ask for."""
+    bar = window.statusBar()
+    for widget in (window.model_label, window.load_label, window.load_progress, window.live_stats):
+        if not widget.isVisible():
+            continue
+        geometry = widget.geometry()
+        assert geometry.left() >= 0 and geometry.right() <= bar.width(), widget
+        assert geometry.width() >= widget.minimumSizeHint().width(), widget
+    assert window.load_progress.isHidden() or (
+        window.load_progress.width() >= window.load_progress.sizeHint().width()
+    )
+
+
+def test_at_the_default_size_the_status_bar_keeps_the_context_figure_whole(
+    qtbot: QtBot,
+) -> None:
+    """At 1100×750 the status bar used to cut the model line and the stats line at both
+    ends ("context 152…"); now less important parts go first, never the context figure,
+    and the loading text sits beside its bar instead of overflowing it."""
+    window = make_window(qtbot)
+    assert (window.width(), window.height()) == (1100, 750)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1100 and hint.height() <= 750  # the default size fits its content
+
+    window.show_loading(0.03, "Preparing the built-in model…")
+    window.show_loading(0.45, "Loading Gemma 3 270m · Q4_K_M…")
+    QApplication.processEvents()
+    _status_widgets_fit(window)
+    assert window.load_label.shown_text() == "Loading Gemma 3 270m · Q4_K_M…"
+    assert window.load_progress.text() == "45%"
+    window.hide_loading()
+
+    window.set_model_info("Gemma 3 270m · Q4_K_M", "Gemma turns (built-in)", "CPU (no GPU offload)")
+    window.live_stats.show_final(make_stats(), 152)
+    QApplication.processEvents()
+    _status_widgets_fit(window)
+    shown = window.live_stats.shown_text()
+    assert shown.endswith("context 152 / 4096") and "…" not in shown
+    assert shown.startswith("12.3 tok/s · TTFT 245 ms")  # the most important parts first
+    assert window.model_label.shown_text().startswith("Gemma 3 270m · Q4_K_M")
+    assert "…" not in window.model_label.shown_text()
 
 
 def test_escape_in_rename_editor_cancels_the_rename_not_the_reply(qtbot: QtBot) -> None:

@@ -73,7 +73,7 @@ def test_installed_rows_mark_the_model_in_use(qtbot: QtBot) -> None:
     assert page.table.item(0, 0).text() == IN_USE_MARK + "Gemma 3 270M"
     assert page.table.item(0, 0).font().bold()
     assert page.table.item(1, 0).text() == "Qwen2.5 0.5B"
-    assert page.table.item(1, 6).text() == "yes"
+    assert page.table.item(1, 5).text() == "yes"
     assert page.table.item(2, 1).text() == "unusable"
     assert "damaged" in page.table.item(2, 0).toolTip()
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from app.default_model import DEFAULT_MODEL_FILE, default_model_path
 from app.models import catalog
 from app.models.catalog import (
+    ModelEntry,
     find_model,
     import_model,
     list_installed,
@@ -21,11 +23,42 @@ from inference.gguf_validate import ModelFileError
 from tests.support.tiny_gguf import build_tiny_model
 
 
+def added(paths: HearthPaths) -> list[ModelEntry]:
+    """What is listed besides the built-in model (which always is, first)."""
+    builtin, *others = list_installed(paths)
+    assert builtin.source == catalog.SOURCE_BUILTIN
+    return others
+
+
+def test_the_builtin_model_is_listed_before_and_after_it_is_unpacked(
+    paths: HearthPaths, gemma_model: Path
+) -> None:
+    """A fresh data folder: the built-in model is not unpacked yet (the first start does
+    that) but is the model in use, so it is listed with its metadata, usable, under the
+    name the app uses for it everywhere."""
+    assert not default_model_path(paths.models_dir).exists()
+    (before,) = list_installed(paths)
+    assert before.source == catalog.SOURCE_BUILTIN and before.packaged and before.usable
+    assert before.path == default_model_path(paths.models_dir)
+    assert before.display_name == "Gemma 3 270m · Q4_K_M"
+    assert (before.architecture, before.parameters_label) == ("gemma3", "270M")
+    assert before.context_length == 32768 and before.file_size == gemma_model.stat().st_size
+    assert catalog.model_layout(before.path, paths.models_dir).n_layers == 18
+    assert find_model(paths, "built-in") == before
+
+    default_model_path(paths.models_dir).symlink_to(gemma_model)  # as the first start leaves it
+    (after,) = list_installed(paths)
+    assert after.source == catalog.SOURCE_BUILTIN and not after.packaged and after.usable
+    fields = ("display_name", "architecture", "parameters_label", "quantization", "file_size")
+    assert [getattr(after, f) for f in fields] == [getattr(before, f) for f in fields]
+    assert after.context_length == before.context_length and after.path.name == DEFAULT_MODEL_FILE
+
+
 def test_lists_models_folder_with_metadata(paths: HearthPaths) -> None:
     build_tiny_model(
         paths.models_dir / "sub" / "tiny-Q8_0.gguf", chat_template="{{ x }}", context_length=4096
     )
-    (entry,) = list_installed(paths)
+    (entry,) = added(paths)
     assert entry.usable
     assert entry.name == "tiny-test"
     assert entry.architecture == "llama"
@@ -41,7 +74,7 @@ def test_lists_models_folder_with_metadata(paths: HearthPaths) -> None:
 
 def test_broken_file_in_models_folder_is_listed_with_an_error(paths: HearthPaths) -> None:
     (paths.models_dir / "junk.gguf").write_text("not a model")
-    (entry,) = list_installed(paths)
+    (entry,) = added(paths)
     assert not entry.usable
     assert "not a GGUF" in (entry.error or "")
 
@@ -51,13 +84,13 @@ def test_import_references_the_file_without_copying(paths: HearthPaths, tmp_path
     entry = import_model(paths, source)
     assert entry.path == source.resolve()
     assert list(paths.models_dir.rglob("*.gguf")) == []
-    (listed,) = list_installed(paths)
+    (listed,) = added(paths)
     assert listed.source == catalog.SOURCE_IMPORTED and listed.path == source.resolve()
     # Importing twice registers once.
     import_model(paths, source)
     assert json.loads(registry_path(paths.data_dir).read_text())["paths"] == [str(source.resolve())]
     assert remove_import(paths, source)
-    assert list_installed(paths) == []
+    assert added(paths) == []
     assert source.exists()
 
 
@@ -69,21 +102,21 @@ def test_import_of_a_bad_file_registers_nothing(paths: HearthPaths, tmp_path: Pa
     with pytest.raises(ModelFileError, match="could not be found"):
         import_model(paths, tmp_path / "missing.gguf")
     assert not registry_path(paths.data_dir).exists()
-    assert list_installed(paths) == []
+    assert added(paths) == []
 
 
 def test_missing_import_is_shown_with_an_error(paths: HearthPaths, tmp_path: Path) -> None:
     source = build_tiny_model(tmp_path / "gone.gguf")
     import_model(paths, source)
     source.unlink()
-    (entry,) = list_installed(paths)
+    (entry,) = added(paths)
     assert entry.error is not None and "no longer there" in entry.error
 
 
 def test_split_files_are_one_model(paths: HearthPaths) -> None:
     first = build_tiny_model(paths.models_dir / "big-00001-of-00002.gguf")
     second = build_tiny_model(paths.models_dir / "big-00002-of-00002.gguf", seed=1)
-    (entry,) = list_installed(paths)
+    (entry,) = added(paths)
     assert entry.files == (first, second)
     assert entry.file_size == first.stat().st_size + second.stat().st_size
 

@@ -4,6 +4,7 @@ import argparse
 import json
 from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
 
 from app.models import cli
@@ -18,13 +19,26 @@ def _run(*argv: str) -> int:
     return cli.run(parser.parse_args(["models", *argv]))
 
 
+def test_a_fresh_data_folder_lists_the_builtin_model(capsys: pytest.CaptureFixture[str]) -> None:
+    """Before the first start unpacked it, the built-in model is already the one Hearth
+    uses: `list` shows it (marked built-in) under the app's one name for it."""
+    assert _run("list") == 0
+    out = capsys.readouterr().out
+    (line,) = out.splitlines()
+    assert line.startswith("Gemma 3 270m · Q4_K_M  (gemma3, 270M, Q4_K_M, ")
+    assert "built-in, unpacked on first use" in line and "No models" not in out
+    assert _run("info", "built-in") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Gemma 3 270m · Q4_K_M  (") and "layers:         18" in out
+
+
 def test_list_and_info(capsys: pytest.CaptureFixture[str]) -> None:
     models_dir = resolve_paths().ensure().models_dir
     build_tiny_model(models_dir / "cli-tiny.gguf", chat_template="{{ x }}")
     assert _run("list") == 0
-    assert "tiny-test" in capsys.readouterr().out
+    assert "tiny-test · F32  (llama" in capsys.readouterr().out
     assert _run("list", "--json") == 0
-    (entry,) = json.loads(capsys.readouterr().out)
+    _builtin, entry = json.loads(capsys.readouterr().out)
     assert entry["architecture"] == "llama" and entry["has_chat_template"]
     assert _run("info", "cli-tiny", "--n-ctx", "1024") == 0
     out = capsys.readouterr().out
@@ -107,3 +121,17 @@ def test_remove_deletes_downloads_and_forgets_imports(
     assert "the file stays where it is" in capsys.readouterr().out and elsewhere.exists()
     assert _run("remove", str(elsewhere), "--yes") == 1  # no longer listed: never deleted
     assert "not in Hearth's models folder" in capsys.readouterr().err and elsewhere.exists()
+
+
+def test_search_without_a_network_is_one_plain_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No retry lines from huggingface-hub, no exception name: one line saying why."""
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    assert _run("search", "gemma") == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "hearth: error: Cannot reach hub.invalid: no network connection (name lookup failed).\n"
+    )

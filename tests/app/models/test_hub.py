@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import huggingface_hub.constants
 import pytest
 from huggingface_hub import hf_hub_download
 
@@ -208,7 +211,9 @@ def test_pause_keeps_the_partial_file_for_resume(
 def test_network_error_in_plain_words(tiny_repo: FakeHub, paths: HearthPaths) -> None:
     model = _client().find_model(REPO, "Q4_K_M")
     dead = HubClient(endpoint="http://127.0.0.1:9")  # nothing listens on the discard port
-    with pytest.raises(HubConnectionError, match="could not reach Hugging Face"):
+    with pytest.raises(
+        HubConnectionError, match=re.escape("Cannot reach 127.0.0.1:9: the connection was refused)")
+    ):
         download_model(dead, model, paths.models_dir, retries=0)
 
 
@@ -385,3 +390,64 @@ def test_a_full_disk_is_said_plainly_and_the_download_resumes_after_space_is_fre
     assert out["after_files"] == ["tiny-Q4_K_M.gguf", "tiny-Q4_K_M.gguf.sha256.json"]
     ranges = [h.get("Range") for h in tiny_repo.file_requests("tiny-Q4_K_M.gguf")]
     assert ranges[-1] == f"bytes={out['kept']}-"
+
+
+# ---- no network: one short attempt and one plain line, never a retry storm ----------------
+
+
+@pytest.fixture
+def online(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline mode off, as on a user's computer (the suite turns it on)."""
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+
+
+def test_search_with_a_name_that_does_not_resolve_fails_at_once(
+    online: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a computer without a network sees: the name lookup fails. One lookup, no
+    retries (huggingface-hub's backoff slept 1+2+4+8+8 s and logged each try)."""
+    lookups: list[object] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def counting(host: object, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        lookups.append(host)
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    client = HubClient(endpoint="https://hub.invalid")  # RFC 6761: never resolves
+    with pytest.raises(HubConnectionError) as raised:
+        client.search("gemma")
+    assert str(raised.value) == (
+        "Cannot reach hub.invalid: no network connection (name lookup failed)."
+    )
+    assert lookups == ["hub.invalid"]
+    assert "thrown while requesting" not in caplog.text and "Retrying" not in caplog.text
+    with pytest.raises(HubConnectionError, match=r"^Cannot reach hub\.invalid: no network"):
+        client.list_models("someone/model")
+
+
+def test_a_refused_connection_is_said_plainly(online: None) -> None:
+    with socket.socket() as probe:  # a free port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(HubConnectionError) as raised:
+        HubClient(endpoint=f"http://127.0.0.1:{port}").search("gemma")
+    assert str(raised.value) == f"Cannot reach 127.0.0.1:{port}: the connection was refused."
+
+
+def test_a_server_that_never_answers_gets_one_attempt_and_a_time_limit(online: None) -> None:
+    """The connection is accepted (by the kernel) but no answer comes: the search gives up
+    after its answer timeout, having connected exactly once."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        port = server.getsockname()[1]
+        client = HubClient(endpoint=f"http://127.0.0.1:{port}", answer_timeout=0.3)
+        with pytest.raises(HubConnectionError) as raised:
+            client.search("gemma")
+        assert str(raised.value) == f"Cannot reach 127.0.0.1:{port}: it did not answer in time."
+        server.settimeout(0.2)
+        first, _ = server.accept()  # the one attempt, still queued
+        first.close()
+        with pytest.raises(TimeoutError):
+            server.accept()  # and no second one
