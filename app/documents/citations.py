@@ -1,7 +1,19 @@
-"""Map the [cN] tags in a final summary back to chunks, and chunks to pages or headings."""
+"""Tie each point of a final summary to the few passages that support it.
+
+A point cites the pieces of the document (a chunk's part of one page or heading section)
+whose words it shares, best first. The support of a piece for a point is the share of the
+point's content words, weighted by how rare each word is in the document (idf), that also
+occur in the piece: 1.0 when every content word of the point is in the piece. A piece is
+cited when its support is at least MIN_SUPPORT and at least BEST_SHARE of the best piece's,
+and at most MAX_SOURCES pieces are cited. The model's [cN] tags narrow where to look first
+(and are all we have when the summary is in another language than the document); they are
+never taken whole, because a small model tags a point with every chunk its partial came
+from. A point no piece supports cites nothing, and is shown as such.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,18 +24,48 @@ from app.documents.model import SourceRef
 _TAG_GROUP = re.compile(r"\[\s*c\d+(?:\s*(?:[-–]|,|;)\s*c?\d+)*\s*\]", re.IGNORECASE)
 _RANGE = re.compile(r"c?(\d+)\s*[-–]\s*c?(\d+)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+MIN_SUPPORT = 0.3
+BEST_SHARE = 0.6
+MAX_SOURCES = 3
+# Tagged chunks the model named, kept when no words match (a summary in another language):
+# the model's own claim, still capped.
+MAX_TAGGED_UNSUPPORTED = 2
+
+# Words that say nothing about where a point came from (English; other languages still
+# work, their function words just weigh little because they occur in every piece).
+_STOPWORD_TEXT = """a about above after again against all also am an and any are as at be
+    because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers him his how i if in into is it its
+    itself just more most my no nor not now of off on once only or other our out over own
+    same she should so some such than that the their them then there these they this those
+    through to too under until up very was we were what when where which while who whom why
+    will with would you your document text summary part page section point"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True)
 class Citation:
-    """One point of the summary and where it came from. `tagged` is False when the model gave
-    no usable tag and the point cites every chunk that went into the final pass."""
+    """One point of the summary and where it came from, best source first. `tagged` is True
+    when the model tagged the point with chunks ([c3]); `chunk_ids` and `refs` are empty
+    when no passage of the document supports the point."""
 
     point: int
     text: str
     chunk_ids: tuple[int, ...]
     refs: tuple[SourceRef, ...]
     tagged: bool
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The part of one chunk that lies on one page (or under one heading)."""
+
+    chunk: int
+    ref: SourceRef
+    text: str
 
 
 def _ids_in(tag: str) -> list[int]:
@@ -44,19 +86,108 @@ def strip_tags(text: str) -> str:
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", _TAG_GROUP.sub("", text)).rstrip()
 
 
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that can tie a point to a passage: numbers, and words of three or
+    more letters that are not function words."""
+    words = set()
+    for word in _WORD.findall(text.casefold()):
+        if word.isdigit() or (len(word) >= 3 and word not in _STOPWORDS):
+            words.add(word)
+    return words
+
+
+class SupportIndex:
+    """The document's pieces with their content words, to score points against."""
+
+    def __init__(self, pieces: Sequence[Piece]) -> None:
+        self.pieces = list(pieces)
+        self._words = [content_words(p.text) for p in self.pieces]
+        counts: dict[str, int] = {}
+        for words in self._words:
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+        total = max(1, len(self.pieces))
+        self._idf = {w: math.log(1 + total / n) for w, n in counts.items()}
+
+    def support(self, point: str) -> list[tuple[float, int]]:
+        """(support, piece index) of every piece sharing a word with `point`, best first
+        (earlier pieces first on ties)."""
+        words = [w for w in content_words(point) if w in self._idf]
+        weight = sum(self._idf[w] for w in words)
+        if weight <= 0:
+            return []
+        scored = []
+        for index, piece_words in enumerate(self._words):
+            shared = sum(self._idf[w] for w in words if w in piece_words)
+            if shared > 0:
+                scored.append((shared / weight, index))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return scored
+
+    def best(self, point: str, chunks: set[int] | None = None) -> list[Piece]:
+        """The pieces that support `point` (among `chunks` when given), best first."""
+        scored = [
+            (score, i)
+            for score, i in self.support(point)
+            if chunks is None or self.pieces[i].chunk in chunks
+        ]
+        if not scored or scored[0][0] < MIN_SUPPORT:
+            return []
+        floor = max(MIN_SUPPORT, BEST_SHARE * scored[0][0])
+        return [self.pieces[i] for score, i in scored if score >= floor][:MAX_SOURCES]
+
+
+def pieces_of(
+    text: str,
+    chunks: Sequence[tuple[int, int, int]],
+    sections: Sequence[tuple[int, int, SourceRef]],
+) -> list[Piece]:
+    """Cut `text` (Document.text) into pieces: each chunk (index, start, end) split where it
+    crosses from one section (start, end, ref) into the next."""
+    pieces: list[Piece] = []
+    for index, start, end in chunks:
+        merged: dict[SourceRef, list[str]] = {}
+        for low, high, ref in sections:
+            a, b = max(start, low), min(end, high)
+            if a < b:
+                merged.setdefault(ref, []).append(text[a:b])
+        pieces.extend(Piece(index, ref, "\n\n".join(parts)) for ref, parts in merged.items())
+    return pieces
+
+
+def is_point(line: str) -> bool:
+    """A line of a summary that states something (and so gets a citation): not blank, not a
+    heading, not a label such as "Key points:" or "**Action items**"."""
+    bare = strip_tags(line).strip().strip("*_-• ").strip()
+    if not bare or line.strip().startswith("#"):
+        return False
+    return not (bare.endswith(":") and len(bare.split()) <= 6) and bool(_WORD.search(bare))
+
+
 def cite(
     summary: str,
+    index: SupportIndex,
     chunk_refs: Mapping[int, Sequence[SourceRef]],
-    fallback_ids: Sequence[int],
 ) -> list[Citation]:
     """One Citation per non-empty line of `summary` (a bullet or a paragraph)."""
     citations: list[Citation] = []
     for line in summary.splitlines():
-        if not line.strip() or line.strip().startswith("#"):
+        if not is_point(line):
             continue
-        ids = [i for tag in _TAG_GROUP.findall(line) for i in _ids_in(tag) if i in chunk_refs]
-        tagged = bool(ids)
-        chosen = tuple(sorted(set(ids))) if tagged else tuple(fallback_ids)
-        refs = tuple(dict.fromkeys(r for i in chosen for r in chunk_refs.get(i, ())))
-        citations.append(Citation(len(citations), strip_tags(line).strip(), chosen, refs, tagged))
+        tagged_ids = [
+            i for tag in _TAG_GROUP.findall(line) for i in _ids_in(tag) if i in chunk_refs
+        ]
+        point = strip_tags(line).strip()
+        chosen = index.best(point, set(tagged_ids)) if tagged_ids else []
+        if not chosen:  # untagged, or the tags point where the words are not
+            chosen = index.best(point)
+        if chosen:
+            ids = tuple(dict.fromkeys(p.chunk for p in chosen))
+            refs = tuple(dict.fromkeys(p.ref for p in chosen))
+        elif tagged_ids:
+            ids = tuple(dict.fromkeys(tagged_ids))[:MAX_TAGGED_UNSUPPORTED]
+            refs = tuple(dict.fromkeys(r for i in ids for r in chunk_refs[i]))[:MAX_SOURCES]
+        else:
+            ids, refs = (), ()
+        citations.append(Citation(len(citations), point, ids, refs, bool(tagged_ids)))
     return citations

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from app.documents.citations import Citation, cite
+from app.documents.citations import Citation, SupportIndex, cite, pieces_of
 from app.documents.model import Document, SourceRef
 from app.documents.options import SummaryOptions
 from app.documents.progress import Progress, estimate_reduce_requests
@@ -271,7 +271,7 @@ class _Job:
         if len(self.chunks) == 1:
             self.requests_total = 1
             text = self._final(self.chunks[0].text, whole_document=True)
-            return self._finish(text, refs, (0,), levels=0)
+            return self._finish(text, refs, levels=0)
 
         per_group = max(2, budget // (self.partial_tokens + 16))
         self.requests_total = (
@@ -282,9 +282,8 @@ class _Job:
         while self._tokens_of(partials) > budget:
             level += 1
             partials = self._fit_halves(self._reduce_level(partials, level))
-        all_ids = tuple(c.index for c in self.chunks)
         text = self._final(blocks([(p.chunk_ids, p.text) for p in partials]), whole_document=False)
-        return self._finish(text, refs, all_ids, levels=level)
+        return self._finish(text, refs, levels=level)
 
     def _map(self, chunk: Chunk) -> _Partial:
         ids = (chunk.index,)
@@ -455,11 +454,10 @@ class _Job:
         self,
         text: str,
         refs: dict[int, tuple[SourceRef, ...]],
-        final_ids: tuple[int, ...],
         *,
         levels: int,
     ) -> SummaryResult:
-        citations = cite(text, refs, final_ids)
+        citations = cite(text, self._support_index(), refs)
         result = SummaryResult(
             text=text,
             citations=citations,
@@ -490,6 +488,17 @@ class _Job:
         )
         self._report("done")
         return result
+
+    def _support_index(self) -> SupportIndex:
+        """The document cut into (chunk, page or section) pieces, to tie points to."""
+        sections = []
+        offset = 0
+        for section in self.document.sections:
+            ref = SourceRef(section.page, section.heading_path)
+            sections.append((offset, offset + len(section.text), ref))
+            offset += len(section.text) + 2  # Document.text joins sections with a blank line
+        chunks = [(c.index, c.start, c.end) for c in self.chunks]
+        return SupportIndex(pieces_of(self.document.text, chunks, sections))
 
     def _cached_result(self, cached: FinalSummaryRecord) -> SummaryResult:
         text = cached.text
