@@ -465,6 +465,8 @@ class DocumentsController(QObject):
             self._refresh_rows()
         if self._follow_jobs and entry is not None:
             self._show(job.path, job.title, result.text, result.citations, result.spans)
+        if result.echo_note:  # the summary is shown, but the user should know what it lacks
+            self.page.show_error(f"{job.title}: {result.echo_note}")
         self._purge_removed(job.path)
         self.jobFinished.emit(job.path, DocumentStatus.DONE)
         self._after_job()

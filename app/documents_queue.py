@@ -72,6 +72,10 @@ class CancellableEngine:
         self._check()
         return self._inner.chat(messages, **kwargs)  # type: ignore[arg-type]
 
+    def complete(self, prompt: str, **kwargs: object) -> Done:
+        self._check()
+        return self._inner.complete(prompt, **kwargs)  # type: ignore[arg-type]
+
     def count_tokens(self, text: str) -> int:
         self._check()
         return self._inner.count_tokens(text)

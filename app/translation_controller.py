@@ -287,7 +287,9 @@ class TranslationController(QObject):
             panel.set_back_translation(result.back)
         panel.show_flags(translation.flags, self._marks(result))
         total, reused = translation.paragraphs_total, translation.paragraphs_reused
-        if reused:
+        if translation.warning:  # not "Done": parts were not translated
+            panel.show_status(translation.warning)
+        elif reused:
             panel.show_status(
                 f"Done. {reused} of {total} paragraphs were unchanged and reused; "
                 f"{total - reused} translated."

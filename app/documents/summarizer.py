@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Protocol
 
 from app.documents.citations import Citation, SupportIndex, cite, pieces_of
@@ -23,12 +23,18 @@ from app.documents.options import SummaryOptions
 from app.documents.progress import Progress, estimate_reduce_requests
 from app.documents.prompts import (
     PROMPT_VERSION,
+    Prompt,
     blocks,
     final_messages,
+    final_prompt,
     map_messages,
+    map_prompt,
+    plain_blocks,
     reduce_messages,
+    reduce_prompt,
 )
 from app.documents.splitter import CachedCounter, Chunk, split_sections
+from app.instruction_echo import find_echo, follows_chat_prompts
 from inference.protocol import ChatMessage, Done, ModelInfo, Sampling
 from inference.sync_engine import EngineError
 from storage.documents import ChunkSummaryRecord, FinalSummaryRecord, SummaryKey
@@ -37,6 +43,13 @@ from storage.documents import ChunkSummaryRecord, FinalSummaryRecord, SummaryKey
 # message text alone does not see; generous so no request overflows the context.
 TEMPLATE_MARGIN = 64
 SAMPLING = Sampling(temperature=0.2, top_p=0.9, top_k=40, min_p=0.05, repeat_penalty=1.1)
+ECHO_FAILURE = (
+    "The model repeated its instructions instead of summarizing, so there is no summary. "
+    "A chat (instruction-tuned) model works better: choose one on the Models page."
+)
+# "auto": chat prompts for models with their own chat template, completion prompts for the
+# rest (app/instruction_echo.py); "chat" / "completion" force one (benchmarks, tests).
+PROMPT_STYLES = ("auto", "chat", "completion")
 
 
 class SummaryEngine(Protocol):
@@ -50,6 +63,16 @@ class SummaryEngine(Protocol):
     def chat(
         self,
         messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = ...,
+        sampling: Sampling | None = ...,
+        stop: Sequence[str] = ...,
+        on_delta: Callable[[str], None] | None = ...,
+    ) -> Done: ...
+
+    def complete(
+        self,
+        prompt: str,
         *,
         max_tokens: int = ...,
         sampling: Sampling | None = ...,
@@ -117,6 +140,20 @@ class SummaryResult:
     # (start, end) of each chunk in Document.text, by chunk index: lets a viewer show the
     # exact passage a citation points to. Empty for summaries stored before it was kept.
     spans: tuple[tuple[int, int], ...] = ()
+    # Requests whose answer repeated Hearth's instructions (taken out before use), of all.
+    echoed: int = 0
+    echo_checked: int = 0
+
+    @property
+    def echo_note(self) -> str:
+        """A plain sentence for the user when some answers were the instructions again."""
+        if not self.echoed:
+            return ""
+        return (
+            f"The model repeated its instructions in {self.echoed} of {self.echo_checked} "
+            "answers; that text was left out of the summary. A chat (instruction-tuned) "
+            "model works better."
+        )
 
     @property
     def tokens_per_second(self) -> float:
@@ -140,9 +177,14 @@ def model_key(info: ModelInfo | None) -> str:
 
 
 class Summarizer:
-    def __init__(self, engine: SummaryEngine, store: SummaryStore) -> None:
+    def __init__(
+        self, engine: SummaryEngine, store: SummaryStore, *, prompts: str = "auto"
+    ) -> None:
+        if prompts not in PROMPT_STYLES:
+            raise ValueError(f"prompts must be one of {PROMPT_STYLES}")
         self._engine = engine
         self._store = store
+        self.prompts = prompts
         self._cancelled = threading.Event()
         # Guards _in_chat. The engine is told to cancel only while a chat request runs: a
         # cancelled tokenize request is never answered by the worker (SyncEngine would wait
@@ -187,16 +229,30 @@ class Summarizer:
             if self._in_chat:
                 self._engine.cancel()
 
-    def _chat(
-        self, messages: Sequence[ChatMessage], max_tokens: int, on_delta: OnDelta | None
-    ) -> Done:
+    def uses_chat_prompts(self) -> bool:
+        if self.prompts == "auto":
+            return follows_chat_prompts(self._engine.info)
+        return self.prompts == "chat"
+
+    def _chat(self, prompt: Prompt, max_tokens: int, on_delta: OnDelta | None) -> Done:
         with self._lock:
             self._check()
             self._in_chat = True
         try:
-            return self._engine.chat(
-                messages, max_tokens=max_tokens, sampling=SAMPLING, on_delta=on_delta
+            if prompt.messages:
+                return self._engine.chat(
+                    prompt.messages, max_tokens=max_tokens, sampling=SAMPLING, on_delta=on_delta
+                )
+            if on_delta is not None and prompt.lead:
+                on_delta(prompt.lead)
+            done = self._engine.complete(
+                prompt.text,
+                max_tokens=max_tokens,
+                sampling=SAMPLING,
+                stop=prompt.stop,
+                on_delta=on_delta,
             )
+            return replace(done, text=prompt.lead + done.text) if prompt.lead else done
         except EngineError as exc:
             # A cancel that reached the engine before the request started comes back as an
             # error ("Cancelled before start"); to the user it is a cancel like any other.
@@ -250,6 +306,9 @@ class _Job:
         self.requests_total = 0
         self.partial_tokens, self.final_tokens = owner.answer_tokens(options)
         self.count = CachedCounter(self.engine.count_tokens, self.engine.count_tokens_many)
+        self.chat = owner.uses_chat_prompts()
+        self.echoed = 0
+        self.echo_checked = 0
 
     # ---- steps ----------------------------------------------------------------------------
 
@@ -282,7 +341,12 @@ class _Job:
         while self._tokens_of(partials) > budget:
             level += 1
             partials = self._fit_halves(self._reduce_level(partials, level))
-        text = self._final(blocks([(p.chunk_ids, p.text) for p in partials]), whole_document=False)
+        if self.echoed and not any(p.text.strip() for p in partials):
+            raise SummaryError(ECHO_FAILURE)
+        pairs = [(p.chunk_ids, p.text) for p in partials]
+        text = self._final(
+            blocks(pairs) if self.chat else plain_blocks(pairs), whole_document=False
+        )
         return self._finish(text, refs, levels=level)
 
     def _map(self, chunk: Chunk) -> _Partial:
@@ -294,17 +358,17 @@ class _Job:
             self._report("map")
             return _Partial(ids, stored.text)
         words = max(40, self.partial_tokens // 2)
-        done = self._request(
+        text = self._request(
             "map",
             0,
             chunk.index,
-            map_messages(self.document.title, chunk.text, words, self.options),
+            map_prompt(self.document.title, chunk.text, words, self.options, chat=self.chat),
             self.partial_tokens,
         )
-        self.store.put_partial(self.key, 0, chunk.index, done.text, _sources_json(ids, chunk.refs))
+        self.store.put_partial(self.key, 0, chunk.index, text, _sources_json(ids, chunk.refs))
         self.maps_done += 1
         self._report("map")
-        return _Partial(ids, done.text)
+        return _Partial(ids, text)
 
     def _tokens_of(self, partials: Sequence[_Partial]) -> int:
         return self.count(blocks([(p.chunk_ids, p.text) for p in partials]))
@@ -368,26 +432,33 @@ class _Job:
                 self._report("reduce")
                 continue
             words = max(40, self.partial_tokens // 2)
-            text = blocks([(p.chunk_ids, p.text) for p in group])
-            done = self._request(
+            pairs = [(p.chunk_ids, p.text) for p in group]
+            text = blocks(pairs) if self.chat else plain_blocks(pairs)
+            answer = self._request(
                 "reduce",
                 level,
                 index,
-                reduce_messages(self.document.title, text, words, self.options),
+                reduce_prompt(self.document.title, text, words, self.options, chat=self.chat),
                 self.partial_tokens,
             )
             refs = tuple(dict.fromkeys(r for i in ids for r in self.chunks[i].refs))
-            self.store.put_partial(self.key, level, index, done.text, _sources_json(ids, refs))
-            reduced.append(_Partial(ids, done.text))
+            self.store.put_partial(self.key, level, index, answer, _sources_json(ids, refs))
+            reduced.append(_Partial(ids, answer))
             self._report("reduce")
         return reduced
 
     def _final(self, source_text: str, *, whole_document: bool) -> str:
-        messages = final_messages(
-            self.document.title, source_text, self.options, whole_document=whole_document
+        prompt = final_prompt(
+            self.document.title,
+            source_text,
+            self.options,
+            whole_document=whole_document,
+            chat=self.chat,
         )
-        done = self._request("final", -1, 0, messages, self.final_tokens, stream=True)
-        return done.text.strip()
+        text = self._request("final", -1, 0, prompt, self.final_tokens, stream=True)
+        if not text and self.echoed:
+            raise SummaryError(ECHO_FAILURE)
+        return text
 
     # ---- requests -------------------------------------------------------------------------
 
@@ -396,15 +467,17 @@ class _Job:
         phase: str,
         level: int,
         index: int,
-        messages: Sequence[ChatMessage],
+        prompt: Prompt,
         max_tokens: int,
         *,
         stream: bool = False,
-    ) -> Done:
+    ) -> str:
+        """The answer to `prompt`, without any echo of the instructions ("" when it was
+        nothing else)."""
         self.owner._check()
         self._report(phase)
         began = time.perf_counter()
-        done = self.owner._chat(messages, max_tokens, self.on_delta if stream else None)
+        done = self.owner._chat(prompt, max_tokens, self.on_delta if stream else None)
         wall_ms = (time.perf_counter() - began) * 1000
         # A cancelled reply is incomplete: never store it.
         if done.stats.stop_reason == "cancelled" or self.owner._cancelled.is_set():
@@ -424,7 +497,12 @@ class _Job:
                 wall_ms,
             )
         )
-        return done
+        check = find_echo(done.text, prompt.instructions)
+        self.echo_checked += 1
+        self.echoed += check.found
+        # What is left of an answer after its echo is cut out still says something of the
+        # document; too little left and it says nothing.
+        return check.text.strip() if not check.found or check.has_text else ""
 
     def _report(self, phase: str) -> None:
         if self.on_progress is None:
@@ -469,6 +547,8 @@ class _Job:
             requests=list(self.timings),
             reused=self.reused,
             spans=tuple((c.start, c.end) for c in self.chunks),
+            echoed=self.echoed,
+            echo_checked=self.echo_checked,
         )
         self.store.put_final(
             self.key,
