@@ -4,17 +4,19 @@ A point cites the pieces of the document (a chunk's part of one page or heading 
 whose words it shares, best first. The support of a piece for a point is the share of the
 point's content words, weighted by how rare each word is in the document (idf), that also
 occur in the piece: 1.0 when every content word of the point is in the piece. A piece is
-cited when its support is at least MIN_SUPPORT and at least BEST_SHARE of the best piece's,
-and at most MAX_SOURCES pieces are cited. The model's [cN] tags narrow where to look first
-(and are all we have when the summary is in another language than the document); they are
-never taken whole, because a small model tags a point with every chunk its partial came
-from. A point no piece supports cites nothing, and is shown as such.
+cited when its support is at least MIN_SUPPORT and at least BEST_SHARE of the best piece's;
+of those, at most MAX_SOURCES are cited, in the order of their BM25 score for the point (so a
+piece that says the point's words more often comes first). The model's [cN] tags narrow
+where to look first (and are all we have when the summary is in another language than the
+document); they are never taken whole, because a small model tags a point with every chunk
+its partial came from. A point no piece supports cites nothing, and is shown as such.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +31,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 MIN_SUPPORT = 0.3
 BEST_SHARE = 0.6
 MAX_SOURCES = 3
+BM25_K1 = 1.2  # the usual BM25 constants: term-frequency saturation, length normalization
+BM25_B = 0.75
 # Tagged chunks the model named, kept when no words match (a summary in another language):
 # the model's own claim, still capped.
 MAX_TAGGED_UNSUPPORTED = 2
@@ -86,14 +90,14 @@ def strip_tags(text: str) -> str:
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", _TAG_GROUP.sub("", text)).rstrip()
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-cased words that can tie a point to a passage: numbers, and words of three or
-    more letters that are not function words."""
-    words = set()
-    for word in _WORD.findall(text.casefold()):
-        if word.isdigit() or (len(word) >= 3 and word not in _STOPWORDS):
-            words.add(word)
-    return words
+def content_words(text: str) -> Counter[str]:
+    """Lower-cased words that can tie a point to a passage, with their counts: numbers, and
+    words of three or more letters that are not function words."""
+    return Counter(
+        word
+        for word in _WORD.findall(text.casefold())
+        if word.isdigit() or (len(word) >= 3 and word not in _STOPWORDS)
+    )
 
 
 class SupportIndex:
@@ -102,39 +106,48 @@ class SupportIndex:
     def __init__(self, pieces: Sequence[Piece]) -> None:
         self.pieces = list(pieces)
         self._words = [content_words(p.text) for p in self.pieces]
-        counts: dict[str, int] = {}
+        counts: Counter[str] = Counter()
         for words in self._words:
-            for word in words:
-                counts[word] = counts.get(word, 0) + 1
+            counts.update(words.keys())
         total = max(1, len(self.pieces))
         self._idf = {w: math.log(1 + total / n) for w, n in counts.items()}
+        self._length = [sum(words.values()) for words in self._words]
+        self._mean_length = max(1.0, sum(self._length) / total)
 
-    def support(self, point: str) -> list[tuple[float, int]]:
-        """(support, piece index) of every piece sharing a word with `point`, best first
-        (earlier pieces first on ties)."""
+    def support(self, point: str) -> list[tuple[float, float, int]]:
+        """(support, BM25 score, piece index) of every piece sharing a word with `point`."""
         words = [w for w in content_words(point) if w in self._idf]
         weight = sum(self._idf[w] for w in words)
         if weight <= 0:
             return []
         scored = []
         for index, piece_words in enumerate(self._words):
-            shared = sum(self._idf[w] for w in words if w in piece_words)
-            if shared > 0:
-                scored.append((shared / weight, index))
-        scored.sort(key=lambda item: (-item[0], item[1]))
+            shared = [w for w in words if w in piece_words]
+            if not shared:
+                continue
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * self._length[index] / self._mean_length)
+            bm25 = sum(
+                self._idf[w] * piece_words[w] * (BM25_K1 + 1) / (piece_words[w] + norm)
+                for w in shared
+            )
+            scored.append((sum(self._idf[w] for w in shared) / weight, bm25, index))
         return scored
 
     def best(self, point: str, chunks: set[int] | None = None) -> list[Piece]:
         """The pieces that support `point` (among `chunks` when given), best first."""
         scored = [
-            (score, i)
-            for score, i in self.support(point)
-            if chunks is None or self.pieces[i].chunk in chunks
+            item
+            for item in self.support(point)
+            if chunks is None or self.pieces[item[2]].chunk in chunks
         ]
-        if not scored or scored[0][0] < MIN_SUPPORT:
+        top = max((share for share, _bm25, _i in scored), default=0.0)
+        if top < MIN_SUPPORT:
             return []
-        floor = max(MIN_SUPPORT, BEST_SHARE * scored[0][0])
-        return [self.pieces[i] for score, i in scored if score >= floor][:MAX_SOURCES]
+        floor = max(MIN_SUPPORT, BEST_SHARE * top)
+        kept = sorted(
+            (item for item in scored if item[0] >= floor), key=lambda item: (-item[1], item[2])
+        )
+        return [self.pieces[i] for _share, _bm25, i in kept[:MAX_SOURCES]]
 
 
 def pieces_of(
