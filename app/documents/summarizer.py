@@ -20,7 +20,12 @@ from typing import Protocol
 from app.documents.citations import Citation, SupportIndex, cite, pieces_of
 from app.documents.model import Document, SourceRef
 from app.documents.options import SummaryOptions
-from app.documents.progress import Progress, estimate_reduce_requests
+from app.documents.progress import (
+    Progress,
+    RunningRequest,
+    estimate_reduce_requests,
+    seconds_left,
+)
 from app.documents.prompts import (
     PROMPT_VERSION,
     Prompt,
@@ -166,8 +171,21 @@ class _Partial:
     text: str
 
 
+@dataclass(frozen=True)
+class ChunkSummary:
+    """One chunk's summary, handed out as soon as it exists (or was found stored)."""
+
+    index: int
+    total: int
+    refs: tuple[SourceRef, ...]
+    text: str
+
+
 OnProgress = Callable[[Progress], None]
 OnDelta = Callable[[str], None]
+OnChunk = Callable[[ChunkSummary], None]
+# While a request runs, progress is reported at most this often (its estimate moves).
+REPORT_EVERY_S = 1.0
 
 
 def model_key(info: ModelInfo | None) -> str:
@@ -278,9 +296,12 @@ class Summarizer:
         *,
         on_progress: OnProgress | None = None,
         on_delta: OnDelta | None = None,
+        on_chunk: OnChunk | None = None,
     ) -> SummaryResult:
+        """`on_delta` streams the final pass; `on_chunk` gets each chunk's summary when done."""
         self._cancelled.clear()
         job = _Job(self, document, options, on_progress, on_delta)
+        job.on_chunk = on_chunk
         return job.run()
 
 
@@ -307,6 +328,9 @@ class _Job:
         self.partial_tokens, self.final_tokens = owner.answer_tokens(options)
         self.count = CachedCounter(self.engine.count_tokens, self.engine.count_tokens_many)
         self.chat = owner.uses_chat_prompts()
+        self.on_chunk: OnChunk | None = None
+        self.running: RunningRequest | None = None
+        self.last_report = 0.0
         self.echoed = 0
         self.echo_checked = 0
 
@@ -355,6 +379,7 @@ class _Job:
         if stored is not None:
             self.reused += 1
             self.maps_done += 1
+            self._chunk_done(chunk, stored.text)
             self._report("map")
             return _Partial(ids, stored.text)
         words = max(40, self.partial_tokens // 2)
@@ -367,8 +392,13 @@ class _Job:
         )
         self.store.put_partial(self.key, 0, chunk.index, text, _sources_json(ids, chunk.refs))
         self.maps_done += 1
+        self._chunk_done(chunk, text)
         self._report("map")
         return _Partial(ids, text)
+
+    def _chunk_done(self, chunk: Chunk, text: str) -> None:
+        if self.on_chunk is not None:
+            self.on_chunk(ChunkSummary(chunk.index, len(self.chunks), chunk.refs, text))
 
     def _tokens_of(self, partials: Sequence[_Partial]) -> int:
         return self.count(blocks([(p.chunk_ids, p.text) for p in partials]))
@@ -475,9 +505,27 @@ class _Job:
         """The answer to `prompt`, without any echo of the instructions ("" when it was
         nothing else)."""
         self.owner._check()
+        self.running = RunningRequest(time.monotonic(), None, 0, max_tokens)
         self._report(phase)
         began = time.perf_counter()
-        done = self.owner._chat(prompt, max_tokens, self.on_delta if stream else None)
+        forward = self.on_delta if stream else None
+
+        def measure(delta: str) -> None:
+            # Every request streams, so its speed is measured as it runs (progress.py).
+            running = self.running
+            if running is not None:
+                now = time.monotonic()
+                first = running.first_token if running.first_token is not None else now
+                self.running = replace(running, first_token=first, tokens=running.tokens + 1)
+                if now - self.last_report >= REPORT_EVERY_S:
+                    self._report(phase)
+            if forward is not None:
+                forward(delta)
+
+        try:
+            done = self.owner._chat(prompt, max_tokens, measure)
+        finally:
+            self.running = None
         wall_ms = (time.perf_counter() - began) * 1000
         # A cancelled reply is incomplete: never store it.
         if done.stats.stop_reason == "cancelled" or self.owner._cancelled.is_set():
@@ -508,10 +556,16 @@ class _Job:
         if self.on_progress is None:
             return
         done_requests = len(self.timings) + self.reused
-        measured = sum(t.wall_ms for t in self.timings) / 1000
-        left = None
-        if self.timings:
-            left = measured / len(self.timings) * max(0, self.requests_total - done_requests)
+        now = time.monotonic()
+        self.last_report = now
+        left = seconds_left(
+            [t.wall_ms / 1000 for t in self.timings],
+            max(0, self.requests_total - done_requests),
+            self.running,
+            now,
+        )
+        if phase == "done":
+            left = None
         self.on_progress(
             Progress(
                 phase=phase,

@@ -15,6 +15,23 @@ MAX_LINKS_PER_POINT = MAX_SOURCES
 NO_SOURCE = "(no source found)"
 
 
+def refs_label(refs: Sequence[SourceRef]) -> str:
+    """Where a chunk lies, in a few words: "p. 3–5", "p. 3", or its first heading (+ "…")."""
+    pages = [r.page for r in refs if r.page is not None]
+    if pages:
+        low, high = min(pages), max(pages)
+        return f"p. {low}" if low == high else f"p. {low}–{high}"
+    if not refs:
+        return ""
+    return refs[0].label + (" …" if len(refs) > 1 else "")
+
+
+def chunk_heading(index: int, total: int, refs: Sequence[SourceRef]) -> str:
+    """The heading of a chunk's summary while a job runs: "Part 2 of 7 · p. 4–6"."""
+    where = refs_label(refs)
+    return f"Part {index + 1} of {total}" + (f" · {where}" if where else "")
+
+
 def summary_lines(text: str, citations: Sequence[Citation]) -> list[tuple[str, Citation | None]]:
     """Each line of a final summary without its [cN] tags, paired with its Citation the way
     `cite` numbered them (the lines that state something: see `is_point`)."""
