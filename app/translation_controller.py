@@ -287,8 +287,8 @@ class TranslationController(QObject):
             panel.set_back_translation(result.back)
         panel.show_flags(translation.flags, self._marks(result))
         total, reused = translation.paragraphs_total, translation.paragraphs_reused
-        if translation.warning:  # not "Done": parts were not translated
-            panel.show_status(translation.warning)
+        if translation.not_done_status:  # the flags say why, in full
+            panel.show_status(translation.not_done_status)
         elif reused:
             panel.show_status(
                 f"Done. {reused} of {total} paragraphs were unchanged and reused; "

@@ -93,6 +93,15 @@ class Translation:
         """A plain sentence for the user when parts were not translated; "" when all were."""
         return not_translated_warning(self.echoed, self.untranslated, self.segments_sent)
 
+    @property
+    def not_done_status(self) -> str:
+        """A short status line instead of "Done." when parts were not translated (the
+        warning itself is the first flag); "" when all were."""
+        missing = self.echoed + self.untranslated
+        if not missing:
+            return ""
+        return f"Not done: {missing} of {self.segments_sent} passages were not translated."
+
 
 _ECHOED = "echoed"
 _UNTRANSLATED = "untranslated"

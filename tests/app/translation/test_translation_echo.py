@@ -64,6 +64,7 @@ def test_an_echoed_passage_is_kept_as_in_the_source_flagged_and_sent_again(
             "are left as in the source). A chat (instruction-tuned) model works better."
         )
         assert result.flags[0] == result.warning
+        assert result.not_done_status == "Not done: 1 of 2 passages were not translated."
         # Not cached as a translation: asked again, the passage goes to the model again.
         again = translator.translate(TEXT, target_lang="fr", source_lang="en")
         assert again.segments_sent == 1 and not again.warning
