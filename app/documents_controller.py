@@ -23,8 +23,18 @@ from app.documents.model import Document
 from app.documents.options import SummaryOptions
 from app.documents.progress import Progress
 from app.documents.prompts import PROMPT_VERSION
-from app.documents.summarizer import SummaryResult, citation_from_json, model_key
-from app.documents.summary_text import linked_markdown, passage_text, plain_markdown
+from app.documents.summarizer import (
+    ChunkSummary,
+    SummaryResult,
+    citation_from_json,
+    model_key,
+)
+from app.documents.summary_text import (
+    chunk_heading,
+    linked_markdown,
+    passage_text,
+    plain_markdown,
+)
 from app.documents.work_queue import wait_until_done
 from app.documents_entries import Entry, Shown
 from app.documents_queue import Job, SummaryQueue, WrapEngine
@@ -107,6 +117,7 @@ class DocumentsController(QObject):
         q.jobProgress.connect(self._on_job_progress)
         self.bridge.pausedChanged.connect(self.page.show_paused)
         q.jobDelta.connect(self._on_job_delta)
+        q.jobChunk.connect(self._on_job_chunk)
         q.jobFinished.connect(self._on_job_finished)
         q.jobFailed.connect(self._on_job_failed)
         self._load_library()
@@ -433,7 +444,7 @@ class DocumentsController(QObject):
             progress.chunks_total,
             progress.tokens_in,
             progress.tokens_out,
-            progress.seconds_left,
+            0.0 if progress.phase == "done" else progress.seconds_left,  # none to measure
             self.queue.label(job),
         )
         self.page.show_progress(self.queue.overall(progress.fraction), text)
@@ -441,6 +452,15 @@ class DocumentsController(QObject):
     def _on_job_delta(self, job: Job, text: str) -> None:
         if self._follow_jobs and self.queue.running is job:
             self._coalescer.push(text)
+
+    def _on_job_chunk(self, job: Job, chunk: ChunkSummary) -> None:
+        if self._follow_jobs and self.queue.running is job:
+            self._show_chunk(chunk)
+
+    def _show_chunk(self, chunk: ChunkSummary) -> None:
+        self.page.append_chunk_summary(
+            chunk_heading(chunk.index, chunk.total, chunk.refs), chunk.text
+        )
 
     def _show_delta(self, text: str) -> None:
         self.page.append_summary(text)
@@ -459,6 +479,8 @@ class DocumentsController(QObject):
             self._refresh_rows()
         if self._follow_jobs and entry is not None:
             self._show(job.path, job.title, result.text, result.citations, result.spans)
+        if result.echo_note:  # the summary is shown, but the user should know what it lacks
+            self.page.show_error(f"{job.title}: {result.echo_note}")
         self._purge_removed(job.path)
         self.jobFinished.emit(job.path, DocumentStatus.DONE)
         self._after_job()
@@ -525,7 +547,10 @@ class DocumentsController(QObject):
             self._shown = None
             self.page.set_summary_title(running.title)
             self.page.begin_summary()
-            self.page.append_summary("".join(running.streamed))
+            for chunk in running.chunks:
+                self._show_chunk(chunk)
+            if running.streamed:
+                self.page.append_summary("".join(running.streamed))
             return
         self._follow_jobs = running is None
         self._show_stored(entry)

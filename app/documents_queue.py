@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from app.documents.model import Document, DocumentError
 from app.documents.options import SummaryOptions
 from app.documents.summarizer import (
+    ChunkSummary,
     Summarizer,
     SummaryCancelled,
     SummaryEngine,
@@ -46,6 +47,7 @@ class Job:
     language_choice: str
     cancelled: threading.Event = field(default_factory=threading.Event)
     streamed: list[str] = field(default_factory=list)
+    chunks: list[ChunkSummary] = field(default_factory=list)  # finished, in order
 
 
 class CancellableEngine:
@@ -72,6 +74,10 @@ class CancellableEngine:
         self._check()
         return self._inner.chat(messages, **kwargs)  # type: ignore[arg-type]
 
+    def complete(self, prompt: str, **kwargs: object) -> Done:
+        self._check()
+        return self._inner.complete(prompt, **kwargs)  # type: ignore[arg-type]
+
     def count_tokens(self, text: str) -> int:
         self._check()
         return self._inner.count_tokens(text)
@@ -91,6 +97,7 @@ class _JobSignals(QObject):
     started = Signal(int)
     progressed = Signal(int, object)  # job number, Progress
     delta = Signal(int, str)
+    chunk = Signal(int, object)  # job number, ChunkSummary
     finished = Signal(int, object)  # job number, SummaryResult
     failed = Signal(int, str, str)  # job number, kind ("cancelled", "error", "engine"), message
 
@@ -98,13 +105,15 @@ class _JobSignals(QObject):
 class SummaryQueue(QObject):
     """Signals (GUI thread, each with the Job): ``jobWaiting`` (no model loaded),
     ``jobStarted``, ``jobProgress(job, Progress)``, ``jobDelta(job, text)`` (the final pass
-    streaming), ``jobFinished(job, SummaryResult)``, ``jobFailed(job, kind, message)`` where
+    streaming), ``jobChunk(job, ChunkSummary)`` (a chunk's summary is done),
+    ``jobFinished(job, SummaryResult)``, ``jobFailed(job, kind, message)`` where
     kind is "cancelled", "error" or "engine"."""
 
     jobWaiting = Signal(object)
     jobStarted = Signal(object)
     jobProgress = Signal(object, object)
     jobDelta = Signal(object, str)
+    jobChunk = Signal(object, object)
     jobFinished = Signal(object, object)
     jobFailed = Signal(object, str, str)
 
@@ -129,6 +138,7 @@ class SummaryQueue(QObject):
         s.started.connect(self._on_started)
         s.progressed.connect(lambda n, p: self._forward(n, self.jobProgress, p))
         s.delta.connect(self._on_delta)
+        s.chunk.connect(self._on_chunk)
         s.finished.connect(lambda n, r: self._end(n, self.jobFinished, r))
         s.failed.connect(self._on_failed)
 
@@ -200,6 +210,12 @@ class SummaryQueue(QObject):
             job.streamed.append(text)
             self.jobDelta.emit(job, text)
 
+    def _on_chunk(self, number: int, chunk: ChunkSummary) -> None:
+        job = self.jobs.get(number)
+        if job is not None:
+            job.chunks.append(chunk)
+            self.jobChunk.emit(job, chunk)
+
     def _on_failed(self, number: int, kind: str, message: str) -> None:
         if kind == "cancelled" and number in self.jobs:
             self.batch_cancelled += 1
@@ -255,6 +271,7 @@ class SummaryQueue(QObject):
                 options,
                 on_progress=lambda progress: signals.progressed.emit(job.number, progress),
                 on_delta=lambda text: signals.delta.emit(job.number, text),
+                on_chunk=lambda chunk: signals.chunk.emit(job.number, chunk),
             )
             signals.finished.emit(job.number, result)
         except SummaryCancelled:

@@ -84,6 +84,27 @@ class EngineBridge(QObject):
         assert isinstance(result, Done)
         return result
 
+    def complete(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = 512,
+        sampling: Sampling | None = None,
+        stop: Sequence[str] = (),
+        on_delta: OnDelta | None = None,
+    ) -> Done:
+        """A raw text completion (no chat template, background priority): the prompts of base
+        models (app/instruction_echo.py)."""
+
+        def submit() -> int:
+            return self._client.complete(
+                prompt, max_tokens=max_tokens, sampling=sampling, stop=stop
+            )
+
+        result = self._roundtrip(submit, on_delta)
+        assert isinstance(result, Done)
+        return result
+
     def count_tokens(self, text: str) -> int:
         result = self._roundtrip(lambda: self._client.count_tokens(text), None)
         assert isinstance(result, int)

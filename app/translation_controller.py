@@ -290,7 +290,9 @@ class TranslationController(QObject):
             panel.set_back_translation(result.back)
         panel.show_flags(translation.flags, self._marks(result))
         total, reused = translation.paragraphs_total, translation.paragraphs_reused
-        if reused:
+        if translation.not_done_status:  # the flags say why, in full
+            panel.show_status(translation.not_done_status)
+        elif reused:
             panel.show_status(
                 f"Done. {reused} of {total} paragraphs were unchanged and reused; "
                 f"{total - reused} translated."

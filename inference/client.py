@@ -96,10 +96,19 @@ class EngineClient(QObject):
         return self._submit(request)
 
     def complete(
-        self, prompt: str, *, max_tokens: int = 512, sampling: Sampling | None = None
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = 512,
+        sampling: Sampling | None = None,
+        stop: Sequence[str] = (),
     ) -> int:
         request = CompletionRequest(
-            self._engine.next_id(), prompt, max_tokens=max_tokens, sampling=sampling or Sampling()
+            self._engine.next_id(),
+            prompt,
+            max_tokens=max_tokens,
+            sampling=sampling or Sampling(),
+            stop=tuple(stop),
         )
         return self._submit(request)
 

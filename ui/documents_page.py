@@ -26,8 +26,10 @@ from PySide6.QtGui import (
     QAction,
     QDragEnterEvent,
     QDropEvent,
+    QFont,
     QKeySequence,
     QPalette,
+    QTextCharFormat,
     QTextCursor,
 )
 from PySide6.QtWidgets import (
@@ -57,6 +59,7 @@ from ui.document_rows import (
     DocumentRow,
     DocumentStatus,
 )
+from ui.eliding_label import ElidingLabel
 from ui.markdown_render import render_markdown
 from ui.message_bar import MessageBar
 
@@ -66,7 +69,13 @@ _NUMERIC_COLUMNS = (2, 3, 4)
 _CITE_LINK = re.compile(r"\[([^\[\]\n]+)\]\(" + CITE_SCHEME + r":(\d+)\)")
 PASSAGE_HINT = "Click a citation such as [p. 3] to see its passage."
 EMPTY_HINT = "Open a document (Open… or drag files here), choose the options and Summarize."
-RUNNING_HINT = "Summarizing… the summary appears here as its final pass is written."
+RUNNING_HINT = (
+    "Summarizing… each part's summary appears here when it is done, then the final summary."
+)
+FINAL_HEADING = "Final summary"
+NO_CHUNK_TEXT = "(nothing usable: the model wrote no summary of this part)"
+# The bar is only a gauge; its text stands beside it, where the fill never covers it.
+PROGRESS_BAR_WIDTH = 160
 NO_SUMMARY_HINT = "No summary with these options yet: press Summarize."
 # How long the bar shows how a batch ended ("All 3 summaries finished") before it goes; the
 # rows keep saying Done or Cancelled, so a stale bar would only mislead about the next one.
@@ -95,15 +104,18 @@ def progress_text(
     seconds_left: float | None,
     prefix: str = "",
 ) -> str:
-    """E.g. "Report (1 of 2) · chunk 3 of 12 · 4,210 tokens in, 380 out · about 40 s left"."""
+    """E.g. "Report (1 of 2) · 3 of 12 chunks done · 4,210 tokens in, 380 out · about 40 s
+    left"; until the speed is measured (`seconds_left` None) "measuring the speed…"."""
     parts = [prefix] if prefix else []
     if chunks_total > 1:
-        parts.append(f"chunk {chunks_done} of {chunks_total}")
+        parts.append(f"{chunks_done} of {chunks_total} chunks done")
     if tokens_in or tokens_out:
         parts.append(f"{tokens_in:,} tokens in, {tokens_out:,} out")
     left = format_seconds_left(seconds_left)
     if left:
         parts.append(left)
+    elif seconds_left is None:
+        parts.append("measuring the speed…")
     return " · ".join(parts)
 
 
@@ -129,6 +141,34 @@ def summary_html(markdown: str, *, dark: bool = False) -> str:
     return re.sub(r"HEARTHCITE(\d+)X", anchor, rendered)
 
 
+class _LabelledBar(QProgressBar):
+    """A progress bar whose text is drawn by a label beside it (`label`), never over the
+    fill: over the fill the style's text colour loses its contrast ("30%" half hidden). The
+    label follows the bar's format and visibility, so callers use the bar alone."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.label = ElidingLabel("", parent)
+        self.setTextVisible(False)
+        self.setFixedWidth(PROGRESS_BAR_WIDTH)
+
+    def setFormat(self, text: str) -> None:
+        super().setFormat(text)
+        self._follow()
+
+    def setValue(self, value: int) -> None:
+        super().setValue(value)
+        self._follow()
+
+    def _follow(self) -> None:
+        # A busy bar (no range yet) has no text() of its own: its format says it all.
+        self.label.setText(self.text() or self.format())
+
+    def setVisible(self, visible: bool) -> None:
+        super().setVisible(visible)
+        self.label.setVisible(visible)
+
+
 class DocumentsPage(QWidget):
     openRequested = Signal(list)  # list[str] paths
     summarizeRequested = Signal(str, object)  # path, (length, style, language)
@@ -147,6 +187,8 @@ class DocumentsPage(QWidget):
         self._rows: list[DocumentRow] = []
         self._busy = False
         self._has_summary = False
+        self._chunks_shown = False  # chunk summaries of the running job are in the view
+        self._final_begun = False  # its final pass has begun streaming below them
         self._extensions: tuple[str, ...] = ()
         self._export_name = "summary.md"
         self._build()
@@ -219,9 +261,9 @@ class DocumentsPage(QWidget):
         options.addWidget(self.summarize_button)
         options.addWidget(self.cancel_button)
 
-        self.progress = QProgressBar(self)
+        self.progress = _LabelledBar(self)
+        self.progress_label = self.progress.label
         self._progress_format = "%p%"
-        self.progress.setTextVisible(True)
         self.progress.hide()
         self._progress_linger = QTimer(self)
         self._progress_linger.setSingleShot(True)
@@ -282,7 +324,10 @@ class DocumentsPage(QWidget):
         top_layout.addLayout(open_row)
         top_layout.addWidget(self.table, 1)
         top_layout.addLayout(options)
-        top_layout.addWidget(self.progress)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress)
+        progress_row.addWidget(self.progress_label, 1)
+        top_layout.addLayout(progress_row)
         top_layout.addWidget(self.error_bar)
 
         vertical = QSplitter(Qt.Orientation.Vertical, self)
@@ -393,17 +438,36 @@ class DocumentsPage(QWidget):
         self.summary_view.clear()
         self.summary_view.setPlaceholderText(RUNNING_HINT)
         self._has_summary = False
+        self._chunks_shown = False
+        self._final_begun = False
         self.show_passage("")
         self._update_buttons()
 
+    def append_chunk_summary(self, heading: str, text: str) -> None:
+        """A chunk's summary, as soon as it is done, under its `heading` ("Part 2 of 7 ·
+        p. 4–6"); the final pass streams in below them."""
+        self._insert(heading, bold=True)
+        self._insert("\n" + (text.strip() or NO_CHUNK_TEXT) + "\n\n")
+        self._chunks_shown = True
+
     def append_summary(self, delta: str) -> None:
-        """Append streamed text at the end (plain text until the summary is finished)."""
+        """Append streamed text of the final pass at the end (plain text until the summary
+        is finished), under a heading when chunk summaries stand above it."""
+        if self._chunks_shown and not self._final_begun:
+            self._insert(FINAL_HEADING, bold=True)
+            self._insert("\n")
+        self._final_begun = True
+        self._insert(delta)
+
+    def _insert(self, text: str, *, bold: bool = False) -> None:
         view = self.summary_view
         bar = view.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 4
         cursor = QTextCursor(view.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(delta)
+        char_format = QTextCharFormat()
+        char_format.setFontWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
+        cursor.insertText(text, char_format)
         if at_end:
             bar.setValue(bar.maximum())
 

@@ -167,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
             "title": document.title,
             "file": document.source_path,
             "from_cache": result.from_cache,
+            "echo_note": result.echo_note,
             "timing": {
                 "chunks": result.chunks,
                 "levels": result.levels,
@@ -187,6 +188,8 @@ def run(args: argparse.Namespace) -> int:
             f"{' · from the library' if result.from_cache else ''}]",
             file=sys.stderr,
         )
+        if result.echo_note:  # what streamed above still held it; the stored summary does not
+            print(f"hearth: {result.echo_note}", file=sys.stderr)
     return 0
 
 

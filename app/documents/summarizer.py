@@ -14,21 +14,32 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Protocol
 
-from app.documents.citations import Citation, cite
+from app.documents.citations import Citation, SupportIndex, cite, pieces_of
 from app.documents.model import Document, SourceRef
 from app.documents.options import SummaryOptions
-from app.documents.progress import Progress, estimate_reduce_requests
+from app.documents.progress import (
+    Progress,
+    RunningRequest,
+    estimate_reduce_requests,
+    seconds_left,
+)
 from app.documents.prompts import (
     PROMPT_VERSION,
+    Prompt,
     blocks,
     final_messages,
+    final_prompt,
     map_messages,
+    map_prompt,
+    plain_blocks,
     reduce_messages,
+    reduce_prompt,
 )
 from app.documents.splitter import CachedCounter, Chunk, split_sections
+from app.instruction_echo import find_echo, follows_chat_prompts
 from inference.protocol import ChatMessage, Done, ModelInfo, Sampling
 from inference.sync_engine import EngineError
 from storage.documents import ChunkSummaryRecord, FinalSummaryRecord, SummaryKey
@@ -37,6 +48,13 @@ from storage.documents import ChunkSummaryRecord, FinalSummaryRecord, SummaryKey
 # message text alone does not see; generous so no request overflows the context.
 TEMPLATE_MARGIN = 64
 SAMPLING = Sampling(temperature=0.2, top_p=0.9, top_k=40, min_p=0.05, repeat_penalty=1.1)
+ECHO_FAILURE = (
+    "The model repeated its instructions instead of summarizing, so there is no summary. "
+    "A chat (instruction-tuned) model works better: choose one on the Models page."
+)
+# "auto": chat prompts for models with their own chat template, completion prompts for the
+# rest (app/instruction_echo.py); "chat" / "completion" force one (benchmarks, tests).
+PROMPT_STYLES = ("auto", "chat", "completion")
 
 
 class SummaryEngine(Protocol):
@@ -50,6 +68,16 @@ class SummaryEngine(Protocol):
     def chat(
         self,
         messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = ...,
+        sampling: Sampling | None = ...,
+        stop: Sequence[str] = ...,
+        on_delta: Callable[[str], None] | None = ...,
+    ) -> Done: ...
+
+    def complete(
+        self,
+        prompt: str,
         *,
         max_tokens: int = ...,
         sampling: Sampling | None = ...,
@@ -117,6 +145,20 @@ class SummaryResult:
     # (start, end) of each chunk in Document.text, by chunk index: lets a viewer show the
     # exact passage a citation points to. Empty for summaries stored before it was kept.
     spans: tuple[tuple[int, int], ...] = ()
+    # Requests whose answer repeated Hearth's instructions (taken out before use), of all.
+    echoed: int = 0
+    echo_checked: int = 0
+
+    @property
+    def echo_note(self) -> str:
+        """A plain sentence for the user when some answers were the instructions again."""
+        if not self.echoed:
+            return ""
+        return (
+            f"The model repeated its instructions in {self.echoed} of {self.echo_checked} "
+            "answers; that text was left out of the summary. A chat (instruction-tuned) "
+            "model works better."
+        )
 
     @property
     def tokens_per_second(self) -> float:
@@ -129,8 +171,21 @@ class _Partial:
     text: str
 
 
+@dataclass(frozen=True)
+class ChunkSummary:
+    """One chunk's summary, handed out as soon as it exists (or was found stored)."""
+
+    index: int
+    total: int
+    refs: tuple[SourceRef, ...]
+    text: str
+
+
 OnProgress = Callable[[Progress], None]
 OnDelta = Callable[[str], None]
+OnChunk = Callable[[ChunkSummary], None]
+# While a request runs, progress is reported at most this often (its estimate moves).
+REPORT_EVERY_S = 1.0
 
 
 def model_key(info: ModelInfo | None) -> str:
@@ -140,9 +195,14 @@ def model_key(info: ModelInfo | None) -> str:
 
 
 class Summarizer:
-    def __init__(self, engine: SummaryEngine, store: SummaryStore) -> None:
+    def __init__(
+        self, engine: SummaryEngine, store: SummaryStore, *, prompts: str = "auto"
+    ) -> None:
+        if prompts not in PROMPT_STYLES:
+            raise ValueError(f"prompts must be one of {PROMPT_STYLES}")
         self._engine = engine
         self._store = store
+        self.prompts = prompts
         self._cancelled = threading.Event()
         # Guards _in_chat. The engine is told to cancel only while a chat request runs: a
         # cancelled tokenize request is never answered by the worker (SyncEngine would wait
@@ -187,16 +247,30 @@ class Summarizer:
             if self._in_chat:
                 self._engine.cancel()
 
-    def _chat(
-        self, messages: Sequence[ChatMessage], max_tokens: int, on_delta: OnDelta | None
-    ) -> Done:
+    def uses_chat_prompts(self) -> bool:
+        if self.prompts == "auto":
+            return follows_chat_prompts(self._engine.info)
+        return self.prompts == "chat"
+
+    def _chat(self, prompt: Prompt, max_tokens: int, on_delta: OnDelta | None) -> Done:
         with self._lock:
             self._check()
             self._in_chat = True
         try:
-            return self._engine.chat(
-                messages, max_tokens=max_tokens, sampling=SAMPLING, on_delta=on_delta
+            if prompt.messages:
+                return self._engine.chat(
+                    prompt.messages, max_tokens=max_tokens, sampling=SAMPLING, on_delta=on_delta
+                )
+            if on_delta is not None and prompt.lead:
+                on_delta(prompt.lead)
+            done = self._engine.complete(
+                prompt.text,
+                max_tokens=max_tokens,
+                sampling=SAMPLING,
+                stop=prompt.stop,
+                on_delta=on_delta,
             )
+            return replace(done, text=prompt.lead + done.text) if prompt.lead else done
         except EngineError as exc:
             # A cancel that reached the engine before the request started comes back as an
             # error ("Cancelled before start"); to the user it is a cancel like any other.
@@ -222,9 +296,12 @@ class Summarizer:
         *,
         on_progress: OnProgress | None = None,
         on_delta: OnDelta | None = None,
+        on_chunk: OnChunk | None = None,
     ) -> SummaryResult:
+        """`on_delta` streams the final pass; `on_chunk` gets each chunk's summary when done."""
         self._cancelled.clear()
         job = _Job(self, document, options, on_progress, on_delta)
+        job.on_chunk = on_chunk
         return job.run()
 
 
@@ -250,6 +327,12 @@ class _Job:
         self.requests_total = 0
         self.partial_tokens, self.final_tokens = owner.answer_tokens(options)
         self.count = CachedCounter(self.engine.count_tokens, self.engine.count_tokens_many)
+        self.chat = owner.uses_chat_prompts()
+        self.on_chunk: OnChunk | None = None
+        self.running: RunningRequest | None = None
+        self.last_report = 0.0
+        self.echoed = 0
+        self.echo_checked = 0
 
     # ---- steps ----------------------------------------------------------------------------
 
@@ -271,7 +354,7 @@ class _Job:
         if len(self.chunks) == 1:
             self.requests_total = 1
             text = self._final(self.chunks[0].text, whole_document=True)
-            return self._finish(text, refs, (0,), levels=0)
+            return self._finish(text, refs, levels=0)
 
         per_group = max(2, budget // (self.partial_tokens + 16))
         self.requests_total = (
@@ -282,9 +365,13 @@ class _Job:
         while self._tokens_of(partials) > budget:
             level += 1
             partials = self._fit_halves(self._reduce_level(partials, level))
-        all_ids = tuple(c.index for c in self.chunks)
-        text = self._final(blocks([(p.chunk_ids, p.text) for p in partials]), whole_document=False)
-        return self._finish(text, refs, all_ids, levels=level)
+        if self.echoed and not any(p.text.strip() for p in partials):
+            raise SummaryError(ECHO_FAILURE)
+        pairs = [(p.chunk_ids, p.text) for p in partials]
+        text = self._final(
+            blocks(pairs) if self.chat else plain_blocks(pairs), whole_document=False
+        )
+        return self._finish(text, refs, levels=level)
 
     def _map(self, chunk: Chunk) -> _Partial:
         ids = (chunk.index,)
@@ -292,20 +379,26 @@ class _Job:
         if stored is not None:
             self.reused += 1
             self.maps_done += 1
+            self._chunk_done(chunk, stored.text)
             self._report("map")
             return _Partial(ids, stored.text)
         words = max(40, self.partial_tokens // 2)
-        done = self._request(
+        text = self._request(
             "map",
             0,
             chunk.index,
-            map_messages(self.document.title, chunk.text, words, self.options),
+            map_prompt(self.document.title, chunk.text, words, self.options, chat=self.chat),
             self.partial_tokens,
         )
-        self.store.put_partial(self.key, 0, chunk.index, done.text, _sources_json(ids, chunk.refs))
+        self.store.put_partial(self.key, 0, chunk.index, text, _sources_json(ids, chunk.refs))
         self.maps_done += 1
+        self._chunk_done(chunk, text)
         self._report("map")
-        return _Partial(ids, done.text)
+        return _Partial(ids, text)
+
+    def _chunk_done(self, chunk: Chunk, text: str) -> None:
+        if self.on_chunk is not None:
+            self.on_chunk(ChunkSummary(chunk.index, len(self.chunks), chunk.refs, text))
 
     def _tokens_of(self, partials: Sequence[_Partial]) -> int:
         return self.count(blocks([(p.chunk_ids, p.text) for p in partials]))
@@ -369,26 +462,33 @@ class _Job:
                 self._report("reduce")
                 continue
             words = max(40, self.partial_tokens // 2)
-            text = blocks([(p.chunk_ids, p.text) for p in group])
-            done = self._request(
+            pairs = [(p.chunk_ids, p.text) for p in group]
+            text = blocks(pairs) if self.chat else plain_blocks(pairs)
+            answer = self._request(
                 "reduce",
                 level,
                 index,
-                reduce_messages(self.document.title, text, words, self.options),
+                reduce_prompt(self.document.title, text, words, self.options, chat=self.chat),
                 self.partial_tokens,
             )
             refs = tuple(dict.fromkeys(r for i in ids for r in self.chunks[i].refs))
-            self.store.put_partial(self.key, level, index, done.text, _sources_json(ids, refs))
-            reduced.append(_Partial(ids, done.text))
+            self.store.put_partial(self.key, level, index, answer, _sources_json(ids, refs))
+            reduced.append(_Partial(ids, answer))
             self._report("reduce")
         return reduced
 
     def _final(self, source_text: str, *, whole_document: bool) -> str:
-        messages = final_messages(
-            self.document.title, source_text, self.options, whole_document=whole_document
+        prompt = final_prompt(
+            self.document.title,
+            source_text,
+            self.options,
+            whole_document=whole_document,
+            chat=self.chat,
         )
-        done = self._request("final", -1, 0, messages, self.final_tokens, stream=True)
-        return done.text.strip()
+        text = self._request("final", -1, 0, prompt, self.final_tokens, stream=True)
+        if not text and self.echoed:
+            raise SummaryError(ECHO_FAILURE)
+        return text
 
     # ---- requests -------------------------------------------------------------------------
 
@@ -397,15 +497,35 @@ class _Job:
         phase: str,
         level: int,
         index: int,
-        messages: Sequence[ChatMessage],
+        prompt: Prompt,
         max_tokens: int,
         *,
         stream: bool = False,
-    ) -> Done:
+    ) -> str:
+        """The answer to `prompt`, without any echo of the instructions ("" when it was
+        nothing else)."""
         self.owner._check()
+        self.running = RunningRequest(time.monotonic(), None, 0, max_tokens)
         self._report(phase)
         began = time.perf_counter()
-        done = self.owner._chat(messages, max_tokens, self.on_delta if stream else None)
+        forward = self.on_delta if stream else None
+
+        def measure(delta: str) -> None:
+            # Every request streams, so its speed is measured as it runs (progress.py).
+            running = self.running
+            if running is not None:
+                now = time.monotonic()
+                first = running.first_token if running.first_token is not None else now
+                self.running = replace(running, first_token=first, tokens=running.tokens + 1)
+                if now - self.last_report >= REPORT_EVERY_S:
+                    self._report(phase)
+            if forward is not None:
+                forward(delta)
+
+        try:
+            done = self.owner._chat(prompt, max_tokens, measure)
+        finally:
+            self.running = None
         wall_ms = (time.perf_counter() - began) * 1000
         # A cancelled reply is incomplete: never store it.
         if done.stats.stop_reason == "cancelled" or self.owner._cancelled.is_set():
@@ -425,16 +545,27 @@ class _Job:
                 wall_ms,
             )
         )
-        return done
+        check = find_echo(done.text, prompt.instructions)
+        self.echo_checked += 1
+        self.echoed += check.found
+        # What is left of an answer after its echo is cut out still says something of the
+        # document; too little left and it says nothing.
+        return check.text.strip() if not check.found or check.has_text else ""
 
     def _report(self, phase: str) -> None:
         if self.on_progress is None:
             return
         done_requests = len(self.timings) + self.reused
-        measured = sum(t.wall_ms for t in self.timings) / 1000
-        left = None
-        if self.timings:
-            left = measured / len(self.timings) * max(0, self.requests_total - done_requests)
+        now = time.monotonic()
+        self.last_report = now
+        left = seconds_left(
+            [t.wall_ms / 1000 for t in self.timings],
+            max(0, self.requests_total - done_requests),
+            self.running,
+            now,
+        )
+        if phase == "done":
+            left = None
         self.on_progress(
             Progress(
                 phase=phase,
@@ -455,11 +586,10 @@ class _Job:
         self,
         text: str,
         refs: dict[int, tuple[SourceRef, ...]],
-        final_ids: tuple[int, ...],
         *,
         levels: int,
     ) -> SummaryResult:
-        citations = cite(text, refs, final_ids)
+        citations = cite(text, self._support_index(), refs)
         result = SummaryResult(
             text=text,
             citations=citations,
@@ -471,6 +601,8 @@ class _Job:
             requests=list(self.timings),
             reused=self.reused,
             spans=tuple((c.start, c.end) for c in self.chunks),
+            echoed=self.echoed,
+            echo_checked=self.echo_checked,
         )
         self.store.put_final(
             self.key,
@@ -490,6 +622,17 @@ class _Job:
         )
         self._report("done")
         return result
+
+    def _support_index(self) -> SupportIndex:
+        """The document cut into (chunk, page or section) pieces, to tie points to."""
+        sections = []
+        offset = 0
+        for section in self.document.sections:
+            ref = SourceRef(section.page, section.heading_path)
+            sections.append((offset, offset + len(section.text), ref))
+            offset += len(section.text) + 2  # Document.text joins sections with a blank line
+        chunks = [(c.index, c.start, c.end) for c in self.chunks]
+        return SupportIndex(pieces_of(self.document.text, chunks, sections))
 
     def _cached_result(self, cached: FinalSummaryRecord) -> SummaryResult:
         text = cached.text

@@ -5,21 +5,40 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.documents.citations import Citation, strip_tags
+from app.documents.citations import MAX_SOURCES, Citation, is_point, strip_tags
 from app.documents.model import Document, SourceRef
 from ui.document_rows import cite_link
 
 PASSAGE_LIMIT_CHARS = 20_000
-MAX_LINKS_PER_POINT = 6
+MAX_LINKS_PER_POINT = MAX_SOURCES
+# After a point that no passage of the document supports (see app/documents/citations.py).
+NO_SOURCE = "(no source found)"
+
+
+def refs_label(refs: Sequence[SourceRef]) -> str:
+    """Where a chunk lies, in a few words: "p. 3–5", "p. 3", or its first heading (+ "…")."""
+    pages = [r.page for r in refs if r.page is not None]
+    if pages:
+        low, high = min(pages), max(pages)
+        return f"p. {low}" if low == high else f"p. {low}–{high}"
+    if not refs:
+        return ""
+    return refs[0].label + (" …" if len(refs) > 1 else "")
+
+
+def chunk_heading(index: int, total: int, refs: Sequence[SourceRef]) -> str:
+    """The heading of a chunk's summary while a job runs: "Part 2 of 7 · p. 4–6"."""
+    where = refs_label(refs)
+    return f"Part {index + 1} of {total}" + (f" · {where}" if where else "")
 
 
 def summary_lines(text: str, citations: Sequence[Citation]) -> list[tuple[str, Citation | None]]:
     """Each line of a final summary without its [cN] tags, paired with its Citation the way
-    `cite` numbered them (non-empty lines that are not headings)."""
+    `cite` numbered them (the lines that state something: see `is_point`)."""
     lines: list[tuple[str, Citation | None]] = []
     points = iter(citations)
     for line in text.splitlines():
-        if not line.strip() or line.strip().startswith("#"):
+        if not is_point(line):
             lines.append((strip_tags(line), None))
         else:
             lines.append((strip_tags(line), next(points, None)))
@@ -34,8 +53,11 @@ def linked_markdown(
     targets: list[tuple[Citation, SourceRef]] = []
     out: list[str] = []
     for line, citation in summary_lines(text, citations):
-        if citation is None or not citation.refs:
+        if citation is None:
             out.append(line)
+            continue
+        if not citation.refs:
+            out.append(f"{line.rstrip()} *{NO_SOURCE}*")
             continue
         links = []
         for ref in citation.refs[:MAX_LINKS_PER_POINT]:
@@ -52,8 +74,11 @@ def plain_markdown(text: str, citations: Sequence[Citation]) -> str:
     """The summary as Markdown with its sources in parentheses: for export and chat."""
     out: list[str] = []
     for line, citation in summary_lines(text, citations):
-        if citation is None or not citation.refs:
+        if citation is None:
             out.append(line)
+            continue
+        if not citation.refs:
+            out.append(f"{line.rstrip()} {NO_SOURCE}")
             continue
         labels = [ref.label for ref in citation.refs[:MAX_LINKS_PER_POINT]]
         if len(citation.refs) > MAX_LINKS_PER_POINT:

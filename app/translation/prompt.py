@@ -1,9 +1,15 @@
 """The messages a translation request sends, and cleanup of what the model adds around the
-translation (labels, quotes)."""
+translation (labels, quotes).
+
+Two forms: chat messages with instructions for instruction-tuned models, and for base
+models (which repeat such instructions instead of following them, see
+app/instruction_echo.py) a text they continue: "English: …\nFrench:".
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from app.translation.glossary import Glossary
 from app.translation.languages import language
@@ -56,6 +62,36 @@ def build_messages(
         messages += [ChatMessage("user", previous[0]), ChatMessage("assistant", previous[1])]
     messages.append(ChatMessage("user", text))
     return messages
+
+
+def instruction_texts(source_lang: str | None, target_lang: str) -> tuple[str, ...]:
+    """Hearth's own words in a chat request (not the user's text or glossary terms), one
+    instruction a line: what an echo of the instructions would repeat."""
+    return tuple(system_prompt(source_lang, target_lang, Glossary()).splitlines())
+
+
+@dataclass(frozen=True)
+class CompletionPrompt:
+    text: str
+    stop: tuple[str, ...]
+
+
+def completion_prompt(
+    text: str,
+    *,
+    source_lang: str | None,
+    target_lang: str,
+    previous: tuple[str, str] | None,
+) -> CompletionPrompt:
+    """For a base model: the previous segment and its translation as an example, then the
+    text after its language's name, and the target language's name to continue from."""
+    source = "Original" if source_lang is None else language(source_lang).name
+    target = language(target_lang).name
+    lines = []
+    if previous is not None:
+        lines += [f"{source}: {previous[0]}", f"{target}: {previous[1]}", ""]
+    lines += [f"{source}: {text}", f"{target}:"]
+    return CompletionPrompt("\n".join(lines), ("\n\n", f"\n{source}:"))
 
 
 def clean_output(output: str, source: str) -> str:

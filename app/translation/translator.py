@@ -16,8 +16,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.instruction_echo import MIN_WORDS_LEFT, find_echo, follows_chat_prompts
 from app.translation.glossary import Glossary
-from app.translation.prompt import TRANSLATION_SAMPLING, build_messages, clean_output
+from app.translation.prompt import (
+    TRANSLATION_SAMPLING,
+    build_messages,
+    clean_output,
+    completion_prompt,
+    instruction_texts,
+)
 from app.translation.protect import MARKER
 from app.translation.segmenter import Segment, SegmentedText, segment_text
 from inference.protocol import ChatMessage, Sampling
@@ -47,6 +54,16 @@ class TranslationEngine(Protocol):
         on_delta: OnDelta | None = ...,
     ) -> ChatReply: ...
 
+    def complete(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = ...,
+        sampling: Sampling | None = ...,
+        stop: Sequence[str] = ...,
+        on_delta: OnDelta | None = ...,
+    ) -> ChatReply: ...
+
     def count_tokens(self, text: str) -> int: ...
 
     def cancel(self) -> None: ...
@@ -66,18 +83,62 @@ class Translation:
     segments_total: int
     paragraphs_reused: int = 0  # paragraphs taken from the cache, unchanged since last time
     paragraphs_total: int = 0
+    # Segments sent whose answer was the instructions again (left as in the source), and
+    # whose answer was the source text itself: neither is a translation.
+    echoed: int = 0
+    untranslated: int = 0
+
+    @property
+    def warning(self) -> str:
+        """A plain sentence for the user when parts were not translated; "" when all were."""
+        return not_translated_warning(self.echoed, self.untranslated, self.segments_sent)
+
+    @property
+    def not_done_status(self) -> str:
+        """A short status line instead of "Done." when parts were not translated (the
+        warning itself is the first flag); "" when all were."""
+        missing = self.echoed + self.untranslated
+        if not missing:
+            return ""
+        return f"Not done: {missing} of {self.segments_sent} passages were not translated."
+
+
+_ECHOED = "echoed"
+_UNTRANSLATED = "untranslated"
 
 
 @dataclass
 class _Paragraph:
     texts: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    failed: bool = False  # a segment was not translated: not cached
+
+
+def not_translated_warning(echoed: int, untranslated: int, sent: int) -> str:
+    parts = []
+    if echoed:
+        parts.append(
+            f"repeated its instructions instead of translating {echoed} of {sent} passages"
+        )
+    if untranslated:
+        parts.append(f"returned {untranslated} of {sent} passages untranslated")
+    if not parts:
+        return ""
+    return (
+        f"The model {' and '.join(parts)} (they are left as in the source). A chat "
+        "(instruction-tuned) model works better."
+    )
 
 
 class Translator:
-    def __init__(self, engine: TranslationEngine, *, model_name: str = "") -> None:
+    def __init__(
+        self, engine: TranslationEngine, *, model_name: str = "", prompts: str = "auto"
+    ) -> None:
+        """`prompts`: "auto" (chat prompts for a model with its own chat template, the text
+        to continue for the rest: app/instruction_echo.py), or "chat" / "completion"."""
         self.engine = engine
         self.model_name = model_name
+        self.prompts = prompts
         self._cache: dict[str, _Paragraph] = {}
         self._cancelled = threading.Event()
 
@@ -168,7 +229,7 @@ class Translator:
         started = time.monotonic()
         texts: list[str] = []
         flags: list[str] = []
-        sent = 0
+        sent = echoed = untranslated = 0
         previous: tuple[str, str] | None = None
         current = _Paragraph()
         emitted = 0  # parts already streamed through on_delta
@@ -197,14 +258,21 @@ class Translator:
             else:
                 if self._cancelled.is_set():
                     raise TranslationCancelled(self._partial(segmented, texts))
-                result, problems = self._translate_one(
+                result, problems, failure = self._translate_one(
                     segment, source_lang, target_lang, glossary, previous, on_delta
                 )
                 sent += int(segment.needs_model)
+                echoed += failure == _ECHOED
+                untranslated += failure == _UNTRANSLATED
                 current.texts.append(result)
                 current.flags += problems
+                current.failed = current.failed or bool(failure)
                 flags += problems
-                if current_is_complete(current, paragraphs[segment.paragraph]):
+                # A paragraph the model did not translate is not kept: the next try (with
+                # another model, say) sends it again.
+                if current.failed and current_is_complete(current, paragraphs[segment.paragraph]):
+                    current = _Paragraph()
+                elif current_is_complete(current, paragraphs[segment.paragraph]):
                     self._cache[key] = current
                     current = _Paragraph()
                 work_done += len(segment.text)
@@ -215,12 +283,20 @@ class Translator:
                     on_progress(len(texts) + 1, len(segmented.segments), left)
             emitted += 1
             texts.append(result)
-            if segment.needs_model:
-                previous = (segment.source, result)
+            if segment.needs_model and result != segment.source:
+                previous = (segment.source, result)  # never an untranslated example
         stream_until(None)  # the literals after the last segment
         final = segmented.join(texts)
+        warning = not_translated_warning(echoed, untranslated, sent)
         return Translation(
-            final, tuple(flags), sent, len(segmented.segments), reused, len(paragraphs)
+            final,
+            (warning, *flags) if warning else tuple(flags),
+            sent,
+            len(segmented.segments),
+            reused,
+            len(paragraphs),
+            echoed,
+            untranslated,
         )
 
     # ---- internals --------------------------------------------------------------------------
@@ -233,33 +309,56 @@ class Translator:
         glossary: Glossary,
         previous: tuple[str, str] | None,
         on_delta: OnDelta | None,
-    ) -> tuple[str, list[str]]:
+    ) -> tuple[str, list[str], str]:
+        """(translation, problems, failure): failure is "" or why the source was kept."""
         if not segment.needs_model:
-            return segment.source, []
+            return segment.source, [], ""
         source = segment.source
-        messages = build_messages(
-            segment.text,
-            source_lang=source_lang,
-            target_lang=target_lang,
-            glossary=glossary.relevant(source),
-            previous=previous,
-        )
         max_tokens = 2 * self.engine.count_tokens(segment.text) + 32
         streamer = _MarkerStream(segment.spans, on_delta) if on_delta else None
-        reply = self.engine.chat(
-            messages,
-            max_tokens=max_tokens,
-            sampling=TRANSLATION_SAMPLING,
-            on_delta=streamer.feed if streamer else None,
-        )
+        if self._chat_prompts():
+            reply = self.engine.chat(
+                build_messages(
+                    segment.text,
+                    source_lang=source_lang,
+                    target_lang=target_lang,
+                    glossary=glossary.relevant(source),
+                    previous=previous,
+                ),
+                max_tokens=max_tokens,
+                sampling=TRANSLATION_SAMPLING,
+                on_delta=streamer.feed if streamer else None,
+            )
+        else:
+            prompt = completion_prompt(
+                segment.text, source_lang=source_lang, target_lang=target_lang, previous=previous
+            )
+            reply = self.engine.complete(
+                prompt.text,
+                max_tokens=max_tokens,
+                sampling=TRANSLATION_SAMPLING,
+                stop=prompt.stop,
+                on_delta=streamer.feed if streamer else None,
+            )
         if self._cancelled.is_set():
             raise TranslationCancelled(reply.text)
-        cleaned = clean_output(reply.text, segment.text)
+        check = find_echo(reply.text, instruction_texts(source_lang, target_lang))
+        if check.is_echo:
+            return source, [], _ECHOED
+        cleaned = clean_output(check.text, segment.text)
+        if _same_words(cleaned, segment.text) and source_lang != target_lang:
+            return source, [], _UNTRANSLATED
         restored = segment.restore(cleaned)
         problems = list(restored.problems)
         problems += markup_problems(segment.text, cleaned)
         problems += glossary.check(source, restored.text)
-        return restored.text, problems
+        return restored.text, problems, ""
+
+    def _chat_prompts(self) -> bool:
+        if self.prompts == "auto":
+            # Test doubles and plain engines may carry no model info: chat then.
+            return follows_chat_prompts(getattr(self.engine, "info", None))
+        return self.prompts == "chat"
 
     def _key(
         self,
@@ -337,3 +436,12 @@ class _MarkerStream:
     def _swap(self, match: re.Match[str]) -> str:
         number = int(match.group(1))
         return self.spans[number - 1] if 1 <= number <= len(self.spans) else ""
+
+
+def _same_words(translated: str, source: str) -> bool:
+    """The answer is the source again (a base model's usual failure), for a passage long
+    enough that a translation would differ (names and numbers alone stay as they are)."""
+    words = re.findall(r"\w+", source)
+    if len(words) < MIN_WORDS_LEFT + 1:
+        return False
+    return re.findall(r"\w+", translated) == words

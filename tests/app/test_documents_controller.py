@@ -707,3 +707,28 @@ def test_a_file_dropped_on_the_chat_box_or_transcript_opens_in_documents(
         assert documents.page.row_of(str(path.resolve())) >= 0
     # The draft is as typed: no file path was pasted into it.
     assert window.message_input.toPlainText() == "half a thought"
+
+
+def test_chunk_summaries_and_an_estimate_show_while_the_job_runs(
+    qtbot: QtBot, docs_app: Any, tmp_path: Path
+) -> None:
+    _parts, controller = docs_app(n_ctx=1024)
+    page = controller.page
+    pdf = make_pdf(tmp_path / "long.pdf", [page_text(p, sentences=14) for p in range(1, 13)])
+    open_and_wait(qtbot, controller, [pdf])
+    click_row(qtbot, page, pdf)
+    choose_options(qtbot, page, words=60)
+    recorder = record(controller)
+    recorder.hold_at = 3  # two chunks are summarized, the third waits
+    qtbot.mouseClick(page.summarize_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(recorder.reached.is_set, timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: "Part 2 of" in page.summary_view.toPlainText(), timeout=5_000)
+    shown = page.summary_view.toPlainText()
+    assert shown.startswith("Part 1 of ") and "· p. 1" in shown.splitlines()[0]
+    label = page.progress_label.text()
+    assert "2 of " in label and "chunks done" in label and "left" in label
+    assert not page.progress.isTextVisible()
+    with qtbot.waitSignal(controller.queueFinished, timeout=JOB_TIMEOUT_MS):
+        recorder.release.set()
+    assert "Final summary" not in page.summary_view.toPlainText()  # the finished one replaced it
+    assert cell(page, pdf, STATUS) == "Done"

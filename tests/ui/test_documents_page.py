@@ -221,7 +221,9 @@ def test_progress_shows_chunks_tokens_and_time_left(page: DocumentsPage) -> None
     page.set_busy(True)
     assert page.progress.isVisible() and page.cancel_button.isEnabled()
     text = progress_text(3, 12, 4210, 380, 40.0, "Report (1 of 2)")
-    assert text == "Report (1 of 2) · chunk 3 of 12 · 4,210 tokens in, 380 out · about 40 s left"
+    assert (
+        text == "Report (1 of 2) · 3 of 12 chunks done · 4,210 tokens in, 380 out · about 40 s left"
+    )
     page.show_progress(0.25, text)
     assert page.progress.value() == page.progress.maximum() // 4
     assert page.progress.text().startswith("25% · Report (1 of 2)")
@@ -299,3 +301,45 @@ def test_a_summary_paused_for_a_chat_reply_says_so_on_its_bar(page: DocumentsPag
     page.show_paused(True)
     page.show_progress(0.5, "Report · chunk 6 of 12")  # the next report replaces the note
     assert page.progress.text() == "50% · Report · chunk 6 of 12"
+
+
+def test_progress_text_stands_beside_the_bar_not_over_its_fill(page: DocumentsPage) -> None:
+    page.set_busy(True)
+    assert page.progress_label.isVisible() and page.progress_label.text() == "starting…"
+    page.show_progress(0.3, "Report · 2 of 7 chunks done · about 3 min left")
+    assert not page.progress.isTextVisible()  # the fill never covers the text
+    assert page.progress_label.text() == "30% · Report · 2 of 7 chunks done · about 3 min left"
+    bar, label = page.progress.geometry(), page.progress_label.geometry()
+    assert label.left() > bar.right() and label.width() > bar.width()
+    page.show_paused(True)
+    assert page.progress_label.text().endswith("paused: a chat reply goes first")
+    page.progress.hide()
+    assert page.progress_label.isHidden()
+
+
+def test_chunk_summaries_show_as_they_finish_then_the_final_pass(page: DocumentsPage) -> None:
+    page.begin_summary()
+    page.append_chunk_summary("Part 1 of 3 · p. 1–4", "The first pages.")
+    page.append_chunk_summary("Part 2 of 3 · p. 5–8", "")
+    shown = page.summary_view.toPlainText()
+    assert "Part 1 of 3 · p. 1–4\nThe first pages." in shown
+    assert "Part 2 of 3 · p. 5–8\n(nothing usable" in shown
+    page.append_summary("- A ")
+    page.append_summary("point.")
+    assert page.summary_view.toPlainText().endswith("Final summary\n- A point.")
+    page.finish_summary("- A point.")
+    assert page.summary_view.toPlainText().strip() == "A point."
+
+    page.begin_summary()  # a one-chunk document: the final pass alone, no heading
+    page.append_summary("- Only point.")
+    assert page.summary_view.toPlainText() == "- Only point."
+
+
+def test_until_the_speed_is_measured_the_bar_says_so_instead_of_a_time() -> None:
+    assert progress_text(0, 7, 0, 0, None, "Report") == (
+        "Report · 0 of 7 chunks done · measuring the speed…"
+    )
+    assert (
+        progress_text(0, 7, 0, 0, 95.0, "Report")
+        == "Report · 0 of 7 chunks done · about 2 min left"
+    )

@@ -49,6 +49,23 @@ class RecordingEngine:
             self.after_request(len(self.prompts))
         return done
 
+    def complete(self, prompt: str, **kwargs: Any) -> Done:
+        self.prompts.append(prompt)
+        if self.before_request is not None:
+            self.before_request(len(self.prompts))
+        self.in_flight = True
+        try:
+            done = self._engine.complete(prompt, **kwargs)
+        finally:
+            self.in_flight = False
+        scripted = self.reply_for(prompt) if self.reply_for is not None else None
+        if scripted is not None:
+            done = dataclasses.replace(done, text=scripted)
+        self.replies.append(done.text)
+        if self.after_request is not None:
+            self.after_request(len(self.prompts))
+        return done
+
     def count_tokens(self, text: str) -> int:
         self.count_requests += 1
         return self._engine.count_tokens(text)

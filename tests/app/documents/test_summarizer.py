@@ -134,7 +134,7 @@ def test_a_document_that_fits_takes_one_pass(engine: SyncEngine, store: Document
     assert recorder.kinds() == ["final"]
     assert document.sections[0].text in recorder.prompts[0]
     assert result.chunks == 1 and result.levels == 0
-    assert all(c.chunk_ids == (0,) for c in result.citations)
+    assert all(c.chunk_ids in ((0,), ()) for c in result.citations)
 
 
 def test_resume_after_cancel_sends_only_the_missing_requests(
@@ -292,9 +292,11 @@ def test_citations_point_at_the_right_pdf_pages(
 
     start, end, both, untagged = result.citations
     assert start.text == "- The start." and start.tagged
-    assert {r.page for r in start.refs} == first_pages
-    assert {r.page for r in end.refs} == last_pages
+    # No word of these points is in the document: the model's tags are all there is, so
+    # they are kept, capped (app/documents/citations.py).
+    assert start.chunk_ids == (0,) and {r.page for r in start.refs} <= first_pages
+    assert end.chunk_ids == (last,) and {r.page for r in end.refs} <= last_pages
     assert both.chunk_ids == (0, last)
-    assert {r.label for r in start.refs} == {f"p. {p}" for p in first_pages}
-    # A point without a tag cites every chunk that went into its (final) pass.
-    assert not untagged.tagged and untagged.chunk_ids == tuple(range(len(chunks)))
+    assert 0 < len(start.refs) <= 3
+    # A point without a tag and without words of the document cites nothing.
+    assert not untagged.tagged and untagged.chunk_ids == () and untagged.refs == ()
