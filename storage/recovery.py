@@ -1,0 +1,380 @@
+"""Bringing the chats of a damaged database (set aside by Database.open) back into the new one.
+
+What reads (storage.damaged_file) goes into the live database in one transaction, so a
+failure leaves it as it was. Conversation and message ids are kept when the live database is
+still empty (the usual case: recovery starts right after the empty one is created), else
+shifted past its own; links stay valid either way. Messages whose chat is lost, and texts
+that survive only in the search index, go into one "Recovered messages" chat, in their
+original order. Links that point at a lost row are cut.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from storage.damaged_file import DamagedFile, Row, UnreadableFileError
+from storage.fts_text import stored_text
+from storage.models import Conversation, utc_now
+from storage.records import MessageStatus, TitleSource
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+RECOVERED_CHAT_TITLE = "Recovered messages"
+# Not a role this version writes: such messages load as damaged and are never sent to a model.
+UNKNOWN_ROLE = "unknown"
+INDEX_ONLY_NOTE = (
+    "Only the text of this message could be recovered (from the search index); "
+    "its chat and who wrote it were lost."
+)
+
+# The search index's tables: one row per message (rowid = message id); _content keeps the
+# indexed text, which is the message's own text (storage.fts_text).
+_INDEX_SIZES, _INDEX_TEXTS = "message_index_docsize", "message_index_content"
+# Copied with new ids (nothing refers to theirs); a row clashing with a live one is skipped.
+_OTHER_TABLES = (
+    "documents",
+    "chunk_summaries",
+    "document_summaries",
+    "translations",
+    "presets",
+)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    damaged_file: Path
+    conversations: int  # chats brought back, "Recovered messages" included
+    messages: int  # messages brought back whole
+    texts_only: int  # messages of which only the text came back (from the search index)
+    #: How many messages the damaged file held, as far as it tells: the number of distinct
+    #: message ids that its readable parts name (message rows, search index rows, reply
+    #: statistics, links between messages). None when nothing could be read at all.
+    messages_named: int | None
+    #: Whether every page that holds messages read without damage.
+    complete: bool
+    other_rows: int  # documents, summaries, translations and presets
+
+    def describe(self) -> str:
+        """One sentence for the user: how much came back, and where the damaged file is."""
+        kept = f"the damaged file is kept at {self.damaged_file}"
+        if self.messages_named is None:
+            return f"Nothing could be recovered from the damaged database; {kept}."
+        chats = f"{self.conversations} chat{'s' if self.conversations != 1 else ''}"
+        if self.complete and not self.texts_only:
+            counted = f"all {self.messages} message{'s' if self.messages != 1 else ''}"
+        elif self.messages_named > self.messages + self.texts_only:
+            counted = f"{self.messages} of about {self.messages_named} messages"
+        else:
+            counted = f"{self.messages} message{'s' if self.messages != 1 else ''}"
+        texts = (
+            f", and the text alone of {self.texts_only} more (in “{RECOVERED_CHAT_TITLE}”)"
+            if self.texts_only
+            else ""
+        )
+        return f"Recovered {counted} in {chats} from the damaged database{texts}; {kept}."
+
+
+def _nothing(_done: int, _total: int) -> None:
+    pass
+
+
+def recover(damaged: Path, database: Database, progress: Progress = _nothing) -> RecoveryReport:
+    """Copy what can be read of the damaged file `damaged` into `database`."""
+    try:
+        with DamagedFile.open_copy(damaged) as source:
+            return _Recovery(source, damaged, database, progress).run()
+    except UnreadableFileError as error:
+        log.warning("Nothing recoverable in %s: %s", damaged, error)
+        return RecoveryReport(damaged, 0, 0, 0, None, False, 0)
+
+
+def _shift(value: object, offset: int) -> object:
+    return value + offset if isinstance(value, int) and offset else value
+
+
+class _Recovery:
+    def __init__(
+        self, source: DamagedFile, damaged: Path, database: Database, progress: Progress
+    ) -> None:
+        self.source = source
+        self.damaged = damaged
+        self.database = database
+        self.progress = progress
+        self.columns = source.columns()
+
+    def _read(self, table: str, wanted: Iterable[str]) -> tuple[list[str], list[Row]]:
+        """The columns of `wanted` that the damaged table has, and its readable rows."""
+        have = self.columns.get(table)
+        if have is None:
+            return [], []
+        columns = [c for c in wanted if c in have]
+        return columns, self.source.rows(table, columns)
+
+    def run(self) -> RecoveryReport:
+        steps = 3 + len(_OTHER_TABLES)
+        self.progress(0, steps)
+        # Everything is read before the write transaction starts, so the live database is
+        # locked for the inserts only (the app may be in use meanwhile).
+        live = self.database.columns(
+            ("conversations", "messages", "generation_stats", *_OTHER_TABLES)
+        )
+        conversation_columns, conversations = self._read("conversations", live["conversations"])
+        message_columns, messages = self._read("messages", live["messages"])
+        stats_columns, stats = self._read("generation_stats", live["generation_stats"])
+        self.progress(1, steps)
+        _, index_rows = self._read(_INDEX_SIZES, [])
+        _, index_texts = self._read(_INDEX_TEXTS, ["c0"])
+        others = {
+            table: self._read(table, [c for c in live[table] if c != "id"])
+            for table in _OTHER_TABLES
+        }
+        self.progress(2, steps)
+        named = _named_message_ids(messages, message_columns, stats)
+        named.update(int(row[0]) for row in index_rows)  # type: ignore[call-overload]
+        named.update(int(row[0]) for row in index_texts)  # type: ignore[call-overload]
+        have = {int(row[0]) for row in messages}  # type: ignore[call-overload]
+        texts = [
+            (int(row[0]), stored_text(row[1]))  # type: ignore[call-overload]
+            for row in index_texts
+            if int(row[0]) not in have and isinstance(row[1], str) and row[1]  # type: ignore[call-overload]
+        ]
+
+        with self.database.session() as session:
+            connection = session.connection()
+            # A write first: it takes the write lock now, so ids read below stay free until
+            # the commit (a plain BEGIN would fail at the first insert if the app wrote
+            # in between).
+            connection.exec_driver_sql("DELETE FROM alembic_version WHERE 0")
+            # Rows go in table by table; links are mended before the commit.
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            conversation_offset = _max_id(connection, "conversations")
+            message_offset = _max_id(connection, "messages")
+            shifts = {"id": conversation_offset, "active_root_id": message_offset}
+            _insert(
+                connection,
+                "conversations",
+                conversation_columns,
+                _shifted(conversation_columns, conversations, shifts),
+            )
+            self._insert_messages(
+                connection, message_columns, messages, conversation_offset, message_offset
+            )
+            self._insert_stats(connection, stats_columns, stats, message_offset)
+            texts_only = self._gather_orphans(session, connection, texts, message_offset)
+            _repair_links(connection, conversation_offset, message_offset)
+            other_rows = sum(
+                self._insert_plain(connection, table, *others[table]) for table in _OTHER_TABLES
+            )
+            recovered_messages = _count(connection, "messages", message_offset) - texts_only
+            recovered_chats = _count(connection, "conversations", conversation_offset)
+        self.progress(steps, steps)
+        complete = not self.source.damaged_tables & {"messages", _INDEX_SIZES, _INDEX_TEXTS}
+        report = RecoveryReport(
+            self.damaged,
+            recovered_chats,
+            recovered_messages,
+            texts_only,
+            len(named) if named or complete else None,
+            complete,
+            other_rows,
+        )
+        log.info("Recovered from %s: %s", self.damaged, report)
+        return report
+
+    # ---- inserts ---------------------------------------------------------------------------
+
+    def _insert_messages(
+        self,
+        connection: Connection,
+        columns: list[str],
+        rows: list[Row],
+        conversation_offset: int,
+        message_offset: int,
+    ) -> None:
+        shifts = {
+            "id": message_offset,
+            "conversation_id": conversation_offset,
+            "parent_id": message_offset,
+            "active_child_id": message_offset,
+        }
+        _insert(connection, "messages", columns, _shifted(columns, rows, shifts))
+        # A reply still being written when the file broke was cut short there.
+        connection.exec_driver_sql(
+            "UPDATE messages SET status = ? WHERE status = ? AND id > ?",
+            (MessageStatus.INTERRUPTED.value, MessageStatus.STREAMING.value, message_offset),
+        )
+
+    def _insert_stats(
+        self, connection: Connection, columns: list[str], rows: list[Row], message_offset: int
+    ) -> None:
+        shifted = _shifted(columns, rows, {"message_id": message_offset})
+        _insert(connection, "generation_stats", columns, shifted)
+        connection.exec_driver_sql(
+            "DELETE FROM generation_stats WHERE message_id > ? "
+            "AND message_id NOT IN (SELECT id FROM messages)",
+            (message_offset,),
+        )
+
+    def _gather_orphans(
+        self,
+        session: Session,
+        connection: Connection,
+        texts: list[tuple[int, str]],
+        message_offset: int,
+    ) -> int:
+        """Messages whose chat is lost, and texts found only in the search index, go into
+        one new chat in the order they were written. Returns how many texts were added."""
+        orphans = [
+            int(row[0])
+            for row in connection.exec_driver_sql(
+                "SELECT id FROM messages WHERE id > ? "
+                "AND conversation_id NOT IN (SELECT id FROM conversations)",
+                (message_offset,),
+            )
+        ]
+        if not orphans and not texts:
+            return 0
+        now = utc_now()
+        chat = Conversation(
+            title=RECOVERED_CHAT_TITLE,
+            title_source=TitleSource.USER.value,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(chat)
+        session.flush()
+        connection.exec_driver_sql(
+            "UPDATE messages SET conversation_id = ? WHERE id > ? "
+            "AND conversation_id NOT IN (SELECT id FROM conversations)",
+            (chat.id, message_offset),
+        )
+        stamp = now.replace(tzinfo=None).isoformat(sep=" ")
+        connection.exec_driver_sql(
+            "INSERT INTO messages (id, conversation_id, role, content, status, error, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    message_id + message_offset,
+                    chat.id,
+                    UNKNOWN_ROLE,
+                    text,
+                    MessageStatus.DAMAGED.value,
+                    INDEX_ONLY_NOTE,
+                    stamp,
+                    stamp,
+                )
+                for message_id, text in texts
+            ],
+        )
+        # One line of messages in id order: each the only version after the one before.
+        ordered = [
+            int(row[0])
+            for row in connection.exec_driver_sql(
+                "SELECT id FROM messages WHERE conversation_id = ? ORDER BY id", (chat.id,)
+            )
+        ]
+        connection.exec_driver_sql(
+            "UPDATE messages SET parent_id = ?, active_child_id = ? WHERE id = ?",
+            [
+                (
+                    ordered[n - 1] if n else None,
+                    ordered[n + 1] if n + 1 < len(ordered) else None,
+                    message_id,
+                )
+                for n, message_id in enumerate(ordered)
+            ],
+        )
+        connection.exec_driver_sql(
+            "UPDATE conversations SET active_root_id = ? WHERE id = ?", (ordered[0], chat.id)
+        )
+        return len(texts)
+
+    def _insert_plain(
+        self, connection: Connection, table: str, columns: list[str], rows: list[Row]
+    ) -> int:
+        if not rows:
+            return 0
+        before = _count(connection, table, None)
+        _insert(connection, table, columns, [row[1:] for row in rows])
+        return _count(connection, table, None) - before
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def _max_id(connection: Connection, table: str) -> int:
+    return int(connection.exec_driver_sql(f'SELECT coalesce(max(id), 0) FROM "{table}"').scalar())
+
+
+def _count(connection: Connection, table: str, above_id: int | None) -> int:
+    if above_id is None:
+        return int(connection.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar())
+    return int(
+        connection.exec_driver_sql(
+            f'SELECT count(*) FROM "{table}" WHERE id > ?', (above_id,)
+        ).scalar()
+    )
+
+
+def _shifted(columns: list[str], rows: list[Row], shifts: dict[str, int]) -> list[Row]:
+    """The rows without their rowid, with the id columns in `shifts` moved by their offset."""
+    moves = [shifts.get(column, 0) for column in columns]
+    return [tuple(_shift(v, m) for v, m in zip(row[1:], moves, strict=True)) for row in rows]
+
+
+def _insert(connection: Connection, table: str, columns: list[str], rows: list[Row]) -> None:
+    if not rows or not columns:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    # OR IGNORE: a row that breaks a NOT NULL or UNIQUE rule (damage, or a clash with a
+    # live row) is left out, never the whole recovery.
+    connection.exec_driver_sql(f'INSERT OR IGNORE INTO "{table}" ({names}) VALUES ({marks})', rows)
+
+
+def _named_message_ids(messages: list[Row], columns: list[str], stats: list[Row]) -> set[int]:
+    named = {int(row[0]) for row in messages}  # type: ignore[call-overload]
+    links = [columns.index(c) + 1 for c in ("parent_id", "active_child_id") if c in columns]
+    for row in messages:
+        named.update(int(row[i]) for i in links if isinstance(row[i], int))  # type: ignore[call-overload]
+    named.update(int(row[0]) for row in stats)  # type: ignore[call-overload]
+    return named
+
+
+def _repair_links(connection: Connection, conversation_offset: int, message_offset: int) -> None:
+    """Mend every link of a recovered row that points at a lost row, a later message (a
+    loop) or another chat; the rows themselves stay."""
+    for sql in (
+        # A parent that is lost, not earlier, or in another chat: the message follows the
+        # chat's message written just before it, so the chat still reads on across the gap
+        # (as a first message it would only show as another version of the chat's start).
+        "UPDATE messages SET parent_id = (SELECT max(p.id) FROM messages AS p"
+        "  WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id)"
+        " WHERE id > :m AND parent_id IS NOT NULL AND (parent_id >= id OR NOT EXISTS ("
+        "  SELECT 1 FROM messages AS p WHERE p.id = messages.parent_id"
+        "  AND p.conversation_id = messages.conversation_id))",
+        # A chosen version that is not (any longer) a child of this message.
+        "UPDATE messages SET active_child_id = NULL WHERE id > :m AND active_child_id IS NOT "
+        "NULL AND NOT EXISTS (SELECT 1 FROM messages AS c"
+        "  WHERE c.id = messages.active_child_id AND c.parent_id = messages.id)",
+        # A chosen first message that is not one of the chat's first messages.
+        "UPDATE conversations SET active_root_id = NULL WHERE id > :c AND active_root_id IS "
+        "NOT NULL AND NOT EXISTS (SELECT 1 FROM messages AS r WHERE r.id = "
+        "conversations.active_root_id AND r.conversation_id = conversations.id"
+        "  AND r.parent_id IS NULL)",
+    ):
+        connection.exec_driver_sql(
+            sql.replace(":m", str(int(message_offset))).replace(":c", str(int(conversation_offset)))
+        )

@@ -1,0 +1,121 @@
+"""A damaged chat history is set aside and what can be read of it comes back: a real
+400-message history written by the repositories, damaged on disk, opened as at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from storage.database import Database
+from storage.records import MessageStatus, Role
+from storage.recovery import INDEX_ONLY_NOTE, RECOVERED_CHAT_TITLE, RecoveryReport
+from storage.repositories import ConversationRepository, MessageRepository
+from tests.support.damaged_database import (
+    CHATS,
+    MESSAGES,
+    History,
+    copy_file,
+    cut_in_half,
+    overwrite_header,
+    page_count,
+    write_history,
+    zero_pages,
+)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, History]:
+    """One history for the module (writing 400 messages takes seconds); tests damage copies."""
+    path = tmp_path_factory.mktemp("history") / "hearth.db"
+    return path, write_history(path)
+
+
+def _zero_middle(path: Path) -> None:
+    zero_pages(path, page_count(path) // 2 - 3, 6)
+
+
+def _open_damaged(
+    written: tuple[Path, History], db_path: Path, damage: Callable[[Path], None]
+) -> tuple[History, Database, RecoveryReport]:
+    source, history = written
+    copy_file(source, db_path)
+    damage(db_path)
+    db, note = Database.open(db_path)
+    assert note is not None and note.report is not None
+    assert note.moved_to.name.startswith("hearth.db.corrupt-") and note.moved_to.exists()
+    return history, db, note.report
+
+
+def _shown_messages(db: Database) -> dict[int, tuple[str, str, str]]:
+    """Every message the chats show when opened: id -> (chat title, role, text)."""
+    shown: dict[int, tuple[str, str, str]] = {}
+    messages = MessageRepository(db)
+    for chat in ConversationRepository(db).list_recent():
+        for message in messages.active_path(chat.id):
+            shown[message.id] = (chat.title, str(message.role), message.content)
+    return shown
+
+
+def test_overwritten_header_recovers_every_message_with_its_chat_and_id(
+    written: tuple[Path, History], db_path: Path
+) -> None:
+    history, db, report = _open_damaged(written, db_path, overwrite_header)
+    moved_to = report.damaged_file
+    try:
+        assert (report.messages, report.conversations, report.complete) == (MESSAGES, CHATS, True)
+        assert report.describe() == (
+            f"Recovered all {MESSAGES} messages in {CHATS} chats from the damaged database; "
+            f"the damaged file is kept at {moved_to}."
+        )
+        shown = _shown_messages(db)
+        assert {i: (t, text) for i, (t, _role, text) in shown.items()} == history.messages
+        assert {c.title for c in ConversationRepository(db).list_recent()} == set(
+            history.titles.values()
+        )
+        reply = MessageRepository(db).get(2)
+        assert reply is not None and reply.stats is not None and reply.stats.model == "tiny"
+    finally:
+        db.close()
+    # The recovered file is healthy: the next start opens it as it is.
+    reopened, again = Database.open(db_path)
+    reopened.close()
+    assert again is None
+
+
+@pytest.mark.parametrize(
+    ("damage", "at_least"),
+    # SQLite's own `.recover` got 188 of 400 back from a file cut in half.
+    [(cut_in_half, 180), (_zero_middle, 350)],
+    ids=["cut-in-half", "pages-zeroed"],
+)
+def test_partly_unreadable_file_recovers_what_reads_and_says_how_much(
+    written: tuple[Path, History], db_path: Path, damage: Callable[[Path], None], at_least: int
+) -> None:
+    history, db, report = _open_damaged(written, db_path, damage)
+    try:
+        shown = _shown_messages(db)
+        whole = {i: v for i, v in shown.items() if v[0] != RECOVERED_CHAT_TITLE}
+        assert len(whole) == report.messages >= at_least
+        assert len(whole) < MESSAGES and not report.complete
+        # Every message shown is the one written, in its own chat, under its own id.
+        for message_id, (title, _role, text) in whole.items():
+            assert history.messages[message_id] == (title, text)
+        # The search index names every message, so the total is known.
+        assert report.messages_named == MESSAGES
+        texts_only = {i: v for i, v in shown.items() if v[0] == RECOVERED_CHAT_TITLE}
+        assert len(texts_only) == report.texts_only
+        for message_id, (_title, role, text) in texts_only.items():
+            assert message_id not in whole and text == history.messages[message_id][1]
+            stored = MessageRepository(db).get(message_id)
+            assert stored is not None and stored.status is MessageStatus.DAMAGED
+            assert stored.error == INDEX_ONLY_NOTE and role != Role.USER.value
+        assert f"{report.messages} of about {MESSAGES} messages" in report.describe()
+        # The chats go on: a new message joins the recovered ones.
+        chat = next(c for c in ConversationRepository(db).list_recent() if c.title == "Chat 0")
+        last = MessageRepository(db).active_path(chat.id)[-1]
+        added = MessageRepository(db).add(chat.id, Role.USER, "still here?", parent_id=last.id)
+        assert MessageRepository(db).active_path(chat.id)[-1] == added
+    finally:
+        db.close()
