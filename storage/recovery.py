@@ -100,8 +100,22 @@ def recover(damaged: Path, database: Database, progress: Progress = _nothing) ->
         return RecoveryReport(damaged, 0, 0, 0, None, False, 0)
 
 
-def _shift(value: object, offset: int) -> object:
-    return value + offset if isinstance(value, int) and offset else value
+IdMap = Callable[[object], object]
+
+
+def _offset(offset: int) -> IdMap:
+    return lambda value: value + offset if isinstance(value, int) else value
+
+
+def _conversation_ids(connection: Connection, wanted: set[int]) -> IdMap:
+    """Recovered chats keep their ids, but for those the live database already uses (the
+    empty chat the app opened meanwhile): those move past every id in use."""
+    taken = {int(row[0]) for row in connection.exec_driver_sql("SELECT id FROM conversations")}
+    free = max(taken | wanted | {0}) + 1
+    moved: dict[object, object] = {}
+    for clash in sorted(wanted & taken):
+        moved[clash], free = free, free + 1
+    return lambda value: moved.get(value, value)
 
 
 class _Recovery:
@@ -159,26 +173,39 @@ class _Recovery:
             connection.exec_driver_sql("DELETE FROM alembic_version WHERE 0")
             # Rows go in table by table; links are mended before the commit.
             connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-            conversation_offset = _max_id(connection, "conversations")
+            chats_before = _count(connection, "conversations", None)
             message_offset = _max_id(connection, "messages")
-            shifts = {"id": conversation_offset, "active_root_id": message_offset}
+            chat_ids = _conversation_ids(
+                connection,
+                _ids(conversations, [0]) | _ids(messages, _at(message_columns, "conversation_id")),
+            )
+            message_ids = _offset(message_offset)
+            maps = {"id": chat_ids, "active_root_id": message_ids}
             _insert(
                 connection,
                 "conversations",
                 conversation_columns,
-                _shifted(conversation_columns, conversations, shifts),
+                _mapped(conversation_columns, conversations, maps),
             )
-            self._insert_messages(
-                connection, message_columns, messages, conversation_offset, message_offset
+            self._insert_messages(connection, message_columns, messages, chat_ids, message_offset)
+            _insert(
+                connection,
+                "generation_stats",
+                stats_columns,
+                _mapped(stats_columns, stats, {"message_id": message_ids}),
             )
-            self._insert_stats(connection, stats_columns, stats, message_offset)
+            connection.exec_driver_sql(
+                "DELETE FROM generation_stats WHERE message_id > ? "
+                "AND message_id NOT IN (SELECT id FROM messages)",
+                (message_offset,),
+            )
             texts_only = self._gather_orphans(session, connection, texts, message_offset)
-            _repair_links(connection, conversation_offset, message_offset)
+            _repair_links(connection, message_offset)
             other_rows = sum(
                 self._insert_plain(connection, table, *others[table]) for table in _OTHER_TABLES
             )
             recovered_messages = _count(connection, "messages", message_offset) - texts_only
-            recovered_chats = _count(connection, "conversations", conversation_offset)
+            recovered_chats = _count(connection, "conversations", None) - chats_before
         self.progress(steps, steps)
         complete = not self.source.damaged_tables & {"messages", _INDEX_SIZES, _INDEX_TEXTS}
         report = RecoveryReport(
@@ -200,31 +227,21 @@ class _Recovery:
         connection: Connection,
         columns: list[str],
         rows: list[Row],
-        conversation_offset: int,
+        chat_ids: IdMap,
         message_offset: int,
     ) -> None:
-        shifts = {
-            "id": message_offset,
-            "conversation_id": conversation_offset,
-            "parent_id": message_offset,
-            "active_child_id": message_offset,
+        message_ids = _offset(message_offset)
+        maps = {
+            "id": message_ids,
+            "conversation_id": chat_ids,
+            "parent_id": message_ids,
+            "active_child_id": message_ids,
         }
-        _insert(connection, "messages", columns, _shifted(columns, rows, shifts))
+        _insert(connection, "messages", columns, _mapped(columns, rows, maps))
         # A reply still being written when the file broke was cut short there.
         connection.exec_driver_sql(
             "UPDATE messages SET status = ? WHERE status = ? AND id > ?",
             (MessageStatus.INTERRUPTED.value, MessageStatus.STREAMING.value, message_offset),
-        )
-
-    def _insert_stats(
-        self, connection: Connection, columns: list[str], rows: list[Row], message_offset: int
-    ) -> None:
-        shifted = _shifted(columns, rows, {"message_id": message_offset})
-        _insert(connection, "generation_stats", columns, shifted)
-        connection.exec_driver_sql(
-            "DELETE FROM generation_stats WHERE message_id > ? "
-            "AND message_id NOT IN (SELECT id FROM messages)",
-            (message_offset,),
         )
 
     def _gather_orphans(
@@ -328,10 +345,23 @@ def _count(connection: Connection, table: str, above_id: int | None) -> int:
     )
 
 
-def _shifted(columns: list[str], rows: list[Row], shifts: dict[str, int]) -> list[Row]:
-    """The rows without their rowid, with the id columns in `shifts` moved by their offset."""
-    moves = [shifts.get(column, 0) for column in columns]
-    return [tuple(_shift(v, m) for v, m in zip(row[1:], moves, strict=True)) for row in rows]
+def _same(value: object) -> object:
+    return value
+
+
+def _mapped(columns: list[str], rows: list[Row], maps: dict[str, IdMap]) -> list[Row]:
+    """The rows without their rowid, with the id columns in `maps` mapped to their new ids."""
+    each = [maps.get(column, _same) for column in columns]
+    return [tuple(f(v) for f, v in zip(each, row[1:], strict=True)) for row in rows]
+
+
+def _at(columns: list[str], column: str) -> list[int]:
+    """Where `column` is in rows read as (rowid, *columns); [] if it is not there."""
+    return [columns.index(column) + 1] if column in columns else []
+
+
+def _ids(rows: list[Row], positions: list[int]) -> set[int]:
+    return {row[i] for row in rows for i in positions if isinstance(row[i], int)}  # type: ignore[misc]
 
 
 def _insert(connection: Connection, table: str, columns: list[str], rows: list[Row]) -> None:
@@ -353,7 +383,7 @@ def _named_message_ids(messages: list[Row], columns: list[str], stats: list[Row]
     return named
 
 
-def _repair_links(connection: Connection, conversation_offset: int, message_offset: int) -> None:
+def _repair_links(connection: Connection, message_offset: int) -> None:
     """Mend every link of a recovered row that points at a lost row, a later message (a
     loop) or another chat; the rows themselves stay."""
     for sql in (
@@ -370,11 +400,9 @@ def _repair_links(connection: Connection, conversation_offset: int, message_offs
         "NULL AND NOT EXISTS (SELECT 1 FROM messages AS c"
         "  WHERE c.id = messages.active_child_id AND c.parent_id = messages.id)",
         # A chosen first message that is not one of the chat's first messages.
-        "UPDATE conversations SET active_root_id = NULL WHERE id > :c AND active_root_id IS "
+        "UPDATE conversations SET active_root_id = NULL WHERE active_root_id IS "
         "NOT NULL AND NOT EXISTS (SELECT 1 FROM messages AS r WHERE r.id = "
         "conversations.active_root_id AND r.conversation_id = conversations.id"
         "  AND r.parent_id IS NULL)",
     ):
-        connection.exec_driver_sql(
-            sql.replace(":m", str(int(message_offset))).replace(":c", str(int(conversation_offset)))
-        )
+        connection.exec_driver_sql(sql.replace(":m", str(int(message_offset))))
