@@ -34,10 +34,14 @@ def full_disk_message(folder: Path) -> str:
     )
 
 
-def read_only_message(folder: Path) -> str:
+def read_only_message(folder: Path, blocked: Path | None = None) -> str:
+    """`blocked`: the folder above `folder` that is read-only, when `folder` does not exist."""
+    fix = "Make it writable, or point HEARTH_HOME at another folder."
+    if blocked is not None and blocked != folder:
+        return f"Hearth cannot create its data folder {folder}: {blocked} is read-only. {fix}"
     return (
         f"Hearth's data folder {folder} is read-only, so the chat history cannot be opened "
-        "or saved there. Make the folder writable, or point HEARTH_HOME at another folder."
+        f"or saved there. {fix}"
     )
 
 
@@ -54,6 +58,6 @@ def folder_problem(folder: Path) -> str | None:
         if error.errno in _FULL:
             return full_disk_message(existing)
         if error.errno in _READ_ONLY:
-            return read_only_message(existing)
+            return read_only_message(folder, existing)
         return None
     return None
