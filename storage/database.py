@@ -143,10 +143,12 @@ class Database:
         if note is not None and recover_damaged:
             try:
                 report = recover(note.moved_to, database)
-            except BaseException:
-                database.close()
-                raise
-            note = RecoveryNote(note.moved_to, note.reason, report)
+            except Exception:
+                # The new database works without what recovery would have added; the
+                # damaged file stays where the note says.
+                log.exception("Recovering %s failed", note.moved_to)
+            else:
+                note = RecoveryNote(note.moved_to, note.reason, report)
         return database, note
 
     @classmethod

@@ -33,8 +33,7 @@ RECOVERED_CHAT_TITLE = "Recovered messages"
 # Not a role this version writes: such messages load as damaged and are never sent to a model.
 UNKNOWN_ROLE = "unknown"
 INDEX_ONLY_NOTE = (
-    "Only the text of this message could be recovered (from the search index); "
-    "its chat and who wrote it were lost."
+    "Only its text was recovered (from the search index); its chat and its author were lost."
 )
 
 # The search index's tables: one row per message (rowid = message id); _content keeps the
@@ -58,24 +57,28 @@ class RecoveryReport:
     conversations: int  # chats brought back, "Recovered messages" included
     messages: int  # messages brought back whole
     texts_only: int  # messages of which only the text came back (from the search index)
-    #: How many messages the damaged file held, as far as it tells: the number of distinct
-    #: message ids that its readable parts name (message rows, search index rows, reply
-    #: statistics, links between messages). None when nothing could be read at all.
-    messages_named: int | None
-    #: Whether every page that holds messages read without damage.
+    #: How many messages the damaged file held. Exact (`in_file_exact`) when the search
+    #: index's list of messages (one row per message) read whole or the messages table did;
+    #: else a lower bound: the distinct message ids that its readable parts name (message
+    #: rows, search index rows, reply statistics, links between messages). None when
+    #: nothing could be read at all.
+    messages_in_file: int | None
+    in_file_exact: bool
+    #: Whether every page of the messages table read without damage.
     complete: bool
     other_rows: int  # documents, summaries, translations and presets
 
     def describe(self) -> str:
         """One sentence for the user: how much came back, and where the damaged file is."""
         kept = f"the damaged file is kept at {self.damaged_file}"
-        if self.messages_named is None:
+        if self.messages_in_file is None:
             return f"Nothing could be recovered from the damaged database; {kept}."
         chats = f"{self.conversations} chat{'s' if self.conversations != 1 else ''}"
         if self.complete and not self.texts_only:
             counted = f"all {self.messages} message{'s' if self.messages != 1 else ''}"
-        elif self.messages_named > self.messages + self.texts_only:
-            counted = f"{self.messages} of about {self.messages_named} messages"
+        elif self.messages_in_file > self.messages + self.texts_only:
+            bound = "" if self.in_file_exact else "at least "
+            counted = f"{self.messages} of {bound}{self.messages_in_file} messages"
         else:
             counted = f"{self.messages} message{'s' if self.messages != 1 else ''}"
         texts = (
@@ -97,7 +100,7 @@ def recover(damaged: Path, database: Database, progress: Progress = _nothing) ->
             return _Recovery(source, damaged, database, progress).run()
     except UnreadableFileError as error:
         log.warning("Nothing recoverable in %s: %s", damaged, error)
-        return RecoveryReport(damaged, 0, 0, 0, None, False, 0)
+        return RecoveryReport(damaged, 0, 0, 0, None, False, False, 0)
 
 
 IdMap = Callable[[object], object]
@@ -207,13 +210,21 @@ class _Recovery:
             recovered_messages = _count(connection, "messages", message_offset) - texts_only
             recovered_chats = _count(connection, "conversations", None) - chats_before
         self.progress(steps, steps)
-        complete = not self.source.damaged_tables & {"messages", _INDEX_SIZES, _INDEX_TEXTS}
+        complete = "messages" in self.columns and "messages" not in self.source.damaged_tables
+        listed = _INDEX_SIZES in self.columns and _INDEX_SIZES not in self.source.damaged_tables
+        if listed:
+            in_file: int | None = len(index_rows)
+        elif complete:
+            in_file = len(messages)
+        else:
+            in_file = len(named) or None
         report = RecoveryReport(
             self.damaged,
             recovered_chats,
             recovered_messages,
             texts_only,
-            len(named) if named or complete else None,
+            in_file,
+            listed or complete,
             complete,
             other_rows,
         )

@@ -103,7 +103,7 @@ def test_partly_unreadable_file_recovers_what_reads_and_says_how_much(
         for message_id, (title, _role, text) in whole.items():
             assert history.messages[message_id] == (title, text)
         # The search index names every message, so the total is known.
-        assert report.messages_named == MESSAGES
+        assert (report.messages_in_file, report.in_file_exact) == (MESSAGES, True)
         texts_only = {i: v for i, v in shown.items() if v[0] == RECOVERED_CHAT_TITLE}
         assert len(texts_only) == report.texts_only
         for message_id, (_title, role, text) in texts_only.items():
@@ -111,7 +111,7 @@ def test_partly_unreadable_file_recovers_what_reads_and_says_how_much(
             stored = MessageRepository(db).get(message_id)
             assert stored is not None and stored.status is MessageStatus.DAMAGED
             assert stored.error == INDEX_ONLY_NOTE and role != Role.USER.value
-        assert f"{report.messages} of about {MESSAGES} messages" in report.describe()
+        assert f"Recovered {report.messages} of {MESSAGES} messages in " in report.describe()
         # The chats go on: a new message joins the recovered ones.
         chat = next(c for c in ConversationRepository(db).list_recent() if c.title == "Chat 0")
         last = MessageRepository(db).active_path(chat.id)[-1]
@@ -119,3 +119,20 @@ def test_partly_unreadable_file_recovers_what_reads_and_says_how_much(
         assert MessageRepository(db).active_path(chat.id)[-1] == added
     finally:
         db.close()
+
+
+def test_the_count_of_messages_in_the_damaged_file_is_a_bound_when_not_known(
+    tmp_path: Path,
+) -> None:
+    """Without the search index's list of messages the file's total is only what its
+    readable parts name, and the message says so."""
+    kept = tmp_path / "hearth.db.corrupt-1"
+    bound = RecoveryReport(kept, 3, 180, 0, 250, False, False, 0)
+    assert bound.describe() == (
+        f"Recovered 180 of at least 250 messages in 3 chats from the damaged database; "
+        f"the damaged file is kept at {kept}."
+    )
+    nothing = RecoveryReport(kept, 0, 0, 0, None, False, False, 0)
+    assert nothing.describe() == (
+        f"Nothing could be recovered from the damaged database; the damaged file is kept at {kept}."
+    )
