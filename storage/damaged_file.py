@@ -20,14 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from storage.sqlite_header import (
-    TABLE_INTERIOR,
-    TABLE_LEAF,
-    BTreePages,
-    has_magic,
-    page_size_candidates,
-    write_header,
-)
+from storage.sqlite_btree import TABLE_INTERIOR, TABLE_LEAF, BTreePages
+from storage.sqlite_header import has_magic, page_size_candidates, write_header
 
 _MIN_ROWID, _MAX_ROWID = -(2**63), 2**63 - 1
 _COMPANIONS = ("-wal",)  # a moved-aside file keeps its write-ahead log beside it

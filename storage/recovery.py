@@ -1,11 +1,12 @@
 """Bringing the chats of a damaged database (set aside by Database.open) back into the new one.
 
 What reads (storage.damaged_file) goes into the live database in one transaction, so a
-failure leaves it as it was. Conversation and message ids are kept when the live database is
-still empty (the usual case: recovery starts right after the empty one is created), else
-shifted past its own; links stay valid either way. Messages whose chat is lost, and texts
-that survive only in the search index, go into one "Recovered messages" chat, in their
-original order. Links that point at a lost row are cut.
+failure leaves it as it was. Ids are kept where the live database does not use them yet (the
+usual case: recovery starts right after the new file is created); a chat whose id is taken
+gets a new one, and message ids move past the live ones, links moving with them. Messages
+whose chat is lost, and texts that survive only in the search index, go into one "Recovered
+messages" chat, in their original order. A message whose parent is lost follows the one
+written before it in its chat, so the chat still reads on across the gap.
 """
 
 from __future__ import annotations
@@ -121,6 +122,32 @@ def _conversation_ids(connection: Connection, wanted: set[int]) -> IdMap:
     return lambda value: moved.get(value, value)
 
 
+Table = tuple[list[str], list[Row]]  # column names, and rows as (rowid, *columns)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What could be read of the damaged file."""
+
+    conversations: Table
+    messages: Table
+    stats: Table
+    index_ids: list[int]  # the search index's list of messages
+    index_texts: list[Row]  # (message id, indexed text)
+    others: dict[str, Table]
+
+    def named_message_ids(self) -> set[int]:
+        """Every message id that a readable part of the file names."""
+        columns, messages = self.messages
+        links = _at(columns, "parent_id") + _at(columns, "active_child_id")
+        return (
+            _ids(messages, [0, *links])
+            | _ids(self.stats[1], [0])
+            | set(self.index_ids)
+            | _ids(self.index_texts, [0])
+        )
+
+
 class _Recovery:
     def __init__(
         self, source: DamagedFile, damaged: Path, database: Database, progress: Progress
@@ -140,34 +167,48 @@ class _Recovery:
         return columns, self.source.rows(table, columns)
 
     def run(self) -> RecoveryReport:
-        steps = 3 + len(_OTHER_TABLES)
+        steps = 3
         self.progress(0, steps)
         # Everything is read before the write transaction starts, so the live database is
         # locked for the inserts only (the app may be in use meanwhile).
+        found = self._read_all()
+        self.progress(1, steps)
+        report = self._write_all(found)
+        self.progress(steps, steps)
+        log.info("Recovered from %s: %s", self.damaged, report)
+        return report
+
+    def _read_all(self) -> _Found:
         live = self.database.columns(
             ("conversations", "messages", "generation_stats", *_OTHER_TABLES)
         )
-        conversation_columns, conversations = self._read("conversations", live["conversations"])
-        message_columns, messages = self._read("messages", live["messages"])
-        stats_columns, stats = self._read("generation_stats", live["generation_stats"])
-        self.progress(1, steps)
-        _, index_rows = self._read(_INDEX_SIZES, [])
-        _, index_texts = self._read(_INDEX_TEXTS, ["c0"])
-        others = {
-            table: self._read(table, [c for c in live[table] if c != "id"])
-            for table in _OTHER_TABLES
-        }
-        self.progress(2, steps)
-        named = _named_message_ids(messages, message_columns, stats)
-        named.update(int(row[0]) for row in index_rows)  # type: ignore[call-overload]
-        named.update(int(row[0]) for row in index_texts)  # type: ignore[call-overload]
-        have = {int(row[0]) for row in messages}  # type: ignore[call-overload]
-        texts = [
-            (int(row[0]), stored_text(row[1]))  # type: ignore[call-overload]
-            for row in index_texts
-            if int(row[0]) not in have and isinstance(row[1], str) and row[1]  # type: ignore[call-overload]
+        found = _Found(
+            self._read("conversations", live["conversations"]),
+            self._read("messages", live["messages"]),
+            self._read("generation_stats", live["generation_stats"]),
+            [int(row[0]) for row in self._read(_INDEX_SIZES, [])[1]],  # type: ignore[call-overload]
+            self._read(_INDEX_TEXTS, ["c0"])[1],
+            {
+                table: self._read(table, [c for c in live[table] if c != "id"])
+                for table in _OTHER_TABLES
+            },
+        )
+        self.progress(2, 3)
+        return found
+
+    def _texts_only(self, found: _Found) -> list[tuple[int, str]]:
+        """Texts from the search index of the messages whose rows are lost."""
+        have = _ids(found.messages[1], [0])
+        return [
+            (row[0], stored_text(row[1]))
+            for row in found.index_texts
+            if isinstance(row[0], int) and row[0] not in have and isinstance(row[1], str)
+            if row[1]
         ]
 
+    def _write_all(self, found: _Found) -> RecoveryReport:
+        conversation_columns, conversations = found.conversations
+        message_columns, messages = found.messages
         with self.database.session() as session:
             connection = session.connection()
             # A write first: it takes the write lock now, so ids read below stay free until
@@ -191,6 +232,7 @@ class _Recovery:
                 _mapped(conversation_columns, conversations, maps),
             )
             self._insert_messages(connection, message_columns, messages, chat_ids, message_offset)
+            stats_columns, stats = found.stats
             _insert(
                 connection,
                 "generation_stats",
@@ -202,23 +244,25 @@ class _Recovery:
                 "AND message_id NOT IN (SELECT id FROM messages)",
                 (message_offset,),
             )
-            texts_only = self._gather_orphans(session, connection, texts, message_offset)
+            texts_only = self._gather_orphans(
+                session, connection, self._texts_only(found), message_offset
+            )
             _repair_links(connection, message_offset)
             other_rows = sum(
-                self._insert_plain(connection, table, *others[table]) for table in _OTHER_TABLES
+                self._insert_plain(connection, table, *found.others[table])
+                for table in _OTHER_TABLES
             )
             recovered_messages = _count(connection, "messages", message_offset) - texts_only
             recovered_chats = _count(connection, "conversations", None) - chats_before
-        self.progress(steps, steps)
         complete = "messages" in self.columns and "messages" not in self.source.damaged_tables
         listed = _INDEX_SIZES in self.columns and _INDEX_SIZES not in self.source.damaged_tables
         if listed:
-            in_file: int | None = len(index_rows)
+            in_file: int | None = len(found.index_ids)
         elif complete:
             in_file = len(messages)
         else:
-            in_file = len(named) or None
-        report = RecoveryReport(
+            in_file = len(found.named_message_ids()) or None
+        return RecoveryReport(
             self.damaged,
             recovered_chats,
             recovered_messages,
@@ -228,8 +272,6 @@ class _Recovery:
             complete,
             other_rows,
         )
-        log.info("Recovered from %s: %s", self.damaged, report)
-        return report
 
     # ---- inserts ---------------------------------------------------------------------------
 
@@ -383,15 +425,6 @@ def _insert(connection: Connection, table: str, columns: list[str], rows: list[R
     # OR IGNORE: a row that breaks a NOT NULL or UNIQUE rule (damage, or a clash with a
     # live row) is left out, never the whole recovery.
     connection.exec_driver_sql(f'INSERT OR IGNORE INTO "{table}" ({names}) VALUES ({marks})', rows)
-
-
-def _named_message_ids(messages: list[Row], columns: list[str], stats: list[Row]) -> set[int]:
-    named = {int(row[0]) for row in messages}  # type: ignore[call-overload]
-    links = [columns.index(c) + 1 for c in ("parent_id", "active_child_id") if c in columns]
-    for row in messages:
-        named.update(int(row[i]) for i in links if isinstance(row[i], int))  # type: ignore[call-overload]
-    named.update(int(row[0]) for row in stats)  # type: ignore[call-overload]
-    return named
 
 
 def _repair_links(connection: Connection, message_offset: int) -> None:

@@ -16,7 +16,7 @@ HEADER_SIZE = 100
 # Hearth never changes SQLite's default page size; try it first.
 PAGE_SIZES = (4096, 1024, 2048, 8192, 16384, 32768, 65536, 512)
 
-_TABLE_LEAF, _TABLE_INTERIOR = 0x0D, 0x05
+TABLE_LEAF, TABLE_INTERIOR = 0x0D, 0x05  # b-tree page types
 _SQLITE_VERSION_NUMBER = 3_040_001  # any valid version; SQLite only records it
 
 
@@ -31,9 +31,9 @@ def _page_one_fits(page: bytes, page_size: int) -> bool:
     if len(page) < page_size:
         return False
     kind = page[HEADER_SIZE]
-    if kind not in (_TABLE_LEAF, _TABLE_INTERIOR):
+    if kind not in (TABLE_LEAF, TABLE_INTERIOR):
         return False
-    header_end = HEADER_SIZE + (12 if kind == _TABLE_INTERIOR else 8)
+    header_end = HEADER_SIZE + (12 if kind == TABLE_INTERIOR else 8)
     cells = int.from_bytes(page[HEADER_SIZE + 3 : HEADER_SIZE + 5], "big")
     content = int.from_bytes(page[HEADER_SIZE + 5 : HEADER_SIZE + 7], "big") or 65536
     pointers_end = header_end + 2 * cells
@@ -43,7 +43,7 @@ def _page_one_fits(page: bytes, page_size: int) -> bool:
         at = int.from_bytes(page[header_end + 2 * n : header_end + 2 * n + 2], "big")
         if not content <= at < page_size:
             return False
-    if kind == _TABLE_INTERIOR:
+    if kind == TABLE_INTERIOR:
         # The right-most child is a page number; page 1 can never be its own child.
         right = int.from_bytes(page[HEADER_SIZE + 8 : HEADER_SIZE + 12], "big")
         if right < 2:
@@ -84,73 +84,3 @@ def write_header(path: Path, page_size: int) -> None:
     page_count = max(1, path.stat().st_size // page_size)
     with path.open("r+b") as file:
         file.write(header(page_size, page_count))
-
-
-# ---- b-tree pages, read straight from the file ---------------------------------------------
-
-TABLE_LEAF, TABLE_INTERIOR = _TABLE_LEAF, _TABLE_INTERIOR
-
-
-def _varint(data: bytes, at: int) -> tuple[int, int]:
-    """SQLite's big-endian varint at `at`: (value, offset after it)."""
-    value = 0
-    for n in range(9):
-        byte = data[at + n]
-        if n == 8:
-            return (value << 8) | byte, at + 9
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            return value, at + n + 1
-    raise AssertionError("unreachable")
-
-
-class BTreePages:
-    """Table b-tree pages of a database file, read with plain file reads: where SQLite
-    stops at a damaged page, the pages below its parent can still be reached."""
-
-    def __init__(self, path: Path, page_size: int) -> None:
-        self._path = path
-        self._page_size = page_size
-
-    def _page(self, number: int) -> bytes:
-        if number < 1:
-            return b""
-        with self._path.open("rb") as file:
-            file.seek((number - 1) * self._page_size)
-            return file.read(self._page_size)
-
-    def kind(self, number: int) -> int | None:
-        """The page's b-tree type byte, or None when it is missing."""
-        page = self._page(number)
-        offset = HEADER_SIZE if number == 1 else 0
-        return page[offset] if len(page) == self._page_size else None
-
-    def children(self, number: int, low: int, high: int) -> list[tuple[int, int, int]]:
-        """An interior table page's children as (page, lowest rowid, highest rowid), left
-        to right, within the parent's own `low`..`high`; cells that do not parse are left
-        out (their rows are then out of reach)."""
-        page = self._page(number)
-        offset = HEADER_SIZE if number == 1 else 0
-        if len(page) != self._page_size or page[offset] != _TABLE_INTERIOR:
-            return []
-        count = int.from_bytes(page[offset + 3 : offset + 5], "big")
-        found: list[tuple[int, int, int]] = []
-        previous = low - 1
-        try:
-            for n in range(count):
-                pointer = offset + 12 + 2 * n
-                cell = int.from_bytes(page[pointer : pointer + 2], "big")
-                child = int.from_bytes(page[cell : cell + 4], "big")
-                key, _ = _varint(page, cell + 4)
-                if key >= 2**63:
-                    key -= 2**64  # rowids are signed
-                key = min(key, high)
-                if key > previous:
-                    found.append((child, previous + 1, key))
-                    previous = key
-        except IndexError:
-            pass  # a cell pointer past the page: keep the children read so far
-        right = int.from_bytes(page[offset + 8 : offset + 12], "big")
-        if previous < high:
-            found.append((right, previous + 1, high))
-        return found

@@ -10,7 +10,7 @@ import pytest
 
 from storage.database import Database
 from storage.records import MessageStatus, Role
-from storage.recovery import INDEX_ONLY_NOTE, RECOVERED_CHAT_TITLE, RecoveryReport
+from storage.recovery import INDEX_ONLY_NOTE, RECOVERED_CHAT_TITLE, RecoveryReport, recover
 from storage.repositories import ConversationRepository, MessageRepository
 from tests.support.damaged_database import (
     CHATS,
@@ -136,3 +136,34 @@ def test_the_count_of_messages_in_the_damaged_file_is_a_bound_when_not_known(
     assert nothing.describe() == (
         f"Nothing could be recovered from the damaged database; the damaged file is kept at {kept}."
     )
+
+
+def test_recovery_after_the_app_wrote_keeps_both_and_every_link(
+    written: tuple[Path, History], db_path: Path
+) -> None:
+    """Recovery runs in the background: the user may have written a chat meanwhile."""
+    source, history = written
+    copy_file(source, db_path)
+    overwrite_header(db_path)
+    db, note = Database.open(db_path, recover_damaged=False)
+    try:
+        assert note is not None and note.report is None
+        conversations, messages = ConversationRepository(db), MessageRepository(db)
+        mine = conversations.create("Written meanwhile")
+        question = messages.add(mine.id, Role.USER, "hello meanwhile")
+
+        report = recover(note.moved_to, db)
+
+        assert (report.messages, report.conversations) == (MESSAGES, CHATS)
+        assert [m.content for m in messages.active_path(mine.id)] == ["hello meanwhile"]
+        shown = _shown_messages(db)
+        texts = sorted((t, text) for t, _role, text in shown.values() if t != mine.title)
+        assert texts == sorted(history.messages.values())
+        # The ids that clashed moved, with the links that use them.
+        chat_zero = next(c for c in conversations.list_recent() if c.title == "Chat 0")
+        assert chat_zero.id != mine.id
+        path = messages.active_path(chat_zero.id)
+        assert all(m.id > question.id for m in path)
+        assert [m.parent_id for m in path[1:]] == [m.id for m in path[:-1]]
+    finally:
+        db.close()
