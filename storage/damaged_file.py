@@ -64,7 +64,8 @@ class DamagedFile:
     def open_copy(cls, damaged: Path) -> Iterator[DamagedFile]:
         """Copy `damaged` (never touched itself) to a temporary folder and open the copy,
         writing a new file header first when the old one is gone."""
-        with tempfile.TemporaryDirectory(prefix="hearth-recovery-") as folder:
+        # Beside the damaged file: its disk holds it already, where /tmp may be a small tmpfs.
+        with tempfile.TemporaryDirectory(prefix=".hearth-recovery-", dir=damaged.parent) as folder:
             copy = Path(folder) / "damaged.db"
             shutil.copyfile(damaged, copy)
             for suffix in _COMPANIONS:
