@@ -48,16 +48,23 @@ class DamagedFile:
         self._copy = copy
         self.connection = sqlite3.connect(copy, isolation_level=None, check_same_thread=False)
         self.connection.text_factory = _decode
+        # First, before SQLite loads the schema: with a writable schema it keeps the tables
+        # it could load when part of the list is damaged (rather than refusing them all),
+        # and reads a file cut shorter than its header says. query_only forbids any write.
+        self.connection.execute("PRAGMA writable_schema=ON")
+        self.connection.execute("PRAGMA query_only=ON")
         # Check each cell against its page before using it: damage reads as an error,
         # rarely as garbage rows.
         self.connection.execute("PRAGMA cell_size_check=ON")
-        self.connection.execute("PRAGMA query_only=ON")
-        # A file cut short has fewer pages than its header says; SQLite then refuses every
-        # page unless the schema is writable (query_only still forbids any write).
-        self.connection.execute("PRAGMA writable_schema=ON")
         page_size = int(self.connection.execute("PRAGMA page_size").fetchone()[0])
         self._pages = BTreePages(copy, page_size)
         self.damaged_tables: set[str] = set()
+        # name -> root page of each table in the readable part of the list of tables.
+        self.roots: dict[str, int] = {}
+        schema = self.rows("sqlite_schema", ["type", "name", "rootpage"], root=1)
+        for _rowid, kind, name, root in schema:
+            if kind == "table" and isinstance(name, str) and isinstance(root, int) and root > 0:
+                self.roots[name] = root
 
     @classmethod
     @contextmanager
@@ -80,52 +87,52 @@ class DamagedFile:
 
     @classmethod
     def _open_readable(cls, copy: Path) -> DamagedFile:
+        """The copy opened; its header rebuilt first when it is gone (an intact one is
+        kept: its page size is SQLite's own record)."""
         if has_magic(copy):
-            opened = cls(copy)
-            if opened._schema_reads():
+            opened = cls._open(copy)
+            if opened is not None:
                 return opened
-            opened.close()
-        # The header is gone (or lies about the page size): rebuild it at each page size
-        # whose page 1 parses, and keep the first at which the list of tables reads.
+            raise UnreadableFileError("the list of tables in the file could not be read")
+        # Rebuild the header at each page size whose page 1 parses, and keep the first at
+        # which tables can be read.
         for page_size in page_size_candidates(copy):
             for suffix in ("-wal", "-shm"):  # a log written for other page sizes is useless
                 copy.with_name(copy.name + suffix).unlink(missing_ok=True)
             write_header(copy, page_size)
-            opened = cls(copy)
-            if opened._schema_reads():
+            opened = cls._open(copy)
+            if opened is not None:
                 return opened
-            opened.close()
-        raise UnreadableFileError("the list of tables in the file could not be read")
+        raise UnreadableFileError("no table of the file could be read")
 
-    def _schema_reads(self) -> bool:
+    @classmethod
+    def _open(cls, copy: Path) -> DamagedFile | None:
+        """The copy opened, or None when not one table of it can be found."""
         try:
-            self.connection.execute("SELECT name, sql FROM sqlite_schema").fetchall()
+            opened = cls(copy)
         except sqlite3.DatabaseError:
-            return False
-        return True
+            return None
+        if opened.columns():
+            return opened
+        opened.close()
+        return None
 
     def close(self) -> None:
         self.connection.close()
 
     def columns(self) -> dict[str, list[str]]:
-        """Each ordinary table's column names, as the damaged file declares them."""
-        names = [
-            str(row[0])
-            for row in self.connection.execute(
-                "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE "
-                "'CREATE VIRTUAL%'"
-            )
-        ]
+        """Each table's column names, for the tables SQLite could load from the file."""
         found: dict[str, list[str]] = {}
-        for name in names:
+        for name in self.roots:
             try:
                 info = self.connection.execute(f'PRAGMA table_info("{name}")').fetchall()
             except sqlite3.DatabaseError:
                 continue
-            found[name] = [str(row[1]) for row in info]
+            if info:  # else its definition sits on a damaged page
+                found[name] = [str(row[1]) for row in info]
         return found
 
-    def rows(self, table: str, columns: list[str]) -> list[Row]:
+    def rows(self, table: str, columns: list[str], *, root: int | None = None) -> list[Row]:
         """(rowid, *columns) of every row of `table` that can be read, in rowid order."""
         selected = "".join(f', "{c}"' for c in columns)
         # NOT INDEXED: walk the table's own b-tree; an index could be damaged elsewhere.
@@ -133,13 +140,13 @@ class DamagedFile:
             f'SELECT rowid{selected} FROM "{table}" NOT INDEXED '
             "WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
         )
-        root = self.connection.execute(
-            "SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = ?", (table,)
-        ).fetchone()
+        if root is None:
+            root = self.roots.get(table, 0)
         found: list[Row] = []
         # (page, lowest and highest rowid it may hold): one query reads a healthy subtree
         # whole; a damaged one is opened up into its children, and those read one by one.
-        pending = [(int(root[0]) if root else 0, _MIN_ROWID, _MAX_ROWID)]
+        pending = [(root, _MIN_ROWID, _MAX_ROWID)]
+        opened: set[int] = set()  # a damaged page may name itself or an ancestor as child
         while pending:
             page, low, high = pending.pop()
             rows, whole = self._read(query, low, high)
@@ -148,7 +155,8 @@ class DamagedFile:
                 continue
             self.damaged_tables.add(table)
             kind = self._pages.kind(page)
-            if kind == TABLE_INTERIOR:
+            if kind == TABLE_INTERIOR and page not in opened:
+                opened.add(page)
                 pending += reversed(self._pages.children(page, low, high))
             elif kind == TABLE_LEAF:
                 found += rows  # those before the damaged cell

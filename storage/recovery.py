@@ -75,15 +75,18 @@ class RecoveryReport:
         if self.messages_in_file is None:
             return f"Nothing could be recovered from the damaged database; {kept}."
         chats = f"{self.conversations} chat{'s' if self.conversations != 1 else ''}"
+        plural = "s" if self.messages != 1 else ""
+        whole, in_file = self.messages, self.messages_in_file
         if self.complete and not self.texts_only:
-            counted = f"all {self.messages} message{'s' if self.messages != 1 else ''}"
-        elif self.messages_in_file > self.messages + self.texts_only:
-            bound = "" if self.in_file_exact else "at least "
-            counted = f"{self.messages} of {bound}{self.messages_in_file} messages"
+            counted = f"all {whole} message{plural}"
+        elif in_file > whole:
+            counted = f"{whole} of {'' if self.in_file_exact else 'at least '}{in_file} messages"
         else:
-            counted = f"{self.messages} message{'s' if self.messages != 1 else ''}"
+            counted = f"{whole} message{plural}"
+        others = "the other " if in_file == whole + self.texts_only else ""
         texts = (
-            f", and the text alone of {self.texts_only} more (in “{RECOVERED_CHAT_TITLE}”)"
+            f", and the text alone of {others}{self.texts_only}"
+            f"{'' if others else ' more'} (in “{RECOVERED_CHAT_TITLE}”)"
             if self.texts_only
             else ""
         )
