@@ -13,6 +13,7 @@ is not on every machine. So the damaged file is read the way SQLite reads any fi
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 import tempfile
@@ -29,6 +30,7 @@ _COMPANIONS = ("-wal",)  # a moved-aside file keeps its write-ahead log beside i
 _LEAF_SPAN = 1024
 
 Row = tuple[object, ...]
+log = logging.getLogger(__name__)
 
 
 class UnreadableFileError(Exception):
@@ -46,19 +48,12 @@ class DamagedFile:
 
     def __init__(self, copy: Path) -> None:
         self._copy = copy
-        self.connection = sqlite3.connect(copy, isolation_level=None, check_same_thread=False)
-        self.connection.text_factory = _decode
-        # First, before SQLite loads the schema: with a writable schema it keeps the tables
-        # it could load when part of the list is damaged (rather than refusing them all),
-        # and reads a file cut shorter than its header says. query_only forbids any write.
-        self.connection.execute("PRAGMA writable_schema=ON")
-        self.connection.execute("PRAGMA query_only=ON")
-        # Check each cell against its page before using it: damage reads as an error,
-        # rarely as garbage rows.
-        self.connection.execute("PRAGMA cell_size_check=ON")
+        self.connection = self._connect()
         page_size = int(self.connection.execute("PRAGMA page_size").fetchone()[0])
         self._pages = BTreePages(copy, page_size)
         self.damaged_tables: set[str] = set()
+        # Table leaf pages that no intact page leads to: page -> its cells (found once).
+        self._loose: dict[int, list[tuple[int, list[int]]]] | None = None
         # name -> root page of each table in the readable part of the list of tables.
         self.roots: dict[str, int] = {}
         schema = self.rows("sqlite_schema", ["type", "name", "rootpage"], root=1)
@@ -117,6 +112,19 @@ class DamagedFile:
         opened.close()
         return None
 
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self._copy, isolation_level=None, check_same_thread=False)
+        connection.text_factory = _decode
+        # First, before SQLite loads the schema: with a writable schema it keeps the tables
+        # it could load when part of the list is damaged (rather than refusing them all),
+        # and reads a file cut shorter than its header says. query_only forbids any write.
+        connection.execute("PRAGMA writable_schema=ON")
+        connection.execute("PRAGMA query_only=ON")
+        # Check each cell against its page before using it: damage reads as an error,
+        # rarely as garbage rows.
+        connection.execute("PRAGMA cell_size_check=ON")
+        return connection
+
     def close(self) -> None:
         self.connection.close()
 
@@ -162,8 +170,66 @@ class DamagedFile:
                 found += rows  # those before the damaged cell
                 start = int(rows[-1][0]) + 1 if rows else low
                 found += self._read_around_damage(query, start, high)
-            # Any other page is destroyed: the rows below it are out of reach.
+            elif kind is not None and page not in opened and self._adopt(table, page, low, high):
+                # A destroyed interior page, now rebuilt over the leaves it had: read again.
+                opened.add(page)
+                pending.append((page, low, high))
+            # Else the rows below the destroyed page are out of reach.
         return found
+
+    def _adopt(self, table: str, page: int, low: int, high: int) -> bool:
+        """Rebuild destroyed page `page` of `table` (on the copy) as an interior page over
+        the leaves no intact page leads to any longer: those whose rowids lie in its range
+        and whose records have the table's shape. Returns whether any were found."""
+        if page == 1:  # the list of tables, behind the file header: never rewritten
+            return False
+        try:
+            columns = self.connection.execute(f'PRAGMA table_info("{table}")').fetchall()
+        except sqlite3.DatabaseError:
+            return False
+        if not columns:
+            return False
+        loose = self._loose_leaves()
+        candidates = sorted(
+            (cells[0][0], cells[-1][0], number)
+            for number, cells in loose.items()
+            if low <= cells[0][0]
+            and cells[-1][0] <= high
+            and all(_fits(types, columns) for _rowid, types in cells)
+        )
+        kept: list[tuple[int, int]] = []
+        last_rowid = low - 1
+        for first, last, number in candidates:
+            if first > last_rowid:  # two leaves claiming the same rowids: keep the first
+                kept.append((number, last))
+                last_rowid = last
+        if not kept:
+            return False
+        for number, _last in kept:
+            del loose[number]
+        self._pages.write_interior(page, kept)
+        self.connection.close()  # its page cache still holds the destroyed page
+        self.connection = self._connect()
+        log.info("Found %d lost leaf pages of %s below page %d", len(kept), table, page)
+        return True
+
+    def _loose_leaves(self) -> dict[int, list[tuple[int, list[int]]]]:
+        if self._loose is None:
+            reachable = {1}
+            pending = [1, *self.roots.values()]
+            while pending:
+                number = pending.pop()
+                reachable.add(number)
+                if self._pages.kind(number) == TABLE_INTERIOR:
+                    pending += [c for c in self._pages.child_pages(number) if c not in reachable]
+            skip = reachable | self._pages.free_pages()
+            self._loose = {}
+            for number in range(2, self._pages.page_count + 1):
+                if number not in skip:
+                    cells = self._pages.leaf_cells(number)
+                    if cells is not None:
+                        self._loose[number] = cells
+        return self._loose
 
     def _read(self, query: str, low: int, high: int) -> tuple[list[Row], bool]:
         """The rows from `low` to `high`, and whether they all read (else those before the
@@ -197,3 +263,61 @@ class DamagedFile:
                 middle = start + (high - start) // 2
                 pending += [(middle + 1, high), (start, middle)]  # low half first
         return found
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's column affinity for a declared type (https://sqlite.org/datatype3.html 3.1)."""
+    declared = declared.upper()
+    if "INT" in declared:
+        return "integer"
+    if any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
+        return "text"
+    if "BLOB" in declared or not declared:
+        return "blob"
+    if any(word in declared for word in ("REAL", "FLOA", "DOUB")):
+        return "real"
+    return "numeric"
+
+
+_STORED_AS = {
+    "integer": {"int"},
+    "text": {"text"},
+    "real": {"real", "int"},
+    "numeric": {"int", "real", "text"},
+    "blob": {"int", "real", "text", "blob"},
+}
+
+
+def _stored_class(serial: int) -> str | None:
+    if serial == 0:
+        return "null"
+    if 1 <= serial <= 6 or serial in (8, 9):
+        return "int"
+    if serial == 7:
+        return "real"
+    if serial >= 12:
+        return "blob" if serial % 2 == 0 else "text"
+    return None  # 10 and 11 are reserved: not a record SQLite wrote
+
+
+def _fits(types: list[int], columns: list[tuple[object, ...]]) -> bool:
+    """Whether a record with these serial types can be a row of a table with these
+    columns (PRAGMA table_info rows: cid, name, type, notnull, default, pk)."""
+    if not types or len(types) > len(columns):
+        return False
+    keys = [c for c in columns if c[5]]
+    alias = keys[0][0] if len(keys) == 1 and str(keys[0][2]).upper() == "INTEGER" else None
+    for (cid, _name, declared, notnull, _default, _pk), serial in zip(columns, types, strict=False):
+        stored = _stored_class(serial)
+        if stored is None:
+            return False
+        if cid == alias:  # the rowid itself; the record holds NULL in its place
+            if stored != "null":
+                return False
+        elif stored == "null":
+            if notnull:
+                return False
+        elif stored not in _STORED_AS[_affinity(str(declared))]:
+            return False
+    # Columns past the record's end were added later: they need a default or NULL.
+    return all(not c[3] or c[4] is not None for c in columns[len(types) :])

@@ -151,6 +151,28 @@ class _Found:
         )
 
 
+class _RecoveredChat:
+    """The "Recovered messages" chat, created the first time a message needs it."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.id: int | None = None
+
+    def __call__(self) -> int:
+        if self.id is None:
+            now = utc_now()
+            chat = Conversation(
+                title=RECOVERED_CHAT_TITLE,
+                title_source=TitleSource.USER.value,
+                created_at=now,
+                updated_at=now,
+            )
+            self._session.add(chat)
+            self._session.flush()
+            self.id = chat.id
+        return self.id
+
+
 class _Recovery:
     def __init__(
         self, source: DamagedFile, damaged: Path, database: Database, progress: Progress
@@ -218,7 +240,9 @@ class _Recovery:
             # the commit (a plain BEGIN would fail at the first insert if the app wrote
             # in between).
             connection.exec_driver_sql("DELETE FROM alembic_version WHERE 0")
-            # Rows go in table by table; links are mended before the commit.
+            # Links are mended before the rows go in (with a violation outstanding, SQLite
+            # would search the table for children at every insert); deferred, so one that
+            # slips through (a row left out) is mended before the commit instead.
             connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             chats_before = _count(connection, "conversations", None)
             message_offset = _max_id(connection, "messages")
@@ -227,14 +251,45 @@ class _Recovery:
                 _ids(conversations, [0]) | _ids(messages, _at(message_columns, "conversation_id")),
             )
             message_ids = _offset(message_offset)
-            maps = {"id": chat_ids, "active_root_id": message_ids}
-            _insert(
+            chats = _complete_rows(
                 connection,
                 "conversations",
                 conversation_columns,
-                _mapped(conversation_columns, conversations, maps),
+                _mapped(
+                    conversation_columns,
+                    conversations,
+                    {"id": chat_ids, "active_root_id": message_ids},
+                ),
             )
-            self._insert_messages(connection, message_columns, messages, chat_ids, message_offset)
+            _insert(connection, "conversations", conversation_columns, chats)
+            recovered_chat = _RecoveredChat(session)
+            columns, placed = _placed_messages(
+                message_columns,
+                _complete_rows(
+                    connection,
+                    "messages",
+                    message_columns,
+                    _mapped(
+                        message_columns,
+                        messages,
+                        {
+                            "id": message_ids,
+                            "conversation_id": chat_ids,
+                            "parent_id": message_ids,
+                            "active_child_id": message_ids,
+                        },
+                    ),
+                ),
+                [(i + message_offset, text) for i, text in self._texts_only(found)],
+                _ids(chats, [n for n, c in enumerate(conversation_columns) if c == "id"]),
+                recovered_chat,
+            )
+            _insert(connection, "messages", columns, placed)
+            # A reply still being written when the file broke was cut short there.
+            connection.exec_driver_sql(
+                "UPDATE messages SET status = ? WHERE status = ? AND id > ?",
+                (MessageStatus.INTERRUPTED.value, MessageStatus.STREAMING.value, message_offset),
+            )
             stats_columns, stats = found.stats
             _insert(
                 connection,
@@ -247,14 +302,13 @@ class _Recovery:
                 "AND message_id NOT IN (SELECT id FROM messages)",
                 (message_offset,),
             )
-            texts_only = self._gather_orphans(
-                session, connection, self._texts_only(found), message_offset
-            )
+            _gather_strays(connection, recovered_chat, message_offset)
             _repair_links(connection, message_offset)
             other_rows = sum(
                 self._insert_plain(connection, table, *found.others[table])
                 for table in _OTHER_TABLES
             )
+            texts_only = _count_texts_only(connection, message_offset)
             recovered_messages = _count(connection, "messages", message_offset) - texts_only
             recovered_chats = _count(connection, "conversations", None) - chats_before
         complete = "messages" in self.columns and "messages" not in self.source.damaged_tables
@@ -278,102 +332,6 @@ class _Recovery:
 
     # ---- inserts ---------------------------------------------------------------------------
 
-    def _insert_messages(
-        self,
-        connection: Connection,
-        columns: list[str],
-        rows: list[Row],
-        chat_ids: IdMap,
-        message_offset: int,
-    ) -> None:
-        message_ids = _offset(message_offset)
-        maps = {
-            "id": message_ids,
-            "conversation_id": chat_ids,
-            "parent_id": message_ids,
-            "active_child_id": message_ids,
-        }
-        _insert(connection, "messages", columns, _mapped(columns, rows, maps))
-        # A reply still being written when the file broke was cut short there.
-        connection.exec_driver_sql(
-            "UPDATE messages SET status = ? WHERE status = ? AND id > ?",
-            (MessageStatus.INTERRUPTED.value, MessageStatus.STREAMING.value, message_offset),
-        )
-
-    def _gather_orphans(
-        self,
-        session: Session,
-        connection: Connection,
-        texts: list[tuple[int, str]],
-        message_offset: int,
-    ) -> int:
-        """Messages whose chat is lost, and texts found only in the search index, go into
-        one new chat in the order they were written. Returns how many texts were added."""
-        orphans = [
-            int(row[0])
-            for row in connection.exec_driver_sql(
-                "SELECT id FROM messages WHERE id > ? "
-                "AND conversation_id NOT IN (SELECT id FROM conversations)",
-                (message_offset,),
-            )
-        ]
-        if not orphans and not texts:
-            return 0
-        now = utc_now()
-        chat = Conversation(
-            title=RECOVERED_CHAT_TITLE,
-            title_source=TitleSource.USER.value,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(chat)
-        session.flush()
-        connection.exec_driver_sql(
-            "UPDATE messages SET conversation_id = ? WHERE id > ? "
-            "AND conversation_id NOT IN (SELECT id FROM conversations)",
-            (chat.id, message_offset),
-        )
-        stamp = now.replace(tzinfo=None).isoformat(sep=" ")
-        connection.exec_driver_sql(
-            "INSERT INTO messages (id, conversation_id, role, content, status, error, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    message_id + message_offset,
-                    chat.id,
-                    UNKNOWN_ROLE,
-                    text,
-                    MessageStatus.DAMAGED.value,
-                    INDEX_ONLY_NOTE,
-                    stamp,
-                    stamp,
-                )
-                for message_id, text in texts
-            ],
-        )
-        # One line of messages in id order: each the only version after the one before.
-        ordered = [
-            int(row[0])
-            for row in connection.exec_driver_sql(
-                "SELECT id FROM messages WHERE conversation_id = ? ORDER BY id", (chat.id,)
-            )
-        ]
-        connection.exec_driver_sql(
-            "UPDATE messages SET parent_id = ?, active_child_id = ? WHERE id = ?",
-            [
-                (
-                    ordered[n - 1] if n else None,
-                    ordered[n + 1] if n + 1 < len(ordered) else None,
-                    message_id,
-                )
-                for n, message_id in enumerate(ordered)
-            ],
-        )
-        connection.exec_driver_sql(
-            "UPDATE conversations SET active_root_id = ? WHERE id = ?", (ordered[0], chat.id)
-        )
-        return len(texts)
-
     def _insert_plain(
         self, connection: Connection, table: str, columns: list[str], rows: list[Row]
     ) -> int:
@@ -385,6 +343,122 @@ class _Recovery:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+
+
+def _placed_messages(
+    columns: list[str],
+    rows: list[Row],
+    texts: list[tuple[int, str]],
+    chats: set[int],
+    recovered_chat: _RecoveredChat,
+) -> tuple[list[str], list[Row]]:
+    """The messages to insert, in id order, each in a chat that exists and after a parent
+    that exists in the same chat: a message whose chat is lost, and each text found only in
+    the search index, goes into the recovered chat, one after the other; a message whose
+    parent is lost (or is later, or in another chat) follows the message written just
+    before it in its chat. Returns the columns and the rows."""
+    every = list(dict.fromkeys([*columns, *_TEXT_ONLY_COLUMNS]))
+    at = {column: n for n, column in enumerate(every)}
+    width = len(every)
+    merged: list[list[object]] = [list(row) + [None] * (width - len(row)) for row in rows]
+    stamp = utc_now().replace(tzinfo=None).isoformat(sep=" ")
+    for message_id, text in texts:
+        row: list[object] = [None] * width
+        for column, value in zip(
+            _TEXT_ONLY_COLUMNS,
+            (
+                message_id,
+                UNKNOWN_ROLE,
+                text,
+                MessageStatus.DAMAGED.value,
+                INDEX_ONLY_NOTE,
+                stamp,
+                stamp,
+            ),
+            strict=True,
+        ):
+            row[at[column]] = value
+        row[at["conversation_id"]] = _LOST
+        merged.append(row)
+    merged = [row for row in merged if isinstance(row[at["id"]], int)]
+    merged.sort(key=lambda row: row[at["id"]])  # type: ignore[arg-type, return-value]
+    chat_of: dict[object, object] = {}
+    last_in: dict[object, object] = {}
+    for row in merged:
+        chat = row[at["conversation_id"]]
+        if chat not in chats:
+            chat = row[at["conversation_id"]] = recovered_chat()
+        parent = row[at["parent_id"]]
+        if chat == recovered_chat.id or (parent is not None and chat_of.get(parent) != chat):
+            row[at["parent_id"]] = last_in.get(chat)
+        chat_of[row[at["id"]]] = chat
+        last_in[chat] = row[at["id"]]
+    return every, [tuple(row) for row in merged]
+
+
+_LOST = object()  # the chat of a text found only in the search index
+_TEXT_ONLY_COLUMNS = ("id", "role", "content", "status", "error", "created_at", "updated_at")
+
+
+def _complete_rows(
+    connection: Connection, table: str, columns: list[str], rows: list[Row]
+) -> list[Row]:
+    """The rows that give every NOT NULL column without a default a value (the others
+    would be refused anyway), so links to them are only made to rows that go in."""
+    info = connection.exec_driver_sql(f'PRAGMA table_info("{table}")').fetchall()
+    required = {str(c[1]) for c in info if c[3] and c[4] is None and not c[5]}
+    needed = [n for n, column in enumerate(columns) if column in required]
+    return [row for row in rows if all(row[n] is not None for n in needed)]
+
+
+def _gather_strays(
+    connection: Connection, recovered_chat: _RecoveredChat, message_offset: int
+) -> None:
+    """Moves into the recovered chat the messages whose chat did not go in after all, and
+    lines up that chat: each message the only version after the one before."""
+    strays = connection.exec_driver_sql(
+        "SELECT count(*) FROM messages WHERE id > ? "
+        "AND conversation_id NOT IN (SELECT id FROM conversations)",
+        (message_offset,),
+    ).scalar()
+    if strays:
+        connection.exec_driver_sql(
+            "UPDATE messages SET conversation_id = ? WHERE id > ? "
+            "AND conversation_id NOT IN (SELECT id FROM conversations)",
+            (recovered_chat(), message_offset),
+        )
+    if recovered_chat.id is None:
+        return
+    ordered = [
+        int(row[0])
+        for row in connection.exec_driver_sql(
+            "SELECT id FROM messages WHERE conversation_id = ? ORDER BY id", (recovered_chat.id,)
+        )
+    ]
+    connection.exec_driver_sql(
+        "UPDATE messages SET parent_id = ?, active_child_id = ? WHERE id = ?",
+        [
+            (
+                ordered[n - 1] if n else None,
+                ordered[n + 1] if n + 1 < len(ordered) else None,
+                message_id,
+            )
+            for n, message_id in enumerate(ordered)
+        ],
+    )
+    connection.exec_driver_sql(
+        "UPDATE conversations SET active_root_id = ? WHERE id = ?",
+        (ordered[0] if ordered else None, recovered_chat.id),
+    )
+
+
+def _count_texts_only(connection: Connection, message_offset: int) -> int:
+    return int(
+        connection.exec_driver_sql(
+            "SELECT count(*) FROM messages WHERE id > ? AND error = ? AND role = ?",
+            (message_offset, INDEX_ONLY_NOTE, UNKNOWN_ROLE),
+        ).scalar()
+    )
 
 
 def _max_id(connection: Connection, table: str) -> int:

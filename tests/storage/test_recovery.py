@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -199,5 +200,28 @@ def test_pages_of_random_bytes_never_hang_recovery_or_break_the_new_file(
         assert len(shown) >= note.report.messages
         if note.report.messages:
             assert any(history.messages.get(i) == v[::2] for i, v in shown.items())
+    finally:
+        db.close()
+
+
+def test_a_destroyed_root_page_gives_its_leaves_back(
+    written: tuple[Path, History], db_path: Path
+) -> None:
+    """Zeroed interior pages cut every page below them off the table; those leaves are found
+    by their rowids and the shape of their rows, and read again."""
+    source, history = written
+    copy_file(source, db_path)
+    with sqlite3.connect(db_path) as connection:
+        roots = dict(connection.execute("SELECT name, rootpage FROM sqlite_schema"))
+    connection.close()
+    for table in ("messages", "message_index_docsize"):
+        zero_pages(db_path, roots[table], 1)
+
+    db, note = Database.open(db_path)
+    try:
+        assert note is not None and note.report is not None
+        shown = _shown_messages(db)
+        assert {i: (t, text) for i, (t, _role, text) in shown.items()} == history.messages
+        assert note.report.messages == MESSAGES
     finally:
         db.close()
