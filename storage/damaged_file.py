@@ -170,9 +170,9 @@ class DamagedFile:
                 found += rows  # those before the damaged cell
                 start = int(rows[-1][0]) + 1 if rows else low
                 found += self._read_around_damage(query, start, high)
-            elif kind is not None and page not in opened and self._adopt(table, page, low, high):
-                # A destroyed interior page, now rebuilt over the leaves it had: read again.
-                opened.add(page)
+            elif kind is not None and self._adopt(table, page, low, high):
+                # A destroyed interior page, now rebuilt over the leaves it had: read again
+                # (it is an interior page now, so this happens once).
                 pending.append((page, low, high))
             # Else the rows below the destroyed page are out of reach.
         return found
@@ -235,8 +235,13 @@ class DamagedFile:
         """The rows from `low` to `high`, and whether they all read (else those before the
         first damaged one)."""
         rows: list[Row] = []
+        if low == high:
+            # One rowid: SQLite seeks it and stops, where a range steps on to the next row
+            # (and the cursor, which fetches a row ahead, would lose this one to an error
+            # on the next).
+            query = query.replace("rowid BETWEEN ? AND ?", "rowid = ?")
         try:
-            for row in self.connection.execute(query, (low, high)):
+            for row in self.connection.execute(query, (low,) if low == high else (low, high)):
                 rows.append(tuple(row))
         except sqlite3.DatabaseError:
             return rows, False
@@ -262,6 +267,8 @@ class DamagedFile:
             if start < high:
                 middle = start + (high - start) // 2
                 pending += [(middle + 1, high), (start, middle)]  # low half first
+            elif start == high and rows:
+                pending.append((start, start))  # a lone rowid reads by itself
         return found
 
 
