@@ -15,12 +15,14 @@ from storage.database import Database
 from storage.records import MessageStatus, Role
 from storage.recovery import INDEX_ONLY_NOTE, RECOVERED_CHAT_TITLE, RecoveryReport, recover
 from storage.repositories import ConversationRepository, MessageRepository
+from storage.sqlite_btree import TABLE_INTERIOR, BTreePages
 from tests.support.damaged_database import (
     CHATS,
     MESSAGES,
     History,
     copy_file,
     cut_in_half,
+    message_text,
     overwrite_header,
     page_count,
     page_size,
@@ -223,5 +225,58 @@ def test_a_destroyed_root_page_gives_its_leaves_back(
         shown = _shown_messages(db)
         assert {i: (t, text) for i, (t, _role, text) in shown.items()} == history.messages
         assert note.report.messages == MESSAGES
+    finally:
+        db.close()
+
+
+def test_a_zeroed_interior_page_of_a_long_history_loses_no_message(db_path: Path) -> None:
+    """In a long history the messages table has interior pages below its root; zeroing one
+    cuts hundreds of leaves off, and all of them come back."""
+    total, chats = 8000, 40
+    db, _note = Database.open(db_path)
+    stamp = "2026-01-01 00:00:00"
+    with db.session() as session:  # written in bulk: the repositories would take minutes
+        connection = session.connection()
+        connection.exec_driver_sql(
+            "INSERT INTO conversations (id, title, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            [(c, f"Chat {c}", stamp, stamp) for c in range(1, chats + 1)],
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'complete', ?, ?)",
+            [
+                (
+                    n,
+                    n % chats + 1,
+                    n - chats if n > chats else None,
+                    "user" if (n // chats) % 2 == 0 else "assistant",
+                    message_text(n),
+                    stamp,
+                    stamp,
+                )
+                for n in range(1, total + 1)
+            ],
+        )
+    db.close()
+    with sqlite3.connect(db_path) as connection:
+        root = connection.execute(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 'messages'"
+        ).fetchone()[0]
+    connection.close()
+    pages = BTreePages(db_path, page_size(db_path))
+    middle = pages.child_pages(root)[1]
+    assert pages.kind(middle) == TABLE_INTERIOR, "the history is long enough for two levels"
+    zero_pages(db_path, middle, 1)
+
+    db, note = Database.open(db_path)
+    try:
+        assert note is not None and note.report is not None
+        assert note.report.messages == total
+        messages = MessageRepository(db)
+        for chat in ConversationRepository(db).list_recent():
+            path = messages.active_path(chat.id)
+            assert [m.content for m in path] == [
+                message_text(n) for n in range(chat.id - 1 or chats, total + 1, chats)
+            ]
     finally:
         db.close()
