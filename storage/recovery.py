@@ -192,14 +192,13 @@ class _Recovery:
         return columns, self.source.rows(table, columns)
 
     def run(self) -> RecoveryReport:
-        steps = 3
-        self.progress(0, steps)
+        self.progress(0, 2)
         # Everything is read before the write transaction starts, so the live database is
         # locked for the inserts only (the app may be in use meanwhile).
         found = self._read_all()
-        self.progress(1, steps)
+        self.progress(1, 2)
         report = self._write_all(found)
-        self.progress(steps, steps)
+        self.progress(2, 2)
         log.info("Recovered from %s: %s", self.damaged, report)
         return report
 
@@ -218,7 +217,6 @@ class _Recovery:
                 for table in _OTHER_TABLES
             },
         )
-        self.progress(2, 3)
         return found
 
     def _texts_only(self, found: _Found) -> list[tuple[int, str]]:
