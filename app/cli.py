@@ -11,13 +11,16 @@ import sys
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.documents import cli as documents_cli
 from app.models import cli as models_cli
 from app.paths import resolve_paths
 from app.settings import Settings, load_settings
 from app.translation import cli as translation_cli
+
+if TYPE_CHECKING:
+    from storage.database import Database, RecoveryNote
 
 
 def _version() -> str:
@@ -104,15 +107,35 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _open_database() -> tuple[Database, RecoveryNote | None]:
+    """The chat history, a damaged one recovered first. Raises DatabaseError, also for a
+    data folder that cannot be created (full disk, read-only)."""
+    from storage.data_folder import folder_problem
+    from storage.database import Database, DatabaseError
+
+    paths = resolve_paths()
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise DatabaseError(
+            folder_problem(paths.data_dir)
+            or f"Hearth's data folder {paths.data_dir} could not be created ({exc})."
+        ) from exc
+    return Database.open(paths.database)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from app.chat_export import ExportError, export_chats, format_for_path
-    from storage.database import Database, DatabaseError
+    from storage.database import DatabaseError
 
     out: Path = args.out.expanduser()
     try:
-        database, _note = Database.open(resolve_paths().ensure().database)
+        database, note = _open_database()
     except DatabaseError as exc:
         return _fail(str(exc))
+    if note is not None:
+        # Exported below is what came back; the user must know it may not be everything.
+        print(f"hearth: warning: {note.describe()}", file=sys.stderr)
     try:
         summary = export_chats(
             database,
@@ -130,12 +153,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from app.chat_import import ChatImportError, import_file
-    from storage.database import Database, DatabaseError
+    from storage.database import DatabaseError
 
     try:
-        database, _note = Database.open(resolve_paths().ensure().database)
+        database, note = _open_database()
     except DatabaseError as exc:
         return _fail(str(exc))
+    if note is not None:
+        print(f"hearth: warning: {note.describe()}", file=sys.stderr)
     try:
         summary = import_file(database, args.file.expanduser())
     except ChatImportError as exc:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.chat_controller import ChatController
 from app.chat_files_controller import ChatFilesController
 from app.documents_controller import install_documents
+from app.history_recovery import HistoryRecovery
 from app.models_controller import install_models
 from app.paths import HearthPaths
 from app.presets_controller import PresetsController
@@ -19,6 +20,7 @@ from app.search_controller import SearchController
 from app.settings import load_settings
 from app.translation_controller import install_translation
 from inference.client import EngineClient
+from storage.data_folder import folder_problem
 from storage.database import Database, DatabaseError
 from storage.presets import PresetRepository
 from storage.repositories import ConversationRepository, MessageRepository
@@ -34,8 +36,15 @@ def build_app(
     `pages`: also the Documents, Translate and Models pages (chat-only tests skip them).
     The chat controller's shutdown stops them first.
     """
-    paths.ensure()
-    database, recovery = Database.open(paths.database)
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise DatabaseError(
+            folder_problem(paths.data_dir)
+            or f"Hearth's data folder {paths.data_dir} could not be created ({exc})."
+        ) from exc
+    # A damaged history is recovered in the background, once the window is up.
+    database, recovery = Database.open(paths.database, recover_damaged=False)
     window = MainWindow()
     client = EngineClient()
     controller = ChatController(
@@ -64,10 +73,7 @@ def build_app(
         models = install_models(window, controller)
         controller.on_shutdown(models.shutdown)
     if recovery is not None:
-        window.show_error(
-            f"Your chat database could not be read ({recovery.reason}). It was moved to "
-            f"{recovery.moved_to} and a new, empty one was created."
-        )
+        HistoryRecovery(controller, database, recovery).start()
     return window, controller, database
 
 

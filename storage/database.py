@@ -4,7 +4,8 @@ handing out short sessions. Sessions belong to the thread that opened them."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import migrate
+from storage.data_folder import folder_problem
 from storage.errors import (
     DatabaseError,
     DatabaseLockedError,
@@ -21,6 +23,7 @@ from storage.errors import (
     translated_errors,
 )
 from storage.fts_text import INDEX_FUNCTION, index_text
+from storage.recovery import RecoveryReport, recover
 from storage.repositories import MessageRepository
 from storage.sqlite_file import backup_copy, damage_reason, move_aside
 
@@ -30,6 +33,7 @@ __all__ = [
     "DatabaseLockedError",
     "RecordNotFoundError",
     "RecoveryNote",
+    "RecoveryReport",
 ]
 
 log = logging.getLogger(__name__)
@@ -39,10 +43,20 @@ DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 @dataclass(frozen=True)
 class RecoveryNote:
-    """A damaged file was set aside and an empty database created; tell the user where."""
+    """A damaged file was set aside and a new database created; tell the user where, and
+    (once recovered) what came back from it."""
 
     moved_to: Path
     reason: str
+    #: What was recovered into the new database; None until recovery ran (Database.open
+    #: with recover=False leaves it to the caller: storage.recovery.recover).
+    report: RecoveryReport | None = None
+
+    def describe(self) -> str:
+        damaged = f"The chat history was damaged ({self.reason})."
+        if self.report is None:
+            return f"{damaged} It was set aside at {self.moved_to}."
+        return f"{damaged} {self.report.describe()}"
 
 
 def _create_engine(path: Path, busy_timeout_ms: int) -> Engine:
@@ -104,14 +118,41 @@ class Database:
 
     @classmethod
     def open(
-        cls, path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+        cls,
+        path: Path,
+        *,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        recover_damaged: bool = True,
     ) -> tuple[Database, RecoveryNote | None]:
         """Open (creating, repairing or migrating as needed) the database at `path`.
+
+        A damaged file is set aside and a new one created; with `recover_damaged`, what can
+        be read of the damaged file is copied into the new one before this returns (the GUI
+        passes False and recovers in the background instead).
 
         Raises DatabaseLockedError when another program keeps the file locked, and
         DatabaseError for anything else the user has to act on.
         """
         path = Path(path)
+        try:
+            database, note = cls._open(path, busy_timeout_ms)
+        except DatabaseLockedError:
+            raise
+        except (DatabaseError, OSError) as error:
+            raise _plain_open_error(path, error) from error
+        if note is not None and recover_damaged:
+            try:
+                report = recover(note.moved_to, database)
+            except Exception:
+                # The new database works without what recovery would have added; the
+                # damaged file stays where the note says.
+                log.exception("Recovering %s failed", note.moved_to)
+            else:
+                note = RecoveryNote(note.moved_to, note.reason, report)
+        return database, note
+
+    @classmethod
+    def _open(cls, path: Path, busy_timeout_ms: int) -> tuple[Database, RecoveryNote | None]:
         path.parent.mkdir(parents=True, exist_ok=True)
         note: RecoveryNote | None = None
         with translated_errors():
@@ -130,6 +171,18 @@ class Database:
                 raise
         return database, note
 
+    def columns(self, tables: Iterable[str]) -> dict[str, list[str]]:
+        """Each table's column names, as the database has them now."""
+        with self.session() as session:
+            connection = session.connection()
+            return {
+                table: [
+                    str(row[1])
+                    for row in connection.exec_driver_sql(f'PRAGMA table_info("{table}")')
+                ]
+                for table in tables
+            }
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A short unit of work: commits on success, rolls back on error."""
@@ -138,3 +191,19 @@ class Database:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _plain_open_error(path: Path, error: BaseException) -> DatabaseError:
+    """The error to show when the database cannot be opened: a full disk or a read-only
+    folder or file by name, else what storage.errors made of it."""
+    problem = folder_problem(path.parent)
+    if problem is not None:
+        return DatabaseError(problem)
+    if path.exists() and not os.access(path, os.W_OK):
+        return DatabaseError(
+            f"The chat history file {path} is read-only, so Hearth cannot save chats in it. "
+            "Make the file writable and try again."
+        )
+    if isinstance(error, DatabaseError):
+        return error
+    return DatabaseError(f"The chat history at {path} could not be opened ({error}).")

@@ -23,3 +23,12 @@ def index_text(content: str | None) -> str:
     if not content:
         return ""
     return _CJK.sub(ZWSP + r"\1" + ZWSP, content)
+
+
+_SPACED_CJK = re.compile(ZWSP + _CJK.pattern + ZWSP)
+
+
+def stored_text(indexed: str) -> str:
+    """The message text that index_text(text) came from (recovery reads it back from the
+    index when the message row itself is lost)."""
+    return _SPACED_CJK.sub(r"\1", indexed)

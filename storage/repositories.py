@@ -182,6 +182,16 @@ class ConversationRepository:
         with self._db.session() as session:
             return session.execute(statement).rowcount
 
+    def discard_if_empty(self, conversation_id: int) -> bool:
+        """Delete for good a conversation without messages (a new chat nobody wrote in);
+        returns whether it was deleted."""
+        holds_messages = select(Message.id).where(Message.conversation_id == conversation_id)
+        statement = delete(Conversation).where(
+            Conversation.id == conversation_id, ~holds_messages.exists()
+        )
+        with self._db.session() as session:
+            return bool(session.execute(statement).rowcount)
+
 
 class MessageRepository:
     def __init__(self, db: Database) -> None:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storage.database import Database, DatabaseLockedError
+from storage.database import Database, DatabaseError, DatabaseLockedError
 from storage.records import MessageStatus, Role
 from storage.repositories import ConversationRepository, MessageRepository
+from tests.support.private_mount import run_on_own_disk
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,3 +143,87 @@ def test_lock_during_use_raises_plain_error(db_path: Path) -> None:
     finally:
         holder.close()
         db.close()
+
+
+# ---- a full disk, a read-only folder: the message names the cause ---------------------------
+
+_FILL_THE_DISK = """
+def fill(disk):
+    with open(disk / "filler", "wb", buffering=0) as filler:
+        for size in (1 << 16, 1 << 12, 1 << 9, 1):
+            try:
+                while True:
+                    filler.write(bytes(size))
+            except OSError:
+                pass
+"""
+
+
+def test_full_disk_at_start_says_the_disk_is_full_and_names_the_folder(tmp_path: Path) -> None:
+    code = (
+        _FILL_THE_DISK
+        + """
+import sys
+from pathlib import Path
+from storage.database import Database, DatabaseError
+disk = Path(sys.argv[1])
+data = disk / "data"
+Database.open(data / "hearth.db")[0].close()
+fill(disk)
+for database in (data / "hearth.db", disk / "new" / "hearth.db"):
+    try:
+        Database.open(database)[0].close()
+        print("opened")
+    except DatabaseError as error:
+        print(error)
+"""
+    )
+    disk = tmp_path / "disk"
+    existing, new = run_on_own_disk(disk, code).splitlines()
+    # SQLite itself said "disk I/O error" (creating its shared-memory file) for the first.
+    assert existing.startswith(f"The disk holding Hearth's data folder ({disk / 'data'}) is full")
+    assert new.startswith(f"The disk holding Hearth's data folder ({disk / 'new'}) is full")
+
+
+def test_read_only_file_system_names_the_data_folder(tmp_path: Path) -> None:
+    code = """
+import os, subprocess, sys
+from pathlib import Path
+from storage.database import Database, DatabaseError
+from app.cli import main
+disk = Path(sys.argv[1])
+data = disk / "data"
+Database.open(data / "hearth.db")[0].close()
+subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+try:
+    Database.open(data / "hearth.db")[0].close()
+    print("opened")
+except DatabaseError as error:
+    print(error)
+os.environ["HEARTH_HOME"] = str(disk / "home")  # not there yet, and cannot be created
+sys.stderr = sys.stdout
+print(main(["export", str(disk / "out.json")]))
+"""
+    disk = tmp_path / "disk"
+    opened, exported, code_line = run_on_own_disk(disk, code).splitlines()
+    assert opened.startswith(f"Hearth's data folder {disk / 'data'} is read-only")
+    assert exported == (
+        f"hearth: error: Hearth cannot create its data folder {disk / 'home'}: {disk} is "
+        "read-only. Make it writable, or point HEARTH_HOME at another folder."
+    )
+    assert code_line == "1"
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0,
+    reason="folder permissions do not stop root from writing (CI may run as root)",
+)
+def test_read_only_data_folder_names_the_folder(db_path: Path) -> None:
+    Database.open(db_path)[0].close()
+    db_path.parent.chmod(0o555)
+    try:
+        with pytest.raises(DatabaseError) as raised:
+            Database.open(db_path)[0].close()
+    finally:
+        db_path.parent.chmod(0o755)
+    assert str(raised.value).startswith(f"Hearth's data folder {db_path.parent} is read-only")
