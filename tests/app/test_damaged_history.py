@@ -17,7 +17,7 @@ from storage.repositories import ConversationRepository, MessageRepository
 from tests.app.chat_samples import STATS
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send
-from ui.message_html import STATUS_NOTES
+from ui.chat.message_html import STATUS_NOTES
 
 MakeApp = Callable[..., AppParts]
 DAMAGED_NOTE = STATUS_NOTES[MessageStatus.DAMAGED]

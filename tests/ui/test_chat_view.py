@@ -10,9 +10,9 @@ from pytestqt.qtbot import QtBot
 
 from storage.records import MessageStatus, Role
 from tests.ui.factories import make_message, make_stats
-from ui.chat_view import ChatView
-from ui.markdown_render import render_markdown
-from ui.message_html import header_html
+from ui.chat.message_html import header_html
+from ui.chat.view import ChatView
+from ui.markdown.render import render_markdown
 
 REPLY = (
     "# Plan\n\n"

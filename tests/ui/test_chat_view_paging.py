@@ -15,7 +15,7 @@ from storage.records import MessageRecord, Role
 from storage.repositories import MessageRepository
 from tests.support.long_chat import insert_long_conversation
 from tests.ui.factories import make_message
-from ui.chat_view import MAX_RENDERED, PAGE_SIZE, ChatView
+from ui.chat.view import MAX_RENDERED, PAGE_SIZE, ChatView
 
 
 class CountingPath(Sequence[MessageRecord]):

@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from tests.ui.factories import make_conversation
-from ui.conversation_list import ConversationList
+from ui.chat.conversation_list import ConversationList
 
 
 def make_list(qtbot: QtBot) -> ConversationList:

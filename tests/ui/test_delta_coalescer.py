@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from ui.delta_coalescer import DeltaCoalescer
+from ui.widgets.delta_coalescer import DeltaCoalescer
 
 
 def test_first_delta_immediately_rest_batched(qtbot: QtBot) -> None:

@@ -13,9 +13,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
-from ui import documents_page
-from ui.document_rows import DocumentRow, DocumentStatus, cite_link
-from ui.documents_page import (
+from ui.documents import page as documents_page
+from ui.documents.page import (
     COLUMNS,
     REMOVE_DELETE,
     REMOVE_KEEP,
@@ -23,6 +22,7 @@ from ui.documents_page import (
     format_seconds_left,
     progress_text,
 )
+from ui.documents.rows import DocumentRow, DocumentStatus, cite_link
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from dataclasses import replace
 from pytestqt.qtbot import QtBot
 
 from tests.ui.factories import make_stats
-from ui.live_stats import LiveStatsLabel
-from ui.stats_format import (
+from ui.chat.live_stats import LiveStatsLabel
+from ui.chat.stats_format import (
     MIN_PREFILL_TOKENS,
     final_stats_text,
     format_ms,

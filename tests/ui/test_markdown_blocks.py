@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.markdown_blocks import BlockSplitter
+from ui.markdown.blocks import BlockSplitter
 
 TEXT = "# Title\n\nPara one\nline two\n\n- a\n- b\n\n```py\nx = 1\n\n\ny = 2\n```\n\nEnd para"
 

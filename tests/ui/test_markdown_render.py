@@ -3,7 +3,7 @@ from __future__ import annotations
 from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
-from ui.markdown_render import is_allowed_link, render_markdown
+from ui.markdown.render import is_allowed_link, render_markdown
 
 
 def test_raw_html_is_shown_as_text_never_interpreted() -> None:
@@ -70,7 +70,7 @@ def test_is_allowed_link() -> None:
 
 def test_a_single_newline_is_a_line_break() -> None:
     """Chat apps show a model's single newlines as line breaks (a poem, an address, steps
-    without markup); so does the transcript, streaming or finished (ui/chat_view.py)."""
+    without markup); so does the transcript, streaming or finished (ui/chat/view.py)."""
     assert render_markdown("Roses are red\nViolets are blue") == (
         "<p>Roses are red<br />\nViolets are blue</p>"
     )

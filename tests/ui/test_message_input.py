@@ -4,7 +4,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QTextOption
 from pytestqt.qtbot import QtBot
 
-from ui.message_input import PLACEHOLDER, MessageInput
+from ui.chat.message_input import PLACEHOLDER, MessageInput
 
 
 def make_input(qtbot: QtBot) -> MessageInput:

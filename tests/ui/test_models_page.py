@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.support.qt_user import file_drag
-from ui.model_rows import (
+from ui.models.page import EMPTY_HINT, IN_USE_MARK, ModelsPage
+from ui.models.rows import (
     AUTO,
     CUSTOM,
     DownloadState,
@@ -20,7 +21,6 @@ from ui.model_rows import (
     RepoRow,
     SettingsValues,
 )
-from ui.models_page import EMPTY_HINT, IN_USE_MARK, ModelsPage
 
 ROWS = [
     InstalledRow("/m/gemma.gguf", "Gemma 3 270M", "gemma3", "270M", "Q4_K_M", "253 MB", "32,768",

@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from storage.records import Role
 from tests.ui.factories import make_message
-from ui.chat_view import ChatView
+from ui.chat.view import ChatView
 
 Shape = list[tuple[str, int, str, bool]]
 

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.support.qt_user import file_drag
-from ui.translation_history import HistoryEntry
-from ui.translation_marks import TermMark
-from ui.translation_panel import AUTO_DETECT, TranslationPanel
+from ui.translation.history import HistoryEntry
+from ui.translation.marks import TermMark
+from ui.translation.panel import AUTO_DETECT, TranslationPanel
 
 # As the controller gives them: in reading order, both names where they differ.
 LANGUAGES = [

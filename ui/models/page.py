@@ -35,12 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.message_bar import MessageBar
-from ui.model_details import MetadataEntry, ModelDetailsDialog
-from ui.model_hub_panel import HubPanel
-from ui.model_loaded_panel import LoadedModelPanel
-from ui.model_rows import FoundRow, InstalledRow
-from ui.model_settings_form import ModelSettingsForm
+from ui.models.details import MetadataEntry, ModelDetailsDialog
+from ui.models.hub_panel import HubPanel
+from ui.models.loaded_panel import LoadedModelPanel
+from ui.models.rows import FoundRow, InstalledRow
+from ui.models.settings_form import ModelSettingsForm
+from ui.widgets.message_bar import MessageBar
 
 # The quantization is part of a model's name ("Gemma 3 270m · Q4_K_M"), and the folder is in
 # the Source cell's tooltip: so every column fits beside the settings at the default size.

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.message_bar import MessageBar
+from ui.widgets.message_bar import MessageBar
 
 SEARCH_DEBOUNCE_MS = 250
 UNDO_VISIBLE_MS = 10_000

@@ -6,8 +6,8 @@ from __future__ import annotations
 from html import escape
 
 from storage.records import MessageRecord, MessageStatus, Role
-from ui.markdown_render import render_markdown
-from ui.stats_format import SEP, stats_footer_text
+from ui.chat.stats_format import SEP, stats_footer_text
+from ui.markdown.render import render_markdown
 
 # Mid grey stays readable on light and dark palettes alike.
 MUTED = "#808080"

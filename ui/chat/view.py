@@ -32,10 +32,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from storage.records import MessageRecord, Role
-from ui.markdown_blocks import BlockSplitter
-from ui.markdown_render import render_markdown
-from ui.message_html import MUTED, header_html, message_html
-from ui.transcript_window import TranscriptWindow
+from ui.chat.message_html import MUTED, header_html, message_html
+from ui.chat.transcript_window import TranscriptWindow
+from ui.markdown.blocks import BlockSplitter
+from ui.markdown.render import render_markdown
 
 OPENABLE_SCHEMES = ("http", "https", "mailto")
 # How close to the end still counts as "at the bottom" (a wheel notch lands a few px off).

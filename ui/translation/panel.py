@@ -38,12 +38,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.language_combo import LanguageCombo
-from ui.message_bar import MessageBar
-from ui.translation_drops import FileDropFilter, local_paths
-from ui.translation_glossary import GlossaryEditor
-from ui.translation_history import TranslationHistory
-from ui.translation_marks import TermMark, TextMarks, qt_position
+from ui.translation.drops import FileDropFilter, local_paths
+from ui.translation.glossary import GlossaryEditor
+from ui.translation.history import TranslationHistory
+from ui.translation.marks import TermMark, TextMarks, qt_position
+from ui.widgets.language_combo import LanguageCombo
+from ui.widgets.message_bar import MessageBar
 
 AUTO_DETECT = "Detect automatically"
 DETECTING = "Detecting the language…"

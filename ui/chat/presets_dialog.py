@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from storage.presets import Preset
-from ui.sampling_fields import add_sampling_rows
+from ui.chat.sampling_fields import add_sampling_rows
 
 _ID = Qt.ItemDataRole.UserRole
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.model_rows import DownloadState, RemoteFileRow, RepoRow
+from ui.models.rows import DownloadState, RemoteFileRow, RepoRow
 
 REPO_COLUMNS = ("Repository", "Downloads", "Access")
 FILE_COLUMNS = ("File", "Quantization", "Size", "Fit on this computer")

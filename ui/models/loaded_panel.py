@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QSizePolicy, QWidget
 
-from ui.model_rows import LoadedView
+from ui.models.rows import LoadedView
 
 
 def _label(parent: QWidget) -> QLabel:

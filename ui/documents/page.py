@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.document_rows import (
+from ui.documents.rows import (
     CITE_SCHEME,
     LENGTHS,
     SAME_AS_DOCUMENT,
@@ -59,9 +59,9 @@ from ui.document_rows import (
     DocumentRow,
     DocumentStatus,
 )
-from ui.eliding_label import ElidingLabel
-from ui.markdown_render import render_markdown
-from ui.message_bar import MessageBar
+from ui.markdown.render import render_markdown
+from ui.widgets.eliding_label import ElidingLabel
+from ui.widgets.message_bar import MessageBar
 
 _TYPE_LABELS = {"markdown": "Markdown", "text": "Text"}
 COLUMNS = ("Title", "Type", "Pages", "Words", "Tokens", "Status")

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from storage.sampling_values import LIMITS
-from ui.sampling_fields import SAMPLING_FIELDS, add_sampling_rows
+from ui.chat.sampling_fields import SAMPLING_FIELDS, add_sampling_rows
 
 # The seed box's "Random": a new seed for every reply (stored as such when the model's own
 # settings fix a seed, so a chat can still ask for variety).

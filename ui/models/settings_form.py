@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.message_bar import MessageBar
-from ui.model_rows import CUSTOM, FitView, SettingsValues
+from ui.models.rows import CUSTOM, FitView, SettingsValues
+from ui.widgets.message_bar import MessageBar
 
 CUSTOM_LABEL = "Custom Jinja template"
 

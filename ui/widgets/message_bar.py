@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from ui.markdown_render import is_allowed_link
+from ui.markdown.render import is_allowed_link
 
 
 class MessageBar(QFrame):

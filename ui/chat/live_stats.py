@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from storage.records import StatsRecord
-from ui.eliding_label import PartsLabel
-from ui.stats_format import final_stats_text, final_stats_tooltip, live_stats_text
+from ui.chat.stats_format import final_stats_text, final_stats_tooltip, live_stats_text
+from ui.widgets.eliding_label import PartsLabel
 
 
 def _is_context(_index: int, part: str) -> bool:
