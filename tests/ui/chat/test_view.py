@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QAbstractSlider, QApplication
 from pytestqt.qtbot import QtBot
 
 from storage.records import MessageStatus, Role
-from tests.ui.factories import make_message, make_stats
+from tests.support.factories import make_message, make_stats
 from ui.chat.message_html import header_html
 from ui.chat.view import ChatView
 from ui.markdown.render import render_markdown

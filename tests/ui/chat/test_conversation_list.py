@@ -4,7 +4,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from tests.ui.factories import make_conversation
+from tests.support.factories import make_conversation
 from ui.chat.conversation_list import ConversationList
 
 

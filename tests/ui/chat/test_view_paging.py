@@ -13,8 +13,8 @@ from app.lazy_path import LazyPath
 from storage.database import Database
 from storage.records import MessageRecord, Role
 from storage.repositories import MessageRepository
+from tests.support.factories import make_message
 from tests.support.long_chat import insert_long_conversation
-from tests.ui.factories import make_message
 from ui.chat.view import MAX_RENDERED, PAGE_SIZE, ChatView
 
 

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from pytestqt.qtbot import QtBot
 
-from tests.ui.factories import make_stats
+from tests.support.factories import make_stats
 from ui.chat.live_stats import LiveStatsLabel
 from ui.chat.stats_format import (
     MIN_PREFILL_TOKENS,

@@ -18,7 +18,7 @@ from PySide6.QtGui import QTextBlock, QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from storage.records import Role
-from tests.ui.factories import make_message
+from tests.support.factories import make_message
 from ui.chat.view import ChatView
 
 Shape = list[tuple[str, int, str, bool]]
