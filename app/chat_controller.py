@@ -42,8 +42,8 @@ from storage.database import DatabaseError
 from storage.errors import RecordNotFoundError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 from storage.repositories import ConversationRepository, MessageRepository
-from ui.delta_coalescer import DeltaCoalescer
 from ui.main_window import MainWindow
+from ui.widgets.delta_coalescer import DeltaCoalescer
 
 PARTIAL_FLUSH_MS = 1000
 # How often a reply the database refused (disk full) is offered to it again.
