@@ -19,6 +19,7 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama
 
+from inference.cpu_threads import resolve_thread_counts
 from inference.protocol import EngineSettings, LlamaPerf, MemoryUse
 
 ProgressFn = Callable[[float], None]
@@ -203,12 +204,21 @@ def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) 
         "flash_attn": settings.flash_attn,
         "verbose": False,
     }
-    if settings.n_threads:
-        kwargs["n_threads"] = settings.n_threads
+    # Never llama-cpp-python's own default (half the logical CPUs: one thread on a 2-vCPU
+    # machine, half its decode speed): see inference/cpu_threads.py.
+    threads = resolve_thread_counts(settings.n_threads, settings.n_threads_batch)
+    kwargs["n_threads"] = threads.n_threads
+    kwargs["n_threads_batch"] = threads.n_threads_batch
     if settings.seed >= 0:
         kwargs["seed"] = settings.seed
     with _model_params(on_progress, use_extra_bufts=not amx_path_disabled()):
         return Llama(**kwargs)
+
+
+def thread_counts(llm: Llama) -> tuple[int, int]:
+    """(decode, prefill) threads the live context really uses, as llama.cpp reports them."""
+    ctx = llm._ctx.ctx
+    return int(llama_lib.llama_n_threads(ctx)), int(llama_lib.llama_n_threads_batch(ctx))
 
 
 def reset_perf(llm: Llama) -> None:

@@ -23,7 +23,9 @@ class EngineSettings:
     model_path: str
     n_ctx: int = 4096
     n_gpu_layers: int = 0
+    # CPU threads for decode and for prefill; None: inference.cpu_threads chooses.
     n_threads: int | None = None
+    n_threads_batch: int | None = None
     n_batch: int = 512
     flash_attn: bool = False
     seed: int = -1
@@ -177,6 +179,12 @@ class ModelInfo:
     memory: MemoryUse | None = None
     # Loaded without llama.cpp's AMX weight buffers (see llama_adapter.amx_path_disabled).
     amx_off: bool = False
+    # CPU threads the loaded context really uses (read back from llama.cpp) for decode and
+    # for prefill, and whether each was the user's setting rather than the default.
+    n_threads: int = 0
+    n_threads_batch: int = 0
+    n_threads_user_set: bool = False
+    n_threads_batch_user_set: bool = False
 
 
 @dataclass(frozen=True)

@@ -528,6 +528,7 @@ def _model_info(
         offloaded = report.offloaded_layers  # what llama.cpp did, not what was asked
     else:  # a GPU build that logged no count (format changed): what was asked, capped
         offloaded = layers + 1 if requested < 0 else min(requested, layers + 1)
+    n_threads, n_threads_batch = adapter.thread_counts(llm)
     return ModelInfo(
         path=settings.model_path,
         name=gguf.name or Path(settings.model_path).stem,
@@ -545,6 +546,10 @@ def _model_info(
         llama_cpp_version=adapter.library_version(),
         memory=report.memory,
         amx_off=report.amx_off,
+        n_threads=n_threads,
+        n_threads_batch=n_threads_batch,
+        n_threads_user_set=bool(settings.n_threads and settings.n_threads > 0),
+        n_threads_batch_user_set=bool(settings.n_threads_batch and settings.n_threads_batch > 0),
     )
 
 
