@@ -14,7 +14,8 @@ from app.models.gguf_layout import ModelLayout
 from app.models.hub import RemoteModel, RepoSummary
 from app.models.machine import MachineMemory
 from app.settings import Settings
-from inference.cpu_threads import default_thread_counts
+from inference.cpu_threads import ENV_VAR as THREADS_ENV_VAR
+from inference.cpu_threads import default_thread_counts, env_thread_counts
 from inference.gguf_validate import human_size
 from inference.prompt_formats import BUILTIN_FORMATS
 from inference.protocol import ModelInfo
@@ -226,8 +227,13 @@ def threads_text(info: ModelInfo) -> str:
     """The CPU threads the loaded context uses (read back from llama.cpp) and who chose them."""
     if not info.n_threads:
         return "not reported by this engine"
-    decode = "your setting" if info.n_threads_user_set else "automatic: one per physical core"
-    prefill = "your setting" if info.n_threads_batch_user_set else "automatic: every CPU"
+    decode, prefill = "automatic: one per physical core", "automatic: every CPU"
+    if env_thread_counts() is not None:
+        decode = prefill = f"automatic: from {THREADS_ENV_VAR}"
+    if info.n_threads_user_set:
+        decode = "your setting"
+    if info.n_threads_batch_user_set:
+        prefill = "your setting"
     return (
         f"{info.n_threads} writing replies ({decode}), "
         f"{info.n_threads_batch} reading prompts ({prefill})"

@@ -9,7 +9,12 @@ thread on a 2-vCPU virtual machine (half its speed) and five of ten cores on a C
 SMT; llama.cpp's own default for decode is the physical core count, as here.
 
 Both counts are limited to the CPUs this process may run on (affinity, and a container's
-CPU quota): a thread for a CPU it cannot have only waits for a turn. No llama_cpp import.
+CPU quota): a thread for a CPU it cannot have only waits for a turn.
+
+HEARTH_THREADS="N" or "N,M" replaces the defaults (decode N, prefill M or N) for a machine
+shared with other busy work: there each step of a multi-threaded decode waits for all its
+threads to be scheduled (the test suite sets it to 1; its tiny models gain nothing from more).
+No llama_cpp import.
 """
 
 from __future__ import annotations
@@ -107,7 +112,29 @@ def physical_cores() -> int:
     return cores
 
 
+ENV_VAR = "HEARTH_THREADS"
+
+
+def env_thread_counts() -> ThreadCounts | None:
+    """The counts HEARTH_THREADS sets ("N" or "N,M"); None when unset or not understood."""
+    raw = os.environ.get(ENV_VAR, "").strip()
+    if not raw:
+        return None
+    try:
+        values = [int(part) for part in raw.split(",")]
+    except ValueError:
+        return None
+    if not 1 <= len(values) <= 2 or min(values) < 1:
+        return None
+    return ThreadCounts(values[0], values[-1])
+
+
 def default_thread_counts() -> ThreadCounts:
+    """What "automatic" means: HEARTH_THREADS if set, else physical cores for decode and
+    every usable CPU for prefill."""
+    override = env_thread_counts()
+    if override is not None:
+        return override
     usable = usable_cpus()
     return ThreadCounts(n_threads=max(1, min(physical_cores(), usable)), n_threads_batch=usable)
 

@@ -570,10 +570,11 @@ def test_loaded_panel_shows_the_cpu_threads_in_use_and_who_chose_them(
     _window, chat, controller = models
     page = _page(models)
     panel, form = page.loaded_panel, page.settings_form
+    # tests/conftest.py sets HEARTH_THREADS (test_cpu_threads.py checks the real defaults).
     auto = default_thread_counts()
     assert panel.threads_label.text() == (
-        f"{auto.n_threads} writing replies (automatic: one per physical core), "
-        f"{auto.n_threads_batch} reading prompts (automatic: every CPU)"
+        f"{auto.n_threads} writing replies (automatic: from HEARTH_THREADS), "
+        f"{auto.n_threads_batch} reading prompts (automatic: from HEARTH_THREADS)"
     )
     with qtbot.waitSignal(controller.fitShown):
         _select(qtbot, page, tiny_model)
@@ -590,7 +591,7 @@ def test_loaded_panel_shows_the_cpu_threads_in_use_and_who_chose_them(
     qtbot.waitUntil(lambda: "your setting" in panel.threads_label.text())
     assert panel.threads_label.text() == (
         f"3 writing replies (your setting), "
-        f"{auto.n_threads_batch} reading prompts (automatic: every CPU)"
+        f"{auto.n_threads_batch} reading prompts (automatic: from HEARTH_THREADS)"
     )
 
 

@@ -15,6 +15,13 @@ from inference.protocol import ModelInfo
 from tests.inference.engine_helpers import load
 
 
+@pytest.fixture(autouse=True)
+def real_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's own defaults, not the suite's HEARTH_THREADS (set before any engine
+    process starts, which inherits the environment)."""
+    monkeypatch.delenv(cpu_threads.ENV_VAR, raising=False)
+
+
 @pytest.fixture
 def engine() -> Iterator[EngineProcess]:
     process = EngineProcess()
@@ -93,3 +100,13 @@ def test_set_values_win_and_zero_means_automatic() -> None:
     defaults = default_thread_counts()
     assert resolve_thread_counts(5, None) == cpu_threads.ThreadCounts(5, defaults.n_threads_batch)
     assert resolve_thread_counts(0, 7) == cpu_threads.ThreadCounts(defaults.n_threads, 7)
+
+
+def test_hearth_threads_replaces_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(cpu_threads.ENV_VAR, "3")
+    assert default_thread_counts() == cpu_threads.ThreadCounts(3, 3)
+    monkeypatch.setenv(cpu_threads.ENV_VAR, "2,6")
+    assert default_thread_counts() == cpu_threads.ThreadCounts(2, 6)
+    assert resolve_thread_counts(4, None) == cpu_threads.ThreadCounts(4, 6)  # settings win
+    monkeypatch.setenv(cpu_threads.ENV_VAR, "many")
+    assert cpu_threads.env_thread_counts() is None
