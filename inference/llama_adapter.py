@@ -276,6 +276,34 @@ def _chain_first(
         generator.close()
 
 
+def prefill_batches(llm: Llama, tokens: Sequence[int]) -> Iterator[int]:
+    """Evaluate the prompt `tokens` up to its last token, one n_batch-sized llama_decode per
+    step, yielding after each how many tokens of it are in the KV cache. Only the part past
+    the longest prefix already cached is evaluated; the last token is left for `generate`,
+    whose prefix match then finds everything else cached and decodes just that one (so the
+    sampler sees fresh logits, exactly as when it evaluates the whole prompt itself).
+
+    Stopping between two steps leaves a valid cache: a later call reuses what was evaluated.
+    Llama.eval would take the whole prompt in one call, with no way to stop in between."""
+    target = len(tokens) - 1
+    common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
+    if common >= target:
+        return  # at most the last token left: `generate` handles it as always
+    # Drop what follows the shared prefix, as Llama.generate does; a memory that cannot
+    # remove a tail (recurrent models) starts over.
+    if common > 0 and not llm._ctx.kv_cache_seq_rm(-1, common, -1):
+        common = 0
+    if common == 0:
+        llm.reset()
+    else:
+        llm.n_tokens = common
+        llm._requires_eval = True
+    step = max(1, int(llm.n_batch))
+    for start in range(common, target, step):
+        llm.eval(tokens[start : min(target, start + step)])
+        yield llm.n_tokens
+
+
 def cached_tokens(llm: Llama) -> Sequence[int]:
     """Token ids whose keys/values are in the live KV cache."""
     return llm.input_ids[: llm.n_tokens].tolist()

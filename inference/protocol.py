@@ -212,6 +212,18 @@ class Started:
 
 
 @dataclass(frozen=True)
+class PrefillProgress:
+    """Sent after each prefill batch (one llama_decode of up to n_batch prompt tokens):
+    `done` of the `total` tokens to read before the first new token are now in the KV cache,
+    the reused cached prefix included. Between two batches a cancel or a waiting chat turn
+    takes effect, so a long document prompt never holds the engine for more than a batch."""
+
+    id: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class Delta:
     id: int
     text: str
@@ -319,6 +331,7 @@ Event = (
     LoadProgress
     | Loaded
     | Started
+    | PrefillProgress
     | Delta
     | Preempted
     | Done
