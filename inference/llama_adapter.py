@@ -277,17 +277,17 @@ def _chain_first(
 
 
 def prefill_batches(llm: Llama, tokens: Sequence[int]) -> Iterator[int]:
-    """Evaluate the prompt `tokens` up to its last token, one n_batch-sized llama_decode per
-    step, yielding after each how many tokens of it are in the KV cache. Only the part past
-    the longest prefix already cached is evaluated; the last token is left for `generate`,
-    whose prefix match then finds everything else cached and decodes just that one (so the
-    sampler sees fresh logits, exactly as when it evaluates the whole prompt itself).
+    """Evaluate the prompt `tokens`, one n_batch-sized llama_decode per step, yielding after
+    each how many tokens of it are in the KV cache. Only the part past the longest prefix
+    already cached is evaluated. The last step leaves the logits of the prompt's last token
+    live, so `generate` then finds the whole prompt cached and samples at once (no extra
+    decode of that token on its own: a whole decode step of time on a large model).
 
     Stopping between two steps leaves a valid cache: a later call reuses what was evaluated.
     Llama.eval would take the whole prompt in one call, with no way to stop in between."""
-    target = len(tokens) - 1
+    target = len(tokens)
     common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
-    if common >= target:
+    if common >= target - 1:
         return  # at most the last token left: `generate` handles it as always
     # Drop what follows the shared prefix, as Llama.generate does; a memory that cannot
     # remove a tail (recurrent models) starts over.

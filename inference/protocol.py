@@ -268,9 +268,10 @@ class Done:
 
 @dataclass(frozen=True)
 class Preempted:
-    """A background generation paused between tokens because an interactive request was
-    waiting (`by`). Not an end: the engine resumes it on its own once the interactive work
-    is done, continuing after the text already streamed, and ends it with one Done."""
+    """A background generation paused between two prefill batches or two tokens because an
+    interactive request was waiting (`by`). Not an end: the engine resumes it on its own once
+    the interactive work is done, continuing after the text already streamed, and ends it
+    with one Done."""
 
     id: int
     by: int

@@ -4,10 +4,11 @@ Threads: a reader thread receives requests (so a cancel arrives while a reply is
 generated) and queues them by priority; the main thread runs one request at a time and is
 the only one that sends events. Never imports Qt or touches the database.
 
-Chat goes first, also against work already running: between two tokens of a background
-generation the main thread looks at the head of the queue, and when an interactive request
-waits there the generation pauses (a Preempted event), goes back in the queue in its old
-place, and resumes after the interactive work, continuing its stream (inference/generation.py).
+Chat goes first, also against work already running: between two prefill batches or two
+tokens of a background generation the main thread looks at the head of the queue, and when
+an interactive request waits there the generation pauses (a Preempted event), goes back in
+the queue in its old place, and resumes after the interactive work, continuing its stream
+(inference/generation.py). A cancel takes effect at the same points.
 Loads and unloads do not pause anything: a reply cannot continue on another model.
 """
 
@@ -408,7 +409,8 @@ class Worker:
         self._finish(generation)
 
     def _interrupt(self, generation: Generation) -> str | None:
-        """Asked between two tokens: should the running generation stop or pause?"""
+        """Asked between two prefill batches and two tokens: should the running generation
+        stop or pause?"""
         if self._paused:
             self._end_cancelled_paused()
         if self._is_cancelled(generation.request.id):
