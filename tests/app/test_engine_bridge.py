@@ -178,3 +178,20 @@ def test_a_chat_turn_goes_ahead_of_a_job_reply_already_streaming(
     assert finished == [chat_id[0], job_id[0]]  # the chat turn before the job's reply
     assert "".join(deltas) == done.text and done.stats.completion_tokens == 3000
     assert paused == [True, False]  # what the Documents page shows while the chat goes first
+
+
+def test_the_client_reports_each_prefill_batch(qtbot: QtBot, tiny_model: Path) -> None:
+    """The hook a prompt-reading progress display builds on: one signal per prefill step."""
+    client = EngineClient()
+    steps: list[tuple[int, int, int]] = []
+    client.prefillProgressed.connect(lambda *step: steps.append(step))
+    try:
+        with qtbot.waitSignal(client.modelLoaded, timeout=30_000):
+            client.load(EngineSettings(model_path=str(tiny_model), n_ctx=512, n_batch=2))
+        with qtbot.waitSignal(client.generationFinished, timeout=30_000):
+            request = client.complete(
+                "the the the", max_tokens=2, sampling=Sampling(temperature=0.0)
+            )
+    finally:
+        client.shutdown()
+    assert steps == [(request, 2, 4), (request, 4, 4)]  # BOS and three words, two a step
