@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _SYS_CPU = Path("/sys/devices/system/cpu")
+# Intel hybrid CPUs list their efficiency cores here (Linux 5.13+).
+_ATOM_CPUS = Path("/sys/devices/cpu_atom/cpus")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,24 @@ def usable_cpus() -> int:
     return max(1, min(count, quota) if quota else count)
 
 
+def _parse_cpu_list(text: str) -> set[int]:
+    """ "0-3,8,10-11" -> {0, 1, 2, 3, 8, 10, 11}."""
+    cpus: set[int] = set()
+    for part in text.strip().split(","):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+def _efficiency_cpus() -> set[int]:
+    try:
+        return _parse_cpu_list(_ATOM_CPUS.read_text())
+    except (OSError, ValueError):
+        return set()
+
+
 def _cores_from_sysfs(cpus: list[int]) -> int | None:
     """Physical cores among `cpus` (Linux): CPUs that share a core list their siblings alike."""
     cores: set[str] = set()
@@ -95,9 +115,14 @@ def _cores_from_sysfs(cpus: list[int]) -> int | None:
 
 def physical_cores() -> int:
     """Physical cores this process may use; on Linux counted among its allowed CPUs (a
-    process pinned to both threads of one core gets one), elsewhere psutil's machine-wide
-    count. Where neither answers, llama.cpp's own guess: all CPUs up to four, else half."""
+    process pinned to both threads of one core gets one) and, on a hybrid CPU, among its
+    performance cores only (as llama.cpp does: each decode step waits for its slowest
+    thread), elsewhere psutil's machine-wide count. Where neither answers, llama.cpp's own
+    guess: all CPUs up to four, else half."""
     allowed = _allowed_cpus()
+    if allowed:
+        performance = [cpu for cpu in allowed if cpu not in _efficiency_cpus()]
+        allowed = performance or allowed
     cores = _cores_from_sysfs(allowed) if allowed else None
     if cores is None:
         try:

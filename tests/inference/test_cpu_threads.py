@@ -88,6 +88,20 @@ def test_cores_without_smt_each_get_a_decode_thread(
     assert default_thread_counts() == cpu_threads.ThreadCounts(10, 10)
 
 
+@pytest.mark.usefixtures("no_quota")
+def test_a_hybrid_cpus_efficiency_cores_get_no_decode_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two performance cores with SMT (CPUs 0-3) and four efficiency cores (CPUs 4-7).
+    _fake_cpus(tmp_path, {0: "0-1", 1: "0-1", 2: "2-3", 3: "2-3", 4: "4", 5: "5", 6: "6", 7: "7"})
+    atom = tmp_path / "cpu_atom_cpus"
+    atom.write_text("4-7\n")
+    monkeypatch.setattr(cpu_threads, "_SYS_CPU", tmp_path)
+    monkeypatch.setattr(cpu_threads, "_ATOM_CPUS", atom)
+    monkeypatch.setattr(cpu_threads, "_allowed_cpus", lambda: list(range(8)))
+    assert default_thread_counts() == cpu_threads.ThreadCounts(2, 8)
+
+
 def test_a_container_quota_caps_both(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_cpus(tmp_path, {cpu: str(cpu) for cpu in range(8)})
     monkeypatch.setattr(cpu_threads, "_SYS_CPU", tmp_path)
