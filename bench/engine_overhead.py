@@ -353,9 +353,7 @@ def main() -> int:
 
         args.model = ensure_default_model(Path(tempfile.gettempdir()) / "hearth-bench-models")
     n_ctx = max(4096, args.tokens + 256, args.chat_tokens + 256)
-    print(f"model: {args.model}\nlong reply: {args.tokens} tokens, n_ctx {n_ctx}")
-    print(f"engine and in-process runs alternate, {args.rounds} rounds; medians reported")
-
+    print(f"model: {args.model}, n_ctx {n_ctx}")
     if args.sweep_only:
         engine = EngineProcess()
         engine.start()
@@ -365,6 +363,8 @@ def main() -> int:
         finally:
             engine.stop()
         return 0
+    print(f"long reply: {args.tokens} tokens; rows 1-5: engine and in-process runs alternate,")
+    print(f"{args.rounds} rounds, medians reported")
     base = InProcess(str(args.model), n_ctx, args.threads)
     engine = EngineProcess()
     engine.start()
