@@ -56,6 +56,7 @@ class EngineBridge(QObject):
         client.requestFailed.connect(self._on_failed)
         client.engineCrashed.connect(self._on_crashed)
         client.generationPreempted.connect(self._on_preempted)
+        client.prefillProgressed.connect(self._on_prefill_step)
 
     # ---- worker-thread API (SyncEngine-compatible) --------------------------------------
 
@@ -179,6 +180,11 @@ class EngineBridge(QObject):
     def _set_paused(self, paused: bool) -> None:
         self._paused = paused
         self.pausedChanged.emit(paused)
+
+    def _on_prefill_step(self, request_id: int, _done: int, _total: int) -> None:
+        # A resumed job reads its prompt again before its next token: it runs, not waits.
+        if self._paused and request_id in self._queues:
+            self._set_paused(False)
 
     def _on_preempted(self, request_id: int, _by: int) -> None:
         if request_id in self._queues and not self._paused:

@@ -24,7 +24,15 @@ AUTO = "auto"  # GPU layers chosen by the fit estimate; also the automatic chat 
 CUSTOM = "custom"  # chat_format value meaning "use custom_template"
 # Fields that change how llama.cpp loads the model: a change shows "takes effect after
 # reload". The others (prompt, sampling) apply to the next reply.
-RELOAD_FIELDS = ("n_ctx", "n_gpu_layers", "n_threads", "n_batch", "flash_attn", "chat_format")
+RELOAD_FIELDS = (
+    "n_ctx",
+    "n_gpu_layers",
+    "n_threads",
+    "n_threads_batch",
+    "n_batch",
+    "flash_attn",
+    "chat_format",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class ModelSettings:
     n_ctx: int | None = None
     n_gpu_layers: int | str | None = None  # a count (-1 = all) or AUTO
     n_threads: int | None = None
+    n_threads_batch: int | None = None
     n_batch: int | None = None
     flash_attn: bool | None = None
     chat_format: str | None = None  # AUTO, a built-in format name or CUSTOM
@@ -61,6 +70,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "n_ctx": (int,),
     "n_gpu_layers": (int, str),
     "n_threads": (int,),
+    "n_threads_batch": (int,),
     "n_batch": (int,),
     "flash_attn": (bool,),
     "chat_format": (str,),
@@ -200,6 +210,7 @@ def engine_settings_for(
         n_ctx=pick("n_ctx", settings.n_ctx),
         n_gpu_layers=settings.n_gpu_layers,
         n_threads=pick("n_threads", settings.n_threads),
+        n_threads_batch=pick("n_threads_batch", settings.n_threads_batch),
         n_batch=pick("n_batch", settings.n_batch),
         flash_attn=pick("flash_attn", settings.flash_attn),
         seed=o.seed if o.seed is not None else -1,

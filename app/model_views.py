@@ -4,7 +4,7 @@ no Qt, no I/O; any thread may call them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path, PurePosixPath
 
 from app.model_settings import AUTO, CUSTOM, ModelSettings
@@ -21,6 +21,8 @@ from app.models.hub import RemoteModel, RepoSummary
 from app.models.machine import MachineMemory
 from app.models.names import display_name
 from app.settings import Settings
+from inference.cpu_threads import ENV_VAR as THREADS_ENV_VAR
+from inference.cpu_threads import default_thread_counts, env_thread_counts
 from inference.gguf_validate import human_size
 from inference.prompt_formats import BUILTIN_FORMATS
 from inference.protocol import ModelInfo
@@ -231,6 +233,23 @@ def _requested_text(requested: int, auto: bool, total: int) -> str:
     return f"Auto ({count})" if auto else count
 
 
+def threads_text(info: ModelInfo) -> str:
+    """The CPU threads the loaded context uses (read back from llama.cpp) and who chose them."""
+    if not info.n_threads:
+        return "not reported by this engine"
+    decode, prefill = "automatic: one per physical core", "automatic: every CPU"
+    if env_thread_counts() is not None:
+        decode = prefill = f"automatic: from {THREADS_ENV_VAR}"
+    if info.n_threads_user_set:
+        decode = "your setting"
+    if info.n_threads_batch_user_set:
+        prefill = "your setting"
+    return (
+        f"{info.n_threads} writing replies ({decode}), "
+        f"{info.n_threads_batch} reading prompts ({prefill})"
+    )
+
+
 def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> LoadedView:
     """The truth after a load, with the reason in plain words when the GPU is not used."""
     total = info.n_layers + 1  # llama.cpp counts the output layer too
@@ -284,6 +303,7 @@ def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> Loade
         memory=memory,
         details=details,
         gpu_note=note,
+        threads=threads_text(info),
     )
 
 
@@ -325,6 +345,8 @@ def settings_values(
         max_context=max_context or 131072,
         total_layers=total_layers,
         formats=format_choices(),
+        n_threads_batch=int(pick("n_threads_batch", settings.n_threads_batch) or 0),  # type: ignore[call-overload]
+        auto_threads=astuple(default_thread_counts()),
     )
 
 
@@ -341,10 +363,12 @@ def settings_from_values(settings: Settings, values: SettingsValues) -> ModelSet
     else:
         layers = -1 if total and values.n_gpu_layers >= total else values.n_gpu_layers
     threads = values.n_threads or None
+    batch_threads = values.n_threads_batch or None
     own = ModelSettings(
         n_ctx=values.n_ctx,
         n_gpu_layers=layers,
         n_threads=threads,
+        n_threads_batch=batch_threads,
         n_batch=values.n_batch,
         flash_attn=values.flash_attn,
         chat_format=None if values.chat_format == AUTO else values.chat_format,

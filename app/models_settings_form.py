@@ -30,6 +30,7 @@ _RELOAD_NAMES = {
     "n_ctx": "context size",
     "n_gpu_layers": "GPU layers",
     "n_threads": "CPU threads",
+    "n_threads_batch": "prompt threads",
     "n_batch": "batch size",
     "flash_attn": "flash attention",
     "chat_format": "chat template",

@@ -16,7 +16,8 @@ class Settings:
     model_path: str | None = None  # None: the embedded default model
     n_ctx: int = 4096
     n_gpu_layers: int = 0
-    n_threads: int | None = None
+    n_threads: int | None = None  # decode threads; None: one per physical core
+    n_threads_batch: int | None = None  # prefill threads; None: every usable logical CPU
     n_batch: int = 512
     flash_attn: bool = False
     max_tokens: int = 512

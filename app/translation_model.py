@@ -66,6 +66,7 @@ class TranslationModel(QObject):
                 n_ctx=settings.n_ctx,
                 n_gpu_layers=settings.n_gpu_layers,
                 n_threads=settings.n_threads,
+                n_threads_batch=settings.n_threads_batch,
                 n_batch=settings.n_batch,
                 flash_attn=settings.flash_attn,
             )

@@ -1,8 +1,14 @@
 """What the engine process costs against llama.cpp itself, measured in one run.
 
 Run:  .venv/bin/python bench/engine_overhead.py [--model PATH] [--tokens 2048] [--threads N]
+                                               [--sweep-only] [--sweep-threads 1,2,4]
 
-Prints ratios against baselines taken in the same run, on the same model, prompt and settings:
+First, against the fastest plain llama-cpp-python on this machine: a plain loop (Llama() with
+n_threads set, then generate()) is run for each of a few n_threads values, greedy and with
+Hearth's default sampling, and the fastest is the baseline for the engine as Hearth loads
+it (its automatic thread counts unless --threads is given):
+  0. decode tok/s through the engine / the fastest plain loop, per sampling (goal >= 0.95)
+Then, against baselines on the same model, prompt and the engine's own settings:
   1. decode tok/s seen through the engine process / llama.cpp's own eval rate (goal >= 0.95)
   2. decode tok/s through the engine / in-process create_chat_completion(stream=True) (goal >= 1.0)
   3. ms/token over the last 10% of a long reply / the first 10% (goal <= 1.1)
@@ -41,6 +47,7 @@ from inference.protocol import (
 )
 
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=1)
+HEARTH_SAMPLING = Sampling(seed=1)  # the defaults a chat uses (temperature 0.7, top-p ...)
 PROMPT = "Write a long story about a lighthouse keeper who finds a map. Chapter 1:"
 CHAT_TOKENS = 512  # same reply length for the engine and create_chat_completion
 QUESTIONS = [
@@ -172,6 +179,103 @@ class InProcess:
         return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]), len(arrivals)
 
 
+def _decode_tps(stamps: list[float]) -> float:
+    """Tokens per second after the first token (decode only, prefill left out)."""
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
+
+
+def thread_candidates() -> list[int]:
+    """n_threads values for the plain loop: one, llama-cpp-python's own default (half the
+    CPUs), the physical cores, and every usable CPU."""
+    from inference.cpu_threads import physical_cores, usable_cpus
+
+    usable = usable_cpus()
+    return sorted({1, max(1, usable // 2), min(physical_cores(), usable), usable})
+
+
+def plain_decode_tps(
+    model: str, n_ctx: int, n_threads: int, samplings: list[Sampling], n_tokens: int, rounds: int
+) -> list[float]:
+    """Best decode tok/s of a plain llama-cpp-python loop per sampling: Llama() with
+    `n_threads` (prefill on every CPU, as llama-cpp-python does by default), generate() over
+    the prompt, no Hearth code in the loop. Loaded through the adapter only for the AMX
+    weight-buffer workaround that keeps the engine alive on some CPUs (the same weights)."""
+    from inference import llama_adapter as adapter
+    from inference.cpu_threads import usable_cpus
+
+    adapter.route_native_logs()  # llama.cpp's notes on stderr would break the table
+    llm = adapter.load_llama(
+        EngineSettings(
+            model_path=model, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=usable_cpus()
+        )
+    )
+    prompt = llm.tokenize(PROMPT.encode(), add_bos=True, special=True)
+    best = [0.0] * len(samplings)
+    try:
+        for _ in range(rounds):
+            for i, s in enumerate(samplings):
+                llm.reset()
+                llm.set_seed(s.seed if s.seed is not None else 1)
+                stamps = []
+                generator = llm.generate(
+                    prompt,
+                    temp=s.temperature,
+                    top_p=s.top_p,
+                    top_k=s.top_k,
+                    min_p=s.min_p,
+                    repeat_penalty=s.repeat_penalty,
+                )
+                for _token in generator:
+                    stamps.append(time.perf_counter())
+                    if len(stamps) >= n_tokens:
+                        break
+                generator.close()
+                best[i] = max(best[i], _decode_tps(stamps))
+    finally:
+        llm.close()
+    return best
+
+
+def engine_decode_tps(
+    engine: EngineProcess, samplings: list[Sampling], n_tokens: int, rounds: int
+) -> list[float]:
+    """Best decode tok/s seen through the engine process (delta arrival times), per sampling."""
+    best = [0.0] * len(samplings)
+    for _ in range(rounds):
+        for i, s in enumerate(samplings):
+            request = CompletionRequest(
+                engine.next_id(), PROMPT, max_tokens=n_tokens, sampling=s, ignore_eos=True
+            )
+            engine.send(request)
+            events = _engine_events(engine, request.id)
+            stamps = [t for t, e in events if isinstance(e, Delta) and e.n_tokens]
+            best[i] = max(best[i], _decode_tps(stamps))
+    return best
+
+
+def sweep(engine: EngineProcess, args: argparse.Namespace, n_ctx: int) -> None:
+    """Row 0: the engine as Hearth loads it against the fastest plain loop on this machine."""
+    samplings = [GREEDY, HEARTH_SAMPLING]
+    names = ["greedy", "Hearth's sampling"]
+    candidates = args.sweep_threads or thread_candidates()
+    n, rounds = args.sweep_tokens, args.sweep_rounds
+    print(f"\nplain llama-cpp-python loop, {n} tokens, best of {rounds} rounds (tok/s):")
+    plain: dict[int, list[float]] = {}
+    for threads in candidates:
+        plain[threads] = plain_decode_tps(str(args.model), n_ctx, threads, samplings, n, rounds)
+        rates = ", ".join(f"{name} {r:.1f}" for name, r in zip(names, plain[threads], strict=True))
+        print(f"  n_threads={threads:<3} {rates}")
+    ours = engine_decode_tps(engine, samplings, n, rounds)
+    print(f"\n{'0. decode tok/s, engine / fastest plain loop':<58}  {'values':>16}  ratio  goal")
+    for i, name in enumerate(names):
+        fastest = max(candidates, key=lambda t: plain[t][i])
+        base = plain[fastest][i]
+        print(
+            f"   {name + f' (plain fastest at n_threads={fastest})':<55}  "
+            f"{f'{ours[i]:.1f} / {base:.1f}':>16}  {ours[i] / base:5.3f}  >= 0.95"
+        )
+
+
 def conversation(engine: EngineProcess, turns: int) -> list[dict[str, float]]:
     history: list[ChatMessage] = []
     rows = []
@@ -202,6 +306,7 @@ def conversation(engine: EngineProcess, turns: int) -> list[dict[str, float]]:
 
 
 def _load(engine: EngineProcess, args: argparse.Namespace, n_ctx: int) -> None:
+    """Load as Hearth does: automatic thread counts unless --threads is given."""
     settings = EngineSettings(
         model_path=str(args.model),
         n_ctx=n_ctx,
@@ -212,7 +317,12 @@ def _load(engine: EngineProcess, args: argparse.Namespace, n_ctx: int) -> None:
     while not isinstance(event := engine.recv(600), Loaded):
         if isinstance(event, Error):
             raise SystemExit(event.message)
-    print(f"engine backend: {event.info.backend}, gpu layers {event.info.n_gpu_layers}")
+    info = event.info
+    chosen = "set by --threads" if info.n_threads_user_set else "automatic"
+    print(
+        f"engine backend: {info.backend}, gpu layers {info.n_gpu_layers}, threads "
+        f"{info.n_threads} decode / {info.n_threads_batch} prefill ({chosen})"
+    )
 
 
 def main() -> int:
@@ -227,6 +337,15 @@ def main() -> int:
         help="reply length of the engine vs create_chat_completion comparison",
     )
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--sweep-only", action="store_true", help="only row 0 (the sweep)")
+    parser.add_argument(
+        "--sweep-threads",
+        type=lambda text: sorted({int(t) for t in text.split(",")}),
+        default=None,
+        help="n_threads values of the plain loop (default: 1, half the CPUs, cores, CPUs)",
+    )
+    parser.add_argument("--sweep-tokens", type=int, default=256)
+    parser.add_argument("--sweep-rounds", type=int, default=2)
     parser.add_argument("--n-gpu-layers", type=int, default=0)
     args = parser.parse_args()
     if args.model is None:
@@ -234,9 +353,18 @@ def main() -> int:
 
         args.model = ensure_default_model(Path(tempfile.gettempdir()) / "hearth-bench-models")
     n_ctx = max(4096, args.tokens + 256, args.chat_tokens + 256)
-    print(f"model: {args.model}\nlong reply: {args.tokens} tokens, n_ctx {n_ctx}")
-    print(f"engine and in-process runs alternate, {args.rounds} rounds; medians reported")
-
+    print(f"model: {args.model}, n_ctx {n_ctx}")
+    if args.sweep_only:
+        engine = EngineProcess()
+        engine.start()
+        try:
+            _load(engine, args, n_ctx)
+            sweep(engine, args, n_ctx)
+        finally:
+            engine.stop()
+        return 0
+    print(f"long reply: {args.tokens} tokens; rows 1-5: engine and in-process runs alternate,")
+    print(f"{args.rounds} rounds, medians reported")
     base = InProcess(str(args.model), n_ctx, args.threads)
     engine = EngineProcess()
     engine.start()
@@ -244,6 +372,7 @@ def main() -> int:
     long_engine, long_base = [], []
     try:
         _load(engine, args, n_ctx)
+        sweep(engine, args, n_ctx)
         for i in range(5):
             ttft_base.append(base.ttft_ms(f"{i}. {PROMPT}"))
             ttft_engine.append(engine_completion(engine, f"{i}. {PROMPT}", 2)["ttft_ms"])

@@ -27,6 +27,7 @@ from inference.protocol import (
     LoadProgress,
     LoadRequest,
     Preempted,
+    PrefillProgress,
     Priority,
     Request,
     RequestLogReport,
@@ -46,6 +47,8 @@ class EngineClient(QObject):
     # request id, indices of the request's messages left out to fit the context
     contextTrimmed = Signal(int, object)
     deltaReceived = Signal(int, str, int)  # request id, text, tokens
+    # request id, prompt tokens in the KV cache, of how many: after each prefill batch
+    prefillProgressed = Signal(int, int, int)
     # request id, the interactive request it makes way for; it resumes by itself
     generationPreempted = Signal(int, int)
     generationFinished = Signal(int, object)  # request id, Done
@@ -194,6 +197,8 @@ class EngineClient(QObject):
             if event.dropped:
                 self.contextTrimmed.emit(event.id, event.dropped)
             self.generationStarted.emit(event.id, event.prompt_tokens, event.n_ctx)
+        elif isinstance(event, PrefillProgress):
+            self.prefillProgressed.emit(event.id, event.done, event.total)
         elif isinstance(event, Done):
             self.generationFinished.emit(event.id, event)
         elif isinstance(event, Preempted):

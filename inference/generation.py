@@ -1,12 +1,17 @@
-"""One generation's token loop, resumable between tokens (engine process, main thread).
+"""One generation's prefill and token loop, resumable between batches and between tokens
+(engine process, main thread).
 
 A background generation (a chunk summary, a translated segment) can be preempted by a chat
-turn: the loop stops between two tokens and keeps everything it has (the sampled ids, the
-text assembler with any stop-string prefix it holds back, the counters). `run` called again
-continues with prompt + sampled ids as the prompt: when nothing else ran in between, the
-KV cache still holds all of it and llama.cpp evaluates one token; after a chat turn it
-re-evaluates the prefix. Either way the text already streamed stays valid, so the caller
-sees one uninterrupted stream and one Done.
+turn: the loop stops between two prefill batches or two tokens and keeps everything it has
+(the sampled ids, the text assembler with any stop-string prefix it holds back, the
+counters). `run` called again continues with prompt + sampled ids as the prompt: what the KV
+cache still holds of it is reused (all of it when only a token count ran in between; after a
+chat turn, whatever prefix the two share) and the rest is evaluated. Either way the text
+already streamed stays valid, so the caller sees one uninterrupted stream and one Done.
+
+The prompt is evaluated here, in n_batch-sized steps (`_prefill`), not inside llama.cpp's
+one call: a document chunk's prefill takes seconds on a CPU, and a cancel or a chat turn
+must not wait for all of it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,14 @@ from typing import Any
 from llama_cpp import Llama
 
 from inference import llama_adapter as adapter
-from inference.protocol import Delta, GenerationStats, LlamaPerf, Sampling, Started
+from inference.protocol import (
+    Delta,
+    GenerationStats,
+    LlamaPerf,
+    PrefillProgress,
+    Sampling,
+    Started,
+)
 from inference.text_stream import TextAssembler
 
 PREEMPTED = "preempted"  # what `interrupt` returns to pause the loop
@@ -84,8 +96,9 @@ class Generation:
         send: Callable[[Any], None],
         interrupt: Callable[[], str | None],
     ) -> Outcome:
-        """Generate until the reply ends or `interrupt()` (asked after every token) says
-        PREEMPTED or CANCELLED. The first run announces the request with Started."""
+        """Generate until the reply ends or `interrupt()` (asked after every prefill batch
+        and every token) says PREEMPTED or CANCELLED. The first run announces the request
+        with Started."""
         request = self.request
         tokens = request.prompt + self.ids
         n_ctx = llm.n_ctx()
@@ -96,7 +109,6 @@ class Generation:
             evaluated = 0 if adapter.full_prompt_is_cached(llm, tokens) else 1
         else:
             evaluated = len(tokens) - common
-        self._evaluated += evaluated
         if not self._started:
             self._started = True
             send(Started(request.id, len(request.prompt), n_ctx, request.dropped))
@@ -111,6 +123,12 @@ class Generation:
         sampling = request.sampling
         outcome = Outcome.FINISHED
         self.stop_reason = "length"
+        reason, in_cache = self._prefill(llm, tokens, send, interrupt)
+        if reason is not None:
+            # Stopped between two batches: only what was evaluated counts.
+            self._evaluated += max(0, in_cache - common)
+            return self._stopped_in_prefill(llm, reason, t_start, send)
+        self._evaluated += evaluated
         generator = adapter.generate(
             llm,
             tokens,
@@ -152,17 +170,11 @@ class Generation:
         finally:
             generator.close()
 
-        perf = adapter.read_perf(llm)
-        self._perf = perf if self._perf is None else _add(self._perf, perf)
         t_end = time.perf_counter()
         first = t_first if t_first is not None else t_end
-        if self._ttft_s is None:
-            self._ttft_s = first - t_start
-        # Each run's first token comes out of its prefill step; decode counts the rest.
-        self._prefill_s += first - t_start
+        self._add_times(llm, t_start, first, t_end, produced=t_first is not None)
         self._decode_s += t_last - first
         self._decode_tokens += max(0, sampled - 1)
-        self._work_s += t_end - t_start
         if outcome is Outcome.PREEMPTED:
             self.preemptions += 1
             return outcome
@@ -170,6 +182,54 @@ class Generation:
         if tail:
             send(Delta(request.id, tail, 0))
         return outcome
+
+    def _prefill(
+        self,
+        llm: Llama,
+        tokens: list[int],
+        send: Callable[[Any], None],
+        interrupt: Callable[[], str | None],
+    ) -> tuple[str | None, int]:
+        """The one prefill loop: evaluate the prompt in n_batch-sized steps and, after each,
+        report PrefillProgress (the hook a progress display builds on) and ask `interrupt()`.
+        Returns (PREEMPTED or CANCELLED when asked to stop, else None; tokens in the cache)."""
+        total = len(tokens)
+        in_cache = 0
+        for in_cache in adapter.prefill_batches(llm, tokens):
+            send(PrefillProgress(self.request.id, in_cache, total))
+            reason = interrupt()
+            if reason in (PREEMPTED, CANCELLED):
+                return reason, in_cache
+        return None, in_cache
+
+    def _stopped_in_prefill(
+        self, llm: Llama, reason: str, t_start: float, send: Callable[[Any], None]
+    ) -> Outcome:
+        """A run that stopped before its first token: paused (it resumes from the prefix it
+        left in the cache) or cancelled (it ends with what it had streamed before)."""
+        t_end = time.perf_counter()
+        self._add_times(llm, t_start, t_end, t_end, produced=False)
+        if reason == PREEMPTED:
+            self.preemptions += 1
+            return Outcome.PREEMPTED
+        self.stop_reason = "cancelled"
+        tail = self.assembler.finish()
+        if tail:
+            send(Delta(self.request.id, tail, 0))
+        return Outcome.FINISHED
+
+    def _add_times(
+        self, llm: Llama, t_start: float, first: float, t_end: float, *, produced: bool
+    ) -> None:
+        """Add one run's llama.cpp counters and its prefill time (start to first token, or
+        to where it stopped); time to first token is all prefill work until a token came,
+        the time the request spent paused not counted."""
+        perf = adapter.read_perf(llm)
+        self._perf = perf if self._perf is None else _add(self._perf, perf)
+        self._prefill_s += first - t_start
+        if produced and self._ttft_s is None:
+            self._ttft_s = self._prefill_s
+        self._work_s += t_end - t_start
 
     def close(self, stop_reason: str, send: Callable[[Any], None]) -> None:
         """End a paused generation without running it again (cancelled while it waited)."""

@@ -19,6 +19,7 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama
 
+from inference.cpu_threads import resolve_thread_counts
 from inference.prompt_formats import ModelTokens
 from inference.protocol import EngineSettings, LlamaPerf, MemoryUse
 
@@ -204,12 +205,21 @@ def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) 
         "flash_attn": settings.flash_attn,
         "verbose": False,
     }
-    if settings.n_threads:
-        kwargs["n_threads"] = settings.n_threads
+    # Never llama-cpp-python's own default (half the logical CPUs: one thread on a 2-vCPU
+    # machine, half its decode speed): see inference/cpu_threads.py.
+    threads = resolve_thread_counts(settings.n_threads, settings.n_threads_batch)
+    kwargs["n_threads"] = threads.n_threads
+    kwargs["n_threads_batch"] = threads.n_threads_batch
     if settings.seed >= 0:
         kwargs["seed"] = settings.seed
     with _model_params(on_progress, use_extra_bufts=not amx_path_disabled()):
         return Llama(**kwargs)
+
+
+def thread_counts(llm: Llama) -> tuple[int, int]:
+    """(decode, prefill) threads the live context really uses, as llama.cpp reports them."""
+    ctx = llm._ctx.ctx
+    return int(llama_lib.llama_n_threads(ctx)), int(llama_lib.llama_n_threads_batch(ctx))
 
 
 def reset_perf(llm: Llama) -> None:
@@ -265,6 +275,34 @@ def _chain_first(
             yield from generator
     finally:
         generator.close()
+
+
+def prefill_batches(llm: Llama, tokens: Sequence[int]) -> Iterator[int]:
+    """Evaluate the prompt `tokens`, one n_batch-sized llama_decode per step, yielding after
+    each how many tokens of it are in the KV cache. Only the part past the longest prefix
+    already cached is evaluated. The last step leaves the logits of the prompt's last token
+    live, so `generate` then finds the whole prompt cached and samples at once (no extra
+    decode of that token on its own: a whole decode step of time on a large model).
+
+    Stopping between two steps leaves a valid cache: a later call reuses what was evaluated.
+    Llama.eval would take the whole prompt in one call, with no way to stop in between."""
+    target = len(tokens)
+    common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
+    if common >= target - 1:
+        return  # at most the last token left: `generate` handles it as always
+    # Drop what follows the shared prefix, as Llama.generate does; a memory that cannot
+    # remove a tail (recurrent models) starts over.
+    if common > 0 and not llm._ctx.kv_cache_seq_rm(-1, common, -1):
+        common = 0
+    if common == 0:
+        llm.reset()
+    else:
+        llm.n_tokens = common
+        llm._requires_eval = True
+    step = max(1, int(llm.n_batch))
+    for start in range(common, target, step):
+        llm.eval(tokens[start : min(target, start + step)])
+        yield llm.n_tokens
 
 
 def cached_tokens(llm: Llama) -> Sequence[int]:

@@ -23,7 +23,9 @@ class EngineSettings:
     model_path: str
     n_ctx: int = 4096
     n_gpu_layers: int = 0
+    # CPU threads for decode and for prefill; None: inference.cpu_threads chooses.
     n_threads: int | None = None
+    n_threads_batch: int | None = None
     n_batch: int = 512
     flash_attn: bool = False
     seed: int = -1
@@ -180,6 +182,12 @@ class ModelInfo:
     memory: MemoryUse | None = None
     # Loaded without llama.cpp's AMX weight buffers (see llama_adapter.amx_path_disabled).
     amx_off: bool = False
+    # CPU threads the loaded context really uses (read back from llama.cpp) for decode and
+    # for prefill, and whether each was the user's setting rather than the default.
+    n_threads: int = 0
+    n_threads_batch: int = 0
+    n_threads_user_set: bool = False
+    n_threads_batch_user_set: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,6 +212,18 @@ class Started:
     n_ctx: int
     # Indices of request messages left out to fit the context (never silently).
     dropped: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrefillProgress:
+    """Sent after each prefill batch (one llama_decode of up to n_batch prompt tokens):
+    `done` of the `total` tokens to read before the first new token are now in the KV cache,
+    the reused cached prefix included. Between two batches a cancel or a waiting chat turn
+    takes effect, so a long document prompt never holds the engine for more than a batch."""
+
+    id: int
+    done: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -251,9 +271,10 @@ class Done:
 
 @dataclass(frozen=True)
 class Preempted:
-    """A background generation paused between tokens because an interactive request was
-    waiting (`by`). Not an end: the engine resumes it on its own once the interactive work
-    is done, continuing after the text already streamed, and ends it with one Done."""
+    """A background generation paused between two prefill batches or two tokens because an
+    interactive request was waiting (`by`). Not an end: the engine resumes it on its own once
+    the interactive work is done, continuing after the text already streamed, and ends it
+    with one Done."""
 
     id: int
     by: int
@@ -314,6 +335,7 @@ Event = (
     LoadProgress
     | Loaded
     | Started
+    | PrefillProgress
     | Delta
     | Preempted
     | Done

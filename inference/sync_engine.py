@@ -30,6 +30,7 @@ from inference.protocol import (
     LoadRequest,
     ModelInfo,
     Preempted,
+    PrefillProgress,
     Priority,
     RequestLogReport,
     RequestLogRequest,
@@ -245,7 +246,7 @@ class SyncEngine:
                 if on_delta is not None and event.text:
                     on_delta(event.text)
                 continue
-            if isinstance(event, Started | Preempted):
+            if isinstance(event, Started | PrefillProgress | Preempted):
                 continue  # a preempted request resumes by itself, its stream continuing
             events.append(event)
             if isinstance(event, Error):

@@ -4,10 +4,11 @@ Threads: a reader thread receives requests (so a cancel arrives while a reply is
 generated) and queues them by priority; the main thread runs one request at a time and is
 the only one that sends events. Never imports Qt or touches the database.
 
-Chat goes first, also against work already running: between two tokens of a background
-generation the main thread looks at the head of the queue, and when an interactive request
-waits there the generation pauses (a Preempted event), goes back in the queue in its old
-place, and resumes after the interactive work, continuing its stream (inference/generation.py).
+Chat goes first, also against work already running: between two prefill batches or two
+tokens of a background generation the main thread looks at the head of the queue, and when
+an interactive request waits there the generation pauses (a Preempted event), goes back in
+the queue in its old place, and resumes after the interactive work, continuing its stream
+(inference/generation.py). A cancel takes effect at the same points.
 Loads and unloads do not pause anything: a reply cannot continue on another model.
 """
 
@@ -412,7 +413,8 @@ class Worker:
         self._finish(generation)
 
     def _interrupt(self, generation: Generation) -> str | None:
-        """Asked between two tokens: should the running generation stop or pause?"""
+        """Asked between two prefill batches and two tokens: should the running generation
+        stop or pause?"""
         if self._paused:
             self._end_cancelled_paused()
         if self._is_cancelled(generation.request.id):
@@ -532,6 +534,7 @@ def _model_info(
         offloaded = report.offloaded_layers  # what llama.cpp did, not what was asked
     else:  # a GPU build that logged no count (format changed): what was asked, capped
         offloaded = layers + 1 if requested < 0 else min(requested, layers + 1)
+    n_threads, n_threads_batch = adapter.thread_counts(llm)
     return ModelInfo(
         path=settings.model_path,
         name=gguf.name or Path(settings.model_path).stem,
@@ -550,6 +553,10 @@ def _model_info(
         llama_cpp_version=adapter.library_version(),
         memory=report.memory,
         amx_off=report.amx_off,
+        n_threads=n_threads,
+        n_threads_batch=n_threads_batch,
+        n_threads_user_set=bool(settings.n_threads and settings.n_threads > 0),
+        n_threads_batch_user_set=bool(settings.n_threads_batch and settings.n_threads_batch > 0),
     )
 
 

@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         n_ctx=args.n_ctx or settings.n_ctx,
         n_gpu_layers=settings.n_gpu_layers,
         n_threads=settings.n_threads,
+        n_threads_batch=settings.n_threads_batch,
         n_batch=settings.n_batch,
         flash_attn=settings.flash_attn,
     )

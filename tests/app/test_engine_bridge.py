@@ -178,3 +178,65 @@ def test_a_chat_turn_goes_ahead_of_a_job_reply_already_streaming(
     assert finished == [chat_id[0], job_id[0]]  # the chat turn before the job's reply
     assert "".join(deltas) == done.text and done.stats.completion_tokens == 3000
     assert paused == [True, False]  # what the Documents page shows while the chat goes first
+
+
+def test_the_client_reports_each_prefill_batch(qtbot: QtBot, tiny_model: Path) -> None:
+    """The hook a prompt-reading progress display builds on: one signal per prefill step."""
+    client = EngineClient()
+    steps: list[tuple[int, int, int]] = []
+    client.prefillProgressed.connect(lambda *step: steps.append(step))
+    try:
+        with qtbot.waitSignal(client.modelLoaded, timeout=30_000):
+            client.load(EngineSettings(model_path=str(tiny_model), n_ctx=512, n_batch=2))
+        with qtbot.waitSignal(client.generationFinished, timeout=30_000):
+            request = client.complete(
+                "the the the", max_tokens=2, sampling=Sampling(temperature=0.0)
+            )
+    finally:
+        client.shutdown()
+    assert steps == [(request, 2, 4), (request, 4, 4)]  # BOS and three words, two a step
+
+
+def test_a_job_paused_in_its_prefill_shows_as_running_again_once_it_resumes(
+    qtbot: QtBot, tiny_model: Path
+) -> None:
+    """A chat turn pauses a job while it reads a long prompt; when the job resumes it reads
+    the prompt again before its next token, and the Documents page must not say "paused"
+    meanwhile."""
+    client = EngineClient()
+    bridge = EngineBridge(client)
+    with qtbot.waitSignal(client.modelLoaded, timeout=30_000):
+        # Steps of two tokens: the job's ~1,000-token prompt takes ~500 steps.
+        client.load(EngineSettings(model_path=str(tiny_model), n_ctx=2048, n_batch=2, n_threads=1))
+    greedy = Sampling(temperature=0.0, top_k=1, seed=1)
+    log: list[tuple[str, object]] = []
+    bridge.pausedChanged.connect(lambda paused: log.append(("paused", paused)))
+    client.generationPreempted.connect(lambda *_: log.append(("preempted", None)))
+    client.prefillProgressed.connect(lambda i, done, _t: log.append(("step", i)))
+    chat_id: list[int] = []
+
+    def chat_at_the_first_step(request_id: int, _done: int, _total: int) -> None:
+        if not chat_id:
+            chat_id.append(
+                client.generate([ChatMessage("user", "hi")], max_tokens=2, sampling=greedy)
+            )
+
+    client.prefillProgressed.connect(chat_at_the_first_step)
+    try:
+        result = run_in_thread(
+            qtbot,
+            lambda: bridge.chat(
+                [ChatMessage("user", " ".join(["the"] * 1000))], max_tokens=2, sampling=greedy
+            ),
+        )
+    finally:
+        client.shutdown()
+    assert "error" not in result, result
+    paused_at = log.index(("paused", True))
+    resumed_at = log.index(("paused", False))
+    assert log[paused_at + 1] == ("preempted", None)  # the bridge hears it first
+    job_steps = [e for e in log[:paused_at] if e[0] == "step"]
+    job_id = job_steps[0][1]
+    # Running again at the job's first step after the chat, not at its next token.
+    assert log[resumed_at + 1] == ("step", job_id)
+    assert ("step", job_id) not in log[paused_at:resumed_at]

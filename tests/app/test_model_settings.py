@@ -71,9 +71,12 @@ def test_damaged_or_hand_edited_files_read_as_defaults(tmp_path: Path) -> None:
 
 
 def test_engine_settings_for_puts_the_model_values_over_the_global_ones() -> None:
-    settings = Settings(n_ctx=4096, n_gpu_layers=0, n_batch=256, temperature=0.7, top_k=40)
+    settings = Settings(
+        n_ctx=4096, n_gpu_layers=0, n_threads_batch=2, n_batch=256, temperature=0.7, top_k=40
+    )
     own = ModelSettings(
         n_ctx=2048,
+        n_threads=3,
         n_gpu_layers=-1,
         flash_attn=True,
         chat_format="chatml",
@@ -86,7 +89,8 @@ def test_engine_settings_for_puts_the_model_values_over_the_global_ones() -> Non
         model_path="/m.gguf",
         n_ctx=2048,
         n_gpu_layers=-1,
-        n_threads=None,
+        n_threads=3,
+        n_threads_batch=2,
         n_batch=256,
         flash_attn=True,
         seed=42,

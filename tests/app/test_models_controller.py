@@ -29,6 +29,7 @@ from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
 from app.models_controller import ModelsController, engine_rss, install_models
 from app.paths import resolve_paths
+from inference.cpu_threads import default_thread_counts
 from inference.gguf_validate import human_size
 from inference.protocol import ModelInfo
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
@@ -577,6 +578,37 @@ def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: Qt
     )
     assert info.amx_off == amx_cpu
     assert ("AMX kernels off" in panel.details_label.text()) == amx_cpu
+
+
+def test_loaded_panel_shows_the_cpu_threads_in_use_and_who_chose_them(
+    models: Models, qtbot: QtBot, tiny_model: Path
+) -> None:
+    _window, chat, controller = models
+    page = _page(models)
+    panel, form = page.loaded_panel, page.settings_form
+    # tests/conftest.py sets HEARTH_THREADS (test_cpu_threads.py checks the real defaults).
+    auto = default_thread_counts()
+    assert panel.threads_label.text() == (
+        f"{auto.n_threads} writing replies (automatic: from HEARTH_THREADS), "
+        f"{auto.n_threads_batch} reading prompts (automatic: from HEARTH_THREADS)"
+    )
+    with qtbot.waitSignal(controller.fitShown):
+        _select(qtbot, page, tiny_model)
+    # The form says what Automatic means here.
+    assert form.threads_spin.text() == f"Automatic ({auto.n_threads})"
+    assert form.batch_threads_spin.text() == f"Automatic ({auto.n_threads_batch})"
+    form.threads_spin.selectAll()
+    qtbot.keyClicks(form.threads_spin, "3")
+    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    assert ModelSettingsStore(resolve_paths().data_dir).get(tiny_model).n_threads == 3
+    assert "CPU threads change takes effect after reload" in form.reload_bar.label.text()
+    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+        qtbot.mouseClick(form.reload_bar.action_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "your setting" in panel.threads_label.text())
+    assert panel.threads_label.text() == (
+        f"3 writing replies (your setting), "
+        f"{auto.n_threads_batch} reading prompts (automatic: from HEARTH_THREADS)"
+    )
 
 
 # ---- Hugging Face -----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from inference.protocol import (
     Loaded,
     LoadRequest,
     Preempted,
+    PrefillProgress,
     Priority,
     RequestLogReport,
     RequestLogRequest,
@@ -95,11 +96,11 @@ def run_until(engine: EngineProcess, ends: set[int], on_event: object = None) ->
 
 
 def names(events: list[Event], *ids: int) -> list[str]:
-    """The events of `ids` other than deltas, as 'Kind:id'."""
+    """The events of `ids` other than deltas and prefill steps, as 'Kind:id'."""
     return [
         f"{type(e).__name__}:{e.id}"
         for e in events
-        if not isinstance(e, Delta) and getattr(e, "id", None) in ids
+        if not isinstance(e, Delta | PrefillProgress) and getattr(e, "id", None) in ids
     ]
 
 

@@ -30,12 +30,14 @@ class LoadedModelPanel(QGroupBox):
         self.backend_label = _label(self)
         self.layers_label = _label(self)
         self.memory_label = _label(self)
+        self.threads_label = _label(self)
         self.details_label = _label(self)
         self.gpu_note = _label(self)
         form.addRow("Model:", self.name_label)
         form.addRow("Runs on:", self.backend_label)
         form.addRow("GPU layers:", self.layers_label)
         form.addRow("Memory:", self.memory_label)
+        form.addRow("CPU threads:", self.threads_label)
         form.addRow("Details:", self.details_label)
         form.addRow(self.gpu_note)
         # Only as tall as its text: the table and the settings below get the rest.
@@ -48,6 +50,7 @@ class LoadedModelPanel(QGroupBox):
         self.backend_label.setText(view.backend)
         self.layers_label.setText(view.layers)
         self.memory_label.setText(view.memory)
+        self.threads_label.setText(view.threads)
         self.details_label.setText(view.details)
         self.gpu_note.setText(view.gpu_note)
         self.gpu_note.setVisible(bool(view.gpu_note))
@@ -61,7 +64,7 @@ class LoadedModelPanel(QGroupBox):
     def show_loading(self, text: str) -> None:
         self.name_label.setText(text)
         self.name_label.setToolTip("")
-        for label in (self.backend_label, self.layers_label, self.memory_label):
+        for label in (self.backend_label, self.layers_label, self.memory_label, self.threads_label):
             label.setText("—")
         self.details_label.setText("")
         self.gpu_note.hide()

@@ -86,12 +86,13 @@ class LoadedView:
     memory: str
     details: str  # context, chat format, load time, llama.cpp version
     gpu_note: str = ""  # why the GPU is not used (plain words), or empty
+    threads: str = ""  # CPU threads for replies and for prompts, and who chose them
 
 
 @dataclass(frozen=True)
 class SettingsValues:
     """The per-model settings form. Numbers are effective values (global defaults where the
-    model has none); 0 threads means "let llama.cpp choose"; seed None means random."""
+    model has none); 0 threads means "Automatic" (`auto_threads`); seed None means random."""
 
     n_ctx: int
     n_gpu_layers: int
@@ -111,3 +112,6 @@ class SettingsValues:
     max_context: int = 131072
     total_layers: int = 0
     formats: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (value, label)
+    n_threads_batch: int = 0  # prefill threads; 0 as for n_threads
+    # What "Automatic" means on this machine: (decode, prefill) threads.
+    auto_threads: tuple[int, int] = (0, 0)

@@ -117,7 +117,17 @@ class ModelSettingsForm(QScrollArea):
         self.threads_spin = QSpinBox(group)
         self.threads_spin.setRange(0, 256)
         self.threads_spin.setSpecialValueText("Automatic")
+        self.threads_spin.setToolTip(
+            "Threads that write the reply, one token at a time. Automatic: one per physical core."
+        )
         form.addRow("CPU threads:", self.threads_spin)
+        self.batch_threads_spin = QSpinBox(group)
+        self.batch_threads_spin.setRange(0, 256)
+        self.batch_threads_spin.setSpecialValueText("Automatic")
+        self.batch_threads_spin.setToolTip(
+            "Threads that read the prompt (and documents) in batches. Automatic: every CPU."
+        )
+        form.addRow("Prompt threads:", self.batch_threads_spin)
         self.batch_spin = QSpinBox(group)
         self.batch_spin.setRange(32, 8192)
         self.batch_spin.setSingleStep(128)
@@ -196,7 +206,13 @@ class ModelSettingsForm(QScrollArea):
         self.layers_slider.setValue(min(layers, values.total_layers))
         self.auto_check.setChecked(values.gpu_auto)
         self.layers_slider.setEnabled(not values.gpu_auto)
+        decode, prefill = values.auto_threads
+        self.threads_spin.setSpecialValueText(f"Automatic ({decode})" if decode else "Automatic")
+        self.batch_threads_spin.setSpecialValueText(
+            f"Automatic ({prefill})" if prefill else "Automatic"
+        )
         self.threads_spin.setValue(values.n_threads)
+        self.batch_threads_spin.setValue(values.n_threads_batch)
         self.batch_spin.setValue(values.n_batch)
         self.flash_check.setChecked(values.flash_attn)
         self.format_combo.clear()
@@ -250,6 +266,8 @@ class ModelSettingsForm(QScrollArea):
             max_context=self._values.max_context,
             total_layers=self._values.total_layers,
             formats=self._values.formats,
+            n_threads_batch=self.batch_threads_spin.value(),
+            auto_threads=self._values.auto_threads,
         )
 
     def show_fit(self, fit: FitView) -> None:
