@@ -20,10 +20,10 @@ from app.search_controller import SearchController
 from app.settings import load_settings
 from app.translation_controller import install_translation
 from inference.client import EngineClient
+from storage.chats import ConversationRepository, MessageRepository
 from storage.data_folder import folder_problem
 from storage.database import Database, DatabaseError
 from storage.presets import PresetRepository
-from storage.repositories import ConversationRepository, MessageRepository
 from storage.search import SearchRepository
 from ui.main_window import MainWindow
 

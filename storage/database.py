@@ -15,6 +15,7 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import migrate
+from storage.chats import MessageRepository
 from storage.data_folder import folder_problem
 from storage.errors import (
     DatabaseError,
@@ -24,7 +25,6 @@ from storage.errors import (
 )
 from storage.fts_text import INDEX_FUNCTION, index_text
 from storage.recovery import RecoveryReport, recover
-from storage.repositories import MessageRepository
 from storage.sqlite_file import backup_copy, damage_reason, move_aside
 
 __all__ = [

@@ -16,9 +16,9 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from storage.chats import MessageRepository
 from storage.database import Database
 from storage.records import MessageRecord, MessageStatus, Role
-from storage.repositories import MessageRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import _bar_text, type_and_send
 from ui.main_window import MainWindow

@@ -13,9 +13,9 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from inference.protocol import ChatMessage
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role
-from storage.repositories import ConversationRepository, MessageRepository
 from tests.app.conftest import AppParts
 from tests.support.tiny_gguf import build_corrupt_variants
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database, DatabaseError, DatabaseLockedError
 from storage.records import MessageStatus, Role
-from storage.repositories import ConversationRepository, MessageRepository
 from tests.support.private_mount import run_on_own_disk
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def test_process_killed_mid_stream_keeps_flushed_text(db_path: Path) -> None:
         from pathlib import Path
         from storage.database import Database
         from storage.records import Role
-        from storage.repositories import ConversationRepository, MessageRepository
+        from storage.chats import ConversationRepository, MessageRepository
 
         db, _ = Database.open(Path(sys.argv[1]))
         chat = ConversationRepository(db).create()

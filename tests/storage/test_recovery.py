@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role
 from storage.recovery import INDEX_ONLY_NOTE, RECOVERED_CHAT_TITLE, RecoveryReport, recover
-from storage.repositories import ConversationRepository, MessageRepository
 from storage.sqlite_btree import TABLE_INTERIOR, BTreePages
 from tests.support.damaged_database import (
     CHATS,

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from storage import migrate
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role
-from storage.repositories import ConversationRepository, MessageRepository
 from storage.search import HIT_END, HIT_START, SearchRepository, match_expression
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy import text
 
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database, RecordNotFoundError
 from storage.records import MessageStatus, Role, StatsRecord, TitleSource
-from storage.repositories import ConversationRepository, MessageRepository
 
 STATS = StatsRecord(
     model="gemma-3-270m-Q4_K_M.gguf",
