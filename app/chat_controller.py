@@ -39,8 +39,7 @@ from app.unsaved_replies import UnsavedReplies
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, EngineSettings, ErrorKind, ModelInfo, Sampling
 from storage.chats import ConversationRepository, MessageRepository
-from storage.database import DatabaseError
-from storage.errors import RecordNotFoundError
+from storage.errors import DatabaseError, RecordNotFoundError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 from ui.delta_coalescer import DeltaCoalescer
 from ui.main_window import MainWindow

@@ -111,7 +111,8 @@ def _open_database() -> tuple[Database, RecoveryNote | None]:
     """The chat history, a damaged one recovered first. Raises DatabaseError, also for a
     data folder that cannot be created (full disk, read-only)."""
     from storage.data_folder import folder_problem
-    from storage.database import Database, DatabaseError
+    from storage.database import Database
+    from storage.errors import DatabaseError
 
     paths = resolve_paths()
     try:
@@ -126,7 +127,7 @@ def _open_database() -> tuple[Database, RecoveryNote | None]:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from app.chat_export import ExportError, export_chats, format_for_path
-    from storage.database import DatabaseError
+    from storage.errors import DatabaseError
 
     out: Path = args.out.expanduser()
     try:
@@ -153,7 +154,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from app.chat_import import ChatImportError, import_file
-    from storage.database import DatabaseError
+    from storage.errors import DatabaseError
 
     try:
         database, note = _open_database()

@@ -22,7 +22,8 @@ from app.translation_controller import install_translation
 from inference.client import EngineClient
 from storage.chats import ConversationRepository, MessageRepository
 from storage.data_folder import folder_problem
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 from storage.presets import PresetRepository
 from storage.search import SearchRepository
 from ui.main_window import MainWindow

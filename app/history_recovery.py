@@ -8,7 +8,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app.background_job import BackgroundJob, Report
 from app.chat_controller import ChatController
-from storage.database import Database, DatabaseError, RecoveryNote
+from storage.database import Database, RecoveryNote
+from storage.errors import DatabaseError
 from storage.recovery import RecoveryReport, recover
 
 

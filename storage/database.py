@@ -17,24 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage import migrate
 from storage.chats import MessageRepository
 from storage.data_folder import folder_problem
-from storage.errors import (
-    DatabaseError,
-    DatabaseLockedError,
-    RecordNotFoundError,
-    translated_errors,
-)
+from storage.errors import DatabaseError, DatabaseLockedError, translated_errors
 from storage.fts_text import INDEX_FUNCTION, index_text
 from storage.recovery import RecoveryReport, recover
 from storage.sqlite_file import backup_copy, damage_reason, move_aside
-
-__all__ = [
-    "Database",
-    "DatabaseError",
-    "DatabaseLockedError",
-    "RecordNotFoundError",
-    "RecoveryNote",
-    "RecoveryReport",
-]
 
 log = logging.getLogger(__name__)
 

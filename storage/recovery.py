@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from storage.damaged_file import DamagedFile, Row, UnreadableFileError
+from storage.damaged_file import DamagedFile, Row
+from storage.errors import UnreadableFileError
 from storage.fts_text import stored_text
 from storage.models import Conversation, utc_now
 from storage.records import MessageStatus, TitleSource

@@ -94,8 +94,9 @@ def run(args: argparse.Namespace) -> int:
     from app.settings import load_settings
     from inference.protocol import EngineSettings
     from inference.sync_engine import EngineError, SyncEngine
-    from storage.database import Database, DatabaseError
+    from storage.database import Database
     from storage.documents import DocumentRepository
+    from storage.errors import DatabaseError
 
     try:
         options = SummaryOptions(length=args.length, style=args.style, language=args.language)

@@ -19,7 +19,8 @@ from app.chat_import import MAX_FILE_BYTES, ChatImportError, import_bytes, impor
 from app.cli import main
 from app.paths import resolve_paths
 from storage.chats import ConversationRepository, MessageRepository
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 from storage.records import MessageStatus, Role, TitleSource
 from tests.app.chat_samples import (
     ANSWER,

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import text
 
 from storage.chats import ConversationRepository, MessageRepository
-from storage.database import Database, RecordNotFoundError
+from storage.database import Database
+from storage.errors import RecordNotFoundError
 from storage.records import MessageStatus, Role, StatsRecord, TitleSource
 
 STATS = StatsRecord(

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import text
 
 from storage.chats import ConversationRepository, MessageRepository
-from storage.database import Database, DatabaseError, DatabaseLockedError
+from storage.database import Database
+from storage.errors import DatabaseError, DatabaseLockedError
 from storage.records import MessageStatus, Role
 from tests.support.private_mount import run_on_own_disk
 
@@ -165,7 +166,8 @@ def test_full_disk_at_start_says_the_disk_is_full_and_names_the_folder(tmp_path:
         + """
 import sys
 from pathlib import Path
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 disk = Path(sys.argv[1])
 data = disk / "data"
 Database.open(data / "hearth.db")[0].close()
@@ -189,7 +191,8 @@ def test_read_only_file_system_names_the_data_folder(tmp_path: Path) -> None:
     code = """
 import os, subprocess, sys
 from pathlib import Path
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 from app.cli import main
 disk = Path(sys.argv[1])
 data = disk / "data"

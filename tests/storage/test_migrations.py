@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, inspect
 
 from storage import migrate
 from storage.chats import ConversationRepository, MessageRepository
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 from storage.fts_text import INDEX_FUNCTION, index_text
 from storage.presets import PresetRepository
 from storage.records import Role, TitleSource
