@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from app.chat_recovery import open_chat_history
 from inference.protocol import ChatMessage
 from storage.chats import ConversationRepository, MessageRepository
-from storage.database import Database
 from storage.records import MessageStatus, Role
 from tests.app.conftest import AppParts
 from tests.support.tiny_gguf import build_corrupt_variants
@@ -240,7 +240,7 @@ def test_a_reply_streaming_when_the_app_dies_shows_as_interrupted_next_start(
     qtbot.waitUntil(lambda: bool(messages.active_path(conversation_id)[-1].content), timeout=30_000)
     partial = messages.active_path(conversation_id)[-1]
     # Reopen the same file as a new start would, while this "dead" app never finished.
-    reopened, _ = Database.open(db.path)
+    reopened, _ = open_chat_history(db.path)
     try:
         again = MessageRepository(reopened).get(partial.id)
         assert again is not None
