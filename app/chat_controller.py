@@ -41,8 +41,8 @@ from inference.protocol import ChatMessage, Done, EngineSettings, ErrorKind, Mod
 from storage.chats import ConversationRepository, MessageRepository
 from storage.errors import DatabaseError, RecordNotFoundError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
-from ui.delta_coalescer import DeltaCoalescer
 from ui.main_window import MainWindow
+from ui.widgets.delta_coalescer import DeltaCoalescer
 
 PARTIAL_FLUSH_MS = 1000
 # How often a reply the database refused (disk full) is offered to it again.

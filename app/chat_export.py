@@ -22,9 +22,9 @@ from app.atomic_write import write_atomic
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import ConversationRecord, MessageRecord, Role, StatsRecord
-from ui.markdown_render import render_markdown
-from ui.message_html import ROLE_NAMES, status_note
-from ui.stats_format import SEP, stats_footer_text
+from ui.chat.message_html import ROLE_NAMES, status_note
+from ui.chat.stats_format import SEP, stats_footer_text
+from ui.markdown.render import render_markdown
 
 FORMAT_NAME = "hearth-chat"
 FORMAT_VERSION = 2  # 2 added a chat's sampling and title_source, a reply's outside_view

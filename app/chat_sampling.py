@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject
 
 from inference.protocol import Sampling
 from storage.errors import DatabaseError
-from ui.sampling_dialog import RANDOM_SEED, ChatSamplingDialog
+from ui.chat.sampling_dialog import RANDOM_SEED, ChatSamplingDialog
 
 if TYPE_CHECKING:
     from app.chat_controller import ChatController

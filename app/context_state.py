@@ -25,9 +25,9 @@ from PySide6.QtCore import QObject, QTimer
 from app.budget_probe import BudgetPlan, BudgetProbe
 from inference.client import EngineClient
 from storage.records import MessageRecord
-from ui.context_budget import BudgetReading, ContextBudgetLabel
-from ui.context_policy import OverflowQuestion
-from ui.message_input import MessageInput
+from ui.chat.context_budget import BudgetReading, ContextBudgetLabel
+from ui.chat.context_policy import OverflowQuestion
+from ui.chat.message_input import MessageInput
 
 BUDGET_DEBOUNCE_MS = 300  # count once typing pauses, not on every key press
 

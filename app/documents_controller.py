@@ -46,10 +46,10 @@ from storage.database import Database
 from storage.documents import DocumentRepository, FinalSummaryRecord
 from storage.errors import DatabaseError
 from storage.records import Role
-from ui.delta_coalescer import DeltaCoalescer
-from ui.document_rows import SAME_AS_DOCUMENT, DocumentRow, DocumentStatus
-from ui.documents_page import DocumentsPage, progress_text
+from ui.documents.page import DocumentsPage, progress_text
+from ui.documents.rows import SAME_AS_DOCUMENT, DocumentRow, DocumentStatus
 from ui.main_window import MainWindow
+from ui.widgets.delta_coalescer import DeltaCoalescer
 
 SHUTDOWN_WAIT_S = 4.0
 NO_MODEL = "No model is loaded yet; the summary starts as soon as one is."

@@ -11,7 +11,7 @@ from app.documents.citations import Citation
 from app.documents.model import Document, SourceRef
 from app.translation.languages import LANGUAGES
 from storage.documents import DocumentRecord
-from ui.document_rows import DocumentRow, DocumentStatus
+from ui.documents.rows import DocumentRow, DocumentStatus
 
 _LANGUAGE_NAMES = {language.code: language.name for language in LANGUAGES}
 

@@ -31,7 +31,7 @@ from inference.protocol import ChatMessage, Done, ModelInfo
 from inference.sync_engine import EngineError
 from storage.documents import DocumentRepository
 from storage.errors import DatabaseError
-from ui.document_rows import SAME_AS_DOCUMENT
+from ui.documents.rows import SAME_AS_DOCUMENT
 
 POLL_S = 0.1  # how often a waiting job looks at its cancel flag: cancel within a second
 WrapEngine = Callable[[SummaryEngine], SummaryEngine]

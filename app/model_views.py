@@ -24,7 +24,7 @@ from app.settings import Settings
 from inference.gguf_validate import human_size
 from inference.prompt_formats import BUILTIN_FORMATS
 from inference.protocol import ModelInfo
-from ui.model_rows import (
+from ui.models.rows import (
     FitView,
     FoundRow,
     InstalledRow,

@@ -28,7 +28,7 @@ from app.models_machine import MachineState
 from app.models_settings_form import PerModelSettings
 from inference.protocol import EngineSettings, Sampling
 from ui.main_window import MainWindow
-from ui.models_page import ModelsPage
+from ui.models.page import ModelsPage
 
 __all__ = ["ModelsController", "engine_rss", "install_models"]
 

@@ -26,8 +26,8 @@ from app.models.hub import AuthRequiredError, RemoteModel
 from app.models_hub import HubBrowser, hub_client
 from app.models_installed import InstalledModels
 from inference.gguf_validate import human_size
-from ui.model_rows import DownloadState
-from ui.models_page import ModelsPage
+from ui.models.page import ModelsPage
+from ui.models.rows import DownloadState
 
 
 class DownloadJob(QObject):

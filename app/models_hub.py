@@ -24,7 +24,7 @@ from app.models.tokens import TokenStoreError, delete_token, load_token, save_to
 from app.models_jobs import Jobs
 from app.models_machine import MachineState
 from inference.gguf_validate import ModelFileError
-from ui.models_page import ModelsPage
+from ui.models.page import ModelsPage
 
 
 def hub_client() -> HubClient:

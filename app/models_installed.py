@@ -32,7 +32,7 @@ from app.models_jobs import Jobs
 from app.models_loaded import loaded_path, resolved
 from inference.gguf_validate import ModelFileError, human_size
 from ui.main_window import MainWindow
-from ui.models_page import ModelsPage
+from ui.models.page import ModelsPage
 
 SOURCE_SETTINGS = "settings"
 

@@ -18,7 +18,7 @@ from app.model_views import loaded_view
 from app.models.catalog import name_for
 from inference.protocol import EngineSettings, ErrorKind, ModelInfo, Sampling
 from ui.main_window import MainWindow
-from ui.models_page import ModelsPage
+from ui.models.page import ModelsPage
 
 
 def resolved(path: str | Path) -> str:

@@ -23,8 +23,8 @@ from app.models_loaded import loaded_path, resolved
 from app.models_machine import MachineState
 from inference.prompt_formats import PromptFormatError, custom_format
 from inference.protocol import EngineSettings, Sampling
-from ui.model_rows import SettingsValues
-from ui.models_page import ModelsPage
+from ui.models.page import ModelsPage
+from ui.models.rows import SettingsValues
 
 _RELOAD_NAMES = {
     "n_ctx": "context size",

@@ -11,7 +11,7 @@ from app.chat_controller import ChatController
 from app.presets_io import PresetFileError, export_presets, read_presets
 from storage.errors import DatabaseError, PresetNameTakenError
 from storage.presets import SAMPLING_KEYS, PresetRepository
-from ui.presets_dialog import PresetsDialog
+from ui.chat.presets_dialog import PresetsDialog
 
 
 class PresetsController(QObject):

@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject
 from app.chat_controller import ChatController
 from storage.errors import DatabaseError
 from storage.search import HIT_END, HIT_START, SearchHit, SearchRepository
-from ui.search_dialog import SearchDialog, SearchResult, snippet_to_html
+from ui.chat.search_dialog import SearchDialog, SearchResult, snippet_to_html
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 

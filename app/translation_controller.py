@@ -26,10 +26,10 @@ from app.translation_model import OwnEngine, TranslationModel
 from inference.protocol import ModelInfo
 from storage.database import Database
 from storage.translations import TranslationRepository
-from ui.delta_coalescer import DeltaCoalescer
 from ui.main_window import MainWindow
-from ui.translation_marks import TermMark
-from ui.translation_panel import TranslationPanel
+from ui.translation.marks import TermMark
+from ui.translation.panel import TranslationPanel
+from ui.widgets.delta_coalescer import DeltaCoalescer
 
 GLOSSARIES_FILE = "translation_glossaries.json"
 EMPTY_INPUT = "There is no text to translate. Type or paste some text on the left."

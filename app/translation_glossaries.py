@@ -12,7 +12,7 @@ from app.atomic_write import write_atomic
 from app.translation.glossary import Glossary, GlossaryError, Term, dump_json, load_glossary
 from app.translation.glossary_store import GlossaryStore, pair_key, split_pair
 from app.translation_jobs import sentence
-from ui.translation_panel import TranslationPanel
+from ui.translation.panel import TranslationPanel
 
 GLOSSARY_SAVE_DELAY_MS = 800
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import QObject
 from app.translation.languages import is_known
 from storage.errors import DatabaseError
 from storage.translations import TranslationRecord, TranslationRepository
-from ui.translation_history import HistoryEntry
-from ui.translation_panel import TranslationPanel
+from ui.translation.history import HistoryEntry
+from ui.translation.panel import TranslationPanel
 
 
 class HistoryController(QObject):

@@ -16,7 +16,7 @@ from app.settings import Settings
 from app.translation.translator import Translator
 from inference.client import EngineClient
 from inference.protocol import EngineSettings, ModelInfo
-from ui.translation_panel import TranslationPanel
+from ui.translation.panel import TranslationPanel
 
 
 @dataclass

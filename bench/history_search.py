@@ -186,18 +186,18 @@ def main() -> None:
 
         from PySide6.QtWidgets import QApplication
 
-        import ui.chat_view
-        from ui.chat_view import ChatView
+        import ui.chat.view
+        from ui.chat.view import ChatView
 
         app = QApplication.instance() or QApplication([])
         freeze_startup_objects()  # as the app does once its window is up
         mib = 2**20
         growth: list[float] = []  # MiB gained by scrolling, per run
-        runs = [("windowed", ui.chat_view.MAX_RENDERED)]
+        runs = [("windowed", ui.chat.view.MAX_RENDERED)]
         if not args.no_baseline:
             runs.append(("unbounded (baseline: no cap)", 10**9))
         for label, cap in runs:
-            ui.chat_view.MAX_RENDERED = cap
+            ui.chat.view.MAX_RENDERED = cap
             view = ChatView()
             view.resize(840, 700)
             view.show()

@@ -28,10 +28,10 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from storage.records import MessageRecord, MessageStatus, Role
-from ui.chat_view import ChatView
-from ui.delta_coalescer import DeltaCoalescer
-from ui.markdown_render import render_markdown
-from ui.message_html import header_html
+from ui.chat.message_html import header_html
+from ui.chat.view import ChatView
+from ui.markdown.render import render_markdown
+from ui.widgets.delta_coalescer import DeltaCoalescer
 
 NOW = datetime(2025, 1, 1)
 WORDS = [

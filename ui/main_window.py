@@ -21,18 +21,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.chat_view import ChatView
-from ui.context_budget import ContextBudgetLabel
-from ui.context_policy import ContextPolicyBox, OverflowQuestion
-from ui.conversation_list import ConversationList
-from ui.eliding_label import ElidingLabel, PartsLabel
-from ui.live_stats import LiveStatsLabel
-from ui.message_bar import MessageBar
-from ui.message_input import MessageInput
-from ui.model_picker import ModelPicker
-from ui.presets_dialog import PresetsDialog
-from ui.search_dialog import SearchDialog
-from ui.trash_dialog import TrashDialog
+from ui.chat.context_budget import ContextBudgetLabel
+from ui.chat.context_policy import ContextPolicyBox, OverflowQuestion
+from ui.chat.conversation_list import ConversationList
+from ui.chat.live_stats import LiveStatsLabel
+from ui.chat.message_input import MessageInput
+from ui.chat.model_picker import ModelPicker
+from ui.chat.presets_dialog import PresetsDialog
+from ui.chat.search_dialog import SearchDialog
+from ui.chat.trash_dialog import TrashDialog
+from ui.chat.view import ChatView
+from ui.widgets.eliding_label import ElidingLabel, PartsLabel
+from ui.widgets.message_bar import MessageBar
 
 UNDO_VISIBLE_MS = 10_000
 ERROR_STATUS_MS = 10_000

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from app.documents.citations import MAX_SOURCES, Citation, is_point, strip_tags
 from app.documents.model import Document, SourceRef
-from ui.document_rows import cite_link
+from ui.documents.rows import cite_link
 
 PASSAGE_LIMIT_CHARS = 20_000
 MAX_LINKS_PER_POINT = MAX_SOURCES

@@ -17,7 +17,7 @@ from app.gui import build_app
 from app.paths import resolve_paths
 from storage.database import Database
 from ui.main_window import MainWindow
-from ui.models_page import IN_USE_MARK, ModelsPage
+from ui.models.page import IN_USE_MARK, ModelsPage
 
 GEMMA = "Gemma 3 270m · Q4_K_M"
 App = tuple[MainWindow, ChatController, Database]

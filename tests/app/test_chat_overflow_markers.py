@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from storage.chats import MessageRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send
-from ui.conversation_list import ID_ROLE
+from ui.chat.conversation_list import ID_ROLE
 
 MakeApp = Callable[..., AppParts]
 MARKER = "outside the model's view"

@@ -22,7 +22,7 @@ from app.paths import resolve_paths
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageRecord, MessageStatus, Role
-from ui.message_html import STATUS_NOTES
+from ui.chat.message_html import STATUS_NOTES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MakeApp = Callable[..., tuple[Any, Any, Database]]  # tests/app/conftest.py: make_app

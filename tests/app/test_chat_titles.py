@@ -18,7 +18,7 @@ from storage.records import TitleSource
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send
 from tests.app.test_chat_sampling import generated, record_requests
-from ui.conversation_list import ID_ROLE
+from ui.chat.conversation_list import ID_ROLE
 
 MakeApp = Callable[..., AppParts]
 

@@ -16,9 +16,9 @@ from storage.chats import MessageRepository
 from storage.records import MessageStatus, Role
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import click_link, type_and_send
+from tests.support.factories import make_message
 from tests.support.long_chat import insert_long_conversation
-from tests.ui.factories import make_message
-from ui.message_html import SHOWN_CHARS
+from ui.chat.message_html import SHOWN_CHARS
 
 MakeApp = Callable[..., AppParts]
 

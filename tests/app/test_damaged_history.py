@@ -29,8 +29,8 @@ from tests.support.damaged_database import (
     overwrite_header,
     write_history,
 )
+from ui.chat.message_html import STATUS_NOTES
 from ui.main_window import MainWindow
-from ui.message_html import STATUS_NOTES
 
 MakeApp = Callable[..., AppParts]
 DAMAGED_NOTE = STATUS_NOTES[MessageStatus.DAMAGED]

@@ -37,7 +37,7 @@ from tests.app.documents.builders import (
 )
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
 from tests.support.umask import mode, umask
-from ui.documents_page import COLUMNS, REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
+from ui.documents.page import COLUMNS, REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
 
 MakeApp = Callable[..., AppParts]
 JOB_TIMEOUT_MS = 120_000

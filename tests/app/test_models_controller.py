@@ -37,8 +37,8 @@ from tests.support.fake_hub import FakeHub
 from tests.support.qt_user import file_drag
 from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
 from ui.main_window import MainWindow
-from ui.model_details import ModelDetailsDialog
-from ui.models_page import IN_USE_MARK, ModelsPage
+from ui.models.details import ModelDetailsDialog
+from ui.models.page import IN_USE_MARK, ModelsPage
 
 GIB = 1 << 30
 REPO = "someone/Tiny-GGUF"

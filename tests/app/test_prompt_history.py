@@ -8,7 +8,7 @@ import pytest
 from app.prompt_history import MERGE_SEPARATOR, prompt_messages, prompt_turns
 from inference.prompt_formats import BUILTIN_FORMATS, render_prompt
 from storage.records import MessageStatus, Role
-from tests.ui.factories import make_message
+from tests.support.factories import make_message
 
 U, A = Role.USER, Role.ASSISTANT
 S = MessageStatus

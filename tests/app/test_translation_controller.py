@@ -23,7 +23,7 @@ from inference.protocol import ChatMessage
 from storage.translations import TranslationRepository
 from tests.app.conftest import AppParts
 from tests.support.qt_user import file_drag
-from ui.translation_panel import TranslationPanel
+from ui.translation.panel import TranslationPanel
 
 MakeApp = Callable[..., AppParts]
 JOB_TIMEOUT_MS = 60_000

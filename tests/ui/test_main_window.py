@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from storage.records import Role
-from tests.ui.factories import make_conversation, make_message, make_stats
+from tests.support.factories import make_conversation, make_message, make_stats
 from ui.main_window import MainWindow
 
 

@@ -1,0 +1,1 @@
+"""The chat page: transcript, input, conversation list, stats line and the chat's dialogs."""

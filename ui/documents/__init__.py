@@ -1,0 +1,1 @@
+"""The Documents page and the plain rows it shows."""

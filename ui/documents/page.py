@@ -1,0 +1,671 @@
+"""The Documents page: opened documents, summary options, progress, the summary and its
+sources. GUI thread only.
+
+Like the main window it only lays out widgets and forwards what the user does as
+``...Requested`` signals; the app's DocumentsController calls the methods below.
+
+Signals:
+``openRequested(paths)``, ``summarizeRequested(path, (length, style, language))`` where
+length is "short" | "medium" | "long" or a word target (int) and language "auto" means
+the document's own, ``cancelRequested()``,
+``citationClicked(index)``, ``exportRequested(path)``, ``discussRequested()``,
+``documentSelected(path)`` (one row selected), ``optionsChanged()``,
+``removeRequested(paths, delete_summaries)`` (Delete or the list's context menu, after the
+user confirmed; the files on disk are never touched), ``ocrRequested()`` (the message's
+Run OCR button, see `offer_ocr`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDropEvent,
+    QFont,
+    QKeySequence,
+    QPalette,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.documents.rows import (
+    CITE_SCHEME,
+    LENGTHS,
+    SAME_AS_DOCUMENT,
+    STYLES,
+    DocumentRow,
+    DocumentStatus,
+)
+from ui.markdown.render import render_markdown
+from ui.widgets.eliding_label import ElidingLabel
+from ui.widgets.message_bar import MessageBar
+
+_TYPE_LABELS = {"markdown": "Markdown", "text": "Text"}
+COLUMNS = ("Title", "Type", "Pages", "Words", "Tokens", "Status")
+_NUMERIC_COLUMNS = (2, 3, 4)
+_CITE_LINK = re.compile(r"\[([^\[\]\n]+)\]\(" + CITE_SCHEME + r":(\d+)\)")
+PASSAGE_HINT = "Click a citation such as [p. 3] to see its passage."
+EMPTY_HINT = "Open a document (Open… or drag files here), choose the options and Summarize."
+RUNNING_HINT = (
+    "Summarizing… each part's summary appears here when it is done, then the final summary."
+)
+FINAL_HEADING = "Final summary"
+NO_CHUNK_TEXT = "(nothing usable: the model wrote no summary of this part)"
+# The bar is only a gauge; its text stands beside it, where the fill never covers it.
+PROGRESS_BAR_WIDTH = 160
+NO_SUMMARY_HINT = "No summary with these options yet: press Summarize."
+# How long the bar shows how a batch ended ("All 3 summaries finished") before it goes; the
+# rows keep saying Done or Cancelled, so a stale bar would only mislead about the next one.
+PROGRESS_LINGER_MS = 6000
+REMOVE_KEEP = "Remove, keep summaries"
+REMOVE_DELETE = "Remove and delete summaries"
+# Rows whose status starts with one of these have a summary queued or running.
+_BUSY_STATUSES = (DocumentStatus.QUEUED, DocumentStatus.WAITING, DocumentStatus.SUMMARIZING)
+
+
+def format_seconds_left(seconds: float | None) -> str:
+    if seconds is None or seconds < 0.5:
+        return ""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s left"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} min left"
+    return f"about {seconds / 3600:.1f} h left"
+
+
+def progress_text(
+    chunks_done: int,
+    chunks_total: int,
+    tokens_in: int,
+    tokens_out: int,
+    seconds_left: float | None,
+    prefix: str = "",
+) -> str:
+    """E.g. "Report (1 of 2) · 3 of 12 chunks done · 4,210 tokens in, 380 out · about 40 s
+    left"; until the speed is measured (`seconds_left` None) "measuring the speed…"."""
+    parts = [prefix] if prefix else []
+    if chunks_total > 1:
+        parts.append(f"{chunks_done} of {chunks_total} chunks done")
+    if tokens_in or tokens_out:
+        parts.append(f"{tokens_in:,} tokens in, {tokens_out:,} out")
+    left = format_seconds_left(seconds_left)
+    if left:
+        parts.append(left)
+    elif seconds_left is None:
+        parts.append("measuring the speed…")
+    return " · ".join(parts)
+
+
+def summary_html(markdown: str, *, dark: bool = False) -> str:
+    """Markdown (untrusted model output) → safe HTML, with ``[label](hearth-cite:N)`` turned
+    into citation anchors. The renderer drops non-http links, so citations go through it
+    as placeholders and come back as anchors afterwards."""
+    links: list[tuple[str, int]] = []
+
+    def park(match: re.Match[str]) -> str:
+        links.append((match.group(1), int(match.group(2))))
+        return f"HEARTHCITE{len(links) - 1}X"
+
+    rendered = render_markdown(_CITE_LINK.sub(park, markdown), dark=dark)
+
+    def anchor(match: re.Match[str]) -> str:
+        label, index = links[int(match.group(1))]
+        return (
+            f'<a href="{CITE_SCHEME}:{index}" style="text-decoration: none;">'
+            f"<small>[{html.escape(label)}]</small></a>"
+        )
+
+    return re.sub(r"HEARTHCITE(\d+)X", anchor, rendered)
+
+
+class _LabelledBar(QProgressBar):
+    """A progress bar whose text is drawn by a label beside it (`label`), never over the
+    fill: over the fill the style's text colour loses its contrast ("30%" half hidden). The
+    label follows the bar's format and visibility, so callers use the bar alone."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.label = ElidingLabel("", parent)
+        self.setTextVisible(False)
+        self.setFixedWidth(PROGRESS_BAR_WIDTH)
+
+    def setFormat(self, text: str) -> None:
+        super().setFormat(text)
+        self._follow()
+
+    def setValue(self, value: int) -> None:
+        super().setValue(value)
+        self._follow()
+
+    def _follow(self) -> None:
+        # A busy bar (no range yet) has no text() of its own: its format says it all.
+        self.label.setText(self.text() or self.format())
+
+    def setVisible(self, visible: bool) -> None:
+        super().setVisible(visible)
+        self.label.setVisible(visible)
+
+
+class DocumentsPage(QWidget):
+    openRequested = Signal(list)  # list[str] paths
+    summarizeRequested = Signal(str, object)  # path, (length, style, language)
+    cancelRequested = Signal()
+    citationClicked = Signal(int)
+    exportRequested = Signal(str)
+    discussRequested = Signal()
+    documentSelected = Signal(str)
+    optionsChanged = Signal()
+    removeRequested = Signal(list, bool)  # list[str] paths, delete their summaries too
+    ocrRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self._rows: list[DocumentRow] = []
+        self._busy = False
+        self._has_summary = False
+        self._chunks_shown = False  # chunk summaries of the running job are in the view
+        self._final_begun = False  # its final pass has begun streaming below them
+        self._extensions: tuple[str, ...] = ()
+        self._export_name = "summary.md"
+        self._build()
+        self._connect()
+        self._update_buttons()
+
+    # ---- layout --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.open_button = QPushButton("Open…", self)
+        self.open_button.setToolTip("Open documents (or drag files onto this page)")
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # A long error stays readable in the tooltip; the title keeps the room it needs.
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(len(COLUMNS) - 1, 320)
+        self.table.setAcceptDrops(False)
+        # The list's context menu is its actions; Delete triggers the same one.
+        self.remove_action = QAction("Remove from library…", self.table)
+        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.remove_action.setToolTip("Take the selected documents off the list (not off the disk)")
+        self.table.addAction(self.remove_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+        self.length_combo = QComboBox(self)
+        for value, label in LENGTHS:
+            self.length_combo.addItem(label, value)
+        self.length_combo.setCurrentIndex(1)
+        self.words_spin = QSpinBox(self)
+        self.words_spin.setRange(10, 5000)
+        self.words_spin.setSingleStep(50)
+        self.words_spin.setValue(300)
+        self.words_spin.setSuffix(" words")
+        self.words_spin.setEnabled(False)
+        self.style_combo = QComboBox(self)
+        for value, label in STYLES:
+            self.style_combo.addItem(label, value)
+        self.language_combo = QComboBox(self)
+        self.language_combo.setToolTip("The language the summary is written in")
+        self.set_languages([])
+
+        self.summarize_button = QPushButton("Summarize", self)
+        self.summarize_button.setToolTip("Summarize the selected documents, one after another")
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setToolTip("Stop summarizing; finished parts are kept")
+
+        options = QHBoxLayout()
+        options.addWidget(QLabel("Length:", self))
+        options.addWidget(self.length_combo)
+        options.addWidget(self.words_spin)
+        options.addSpacing(12)
+        options.addWidget(QLabel("Style:", self))
+        options.addWidget(self.style_combo)
+        options.addSpacing(12)
+        options.addWidget(QLabel("Language:", self))
+        options.addWidget(self.language_combo)
+        options.addStretch(1)
+        options.addWidget(self.summarize_button)
+        options.addWidget(self.cancel_button)
+
+        self.progress = _LabelledBar(self)
+        self.progress_label = self.progress.label
+        self._progress_format = "%p%"
+        self.progress.hide()
+        self._progress_linger = QTimer(self)
+        self._progress_linger.setSingleShot(True)
+        self._progress_linger.timeout.connect(self.progress.hide)
+        self.error_bar = MessageBar("Run OCR", parent=self)
+        self.error_bar.action_button.hide()  # only with a scanned PDF: offer_ocr
+
+        self.summary_title = QLabel("Summary", self)
+        font = self.summary_title.font()
+        font.setBold(True)
+        self.summary_title.setFont(font)
+        self.summary_view = QTextBrowser(self)
+        self.summary_view.setOpenLinks(False)
+        self.summary_view.setOpenExternalLinks(False)
+        self.summary_view.setAcceptDrops(False)
+        self.summary_view.setPlaceholderText(EMPTY_HINT)
+        self.export_button = QPushButton("Export Markdown…", self)
+        self.discuss_button = QPushButton("Discuss in chat", self)
+        summary_box = QWidget(self)
+        summary_layout = QVBoxLayout(summary_box)
+        summary_layout.setContentsMargins(0, 0, 0, 0)
+        summary_layout.addWidget(self.summary_title)
+        summary_layout.addWidget(self.summary_view, 1)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.export_button)
+        actions.addWidget(self.discuss_button)
+        summary_layout.addLayout(actions)
+
+        self.passage_title = QLabel("Source passage", self)
+        self.passage_title.setFont(font)
+        self.passage_view = QTextBrowser(self)
+        self.passage_view.setOpenLinks(False)
+        self.passage_view.setAcceptDrops(False)
+        self.passage_view.setPlaceholderText(PASSAGE_HINT)
+        passage_box = QWidget(self)
+        passage_layout = QVBoxLayout(passage_box)
+        passage_layout.setContentsMargins(0, 0, 0, 0)
+        passage_layout.addWidget(self.passage_title)
+        passage_layout.addWidget(self.passage_view, 1)
+
+        lower = QSplitter(Qt.Orientation.Horizontal, self)
+        lower.addWidget(summary_box)
+        lower.addWidget(passage_box)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 2)
+        lower.setChildrenCollapsible(False)
+
+        top = QWidget(self)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        open_row = QHBoxLayout()
+        open_row.addWidget(self.open_button)
+        hint = QLabel("or drop files here", self)
+        hint.setEnabled(False)
+        open_row.addWidget(hint)
+        open_row.addStretch(1)
+        top_layout.addLayout(open_row)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addLayout(options)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress)
+        progress_row.addWidget(self.progress_label, 1)
+        top_layout.addLayout(progress_row)
+        top_layout.addWidget(self.error_bar)
+
+        vertical = QSplitter(Qt.Orientation.Vertical, self)
+        vertical.addWidget(top)
+        vertical.addWidget(lower)
+        vertical.setStretchFactor(0, 2)
+        vertical.setStretchFactor(1, 3)
+        vertical.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(vertical)
+
+    def _connect(self) -> None:
+        self.open_button.clicked.connect(self._on_open)
+        self.length_combo.currentIndexChanged.connect(self._on_length_changed)
+        self.words_spin.valueChanged.connect(self.optionsChanged)
+        self.style_combo.currentIndexChanged.connect(self.optionsChanged)
+        self.language_combo.currentIndexChanged.connect(self.optionsChanged)
+        self.summarize_button.clicked.connect(self._on_summarize)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.summary_view.anchorClicked.connect(self._on_anchor)
+        self.export_button.clicked.connect(self._on_export)
+        self.discuss_button.clicked.connect(self.discussRequested)
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.remove_action.triggered.connect(self._on_remove)
+        self.error_bar.actionTriggered.connect(self.ocrRequested)
+
+    # ---- API for the app controller ------------------------------------------------------
+
+    def set_extensions(self, extensions: Sequence[str]) -> None:
+        """The file types the Open dialog offers (".pdf", ".docx", …)."""
+        self._extensions = tuple(extensions)
+
+    def set_languages(self, languages: Sequence[tuple[str, str]]) -> None:
+        """(code, label) pairs for the output-language combo, after "Same as document";
+        keeps the current choice if it is still offered."""
+        current = self.language_combo.currentData()
+        self.language_combo.blockSignals(True)
+        self.language_combo.clear()
+        self.language_combo.addItem("Same as document", SAME_AS_DOCUMENT)
+        for code, label in languages:
+            self.language_combo.addItem(label, code)
+        index = self.language_combo.findData(current if current is not None else SAME_AS_DOCUMENT)
+        self.language_combo.setCurrentIndex(max(0, index))
+        self.language_combo.blockSignals(False)
+
+    def set_documents(self, rows: Sequence[DocumentRow]) -> None:
+        """Show `rows`; the selection follows the paths it had."""
+        selected = set(self.selected_paths())
+        self._rows = list(rows)
+        table = self.table
+        table.blockSignals(True)
+        table.setRowCount(len(self._rows))
+        for row, document in enumerate(self._rows):
+            for column, text in enumerate(_cells(document)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(_tooltip(document, column, text))
+                if column in _NUMERIC_COLUMNS:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                table.setItem(row, column, item)
+        table.clearSelection()
+        for row, document in enumerate(self._rows):
+            if document.path in selected:
+                table.selectionModel().select(
+                    table.model().index(row, 0),
+                    QItemSelectionModel.SelectionFlag.Select
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+        table.blockSignals(False)
+        self._update_buttons()
+
+    def rows(self) -> list[DocumentRow]:
+        return list(self._rows)
+
+    def select_document(self, path: str) -> None:
+        for row, document in enumerate(self._rows):
+            if document.path == path:
+                self.table.clearSelection()
+                self.table.selectRow(row)
+                return
+
+    def row_of(self, path: str) -> int:
+        """The table row showing `path`, or -1."""
+        for row, document in enumerate(self._rows):
+            if document.path == path:
+                return row
+        return -1
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted({index.row() for index in self.table.selectedIndexes()})
+        return [self._rows[r].path for r in rows if r < len(self._rows)]
+
+    def options(self) -> tuple[str | int, str, str]:
+        """(length, style, language) as the user chose them."""
+        length = self.length_combo.currentData()
+        if length == "words":
+            length = self.words_spin.value()
+        return length, self.style_combo.currentData(), self.language_combo.currentData()
+
+    def set_summary_title(self, title: str) -> None:
+        self.summary_title.setText(f"Summary · {title}" if title else "Summary")
+        stem = re.sub(r'[\\/:*?"<>|\s]+', " ", title).strip()[:80]
+        self._export_name = f"{stem or 'summary'} - summary.md"
+
+    def begin_summary(self) -> None:
+        """Clear the view; the final pass streams in next."""
+        self.summary_view.clear()
+        self.summary_view.setPlaceholderText(RUNNING_HINT)
+        self._has_summary = False
+        self._chunks_shown = False
+        self._final_begun = False
+        self.show_passage("")
+        self._update_buttons()
+
+    def append_chunk_summary(self, heading: str, text: str) -> None:
+        """A chunk's summary, as soon as it is done, under its `heading` ("Part 2 of 7 ·
+        p. 4–6"); the final pass streams in below them."""
+        self._insert(heading, bold=True)
+        self._insert("\n" + (text.strip() or NO_CHUNK_TEXT) + "\n\n")
+        self._chunks_shown = True
+
+    def append_summary(self, delta: str) -> None:
+        """Append streamed text of the final pass at the end (plain text until the summary
+        is finished), under a heading when chunk summaries stand above it."""
+        if self._chunks_shown and not self._final_begun:
+            self._insert(FINAL_HEADING, bold=True)
+            self._insert("\n")
+        self._final_begun = True
+        self._insert(delta)
+
+    def _insert(self, text: str, *, bold: bool = False) -> None:
+        view = self.summary_view
+        bar = view.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 4
+        cursor = QTextCursor(view.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        char_format = QTextCharFormat()
+        char_format.setFontWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
+        cursor.insertText(text, char_format)
+        if at_end:
+            bar.setValue(bar.maximum())
+
+    def finish_summary(self, markdown_with_citations: str) -> None:
+        """The finished summary, rendered: citations ``[p. 3](hearth-cite:N)`` are links."""
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        self.summary_view.setHtml(summary_html(markdown_with_citations, dark=dark))
+        self._has_summary = bool(markdown_with_citations.strip())
+        self._update_buttons()
+
+    def clear_summary(self, title: str = "") -> None:
+        """An empty view; with a `title` it says that document has no summary yet."""
+        self.summary_view.clear()
+        self.summary_view.setPlaceholderText(NO_SUMMARY_HINT if title else EMPTY_HINT)
+        self.set_summary_title(title)
+        self._has_summary = False
+        self.show_passage("")
+        self._update_buttons()
+
+    def show_progress(self, fraction: float, text: str) -> None:
+        """The job's progress bar: `fraction` of 0..1 and a line such as
+        "Report (1 of 2) · chunk 3 of 12 · … · about 40 s left"."""
+        self._progress_linger.stop()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(round(max(0.0, min(1.0, fraction)) * 1000))
+        self._progress_format = f"{round(fraction * 100)}% · {text}" if text else "%p%"
+        self.progress.setFormat(self._progress_format)
+        self.progress.show()
+
+    def show_paused(self, paused: bool) -> None:
+        """While the running summary waits for a chat reply, its bar says so (the time left
+        is then longer than shown); the next progress report replaces the note."""
+        if self.progress.isHidden():
+            return
+        note = " · paused: a chat reply goes first"
+        self.progress.setFormat(self._progress_format + (note if paused else ""))
+
+    def finish_progress(self, fraction: float, text: str) -> None:
+        """How the jobs ended ("Summary finished", "Cancelled; …"), shown for a few seconds;
+        then the bar goes until the next job."""
+        self.show_progress(fraction, text)
+        self._progress_linger.start(PROGRESS_LINGER_MS)
+
+    def show_passage(self, text: str, label: str = "") -> None:
+        """The source passage of a clicked citation, in the side panel."""
+        self.passage_title.setText(f"Source passage · {label}" if label else "Source passage")
+        self.passage_view.setPlainText(text)
+
+    def show_error(self, text: str) -> None:
+        self.error_bar.action_button.hide()
+        self.error_bar.show_message(text)
+
+    def show_notice(self, text: str) -> None:
+        """A message that goes away by itself ("Summary saved to …")."""
+        self.error_bar.action_button.hide()
+        self.error_bar.show_message(text, timeout_ms=5000)
+
+    def offer_ocr(self, text: str) -> None:
+        """`text` (a scanned PDF's message) with a Run OCR button: ``ocrRequested``."""
+        self.error_bar.action_button.show()
+        self.error_bar.show_message(text)
+
+    def hide_error(self) -> None:
+        self.error_bar.dismiss()
+
+    def set_busy(self, busy: bool) -> None:
+        """While jobs run Cancel is enabled and the progress bar is up (see finish_progress
+        for afterwards)."""
+        self._busy = busy
+        if busy:
+            self._progress_linger.stop()
+        if busy and self.progress.isHidden():
+            self.progress.setRange(0, 0)  # busy until the first report
+            self.progress.setFormat("starting…")
+            self.progress.show()
+        self._update_buttons()
+
+    def is_busy(self) -> bool:
+        return self._busy
+
+    # ---- user actions --------------------------------------------------------------------
+
+    def _update_buttons(self) -> None:
+        self.summarize_button.setEnabled(bool(self.selected_paths()))
+        self.remove_action.setEnabled(bool(self.selected_paths()))
+        self.cancel_button.setEnabled(self._busy)
+        self.export_button.setEnabled(self._has_summary)
+        self.discuss_button.setEnabled(self._has_summary)
+
+    def _on_length_changed(self) -> None:
+        self.words_spin.setEnabled(self.length_combo.currentData() == "words")
+        self.optionsChanged.emit()
+
+    def _on_open(self) -> None:
+        patterns = " ".join(f"*{e}" for e in self._extensions) or "*"
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open documents", "", f"Documents ({patterns});;All files (*)"
+        )
+        if paths:
+            self.openRequested.emit(list(paths))
+
+    def _on_summarize(self) -> None:
+        options = self.options()
+        for path in self.selected_paths():
+            self.summarizeRequested.emit(path, options)
+
+    def _on_selection(self) -> None:
+        self._update_buttons()
+        paths = self.selected_paths()
+        if len(paths) == 1:
+            self.documentSelected.emit(paths[0])
+
+    def _on_remove(self) -> None:
+        paths = self.selected_paths()
+        if not paths:
+            return
+        rows = [row for row in self._rows if row.path in paths]
+        if len(rows) == 1:
+            question = f"Remove “{rows[0].title}” from the library?"
+        else:
+            question = f"Remove {len(rows)} documents from the library?"
+        details = [
+            "The files on disk are not touched.",
+            f"“{REMOVE_KEEP}” keeps what was summarized, so opening the same file again "
+            "shows its summaries at once and resumes unfinished ones.",
+        ]
+        if any(row.status.startswith(_BUSY_STATUSES) for row in rows):
+            details.append("A summary that is queued or running is cancelled first.")
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove documents", question, parent=self)
+        box.setInformativeText("\n\n".join(details))
+        keep = box.addButton(REMOVE_KEEP, QMessageBox.ButtonRole.AcceptRole)
+        delete = box.addButton(REMOVE_DELETE, QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(keep)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked in (keep, delete):
+            self.removeRequested.emit(paths, clicked is delete)
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == CITE_SCHEME and url.path().isdigit():
+            self.citationClicked.emit(int(url.path()))
+
+    def _on_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export summary as Markdown", self._export_name, "Markdown (*.md);;All files (*)"
+        )
+        if path:
+            self.exportRequested.emit(path)
+
+    # ---- drag and drop -------------------------------------------------------------------
+
+    @staticmethod
+    def _local_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if mime is None or not mime.hasUrls():
+            return []
+        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._local_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.openRequested.emit(paths)
+        else:
+            event.ignore()
+
+
+def _cells(document: DocumentRow) -> tuple[str, ...]:
+    if document.tokens is not None:
+        tokens = f"{'≈' if document.tokens_estimated else ''}{document.tokens:,}"
+    else:
+        tokens = "…" if document.counting else ""
+    return (
+        document.title,
+        _TYPE_LABELS.get(document.type, document.type.upper()),
+        "" if document.pages is None else f"{document.pages:,}",
+        "" if document.words is None else f"{document.words:,}",
+        tokens,
+        document.status,
+    )
+
+
+def _tooltip(document: DocumentRow, column: int, text: str) -> str:
+    if column == 0:
+        return document.path
+    if column == 1 and document.language:
+        return f"{text} · {document.language}"
+    if column == 4 and document.counting and document.tokens is None:
+        return "Counting with the model's tokenizer…"
+    if column == 4 and document.tokens_estimated:
+        return "Estimated from samples of the text: counting all of it would take minutes"
+    if column == len(COLUMNS) - 1 and document.detail:
+        return document.detail
+    return text

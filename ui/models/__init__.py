@@ -1,0 +1,1 @@
+"""The Models page: installed files, the hub search, the loaded model and its settings."""

@@ -1,0 +1,1 @@
+"""Small widgets and GUI helpers that any page may use; they know no feature."""
