@@ -38,10 +38,9 @@ from app.settings import Settings, save_settings
 from app.unsaved_replies import UnsavedReplies
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, EngineSettings, ErrorKind, ModelInfo, Sampling
-from storage.database import DatabaseError
-from storage.errors import RecordNotFoundError
+from storage.chats import ConversationRepository, MessageRepository
+from storage.errors import DatabaseError, RecordNotFoundError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
-from storage.repositories import ConversationRepository, MessageRepository
 from ui.main_window import MainWindow
 from ui.widgets.delta_coalescer import DeltaCoalescer
 

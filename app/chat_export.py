@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.atomic_write import write_atomic
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import ConversationRecord, MessageRecord, Role, StatsRecord
-from storage.repositories import ConversationRepository, MessageRepository
 from ui.chat.message_html import ROLE_NAMES, status_note
 from ui.chat.stats_format import SEP, stats_footer_text
 from ui.markdown.render import render_markdown

@@ -23,7 +23,8 @@ from app.chat_export import (
     format_for_path,
 )
 from app.chat_import import ChatImportError, ImportSummary, import_file
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 
 EXPORT_FILTER = "Markdown (*.md);;Hearth JSON (*.json);;Web page (*.html)"
 

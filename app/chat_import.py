@@ -17,14 +17,13 @@ from app.untrusted_json import MB, JsonFileError, parse, read_limited, utf8_size
 from storage.bulk_import import (
     NewConversation,
     NewMessage,
-    TreeShapeError,
     insert_conversations,
     insertion_order,
 )
+from storage.chats import DEFAULT_TITLE
 from storage.database import Database
-from storage.errors import DatabaseError
+from storage.errors import DatabaseError, TreeShapeError
 from storage.records import MessageStatus, Role, StatsRecord, TitleSource
-from storage.repositories import DEFAULT_TITLE
 from storage.sampling_values import CHAT_KEYS, clean_sampling, out_of_range
 
 FORMAT_NAME = "hearth-chat"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from inference.protocol import Sampling
-from storage.database import DatabaseError
+from storage.errors import DatabaseError
 from ui.chat.sampling_dialog import RANDOM_SEED, ChatSamplingDialog
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.settings import save_settings
 from inference.protocol import ChatMessage, Done, Priority
-from storage.database import DatabaseError
+from storage.errors import DatabaseError
 from storage.records import MessageStatus, Role, TitleSource
 
 if TYPE_CHECKING:

@@ -20,7 +20,8 @@ from app.settings import Settings, load_settings
 from app.translation import cli as translation_cli
 
 if TYPE_CHECKING:
-    from storage.database import Database, RecoveryNote
+    from storage.database import Database
+    from storage.recovery_report import RecoveryNote
 
 
 def _version() -> str:
@@ -110,8 +111,9 @@ def _fail(message: str, code: int = 1) -> int:
 def _open_database() -> tuple[Database, RecoveryNote | None]:
     """The chat history, a damaged one recovered first. Raises DatabaseError, also for a
     data folder that cannot be created (full disk, read-only)."""
+    from app.chat_recovery import open_chat_history
     from storage.data_folder import folder_problem
-    from storage.database import Database, DatabaseError
+    from storage.errors import DatabaseError
 
     paths = resolve_paths()
     try:
@@ -121,12 +123,12 @@ def _open_database() -> tuple[Database, RecoveryNote | None]:
             folder_problem(paths.data_dir)
             or f"Hearth's data folder {paths.data_dir} could not be created ({exc})."
         ) from exc
-    return Database.open(paths.database)
+    return open_chat_history(paths.database)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from app.chat_export import ExportError, export_chats, format_for_path
-    from storage.database import DatabaseError
+    from storage.errors import DatabaseError
 
     out: Path = args.out.expanduser()
     try:
@@ -153,7 +155,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from app.chat_import import ChatImportError, import_file
-    from storage.database import DatabaseError
+    from storage.errors import DatabaseError
 
     try:
         database, note = _open_database()

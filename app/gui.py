@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.chat_controller import ChatController
 from app.chat_files_controller import ChatFilesController
+from app.chat_recovery import ChatRecovery
 from app.documents_controller import install_documents
 from app.history_recovery import HistoryRecovery
 from app.models_controller import install_models
@@ -20,10 +21,11 @@ from app.search_controller import SearchController
 from app.settings import load_settings
 from app.translation_controller import install_translation
 from inference.client import EngineClient
+from storage.chats import ConversationRepository, MessageRepository
 from storage.data_folder import folder_problem
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 from storage.presets import PresetRepository
-from storage.repositories import ConversationRepository, MessageRepository
 from storage.search import SearchRepository
 from ui.main_window import MainWindow
 
@@ -43,8 +45,9 @@ def build_app(
             folder_problem(paths.data_dir)
             or f"Hearth's data folder {paths.data_dir} could not be created ({exc})."
         ) from exc
+    database, recovery = Database.open(paths.database)
+    ChatRecovery(database).mark_interrupted_replies()
     # A damaged history is recovered in the background, once the window is up.
-    database, recovery = Database.open(paths.database, recover_damaged=False)
     window = MainWindow()
     client = EngineClient()
     controller = ChatController(

@@ -8,8 +8,10 @@ from PySide6.QtCore import QObject, Signal
 
 from app.background_job import BackgroundJob, Report
 from app.chat_controller import ChatController
-from storage.database import Database, DatabaseError, RecoveryNote
-from storage.recovery import RecoveryReport, recover
+from storage.database import Database
+from storage.errors import DatabaseError
+from storage.recovery import recover
+from storage.recovery_report import RecoveryNote, RecoveryReport
 
 
 class HistoryRecovery(QObject):

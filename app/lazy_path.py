@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import overload
 
+from storage.chats import MessageRepository
 from storage.records import MessageRecord
-from storage.repositories import MessageRepository
 
 
 class LazyPath(Sequence[MessageRecord]):

@@ -9,8 +9,8 @@ from PySide6.QtCore import QObject
 
 from app.chat_controller import ChatController
 from app.presets_io import PresetFileError, export_presets, read_presets
-from storage.database import DatabaseError
-from storage.presets import SAMPLING_KEYS, PresetNameTakenError, PresetRepository
+from storage.errors import DatabaseError, PresetNameTakenError
+from storage.presets import SAMPLING_KEYS, PresetRepository
 from ui.chat.presets_dialog import PresetsDialog
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from app.chat_controller import ChatController
-from storage.database import DatabaseError
+from storage.errors import DatabaseError
 from storage.search import HIT_END, HIT_START, SearchHit, SearchRepository
 from ui.chat.search_dialog import SearchDialog, SearchResult, snippet_to_html
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject
 
 from app.translation.languages import is_known
-from storage.database import DatabaseError
+from storage.errors import DatabaseError
 from storage.translations import TranslationRecord, TranslationRepository
 from ui.translation.history import HistoryEntry
 from ui.translation.panel import TranslationPanel

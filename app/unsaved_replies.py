@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from storage.chats import MessageRepository
 from storage.errors import RecordNotFoundError
 from storage.records import MessageRecord
-from storage.repositories import MessageRepository
 
 
 class UnsavedReplies:

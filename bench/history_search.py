@@ -31,9 +31,9 @@ from sqlalchemy import text
 
 from app.gui import freeze_startup_objects
 from app.lazy_path import LazyPath
+from storage.chats import MessageRepository
 from storage.database import Database
 from storage.models import utc_now
-from storage.repositories import MessageRepository
 from storage.search import SearchRepository
 
 VOCABULARY = [

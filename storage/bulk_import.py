@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from storage.errors import TreeShapeError
 from storage.models import Conversation, Message
 from storage.record_mapping import context_json, stats_row
 from storage.records import MessageStatus, StatsRecord, TitleSource
@@ -22,10 +23,6 @@ from storage.sampling_values import clean_sampling, sampling_to_json
 
 if TYPE_CHECKING:
     from storage.database import Database
-
-
-class TreeShapeError(ValueError):
-    """The messages do not form a tree: a parent is missing, or parents form a cycle."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from storage.errors import UnreadableFileError
 from storage.sqlite_btree import TABLE_INTERIOR, TABLE_LEAF, BTreePages
 from storage.sqlite_header import has_magic, page_size_candidates, write_header
 
@@ -31,10 +32,6 @@ _LEAF_SPAN = 1024
 
 Row = tuple[object, ...]
 log = logging.getLogger(__name__)
-
-
-class UnreadableFileError(Exception):
-    """Not even the list of tables could be read: there is nothing to recover."""
 
 
 def _decode(raw: bytes) -> str:

@@ -1,5 +1,8 @@
-"""The SQLite file: opening it safely (health check, recovery, migrations with a backup) and
-handing out short sessions. Sessions belong to the thread that opened them."""
+"""The SQLite file: opening it safely (health check, a damaged file set aside, migrations with
+a backup) and handing out short sessions. Sessions belong to the thread that opened them.
+
+Opening applies no chat policy: what a start of the app does to the chats (replies left
+streaming shown as interrupted, a damaged file's chats recovered) is the app's call."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,47 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import migrate
 from storage.data_folder import folder_problem
-from storage.errors import (
-    DatabaseError,
-    DatabaseLockedError,
-    RecordNotFoundError,
-    translated_errors,
-)
+from storage.errors import DatabaseError, DatabaseLockedError, translated_errors
 from storage.fts_text import INDEX_FUNCTION, index_text
-from storage.recovery import RecoveryReport, recover
-from storage.repositories import MessageRepository
+from storage.recovery_report import RecoveryNote
 from storage.sqlite_file import backup_copy, damage_reason, move_aside
-
-__all__ = [
-    "Database",
-    "DatabaseError",
-    "DatabaseLockedError",
-    "RecordNotFoundError",
-    "RecoveryNote",
-    "RecoveryReport",
-]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
-
-
-@dataclass(frozen=True)
-class RecoveryNote:
-    """A damaged file was set aside and a new database created; tell the user where, and
-    (once recovered) what came back from it."""
-
-    moved_to: Path
-    reason: str
-    #: What was recovered into the new database; None until recovery ran (Database.open
-    #: with recover=False leaves it to the caller: storage.recovery.recover).
-    report: RecoveryReport | None = None
-
-    def describe(self) -> str:
-        damaged = f"The chat history was damaged ({self.reason})."
-        if self.report is None:
-            return f"{damaged} It was set aside at {self.moved_to}."
-        return f"{damaged} {self.report.describe()}"
 
 
 def _create_engine(path: Path, busy_timeout_ms: int) -> Engine:
@@ -108,6 +77,21 @@ def _migrate_with_backup(engine: Engine, path: Path, busy_timeout_ms: int) -> No
     migrate.upgrade_to_head(engine)
 
 
+def _check_writable(engine: Engine) -> None:
+    """Take the write lock and let it go, changing nothing: a file another program keeps
+    locked, or one that cannot be written (read-only file or folder), fails here, while the
+    error still reads as one about opening, not at the user's first message."""
+    connection = engine.raw_connection()
+    try:
+        # The driver runs in autocommit mode (see _create_engine): this BEGIN is the only one.
+        cursor = connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("ROLLBACK")
+        cursor.close()
+    finally:
+        connection.close()
+
+
 class Database:
     """One open chat-history file. Create it with Database.open(); close() when done."""
 
@@ -122,34 +106,23 @@ class Database:
         path: Path,
         *,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
-        recover_damaged: bool = True,
     ) -> tuple[Database, RecoveryNote | None]:
-        """Open (creating, repairing or migrating as needed) the database at `path`.
+        """Open (creating or migrating as needed) the database at `path`.
 
-        A damaged file is set aside and a new one created; with `recover_damaged`, what can
-        be read of the damaged file is copied into the new one before this returns (the GUI
-        passes False and recovers in the background instead).
+        A damaged file is set aside and a new one created; the note says where and why
+        (None for a healthy file). Its chats stay in it until the caller recovers them
+        (storage.recovery.recover).
 
         Raises DatabaseLockedError when another program keeps the file locked, and
         DatabaseError for anything else the user has to act on.
         """
         path = Path(path)
         try:
-            database, note = cls._open(path, busy_timeout_ms)
+            return cls._open(path, busy_timeout_ms)
         except DatabaseLockedError:
             raise
         except (DatabaseError, OSError) as error:
             raise _plain_open_error(path, error) from error
-        if note is not None and recover_damaged:
-            try:
-                report = recover(note.moved_to, database)
-            except Exception:
-                # The new database works without what recovery would have added; the
-                # damaged file stays where the note says.
-                log.exception("Recovering %s failed", note.moved_to)
-            else:
-                note = RecoveryNote(note.moved_to, note.reason, report)
-        return database, note
 
     @classmethod
     def _open(cls, path: Path, busy_timeout_ms: int) -> tuple[Database, RecoveryNote | None]:
@@ -163,9 +136,8 @@ class Database:
             engine = _create_engine(path, busy_timeout_ms)
             try:
                 _migrate_with_backup(engine, path, busy_timeout_ms)
+                _check_writable(engine)
                 database = cls(path, engine)
-                # Anything still 'streaming' was being written when the app last died.
-                MessageRepository(database).mark_streaming_interrupted()
             except BaseException:
                 engine.dispose()
                 raise

@@ -1,4 +1,5 @@
-"""Storage errors. Their messages are shown to the user as they are, so they use plain words."""
+"""Every error storage raises, in one module. Their messages are shown to the user as they
+are, so they use plain words."""
 
 from __future__ import annotations
 
@@ -19,6 +20,20 @@ class DatabaseLockedError(DatabaseError):
 
 class RecordNotFoundError(DatabaseError, LookupError):
     """A conversation or message that the caller named does not exist (or is in the trash)."""
+
+
+class PresetNameTakenError(ValueError):
+    """Another preset already has the name the caller gave (storage.presets)."""
+
+
+class TreeShapeError(ValueError):
+    """The messages do not form a tree: a parent is missing, or parents form a cycle
+    (storage.bulk_import)."""
+
+
+class UnreadableFileError(Exception):
+    """Not even the list of tables of a damaged file could be read: there is nothing to
+    recover (storage.damaged_file)."""
 
 
 LOCKED_MESSAGE = (

@@ -7,15 +7,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from storage.database import Database
-from storage.errors import RecordNotFoundError
+from storage.errors import PresetNameTakenError, RecordNotFoundError
 from storage.models import PresetRow, utc_now
 from storage.sampling_values import PRESET_KEYS, sampling_from_json, sampling_to_json
 
 SAMPLING_KEYS = PRESET_KEYS
-
-
-class PresetNameTakenError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -58,11 +58,6 @@ def conversation_record(row: Conversation) -> ConversationRecord:
     )
 
 
-def stats_record(row: GenerationStats | None) -> StatsRecord | None:
-    """None when there are no stats or they cannot be read (see `readable_stats`)."""
-    return readable_stats(row)[0]
-
-
 def readable_stats(row: GenerationStats | None) -> tuple[StatsRecord | None, bool]:
     """The stats and whether they were readable: a value of the wrong kind drops them all
     rather than reaching the view as, say, text where a number is formatted."""

@@ -1,4 +1,6 @@
-"""Bringing the chats of a damaged database (set aside by Database.open) back into the new one.
+"""Bringing the chats of a damaged database (set aside by Database.open) back into the new one,
+when the app asks for it (it decides when: at once from the command line, in the background
+in the window).
 
 What reads (storage.damaged_file) goes into the live database in one transaction, so a
 failure leaves it as it was. Ids are kept where the live database does not use them yet (the
@@ -20,17 +22,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from storage.damaged_file import DamagedFile, Row, UnreadableFileError
+from storage.damaged_file import DamagedFile, Row
+from storage.errors import UnreadableFileError
 from storage.fts_text import stored_text
 from storage.models import Conversation, utc_now
 from storage.records import MessageStatus, TitleSource
+from storage.recovery_report import RECOVERED_CHAT_TITLE, RecoveryReport
 
 if TYPE_CHECKING:
     from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-RECOVERED_CHAT_TITLE = "Recovered messages"
 # Not a role this version writes: such messages load as damaged and are never sent to a model.
 UNKNOWN_ROLE = "unknown"
 INDEX_ONLY_NOTE = (
@@ -50,47 +53,6 @@ _OTHER_TABLES = (
 )
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class RecoveryReport:
-    damaged_file: Path
-    conversations: int  # chats brought back, "Recovered messages" included
-    messages: int  # messages brought back whole
-    texts_only: int  # messages of which only the text came back (from the search index)
-    #: How many messages the damaged file held. Exact (`in_file_exact`) when the search
-    #: index's list of messages (one row per message) read whole or the messages table did;
-    #: else a lower bound: the distinct message ids that its readable parts name (message
-    #: rows, search index rows, reply statistics, links between messages). None when
-    #: nothing could be read at all.
-    messages_in_file: int | None
-    in_file_exact: bool
-    #: Whether every page of the messages table read without damage.
-    complete: bool
-    other_rows: int  # documents, summaries, translations and presets
-
-    def describe(self) -> str:
-        """One sentence for the user: how much came back, and where the damaged file is."""
-        kept = f"the damaged file is kept at {self.damaged_file}"
-        if self.messages_in_file is None:
-            return f"Nothing could be recovered from the damaged database; {kept}."
-        chats = f"{self.conversations} chat{'s' if self.conversations != 1 else ''}"
-        plural = "s" if self.messages != 1 else ""
-        whole, in_file = self.messages, self.messages_in_file
-        if self.complete and not self.texts_only:
-            counted = f"all {whole} message{plural}"
-        elif in_file > whole:
-            counted = f"{whole} of {'' if self.in_file_exact else 'at least '}{in_file} messages"
-        else:
-            counted = f"{whole} message{plural}"
-        others = "the other " if in_file == whole + self.texts_only else ""
-        texts = (
-            f", and the text alone of {others}{self.texts_only}"
-            f"{'' if others else ' more'} (in “{RECOVERED_CHAT_TITLE}”)"
-            if self.texts_only
-            else ""
-        )
-        return f"Recovered {counted} in {chats} from the damaged database{texts}; {kept}."
 
 
 def _nothing(_done: int, _total: int) -> None:

@@ -81,6 +81,7 @@ class _ProgressPrinter:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.chat_recovery import open_chat_history
     from app.default_model import DefaultModelError, ensure_default_model
     from app.documents.extract import extract_document
     from app.documents.model import DocumentError
@@ -94,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
     from app.settings import load_settings
     from inference.protocol import EngineSettings
     from inference.sync_engine import EngineError, SyncEngine
-    from storage.database import Database, DatabaseError
     from storage.documents import DocumentRepository
+    from storage.errors import DatabaseError
 
     try:
         options = SummaryOptions(length=args.length, style=args.style, language=args.language)
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         flash_attn=settings.flash_attn,
     )
     try:
-        database, _note = Database.open(paths.database)
+        database, _note = open_chat_history(paths.database)
     except DatabaseError as exc:
         return _fail(str(exc))
     try:

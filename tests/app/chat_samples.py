@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role, StatsRecord
-from storage.repositories import ConversationRepository, MessageRepository
 
 STATS = StatsRecord(
     model="gemma-3-270m-it-Q8_0 <script>",

@@ -16,9 +16,9 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from storage.database import Database
+from app.chat_recovery import open_chat_history
+from storage.chats import MessageRepository
 from storage.records import MessageRecord, MessageStatus, Role
-from storage.repositories import MessageRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import _bar_text, type_and_send
 from ui.main_window import MainWindow
@@ -134,7 +134,7 @@ def test_if_the_app_ends_first_the_reply_is_interrupted_at_the_next_start(
     assert not controller.client.running
     db.close()
     filler.unlink()
-    reopened, _ = Database.open(db.path)
+    reopened, _ = open_chat_history(db.path)
     try:
         again = MessageRepository(reopened).get(stored.id)
         assert again is not None and again.status is MessageStatus.INTERRUPTED

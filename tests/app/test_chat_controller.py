@@ -12,10 +12,10 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from app.chat_recovery import open_chat_history
 from inference.protocol import ChatMessage
-from storage.database import Database
+from storage.chats import ConversationRepository, MessageRepository
 from storage.records import MessageStatus, Role
-from storage.repositories import ConversationRepository, MessageRepository
 from tests.app.conftest import AppParts
 from tests.support.tiny_gguf import build_corrupt_variants
 
@@ -240,7 +240,7 @@ def test_a_reply_streaming_when_the_app_dies_shows_as_interrupted_next_start(
     qtbot.waitUntil(lambda: bool(messages.active_path(conversation_id)[-1].content), timeout=30_000)
     partial = messages.active_path(conversation_id)[-1]
     # Reopen the same file as a new start would, while this "dead" app never finished.
-    reopened, _ = Database.open(db.path)
+    reopened, _ = open_chat_history(db.path)
     try:
         again = MessageRepository(reopened).get(partial.id)
         assert again is not None
@@ -255,9 +255,13 @@ def test_a_corrupt_database_is_moved_aside_and_the_user_is_told(
 ) -> None:
     (hearth_home / "hearth.db").write_bytes(b"this is not a database" * 100)
     window, controller, _db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    # Told at once that it was set aside, then (recovery runs in the background) what came back.
+    qtbot.waitUntil(lambda: "file is kept at" in _bar_text(window.error_bar), timeout=30_000)
     message = _bar_text(window.error_bar)
-    assert "could not be read" in message and "moved to" in message
-    assert list(hearth_home.glob("hearth.db.corrupt-*"))
+    assert message.startswith("The chat history was damaged (file is not a database).")
+    assert "Nothing could be recovered from the damaged database" in message
+    [kept] = hearth_home.glob("hearth.db.corrupt-*")
+    assert message.endswith(f"the damaged file is kept at {kept}.")
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
         type_and_send(qtbot, window, "fresh start")
 

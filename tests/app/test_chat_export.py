@@ -26,9 +26,9 @@ from app.chat_export import (
 )
 from app.cli import main
 from app.paths import resolve_paths
+from storage.chats import MessageRepository
 from storage.database import Database
 from storage.records import MessageRecord, MessageStatus, Role
-from storage.repositories import MessageRepository
 from tests.app.chat_samples import (
     ANSWER,
     CODE,

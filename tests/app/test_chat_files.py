@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from app.background_job import BackgroundJob
 from app.chat_files_controller import ChatFilesController
-from storage.repositories import ConversationRepository
+from storage.chats import ConversationRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import _bar_text, type_and_send
 from tests.support.long_chat import insert_long_conversation

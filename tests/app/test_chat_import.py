@@ -18,9 +18,10 @@ from app.chat_export import export_chats
 from app.chat_import import MAX_FILE_BYTES, ChatImportError, import_bytes, import_file
 from app.cli import main
 from app.paths import resolve_paths
-from storage.database import Database, DatabaseError
+from storage.chats import ConversationRepository, MessageRepository
+from storage.database import Database
+from storage.errors import DatabaseError
 from storage.records import MessageStatus, Role, TitleSource
-from storage.repositories import ConversationRepository, MessageRepository
 from tests.app.chat_samples import (
     ANSWER,
     QUESTION,

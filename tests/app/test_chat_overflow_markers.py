@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from storage.repositories import MessageRepository
+from storage.chats import MessageRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send
 from ui.chat.conversation_list import ID_ROLE

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.chat_controller import ChatController
 from app.chat_sampling import chat_sampling
 from inference.protocol import GenerateRequest, Request, Sampling
-from storage.repositories import ConversationRepository
+from storage.chats import ConversationRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send
 

@@ -13,8 +13,8 @@ from app.chat_titles import INSTRUCTION, TITLE_TOKENS, clean_title
 from app.paths import resolve_paths
 from app.settings import load_settings
 from inference.protocol import ChatMessage, Done, Priority
+from storage.chats import ConversationRepository
 from storage.records import TitleSource
-from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send
 from tests.app.test_chat_sampling import generated, record_requests

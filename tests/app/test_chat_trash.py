@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.chat_controller import ChatController
+from storage.chats import ConversationRepository
 from storage.database import Database
-from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send
 from ui.main_window import MainWindow

@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from app.budget_probe import START_BYTES_PER_TOKEN, BudgetPlan
 from inference.protocol import ChatMessage
+from storage.chats import MessageRepository
 from storage.records import MessageStatus, Role
-from storage.repositories import MessageRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import click_link, type_and_send
 from tests.support.factories import make_message

@@ -14,9 +14,9 @@ from sqlalchemy import text
 
 from app.cli import main
 from app.paths import resolve_paths
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role
-from storage.repositories import ConversationRepository, MessageRepository
 from tests.app.chat_samples import STATS
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import type_and_send

@@ -11,8 +11,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from inference.prompt_formats import BUILTIN_FORMATS
+from storage.chats import MessageRepository
 from storage.records import MessageStatus, Role
-from storage.repositories import MessageRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import _bar_text, type_and_send
 

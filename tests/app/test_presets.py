@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from app.presets_io import PresetFileError, export_presets, read_presets
+from storage.chats import ConversationRepository
 from storage.presets import PresetRepository
-from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts
 from tests.support.umask import mode, umask
 

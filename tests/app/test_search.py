@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from storage.chats import ConversationRepository, MessageRepository
 from storage.records import Role
-from storage.repositories import ConversationRepository, MessageRepository
 from tests.app.conftest import AppParts
 
 MakeApp = Callable[..., AppParts]

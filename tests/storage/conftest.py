@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
-from storage.repositories import ConversationRepository, MessageRepository
 
 
 @pytest.fixture

@@ -1,23 +1,19 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
-import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from storage.database import Database, DatabaseError, DatabaseLockedError
+from storage.chats import ConversationRepository, MessageRepository
+from storage.database import Database
+from storage.errors import DatabaseError, DatabaseLockedError
 from storage.records import MessageStatus, Role
-from storage.repositories import ConversationRepository, MessageRepository
 from tests.support.private_mount import run_on_own_disk
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_open_creates_parent_dir_and_sets_pragmas(db: Database, db_path: Path) -> None:
@@ -30,64 +26,25 @@ def test_open_creates_parent_dir_and_sets_pragmas(db: Database, db_path: Path) -
         assert pragma("busy_timeout") == 5000
 
 
-def test_reopen_after_crash_marks_stream_interrupted_and_keeps_text(db_path: Path) -> None:
+def test_open_applies_no_chat_policy_a_streaming_reply_stays_as_written(db_path: Path) -> None:
+    """Marking replies a dead app left streaming is the app's start-up step
+    (tests/app/test_chat_recovery.py), not a side effect of opening the file."""
     db, _ = Database.open(db_path)
     chat = ConversationRepository(db).create()
     messages = MessageRepository(db)
     user = messages.add(chat.id, Role.USER, "Tell me a story")
     reply = messages.start_reply(chat.id, user.id)
     messages.update_partial(reply.id, "Once upon")
-    db.close()  # the app never called finish_reply
+    db.close()
 
     reopened, note = Database.open(db_path)
     try:
         assert note is None
         stored = MessageRepository(reopened).get(reply.id)
         assert stored is not None
-        assert (stored.content, stored.status) == ("Once upon", MessageStatus.INTERRUPTED)
+        assert (stored.content, stored.status) == ("Once upon", MessageStatus.STREAMING)
     finally:
         reopened.close()
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
-def test_process_killed_mid_stream_keeps_flushed_text(db_path: Path) -> None:
-    script = textwrap.dedent(
-        """
-        import os, signal, sys
-        from pathlib import Path
-        from storage.database import Database
-        from storage.records import Role
-        from storage.repositories import ConversationRepository, MessageRepository
-
-        db, _ = Database.open(Path(sys.argv[1]))
-        chat = ConversationRepository(db).create()
-        messages = MessageRepository(db)
-        user = messages.add(chat.id, Role.USER, "hi")
-        reply = messages.start_reply(chat.id, user.id)
-        messages.update_partial(reply.id, "hello")
-        print(reply.id, flush=True)
-        os.kill(os.getpid(), signal.SIGKILL)
-        """
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(db_path)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == -signal.SIGKILL, done.stderr
-    reply_id = int(done.stdout.strip())
-
-    db, _ = Database.open(db_path)
-    try:
-        stored = MessageRepository(db).get(reply_id)
-        assert stored is not None
-        assert (stored.content, stored.status) == ("hello", MessageStatus.INTERRUPTED)
-    finally:
-        db.close()
 
 
 def test_non_database_file_is_moved_aside(db_path: Path) -> None:
@@ -165,7 +122,8 @@ def test_full_disk_at_start_says_the_disk_is_full_and_names_the_folder(tmp_path:
         + """
 import sys
 from pathlib import Path
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 disk = Path(sys.argv[1])
 data = disk / "data"
 Database.open(data / "hearth.db")[0].close()
@@ -189,7 +147,8 @@ def test_read_only_file_system_names_the_data_folder(tmp_path: Path) -> None:
     code = """
 import os, subprocess, sys
 from pathlib import Path
-from storage.database import Database, DatabaseError
+from storage.database import Database
+from storage.errors import DatabaseError
 from app.cli import main
 disk = Path(sys.argv[1])
 data = disk / "data"

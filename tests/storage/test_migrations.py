@@ -10,11 +10,12 @@ from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from storage import migrate
-from storage.database import Database, DatabaseError
+from storage.chats import ConversationRepository, MessageRepository
+from storage.database import Database
+from storage.errors import DatabaseError
 from storage.fts_text import INDEX_FUNCTION, index_text
 from storage.presets import PresetRepository
 from storage.records import Role, TitleSource
-from storage.repositories import ConversationRepository, MessageRepository
 from storage.search import SearchRepository
 
 TABLES = {"alembic_version", "conversations", "messages", "generation_stats"}

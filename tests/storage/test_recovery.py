@@ -1,5 +1,6 @@
 """A damaged chat history is set aside and what can be read of it comes back: a real
-400-message history written by the repositories, damaged on disk, opened as at start-up."""
+400-message history written by the repositories, damaged on disk, opened and recovered as
+the app does at start-up (app.chat_recovery)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role
-from storage.recovery import INDEX_ONLY_NOTE, RECOVERED_CHAT_TITLE, RecoveryReport, recover
-from storage.repositories import ConversationRepository, MessageRepository
+from storage.recovery import INDEX_ONLY_NOTE, recover
+from storage.recovery_report import RECOVERED_CHAT_TITLE, RecoveryReport
 from storage.sqlite_btree import TABLE_INTERIOR, BTreePages
 from tests.support.damaged_database import (
     CHATS,
@@ -42,16 +44,22 @@ def _zero_middle(path: Path) -> None:
     zero_pages(path, page_count(path) // 2 - 3, 6)
 
 
+def _open_and_recover(db_path: Path) -> tuple[Database, RecoveryReport]:
+    """Open a damaged file (set aside, nothing recovered yet) and recover it."""
+    db, note = Database.open(db_path)
+    assert note is not None and note.report is None
+    assert note.moved_to.name.startswith("hearth.db.corrupt-") and note.moved_to.exists()
+    return db, recover(note.moved_to, db)
+
+
 def _open_damaged(
     written: tuple[Path, History], db_path: Path, damage: Callable[[Path], None]
 ) -> tuple[History, Database, RecoveryReport]:
     source, history = written
     copy_file(source, db_path)
     damage(db_path)
-    db, note = Database.open(db_path)
-    assert note is not None and note.report is not None
-    assert note.moved_to.name.startswith("hearth.db.corrupt-") and note.moved_to.exists()
-    return history, db, note.report
+    db, report = _open_and_recover(db_path)
+    return history, db, report
 
 
 def _shown_messages(db: Database) -> dict[int, tuple[str, str, str]]:
@@ -151,7 +159,7 @@ def test_recovery_after_the_app_wrote_keeps_both_and_every_link(
     source, history = written
     copy_file(source, db_path)
     overwrite_header(db_path)
-    db, note = Database.open(db_path, recover_damaged=False)
+    db, note = Database.open(db_path)
     try:
         assert note is not None and note.report is None
         conversations, messages = ConversationRepository(db), MessageRepository(db)
@@ -190,17 +198,16 @@ def test_pages_of_random_bytes_never_hang_recovery_or_break_the_new_file(
         data[(page - 1) * size : page * size] = chooser.randbytes(size)
     db_path.write_bytes(bytes(data))
 
-    db, note = Database.open(db_path)
+    db, report = _open_and_recover(db_path)
     try:
-        assert note is not None and note.report is not None
         with db.session() as session:
             assert session.execute(text("PRAGMA integrity_check")).scalars().all() == ["ok"]
             assert session.execute(text("PRAGMA foreign_key_check")).all() == []
         # Every chat opens, and shows what the file held (random bytes that land on the
         # list of tables can leave nothing readable; SQLite loads that list whole or not).
         shown = _shown_messages(db)
-        assert len(shown) >= note.report.messages
-        if note.report.messages:
+        assert len(shown) >= report.messages
+        if report.messages:
             assert any(history.messages.get(i) == v[::2] for i, v in shown.items())
     finally:
         db.close()
@@ -219,12 +226,11 @@ def test_a_destroyed_root_page_gives_its_leaves_back(
     for table in ("messages", "message_index_docsize"):
         zero_pages(db_path, roots[table], 1)
 
-    db, note = Database.open(db_path)
+    db, report = _open_and_recover(db_path)
     try:
-        assert note is not None and note.report is not None
         shown = _shown_messages(db)
         assert {i: (t, text) for i, (t, _role, text) in shown.items()} == history.messages
-        assert note.report.messages == MESSAGES
+        assert report.messages == MESSAGES
     finally:
         db.close()
 
@@ -268,10 +274,9 @@ def test_a_zeroed_interior_page_of_a_long_history_loses_no_message(db_path: Path
     assert pages.kind(middle) == TABLE_INTERIOR, "the history is long enough for two levels"
     zero_pages(db_path, middle, 1)
 
-    db, note = Database.open(db_path)
+    db, report = _open_and_recover(db_path)
     try:
-        assert note is not None and note.report is not None
-        assert note.report.messages == total
+        assert report.messages == total
         messages = MessageRepository(db)
         for chat in ConversationRepository(db).list_recent():
             path = messages.active_path(chat.id)

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from storage import migrate
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role
-from storage.repositories import ConversationRepository, MessageRepository
 from storage.search import HIT_END, HIT_START, SearchRepository, match_expression
 
 
@@ -74,7 +74,7 @@ def test_cjk_text_is_found_by_any_run_of_characters(
 
 @pytest.mark.parametrize(
     "query",
-    ['"', '"unbalanced', "a*b", "NEAR(a b)", "(((", "AND OR NOT", "col:value", "^start", "-x"],
+    ['"unbalanced', "a*b", "NEAR(a b)", "AND OR NOT", "col:value", "^start", "-x", 'say "hi'],
 )
 def test_fts_syntax_in_a_query_is_plain_text(
     conversations: ConversationRepository,
@@ -82,8 +82,23 @@ def test_fts_syntax_in_a_query_is_plain_text(
     search: SearchRepository,
     query: str,
 ) -> None:
-    add_chat(conversations, messages, "Syntax", "NEAR(a b) and col:value with (((")
-    search.search(query)  # never raises
+    """FTS5 operators typed in a query are searched for as the text they are: the message
+    that holds the query literally is found, and only that one."""
+    [literal] = add_chat(conversations, messages, "Syntax", f"the manual says {query} here")
+    add_chat(conversations, messages, "Other", "nothing alike in this one")
+    assert [h.message_id for h in search.search(query)] == [literal]
+
+
+@pytest.mark.parametrize("query", ['"', "(((", "*", "^", "-", ":"])
+def test_a_query_of_fts_punctuation_alone_finds_nothing(
+    conversations: ConversationRepository,
+    messages: MessageRepository,
+    search: SearchRepository,
+    query: str,
+) -> None:
+    """Punctuation is not indexed (it separates words), so there is nothing to find."""
+    add_chat(conversations, messages, "Syntax", f"the manual says {query} here")
+    assert search.search(query) == []
 
 
 _SYNTAX = [*"\"*()^-+:{}[],.\\'\x00\x1f\u200b\u0301 \t\n", "NEAR", "OR", "AND", "NOT"]

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role, StatsRecord
-from storage.repositories import ConversationRepository, MessageRepository
 
 CHATS = 12
 MESSAGES = 400

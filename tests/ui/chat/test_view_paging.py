@@ -10,9 +10,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.lazy_path import LazyPath
+from storage.chats import MessageRepository
 from storage.database import Database
 from storage.records import MessageRecord, Role
-from storage.repositories import MessageRepository
 from tests.support.factories import make_message
 from tests.support.long_chat import insert_long_conversation
 from ui.chat.view import MAX_RENDERED, PAGE_SIZE, ChatView

@@ -6,9 +6,10 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy import text
 
-from storage.database import Database, RecordNotFoundError
+from storage.chats import ConversationRepository, MessageRepository
+from storage.database import Database
+from storage.errors import RecordNotFoundError
 from storage.records import MessageStatus, Role, StatsRecord, TitleSource
-from storage.repositories import ConversationRepository, MessageRepository
 
 STATS = StatsRecord(
     model="gemma-3-270m-Q4_K_M.gguf",
@@ -41,9 +42,6 @@ def test_conversations_newest_first_through_their_lifecycle(
     assert conversations.rename(second.id, "  Plans ").title == "Plans"
     assert conversations.rename(second.id, "   ").title == "Plans"
     assert [c.id for c in conversations.list_recent()] == [first.id, second.id]
-
-    conversations.touch(second.id)
-    assert [c.id for c in conversations.list_recent()] == [second.id, first.id]
 
     conversations.delete(first.id)
     assert conversations.get(first.id) is None

@@ -153,10 +153,6 @@ class ConversationRepository:
             row.system_prompt = prompt.strip() if prompt and prompt.strip() else None
             return conversation_record(row)
 
-    def touch(self, conversation_id: int) -> None:
-        with self._db.session() as session:
-            _touch(session, conversation_id)
-
     def delete(self, conversation_id: int) -> None:
         """Move to the trash; restore() undoes it until purge_deleted()."""
         with self._db.session() as session:
