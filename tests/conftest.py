@@ -104,6 +104,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def gemma_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real embedded default model (Gemma 3 270M Q4_K_M), assembled once per run."""
-    from app.default_model import ensure_default_model
+    from app.models.default_model import ensure_default_model
 
     return ensure_default_model(tmp_path_factory.mktemp("gemma"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.documents_controller import DocumentsController
+from app.gui.documents.controller import DocumentsController
 from tests.app.conftest import AppParts
 from tests.support.qt_user import file_drag
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.atomic_write import PendingFile, write_atomic
+from app.util.atomic_write import PendingFile, write_atomic
 from tests.support.umask import mode, umask
 
 

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.chat_controller import ChatController
-from app.default_model import default_model_path
-from app.gui import build_app
-from app.paths import resolve_paths
+from app.config.paths import resolve_paths
+from app.gui.chat.controller import ChatController
+from app.gui.main import build_app
+from app.models.default_model import default_model_path
 from storage.database import Database
 from ui.main_window import MainWindow
 from ui.models_page import IN_USE_MARK, ModelsPage

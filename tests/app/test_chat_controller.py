@@ -320,8 +320,8 @@ def test_the_context_budget_follows_the_draft(
 def test_switching_models_reloads_the_engine_and_remembers_the_choice(
     qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
 ) -> None:
-    from app.paths import resolve_paths
-    from app.settings import load_settings
+    from app.config.paths import resolve_paths
+    from app.config.settings import load_settings
     from tests.support.tiny_gguf import build_tiny_model
 
     window, controller, _db = make_app(tiny_model, n_ctx=512, max_tokens=4)

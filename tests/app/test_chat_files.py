@@ -12,8 +12,8 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from app.background_job import BackgroundJob
-from app.chat_files_controller import ChatFilesController
+from app.gui.background_job import BackgroundJob
+from app.gui.chat.files import ChatFilesController
 from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts
 from tests.app.test_chat_controller import _bar_text, type_and_send

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import text
 
 import storage.bulk_import
-from app.chat_export import export_chats
-from app.chat_import import MAX_FILE_BYTES, ChatImportError, import_bytes, import_file
-from app.cli import main
-from app.paths import resolve_paths
+from app.chat.importer import MAX_FILE_BYTES, ChatImportError, import_bytes, import_file
+from app.cli.main import main
+from app.config.paths import resolve_paths
+from app.gui.chat.export import export_chats
 from storage.database import Database, DatabaseError
 from storage.records import MessageStatus, Role, TitleSource
 from storage.repositories import ConversationRepository, MessageRepository
@@ -142,7 +142,7 @@ def test_imported_chat_shows_the_same_branch_and_versions(
 
 
 def _dump(db: Database) -> bytes:
-    from app.chat_export import collect, json_document
+    from app.gui.chat.export import collect, json_document
 
     return json_document(collect(db)).encode("utf-8")
 

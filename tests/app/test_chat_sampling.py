@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
-from app.chat_controller import ChatController
-from app.chat_sampling import chat_sampling
+from app.gui.chat.controller import ChatController
+from app.gui.chat.sampling import chat_sampling
 from inference.protocol import GenerateRequest, Request, Sampling
 from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.chat_titles import INSTRUCTION, TITLE_TOKENS, clean_title
-from app.paths import resolve_paths
-from app.settings import load_settings
+from app.config.paths import resolve_paths
+from app.config.settings import load_settings
+from app.gui.chat.titles import INSTRUCTION, TITLE_TOKENS, clean_title
 from inference.protocol import ChatMessage, Done, Priority
 from storage.records import TitleSource
 from storage.repositories import ConversationRepository

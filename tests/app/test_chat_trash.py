@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.chat_controller import ChatController
+from app.gui.chat.controller import ChatController
 from storage.database import Database
 from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts

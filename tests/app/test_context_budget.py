@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from app.budget_probe import START_BYTES_PER_TOKEN, BudgetPlan
+from app.chat.budget_probe import START_BYTES_PER_TOKEN, BudgetPlan
 from inference.protocol import ChatMessage
 from storage.records import MessageStatus, Role
 from storage.repositories import MessageRepository

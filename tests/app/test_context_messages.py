@@ -1,5 +1,5 @@
-"""Messages about the model's context: one owner (app.context_state) recomputes them on every
-change of chat, draft or model, shows at most one at a time, and drops each with its cause.
+"""Messages about the model's context: one owner (app.gui.chat.context_state) recomputes them
+on every change of chat, draft or model, shows at most one at a time, and drops each with its cause.
 
 Every case here was seen stale by a user: "This message is too long…" after a shorter
 message was sent, a red "Too long…" with an empty input that followed into new chats, four

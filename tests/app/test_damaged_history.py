@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
-from app.cli import main
-from app.paths import resolve_paths
+from app.cli.main import main
+from app.config.paths import resolve_paths
 from storage.database import Database
 from storage.records import MessageStatus, Role
 from storage.repositories import ConversationRepository, MessageRepository

@@ -21,7 +21,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from app.documents.extract import extract_document
-from app.documents_controller import NO_MODEL, DocumentsController, install_documents
+from app.gui.documents.controller import NO_MODEL, DocumentsController, install_documents
 from inference.protocol import ChatMessage, Done
 from storage.documents import DocumentRepository
 from storage.models import ChunkSummaryRow

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.engine_bridge import EngineBridge
+from app.gui.engine_bridge import EngineBridge
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, EngineSettings, Priority, Sampling
 from inference.sync_engine import EngineError

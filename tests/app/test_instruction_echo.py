@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 from app.documents.options import SummaryOptions
 from app.documents.prompts import final_prompt, map_prompt
-from app.instruction_echo import find_echo, follows_chat_prompts
 from app.translation.prompt import instruction_texts
+from app.util.instruction_echo import find_echo, follows_chat_prompts
 from inference.protocol import ModelInfo
 
 OPTIONS = SummaryOptions(length=40, style="bullets", language="en")

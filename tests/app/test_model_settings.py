@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app.model_settings import (
+from app.config.settings import Settings
+from app.gui.models.views import settings_from_values, settings_values
+from app.models.settings import (
     AUTO,
     CUSTOM,
     ModelSettings,
@@ -16,8 +18,6 @@ from app.model_settings import (
     engine_settings_for,
     load_model_settings,
 )
-from app.model_views import settings_from_values, settings_values
-from app.settings import Settings
 from inference.llama_adapter import memory_from_logs, offloaded_from_logs
 from inference.prompt_formats import PromptFormatError, format_for_override
 from inference.protocol import EngineSettings, Sampling

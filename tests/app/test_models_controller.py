@@ -18,17 +18,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.chat_controller import ChatController
-from app.default_model import default_model_path
-from app.model_settings import ModelSettings, ModelSettingsStore
-from app.model_views import HEADER_NOT_READ, short_fit
+from app.config.paths import resolve_paths
+from app.gui.chat.controller import ChatController
+from app.gui.models.controller import ModelsController, engine_rss, install_models
+from app.gui.models.views import HEADER_NOT_READ, short_fit
+from app.models.default_model import default_model_path
 from app.models.download import model_folder
 from app.models.fit import FitVerdict, auto_gpu_layers, evaluate_fit
 from app.models.gguf_layout import read_layout
 from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
-from app.models_controller import ModelsController, engine_rss, install_models
-from app.paths import resolve_paths
+from app.models.settings import ModelSettings, ModelSettingsStore
 from inference.gguf_validate import human_size
 from inference.protocol import ModelInfo
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)

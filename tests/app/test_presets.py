@@ -13,7 +13,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
-from app.presets_io import PresetFileError, export_presets, read_presets
+from app.chat.presets_io import PresetFileError, export_presets, read_presets
 from storage.presets import PresetRepository
 from storage.repositories import ConversationRepository
 from tests.app.conftest import AppParts

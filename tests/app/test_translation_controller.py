@@ -17,8 +17,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from app.gui.translation.controller import TranslationController, install_translation
 from app.translation.translator import Translator
-from app.translation_controller import TranslationController, install_translation
 from inference.protocol import ChatMessage
 from storage.translations import TranslationRepository
 from tests.app.conftest import AppParts

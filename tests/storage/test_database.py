@@ -190,7 +190,7 @@ def test_read_only_file_system_names_the_data_folder(tmp_path: Path) -> None:
 import os, subprocess, sys
 from pathlib import Path
 from storage.database import Database, DatabaseError
-from app.cli import main
+from app.cli.main import main
 disk = Path(sys.argv[1])
 data = disk / "data"
 Database.open(data / "hearth.db")[0].close()

@@ -11,7 +11,7 @@ import pytest
 from app.documents.extract import extract_document
 from app.documents.options import SummaryOptions
 from app.documents.summarizer import Summarizer
-from app.documents.summary_text import NO_SOURCE, linked_markdown, plain_markdown
+from app.gui.documents.summary_text import NO_SOURCE, linked_markdown, plain_markdown
 from inference.protocol import EngineSettings
 from inference.sync_engine import SyncEngine
 from storage.database import Database

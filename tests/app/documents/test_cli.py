@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.documents.cli import add_parser, run
+from app.cli.summarize import add_parser, run
 from tests.app.documents.builders import make_pdf, page_text
 
 

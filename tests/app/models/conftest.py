@@ -13,7 +13,7 @@ import pytest
 import tqdm
 from keyring.errors import PasswordDeleteError
 
-from app.paths import HearthPaths, resolve_paths
+from app.config.paths import HearthPaths, resolve_paths
 from tests.support.fake_hub import FakeHub
 from tests.support.tiny_gguf import build_tiny_model
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import huggingface_hub.constants
 import pytest
 
-from app.models import cli
-from app.paths import resolve_paths
+from app.cli import models as cli
+from app.config.paths import resolve_paths
 from tests.support.fake_hub import FakeHub
 from tests.support.tiny_gguf import build_tiny_model
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from app.translation.cli import add_parser, run
+from app.cli.translate import add_parser, run
 
 
 def fake_stdin(text: str) -> io.TextIOWrapper:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.translation.detect import EMPTY, TOO_SHORT, detect
-from app.translation.languages import LANGUAGES, is_known, language
+from app.languages.codes import LANGUAGES, is_known, language
+from app.languages.detect import EMPTY, TOO_SHORT, detect
 
 SAMPLES = {
     "en": "The weather was lovely, so we walked along the river until sunset.",
