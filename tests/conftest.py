@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.model_templates import CHATML_TEMPLATE
+
 # Must happen before PySide6 is imported anywhere.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -81,14 +83,6 @@ def _no_leaked_threads_or_processes() -> Iterator[None]:
                 f"processes={[c.name for c in children]}"
             )
         time.sleep(0.05)
-
-
-CHATML_TEMPLATE = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
 
 
 @pytest.fixture(scope="session")

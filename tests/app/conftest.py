@@ -10,12 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from app.config.paths import resolve_paths
 from app.config.settings import Settings, save_settings
-from app.gui.chat.controller import ChatController
 from app.gui.main import build_app
-from storage.database import Database
-from ui.main_window import MainWindow
-
-AppParts = tuple[MainWindow, ChatController, Database]
+from tests.support.app_parts import AppParts
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Wires the Models page to the model manager (app/models), the per-model settings and the
 chat's engine. Each part of the page has its own module: the installed models
-(app/gui/models/installed.py), the per-model settings and fit (_settings_form.py), the loaded
-model's truth and memory (_loaded.py), the Hub panel (_hub.py) and its download
-(_downloads.py); worker threads are _jobs.py's, this computer's memory _machine.py's.
+(installed.py beside this one), the per-model settings and fit (settings_form.py), the loaded
+model's truth and memory (loaded.py), the Hub panel (hub.py) and its download
+(downloads.py); worker threads are jobs.py's, this computer's memory machine.py's.
 
 Threads: GUI thread only; header reads, scans, Hub calls and downloads run on worker
 threads and come back through queued signals.

@@ -1,7 +1,7 @@
 """Drives the Translate page: starts translations, detection and file jobs against the
 chat's engine (through an EngineBridge) or a translation-only engine, and shows how they
 ended. The job thread, the glossaries, the history and the translation-only model each have
-their own module (app/gui/translation/jobs.py, _glossaries.py, _history.py, _model.py).
+their own module beside this one (jobs.py, glossaries.py, history.py, model.py).
 
 Threads: GUI thread only; job bodies run on the job thread and talk back through
 `JobSignals` (queued to the GUI thread).
