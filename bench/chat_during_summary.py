@@ -192,7 +192,7 @@ def main() -> int:
     parser.add_argument("--n-ctx", type=int, default=4096)
     args = parser.parse_args()
     if args.model is None:
-        from app.default_model import ensure_default_model
+        from app.models.default_model import ensure_default_model
 
         args.model = ensure_default_model(Path(tempfile.gettempdir()) / "hearth-bench-models")
     text = _document(args.doc_tokens)

@@ -349,7 +349,7 @@ def main() -> int:
     parser.add_argument("--n-gpu-layers", type=int, default=0)
     args = parser.parse_args()
     if args.model is None:
-        from app.default_model import ensure_default_model
+        from app.models.default_model import ensure_default_model
 
         args.model = ensure_default_model(Path(tempfile.gettempdir()) / "hearth-bench-models")
     n_ctx = max(4096, args.tokens + 256, args.chat_tokens + 256)

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil
 from sqlalchemy import text
 
-from app.gui import freeze_startup_objects
-from app.lazy_path import LazyPath
+from app.chat.lazy_path import LazyPath
+from app.gui.main import freeze_startup_objects
 from storage.chats import MessageRepository
 from storage.database import Database
 from storage.models import utc_now

@@ -7,7 +7,7 @@ Usage: PYTHONPATH=. python bench/instruction_echo.py [--model PATH] [--docs N]
 For each of a few short documents it runs one summary and one translation (two paragraphs)
 through the real engine, records every answer the model wrote, and prints:
   raw echo     share of the model's answers (non-space characters) that repeat instruction
-               text (app/instruction_echo.py: runs of 4+ words of any of Hearth's prompts,
+               text (app/util/instruction_echo.py: runs of 4+ words of any of Hearth's prompts,
                and the prompts' markup such as <text>);
   shown echo   the same share of what the user is shown as the result (before: the answers
                as they were; after: the summary and translation after the echo check);
@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.default_model import ensure_default_model
 from app.documents.model import Document, Section
 from app.documents.options import SummaryOptions
 from app.documents.prompts import final_prompt, map_prompt, reduce_prompt
 from app.documents.summarizer import Summarizer, SummaryError
-from app.instruction_echo import find_echo
+from app.models.default_model import ensure_default_model
 from app.translation.prompt import instruction_texts
 from app.translation.translator import Translator
+from app.util.instruction_echo import find_echo
 from inference.protocol import ChatMessage, Done, EngineSettings
 from inference.sync_engine import SyncEngine
 from storage.database import Database

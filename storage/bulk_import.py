@@ -1,7 +1,7 @@
 """Inserting whole conversation trees at once (chat import): all of them in one transaction,
 so a failure halfway leaves the database exactly as it was.
 
-The caller (app/chat_import.py) validates untrusted input first; this module still refuses
+The caller (app/chat/importer.py) validates untrusted input first; this module still refuses
 trees that would break the database's own rules (a parent that is missing or forms a cycle).
 """
 

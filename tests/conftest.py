@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.model_templates import CHATML_TEMPLATE
+
 # Must happen before PySide6 is imported anywhere.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -87,14 +89,6 @@ def _no_leaked_threads_or_processes() -> Iterator[None]:
         time.sleep(0.05)
 
 
-CHATML_TEMPLATE = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
-)
-
-
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight llama GGUF with a ChatML template in its metadata; loads in ms."""
@@ -108,6 +102,6 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def gemma_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real embedded default model (Gemma 3 270M Q4_K_M), assembled once per run."""
-    from app.default_model import ensure_default_model
+    from app.models.default_model import ensure_default_model
 
     return ensure_default_model(tmp_path_factory.mktemp("gemma"))

@@ -12,7 +12,7 @@ DETECT_MIN_CONFIDENCE = 0.6
 
 def detect_language(document: Document) -> str | None:
     """The document's language (ISO 639-1) from a sample of its text, or None if unsure."""
-    from app.translation.detect import detect  # loads lingua's models: seconds, off-GUI only
+    from app.languages.detect import detect  # loads lingua's models: seconds, off-GUI only
 
     text = document.text
     sample = text[:DETECT_SAMPLE_CHARS]

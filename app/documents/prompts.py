@@ -1,7 +1,7 @@
 """The three prompts of a summary: map (one chunk), reduce (a group of partial summaries) and
 final, each in two forms: chat messages for instruction-tuned models, and a text to continue
 for base models (which repeat chat instructions instead of following them; see
-app/instruction_echo.py). Partial summaries carry tags like [c3] naming the chunks they came
+app/util/instruction_echo.py). Partial summaries carry tags like [c3] naming the chunks they came
 from, so the final summary can cite its sources; base models do not write tags, and the
 citations then come from the words the points share with the pages (citations.py)."""
 

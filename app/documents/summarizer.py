@@ -39,7 +39,7 @@ from app.documents.prompts import (
     reduce_prompt,
 )
 from app.documents.splitter import CachedCounter, Chunk, split_sections
-from app.instruction_echo import find_echo, follows_chat_prompts
+from app.util.instruction_echo import find_echo, follows_chat_prompts
 from inference.protocol import ChatMessage, Done, ModelInfo, Sampling
 from inference.sync_engine import EngineError
 from storage.documents import ChunkSummaryRecord, FinalSummaryRecord, SummaryKey
@@ -53,7 +53,7 @@ ECHO_FAILURE = (
     "A chat (instruction-tuned) model works better: choose one on the Models page."
 )
 # "auto": chat prompts for models with their own chat template, completion prompts for the
-# rest (app/instruction_echo.py); "chat" / "completion" force one (benchmarks, tests).
+# rest (app/util/instruction_echo.py); "chat" / "completion" force one (benchmarks, tests).
 PROMPT_STYLES = ("auto", "chat", "completion")
 
 

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.default_model import (
+from app.config.paths import HearthPaths
+from app.models.default_model import (
     DEFAULT_MODEL_FILE,
     DefaultModelError,
     default_model_path,
@@ -24,7 +25,6 @@ from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.known_folders import known_folders
 from app.models.names import display_name
 from app.models.registry import load_imports, save_imports
-from app.paths import HearthPaths
 from inference.gguf_validate import ModelFileError, inspect_gguf
 
 SOURCE_FOLDER = "models folder"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.config.paths import HearthPaths
 from app.models.catalog import SOURCE_BUILTIN, SOURCE_FOLDER, ModelEntry, remove_import
 from app.models.download import download_leftovers
-from app.paths import HearthPaths
 from inference.gguf_validate import ModelFileError
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.atomic_write import PendingFile
 from app.translation.glossary import Glossary
 from app.translation.segmenter import SegmentedText, concat
 from app.translation.translator import OnProgress, Translator
+from app.util.atomic_write import PendingFile
 
 SUPPORTED = (".txt", ".md", ".markdown", ".srt", ".docx")
 # Separates pieces (cues, DOCX paragraphs) in the joined result; never reaches the model.

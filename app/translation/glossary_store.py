@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.atomic_write import write_atomic
 from app.translation.glossary import Glossary, GlossaryError, dump_json, parse_json
+from app.util.atomic_write import write_atomic
 
 ANY_SOURCE = "auto"  # the pair's source when the user lets Hearth detect the language
 

@@ -3,7 +3,7 @@ translation (labels, quotes).
 
 Two forms: chat messages with instructions for instruction-tuned models, and for base
 models (which repeat such instructions instead of following them, see
-app/instruction_echo.py) a text they continue: "English: …\nFrench:".
+app/util/instruction_echo.py) a text they continue: "English: …\nFrench:".
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.languages.codes import language
 from app.translation.glossary import Glossary
-from app.translation.languages import language
 from inference.protocol import ChatMessage, Sampling
 
 # Near-greedy: a translation has one right answer, and creativity means drift. A little

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from app.instruction_echo import MIN_WORDS_LEFT, find_echo, follows_chat_prompts
 from app.translation.glossary import Glossary
 from app.translation.prompt import (
     TRANSLATION_SAMPLING,
@@ -27,6 +26,7 @@ from app.translation.prompt import (
 )
 from app.translation.protect import MARKER
 from app.translation.segmenter import Segment, SegmentedText, segment_text
+from app.util.instruction_echo import MIN_WORDS_LEFT, find_echo, follows_chat_prompts
 from inference.protocol import ChatMessage, Sampling
 
 OnDelta = Callable[[str], None]
@@ -135,7 +135,7 @@ class Translator:
         self, engine: TranslationEngine, *, model_name: str = "", prompts: str = "auto"
     ) -> None:
         """`prompts`: "auto" (chat prompts for a model with its own chat template, the text
-        to continue for the rest: app/instruction_echo.py), or "chat" / "completion"."""
+        to continue for the rest: app/util/instruction_echo.py), or "chat" / "completion"."""
         self.engine = engine
         self.model_name = model_name
         self.prompts = prompts

@@ -8,14 +8,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.chat_controller import ChatController
-from app.gui import build_app
-from app.paths import resolve_paths
-from app.settings import Settings, save_settings
-from storage.database import Database
-from ui.main_window import MainWindow
-
-AppParts = tuple[MainWindow, ChatController, Database]
+from app.config.paths import resolve_paths
+from app.config.settings import Settings, save_settings
+from app.gui.main import build_app
+from tests.support.app_parts import AppParts
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 from inference.protocol import ChatMessage, EngineSettings, Sampling
 from inference.request_log import ENV as REQUEST_LOG_ENV
 from inference.sync_engine import SyncEngine
-from tests.conftest import CHATML_TEMPLATE
 from tests.support.model_templates import (
+    CHATML_TEMPLATE,
     COMMAND_R_TEMPLATE,
     COMMAND_R_TOKENS,
     DEEPSEEK_R1_DISTILL_TEMPLATE,

@@ -1,6 +1,6 @@
 """A damaged chat history is set aside and what can be read of it comes back: a real
 400-message history written by the repositories, damaged on disk, opened and recovered as
-the app does at start-up (app.chat_recovery)."""
+the app does at start-up (app.chat.recovery)."""
 
 from __future__ import annotations
 

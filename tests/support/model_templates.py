@@ -14,6 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# The tiny test model's template (tests/conftest.py's tiny_model): plain ChatML.
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
 # Mistral-7B-Instruct-v0.3 as first published (May 2024), the template the GGUFs converted
 # then carry: no system role at all, a system message raises "Only user and assistant
 # roles are supported!".

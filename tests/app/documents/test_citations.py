@@ -11,13 +11,13 @@ import pytest
 from app.documents.extract import extract_document
 from app.documents.options import SummaryOptions
 from app.documents.summarizer import Summarizer
-from app.documents.summary_text import NO_SOURCE, linked_markdown, plain_markdown
+from app.gui.documents.summary_text import NO_SOURCE, linked_markdown, plain_markdown
 from inference.protocol import EngineSettings
 from inference.sync_engine import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
-from tests.app.documents.builders import make_pdf
-from tests.app.documents.recording import RecordingEngine, kind_of
+from tests.support.document_builders import make_pdf
+from tests.support.recording_engine import RecordingEngine, kind_of
 
 SHORT = SummaryOptions(length=60, style="bullets", language="en")
 TOWN_NAMES = (

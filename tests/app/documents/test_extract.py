@@ -8,7 +8,7 @@ import pytest
 
 from app.documents.extract import DocumentError, extract_document, ocr_document
 from app.documents.formats.pdf import NoTextLayer
-from tests.app.documents.builders import (
+from tests.support.document_builders import (
     make_docx,
     make_encrypted_pdf,
     make_epub,

@@ -16,7 +16,7 @@ from app.documents.token_count import (
     count_document_tokens,
     text_pieces,
 )
-from tests.app.documents.builders import make_large_text
+from tests.support.document_builders import make_large_text
 
 
 def test_a_large_text_file_opens_with_bounded_memory(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from inference.protocol import EngineSettings
 from inference.sync_engine import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
-from tests.app.documents.builders import page_text
+from tests.support.document_builders import page_text
 
 
 def test_no_estimate_until_the_first_request_has_streamed_enough_tokens() -> None:

@@ -14,7 +14,7 @@ from app.documents.splitter import (
 )
 from inference.protocol import EngineSettings
 from inference.sync_engine import SyncEngine
-from tests.app.documents.builders import page_text
+from tests.support.document_builders import page_text
 
 
 def words(text: str) -> int:

@@ -23,8 +23,8 @@ from inference.request_log import read_log_file
 from inference.sync_engine import EngineError, SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository, FinalSummaryRecord, SummaryKey
-from tests.app.documents.builders import make_pdf, page_text
-from tests.app.documents.recording import RecordingEngine, kind_of
+from tests.support.document_builders import make_pdf, page_text
+from tests.support.recording_engine import RecordingEngine, kind_of
 
 # A small word target keeps partial summaries small enough for a 1024-token context.
 SHORT = SummaryOptions(length=60, style="bullets", language="en")

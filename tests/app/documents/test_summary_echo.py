@@ -17,7 +17,7 @@ from inference.protocol import EngineSettings
 from inference.sync_engine import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
-from tests.app.documents.recording import RecordingEngine
+from tests.support.recording_engine import RecordingEngine
 
 OPTIONS = SummaryOptions(length=40, style="bullets", language="en")
 WELL = (

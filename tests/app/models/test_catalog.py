@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.default_model import DEFAULT_MODEL_FILE, default_model_path
+from app.config.paths import HearthPaths
 from app.models import catalog
 from app.models.catalog import (
     ModelEntry,
@@ -17,8 +17,8 @@ from app.models.catalog import (
     remove_import,
     scan_known_folders,
 )
+from app.models.default_model import DEFAULT_MODEL_FILE, default_model_path
 from app.models.registry import registry_path
-from app.paths import HearthPaths
 from inference.gguf_validate import ModelFileError
 from tests.support.tiny_gguf import build_tiny_model
 

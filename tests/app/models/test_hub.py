@@ -18,6 +18,7 @@ import huggingface_hub.constants
 import pytest
 from huggingface_hub import hf_hub_download
 
+from app.config.paths import HearthPaths
 from app.models.download import (
     DownloadCancelledError,
     DownloadControl,
@@ -37,7 +38,6 @@ from app.models.hub import (
     RepoNotFoundError,
 )
 from app.models.known_folders import hf_hub_cache
-from app.paths import HearthPaths
 from tests.support.fake_hub import FakeHub
 
 REPO = "someone/Tiny-GGUF"

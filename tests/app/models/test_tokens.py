@@ -6,7 +6,7 @@ import keyring
 import pytest
 
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
-from tests.app.models.conftest import MemoryKeyring
+from tests.support.model_hub import MemoryKeyring
 
 
 class PlaintextKeyring(MemoryKeyring):

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from app.instruction_echo import find_echo
 from app.translation.glossary import Glossary
 from app.translation.prompt import instruction_texts, system_prompt
 from app.translation.translator import Translator
+from app.util.instruction_echo import find_echo
 from inference.protocol import ChatMessage, Done, EngineSettings
 from inference.sync_engine import SyncEngine
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.lazy_path import LazyPath
+from app.chat.lazy_path import LazyPath
 from storage.chats import MessageRepository
 from storage.database import Database
 from storage.records import MessageRecord, Role

@@ -1,0 +1,127 @@
+"""`hearth chat PROMPT`: one message to a model, the reply streamed to stdout (or one JSON
+object with --json); the stats on stderr. app/cli/main.py registers it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app.cli.output import fail as _fail
+from app.config.paths import resolve_paths
+from app.config.settings import Settings, load_settings
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    chat = commands.add_parser("chat", help="send one message and stream the reply to stdout")
+    chat.add_argument("prompt", help="the message to send")
+    chat.add_argument("--model", type=Path, help="GGUF model file (default: the built-in model)")
+    chat.add_argument("--max-tokens", type=int, default=None, help="longest reply, in tokens")
+    chat.add_argument("--system", default=None, help="system prompt")
+    chat.add_argument("--n-ctx", type=int, default=None, help="context size in tokens")
+    chat.add_argument("--gpu-layers", type=int, default=None, help="layers to offload (-1 = all)")
+    chat.add_argument("--temperature", type=float, default=None)
+    chat.add_argument("--seed", type=int, default=None, help="sampling seed (repeatable output)")
+    chat.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    return chat
+
+
+def _resolve_model(explicit: Path | None, settings: Settings) -> Path:
+    """--model, else the settings' model, else the built-in model (assembled on first use)."""
+    from app.models.default_model import ensure_default_model
+
+    if explicit is not None:
+        return explicit.expanduser()
+    if settings.model_path:
+        return Path(settings.model_path)
+    return ensure_default_model(resolve_paths().ensure().models_dir)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.models.default_model import DefaultModelError
+    from inference.protocol import ChatMessage, EngineSettings, Priority, Sampling
+    from inference.sync_engine import EngineError, SyncEngine
+
+    if not args.prompt.strip():
+        return _fail("the message is empty")
+    try:
+        # Arguments that are not UTF-8 arrive as surrogates (PEP 383), which crash later.
+        os.fsencode(args.prompt).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _fail(
+            f"the message is not UTF-8 text (byte {exc.start}); "
+            "type it in a UTF-8 terminal or convert it (iconv -t UTF-8)"
+        )
+    paths = resolve_paths().ensure()
+    settings: Settings = load_settings(paths.settings_file)
+    try:
+        model_path = _resolve_model(args.model, settings)
+    except DefaultModelError as exc:
+        return _fail(str(exc))
+    engine_settings = EngineSettings(
+        model_path=str(model_path),
+        n_ctx=args.n_ctx or settings.n_ctx,
+        n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
+        n_threads=settings.n_threads,
+        n_threads_batch=settings.n_threads_batch,
+        n_batch=settings.n_batch,
+        flash_attn=settings.flash_attn,
+    )
+    sampling = Sampling(
+        temperature=settings.temperature if args.temperature is None else args.temperature,
+        top_p=settings.top_p,
+        top_k=settings.top_k,
+        min_p=settings.min_p,
+        repeat_penalty=settings.repeat_penalty,
+        seed=args.seed,
+    )
+    messages = [ChatMessage("user", args.prompt)]
+    if args.system:
+        messages.insert(0, ChatMessage("system", args.system))
+
+    def echo(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    try:
+        with SyncEngine.start(engine_settings) as engine:
+            # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
+            previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
+            try:
+                done = engine.chat(
+                    messages,
+                    max_tokens=args.max_tokens or settings.max_tokens,
+                    sampling=sampling,
+                    priority=Priority.INTERACTIVE,
+                    on_delta=None if args.json else echo,
+                )
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            info = engine.info
+    except EngineError as exc:
+        return _fail(str(exc).splitlines()[0])
+    assert info is not None
+    if args.json:
+        payload: dict[str, Any] = {"text": done.text, **asdict(done.stats)}
+        payload.update(
+            backend=info.backend,
+            model_path=info.path,
+            quantization=info.quantization,
+            chat_format_label=info.chat_format_label,
+            chat_format_stops=list(info.chat_format_stops),
+        )
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        echo("\n")
+        s = done.stats
+        print(
+            f"[{s.completion_tokens} tokens · {s.decode_tps:.1f} tok/s · "
+            f"TTFT {s.ttft_ms:.0f} ms · stop: {s.stop_reason}]",
+            file=sys.stderr,
+        )
+    return 0

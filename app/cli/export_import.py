@@ -1,0 +1,101 @@
+"""`hearth export OUT` and `hearth import FILE`: chats to and from Markdown, HTML or Hearth
+JSON files. app/cli/main.py registers them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.cli.output import fail as _fail
+from app.config.paths import resolve_paths
+
+if TYPE_CHECKING:
+    from storage.database import Database
+    from storage.recovery_report import RecoveryNote
+
+
+def add_parsers(commands: Any) -> None:
+    export = commands.add_parser(
+        "export", help="save chats as Markdown, HTML or Hearth JSON (all chats not in the trash)"
+    )
+    export.add_argument(
+        "--format",
+        choices=("md", "json", "html"),
+        default=None,
+        help="file format (default: from OUT's extension, .md/.html, else json)",
+    )
+    export.add_argument("--conversation", type=int, default=None, metavar="ID", help="one chat")
+    export.add_argument("out", type=Path, metavar="OUT", help="file to write")
+    chat_import = commands.add_parser("import", help="add the chats in a Hearth JSON export")
+    chat_import.add_argument("file", type=Path, metavar="FILE", help="a Hearth JSON export")
+
+
+def _open_database() -> tuple[Database, RecoveryNote | None]:
+    """The chat history, a damaged one recovered first. Raises DatabaseError, also for a
+    data folder that cannot be created (full disk, read-only)."""
+    from app.chat.recovery import open_chat_history
+    from storage.data_folder import folder_problem
+    from storage.errors import DatabaseError
+
+    paths = resolve_paths()
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise DatabaseError(
+            folder_problem(paths.data_dir)
+            or f"Hearth's data folder {paths.data_dir} could not be created ({exc})."
+        ) from exc
+    return open_chat_history(paths.database)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from app.gui.chat.export import ExportError, export_chats, format_for_path
+    from storage.errors import DatabaseError
+
+    out: Path = args.out.expanduser()
+    try:
+        database, note = _open_database()
+    except DatabaseError as exc:
+        return _fail(str(exc))
+    if note is not None:
+        # Exported below is what came back; the user must know it may not be everything.
+        print(f"hearth: warning: {note.describe()}", file=sys.stderr)
+    try:
+        summary = export_chats(
+            database,
+            out,
+            args.format or format_for_path(out),
+            conversation_id=args.conversation,
+        )
+    except (ExportError, DatabaseError) as exc:
+        return _fail(str(exc))
+    finally:
+        database.close()
+    print(f"Exported {summary.conversations} chat(s), {summary.messages} message(s) to {out}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from app.chat.importer import ChatImportError, import_file
+    from storage.errors import DatabaseError
+
+    try:
+        database, note = _open_database()
+    except DatabaseError as exc:
+        return _fail(str(exc))
+    if note is not None:
+        print(f"hearth: warning: {note.describe()}", file=sys.stderr)
+    try:
+        summary = import_file(database, args.file.expanduser())
+    except ChatImportError as exc:
+        return _fail(str(exc))
+    finally:
+        database.close()
+    damaged = f" ({summary.damaged} shown as damaged)" if summary.damaged else ""
+    print(
+        f"Imported {len(summary.conversation_ids)} chat(s), "
+        f"{summary.messages} message(s){damaged} from {args.file}"
+    )
+    return 0

@@ -1,0 +1,1 @@
+"""Where Hearth keeps its data (paths) and the user's settings file."""

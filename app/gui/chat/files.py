@@ -1,0 +1,190 @@
+"""The Chat menu's file commands: export one chat or all of them, import, copy as Markdown.
+
+Exports and imports run on a worker thread (a whole history takes a while) with a progress
+dialog and Cancel; one at a time. Everything else here runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QProgressDialog
+
+from app.chat.importer import ChatImportError, ImportSummary, import_file
+from app.gui.background_job import BackgroundJob, Report
+from app.gui.chat.controller import ChatController
+from app.gui.chat.export import (
+    ExportError,
+    ExportSummary,
+    conversation_markdown,
+    export_chats,
+    format_for_path,
+)
+from storage.database import Database
+from storage.errors import DatabaseError
+
+EXPORT_FILTER = "Markdown (*.md);;Hearth JSON (*.json);;Web page (*.html)"
+
+
+SHOW_PROGRESS_AFTER_MS = 400  # a quick export finishes without a dialog flashing by
+
+
+class ChatFilesController(QObject):
+    """Signals (GUI thread): ``jobStarted(job)`` just before a BackgroundJob starts,
+    ``jobFinished()`` once its outcome has been shown."""
+
+    jobStarted = Signal(object)
+    jobFinished = Signal()
+
+    def __init__(self, chat: ChatController, database: Database) -> None:
+        super().__init__(chat)
+        self.chat = chat
+        self.database = database
+        self.job: BackgroundJob | None = None
+        self.progress_dialog: QProgressDialog | None = None
+        chat.on_shutdown(self._stop_job)
+        window = chat.window
+        #: File pickers: (title, suggested name) -> path or "". Tests replace them.
+        self.pick_save: Callable[[str, str], str] = lambda title, name: QFileDialog.getSaveFileName(
+            window, title, name, EXPORT_FILTER
+        )[0]
+        self.pick_open: Callable[[str], str] = lambda title: QFileDialog.getOpenFileName(
+            window, title, "", "Hearth JSON (*.json)"
+        )[0]
+        window.export_chat_action.triggered.connect(self.export_current)
+        window.export_all_action.triggered.connect(self.export_all)
+        window.import_action.triggered.connect(self.import_chats)
+        window.copy_markdown_action.triggered.connect(self.copy_markdown)
+
+    def export_current(self) -> None:
+        conversation_id = self.chat.current_conversation
+        record = self.chat.conversations.get(conversation_id) if conversation_id else None
+        if record is None:
+            self.chat.window.show_error("Open a chat first, then export it.")
+            return
+        path = self.pick_save("Export this chat", f"{_file_name(record.title)}.md")
+        if path:
+            self._export(Path(path), conversation_id)
+
+    def export_all(self) -> None:
+        path = self.pick_save("Export all chats", "hearth-chats.json")
+        if path:
+            self._export(Path(path), None)
+
+    def import_chats(self) -> None:
+        path = self.pick_open("Import chats")
+        if not path:
+            return
+        database = self.database
+
+        def work(report: Report) -> ImportSummary:
+            return import_file(database, Path(path), report)
+
+        self._run("Importing chats", work, self._show_imported)
+
+    def _show_imported(self, summary: ImportSummary) -> None:
+        chats = len(summary.conversation_ids)
+        self.chat.window.statusBar().showMessage(
+            f"Imported {chats} chat{'s' if chats != 1 else ''} ({summary.messages} messages).",
+            10_000,
+        )
+        if summary.conversation_ids:
+            self.chat.open_conversation(summary.conversation_ids[0])
+            self.chat.window.conversations.set_conversations(self.chat.conversations.list_recent())
+            self.chat.window.conversations.select(summary.conversation_ids[0])
+
+    def copy_markdown(self) -> None:
+        conversation_id = self.chat.current_conversation
+        record = self.chat.conversations.get(conversation_id) if conversation_id else None
+        if record is None:
+            return
+        path = self.chat.messages.active_path(record.id)
+        QGuiApplication.clipboard().setText(conversation_markdown(path, title=record.title))
+        self.chat.window.statusBar().showMessage("Chat copied as Markdown.", 5_000)
+
+    def _export(self, path: Path, conversation_id: int | None) -> None:
+        database = self.database
+
+        def work(report: Report) -> ExportSummary:
+            fmt = format_for_path(path)
+            return export_chats(
+                database, path, fmt, conversation_id=conversation_id, progress=report
+            )
+
+        self._run("Exporting chats", work, self._show_exported)
+
+    def _show_exported(self, summary: ExportSummary) -> None:
+        self.chat.window.statusBar().showMessage(
+            f"Exported {summary.conversations} chat(s), {summary.messages} messages, to "
+            f"{summary.path}.",
+            10_000,
+        )
+
+    # ---- the worker thread ---------------------------------------------------------------
+
+    def _run(
+        self,
+        title: str,
+        work: Callable[[Report], object],
+        done: Callable[..., None],
+    ) -> None:
+        window = self.chat.window
+        if self.job is not None:
+            window.show_error("An export or import is still running; wait for it or cancel it.")
+            return
+        job = BackgroundJob(
+            work,
+            (ExportError, ChatImportError, DatabaseError),
+            name=title.lower().replace(" ", "-"),
+            parent=self,
+        )
+        dialog = QProgressDialog(f"{title}…", "Cancel", 0, 0, window)
+        dialog.setWindowTitle(title)
+        dialog.setMinimumDuration(SHOW_PROGRESS_AFTER_MS)
+        dialog.setAutoReset(False)
+        dialog.setAutoClose(False)
+        dialog.canceled.connect(job.cancel)
+        job.progressed.connect(self._show_progress)
+        job.succeeded.connect(done)
+        job.failed.connect(window.show_error)
+        job.cancelled.connect(
+            lambda: window.statusBar().showMessage(f"{title} cancelled; nothing changed.", 10_000)
+        )
+        job.finished.connect(self._job_done)
+        self.job, self.progress_dialog = job, dialog
+        self.jobStarted.emit(job)
+        job.start()
+
+    def _show_progress(self, done: int, total: int) -> None:
+        dialog = self.progress_dialog
+        if dialog is not None:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+            if done == total and self.job is not None:
+                dialog.setLabelText("Writing…")  # one last step, no longer interrupted
+
+    def _job_done(self) -> None:
+        job, dialog = self.job, self.progress_dialog
+        self.job = self.progress_dialog = None
+        if job is not None:
+            job.join()  # it has emitted its last signal: a moment at most
+            job.deleteLater()
+        if dialog is not None:
+            dialog.canceled.disconnect()
+            dialog.close()
+            dialog.deleteLater()
+        self.jobFinished.emit()
+
+    def _stop_job(self) -> None:
+        """At shutdown: stop at the next step and wait, so no thread outlives the window."""
+        if self.job is not None:
+            self.job.cancel()
+            self.job.join()
+
+
+def _file_name(title: str) -> str:
+    keep = "".join(c if c.isalnum() or c in " -_" else " " for c in title)
+    return "-".join(keep.split())[:60] or "chat"

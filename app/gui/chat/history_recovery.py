@@ -1,0 +1,70 @@
+"""Bringing back a damaged chat history in the background after start-up, so the window opens
+at once; the user is told when it starts and how much came back. GUI thread, except the work.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from app.gui.background_job import BackgroundJob, Report
+from app.gui.chat.controller import ChatController
+from storage.database import Database
+from storage.errors import DatabaseError
+from storage.recovery import recover
+from storage.recovery_report import RecoveryNote, RecoveryReport
+
+
+class HistoryRecovery(QObject):
+    """Signals (GUI thread): ``finished(note)``: the RecoveryNote with its report, once the
+    chats that came back are listed (or ``None`` if recovery itself failed)."""
+
+    finished = Signal(object)
+
+    def __init__(self, chat: ChatController, database: Database, note: RecoveryNote) -> None:
+        super().__init__(chat)
+        self._chat = chat
+        self._note = note
+
+        def work(report: Report) -> RecoveryReport:
+            return recover(note.moved_to, database, report)
+
+        self._job = BackgroundJob(work, (DatabaseError,), name="history-recovery", parent=self)
+        self._job.succeeded.connect(self._show_recovered)
+        self._job.failed.connect(self._show_failed)
+        # Closing the window waits for the recovery: it commits in one transaction, and
+        # the next start would find a healthy (empty) file and never recover again.
+        chat.on_shutdown(self._job.join)
+
+    def start(self) -> None:
+        self._chat.window.show_error(
+            f"The chat history was damaged ({self._note.reason}). It was set aside at "
+            f"{self._note.moved_to}; recovering the chats that can still be read…"
+        )
+        self._job.start()
+
+    def _show_recovered(self, report: RecoveryReport) -> None:
+        note = RecoveryNote(self._note.moved_to, self._note.reason, report)
+        chat = self._chat
+        current = chat.current_conversation
+        # The history looked empty at start, so a new chat was opened; if nobody wrote in
+        # it, the recovered chats take its place as a healthy start would have shown them.
+        if (
+            report.conversations
+            and current is not None
+            and not chat.generating
+            and chat.conversations.discard_if_empty(current)
+        ):
+            chat.current_conversation = None
+            recent = chat.conversations.list_recent()
+            if recent:
+                chat.open_conversation(recent[0].id)
+        chat.refresh_list()
+        chat.window.show_error(note.describe())
+        self.finished.emit(note)
+
+    def _show_failed(self, message: str) -> None:
+        self._chat.window.show_error(
+            f"The chat history was damaged ({self._note.reason}) and its chats could not be "
+            f"recovered: {message} The damaged file is kept at {self._note.moved_to}."
+        )
+        self.finished.emit(None)

@@ -1,0 +1,1 @@
+"""Documents page presenters: the queue of documents, reading, summaries and their rows."""

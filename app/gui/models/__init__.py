@@ -1,0 +1,1 @@
+"""Models page presenters: installed, hub, downloads, the loaded model and its settings."""

@@ -1,0 +1,136 @@
+"""Wires the Models page to the model manager (app/models), the per-model settings and the
+chat's engine. Each part of the page has its own module: the installed models
+(installed.py beside this one), the per-model settings and fit (settings_form.py), the loaded
+model's truth and memory (loaded.py), the Hub panel (hub.py) and its download
+(downloads.py); worker threads are jobs.py's, this computer's memory machine.py's.
+
+Threads: GUI thread only; header reads, scans, Hub calls and downloads run on worker
+threads and come back through queued signals.
+
+`install_models(window, chat)` is the entry point the composition root calls.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, Signal
+
+from app.gui.chat.controller import ChatController
+from app.gui.models.downloads import Downloads
+from app.gui.models.hub import HubBrowser
+from app.gui.models.installed import InstalledModels
+from app.gui.models.jobs import Jobs
+from app.gui.models.loaded import LoadedModel, engine_rss
+from app.gui.models.machine import MachineState
+from app.gui.models.settings_form import PerModelSettings
+from app.models.hub import RemoteModel
+from app.models.machine import MachineMemory, detect_machine
+from inference.protocol import EngineSettings, Sampling
+from ui.main_window import MainWindow
+from ui.models.page import ModelsPage
+
+__all__ = ["ModelsController", "engine_rss", "install_models"]
+
+SHUTDOWN_WAIT_S = 4.5
+
+
+class ModelsController(QObject):
+    """Signals: ``installedChanged()`` after the table was refreshed, ``downloadFinished(str)``
+    (installed path, or "" when it failed/paused/cancelled), ``fitShown()`` after a fit
+    verdict was shown, ``remoteFitShown(key)`` after a hub file's header was read (or could
+    not be) and its fit shown (for tests and the lead's wiring)."""
+
+    installedChanged = Signal()
+    downloadFinished = Signal(str)
+    fitShown = Signal()
+    layoutReady = Signal(str)
+    remoteFitShown = Signal(str)
+
+    def __init__(
+        self,
+        window: MainWindow,
+        chat: ChatController,
+        page: ModelsPage | None = None,
+        *,
+        machine: MachineMemory | None = None,
+        progress_interval: float = 0.1,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.chat = chat
+        self.page = page = page or ModelsPage()
+        self._machine = MachineState(chat, machine)
+        self._jobs = Jobs(self)
+        self._closed = False
+        self.installed = InstalledModels(window, page, chat, self._jobs, self._downloading)
+        self.settings = PerModelSettings(
+            page, chat, self._jobs, self._machine, self.installed.entry
+        )
+        self.loaded = LoadedModel(
+            window, page, chat, self.settings.store, self.settings.engine_settings
+        )
+        self.hub = HubBrowser(page, chat, self._jobs, self._machine, self._downloading)
+        self.downloads = Downloads(page, self.hub, self.installed, progress_interval)
+        self.installed.changed.connect(self.installedChanged)
+        self.installed.deleted.connect(self.settings.forget)
+        self.settings.fitShown.connect(self.fitShown)
+        self.settings.layoutReady.connect(self.layoutReady)
+        self.hub.remoteFitShown.connect(self.remoteFitShown)
+        self.downloads.finished.connect(self.downloadFinished)
+        if machine is None:
+            self._jobs.run("machine", detect_machine, self._on_machine, lambda _exc: None)
+        self.refresh()
+
+    # What the fit estimates assume of this computer (tests set them).
+
+    @property
+    def machine(self) -> MachineMemory | None:
+        return self._machine.memory
+
+    @machine.setter
+    def machine(self, memory: MachineMemory | None) -> None:
+        self._machine.memory = memory
+
+    @property
+    def gpu_available(self) -> bool | None:
+        """None: learn from the loaded model whether this llama.cpp can offload at all."""
+        return self._machine.gpu_override
+
+    @gpu_available.setter
+    def gpu_available(self, available: bool | None) -> None:
+        self._machine.gpu_override = available
+
+    def _downloading(self) -> RemoteModel | None:
+        return self.downloads.model
+
+    def _on_machine(self, machine: MachineMemory) -> None:
+        if self._machine.memory is None:
+            self._machine.memory = machine
+            self.settings.refit()
+            if self.hub.remote:
+                self.hub.show_remote()
+
+    def refresh(self) -> None:
+        """List the installed models again (the table and the chat page's picker)."""
+        self.installed.refresh()
+
+    def engine_settings(self, model_path: str) -> tuple[EngineSettings, Sampling, str | None]:
+        return self.settings.engine_settings(model_path)
+
+    def shutdown(self) -> None:
+        """Stop work within ~5 s: a running download is paused (its partial file is kept, so
+        the next Download resumes it) and every thread is joined."""
+        if self._closed:
+            return
+        self._closed = True
+        deadline = time.monotonic() + SHUTDOWN_WAIT_S
+        self.downloads.shutdown(deadline)
+        self._jobs.close(deadline)
+
+
+def install_models(window: MainWindow, chat: ChatController) -> ModelsController:
+    """Build the Models page, add it to the window and return its controller."""
+    page = ModelsPage()
+    window.add_page("Models", page)
+    return ModelsController(window, chat, page)

@@ -1,0 +1,33 @@
+"""What the Models page's fit estimates know of this computer: its memory (detected on a
+worker thread, or given by tests) and whether this llama.cpp can offload to a GPU.
+GUI thread only."""
+
+from __future__ import annotations
+
+from app.gui.chat.controller import ChatController
+from app.models.fit import auto_gpu_layers
+from app.models.gguf_layout import ModelLayout
+from app.models.machine import MachineMemory
+
+
+class MachineState:
+    def __init__(self, chat: ChatController, memory: MachineMemory | None) -> None:
+        self.chat = chat
+        self.memory = memory  # None until detected
+        # None: learn from the loaded model whether this llama.cpp can offload at all.
+        self.gpu_override: bool | None = None
+
+    def gpu_available(self) -> bool:
+        if self.gpu_override is not None:
+            return self.gpu_override
+        info = self.chat.model_info
+        return info.gpu_offload_supported if info is not None else True
+
+    def auto_layers(self, layout: ModelLayout, n_ctx: int, n_batch: int, flash_attn: bool) -> int:
+        """GPU layers for Auto on this machine (0 while its memory is not known)."""
+        if self.memory is None:
+            return 0
+        return auto_gpu_layers(
+            layout, n_ctx, self.memory, gpu_available=self.gpu_available(), n_batch=n_batch,
+            flash_attn=flash_attn,
+        )  # fmt: skip

@@ -1,0 +1,188 @@
+"""The Models page's per-model settings: the selected model's header read once (for its
+layer count and the fit), the form filled from its own settings, the fit verdict as values
+change, Save/Reset, and what a load of a model asks the engine for.
+
+Threads: GUI thread only; header reads run through `Jobs` and come back queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from app.gui.chat.controller import ChatController
+from app.gui.models.jobs import Jobs
+from app.gui.models.loaded import loaded_path, resolved
+from app.gui.models.machine import MachineState
+from app.gui.models.views import fit_view, settings_from_values, settings_values
+from app.models.catalog import ModelEntry, model_layout
+from app.models.fit import evaluate_fit
+from app.models.gguf_layout import ModelLayout
+from app.models.settings import CUSTOM, ModelSettings, ModelSettingsStore, engine_settings_for
+from inference.prompt_formats import PromptFormatError, custom_format
+from inference.protocol import EngineSettings, Sampling
+from ui.models.page import ModelsPage
+from ui.models.rows import SettingsValues
+
+_RELOAD_NAMES = {
+    "n_ctx": "context size",
+    "n_gpu_layers": "GPU layers",
+    "n_threads": "CPU threads",
+    "n_threads_batch": "prompt threads",
+    "n_batch": "batch size",
+    "flash_attn": "flash attention",
+    "chat_format": "chat template",
+}
+
+
+class PerModelSettings(QObject):
+    """Signals: ``fitShown()`` after a fit verdict was shown, ``layoutReady(path)`` after a
+    model's header was read. `entry(path)` finds an installed model's entry."""
+
+    fitShown = Signal()
+    layoutReady = Signal(str)
+
+    def __init__(
+        self,
+        page: ModelsPage,
+        chat: ChatController,
+        jobs: Jobs,
+        machine: MachineState,
+        entry: Callable[[str], ModelEntry | None],
+    ) -> None:
+        super().__init__(page)
+        self.page = page
+        self.chat = chat
+        self.store = ModelSettingsStore(chat.paths.data_dir)
+        self._jobs = jobs
+        self._machine = machine
+        self._entry = entry
+        self._layouts: dict[str, ModelLayout] = {}
+        self._selected = ""
+        form = page.settings_form
+        page.modelSelected.connect(self.select)
+        form.fitRequested.connect(self._on_fit_requested)
+        form.saveRequested.connect(self.save)
+        form.resetRequested.connect(self.reset)
+
+    def select(self, path: str) -> None:
+        self._selected = path
+        if not path:
+            self.page.settings_form.clear()
+            return
+        if path in self._layouts:
+            self._fill_form(path)
+            return
+
+        def done(layout: ModelLayout) -> None:
+            self._layouts[path] = layout
+            if self._selected == path:
+                self._fill_form(path)
+            self.layoutReady.emit(path)
+
+        def failed(exc: Exception) -> None:
+            self.page.show_error(str(exc))
+
+        models_dir = self.chat.paths.models_dir
+        self._jobs.run("layout", lambda: model_layout(Path(path), models_dir), done, failed)
+
+    def forget(self, path: str) -> None:
+        """`path`'s file is gone: a new file there gets its header read again."""
+        self._layouts.pop(path, None)
+
+    def _fill_form(self, path: str) -> None:
+        layout = self._layouts[path]
+        entry = self._entry(path)
+        values = settings_values(
+            self.chat.settings,
+            self.store.get(path),
+            max_context=entry.context_length if entry else None,
+            total_layers=layout.n_layers + 1,
+        )
+        name = entry.display_name if entry else Path(path).name
+        self.page.settings_form.set_values(f"Settings for {name}", values)
+
+    def refit(self) -> None:
+        """Show the fit of what the form holds again (the machine's memory became known)."""
+        v = self.page.settings_form.values()
+        if v is not None:
+            self._on_fit_requested(v.n_ctx, v.n_gpu_layers, v.gpu_auto, v.n_batch, v.flash_attn)
+
+    def _on_fit_requested(
+        self, n_ctx: int, layers: int, auto: bool, n_batch: int, flash_attn: bool
+    ) -> None:
+        layout = self._layouts.get(self._selected)
+        form = self.page.settings_form
+        if layout is None:
+            return
+        machine = self._machine.memory
+        if machine is None:
+            form.fit_label.setText("Checking this computer's memory…")
+            return
+        gpu = self._machine.gpu_available()
+        if auto:
+            layers = self._machine.auto_layers(layout, n_ctx, n_batch, flash_attn)
+        verdict = evaluate_fit(
+            layout, n_ctx, layers, machine, gpu_available=gpu, n_batch=n_batch,
+            flash_attn=flash_attn,
+        )  # fmt: skip
+        form.show_fit(fit_view(verdict, gpu and machine.best_gpu is not None))
+        self.fitShown.emit()
+
+    def save(self, values: SettingsValues) -> None:
+        path = self._selected
+        if not path:
+            return
+        own = settings_from_values(self.chat.settings, values)
+        if own.chat_format == CUSTOM:
+            entry = self._entry(path)
+            try:
+                custom_format(own.custom_template, entry.architecture if entry else None)
+            except PromptFormatError as exc:
+                self.page.show_error(f"The custom chat template cannot be used: {exc}")
+                return
+        self._store(path, own, self.store.get(path))
+
+    def reset(self) -> None:
+        path = self._selected
+        if path:
+            self._store(path, ModelSettings(), self.store.get(path))
+            self._fill_form(path)
+
+    def _store(self, path: str, own: ModelSettings, before: ModelSettings) -> None:
+        try:
+            self.store.put(path, own)
+        except OSError as exc:
+            self.page.show_error(f"The settings could not be saved: {exc.strerror or exc}.")
+            return
+        changed = own.reload_changes(before)
+        form = self.page.settings_form
+        if changed and loaded_path(self.chat) == resolved(path):
+            names = ", ".join(_RELOAD_NAMES[c] for c in changed)
+            form.show_saved(
+                f"Saved. The {names} change takes effect after reload.", needs_reload=True
+            )
+        elif changed:
+            form.show_saved(
+                "Saved. It applies the next time you use this model.", needs_reload=False
+            )
+        else:
+            form.show_saved("Saved.", needs_reload=False)
+
+    def engine_settings(self, model_path: str) -> tuple[EngineSettings, Sampling, str | None]:
+        """What to load `model_path` with: global settings plus its own (Auto resolved with
+        this machine's memory). The chat controller can call this when it loads a model."""
+
+        def auto(engine: EngineSettings) -> int:
+            layout = self._layouts.get(model_path)
+            if layout is None:
+                return 0
+            return self._machine.auto_layers(
+                layout, engine.n_ctx, engine.n_batch, engine.flash_attn
+            )
+
+        return engine_settings_for(
+            self.chat.settings, model_path, self.store.get(model_path), auto_gpu_layers=auto
+        )

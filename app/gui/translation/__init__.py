@@ -1,0 +1,1 @@
+"""Translation panel presenters: jobs, glossaries, history and the translation model."""

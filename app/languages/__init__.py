@@ -1,0 +1,2 @@
+"""Languages shared by documents and translation: the offered languages and the offline
+detector."""

@@ -1,0 +1,178 @@
+"""The Chat menu's export, import and copy, driven through the menu actions."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import QPushButton
+from pytestqt.qtbot import QtBot
+
+from app.gui.background_job import BackgroundJob
+from app.gui.chat.files import ChatFilesController
+from storage.chats import ConversationRepository
+from tests.support.app_parts import AppParts
+from tests.support.chat_window import bar_text, type_and_send
+from tests.support.long_chat import insert_long_conversation
+
+MakeApp = Callable[..., AppParts]
+
+
+def files_controller(controller: object) -> ChatFilesController:
+    return controller.findChild(ChatFilesController)  # type: ignore[attr-defined]
+
+
+def run_job(qtbot: QtBot, files: ChatFilesController, action: QAction) -> None:
+    """Choose the menu item and wait until the export or import, on its worker thread, has
+    ended and its outcome is shown."""
+    with qtbot.waitSignal(files.jobFinished, timeout=60_000):
+        action.trigger()
+
+
+def test_export_import_and_copy_from_the_chat_menu(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "remember the *pistachio* cake")
+    files = files_controller(controller)
+
+    markdown = tmp_path / "one.md"
+    files.pick_save = lambda _title, _name: str(markdown)
+    run_job(qtbot, files, window.export_chat_action)
+    assert "remember the *pistachio* cake" in markdown.read_text(encoding="utf-8")
+
+    everything = tmp_path / "all.json"
+    files.pick_save = lambda _title, _name: str(everything)
+    run_job(qtbot, files, window.export_all_action)
+    assert json.loads(everything.read_text(encoding="utf-8"))["format"] == "hearth-chat"
+
+    before = len(ConversationRepository(db).list_recent())
+    files.pick_open = lambda _title: str(everything)
+    run_job(qtbot, files, window.import_action)
+    assert len(ConversationRepository(db).list_recent()) == before + 1
+    assert "pistachio" in window.chat_view.toPlainText()  # the imported copy is open
+
+    window.copy_markdown_action.trigger()
+    assert "pistachio" in QGuiApplication.clipboard().text()
+
+
+def test_bad_files_and_unwritable_targets_are_explained(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "hello")
+    files = files_controller(controller)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "something else"}', encoding="utf-8")
+    files.pick_open = lambda _title: str(bad)
+    run_job(qtbot, files, window.import_action)
+    assert "bad.json" in bar_text(window.error_bar)
+    files.pick_save = lambda _title, _name: str(tmp_path / "missing" / "x.md")
+    run_job(qtbot, files, window.export_chat_action)
+    assert "missing" in bar_text(window.error_bar)
+    assert len(ConversationRepository(db).list_recent()) == 1
+
+
+def test_export_into_a_folder_without_write_permission_says_so_and_keeps_the_chat(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, unwritable_folder: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
+        type_and_send(qtbot, window, "a chat worth keeping")
+    window.message_input.setPlainText("a draft not sent yet")
+    files = files_controller(controller)
+    target = unwritable_folder / "chats.html"
+    files.pick_save = lambda _title, _name: str(target)
+    run_job(qtbot, files, window.export_all_action)
+    assert f"the folder {unwritable_folder} is not writable" in bar_text(window.error_bar)
+    assert not target.exists()
+    assert "a chat worth keeping" in window.chat_view.toPlainText()
+    assert window.message_input.toPlainText() == "a draft not sent yet"
+    [chat] = ConversationRepository(db).list_recent()
+    assert chat.id == controller.current_conversation
+
+
+def _held_at_first_step(files: ChatFilesController) -> tuple[threading.Event, threading.Event]:
+    """Keep the next job's worker thread at its first progress step until released, so the
+    test can click Cancel while it is surely still running (no race, no sleep)."""
+    reached, release = threading.Event(), threading.Event()
+
+    def hold(done: int, _total: int) -> None:  # runs on the worker thread
+        if done == 1:
+            reached.set()
+            release.wait(30)
+
+    def attach(job: BackgroundJob) -> None:
+        job.progressed.connect(hold, Qt.ConnectionType.DirectConnection)
+
+    files.jobStarted.connect(attach)
+    return reached, release
+
+
+def _click_cancel(qtbot: QtBot, files: ChatFilesController) -> None:
+    dialog = files.progress_dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible, timeout=10_000)  # shown once the job takes a moment
+    button = dialog.findChild(QPushButton)
+    assert button is not None and button.text() == "Cancel"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_exporting_every_chat_runs_off_the_gui_thread_and_cancel_keeps_the_old_file(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    for n in range(30):
+        insert_long_conversation(db, 40, title=f"Chat {n}")
+    files = files_controller(controller)
+    target = tmp_path / "all.json"
+    target.write_text("the previous export", encoding="utf-8")
+    files.pick_save = lambda _title, _name: str(target)
+    reached, release = _held_at_first_step(files)
+    window.export_all_action.trigger()
+    qtbot.waitUntil(reached.is_set, timeout=10_000)
+    assert files.job is not None  # the GUI thread is free while the export runs
+    with qtbot.waitSignal(files.jobFinished, timeout=60_000):
+        _click_cancel(qtbot, files)
+        release.set()
+    assert target.read_text(encoding="utf-8") == "the previous export"
+    assert "cancelled" in window.statusBar().currentMessage()
+
+    files.jobStarted.disconnect()
+    run_job(qtbot, files, window.export_all_action)  # without Cancel: the same result as ever
+    exported = json.loads(target.read_text(encoding="utf-8"))
+    assert len(exported["conversations"]) == 31
+    assert "Exported 31 chat(s)" in window.statusBar().currentMessage()
+
+
+def test_a_big_import_runs_off_the_gui_thread_and_cancel_imports_nothing(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    for n in range(20):
+        insert_long_conversation(db, 40, title=f"Chat {n}")
+    files = files_controller(controller)
+    export = tmp_path / "all.json"
+    files.pick_save = lambda _title, _name: str(export)
+    run_job(qtbot, files, window.export_all_action)
+    before = len(ConversationRepository(db).list_recent())
+
+    files.pick_open = lambda _title: str(export)
+    reached, release = _held_at_first_step(files)
+    window.import_action.trigger()
+    qtbot.waitUntil(reached.is_set, timeout=10_000)
+    with qtbot.waitSignal(files.jobFinished, timeout=60_000):
+        _click_cancel(qtbot, files)
+        release.set()
+    assert len(ConversationRepository(db).list_recent()) == before  # nothing half-imported
+
+    files.jobStarted.disconnect()
+    run_job(qtbot, files, window.import_action)
+    assert len(ConversationRepository(db).list_recent()) == 2 * before
+    assert f"Imported {before} chats (800 messages)" in window.statusBar().currentMessage()
