@@ -25,7 +25,7 @@ from app.models.download import (
 from app.models.hub import AuthRequiredError, RemoteModel
 from app.models_hub import HubBrowser, hub_client
 from app.models_installed import InstalledModels
-from inference.gguf_validate import human_size
+from inference.gguf import human_size
 from ui.models.page import ModelsPage
 from ui.models.rows import DownloadState
 

@@ -23,7 +23,7 @@ from app.models.remote_header import read_remote_layout
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
 from app.models_jobs import Jobs
 from app.models_machine import MachineState
-from inference.gguf_validate import ModelFileError
+from inference.gguf import ModelFileError
 from ui.models.page import ModelsPage
 
 

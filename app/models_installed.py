@@ -30,7 +30,7 @@ from app.models.hub import RemoteModel
 from app.models.removal import delete_model_files, files_to_delete, why_not_delete
 from app.models_jobs import Jobs
 from app.models_loaded import loaded_path, resolved
-from inference.gguf_validate import ModelFileError, human_size
+from inference.gguf import ModelFileError, human_size
 from ui.main_window import MainWindow
 from ui.models.page import ModelsPage
 

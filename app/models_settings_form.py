@@ -21,8 +21,8 @@ from app.models.gguf_layout import ModelLayout
 from app.models_jobs import Jobs
 from app.models_loaded import loaded_path, resolved
 from app.models_machine import MachineState
-from inference.prompt_formats import PromptFormatError, custom_format
 from inference.protocol import EngineSettings, Sampling
+from inference.templates import PromptFormatError, custom_format
 from ui.models.page import ModelsPage
 from ui.models.rows import SettingsValues
 

@@ -30,7 +30,7 @@ from app.models.machine import detect_machine
 from app.models.tokens import load_token
 from app.paths import resolve_paths
 from app.settings import load_settings
-from inference.gguf_validate import ModelFileError, human_size
+from inference.gguf import ModelFileError, human_size
 
 if TYPE_CHECKING:  # huggingface-hub is imported only by the commands that reach the Hub
     from app.models.download import DownloadProgress

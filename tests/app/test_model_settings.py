@@ -18,9 +18,9 @@ from app.model_settings import (
 )
 from app.model_views import settings_from_values, settings_values
 from app.settings import Settings
-from inference.llama_adapter import memory_from_logs, offloaded_from_logs
-from inference.prompt_formats import PromptFormatError, format_for_override
+from inference.process.llama_adapter import memory_from_logs, offloaded_from_logs
 from inference.protocol import EngineSettings, Sampling
+from inference.templates import PromptFormatError, format_for_override
 from tests.conftest import CHATML_TEMPLATE
 
 MIB = 1 << 20

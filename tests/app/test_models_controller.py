@@ -29,8 +29,8 @@ from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
 from app.models_controller import ModelsController, engine_rss, install_models
 from app.paths import resolve_paths
-from inference.cpu_threads import default_thread_counts
-from inference.gguf_validate import human_size
+from inference.gguf import human_size
+from inference.process.cpu_threads import default_thread_counts
 from inference.protocol import ModelInfo
 from tests.app.models.conftest import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
 from tests.app.test_chat_controller import type_and_send
@@ -569,7 +569,7 @@ def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: Qt
             [
                 sys.executable,
                 "-c",
-                "from inference import llama_adapter as a; print(a.system_info())",
+                "from inference.process import llama_adapter as a; print(a.system_info())",
             ],
             capture_output=True,
             text=True,

@@ -19,7 +19,7 @@ from app.models.catalog import (
 )
 from app.models.registry import registry_path
 from app.paths import HearthPaths
-from inference.gguf_validate import ModelFileError
+from inference.gguf import ModelFileError
 from tests.support.tiny_gguf import build_tiny_model
 
 
