@@ -118,7 +118,7 @@ class InProcess:
     """The baselines: llama-cpp-python in this process, same model and settings."""
 
     def __init__(self, model: str, n_ctx: int, threads: int | None) -> None:
-        from inference import llama_adapter as adapter
+        from inference.process import llama_adapter as adapter
 
         self.adapter = adapter
         self.llm = adapter.load_llama(
@@ -187,7 +187,7 @@ def _decode_tps(stamps: list[float]) -> float:
 def thread_candidates() -> list[int]:
     """n_threads values for the plain loop: one, llama-cpp-python's own default (half the
     CPUs), the physical cores, and every usable CPU."""
-    from inference.cpu_threads import physical_cores, usable_cpus
+    from inference.process.cpu_threads import physical_cores, usable_cpus
 
     usable = usable_cpus()
     return sorted({1, max(1, usable // 2), min(physical_cores(), usable), usable})
@@ -200,8 +200,8 @@ def plain_decode_tps(
     `n_threads` (prefill on every CPU, as llama-cpp-python does by default), generate() over
     the prompt, no Hearth code in the loop. Loaded through the adapter only for the AMX
     weight-buffer workaround that keeps the engine alive on some CPUs (the same weights)."""
-    from inference import llama_adapter as adapter
-    from inference.cpu_threads import usable_cpus
+    from inference.process import llama_adapter as adapter
+    from inference.process.cpu_threads import usable_cpus
 
     adapter.route_native_logs()  # llama.cpp's notes on stderr would break the table
     llm = adapter.load_llama(

@@ -33,7 +33,7 @@ from app.translation.prompt import instruction_texts
 from app.translation.translator import Translator
 from app.util.instruction_echo import find_echo
 from inference.protocol import ChatMessage, Done, EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
 

@@ -31,7 +31,7 @@ from app.documents.splitter import split_sections
 from app.documents.token_count import count_document_tokens
 from bench.summarize_scaling import CHATML
 from inference.protocol import EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 from tests.support.document_builders import make_large_text
 
 BUDGET = 800

@@ -14,7 +14,7 @@ import threading
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from inference.engine_main import main as engine_main
+from inference.process.engine_main import main as engine_main
 from inference.protocol import Event, Request, ShutdownRequest
 
 

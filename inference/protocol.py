@@ -23,7 +23,7 @@ class EngineSettings:
     model_path: str
     n_ctx: int = 4096
     n_gpu_layers: int = 0
-    # CPU threads for decode and for prefill; None: inference.cpu_threads chooses.
+    # CPU threads for decode and for prefill; None: inference.process.cpu_threads chooses.
     n_threads: int | None = None
     n_threads_batch: int | None = None
     n_batch: int = 512

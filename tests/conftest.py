@@ -19,7 +19,7 @@ from tests.support.model_templates import CHATML_TEMPLATE
 # Must happen before PySide6 is imported anywhere.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# One CPU thread for decode and prefill (inference/cpu_threads.py): the tiny models gain
+# One CPU thread for decode and prefill (inference/process/cpu_threads.py): the tiny models gain
 # nothing from more, and on a busy machine every multi-threaded step waits for its threads
 # to be scheduled (3000 tiny tokens: 6 s with one thread, 109 s with two).
 os.environ.setdefault("HEARTH_THREADS", "1")

@@ -6,7 +6,7 @@ megabytes that can never fit. So the count starts with the newest text that coul
 context a few times over and widens only while what was counted still fits: the figure is
 exact whenever the request could fit, and a lower bound (at least the whole context) when it
 cannot. Adding messages never lowers a prompt's count: each message's text and its template
-glue are tokenized separately (inference/prompt_tokens.py).
+glue are tokenized separately (inference/process/prompt_tokens.py).
 
 No Qt; the GUI thread uses it between count requests.
 """

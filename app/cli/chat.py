@@ -45,7 +45,7 @@ def _resolve_model(explicit: Path | None, settings: Settings) -> Path:
 def run(args: argparse.Namespace) -> int:
     from app.models.default_model import DefaultModelError
     from inference.protocol import ChatMessage, EngineSettings, Priority, Sampling
-    from inference.sync_engine import EngineError, SyncEngine
+    from inference.sync_client import EngineError, SyncEngine
 
     if not args.prompt.strip():
         return _fail("the message is empty")

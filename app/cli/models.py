@@ -30,7 +30,7 @@ from app.models.fit import evaluate_fit, human_bytes
 from app.models.gguf_layout import ModelLayout
 from app.models.machine import detect_machine
 from app.models.tokens import load_token
-from inference.gguf_validate import ModelFileError, human_size
+from inference.gguf import ModelFileError, human_size
 
 if TYPE_CHECKING:  # huggingface-hub is imported only by the commands that reach the Hub
     from app.models.download import DownloadProgress

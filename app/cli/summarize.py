@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from app.models.default_model import DefaultModelError, ensure_default_model
     from inference.protocol import EngineSettings
-    from inference.sync_engine import EngineError, SyncEngine
+    from inference.sync_client import EngineError, SyncEngine
     from storage.documents import DocumentRepository
     from storage.errors import DatabaseError
 

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from app.translation.glossary import Glossary, GlossaryError, load_glossary
     from app.translation.translator import TranslationCancelled, Translator
     from app.util.atomic_write import write_atomic
-    from inference.sync_engine import EngineError
+    from inference.sync_client import EngineError
 
     try:
         target = language(args.target).code
@@ -188,7 +188,7 @@ def _start_engine(model: Path | None) -> Any:
     from app.config.settings import load_settings
     from app.models.default_model import ensure_default_model
     from inference.protocol import EngineSettings
-    from inference.sync_engine import SyncEngine
+    from inference.sync_client import SyncEngine
 
     paths = resolve_paths().ensure()
     settings = load_settings(paths.settings_file)

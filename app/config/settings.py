@@ -27,7 +27,7 @@ class Settings:
     min_p: float = 0.05
     repeat_penalty: float = 1.1
     default_model_notice_dismissed: bool = False
-    # inference.context_fit.OverflowPolicy value: ask | drop_oldest | keep_ends
+    # inference.process.context_fit.OverflowPolicy value: ask | drop_oldest | keep_ends
     context_policy: str = "ask"
     # Ask the loaded model to name a chat after its first exchange (off: first words only).
     auto_titles: bool = False

@@ -41,7 +41,7 @@ from app.documents.prompts import (
 from app.documents.splitter import CachedCounter, Chunk, split_sections
 from app.util.instruction_echo import find_echo, follows_chat_prompts
 from inference.protocol import ChatMessage, Done, ModelInfo, Sampling
-from inference.sync_engine import EngineError
+from inference.sync_client import EngineError
 from storage.documents import ChunkSummaryRecord, FinalSummaryRecord, SummaryKey
 
 # Chat-template tokens around each message (role markers, turn ends) that counting the
@@ -58,7 +58,7 @@ PROMPT_STYLES = ("auto", "chat", "completion")
 
 
 class SummaryEngine(Protocol):
-    """What the summarizer needs of an engine: inference.sync_engine.SyncEngine fits."""
+    """What the summarizer needs of an engine: inference.sync_client.SyncEngine fits."""
 
     info: ModelInfo | None
 

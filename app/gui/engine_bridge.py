@@ -5,7 +5,8 @@ Jobs are plain blocking code written against SyncEngine's API (`chat`, `count_to
 this bridge forwards their requests to the GUI thread's EngineClient and hands the events
 back through a per-request queue, so chat and jobs share one engine (and its queue, where
 chat goes first) instead of loading the model twice. A chat turn even pauses a job's running
-reply; the engine resumes it by itself and the job sees one stream (inference/generation.py).
+reply; the engine resumes it by itself and the job sees one stream
+(inference/process/generation.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, ModelInfo, Priority, Sampling
-from inference.sync_engine import EngineError, OnDelta
+from inference.sync_client import EngineError, OnDelta
 
 _DONE = object()
 

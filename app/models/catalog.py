@@ -25,7 +25,7 @@ from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.known_folders import known_folders
 from app.models.names import display_name
 from app.models.registry import load_imports, save_imports
-from inference.gguf_validate import ModelFileError, inspect_gguf
+from inference.gguf import ModelFileError, inspect_gguf
 
 SOURCE_FOLDER = "models folder"
 SOURCE_IMPORTED = "imported"

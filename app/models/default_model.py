@@ -57,7 +57,7 @@ def packaged_layout() -> ModelLayout:
     Raises DefaultModelError when the package's files are missing or unreadable."""
     # Imported here: `hearth chat` needs this module but not the GGUF reader (gguf, numpy).
     from app.models.gguf_layout import HeaderIncompleteError, header_length, layout_from_headers
-    from inference.gguf_validate import ModelFileError
+    from inference.gguf import ModelFileError
 
     try:
         chunks = gemma_package.chunk_paths()

@@ -27,7 +27,7 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from app.models.hub import HubClient, HubConnectionError, HubError, RemoteFile, RemoteModel
 from app.models.hub import plain_errors as _plain_errors
 from app.models.known_folders import hf_hub_cache
-from inference.gguf_validate import ModelFileError, human_size, inspect_gguf
+from inference.gguf import ModelFileError, human_size, inspect_gguf
 
 
 class DownloadCancelledError(HubError):

@@ -157,7 +157,7 @@ def estimate_memory(
     n_layer = layout.n_layers
     total_layers = n_layer + 1
     gpu_layers = total_layers if n_gpu_layers < 0 else min(n_gpu_layers, total_layers)
-    n_ubatch = min(n_batch, 512)  # as inference/llama_adapter.py sets it
+    n_ubatch = min(n_batch, 512)  # as inference/process/llama_adapter.py sets it
     first_gpu_block = max(n_layer - gpu_layers, 0)
     output_on_gpu = gpu_layers > n_layer
 

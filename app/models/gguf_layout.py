@@ -3,7 +3,7 @@ memory-fit estimate.
 
 `inspect_gguf` validates the header but keeps no tensor list. gguf-py's GGUFReader would give
 one, but it takes ~13 s on a 262k-token vocabulary and is not safe on hostile files, so this
-module reuses the validator's bounds-checked reader (private helpers of the same project) on
+module reuses the validator's bounds-checked reader (inference.gguf) on
 a file `inspect_gguf` has accepted first, or over header bytes fetched from the Hub
 (`layout_from_headers`). A split model's layout sums the tensors of all its parts. Any thread
 may call these functions.
@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.models.filenames import split_name
-from inference.gguf_validate import (  # bounded reader shared with the validator
+from inference.gguf import (  # the bounded reader the validator uses
     GGUF_MAGIC,
+    Cursor,
     GGUFInfo,
     ModelFileError,
-    _Cursor,
-    _inspect,
-    _mapped,
-    _read_metadata,
-    _read_tensor_infos,
-    _TensorInfo,
-    _Truncated,
+    TensorInfo,
+    TruncatedError,
     inspect_gguf,
+    inspect_header,
+    map_file,
+    read_key_values,
+    read_tensor_infos,
 )
 
 _BLOCK_RE = re.compile(r"^blk\.(\d+)\.")
@@ -75,15 +75,15 @@ class HeaderIncompleteError(Exception):
     """The bytes end inside the GGUF header: read more of the file and try again."""
 
 
-def _tensor_table(buf: mmap.mmap | bytes) -> tuple[_Arrays, list[_TensorInfo], int]:
+def _tensor_table(buf: mmap.mmap | bytes) -> tuple[_Arrays, list[TensorInfo], int]:
     """Short per-layer arrays, the tensor list and the header's length in bytes. Every read
     is bounds-checked, so a hostile count only runs to the end of `buf`."""
-    cur = _Cursor(buf)
+    cur = Cursor(buf)
     cur.pos = 8
     n_tensors = cur.u64()
     n_kv = cur.u64()
-    _, arrays, _ = _read_metadata(cur, n_kv)
-    tensors = _read_tensor_infos(cur, n_tensors)
+    _, arrays, _ = read_key_values(cur, n_kv)
+    tensors = read_tensor_infos(cur, n_tensors)
     return arrays, tensors, cur.pos
 
 
@@ -96,7 +96,7 @@ def header_length(buf: bytes) -> int:
         )
     try:
         return _tensor_table(buf)[2]
-    except _Truncated:
+    except TruncatedError:
         raise HeaderIncompleteError from None
 
 
@@ -118,15 +118,15 @@ def read_layout(path: Path, info: GGUFInfo | None = None) -> ModelLayout:
     Raises ModelFileError like inspect_gguf."""
     path = Path(path)
     info = inspect_gguf(path) if info is None else info
-    tensors: list[_TensorInfo] = []
+    tensors: list[TensorInfo] = []
     arrays: _Arrays = {}
     for i, part in enumerate([path, *_other_parts(path, info)]):
         if i and not part.exists():
             raise ModelFileError(f"A part of this split model is missing: {part}")
         try:
-            with _mapped(part) as mm:
+            with map_file(part) as mm:
                 part_arrays, part_tensors, _ = _tensor_table(mm)
-        except (_Truncated, OSError) as exc:  # changed since validated, or a part is missing
+        except (TruncatedError, OSError) as exc:  # changed since validated, or a part is missing
             raise ModelFileError(f"The model file could not be read: {part} ({exc})") from None
         if i == 0:
             arrays = part_arrays
@@ -144,19 +144,19 @@ def layout_from_headers(
         header_length(first)
     except HeaderIncompleteError:
         raise ModelFileError(f"The header of {name} could not be read completely.") from None
-    info = _inspect(Path(name), file_size, _Cursor(first))
+    info = inspect_header(Path(name), file_size, Cursor(first))
     arrays, tensors, _ = _tensor_table(first)
     for part in other_parts:
         try:
             tensors += _tensor_table(part)[1]
-        except _Truncated:
+        except TruncatedError:
             raise ModelFileError(
                 f"The header of a later part of {name} could not be read completely."
             ) from None
     return _layout(info, arrays, tensors)
 
 
-def _layout(info: GGUFInfo, arrays: _Arrays, tensors: list[_TensorInfo]) -> ModelLayout:
+def _layout(info: GGUFInfo, arrays: _Arrays, tensors: list[TensorInfo]) -> ModelLayout:
     n_layers = info.block_count or 0
     layer_bytes = [0] * n_layers
     embedding = output = other = 0

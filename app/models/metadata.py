@@ -13,15 +13,15 @@ from pathlib import Path
 
 from gguf import GGUFValueType
 
-from inference.gguf_validate import (  # the validator's bounded reader, on a checked file
+from inference.gguf import (  # the validator's bounded reader, on a checked file
     HEADER_SIZE,
     MAX_ARRAY_DEPTH,
+    Cursor,
     ModelFileError,
-    _Cursor,
-    _mapped,
-    _read_scalar,
-    _Truncated,
+    TruncatedError,
     inspect_gguf,
+    map_file,
+    read_scalar,
 )
 
 SHOWN_ITEMS = 8  # array elements quoted in a summary
@@ -61,7 +61,7 @@ def _shorten(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + f"… ({len(text):,} characters)"
 
 
-def _read_array(cur: _Cursor, depth: int) -> tuple[str, list[str], int]:
+def _read_array(cur: Cursor, depth: int) -> tuple[str, list[str], int]:
     """(element type, first SHOWN_ITEMS items as text, count); walks the whole array."""
     if depth > MAX_ARRAY_DEPTH:
         raise ModelFileError("The model file's metadata nests arrays too deeply.")
@@ -85,7 +85,7 @@ def _read_array(cur: _Cursor, depth: int) -> tuple[str, list[str], int]:
                 cur.skip_string()
         return name, shown, count
     for _ in range(min(count, SHOWN_ITEMS)):
-        shown.append(_text(_read_scalar(cur, elem)))
+        shown.append(_text(read_scalar(cur, elem)))
     rest = count - min(count, SHOWN_ITEMS)
     size = _ELEMENT_SIZES[elem]
     cur.need(rest * size)
@@ -114,8 +114,8 @@ def read_metadata(path: Path) -> list[MetadataItem]:
     inspect_gguf(path)
     items: list[MetadataItem] = []
     try:
-        with _mapped(path) as mm:
-            cur = _Cursor(mm)
+        with map_file(path) as mm:
+            cur = Cursor(mm)
             cur.pos = 16
             n_kv = cur.u64()
             cur.pos = HEADER_SIZE
@@ -132,9 +132,9 @@ def read_metadata(path: Path) -> list[MetadataItem]:
                         )
                     )
                     continue
-                value = _read_scalar(cur, kind)
+                value = read_scalar(cur, kind)
                 text = _text(value) if not isinstance(value, str) else value
                 items.append(MetadataItem(key, _TYPE_NAMES.get(kind, "?"), _shorten(text), text))
-    except (_Truncated, OSError) as exc:  # the file changed since it was validated
+    except (TruncatedError, OSError) as exc:  # the file changed since it was validated
         raise ModelFileError(f"The model file could not be read: {path} ({exc})") from None
     return items

@@ -20,7 +20,7 @@ from app.models.gguf_layout import (
     layout_from_headers,
 )
 from app.models.hub import HubClient, HubError, RemoteFile, RemoteModel, plain_errors
-from inference.gguf_validate import human_size
+from inference.gguf import human_size
 
 # Most headers fit in 1 MiB; big vocabularies with BPE merges take several MiB. Each step
 # fetches only the bytes not yet read, doubling the total.

@@ -11,7 +11,7 @@ from pathlib import Path
 from app.config.paths import HearthPaths
 from app.models.catalog import SOURCE_BUILTIN, SOURCE_FOLDER, ModelEntry, remove_import
 from app.models.download import download_leftovers
-from inference.gguf_validate import ModelFileError
+from inference.gguf import ModelFileError
 
 
 def in_models_folder(paths: HearthPaths, path: Path) -> bool:

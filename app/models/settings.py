@@ -173,7 +173,7 @@ def estimate_auto_gpu_layers(engine: EngineSettings, gpu_available: bool = True)
     from app.models.fit import auto_gpu_layers
     from app.models.gguf_layout import read_layout
     from app.models.machine import detect_machine
-    from inference.gguf_validate import ModelFileError
+    from inference.gguf import ModelFileError
 
     machine = detect_machine()
     if not gpu_available or machine.best_gpu is None:

@@ -39,7 +39,7 @@ class ChatReply(Protocol):
 
 
 class TranslationEngine(Protocol):
-    """What the translator needs from inference.sync_engine.SyncEngine."""
+    """What the translator needs from inference.sync_client.SyncEngine."""
 
     @property
     def n_ctx(self) -> int: ...

@@ -24,7 +24,7 @@ from inference.protocol import (
     Tokenized,
     TokenizeRequest,
 )
-from tests.inference.engine_helpers import chat, collect, delta_text, load
+from tests.support.engine_helpers import chat, collect, delta_text, load
 
 
 @pytest.fixture

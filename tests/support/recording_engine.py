@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from inference.protocol import ChatMessage, Done, ModelInfo
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 
 
 class RecordingEngine:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-# (value stored in settings, label); values match inference.context_fit.OverflowPolicy.
+# (value stored in settings, label); values match inference.process.context_fit.OverflowPolicy.
 POLICIES: tuple[tuple[str, str], ...] = (
     ("ask", "Ask me"),
     ("drop_oldest", "Drop the oldest turns"),

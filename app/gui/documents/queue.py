@@ -28,7 +28,7 @@ from app.documents.summarizer import (
 from app.documents.work_queue import WorkQueue
 from app.gui.engine_bridge import EngineBridge
 from inference.protocol import ChatMessage, Done, ModelInfo
-from inference.sync_engine import EngineError
+from inference.sync_client import EngineError
 from storage.documents import DocumentRepository
 from storage.errors import DatabaseError
 from ui.documents.rows import SAME_AS_DOCUMENT

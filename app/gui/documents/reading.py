@@ -25,7 +25,7 @@ from app.documents.summarizer import model_key
 from app.documents.token_count import CountStopped, count_document_tokens
 from app.documents.work_queue import WorkQueue
 from app.gui.engine_bridge import EngineBridge
-from inference.sync_engine import EngineError
+from inference.sync_client import EngineError
 
 POLL_S = 0.1  # how often a waiting task looks at its stop flag
 

@@ -25,7 +25,7 @@ from app.models.download import (
     download_model,
 )
 from app.models.hub import AuthRequiredError, RemoteModel
-from inference.gguf_validate import human_size
+from inference.gguf import human_size
 from ui.models.page import ModelsPage
 from ui.models.rows import DownloadState
 

@@ -23,7 +23,7 @@ from app.models.gguf_layout import ModelLayout
 from app.models.hub import AuthRequiredError, HubClient, HubError, RemoteModel
 from app.models.remote_header import read_remote_layout
 from app.models.tokens import TokenStoreError, delete_token, load_token, save_token
-from inference.gguf_validate import ModelFileError
+from inference.gguf import ModelFileError
 from ui.models.page import ModelsPage
 
 

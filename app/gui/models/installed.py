@@ -30,7 +30,7 @@ from app.models.download import model_folder
 from app.models.hub import RemoteModel
 from app.models.metadata import read_metadata
 from app.models.removal import delete_model_files, files_to_delete, why_not_delete
-from inference.gguf_validate import ModelFileError, human_size
+from inference.gguf import ModelFileError, human_size
 from ui.main_window import MainWindow
 from ui.models.page import ModelsPage
 

@@ -21,8 +21,8 @@ from app.models.catalog import ModelEntry, model_layout
 from app.models.fit import evaluate_fit
 from app.models.gguf_layout import ModelLayout
 from app.models.settings import CUSTOM, ModelSettings, ModelSettingsStore, engine_settings_for
-from inference.prompt_formats import PromptFormatError, custom_format
 from inference.protocol import EngineSettings, Sampling
+from inference.templates import PromptFormatError, custom_format
 from ui.models.page import ModelsPage
 from ui.models.rows import SettingsValues
 

@@ -21,11 +21,11 @@ from app.models.hub import RemoteModel, RepoSummary
 from app.models.machine import MachineMemory
 from app.models.names import display_name
 from app.models.settings import AUTO, CUSTOM, ModelSettings
-from inference.cpu_threads import ENV_VAR as THREADS_ENV_VAR
-from inference.cpu_threads import default_thread_counts, env_thread_counts
-from inference.gguf_validate import human_size
-from inference.prompt_formats import BUILTIN_FORMATS
+from inference.gguf import human_size
+from inference.process.cpu_threads import ENV_VAR as THREADS_ENV_VAR
+from inference.process.cpu_threads import default_thread_counts, env_thread_counts
 from inference.protocol import ModelInfo
+from inference.templates import BUILTIN_FORMATS
 from ui.models.rows import (
     FitView,
     FoundRow,

@@ -22,7 +22,7 @@ from app.languages.detect import detect
 from app.translation.files import FileFormatError, translate_file
 from app.translation.glossary import Glossary
 from app.translation.translator import Translation, TranslationCancelled, Translator
-from inference.sync_engine import EngineError
+from inference.sync_client import EngineError
 
 SHUTDOWN_WAIT_S = 4.0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.chat.prompt_history import MERGE_SEPARATOR, prompt_messages, prompt_turns
-from inference.prompt_formats import BUILTIN_FORMATS, render_prompt
+from inference.templates import BUILTIN_FORMATS, render_prompt
 from storage.records import MessageStatus, Role
 from tests.support.factories import make_message
 

@@ -13,7 +13,7 @@ from app.documents.options import SummaryOptions
 from app.documents.summarizer import Summarizer
 from app.gui.documents.summary_text import NO_SOURCE, linked_markdown, plain_markdown
 from inference.protocol import EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
 from tests.support.document_builders import make_pdf

@@ -8,7 +8,7 @@ from app.documents.extract import extract_document
 from app.documents.options import SummaryOptions
 from app.documents.summarizer import Summarizer
 from inference.protocol import EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
 

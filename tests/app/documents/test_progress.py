@@ -16,7 +16,7 @@ from app.documents.options import SummaryOptions
 from app.documents.progress import MIN_MEASURED_TOKENS, Progress, RunningRequest, seconds_left
 from app.documents.summarizer import ChunkSummary, Summarizer
 from inference.protocol import EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
 from tests.support.document_builders import page_text

@@ -13,7 +13,7 @@ from app.documents.splitter import (
     split_sections,
 )
 from inference.protocol import EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 from tests.support.document_builders import page_text
 
 

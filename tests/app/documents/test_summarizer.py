@@ -17,10 +17,10 @@ from app.documents.progress import Progress
 from app.documents.prompts import PROMPT_VERSION
 from app.documents.splitter import split_sections
 from app.documents.summarizer import Summarizer, SummaryCancelled, model_key
+from inference.process.request_log import ENV as REQUEST_LOG_ENV
+from inference.process.request_log import read_log_file
 from inference.protocol import EngineSettings, Priority
-from inference.request_log import ENV as REQUEST_LOG_ENV
-from inference.request_log import read_log_file
-from inference.sync_engine import EngineError, SyncEngine
+from inference.sync_client import EngineError, SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository, FinalSummaryRecord, SummaryKey
 from tests.support.document_builders import make_pdf, page_text
@@ -63,7 +63,7 @@ def source_ids(prompt: str) -> list[list[int]]:
 def test_every_chunk_reaches_the_final_pass(
     tiny_model: Path, store: DocumentRepository, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Shown from the engine's own request log (inference/request_log.py): what the
+    """Shown from the engine's own request log (inference/process/request_log.py): what the
     model was really asked, in the order it was served."""
     log_file = tmp_path / "requests.jsonl"
     monkeypatch.setenv(REQUEST_LOG_ENV, str(log_file))  # the engine keeps the text too

@@ -14,7 +14,7 @@ from app.documents.options import SummaryOptions
 from app.documents.prompts import final_messages
 from app.documents.summarizer import ECHO_FAILURE, Summarizer, SummaryError
 from inference.protocol import EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
 from tests.support.recording_engine import RecordingEngine

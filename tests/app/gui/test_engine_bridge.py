@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from app.gui.engine_bridge import EngineBridge
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, EngineSettings, Priority, Sampling
-from inference.sync_engine import EngineError
+from inference.sync_client import EngineError
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from app.models.catalog import (
 )
 from app.models.default_model import DEFAULT_MODEL_FILE, default_model_path
 from app.models.registry import registry_path
-from inference.gguf_validate import ModelFileError
+from inference.gguf import ModelFileError
 from tests.support.tiny_gguf import build_tiny_model
 
 

@@ -25,7 +25,7 @@ from app.models.gguf_layout import read_layout
 MIB = 1 << 20
 _CHILD = r"""
 import json, sys, psutil
-from inference import llama_adapter
+from inference.process import llama_adapter
 from inference.protocol import EngineSettings
 path, n_ctx = sys.argv[1], int(sys.argv[2])
 proc = psutil.Process()

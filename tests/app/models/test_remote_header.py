@@ -13,7 +13,7 @@ from app.models.gguf_layout import read_layout
 from app.models.hub import HubClient, HubError, RemoteModel
 from app.models.machine import GpuMemory, MachineMemory
 from app.models.remote_header import HeaderTooLargeError, read_remote_layout
-from inference.gguf_validate import ModelFileError
+from inference.gguf import ModelFileError
 from tests.support.fake_hub import FakeHub
 from tests.support.tiny_gguf import build_tiny_model
 

@@ -10,7 +10,7 @@ from app.config.paths import HearthPaths
 from app.models.catalog import describe, import_model, list_installed
 from app.models.registry import load_imports
 from app.models.removal import delete_model_files
-from inference.gguf_validate import ModelFileError
+from inference.gguf import ModelFileError
 from tests.support.tiny_gguf import build_tiny_model
 
 

@@ -16,7 +16,7 @@ from app.translation.prompt import instruction_texts, system_prompt
 from app.translation.translator import Translator
 from app.util.instruction_echo import find_echo
 from inference.protocol import ChatMessage, Done, EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 
 TEXT = "The train leaves at nine.\n\nPlease be on the platform ten minutes early with your ticket."
 

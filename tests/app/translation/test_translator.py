@@ -9,7 +9,7 @@ import pytest
 from app.translation.glossary import Glossary, Term
 from app.translation.translator import TranslationCancelled, Translator
 from inference.protocol import ChatMessage, EngineSettings
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 
 SOURCE = (
     "# Welcome\n"

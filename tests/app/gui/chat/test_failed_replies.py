@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from inference.prompt_formats import BUILTIN_FORMATS
+from inference.templates import BUILTIN_FORMATS
 from storage.chats import MessageRepository
 from storage.records import MessageStatus, Role
 from tests.support.app_parts import AppParts

@@ -29,8 +29,8 @@ from app.models.gguf_layout import read_layout
 from app.models.machine import GpuMemory, MachineMemory
 from app.models.registry import load_imports
 from app.models.settings import ModelSettings, ModelSettingsStore
-from inference.cpu_threads import default_thread_counts
-from inference.gguf_validate import human_size
+from inference.gguf import human_size
+from inference.process.cpu_threads import default_thread_counts
 from inference.protocol import ModelInfo
 from tests.support.chat_window import type_and_send
 from tests.support.fake_hub import FakeHub
@@ -569,7 +569,7 @@ def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: Qt
             [
                 sys.executable,
                 "-c",
-                "from inference import llama_adapter as a; print(a.system_info())",
+                "from inference.process import llama_adapter as a; print(a.system_info())",
             ],
             capture_output=True,
             text=True,

@@ -18,9 +18,9 @@ from app.models.settings import (
     engine_settings_for,
     load_model_settings,
 )
-from inference.llama_adapter import memory_from_logs, offloaded_from_logs
-from inference.prompt_formats import PromptFormatError, format_for_override
+from inference.process.llama_adapter import memory_from_logs, offloaded_from_logs
 from inference.protocol import EngineSettings, Sampling
+from inference.templates import PromptFormatError, format_for_override
 from tests.support.model_templates import CHATML_TEMPLATE
 
 MIB = 1 << 20

@@ -19,9 +19,9 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama
 
-from inference.cpu_threads import resolve_thread_counts
-from inference.prompt_formats import ModelTokens
+from inference.process.cpu_threads import resolve_thread_counts
 from inference.protocol import EngineSettings, LlamaPerf, MemoryUse
+from inference.templates import ModelTokens
 
 ProgressFn = Callable[[float], None]
 
@@ -206,7 +206,7 @@ def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) 
         "verbose": False,
     }
     # Never llama-cpp-python's own default (half the logical CPUs: one thread on a 2-vCPU
-    # machine, half its decode speed): see inference/cpu_threads.py.
+    # machine, half its decode speed): see inference/process/cpu_threads.py.
     threads = resolve_thread_counts(settings.n_threads, settings.n_threads_batch)
     kwargs["n_threads"] = threads.n_threads
     kwargs["n_threads_batch"] = threads.n_threads_batch

@@ -30,8 +30,7 @@ from inference.protocol import (
     Started,
     TokenizeRequest,
 )
-from tests.inference.engine_helpers import GREEDY, collect, delta_text, load
-from tests.inference.test_preemption import names, run_until
+from tests.support.engine_helpers import GREEDY, collect, delta_text, load, names, run_until
 
 N_BATCH = 2
 WORDS = 3900  # one token each, plus BOS: about 1950 prefill steps

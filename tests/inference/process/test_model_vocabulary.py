@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from inference.process.request_log import ENV as REQUEST_LOG_ENV
 from inference.protocol import ChatMessage, EngineSettings, Sampling
-from inference.request_log import ENV as REQUEST_LOG_ENV
-from inference.sync_engine import SyncEngine
+from inference.sync_client import SyncEngine
 from tests.support.model_templates import (
     CHATML_TEMPLATE,
     COMMAND_R_TEMPLATE,

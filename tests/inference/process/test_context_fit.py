@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from inference.context_fit import OverflowPolicy, fit_messages, reply_reserve
 from inference.engine_process import EngineProcess
+from inference.process.context_fit import OverflowPolicy, fit_messages, reply_reserve
 from inference.protocol import ChatMessage, Done, Error, ErrorKind, GenerateRequest, Started
-from tests.inference.engine_helpers import GREEDY, collect, load
+from tests.support.engine_helpers import GREEDY, collect, load
 
 
 def conversation(turns: int, *, system: bool = True) -> list[ChatMessage]:

@@ -8,7 +8,7 @@ Chat goes first, also against work already running: between two prefill batches 
 tokens of a background generation the main thread looks at the head of the queue, and when
 an interactive request waits there the generation pauses (a Preempted event), goes back in
 the queue in its old place, and resumes after the interactive work, continuing its stream
-(inference/generation.py). A cancel takes effect at the same points.
+(inference/process/generation.py). A cancel takes effect at the same points.
 Loads and unloads do not pause anything: a reply cannot continue on another model.
 """
 
@@ -26,12 +26,19 @@ from typing import Any
 
 from llama_cpp import Llama
 
-from inference import llama_adapter as adapter
-from inference.context_fit import OverflowPolicy, fit_messages, reply_reserve
-from inference.generation import CANCELLED, PREEMPTED, Generation, GenerationRequest, Outcome
-from inference.gguf_validate import GGUFInfo, ModelFileError, inspect_gguf
-from inference.prompt_formats import ChatFormat, PromptFormatError, format_for_override
-from inference.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
+from inference.gguf import GGUFInfo, ModelFileError, inspect_gguf
+from inference.process import llama_adapter as adapter
+from inference.process.context_fit import OverflowPolicy, fit_messages, reply_reserve
+from inference.process.generation import (
+    CANCELLED,
+    PREEMPTED,
+    Generation,
+    GenerationRequest,
+    Outcome,
+)
+from inference.process.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
+from inference.process.request_log import RequestLog
+from inference.process.request_queue import RequestQueue
 from inference.protocol import (
     CancelRequest,
     ChatMessage,
@@ -57,8 +64,7 @@ from inference.protocol import (
     TokenizeRequest,
     UnloadRequest,
 )
-from inference.request_log import RequestLog
-from inference.request_queue import RequestQueue
+from inference.templates import ChatFormat, PromptFormatError, format_for_override
 
 # What a paused background generation makes way for: quick requests and other replies.
 # Not loads or unloads: the paused reply could not continue on another model.

@@ -26,10 +26,8 @@ from inference.protocol import (
     ErrorKind,
     Event,
     GenerateRequest,
-    Loaded,
     LoadRequest,
     Preempted,
-    PrefillProgress,
     Priority,
     RequestLogReport,
     RequestLogRequest,
@@ -37,7 +35,7 @@ from inference.protocol import (
     Tokenized,
     TokenizeRequest,
 )
-from tests.inference.engine_helpers import GREEDY, collect, delta_text, load
+from tests.support.engine_helpers import GREEDY, collect, delta_text, load, names, run_until
 
 LONG = 3000  # tokens of the background reply
 
@@ -78,30 +76,6 @@ def long_interactive(engine: EngineProcess) -> CompletionRequest:
         priority=Priority.INTERACTIVE,
         ignore_eos=True,
     )
-
-
-def run_until(engine: EngineProcess, ends: set[int], on_event: object = None) -> list[Event]:
-    """Every event until each request in `ends` has ended (Done, Loaded or Error)."""
-    events: list[Event] = []
-    left = set(ends)
-    while left:
-        event = engine.recv(60)
-        assert event is not None, f"no event within 60 s; last {events[-3:]}"
-        events.append(event)
-        if callable(on_event):
-            on_event(event)
-        if isinstance(event, Done | Loaded | Error):
-            left.discard(event.id)
-    return events
-
-
-def names(events: list[Event], *ids: int) -> list[str]:
-    """The events of `ids` other than deltas and prefill steps, as 'Kind:id'."""
-    return [
-        f"{type(e).__name__}:{e.id}"
-        for e in events
-        if not isinstance(e, Delta | PrefillProgress) and getattr(e, "id", None) in ids
-    ]
 
 
 def test_a_chat_turn_pauses_a_running_background_reply(engine: EngineProcess) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.gguf_validate import GGUFInfo, ModelFileError, inspect_gguf
+from inference.gguf import GGUFInfo, ModelFileError, inspect_gguf
 from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
 
 

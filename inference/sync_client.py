@@ -162,7 +162,7 @@ class SyncEngine:
         return list(last.counts)
 
     def request_log(self) -> tuple[RequestRecord, ...]:
-        """The engine's own record of its last requests (inference/request_log.py)."""
+        """The engine's own record of its last requests (inference/process/request_log.py)."""
         last = self._request(RequestLogRequest(self._process.next_id()))[-1]
         assert isinstance(last, RequestLogReport)
         return last.records

@@ -24,7 +24,8 @@ from typing import Any
 
 from llama_cpp import Llama
 
-from inference import llama_adapter as adapter
+from inference.process import llama_adapter as adapter
+from inference.process.text_stream import TextAssembler
 from inference.protocol import (
     Delta,
     GenerationStats,
@@ -33,7 +34,6 @@ from inference.protocol import (
     Sampling,
     Started,
 )
-from inference.text_stream import TextAssembler
 
 PREEMPTED = "preempted"  # what `interrupt` returns to pause the loop
 CANCELLED = "cancelled"

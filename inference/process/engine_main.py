@@ -7,6 +7,6 @@ from multiprocessing.connection import Connection
 
 
 def main(conn: Connection) -> None:
-    from inference.worker import serve  # llama_cpp is imported in the engine process only
+    from inference.process.worker import serve  # llama_cpp is imported in the engine process only
 
     serve(conn)

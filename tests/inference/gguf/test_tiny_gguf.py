@@ -91,7 +91,7 @@ def test_seeded_builds_are_identical(tmp_path: Path) -> None:
 
 
 def test_vocab_only_has_no_tensors(tmp_path: Path) -> None:
-    from inference.gguf_validate import ModelFileError, inspect_gguf
+    from inference.gguf import ModelFileError, inspect_gguf
 
     model = build_tiny_model(tmp_path / "vocab.gguf", vocab_only=True)
     assert model.stat().st_size < 64_000

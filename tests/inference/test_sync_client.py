@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from inference.protocol import ChatMessage, EngineSettings, ErrorKind, GenerateRequest, Sampling
-from inference.sync_engine import EngineError, SyncEngine
+from inference.sync_client import EngineError, SyncEngine
 
 
 def test_chat_streams_and_returns_done(tiny_model: Path) -> None:

@@ -16,6 +16,7 @@ from inference.protocol import (
     Loaded,
     LoadRequest,
     ModelInfo,
+    PrefillProgress,
     Sampling,
 )
 
@@ -63,3 +64,27 @@ def chat(
 
 def delta_text(events: list[Event]) -> str:
     return "".join(e.text for e in events if isinstance(e, Delta))
+
+
+def run_until(engine: EngineProcess, ends: set[int], on_event: object = None) -> list[Event]:
+    """Every event until each request in `ends` has ended (Done, Loaded or Error)."""
+    events: list[Event] = []
+    left = set(ends)
+    while left:
+        event = engine.recv(60)
+        assert event is not None, f"no event within 60 s; last {events[-3:]}"
+        events.append(event)
+        if callable(on_event):
+            on_event(event)
+        if isinstance(event, Done | Loaded | Error):
+            left.discard(event.id)
+    return events
+
+
+def names(events: list[Event], *ids: int) -> list[str]:
+    """The events of `ids` other than deltas and prefill steps, as 'Kind:id'."""
+    return [
+        f"{type(e).__name__}:{e.id}"
+        for e in events
+        if not isinstance(e, Delta | PrefillProgress) and getattr(e, "id", None) in ids
+    ]

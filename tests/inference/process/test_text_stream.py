@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from inference.text_stream import TextAssembler
+from inference.process.text_stream import TextAssembler
 
 
 def feed_all(assembler: TextAssembler, pieces: list[bytes]) -> str:

@@ -3,9 +3,9 @@ parsed) and message text (never parsed), whatever order the template writes them
 
 from __future__ import annotations
 
-from inference.prompt_formats import ModelTokens, select_format
-from inference.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
+from inference.process.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
 from inference.protocol import ChatMessage
+from inference.templates import ModelTokens, select_format
 from tests.support.model_templates import MISTRAL_V03_TOOLS_TEMPLATE, PHI3_MINI_TEMPLATE
 
 MISTRAL = ModelTokens(bos="<s>", eos="</s>", end_of_turn=("</s>",))

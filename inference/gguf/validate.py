@@ -3,9 +3,8 @@
 llama.cpp aborts the whole process on some malformed files (GGML_ASSERT on inconsistent head
 counts) and its GGUF loader has had memory-corruption CVEs on hostile ones (huge counts,
 oversized strings and arrays, layer indices past block_count). This module reads only the
-header region with strict bounds and raises `ModelFileError` with a message a user can act
-on. gguf-py's own reader is not used on untrusted input: deeply nested arrays make it recurse
-until RecursionError and huge counts make it allocate without limit.
+header region, with the bounds-checked reader of inference.gguf.reader (which says why not
+gguf-py's own reader), and raises `ModelFileError` with a message a user can act on.
 
 Used by both the GUI and the engine process, so it imports neither Qt nor llama_cpp.
 Any thread may call `inspect_gguf`; it holds no state.
@@ -13,60 +12,39 @@ Any thread may call `inspect_gguf`; it holds no state.
 
 from __future__ import annotations
 
-import mmap
 import re
-import struct
-from array import array
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType, LlamaFileType
+from gguf import GGMLQuantizationType, LlamaFileType
 
-__all__ = ["GGUFInfo", "ModelFileError", "inspect_gguf"]
+from inference.gguf.reader import (
+    GGUF_MAGIC,
+    HEADER_SIZE,
+    MAX_LAYERS,
+    Cursor,
+    MetadataValue,
+    ModelFileError,
+    TensorInfo,
+    TruncatedError,
+    damaged,
+    map_file,
+    read_key_values,
+    read_tensor_infos,
+)
 
-GGUF_MAGIC = b"GGUF"
+__all__ = ["GGUFInfo", "ModelFileError", "human_size", "inspect_gguf", "inspect_header"]
+
 SUPPORTED_VERSIONS = (2, 3)
-HEADER_SIZE = 24  # magic(4) + version(4) + n_tensors(8) + n_kv(8)
 # Smallest possible records, used to bound counts by the file size before looping over them:
 # a tensor info is name length(8) + n_dims(4) + type(4) + offset(8); a key/value is key
 # length(8) + type(4) + at least one value byte... rounded down to 12.
 MIN_TENSOR_INFO_BYTES = 24
 MIN_KV_BYTES = 12
-MAX_ARRAY_DEPTH = 2  # array of arrays of scalars; anything deeper is hostile
-MAX_DIMS = 4  # GGML_MAX_DIMS
-MAX_TENSOR_NAME_BYTES = 63  # GGML_MAX_NAME (64) including the terminating NUL
-MAX_LAYERS = 512  # LLAMA_MAX_LAYERS: more layers write past fixed-size arrays in llama.cpp
 DEFAULT_ALIGNMENT = 32
-# Per-layer hyper-parameter arrays (head counts, ...) are kept for checks up to this length;
-# longer arrays (the vocabulary) are walked for bounds only.
-MAX_KEPT_ARRAY = MAX_LAYERS
-INT64_MAX = (1 << 63) - 1
 
 _ARCH_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _BLOCK_RE = re.compile(r"^blk\.(\d+)\.")
-
-_SCALAR_FORMATS: dict[int, str] = {
-    GGUFValueType.UINT8: "<B",
-    GGUFValueType.INT8: "<b",
-    GGUFValueType.UINT16: "<H",
-    GGUFValueType.INT16: "<h",
-    GGUFValueType.UINT32: "<I",
-    GGUFValueType.INT32: "<i",
-    GGUFValueType.FLOAT32: "<f",
-    GGUFValueType.BOOL: "<B",
-    GGUFValueType.UINT64: "<Q",
-    GGUFValueType.INT64: "<q",
-    GGUFValueType.FLOAT64: "<d",
-}
-_SCALAR_SIZES: dict[int, int] = {t: struct.calcsize(f) for t, f in _SCALAR_FORMATS.items()}
-
-MetadataValue = str | int | float | bool
-
-
-class ModelFileError(Exception):
-    """The file cannot be used as a model; `str(error)` is a plain-words message for the user."""
 
 
 @dataclass(frozen=True)
@@ -89,15 +67,6 @@ class GGUFInfo:
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _TensorInfo:
-    name: str
-    dims: tuple[int, ...]
-    type_id: int
-    offset: int
-    n_bytes: int
-
-
 def human_size(n_bytes: int) -> str:
     """Sizes as a user reads them in a file manager (decimal units)."""
     for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
@@ -109,72 +78,6 @@ def human_size(n_bytes: int) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def _damaged(detail: str) -> ModelFileError:
-    return ModelFileError(f"The model file is damaged or not a valid GGUF file: {detail}.")
-
-
-class _Truncated(Exception):
-    """Internal: a read ran past the end of the file."""
-
-
-class _Cursor:
-    """Bounds-checked little-endian reader over the mapped file. Every read checks the end of
-    the file first, so a hostile length can never make us allocate or read beyond it."""
-
-    def __init__(self, buf: mmap.mmap | bytes) -> None:
-        self.buf = buf
-        self.size = len(buf)
-        self.pos = 0
-
-    def remaining(self) -> int:
-        return self.size - self.pos
-
-    def need(self, n: int) -> None:
-        if n < 0 or n > self.size - self.pos:
-            raise _Truncated
-
-    def unpack(self, fmt: str, size: int) -> int | float:
-        self.need(size)
-        (value,) = struct.unpack_from(fmt, self.buf, self.pos)
-        self.pos += size
-        return value
-
-    def u32(self) -> int:
-        return int(self.unpack("<I", 4))
-
-    def u64(self) -> int:
-        return int(self.unpack("<Q", 8))
-
-    def i64(self) -> int:
-        return int(self.unpack("<q", 8))
-
-    def raw_string(self) -> bytes:
-        length = self.u64()
-        self.need(length)
-        start = self.pos
-        self.pos += length
-        return bytes(self.buf[start : self.pos])
-
-    def string(self) -> str:
-        # GGUF strings are UTF-8; a bad byte is not a reason to reject the model.
-        return self.raw_string().decode("utf-8", errors="replace")
-
-    def skip_string(self) -> int:
-        """Skip one string, returning where its bytes start (for lazy decoding)."""
-        length = self.u64()
-        self.need(length)
-        start = self.pos
-        self.pos += length
-        return start
-
-
-@contextmanager
-def _mapped(path: Path) -> Iterator[mmap.mmap]:
-    # mmap reads only the pages we touch: a multi-gigabyte model costs a few megabytes of I/O.
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        yield mm
 
 
 def inspect_gguf(path: Path) -> GGUFInfo:
@@ -199,15 +102,18 @@ def inspect_gguf(path: Path) -> GGUFInfo:
             "This file is not a GGUF model (it is too small to hold a GGUF header)."
         )
     try:
-        with _mapped(path) as mm:
-            return _inspect(path, file_size, _Cursor(mm))
+        with map_file(path) as mm:
+            return inspect_header(path, file_size, Cursor(mm))
     except PermissionError:
         raise ModelFileError(f"The file could not be read (permission denied): {path}") from None
     except OSError as exc:
         raise ModelFileError(f"The file could not be read: {path} ({exc.strerror})") from None
 
 
-def _inspect(path: Path, file_size: int, cur: _Cursor) -> GGUFInfo:
+def inspect_header(path: Path, file_size: int, cur: Cursor) -> GGUFInfo:
+    """Validate the header under `cur` (a whole mapped file, or header bytes fetched from the
+    Hub) of a file `file_size` bytes long; `path` names it in the result. Raises
+    ModelFileError like inspect_gguf."""
     magic = bytes(cur.buf[:4])
     if magic != GGUF_MAGIC:
         raise ModelFileError(
@@ -232,22 +138,22 @@ def _inspect(path: Path, file_size: int, cur: _Cursor) -> GGUFInfo:
     n_kv = cur.u64()
     available = file_size - HEADER_SIZE
     if n_tensors > available // MIN_TENSOR_INFO_BYTES:
-        raise _damaged(
+        raise damaged(
             f"its header claims {n_tensors:,} tensors, more than a {human_size(file_size)} "
             "file can hold"
         )
     if n_kv > available // MIN_KV_BYTES:
-        raise _damaged(
+        raise damaged(
             f"its header claims {n_kv:,} metadata entries, more than a "
             f"{human_size(file_size)} file can hold"
         )
     if n_tensors * MIN_TENSOR_INFO_BYTES + n_kv * MIN_KV_BYTES > available:
-        raise _damaged("its header describes more entries than the file can hold")
+        raise damaged("its header describes more entries than the file can hold")
 
     try:
-        metadata, arrays, token_offsets = _read_metadata(cur, n_kv)
-        tensors = _read_tensor_infos(cur, n_tensors)
-    except _Truncated:
+        metadata, arrays, token_offsets = read_key_values(cur, n_kv)
+        tensors = read_tensor_infos(cur, n_tensors)
+    except TruncatedError:
         raise ModelFileError(
             f"The model file is incomplete: it is {human_size(file_size)} and ends inside its "
             "header. The download may have been interrupted."
@@ -261,9 +167,9 @@ def _inspect(path: Path, file_size: int, cur: _Cursor) -> GGUFInfo:
 
     architecture = metadata.get("general.architecture")
     if not isinstance(architecture, str) or not architecture:
-        raise _damaged("it does not say which model architecture it is (general.architecture)")
+        raise damaged("it does not say which model architecture it is (general.architecture)")
     if not _ARCH_RE.match(architecture):
-        raise _damaged("its architecture name is not a valid identifier")
+        raise damaged("its architecture name is not a valid identifier")
 
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
     if (
@@ -272,7 +178,7 @@ def _inspect(path: Path, file_size: int, cur: _Cursor) -> GGUFInfo:
         or alignment <= 0
         or alignment & (alignment - 1)
     ):
-        raise _damaged("its data alignment is not a power of two")
+        raise damaged("its data alignment is not a power of two")
     _check_tensor_data(cur, file_size, tensors, alignment)
     _check_hparams(architecture, metadata, arrays, tensors)
 
@@ -306,135 +212,8 @@ def _inspect(path: Path, file_size: int, cur: _Cursor) -> GGUFInfo:
     )
 
 
-def _read_metadata(
-    cur: _Cursor, n_kv: int
-) -> tuple[dict[str, MetadataValue], dict[str, tuple[int | float, ...]], array | None]:
-    """Parse the key/value section. Returns scalar/string metadata, short numeric arrays (for
-    per-layer hyper-parameters) and the byte offsets of the vocabulary strings (so that only
-    the BOS/EOS pieces get decoded)."""
-    metadata: dict[str, MetadataValue] = {}
-    arrays: dict[str, tuple[int | float, ...]] = {}
-    token_offsets: array | None = None
-    for _ in range(n_kv):
-        key = cur.string()
-        if key in metadata or key in arrays:
-            raise _damaged(f"the metadata key {key!r} appears twice")
-        value_type = cur.u32()
-        if value_type == GGUFValueType.ARRAY:
-            want_offsets = key == "tokenizer.ggml.tokens"
-            kept, offsets = _read_array(cur, depth=1, keep_strings=want_offsets)
-            if offsets is not None:
-                token_offsets = offsets
-            if kept is not None:
-                arrays[key] = kept
-        else:
-            metadata[key] = _read_scalar(cur, value_type)
-    return metadata, arrays, token_offsets
-
-
-def _read_scalar(cur: _Cursor, value_type: int) -> MetadataValue:
-    if value_type == GGUFValueType.STRING:
-        return cur.string()
-    fmt = _SCALAR_FORMATS.get(value_type)
-    if fmt is None:
-        raise _damaged(f"it uses an unknown metadata type ({value_type})")
-    value = cur.unpack(fmt, _SCALAR_SIZES[value_type])
-    if value_type == GGUFValueType.BOOL:
-        return bool(value)
-    return value
-
-
-def _read_array(
-    cur: _Cursor, *, depth: int, keep_strings: bool = False
-) -> tuple[tuple[int | float, ...] | None, array | None]:
-    """Walk one array value with bounds checks; keep short numeric arrays and, on request, the
-    offsets of string elements. Nesting deeper than MAX_ARRAY_DEPTH is rejected outright."""
-    if depth > MAX_ARRAY_DEPTH:
-        raise _damaged("its metadata nests arrays too deeply")
-    elem_type = cur.u32()
-    count = cur.u64()
-    if elem_type == GGUFValueType.ARRAY:
-        # Each nested array header is at least 12 bytes (type + count).
-        if count > cur.remaining() // 12:
-            raise _Truncated
-        for _ in range(count):
-            _read_array(cur, depth=depth + 1)
-        return None, None
-    if elem_type == GGUFValueType.STRING:
-        if count > cur.remaining() // 8:
-            raise _Truncated
-        offsets = array("Q") if keep_strings else None
-        # Tight loop without method calls: the Gemma vocabulary has 262,144 entries.
-        buf, pos, end = cur.buf, cur.pos, cur.size
-        unpack_from = struct.unpack_from
-        for _ in range(count):
-            if pos + 8 > end:
-                raise _Truncated
-            (length,) = unpack_from("<Q", buf, pos)
-            pos += 8
-            if length > end - pos:
-                raise _Truncated
-            if offsets is not None:
-                offsets.append(pos - 8)
-            pos += length
-        cur.pos = pos
-        return None, offsets
-    size = _SCALAR_SIZES.get(elem_type)
-    if size is None:
-        raise _damaged(f"it uses an unknown metadata array type ({elem_type})")
-    if count > cur.remaining() // size:
-        raise _Truncated
-    start = cur.pos
-    cur.pos += count * size
-    if count > MAX_KEPT_ARRAY:
-        return None, None
-    fmt = "<" + _SCALAR_FORMATS[elem_type][1] * count
-    values = struct.unpack_from(fmt, cur.buf, start)
-    return tuple(values), None
-
-
-def _read_tensor_infos(cur: _Cursor, n_tensors: int) -> list[_TensorInfo]:
-    tensors: list[_TensorInfo] = []
-    names: set[str] = set()
-    for _ in range(n_tensors):
-        raw_name = cur.raw_string()
-        if not raw_name or len(raw_name) > MAX_TENSOR_NAME_BYTES:
-            raise _damaged("a tensor name is empty or too long")
-        name = raw_name.decode("utf-8", errors="replace")
-        if name in names:
-            raise _damaged(f"the tensor {name!r} appears twice")
-        names.add(name)
-        n_dims = cur.u32()
-        if not 1 <= n_dims <= MAX_DIMS:
-            raise _damaged(f"the tensor {name!r} has {n_dims} dimensions")
-        dims = tuple(cur.i64() for _ in range(n_dims))
-        type_id = cur.u32()
-        offset = cur.u64()
-        if any(d < 0 for d in dims):
-            raise _damaged(f"the tensor {name!r} has a negative dimension")
-        try:
-            qtype = GGMLQuantizationType(type_id)
-            block_size, type_size = GGML_QUANT_SIZES[qtype]
-        except (ValueError, KeyError):
-            raise ModelFileError(
-                f"This model uses a tensor type ({type_id}) that this app does not know. "
-                "It may need a newer version of the app."
-            ) from None
-        n_elements = 1
-        for d in dims:
-            n_elements *= d
-        # Python ints do not overflow; compare against what llama.cpp's int64 math can hold.
-        if n_elements > INT64_MAX:
-            raise _damaged(f"the tensor {name!r} is impossibly large")
-        if dims[0] % block_size:
-            raise _damaged(f"the tensor {name!r} does not fit its quantization block size")
-        n_bytes = n_elements // block_size * type_size
-        tensors.append(_TensorInfo(name, dims, type_id, offset, n_bytes))
-    return tensors
-
-
 def _check_tensor_data(
-    cur: _Cursor, file_size: int, tensors: list[_TensorInfo], alignment: int
+    cur: Cursor, file_size: int, tensors: list[TensorInfo], alignment: int
 ) -> None:
     """Tensor data starts at the next alignment boundary after the header; each tensor must
     be packed in order (llama.cpp requires it) and lie inside the file."""
@@ -442,7 +221,7 @@ def _check_tensor_data(
     expected = 0
     for tensor in tensors:
         if tensor.offset != expected:
-            raise _damaged(f"the tensor {tensor.name!r} is not where the header says")
+            raise damaged(f"the tensor {tensor.name!r} is not where the header says")
         expected += -(-tensor.n_bytes // alignment) * alignment
     if not tensors:
         return
@@ -460,13 +239,13 @@ def _as_layers(value: object, n_layers: int, key: str) -> list[int] | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | tuple):
-        raise _damaged(f"{key} has the wrong type")
+        raise damaged(f"{key} has the wrong type")
     if isinstance(value, int):
         return [value] * max(n_layers, 1)
     if not all(isinstance(v, int) for v in value):
-        raise _damaged(f"{key} has the wrong type")
+        raise damaged(f"{key} has the wrong type")
     if len(value) != n_layers:
-        raise _damaged(f"{key} lists {len(value)} layers but the model has {n_layers}")
+        raise damaged(f"{key} lists {len(value)} layers but the model has {n_layers}")
     return [int(v) for v in value]
 
 
@@ -474,7 +253,7 @@ def _check_hparams(
     arch: str,
     metadata: dict[str, MetadataValue],
     arrays: dict[str, tuple[int | float, ...]],
-    tensors: list[_TensorInfo],
+    tensors: list[TensorInfo],
 ) -> None:
     """Consistency checks whose violation makes llama.cpp assert (abort) or write out of
     bounds, instead of failing with an error it could report."""
@@ -487,13 +266,13 @@ def _check_hparams(
     layer_indices = {int(m.group(1)) for t in tensors if (m := _BLOCK_RE.match(t.name))}
     if block_count is not None:
         if isinstance(block_count, bool) or not isinstance(block_count, int):
-            raise _damaged("block_count has the wrong type")
+            raise damaged("block_count has the wrong type")
         if not 0 < block_count <= MAX_LAYERS:
-            raise _damaged(
+            raise damaged(
                 f"it claims {_count(block_count, 'layer')} (at most {MAX_LAYERS} are possible)"
             )
         if layer_indices and max(layer_indices) >= block_count:
-            raise _damaged(
+            raise damaged(
                 f"it has weights for layer number {max(layer_indices)} but says it has only "
                 f"{_count(block_count, 'layer')} (numbered from 0)"
             )
@@ -502,12 +281,12 @@ def _check_hparams(
         split_count = metadata.get("split.count")
         is_split = isinstance(split_count, int) and split_count > 1
         if layer_indices and max(layer_indices) + 1 < block_count and not is_split:
-            raise _damaged(
+            raise damaged(
                 f"it says it has {block_count} layers but contains weights for only "
                 f"{max(layer_indices) + 1}"
             )
     elif layer_indices and max(layer_indices) >= MAX_LAYERS:
-        raise _damaged(f"it has more than {MAX_LAYERS} layers")
+        raise damaged(f"it has more than {MAX_LAYERS} layers")
 
     n_layers = block_count if isinstance(block_count, int) else 0
     heads = _as_layers(get("attention.head_count"), n_layers, "attention.head_count")
@@ -517,37 +296,37 @@ def _check_hparams(
     if kv_heads is None:
         kv_heads = heads  # llama.cpp's default: no grouped-query attention
     if any(h < 0 for h in heads) or not any(h > 0 for h in heads):
-        raise _damaged("its attention head count must be positive")
+        raise damaged("its attention head count must be positive")
     for h, kv in zip(heads, kv_heads, strict=True):
         # Hybrid models list 0 heads for recurrent layers; only attention layers must divide.
         if h == 0:
             continue
         if kv <= 0 or kv > h or h % kv:
-            raise _damaged(
+            raise damaged(
                 f"its attention head counts do not fit together ({h} heads cannot be shared "
                 f"by {kv} key/value heads)"
             )
 
     n_embd = get("embedding_length")
     if n_embd is not None and (isinstance(n_embd, bool) or not isinstance(n_embd, int)):
-        raise _damaged("embedding_length has the wrong type")
+        raise damaged("embedding_length has the wrong type")
     if isinstance(n_embd, int) and n_embd <= 0:
-        raise _damaged("its embedding length must be positive")
+        raise damaged("its embedding length must be positive")
     key_length = get("attention.key_length")
     if key_length is not None:
         # Gemma and others set the head size explicitly; it need not be n_embd / n_head.
         if isinstance(key_length, bool) or not isinstance(key_length, int) or key_length <= 0:
-            raise _damaged("attention.key_length must be a positive number")
+            raise damaged("attention.key_length must be a positive number")
     elif isinstance(n_embd, int):
         for h in set(heads):
             if h and n_embd % h:
-                raise _damaged(
+                raise damaged(
                     f"its embedding length ({n_embd}) cannot be split evenly across {h} "
                     "attention heads"
                 )
 
 
-def _quantization(file_type: int | None, tensors: list[_TensorInfo]) -> str | None:
+def _quantization(file_type: int | None, tensors: list[TensorInfo]) -> str | None:
     """A short quantization label such as "Q4_K_M". general.file_type is authoritative; files
     without it are labelled by the tensor type holding the most bytes."""
     if file_type is not None:

@@ -1,4 +1,4 @@
-"""Choosing and rendering the chat prompt format of a model.
+"""The Jinja sandbox every chat template is rendered in, built-in or not.
 
 A GGUF may carry its own Jinja chat template (`tokenizer.chat_template`). That template is
 untrusted input: rendering it without a sandbox is CVE-2024-34359 (code execution from a model
@@ -6,24 +6,6 @@ file). Every template here, built-in or not, is rendered only through a hardened
 `ImmutableSandboxedEnvironment`, with the globals Hugging Face's chat-template runtime provides
 (`raise_exception`, `strftime_now`, a JSON `tojson`) and with limits on output size, string
 repetition, format widths and the number of operations.
-
-Prefix property (prompt-cache reuse): for every built-in format,
-
-    render(msgs[:k], add_generation_prompt=True) + reply + fmt.stop[0]
-
-is an exact prefix of `render(msgs[:k] + [reply, next_user])`, provided the caller passes the
-same bos/eos strings each time. llama.cpp reuses the longest common token prefix of the live
-context, so a follow-up turn then only evaluates the new text. The built-ins therefore never
-trim or otherwise rewrite message content (Gemma's and Llama 3's official templates trim,
-which breaks the property whenever a reply ends in whitespace); strip user input before
-storing it instead. `fmt.stop[0]` is the string that closes an assistant turn. Models' own
-templates carry no such guarantee (some rewrite earlier turns, e.g. dropping reasoning).
-
-A model's template must keep every user and system text of a probe conversation. One that
-drops or refuses the system message (Mistral-7B-Instruct-v0.3's, Phi-3-mini's first one) is
-used with the system text folded into the first user turn, and its label says so. Stop
-strings come from the loaded model (ModelTokens): the text the template writes after a reply,
-then the model's own end-of-turn tokens, never another family's markers.
 
 Used by both the GUI and the engine process: imports neither Qt nor llama_cpp. Rendering is
 thread-safe.
@@ -35,10 +17,10 @@ import contextvars
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import jinja2
 import jinja2.ext
@@ -48,19 +30,7 @@ from jinja2.parser import Parser
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-__all__ = [
-    "ARCHITECTURE_FORMATS",
-    "BUILTIN_FORMATS",
-    "ChatFormat",
-    "ModelTokens",
-    "PromptFormatError",
-    "builtin_format",
-    "format_for_architecture",
-    "format_for_override",
-    "render_prompt",
-    "select_format",
-    "should_add_bos",
-]
+from inference.templates.formats import ChatFormat, PromptFormatError
 
 # Rendered prompts beyond this (plus twice the message text) mean a runaway template.
 MAX_TEMPLATE_OVERHEAD_CHARS = 1_000_000
@@ -72,188 +42,6 @@ MAX_RANGE = 10_000
 MAX_FORMAT_WIDTH = 999
 MAX_TEMPLATE_SOURCE_CHARS = 256_000
 _MAX_INT_BITS = 100_000
-
-
-class PromptFormatError(Exception):
-    """A chat template could not be compiled or rendered (or was blocked by the sandbox)."""
-
-
-@dataclass(frozen=True)
-class ChatFormat:
-    """A chat prompt format. `stop[0]` closes an assistant turn; all of `stop` are passed to
-    the sampler as stop strings.
-
-    `fold_system`: the template drops or refuses a system message, so render_prompt moves the
-    system text into the first user turn before rendering (what Mistral advises for its
-    models without a system role, and where Gemma's own template puts it) instead of letting
-    it vanish."""
-
-    name: str
-    label: str
-    template: str
-    stop: tuple[str, ...]
-    source: Literal["builtin", "model"]
-    fold_system: bool = False
-
-
-@dataclass(frozen=True)
-class ModelTokens:
-    """A loaded model's special tokens as text, as its template writes them.
-
-    `end_of_turn` holds the texts of the model's own end-of-generation tokens, the ones its
-    GGUF names (tokenizer.ggml.eot_token_id, eom_token_id, eos_token_id, as llama.cpp
-    resolves them), most specific first. Empty when unknown (a template checked before any
-    model is loaded)."""
-
-    bos: str = ""
-    eos: str = ""
-    end_of_turn: tuple[str, ...] = ()
-
-
-# --- Built-in templates -------------------------------------------------------------------
-# Written for trim_blocks/lstrip_blocks with explicit `-` markers, so every byte of output is
-# an expression: what you see in the string literals is exactly what the model sees.
-
-_GEMMA = (
-    "{{- bos_token -}}"
-    "{%- if messages and messages[0]['role'] == 'system' -%}"
-    "{%- set first_user_prefix = messages[0]['content'] + '\\n\\n' -%}"
-    "{%- set loop_messages = messages[1:] -%}"
-    "{%- else -%}"
-    "{%- set first_user_prefix = '' -%}"
-    "{%- set loop_messages = messages -%}"
-    "{%- endif -%}"
-    "{%- for message in loop_messages -%}"
-    "{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}"
-    "{{- raise_exception('Gemma conversations must alternate user and assistant turns, "
-    "starting with the user.') -}}"
-    "{%- endif -%}"
-    "{%- set role = 'model' if message['role'] == 'assistant' else message['role'] -%}"
-    "{{- '<start_of_turn>' + role + '\\n' + (first_user_prefix if loop.first else '') -}}"
-    "{{- message['content'] + '<end_of_turn>\\n' -}}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{- '<start_of_turn>model\\n' -}}{%- endif -%}"
-)
-
-_CHATML = (
-    "{%- for message in messages -%}"
-    "{%- if message['role'] not in ('system', 'user', 'assistant') -%}"
-    "{{- raise_exception('Unknown role: ' + message['role']) -}}"
-    "{%- endif -%}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' -}}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
-)
-
-_LLAMA3 = (
-    "{{- bos_token -}}"
-    "{%- for message in messages -%}"
-    "{%- if message['role'] not in ('system', 'user', 'assistant') -%}"
-    "{{- raise_exception('Unknown role: ' + message['role']) -}}"
-    "{%- endif -%}"
-    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' -}}"
-    "{{- message['content'] + '<|eot_id|>' -}}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}"
-    "{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' -}}"
-    "{%- endif -%}"
-)
-
-# Mistral's [INST] format has no system role: the system prompt joins the first user turn.
-# The generation prompt is implicit (the model answers after "[/INST]").
-_MISTRAL = (
-    "{{- bos_token -}}"
-    "{%- if messages and messages[0]['role'] == 'system' -%}"
-    "{%- set system = messages[0]['content'] -%}"
-    "{%- set loop_messages = messages[1:] -%}"
-    "{%- else -%}"
-    "{%- set system = none -%}"
-    "{%- set loop_messages = messages -%}"
-    "{%- endif -%}"
-    "{%- for message in loop_messages -%}"
-    "{%- if message['role'] == 'user' -%}"
-    "{%- if loop.first and system is not none -%}"
-    "{{- '[INST] ' + system + '\\n\\n' + message['content'] + ' [/INST]' -}}"
-    "{%- else -%}"
-    "{{- '[INST] ' + message['content'] + ' [/INST]' -}}"
-    "{%- endif -%}"
-    "{%- elif message['role'] == 'assistant' -%}"
-    "{{- message['content'] + (eos_token or '</s>') -}}"
-    "{%- else -%}"
-    "{{- raise_exception('Mistral conversations have only user and assistant turns.') -}}"
-    "{%- endif -%}"
-    "{%- endfor -%}"
-)
-
-_PHI3 = (
-    "{%- for message in messages -%}"
-    "{%- if message['role'] not in ('system', 'user', 'assistant') -%}"
-    "{{- raise_exception('Unknown role: ' + message['role']) -}}"
-    "{%- endif -%}"
-    "{{- '<|' + message['role'] + '|>\\n' + message['content'] + '<|end|>\\n' -}}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{- '<|assistant|>\\n' -}}{%- endif -%}"
-)
-
-BUILTIN_FORMATS: Mapping[str, ChatFormat] = {
-    fmt.name: fmt
-    for fmt in (
-        ChatFormat(
-            "gemma", "Gemma turns (built-in)", _GEMMA, ("<end_of_turn>", "<eos>"), "builtin"
-        ),
-        ChatFormat(
-            "chatml", "ChatML (built-in)", _CHATML, ("<|im_end|>", "<|endoftext|>"), "builtin"
-        ),
-        ChatFormat(
-            "llama3",
-            "Llama 3 headers (built-in)",
-            _LLAMA3,
-            ("<|eot_id|>", "<|end_of_text|>"),
-            "builtin",
-        ),
-        ChatFormat("mistral", "Mistral [INST] (built-in)", _MISTRAL, ("</s>",), "builtin"),
-        ChatFormat("phi3", "Phi-3 (built-in)", _PHI3, ("<|end|>", "<|endoftext|>"), "builtin"),
-    )
-}
-
-# general.architecture -> built-in format. "llama" is deliberately absent: that architecture
-# covers Llama 2, Llama 3, Mistral 7B, TinyLlama and many fine-tunes with different formats,
-# and the vocabulary decides which one works. Real Llama 3 GGUFs carry their own template
-# (which wins); without one, ChatML's plain-text markers are the most broadly understood
-# fallback, so "llama" falls through to the default like any unknown architecture.
-ARCHITECTURE_FORMATS: Mapping[str, str] = {
-    "gemma": "gemma",
-    "gemma2": "gemma",
-    "gemma3": "gemma",
-    "gemma3n": "gemma",
-    "qwen2": "chatml",
-    "qwen3": "chatml",
-    "qwen2moe": "chatml",
-    "qwen3moe": "chatml",
-    "phi3": "phi3",
-}
-DEFAULT_FORMAT = "chatml"
-
-MODEL_TEMPLATE_NAME = "model-template"
-MODEL_TEMPLATE_LABEL = "Model's own template"
-CUSTOM_TEMPLATE_NAME = "custom-template"
-CUSTOM_TEMPLATE_LABEL = "Custom template"
-AUTO_FORMAT = "auto"
-# Appended to a template's label wherever the format in use is shown, so a user whose system
-# prompt reaches the model differently from the template's own rules can see why.
-FOLDED_SYSTEM_NOTE = " (system prompt folded into the first message)"
-
-# Turn-closing markers recognised inside a model's template, in preference order; they become
-# that format's stop strings.
-_KNOWN_TURN_ENDS: tuple[str, ...] = (
-    "<end_of_turn>",
-    "<|im_end|>",
-    "<|eot_id|>",
-    "<|end|>",
-    "<|endoftext|>",
-    "<|end_of_text|>",
-    "</s>",
-)
 
 
 # --- Sandbox ------------------------------------------------------------------------------
@@ -557,188 +345,6 @@ def _compile(source: str) -> jinja2.Template:
         raise PromptFormatError(f"The chat template could not be compiled: {exc}") from exc
 
 
-# --- Public API ---------------------------------------------------------------------------
-
-
-def builtin_format(name: str) -> ChatFormat:
-    """The built-in format called `name` ("gemma", "chatml", "llama3", "mistral", "phi3")."""
-    try:
-        return BUILTIN_FORMATS[name]
-    except KeyError:
-        raise PromptFormatError(f"There is no built-in chat format called {name!r}.") from None
-
-
-def format_for_architecture(architecture: str | None) -> ChatFormat:
-    """The built-in format for a GGUF `general.architecture`; ChatML when unknown."""
-    key = (architecture or "").strip().lower()
-    return BUILTIN_FORMATS[ARCHITECTURE_FORMATS.get(key, DEFAULT_FORMAT)]
-
-
-# Probe conversation a template must render faithfully. Distinct marker texts, with no
-# leading or trailing spaces (several templates trim message content), so each can be found.
-_PROBE_SYSTEM = "Hearth system 2c9d"
-_PROBE_FIRST = "Hearth first 51e0"
-_PROBE_REPLY = "Hearth reply 8b4f"
-_PROBE_TEXT = "Hearth probe 7f3a"
-_PROBES: tuple[tuple[dict[str, str], ...], ...] = (
-    ({"role": "user", "content": _PROBE_TEXT},),
-    (
-        {"role": "system", "content": _PROBE_SYSTEM},
-        {"role": "user", "content": _PROBE_FIRST},
-        {"role": "assistant", "content": _PROBE_REPLY},
-        {"role": "user", "content": _PROBE_TEXT},
-    ),
-)
-
-
-def _keeps_probe_text(fmt: ChatFormat, tokens: ModelTokens) -> bool:
-    """Whether `fmt` renders both probe conversations with the users' and the system's text
-    in them. PromptFormatError when the template fails on them."""
-    for probe in _PROBES:
-        text = render_prompt(fmt, probe, bos_token=tokens.bos, eos_token=tokens.eos)
-        wanted = [m["content"] for m in probe if m["role"] in ("system", "user")]
-        if not all(content in text for content in wanted):
-            return False
-    return True
-
-
-def _checked_template(fmt: ChatFormat, tokens: ModelTokens) -> ChatFormat | None:
-    """`fmt` as it can be used: unchanged when it keeps every message's text; folding the
-    system prompt into the first user turn when it drops or refuses a system message (as
-    Mistral-7B-Instruct-v0.3's and Phi-3-mini's templates do); None when it loses text
-    either way. Raises PromptFormatError with the template's own error in that last case."""
-    error: PromptFormatError | None = None
-    try:
-        if _keeps_probe_text(fmt, tokens):
-            return fmt
-    except PromptFormatError as exc:
-        error = exc
-    folded = replace(fmt, fold_system=True, label=fmt.label + FOLDED_SYSTEM_NOTE)
-    try:
-        if _keeps_probe_text(folded, tokens):
-            return folded
-    except PromptFormatError:
-        pass
-    if error is not None:  # the template's own complaint says more than "text missing"
-        raise error
-    return None
-
-
-def _turn_closer(fmt: ChatFormat, tokens: ModelTokens) -> str | None:
-    """The text `fmt` writes right after an assistant reply, when it is one of the model's
-    end-of-turn tokens or a known turn-closing marker: what the model emits to end a turn."""
-    try:
-        text = render_prompt(fmt, _PROBES[1], bos_token=tokens.bos, eos_token=tokens.eos)
-    except PromptFormatError:
-        return None
-    at = text.find(_PROBE_REPLY)
-    if at < 0:
-        return None
-    after = text[at + len(_PROBE_REPLY) :].lstrip()
-    candidates = (*tokens.end_of_turn, *_KNOWN_TURN_ENDS)
-    matches = [marker for marker in candidates if marker and after.startswith(marker)]
-    return max(matches, key=len) if matches else None
-
-
-def _template_stops(fmt: ChatFormat, tokens: ModelTokens, fallback: ChatFormat) -> tuple[str, ...]:
-    """Stop strings for a model's or a custom template: the text that closes an assistant
-    turn in this template, then the model's own end-of-turn tokens. Without either, the
-    known turn-closing markers the template mentions, then the fallback format's stops."""
-    closer = _turn_closer(fmt, tokens)
-    if closer is not None:
-        return tuple(dict.fromkeys((closer, *tokens.end_of_turn)))
-    if tokens.end_of_turn:
-        return tokens.end_of_turn
-    found = tuple(marker for marker in _KNOWN_TURN_ENDS if marker in fmt.template)
-    return found or fallback.stop
-
-
-def with_model_stops(fmt: ChatFormat, tokens: ModelTokens) -> ChatFormat:
-    """A built-in format's stops for a particular model: the format's own turn closer, then
-    the model's end-of-turn tokens instead of the format's guess at them (ChatML's
-    "<|endoftext|>" means nothing to a Mistral vocabulary)."""
-    if not tokens.end_of_turn:
-        return fmt
-    return replace(fmt, stop=tuple(dict.fromkeys((fmt.stop[0], *tokens.end_of_turn))))
-
-
-def select_format(
-    architecture: str | None, chat_template: str | None, tokens: ModelTokens | None = None
-) -> ChatFormat:
-    """Pick the chat format for a model.
-
-    The model's own template wins when present, compiles in the sandbox and renders the
-    probe conversations (one with a system prompt, which the app may always send) keeping
-    the users' and the system's text; a template that drops or refuses the system prompt is
-    used with it folded into the first user turn. Otherwise the built-in format for the
-    architecture is used. `tokens` (the loaded model's) make the probes render as they
-    will for real and give the stop strings; without them the stops are a best guess.
-    """
-    tokens = tokens or ModelTokens()
-    fallback = with_model_stops(format_for_architecture(architecture), tokens)
-    if not chat_template or not chat_template.strip():
-        return fallback
-    candidate = ChatFormat(
-        name=MODEL_TEMPLATE_NAME,
-        label=MODEL_TEMPLATE_LABEL,
-        template=chat_template,
-        stop=fallback.stop,
-        source="model",
-    )
-    try:
-        checked = _checked_template(candidate, tokens)
-    except PromptFormatError:
-        return fallback
-    if checked is None:
-        return fallback
-    return replace(checked, stop=_template_stops(checked, tokens, fallback))
-
-
-def custom_format(
-    template: str, architecture: str | None = None, tokens: ModelTokens | None = None
-) -> ChatFormat:
-    """A user's own Jinja template, checked in the sandbox with the same probe conversations
-    as a model's template (and folding the system prompt the same way). Unlike a model's, it
-    must work: PromptFormatError says why not."""
-    if len(template) > MAX_TEMPLATE_SOURCE_CHARS:
-        raise PromptFormatError("The custom chat template is too long.")
-    if not template.strip():
-        raise PromptFormatError("The custom chat template is empty.")
-    tokens = tokens or ModelTokens()
-    fallback = with_model_stops(format_for_architecture(architecture), tokens)
-    fmt = ChatFormat(
-        name=CUSTOM_TEMPLATE_NAME,
-        label=CUSTOM_TEMPLATE_LABEL,
-        template=template,
-        stop=fallback.stop,
-        source="model",
-    )
-    checked = _checked_template(fmt, tokens)
-    if checked is None:
-        raise PromptFormatError(
-            "The custom chat template leaves out the messages' text (it never writes "
-            "message['content'])."
-        )
-    return replace(checked, stop=_template_stops(checked, tokens, fallback))
-
-
-def format_for_override(
-    override: str,
-    architecture: str | None,
-    chat_template: str | None,
-    tokens: ModelTokens | None = None,
-) -> ChatFormat:
-    """The format an EngineSettings.chat_format asks for: "auto" (select_format), a built-in
-    name, or a custom template's text. Raises PromptFormatError for a broken custom one.
-    `tokens`: the loaded model's special tokens (see select_format)."""
-    choice = (override or AUTO_FORMAT).strip()
-    if choice == AUTO_FORMAT:
-        return select_format(architecture, chat_template, tokens)
-    if choice in BUILTIN_FORMATS:
-        return with_model_stops(BUILTIN_FORMATS[choice], tokens or ModelTokens())
-    return custom_format(override, architecture, tokens)
-
-
 def render_prompt(
     fmt: ChatFormat,
     messages: Sequence[Mapping[str, str]],
@@ -751,7 +357,7 @@ def render_prompt(
 
     Raises PromptFormatError when the template fails, is blocked by the sandbox, or produces
     an implausibly large prompt. Pass the model's BOS/EOS strings consistently across turns
-    (see the prefix property in the module docstring).
+    (see the prefix property in formats.py).
     """
     template = _compile(fmt.template)
     # Plain str dicts: the template must not see the caller's objects (the immutable sandbox

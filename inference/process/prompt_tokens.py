@@ -14,8 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from inference.prompt_formats import ChatFormat, render_prompt, should_add_bos
 from inference.protocol import ChatMessage
+from inference.templates import ChatFormat, render_prompt, should_add_bos
 
 Tokenize = Callable[[str, bool], list[int]]  # (text, parse_special) -> ids, never adds BOS
 

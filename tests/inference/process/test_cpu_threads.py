@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from inference import cpu_threads
-from inference.cpu_threads import default_thread_counts, resolve_thread_counts
 from inference.engine_process import EngineProcess
+from inference.process import cpu_threads
+from inference.process.cpu_threads import default_thread_counts, resolve_thread_counts
 from inference.protocol import ModelInfo
-from tests.inference.engine_helpers import load
+from tests.support.engine_helpers import load
 
 
 @pytest.fixture(autouse=True)

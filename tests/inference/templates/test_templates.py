@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.prompt_formats import (
+from inference.templates import (
     BUILTIN_FORMATS,
     ChatFormat,
     ModelTokens,
