@@ -91,37 +91,28 @@ def test_a_file_written_elsewhere_is_flushed_renamed_and_its_folder_flushed(
     assert not part.exists()
 
 
-def test_a_failed_write_leaves_the_old_file_intact(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("step", "error"),
+    [
+        ("write", OSError(errno.ENOSPC, "No space left on device")),
+        ("fsync", OSError(errno.EIO, "Input/output error")),
+        ("replace", PermissionError(errno.EACCES, "Permission denied")),
+    ],
+)
+def test_a_step_that_fails_leaves_the_old_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str, error: OSError
 ) -> None:
     folder = tmp_path / "data"
     folder.mkdir()
     target = folder / "settings.json"
     target.write_text('{"old": true}')
 
-    def disk_full(fd: int, data: bytes) -> int:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def fail(*_args: object) -> None:
+        raise error
 
-    monkeypatch.setattr(atomic_write.os, "write", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    monkeypatch.setattr(atomic_write.os, step, fail)
+    with pytest.raises(OSError) as raised:
         write_atomic(target, '{"new": true}')
+    assert raised.value is error
     assert target.read_text() == '{"old": true}'
-    assert list(folder.iterdir()) == [target]
-
-
-def test_a_failed_rename_leaves_the_old_file_intact(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    folder = tmp_path / "data"
-    folder.mkdir()
-    target = folder / "presets.json"
-    target.write_text("old")
-
-    def refuse(source: str, target: str) -> None:
-        raise PermissionError(errno.EACCES, "Permission denied")
-
-    monkeypatch.setattr(atomic_write.os, "replace", refuse)
-    with pytest.raises(PermissionError):
-        write_atomic(target, "new")
-    assert target.read_text() == "old"
     assert list(folder.iterdir()) == [target]
