@@ -22,19 +22,18 @@ from app.documents.summarizer import (
     ChunkSummary,
     Summarizer,
     SummaryCancelled,
-    SummaryEngine,
     SummaryError,
 )
 from app.documents.work_queue import WorkQueue
 from app.gui.engine_bridge import EngineBridge
 from inference.protocol import ChatMessage, Done, ModelInfo
-from inference.sync_client import EngineError
+from inference.sync_client import BlockingEngine, EngineError
 from storage.documents import DocumentRepository
 from storage.errors import DatabaseError
 from ui.documents.rows import SAME_AS_DOCUMENT
 
 POLL_S = 0.1  # how often a waiting job looks at its cancel flag: cancel within a second
-WrapEngine = Callable[[SummaryEngine], SummaryEngine]
+WrapEngine = Callable[[BlockingEngine], BlockingEngine]
 
 
 @dataclass
@@ -54,7 +53,7 @@ class CancellableEngine:
     """The job's engine with its own cancel flag checked before every request: counting a
     2,000-page document's pieces is many requests that the summarizer itself never checks."""
 
-    def __init__(self, inner: SummaryEngine, cancelled: threading.Event) -> None:
+    def __init__(self, inner: BlockingEngine, cancelled: threading.Event) -> None:
         self._inner = inner
         self._cancelled = cancelled
 
@@ -258,7 +257,7 @@ class SummaryQueue(QObject):
                 options = replace(options, language=language)
             signals.started.emit(job.number)
             self.bridge.reset_cancel()
-            inner: SummaryEngine = self.bridge
+            inner: BlockingEngine = self.bridge
             if self.wrap_engine is not None:
                 inner = self.wrap_engine(inner)
             summarizer = Summarizer(CancellableEngine(inner, job.cancelled), self.repository)
