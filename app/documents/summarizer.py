@@ -575,7 +575,6 @@ class _Job:
                 requests_total=max(self.requests_total, done_requests),
                 tokens_in=sum(t.prompt_tokens for t in self.timings),
                 tokens_out=sum(t.completion_tokens for t in self.timings),
-                elapsed_s=time.monotonic() - self.started,
                 seconds_left=left,
             )
         )
