@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from PySide6.QtCore import QObject, Signal
 
 from app.documents.model import Document, DocumentError
-from app.documents.options import SummaryOptions
+from app.documents.options import SAME_AS_DOCUMENT, SummaryOptions
 from app.documents.summarizer import (
     ChunkSummary,
     Summarizer,
@@ -31,7 +31,6 @@ from inference.protocol import ChatMessage, Done, ModelInfo
 from inference.sync_client import EngineError
 from storage.documents import DocumentRepository
 from storage.errors import DatabaseError
-from ui.documents.rows import SAME_AS_DOCUMENT
 
 POLL_S = 0.1  # how often a waiting job looks at its cancel flag: cancel within a second
 WrapEngine = Callable[[SummaryEngine], SummaryEngine]
