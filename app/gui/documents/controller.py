@@ -32,7 +32,7 @@ from app.documents.summary_text import chunk_heading, linked_markdown, passage_t
 from app.documents.work_queue import wait_until_done
 from app.gui.chat.controller import ChatController
 from app.gui.documents.entries import Entry, Shown
-from app.gui.documents.queue import Job, SummaryQueue, WrapEngine
+from app.gui.documents.queue import QueuedSummary, SummaryQueue, WrapEngine
 from app.gui.documents.reading import DocumentReader
 from app.gui.engine_bridge import EngineBridge
 from app.languages.codes import in_reading_order
@@ -413,13 +413,13 @@ class DocumentsController(QObject):
         for path in self._ocr_running:
             self.reader.stop(path)
 
-    def _on_job_waiting(self, job: Job) -> None:
+    def _on_job_waiting(self, job: QueuedSummary) -> None:
         if job.path in self._entries:
             self._entries[job.path].status = DocumentStatus(DocumentState.WAITING)
             self.page.show_error(NO_MODEL)
             self._refresh_rows()
 
-    def _on_job_started(self, job: Job) -> None:
+    def _on_job_started(self, job: QueuedSummary) -> None:
         entry = self._entries.get(job.path)
         if entry is not None:
             job.title = entry.title
@@ -433,7 +433,7 @@ class DocumentsController(QObject):
             self.page.set_summary_title(job.title)
             self.page.begin_summary()
 
-    def _on_job_progress(self, job: Job, progress: Progress) -> None:
+    def _on_job_progress(self, job: QueuedSummary, progress: Progress) -> None:
         percent = round(progress.fraction * 100)
         entry = self._entries.get(job.path)
         status = DocumentStatus(DocumentState.SUMMARIZING, percent=percent)
@@ -450,11 +450,11 @@ class DocumentsController(QObject):
         )
         self.page.show_progress(self.queue.overall(progress.fraction), text)
 
-    def _on_job_delta(self, job: Job, text: str) -> None:
+    def _on_job_delta(self, job: QueuedSummary, text: str) -> None:
         if self._follow_jobs and self.queue.running is job:
             self._coalescer.push(text)
 
-    def _on_job_chunk(self, job: Job, chunk: ChunkSummary) -> None:
+    def _on_job_chunk(self, job: QueuedSummary, chunk: ChunkSummary) -> None:
         if self._follow_jobs and self.queue.running is job:
             self._show_chunk(chunk)
 
@@ -466,7 +466,7 @@ class DocumentsController(QObject):
     def _show_delta(self, text: str) -> None:
         self.page.append_summary(text)
 
-    def _on_job_finished(self, job: Job, result: SummaryResult) -> None:
+    def _on_job_finished(self, job: QueuedSummary, result: SummaryResult) -> None:
         self._coalescer.flush()
         entry = self._entries.get(job.path)
         if entry is not None:
@@ -486,7 +486,7 @@ class DocumentsController(QObject):
         self.jobFinished.emit(job.path, DocumentState.DONE)
         self._after_job()
 
-    def _on_job_failed(self, job: Job, kind: str, message: str) -> None:
+    def _on_job_failed(self, job: QueuedSummary, kind: str, message: str) -> None:
         self._coalescer.flush()
         entry = self._entries.get(job.path)
         if kind == "cancelled":
