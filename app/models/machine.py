@@ -21,7 +21,6 @@ class GpuMemory:
 
 @dataclass(frozen=True)
 class MachineMemory:
-    ram_total_bytes: int
     ram_available_bytes: int
     gpus: tuple[GpuMemory, ...] = ()
 
@@ -32,13 +31,11 @@ class MachineMemory:
 
 
 def detect_machine() -> MachineMemory:
-    total, available = _ram()
-    return MachineMemory(total, available, _nvidia_gpus())
+    return MachineMemory(_ram_available(), _nvidia_gpus())
 
 
-def _ram() -> tuple[int, int]:
-    memory = psutil.virtual_memory()
-    return int(memory.total), int(memory.available)
+def _ram_available() -> int:
+    return int(psutil.virtual_memory().available)
 
 
 def _nvidia_gpus() -> tuple[GpuMemory, ...]:

@@ -543,9 +543,6 @@ class DocumentsPage(QWidget):
             self.progress.show()
         self._update_buttons()
 
-    def is_busy(self) -> bool:
-        return self._busy
-
     # ---- user actions --------------------------------------------------------------------
 
     def _update_buttons(self) -> None:
