@@ -265,12 +265,12 @@ class Summarizer:
     ) -> SummaryResult:
         """`on_delta` streams the final pass; `on_chunk` gets each chunk's summary when done."""
         self._cancelled.clear()
-        job = _Job(self, document, options, on_progress, on_delta)
+        job = _SummaryRun(self, document, options, on_progress, on_delta)
         job.on_chunk = on_chunk
         return job.run()
 
 
-class _Job:
+class _SummaryRun:
     """State of one summarize() call, so Summarizer itself stays reusable."""
 
     def __init__(
@@ -540,7 +540,6 @@ class _Job:
                 requests_total=max(self.requests_total, done_requests),
                 tokens_in=sum(t.prompt_tokens for t in self.timings),
                 tokens_out=sum(t.completion_tokens for t in self.timings),
-                elapsed_s=time.monotonic() - self.started,
                 seconds_left=left,
             )
         )

@@ -109,9 +109,6 @@ class Translator:
         self._cancelled.set()
         self.engine.cancel()
 
-    def clear_cache(self) -> None:
-        self._cache.clear()
-
     def token_budget(self) -> int:
         # The prompt holds the instructions, the previous segment twice (source and
         # translation), the segment and room for its translation: a quarter each.

@@ -2,8 +2,8 @@
 chat's engine (background priority, so chat goes first).
 
 Threads: `submit`, `cancel` and the signals' receivers are in the GUI thread; each job runs on
-the `documents-summaries` work queue and reports through `_JobSignals`, which this object
-turns into its public signals in the GUI thread, carrying the Job.
+the `documents-summaries` work queue and reports through `_SummarySignals`, which this object
+turns into its public signals in the GUI thread, carrying the QueuedSummary.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from PySide6.QtCore import QObject, Signal
 
 from app.documents.model import Document, DocumentError
-from app.documents.options import SummaryOptions
+from app.documents.options import SAME_AS_DOCUMENT, SummaryOptions
 from app.documents.summarizer import (
     ChunkSummary,
     Summarizer,
@@ -30,14 +30,13 @@ from inference.protocol import ChatMessage, Done, ModelInfo
 from inference.sync_client import BlockingEngine, EngineError
 from storage.documents import DocumentRepository
 from storage.errors import DatabaseError
-from ui.documents.rows import SAME_AS_DOCUMENT
 
 POLL_S = 0.1  # how often a waiting job looks at its cancel flag: cancel within a second
 WrapEngine = Callable[[BlockingEngine], BlockingEngine]
 
 
 @dataclass
-class Job:
+class QueuedSummary:
     number: int
     path: str
     title: str
@@ -89,7 +88,7 @@ class CancellableEngine:
         self._inner.cancel()
 
 
-class _JobSignals(QObject):
+class _SummarySignals(QObject):
     """Emitted on the summary thread, received in the GUI thread (queued)."""
 
     waiting = Signal(int)  # job number: no model loaded
@@ -102,7 +101,7 @@ class _JobSignals(QObject):
 
 
 class SummaryQueue(QObject):
-    """Signals (GUI thread, each with the Job): ``jobWaiting`` (no model loaded),
+    """Signals (GUI thread, each with the QueuedSummary): ``jobWaiting`` (no model loaded),
     ``jobStarted``, ``jobProgress(job, Progress)``, ``jobDelta(job, text)`` (the final pass
     streaming), ``jobChunk(job, ChunkSummary)`` (a chunk's summary is done),
     ``jobFinished(job, SummaryResult)``, ``jobFailed(job, kind, message)`` where
@@ -125,13 +124,13 @@ class SummaryQueue(QObject):
         # Tests wrap the job's engine to record or hold requests.
         self.wrap_engine: WrapEngine | None = None
         self.work = WorkQueue("documents-summaries")
-        self.jobs: dict[int, Job] = {}  # submitted and not finished, in order
-        self.running: Job | None = None
+        self.jobs: dict[int, QueuedSummary] = {}  # submitted and not finished, in order
+        self.running: QueuedSummary | None = None
         self.batch_total = self.batch_done = self.batch_cancelled = 0
         self._next = 1
         self._lock = threading.Lock()
-        self._summarizer: tuple[Job, Summarizer] | None = None  # guarded by _lock
-        self._signals = _JobSignals(self)
+        self._summarizer: tuple[QueuedSummary, Summarizer] | None = None  # guarded by _lock
+        self._signals = _SummarySignals(self)
         s = self._signals
         s.waiting.connect(lambda n: self._forward(n, self.jobWaiting))
         s.started.connect(self._on_started)
@@ -143,7 +142,7 @@ class SummaryQueue(QObject):
 
     # ---- GUI thread -------------------------------------------------------------------------
 
-    def job_for(self, path: str) -> Job | None:
+    def job_for(self, path: str) -> QueuedSummary | None:
         """The queued or running job of `path`, if any."""
         return next((job for job in self.jobs.values() if job.path == path), None)
 
@@ -154,17 +153,17 @@ class SummaryQueue(QObject):
         options: SummaryOptions,
         document: Future[tuple[Document, str | None]],
         language_choice: str,
-    ) -> Job:
+    ) -> QueuedSummary:
         if not self.jobs:
             self.batch_total = self.batch_done = self.batch_cancelled = 0
-        job = Job(self._next, path, title, options, document, language_choice)
+        job = QueuedSummary(self._next, path, title, options, document, language_choice)
         self._next += 1
         self.jobs[job.number] = job
         self.batch_total += 1
         self.work.submit(lambda: self._run(job))
         return job
 
-    def cancel(self, job: Job | None = None) -> None:
+    def cancel(self, job: QueuedSummary | None = None) -> None:
         """Stop `job` (every job when None): the running one within a second; finished
         parts stay stored, so summarizing again resumes."""
         targets = list(self.jobs.values()) if job is None else [job]
@@ -174,7 +173,7 @@ class SummaryQueue(QObject):
             if self._summarizer is not None and (job is None or self._summarizer[0] is job):
                 self._summarizer[1].cancel()
 
-    def label(self, job: Job) -> str:
+    def label(self, job: QueuedSummary) -> str:
         """The job's title, with its place in the batch when there are several."""
         total = self.batch_total
         return job.title if total <= 1 else f"{job.title} ({self.batch_done + 1} of {total})"
@@ -231,7 +230,7 @@ class SummaryQueue(QObject):
 
     # ---- summary thread ---------------------------------------------------------------------
 
-    def _run(self, job: Job) -> None:
+    def _run(self, job: QueuedSummary) -> None:
         """One job from reading to the stored final summary."""
         signals, stopping = self._signals, self.work.stopping
 

@@ -1,10 +1,10 @@
 """Drives the Translate page: starts translations, detection and file jobs against the
 chat's engine (through an EngineBridge) or a translation-only engine, and shows how they
 ended. The job thread, the glossaries, the history and the translation-only model each have
-their own module beside this one (jobs.py, glossaries.py, history.py, model.py).
+their own module beside this one (runs.py, glossaries.py, history.py, model.py).
 
 Threads: GUI thread only; job bodies run on the job thread and talk back through
-`JobSignals` (queued to the GUI thread).
+`TranslationRunSignals` (queued to the GUI thread).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from app.gui.chat.controller import ChatController
 from app.gui.engine_bridge import EngineBridge
 from app.gui.translation.glossaries import GlossaryController
 from app.gui.translation.history import HistoryController
-from app.gui.translation.jobs import JobRunner, TextResult, run_detect, run_file, run_text
 from app.gui.translation.model import OwnEngine, TranslationModel
+from app.gui.translation.runs import TextResult, TranslationRunner, run_detect, run_file, run_text
 from app.languages.codes import in_reading_order, is_known
 from app.translation.files import SUPPORTED, FileTranslation, output_path
 from app.translation.translator import Translator
@@ -57,13 +57,13 @@ class TranslationController(QObject):
         self._translate_when_ready = False
         chat.modelReady.connect(self._on_chat_model_ready)
 
-        self.jobs = JobRunner(self)
+        self.runner = TranslationRunner(self)
         self.glossaries = GlossaryController(panel, glossaries_file)
         self.history = HistoryController(panel, history, self.busy)
         self.model = TranslationModel(panel, self.busy)
         self.model.ready.connect(self.translationModelReady)
 
-        signals = self.jobs.signals
+        signals = self.runner.signals
         self._coalescer = DeltaCoalescer(parent=self)
         self._coalescer.flushed.connect(panel.append_translation)
         self._back_coalescer = DeltaCoalescer(parent=self)
@@ -112,10 +112,10 @@ class TranslationController(QObject):
             self.chat_bridge.info = self.chat.model_info
         return self.bridge.info
 
-    # ---- jobs -------------------------------------------------------------------------------
+    # ---- runs -------------------------------------------------------------------------------
 
     def busy(self) -> bool:
-        return self.jobs.busy()
+        return self.runner.busy()
 
     def translate(self) -> None:
         panel = self.panel
@@ -143,10 +143,10 @@ class TranslationController(QObject):
         panel.show_busy("Preparing…")
         if source is None:
             panel.begin_detection()
-        jobs = self.jobs
+        runner = self.runner
 
         def run() -> None:
-            run_text(jobs, translator, text, source, target, glossary, back, info.name)
+            run_text(runner, translator, text, source, target, glossary, back, info.name)
 
         self._start(run, "text", translator)
 
@@ -159,8 +159,8 @@ class TranslationController(QObject):
             return
         self.panel.show_busy("")
         self.panel.begin_detection()
-        jobs = self.jobs
-        self._start(lambda: run_detect(jobs, text), "detect")
+        runner = self.runner
+        self._start(lambda: run_detect(runner, text), "detect")
 
     def translate_file(self, path: str) -> None:
         if self.busy():
@@ -177,10 +177,10 @@ class TranslationController(QObject):
         self.panel.hide_message()
         self.panel.show_flags(())
         self.panel.show_busy(f"Reading {source.name}…")
-        jobs = self.jobs
+        runner = self.runner
 
         def run() -> None:
-            run_file(jobs, translator, source, target, source_lang, glossary)
+            run_file(runner, translator, source, target, source_lang, glossary)
 
         self._start(run, "file", translator)
 
@@ -221,7 +221,7 @@ class TranslationController(QObject):
 
     def cancel(self) -> None:
         """Stop the running job (it ends within a second; partial text stays)."""
-        if self.jobs.cancel():
+        if self.runner.cancel():
             self.panel.show_status("Cancelling…")
 
     def _ready_model(self, *, retry: bool) -> ModelInfo | None:
@@ -257,10 +257,10 @@ class TranslationController(QObject):
     ) -> None:
         bridge = self.bridge if translator is not None else None
         self.panel.set_busy(True)
-        self.jobs.start(body, kind, translator, bridge)
+        self.runner.start(body, kind, translator, bridge)
 
     def _end_job(self) -> None:
-        self.jobs.join()
+        self.runner.join()
         self._coalescer.flush()
         self._back_coalescer.flush()
         self.panel.set_busy(False)
@@ -327,7 +327,7 @@ class TranslationController(QObject):
     def _on_job_failed(self, kind: str, message: str) -> None:
         self._end_job()
         panel = self.panel
-        file_job = self.jobs.kind == "file"
+        file_job = self.runner.kind == "file"
         if kind == "cancelled" and file_job:
             panel.show_status("Cancelled. No file was written.")
         elif kind == "cancelled":
@@ -350,9 +350,6 @@ class TranslationController(QObject):
     def _on_languages_changed(self) -> None:
         self.glossaries.show_pair(self.panel.source_code(), self.panel.target_code())
 
-    def refresh_history(self, text: str | None = None) -> None:
-        self.history.refresh(text)
-
     def use_model(self, path: str) -> None:
         """Translate with the GGUF at `path` in its own engine; "" goes back to the chat's."""
         if self.busy():
@@ -368,7 +365,7 @@ class TranslationController(QObject):
         self.glossaries.save()
         if self.busy():
             own = self.own
-            self.jobs.shutdown([self.chat_bridge] + ([own.bridge] if own else []))
+            self.runner.shutdown([self.chat_bridge] + ([own.bridge] if own else []))
             self.panel.set_busy(False)
         self.model.stop()
 

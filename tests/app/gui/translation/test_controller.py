@@ -34,7 +34,7 @@ def test_ctrl_enter_streams_a_translation_and_stores_it(qtbot: QtBot, translate_
     pick(panel, "en", "fr")
     engine = record(controller.translator)
     seen_while_running: list[str] = []
-    controller.jobs.signals.progressed.connect(
+    controller.runner.signals.progressed.connect(
         lambda *_: seen_while_running.append(panel.translation_text()) if panel.is_busy() else None
     )
     with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
@@ -147,7 +147,7 @@ def test_text_far_larger_than_the_context_is_translated_in_segments_with_progres
     source = f"# A long story\n\n{sentences}\n\nThe end."
     assert len(source.split()) > 2 * 512  # words alone: twice the whole context
     progress: list[tuple[int, int]] = []
-    controller.jobs.signals.progressed.connect(
+    controller.runner.signals.progressed.connect(
         lambda done, total, _left: progress.append((done, total))
     )
     panel.source_edit.setPlainText(source)
@@ -393,7 +393,7 @@ def test_history_is_searchable_and_restores_into_the_panel(
         target_lang="en",
         model="m",
     )
-    controller.refresh_history()
+    controller.history.refresh()
     panel.tools.setCurrentWidget(panel.history)
     assert panel.history.list.count() == 2
     with qtbot.waitSignal(panel.history.searchChanged, timeout=5_000):
@@ -446,7 +446,7 @@ def test_history_entries_are_deleted_by_key_or_menu_and_undo_brings_them_back(
     panel = controller.panel
     repo = TranslationRepository(database)
     _add_history(database, "one", "two", "three")
-    controller.refresh_history()
+    controller.history.refresh()
     panel.tools.setCurrentWidget(panel.history)
     assert _listed(panel) == ["three", "two", "one"]
 
@@ -476,7 +476,7 @@ def test_clear_history_asks_first_and_then_empties_it(qtbot: QtBot, translate_ap
     (_window, _chat, database), controller = translate_app()
     panel = controller.panel
     _add_history(database, "one", "two")
-    controller.refresh_history()
+    controller.history.refresh()
     panel.tools.setCurrentWidget(panel.history)
     questions: list[str] = []
 
