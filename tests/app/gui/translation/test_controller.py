@@ -20,6 +20,7 @@ from app.gui.translation.controller import install_translation
 from inference.protocol import ChatMessage
 from storage.translations import TranslationRepository
 from tests.support.app_parts import MakeApp
+from tests.support.engine_helpers import kill_engine
 from tests.support.qt_user import file_drag
 from tests.support.translate_page import JOB_TIMEOUT_MS, pick, record, type_and_translate
 from ui.translation.panel import TranslationPanel
@@ -116,7 +117,7 @@ def test_engine_crash_keeps_source_and_partial_translation(
     # Long replies, so the third request is surely still running when the engine dies.
     engine = record(controller.translator, max_tokens=700)
     engine.hold_at = 3
-    engine.on_first_delta = chat.client.kill_engine_for_test
+    engine.on_first_delta = lambda: kill_engine(chat.client)
     panel.source_edit.setPlainText(THREE_PARAGRAPHS)
     with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
         qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
