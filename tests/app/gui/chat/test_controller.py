@@ -265,7 +265,11 @@ def test_switching_chats_while_streaming_keeps_both_intact(
     qtbot.waitUntil(lambda: len(window.chat_view.reply_text()) > 10, timeout=30_000)
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not controller.generating, timeout=10_000)
-    qtbot.wait(100)
+    # The cancelled reply is stored last; every delta before it has been handled by then.
+    qtbot.waitUntil(
+        lambda: MessageRepository(db).active_path(streaming)[-1].status == MessageStatus.COMPLETE,
+        timeout=10_000,
+    )
     assert window.chat_view.toPlainText().strip() == ""  # nothing leaked into the new chat
     reply = MessageRepository(db).active_path(streaming)[-1]
     assert reply.role == Role.ASSISTANT and reply.content

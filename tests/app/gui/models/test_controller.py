@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -942,7 +943,10 @@ def test_search_while_offline_shows_progress_can_be_cancelled_and_fails_plainly(
         assert not hub_panel.is_waiting() and not hub_panel.wait_cancel_button.isVisible()
         assert hub_panel.status_label.text() == "Stopped waiting for Hugging Face."
     # The listening socket is closed: the abandoned request ends; its answer is dropped.
-    qtbot.wait(300)
+    qtbot.waitUntil(
+        lambda: all(t.name != "models-search" for t in threading.enumerate()), timeout=30_000
+    )
+    QApplication.processEvents()  # its answer, queued before its thread ended, arrives
     assert hub_panel.status_label.text() == "Stopped waiting for Hugging Face."
 
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
