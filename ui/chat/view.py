@@ -12,7 +12,7 @@ tail is re-typed, so the cost does not grow with the reply either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from html import escape
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -91,8 +91,6 @@ class ChatView(QTextBrowser):
         # a copy of every streamed delta.
         doc.setUndoRedoEnabled(False)
         doc.setDocumentMargin(12)
-        #: Opens an http(s)/mailto URL; tests swap it so nothing leaves the process.
-        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self._cursor = QTextCursor(doc)  # the view's own; the user's cursor is untouched
         self._frames: dict[int, QTextFrame] = {}
         self._messages: dict[int, MessageRecord] = {}
@@ -640,7 +638,7 @@ class ChatView(QTextBrowser):
         if scheme == "hearth":
             self._on_hearth_link(url)
         elif scheme in OPENABLE_SCHEMES:
-            self.open_url(url)
+            QDesktopServices.openUrl(url)
         # Anything else (file:, javascript:, relative paths) is ignored on purpose.
 
     def _on_hearth_link(self, url: QUrl) -> None:
