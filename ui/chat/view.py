@@ -70,13 +70,11 @@ class ChatView(QTextBrowser):
     """Read-only transcript. Signals fire on the GUI thread:
 
     - ``regenerateRequested(message_id)``: the user clicked "Regenerate".
-    - ``copied(message_id)``: a message's raw markdown was put on the clipboard.
     - ``editRequested(message_id)``: the user clicked "Edit" under their message.
     - ``versionRequested(message_id, step)``: "‹ older" (-1) or "newer ›" (+1) clicked.
     """
 
     regenerateRequested = Signal(int)
-    copied = Signal(int)
     editRequested = Signal(int)
     versionRequested = Signal(int, int)  # message id, -1 older / +1 newer
 
@@ -652,7 +650,6 @@ class ChatView(QTextBrowser):
             if text is not None:
                 QGuiApplication.clipboard().setText(text)
                 self._show_copied(message_id)
-                self.copied.emit(message_id)
         elif action == "regenerate":
             self.regenerateRequested.emit(message_id)
         elif action == "edit":

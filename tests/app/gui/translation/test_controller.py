@@ -639,8 +639,10 @@ def test_translation_only_model_runs_in_a_second_engine_until_shutdown(
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tiny_model), ""))
     )
-    with qtbot.waitSignal(controller.translationModelReady, timeout=JOB_TIMEOUT_MS):
-        panel.model_choice.activated.emit(1)  # what picking the second entry does
+    panel.model_choice.activated.emit(1)  # what picking the second entry does
+    qtbot.waitUntil(
+        lambda: "(translation only)" in panel.model_label.text(), timeout=JOB_TIMEOUT_MS
+    )
     own = controller.own
     assert own is not None and own.client.pid not in (None, chat.client.pid)
     assert panel.model_choice.currentIndex() == 1
@@ -656,8 +658,10 @@ def test_translation_only_model_runs_in_a_second_engine_until_shutdown(
     panel.model_choice.activated.emit(0)
     assert controller.own is None and not client.running
 
-    with qtbot.waitSignal(controller.translationModelReady, timeout=JOB_TIMEOUT_MS):
-        panel.model_choice.activated.emit(1)
+    panel.model_choice.activated.emit(1)
+    qtbot.waitUntil(
+        lambda: "(translation only)" in panel.model_label.text(), timeout=JOB_TIMEOUT_MS
+    )
     client = controller.own.client
     assert client.running
     controller.shutdown()
