@@ -347,9 +347,6 @@ class TranslationController(QObject):
     def _on_languages_changed(self) -> None:
         self.glossaries.show_pair(self.panel.source_code(), self.panel.target_code())
 
-    def refresh_history(self, text: str | None = None) -> None:
-        self.history.refresh(text)
-
     def use_model(self, path: str) -> None:
         """Translate with the GGUF at `path` in its own engine; "" goes back to the chat's."""
         if self.busy():

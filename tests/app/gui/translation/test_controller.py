@@ -394,7 +394,7 @@ def test_history_is_searchable_and_restores_into_the_panel(
         target_lang="en",
         model="m",
     )
-    controller.refresh_history()
+    controller.history.refresh()
     panel.tools.setCurrentWidget(panel.history)
     assert panel.history.list.count() == 2
     with qtbot.waitSignal(panel.history.searchChanged, timeout=5_000):
@@ -447,7 +447,7 @@ def test_history_entries_are_deleted_by_key_or_menu_and_undo_brings_them_back(
     panel = controller.panel
     repo = TranslationRepository(database)
     _add_history(database, "one", "two", "three")
-    controller.refresh_history()
+    controller.history.refresh()
     panel.tools.setCurrentWidget(panel.history)
     assert _listed(panel) == ["three", "two", "one"]
 
@@ -477,7 +477,7 @@ def test_clear_history_asks_first_and_then_empties_it(qtbot: QtBot, translate_ap
     (_window, _chat, database), controller = translate_app()
     panel = controller.panel
     _add_history(database, "one", "two")
-    controller.refresh_history()
+    controller.history.refresh()
     panel.tools.setCurrentWidget(panel.history)
     questions: list[str] = []
 
