@@ -47,8 +47,9 @@ def test_test_modules_import_helpers_only_from_tests_support() -> None:
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             for name in names:
+                shared = name.split(".")[0] in ("tests", "conftest") or name.startswith("relative")
                 helper = name == "tests.support" or name.startswith("tests.support.")
-                if name.startswith(("tests", "relative", "conftest")) and not helper:
+                if shared and not helper:
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
     assert found == []
 
