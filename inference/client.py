@@ -30,13 +30,10 @@ from inference.protocol import (
     PrefillProgress,
     Priority,
     Request,
-    RequestLogReport,
-    RequestLogRequest,
     Sampling,
     Started,
     Tokenized,
     TokenizeRequest,
-    UnloadRequest,
 )
 
 
@@ -54,7 +51,6 @@ class EngineClient(QObject):
     generationFinished = Signal(int, object)  # request id, Done
     tokensCounted = Signal(int, int)  # request id, count
     tokenCountsReceived = Signal(int, object)  # request id, tuple of counts (a batch)
-    requestLogReceived = Signal(int, object)  # request id, tuple of RequestRecord
     requestFailed = Signal(int, str, str)  # request id, ErrorKind, message
     engineCrashed = Signal(str)  # plain-words reason
 
@@ -129,13 +125,6 @@ class EngineClient(QObject):
         """Tokens of the whole chat prompt `messages` would make (template included)."""
         return self._submit(TokenizeRequest(self._engine.next_id(), "", messages=tuple(messages)))
 
-    def unload(self) -> int:
-        return self._submit(UnloadRequest(self._engine.next_id()))
-
-    def request_log(self) -> int:
-        """Ask for the engine's record of its last requests (for a bug report)."""
-        return self._submit(RequestLogRequest(self._engine.next_id()))
-
     def cancel(self, request_id: int) -> None:
         if self._engine.running:
             try:
@@ -200,8 +189,6 @@ class EngineClient(QObject):
             self.generationFinished.emit(event.id, event)
         elif isinstance(event, Preempted):
             self.generationPreempted.emit(event.id, event.by)
-        elif isinstance(event, RequestLogReport):
-            self.requestLogReceived.emit(event.id, event.records)
         elif isinstance(event, LoadProgress):
             self.loadProgressed.emit(event.id, event.fraction, event.text)
         elif isinstance(event, Loaded):

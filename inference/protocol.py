@@ -106,11 +106,6 @@ class CancelRequest:
 
 
 @dataclass(frozen=True)
-class UnloadRequest:
-    id: int
-
-
-@dataclass(frozen=True)
 class RequestLogRequest:
     """Ask for the engine's record of its last requests (answered with RequestLogReport)."""
 
@@ -128,7 +123,6 @@ Request = (
     | CompletionRequest
     | TokenizeRequest
     | CancelRequest
-    | UnloadRequest
     | RequestLogRequest
     | ShutdownRequest
 )
@@ -294,13 +288,13 @@ class RequestRecord:
     `reply` hold text only when the engine was started with HEARTH_REQUEST_LOG set."""
 
     id: int
-    kind: str  # "chat", "completion", "load" or "unload"
+    kind: str  # "chat", "completion" or "load"
     priority: int
     model: str
     prompt_tokens: int
     prompt_tokens_evaluated: int  # summed over resumes: a resume after a chat re-evaluates
     completion_tokens: int
-    stop_reason: str  # a GenerationStats stop reason, "loaded", "unloaded" or "error:<kind>"
+    stop_reason: str  # a GenerationStats stop reason, "loaded" or "error:<kind>"
     preemptions: int
     total_ms: float  # engine time spent on it, not counting the time it was paused
     prompt: str | None = None

@@ -1,9 +1,11 @@
 """A blocking façade over the engine process for code that is not Qt: the CLI, batch jobs
 (summaries, translations) and benchmarks. One caller thread at a time; `cancel` from any.
 
-Cancel has the same contract as app/engine_bridge.EngineBridge (the two are interchangeable
-under the jobs): it stops the running request and refuses new ones until `reset_cancel()`,
-so a cancel that lands while a request is being sent, before it has an id, is never lost.
+`BlockingEngine` is what such code may ask of an engine; SyncEngine and the GUI's
+app/gui/engine_bridge.EngineBridge both provide it, so a job is written once for the CLI and
+the window. Cancel has the same contract in both: it stops the running request and refuses
+new ones until `reset_cancel()`, so a cancel that lands while a request is being sent, before
+it has an id, is never lost.
 
     with SyncEngine.start(EngineSettings(model_path=...)) as engine:
         done = engine.chat([ChatMessage("user", "Hi")], max_tokens=64, on_delta=print)
@@ -14,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Protocol
 
 from inference.engine_process import EngineCrashedError, EngineProcess
 from inference.protocol import (
@@ -42,6 +45,53 @@ from inference.protocol import (
 )
 
 OnDelta = Callable[[str], None]
+
+
+class BlockingEngine(Protocol):
+    """The engine as blocking code sees it (summaries, translations, on the CLI's thread or
+    a GUI worker thread): one request at a time, each call returns when its request ends;
+    `cancel` from any thread. SyncEngine and app.gui.engine_bridge.EngineBridge fit."""
+
+    @property
+    def info(self) -> ModelInfo | None:
+        """The loaded model, or None before one is loaded."""
+        ...
+
+    @property
+    def n_ctx(self) -> int: ...
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int = ...,
+        sampling: Sampling | None = ...,
+        stop: Sequence[str] = ...,
+        priority: Priority = ...,
+        on_delta: OnDelta | None = ...,
+    ) -> Done:
+        """A reply with the model's chat template."""
+        ...
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = ...,
+        sampling: Sampling | None = ...,
+        stop: Sequence[str] = ...,
+        on_delta: OnDelta | None = ...,
+    ) -> Done:
+        """A raw continuation of `prompt` (no chat template): the prompts of base models."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def count_tokens_many(self, texts: Sequence[str]) -> list[int]: ...
+
+    def cancel(self) -> None:
+        """Stop the running request and refuse new ones until the owner resets it."""
+        ...
 
 
 class EngineError(RuntimeError):

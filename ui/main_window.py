@@ -169,9 +169,6 @@ class MainWindow(QMainWindow):
         self.send_button.setText("Stop" if generating else "Send")
         self.send_button.setToolTip("Stop the reply (Esc)" if generating else "Send (Enter)")
 
-    def is_generating(self) -> bool:
-        return self._generating
-
     def set_model_info(self, name: str, chat_format: str, backend: str) -> None:
         """E.g. ``Gemma 3 270m · Q4_K_M · format: gemma (built-in) · CPU``."""
         self.model_label.set_parts([name, f"format: {chat_format}", backend])

@@ -29,7 +29,6 @@ class Progress:
     requests_total: int  # an estimate until the reduce levels are known
     tokens_in: int
     tokens_out: int
-    elapsed_s: float
     seconds_left: float | None  # None until one request has been timed
 
     @property

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from app.documents.model import Section, SourceRef
+from app.languages.sentences import sentence_breaks
 
 CountTokens = Callable[[str], int]
 CountTokensMany = Callable[[Sequence[str]], list[int]]
@@ -34,7 +35,6 @@ BATCH_CHARS = 256 * 1024
 SECTION, PARAGRAPH, SENTENCE, WORD, CHARACTER = 4, 3, 2, 1, 0
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
 _WORD = re.compile(r"\S+")
 
 # A chunk is cut at its strongest boundary as long as it keeps at least this share of the
@@ -129,7 +129,7 @@ def split_sections(sections: Sequence[Section], budget: int, count: CountTokens)
     counter.prime(
         full[a:b]
         for start, end in bounds
-        for a, b in _spans_between(full, start, end, _PARAGRAPH_BREAK)
+        for a, b in _spans_between(full, start, end, _paragraph_breaks(full, start, end))
     )
     units: list[_Unit] = []
     for index, (start, end) in enumerate(bounds):
@@ -151,29 +151,33 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _spans_between(
-    text: str, start: int, end: int, pattern: re.Pattern[str]
+    text: str, start: int, end: int, gaps: Iterable[tuple[int, int]]
 ) -> list[tuple[int, int]]:
-    """The stripped, non-empty spans of text[start:end] between matches of `pattern`."""
+    """The stripped, non-empty spans of text[start:end] around the (start, end) `gaps`."""
     spans: list[tuple[int, int]] = []
     cursor = start
-    for match in pattern.finditer(text, start, end):
-        spans.append(_strip_span(text, cursor, match.start()))
-        cursor = match.end()
+    for gap_start, gap_end in gaps:
+        spans.append(_strip_span(text, cursor, gap_start))
+        cursor = gap_end
     spans.append(_strip_span(text, cursor, end))
     return [(a, b) for a, b in spans if b > a]
+
+
+def _paragraph_breaks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    return (match.span() for match in _PARAGRAPH_BREAK.finditer(text, start, end))
 
 
 def _section_units(
     full: str, start: int, end: int, section: int, budget: int, count: CachedCounter
 ) -> list[_Unit]:
     units: list[_Unit] = []
-    for p_start, p_end in _spans_between(full, start, end, _PARAGRAPH_BREAK):
+    for p_start, p_end in _spans_between(full, start, end, _paragraph_breaks(full, start, end)):
         strength = SECTION if not units else PARAGRAPH
         tokens = count(full[p_start:p_end])
         if tokens <= budget:
             units.append(_Unit(p_start, p_end, tokens, strength, section))
             continue
-        sentences = _spans_between(full, p_start, p_end, _SENTENCE_END)
+        sentences = _spans_between(full, p_start, p_end, sentence_breaks(full, p_start, p_end))
         count.prime(full[a:b] for a, b in sentences)
         for s_start, s_end in sentences:
             tokens = count(full[s_start:s_end])

@@ -40,8 +40,8 @@ from app.documents.prompts import (
 )
 from app.documents.splitter import CachedCounter, Chunk, split_sections
 from app.util.instruction_echo import find_echo, follows_chat_prompts
-from inference.protocol import ChatMessage, Done, ModelInfo, Sampling
-from inference.sync_client import EngineError
+from inference.protocol import Done, ModelInfo, Sampling
+from inference.sync_client import BlockingEngine, EngineError
 from storage.documents import ChunkSummaryRecord, FinalSummaryRecord, SummaryKey
 
 # Chat-template tokens around each message (role markers, turn ends) that counting the
@@ -55,41 +55,6 @@ ECHO_FAILURE = (
 # "auto": chat prompts for models with their own chat template, completion prompts for the
 # rest (app/util/instruction_echo.py); "chat" / "completion" force one (benchmarks, tests).
 PROMPT_STYLES = ("auto", "chat", "completion")
-
-
-class SummaryEngine(Protocol):
-    """What the summarizer needs of an engine: inference.sync_client.SyncEngine fits."""
-
-    info: ModelInfo | None
-
-    @property
-    def n_ctx(self) -> int: ...
-
-    def chat(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = ...,
-        sampling: Sampling | None = ...,
-        stop: Sequence[str] = ...,
-        on_delta: Callable[[str], None] | None = ...,
-    ) -> Done: ...
-
-    def complete(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int = ...,
-        sampling: Sampling | None = ...,
-        stop: Sequence[str] = ...,
-        on_delta: Callable[[str], None] | None = ...,
-    ) -> Done: ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def count_tokens_many(self, texts: Sequence[str]) -> list[int]: ...
-
-    def cancel(self) -> None: ...
 
 
 class SummaryStore(Protocol):
@@ -196,7 +161,7 @@ def model_key(info: ModelInfo | None) -> str:
 
 class Summarizer:
     def __init__(
-        self, engine: SummaryEngine, store: SummaryStore, *, prompts: str = "auto"
+        self, engine: BlockingEngine, store: SummaryStore, *, prompts: str = "auto"
     ) -> None:
         if prompts not in PROMPT_STYLES:
             raise ValueError(f"prompts must be one of {PROMPT_STYLES}")
@@ -300,12 +265,12 @@ class Summarizer:
     ) -> SummaryResult:
         """`on_delta` streams the final pass; `on_chunk` gets each chunk's summary when done."""
         self._cancelled.clear()
-        job = _Job(self, document, options, on_progress, on_delta)
+        job = _SummaryRun(self, document, options, on_progress, on_delta)
         job.on_chunk = on_chunk
         return job.run()
 
 
-class _Job:
+class _SummaryRun:
     """State of one summarize() call, so Summarizer itself stays reusable."""
 
     def __init__(
@@ -575,7 +540,6 @@ class _Job:
                 requests_total=max(self.requests_total, done_requests),
                 tokens_in=sum(t.prompt_tokens for t in self.timings),
                 tokens_out=sum(t.completion_tokens for t in self.timings),
-                elapsed_s=time.monotonic() - self.started,
                 seconds_left=left,
             )
         )

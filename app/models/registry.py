@@ -4,9 +4,9 @@ references to files elsewhere on disk, never copies. Written atomically."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from app.util.atomic_write import write_atomic
 
 REGISTRY_FILE = "imported_models.json"
 
@@ -30,11 +30,4 @@ def load_imports(data_dir: Path) -> list[Path]:
 def save_imports(data_dir: Path, paths: list[Path]) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     unique = list(dict.fromkeys(str(p) for p in paths))
-    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".imports-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"version": 1, "paths": unique}, handle, indent=2)
-        os.replace(tmp, registry_path(data_dir))
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(registry_path(data_dir), json.dumps({"version": 1, "paths": unique}, indent=2))

@@ -9,14 +9,13 @@ written atomically; a missing or damaged file (or entry) reads as "nothing set".
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from app.config.settings import Settings
+from app.util.atomic_write import write_atomic
 from inference.protocol import EngineSettings, Sampling
 
 SETTINGS_FILE = "model_settings.json"
@@ -141,14 +140,7 @@ class ModelSettingsStore:
 
     def _write(self, payload: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".model-settings-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle, indent=2)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(payload, indent=2))
 
 
 def load_model_settings(data_dir: Path, model_path: str | Path) -> ModelSettings:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from app.languages.sentences import sentence_breaks
 from app.translation.protect import MARKER, Restored, protect, renumber, restore
 
 CountTokens = Callable[[str], int]
@@ -30,36 +31,6 @@ _HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
 _TABLE_DELIMITER = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _LETTER = re.compile(r"[^\W\d_]")
-# A sentence ends at . ! ? … (plus closing quotes/brackets) before whitespace, or right
-# after CJK full stops, which need no space.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(\s+)|[。！？]+[」』”’）)]*(\s*)")
-_ABBREVIATIONS = frozenset(
-    {
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "vs",
-        "etc",
-        "eg",
-        "ie",
-        "e.g",
-        "i.e",
-        "no",
-        "nr",
-        "fig",
-        "cf",
-        "approx",
-        "ca",
-        "jr",
-        "sr",
-        "inc",
-        "ltd",
-        "co",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -373,29 +344,11 @@ def _sentences(text: str) -> list[tuple[str, str]]:
     """(sentence, whitespace after it) pairs; joined they give `text` back."""
     pieces: list[tuple[str, str]] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
-        space_group = 1 if match.group(1) is not None else 2
-        space_start = match.start(space_group)
-        end = match.end()
-        if end >= len(text) or not _is_boundary(text, match.start(), end):
-            continue
-        pieces.append((text[start:space_start], text[space_start:end]))
-        start = end
+    for sentence_end, next_start in sentence_breaks(text):
+        pieces.append((text[start:sentence_end], text[sentence_end:next_start]))
+        start = next_start
     pieces.append((text[start:], ""))
     return pieces
-
-
-def _is_boundary(text: str, punct_start: int, next_start: int) -> bool:
-    following = text[next_start]
-    if following.islower():
-        return False  # "e.g. this" or an ellipsis mid-sentence
-    word = re.search(r"(\S+)$", text[:punct_start])
-    if word is None:
-        return True
-    last = word.group(1).lower().strip("([\"'")
-    if last in _ABBREVIATIONS:
-        return False
-    return not (len(last) == 1 and last.isalpha() and text[punct_start] == ".")
 
 
 def concat(pieces: Sequence[str | SegmentedText]) -> SegmentedText:

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from app.translation.glossary import Glossary
 from app.translation.prompt import (
@@ -27,46 +26,10 @@ from app.translation.prompt import (
 from app.translation.protect import MARKER
 from app.translation.segmenter import Segment, SegmentedText, segment_text
 from app.util.instruction_echo import MIN_WORDS_LEFT, find_echo, follows_chat_prompts
-from inference.protocol import ChatMessage, Sampling
+from inference.sync_client import BlockingEngine
 
 OnDelta = Callable[[str], None]
 OnProgress = Callable[[int, int, float | None], None]  # done, total, seconds left
-
-
-class ChatReply(Protocol):
-    @property
-    def text(self) -> str: ...
-
-
-class TranslationEngine(Protocol):
-    """What the translator needs from inference.sync_client.SyncEngine."""
-
-    @property
-    def n_ctx(self) -> int: ...
-
-    def chat(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        max_tokens: int = ...,
-        sampling: Sampling | None = ...,
-        stop: Sequence[str] = ...,
-        on_delta: OnDelta | None = ...,
-    ) -> ChatReply: ...
-
-    def complete(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int = ...,
-        sampling: Sampling | None = ...,
-        stop: Sequence[str] = ...,
-        on_delta: OnDelta | None = ...,
-    ) -> ChatReply: ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def cancel(self) -> None: ...
 
 
 class TranslationCancelled(Exception):
@@ -132,7 +95,7 @@ def not_translated_warning(echoed: int, untranslated: int, sent: int) -> str:
 
 class Translator:
     def __init__(
-        self, engine: TranslationEngine, *, model_name: str = "", prompts: str = "auto"
+        self, engine: BlockingEngine, *, model_name: str = "", prompts: str = "auto"
     ) -> None:
         """`prompts`: "auto" (chat prompts for a model with its own chat template, the text
         to continue for the rest: app/util/instruction_echo.py), or "chat" / "completion"."""
@@ -145,9 +108,6 @@ class Translator:
     def cancel(self) -> None:
         self._cancelled.set()
         self.engine.cancel()
-
-    def clear_cache(self) -> None:
-        self._cache.clear()
 
     def token_budget(self) -> int:
         # The prompt holds the instructions, the previous segment twice (source and

@@ -1,9 +1,14 @@
 """Write a file whole or not at all, with the permissions any new file of the user gets.
 
-Every file Hearth writes for the user (translations, chat exports, summaries, glossaries,
-presets) goes through here: a temporary file in the target's folder is written, flushed to
-disk and renamed over the target, so a reader sees the old file or the whole new one, and a
-failed or cancelled run leaves nothing behind.
+Every file Hearth replaces goes through here (translations, chat exports, summaries,
+glossaries, presets, the settings files, the imported-model list, downloaded and assembled
+models): the new content is written to a file in the target's folder, flushed to disk
+(fsync), renamed over the target, and the folder is flushed too, so that after a crash or a
+power cut a reader sees the old file or the whole new one, never an empty or half one under
+the target's name, and a failed or cancelled run leaves nothing behind.
+
+Only the app writes such files: storage's only file operations are SQLite's own and moving a
+damaged database aside, and the engine process writes nothing, so this lives in app.util.
 
 `tempfile.mkstemp` creates its file with mode 0600, and a rename keeps that mode: every
 translated file came out private while its source was 0644. Here the temporary file is
@@ -15,6 +20,7 @@ setting it, which races with other threads. A file that is replaced keeps its ow
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
@@ -44,14 +50,12 @@ class PendingFile:
         raise FileExistsError(f"{folder}: no free name for a temporary file")
 
     def write(self, data: bytes) -> None:
-        """Write all of `data` and flush it to disk (a rename after a crash must not leave
-        an empty file under the target's name)."""
+        """Append all of `data` (may be called once per block of a long write)."""
         fd = self._open_fd()
         view = memoryview(data)
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
 
     def commit(self, target: Path) -> Path:
         """Put the written file in place of `target`; an existing target keeps its mode."""
@@ -60,8 +64,11 @@ class PendingFile:
             existing = target.stat()
             if stat.S_ISREG(existing.st_mode):
                 _set_mode(fd, self.path, stat.S_IMODE(existing.st_mode))
+        # On disk before the rename: a rename that lands before the data after a crash
+        # leaves an empty file under the target's name.
+        os.fsync(fd)
         self._close()
-        os.replace(self.path, target)
+        _rename_durably(self.path, target)
         return target
 
     def discard(self) -> None:
@@ -97,6 +104,36 @@ def write_atomic(target: Path, data: bytes | str) -> None:
     with PendingFile(target.parent, prefix=f".{target.name}.") as pending:
         pending.write(payload)
         pending.commit(target)
+
+
+def replace_file(source: Path, target: Path) -> Path:
+    """Put `source`, a file written and closed elsewhere (a resumable download, a model
+    assembled from chunks), in place of `target` in the same folder, with the same
+    guarantees as `write_atomic`. `source` keeps its own mode."""
+    fd = os.open(source, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _rename_durably(source, target)
+    return target
+
+
+def _rename_durably(source: Path, target: Path) -> None:
+    """Rename, then flush the folder: the rename itself is only on disk once the folder
+    entry is (POSIX; Windows cannot open a folder to flush it, and NTFS journals renames)."""
+    os.replace(source, target)
+    if os.name == "nt":
+        return
+    folder = os.open(target.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(folder)
+    except OSError as exc:
+        # Some file systems (network shares, FUSE) cannot flush a folder; the rename is done.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(folder)
 
 
 def _set_mode(fd: int, path: Path, mode: int) -> None:

@@ -24,6 +24,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 _SYS_CPU = Path("/sys/devices/system/cpu")
 # Intel hybrid CPUs list their efficiency cores here (Linux 5.13+).
 _ATOM_CPUS = Path("/sys/devices/cpu_atom/cpus")
@@ -125,12 +127,7 @@ def physical_cores() -> int:
         allowed = performance or allowed
     cores = _cores_from_sysfs(allowed) if allowed else None
     if cores is None:
-        try:
-            import psutil
-
-            cores = psutil.cpu_count(logical=False)
-        except Exception:  # psutil missing or the platform refuses
-            cores = None
+        cores = psutil.cpu_count(logical=False)  # None where the platform does not say
     if not cores:
         logical = os.cpu_count() or 1
         cores = logical if logical <= 4 else logical // 2

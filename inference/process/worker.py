@@ -9,7 +9,7 @@ tokens of a background generation the main thread looks at the head of the queue
 an interactive request waits there the generation pauses (a Preempted event), goes back in
 the queue in its old place, and resumes after the interactive work, continuing its stream
 (inference/process/generation.py). A cancel takes effect at the same points.
-Loads and unloads do not pause anything: a reply cannot continue on another model.
+Loads do not pause anything: a reply cannot continue on another model.
 """
 
 from __future__ import annotations
@@ -62,12 +62,11 @@ from inference.protocol import (
     ShutdownRequest,
     Tokenized,
     TokenizeRequest,
-    UnloadRequest,
 )
 from inference.templates import ChatFormat, PromptFormatError, format_for_override
 
 # What a paused background generation makes way for: quick requests and other replies.
-# Not loads or unloads: the paused reply could not continue on another model.
+# Not loads: the paused reply could not continue on another model.
 _PREEMPTING = (GenerateRequest, CompletionRequest, TokenizeRequest, RequestLogRequest)
 
 
@@ -174,15 +173,12 @@ class Worker:
             self._generate_completion(request)
         elif isinstance(request, TokenizeRequest):
             self._count_tokens(request)
-        elif isinstance(request, UnloadRequest):
-            kind = "unload"
-            self._unload()
         elif isinstance(request, RequestLogRequest):
             self._send(RequestLogReport(request.id, self._log.records()))
         # Generations log themselves when they end; these are the rest worth a record.
         failure = self._failure if self._failure and self._failure.id == request.id else None
-        if kind in ("load", "unload") or (kind and failure is not None):
-            stop = f"error:{failure.kind}" if failure else {"load": "loaded"}.get(kind, "unloaded")
+        if kind == "load" or (kind and failure is not None):
+            stop = f"error:{failure.kind}" if failure else "loaded" if kind == "load" else kind
             self._log_plain(request, kind, stop, started)
 
     def _log_plain(self, request: Request, kind: str, stop_reason: str, started: float) -> None:

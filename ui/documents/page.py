@@ -54,10 +54,9 @@ from PySide6.QtWidgets import (
 from ui.documents.rows import (
     CITE_SCHEME,
     LENGTHS,
-    SAME_AS_DOCUMENT,
     STYLES,
     DocumentRow,
-    DocumentStatus,
+    status_text,
 )
 from ui.markdown.render import render_markdown
 from ui.widgets.eliding_label import ElidingLabel
@@ -82,8 +81,6 @@ NO_SUMMARY_HINT = "No summary with these options yet: press Summarize."
 PROGRESS_LINGER_MS = 6000
 REMOVE_KEEP = "Remove, keep summaries"
 REMOVE_DELETE = "Remove and delete summaries"
-# Rows whose status starts with one of these have a summary queued or running.
-_BUSY_STATUSES = (DocumentStatus.QUEUED, DocumentStatus.WAITING, DocumentStatus.SUMMARIZING)
 
 
 def format_seconds_left(seconds: float | None) -> str:
@@ -239,8 +236,8 @@ class DocumentsPage(QWidget):
         for value, label in STYLES:
             self.style_combo.addItem(label, value)
         self.language_combo = QComboBox(self)
+        # Filled by set_languages, with the app's code for "Same as document".
         self.language_combo.setToolTip("The language the summary is written in")
-        self.set_languages([])
 
         self.summarize_button = QPushButton("Summarize", self)
         self.summarize_button.setToolTip("Summarize the selected documents, one after another")
@@ -360,16 +357,17 @@ class DocumentsPage(QWidget):
         """The file types the Open dialog offers (".pdf", ".docx", …)."""
         self._extensions = tuple(extensions)
 
-    def set_languages(self, languages: Sequence[tuple[str, str]]) -> None:
-        """(code, label) pairs for the output-language combo, after "Same as document";
+    def set_languages(self, languages: Sequence[tuple[str, str]], same_as_document: str) -> None:
+        """(code, label) pairs for the output-language combo, after "Same as document" (sent
+        as `same_as_document`: the app's code for it, chosen until the user picks another);
         keeps the current choice if it is still offered."""
         current = self.language_combo.currentData()
         self.language_combo.blockSignals(True)
         self.language_combo.clear()
-        self.language_combo.addItem("Same as document", SAME_AS_DOCUMENT)
+        self.language_combo.addItem("Same as document", same_as_document)
         for code, label in languages:
             self.language_combo.addItem(label, code)
-        index = self.language_combo.findData(current if current is not None else SAME_AS_DOCUMENT)
+        index = self.language_combo.findData(current) if current is not None else 0
         self.language_combo.setCurrentIndex(max(0, index))
         self.language_combo.blockSignals(False)
 
@@ -545,9 +543,6 @@ class DocumentsPage(QWidget):
             self.progress.show()
         self._update_buttons()
 
-    def is_busy(self) -> bool:
-        return self._busy
-
     # ---- user actions --------------------------------------------------------------------
 
     def _update_buttons(self) -> None:
@@ -594,7 +589,7 @@ class DocumentsPage(QWidget):
             f"“{REMOVE_KEEP}” keeps what was summarized, so opening the same file again "
             "shows its summaries at once and resumes unfinished ones.",
         ]
-        if any(row.status.startswith(_BUSY_STATUSES) for row in rows):
+        if any(row.summary_busy for row in rows):
             details.append("A summary that is queued or running is cancelled first.")
         box = QMessageBox(QMessageBox.Icon.Question, "Remove documents", question, parent=self)
         box.setInformativeText("\n\n".join(details))
@@ -653,7 +648,7 @@ def _cells(document: DocumentRow) -> tuple[str, ...]:
         "" if document.pages is None else f"{document.pages:,}",
         "" if document.words is None else f"{document.words:,}",
         tokens,
-        document.status,
+        status_text(document),
     )
 
 

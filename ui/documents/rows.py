@@ -20,37 +20,20 @@ STYLES: tuple[tuple[str, str], ...] = (
     ("executive", "Executive summary"),
     ("key_points", "Key points and action items"),
 )
-# The output-language choice that means "write in the document's own language".
-SAME_AS_DOCUMENT = "auto"
 CITE_SCHEME = "hearth-cite"
 
-
-class DocumentStatus:
-    """What the status column says (plain words, not codes)."""
-
-    READING = "Reading…"
-    READY = "Ready"
-    QUEUED = "Queued"
-    WAITING = "Waiting for the model"
-    SUMMARIZING = "Summarizing"
-    DONE = "Done"
-    CANCELLED = "Cancelled"
-    FAILED = "Failed"
-    MISSING = "File missing"
-    OCR = "OCR…"
-    SCANNED = "Scanned, no text: Run OCR above"
-
-    @staticmethod
-    def summarizing(percent: int) -> str:
-        return f"Summarizing {percent}%"
-
-    @staticmethod
-    def ocr(done: int, total: int) -> str:
-        return f"OCR page {done} of {total}"
-
-    @staticmethod
-    def failed(reason: str) -> str:
-        return f"Failed: {reason}"
+# What the status column says for each state of app/documents/state.py's DocumentState,
+# by its value (plain words, not codes); the states with figures are worded in status_text.
+_STATUS_WORDS = {
+    "reading": "Reading…",
+    "ready": "Ready",
+    "queued": "Queued",
+    "waiting": "Waiting for the model",
+    "done": "Done",
+    "cancelled": "Cancelled",
+    "missing": "File missing",
+    "scanned": "Scanned, no text: Run OCR above",
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +48,12 @@ class DocumentRow:
     tokens: int | None = None  # with the loaded model's tokenizer
     tokens_estimated: bool = False  # from samples of a huge document: shown as "≈"
     counting: bool = False  # tokens are being counted: the cell shows "…"
-    status: str = DocumentStatus.READY
+    state: str = "ready"  # a DocumentState value: see status_text
+    percent: int = 0  # summarizing
+    ocr_page: int = 0  # OCR: pages read so far ...
+    ocr_pages: int = 0  # ... of how many; 0 until the first page is counted
+    reason: str = ""  # failed: what went wrong
+    summary_busy: bool = False  # a summary of it is queued or running
     detail: str = ""  # tooltip of the status cell (an error in plain words, for example)
     language: str = ""  # detected language, for the type cell's tooltip
 
@@ -74,3 +62,14 @@ def cite_link(label: str, index: int) -> str:
     """A citation as the page's Markdown carries it: ``[p. 3](hearth-cite:0)``."""
     clean = label.replace("[", "(").replace("]", ")")
     return f"[{clean}]({CITE_SCHEME}:{index})"
+
+
+def status_text(row: DocumentRow) -> str:
+    """The status column: "Summarizing 40%", "OCR page 2 of 9", "Failed: <reason>"…"""
+    if row.state == "summarizing":
+        return f"Summarizing {row.percent}%"
+    if row.state == "ocr":
+        return f"OCR page {row.ocr_page} of {row.ocr_pages}" if row.ocr_pages else "OCR…"
+    if row.state == "failed":
+        return f"Failed: {row.reason}" if row.reason else "Failed"
+    return _STATUS_WORDS.get(row.state, row.state)

@@ -102,12 +102,6 @@ class BlockSplitter:
         self._content_seen = False
         self._list_kinds = set()
 
-    def take_pending(self) -> str:
-        """Return and clear the unfinished tail (the stream ended)."""
-        tail = self.pending
-        self.reset()
-        return tail
-
 
 def _fence_opener(stripped: str) -> str:
     for char in ("`", "~"):

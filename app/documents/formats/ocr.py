@@ -3,12 +3,11 @@ grayscale image and read by the `tesseract` command-line program, one page at a 
 memory is one page's image and a cancel ends the running page's process at once.
 
 No Python OCR package: Tesseract is a system program the user installs (or not); Hearth only
-offers OCR where `shutil.which("tesseract")` finds it.
+offers OCR where `shutil.which("tesseract")` finds it (formats/tesseract.py).
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -17,24 +16,14 @@ from pathlib import Path
 import pypdfium2.raw as pdfium_c
 
 from app.documents.formats.pdf import open_pdf, pdf_title
+from app.documents.formats.tesseract import INSTALL_HINT, tesseract
 from app.documents.model import DocumentError, Section
 
 OCR_DPI = 300  # what Tesseract is tuned for; lower loses small print
 POLL_S = 0.2  # how often a running page looks at its stop flag
 PAGE_TIMEOUT_S = 300.0
-INSTALL_HINT = (
-    "Hearth can read it with OCR once Tesseract is installed "
-    "(Debian/Ubuntu: sudo apt-get install tesseract-ocr; macOS: brew install tesseract); "
-    "then open the file again."
-)
-OFFER = "Tesseract is installed: Run OCR reads the text from the page images (seconds a page)."
 
 OnPage = Callable[[int, int], None]  # pages done, pages in all
-
-
-def tesseract() -> str | None:
-    """The tesseract program, or None when it is not installed."""
-    return shutil.which("tesseract")
 
 
 def ocr_pdf(

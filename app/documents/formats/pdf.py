@@ -9,6 +9,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from app.documents.formats.tesseract import INSTALL_HINT, OFFER, tesseract
 from app.documents.model import DocumentError, Section
 
 NO_TEXT_LAYER = "This PDF has no text layer (it is probably scanned), so there is no text to read."
@@ -20,8 +21,6 @@ class NoTextLayer(DocumentError):
 
 def no_text_layer_message() -> str:
     # Offer OCR only where a local engine could actually run it; else say how to get one.
-    from app.documents.formats.ocr import INSTALL_HINT, OFFER, tesseract
-
     return f"{NO_TEXT_LAYER} {OFFER if tesseract() else INSTALL_HINT}"
 
 

@@ -14,7 +14,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
 from app.chat.importer import ChatImportError, ImportSummary, import_file
-from app.gui.background_job import BackgroundJob, Report
 from app.gui.chat.controller import ChatController
 from app.gui.chat.export import (
     ExportError,
@@ -23,6 +22,7 @@ from app.gui.chat.export import (
     export_chats,
     format_for_path,
 )
+from app.gui.progress_task import ProgressTask, Report
 from storage.database import Database
 from storage.errors import DatabaseError
 
@@ -33,7 +33,7 @@ SHOW_PROGRESS_AFTER_MS = 400  # a quick export finishes without a dialog flashin
 
 
 class ChatFilesController(QObject):
-    """Signals (GUI thread): ``jobStarted(job)`` just before a BackgroundJob starts,
+    """Signals (GUI thread): ``jobStarted(job)`` just before a ProgressTask starts,
     ``jobFinished()`` once its outcome has been shown."""
 
     jobStarted = Signal(object)
@@ -43,7 +43,7 @@ class ChatFilesController(QObject):
         super().__init__(chat)
         self.chat = chat
         self.database = database
-        self.job: BackgroundJob | None = None
+        self.job: ProgressTask | None = None
         self.progress_dialog: QProgressDialog | None = None
         chat.on_shutdown(self._stop_job)
         window = chat.window
@@ -135,7 +135,7 @@ class ChatFilesController(QObject):
         if self.job is not None:
             window.show_error("An export or import is still running; wait for it or cancel it.")
             return
-        job = BackgroundJob(
+        job = ProgressTask(
             work,
             (ExportError, ChatImportError, DatabaseError),
             name=title.lower().replace(" ", "-"),

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.gui.background_job import BackgroundJob, Report
 from app.gui.chat.controller import ChatController
+from app.gui.progress_task import ProgressTask, Report
 from storage.database import Database
 from storage.errors import DatabaseError
 from storage.recovery import recover
@@ -28,7 +28,7 @@ class HistoryRecovery(QObject):
         def work(report: Report) -> RecoveryReport:
             return recover(note.moved_to, database, report)
 
-        self._job = BackgroundJob(work, (DatabaseError,), name="history-recovery", parent=self)
+        self._job = ProgressTask(work, (DatabaseError,), name="history-recovery", parent=self)
         self._job.succeeded.connect(self._show_recovered)
         self._job.failed.connect(self._show_failed)
         # Closing the window waits for the recovery: it commits in one transaction, and

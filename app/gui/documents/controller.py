@@ -18,26 +18,22 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from app.documents.citations import Citation
 from app.documents.extract import SUPPORTED_EXTENSIONS
 from app.documents.model import Document
-from app.documents.options import SummaryOptions
+from app.documents.options import SAME_AS_DOCUMENT, SummaryOptions
 from app.documents.progress import Progress
 from app.documents.prompts import PROMPT_VERSION
+from app.documents.state import DocumentState, DocumentStatus
 from app.documents.summarizer import (
     ChunkSummary,
     SummaryResult,
     citation_from_json,
     model_key,
 )
+from app.documents.summary_text import chunk_heading, linked_markdown, passage_text, plain_markdown
 from app.documents.work_queue import wait_until_done
 from app.gui.chat.controller import ChatController
 from app.gui.documents.entries import Entry, Shown
-from app.gui.documents.queue import Job, SummaryQueue, WrapEngine
+from app.gui.documents.queue import QueuedSummary, SummaryQueue, WrapEngine
 from app.gui.documents.reading import DocumentReader
-from app.gui.documents.summary_text import (
-    chunk_heading,
-    linked_markdown,
-    passage_text,
-    plain_markdown,
-)
 from app.gui.engine_bridge import EngineBridge
 from app.languages.codes import in_reading_order
 from app.util.atomic_write import write_atomic
@@ -47,7 +43,7 @@ from storage.documents import DocumentRepository, FinalSummaryRecord
 from storage.errors import DatabaseError
 from storage.records import Role
 from ui.documents.page import DocumentsPage, progress_text
-from ui.documents.rows import SAME_AS_DOCUMENT, DocumentRow, DocumentStatus
+from ui.documents.rows import DocumentRow, cite_link
 from ui.main_window import MainWindow
 from ui.widgets.delta_coalescer import DeltaCoalescer
 
@@ -99,7 +95,9 @@ class DocumentsController(QObject):
 
         page.set_extensions(SUPPORTED_EXTENSIONS)
         # The same names, in the same order, as the Translate page's lists.
-        page.set_languages([(lang.code, lang.label) for lang in in_reading_order()])
+        page.set_languages(
+            [(lang.code, lang.label) for lang in in_reading_order()], SAME_AS_DOCUMENT
+        )
         page.openRequested.connect(self.open_paths)
         page.summarizeRequested.connect(self._on_summarize_requested)
         page.cancelRequested.connect(self.cancel)
@@ -219,7 +217,7 @@ class DocumentsController(QObject):
     def _read(self, entry: Entry) -> Future[tuple[Document, str | None]]:
         """Read `entry`'s file unless that is under way; the future also serves queued jobs."""
         if entry.reading is None:
-            entry.status, entry.detail = DocumentStatus.READING, ""
+            entry.status, entry.detail = DocumentStatus(DocumentState.READING), ""
             entry.reading = self.reader.read_file(entry.path)
         return entry.reading
 
@@ -240,14 +238,14 @@ class DocumentsController(QObject):
                 entry.tokens, entry.tokens_model = other.tokens, other.tokens_model
                 entry.tokens_estimated = other.tokens_estimated
         entry.take_document(document, language)
-        if entry.status == DocumentStatus.READING or entry.status.startswith("OCR"):
-            entry.status = DocumentStatus.READY
+        if entry.status.state in (DocumentState.READING, DocumentState.OCR):
+            entry.status = DocumentStatus(DocumentState.READY)
         try:
             self._store(document)
-            if entry.status == DocumentStatus.READY and self.repository.finals_for(
+            if entry.status.state is DocumentState.READY and self.repository.finals_for(
                 document.content_hash
             ):
-                entry.status = DocumentStatus.DONE
+                entry.status = DocumentStatus(DocumentState.DONE)
         except DatabaseError as exc:
             self.page.show_error(f"The documents library could not be saved: {exc}")
         current = model_key(self.bridge.info) if self.bridge.info else None
@@ -271,7 +269,9 @@ class DocumentsController(QObject):
             return
         entry.reading = None
         # A scanned PDF that OCR can read has not failed: it waits for the user's go.
-        status = DocumentStatus.SCANNED if ocr else DocumentStatus.failed(message)
+        status = DocumentStatus(
+            DocumentState.SCANNED if ocr else DocumentState.FAILED, reason=message
+        )
         entry.status, entry.detail = status, message
         entry.counting = False
         # Several bad files dropped at once: say what is wrong with each, not just the last.
@@ -299,7 +299,7 @@ class DocumentsController(QObject):
             return
         self._read_errors = []
         self.page.hide_error()
-        entry.status, entry.detail = DocumentStatus.OCR, ""
+        entry.status, entry.detail = DocumentStatus(DocumentState.OCR), ""
         entry.reading = self.reader.read_file(path, ocr=True)
         self._ocr_running.add(path)
         self.page.set_busy(True)
@@ -310,7 +310,7 @@ class DocumentsController(QObject):
         entry = self._entries.get(path)
         if entry is None or path not in self._ocr_running:
             return
-        entry.status = DocumentStatus.ocr(done, total)
+        entry.status = DocumentStatus(DocumentState.OCR, ocr_page=done, ocr_pages=total)
         self.page.show_progress(done / max(1, total), f"{entry.title} · OCR page {done} of {total}")
         self._refresh_rows()
 
@@ -384,7 +384,7 @@ class DocumentsController(QObject):
             entry = self._entries.get(path)
             if entry is None or self.queue.job_for(path) is not None:
                 continue
-            if entry.status == DocumentStatus.MISSING:
+            if entry.status.state is DocumentState.MISSING:
                 self.page.show_error(f"{entry.title} is no longer at {path}.")
                 continue
             if entry.document is not None:
@@ -393,8 +393,8 @@ class DocumentsController(QObject):
             else:
                 ready = self._read(entry)
             self.queue.submit(path, entry.title, options, ready, language_choice)
-            if entry.status != DocumentStatus.READING:
-                entry.status, entry.detail = DocumentStatus.QUEUED, ""
+            if entry.status.state is not DocumentState.READING:
+                entry.status, entry.detail = DocumentStatus(DocumentState.QUEUED), ""
             queued_any = True
         if queued_any:
             self.page.hide_error()
@@ -410,17 +410,17 @@ class DocumentsController(QObject):
         for path in self._ocr_running:
             self.reader.stop(path)
 
-    def _on_job_waiting(self, job: Job) -> None:
+    def _on_job_waiting(self, job: QueuedSummary) -> None:
         if job.path in self._entries:
-            self._entries[job.path].status = DocumentStatus.WAITING
+            self._entries[job.path].status = DocumentStatus(DocumentState.WAITING)
             self.page.show_error(NO_MODEL)
             self._refresh_rows()
 
-    def _on_job_started(self, job: Job) -> None:
+    def _on_job_started(self, job: QueuedSummary) -> None:
         entry = self._entries.get(job.path)
         if entry is not None:
             job.title = entry.title
-            entry.status, entry.detail = DocumentStatus.summarizing(0), ""
+            entry.status, entry.detail = DocumentStatus(DocumentState.SUMMARIZING), ""
             self._refresh_rows()
         if self.page.error_bar.label.text() == NO_MODEL:
             self.page.hide_error()
@@ -430,11 +430,12 @@ class DocumentsController(QObject):
             self.page.set_summary_title(job.title)
             self.page.begin_summary()
 
-    def _on_job_progress(self, job: Job, progress: Progress) -> None:
+    def _on_job_progress(self, job: QueuedSummary, progress: Progress) -> None:
         percent = round(progress.fraction * 100)
         entry = self._entries.get(job.path)
-        if entry is not None and entry.status != DocumentStatus.summarizing(percent):
-            entry.status = DocumentStatus.summarizing(percent)
+        status = DocumentStatus(DocumentState.SUMMARIZING, percent=percent)
+        if entry is not None and entry.status != status:
+            entry.status = status
             self._refresh_rows()
         text = progress_text(
             progress.chunks_done,
@@ -446,11 +447,11 @@ class DocumentsController(QObject):
         )
         self.page.show_progress(self.queue.overall(progress.fraction), text)
 
-    def _on_job_delta(self, job: Job, text: str) -> None:
+    def _on_job_delta(self, job: QueuedSummary, text: str) -> None:
         if self._follow_jobs and self.queue.running is job:
             self._coalescer.push(text)
 
-    def _on_job_chunk(self, job: Job, chunk: ChunkSummary) -> None:
+    def _on_job_chunk(self, job: QueuedSummary, chunk: ChunkSummary) -> None:
         if self._follow_jobs and self.queue.running is job:
             self._show_chunk(chunk)
 
@@ -462,11 +463,11 @@ class DocumentsController(QObject):
     def _show_delta(self, text: str) -> None:
         self.page.append_summary(text)
 
-    def _on_job_finished(self, job: Job, result: SummaryResult) -> None:
+    def _on_job_finished(self, job: QueuedSummary, result: SummaryResult) -> None:
         self._coalescer.flush()
         entry = self._entries.get(job.path)
         if entry is not None:
-            entry.status = DocumentStatus.DONE
+            entry.status = DocumentStatus(DocumentState.DONE)
             entry.detail = (
                 "From the library (summarized before with these settings)."
                 if result.from_cache
@@ -479,31 +480,34 @@ class DocumentsController(QObject):
         if result.echo_note:  # the summary is shown, but the user should know what it lacks
             self.page.show_error(f"{job.title}: {result.echo_note}")
         self._purge_removed(job.path)
-        self.jobFinished.emit(job.path, DocumentStatus.DONE)
+        self.jobFinished.emit(job.path, DocumentState.DONE)
         self._after_job()
 
-    def _on_job_failed(self, job: Job, kind: str, message: str) -> None:
+    def _on_job_failed(self, job: QueuedSummary, kind: str, message: str) -> None:
         self._coalescer.flush()
         entry = self._entries.get(job.path)
         if kind == "cancelled":
-            status, detail = DocumentStatus.CANCELLED, "Finished parts are kept: summarize again"
+            status, detail = (
+                DocumentStatus(DocumentState.CANCELLED),
+                "Finished parts are kept: summarize again",
+            )
         elif kind == "engine":
             detail = (
                 f"The model stopped answering ({message}). Finished parts are kept: "
                 "summarize again to resume."
             )
-            status = DocumentStatus.failed(message)
+            status = DocumentStatus(DocumentState.FAILED, reason=message)
             self.page.show_error(f"{job.title}: {detail}")
         else:
-            status, detail = DocumentStatus.failed(message), message
+            status, detail = DocumentStatus(DocumentState.FAILED, reason=message), message
             self.page.show_error(message)
         if entry is not None and not (
-            kind == "error" and entry.status.startswith(DocumentStatus.FAILED)
+            kind == "error" and entry.status.state is DocumentState.FAILED
         ):
             entry.status, entry.detail = status, detail
             self._refresh_rows()
         self._purge_removed(job.path)
-        self.jobFinished.emit(job.path, status)
+        self.jobFinished.emit(job.path, status.state)
         self._after_job()
 
     def _after_job(self) -> None:
@@ -528,7 +532,7 @@ class DocumentsController(QObject):
         citations: list[Citation],
         spans: tuple[tuple[int, int], ...],
     ) -> None:
-        markdown, links = linked_markdown(text, citations)
+        markdown, links = linked_markdown(text, citations, cite_link)
         self._shown = Shown(path, title, text, citations, spans, links)
         self.page.set_summary_title(title)
         self.page.finish_summary(markdown)
@@ -603,7 +607,7 @@ class DocumentsController(QObject):
         if entry is None:
             return
         if entry.document is None:
-            if entry.status == DocumentStatus.MISSING:
+            if entry.status.state is DocumentState.MISSING:
                 self.page.show_passage(
                     f"The document is no longer at {entry.path}, so its passages cannot be shown.",
                     ref.label,

@@ -4,14 +4,15 @@ GUI thread only."""
 from __future__ import annotations
 
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.documents.citations import Citation
 from app.documents.model import Document, SourceRef
+from app.documents.state import SUMMARY_BUSY, DocumentState, DocumentStatus
 from app.languages.codes import LANGUAGES
 from storage.documents import DocumentRecord
-from ui.documents.rows import DocumentRow, DocumentStatus
+from ui.documents.rows import DocumentRow
 
 _LANGUAGE_NAMES = {language.code: language.name for language in LANGUAGES}
 
@@ -33,7 +34,7 @@ class Entry:
     document: Document | None = None
     language: str | None = None
     reading: Future[tuple[Document, str | None]] | None = None
-    status: str = DocumentStatus.READY
+    status: DocumentStatus = field(default_factory=DocumentStatus)
     detail: str = ""
 
     @classmethod
@@ -55,10 +56,10 @@ class Entry:
             tokens=record.tokens,
         )
         if not Path(record.path).is_file():
-            entry.status = DocumentStatus.MISSING
+            entry.status = DocumentStatus(DocumentState.MISSING)
             entry.detail = f"The file is no longer at {record.path}; its summaries are kept."
         elif summarized:
-            entry.status = DocumentStatus.DONE
+            entry.status = DocumentStatus(DocumentState.DONE)
             entry.detail = "Summarized before: select it to see the summary."
         return entry
 
@@ -80,7 +81,12 @@ class Entry:
             tokens=self.tokens,
             tokens_estimated=self.tokens_estimated,
             counting=self.counting,
-            status=self.status,
+            state=self.status.state,
+            percent=self.status.percent,
+            ocr_page=self.status.ocr_page,
+            ocr_pages=self.status.ocr_pages,
+            reason=self.status.reason,
+            summary_busy=self.status.state in SUMMARY_BUSY,
             detail=self.detail,
             language=language,
         )

@@ -2,8 +2,8 @@
 chat's engine (background priority, so chat goes first).
 
 Threads: `submit`, `cancel` and the signals' receivers are in the GUI thread; each job runs on
-the `documents-summaries` work queue and reports through `_JobSignals`, which this object
-turns into its public signals in the GUI thread, carrying the Job.
+the `documents-summaries` work queue and reports through `_SummarySignals`, which this object
+turns into its public signals in the GUI thread, carrying the QueuedSummary.
 """
 
 from __future__ import annotations
@@ -17,28 +17,26 @@ from dataclasses import dataclass, field, replace
 from PySide6.QtCore import QObject, Signal
 
 from app.documents.model import Document, DocumentError
-from app.documents.options import SummaryOptions
+from app.documents.options import SAME_AS_DOCUMENT, SummaryOptions
 from app.documents.summarizer import (
     ChunkSummary,
     Summarizer,
     SummaryCancelled,
-    SummaryEngine,
     SummaryError,
 )
 from app.documents.work_queue import WorkQueue
 from app.gui.engine_bridge import EngineBridge
 from inference.protocol import ChatMessage, Done, ModelInfo
-from inference.sync_client import EngineError
+from inference.sync_client import BlockingEngine, EngineError
 from storage.documents import DocumentRepository
 from storage.errors import DatabaseError
-from ui.documents.rows import SAME_AS_DOCUMENT
 
 POLL_S = 0.1  # how often a waiting job looks at its cancel flag: cancel within a second
-WrapEngine = Callable[[SummaryEngine], SummaryEngine]
+WrapEngine = Callable[[BlockingEngine], BlockingEngine]
 
 
 @dataclass
-class Job:
+class QueuedSummary:
     number: int
     path: str
     title: str
@@ -54,7 +52,7 @@ class CancellableEngine:
     """The job's engine with its own cancel flag checked before every request: counting a
     2,000-page document's pieces is many requests that the summarizer itself never checks."""
 
-    def __init__(self, inner: SummaryEngine, cancelled: threading.Event) -> None:
+    def __init__(self, inner: BlockingEngine, cancelled: threading.Event) -> None:
         self._inner = inner
         self._cancelled = cancelled
 
@@ -90,7 +88,7 @@ class CancellableEngine:
         self._inner.cancel()
 
 
-class _JobSignals(QObject):
+class _SummarySignals(QObject):
     """Emitted on the summary thread, received in the GUI thread (queued)."""
 
     waiting = Signal(int)  # job number: no model loaded
@@ -103,7 +101,7 @@ class _JobSignals(QObject):
 
 
 class SummaryQueue(QObject):
-    """Signals (GUI thread, each with the Job): ``jobWaiting`` (no model loaded),
+    """Signals (GUI thread, each with the QueuedSummary): ``jobWaiting`` (no model loaded),
     ``jobStarted``, ``jobProgress(job, Progress)``, ``jobDelta(job, text)`` (the final pass
     streaming), ``jobChunk(job, ChunkSummary)`` (a chunk's summary is done),
     ``jobFinished(job, SummaryResult)``, ``jobFailed(job, kind, message)`` where
@@ -131,13 +129,13 @@ class SummaryQueue(QObject):
         self.repository = repository
         self._wrap_engine = wrap_engine
         self.work = WorkQueue("documents-summaries")
-        self.jobs: dict[int, Job] = {}  # submitted and not finished, in order
-        self.running: Job | None = None
+        self.jobs: dict[int, QueuedSummary] = {}  # submitted and not finished, in order
+        self.running: QueuedSummary | None = None
         self.batch_total = self.batch_done = self.batch_cancelled = 0
         self._next = 1
         self._lock = threading.Lock()
-        self._summarizer: tuple[Job, Summarizer] | None = None  # guarded by _lock
-        self._signals = _JobSignals(self)
+        self._summarizer: tuple[QueuedSummary, Summarizer] | None = None  # guarded by _lock
+        self._signals = _SummarySignals(self)
         s = self._signals
         s.waiting.connect(lambda n: self._forward(n, self.jobWaiting))
         s.started.connect(self._on_started)
@@ -149,7 +147,7 @@ class SummaryQueue(QObject):
 
     # ---- GUI thread -------------------------------------------------------------------------
 
-    def job_for(self, path: str) -> Job | None:
+    def job_for(self, path: str) -> QueuedSummary | None:
         """The queued or running job of `path`, if any."""
         return next((job for job in self.jobs.values() if job.path == path), None)
 
@@ -160,17 +158,17 @@ class SummaryQueue(QObject):
         options: SummaryOptions,
         document: Future[tuple[Document, str | None]],
         language_choice: str,
-    ) -> Job:
+    ) -> QueuedSummary:
         if not self.jobs:
             self.batch_total = self.batch_done = self.batch_cancelled = 0
-        job = Job(self._next, path, title, options, document, language_choice)
+        job = QueuedSummary(self._next, path, title, options, document, language_choice)
         self._next += 1
         self.jobs[job.number] = job
         self.batch_total += 1
         self.work.submit(lambda: self._run(job))
         return job
 
-    def cancel(self, job: Job | None = None) -> None:
+    def cancel(self, job: QueuedSummary | None = None) -> None:
         """Stop `job` (every job when None): the running one within a second; finished
         parts stay stored, so summarizing again resumes."""
         targets = list(self.jobs.values()) if job is None else [job]
@@ -180,7 +178,7 @@ class SummaryQueue(QObject):
             if self._summarizer is not None and (job is None or self._summarizer[0] is job):
                 self._summarizer[1].cancel()
 
-    def label(self, job: Job) -> str:
+    def label(self, job: QueuedSummary) -> str:
         """The job's title, with its place in the batch when there are several."""
         total = self.batch_total
         return job.title if total <= 1 else f"{job.title} ({self.batch_done + 1} of {total})"
@@ -237,7 +235,7 @@ class SummaryQueue(QObject):
 
     # ---- summary thread ---------------------------------------------------------------------
 
-    def _run(self, job: Job) -> None:
+    def _run(self, job: QueuedSummary) -> None:
         """One job from reading to the stored final summary."""
         signals, stopping = self._signals, self.work.stopping
 
@@ -263,7 +261,7 @@ class SummaryQueue(QObject):
                 options = replace(options, language=language)
             signals.started.emit(job.number)
             self.bridge.reset_cancel()
-            inner: SummaryEngine = self.bridge
+            inner: BlockingEngine = self.bridge
             if self._wrap_engine is not None:
                 inner = self._wrap_engine(inner)
             summarizer = Summarizer(CancellableEngine(inner, job.cancelled), self.repository)

@@ -17,8 +17,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.documents.extract import extract_document, ocr_document
-from app.documents.formats.ocr import tesseract
 from app.documents.formats.pdf import NoTextLayer
+from app.documents.formats.tesseract import tesseract
 from app.documents.language import detect_language
 from app.documents.model import Document, DocumentError
 from app.documents.summarizer import model_key

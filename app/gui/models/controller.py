@@ -2,7 +2,7 @@
 chat's engine. Each part of the page has its own module: the installed models
 (installed.py beside this one), the per-model settings and fit (settings_form.py), the loaded
 model's truth and memory (loaded.py), the Hub panel (hub.py) and its download
-(downloads.py); worker threads are jobs.py's, this computer's memory machine.py's.
+(downloads.py); worker threads are page_tasks.py's, this computer's memory machine.py's.
 
 Threads: GUI thread only; header reads, scans, Hub calls and downloads run on worker
 threads and come back through queued signals.
@@ -20,9 +20,9 @@ from app.gui.chat.controller import ChatController
 from app.gui.models.downloads import Downloads
 from app.gui.models.hub import HubBrowser
 from app.gui.models.installed import InstalledModels
-from app.gui.models.jobs import Jobs
 from app.gui.models.loaded import LoadedModel, engine_rss
 from app.gui.models.machine import MachineState
+from app.gui.models.page_tasks import PageTasks
 from app.gui.models.settings_form import PerModelSettings
 from app.models.hub import RemoteModel
 from app.models.machine import MachineMemory, detect_machine
@@ -65,16 +65,16 @@ class ModelsController(QObject):
         self.chat = chat
         self.page = page = page or ModelsPage()
         self._machine = MachineState(chat, machine, gpu_available)
-        self._jobs = Jobs(self)
+        self._tasks = PageTasks(self)
         self._closed = False
-        self.installed = InstalledModels(window, page, chat, self._jobs, self._downloading)
+        self.installed = InstalledModels(window, page, chat, self._tasks, self._downloading)
         self.settings = PerModelSettings(
-            page, chat, self._jobs, self._machine, self.installed.entry
+            page, chat, self._tasks, self._machine, self.installed.entry
         )
         self.loaded = LoadedModel(
             window, page, chat, self.settings.store, self.settings.engine_settings
         )
-        self.hub = HubBrowser(page, chat, self._jobs, self._machine, self._downloading)
+        self.hub = HubBrowser(page, chat, self._tasks, self._machine, self._downloading)
         self.downloads = Downloads(page, self.hub, self.installed, progress_interval)
         self.installed.changed.connect(self.installedChanged)
         self.installed.deleted.connect(self.settings.forget)
@@ -83,7 +83,7 @@ class ModelsController(QObject):
         self.hub.remoteFitShown.connect(self.remoteFitShown)
         self.downloads.finished.connect(self.downloadFinished)
         if machine is None:
-            self._jobs.run("machine", detect_machine, self._on_machine, lambda _exc: None)
+            self._tasks.run("machine", detect_machine, self._on_machine, lambda _exc: None)
         self.refresh()
 
     def _downloading(self) -> RemoteModel | None:
@@ -111,7 +111,7 @@ class ModelsController(QObject):
         self._closed = True
         deadline = time.monotonic() + SHUTDOWN_WAIT_S
         self.downloads.shutdown(deadline)
-        self._jobs.close(deadline)
+        self._tasks.close(deadline)
 
 
 def install_models(window: MainWindow, chat: ChatController) -> ModelsController:

@@ -1,7 +1,7 @@
 """The Models page's one Hub download at a time: start, progress, pause (the partial file
 is kept), resume, cancel, and what it ended as.
 
-Threads: `Downloads` lives in the GUI thread; each `DownloadJob` runs on its own thread and
+Threads: `Downloads` lives in the GUI thread; each `ModelDownload` runs on its own thread and
 reports through its signals, queued to the GUI thread. `shutdown` pauses and joins it.
 """
 
@@ -30,7 +30,7 @@ from ui.models.page import ModelsPage
 from ui.models.rows import DownloadState
 
 
-class DownloadJob(QObject):
+class ModelDownload(QObject):
     """One model download on its own thread. Signals (queued to the GUI thread):
     ``progressed(DownloadProgress)``, ``finished(path or exception)``."""
 
@@ -92,7 +92,7 @@ class Downloads(QObject):
         self._installed = installed
         self._models_dir = installed.paths.models_dir
         self._interval = progress_interval
-        self._job: DownloadJob | None = None
+        self._job: ModelDownload | None = None
         self._resumable: RemoteModel | None = None
         panel = page.hub
         panel.downloadRequested.connect(self.download)
@@ -111,7 +111,7 @@ class Downloads(QObject):
         self._start(model)
 
     def _start(self, model: RemoteModel) -> None:
-        job = DownloadJob(model, self._models_dir, self._interval)
+        job = ModelDownload(model, self._models_dir, self._interval)
         job.progressed.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
         job.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         self._job = job

@@ -1,7 +1,7 @@
 """The Models page's Hugging Face panel: search, a repository's GGUF files with their fit
 (from the selected file's header, read once), and the access token.
 
-Threads: GUI thread only; Hub calls and header reads run through `Jobs` and come back
+Threads: GUI thread only; Hub calls and header reads run through `PageTasks` and come back
 queued. Downloads are app/gui/models/downloads.py's.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.gui.chat.controller import ChatController
-from app.gui.models.jobs import Jobs
 from app.gui.models.machine import MachineState
+from app.gui.models.page_tasks import PageTasks
 from app.gui.models.views import READING_HEADER, RemoteFitInput, remote_row, repo_row
 from app.models.download import model_folder, resumable_bytes
 from app.models.gguf_layout import ModelLayout
@@ -48,7 +48,7 @@ class HubBrowser(QObject):
         self,
         page: ModelsPage,
         chat: ChatController,
-        jobs: Jobs,
+        tasks: PageTasks,
         machine: MachineState,
         downloading: Callable[[], RemoteModel | None],
     ) -> None:
@@ -56,7 +56,7 @@ class HubBrowser(QObject):
         self.page = page
         self.chat = chat
         self.paths = chat.paths
-        self._jobs = jobs
+        self._tasks = tasks
         self._machine = machine
         self._downloading = downloading
         self.remote: list[RemoteModel] = []
@@ -120,7 +120,7 @@ class HubBrowser(QObject):
             else:
                 self.page.hub.set_status(f"No GGUF repositories match “{text}”.")
 
-        self._jobs.run(
+        self._tasks.run(
             "search",
             lambda: hub_client().search(text),
             self._current(wait, done),
@@ -148,7 +148,7 @@ class HubBrowser(QObject):
             self._repo, self.remote = repo_id, []
             self.hub_error(exc)
 
-        self._jobs.run(
+        self._tasks.run(
             "list-repo",
             lambda: hub_client().list_models(repo_id),
             self._current(wait, done),
@@ -216,7 +216,7 @@ class HubBrowser(QObject):
             self._shown_remote_fit(model)
 
         client = hub_client()
-        self._jobs.run("header", lambda: read_remote_layout(client, model), done, failed)
+        self._tasks.run("header", lambda: read_remote_layout(client, model), done, failed)
 
     def _shown_remote_fit(self, model: RemoteModel) -> None:
         if model in self.remote:  # still the listed repository

@@ -3,7 +3,7 @@ the models folder and the imports, Remove and Delete file…, importing files wh
 scanning other apps' folders, and a model's header metadata.
 
 Threads: GUI thread only; listing, imports, scans, deletes and header reads run through
-`Jobs` and come back queued.
+`PageTasks` and come back queued.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path, PurePosixPath
 from PySide6.QtCore import QObject, Signal
 
 from app.gui.chat.controller import ChatController
-from app.gui.models.jobs import Jobs
 from app.gui.models.loaded import loaded_path, resolved
+from app.gui.models.page_tasks import PageTasks
 from app.gui.models.views import found_row, installed_row
 from app.models.catalog import (
     ModelEntry,
@@ -61,7 +61,7 @@ class InstalledModels(QObject):
         window: MainWindow,
         page: ModelsPage,
         chat: ChatController,
-        jobs: Jobs,
+        tasks: PageTasks,
         downloading: Callable[[], RemoteModel | None],
     ) -> None:
         super().__init__(page)
@@ -69,7 +69,7 @@ class InstalledModels(QObject):
         self.page = page
         self.chat = chat
         self.paths = chat.paths
-        self._jobs = jobs
+        self._tasks = tasks
         self._downloading = downloading
         self._entries: list[ModelEntry] = []
         page.detailsRequested.connect(self.show_details)
@@ -92,7 +92,7 @@ class InstalledModels(QObject):
                 entries.append(describe([Path(loaded)], SOURCE_SETTINGS))
             return entries
 
-        self._jobs.run("list", work, self._on_listed, self._error)
+        self._tasks.run("list", work, self._on_listed, self._error)
 
     def _on_listed(self, entries: list[ModelEntry]) -> None:
         self._entries = entries
@@ -179,7 +179,7 @@ class InstalledModels(QObject):
             self._error(exc)
             self.refresh()  # show what is left
 
-        self._jobs.run("delete", lambda: delete_model_files(self.paths, entry), done, failed)
+        self._tasks.run("delete", lambda: delete_model_files(self.paths, entry), done, failed)
 
     def import_files(self, paths: list[str]) -> None:
         """Validate and register files where they are (no copy); bad files are refused."""
@@ -194,7 +194,7 @@ class InstalledModels(QObject):
                     refused.append(f"{Path(path).name} was not imported: {exc}")
             return added, refused
 
-        self._jobs.run("import", work, self._on_imported, self._busy_error)
+        self._tasks.run("import", work, self._on_imported, self._busy_error)
 
     def _on_imported(self, result: tuple[list[str], list[str]]) -> None:
         added, refused = result
@@ -219,7 +219,7 @@ class InstalledModels(QObject):
 
     def scan(self) -> None:
         self.page.set_busy(True)
-        self._jobs.run(
+        self._tasks.run(
             "scan", lambda: scan_known_folders(self.paths), self._on_scanned, self._busy_error
         )
 
@@ -252,7 +252,7 @@ class InstalledModels(QObject):
             )
             self.page.open_details(entry.name, summary, items)
 
-        self._jobs.run("details", work, done, self._error)
+        self._tasks.run("details", work, done, self._error)
 
     def _error(self, exc: Exception) -> None:
         self.page.show_error(str(exc))

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 from PySide6.QtCore import QObject
 
 from app.gui.chat.controller import ChatController
@@ -38,10 +39,8 @@ def engine_rss(pid: int | None) -> int:
     if pid is None:
         return 0
     try:
-        import psutil
-
         return int(psutil.Process(pid).memory_info().rss)
-    except Exception:  # gone, not permitted, or psutil missing: keep the last figure
+    except psutil.Error:  # gone or not permitted
         return 0
 
 

@@ -2,7 +2,7 @@
 layer count and the fit), the form filled from its own settings, the fit verdict as values
 change, Save/Reset, and what a load of a model asks the engine for.
 
-Threads: GUI thread only; header reads run through `Jobs` and come back queued.
+Threads: GUI thread only; header reads run through `PageTasks` and come back queued.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app.gui.chat.controller import ChatController
-from app.gui.models.jobs import Jobs
 from app.gui.models.loaded import loaded_path, resolved
 from app.gui.models.machine import MachineState
+from app.gui.models.page_tasks import PageTasks
 from app.gui.models.views import fit_view, settings_from_values, settings_values
 from app.models.catalog import ModelEntry, model_layout
 from app.models.fit import evaluate_fit
@@ -48,7 +48,7 @@ class PerModelSettings(QObject):
         self,
         page: ModelsPage,
         chat: ChatController,
-        jobs: Jobs,
+        tasks: PageTasks,
         machine: MachineState,
         entry: Callable[[str], ModelEntry | None],
     ) -> None:
@@ -56,7 +56,7 @@ class PerModelSettings(QObject):
         self.page = page
         self.chat = chat
         self.store = ModelSettingsStore(chat.paths.data_dir)
-        self._jobs = jobs
+        self._tasks = tasks
         self._machine = machine
         self._entry = entry
         self._layouts: dict[str, ModelLayout] = {}
@@ -86,7 +86,7 @@ class PerModelSettings(QObject):
             self.page.show_error(str(exc))
 
         models_dir = self.chat.paths.models_dir
-        self._jobs.run("layout", lambda: model_layout(Path(path), models_dir), done, failed)
+        self._tasks.run("layout", lambda: model_layout(Path(path), models_dir), done, failed)
 
     def forget(self, path: str) -> None:
         """`path`'s file is gone: a new file there gets its header read again."""

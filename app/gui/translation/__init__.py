@@ -1,1 +1,1 @@
-"""Translation panel presenters: jobs, glossaries, history and the translation model."""
+"""Translation panel presenters: translation runs, glossaries, history and the translation model."""

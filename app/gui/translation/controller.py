@@ -1,10 +1,10 @@
 """Drives the Translate page: starts translations, detection and file jobs against the
 chat's engine (through an EngineBridge) or a translation-only engine, and shows how they
 ended. The job thread, the glossaries, the history and the translation-only model each have
-their own module beside this one (jobs.py, glossaries.py, history.py, model.py).
+their own module beside this one (runs.py, glossaries.py, history.py, model.py).
 
 Threads: GUI thread only; job bodies run on the job thread and talk back through
-`JobSignals` (queued to the GUI thread).
+`TranslationRunSignals` (queued to the GUI thread).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from app.gui.chat.controller import ChatController
 from app.gui.engine_bridge import EngineBridge
 from app.gui.translation.glossaries import GlossaryController
 from app.gui.translation.history import HistoryController
-from app.gui.translation.jobs import JobRunner, TextResult, run_detect, run_file, run_text
 from app.gui.translation.model import OwnEngine, TranslationModel
+from app.gui.translation.runs import TextResult, TranslationRunner, run_detect, run_file, run_text
 from app.languages.codes import in_reading_order, is_known
 from app.translation.files import SUPPORTED, FileTranslation, output_path
 from app.translation.translator import Translator
@@ -55,12 +55,12 @@ class TranslationController(QObject):
         self._translate_when_ready = False
         chat.modelReady.connect(self._on_chat_model_ready)
 
-        self.jobs = JobRunner(self)
+        self.runner = TranslationRunner(self)
         self.glossaries = GlossaryController(panel, glossaries_file)
         self.history = HistoryController(panel, history, self.busy)
         self.model = TranslationModel(panel, self.busy)
 
-        signals = self.jobs.signals
+        signals = self.runner.signals
         self._coalescer = DeltaCoalescer(parent=self)
         self._coalescer.flushed.connect(panel.append_translation)
         self._back_coalescer = DeltaCoalescer(parent=self)
@@ -109,10 +109,10 @@ class TranslationController(QObject):
             self.chat_bridge.info = self.chat.model_info
         return self.bridge.info
 
-    # ---- jobs -------------------------------------------------------------------------------
+    # ---- runs -------------------------------------------------------------------------------
 
     def busy(self) -> bool:
-        return self.jobs.busy()
+        return self.runner.busy()
 
     def translate(self) -> None:
         panel = self.panel
@@ -140,10 +140,10 @@ class TranslationController(QObject):
         panel.show_busy("Preparing…")
         if source is None:
             panel.begin_detection()
-        jobs = self.jobs
+        runner = self.runner
 
         def run() -> None:
-            run_text(jobs, translator, text, source, target, glossary, back, info.name)
+            run_text(runner, translator, text, source, target, glossary, back, info.name)
 
         self._start(run, "text", translator)
 
@@ -156,8 +156,8 @@ class TranslationController(QObject):
             return
         self.panel.show_busy("")
         self.panel.begin_detection()
-        jobs = self.jobs
-        self._start(lambda: run_detect(jobs, text), "detect")
+        runner = self.runner
+        self._start(lambda: run_detect(runner, text), "detect")
 
     def translate_file(self, path: str) -> None:
         if self.busy():
@@ -174,10 +174,10 @@ class TranslationController(QObject):
         self.panel.hide_message()
         self.panel.show_flags(())
         self.panel.show_busy(f"Reading {source.name}…")
-        jobs = self.jobs
+        runner = self.runner
 
         def run() -> None:
-            run_file(jobs, translator, source, target, source_lang, glossary)
+            run_file(runner, translator, source, target, source_lang, glossary)
 
         self._start(run, "file", translator)
 
@@ -218,7 +218,7 @@ class TranslationController(QObject):
 
     def cancel(self) -> None:
         """Stop the running job (it ends within a second; partial text stays)."""
-        if self.jobs.cancel():
+        if self.runner.cancel():
             self.panel.show_status("Cancelling…")
 
     def _ready_model(self, *, retry: bool) -> ModelInfo | None:
@@ -254,10 +254,10 @@ class TranslationController(QObject):
     ) -> None:
         bridge = self.bridge if translator is not None else None
         self.panel.set_busy(True)
-        self.jobs.start(body, kind, translator, bridge)
+        self.runner.start(body, kind, translator, bridge)
 
     def _end_job(self) -> None:
-        self.jobs.join()
+        self.runner.join()
         self._coalescer.flush()
         self._back_coalescer.flush()
         self.panel.set_busy(False)
@@ -324,7 +324,7 @@ class TranslationController(QObject):
     def _on_job_failed(self, kind: str, message: str) -> None:
         self._end_job()
         panel = self.panel
-        file_job = self.jobs.kind == "file"
+        file_job = self.runner.kind == "file"
         if kind == "cancelled" and file_job:
             panel.show_status("Cancelled. No file was written.")
         elif kind == "cancelled":
@@ -362,7 +362,7 @@ class TranslationController(QObject):
         self.glossaries.save()
         if self.busy():
             own = self.own
-            self.jobs.shutdown([self.chat_bridge] + ([own.bridge] if own else []))
+            self.runner.shutdown([self.chat_bridge] + ([own.bridge] if own else []))
             self.panel.set_busy(False)
         self.model.stop()
 

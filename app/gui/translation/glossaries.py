@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
-from app.gui.translation.jobs import sentence
+from app.gui.translation.runs import sentence
 from app.translation.glossary import Glossary, GlossaryError, Term, dump_json, load_glossary
 from app.translation.glossary_store import GlossaryStore, pair_key, split_pair
 from app.util.atomic_write import write_atomic

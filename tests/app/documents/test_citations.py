@@ -11,13 +11,14 @@ import pytest
 from app.documents.extract import extract_document
 from app.documents.options import SummaryOptions
 from app.documents.summarizer import Summarizer
-from app.gui.documents.summary_text import NO_SOURCE, linked_markdown, plain_markdown
+from app.documents.summary_text import NO_SOURCE, linked_markdown, plain_markdown
 from inference.protocol import EngineSettings
 from inference.sync_client import SyncEngine
 from storage.database import Database
 from storage.documents import DocumentRepository
 from tests.support.document_builders import make_pdf
 from tests.support.recording_engine import RecordingEngine, kind_of
+from ui.documents.rows import cite_link
 
 SHORT = SummaryOptions(length=60, style="bullets", language="en")
 TOWN_NAMES = (
@@ -82,7 +83,7 @@ def test_a_point_cites_the_pages_that_support_it_and_an_unsupported_one_says_so(
     assert zebras.refs == () and zebras.chunk_ids == ()
     assert all(len(c.refs) <= 3 for c in result.citations)
 
-    markdown, links = linked_markdown(result.text, result.citations)
+    markdown, links = linked_markdown(result.text, result.citations, cite_link)
     assert "(+" not in markdown and len(links) == sum(len(c.refs) for c in result.citations)
     assert markdown.splitlines()[-1].endswith(f"*{NO_SOURCE}*")
     plain = plain_markdown(result.text, result.citations).splitlines()

@@ -79,6 +79,20 @@ def test_long_paragraph_is_cut_at_sentences_then_words() -> None:
     assert chunks[0].refs[0].heading_path == ("Only",)
 
 
+def test_a_chinese_paragraph_is_cut_at_its_full_stops() -> None:
+    """CJK full stops need no space after them: a long paragraph is cut at 。, not by
+    characters in mid-sentence (the splitter translation uses sees the same sentences)."""
+    sentence = "这是一个关于天气的句子。"
+    sections = [Section(sentence * 20)]
+
+    def chars(text: str) -> int:
+        return len(text)
+
+    chunks = split_sections(sections, 30, chars)
+    assert_lossless(sections, chunks)
+    assert all(c.text.endswith("。") for c in chunks)
+
+
 def test_a_giant_word_is_cut_by_characters() -> None:
     blob = "x" * 500
     sections = [Section(f"before {blob} after")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.gui.engine_bridge import EngineBridge
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, EngineSettings, Priority, Sampling
-from inference.sync_client import EngineError
+from inference.sync_client import BlockingEngine, EngineError, SyncEngine
 
 
 @pytest.fixture
@@ -240,3 +241,24 @@ def test_a_job_paused_in_its_prefill_shows_as_running_again_once_it_resumes(
     # Running again at the job's first step after the chat, not at its next token.
     assert log[resumed_at + 1] == ("step", job_id)
     assert ("step", job_id) not in log[paused_at:resumed_at]
+
+
+def _public_members(kind: type) -> list[str]:
+    return [name for name in vars(kind) if not name.startswith("_")]
+
+
+def test_the_bridge_and_the_sync_engine_both_are_a_blocking_engine(qtbot: QtBot) -> None:
+    """Jobs are written once against BlockingEngine: every member it names exists on both,
+    and every method takes the same parameters, of the same kinds."""
+    client = EngineClient()  # no model loaded: nothing starts
+    engines = (EngineBridge(client), SyncEngine())
+    for name in _public_members(BlockingEngine):
+        wanted = getattr(BlockingEngine, name)
+        for engine in engines:
+            if isinstance(wanted, property):
+                attribute = getattr(type(engine), name, None)
+                assert isinstance(attribute, property) or name in vars(engine), (engine, name)
+                continue
+            expected = [(p.name, p.kind) for p in inspect.signature(wanted).parameters.values()]
+            given = inspect.signature(getattr(type(engine), name)).parameters.values()
+            assert [(p.name, p.kind) for p in given] == expected, (engine, name)

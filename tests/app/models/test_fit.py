@@ -74,7 +74,7 @@ def test_bigger_context_needs_more_memory(layout: ModelLayout) -> None:
 
 def _machine(ram: int, vram_free: int | None) -> MachineMemory:
     gpus = () if vram_free is None else (GpuMemory("Test GPU", vram_free, vram_free),)
-    return MachineMemory(ram, ram, gpus)
+    return MachineMemory(ram, gpus)
 
 
 def test_verdicts(layout: ModelLayout) -> None:

@@ -19,7 +19,7 @@ from tests.support.tiny_gguf import build_tiny_model
 
 GIB = 1 << 30
 REPO = "someone/Tiny-GGUF"
-MACHINE = MachineMemory(16 * GIB, 12 * GIB, (GpuMemory("Test GPU", 8 * GIB, 8 * GIB),))
+MACHINE = MachineMemory(12 * GIB, (GpuMemory("Test GPU", 8 * GIB, 8 * GIB),))
 
 
 def _model(hub: FakeHub) -> RemoteModel:

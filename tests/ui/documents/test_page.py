@@ -22,13 +22,14 @@ from ui.documents.page import (
     format_seconds_left,
     progress_text,
 )
-from ui.documents.rows import DocumentRow, DocumentStatus, cite_link
+from ui.documents.rows import DocumentRow, cite_link
 
 
 @pytest.fixture
 def page(qtbot: QtBot) -> DocumentsPage:
     widget = DocumentsPage()
     qtbot.addWidget(widget)
+    widget.set_languages([], "auto")  # the app offers its languages at once
     widget.resize(1100, 750)
     widget.show()
     return widget
@@ -42,13 +43,16 @@ ROWS = [
         "markdown",
         words=250,
         tokens=1234,
-        status=DocumentStatus.summarizing(40),
+        state="summarizing",
+        percent=40,
+        summary_busy=True,
     ),
     DocumentRow(
         "/docs/empty.txt",
         "empty.txt",
         "text",
-        status=DocumentStatus.failed("empty.txt is empty."),
+        state="failed",
+        reason="empty.txt is empty.",
         detail="empty.txt is empty.",
     ),
 ]
@@ -97,7 +101,7 @@ def test_selection_survives_a_refresh_and_summarize_asks_for_each_selected(
     click_row(qtbot, page, 1, add=True)
     assert page.summarize_button.isEnabled()
 
-    page.set_documents([ROWS[0], dataclasses.replace(ROWS[1], status="Done")])
+    page.set_documents([ROWS[0], dataclasses.replace(ROWS[1], state="done", summary_busy=False)])
     assert page.selected_paths() == ["/docs/report.pdf", "/docs/notes.md"]
 
     requested: list[tuple[str, object]] = []
@@ -112,7 +116,7 @@ def test_selection_survives_a_refresh_and_summarize_asks_for_each_selected(
 def test_options_offer_a_word_target_styles_and_languages(
     qtbot: QtBot, page: DocumentsPage
 ) -> None:
-    page.set_languages([("de", "Deutsch (German)"), ("en", "English")])
+    page.set_languages([("de", "Deutsch (German)"), ("en", "English")], "auto")
     assert page.language_combo.currentText() == "Same as document"
     assert not page.words_spin.isEnabled()
     changes: list[None] = []
@@ -131,7 +135,7 @@ def test_options_offer_a_word_target_styles_and_languages(
     assert changes  # the app shows the stored summary for the new options
 
     # Re-offering languages keeps the choice.
-    page.set_languages([("en", "English"), ("de", "Deutsch (German)")])
+    page.set_languages([("en", "English"), ("de", "Deutsch (German)")], "auto")
     assert page.options()[2] == "de"
 
 

@@ -13,8 +13,8 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from app.gui.background_job import BackgroundJob
 from app.gui.chat.files import ChatFilesController
+from app.gui.progress_task import ProgressTask
 from storage.chats import ConversationRepository
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import bar_text, type_and_send
@@ -122,7 +122,7 @@ def _held_at_first_step(files: ChatFilesController) -> tuple[threading.Event, th
             reached.set()
             release.wait(30)
 
-    def attach(job: BackgroundJob) -> None:
+    def attach(job: ProgressTask) -> None:
         job.progressed.connect(hold, Qt.ConnectionType.DirectConnection)
 
     files.jobStarted.connect(attach)

@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from app.documents.extract import extract_document
+from app.documents.state import DocumentState
 from app.gui.documents.controller import NO_MODEL, DocumentsController, install_documents
 from inference.protocol import ChatMessage, Done
 from storage.documents import DocumentRepository
@@ -303,7 +304,8 @@ def test_a_queue_of_two_documents_finishes_in_order(
 
     summarize(qtbot, controller)
 
-    assert finished == [(str(first.resolve()), "Done"), (str(second.resolve()), "Done")]
+    done = DocumentState.DONE
+    assert finished == [(str(first.resolve()), done), (str(second.resolve()), done)]
     assert len(recorder.prompts) == 2
     assert "First" in recorder.prompts[0] and "Second" in recorder.prompts[1]
     assert progress == sorted(progress) and page.progress.value() == page.progress.maximum()

@@ -45,8 +45,8 @@ from ui.models.page import IN_USE_MARK, ModelsPage
 GIB = 1 << 30
 REPO = "someone/Tiny-GGUF"
 FILE = "tiny-Q4_K_M.gguf"
-NO_GPU = MachineMemory(16 * GIB, 12 * GIB)
-WITH_GPU = MachineMemory(16 * GIB, 12 * GIB, (GpuMemory("Test GPU", 8 * GIB, 8 * GIB),))
+NO_GPU = MachineMemory(12 * GIB)
+WITH_GPU = MachineMemory(12 * GIB, (GpuMemory("Test GPU", 8 * GIB, 8 * GIB),))
 
 Models = tuple[MainWindow, ChatController, ModelsController]
 

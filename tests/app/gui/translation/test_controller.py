@@ -35,7 +35,7 @@ def test_ctrl_enter_streams_a_translation_and_stores_it(qtbot: QtBot, translate_
     pick(panel, "en", "fr")
     engine = record(controller.translator)
     seen_while_running: list[str] = []
-    controller.jobs.signals.progressed.connect(
+    controller.runner.signals.progressed.connect(
         lambda *_: seen_while_running.append(panel.translation_text()) if panel.is_busy() else None
     )
     with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
@@ -148,7 +148,7 @@ def test_text_far_larger_than_the_context_is_translated_in_segments_with_progres
     source = f"# A long story\n\n{sentences}\n\nThe end."
     assert len(source.split()) > 2 * 512  # words alone: twice the whole context
     progress: list[tuple[int, int]] = []
-    controller.jobs.signals.progressed.connect(
+    controller.runner.signals.progressed.connect(
         lambda done, total, _left: progress.append((done, total))
     )
     panel.source_edit.setPlainText(source)

@@ -1,9 +1,9 @@
-"""The Translate page's one worker thread and the jobs it runs (text with detection and
-back-translation, detection alone, a file).
+"""The Translate page's one worker thread and the translation runs it does (text with
+detection and back-translation, detection alone, a file).
 
-Threads: `JobRunner` is created and driven in the GUI thread; job bodies run on the job
-thread and report only through `JobSignals` (queued to the GUI thread). Every failure ends
-as one `failed` signal with a plain-words message.
+Threads: `TranslationRunner` is created and driven in the GUI thread; run bodies run on its
+thread and report only through `TranslationRunSignals` (queued to the GUI thread). Every
+failure ends as one `failed` signal with a plain-words message.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from inference.sync_client import EngineError
 SHUTDOWN_WAIT_S = 4.0
 
 
-class JobSignals(QObject):
+class TranslationRunSignals(QObject):
     """Emitted on the job thread, received in the GUI thread (queued)."""
 
     delta = Signal(str)
@@ -50,13 +50,13 @@ class TextResult:
     glossary: Glossary
 
 
-class JobRunner(QObject):
+class TranslationRunner(QObject):
     """One job at a time. `kind` ("text", "file" or "detect") says what the last one was,
     so its end can be reported in the right words."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.signals = JobSignals(self)
+        self.signals = TranslationRunSignals(self)
         self.kind = ""
         self.cancelled = threading.Event()  # job bodies check it between steps
         self._thread: threading.Thread | None = None
@@ -148,7 +148,7 @@ def _pump_until_done(job: threading.Thread, seconds: float) -> bool:
 
 
 def run_text(
-    runner: JobRunner,
+    runner: TranslationRunner,
     translator: Translator,
     text: str,
     source: str | None,
@@ -195,7 +195,7 @@ def run_text(
     signals.finished.emit(TextResult(text, result, back_text, source, target, model, glossary))
 
 
-def run_detect(runner: JobRunner, text: str) -> None:
+def run_detect(runner: TranslationRunner, text: str) -> None:
     detection = detect(text)
     if detection.code is not None:
         runner.signals.detected.emit(detection.code, "")
@@ -205,7 +205,7 @@ def run_detect(runner: JobRunner, text: str) -> None:
 
 
 def run_file(
-    runner: JobRunner,
+    runner: TranslationRunner,
     translator: Translator,
     source: Path,
     target: str,

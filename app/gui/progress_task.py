@@ -1,7 +1,7 @@
 """One blocking file job (an export, an import) on a worker thread, with progress and Cancel.
 
 The work is a plain function that gets a ``report(done, total)`` callback. Once the user has
-cancelled, the next report raises JobCancelled, so the work stops between steps and never
+cancelled, the next report raises TaskCancelled, so the work stops between steps and never
 half-way through writing. Signals are emitted on the worker thread and reach slots on the
 GUI thread queued, in order: one of ``succeeded``, ``failed`` or ``cancelled``, then
 ``finished``.
@@ -20,11 +20,11 @@ log = logging.getLogger(__name__)
 Report = Callable[[int, int], None]
 
 
-class JobCancelled(Exception):
+class TaskCancelled(Exception):
     """The user cancelled; raised from the report callback inside the work."""
 
 
-class BackgroundJob(QObject):
+class ProgressTask(QObject):
     progressed = Signal(int, int)  # done, total
     succeeded = Signal(object)  # what the work returned
     failed = Signal(str)  # a plain message for the user
@@ -59,13 +59,13 @@ class BackgroundJob(QObject):
 
     def _report(self, done: int, total: int) -> None:
         if self._cancel.is_set():
-            raise JobCancelled
+            raise TaskCancelled
         self.progressed.emit(done, total)
 
     def _run(self) -> None:
         try:
             result = self._work(self._report)
-        except JobCancelled:
+        except TaskCancelled:
             self.cancelled.emit()
         except self._expected as exc:
             self.failed.emit(str(exc))

@@ -1,13 +1,14 @@
 """A stored summary as the page shows it: Markdown with citation links, Markdown with sources
-in parentheses (export, chat), and the passage behind one citation link."""
+in parentheses (export, chat), and the passage behind one citation link.
+
+Qt-free: the link syntax is the page's (ui/documents/rows.py `cite_link`), handed in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from app.documents.citations import MAX_SOURCES, Citation, is_point, strip_tags
 from app.documents.model import Document, SourceRef
-from ui.documents.rows import cite_link
 
 PASSAGE_LIMIT_CHARS = 20_000
 MAX_LINKS_PER_POINT = MAX_SOURCES
@@ -46,10 +47,10 @@ def summary_lines(text: str, citations: Sequence[Citation]) -> list[tuple[str, C
 
 
 def linked_markdown(
-    text: str, citations: Sequence[Citation]
+    text: str, citations: Sequence[Citation], link: Callable[[str, int], str]
 ) -> tuple[str, list[tuple[Citation, SourceRef]]]:
     """The summary as Markdown with one citation link per source ("p. 3", a heading) after
-    each point, and what each link number points to."""
+    each point, and what each link number points to; `link(label, number)` writes a link."""
     targets: list[tuple[Citation, SourceRef]] = []
     out: list[str] = []
     for line, citation in summary_lines(text, citations):
@@ -61,7 +62,7 @@ def linked_markdown(
             continue
         links = []
         for ref in citation.refs[:MAX_LINKS_PER_POINT]:
-            links.append(cite_link(ref.label, len(targets)))
+            links.append(link(ref.label, len(targets)))
             targets.append((citation, ref))
         more = len(citation.refs) - MAX_LINKS_PER_POINT
         if more > 0:

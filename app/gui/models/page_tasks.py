@@ -1,7 +1,7 @@
 """Short blocking calls of the Models page (listing, scans, header reads, Hub calls) on their
 own threads.
 
-Threads: `Jobs.run` is called in the GUI thread; `work` runs on a new thread and its result
+Threads: `PageTasks.run` is called in the GUI thread; `work` runs on a new thread and its result
 (or exception) is handed to its callback back in the GUI thread (queued signal). After
 `close` (GUI thread), late results are dropped.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 
-class Jobs(QObject):
+class PageTasks(QObject):
     _done = Signal(object, object)  # callback, value
 
     def __init__(self, parent: QObject | None = None) -> None:
