@@ -142,9 +142,6 @@ class EngineClient(QObject):
             self._reader = None
         self._engine.close()
 
-    def kill_engine_for_test(self) -> None:
-        self._engine.kill()
-
     # ---- internals -----------------------------------------------------------------------
 
     def _submit(self, request: Request) -> int:

@@ -68,6 +68,21 @@ def hearth_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def opened_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Links the app hands to the desktop to open: recorded here, never given to a browser."""
+    from PySide6.QtGui import QDesktopServices  # imported once QT_QPA_PLATFORM is set
+
+    opened: list[str] = []
+
+    def open_url(url: object) -> bool:
+        opened.append(url.toString())  # type: ignore[attr-defined]
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(open_url))
+    return opened
+
+
+@pytest.fixture(autouse=True)
 def _no_leaked_threads_or_processes() -> Iterator[None]:
     before = {t.ident for t in threading.enumerate()}
     yield

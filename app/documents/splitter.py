@@ -62,8 +62,7 @@ class _Unit:
 
 
 class CachedCounter:
-    """Counts tokens once per distinct text. `calls` tells tests how often the model was asked
-    for one text, `batch_calls` how many batch requests `prime` made (`requests`: both).
+    """Counts tokens once per distinct text.
 
     Keyed by (length, hash) rather than by the text: keeping every paragraph and chunk as a
     key would hold another copy or two of a huge document."""
@@ -72,18 +71,11 @@ class CachedCounter:
         self._count = count
         self._count_many = count_many
         self._cache: dict[tuple[int, int], int] = {}
-        self.calls = 0
-        self.batch_calls = 0
-
-    @property
-    def requests(self) -> int:
-        return self.calls + self.batch_calls
 
     def __call__(self, text: str) -> int:
         key = (len(text), hash(text))
         cached = self._cache.get(key)
         if cached is None:
-            self.calls += 1
             cached = self._count(text)
             self._cache[key] = cached
         return cached
@@ -115,7 +107,6 @@ class CachedCounter:
 
     def _count_batch(self, batch: list[str], keys: list[tuple[int, int]]) -> None:
         assert self._count_many is not None
-        self.batch_calls += 1
         counts = self._count_many(batch)
         if len(counts) != len(batch):
             raise ValueError(f"{len(counts)} token counts for {len(batch)} texts")

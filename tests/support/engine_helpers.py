@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import psutil
+
+from inference.client import EngineClient
 from inference.engine_process import EngineProcess
 from inference.protocol import (
     ChatMessage,
@@ -88,3 +92,23 @@ def names(events: list[Event], *ids: int) -> list[str]:
         for e in events
         if not isinstance(e, Delta | PrefillProgress) and getattr(e, "id", None) in ids
     ]
+
+
+def kill_engine(client: EngineClient, timeout: float = 10) -> None:
+    """Kill the client's engine process from outside, as the OS would (SIGKILL on POSIX,
+    TerminateProcess on Windows), and return once it has died. The client is left to notice
+    the crash itself; the dead process is not reaped here, so the client still reads its
+    exit code."""
+    pid = client.pid
+    assert pid is not None, "the engine is not running"
+    process = psutil.Process(pid)
+    process.kill()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return  # already reaped by the client
+        time.sleep(0.01)
+    raise AssertionError(f"engine process {pid} still alive {timeout}s after SIGKILL")

@@ -6,9 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QTextBrowser, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QMenu,
+    QMessageBox,
+    QTextBrowser,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 _KEEP: list[QMimeData] = []  # the events hold a raw pointer: keep their data alive
@@ -92,3 +100,10 @@ def choose_menu_item(qtbot: QtBot, text: str, then: Callable[[], None] | None = 
         qtbot.keyClick(widget, Qt.Key.Key_Return)
 
     when_shown(QApplication.activePopupWidget, pick)
+
+
+def answer_file_dialog(monkeypatch: pytest.MonkeyPatch, function: str, path: str | Path) -> None:
+    """From now on (until set again) QFileDialog.`function` ("getOpenFileName",
+    "getSaveFileName") answers `path` at once, as if the user had picked it, instead of
+    showing a modal dialog."""
+    monkeypatch.setattr(QFileDialog, function, staticmethod(lambda *_a, **_k: (str(path), "")))

@@ -12,7 +12,6 @@ from ui.main_window import MainWindow
 def make_window(qtbot: QtBot) -> MainWindow:
     window = MainWindow()
     qtbot.addWidget(window)
-    window.chat_view.open_url = lambda url: None
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()

@@ -114,13 +114,6 @@ class PresetsDialog(QDialog):
         self.apply_button.clicked.connect(lambda: self._emit_for_current(self.applyRequested))
         self.import_button.clicked.connect(self._import)
         self.export_button.clicked.connect(self._export)
-        #: File pickers; tests replace them to answer without a modal dialog.
-        self.pick_import = lambda: QFileDialog.getOpenFileName(
-            self, "Import presets", "", "Hearth presets (*.json)"
-        )[0]
-        self.pick_export = lambda: QFileDialog.getSaveFileName(
-            self, "Export presets", "hearth-presets.json", "Hearth presets (*.json)"
-        )[0]
 
     # ---- API for the controller -----------------------------------------------------------
 
@@ -209,11 +202,13 @@ class PresetsDialog(QDialog):
             signal.emit(preset_id)  # type: ignore[attr-defined]
 
     def _import(self) -> None:
-        path = self.pick_import()
+        path = QFileDialog.getOpenFileName(self, "Import presets", "", "Hearth presets (*.json)")[0]
         if path:
             self.importRequested.emit(path)
 
     def _export(self) -> None:
-        path = self.pick_export()
+        path = QFileDialog.getSaveFileName(
+            self, "Export presets", "hearth-presets.json", "Hearth presets (*.json)"
+        )[0]
         if path:
             self.exportRequested.emit(path)

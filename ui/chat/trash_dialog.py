@@ -51,8 +51,6 @@ class TrashDialog(QDialog):
         self.restore_button.clicked.connect(self._restore)
         self.items.itemActivated.connect(lambda _item: self._restore())
         self.empty_button.clicked.connect(self._empty)
-        #: Asks before emptying; tests replace it to answer without a modal dialog.
-        self.confirm_empty = self._ask_to_empty
 
     def set_items(self, deleted: Sequence[ConversationRecord]) -> None:
         self.items.clear()
@@ -74,7 +72,7 @@ class TrashDialog(QDialog):
             self.restoreRequested.emit(int(item.data(_ID)))
 
     def _empty(self) -> None:
-        if self.items.count() and self.confirm_empty(self.items.count()):
+        if self.items.count() and self._ask_to_empty(self.items.count()):
             self.emptyRequested.emit()
 
     def _ask_to_empty(self, count: int) -> bool:

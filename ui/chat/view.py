@@ -12,7 +12,7 @@ tail is re-typed, so the cost does not grow with the reply either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from html import escape
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -70,13 +70,11 @@ class ChatView(QTextBrowser):
     """Read-only transcript. Signals fire on the GUI thread:
 
     - ``regenerateRequested(message_id)``: the user clicked "Regenerate".
-    - ``copied(message_id)``: a message's raw markdown was put on the clipboard.
     - ``editRequested(message_id)``: the user clicked "Edit" under their message.
     - ``versionRequested(message_id, step)``: "‹ older" (-1) or "newer ›" (+1) clicked.
     """
 
     regenerateRequested = Signal(int)
-    copied = Signal(int)
     editRequested = Signal(int)
     versionRequested = Signal(int, int)  # message id, -1 older / +1 newer
 
@@ -91,8 +89,6 @@ class ChatView(QTextBrowser):
         # a copy of every streamed delta.
         doc.setUndoRedoEnabled(False)
         doc.setDocumentMargin(12)
-        #: Opens an http(s)/mailto URL; tests swap it so nothing leaves the process.
-        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self._cursor = QTextCursor(doc)  # the view's own; the user's cursor is untouched
         self._frames: dict[int, QTextFrame] = {}
         self._messages: dict[int, MessageRecord] = {}
@@ -640,7 +636,7 @@ class ChatView(QTextBrowser):
         if scheme == "hearth":
             self._on_hearth_link(url)
         elif scheme in OPENABLE_SCHEMES:
-            self.open_url(url)
+            QDesktopServices.openUrl(url)
         # Anything else (file:, javascript:, relative paths) is ignored on purpose.
 
     def _on_hearth_link(self, url: QUrl) -> None:
@@ -654,7 +650,6 @@ class ChatView(QTextBrowser):
             if text is not None:
                 QGuiApplication.clipboard().setText(text)
                 self._show_copied(message_id)
-                self.copied.emit(message_id)
         elif action == "regenerate":
             self.regenerateRequested.emit(message_id)
         elif action == "edit":

@@ -178,9 +178,6 @@ class ChatController(QObject):
         window.conversations.trashRequested.connect(self.show_trash)
         window.trash_dialog.restoreRequested.connect(self.restore_from_trash)
         window.trash_dialog.emptyRequested.connect(self.empty_trash)
-        #: Asks for a chat's system prompt: (title, current) -> new text or None when
-        #: cancelled. Tests replace it to answer without a modal dialog.
-        self.ask_system_prompt: Callable[[str, str], str | None] = self._ask_system_prompt
         window.chat_view.editRequested.connect(self.begin_edit)
         window.chat_view.versionRequested.connect(self.switch_version)
         window.edit_bar.actionTriggered.connect(self.cancel_edit)
@@ -475,7 +472,7 @@ class ChatController(QObject):
         record = self.conversations.get(conversation_id)
         if record is None:
             return
-        text = self.ask_system_prompt(record.title, record.system_prompt or "")
+        text = self._ask_system_prompt(record.title, record.system_prompt or "")
         if text is not None:
             self.conversations.set_system_prompt(conversation_id, text)
             self.context.recount()

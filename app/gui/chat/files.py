@@ -47,17 +47,17 @@ class ChatFilesController(QObject):
         self.progress_dialog: QProgressDialog | None = None
         chat.on_shutdown(self._stop_job)
         window = chat.window
-        #: File pickers: (title, suggested name) -> path or "". Tests replace them.
-        self.pick_save: Callable[[str, str], str] = lambda title, name: QFileDialog.getSaveFileName(
-            window, title, name, EXPORT_FILTER
-        )[0]
-        self.pick_open: Callable[[str], str] = lambda title: QFileDialog.getOpenFileName(
-            window, title, "", "Hearth JSON (*.json)"
-        )[0]
         window.export_chat_action.triggered.connect(self.export_current)
         window.export_all_action.triggered.connect(self.export_all)
         window.import_action.triggered.connect(self.import_chats)
         window.copy_markdown_action.triggered.connect(self.copy_markdown)
+
+    def _pick_save(self, title: str, name: str) -> str:
+        """The file to write (suggesting `name`), or "" when the user cancelled."""
+        return QFileDialog.getSaveFileName(self.chat.window, title, name, EXPORT_FILTER)[0]
+
+    def _pick_open(self, title: str) -> str:
+        return QFileDialog.getOpenFileName(self.chat.window, title, "", "Hearth JSON (*.json)")[0]
 
     def export_current(self) -> None:
         conversation_id = self.chat.current_conversation
@@ -65,17 +65,17 @@ class ChatFilesController(QObject):
         if record is None:
             self.chat.window.show_error("Open a chat first, then export it.")
             return
-        path = self.pick_save("Export this chat", f"{_file_name(record.title)}.md")
+        path = self._pick_save("Export this chat", f"{_file_name(record.title)}.md")
         if path:
             self._export(Path(path), conversation_id)
 
     def export_all(self) -> None:
-        path = self.pick_save("Export all chats", "hearth-chats.json")
+        path = self._pick_save("Export all chats", "hearth-chats.json")
         if path:
             self._export(Path(path), None)
 
     def import_chats(self) -> None:
-        path = self.pick_open("Import chats")
+        path = self._pick_open("Import chats")
         if not path:
             return
         database = self.database

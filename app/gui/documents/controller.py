@@ -63,8 +63,14 @@ class DocumentsController(QObject):
     documentRead = Signal(str)
 
     def __init__(
-        self, page: DocumentsPage, chat: ChatController, repository: DocumentRepository
+        self,
+        page: DocumentsPage,
+        chat: ChatController,
+        repository: DocumentRepository,
+        *,
+        wrap_engine: WrapEngine | None = None,
     ) -> None:
+        """`wrap_engine` wraps each summary job's engine (e.g. to record its requests)."""
         super().__init__(page)
         self.page = page
         self.chat = chat
@@ -72,7 +78,7 @@ class DocumentsController(QObject):
         self.bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
         self._count_bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
         self.reader = DocumentReader(self._count_bridge, parent=self)
-        self.queue = SummaryQueue(self.bridge, repository, parent=self)
+        self.queue = SummaryQueue(self.bridge, repository, parent=self, wrap_engine=wrap_engine)
         self._entries: dict[str, Entry] = {}
         self._shown: Shown | None = None
         self._follow_jobs = True
@@ -119,15 +125,6 @@ class DocumentsController(QObject):
         q.jobFinished.connect(self._on_job_finished)
         q.jobFailed.connect(self._on_job_failed)
         self._load_library()
-
-    @property
-    def wrap_engine(self) -> WrapEngine | None:
-        """Tests wrap the job's engine to record or hold requests."""
-        return self.queue.wrap_engine
-
-    @wrap_engine.setter
-    def wrap_engine(self, wrap: WrapEngine | None) -> None:
-        self.queue.wrap_engine = wrap
 
     # ---- library and rows ------------------------------------------------------------------
 
@@ -681,9 +678,14 @@ class DocumentsController(QObject):
 
 
 def install_documents(
-    window: MainWindow, chat: ChatController, database: Database
+    window: MainWindow,
+    chat: ChatController,
+    database: Database,
+    *,
+    wrap_engine: WrapEngine | None = None,
 ) -> DocumentsController:
-    """Build the Documents page, add it to the window and wire it to the chat's engine."""
+    """Build the Documents page, add it to the window and wire it to the chat's engine.
+    `wrap_engine` wraps each summary job's engine (e.g. to record its requests)."""
     page = DocumentsPage(window)
     window.add_page("Documents", page)
-    return DocumentsController(page, chat, DocumentRepository(database))
+    return DocumentsController(page, chat, DocumentRepository(database), wrap_engine=wrap_engine)

@@ -116,13 +116,18 @@ class SummaryQueue(QObject):
     jobFailed = Signal(object, str, str)
 
     def __init__(
-        self, bridge: EngineBridge, repository: DocumentRepository, parent: QObject | None = None
+        self,
+        bridge: EngineBridge,
+        repository: DocumentRepository,
+        parent: QObject | None = None,
+        *,
+        wrap_engine: WrapEngine | None = None,
     ) -> None:
+        """`wrap_engine` wraps each job's engine (e.g. to record or hold its requests)."""
         super().__init__(parent)
         self.bridge = bridge
         self.repository = repository
-        # Tests wrap the job's engine to record or hold requests.
-        self.wrap_engine: WrapEngine | None = None
+        self._wrap_engine = wrap_engine
         self.work = WorkQueue("documents-summaries")
         self.jobs: dict[int, QueuedSummary] = {}  # submitted and not finished, in order
         self.running: QueuedSummary | None = None
@@ -257,8 +262,8 @@ class SummaryQueue(QObject):
             signals.started.emit(job.number)
             self.bridge.reset_cancel()
             inner: BlockingEngine = self.bridge
-            if self.wrap_engine is not None:
-                inner = self.wrap_engine(inner)
+            if self._wrap_engine is not None:
+                inner = self._wrap_engine(inner)
             summarizer = Summarizer(CancellableEngine(inner, job.cancelled), self.repository)
             with self._lock:
                 self._summarizer = (job, summarizer)

@@ -54,13 +54,17 @@ class ModelsController(QObject):
         page: ModelsPage | None = None,
         *,
         machine: MachineMemory | None = None,
+        gpu_available: bool | None = None,
         progress_interval: float = 0.1,
     ) -> None:
+        """`machine`: this computer's memory as the fit estimates assume it (None: detected
+        on a worker thread). `gpu_available`: whether this llama.cpp can offload (None:
+        learnt from the loaded model)."""
         super().__init__(window)
         self.window = window
         self.chat = chat
         self.page = page = page or ModelsPage()
-        self._machine = MachineState(chat, machine)
+        self._machine = MachineState(chat, machine, gpu_available)
         self._tasks = PageTasks(self)
         self._closed = False
         self.installed = InstalledModels(window, page, chat, self._tasks, self._downloading)
@@ -81,25 +85,6 @@ class ModelsController(QObject):
         if machine is None:
             self._tasks.run("machine", detect_machine, self._on_machine, lambda _exc: None)
         self.refresh()
-
-    # What the fit estimates assume of this computer (tests set them).
-
-    @property
-    def machine(self) -> MachineMemory | None:
-        return self._machine.memory
-
-    @machine.setter
-    def machine(self, memory: MachineMemory | None) -> None:
-        self._machine.memory = memory
-
-    @property
-    def gpu_available(self) -> bool | None:
-        """None: learn from the loaded model whether this llama.cpp can offload at all."""
-        return self._machine.gpu_override
-
-    @gpu_available.setter
-    def gpu_available(self, available: bool | None) -> None:
-        self._machine.gpu_override = available
 
     def _downloading(self) -> RemoteModel | None:
         return self.downloads.model

@@ -1,5 +1,5 @@
 """What the Models page's fit estimates know of this computer: its memory (detected on a
-worker thread, or given by tests) and whether this llama.cpp can offload to a GPU.
+worker thread, or given to the controller) and whether this llama.cpp can offload to a GPU.
 GUI thread only."""
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from app.models.machine import MachineMemory
 
 
 class MachineState:
-    def __init__(self, chat: ChatController, memory: MachineMemory | None) -> None:
+    def __init__(
+        self, chat: ChatController, memory: MachineMemory | None, gpu_override: bool | None = None
+    ) -> None:
         self.chat = chat
         self.memory = memory  # None until detected
         # None: learn from the loaded model whether this llama.cpp can offload at all.
-        self.gpu_override: bool | None = None
+        self.gpu_override = gpu_override
 
     def gpu_available(self) -> bool:
         if self.gpu_override is not None:

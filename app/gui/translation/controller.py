@@ -36,11 +36,9 @@ EMPTY_INPUT = "There is no text to translate. Type or paste some text on the lef
 
 
 class TranslationController(QObject):
-    """Signals: ``jobFinished()`` whenever a job ends (done, cancelled or failed),
-    ``translationModelReady(ModelInfo)`` when a translation-only model has loaded."""
+    """Signals: ``jobFinished()`` whenever a job ends (done, cancelled or failed)."""
 
     jobFinished = Signal()
-    translationModelReady = Signal(object)
 
     def __init__(
         self,
@@ -61,7 +59,6 @@ class TranslationController(QObject):
         self.glossaries = GlossaryController(panel, glossaries_file)
         self.history = HistoryController(panel, history, self.busy)
         self.model = TranslationModel(panel, self.busy)
-        self.model.ready.connect(self.translationModelReady)
 
         signals = self.runner.signals
         self._coalescer = DeltaCoalescer(parent=self)

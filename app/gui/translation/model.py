@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from app.config.settings import Settings
 from app.gui.engine_bridge import EngineBridge
@@ -29,11 +29,8 @@ class OwnEngine:
 
 
 class TranslationModel(QObject):
-    """Signals: ``ready(ModelInfo)`` once the translation-only model has loaded.
-    `engine` is None while translations use the chat's model; `busy()` tells whether a
+    """`engine` is None while translations use the chat's model; `busy()` tells whether a
     translation runs (a crash during one is reported by that job instead)."""
-
-    ready = Signal(object)
 
     def __init__(self, panel: TranslationPanel, busy: Callable[[], bool]) -> None:
         super().__init__(panel)
@@ -94,7 +91,6 @@ class TranslationModel(QObject):
             return
         name = display_name(info.name, info.quantization, info.path)
         self.panel.set_model_label(f"{name} (translation only)")
-        self.ready.emit(info)
 
     def _on_failed(self, request_id: int, _kind: str, message: str) -> None:
         own = self.engine

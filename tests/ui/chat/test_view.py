@@ -34,7 +34,6 @@ def rendered_reply(markdown: str) -> str:
 
 def make_view(qtbot: QtBot, *, shown: bool = True) -> ChatView:
     view = ChatView()
-    view.open_url = lambda url: None  # never launch a browser from a test
     qtbot.addWidget(view)
     view.resize(600, 400)
     if shown:
@@ -153,10 +152,9 @@ def test_autoscroll_only_when_already_at_bottom(qtbot: QtBot) -> None:
 def test_copy_link_puts_raw_markdown_on_clipboard(qtbot: QtBot) -> None:
     view = make_view(qtbot)
     view.set_messages([make_message(7, Role.ASSISTANT, "**raw** `md`")])
-    with qtbot.waitSignal(view.copied) as blocker:
-        view.anchorClicked.emit(QUrl("hearth://copy/7"))
-    assert blocker.args == [7]
+    view.anchorClicked.emit(QUrl("hearth://copy/7"))
     assert QGuiApplication.clipboard().text() == "**raw** `md`"
+    assert view.message_text(7).endswith("Copied ✓ · Regenerate")
 
 
 def test_copy_says_copied_under_the_message_for_a_moment(qtbot: QtBot) -> None:
@@ -200,10 +198,9 @@ def test_regenerate_link_emits_request(qtbot: QtBot) -> None:
     assert blocker.args == [2]
 
 
-def test_only_web_links_are_opened_and_only_on_click(qtbot: QtBot) -> None:
+def test_only_web_links_are_opened_and_only_on_click(qtbot: QtBot, opened_urls: list[str]) -> None:
     view = make_view(qtbot)
-    opened: list[str] = []
-    view.open_url = lambda url: opened.append(url.toString())
+    opened = opened_urls  # what the view handed to the desktop to open
     view.set_messages([make_message(1, Role.ASSISTANT, "[site](https://example.org)")])
     assert opened == []
     for url in ("https://example.org", "file:///etc/passwd", "javascript:alert(1)", "x.html"):

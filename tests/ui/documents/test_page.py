@@ -251,7 +251,7 @@ def test_the_bar_shows_how_the_jobs_ended_then_goes(
     page.finish_progress(1.0, "Summary finished")
     page.set_busy(True)
     page.show_progress(0.1, "Next · chunk 1 of 10")
-    qtbot.wait(200)
+    qtbot.wait(200)  # time passing: well past the linger, which must not hide this bar
     assert page.progress.isVisible() and page.progress.text().startswith("10% · Next")
 
 

@@ -23,7 +23,7 @@ def test_quiet_period_makes_next_delta_immediate(qtbot: QtBot) -> None:
     out: list[str] = []
     coalescer.flushed.connect(out.append)
     coalescer.push("a")
-    qtbot.wait(60)  # two empty intervals: the timer stops
+    qtbot.wait(60)  # time passing: two empty intervals stop the timer (what is tested)
     coalescer.push("b")
     assert out == ["a", "b"]
     coalescer.discard()

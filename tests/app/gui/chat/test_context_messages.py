@@ -147,7 +147,8 @@ def test_an_overgrown_chat_shows_one_context_message_at_a_time(
     assert window.overflow_question.isVisible()
     overgrown = controller.current_conversation
     assert overgrown is not None
-    qtbot.wait(500)  # a late budget count must not add a second message
+    # The count asked for with the question arrives later: it must not add a second message.
+    qtbot.waitUntil(lambda: "Next request" in window.context_budget.text(), timeout=30_000)
     assert context_messages(window) == [window.overflow_question.label.text()]
 
     qtbot.keyClicks(window.message_input, long_text)  # a draft while the question stands

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
 from app.chat.recovery import open_chat_history
@@ -18,6 +19,7 @@ from storage.chats import ConversationRepository, MessageRepository
 from storage.records import MessageStatus, Role
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import bar_text, click_link, type_and_send
+from tests.support.qt_user import answer_message_box
 from tests.support.tiny_gguf import build_corrupt_variants
 
 MakeApp = Callable[..., AppParts]
@@ -265,7 +267,11 @@ def test_switching_chats_while_streaming_keeps_both_intact(
     qtbot.waitUntil(lambda: len(window.chat_view.reply_text()) > 10, timeout=30_000)
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not controller.generating, timeout=10_000)
-    qtbot.wait(100)
+    # The cancelled reply is stored last; every delta before it has been handled by then.
+    qtbot.waitUntil(
+        lambda: MessageRepository(db).active_path(streaming)[-1].status == MessageStatus.COMPLETE,
+        timeout=10_000,
+    )
     assert window.chat_view.toPlainText().strip() == ""  # nothing leaked into the new chat
     reply = MessageRepository(db).active_path(streaming)[-1]
     assert reply.role == Role.ASSISTANT and reply.content
@@ -448,7 +454,7 @@ def test_editing_never_overwrites_a_draft(
 
 
 def test_pin_system_prompt_and_trash_from_the_sidebar(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     conversations = ConversationRepository(db)
@@ -463,7 +469,11 @@ def test_pin_system_prompt_and_trash_from_the_sidebar(
     assert window.conversations.title_of(old.id) == "Old chat"
     assert window.conversations.model.item(0).font().bold()
 
-    controller.ask_system_prompt = lambda _title, _current: "Answer like a pirate."
+    monkeypatch.setattr(  # the user types the prompt into the dialog and presses OK
+        QInputDialog,
+        "getMultiLineText",
+        staticmethod(lambda *_a, **_k: ("Answer like a pirate.", True)),
+    )
     window.conversations.build_context_menu(newer).actions()[1].trigger()  # System prompt…
     assert conversations.get(newer).system_prompt == "Answer like a pirate."  # type: ignore[union-attr]
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
@@ -488,8 +498,9 @@ def test_pin_system_prompt_and_trash_from_the_sidebar(
     qtbot.mouseClick(trash.restore_button, Qt.MouseButton.LeftButton)
     assert controller.current_conversation == newer and trash.items.count() == 0
     controller.delete(old.id)
-    trash.confirm_empty = lambda _count: True
     controller.show_trash()
+    answer_message_box(qtbot, "&Yes", asked_to_empty := [])
     qtbot.mouseClick(trash.empty_button, Qt.MouseButton.LeftButton)
+    assert asked_to_empty[0].startswith("Delete 1 chat for good?")
     assert conversations.list_deleted() == [] and trash.hint.text() == "The trash is empty."
     assert not window.undo_bar.isVisible()  # nothing left to undo

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QPushButton
@@ -18,6 +19,7 @@ from storage.chats import ConversationRepository
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import bar_text, type_and_send
 from tests.support.long_chat import insert_long_conversation
+from tests.support.qt_user import answer_file_dialog
 
 MakeApp = Callable[..., AppParts]
 
@@ -34,7 +36,11 @@ def run_job(qtbot: QtBot, files: ChatFilesController, action: QAction) -> None:
 
 
 def test_export_import_and_copy_from_the_chat_menu(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
@@ -42,17 +48,17 @@ def test_export_import_and_copy_from_the_chat_menu(
     files = files_controller(controller)
 
     markdown = tmp_path / "one.md"
-    files.pick_save = lambda _title, _name: str(markdown)
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(markdown))
     run_job(qtbot, files, window.export_chat_action)
     assert "remember the *pistachio* cake" in markdown.read_text(encoding="utf-8")
 
     everything = tmp_path / "all.json"
-    files.pick_save = lambda _title, _name: str(everything)
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(everything))
     run_job(qtbot, files, window.export_all_action)
     assert json.loads(everything.read_text(encoding="utf-8"))["format"] == "hearth-chat"
 
     before = len(ConversationRepository(db).list_recent())
-    files.pick_open = lambda _title: str(everything)
+    answer_file_dialog(monkeypatch, "getOpenFileName", str(everything))
     run_job(qtbot, files, window.import_action)
     assert len(ConversationRepository(db).list_recent()) == before + 1
     assert "pistachio" in window.chat_view.toPlainText()  # the imported copy is open
@@ -62,7 +68,11 @@ def test_export_import_and_copy_from_the_chat_menu(
 
 
 def test_bad_files_and_unwritable_targets_are_explained(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
@@ -70,17 +80,21 @@ def test_bad_files_and_unwritable_targets_are_explained(
     files = files_controller(controller)
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "something else"}', encoding="utf-8")
-    files.pick_open = lambda _title: str(bad)
+    answer_file_dialog(monkeypatch, "getOpenFileName", str(bad))
     run_job(qtbot, files, window.import_action)
     assert "bad.json" in bar_text(window.error_bar)
-    files.pick_save = lambda _title, _name: str(tmp_path / "missing" / "x.md")
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(tmp_path / "missing" / "x.md"))
     run_job(qtbot, files, window.export_chat_action)
     assert "missing" in bar_text(window.error_bar)
     assert len(ConversationRepository(db).list_recent()) == 1
 
 
 def test_export_into_a_folder_without_write_permission_says_so_and_keeps_the_chat(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, unwritable_folder: Path
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    unwritable_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
@@ -88,7 +102,7 @@ def test_export_into_a_folder_without_write_permission_says_so_and_keeps_the_cha
     window.message_input.setPlainText("a draft not sent yet")
     files = files_controller(controller)
     target = unwritable_folder / "chats.html"
-    files.pick_save = lambda _title, _name: str(target)
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(target))
     run_job(qtbot, files, window.export_all_action)
     assert f"the folder {unwritable_folder} is not writable" in bar_text(window.error_bar)
     assert not target.exists()
@@ -125,7 +139,11 @@ def _click_cancel(qtbot: QtBot, files: ChatFilesController) -> None:
 
 
 def test_exporting_every_chat_runs_off_the_gui_thread_and_cancel_keeps_the_old_file(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     for n in range(30):
@@ -133,7 +151,7 @@ def test_exporting_every_chat_runs_off_the_gui_thread_and_cancel_keeps_the_old_f
     files = files_controller(controller)
     target = tmp_path / "all.json"
     target.write_text("the previous export", encoding="utf-8")
-    files.pick_save = lambda _title, _name: str(target)
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(target))
     reached, release = _held_at_first_step(files)
     window.export_all_action.trigger()
     qtbot.waitUntil(reached.is_set, timeout=10_000)
@@ -152,18 +170,22 @@ def test_exporting_every_chat_runs_off_the_gui_thread_and_cancel_keeps_the_old_f
 
 
 def test_a_big_import_runs_off_the_gui_thread_and_cancel_imports_nothing(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     for n in range(20):
         insert_long_conversation(db, 40, title=f"Chat {n}")
     files = files_controller(controller)
     export = tmp_path / "all.json"
-    files.pick_save = lambda _title, _name: str(export)
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(export))
     run_job(qtbot, files, window.export_all_action)
     before = len(ConversationRepository(db).list_recent())
 
-    files.pick_open = lambda _title: str(export)
+    answer_file_dialog(monkeypatch, "getOpenFileName", str(export))
     reached, release = _held_at_first_step(files)
     window.import_action.trigger()
     qtbot.waitUntil(reached.is_set, timeout=10_000)

@@ -17,6 +17,7 @@ from app.chat.presets_io import PresetFileError, export_presets, read_presets
 from storage.chats import ConversationRepository
 from storage.presets import PresetRepository
 from tests.support.app_parts import AppParts
+from tests.support.qt_user import answer_file_dialog
 from tests.support.umask import mode, umask
 
 MakeApp = Callable[..., AppParts]
@@ -27,7 +28,11 @@ def click(qtbot: QtBot, button: object) -> None:
 
 
 def test_presets_are_made_shared_and_used_as_a_user_would(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     controller.new_chat()
@@ -54,13 +59,13 @@ def test_presets_are_made_shared_and_used_as_a_user_would(
     assert "already exists" in dialog.status.text()
 
     out = tmp_path / "mine.json"
-    dialog.pick_export = lambda: str(out)
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(out))
     click(qtbot, dialog.export_button)
     assert json.loads(out.read_text())["format"] == "hearth-presets"
 
     click(qtbot, dialog.delete_button)  # the copy
     assert dialog.list.count() == 1
-    dialog.pick_import = lambda: str(out)
+    answer_file_dialog(monkeypatch, "getOpenFileName", str(out))
     click(qtbot, dialog.import_button)
     names = sorted(p.name for p in PresetRepository(db).list())
     assert names == ["Pirate", "Pirate (2)", "Pirate copy"]  # imports never overwrite
@@ -175,7 +180,11 @@ def test_export_to_a_missing_folder_says_so_and_leaves_nothing(tmp_path: Path) -
 
 
 def test_a_preset_is_edited_in_place_and_its_file_round_trips_every_field(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, tmp_path: Path
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, _controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     repository = PresetRepository(db)
@@ -201,11 +210,11 @@ def test_a_preset_is_edited_in_place_and_its_file_round_trips_every_field(
     assert dialog.list.item(0).text() == "Copy editor"
 
     out = tmp_path / "presets.json"
-    dialog.pick_export = lambda: str(out)
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(out))
     click(qtbot, dialog.export_button)
     click(qtbot, dialog.delete_button)
     assert repository.list() == [] and dialog.list.count() == 0
-    dialog.pick_import = lambda: str(out)
+    answer_file_dialog(monkeypatch, "getOpenFileName", str(out))
     click(qtbot, dialog.import_button)
     [back] = repository.list()
     assert (back.name, back.system_prompt, back.sampling) == (
@@ -217,13 +226,17 @@ def test_a_preset_is_edited_in_place_and_its_file_round_trips_every_field(
 
 
 def test_exporting_presets_into_a_folder_nobody_may_write_says_so(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, unwritable_folder: Path
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    unwritable_folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window, _controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
     PresetRepository(db).save("Kept", "Stay.", {})
     click(qtbot, window.presets_button)
     dialog = window.presets_dialog
-    dialog.pick_export = lambda: str(unwritable_folder / "presets.json")
+    answer_file_dialog(monkeypatch, "getSaveFileName", str(unwritable_folder / "presets.json"))
     click(qtbot, dialog.export_button)
     assert f"Cannot write to {unwritable_folder}" in dialog.status.text()
     assert not (unwritable_folder / "presets.json").exists()

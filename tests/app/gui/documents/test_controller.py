@@ -36,6 +36,7 @@ from tests.support.document_builders import (
     make_scanned_pdf,
     page_text,
 )
+from tests.support.engine_helpers import kill_engine
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
 from tests.support.umask import mode, umask
 from ui.documents.page import COLUMNS, REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
@@ -98,6 +99,25 @@ class Recorder:
         self.inner.cancel()
 
 
+class EngineTap:
+    """The engine wrapper a test's controller is built with: hands each job's engine to the
+    recorder set last, and leaves it alone before any is set."""
+
+    def __init__(self) -> None:
+        self.recorder: Recorder | None = None
+
+    def __call__(self, inner: Any) -> Any:
+        recorder = self.recorder
+        if recorder is None:
+            return inner
+        recorder.inner = inner
+        return recorder
+
+
+# The tap each controller built by docs_app was given, so that record(controller) finds it.
+_taps: dict[DocumentsController, EngineTap] = {}
+
+
 @pytest.fixture
 def docs_app(make_app: MakeApp, tiny_model: Path) -> Iterator[Any]:
     """The app with the Documents page installed; shut down before the app's teardown."""
@@ -109,7 +129,9 @@ def docs_app(make_app: MakeApp, tiny_model: Path) -> Iterator[Any]:
         if parts is None:
             parts = make_app(tiny_model, **settings)
         window, chat, database = parts
-        controller = install_documents(window, chat, database)
+        tap = EngineTap()
+        controller = install_documents(window, chat, database, wrap_engine=tap)
+        _taps[controller] = tap
         controllers.append(controller)
         window.show_page(controller.page)
         return parts, controller
@@ -117,19 +139,14 @@ def docs_app(make_app: MakeApp, tiny_model: Path) -> Iterator[Any]:
     yield build
     for controller in controllers:
         controller.shutdown()
+        del _taps[controller]
 
 
 def record(controller: DocumentsController, final_reply: str | None = None) -> Recorder:
-    recorders: list[Recorder] = []
-
-    def wrap(inner: Any) -> Any:
-        recorder = recorders[0]
-        recorder.inner = inner
-        return recorder
-
-    recorders.append(Recorder(None, final_reply))
-    controller.wrap_engine = wrap
-    return recorders[0]
+    """From the next job on, `controller`'s summaries go through a new recorder."""
+    recorder = Recorder(None, final_reply)
+    _taps[controller].recorder = recorder
+    return recorder
 
 
 def cell(page: DocumentsPage, path: Path, column: int) -> str:
@@ -473,7 +490,7 @@ def test_an_engine_crash_fails_the_job_and_keeps_its_parts(
     qtbot.mouseClick(page.summarize_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(recorder.reached.is_set, timeout=JOB_TIMEOUT_MS)
     with qtbot.waitSignal(chat.client.engineCrashed, timeout=10_000):
-        chat.client.kill_engine_for_test()
+        kill_engine(chat.client)
     with qtbot.waitSignal(controller.queueFinished, timeout=30_000):
         recorder.release.set()
     assert cell(page, pdf, STATUS).startswith("Failed: ")

@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -50,17 +51,37 @@ WITH_GPU = MachineMemory(12 * GIB, (GpuMemory("Test GPU", 8 * GIB, 8 * GIB),))
 Models = tuple[MainWindow, ChatController, ModelsController]
 
 
-@pytest.fixture
-def models(make_app: Callable[..., tuple], qtbot: QtBot, tiny_model: Path) -> Iterator[Models]:
-    """The real app with the tiny model loaded and the Models page installed and listed."""
+def _models(
+    make_app: Callable[..., tuple],
+    qtbot: QtBot,
+    tiny_model: Path,
+    machine: MachineMemory,
+    gpu_available: bool | None = None,
+) -> Iterator[Models]:
     window, chat, _database = make_app(tiny_model)
     page = ModelsPage()
     window.add_page("Models", page)
-    controller = ModelsController(window, chat, page, machine=NO_GPU, progress_interval=0)
+    controller = ModelsController(
+        window, chat, page, machine=machine, gpu_available=gpu_available, progress_interval=0
+    )
     qtbot.waitUntil(lambda: bool(page.rows()))
     window.show_page(page)
     yield window, chat, controller
     controller.shutdown()
+
+
+@pytest.fixture
+def models(make_app: Callable[..., tuple], qtbot: QtBot, tiny_model: Path) -> Iterator[Models]:
+    """The real app with the tiny model loaded and the Models page installed and listed."""
+    yield from _models(make_app, qtbot, tiny_model, NO_GPU)
+
+
+@pytest.fixture
+def models_with_gpu(
+    make_app: Callable[..., tuple], qtbot: QtBot, tiny_model: Path
+) -> Iterator[Models]:
+    """As `models`, on a computer with a GPU this llama.cpp can offload to."""
+    yield from _models(make_app, qtbot, tiny_model, WITH_GPU, gpu_available=True)
 
 
 def _page(models: Models) -> ModelsPage:
@@ -451,11 +472,10 @@ def test_scan_offers_models_other_apps_downloaded(
 
 
 def test_fit_verdict_follows_the_gpu_layers_slider(
-    models: Models, qtbot: QtBot, tiny_model: Path
+    models_with_gpu: Models, qtbot: QtBot, tiny_model: Path
 ) -> None:
+    models = models_with_gpu
     _window, _chat, controller = models
-    controller.machine = WITH_GPU
-    controller.gpu_available = True  # as if this llama.cpp could offload
     page = _page(models)
     form = page.settings_form
     with qtbot.waitSignal(controller.fitShown):
@@ -851,15 +871,14 @@ def _local_verdict(path: Path, chat: ChatController, machine: MachineMemory) -> 
 
 
 def test_hub_file_fit_is_read_from_its_header_and_equals_the_local_estimate(
-    models: Models,
+    models_with_gpu: Models,
     qtbot: QtBot,
     tiny_repo: FakeHub,
     tiny_bytes: bytes,  # noqa: F811
     tmp_path: Path,
 ) -> None:
+    models = models_with_gpu
     _window, chat, controller = models
-    controller.machine = WITH_GPU
-    controller.gpu_available = True  # as if this llama.cpp could offload
     page = _page(models)
     hub_panel = page.hub
     with qtbot.waitSignal(controller.remoteFitShown) as shown:
@@ -942,7 +961,10 @@ def test_search_while_offline_shows_progress_can_be_cancelled_and_fails_plainly(
         assert not hub_panel.is_waiting() and not hub_panel.wait_cancel_button.isVisible()
         assert hub_panel.status_label.text() == "Stopped waiting for Hugging Face."
     # The listening socket is closed: the abandoned request ends; its answer is dropped.
-    qtbot.wait(300)
+    qtbot.waitUntil(
+        lambda: all(t.name != "models-search" for t in threading.enumerate()), timeout=30_000
+    )
+    QApplication.processEvents()  # its answer, queued before its thread ended, arrives
     assert hub_panel.status_label.text() == "Stopped waiting for Hugging Face."
 
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")

@@ -20,6 +20,7 @@ from app.gui.translation.controller import install_translation
 from inference.protocol import ChatMessage
 from storage.translations import TranslationRepository
 from tests.support.app_parts import MakeApp
+from tests.support.engine_helpers import kill_engine
 from tests.support.qt_user import file_drag
 from tests.support.translate_page import JOB_TIMEOUT_MS, pick, record, type_and_translate
 from ui.translation.panel import TranslationPanel
@@ -116,7 +117,7 @@ def test_engine_crash_keeps_source_and_partial_translation(
     # Long replies, so the third request is surely still running when the engine dies.
     engine = record(controller.translator, max_tokens=700)
     engine.hold_at = 3
-    engine.on_first_delta = chat.client.kill_engine_for_test
+    engine.on_first_delta = lambda: kill_engine(chat.client)
     panel.source_edit.setPlainText(THREE_PARAGRAPHS)
     with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
         qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
@@ -638,8 +639,10 @@ def test_translation_only_model_runs_in_a_second_engine_until_shutdown(
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(tiny_model), ""))
     )
-    with qtbot.waitSignal(controller.translationModelReady, timeout=JOB_TIMEOUT_MS):
-        panel.model_choice.activated.emit(1)  # what picking the second entry does
+    panel.model_choice.activated.emit(1)  # what picking the second entry does
+    qtbot.waitUntil(
+        lambda: "(translation only)" in panel.model_label.text(), timeout=JOB_TIMEOUT_MS
+    )
     own = controller.own
     assert own is not None and own.client.pid not in (None, chat.client.pid)
     assert panel.model_choice.currentIndex() == 1
@@ -655,8 +658,10 @@ def test_translation_only_model_runs_in_a_second_engine_until_shutdown(
     panel.model_choice.activated.emit(0)
     assert controller.own is None and not client.running
 
-    with qtbot.waitSignal(controller.translationModelReady, timeout=JOB_TIMEOUT_MS):
-        panel.model_choice.activated.emit(1)
+    panel.model_choice.activated.emit(1)
+    qtbot.waitUntil(
+        lambda: "(translation only)" in panel.model_label.text(), timeout=JOB_TIMEOUT_MS
+    )
     client = controller.own.client
     assert client.running
     controller.shutdown()
