@@ -744,10 +744,12 @@ def test_chunk_summaries_and_an_estimate_show_while_the_job_runs(
     qtbot.waitUntil(lambda: "Part 2 of" in page.summary_view.toPlainText(), timeout=5_000)
     shown = page.summary_view.toPlainText()
     assert shown.startswith("Part 1 of ") and "· p. 1" in shown.splitlines()[0]
-    # The chunk is shown when it is done; the estimate comes with the next progress report.
-    qtbot.waitUntil(lambda: "left" in page.progress_label.text(), timeout=5_000)
     label = page.progress_label.text()
     assert "2 of " in label and "chunks done" in label
+    # Two requests are timed, so there is an estimate: never "measuring the speed…" again.
+    # (It reads "about N s left", or nothing when under half a second, as with this tiny
+    # model on a fast machine: which one depends on the clock, so the test does not ask.)
+    assert "measuring the speed" not in label
     assert not page.progress.isTextVisible()
     with qtbot.waitSignal(controller.queueFinished, timeout=JOB_TIMEOUT_MS):
         recorder.release.set()
