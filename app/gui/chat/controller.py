@@ -615,17 +615,24 @@ class ChatController(QObject):
         turn = self._turn
         if turn is None or turn.request_id != request_id:
             return
-        outside = frozenset(
+        outside = {
             message_id
             for i in dropped
             if i < len(turn.prompt_ids)
             for message_id in turn.prompt_ids[i]
-        )
+        }
+        path = self.messages.active_path(turn.conversation_id)
+        # Rows the model is never sent (an empty or failed reply, app.chat.prompt_history)
+        # that lie among the dropped ones are outside its view too; left out of the set, one
+        # would split the transcript's marker in two around it.
+        sent = {message_id for ids in turn.prompt_ids for message_id in ids}
+        positions = [i for i, m in enumerate(path) if m.id in outside]
+        if positions:
+            outside.update(m.id for m in path[: positions[-1]] if m.id not in sent)
         # Stored with the reply: the marker is still there after a restart.
-        self.messages.set_outside_view(turn.message_id, outside)
+        self.messages.set_outside_view(turn.message_id, frozenset(outside))
         if turn.conversation_id == self.current_conversation and turn.tokens == 0:
             # Started comes before any token: re-show the transcript with the marker.
-            path = self.messages.active_path(turn.conversation_id)
             self.window.chat_view.set_messages(
                 [m for m in path if m.id != turn.message_id], outside
             )
