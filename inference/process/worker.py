@@ -10,25 +10,21 @@ an interactive request waits there the generation pauses (a Preempted event), go
 the queue in its old place, and resumes after the interactive work, continuing its stream
 (inference/process/generation.py). A cancel takes effect at the same points.
 Loads do not pause anything: a reply cannot continue on another model.
+
+Loading a model is in model_load.py, the prompt side of requests (token counts, fitting a
+chat to the context) in prompt_requests.py, the request-log records in request_records.py.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
-from llama_cpp import Llama
-
-from inference.gguf import GGUFInfo, ModelFileError, inspect_gguf
 from inference.process import llama_adapter as adapter
-from inference.process.context_fit import OverflowPolicy, fit_messages, reply_reserve
 from inference.process.generation import (
     CANCELLED,
     PREEMPTED,
@@ -36,47 +32,35 @@ from inference.process.generation import (
     GenerationRequest,
     Outcome,
 )
-from inference.process.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
+from inference.process.model_load import LoadedModel, load_model
+from inference.process.prompt_requests import count_tokens, fit_to_context, warm_next_turn
+from inference.process.prompt_tokens import ReplyTokenMemory
 from inference.process.request_log import RequestLog
 from inference.process.request_queue import RequestQueue
+from inference.process.request_records import generation_record, plain_record
 from inference.protocol import (
     CancelRequest,
     ChatMessage,
     CompletionRequest,
     Done,
-    EngineSettings,
     Error,
     ErrorKind,
     GenerateRequest,
     GenerationStats,
     Loaded,
-    LoadProgress,
     LoadRequest,
-    ModelInfo,
     Preempted,
     Priority,
     Request,
     RequestLogReport,
     RequestLogRequest,
-    RequestRecord,
     ShutdownRequest,
-    Tokenized,
     TokenizeRequest,
 )
-from inference.templates import ChatFormat, PromptFormatError, format_for_override
 
 # What a paused background generation makes way for: quick requests and other replies.
 # Not loads: the paused reply could not continue on another model.
 _PREEMPTING = (GenerateRequest, CompletionRequest, TokenizeRequest, RequestLogRequest)
-
-
-@dataclass
-class _LoadedModel:
-    llm: Llama
-    info: ModelInfo
-    fmt: ChatFormat
-    builder: PromptBuilder
-    piece: adapter.PieceReader
 
 
 class Worker:
@@ -85,7 +69,7 @@ class Worker:
         self._queue: RequestQueue[Request | Generation | None] = RequestQueue()
         self._cancelled: set[int] = set()
         self._lock = threading.Lock()
-        self._model: _LoadedModel | None = None
+        self._model: LoadedModel | None = None
         self._replies = ReplyTokenMemory()
         self._log = RequestLog.from_environment()
         self._paused: dict[int, Generation] = {}  # main thread only
@@ -183,77 +167,26 @@ class Worker:
 
     def _log_plain(self, request: Request, kind: str, stop_reason: str, started: float) -> None:
         model = self._model.info.name if self._model is not None else ""
-        self._log.add(
-            RequestRecord(
-                id=request.id,
-                kind=kind,
-                priority=int(getattr(request, "priority", Priority.INTERACTIVE)),
-                model=model,
-                prompt_tokens=0,
-                prompt_tokens_evaluated=0,
-                completion_tokens=0,
-                stop_reason=stop_reason,
-                preemptions=0,
-                total_ms=(time.perf_counter() - started) * 1000,
-            )
-        )
+        self._log.add(plain_record(request, kind, stop_reason, started, model))
 
     # ---- model lifecycle --------------------------------------------------------------
 
     def _load(self, request: LoadRequest) -> None:
-        settings = request.settings
         self._unload()
-        self._send(LoadProgress(request.id, 0.0, "Checking the model file…"))
-        try:
-            gguf = inspect_gguf(Path(settings.model_path))
-        except ModelFileError as exc:
-            self._send(Error(request.id, ErrorKind.MODEL_FILE, str(exc)))
+        replies = ReplyTokenMemory()
+        model = load_model(request, self._send, replies)
+        if model is None:
             return
-        last = [-1.0]
-
-        def progress(fraction: float) -> None:
-            if fraction - last[0] >= 0.02 or fraction >= 1.0:
-                last[0] = fraction
-                self._send(LoadProgress(request.id, fraction, "Loading the model…"))
-
-        started = time.perf_counter()
-        try:
-            llm, report = adapter.load_llama_measured(settings, progress)
-        except (ValueError, RuntimeError, OSError) as exc:
-            self._send(Error(request.id, ErrorKind.MODEL_FILE, _load_failure_message(gguf, exc)))
-            return
-        load_ms = (time.perf_counter() - started) * 1000
-        tokens = adapter.model_tokens(llm, gguf.metadata)
-        try:
-            fmt = format_for_override(
-                settings.chat_format, gguf.architecture, gguf.chat_template, tokens
-            )
-        except PromptFormatError as exc:
-            llm.close()
-            self._send(Error(request.id, ErrorKind.MODEL_FILE, str(exc)))
-            return
-        info = _model_info(settings, gguf, llm, fmt, load_ms, report)
-        vocab = TokenVocabulary(
-            bos_id=llm.token_bos() if llm.token_bos() >= 0 else None,
-            bos_text=tokens.bos,
-            eos_text=tokens.eos,
-            add_bos=adapter.adds_bos(llm),
-        )
-
-        def tokenize(text: str, special: bool) -> list[int]:
-            return llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
-
-        self._replies = ReplyTokenMemory()
-        builder = PromptBuilder(fmt, vocab, tokenize, self._replies)
-        self._model = _LoadedModel(llm, info, fmt, builder, adapter.PieceReader(llm))
-        self._send(Loaded(request.id, info))
+        self._replies = replies
+        self._model = model
+        self._send(Loaded(request.id, model.info))
 
     def _unload(self) -> None:
         if self._model is not None:
             self._model.llm.close()
             self._model = None
 
-    def _require_model(self, request_id: int) -> _LoadedModel | None:
+    def _require_model(self, request_id: int) -> LoadedModel | None:
         if self._model is None:
             self._send(Error(request_id, ErrorKind.NOT_LOADED, "No model is loaded."))
         return self._model
@@ -264,24 +197,7 @@ class Worker:
         model = self._require_model(request.id)
         if model is None:
             return
-        if request.texts:
-            counts = tuple(
-                len(model.llm.tokenize(t.encode("utf-8"), add_bos=False, special=request.special))
-                for t in request.texts
-            )
-            self._send(Tokenized(request.id, sum(counts), counts))
-            return
-        if request.messages:
-            try:
-                ids = model.builder.build(request.messages)
-            except PromptFormatError as exc:
-                self._send(Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
-                return
-        else:
-            ids = model.llm.tokenize(
-                request.text.encode("utf-8"), add_bos=False, special=request.special
-            )
-        self._send(Tokenized(request.id, len(ids)))
+        count_tokens(model, request, self._send)
 
     def _generate_chat(self, request: GenerateRequest) -> None:
         model = self._require_model(request.id)
@@ -292,7 +208,7 @@ class Worker:
                 Error(request.id, ErrorKind.BAD_REQUEST, "The last message must be the user's.")
             )
             return
-        fitted = self._fit_to_context(model, request)
+        fitted = fit_to_context(model, request, self._send)
         if fitted is None:
             return
         messages, prompt, dropped = fitted
@@ -320,44 +236,6 @@ class Worker:
         )
         self._start(model, spec, remember)
 
-    def _fit_to_context(
-        self, model: _LoadedModel, request: GenerateRequest
-    ) -> tuple[Sequence[ChatMessage], list[int], tuple[int, ...]] | None:
-        """The messages to send, their prompt ids and the indices left out, by the request's
-        overflow policy; None after sending the error that explains why not."""
-        messages: Sequence[ChatMessage] = request.messages
-        try:
-            prompt = model.builder.build(messages)
-            policy = OverflowPolicy(request.overflow)
-        except (PromptFormatError, ValueError) as exc:
-            self._send(Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
-            return None
-        n_ctx = model.llm.n_ctx()
-        limit = n_ctx - reply_reserve(n_ctx, request.max_tokens)
-        if len(prompt) <= limit or policy is OverflowPolicy.FAIL:
-            return messages, prompt, ()
-        if policy is OverflowPolicy.ASK:
-            alone = sum(m.role != "system" for m in messages) == 1
-            what = "This message is too long for" if alone else "This conversation no longer fits"
-            advice = " Shorten it or choose a larger context size." if alone else ""
-            self._send(
-                Error(
-                    request.id,
-                    ErrorKind.PROMPT_TOO_LONG,
-                    f"{what} the model's context window ({len(prompt)} tokens; {limit} leave "
-                    f"room for an answer).{advice}",
-                )
-            )
-            return None
-        try:
-            kept, dropped = fit_messages(
-                messages, lambda some: len(model.builder.build(some)), limit, policy
-            )
-            return kept, model.builder.build(kept), dropped
-        except PromptFormatError as exc:
-            self._send(Error(request.id, ErrorKind.BAD_REQUEST, str(exc)))
-            return None
-
     def _generate_completion(self, request: CompletionRequest) -> None:
         model = self._require_model(request.id)
         if model is None:
@@ -379,7 +257,7 @@ class Worker:
 
     def _start(
         self,
-        model: _LoadedModel,
+        model: LoadedModel,
         spec: GenerationRequest,
         then: Callable[[Generation], None] | None = None,
     ) -> None:
@@ -400,7 +278,7 @@ class Worker:
         generation.arrival = self._arrival
         self._drive(model, generation)
 
-    def _drive(self, model: _LoadedModel, generation: Generation) -> None:
+    def _drive(self, model: LoadedModel, generation: Generation) -> None:
         request = generation.request
         outcome = generation.run(
             model.llm, model.piece, self._send, lambda: self._interrupt(generation)
@@ -466,7 +344,7 @@ class Worker:
         with self._lock:
             self._cancelled.discard(request.id)
         model = generation.model
-        assert isinstance(model, _LoadedModel)
+        assert isinstance(model, LoadedModel)
         stats = generation.stats(
             model.info.name, model.fmt.name, model.llm.n_ctx(), model.info.n_gpu_layers
         )
@@ -476,106 +354,11 @@ class Worker:
             generation.then(generation)
 
     def _log_generation(self, generation: Generation, stats: GenerationStats | None = None) -> None:
-        request = generation.request
-        model = generation.model
-        assert isinstance(model, _LoadedModel)
-        prompt = reply = None
-        if self._log.keeps_text:
-            # Exactly what the model saw, template and all.
-            prompt = model.llm.detokenize(request.prompt, special=True).decode("utf-8", "replace")
-            reply = generation.text
-        self._log.add(
-            RequestRecord(
-                id=request.id,
-                kind=request.kind,
-                priority=request.priority,
-                model=model.info.name,
-                prompt_tokens=len(request.prompt),
-                prompt_tokens_evaluated=stats.prompt_tokens_evaluated if stats else 0,
-                completion_tokens=len(generation.ids),
-                stop_reason=generation.stop_reason,
-                preemptions=generation.preemptions,
-                total_ms=stats.total_ms if stats else 0.0,
-                prompt=prompt,
-                reply=reply,
-            )
-        )
+        self._log.add(generation_record(generation, stats, self._log.keeps_text))
 
     def _warm_next_turn(self, messages: tuple[ChatMessage, ...]) -> None:
-        """Right after a reply, evaluate the template text that closes it and opens the next
-        user turn (a handful of tokens), so the next turn pays only for the user's words.
-        The cost is a few milliseconds, spent while the user reads."""
-        model = self._model
-        if model is None:
-            return
-        try:
-            prefix = model.builder.next_turn_prefix(messages)
-        except PromptFormatError:
-            return
-        llm = model.llm
-        cached = adapter.cached_tokens(llm)
-        common = Llama.longest_token_prefix(cached, prefix)
-        # Only extend what is cached; never disturb it, and keep room in the context.
-        if common == len(cached) and len(cached) < len(prefix) < llm.n_ctx() - 1:
-            llm.eval(prefix[len(cached) :])
-
-
-def _model_info(
-    settings: EngineSettings,
-    gguf: GGUFInfo,
-    llm: Llama,
-    fmt: ChatFormat,
-    load_ms: float,
-    report: adapter.LoadReport,
-) -> ModelInfo:
-    layers = adapter.n_layers(llm)
-    requested = settings.n_gpu_layers
-    if not adapter.gpu_offload_supported():
-        offloaded = 0
-    elif report.offloaded_layers is not None:
-        offloaded = report.offloaded_layers  # what llama.cpp did, not what was asked
-    else:  # a GPU build that logged no count (format changed): what was asked, capped
-        offloaded = layers + 1 if requested < 0 else min(requested, layers + 1)
-    n_threads, n_threads_batch = adapter.thread_counts(llm)
-    return ModelInfo(
-        path=settings.model_path,
-        name=gguf.name or Path(settings.model_path).stem,
-        architecture=gguf.architecture,
-        quantization=gguf.quantization,
-        n_ctx=llm.n_ctx(),
-        n_ctx_train=adapter.n_ctx_train(llm),
-        n_gpu_layers=offloaded,
-        n_layers=layers,
-        gpu_offload_supported=adapter.gpu_offload_supported(),
-        backend=adapter.backend_name(offloaded),
-        chat_format=fmt.name,
-        chat_format_label=fmt.label,
-        chat_format_stops=fmt.stop,
-        load_ms=load_ms,
-        llama_cpp_version=adapter.library_version(),
-        memory=report.memory,
-        amx_off=report.amx_off,
-        n_threads=n_threads,
-        n_threads_batch=n_threads_batch,
-        n_threads_user_set=bool(settings.n_threads and settings.n_threads > 0),
-        n_threads_batch_user_set=bool(settings.n_threads_batch and settings.n_threads_batch > 0),
-    )
-
-
-def _load_failure_message(gguf: GGUFInfo, exc: Exception) -> str:
-    if str(exc).startswith("unknown model architecture"):
-        return (
-            f"This llama.cpp (llama-cpp-python {adapter.library_version()}) does not know the "
-            f"model architecture '{gguf.architecture}', so it cannot run this file. The file "
-            "itself looks intact: models of a newer architecture need a newer "
-            "llama-cpp-python than the one installed."
-        )
-    size_mb = os.path.getsize(gguf.path) / 1e6 if os.path.exists(gguf.path) else 0
-    return (
-        f"llama.cpp could not load this model ({gguf.architecture or 'unknown architecture'}, "
-        f"{size_mb:.0f} MB): {exc}. The file may be damaged, or this version of llama.cpp "
-        f"may not support the model."
-    )
+        if self._model is not None:
+            warm_next_turn(self._model, messages)
 
 
 def serve(conn: Connection) -> None:

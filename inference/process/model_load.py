@@ -1,0 +1,143 @@
+"""Loading a model in the engine process: the GGUF check, llama.cpp's load with progress,
+the chat format, the ModelInfo the GUI shows and the message when llama.cpp refuses a file."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llama_cpp import Llama
+
+from inference.gguf import GGUFInfo, ModelFileError, inspect_gguf
+from inference.process import llama_adapter as adapter
+from inference.process.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
+from inference.protocol import (
+    EngineSettings,
+    Error,
+    ErrorKind,
+    LoadProgress,
+    LoadRequest,
+    ModelInfo,
+)
+from inference.templates import ChatFormat, PromptFormatError, format_for_override
+
+
+@dataclass
+class LoadedModel:
+    llm: Llama
+    info: ModelInfo
+    fmt: ChatFormat
+    builder: PromptBuilder
+    piece: adapter.PieceReader
+
+
+def load_model(
+    request: LoadRequest, send: Callable[[Any], None], replies: ReplyTokenMemory
+) -> LoadedModel | None:
+    """The model the request names, its prompts remembering replies in `replies`; None after
+    sending the error that explains why not. Progress events are sent on the way."""
+    settings = request.settings
+    send(LoadProgress(request.id, 0.0, "Checking the model file…"))
+    try:
+        gguf = inspect_gguf(Path(settings.model_path))
+    except ModelFileError as exc:
+        send(Error(request.id, ErrorKind.MODEL_FILE, str(exc)))
+        return None
+    last = [-1.0]
+
+    def progress(fraction: float) -> None:
+        if fraction - last[0] >= 0.02 or fraction >= 1.0:
+            last[0] = fraction
+            send(LoadProgress(request.id, fraction, "Loading the model…"))
+
+    started = time.perf_counter()
+    try:
+        llm, report = adapter.load_llama_measured(settings, progress)
+    except (ValueError, RuntimeError, OSError) as exc:
+        send(Error(request.id, ErrorKind.MODEL_FILE, load_failure_message(gguf, exc)))
+        return None
+    load_ms = (time.perf_counter() - started) * 1000
+    tokens = adapter.model_tokens(llm, gguf.metadata)
+    try:
+        fmt = format_for_override(
+            settings.chat_format, gguf.architecture, gguf.chat_template, tokens
+        )
+    except PromptFormatError as exc:
+        llm.close()
+        send(Error(request.id, ErrorKind.MODEL_FILE, str(exc)))
+        return None
+    info = model_info(settings, gguf, llm, fmt, load_ms, report)
+    vocab = TokenVocabulary(
+        bos_id=llm.token_bos() if llm.token_bos() >= 0 else None,
+        bos_text=tokens.bos,
+        eos_text=tokens.eos,
+        add_bos=adapter.adds_bos(llm),
+    )
+
+    def tokenize(text: str, special: bool) -> list[int]:
+        return llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+
+    builder = PromptBuilder(fmt, vocab, tokenize, replies)
+    return LoadedModel(llm, info, fmt, builder, adapter.PieceReader(llm))
+
+
+def model_info(
+    settings: EngineSettings,
+    gguf: GGUFInfo,
+    llm: Llama,
+    fmt: ChatFormat,
+    load_ms: float,
+    report: adapter.LoadReport,
+) -> ModelInfo:
+    layers = adapter.n_layers(llm)
+    requested = settings.n_gpu_layers
+    if not adapter.gpu_offload_supported():
+        offloaded = 0
+    elif report.offloaded_layers is not None:
+        offloaded = report.offloaded_layers  # what llama.cpp did, not what was asked
+    else:  # a GPU build that logged no count (format changed): what was asked, capped
+        offloaded = layers + 1 if requested < 0 else min(requested, layers + 1)
+    n_threads, n_threads_batch = adapter.thread_counts(llm)
+    return ModelInfo(
+        path=settings.model_path,
+        name=gguf.name or Path(settings.model_path).stem,
+        architecture=gguf.architecture,
+        quantization=gguf.quantization,
+        n_ctx=llm.n_ctx(),
+        n_ctx_train=adapter.n_ctx_train(llm),
+        n_gpu_layers=offloaded,
+        n_layers=layers,
+        gpu_offload_supported=adapter.gpu_offload_supported(),
+        backend=adapter.backend_name(offloaded),
+        chat_format=fmt.name,
+        chat_format_label=fmt.label,
+        chat_format_stops=fmt.stop,
+        load_ms=load_ms,
+        llama_cpp_version=adapter.library_version(),
+        memory=report.memory,
+        amx_off=report.amx_off,
+        n_threads=n_threads,
+        n_threads_batch=n_threads_batch,
+        n_threads_user_set=bool(settings.n_threads and settings.n_threads > 0),
+        n_threads_batch_user_set=bool(settings.n_threads_batch and settings.n_threads_batch > 0),
+    )
+
+
+def load_failure_message(gguf: GGUFInfo, exc: Exception) -> str:
+    if str(exc).startswith("unknown model architecture"):
+        return (
+            f"This llama.cpp (llama-cpp-python {adapter.library_version()}) does not know the "
+            f"model architecture '{gguf.architecture}', so it cannot run this file. The file "
+            "itself looks intact: models of a newer architecture need a newer "
+            "llama-cpp-python than the one installed."
+        )
+    size_mb = os.path.getsize(gguf.path) / 1e6 if os.path.exists(gguf.path) else 0
+    return (
+        f"llama.cpp could not load this model ({gguf.architecture or 'unknown architecture'}, "
+        f"{size_mb:.0f} MB): {exc}. The file may be damaged, or this version of llama.cpp "
+        f"may not support the model."
+    )
