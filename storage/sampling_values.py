@@ -12,6 +12,10 @@ INTEGER_KEYS = frozenset({"top_k", "max_tokens", "seed"})
 
 SamplingValues = dict[str, float | int]
 
+# A chat's stored seed meaning "a new seed for every reply" (the sampling dialog's "Random"),
+# kept even when the model's own settings fix a seed, so a chat can still ask for variety.
+RANDOM_SEED = -1
+
 # What each value may be: the ranges the sampling spin boxes offer. A value outside them (a
 # shared file's temperature of 1e308, a negative reply length, a seed past 32 bits) would
 # reach llama.cpp, which overflows or samples nonsense; it is refused on import and dropped

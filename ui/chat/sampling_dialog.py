@@ -23,12 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from storage.sampling_values import LIMITS
+from storage.sampling_values import LIMITS, RANDOM_SEED
 from ui.chat.sampling_fields import SAMPLING_FIELDS, add_sampling_rows
 
-# The seed box's "Random": a new seed for every reply (stored as such when the model's own
-# settings fix a seed, so a chat can still ask for variety).
-RANDOM_SEED = -1
 _SEED_MAX = int(LIMITS["seed"][1])
 
 Values = dict[str, float | int]

@@ -20,11 +20,12 @@ from PySide6.QtWidgets import QInputDialog
 
 from app.chat.lazy_path import LazyPath
 from app.chat.prompt_history import prompt_messages, prompt_turns
+from app.chat.reply_sampling import chat_sampling
 from app.chat.unsaved_replies import UnsavedReplies
 from app.config.paths import HearthPaths
 from app.config.settings import Settings, save_settings
 from app.gui.chat.context_state import ContextState, CountInputs
-from app.gui.chat.sampling import ChatSamplingEditor, chat_sampling
+from app.gui.chat.sampling import ChatSamplingEditor
 from app.gui.chat.titles import AutoTitler
 from app.models.catalog import name_for
 from app.models.default_model import (
@@ -199,8 +200,10 @@ class ChatController(QObject):
         client.generationFinished.connect(self._on_finished)
         client.requestFailed.connect(self._on_failed)
         client.engineCrashed.connect(self._on_crashed)
-        self.sampling_editor = ChatSamplingEditor(self)
-        self.titles = AutoTitler(self)
+        self.sampling_editor = ChatSamplingEditor(
+            window, conversations, self.model_sampling, self.sampling_changed, parent=self
+        )
+        self.titles = AutoTitler(self, window.auto_title_action, parent=self)
 
     # ---- start-up and model -----------------------------------------------------------
 

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtGui import QAction
 
-from app.config.settings import save_settings
-from inference.protocol import ChatMessage, Done, Priority
+from app.config.paths import HearthPaths
+from app.config.settings import Settings, save_settings
+from inference.client import EngineClient
+from inference.protocol import ChatMessage, Done, Priority, Sampling
+from storage.chats import ConversationRepository, MessageRepository
 from storage.errors import DatabaseError
-from storage.records import MessageStatus, Role, TitleSource
-
-if TYPE_CHECKING:
-    from app.gui.chat.controller import ChatController
+from storage.records import MessageRecord, MessageStatus, Role, TitleSource
 
 TITLE_LIMIT = 48  # characters; the sidebar elides beyond its width anyway
 TITLE_TOKENS = 16
@@ -62,6 +63,28 @@ def clean_title(answer: str, fallback: str, limit: int = TITLE_LIMIT) -> str:
     return line
 
 
+class TitleHost(Protocol):
+    """What the titler uses of the chat it names (the chat controller provides it): when a
+    reply is asked for and finished, the engine, the stored chats, the settings it turns
+    on and off, and the chat's prompt and sampling."""
+
+    replyRequested: SignalInstance  # conversation id, just before its reply is requested
+    replyFinished: SignalInstance  # message id
+    client: EngineClient
+    conversations: ConversationRepository
+    messages: MessageRepository
+    paths: HearthPaths
+    settings: Settings
+
+    def history_prompt(
+        self, conversation_id: int, path: list[MessageRecord]
+    ) -> list[ChatMessage]: ...
+
+    def model_sampling(self) -> tuple[Sampling, int]: ...
+
+    def refresh_list(self) -> None: ...
+
+
 class AutoTitler(QObject):
     """Signals: ``titleRequested(conversation_id)`` once the request is sent;
     ``titleAnswered(conversation_id, answer)`` with the model's raw answer, after the
@@ -70,11 +93,11 @@ class AutoTitler(QObject):
     titleRequested = Signal(int)
     titleAnswered = Signal(int, str)
 
-    def __init__(self, chat: ChatController) -> None:
-        super().__init__(chat)
+    def __init__(self, chat: TitleHost, action: QAction, parent: QObject | None = None) -> None:
+        """`action` is the checkable menu entry that turns automatic titles on and off."""
+        super().__init__(parent)
         self.chat = chat
         self.pending: dict[int, int] = {}  # request id -> conversation id
-        action = chat.window.auto_title_action
         action.setChecked(chat.settings.auto_titles)
         action.toggled.connect(self.set_enabled)
         chat.replyFinished.connect(self._on_reply_finished)

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
-from app.gui.chat.sampling import chat_sampling
+from app.chat.reply_sampling import chat_sampling
 from inference.protocol import Sampling
 from storage.chats import ConversationRepository
 from tests.support.app_parts import AppParts
