@@ -27,7 +27,8 @@ from typing import Any
 from app.documents.model import Document, Section
 from app.documents.options import SummaryOptions
 from app.documents.prompts import final_prompt, map_prompt, reduce_prompt
-from app.documents.summarizer import Summarizer, SummaryError
+from app.documents.summarizer import Summarizer
+from app.documents.summary_types import SummaryError
 from app.models.default_model import ensure_default_model
 from app.translation.prompt import instruction_texts
 from app.translation.translator import Translator

@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.documents.extract import extract_document
 from app.documents.options import SummaryOptions
-from app.documents.summarizer import Summarizer, SummaryCancelled
+from app.documents.summarizer import Summarizer
+from app.documents.summary_types import SummaryCancelled
 from inference.protocol import ChatMessage, EngineSettings
 from inference.sync_client import SyncEngine
 from storage.database import Database

@@ -86,12 +86,9 @@ def run(args: argparse.Namespace) -> int:
     from app.config.settings import load_settings
     from app.documents.extract import extract_document
     from app.documents.model import DocumentError
-    from app.documents.summarizer import (
-        Summarizer,
-        SummaryCancelled,
-        SummaryError,
-        citation_json,
-    )
+    from app.documents.summarizer import Summarizer
+    from app.documents.summary_json import citation_json
+    from app.documents.summary_types import SummaryCancelled, SummaryError
     from app.models.default_model import DefaultModelError, ensure_default_model
     from inference.protocol import EngineSettings
     from inference.sync_client import EngineError, SyncEngine

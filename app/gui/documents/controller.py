@@ -22,13 +22,9 @@ from app.documents.options import SAME_AS_DOCUMENT, SummaryOptions
 from app.documents.progress import Progress
 from app.documents.prompts import PROMPT_VERSION
 from app.documents.state import DocumentState, DocumentStatus
-from app.documents.summarizer import (
-    ChunkSummary,
-    SummaryResult,
-    citation_from_json,
-    model_key,
-)
+from app.documents.summary_json import citation_from_json
 from app.documents.summary_text import chunk_heading, linked_markdown, passage_text, plain_markdown
+from app.documents.summary_types import ChunkSummary, SummaryResult, model_key
 from app.documents.work_queue import wait_until_done
 from app.gui.chat.controller import ChatController
 from app.gui.documents.entries import Entry, Shown

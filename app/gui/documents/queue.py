@@ -18,12 +18,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app.documents.model import Document, DocumentError
 from app.documents.options import SAME_AS_DOCUMENT, SummaryOptions
-from app.documents.summarizer import (
-    ChunkSummary,
-    Summarizer,
-    SummaryCancelled,
-    SummaryError,
-)
+from app.documents.summarizer import Summarizer
+from app.documents.summary_types import ChunkSummary, SummaryCancelled, SummaryError
 from app.documents.work_queue import WorkQueue
 from app.gui.engine_bridge import EngineBridge
 from inference.protocol import ChatMessage, Done, ModelInfo

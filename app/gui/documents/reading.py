@@ -21,7 +21,7 @@ from app.documents.formats.pdf import NoTextLayer
 from app.documents.formats.tesseract import tesseract
 from app.documents.language import detect_language
 from app.documents.model import Document, DocumentError
-from app.documents.summarizer import model_key
+from app.documents.summary_types import model_key
 from app.documents.token_count import CountStopped, count_document_tokens
 from app.documents.work_queue import WorkQueue
 from app.gui.engine_bridge import EngineBridge

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from app.documents import summarizer as summarizer_module
+from app.documents import summary_run as summary_run_module
 from app.documents.model import Document, Section
 from app.documents.options import SummaryOptions
 from app.documents.progress import MIN_MEASURED_TOKENS, Progress, RunningRequest, seconds_left
-from app.documents.summarizer import ChunkSummary, Summarizer
+from app.documents.summarizer import Summarizer
+from app.documents.summary_types import ChunkSummary
 from inference.protocol import EngineSettings
 from inference.sync_client import SyncEngine
 from storage.database import Database
@@ -53,7 +55,7 @@ def store(tmp_path: Path) -> Iterator[DocumentRepository]:
 def test_a_job_reports_an_estimate_during_its_first_request_and_each_chunk_when_done(
     tiny_model: Path, store: DocumentRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(summarizer_module, "REPORT_EVERY_S", 0.0)  # report on every token
+    monkeypatch.setattr(summary_run_module, "REPORT_EVERY_S", 0.0)  # report on every token
     # A fixed seed: with a random one the random-weight model now and then ends its first
     # answer within MIN_MEASURED_TOKENS, and no estimate can be made from so few tokens.
     monkeypatch.setattr(summarizer_module, "SAMPLING", replace(summarizer_module.SAMPLING, seed=7))

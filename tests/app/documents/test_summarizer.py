@@ -16,7 +16,8 @@ from app.documents.options import SummaryOptions
 from app.documents.progress import Progress
 from app.documents.prompts import PROMPT_VERSION
 from app.documents.splitter import split_sections
-from app.documents.summarizer import Summarizer, SummaryCancelled, model_key
+from app.documents.summarizer import Summarizer
+from app.documents.summary_types import SummaryCancelled, model_key
 from inference.process.request_log import ENV as REQUEST_LOG_ENV
 from inference.process.request_log import read_log_file
 from inference.protocol import EngineSettings, Priority

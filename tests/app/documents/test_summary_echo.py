@@ -12,7 +12,8 @@ import pytest
 from app.documents.model import Document, Section
 from app.documents.options import SummaryOptions
 from app.documents.prompts import final_messages
-from app.documents.summarizer import ECHO_FAILURE, Summarizer, SummaryError
+from app.documents.summarizer import Summarizer
+from app.documents.summary_types import ECHO_FAILURE, SummaryError
 from inference.protocol import EngineSettings
 from inference.sync_client import SyncEngine
 from storage.database import Database
