@@ -3,53 +3,50 @@ library of summarized documents and shows summaries with clickable citations.
 
 The work happens elsewhere: DocumentReader (app/gui/documents/reading.py) reads files and counts
 tokens on its threads, SummaryQueue (app/gui/documents/queue.py) runs the summaries on its
-thread. Everything in this module runs in the GUI thread.
+thread. Opening, reading, OCR and token counts are in DocumentOpening (opening.py), queuing
+summaries and following their jobs in SummaryJobs (summary_jobs.py); this module keeps the
+library, the summary shown, export, chat and shutdown. Everything runs in the GUI thread.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from concurrent.futures import Future
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.documents.citations import Citation
 from app.documents.extract import SUPPORTED_EXTENSIONS
-from app.documents.model import Document
-from app.documents.options import SAME_AS_DOCUMENT, SummaryOptions
-from app.documents.progress import Progress
+from app.documents.options import SAME_AS_DOCUMENT
 from app.documents.prompts import PROMPT_VERSION
-from app.documents.state import DocumentState, DocumentStatus
+from app.documents.state import DocumentState
 from app.documents.summary_json import citation_from_json
-from app.documents.summary_text import chunk_heading, linked_markdown, passage_text, plain_markdown
-from app.documents.summary_types import ChunkSummary, SummaryResult, model_key
+from app.documents.summary_text import linked_markdown, passage_text, plain_markdown
+from app.documents.summary_types import model_key
 from app.documents.work_queue import wait_until_done
 from app.gui.chat.controller import ChatController
 from app.gui.documents.entries import Entry, Shown
-from app.gui.documents.queue import QueuedSummary, SummaryQueue, WrapEngine
+from app.gui.documents.opening import DocumentOpening
+from app.gui.documents.queue import SummaryQueue, WrapEngine
 from app.gui.documents.reading import DocumentReader
+from app.gui.documents.summary_jobs import SummaryJobs
 from app.gui.engine_bridge import EngineBridge
 from app.languages.codes import in_reading_order
 from app.util.atomic_write import write_atomic
-from inference.protocol import ModelInfo
 from storage.database import Database
 from storage.documents import DocumentRepository, FinalSummaryRecord
 from storage.errors import DatabaseError
 from storage.records import Role
-from ui.documents.page import DocumentsPage, progress_text
+from ui.documents.page import DocumentsPage
 from ui.documents.rows import DocumentRow, cite_link
 from ui.main_window import MainWindow
 from ui.widgets.delta_coalescer import DeltaCoalescer
 
 SHUTDOWN_WAIT_S = 4.0
-NO_MODEL = "No model is loaded yet; the summary starts as soon as one is."
-
-ChoiceOptions = tuple[str | int, str, str]  # (length, style, language or "auto")
 
 
-class DocumentsController(QObject):
+class DocumentsController(DocumentOpening, SummaryJobs, QObject):
     """Signals: ``jobFinished(path, status)`` when one summary ends (done, cancelled or
     failed), ``queueFinished()`` when the queue has run empty, ``documentRead(path)`` when a
     file was read (or could not be)."""
@@ -191,332 +188,6 @@ class DocumentsController(QObject):
                 self.repository.delete(content_hash)
             except DatabaseError as exc:
                 self.page.show_error(f"The documents library could not be saved: {exc}")
-
-    # ---- opening and reading ---------------------------------------------------------------
-
-    def open_paths(self, paths: Sequence[str]) -> None:
-        """Add documents by path (Open…, a drop on the page or on the chat window)."""
-        last = None
-        self._read_errors = []
-        for raw in paths:
-            path = str(Path(raw).expanduser().resolve())
-            entry = self._entries.get(path)
-            if entry is None:
-                entry = self._entries[path] = Entry.new(path)
-            if entry.document is None and entry.reading is None:
-                self._read(entry)
-            last = path
-        self._refresh_rows()
-        if last is not None:
-            self.page.select_document(last)
-
-    def _read(self, entry: Entry) -> Future[tuple[Document, str | None]]:
-        """Read `entry`'s file unless that is under way; the future also serves queued jobs."""
-        if entry.reading is None:
-            entry.status, entry.detail = DocumentStatus(DocumentState.READING), ""
-            entry.reading = self.reader.read_file(entry.path)
-        return entry.reading
-
-    def _on_read(self, path: str, document: Document, language: str | None) -> None:
-        self._ocr_ended(path)
-        entry = self._entries.get(path)
-        if entry is None or self._closed:
-            return
-        entry.reading = None
-        # The same content opened from another path (moved or copied): one row for it.
-        for other in list(self._entries.values()):
-            if (
-                other is not entry
-                and other.content_hash == document.content_hash
-                and self.queue.job_for(other.path) is None
-            ):
-                del self._entries[other.path]
-                entry.tokens, entry.tokens_model = other.tokens, other.tokens_model
-                entry.tokens_estimated = other.tokens_estimated
-        entry.take_document(document, language)
-        if entry.status.state in (DocumentState.READING, DocumentState.OCR):
-            entry.status = DocumentStatus(DocumentState.READY)
-        try:
-            self._store(document)
-            if entry.status.state is DocumentState.READY and self.repository.finals_for(
-                document.content_hash
-            ):
-                entry.status = DocumentStatus(DocumentState.DONE)
-        except DatabaseError as exc:
-            self.page.show_error(f"The documents library could not be saved: {exc}")
-        current = model_key(self.bridge.info) if self.bridge.info else None
-        if entry.tokens is None or entry.tokens_model != current:
-            self._count(entry)
-        self._refresh_rows()
-        selected = self.page.selected_paths()
-        if selected == [path] and (self._shown is None or self._shown.path != path):
-            self._show_stored(entry)
-        if self._pending_passage is not None and self._pending_passage[0] == path:
-            self._on_citation(self._pending_passage[1])
-        self.documentRead.emit(path)
-
-    def _store(self, document: Document, tokens: int | None = None) -> None:
-        self.repository.upsert(**document.library_fields(), tokens=tokens)
-
-    def _on_read_failed(self, path: str, message: str, ocr: bool) -> None:
-        self._ocr_ended(path)
-        entry = self._entries.get(path)
-        if entry is None or self._closed:
-            return
-        entry.reading = None
-        # A scanned PDF that OCR can read has not failed: it waits for the user's go.
-        status = DocumentStatus(
-            DocumentState.SCANNED if ocr else DocumentState.FAILED, reason=message
-        )
-        entry.status, entry.detail = status, message
-        entry.counting = False
-        # Several bad files dropped at once: say what is wrong with each, not just the last.
-        self._read_errors.append(message)
-        shown = "\n".join(self._read_errors[-5:])
-        if ocr:
-            self._ocr_offer = path
-            self.page.offer_ocr(shown)
-        else:
-            self.page.show_error(shown)
-        if self._pending_passage is not None and self._pending_passage[0] == path:
-            self._pending_passage = None
-            self.page.show_passage(f"The passage cannot be shown: {message}")
-        self._refresh_rows()
-        self.documentRead.emit(path)
-
-    # ---- OCR of scanned PDFs ---------------------------------------------------------------
-
-    def run_ocr(self) -> None:
-        """Read the scanned PDF last offered for OCR (the message's Run OCR button) with
-        Tesseract, page by page; Cancel stops it."""
-        path, self._ocr_offer = self._ocr_offer, None
-        entry = self._entries.get(path) if path is not None else None
-        if path is None or entry is None or entry.reading is not None:
-            return
-        self._read_errors = []
-        self.page.hide_error()
-        entry.status, entry.detail = DocumentStatus(DocumentState.OCR), ""
-        entry.reading = self.reader.read_file(path, ocr=True)
-        self._ocr_running.add(path)
-        self.page.set_busy(True)
-        self.page.show_progress(0.0, f"{entry.title} · OCR starting")
-        self._refresh_rows()
-
-    def _on_ocr_progress(self, path: str, done: int, total: int) -> None:
-        entry = self._entries.get(path)
-        if entry is None or path not in self._ocr_running:
-            return
-        entry.status = DocumentStatus(DocumentState.OCR, ocr_page=done, ocr_pages=total)
-        self.page.show_progress(done / max(1, total), f"{entry.title} · OCR page {done} of {total}")
-        self._refresh_rows()
-
-    def _ocr_ended(self, path: str) -> None:
-        if path in self._ocr_running:
-            self._ocr_running.discard(path)
-            if not self._ocr_running and not self.queue.jobs:
-                self.page.set_busy(False)
-                self.page.progress.hide()
-
-    # ---- token counts ----------------------------------------------------------------------
-
-    def _count(self, entry: Entry) -> None:
-        if entry.document is None or entry.counting:
-            return
-        entry.counting = True
-        self.reader.count(entry.document)
-
-    def _entry_by_hash(self, content_hash: str) -> Entry | None:
-        for entry in self._entries.values():
-            if entry.content_hash == content_hash:
-                return entry
-        return None
-
-    def _on_counted(self, content_hash: str, model: str, tokens: int, estimated: bool) -> None:
-        entry = self._entry_by_hash(content_hash)
-        if entry is None or self._closed:
-            return
-        entry.tokens, entry.tokens_model, entry.counting = tokens, model, False
-        entry.tokens_estimated = estimated
-        try:
-            if entry.document is not None:
-                # An estimate is not kept: the library holds counts only.
-                self._store(entry.document, None if estimated else tokens)
-        except DatabaseError as exc:
-            self.page.show_error(f"The documents library could not be saved: {exc}")
-        self._refresh_rows()
-
-    def _on_count_failed(self, content_hash: str, _message: str) -> None:
-        # Not worth an error bar: the count comes back with the next model load.
-        entry = self._entry_by_hash(content_hash)
-        if entry is not None:
-            entry.counting = False
-            self._refresh_rows()
-
-    def _on_model_ready(self, info: ModelInfo) -> None:
-        self.bridge.info = self._count_bridge.info = info
-        key = model_key(info)
-        for entry in self._entries.values():
-            if entry.document is not None and entry.tokens_model != key:
-                self._count(entry)
-        self._refresh_rows()
-
-    # ---- the summary queue -----------------------------------------------------------------
-
-    def _on_summarize_requested(self, path: str, choice: object) -> None:
-        length, style, language = choice  # type: ignore[misc]
-        self.summarize([path], (length, style, language))
-
-    def summarize(self, paths: Sequence[str], choice: ChoiceOptions) -> None:
-        """Queue a summary of each of `paths` with (length, style, language or "auto")."""
-        length, style, language_choice = choice
-        try:
-            options = SummaryOptions(length=length, style=style, language=language_choice)
-        except ValueError as exc:
-            self.page.show_error(str(exc).capitalize() + ".")
-            return
-        self._follow_jobs = True
-        queued_any = False
-        for path in paths:
-            entry = self._entries.get(path)
-            if entry is None or self.queue.job_for(path) is not None:
-                continue
-            if entry.status.state is DocumentState.MISSING:
-                self.page.show_error(f"{entry.title} is no longer at {path}.")
-                continue
-            if entry.document is not None:
-                ready: Future[tuple[Document, str | None]] = Future()
-                ready.set_result((entry.document, entry.language))
-            else:
-                ready = self._read(entry)
-            self.queue.submit(path, entry.title, options, ready, language_choice)
-            if entry.status.state is not DocumentState.READING:
-                entry.status, entry.detail = DocumentStatus(DocumentState.QUEUED), ""
-            queued_any = True
-        if queued_any:
-            self.page.hide_error()
-            self.page.set_busy(True)
-            if self.bridge.info is None:
-                self.page.show_error(NO_MODEL)
-        self._refresh_rows()
-
-    def cancel(self) -> None:
-        """Stop the running summary (within a second) and drop the queued ones; finished
-        parts stay stored, so summarizing again resumes. Stops OCR too."""
-        self.queue.cancel()
-        for path in self._ocr_running:
-            self.reader.stop(path)
-
-    def _on_job_waiting(self, job: QueuedSummary) -> None:
-        if job.path in self._entries:
-            self._entries[job.path].status = DocumentStatus(DocumentState.WAITING)
-            self.page.show_error(NO_MODEL)
-            self._refresh_rows()
-
-    def _on_job_started(self, job: QueuedSummary) -> None:
-        entry = self._entries.get(job.path)
-        if entry is not None:
-            job.title = entry.title
-            entry.status, entry.detail = DocumentStatus(DocumentState.SUMMARIZING), ""
-            self._refresh_rows()
-        if self.page.error_bar.label.text() == NO_MODEL:
-            self.page.hide_error()
-        self.page.show_progress(self.queue.overall(0.0), self.queue.label(job))
-        if self._follow_jobs:
-            self._shown = None
-            self.page.set_summary_title(job.title)
-            self.page.begin_summary()
-
-    def _on_job_progress(self, job: QueuedSummary, progress: Progress) -> None:
-        percent = round(progress.fraction * 100)
-        entry = self._entries.get(job.path)
-        status = DocumentStatus(DocumentState.SUMMARIZING, percent=percent)
-        if entry is not None and entry.status != status:
-            entry.status = status
-            self._refresh_rows()
-        text = progress_text(
-            progress.chunks_done,
-            progress.chunks_total,
-            progress.tokens_in,
-            progress.tokens_out,
-            0.0 if progress.phase == "done" else progress.seconds_left,  # none to measure
-            self.queue.label(job),
-        )
-        self.page.show_progress(self.queue.overall(progress.fraction), text)
-
-    def _on_job_delta(self, job: QueuedSummary, text: str) -> None:
-        if self._follow_jobs and self.queue.running is job:
-            self._coalescer.push(text)
-
-    def _on_job_chunk(self, job: QueuedSummary, chunk: ChunkSummary) -> None:
-        if self._follow_jobs and self.queue.running is job:
-            self._show_chunk(chunk)
-
-    def _show_chunk(self, chunk: ChunkSummary) -> None:
-        self.page.append_chunk_summary(
-            chunk_heading(chunk.index, chunk.total, chunk.refs), chunk.text
-        )
-
-    def _show_delta(self, text: str) -> None:
-        self.page.append_summary(text)
-
-    def _on_job_finished(self, job: QueuedSummary, result: SummaryResult) -> None:
-        self._coalescer.flush()
-        entry = self._entries.get(job.path)
-        if entry is not None:
-            entry.status = DocumentStatus(DocumentState.DONE)
-            entry.detail = (
-                "From the library (summarized before with these settings)."
-                if result.from_cache
-                else f"{result.chunks} chunks · {result.tokens_in:,} tokens in · "
-                f"{result.tokens_out:,} out · {result.seconds:.0f} s"
-            )
-            self._refresh_rows()
-        if self._follow_jobs and entry is not None:
-            self._show(job.path, job.title, result.text, result.citations, result.spans)
-        if result.echo_note:  # the summary is shown, but the user should know what it lacks
-            self.page.show_error(f"{job.title}: {result.echo_note}")
-        self._purge_removed(job.path)
-        self.jobFinished.emit(job.path, DocumentState.DONE)
-        self._after_job()
-
-    def _on_job_failed(self, job: QueuedSummary, kind: str, message: str) -> None:
-        self._coalescer.flush()
-        entry = self._entries.get(job.path)
-        if kind == "cancelled":
-            status, detail = (
-                DocumentStatus(DocumentState.CANCELLED),
-                "Finished parts are kept: summarize again",
-            )
-        elif kind == "engine":
-            detail = (
-                f"The model stopped answering ({message}). Finished parts are kept: "
-                "summarize again to resume."
-            )
-            status = DocumentStatus(DocumentState.FAILED, reason=message)
-            self.page.show_error(f"{job.title}: {detail}")
-        else:
-            status, detail = DocumentStatus(DocumentState.FAILED, reason=message), message
-            self.page.show_error(message)
-        if entry is not None and not (
-            kind == "error" and entry.status.state is DocumentState.FAILED
-        ):
-            entry.status, entry.detail = status, detail
-            self._refresh_rows()
-        self._purge_removed(job.path)
-        self.jobFinished.emit(job.path, status.state)
-        self._after_job()
-
-    def _after_job(self) -> None:
-        if self.queue.jobs:
-            return
-        self.page.set_busy(bool(self._ocr_running))
-        done = self.queue.batch_total
-        if self.queue.batch_cancelled:
-            self.page.finish_progress(self.queue.overall(0.0), "Cancelled; finished parts are kept")
-        else:
-            what = "Summary finished" if done == 1 else f"All {done} summaries finished"
-            self.page.finish_progress(1.0, what)
-        self.queueFinished.emit()
 
     # ---- showing summaries -----------------------------------------------------------------
 

@@ -22,7 +22,8 @@ from sqlalchemy import select
 
 from app.documents.extract import extract_document
 from app.documents.state import DocumentState
-from app.gui.documents.controller import NO_MODEL, DocumentsController, install_documents
+from app.gui.documents.controller import DocumentsController, install_documents
+from app.gui.documents.summary_jobs import NO_MODEL
 from inference.protocol import ChatMessage, Done
 from storage.documents import DocumentRepository
 from storage.models import ChunkSummaryRow
