@@ -42,8 +42,9 @@ from storage.database import Database
 from storage.documents import DocumentRepository, FinalSummaryRecord
 from storage.errors import DatabaseError
 from storage.records import Role
-from ui.documents.page import DocumentsPage, progress_text
+from ui.documents.page import DocumentsPage
 from ui.documents.rows import DocumentRow, cite_link
+from ui.documents.summary_text import progress_text
 from ui.main_window import MainWindow
 from ui.widgets.delta_coalescer import DeltaCoalescer
 
