@@ -17,64 +17,30 @@ Run OCR button, see `offer_ocr`).
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
 from PySide6.QtGui import (
-    QAction,
     QDragEnterEvent,
     QDropEvent,
     QFont,
-    QKeySequence,
     QPalette,
     QTextCharFormat,
     QTextCursor,
 )
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QTextBrowser,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QTableWidgetItem, QWidget
 
-from ui.documents.rows import (
-    CITE_SCHEME,
-    LENGTHS,
-    STYLES,
-    DocumentRow,
-    status_text,
-)
-from ui.markdown.render import render_markdown
-from ui.widgets.eliding_label import ElidingLabel
-from ui.widgets.message_bar import MessageBar
+from ui.documents.page_layout import EMPTY_HINT, DocumentsPageLayout
+from ui.documents.rows import CITE_SCHEME, DocumentRow
+from ui.documents.summary_text import summary_html
+from ui.documents.table_cells import NUMERIC_COLUMNS, cells, tooltip
 
-_TYPE_LABELS = {"markdown": "Markdown", "text": "Text"}
-COLUMNS = ("Title", "Type", "Pages", "Words", "Tokens", "Status")
-_NUMERIC_COLUMNS = (2, 3, 4)
-_CITE_LINK = re.compile(r"\[([^\[\]\n]+)\]\(" + CITE_SCHEME + r":(\d+)\)")
-PASSAGE_HINT = "Click a citation such as [p. 3] to see its passage."
-EMPTY_HINT = "Open a document (Open… or drag files here), choose the options and Summarize."
 RUNNING_HINT = (
     "Summarizing… each part's summary appears here when it is done, then the final summary."
 )
 FINAL_HEADING = "Final summary"
 NO_CHUNK_TEXT = "(nothing usable: the model wrote no summary of this part)"
-# The bar is only a gauge; its text stands beside it, where the fill never covers it.
-PROGRESS_BAR_WIDTH = 160
 NO_SUMMARY_HINT = "No summary with these options yet: press Summarize."
 # How long the bar shows how a batch ended ("All 3 summaries finished") before it goes; the
 # rows keep saying Done or Cancelled, so a stale bar would only mislead about the next one.
@@ -83,90 +49,7 @@ REMOVE_KEEP = "Remove, keep summaries"
 REMOVE_DELETE = "Remove and delete summaries"
 
 
-def format_seconds_left(seconds: float | None) -> str:
-    if seconds is None or seconds < 0.5:
-        return ""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s left"
-    if seconds < 90 * 60:
-        return f"about {round(seconds / 60)} min left"
-    return f"about {seconds / 3600:.1f} h left"
-
-
-def progress_text(
-    chunks_done: int,
-    chunks_total: int,
-    tokens_in: int,
-    tokens_out: int,
-    seconds_left: float | None,
-    prefix: str = "",
-) -> str:
-    """E.g. "Report (1 of 2) · 3 of 12 chunks done · 4,210 tokens in, 380 out · about 40 s
-    left"; until the speed is measured (`seconds_left` None) "measuring the speed…"."""
-    parts = [prefix] if prefix else []
-    if chunks_total > 1:
-        parts.append(f"{chunks_done} of {chunks_total} chunks done")
-    if tokens_in or tokens_out:
-        parts.append(f"{tokens_in:,} tokens in, {tokens_out:,} out")
-    left = format_seconds_left(seconds_left)
-    if left:
-        parts.append(left)
-    elif seconds_left is None:
-        parts.append("measuring the speed…")
-    return " · ".join(parts)
-
-
-def summary_html(markdown: str, *, dark: bool = False) -> str:
-    """Markdown (untrusted model output) → safe HTML, with ``[label](hearth-cite:N)`` turned
-    into citation anchors. The renderer drops non-http links, so citations go through it
-    as placeholders and come back as anchors afterwards."""
-    links: list[tuple[str, int]] = []
-
-    def park(match: re.Match[str]) -> str:
-        links.append((match.group(1), int(match.group(2))))
-        return f"HEARTHCITE{len(links) - 1}X"
-
-    rendered = render_markdown(_CITE_LINK.sub(park, markdown), dark=dark)
-
-    def anchor(match: re.Match[str]) -> str:
-        label, index = links[int(match.group(1))]
-        return (
-            f'<a href="{CITE_SCHEME}:{index}" style="text-decoration: none;">'
-            f"<small>[{html.escape(label)}]</small></a>"
-        )
-
-    return re.sub(r"HEARTHCITE(\d+)X", anchor, rendered)
-
-
-class _LabelledBar(QProgressBar):
-    """A progress bar whose text is drawn by a label beside it (`label`), never over the
-    fill: over the fill the style's text colour loses its contrast ("30%" half hidden). The
-    label follows the bar's format and visibility, so callers use the bar alone."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.label = ElidingLabel("", parent)
-        self.setTextVisible(False)
-        self.setFixedWidth(PROGRESS_BAR_WIDTH)
-
-    def setFormat(self, text: str) -> None:
-        super().setFormat(text)
-        self._follow()
-
-    def setValue(self, value: int) -> None:
-        super().setValue(value)
-        self._follow()
-
-    def _follow(self) -> None:
-        # A busy bar (no range yet) has no text() of its own: its format says it all.
-        self.label.setText(self.text() or self.format())
-
-    def setVisible(self, visible: bool) -> None:
-        super().setVisible(visible)
-        self.label.setVisible(visible)
-
-
-class DocumentsPage(QWidget):
+class DocumentsPage(DocumentsPageLayout):
     openRequested = Signal(list)  # list[str] paths
     summarizeRequested = Signal(str, object)  # path, (length, style, language)
     cancelRequested = Signal()
@@ -191,150 +74,6 @@ class DocumentsPage(QWidget):
         self._build()
         self._connect()
         self._update_buttons()
-
-    # ---- layout --------------------------------------------------------------------------
-
-    def _build(self) -> None:
-        self.open_button = QPushButton("Open…", self)
-        self.open_button.setToolTip("Open documents (or drag files onto this page)")
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS) - 1):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        # A long error stays readable in the tooltip; the title keeps the room it needs.
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(len(COLUMNS) - 1, 320)
-        self.table.setAcceptDrops(False)
-        # The list's context menu is its actions; Delete triggers the same one.
-        self.remove_action = QAction("Remove from library…", self.table)
-        self.remove_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.remove_action.setToolTip("Take the selected documents off the list (not off the disk)")
-        self.table.addAction(self.remove_action)
-        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-
-        self.length_combo = QComboBox(self)
-        for value, label in LENGTHS:
-            self.length_combo.addItem(label, value)
-        self.length_combo.setCurrentIndex(1)
-        self.words_spin = QSpinBox(self)
-        self.words_spin.setRange(10, 5000)
-        self.words_spin.setSingleStep(50)
-        self.words_spin.setValue(300)
-        self.words_spin.setSuffix(" words")
-        self.words_spin.setEnabled(False)
-        self.style_combo = QComboBox(self)
-        for value, label in STYLES:
-            self.style_combo.addItem(label, value)
-        self.language_combo = QComboBox(self)
-        # Filled by set_languages, with the app's code for "Same as document".
-        self.language_combo.setToolTip("The language the summary is written in")
-
-        self.summarize_button = QPushButton("Summarize", self)
-        self.summarize_button.setToolTip("Summarize the selected documents, one after another")
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setToolTip("Stop summarizing; finished parts are kept")
-
-        options = QHBoxLayout()
-        options.addWidget(QLabel("Length:", self))
-        options.addWidget(self.length_combo)
-        options.addWidget(self.words_spin)
-        options.addSpacing(12)
-        options.addWidget(QLabel("Style:", self))
-        options.addWidget(self.style_combo)
-        options.addSpacing(12)
-        options.addWidget(QLabel("Language:", self))
-        options.addWidget(self.language_combo)
-        options.addStretch(1)
-        options.addWidget(self.summarize_button)
-        options.addWidget(self.cancel_button)
-
-        self.progress = _LabelledBar(self)
-        self.progress_label = self.progress.label
-        self._progress_format = "%p%"
-        self.progress.hide()
-        self._progress_linger = QTimer(self)
-        self._progress_linger.setSingleShot(True)
-        self._progress_linger.timeout.connect(self.progress.hide)
-        self.error_bar = MessageBar("Run OCR", parent=self)
-        self.error_bar.action_button.hide()  # only with a scanned PDF: offer_ocr
-
-        self.summary_title = QLabel("Summary", self)
-        font = self.summary_title.font()
-        font.setBold(True)
-        self.summary_title.setFont(font)
-        self.summary_view = QTextBrowser(self)
-        self.summary_view.setOpenLinks(False)
-        self.summary_view.setOpenExternalLinks(False)
-        self.summary_view.setAcceptDrops(False)
-        self.summary_view.setPlaceholderText(EMPTY_HINT)
-        self.export_button = QPushButton("Export Markdown…", self)
-        self.discuss_button = QPushButton("Discuss in chat", self)
-        summary_box = QWidget(self)
-        summary_layout = QVBoxLayout(summary_box)
-        summary_layout.setContentsMargins(0, 0, 0, 0)
-        summary_layout.addWidget(self.summary_title)
-        summary_layout.addWidget(self.summary_view, 1)
-        actions = QHBoxLayout()
-        actions.addStretch(1)
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.discuss_button)
-        summary_layout.addLayout(actions)
-
-        self.passage_title = QLabel("Source passage", self)
-        self.passage_title.setFont(font)
-        self.passage_view = QTextBrowser(self)
-        self.passage_view.setOpenLinks(False)
-        self.passage_view.setAcceptDrops(False)
-        self.passage_view.setPlaceholderText(PASSAGE_HINT)
-        passage_box = QWidget(self)
-        passage_layout = QVBoxLayout(passage_box)
-        passage_layout.setContentsMargins(0, 0, 0, 0)
-        passage_layout.addWidget(self.passage_title)
-        passage_layout.addWidget(self.passage_view, 1)
-
-        lower = QSplitter(Qt.Orientation.Horizontal, self)
-        lower.addWidget(summary_box)
-        lower.addWidget(passage_box)
-        lower.setStretchFactor(0, 3)
-        lower.setStretchFactor(1, 2)
-        lower.setChildrenCollapsible(False)
-
-        top = QWidget(self)
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        open_row = QHBoxLayout()
-        open_row.addWidget(self.open_button)
-        hint = QLabel("or drop files here", self)
-        hint.setEnabled(False)
-        open_row.addWidget(hint)
-        open_row.addStretch(1)
-        top_layout.addLayout(open_row)
-        top_layout.addWidget(self.table, 1)
-        top_layout.addLayout(options)
-        progress_row = QHBoxLayout()
-        progress_row.addWidget(self.progress)
-        progress_row.addWidget(self.progress_label, 1)
-        top_layout.addLayout(progress_row)
-        top_layout.addWidget(self.error_bar)
-
-        vertical = QSplitter(Qt.Orientation.Vertical, self)
-        vertical.addWidget(top)
-        vertical.addWidget(lower)
-        vertical.setStretchFactor(0, 2)
-        vertical.setStretchFactor(1, 3)
-        vertical.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.addWidget(vertical)
 
     def _connect(self) -> None:
         self.open_button.clicked.connect(self._on_open)
@@ -379,10 +118,10 @@ class DocumentsPage(QWidget):
         table.blockSignals(True)
         table.setRowCount(len(self._rows))
         for row, document in enumerate(self._rows):
-            for column, text in enumerate(_cells(document)):
+            for column, text in enumerate(cells(document)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(_tooltip(document, column, text))
-                if column in _NUMERIC_COLUMNS:
+                item.setToolTip(tooltip(document, column, text))
+                if column in NUMERIC_COLUMNS:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
@@ -635,32 +374,3 @@ class DocumentsPage(QWidget):
             self.openRequested.emit(paths)
         else:
             event.ignore()
-
-
-def _cells(document: DocumentRow) -> tuple[str, ...]:
-    if document.tokens is not None:
-        tokens = f"{'≈' if document.tokens_estimated else ''}{document.tokens:,}"
-    else:
-        tokens = "…" if document.counting else ""
-    return (
-        document.title,
-        _TYPE_LABELS.get(document.type, document.type.upper()),
-        "" if document.pages is None else f"{document.pages:,}",
-        "" if document.words is None else f"{document.words:,}",
-        tokens,
-        status_text(document),
-    )
-
-
-def _tooltip(document: DocumentRow, column: int, text: str) -> str:
-    if column == 0:
-        return document.path
-    if column == 1 and document.language:
-        return f"{text} · {document.language}"
-    if column == 4 and document.counting and document.tokens is None:
-        return "Counting with the model's tokenizer…"
-    if column == 4 and document.tokens_estimated:
-        return "Estimated from samples of the text: counting all of it would take minutes"
-    if column == len(COLUMNS) - 1 and document.detail:
-        return document.detail
-    return text

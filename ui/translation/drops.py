@@ -8,7 +8,7 @@ included, reach the box as Qt delivers it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal, SignalInstance
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
 
@@ -37,3 +37,24 @@ class FileDropFilter(QObject):
                 self.filesDropped.emit(paths)
                 return True
         return super().eventFilter(watched, event)
+
+
+class FileDropTarget:
+    """A mixin for the page itself: it claims drops of local files anywhere on it and
+    emits them as its ``filesDropped(paths)`` signal."""
+
+    filesDropped: SignalInstance
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_paths(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = local_paths(event)
+        if paths:
+            event.acceptProposedAction()
+            self.filesDropped.emit(paths)
+        else:
+            event.ignore()

@@ -8,46 +8,37 @@ controller reads the panel's state through its getters; results come back throug
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import (
-    QDragEnterEvent,
-    QDropEvent,
     QGuiApplication,
     QKeyEvent,
     QKeySequence,
     QShortcut,
-    QTextCursor,
 )
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSplitter,
-    QTabWidget,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
-from ui.translation.drops import FileDropFilter, local_paths
+from ui.translation.drops import FileDropFilter, FileDropTarget
+from ui.translation.flags_view import FlagsView
 from ui.translation.glossary import GlossaryEditor
 from ui.translation.history import TranslationHistory
-from ui.translation.marks import TermMark, TextMarks, qt_position
+from ui.translation.language_pickers import DETECTING, LanguagePickers
+from ui.translation.marks import TermMark, TextMarks
+from ui.translation.panel_layout import PanelLayout
+from ui.translation.text_edits import append_text, replace_undoable
 from ui.widgets.language_combo import LanguageCombo
 from ui.widgets.message_bar import MessageBar
 
-AUTO_DETECT = "Detect automatically"
-DETECTING = "Detecting the language…"
-_NAME_ROLE = Qt.ItemDataRole.UserRole + 1  # the name a sentence uses ("German")
 CHAT_MODEL = "Use the chat model"
 OWN_MODEL = "A model for translation only…"
 FILE_FILTER = "Text, Markdown, subtitles, Word (*.txt *.md *.markdown *.srt *.docx)"
@@ -60,7 +51,7 @@ def _format_seconds(seconds: float) -> str:
     return f"{round(seconds / 60)} min"
 
 
-class TranslationPanel(QWidget):
+class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
     """Signals (GUI thread), commands for the translation controller:
     ``translateRequested()``, ``cancelRequested()``, ``detectRequested()``,
     ``fileChosen(path)``, ``languagesChanged()`` (either picker or a swap),
@@ -156,76 +147,6 @@ class TranslationPanel(QWidget):
         self._lay_out()
         self._connect()
 
-    def _lay_out(self) -> None:
-        languages = QHBoxLayout()
-        languages.addWidget(QLabel("From", self))
-        languages.addWidget(self.source_language)
-        languages.addWidget(self.detect_button)
-        languages.addWidget(self.detected_label, 1)
-        languages.addWidget(self.swap_button)
-        languages.addWidget(QLabel("To", self))
-        languages.addWidget(self.target_language)
-        languages.addStretch(1)
-        languages.addWidget(QLabel("Model:", self))
-        languages.addWidget(self.model_choice)
-        languages.addWidget(self.model_label)
-
-        self.editors = QSplitter(Qt.Orientation.Horizontal, self)
-        for edit, title in (
-            (self.source_edit, "Source"),
-            (self.translation_edit, "Translation"),
-            (self.back_edit, "Translated back"),
-        ):
-            box = QWidget(self.editors)
-            column = QVBoxLayout(box)
-            column.setContentsMargins(0, 0, 0, 0)
-            column.addWidget(QLabel(title, box))
-            column.addWidget(edit, 1)
-            self.editors.addWidget(box)
-        self.editors.setChildrenCollapsible(False)
-        self._back_box = self.editors.widget(2)
-        self._back_box.hide()
-
-        actions = QHBoxLayout()
-        for widget in (
-            self.translate_button,
-            self.cancel_button,
-            self.copy_button,
-            self.clear_button,
-            self.back_check,
-            self.file_button,
-        ):
-            actions.addWidget(widget)
-        actions.addStretch(1)
-        actions.addWidget(self.status_label, 2)
-        actions.addWidget(self.progress)
-
-        top = QWidget(self)
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addLayout(languages)
-        top_layout.addWidget(self.editors, 1)
-        top_layout.addLayout(actions)
-        top_layout.addWidget(self.flags_label)
-        top_layout.addWidget(self.flags_list)
-        top_layout.addWidget(self.message_bar)
-        top_layout.addWidget(self.file_bar)
-
-        self.tools = QTabWidget(self)
-        self.tools.addTab(self.glossary, "Glossary")
-        self.tools.addTab(self.history, "History")
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
-        splitter.addWidget(top)
-        splitter.addWidget(self.tools)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([480, 240])
-        splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(splitter)
-        self._set_busy_buttons()
-
     def _connect(self) -> None:
         self.translate_button.clicked.connect(self.translateRequested)
         self.cancel_button.clicked.connect(self.cancelRequested)
@@ -260,66 +181,6 @@ class TranslationPanel(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self, context=context)
             shortcut.activated.connect(self._on_translate_key)
 
-    # ---- languages ----------------------------------------------------------------------
-
-    def set_languages(self, languages: Sequence[tuple[str, str, str]]) -> None:
-        """(code, label, name) triples in the order to show them: the label is what the
-        lists show ("German — Deutsch"), the name what sentences say ("German")."""
-        for combo in (self.source_language, self.target_language):
-            combo.blockSignals(True)
-            combo.clear()
-        self.source_language.addItem(AUTO_DETECT, None)
-        for code, label, name in languages:
-            for combo in (self.source_language, self.target_language):
-                combo.addItem(label, code)
-                combo.setItemData(combo.count() - 1, code, Qt.ItemDataRole.ToolTipRole)
-                combo.setItemData(combo.count() - 1, name, _NAME_ROLE)
-        for combo in (self.source_language, self.target_language):
-            combo.blockSignals(False)
-
-    def source_code(self) -> str | None:
-        """The picked source language, or None for "Detect automatically"."""
-        code = self.source_language.currentData()
-        return str(code) if code else None
-
-    def target_code(self) -> str:
-        return str(self.target_language.currentData() or "")
-
-    def set_source_code(self, code: str | None) -> None:
-        index = self.source_language.findData(code) if code else 0
-        self.source_language.setCurrentIndex(max(index, 0))
-
-    def set_target_code(self, code: str) -> None:
-        index = self.target_language.findData(code)
-        if index >= 0:
-            self.target_language.setCurrentIndex(index)
-
-    def language_label(self, code: str | None) -> str:
-        """The language's name as a sentence says it ("into German")."""
-        if code is None:
-            return AUTO_DETECT
-        index = self.target_language.findData(code)
-        return str(self.target_language.itemData(index, _NAME_ROLE)) if index >= 0 else code
-
-    def begin_detection(self) -> None:
-        """The text's language is being detected (for a translation or by Detect)."""
-        self._set_detection(None, DETECTING, detecting=True)
-
-    def show_detection(self, code: str | None, message: str) -> None:
-        """The detector's answer: a language (then used as the source) or a plain reason."""
-        self._set_detection(code, message)
-        if code is None:
-            self.show_error(message)
-            self.source_language.setFocus()
-            return
-        self.hide_message()
-
-    def detection_text(self) -> str:
-        return self.detected_label.text()
-
-    def detected_code(self) -> str | None:
-        return self._detected
-
     # ---- texts --------------------------------------------------------------------------
 
     def source_text(self) -> str:
@@ -342,7 +203,7 @@ class TranslationPanel(QWidget):
         self.status_label.clear()
 
     def append_translation(self, text: str) -> None:
-        _append(self.translation_edit, text)
+        append_text(self.translation_edit, text)
 
     def set_translation(self, text: str) -> None:
         if text != self.translation_edit.toPlainText():
@@ -353,7 +214,7 @@ class TranslationPanel(QWidget):
         self._back_box.show()
 
     def append_back_translation(self, text: str) -> None:
-        _append(self.back_edit, text)
+        append_text(self.back_edit, text)
 
     def set_back_translation(self, text: str) -> None:
         if text != self.back_edit.toPlainText():
@@ -363,7 +224,7 @@ class TranslationPanel(QWidget):
         """Put a past translation back into the editors (the source stays editable)."""
         self.set_source_code(source_code)
         self.set_target_code(target)
-        _replace_undoable(self.source_edit, source)
+        replace_undoable(self.source_edit, source)
         self.translation_edit.setPlainText(translation)
         self.back_edit.clear()
         self.show_flags(())
@@ -380,7 +241,7 @@ class TranslationPanel(QWidget):
     def clear(self) -> None:
         if self._busy:
             self.cancelRequested.emit()
-        _replace_undoable(self.source_edit, "")
+        replace_undoable(self.source_edit, "")
         self.translation_edit.clear()
         self.back_edit.clear()
         self.show_flags(())
@@ -404,7 +265,7 @@ class TranslationPanel(QWidget):
         self.set_target_code(source)
         self.source_language.blockSignals(False)
         self.target_language.blockSignals(False)
-        _replace_undoable(self.source_edit, translation)
+        replace_undoable(self.source_edit, translation)
         self.translation_edit.setPlainText(source_text)
         self.back_edit.clear()
         self.show_flags(())
@@ -442,39 +303,6 @@ class TranslationPanel(QWidget):
 
     def status_text(self) -> str:
         return self.status_label.text()
-
-    def show_flags(self, flags: Sequence[str], marks: Sequence[TermMark] = ()) -> None:
-        """Problems the last translation has (glossary terms not respected, lost markers),
-        listed once each; `marks` say where the glossary ones are in the current texts."""
-        flags = list(dict.fromkeys(flags))
-        self._clear_marks()
-        self._marks = list(marks)
-        self.flags_list.clear()
-        for flag in flags:
-            item = QListWidgetItem(f"• {flag}", self.flags_list)
-            mark = self._mark_for(flag)
-            if mark is not None:
-                item.setToolTip(mark.source_tip() + " Click to find it in the text.")
-        self.flags_label.setVisible(bool(flags))
-        self.flags_list.setVisible(bool(flags))
-        self._source_marks.show(
-            [(span, mark.source_tip(), True) for mark in marks for span in mark.source_spans]
-        )
-        self._translation_marks.show(
-            [
-                (span, mark.translation_tip(), mark.translation_exact)
-                for mark in marks
-                for span in mark.translation_spans
-            ]
-        )
-        terms = [flag.split('"')[1] for flag in flags if flag.count('"') >= 2]
-        self.glossary.mark_violations(terms)
-
-    def flags_text(self) -> str:
-        if not self.flags_list.isVisible():
-            return ""
-        lines = [self.flags_list.item(i).text() for i in range(self.flags_list.count())]
-        return "\n".join([self.flags_label.text(), *lines])
 
     def show_error(self, text: str) -> None:
         self.message_bar.show_message(text)
@@ -540,63 +368,10 @@ class TranslationPanel(QWidget):
             return
         super().keyPressEvent(event)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if local_paths(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = local_paths(event)
-        if paths:
-            event.acceptProposedAction()
-            self.filesDropped.emit(paths)
-        else:
-            event.ignore()
-
-    def _on_source_picked(self, _index: int) -> None:
-        if self.source_code() is not None:
-            self._set_detection(None, "")
-        self.languagesChanged.emit()
-
-    def _set_detection(self, code: str | None, text: str, *, detecting: bool = False) -> None:
-        """The one state of detection, and the one place that tells it: the language found
-        (or the reason there is none, or that detection is running) beside the picker. The
-        status line speaks of the job, never of detection, so the two cannot disagree."""
-        self._detected = code
-        self._detecting = detecting
-        self.detected_label.setText(f"Detected: {self.language_label(code)}" if code else text)
-
-    def _forget_detection(self) -> None:
-        if not self._busy and (self._detected is not None or self.detected_label.text()):
-            self._set_detection(None, "")
-
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Translate a file", "", FILE_FILTER)
         if path:
             self.fileChosen.emit(path)
-
-    def _mark_for(self, flag: str) -> TermMark | None:
-        return next((mark for mark in self._marks if mark.message == flag), None)
-
-    def _clear_marks(self) -> None:
-        self._marks = []
-        self._source_marks.clear()
-        self._translation_marks.clear()
-
-    def _go_to_flag(self, item: QListWidgetItem) -> None:
-        """Select the flagged term's first occurrence in the source."""
-        mark = self._mark_for(item.text().removeprefix("• "))
-        if mark is None or not mark.source_spans:
-            return
-        text = self.source_text()
-        start, end = mark.source_spans[0]
-        cursor = QTextCursor(self.source_edit.document())
-        cursor.setPosition(qt_position(text, start))
-        cursor.setPosition(qt_position(text, end), QTextCursor.MoveMode.KeepAnchor)
-        self.source_edit.setTextCursor(cursor)
-        self.source_edit.ensureCursorVisible()
-        self.source_edit.setFocus()
 
     def _translate_dropped_file(self) -> None:
         path, self._dropped_file = self._dropped_file, ""
@@ -614,20 +389,3 @@ class TranslationPanel(QWidget):
             self.modelChosen.emit(path)
         else:  # dialog closed: keep showing what is in use
             self.model_choice.setCurrentIndex(1 if self._own_model else 0)
-
-
-def _append(edit: QPlainTextEdit, text: str) -> None:
-    """Add streamed text at the very end, wherever the user's cursor is."""
-    cursor = QTextCursor(edit.document())
-    cursor.movePosition(QTextCursor.MoveOperation.End)
-    cursor.insertText(text)
-
-
-def _replace_undoable(edit: QPlainTextEdit, text: str) -> None:
-    """Replace the whole text as one edit, so Ctrl+Z brings back what the user had typed
-    (setPlainText would drop the undo history)."""
-    cursor = QTextCursor(edit.document())
-    cursor.select(QTextCursor.SelectionType.Document)
-    cursor.insertText(text)
-    cursor.movePosition(QTextCursor.MoveOperation.Start)
-    edit.setTextCursor(cursor)

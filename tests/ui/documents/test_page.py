@@ -14,15 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
 from ui.documents import page as documents_page
-from ui.documents.page import (
-    COLUMNS,
-    REMOVE_DELETE,
-    REMOVE_KEEP,
-    DocumentsPage,
-    format_seconds_left,
-    progress_text,
-)
+from ui.documents.page import REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
 from ui.documents.rows import DocumentRow, cite_link
+from ui.documents.summary_text import format_seconds_left, progress_text
+from ui.documents.table_cells import COLUMNS
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from pytestqt.qtbot import QtBot
 
 from tests.support.qt_user import file_drag
 from ui.translation.history import HistoryEntry
+from ui.translation.language_pickers import AUTO_DETECT
 from ui.translation.marks import TermMark
-from ui.translation.panel import AUTO_DETECT, TranslationPanel
+from ui.translation.panel import TranslationPanel
 
 # As the controller gives them: in reading order, both names where they differ.
 LANGUAGES = [

@@ -40,7 +40,8 @@ from tests.support.document_builders import (
 from tests.support.engine_helpers import kill_engine
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
 from tests.support.umask import mode, umask
-from ui.documents.page import COLUMNS, REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
+from ui.documents.page import REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
+from ui.documents.table_cells import COLUMNS
 
 MakeApp = Callable[..., AppParts]
 JOB_TIMEOUT_MS = 120_000
