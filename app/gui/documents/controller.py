@@ -40,7 +40,6 @@ from storage.errors import DatabaseError
 from storage.records import Role
 from ui.documents.page import DocumentsPage
 from ui.documents.rows import DocumentRow, cite_link
-from ui.documents.summary_text import progress_text
 from ui.main_window import MainWindow
 from ui.widgets.delta_coalescer import DeltaCoalescer
 

@@ -20,7 +20,8 @@ from app.gui.documents.entries import Entry, Shown
 from app.gui.documents.queue import QueuedSummary, SummaryQueue
 from app.gui.documents.reading import DocumentReader
 from app.gui.engine_bridge import EngineBridge
-from ui.documents.page import DocumentsPage, progress_text
+from ui.documents.page import DocumentsPage
+from ui.documents.summary_text import progress_text
 from ui.widgets.delta_coalescer import DeltaCoalescer
 
 NO_MODEL = "No model is loaded yet; the summary starts as soon as one is."
