@@ -187,17 +187,20 @@ def main() -> None:
         from PySide6.QtWidgets import QApplication
 
         import ui.chat.view
+        import ui.chat.view_paging
         from ui.chat.view import ChatView
 
         app = QApplication.instance() or QApplication([])
         freeze_startup_objects()  # as the app does once its window is up
         mib = 2**20
         growth: list[float] = []  # MiB gained by scrolling, per run
-        runs = [("windowed", ui.chat.view.MAX_RENDERED)]
+        runs = [("windowed", ui.chat.view_paging.MAX_RENDERED)]
         if not args.no_baseline:
             runs.append(("unbounded (baseline: no cap)", 10**9))
         for label, cap in runs:
+            # Both modules read the cap (the paging mixin and append_message).
             ui.chat.view.MAX_RENDERED = cap
+            ui.chat.view_paging.MAX_RENDERED = cap
             view = ChatView()
             view.resize(840, 700)
             view.show()

@@ -15,7 +15,8 @@ from storage.database import Database
 from storage.records import MessageRecord, Role
 from tests.support.factories import make_message
 from tests.support.long_chat import insert_long_conversation
-from ui.chat.view import MAX_RENDERED, PAGE_SIZE, ChatView
+from ui.chat.view import ChatView
+from ui.chat.view_paging import MAX_RENDERED, PAGE_SIZE
 
 
 class CountingPath(Sequence[MessageRecord]):
