@@ -8,7 +8,7 @@ import json
 import os
 import signal
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ def _resolve_model(explicit: Path | None, settings: Settings) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from app.models.default_model import DefaultModelError
-    from inference.protocol import ChatMessage, EngineSettings, Priority, Sampling
+    from inference.protocol import ChatMessage, Priority, Sampling
     from inference.sync_client import EngineError, SyncEngine
 
     if not args.prompt.strip():
@@ -63,14 +63,10 @@ def run(args: argparse.Namespace) -> int:
         model_path = _resolve_model(args.model, settings)
     except DefaultModelError as exc:
         return _fail(str(exc))
-    engine_settings = EngineSettings(
-        model_path=str(model_path),
+    engine_settings = replace(
+        settings.engine_settings(model_path),
         n_ctx=args.n_ctx or settings.n_ctx,
         n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
-        n_threads=settings.n_threads,
-        n_threads_batch=settings.n_threads_batch,
-        n_batch=settings.n_batch,
-        flash_attn=settings.flash_attn,
     )
     sampling = Sampling(
         temperature=settings.temperature if args.temperature is None else args.temperature,

@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -90,7 +91,6 @@ def run(args: argparse.Namespace) -> int:
     from app.documents.summary_json import citation_json
     from app.documents.summary_types import SummaryCancelled, SummaryError
     from app.models.default_model import DefaultModelError, ensure_default_model
-    from inference.protocol import EngineSettings
     from inference.sync_client import EngineError, SyncEngine
     from storage.documents import DocumentRepository
     from storage.errors import DatabaseError
@@ -115,14 +115,8 @@ def run(args: argparse.Namespace) -> int:
             model_path = ensure_default_model(paths.models_dir)
         except DefaultModelError as exc:
             return _fail(str(exc))
-    engine_settings = EngineSettings(
-        model_path=str(model_path),
-        n_ctx=args.n_ctx or settings.n_ctx,
-        n_gpu_layers=settings.n_gpu_layers,
-        n_threads=settings.n_threads,
-        n_threads_batch=settings.n_threads_batch,
-        n_batch=settings.n_batch,
-        flash_attn=settings.flash_attn,
+    engine_settings = replace(
+        settings.engine_settings(model_path), n_ctx=args.n_ctx or settings.n_ctx
     )
     try:
         database, _note = open_chat_history(paths.database)

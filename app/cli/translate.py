@@ -187,7 +187,6 @@ def _start_engine(model: Path | None) -> Any:
     from app.config.paths import resolve_paths
     from app.config.settings import load_settings
     from app.models.default_model import ensure_default_model
-    from inference.protocol import EngineSettings
     from inference.sync_client import SyncEngine
 
     paths = resolve_paths().ensure()
@@ -200,17 +199,7 @@ def _start_engine(model: Path | None) -> Any:
         model_path = ensure_default_model(paths.models_dir)
     if not model_path.is_file():
         raise RuntimeError(f"{model_path}: no such model file")
-    return SyncEngine.start(
-        EngineSettings(
-            model_path=str(model_path),
-            n_ctx=settings.n_ctx,
-            n_gpu_layers=settings.n_gpu_layers,
-            n_threads=settings.n_threads,
-            n_threads_batch=settings.n_threads_batch,
-            n_batch=settings.n_batch,
-            flash_attn=settings.flash_attn,
-        )
-    )
+    return SyncEngine.start(settings.engine_settings(model_path))
 
 
 def _progress_printer() -> Any:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from app.util.atomic_write import write_atomic
+from inference.protocol import EngineSettings
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,19 @@ class Settings:
     context_policy: str = "ask"
     # Ask the loaded model to name a chat after its first exchange (off: first words only).
     auto_titles: bool = False
+
+    def engine_settings(self, model_path: str | Path) -> EngineSettings:
+        """How the engine loads `model_path` under these settings: the one place a new
+        load setting is passed on (the CLI commands and the Translate page's own model)."""
+        return EngineSettings(
+            model_path=str(model_path),
+            n_ctx=self.n_ctx,
+            n_gpu_layers=self.n_gpu_layers,
+            n_threads=self.n_threads,
+            n_threads_batch=self.n_threads_batch,
+            n_batch=self.n_batch,
+            flash_attn=self.flash_attn,
+        )
 
 
 def load_settings(path: Path) -> Settings:

@@ -15,7 +15,7 @@ from app.models.catalog import name_for
 from app.models.names import display_name
 from app.translation.translator import Translator
 from inference.client import EngineClient
-from inference.protocol import EngineSettings, ModelInfo
+from inference.protocol import ModelInfo
 from ui.translation.panel import TranslationPanel
 
 
@@ -57,17 +57,7 @@ class TranslationModel(QObject):
         client.loadProgressed.connect(self._on_progress)
         client.requestFailed.connect(self._on_failed)
         client.engineCrashed.connect(self._on_crashed)
-        request = client.load(
-            EngineSettings(
-                model_path=path,
-                n_ctx=settings.n_ctx,
-                n_gpu_layers=settings.n_gpu_layers,
-                n_threads=settings.n_threads,
-                n_threads_batch=settings.n_threads_batch,
-                n_batch=settings.n_batch,
-                flash_attn=settings.flash_attn,
-            )
-        )
+        request = client.load(settings.engine_settings(path))
         self.engine = OwnEngine(path, client, bridge, Translator(bridge), request)
         panel.show_model_in_use(True)
         panel.set_model_label(f"Loading {name_for(path)}…")
