@@ -36,17 +36,8 @@ def _open_database() -> tuple[Database, RecoveryNote | None]:
     """The chat history, a damaged one recovered first. Raises DatabaseError, also for a
     data folder that cannot be created (full disk, read-only)."""
     from app.chat.recovery import open_chat_history
-    from storage.data_folder import folder_problem
-    from storage.errors import DatabaseError
 
-    paths = resolve_paths()
-    try:
-        paths.ensure()
-    except OSError as exc:
-        raise DatabaseError(
-            folder_problem(paths.data_dir)
-            or f"Hearth's data folder {paths.data_dir} could not be created ({exc})."
-        ) from exc
+    paths = resolve_paths().ensure_for_history()
     return open_chat_history(paths.database)
 
 

@@ -22,6 +22,20 @@ class HearthPaths:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         return self
 
+    def ensure_for_history(self) -> HearthPaths:
+        """`ensure`, for opening the chat history: a folder that cannot be created raises
+        DatabaseError naming the cause (a full disk, a read-only folder), as opening does."""
+        from storage.data_folder import folder_problem
+        from storage.errors import DatabaseError
+
+        try:
+            return self.ensure()
+        except OSError as exc:
+            raise DatabaseError(
+                folder_problem(self.data_dir)
+                or f"Hearth's data folder {self.data_dir} could not be created ({exc})."
+            ) from exc
+
 
 def resolve_paths(env: Mapping[str, str] | None = None) -> HearthPaths:
     env = os.environ if env is None else env

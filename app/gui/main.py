@@ -22,7 +22,6 @@ from app.gui.models.controller import install_models
 from app.gui.translation.controller import install_translation
 from inference.client import EngineClient
 from storage.chats import ConversationRepository, MessageRepository
-from storage.data_folder import folder_problem
 from storage.database import Database
 from storage.errors import DatabaseError
 from storage.presets import PresetRepository
@@ -38,13 +37,7 @@ def build_app(
     `pages`: also the Documents, Translate and Models pages (chat-only tests skip them).
     The chat controller's shutdown stops them first.
     """
-    try:
-        paths.ensure()
-    except OSError as exc:
-        raise DatabaseError(
-            folder_problem(paths.data_dir)
-            or f"Hearth's data folder {paths.data_dir} could not be created ({exc})."
-        ) from exc
+    paths.ensure_for_history()
     database, recovery = Database.open(paths.database)
     ChatRecovery(database).mark_interrupted_replies()
     # A damaged history is recovered in the background, once the window is up.
