@@ -1,0 +1,33 @@
+"""The reply being generated (ChatController's turn state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from storage.records import MessageRecord
+
+
+@dataclass
+class Turn:
+    """The reply being generated."""
+
+    request_id: int
+    conversation_id: int
+    message_id: int
+    sent_at: float
+    prompt_tokens: int = 0
+    n_ctx: int = 0
+    first_token_at: float | None = None
+    tokens: int = 0
+    parts: list[str] = field(default_factory=list)
+    flushed_len: int = 0
+    # The stored messages each prompt message carries ((-1,) for the system prompt).
+    prompt_ids: list[tuple[int, ...]] = field(default_factory=list)
+    parent_id: int = 0  # the user message being answered
+    reply: MessageRecord | None = None  # the reply's row as created (shown if unsaved)
+
+    @property
+    def text(self) -> str:
+        if len(self.parts) > 1:
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
