@@ -132,7 +132,13 @@ def docs_app(make_app: MakeApp, tiny_model: Path) -> Iterator[Any]:
             parts = make_app(tiny_model, **settings)
         window, chat, database = parts
         tap = EngineTap()
-        controller = install_documents(window, chat, database, wrap_engine=tap)
+        controller = install_documents(
+            window,
+            chat.session,
+            database,
+            seed_conversation=chat.seed_conversation,
+            wrap_engine=tap,
+        )
         _taps[controller] = tap
         controllers.append(controller)
         window.show_page(controller.page)
@@ -507,7 +513,7 @@ def test_an_engine_crash_fails_the_job_and_keeps_its_parts(
     qtbot.waitUntil(lambda: cell(page, pdf, STATUS) == "Waiting for the model", timeout=10_000)
     assert page.error_bar.label.text() == NO_MODEL and resumed.prompts == []
     with qtbot.waitSignal(controller.queueFinished, timeout=JOB_TIMEOUT_MS):
-        chat.load_model()
+        chat.session.load_chosen()
     assert cell(page, pdf, STATUS) == "Done"
     assert not page.error_bar.isVisible()
     assert len(resumed.prompts) == chunk_summaries(database, content_hash) + 1 - 2
@@ -518,7 +524,9 @@ def test_gemma_summarizes_a_short_document_through_the_page(
     qtbot: QtBot, make_app: MakeApp, gemma_model: Path, tmp_path: Path
 ) -> None:
     window, chat, database = make_app(gemma_model, n_ctx=2048)
-    controller = install_documents(window, chat, database)
+    controller = install_documents(
+        window, chat.session, database, seed_conversation=chat.seed_conversation
+    )
     try:
         page = controller.page
         notes = tmp_path / "well.md"

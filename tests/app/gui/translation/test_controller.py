@@ -288,7 +288,7 @@ def test_glossary_is_sent_with_the_request_and_violations_are_flagged(
 
     # They are kept for the next start of the app.
     controller.shutdown()
-    again = install_translation(window, chat, database)
+    again = install_translation(window, chat.session, chat.store, chat.paths, database)
     try:
         pick(again.panel, "en", "de")
         assert again.panel.glossary.entries() == ([("invoice", "Rechnung")], ["Hearth"])
@@ -698,7 +698,7 @@ def test_gemma_translates_a_sentence_end_to_end(
     qtbot: QtBot, make_app: MakeApp, gemma_model: Path
 ) -> None:
     window, chat, database = make_app(gemma_model, n_ctx=1024)
-    controller = install_translation(window, chat, database)
+    controller = install_translation(window, chat.session, chat.store, chat.paths, database)
     try:
         panel = controller.panel
         window.show_page(panel)
