@@ -12,6 +12,7 @@ streaming) is created, then the engine is asked; streamed text is coalesced for 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -137,9 +138,9 @@ class ChatController(ReplyTurn, QObject):
     def settings(self, value: Settings) -> None:
         current = self.store.settings
         changes: dict[str, Any] = {
-            name: getattr(value, name)
-            for name in current.__dataclass_fields__
-            if getattr(value, name) != getattr(current, name)
+            f.name: getattr(value, f.name)
+            for f in fields(Settings)
+            if getattr(value, f.name) != getattr(current, f.name)
         }
         if changes:
             self.store.update(**changes)
