@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
-from app.cli import main
+from app.entry import main
 from app.config.paths import resolve_paths
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
