@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from app.entry import main
 from app.config.paths import resolve_paths
+from app.entry import main
 from app.gui.chat.export import (
     ExportError,
     conversation_markdown,
