@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from app.cli.main import main
 from app.config.paths import resolve_paths
+from app.entry import main
 from app.gui.chat.export import (
     ExportError,
     conversation_markdown,
@@ -371,7 +371,7 @@ def test_cli_export_errors_are_one_line(
 
 def test_cli_export_loads_neither_qt_nor_the_model(home_sample: Sample, tmp_path: Path) -> None:
     probe = (
-        "import sys; from app.cli.main import main; code = main(sys.argv[1:]); "
+        "import sys; from app.entry import main; code = main(sys.argv[1:]); "
         "heavy = {m.split('.')[0] for m in sys.modules} & {'PySide6', 'llama_cpp'}; "
         "print(code, sorted(heavy))"
     )
