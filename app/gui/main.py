@@ -19,6 +19,7 @@ from app.gui.chat.presets import PresetsController
 from app.gui.chat.search import SearchController
 from app.gui.documents.controller import install_documents
 from app.gui.models.controller import install_models
+from app.gui.settings_store import SettingsStore
 from app.gui.translation.controller import install_translation
 from inference.client import EngineClient
 from storage.chats import ConversationRepository, MessageRepository
@@ -43,18 +44,31 @@ def build_app(
     # A damaged history is recovered in the background, once the window is up.
     window = MainWindow()
     client = EngineClient()
-    controller = ChatController(
-        window,
-        client,
-        ConversationRepository(database),
-        MessageRepository(database),
-        paths,
-        load_settings(paths.settings_file),
+    conversations = ConversationRepository(database)
+    messages = MessageRepository(database)
+    # Issue 11: the chat presenter and the presenters below share one settings store.
+    settings = SettingsStore(paths.settings_file, load_settings(paths.settings_file), window)
+    settings.saveFailed.connect(window.show_error)
+    controller = ChatController(window, client, conversations, messages, paths, settings)
+    SearchController(
+        window.search_dialog,
+        SearchRepository(database),
+        controller,
+        window.pages,
+        window.chat_view,
     )
-    SearchController(window.search_dialog, controller, SearchRepository(database))
-    presets = PresetsController(window.presets_dialog, controller, PresetRepository(database))
+    presets = PresetsController(
+        window.presets_dialog,
+        PresetRepository(database),
+        settings,
+        controller,
+        conversations,
+        controller.sampling_changed,
+    )
     window.presets_button.clicked.connect(presets.open)
-    ChatFilesController(controller, database)
+    ChatFilesController(
+        window, controller, conversations, messages, database, controller.on_shutdown, parent=window
+    )
     if pages:
         documents = install_documents(window, controller, database)
         controller.on_shutdown(documents.shutdown)
@@ -69,7 +83,15 @@ def build_app(
         models = install_models(window, controller)
         controller.on_shutdown(models.shutdown)
     if recovery is not None:
-        HistoryRecovery(controller, database, recovery).start()
+        HistoryRecovery(
+            database,
+            recovery,
+            controller,
+            conversations,
+            window.show_error,
+            controller.on_shutdown,
+            parent=window,
+        ).start()
     return window, controller, database
 
 

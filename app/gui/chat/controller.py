@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import fields
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -20,6 +21,7 @@ from app.gui.chat.reply_turn import ReplyTurn
 from app.gui.chat.sampling import ChatSamplingEditor
 from app.gui.chat.titles import AutoTitler
 from app.gui.chat.turn import Turn
+from app.gui.settings_store import SettingsStore
 from inference.client import EngineClient
 from inference.protocol import EngineSettings, ModelInfo, Sampling
 from storage.chats import ConversationRepository, MessageRepository
@@ -46,7 +48,7 @@ class ChatController(ReplyTurn, QObject):
         conversations: ConversationRepository,
         messages: MessageRepository,
         paths: HearthPaths,
-        settings: Settings,
+        settings: SettingsStore,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -55,7 +57,8 @@ class ChatController(ReplyTurn, QObject):
         self.messages = messages
         self.paths = paths
         self._choices: tuple[EngineSettings, Sampling, str | None] | None = None
-        self.settings = settings
+        self.settings_store = settings
+        settings.changed.connect(self._forget_choices)
         self.model_info: ModelInfo | None = None
         self._conversation: int | None = None
         self._turn: Turn | None = None
@@ -102,7 +105,7 @@ class ChatController(ReplyTurn, QObject):
         self._shutdown_hooks: list[Callable[[], None]] = []
 
         window.banner.dismissed.connect(self.dismiss_default_notice)
-        window.context_policy.set_policy(settings.context_policy)
+        window.context_policy.set_policy(self.settings.context_policy)
         window.context_policy.policyChosen.connect(self.set_context_policy)
         window.model_picker.modelChosen.connect(self.switch_model)
         window.overflow_question.answered.connect(self._answer_overflow)
@@ -118,7 +121,37 @@ class ChatController(ReplyTurn, QObject):
         self.sampling_editor = ChatSamplingEditor(
             window, conversations, self.model_sampling, self.sampling_changed, parent=self
         )
-        self.titles = AutoTitler(self, window.auto_title_action, parent=self)
+        self.titles = AutoTitler(
+            client,
+            conversations,
+            messages,
+            settings,
+            window.auto_title_action,
+            history_prompt=self.history_prompt,
+            model_sampling=self.model_sampling,
+            refresh_list=self.refresh_list,
+            parent=self,
+        )
+        self.replyFinished.connect(self.titles.reply_finished)
+        self.replyRequested.connect(self.titles.reply_requested)
+
+    # ---- the settings: the store owns them -------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The app's settings as the store holds them now."""
+        return self.settings_store.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        # Issue 11: a bridge until the model lifecycle calls the store itself. What it
+        # assigns goes through the store, so the presenters that read the store see it and
+        # no save by one of them writes back a value the chat has since changed.
+        self.settings_store.update(**{f.name: getattr(value, f.name) for f in fields(value)})
+        self._choices = None  # derived from the settings: resolved again on next use
+
+    def _forget_choices(self, _settings: Settings) -> None:
+        self._choices = None  # derived from the settings: resolved again on next use
 
     # ---- start-up and shutdown -------------------------------------------------------
 
