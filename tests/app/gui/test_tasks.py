@@ -168,7 +168,7 @@ def test_shutdown_turns_the_event_loop_and_drops_late_results(
     QCoreApplication.processEvents()  # the thread posted its end before it ended: deliver it
     assert late == []
     assert answered.is_set()
-    assert not runner.start(lambda _c: None, name="test-after").done  # nothing starts any more
+    assert runner.start(lambda _c: None, name="test-after").cancelled.is_set()  # never runs
 
 
 def test_shutdown_wakes_stuck_work_after_the_deadline(qtbot: QtBot, runner: TaskRunner) -> None:
