@@ -123,6 +123,18 @@ def test_a_reply_cut_inside_a_code_block_does_not_swallow_the_rest() -> None:
     assert fences[0].content == "rows.sort(\n"
 
 
+def test_a_reply_cut_inside_a_code_block_in_a_list_adds_no_fence() -> None:
+    # The list item ends the code at the next unindented line; a fence added at the margin
+    # would open a new code block that swallows the rest.
+    cut = "- Steps:\n\n  ```sh\n  make ins"
+    text = conversation_markdown(_loose_records(cut, "after"), title="Cut")
+    assert "  make ins\n\n_Interrupted" in text
+    tokens = MarkdownIt("commonmark").parse(text)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings[-1].startswith("You · ")
+    assert [t.content for t in tokens if t.type == "fence"] == ["make ins\n\n"]
+
+
 def test_conversation_markdown_without_title_is_just_the_messages() -> None:
     text = conversation_markdown(_loose_records("Hi", "Bye"))
     assert not text.startswith("# ")
