@@ -202,8 +202,9 @@ def plain_decode_tps(
     weight-buffer workaround that keeps the engine alive on some CPUs (the same weights)."""
     from inference.process import llama_adapter as adapter
     from inference.process.cpu_threads import usable_cpus
+    from inference.process.llama_logs import route_native_logs
 
-    adapter.route_native_logs()  # llama.cpp's notes on stderr would break the table
+    route_native_logs()  # llama.cpp's notes on stderr would break the table
     llm = adapter.load_llama(
         EngineSettings(
             model_path=model, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=usable_cpus()

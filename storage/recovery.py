@@ -20,25 +20,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
-from sqlalchemy.orm import Session
 
 from storage.damaged_file import DamagedFile, Row
 from storage.errors import UnreadableFileError
 from storage.fts_text import stored_text
-from storage.models import Conversation, utc_now
-from storage.records import MessageStatus, TitleSource
-from storage.recovery_report import RECOVERED_CHAT_TITLE, RecoveryReport
+from storage.records import MessageStatus
+from storage.recovery_report import RecoveryReport
+from storage.recovery_rows import (
+    RecoveredChat,
+    column_at,
+    complete_rows,
+    conversation_ids,
+    count_rows,
+    count_texts_only,
+    gather_strays,
+    ids_in,
+    insert_rows,
+    mapped_rows,
+    max_id,
+    offset_ids,
+    placed_messages,
+    repair_links,
+)
 
 if TYPE_CHECKING:
     from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-# Not a role this version writes: such messages load as damaged and are never sent to a model.
-UNKNOWN_ROLE = "unknown"
-INDEX_ONLY_NOTE = (
-    "Only its text was recovered (from the search index); its chat and its author were lost."
-)
 
 # The search index's tables: one row per message (rowid = message id); _content keeps the
 # indexed text, which is the message's own text (storage.fts_text).
@@ -69,24 +78,6 @@ def recover(damaged: Path, database: Database, progress: Progress = _nothing) ->
         return RecoveryReport(damaged, 0, 0, 0, None, False, False, 0)
 
 
-IdMap = Callable[[object], object]
-
-
-def _offset(offset: int) -> IdMap:
-    return lambda value: value + offset if isinstance(value, int) else value
-
-
-def _conversation_ids(connection: Connection, wanted: set[int]) -> IdMap:
-    """Recovered chats keep their ids, but for those the live database already uses (the
-    empty chat the app opened meanwhile): those move past every id in use."""
-    taken = {int(row[0]) for row in connection.exec_driver_sql("SELECT id FROM conversations")}
-    free = max(taken | wanted | {0}) + 1
-    moved: dict[object, object] = {}
-    for clash in sorted(wanted & taken):
-        moved[clash], free = free, free + 1
-    return lambda value: moved.get(value, value)
-
-
 Table = tuple[list[str], list[Row]]  # column names, and rows as (rowid, *columns)
 
 
@@ -104,35 +95,13 @@ class _Found:
     def named_message_ids(self) -> set[int]:
         """Every message id that a readable part of the file names."""
         columns, messages = self.messages
-        links = _at(columns, "parent_id") + _at(columns, "active_child_id")
+        links = column_at(columns, "parent_id") + column_at(columns, "active_child_id")
         return (
-            _ids(messages, [0, *links])
-            | _ids(self.stats[1], [0])
+            ids_in(messages, [0, *links])
+            | ids_in(self.stats[1], [0])
             | set(self.index_ids)
-            | _ids(self.index_texts, [0])
+            | ids_in(self.index_texts, [0])
         )
-
-
-class _RecoveredChat:
-    """The "Recovered messages" chat, created the first time a message needs it."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self.id: int | None = None
-
-    def __call__(self) -> int:
-        if self.id is None:
-            now = utc_now()
-            chat = Conversation(
-                title=RECOVERED_CHAT_TITLE,
-                title_source=TitleSource.USER.value,
-                created_at=now,
-                updated_at=now,
-            )
-            self._session.add(chat)
-            self._session.flush()
-            self.id = chat.id
-        return self.id
 
 
 class _Recovery:
@@ -183,7 +152,7 @@ class _Recovery:
 
     def _texts_only(self, found: _Found) -> list[tuple[int, str]]:
         """Texts from the search index of the messages whose rows are lost."""
-        have = _ids(found.messages[1], [0])
+        have = ids_in(found.messages[1], [0])
         return [
             (row[0], stored_text(row[1]))
             for row in found.index_texts
@@ -204,32 +173,33 @@ class _Recovery:
             # would search the table for children at every insert); deferred, so one that
             # slips through (a row left out) is mended before the commit instead.
             connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-            chats_before = _count(connection, "conversations", None)
-            message_offset = _max_id(connection, "messages")
-            chat_ids = _conversation_ids(
+            chats_before = count_rows(connection, "conversations", None)
+            message_offset = max_id(connection, "messages")
+            chat_ids = conversation_ids(
                 connection,
-                _ids(conversations, [0]) | _ids(messages, _at(message_columns, "conversation_id")),
+                ids_in(conversations, [0])
+                | ids_in(messages, column_at(message_columns, "conversation_id")),
             )
-            message_ids = _offset(message_offset)
-            chats = _complete_rows(
+            message_ids = offset_ids(message_offset)
+            chats = complete_rows(
                 connection,
                 "conversations",
                 conversation_columns,
-                _mapped(
+                mapped_rows(
                     conversation_columns,
                     conversations,
                     {"id": chat_ids, "active_root_id": message_ids},
                 ),
             )
-            _insert(connection, "conversations", conversation_columns, chats)
-            recovered_chat = _RecoveredChat(session)
-            columns, placed = _placed_messages(
+            insert_rows(connection, "conversations", conversation_columns, chats)
+            recovered_chat = RecoveredChat(session)
+            columns, placed = placed_messages(
                 message_columns,
-                _complete_rows(
+                complete_rows(
                     connection,
                     "messages",
                     message_columns,
-                    _mapped(
+                    mapped_rows(
                         message_columns,
                         messages,
                         {
@@ -241,36 +211,36 @@ class _Recovery:
                     ),
                 ),
                 [(i + message_offset, text) for i, text in self._texts_only(found)],
-                _ids(chats, [n for n, c in enumerate(conversation_columns) if c == "id"]),
+                ids_in(chats, [n for n, c in enumerate(conversation_columns) if c == "id"]),
                 recovered_chat,
             )
-            _insert(connection, "messages", columns, placed)
+            insert_rows(connection, "messages", columns, placed)
             # A reply still being written when the file broke was cut short there.
             connection.exec_driver_sql(
                 "UPDATE messages SET status = ? WHERE status = ? AND id > ?",
                 (MessageStatus.INTERRUPTED.value, MessageStatus.STREAMING.value, message_offset),
             )
             stats_columns, stats = found.stats
-            _insert(
+            insert_rows(
                 connection,
                 "generation_stats",
                 stats_columns,
-                _mapped(stats_columns, stats, {"message_id": message_ids}),
+                mapped_rows(stats_columns, stats, {"message_id": message_ids}),
             )
             connection.exec_driver_sql(
                 "DELETE FROM generation_stats WHERE message_id > ? "
                 "AND message_id NOT IN (SELECT id FROM messages)",
                 (message_offset,),
             )
-            _gather_strays(connection, recovered_chat, message_offset)
-            _repair_links(connection, message_offset)
+            gather_strays(connection, recovered_chat, message_offset)
+            repair_links(connection, message_offset)
             other_rows = sum(
                 self._insert_plain(connection, table, *found.others[table])
                 for table in _OTHER_TABLES
             )
-            texts_only = _count_texts_only(connection, message_offset)
-            recovered_messages = _count(connection, "messages", message_offset) - texts_only
-            recovered_chats = _count(connection, "conversations", None) - chats_before
+            texts_only = count_texts_only(connection, message_offset)
+            recovered_messages = count_rows(connection, "messages", message_offset) - texts_only
+            recovered_chats = count_rows(connection, "conversations", None) - chats_before
         complete = "messages" in self.columns and "messages" not in self.source.damaged_tables
         listed = _INDEX_SIZES in self.columns and _INDEX_SIZES not in self.source.damaged_tables
         if listed:
@@ -297,193 +267,6 @@ class _Recovery:
     ) -> int:
         if not rows:
             return 0
-        before = _count(connection, table, None)
-        _insert(connection, table, columns, [row[1:] for row in rows])
-        return _count(connection, table, None) - before
-
-
-# ---- helpers ---------------------------------------------------------------------------------
-
-
-def _placed_messages(
-    columns: list[str],
-    rows: list[Row],
-    texts: list[tuple[int, str]],
-    chats: set[int],
-    recovered_chat: _RecoveredChat,
-) -> tuple[list[str], list[Row]]:
-    """The messages to insert, in id order, each in a chat that exists and after a parent
-    that exists in the same chat: a message whose chat is lost, and each text found only in
-    the search index, goes into the recovered chat, one after the other; a message whose
-    parent is lost (or is later, or in another chat) follows the message written just
-    before it in its chat. Returns the columns and the rows."""
-    every = list(dict.fromkeys([*columns, *_TEXT_ONLY_COLUMNS]))
-    at = {column: n for n, column in enumerate(every)}
-    width = len(every)
-    merged: list[list[object]] = [list(row) + [None] * (width - len(row)) for row in rows]
-    stamp = utc_now().replace(tzinfo=None).isoformat(sep=" ")
-    for message_id, text in texts:
-        row: list[object] = [None] * width
-        for column, value in zip(
-            _TEXT_ONLY_COLUMNS,
-            (
-                message_id,
-                UNKNOWN_ROLE,
-                text,
-                MessageStatus.DAMAGED.value,
-                INDEX_ONLY_NOTE,
-                stamp,
-                stamp,
-            ),
-            strict=True,
-        ):
-            row[at[column]] = value
-        row[at["conversation_id"]] = _LOST
-        merged.append(row)
-    merged = [row for row in merged if isinstance(row[at["id"]], int)]
-    merged.sort(key=lambda row: row[at["id"]])  # type: ignore[arg-type, return-value]
-    chat_of: dict[object, object] = {}
-    last_in: dict[object, object] = {}
-    for row in merged:
-        chat = row[at["conversation_id"]]
-        if chat not in chats:
-            chat = row[at["conversation_id"]] = recovered_chat()
-        parent = row[at["parent_id"]]
-        if chat == recovered_chat.id or (parent is not None and chat_of.get(parent) != chat):
-            row[at["parent_id"]] = last_in.get(chat)
-        chat_of[row[at["id"]]] = chat
-        last_in[chat] = row[at["id"]]
-    return every, [tuple(row) for row in merged]
-
-
-_LOST = object()  # the chat of a text found only in the search index
-_TEXT_ONLY_COLUMNS = ("id", "role", "content", "status", "error", "created_at", "updated_at")
-
-
-def _complete_rows(
-    connection: Connection, table: str, columns: list[str], rows: list[Row]
-) -> list[Row]:
-    """The rows that give every NOT NULL column without a default a value (the others
-    would be refused anyway), so links to them are only made to rows that go in."""
-    info = connection.exec_driver_sql(f'PRAGMA table_info("{table}")').fetchall()
-    required = {str(c[1]) for c in info if c[3] and c[4] is None and not c[5]}
-    needed = [n for n, column in enumerate(columns) if column in required]
-    return [row for row in rows if all(row[n] is not None for n in needed)]
-
-
-def _gather_strays(
-    connection: Connection, recovered_chat: _RecoveredChat, message_offset: int
-) -> None:
-    """Moves into the recovered chat the messages whose chat did not go in after all, and
-    lines up that chat: each message the only version after the one before."""
-    strays = connection.exec_driver_sql(
-        "SELECT count(*) FROM messages WHERE id > ? "
-        "AND conversation_id NOT IN (SELECT id FROM conversations)",
-        (message_offset,),
-    ).scalar()
-    if strays:
-        connection.exec_driver_sql(
-            "UPDATE messages SET conversation_id = ? WHERE id > ? "
-            "AND conversation_id NOT IN (SELECT id FROM conversations)",
-            (recovered_chat(), message_offset),
-        )
-    if recovered_chat.id is None:
-        return
-    ordered = [
-        int(row[0])
-        for row in connection.exec_driver_sql(
-            "SELECT id FROM messages WHERE conversation_id = ? ORDER BY id", (recovered_chat.id,)
-        )
-    ]
-    connection.exec_driver_sql(
-        "UPDATE messages SET parent_id = ?, active_child_id = ? WHERE id = ?",
-        [
-            (
-                ordered[n - 1] if n else None,
-                ordered[n + 1] if n + 1 < len(ordered) else None,
-                message_id,
-            )
-            for n, message_id in enumerate(ordered)
-        ],
-    )
-    connection.exec_driver_sql(
-        "UPDATE conversations SET active_root_id = ? WHERE id = ?",
-        (ordered[0] if ordered else None, recovered_chat.id),
-    )
-
-
-def _count_texts_only(connection: Connection, message_offset: int) -> int:
-    return int(
-        connection.exec_driver_sql(
-            "SELECT count(*) FROM messages WHERE id > ? AND error = ? AND role = ?",
-            (message_offset, INDEX_ONLY_NOTE, UNKNOWN_ROLE),
-        ).scalar()
-    )
-
-
-def _max_id(connection: Connection, table: str) -> int:
-    return int(connection.exec_driver_sql(f'SELECT coalesce(max(id), 0) FROM "{table}"').scalar())
-
-
-def _count(connection: Connection, table: str, above_id: int | None) -> int:
-    if above_id is None:
-        return int(connection.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar())
-    return int(
-        connection.exec_driver_sql(
-            f'SELECT count(*) FROM "{table}" WHERE id > ?', (above_id,)
-        ).scalar()
-    )
-
-
-def _same(value: object) -> object:
-    return value
-
-
-def _mapped(columns: list[str], rows: list[Row], maps: dict[str, IdMap]) -> list[Row]:
-    """The rows without their rowid, with the id columns in `maps` mapped to their new ids."""
-    each = [maps.get(column, _same) for column in columns]
-    return [tuple(f(v) for f, v in zip(each, row[1:], strict=True)) for row in rows]
-
-
-def _at(columns: list[str], column: str) -> list[int]:
-    """Where `column` is in rows read as (rowid, *columns); [] if it is not there."""
-    return [columns.index(column) + 1] if column in columns else []
-
-
-def _ids(rows: list[Row], positions: list[int]) -> set[int]:
-    return {row[i] for row in rows for i in positions if isinstance(row[i], int)}  # type: ignore[misc]
-
-
-def _insert(connection: Connection, table: str, columns: list[str], rows: list[Row]) -> None:
-    if not rows or not columns:
-        return
-    names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("?" for _ in columns)
-    # OR IGNORE: a row that breaks a NOT NULL or UNIQUE rule (damage, or a clash with a
-    # live row) is left out, never the whole recovery.
-    connection.exec_driver_sql(f'INSERT OR IGNORE INTO "{table}" ({names}) VALUES ({marks})', rows)
-
-
-def _repair_links(connection: Connection, message_offset: int) -> None:
-    """Mend every link of a recovered row that points at a lost row, a later message (a
-    loop) or another chat; the rows themselves stay."""
-    for sql in (
-        # A parent that is lost, not earlier, or in another chat: the message follows the
-        # chat's message written just before it, so the chat still reads on across the gap
-        # (as a first message it would only show as another version of the chat's start).
-        "UPDATE messages SET parent_id = (SELECT max(p.id) FROM messages AS p"
-        "  WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id)"
-        " WHERE id > :m AND parent_id IS NOT NULL AND (parent_id >= id OR NOT EXISTS ("
-        "  SELECT 1 FROM messages AS p WHERE p.id = messages.parent_id"
-        "  AND p.conversation_id = messages.conversation_id))",
-        # A chosen version that is not (any longer) a child of this message.
-        "UPDATE messages SET active_child_id = NULL WHERE id > :m AND active_child_id IS NOT "
-        "NULL AND NOT EXISTS (SELECT 1 FROM messages AS c"
-        "  WHERE c.id = messages.active_child_id AND c.parent_id = messages.id)",
-        # A chosen first message that is not one of the chat's first messages.
-        "UPDATE conversations SET active_root_id = NULL WHERE active_root_id IS "
-        "NOT NULL AND NOT EXISTS (SELECT 1 FROM messages AS r WHERE r.id = "
-        "conversations.active_root_id AND r.conversation_id = conversations.id"
-        "  AND r.parent_id IS NULL)",
-    ):
-        connection.exec_driver_sql(sql.replace(":m", str(int(message_offset))))
+        before = count_rows(connection, table, None)
+        insert_rows(connection, table, columns, [row[1:] for row in rows])
+        return count_rows(connection, table, None) - before

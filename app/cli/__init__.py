@@ -1,6 +1,7 @@
 """The `hearth` command: main.py parses the command line and runs chat, paths, export,
 import and gui; summarize, translate and models each add their own subcommand. Never imports
-Qt (the gui command imports it lazily, from app.gui.main)."""
+Qt, app.gui or ui: the process entry point (app/entry.py) hands it the window and the chat
+exporter."""
 
 from app.cli.main import main
 

@@ -1,12 +1,16 @@
 """`hearth export OUT` and `hearth import FILE`: chats to and from Markdown, HTML or Hearth
-JSON files. app/cli/main.py registers them."""
+JSON files. app/cli/main.py registers them.
+
+Writing the export words and renders messages as the window shows them (app.gui.chat.export,
+with ui's Qt-free Markdown renderer); app.cli never imports app.gui or ui, so the entry point
+(app/entry.py) hands that exporter in as a `ChatExporter`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from app.cli.output import fail as _fail
 from app.config.paths import resolve_paths
@@ -14,6 +18,22 @@ from app.config.paths import resolve_paths
 if TYPE_CHECKING:
     from storage.database import Database
     from storage.recovery_report import RecoveryNote
+
+ExportFormat = Literal["md", "json", "html"]
+
+
+class ExportFailed(Exception):
+    """The chats could not be written; the message says why, in the user's words."""
+
+
+class ChatExporter(Protocol):
+    def __call__(
+        self, database: Database, out: Path, fmt: ExportFormat | None, conversation_id: int | None
+    ) -> tuple[int, int]:
+        """Write one chat (or all not in the trash) to `out` in `fmt` (None: from `out`'s
+        extension); returns the chats and messages written. Raises ExportFailed, or
+        DatabaseError when the history cannot be read."""
+        ...
 
 
 def add_parsers(commands: Any) -> None:
@@ -41,8 +61,7 @@ def _open_database() -> tuple[Database, RecoveryNote | None]:
     return open_chat_history(paths.database)
 
 
-def run_export(args: argparse.Namespace) -> int:
-    from app.gui.chat.export import ExportError, export_chats, format_for_path
+def run_export(args: argparse.Namespace, export_chats: ChatExporter) -> int:
     from storage.errors import DatabaseError
 
     out: Path = args.out.expanduser()
@@ -54,17 +73,12 @@ def run_export(args: argparse.Namespace) -> int:
         # Exported below is what came back; the user must know it may not be everything.
         print(f"hearth: warning: {note.describe()}", file=sys.stderr)
     try:
-        summary = export_chats(
-            database,
-            out,
-            args.format or format_for_path(out),
-            conversation_id=args.conversation,
-        )
-    except (ExportError, DatabaseError) as exc:
+        conversations, messages = export_chats(database, out, args.format, args.conversation)
+    except (ExportFailed, DatabaseError) as exc:
         return _fail(str(exc))
     finally:
         database.close()
-    print(f"Exported {summary.conversations} chat(s), {summary.messages} message(s) to {out}")
+    print(f"Exported {conversations} chat(s), {messages} message(s) to {out}")
     return 0
 
 

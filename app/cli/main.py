@@ -1,13 +1,19 @@
 """`hearth` command line: the parser and the dispatch; each subcommand lives in its own module
 beside this one (chat, summarize, translate, models, export_import, paths). Imports neither Qt
 nor llama.cpp until a command needs them, so `--help`, `--version` and `paths` are instant and
-work on a machine without a display."""
+work on a machine without a display.
+
+What the command takes from the desktop app (the window; the chat exporter, which renders
+messages as the window does) comes in as `GuiParts` from the entry point, app/entry.py: app.cli
+never imports app.gui or ui."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 from app.cli import chat as chat_cli
@@ -16,8 +22,17 @@ from app.cli import models as models_cli
 from app.cli import paths as paths_cli
 from app.cli import summarize as documents_cli
 from app.cli import translate as translation_cli
+from app.cli.export_import import ChatExporter
 from app.cli.output import fail
-from app.config.paths import resolve_paths
+from app.config.paths import HearthPaths, resolve_paths
+
+
+@dataclass(frozen=True)
+class GuiParts:
+    """The desktop app's parts the command uses, handed in by the entry point."""
+
+    open_window: Callable[[HearthPaths], int]  # runs the window until it closes; exit code
+    export_chats: ChatExporter
 
 
 def _version() -> str:
@@ -47,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, gui: GuiParts) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "paths":
         return paths_cli.run(args)
@@ -60,13 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "models":
         return models_cli.run(args)
     if args.command == "export":
-        return export_import_cli.run_export(args)
+        return export_import_cli.run_export(args, gui.export_chats)
     if args.command == "import":
         return export_import_cli.run_import(args)
-    return _cmd_gui()
+    return _cmd_gui(gui.open_window)
 
 
-def _cmd_gui() -> int:
+def _cmd_gui(open_window: Callable[[HearthPaths], int]) -> int:
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY")
         or os.environ.get("WAYLAND_DISPLAY")
@@ -77,6 +92,4 @@ def _cmd_gui() -> int:
             'the command line works without one: hearth chat "Hello"',
             2,
         )
-    from app.gui.main import run_gui  # Qt is imported only here
-
-    return run_gui(resolve_paths())
+    return open_window(resolve_paths())

@@ -42,22 +42,33 @@ def build_app(
     ChatRecovery(database).mark_interrupted_replies()
     # A damaged history is recovered in the background, once the window is up.
     window = MainWindow()
+    conversations = ConversationRepository(database)
+    messages = MessageRepository(database)
     # The one settings store and the app's one engine session: every presenter gets them
     # (or the few things it needs) from here, never through another presenter.
     store = SettingsStore(paths.settings_file, parent=window)
+    store.saveFailed.connect(window.show_error)
     session = EngineSession(store, paths)
-    controller = ChatController(
-        window,
-        session,
-        store,
-        ConversationRepository(database),
-        MessageRepository(database),
-        paths,
+    controller = ChatController(window, session, store, conversations, messages, paths)
+    SearchController(
+        window.search_dialog,
+        SearchRepository(database),
+        controller,
+        window.pages,
+        window.chat_view,
     )
-    SearchController(window.search_dialog, controller, SearchRepository(database))
-    presets = PresetsController(window.presets_dialog, controller, PresetRepository(database))
+    presets = PresetsController(
+        window.presets_dialog,
+        PresetRepository(database),
+        store,
+        controller,
+        conversations,
+        controller.sampling_changed,
+    )
     window.presets_button.clicked.connect(presets.open)
-    ChatFilesController(controller, database)
+    ChatFilesController(
+        window, controller, conversations, messages, database, controller.on_shutdown, parent=window
+    )
     if pages:
         documents = install_documents(
             window, session, database, seed_conversation=controller.seed_conversation
@@ -74,7 +85,15 @@ def build_app(
         models = install_models(window, session, store, paths)
         controller.on_shutdown(models.shutdown)
     if recovery is not None:
-        HistoryRecovery(controller, database, recovery).start()
+        HistoryRecovery(
+            database,
+            recovery,
+            controller,
+            conversations,
+            window.show_error,
+            controller.on_shutdown,
+            parent=window,
+        ).start()
     return window, controller, database
 
 

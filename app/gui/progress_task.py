@@ -1,27 +1,22 @@
-"""One blocking file job (an export, an import) on a worker thread, with progress and Cancel.
+"""One blocking file job (an export, an import, history recovery) as a task with progress and
+Cancel, for presenters that follow it through signals (app/gui/tasks.py runs it).
 
 The work is a plain function that gets a ``report(done, total)`` callback. Once the user has
 cancelled, the next report raises TaskCancelled, so the work stops between steps and never
-half-way through writing. Signals are emitted on the worker thread and reach slots on the
-GUI thread queued, in order: one of ``succeeded``, ``failed`` or ``cancelled``, then
-``finished``.
+half-way through writing. Slots in the GUI thread get, in order: ``progressed`` (emitted on
+the worker thread, as the step happens), then one of ``succeeded``, ``failed`` (a plain
+message) or ``cancelled``, then ``finished``.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-log = logging.getLogger(__name__)
+from app.gui.tasks import Task, TaskContext, TaskRunner
 
 Report = Callable[[int, int], None]
-
-
-class TaskCancelled(Exception):
-    """The user cancelled; raised from the report callback inside the work."""
 
 
 class ProgressTask(QObject):
@@ -43,36 +38,33 @@ class ProgressTask(QObject):
         super().__init__(parent)
         self._work = work
         self._expected = expected
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._name = name
+        self._runner = TaskRunner(self)
+        self._task: Task[object] | None = None
 
     def start(self) -> None:
-        self._thread.start()
+        def work(context: TaskContext) -> object:
+            def report(done: int, total: int) -> None:
+                context.check()
+                self.progressed.emit(done, total)  # queued to the GUI thread's slots
+
+            return self._work(report)
+
+        self._task = self._runner.start(
+            work,
+            name=self._name,
+            expected=self._expected,
+            on_result=self.succeeded.emit,
+            on_error=lambda exc: self.failed.emit(str(exc)),
+            on_cancelled=self.cancelled.emit,
+            on_finished=self.finished.emit,
+        )
 
     def cancel(self) -> None:
-        """Ask the work to stop at its next step (any thread)."""
-        self._cancel.set()
+        """Ask the work to stop at its next step."""
+        if self._task is not None:
+            self._task.cancel()
 
     def join(self) -> None:
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _report(self, done: int, total: int) -> None:
-        if self._cancel.is_set():
-            raise TaskCancelled
-        self.progressed.emit(done, total)
-
-    def _run(self) -> None:
-        try:
-            result = self._work(self._report)
-        except TaskCancelled:
-            self.cancelled.emit()
-        except self._expected as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # a bug must reach the user, not vanish with the thread
-            log.exception("%s failed", self._thread.name)
-            self.failed.emit(f"Something went wrong: {exc}")
-        else:
-            self.succeeded.emit(result)
-        finally:
-            self.finished.emit()
+        if self._task is not None:
+            self._task.join()

@@ -11,8 +11,6 @@ verification is never installed. Runs on the caller's thread (the GUI uses a wor
 from __future__ import annotations
 
 import errno
-import hashlib
-import json
 import shutil
 import threading
 import time
@@ -23,10 +21,21 @@ from pathlib import Path, PurePosixPath
 from huggingface_hub import get_session, hf_hub_url, try_to_load_from_cache
 from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
+from app.models.download_files import (
+    is_verified,
+    marker_path,
+    part_path,
+    partial_size,
+    read_sidecar,
+    sha256_file,
+    sidecar_path,
+    write_json,
+    write_marker,
+)
 from app.models.hub import HubClient, HubConnectionError, HubError, RemoteFile, RemoteModel
 from app.models.hub import plain_errors as _plain_errors
 from app.models.known_folders import hf_hub_cache
-from app.util.atomic_write import replace_file, write_atomic
+from app.util.atomic_write import replace_file
 from inference.gguf import ModelFileError, human_size, inspect_gguf
 
 
@@ -88,14 +97,6 @@ def model_folder(models_dir: Path, repo_id: str) -> Path:
     return models_dir / "huggingface" / owner / (name or owner)
 
 
-def _sha256_file(path: Path, digest: hashlib._Hash | None = None) -> hashlib._Hash:
-    digest = digest or hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(4 << 20):
-            digest.update(block)
-    return digest
-
-
 class _Transfer:
     """Progress bookkeeping over all parts of one model."""
 
@@ -153,12 +154,12 @@ def download_model(
         return cached
     folder = model_folder(models_dir, model.repo_id)
     targets = [folder / PurePosixPath(f.filename).name for f in model.files]
-    if all(t.exists() and _verified(t, f) for t, f in zip(targets, model.files, strict=True)):
+    if all(t.exists() and is_verified(t, f) for t, f in zip(targets, model.files, strict=True)):
         return targets[0]
     folder.mkdir(parents=True, exist_ok=True)
     transfer = _Transfer(model.size, on_progress, progress_interval)
     remaining = sum(
-        (f.size or 0) - _partial_size(t, f) for t, f in zip(targets, model.files, strict=True)
+        (f.size or 0) - partial_size(t, f) for t, f in zip(targets, model.files, strict=True)
     )
     free = shutil.disk_usage(folder).free
     if remaining > free:
@@ -167,17 +168,17 @@ def download_model(
             f"only {human_size(free)} is free in {folder}."
         )
     for target, remote in zip(targets, model.files, strict=True):
-        if target.exists() and _verified(target, remote):
+        if target.exists() and is_verified(target, remote):
             transfer.done += target.stat().st_size
             continue
         _download_file(client, model, remote, target, transfer, control, retries, retry_delay)
     # Every part verified: install them together.
     for target in targets:
-        part = _part_path(target)
+        part = part_path(target)
         if part.exists():
             replace_file(part, target)
-            _write_marker(target, _read_sidecar(part))
-            _sidecar_path(part).unlink(missing_ok=True)
+            write_marker(target, read_sidecar(part))
+            sidecar_path(part).unlink(missing_ok=True)
     if model.total_parts == 1:
         _check_header(targets[0])
     transfer.report(model.filename, force=True)
@@ -190,7 +191,7 @@ def _check_header(path: Path) -> None:
         inspect_gguf(path)
     except ModelFileError as exc:
         path.unlink(missing_ok=True)
-        _marker_path(path).unlink(missing_ok=True)
+        marker_path(path).unlink(missing_ok=True)
         raise HubError(f"{path.name} was downloaded but cannot be used: {exc}") from None
 
 
@@ -207,7 +208,7 @@ def _from_hf_cache(model: RemoteModel) -> Path | None:
         path = Path(hit)
         if remote.size is not None and path.stat().st_size != remote.size:
             return None
-        if remote.sha256 and _sha256_file(path).hexdigest() != remote.sha256:
+        if remote.sha256 and sha256_file(path).hexdigest() != remote.sha256:
             return None
         found.append(path)
     return found[0] if found else None
@@ -221,80 +222,11 @@ def resumable_bytes(models_dir: Path, model: RemoteModel) -> int:
     kept = 0
     for remote in model.files:
         target = folder / PurePosixPath(remote.filename).name
-        if target.exists() and _verified(target, remote):
+        if target.exists() and is_verified(target, remote):
             kept += target.stat().st_size
         else:
-            kept += _partial_size(target, remote)
+            kept += partial_size(target, remote)
     return kept
-
-
-def _part_path(target: Path) -> Path:
-    return target.with_name(target.name + ".part")
-
-
-def _sidecar_path(part: Path) -> Path:
-    return part.with_name(part.name + ".json")
-
-
-def _marker_path(target: Path) -> Path:
-    return target.with_name(target.name + ".sha256.json")
-
-
-def download_leftovers(target: Path) -> tuple[Path, ...]:
-    """Files a download of `target` may leave beside it: its verification marker and a
-    partial download with its sidecar (whether or not they exist)."""
-    part = _part_path(target)
-    return _marker_path(target), part, _sidecar_path(part)
-
-
-def _read_sidecar(part: Path) -> dict[str, object]:
-    try:
-        data = json.loads(_sidecar_path(part).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_json(path: Path, data: dict[str, object]) -> None:
-    try:
-        write_atomic(path, json.dumps(data))
-    except OSError:
-        pass  # only costs a re-download or a re-hash later
-
-
-def _write_marker(target: Path, sidecar: dict[str, object]) -> None:
-    stat = target.stat()
-    _write_json(
-        _marker_path(target),
-        {"sha256": sidecar.get("sha256"), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
-    )
-
-
-def _verified(target: Path, remote: RemoteFile) -> bool:
-    """True when `target` was verified against this remote file and has not changed since."""
-    try:
-        data = json.loads(_marker_path(target).read_text(encoding="utf-8"))
-        stat = target.stat()
-    except (OSError, ValueError):
-        return False
-    return (
-        isinstance(data, dict)
-        and data.get("sha256") == remote.sha256
-        and data.get("size") == stat.st_size
-        and data.get("mtime_ns") == stat.st_mtime_ns
-        and (remote.size is None or remote.size == stat.st_size)
-    )
-
-
-def _partial_size(target: Path, remote: RemoteFile) -> int:
-    """Bytes of a usable partial download for this exact remote file (else 0)."""
-    part = _part_path(target)
-    if not part.exists():
-        return 0
-    sidecar = _read_sidecar(part)
-    if sidecar.get("sha256") != remote.sha256 or sidecar.get("size") != remote.size:
-        return 0  # the file changed upstream since the partial was started
-    return part.stat().st_size
 
 
 def _download_file(
@@ -307,10 +239,10 @@ def _download_file(
     retries: int,
     retry_delay: float,
 ) -> None:
-    part = _part_path(target)
-    if _partial_size(target, remote) == 0:
+    part = part_path(target)
+    if partial_size(target, remote) == 0:
         part.unlink(missing_ok=True)
-    _write_json(_sidecar_path(part), {"sha256": remote.sha256, "size": remote.size})
+    write_json(sidecar_path(part), {"sha256": remote.sha256, "size": remote.size})
     base_done = transfer.done
     attempt = 0
     while True:
@@ -330,7 +262,7 @@ def _download_file(
             time.sleep(retry_delay * attempt)
         except DownloadCancelledError:
             part.unlink(missing_ok=True)
-            _sidecar_path(part).unlink(missing_ok=True)
+            sidecar_path(part).unlink(missing_ok=True)
             raise
     _verify(remote, part, transfer)
 
@@ -397,7 +329,7 @@ def _verify(remote: RemoteFile, part: Path, transfer: _Transfer) -> None:
     size = part.stat().st_size
     if remote.size is not None and size != remote.size:
         part.unlink(missing_ok=True)
-        _sidecar_path(part).unlink(missing_ok=True)
+        sidecar_path(part).unlink(missing_ok=True)
         raise HashMismatchError(
             f"{remote.filename} has the wrong size ({size} bytes, expected {remote.size}); "
             "it was deleted and nothing was installed."
@@ -405,9 +337,9 @@ def _verify(remote: RemoteFile, part: Path, transfer: _Transfer) -> None:
     if remote.sha256 is None:
         return  # a small non-LFS file: the hub publishes no SHA-256 for it
     transfer.report(remote.filename, force=True)
-    if _sha256_file(part).hexdigest() != remote.sha256:
+    if sha256_file(part).hexdigest() != remote.sha256:
         part.unlink(missing_ok=True)
-        _sidecar_path(part).unlink(missing_ok=True)
+        sidecar_path(part).unlink(missing_ok=True)
         raise HashMismatchError(
             f"{remote.filename} does not match the SHA-256 published on Hugging Face (the "
             "download was corrupted); it was deleted and nothing was installed."

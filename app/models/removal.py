@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.config.paths import HearthPaths
 from app.models.catalog import SOURCE_BUILTIN, SOURCE_FOLDER, ModelEntry, remove_import
-from app.models.download import download_leftovers
+from app.models.download_files import download_leftovers
 from inference.gguf import ModelFileError
 
 

@@ -18,16 +18,13 @@ from dataclasses import dataclass, field
 
 from app.languages.sentences import sentence_breaks
 from app.translation.protect import MARKER, Restored, protect, renumber, restore
+from app.util.markdown_blocks import Heading, MarkdownBlocks, iter_lines, read_lines
 
 CountTokens = Callable[[str], int]
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _RULE = re.compile(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,}|=+[ \t]*)$")
 _QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?")
 _BULLET = re.compile(r"^[ \t]*(?:[-*+•]|\d{1,9}[.)])(?:[ \t]+\[[ xX]\])?(?:[ \t]+|$)")
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+|$)")
-_HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
 _TABLE_DELIMITER = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -110,12 +107,16 @@ class _Paragraph:
 
 
 def _layout(text: str, *, markdown: bool) -> Iterator[str | _Paragraph]:
-    lines = [m.group(0) for m in _LINE.finditer(text)]
+    lines = list(iter_lines(text))  # numbered as the Markdown parser numbers them
+    # Code blocks and ATX headings as CommonMark reads them: one parse for the whole text.
+    # Setext headings need nothing of their own: the text lines are a paragraph as any other
+    # and the underline is a rule line.
+    blocks = read_lines(lines) if markdown else MarkdownBlocks(headings=(), code_blocks=())
+    code = blocks.code_lines()
+    headings = {h.start: h for h in blocks.headings if not h.setext}
     pending: list[str] = []  # paragraph text being collected across soft line breaks
     pending_tail = ""  # trailing spaces + line break of the last collected line
-    fence: str | None = None
     in_table = False
-    previous_blank = True
 
     def flush() -> Iterator[str | _Paragraph]:
         nonlocal pending, pending_tail
@@ -127,32 +128,15 @@ def _layout(text: str, *, markdown: bool) -> Iterator[str | _Paragraph]:
     for number, line in enumerate(lines):
         body = line.rstrip("\r\n")
         eol = line[len(body) :]
-        blank = not body.strip()
-        if markdown and fence is not None:
+        if number in code:  # fence lines included; never reaches the model
             yield from flush()
             yield line
-            match = _FENCE.match(body)
-            if match is not None and _closes(match, fence, body):
-                fence = None
             continue
-        if markdown and (match := _FENCE.match(body)):
-            yield from flush()
-            yield line
-            fence = match.group(1)
-            continue
-        if blank:
+        if not body.strip():
             yield from flush()
             yield line
             in_table = False
-            previous_blank = True
             continue
-        code_line = body.startswith(("    ", "\t")) and not _BULLET.match(body)
-        if markdown and code_line and (previous_blank or not pending):
-            # Indented code block (only after a blank line, as CommonMark wants).
-            yield from flush()
-            yield line
-            continue
-        previous_blank = False
         next_body = lines[number + 1].rstrip("\r\n") if number + 1 < len(lines) else ""
         if markdown and not in_table and "|" in body and _TABLE_DELIMITER.match(next_body):
             in_table = "-" in next_body
@@ -169,13 +153,21 @@ def _layout(text: str, *, markdown: bool) -> Iterator[str | _Paragraph]:
             yield from flush()
             yield line
             continue
-        prefix, rest, heading = _peel_prefix(body, markdown=markdown)
+        heading = headings.get(number)
+        split = _heading_split(body, heading) if heading is not None else None
+        if split is not None:
+            # A heading is a paragraph of its own: markup before, closing #s after.
+            yield from flush()
+            before, content, after = split
+            yield before
+            if content:
+                yield _Paragraph(content)
+            yield after + eol
+            continue
+        prefix, rest = _peel_prefix(body, markdown=markdown)
         lead = rest[: len(rest) - len(rest.lstrip())]
         content = rest.strip()
         tail = rest[len(lead) + len(content) :]
-        if heading and (close := _HEADING_CLOSE.search(content)):
-            tail = content[close.start() :] + tail
-            content = content[: close.start()]
         if pending and not prefix:
             # A soft line break: the sentence may go on, so the model sees the break.
             pending.append(pending_tail + lead + content)
@@ -186,22 +178,29 @@ def _layout(text: str, *, markdown: bool) -> Iterator[str | _Paragraph]:
         if not content:
             yield tail + eol
             continue
-        if heading:
-            yield _Paragraph(content)
-            yield tail + eol
-        else:
-            pending, pending_tail = [content], tail + eol
+        pending, pending_tail = [content], tail + eol
     yield from flush()
 
 
-def _closes(match: re.Match[str], fence: str, body: str) -> bool:
-    """A closing fence uses the opening's character, at least as many, and nothing else."""
-    marks = match.group(1)
-    return marks[0] == fence[0] and len(marks) >= len(fence) and not body[match.end() :].strip()
+def _heading_split(body: str, heading: Heading) -> tuple[str, str, str] | None:
+    """An ATX heading line as (markup before the text, the text, closing #s and spaces).
+
+    The parser gives the text without its position. Container markup (`>`, list markers,
+    spaces) holds no `#`, so the line's first `#` opens the heading; the text starts after
+    the level's `#`s and the spaces, and is as long as the parser's text (markdown-it keeps
+    lengths: it only turns NUL into U+FFFD)."""
+    hashes = body.find("#")
+    if hashes < 0 or body[hashes : hashes + heading.level] != "#" * heading.level:
+        return None  # not the line the parser saw; read it as plain text
+    after = body[hashes + heading.level :]
+    start = len(body) - len(after.lstrip()) if heading.text else len(body)
+    end = start + len(heading.text)
+    return body[:start], body[start:end], body[end:]
 
 
-def _peel_prefix(body: str, *, markdown: bool) -> tuple[str, str, bool]:
-    """Split Markdown line markup (quotes, bullets, heading hashes) off the line's text."""
+def _peel_prefix(body: str, *, markdown: bool) -> tuple[str, str]:
+    """Split line markup (quotes, bullets, task boxes) off the line's text. Bullets count in
+    plain text too, and `•` and `[x]` go beyond CommonMark: these stay patterns."""
     prefix = ""
     rest = body
     while True:
@@ -210,9 +209,7 @@ def _peel_prefix(body: str, *, markdown: bool) -> tuple[str, str, bool]:
             break
         prefix += match.group(0)
         rest = rest[match.end() :]
-    if markdown and (match := _HEADING.match(rest)):
-        return prefix + match.group(0), rest[match.end() :], True
-    return prefix, rest, False
+    return prefix, rest
 
 
 def _table_row(body: str) -> Iterator[str | _Paragraph]:

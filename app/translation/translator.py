@@ -9,10 +9,9 @@ that changed. `cancel()` may be called from another thread.
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.translation.glossary import Glossary
@@ -23,12 +22,17 @@ from app.translation.prompt import (
     completion_prompt,
     instruction_texts,
 )
-from app.translation.protect import MARKER
+from app.translation.replies import (
+    MarkerStream,
+    OnDelta,
+    markup_problems,
+    not_translated_warning,
+    same_words,
+)
 from app.translation.segmenter import Segment, SegmentedText, segment_text
-from app.util.instruction_echo import MIN_WORDS_LEFT, find_echo, follows_chat_prompts
+from app.util.instruction_echo import find_echo, follows_chat_prompts
 from inference.sync_client import BlockingEngine
 
-OnDelta = Callable[[str], None]
 OnProgress = Callable[[int, int, float | None], None]  # done, total, seconds left
 
 
@@ -75,22 +79,6 @@ class _Paragraph:
     texts: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     failed: bool = False  # a segment was not translated: not cached
-
-
-def not_translated_warning(echoed: int, untranslated: int, sent: int) -> str:
-    parts = []
-    if echoed:
-        parts.append(
-            f"repeated its instructions instead of translating {echoed} of {sent} passages"
-        )
-    if untranslated:
-        parts.append(f"returned {untranslated} of {sent} passages untranslated")
-    if not parts:
-        return ""
-    return (
-        f"The model {' and '.join(parts)} (they are left as in the source). A chat "
-        "(instruction-tuned) model works better."
-    )
 
 
 class Translator:
@@ -275,7 +263,7 @@ class Translator:
             return segment.source, [], ""
         source = segment.source
         max_tokens = 2 * self.engine.count_tokens(segment.text) + 32
-        streamer = _MarkerStream(segment.spans, on_delta) if on_delta else None
+        streamer = MarkerStream(segment.spans, on_delta) if on_delta else None
         if self._chat_prompts():
             reply = self.engine.chat(
                 build_messages(
@@ -306,7 +294,7 @@ class Translator:
         if check.is_echo:
             return source, [], _ECHOED
         cleaned = clean_output(check.text, segment.text)
-        if _same_words(cleaned, segment.text) and source_lang != target_lang:
+        if same_words(cleaned, segment.text) and source_lang != target_lang:
             return source, [], _UNTRANSLATED
         restored = segment.restore(cleaned)
         problems = list(restored.problems)
@@ -346,62 +334,5 @@ class Translator:
         return "".join(out)
 
 
-_EMPHASIS = ("**", "__", "~~")
-
-
-def markup_problems(source: str, translated: str) -> list[str]:
-    """Notes when the model changed what the layout depends on inside a segment: the
-    Markdown emphasis marks (**bold**, *italic*, ~~struck~~) or the number of line breaks.
-    Both texts have markers in place of protected spans, so code and URLs do not count."""
-    snippet = " ".join(MARKER.sub("…", source).split())
-    snippet = snippet if len(snippet) <= 40 else snippet[:39] + "…"
-    problems: list[str] = []
-    if _emphasis(source) != _emphasis(translated):
-        problems.append(f'the bold/italic marks of "{snippet}" were changed by the model')
-    if source.count("\n") != translated.count("\n"):
-        problems.append(f'the line breaks of "{snippet}" were changed by the model')
-    return problems
-
-
-def _emphasis(text: str) -> tuple[int, ...]:
-    counts = [text.count(mark) for mark in _EMPHASIS]
-    singles = text
-    for mark in _EMPHASIS:
-        singles = singles.replace(mark, "")
-    return (*counts, singles.count("*"))
-
-
 def current_is_complete(current: _Paragraph, segments: list[Segment]) -> bool:
     return len(current.texts) == len(segments)
-
-
-class _MarkerStream:
-    """Streams deltas with markers already swapped back, holding an unfinished ⟦…."""
-
-    def __init__(self, spans: Sequence[str], sink: OnDelta) -> None:
-        self.spans = spans
-        self.sink = sink
-        self.pending = ""
-
-    def feed(self, delta: str) -> None:
-        text = self.pending + delta
-        cut = text.rfind("⟦")
-        if cut != -1 and "⟧" not in text[cut:]:
-            text, self.pending = text[:cut], text[cut:]
-        else:
-            self.pending = ""
-        if text:
-            self.sink(MARKER.sub(self._swap, text))
-
-    def _swap(self, match: re.Match[str]) -> str:
-        number = int(match.group(1))
-        return self.spans[number - 1] if 1 <= number <= len(self.spans) else ""
-
-
-def _same_words(translated: str, source: str) -> bool:
-    """The answer is the source again (a base model's usual failure), for a passage long
-    enough that a translation would differ (names and numbers alone stay as they are)."""
-    words = re.findall(r"\w+", source)
-    if len(words) < MIN_WORDS_LEFT + 1:
-        return False
-    return re.findall(r"\w+", translated) == words

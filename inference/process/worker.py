@@ -24,7 +24,6 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from inference.process import llama_adapter as adapter
 from inference.process.generation import (
     CANCELLED,
     PREEMPTED,
@@ -32,6 +31,7 @@ from inference.process.generation import (
     GenerationRequest,
     Outcome,
 )
+from inference.process.llama_logs import route_native_logs
 from inference.process.model_load import LoadedModel, load_model
 from inference.process.prompt_requests import count_tokens, fit_to_context, warm_next_turn
 from inference.process.prompt_tokens import ReplyTokenMemory
@@ -362,5 +362,5 @@ class Worker:
 
 
 def serve(conn: Connection) -> None:
-    adapter.route_native_logs()
+    route_native_logs()
     Worker(conn).serve()

@@ -13,11 +13,8 @@ thread-safe.
 
 from __future__ import annotations
 
-import contextvars
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -31,110 +28,28 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from inference.templates.formats import ChatFormat, PromptFormatError
+from inference.templates.sandbox_limits import (
+    MAX_INT_BITS,
+    MAX_OPERATIONS,
+    MAX_RANGE,
+    MAX_TEMPLATE_OVERHEAD_CHARS,
+    MAX_VALUE_SIZE,
+    Budget,
+    check_brace_format,
+    check_percent_format,
+    check_size,
+    estimate_str_method,
+    guard_filter,
+    render_budget,
+    repeat_size,
+    tick,
+    value_limit,
+)
 
-# Rendered prompts beyond this (plus twice the message text) mean a runaway template.
-MAX_TEMPLATE_OVERHEAD_CHARS = 1_000_000
-# Any single string/list a template builds (raised to the prompt size limit of a render).
-MAX_VALUE_SIZE = 1_000_000
-# Attribute/item accesses, calls and operator uses per render.
-MAX_OPERATIONS = 1_000_000
-MAX_RANGE = 10_000
-MAX_FORMAT_WIDTH = 999
 MAX_TEMPLATE_SOURCE_CHARS = 256_000
-_MAX_INT_BITS = 100_000
 
 
 # --- Sandbox ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Budget:
-    """Limits of one render (a template may only build values up to the size of the prompt
-    it is allowed to produce)."""
-
-    operations: int
-    max_value: int
-
-
-_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
-    "hearth_template_budget", default=None
-)
-
-_PERCENT_SPEC = re.compile(r"%[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
-_BRACE_SPEC = re.compile(r"\{[^{}]*:([^{}]*)\}")
-_DIGITS = re.compile(r"\d+")
-
-
-def _tick() -> None:
-    """Charge one operation against the running render's budget (catches runaway loops that
-    touch data; see MAX_OPERATIONS)."""
-    budget = _budget.get()
-    if budget is not None:
-        budget.operations -= 1
-        if budget.operations < 0:
-            raise SecurityError("the chat template does too much work")
-
-
-def _check_percent_format(text: str) -> None:
-    for match in _PERCENT_SPEC.finditer(text):
-        for part in match.groups():
-            if part == "*" or (part and int(part) > MAX_FORMAT_WIDTH):
-                raise SecurityError("format width too large")
-
-
-def _check_brace_format(text: str) -> None:
-    for match in _BRACE_SPEC.finditer(text):
-        if any(int(d) > MAX_FORMAT_WIDTH for d in _DIGITS.findall(match.group(1))):
-            raise SecurityError("format width too large")
-    if re.search(r"\{[^{}]*:[^{}]*\{", text):
-        raise SecurityError("nested format fields are not allowed")
-
-
-def _max_value() -> int:
-    budget = _budget.get()
-    return MAX_VALUE_SIZE if budget is None else budget.max_value
-
-
-def _check_size(value: Any) -> Any:
-    if isinstance(value, str | list | tuple | bytes) and len(value) > _max_value():
-        raise SecurityError("the chat template builds a value that is too large")
-    return value
-
-
-def _repeat_size(left: Any, right: Any) -> int:
-    if isinstance(left, str | list | tuple | bytes) and isinstance(right, int):
-        return len(left) * right
-    if isinstance(right, str | list | tuple | bytes) and isinstance(left, int):
-        return len(right) * left
-    return 0
-
-
-def _estimate_str_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Reject str method calls that would allocate far more than their input ("".ljust(10**10),
-    s.replace("", big), sep.join(many)) before they run."""
-    owner = getattr(method, "__self__", None)
-    if not isinstance(owner, str):
-        return
-    name = getattr(method, "__name__", "")
-    limit = _max_value()
-    values = (*args, *kwargs.values())
-    if name in ("center", "ljust", "rjust", "zfill", "expandtabs"):
-        widths = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-        factor = owner.count("\t") + 1 if name == "expandtabs" else 1
-        if any(w * factor > limit for w in widths):
-            raise SecurityError(f"str.{name}() result too large")
-    elif name == "replace" and len(args) >= 2 and all(isinstance(a, str) for a in args[:2]):
-        old, new = args[0], args[1]
-        hits = owner.count(old) if old else len(owner) + 1
-        if len(owner) + hits * len(new) > limit:
-            raise SecurityError("str.replace() result too large")
-    elif (
-        name == "join"
-        and args
-        and isinstance(args[0], list | tuple)
-        and len(args[0]) * len(owner) > limit
-    ):
-        raise SecurityError("str.join() result too large")
 
 
 class _GuardedCodeGenerator(CodeGenerator):
@@ -159,27 +74,27 @@ class _TemplateSandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _GuardedCodeGenerator
 
     def checked_concat(self, value: Any) -> Any:
-        _tick()
-        return _check_size(value)
+        tick()
+        return check_size(value)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        _tick()
-        if operator == "*" and _repeat_size(left, right) > _max_value():
+        tick()
+        if operator == "*" and repeat_size(left, right) > value_limit():
             raise SecurityError("the chat template builds a value that is too large")
         if operator == "**" and isinstance(right, int) and isinstance(left, int | float):
             bits = abs(left).bit_length() if isinstance(left, int) else 64
-            if abs(right) * max(bits, 1) > _MAX_INT_BITS:
+            if abs(right) * max(bits, 1) > MAX_INT_BITS:
                 raise SecurityError("number too large")
         if (
             operator == "*"
             and isinstance(left, int)
             and isinstance(right, int)
-            and left.bit_length() + right.bit_length() > _MAX_INT_BITS
+            and left.bit_length() + right.bit_length() > MAX_INT_BITS
         ):
             raise SecurityError("number too large")
         if operator == "%" and isinstance(left, str):
-            _check_percent_format(left)
-        return _check_size(super().call_binop(context, operator, left, right))
+            check_percent_format(left)
+        return check_size(super().call_binop(context, operator, left, right))
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
         # Jinja's default returns an Undefined that only fails when used, so
@@ -190,22 +105,22 @@ class _TemplateSandbox(ImmutableSandboxedEnvironment):
         )
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        _tick()
+        tick()
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        _tick()
+        tick()
         return super().getitem(obj, argument)
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _tick()
-        _estimate_str_method(__obj, args, kwargs)
-        return _check_size(super().call(__context, __obj, *args, **kwargs))
+        tick()
+        estimate_str_method(__obj, args, kwargs)
+        return check_size(super().call(__context, __obj, *args, **kwargs))
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapped = super().wrap_str_format(value)
         if wrapped is not None:
-            _check_brace_format(value.__self__)
+            check_brace_format(value.__self__)
         return wrapped
 
 
@@ -234,7 +149,7 @@ def _tojson(
     # HF's tojson: plain json.dumps, not Jinja's HTML-escaping variant.
     if indent is not None and (not isinstance(indent, int) or indent > 64):
         raise SecurityError("indent too large")
-    return _check_size(
+    return check_size(
         json.dumps(
             value,
             ensure_ascii=ensure_ascii,
@@ -261,50 +176,6 @@ def _safe_range(*args: int) -> range:
 _REMOVED_FILTERS = ("wordwrap", "urlize", "xmlattr", "pprint", "filesizeformat", "random", "center")
 
 
-def _estimate_filter(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Reject filter calls whose output would be far larger than their input, before they
-    allocate it."""
-    limit = _max_value()
-    value = args[0] if args else None
-    if name == "indent" and isinstance(value, str):
-        width = kwargs.get("width", args[1] if len(args) > 1 else 4)
-        width_len = len(width) if isinstance(width, str) else width
-        if isinstance(width_len, int) and (value.count("\n") + 1) * width_len > limit:
-            raise SecurityError("indent() result too large")
-    elif name == "replace" and isinstance(value, str):
-        old = args[1] if len(args) > 1 else kwargs.get("old", "")
-        new = args[2] if len(args) > 2 else kwargs.get("new", "")
-        if isinstance(old, str) and isinstance(new, str):
-            hits = value.count(old) if old else len(value) + 1
-            if len(value) + hits * len(new) > limit:
-                raise SecurityError("replace() result too large")
-    elif name == "join" and isinstance(value, list | tuple):
-        sep = args[1] if len(args) > 1 else kwargs.get("d", "")
-        if isinstance(sep, str) and len(value) * len(sep) > limit:
-            raise SecurityError("join() result too large")
-    elif name in ("slice", "batch"):
-        count = args[1] if len(args) > 1 else kwargs.get("slices", kwargs.get("linecount", 1))
-        if isinstance(count, int) and count > MAX_RANGE:
-            raise SecurityError(f"{name}() argument too large")
-
-
-def _guard_filter(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a filter with a size check of its result (and a pre-check where it amplifies)."""
-    pass_arg = getattr(original, "jinja_pass_arg", None)
-    # Filters marked pass_context/pass_environment get that object first; skip it.
-    skip = 1 if pass_arg is not None else 0
-
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        _tick()
-        _estimate_filter(name, args[skip:], kwargs)
-        return _check_size(original(*args, **kwargs))
-
-    guarded.__name__ = name
-    if pass_arg is not None:
-        guarded.jinja_pass_arg = pass_arg  # type: ignore[attr-defined]
-    return guarded
-
-
 @lru_cache(maxsize=1)
 def _environment() -> _TemplateSandbox:
     # Built on first use, not at import (nothing happens at import time).
@@ -324,12 +195,12 @@ def _environment() -> _TemplateSandbox:
     original_format = env.filters["format"]
 
     def _format(value: str, *args: Any, **kwargs: Any) -> str:
-        _check_percent_format(str(value))
+        check_percent_format(str(value))
         return str(original_format(value, *args, **kwargs))
 
     env.filters["format"] = _format
     for name, original in list(env.filters.items()):
-        env.filters[name] = _guard_filter(name, original)
+        env.filters[name] = guard_filter(name, original)
     return env
 
 
@@ -373,7 +244,9 @@ def render_prompt(
         "eos_token": eos_token,
         "add_generation_prompt": add_generation_prompt,
     }
-    token = _budget.set(_Budget(operations=MAX_OPERATIONS, max_value=max(limit, MAX_VALUE_SIZE)))
+    token = render_budget.set(
+        Budget(operations=MAX_OPERATIONS, max_value=max(limit, MAX_VALUE_SIZE))
+    )
     try:
         parts: list[str] = []
         size = 0
@@ -397,7 +270,7 @@ def render_prompt(
     except Exception as exc:  # untrusted code path: report, never crash the caller
         raise PromptFormatError(f"The chat template failed: {type(exc).__name__}: {exc}") from exc
     finally:
-        _budget.reset(token)
+        render_budget.reset(token)
     return "".join(parts)
 
 

@@ -149,7 +149,7 @@ import os, subprocess, sys
 from pathlib import Path
 from storage.database import Database
 from storage.errors import DatabaseError
-from app.cli import main
+from app.entry import main
 disk = Path(sys.argv[1])
 data = disk / "data"
 Database.open(data / "hearth.db")[0].close()

@@ -15,8 +15,9 @@ from sqlalchemy import text
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role
-from storage.recovery import INDEX_ONLY_NOTE, recover
+from storage.recovery import recover
 from storage.recovery_report import RECOVERED_CHAT_TITLE, RecoveryReport
+from storage.recovery_rows import INDEX_ONLY_NOTE
 from storage.sqlite_btree import TABLE_INTERIOR, BTreePages
 from tests.support.damaged_database import (
     CHATS,

@@ -12,14 +12,11 @@ streaming) is created, then the engine is asked; streamed text is coalesced for 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.chat.unsaved_replies import UnsavedReplies
 from app.config.paths import HearthPaths
-from app.config.settings import Settings
 from app.gui.chat.context_state import ContextState
 from app.gui.chat.model_status import ModelStatus
 from app.gui.chat.reply_turn import ReplyTurn
@@ -108,7 +105,6 @@ class ChatController(ReplyTurn, QObject):
         window.context_policy.set_policy(store.settings.context_policy)
         window.context_policy.policyChosen.connect(self.set_context_policy)
         window.overflow_question.answered.connect(self._answer_overflow)
-        store.saveFailed.connect(window.show_error)
 
         # A switch stops the reply being written before the engine drops its model.
         session.switching.connect(lambda _path: self.stop())
@@ -123,27 +119,19 @@ class ChatController(ReplyTurn, QObject):
         self.sampling_editor = ChatSamplingEditor(
             window, conversations, self.model_sampling, self.sampling_changed, parent=self
         )
-        self.titles = AutoTitler(self, window.auto_title_action, parent=self)
-
-    @property
-    def settings(self) -> Settings:
-        """The app-wide settings, as the store has them now.
-
-        Transitional: the title and preset presenters (titles.py, presets.py) still read and
-        assign them here until they take the store themselves (issue 11, i11-chatparts); an
-        assignment goes to the store, which saves and announces it."""
-        return self.store.settings
-
-    @settings.setter
-    def settings(self, value: Settings) -> None:
-        current = self.store.settings
-        changes: dict[str, Any] = {
-            f.name: getattr(value, f.name)
-            for f in fields(Settings)
-            if getattr(value, f.name) != getattr(current, f.name)
-        }
-        if changes:
-            self.store.update(**changes)
+        self.titles = AutoTitler(
+            client,
+            conversations,
+            messages,
+            store,
+            window.auto_title_action,
+            history_prompt=self.history_prompt,
+            model_sampling=self.model_sampling,
+            refresh_list=self.refresh_list,
+            parent=self,
+        )
+        self.replyFinished.connect(self.titles.reply_finished)
+        self.replyRequested.connect(self.titles.reply_requested)
 
     def sampling_changed(self) -> None:
         """A chat's sampling changed: the budget shown depends on its reply length."""

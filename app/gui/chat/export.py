@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.util.atomic_write import write_atomic
+from app.util.markdown_blocks import read_blocks
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import ConversationRecord, MessageRecord, Role, StatsRecord
@@ -103,23 +104,10 @@ def collect(
 
 # ---- Markdown ------------------------------------------------------------------------------
 
-# A fence line per CommonMark: up to three spaces, then ``` or ~~~ (three or more).
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-
 
 def _close_open_fence(text: str) -> str:
     """A reply cut off inside a code block would swallow the rest of the document; close it."""
-    open_fence: str | None = None
-    for line in text.splitlines():
-        match = _FENCE.match(line)
-        if match is None:
-            continue
-        marker, rest = match.groups()
-        if open_fence is None:
-            if not (marker[0] == "`" and "`" in rest):  # backtick fences' info has no backticks
-                open_fence = marker
-        elif marker[0] == open_fence[0] and len(marker) >= len(open_fence) and not rest.strip():
-            open_fence = None
+    open_fence = read_blocks(text).open_fence
     return text if open_fence is None else text.rstrip("\n") + "\n" + open_fence
 
 

@@ -14,7 +14,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
 from app.chat.importer import ChatImportError, ImportSummary, import_file
-from app.gui.chat.controller import ChatController
 from app.gui.chat.export import (
     ExportError,
     ExportSummary,
@@ -22,9 +21,12 @@ from app.gui.chat.export import (
     export_chats,
     format_for_path,
 )
+from app.gui.chat.navigation import ChatNavigation
 from app.gui.progress_task import ProgressTask, Report
+from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.errors import DatabaseError
+from ui.main_window import MainWindow
 
 EXPORT_FILTER = "Markdown (*.md);;Hearth JSON (*.json);;Web page (*.html)"
 
@@ -39,14 +41,29 @@ class ChatFilesController(QObject):
     jobStarted = Signal(object)
     jobFinished = Signal()
 
-    def __init__(self, chat: ChatController, database: Database) -> None:
-        super().__init__(chat)
+    def __init__(
+        self,
+        window: MainWindow,
+        chat: ChatNavigation,
+        conversations: ConversationRepository,
+        messages: MessageRepository,
+        database: Database,
+        on_shutdown: Callable[[Callable[[], None]], None],
+        parent: QObject | None = None,
+    ) -> None:
+        """`window` gives the Chat menu's actions, the dialogs' parent, the status and error
+        bars and the sidebar; `chat` is the chat page (which chat is open, opening one);
+        `on_shutdown` registers what runs when the app shuts down (before the engine stops).
+        """
+        super().__init__(parent)
+        self.window = window
         self.chat = chat
+        self.conversations = conversations
+        self.messages = messages
         self.database = database
         self.job: ProgressTask | None = None
         self.progress_dialog: QProgressDialog | None = None
-        chat.on_shutdown(self._stop_job)
-        window = chat.window
+        on_shutdown(self._stop_job)
         window.export_chat_action.triggered.connect(self.export_current)
         window.export_all_action.triggered.connect(self.export_all)
         window.import_action.triggered.connect(self.import_chats)
@@ -54,16 +71,16 @@ class ChatFilesController(QObject):
 
     def _pick_save(self, title: str, name: str) -> str:
         """The file to write (suggesting `name`), or "" when the user cancelled."""
-        return QFileDialog.getSaveFileName(self.chat.window, title, name, EXPORT_FILTER)[0]
+        return QFileDialog.getSaveFileName(self.window, title, name, EXPORT_FILTER)[0]
 
     def _pick_open(self, title: str) -> str:
-        return QFileDialog.getOpenFileName(self.chat.window, title, "", "Hearth JSON (*.json)")[0]
+        return QFileDialog.getOpenFileName(self.window, title, "", "Hearth JSON (*.json)")[0]
 
     def export_current(self) -> None:
         conversation_id = self.chat.current_conversation
-        record = self.chat.conversations.get(conversation_id) if conversation_id else None
+        record = self.conversations.get(conversation_id) if conversation_id else None
         if record is None:
-            self.chat.window.show_error("Open a chat first, then export it.")
+            self.window.show_error("Open a chat first, then export it.")
             return
         path = self._pick_save("Export this chat", f"{_file_name(record.title)}.md")
         if path:
@@ -87,23 +104,23 @@ class ChatFilesController(QObject):
 
     def _show_imported(self, summary: ImportSummary) -> None:
         chats = len(summary.conversation_ids)
-        self.chat.window.statusBar().showMessage(
+        self.window.statusBar().showMessage(
             f"Imported {chats} chat{'s' if chats != 1 else ''} ({summary.messages} messages).",
             10_000,
         )
         if summary.conversation_ids:
             self.chat.open_conversation(summary.conversation_ids[0])
-            self.chat.window.conversations.set_conversations(self.chat.conversations.list_recent())
-            self.chat.window.conversations.select(summary.conversation_ids[0])
+            self.window.conversations.set_conversations(self.conversations.list_recent())
+            self.window.conversations.select(summary.conversation_ids[0])
 
     def copy_markdown(self) -> None:
         conversation_id = self.chat.current_conversation
-        record = self.chat.conversations.get(conversation_id) if conversation_id else None
+        record = self.conversations.get(conversation_id) if conversation_id else None
         if record is None:
             return
-        path = self.chat.messages.active_path(record.id)
+        path = self.messages.active_path(record.id)
         QGuiApplication.clipboard().setText(conversation_markdown(path, title=record.title))
-        self.chat.window.statusBar().showMessage("Chat copied as Markdown.", 5_000)
+        self.window.statusBar().showMessage("Chat copied as Markdown.", 5_000)
 
     def _export(self, path: Path, conversation_id: int | None) -> None:
         database = self.database
@@ -117,7 +134,7 @@ class ChatFilesController(QObject):
         self._run("Exporting chats", work, self._show_exported)
 
     def _show_exported(self, summary: ExportSummary) -> None:
-        self.chat.window.statusBar().showMessage(
+        self.window.statusBar().showMessage(
             f"Exported {summary.conversations} chat(s), {summary.messages} messages, to "
             f"{summary.path}.",
             10_000,
@@ -131,7 +148,7 @@ class ChatFilesController(QObject):
         work: Callable[[Report], object],
         done: Callable[..., None],
     ) -> None:
-        window = self.chat.window
+        window = self.window
         if self.job is not None:
             window.show_error("An export or import is still running; wait for it or cancel it.")
             return

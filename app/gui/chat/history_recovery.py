@@ -4,10 +4,13 @@ at once; the user is told when it starts and how much came back. GUI thread, exc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Signal
 
-from app.gui.chat.controller import ChatController
+from app.gui.chat.navigation import ChatNavigation
 from app.gui.progress_task import ProgressTask, Report
+from storage.chats import ConversationRepository
 from storage.database import Database
 from storage.errors import DatabaseError
 from storage.recovery import recover
@@ -20,9 +23,23 @@ class HistoryRecovery(QObject):
 
     finished = Signal(object)
 
-    def __init__(self, chat: ChatController, database: Database, note: RecoveryNote) -> None:
-        super().__init__(chat)
+    def __init__(
+        self,
+        database: Database,
+        note: RecoveryNote,
+        chat: ChatNavigation,
+        conversations: ConversationRepository,
+        show_error: Callable[[str], None],
+        on_shutdown: Callable[[Callable[[], None]], None],
+        parent: QObject | None = None,
+    ) -> None:
+        """`chat` is the chat page the recovered chats are shown in, `show_error` tells the
+        user (the window's message bar), `on_shutdown` registers what runs when the app
+        shuts down (before the engine stops)."""
+        super().__init__(parent)
         self._chat = chat
+        self._conversations = conversations
+        self._show_error = show_error
         self._note = note
 
         def work(report: Report) -> RecoveryReport:
@@ -33,10 +50,10 @@ class HistoryRecovery(QObject):
         self._job.failed.connect(self._show_failed)
         # Closing the window waits for the recovery: it commits in one transaction, and
         # the next start would find a healthy (empty) file and never recover again.
-        chat.on_shutdown(self._job.join)
+        on_shutdown(self._job.join)
 
     def start(self) -> None:
-        self._chat.window.show_error(
+        self._show_error(
             f"The chat history was damaged ({self._note.reason}). It was set aside at "
             f"{self._note.moved_to}; recovering the chats that can still be read…"
         )
@@ -52,18 +69,18 @@ class HistoryRecovery(QObject):
             report.conversations
             and current is not None
             and not chat.generating
-            and chat.conversations.discard_if_empty(current)
+            and self._conversations.discard_if_empty(current)
         ):
             chat.current_conversation = None
-            recent = chat.conversations.list_recent()
+            recent = self._conversations.list_recent()
             if recent:
                 chat.open_conversation(recent[0].id)
         chat.refresh_list()
-        chat.window.show_error(note.describe())
+        self._show_error(note.describe())
         self.finished.emit(note)
 
     def _show_failed(self, message: str) -> None:
-        self._chat.window.show_error(
+        self._show_error(
             f"The chat history was damaged ({self._note.reason}) and its chats could not be "
             f"recovered: {message} The damaged file is kept at {self._note.moved_to}."
         )

@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 from PySide6.QtCore import QObject
 
 from app.chat.presets_io import PresetFileError, export_presets, read_presets
-from app.gui.chat.controller import ChatController
+from app.gui.chat.navigation import ChatNavigation
+from app.gui.settings_store import SettingsStore
+from storage.chats import ConversationRepository
 from storage.errors import DatabaseError, PresetNameTakenError
 from storage.presets import SAMPLING_KEYS, PresetRepository
 from ui.chat.presets_dialog import PresetsDialog
 
 
 class PresetsController(QObject):
+    """Takes what it uses, not the chat presenter: `settings` gives the app's sampling (a
+    new preset's defaults), `chat` says which chat a preset is used in, `conversations`
+    stores it there, and `on_sampling_changed` is called after that chat's sampling changed.
+    """
+
     def __init__(
-        self, dialog: PresetsDialog, chat: ChatController, repository: PresetRepository
+        self,
+        dialog: PresetsDialog,
+        repository: PresetRepository,
+        settings: SettingsStore,
+        chat: ChatNavigation,
+        conversations: ConversationRepository,
+        on_sampling_changed: Callable[[], None],
     ) -> None:
         super().__init__(dialog)
         self.dialog = dialog
-        self.chat = chat
         self.repository = repository
+        self.settings = settings
+        self.chat = chat
+        self.conversations = conversations
+        self.on_sampling_changed = on_sampling_changed
         dialog.saveRequested.connect(self.save)
         dialog.deleteRequested.connect(self.delete)
         dialog.duplicateRequested.connect(self.duplicate)
@@ -30,7 +47,7 @@ class PresetsController(QObject):
         dialog.applyRequested.connect(self.apply)
 
     def open(self) -> None:
-        settings = asdict(self.chat.settings)
+        settings = asdict(self.settings.settings)
         self.dialog.set_defaults({k: settings[k] for k in SAMPLING_KEYS})
         self._refresh()
         self.dialog.show()
@@ -85,19 +102,19 @@ class PresetsController(QObject):
         """This chat gets the preset's system prompt and sampling settings (values the preset
         leaves out follow the model's defaults); other chats keep theirs."""
         preset = next((p for p in self.repository.list() if p.id == preset_id), None)
-        chat = self.chat
         if preset is None:
             return
-        if chat.current_conversation is None:
+        conversation_id = self.chat.current_conversation
+        if conversation_id is None:
             self.dialog.say("Open a chat first, then use the preset in it.")
             return
         try:
-            chat.conversations.set_system_prompt(chat.current_conversation, preset.system_prompt)
-            chat.conversations.set_sampling(chat.current_conversation, preset.sampling)
+            self.conversations.set_system_prompt(conversation_id, preset.system_prompt)
+            self.conversations.set_sampling(conversation_id, preset.sampling)
         except DatabaseError as exc:
             self.dialog.say(str(exc))
             return
-        chat.sampling_changed()
+        self.on_sampling_changed()
         self.dialog.say(f"“{preset.name}” is in use for this chat.")
 
     def _refresh(self, select_id: int | None = None) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QTabWidget
 
-from app.gui.chat.controller import ChatController
+from app.gui.chat.navigation import ChatNavigation
 from storage.errors import DatabaseError
 from storage.search import HIT_END, HIT_START, SearchHit, SearchRepository
 from ui.chat.search_dialog import SearchDialog, SearchResult, snippet_to_html
+from ui.chat.view import ChatView
 
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "system": "System"}
 
@@ -24,13 +26,23 @@ def _result(hit: SearchHit) -> SearchResult:
 
 
 class SearchController(QObject):
+    """Takes what it uses, not the chat presenter: `chat` opens the chosen chat, `pages`
+    (the window's tabs, Chat first) and `chat_view` show the chosen message."""
+
     def __init__(
-        self, dialog: SearchDialog, chat: ChatController, repository: SearchRepository
+        self,
+        dialog: SearchDialog,
+        repository: SearchRepository,
+        chat: ChatNavigation,
+        pages: QTabWidget,
+        chat_view: ChatView,
     ) -> None:
         super().__init__(dialog)
         self.dialog = dialog
-        self.chat = chat
         self.repository = repository
+        self.chat = chat
+        self.pages = pages
+        self.chat_view = chat_view
         dialog.queryChanged.connect(self.search)
         dialog.resultActivated.connect(self.jump)
 
@@ -44,6 +56,6 @@ class SearchController(QObject):
 
     def jump(self, conversation_id: int, message_id: int) -> None:
         self.chat.open_conversation(conversation_id)
-        self.chat.window.pages.setCurrentIndex(0)
-        self.chat.window.chat_view.scroll_to_message(message_id)
+        self.pages.setCurrentIndex(0)
+        self.chat_view.scroll_to_message(message_id)
         self.dialog.hide()

@@ -11,14 +11,13 @@ while the answer is being written (storage checks that in the same UPDATE).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
 
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
-from app.config.paths import HearthPaths
-from app.config.settings import Settings, save_settings
+from app.gui.settings_store import SettingsStore
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, Priority, Sampling
 from storage.chats import ConversationRepository, MessageRepository
@@ -63,56 +62,56 @@ def clean_title(answer: str, fallback: str, limit: int = TITLE_LIMIT) -> str:
     return line
 
 
-class TitleHost(Protocol):
-    """What the titler uses of the chat it names (the chat controller provides it): when a
-    reply is asked for and finished, the engine, the stored chats, the settings it turns
-    on and off, and the chat's prompt and sampling."""
-
-    replyRequested: SignalInstance  # conversation id, just before its reply is requested
-    replyFinished: SignalInstance  # message id
-    client: EngineClient
-    conversations: ConversationRepository
-    messages: MessageRepository
-    paths: HearthPaths
-    settings: Settings
-
-    def history_prompt(
-        self, conversation_id: int, path: list[MessageRecord]
-    ) -> list[ChatMessage]: ...
-
-    def model_sampling(self) -> tuple[Sampling, int]: ...
-
-    def refresh_list(self) -> None: ...
-
-
 class AutoTitler(QObject):
     """Signals: ``titleRequested(conversation_id)`` once the request is sent;
     ``titleAnswered(conversation_id, answer)`` with the model's raw answer, after the
-    cleaned title was stored (unless the user's own title or a junk answer stood)."""
+    cleaned title was stored (unless the user's own title or a junk answer stood).
+
+    Takes what it uses, not the chat presenter (which owns it, so the two do not import
+    each other): the engine, the stored chats, the settings store (automatic titles on or
+    off), and callables for the chat's prompt, the model's sampling and showing a new
+    title. Whoever owns the chat turn calls `reply_requested` and `reply_finished`."""
 
     titleRequested = Signal(int)
     titleAnswered = Signal(int, str)
 
-    def __init__(self, chat: TitleHost, action: QAction, parent: QObject | None = None) -> None:
-        """`action` is the checkable menu entry that turns automatic titles on and off."""
+    def __init__(
+        self,
+        client: EngineClient,
+        conversations: ConversationRepository,
+        messages: MessageRepository,
+        settings: SettingsStore,
+        action: QAction,
+        *,
+        history_prompt: Callable[[int, list[MessageRecord]], list[ChatMessage]],
+        model_sampling: Callable[[], tuple[Sampling, int]],
+        refresh_list: Callable[[], None],
+        parent: QObject | None = None,
+    ) -> None:
+        """`action` is the checkable menu entry that turns automatic titles on and off;
+        `history_prompt(conversation_id, path)` is what the model is sent for that chat,
+        `model_sampling()` how its replies sample, `refresh_list()` shows a new title."""
         super().__init__(parent)
-        self.chat = chat
+        self.client = client
+        self.conversations = conversations
+        self.messages = messages
+        self.settings = settings
+        self.history_prompt = history_prompt
+        self.model_sampling = model_sampling
+        self.refresh_list = refresh_list
         self.pending: dict[int, int] = {}  # request id -> conversation id
-        action.setChecked(chat.settings.auto_titles)
+        action.setChecked(settings.settings.auto_titles)
         action.toggled.connect(self.set_enabled)
-        chat.replyFinished.connect(self._on_reply_finished)
-        chat.replyRequested.connect(self._yield_to_chat)
-        chat.client.generationFinished.connect(self._on_finished)
-        chat.client.requestFailed.connect(self._on_failed)
-        chat.client.engineCrashed.connect(lambda _reason: self.pending.clear())
+        client.generationFinished.connect(self._on_finished)
+        client.requestFailed.connect(self._on_failed)
+        client.engineCrashed.connect(lambda _reason: self.pending.clear())
 
     def set_enabled(self, enabled: bool) -> None:
-        chat = self.chat
-        chat.settings = replace(chat.settings, auto_titles=enabled)
-        save_settings(chat.paths.settings_file, chat.settings)
+        self.settings.update(auto_titles=enabled)
 
-    def _on_reply_finished(self, message_id: int) -> None:
-        if not self.chat.settings.auto_titles:
+    def reply_finished(self, message_id: int) -> None:
+        """A chat's reply `message_id` was stored: name the chat if it is its first."""
+        if not self.settings.settings.auto_titles:
             return
         try:
             self._maybe_request(message_id)
@@ -120,24 +119,23 @@ class AutoTitler(QObject):
             return  # a title is a nicety; the chat itself reports storage trouble
 
     def _maybe_request(self, message_id: int) -> None:
-        chat = self.chat
-        reply = chat.messages.get(message_id)
+        reply = self.messages.get(message_id)
         if reply is None or reply.status is not MessageStatus.COMPLETE:
             return
         cid = reply.conversation_id
-        record = chat.conversations.get(cid)
+        record = self.conversations.get(cid)
         if record is None or record.title_source is not TitleSource.AUTO:
             return
         if cid in self.pending.values():
             return
-        path = chat.messages.active_path(cid)
+        path = self.messages.active_path(cid)
         if not path or path[-1].id != message_id or len(path) > TITLE_WITHIN_MESSAGES:
             return
         if not any(m.role is Role.USER for m in path):
             return
-        prompt = [*chat.history_prompt(cid, path), ChatMessage("user", INSTRUCTION)]
-        sampling, _ = chat.model_sampling()
-        request_id = chat.client.generate(
+        prompt = [*self.history_prompt(cid, path), ChatMessage("user", INSTRUCTION)]
+        sampling, _ = self.model_sampling()
+        request_id = self.client.generate(
             prompt,
             max_tokens=TITLE_TOKENS,
             sampling=replace(sampling, temperature=min(sampling.temperature, 0.3)),
@@ -146,22 +144,23 @@ class AutoTitler(QObject):
         self.pending[request_id] = cid
         self.titleRequested.emit(cid)
 
-    def _yield_to_chat(self, _conversation_id: int) -> None:
+    def reply_requested(self, _conversation_id: int) -> None:
+        """A chat turn is about to ask the engine: chat always goes first."""
         for request_id in list(self.pending):
-            self.chat.client.cancel(request_id)
+            self.client.cancel(request_id)
 
     def _on_finished(self, request_id: int, done: Done) -> None:
         cid = self.pending.pop(request_id, None)
         if cid is None:
             return
         try:
-            record = self.chat.conversations.get(cid)
+            record = self.conversations.get(cid)
             if record is not None:
                 title = clean_title(done.text, record.title)
-                if title != record.title and self.chat.conversations.set_automatic_title(
+                if title != record.title and self.conversations.set_automatic_title(
                     cid, title, TitleSource.MODEL
                 ):
-                    self.chat.refresh_list()
+                    self.refresh_list()
         except DatabaseError:
             pass  # the first-words title stays
         self.titleAnswered.emit(cid, done.text)

@@ -11,10 +11,11 @@ library, the summary shown, export, chat and shutdown. Everything runs in the GU
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.documents.citations import Citation
 from app.documents.extract import SUPPORTED_EXTENSIONS
@@ -24,7 +25,6 @@ from app.documents.state import DocumentState
 from app.documents.summary_json import citation_from_json
 from app.documents.summary_text import linked_markdown, passage_text, plain_markdown
 from app.documents.summary_types import model_key
-from app.documents.work_queue import wait_until_done
 from app.gui.documents.entries import Entry, Shown
 from app.gui.documents.opening import DocumentOpening
 from app.gui.documents.queue import SummaryQueue, WrapEngine
@@ -32,6 +32,7 @@ from app.gui.documents.reading import DocumentReader
 from app.gui.documents.summary_jobs import SummaryJobs
 from app.gui.engine_bridge import EngineBridge
 from app.gui.session import EngineSession
+from app.gui.tasks import shutdown_all
 from app.languages.codes import in_reading_order
 from app.util.atomic_write import write_atomic
 from storage.database import Database
@@ -334,18 +335,17 @@ class DocumentsController(DocumentOpening, SummaryJobs, QObject):
         """Cancel the running job and end every thread (returns within about 5 s)."""
         self._closed = True
         self._coalescer.discard()
-        self.queue.stop()
-        queues = (*self.reader.queues(), self.queue.work)
-        for work in queues:
-            work.stop()
-        # The jobs' engine requests and answers travel through this (GUI) thread's event
-        # loop, so it must keep turning while we wait.
-        if not wait_until_done(queues, SHUTDOWN_WAIT_S, QCoreApplication.processEvents):
+        self.queue.cancel()
+
+        def wake() -> None:
             # The engine did not answer: fail the bridges' pending requests so the threads
             # wake up and end.
             for bridge in (self.bridge, self._count_bridge):
                 bridge._on_crashed("Hearth is closing.")
-            wait_until_done(queues, 1.0, QCoreApplication.processEvents)
+
+        # Waits while turning the event loop: the jobs' engine requests travel through it.
+        deadline = time.monotonic() + SHUTDOWN_WAIT_S
+        shutdown_all((self.reader.tasks, self.queue.tasks), deadline, on_stuck=wake)
         self.queue.forget()
         self.page.set_busy(False)
 

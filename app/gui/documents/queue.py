@@ -1,15 +1,16 @@
 """The Documents page's summary queue: jobs run one after another on one thread against the
 chat's engine (background priority, so chat goes first).
 
-Threads: `submit`, `cancel` and the signals' receivers are in the GUI thread; each job runs on
-the `documents-summaries` work queue and reports through `_SummarySignals`, which this object
-turns into its public signals in the GUI thread, carrying the QueuedSummary.
+Threads: `submit`, `cancel` and the signals' receivers are in the GUI thread; each job runs in
+the `documents-summaries` lane of `tasks` (app/gui/tasks.py) and reports through
+`_SummarySignals`, which this object turns into its public signals in the GUI thread, carrying
+the QueuedSummary.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -20,13 +21,14 @@ from app.documents.model import Document, DocumentError
 from app.documents.options import SAME_AS_DOCUMENT, SummaryOptions
 from app.documents.summarizer import Summarizer
 from app.documents.summary_types import ChunkSummary, SummaryCancelled, SummaryError
-from app.documents.work_queue import WorkQueue
 from app.gui.engine_bridge import EngineBridge
+from app.gui.tasks import TaskContext, TaskRunner
 from inference.protocol import ChatMessage, Done, ModelInfo
 from inference.sync_client import BlockingEngine, EngineError
 from storage.documents import DocumentRepository
 from storage.errors import DatabaseError
 
+log = logging.getLogger(__name__)
 POLL_S = 0.1  # how often a waiting job looks at its cancel flag: cancel within a second
 WrapEngine = Callable[[BlockingEngine], BlockingEngine]
 
@@ -124,7 +126,7 @@ class SummaryQueue(QObject):
         self.bridge = bridge
         self.repository = repository
         self._wrap_engine = wrap_engine
-        self.work = WorkQueue("documents-summaries")
+        self.tasks = TaskRunner(self)
         self.jobs: dict[int, QueuedSummary] = {}  # submitted and not finished, in order
         self.running: QueuedSummary | None = None
         self.batch_total = self.batch_done = self.batch_cancelled = 0
@@ -161,7 +163,11 @@ class SummaryQueue(QObject):
         self._next += 1
         self.jobs[job.number] = job
         self.batch_total += 1
-        self.work.submit(lambda: self._run(job))
+        self.tasks.start(
+            lambda context: self._run(job, context),
+            name="documents-summary",
+            lane="documents-summaries",
+        )
         return job
 
     def cancel(self, job: QueuedSummary | None = None) -> None:
@@ -182,11 +188,6 @@ class SummaryQueue(QObject):
     def overall(self, fraction: float) -> float:
         """The batch's progress when the running job is `fraction` done."""
         return (self.batch_done + fraction) / max(1, self.batch_total)
-
-    def stop(self) -> None:
-        """Closing: cancel everything; the thread ends once its job has (see WorkQueue)."""
-        self.cancel()
-        self.work.stop()
 
     def forget(self) -> None:
         self.jobs.clear()
@@ -231,9 +232,9 @@ class SummaryQueue(QObject):
 
     # ---- summary thread ---------------------------------------------------------------------
 
-    def _run(self, job: QueuedSummary) -> None:
+    def _run(self, job: QueuedSummary, context: TaskContext) -> None:
         """One job from reading to the stored final summary."""
-        signals, stopping = self._signals, self.work.stopping
+        signals, stopping = self._signals, context.cancelled
 
         def stopped() -> bool:
             return job.cancelled.is_set() or stopping.is_set()
@@ -280,7 +281,7 @@ class SummaryQueue(QObject):
         except EngineError as exc:
             signals.failed.emit(job.number, "engine", str(exc))
         except Exception as exc:  # a bug: tell the user, keep the queue going
-            traceback.print_exc()
+            log.exception("summary job %s failed", job.number)
             signals.failed.emit(job.number, "error", f"Something went wrong: {exc}")
         finally:
             with self._lock:

@@ -1,16 +1,16 @@
 """Reading files and counting their tokens for the Documents page, off the GUI thread.
 
-Threads: `read_file` and `count` are called in the GUI thread; their tasks run on two work
-queues, one thread each: `documents-reader` (extraction and language detection; pdfium must
-only be used by one thread) and `documents-counter` (token counts through its own
+Threads: `read_file` and `count` are called in the GUI thread; their tasks (app/gui/tasks.py)
+run in two lanes, one thread each: `documents-reader` (extraction and language detection;
+pdfium must only be used by one thread) and `documents-counter` (token counts through its own
 EngineBridge, so a long count never waits behind a summary). Results come back as this
-object's signals, queued to the GUI thread.
+object's signals, queued to the GUI thread. `tasks.shutdown` (the controller's) stops both.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import traceback
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -23,10 +23,11 @@ from app.documents.language import detect_language
 from app.documents.model import Document, DocumentError
 from app.documents.summary_types import model_key
 from app.documents.token_count import CountStopped, count_document_tokens
-from app.documents.work_queue import WorkQueue
 from app.gui.engine_bridge import EngineBridge
+from app.gui.tasks import TaskContext, TaskRunner
 from inference.sync_client import EngineError
 
+log = logging.getLogger(__name__)
 POLL_S = 0.1  # how often a waiting task looks at its stop flag
 
 ReadResult = tuple[Document, str | None]  # the document, its language code or None
@@ -48,8 +49,7 @@ class DocumentReader(QObject):
     def __init__(self, count_bridge: EngineBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.count_bridge = count_bridge
-        self.reader = WorkQueue("documents-reader")
-        self.counter = WorkQueue("documents-counter")
+        self.tasks = TaskRunner(self)
         # Per path (reads) and per content hash (counts): set by `stop`, seen by the task.
         self._stops: dict[str, threading.Event] = {}
 
@@ -68,15 +68,17 @@ class DocumentReader(QObject):
         """Read `path` on the reader thread (by OCR if `ocr`); the future also serves queued
         summary jobs."""
         future: Future[ReadResult] = Future()
-        closing, stopped = self.reader.stopping, self._stop_flag(path)
+        stopped = self._stop_flag(path)
 
-        def should_stop() -> bool:
-            return closing.is_set() or stopped.is_set()
+        def task(context: TaskContext) -> None:
+            closing = context.cancelled
 
-        def on_page(done: int, total: int) -> None:
-            self.ocrProgress.emit(path, done, total)
+            def should_stop() -> bool:
+                return closing.is_set() or stopped.is_set()
 
-        def task() -> None:
+            def on_page(done: int, total: int) -> None:
+                self.ocrProgress.emit(path, done, total)
+
             try:
                 if should_stop():
                     raise DocumentError(f"Reading {Path(path).name} was stopped.")
@@ -93,7 +95,7 @@ class DocumentReader(QObject):
                 self.readFailed.emit(path, str(exc), scanned and tesseract() is not None)
                 return
             except Exception as exc:  # a parser's own failure on a damaged file
-                traceback.print_exc()
+                log.exception("reading %s failed", path)
                 error = DocumentError(f"{Path(path).name} could not be read ({exc}).")
                 future.set_exception(error)
                 self.readFailed.emit(path, str(error), False)
@@ -101,19 +103,21 @@ class DocumentReader(QObject):
             future.set_result((document, language))
             self.documentRead.emit(path, document, language)
 
-        self.reader.submit(task)
+        self.tasks.start(task, name="documents-read", lane="documents-reader")
         return future
 
     def count(self, document: Document) -> None:
         """Count `document`'s tokens with the loaded model (waits for one to be loaded)."""
-        bridge, closing = self.count_bridge, self.counter.stopping
+        bridge = self.count_bridge
         content_hash, text = document.content_hash, document.text
         stopped = self._stop_flag(content_hash)
 
-        def should_stop() -> bool:
-            return closing.is_set() or stopped.is_set()
+        def task(context: TaskContext) -> None:
+            closing = context.cancelled
 
-        def task() -> None:
+            def should_stop() -> bool:
+                return closing.is_set() or stopped.is_set()
+
             # Counting is cheap next to a summary, so it waits for a model in line.
             while bridge.info is None:
                 if should_stop() or closing.wait(POLL_S):
@@ -128,7 +132,4 @@ class DocumentReader(QObject):
                 return
             self.tokensCounted.emit(content_hash, key, total, estimated)
 
-        self.counter.submit(task)
-
-    def queues(self) -> tuple[WorkQueue, WorkQueue]:
-        return self.reader, self.counter
+        self.tasks.start(task, name="documents-count", lane="documents-counter")

@@ -1,20 +1,21 @@
 """The Models page's one Hub download at a time: start, progress, pause (the partial file
 is kept), resume, cancel, and what it ended as.
 
-Threads: `Downloads` lives in the GUI thread; each `ModelDownload` runs on its own thread and
-reports through its signals, queued to the GUI thread. `shutdown` pauses and joins it.
+Threads: `Downloads` lives in the GUI thread; each download runs as a task (app/gui/tasks.py)
+on its own thread, its progress and end delivered in the GUI thread. `shutdown` pauses it and
+waits for it.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.gui.models.hub import HubBrowser, hub_client
 from app.gui.models.installed import InstalledModels
+from app.gui.tasks import TaskContext, TaskRunner
 from app.models.download import (
     DiskFullError,
     DownloadCancelledError,
@@ -30,36 +31,12 @@ from ui.models.page import ModelsPage
 from ui.models.rows import DownloadState
 
 
-class ModelDownload(QObject):
-    """One model download on its own thread. Signals (queued to the GUI thread):
-    ``progressed(DownloadProgress)``, ``finished(path or exception)``."""
+@dataclass
+class ModelDownload:
+    """The running download: what it fetches and how to pause or cancel it."""
 
-    progressed = Signal(object)
-    finished = Signal(object)
-
-    def __init__(self, model: RemoteModel, models_dir: Path, interval: float) -> None:
-        super().__init__()
-        self.model = model
-        self.control = DownloadControl()
-        self._models_dir = models_dir
-        self._interval = interval
-        self.thread = threading.Thread(target=self._run, name="models-download", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            client = hub_client()
-            path = download_model(
-                client,
-                self.model,
-                self._models_dir,
-                on_progress=self.progressed.emit,
-                control=self.control,
-                progress_interval=self._interval,
-            )
-        except Exception as exc:
-            self.finished.emit(exc)
-        else:
-            self.finished.emit(path)
+    model: RemoteModel
+    control: DownloadControl = field(default_factory=DownloadControl)
 
 
 def progress_text(p: DownloadProgress) -> str:
@@ -93,6 +70,7 @@ class Downloads(QObject):
         self._models_dir = installed.paths.models_dir
         self._interval = progress_interval
         self._job: ModelDownload | None = None
+        self._tasks = TaskRunner(self)
         self._resumable: RemoteModel | None = None
         panel = page.hub
         panel.downloadRequested.connect(self.download)
@@ -111,13 +89,30 @@ class Downloads(QObject):
         self._start(model)
 
     def _start(self, model: RemoteModel) -> None:
-        job = ModelDownload(model, self._models_dir, self._interval)
-        job.progressed.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
-        job.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
-        self._job = job
+        job = self._job = ModelDownload(model)
         self._resumable = model
         self.page.hub.show_download(DownloadState("running", f"Starting {model.filename}…"))
-        job.thread.start()
+        models_dir, interval = self._models_dir, self._interval
+
+        def work(context: TaskContext) -> Path:
+            return download_model(
+                hub_client(),
+                model,
+                models_dir,
+                on_progress=context.report,
+                control=job.control,
+                progress_interval=interval,
+            )
+
+        # Every failure is worded by _on_finished (paused, cancelled, disk full, Hub errors).
+        self._tasks.start(
+            work,
+            name="models-download",
+            expected=(Exception,),
+            on_progress=self._on_progress,
+            on_result=self._on_finished,
+            on_error=self._on_finished,
+        )
 
     def _on_progress(self, progress: DownloadProgress) -> None:
         if self._job is None:
@@ -128,8 +123,6 @@ class Downloads(QObject):
 
     def _on_finished(self, result: Path | Exception) -> None:
         job, self._job = self._job, None
-        if job is not None:
-            job.thread.join()
         model = job.model if job is not None else None
         hub = self.page.hub
         if isinstance(result, Path):
@@ -182,7 +175,6 @@ class Downloads(QObject):
     def shutdown(self, deadline: float) -> None:
         """Pause a running download (its partial file is kept, so the next Download resumes
         it) and wait for its thread until `deadline` (time.monotonic())."""
-        job = self._job
-        if job is not None:
-            job.control.pause()
-            job.thread.join(max(0.0, deadline - time.monotonic()))
+        if self._job is not None:
+            self._job.control.pause()
+        self._tasks.shutdown(deadline)

@@ -1,22 +1,24 @@
 """The Translate page's one worker thread and the translation runs it does (text with
 detection and back-translation, detection alone, a file).
 
-Threads: `TranslationRunner` is created and driven in the GUI thread; run bodies run on its
-thread and report only through `TranslationRunSignals` (queued to the GUI thread). Every
+Threads: `TranslationRunner` is created and driven in the GUI thread; run bodies run as a task
+(app/gui/tasks.py) and report only through `TranslationRunSignals` (queued to the GUI thread). Every
 failure ends as one `failed` signal with a plain-words message.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 
 from app.gui.engine_bridge import EngineBridge
+from app.gui.tasks import Task, TaskContext, TaskRunner
 from app.languages.codes import language
 from app.languages.detect import detect
 from app.translation.files import FileFormatError, translate_file
@@ -25,6 +27,7 @@ from app.translation.translator import Translation, TranslationCancelled, Transl
 from inference.sync_client import EngineError
 
 SHUTDOWN_WAIT_S = 4.0
+log = logging.getLogger(__name__)
 
 
 class TranslationRunSignals(QObject):
@@ -51,19 +54,19 @@ class TextResult:
 
 
 class TranslationRunner(QObject):
-    """One job at a time. `kind` ("text", "file" or "detect") says what the last one was,
-    so its end can be reported in the right words."""
+    """One job at a time, as a task (app/gui/tasks.py). `kind` ("text", "file" or "detect")
+    says what the last one was, so its end can be reported in the right words."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.signals = TranslationRunSignals(self)
         self.kind = ""
+        self._tasks = TaskRunner(self)
+        self._task: Task[None] | None = None
         self.cancelled = threading.Event()  # job bodies check it between steps
-        self._thread: threading.Thread | None = None
-        self._translator: Translator | None = None
 
     def busy(self) -> bool:
-        return self._thread is not None
+        return self._task is not None
 
     def start(
         self,
@@ -76,10 +79,10 @@ class TranslationRunner(QObject):
         if bridge is not None:
             bridge.reset_cancel()
         self.cancelled.clear()
-        self._translator = translator
         signals = self.signals
 
-        def guarded() -> None:
+        def guarded(_context: TaskContext) -> None:
+            # The body reports through `signals`, so every end is one of them, in order.
             try:
                 body()
             except TranslationCancelled:
@@ -95,53 +98,41 @@ class TranslationRunner(QObject):
                     "error", f"{name} cannot be read or written: {exc.strerror or exc}."
                 )
             except Exception as exc:  # the job must always end with a signal
+                log.exception("translation job failed")
                 signals.failed.emit("error", f"Something went wrong: {exc}")
 
-        self._thread = threading.Thread(target=guarded, name="translation-job", daemon=True)
-        self._thread.start()
+        def on_cancel() -> None:
+            self.cancelled.set()
+            if translator is not None:
+                translator.cancel()
+
+        self._task = self._tasks.start(guarded, name="translation-job", on_cancel=on_cancel)
 
     def cancel(self) -> bool:
         """Ask the running job to stop (it ends within a second); False when none runs."""
-        if self._thread is None:
+        if self._task is None:
             return False
-        self.cancelled.set()
-        if self._translator is not None:
-            self._translator.cancel()
+        self._task.cancel()
         return True
 
     def join(self) -> None:
         """After the job's last signal: the thread is about to end."""
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self._translator = None
+        if self._task is not None:
+            self._task.join()
+            self._task = None
 
     def shutdown(self, bridges: Sequence[EngineBridge]) -> None:
-        """Cancel and join the running job, waking it through `bridges` if the engine is
-        not answering."""
-        job = self._thread
-        if job is None:
+        """Cancel the running job and wait for it, waking it through `bridges` if the engine
+        is not answering (its requests travel through the GUI thread, which tasks.py pumps)."""
+        if self._task is None:
             return
-        self.cancel()
-        if not _pump_until_done(job, SHUTDOWN_WAIT_S):
-            # The engine did not answer: fail the bridges' pending requests so the job
-            # thread wakes up and ends.
+
+        def wake() -> None:
             for bridge in bridges:
                 bridge.abort_pending("Hearth is closing.")
-            _pump_until_done(job, 1.0)
-        job.join(0.5)
-        self._thread = None
-        self._translator = None
 
-
-def _pump_until_done(job: threading.Thread, seconds: float) -> bool:
-    # The job's engine requests and its final signal travel through this (GUI) thread's
-    # event loop, so it must keep turning while we wait.
-    deadline = time.monotonic() + seconds
-    while job.is_alive() and time.monotonic() < deadline:
-        QCoreApplication.processEvents()
-        job.join(0.02)
-    return not job.is_alive()
+        self._tasks.shutdown(time.monotonic() + SHUTDOWN_WAIT_S, on_stuck=wake)
+        self._task = None
 
 
 # ---- job bodies (job thread) ----------------------------------------------------------------

@@ -15,8 +15,8 @@ from sqlalchemy import text
 
 import storage.bulk_import
 from app.chat.importer import MAX_FILE_BYTES, ChatImportError, import_bytes, import_file
-from app.cli import main
 from app.config.paths import resolve_paths
+from app.entry import main
 from app.gui.chat.export import export_chats
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database

@@ -26,7 +26,7 @@ SUMMARY = re.compile(
 # whether Qt or llama.cpp got imported. Arguments follow the code as they would follow `hearth`.
 _PROBE = """
 import json, sys
-from app.cli.main import main
+from app.entry import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as exc:

@@ -26,12 +26,13 @@ MIB = 1 << 20
 _CHILD = r"""
 import json, sys, psutil
 from inference.process import llama_adapter
+from inference.process.llama_logs import route_native_logs
 from inference.protocol import EngineSettings
 path, n_ctx = sys.argv[1], int(sys.argv[2])
 proc = psutil.Process()
 before = proc.memory_info().rss
 # The engine's own loader and memory report: llama.cpp's buffer lines, summed by kind.
-llama_adapter.route_native_logs()
+route_native_logs()
 llm, report = llama_adapter.load_llama_measured(EngineSettings(path, n_ctx=n_ctx, n_batch=512))
 memory = report.memory
 llm("Hello", max_tokens=4)

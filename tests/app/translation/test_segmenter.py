@@ -239,3 +239,45 @@ def test_source_marker_brackets_cannot_forge_markers() -> None:
 def test_plain_text_keeps_backticks_translatable() -> None:
     (segment,) = segment_text("Say `hi` to # people", markdown=False).segments
     assert segment.text == "Say `hi` to # people"
+
+
+def test_code_in_lists_and_quotes_and_tilde_fences_stays_literal() -> None:
+    # CommonMark's reading (markdown-it): fences of any length and character, in list items
+    # and block quotes too; a ``` line does not close a ~~~ fence.
+    source = (
+        "- Run:\n"
+        "\n"
+        "  ```sh\n"
+        "  make install\n"
+        "  ```\n"
+        "> ~~~\n"
+        "> quoted code\n"
+        "> ~~~\n"
+        "\n"
+        "~~~~\n"
+        "```\n"
+        "not text\n"
+        "~~~~~\n"
+        "After.\n"
+    )
+    segmented = segment_text(source)
+    assert [s.text for s in segmented.segments] == ["Run:", "After."]
+    assert segmented.source() == source
+
+
+def test_headings_follow_commonmark() -> None:
+    source = "# C#\n## Closed ##\n#hashtag line\n\t# tab: no heading\n### ###\n"
+    segmented = segment_text(source)
+    assert [s.text for s in segmented.segments] == [
+        "C#",  # closing #s need a space before them
+        "Closed",
+        "#hashtag line\n\t# tab: no heading",  # paragraph text, one soft line break
+    ]
+    assert segmented.source() == source
+
+
+def test_an_indented_paragraph_in_a_list_item_is_translated() -> None:
+    # Four spaces in a list item are two past its content column: text, not code.
+    source = "- item\n\n    more of the item\n"
+    assert [s.text for s in segment_text(source).segments] == ["item", "more of the item"]
+    assert [s.text for s in segment_text("Text\n\n    real code\n").segments] == ["Text"]

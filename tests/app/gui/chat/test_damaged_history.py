@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
-from app.cli import main
 from app.config.paths import resolve_paths
+from app.entry import main
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.records import MessageStatus, Role

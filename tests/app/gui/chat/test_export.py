@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from app.cli.main import main
 from app.config.paths import resolve_paths
+from app.entry import main
 from app.gui.chat.export import (
     ExportError,
     conversation_markdown,
@@ -121,6 +121,18 @@ def test_a_reply_cut_inside_a_code_block_does_not_swallow_the_rest() -> None:
     assert headings[-1].startswith("You · ")  # the message after the cut is still a heading
     fences = [t for t in tokens if t.type == "fence"]
     assert fences[0].content == "rows.sort(\n"
+
+
+def test_a_reply_cut_inside_a_code_block_in_a_list_adds_no_fence() -> None:
+    # The list item ends the code at the next unindented line; a fence added at the margin
+    # would open a new code block that swallows the rest.
+    cut = "- Steps:\n\n  ```sh\n  make ins"
+    text = conversation_markdown(_loose_records(cut, "after"), title="Cut")
+    assert "  make ins\n\n_Interrupted" in text
+    tokens = MarkdownIt("commonmark").parse(text)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings[-1].startswith("You · ")
+    assert [t.content for t in tokens if t.type == "fence"] == ["make ins\n\n"]
 
 
 def test_conversation_markdown_without_title_is_just_the_messages() -> None:
@@ -371,7 +383,7 @@ def test_cli_export_errors_are_one_line(
 
 def test_cli_export_loads_neither_qt_nor_the_model(home_sample: Sample, tmp_path: Path) -> None:
     probe = (
-        "import sys; from app.cli.main import main; code = main(sys.argv[1:]); "
+        "import sys; from app.entry import main; code = main(sys.argv[1:]); "
         "heavy = {m.split('.')[0] for m in sys.modules} & {'PySide6', 'llama_cpp'}; "
         "print(code, sorted(heavy))"
     )

@@ -25,7 +25,7 @@ MakeApp = Callable[..., AppParts]
 
 
 def files_controller(controller: object) -> ChatFilesController:
-    return controller.findChild(ChatFilesController)  # type: ignore[attr-defined]
+    return controller.window.findChild(ChatFilesController)  # type: ignore[attr-defined]
 
 
 def run_job(qtbot: QtBot, files: ChatFilesController, action: QAction) -> None:

@@ -14,11 +14,16 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from app.chat.presets_io import PresetFileError, export_presets, read_presets
+from app.config.settings import Settings
+from app.gui.chat.presets import PresetsController
+from app.gui.settings_store import SettingsStore
 from storage.chats import ConversationRepository
+from storage.database import Database
 from storage.presets import PresetRepository
 from tests.support.app_parts import AppParts
 from tests.support.qt_user import answer_file_dialog
 from tests.support.umask import mode, umask
+from ui.chat.presets_dialog import PresetsDialog
 
 MakeApp = Callable[..., AppParts]
 
@@ -76,7 +81,7 @@ def test_presets_are_made_shared_and_used_as_a_user_would(
     assert conversation is not None and conversation.system_prompt == "Talk like a pirate."
     # The preset's sampling belongs to this chat; the app-wide settings stay as they were.
     assert conversation.sampling["temperature"] == pytest.approx(0.3)
-    assert controller.settings.temperature == pytest.approx(0.7)
+    assert controller.store.settings.temperature == pytest.approx(0.7)
 
 
 def test_the_dialog_opens_with_nothing_to_edit_until_new_and_closes_with_close(
@@ -247,3 +252,49 @@ def test_an_exported_preset_file_follows_the_umask(tmp_path: Path) -> None:
     with umask(0o022):
         export_presets([], tmp_path / "presets.json")
     assert mode(tmp_path / "presets.json") == 0o644  # not mkstemp's private 0600
+
+
+class OpenChat:
+    """A stand-in for the chat page: the presets presenter only asks which chat is open."""
+
+    generating = False
+
+    def __init__(self, conversation_id: int | None) -> None:
+        self.current_conversation = conversation_id
+
+    def open_conversation(self, conversation_id: int) -> None:
+        raise AssertionError("presets never open a chat")
+
+    def refresh_list(self) -> None:
+        raise AssertionError("presets never change the list")
+
+
+def test_presets_need_no_chat_presenter_only_the_open_chat_and_the_stores(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    database, _note = Database.open(tmp_path / "history.db")
+    try:
+        conversations, presets = ConversationRepository(database), PresetRepository(database)
+        pirate = presets.save("Pirate", "Talk like a pirate.", {"temperature": 0.3})
+        dialog = PresetsDialog()
+        qtbot.addWidget(dialog)
+        chat = OpenChat(None)
+        changed: list[None] = []
+        store = SettingsStore(tmp_path / "settings.json", Settings(temperature=0.4))
+        controller = PresetsController(
+            dialog, presets, store, chat, conversations, lambda: changed.append(None)
+        )
+        controller.open()
+        dialog.new_button.click()
+        assert dialog.fields["temperature"].value() == pytest.approx(0.4)  # the app's own
+
+        controller.apply(pirate.id)
+        assert "Open a chat first" in dialog.status.text() and not changed
+
+        chat.current_conversation = conversations.create().id
+        controller.apply(pirate.id)
+        record = conversations.get(chat.current_conversation)
+        assert record is not None and record.system_prompt == "Talk like a pirate."
+        assert record.sampling == {"temperature": 0.3} and len(changed) == 1
+    finally:
+        database.close()

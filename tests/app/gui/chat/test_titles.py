@@ -173,3 +173,23 @@ def test_a_title_typed_before_the_first_message_is_never_replaced(
     assert record is not None
     assert (record.title, record.title_source) == ("Taxes 2026", TitleSource.USER)
     assert window.conversations.title_of(cid) == "Taxes 2026"
+
+
+def test_the_chat_and_the_titles_share_the_settings_so_neither_save_loses_the_other(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    """The context policy (the chat's) and automatic titles (the titler's) are saved by
+    different presenters into one file: each change keeps the other's, on disk and in use."""
+    window, controller, _db = make_app(tiny_model, n_ctx=1024, max_tokens=6)
+    box = window.context_policy
+    box.activated.emit(box.findData("keep_ends"))  # the user picks it in the combo box
+    window.auto_title_action.trigger()
+    saved = load_settings(resolve_paths().settings_file)
+    assert (saved.context_policy, saved.auto_titles) == ("keep_ends", True)
+    assert controller.store.settings == saved
+
+    window.auto_title_action.trigger()
+    box.activated.emit(box.findData("ask"))
+    saved = load_settings(resolve_paths().settings_file)
+    assert (saved.context_policy, saved.auto_titles) == ("ask", False)
+    assert controller.store.settings == saved

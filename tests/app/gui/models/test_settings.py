@@ -18,7 +18,7 @@ from app.models.settings import (
     engine_settings_for,
     load_model_settings,
 )
-from inference.process.llama_adapter import memory_from_logs, offloaded_from_logs
+from inference.process.llama_logs import memory_from_logs, offloaded_from_logs
 from inference.protocol import EngineSettings, Sampling
 from inference.templates import PromptFormatError, format_for_override
 from tests.support.model_templates import CHATML_TEMPLATE
