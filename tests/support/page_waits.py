@@ -5,7 +5,7 @@ document's row no longer saying "Reading…"."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject
@@ -70,3 +70,12 @@ def wait_read(
         lambda: all(row_status(page, path) not in (None, READING) for path in paths),
         timeout=timeout,
     )
+
+
+def summaries_end(
+    qtbot: QtBot, page: DocumentsPage, timeout: int = 120_000
+) -> AbstractContextManager[None]:
+    """Waits, after the `with` body, until the summaries it queues (or the running ones it
+    cancels, fails or lets go on) have all ended: Cancel is disabled again, and by then the
+    rows, the progress bar's last words and the summary shown are written."""
+    return work_ends(qtbot, page.cancel_button, timeout)
