@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from app.documents.citations import Citation
 from app.documents.extract import SUPPORTED_EXTENSIONS
@@ -51,13 +51,9 @@ SeedConversation = Callable[[str, Sequence[tuple[Role, str]]], int | None]
 
 
 class DocumentsController(DocumentOpening, SummaryJobs, QObject):
-    """Signals: ``jobFinished(path, status)`` when one summary ends (done, cancelled or
-    failed), ``queueFinished()`` when the queue has run empty, ``documentRead(path)`` when a
-    file was read (or could not be)."""
-
-    jobFinished = Signal(str, str)
-    queueFinished = Signal()
-    documentRead = Signal(str)
+    """The Documents page's presenter. What a read or a summary came to is shown on the page
+    (the rows' status, the progress bar, Cancel going idle); nothing else needs to hear of
+    it, so no signal says it."""
 
     def __init__(
         self,

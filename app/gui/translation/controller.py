@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QObject, Signal
+from PySide6.QtCore import QLocale, QObject
 
 from app.config.paths import HearthPaths
 from app.gui.engine_bridge import EngineBridge
@@ -38,9 +38,8 @@ EMPTY_INPUT = "There is no text to translate. Type or paste some text on the lef
 
 
 class TranslationController(QObject):
-    """Signals: ``jobFinished()`` whenever a job ends (done, cancelled or failed)."""
-
-    jobFinished = Signal()
+    """The Translate page's presenter. How a job ended is shown on the panel (status,
+    message, flags, busy off); nothing else needs to hear of it, so no signal says it."""
 
     def __init__(
         self,
@@ -283,7 +282,6 @@ class TranslationController(QObject):
             panel.show_info(f"The translation was saved as {result.path}.")
         else:
             panel.show_status("")
-        self.jobFinished.emit()
 
     def _show_text_result(self, result: TextResult) -> None:
         panel = self.panel
@@ -346,7 +344,6 @@ class TranslationController(QObject):
             panel.show_status("Stopped.")
             kept = " Your text and the partial translation are kept."
             panel.show_error(message + (kept if panel.translation_text() else ""))
-        self.jobFinished.emit()
 
     # ---- languages, history, model ------------------------------------------------------------
 
