@@ -35,7 +35,7 @@ def build_app(
     """Everything but the event loop (tests use this too). Raises DatabaseError.
 
     `pages`: also the Documents, Translate and Models pages (chat-only tests skip them).
-    The chat controller's shutdown stops them first.
+    The chat controller's shutdown stops them first (through the session's shutdown hooks).
     """
     paths.ensure_for_history()
     database, recovery = Database.open(paths.database)
@@ -67,13 +67,13 @@ def build_app(
     )
     window.presets_button.clicked.connect(presets.open)
     ChatFilesController(
-        window, controller, conversations, messages, database, controller.on_shutdown, parent=window
+        window, controller, conversations, messages, database, session.on_shutdown, parent=window
     )
     if pages:
         documents = install_documents(
             window, session, database, seed_conversation=controller.seed_conversation
         )
-        controller.on_shutdown(documents.shutdown)
+        session.on_shutdown(documents.shutdown)
 
         def open_documents(paths: list[str]) -> None:
             documents.open_paths(paths)
@@ -81,9 +81,9 @@ def build_app(
 
         window.filesDropped.connect(open_documents)
         translation = install_translation(window, session, store, paths, database)
-        controller.on_shutdown(translation.shutdown)
+        session.on_shutdown(translation.shutdown)
         models = install_models(window, session, store, paths)
-        controller.on_shutdown(models.shutdown)
+        session.on_shutdown(models.shutdown)
     if recovery is not None:
         HistoryRecovery(
             database,
@@ -91,7 +91,7 @@ def build_app(
             controller,
             conversations,
             window.show_error,
-            controller.on_shutdown,
+            session.on_shutdown,
             parent=window,
         ).start()
     return window, controller, database

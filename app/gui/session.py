@@ -14,19 +14,21 @@ what is remembered is the session's business (the built-in model is remembered a
 chosen", so every start makes sure it is unpacked), and the Models page switches the chat's
 model through the session too.
 
-GUI thread only. The built-in model is assembled on a worker thread (`_Preparer`); its
-signals come back queued.
+GUI thread only. The built-in model is assembled as a task (app/gui/tasks.py): a 250 MB copy
+and hash on first start, off the GUI thread; closing Hearth stops it between blocks.
 """
 
 from __future__ import annotations
 
-import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from app.config.paths import HearthPaths
 from app.gui.settings_store import SettingsStore
+from app.gui.tasks import Task, TaskContext, TaskRunner
 from app.models.default_model import (
     DefaultModelError,
     default_model_path,
@@ -38,25 +40,8 @@ from inference.client import EngineClient
 from inference.protocol import EngineSettings, ModelInfo, Sampling
 
 Choices = tuple[EngineSettings, Sampling, str | None]
-
-
-class _Preparer(QObject):
-    """Assembles the default model off the GUI thread (250 MB copy + hash on first start)."""
-
-    progressed = Signal(float)
-    finished = Signal(str, str)  # path, error
-
-    def start(self, models_dir: Path) -> threading.Thread:
-        def work() -> None:
-            try:
-                path = ensure_default_model(models_dir, self.progressed.emit)
-                self.finished.emit(str(path), "")
-            except DefaultModelError as exc:
-                self.finished.emit("", str(exc))
-
-        thread = threading.Thread(target=work, name="prepare-default-model", daemon=True)
-        thread.start()
-        return thread
+# Closing while the built-in model is assembled: it stops at its next 4 MB block.
+PREPARE_STOP_S = 5.0
 
 
 class EngineSession(QObject):
@@ -99,7 +84,9 @@ class EngineSession(QObject):
         self._model_path: str | None = None  # the model asked for last
         self._choices: Choices | None = None
         self._load_request: int | None = None
-        self._preparer_thread: threading.Thread | None = None
+        self._tasks = TaskRunner(self)
+        self._before_stop: list[Callable[[], None]] = []
+        self._preparing: Task[Path] | None = None
         self.client.loadProgressed.connect(self._on_load_progress)
         self.client.modelLoaded.connect(self._on_loaded)
         self.client.requestFailed.connect(self._on_failed)
@@ -117,7 +104,7 @@ class EngineSession(QObject):
     @property
     def is_loading(self) -> bool:
         """A model load is under way (the engine answers once it is done)."""
-        return self._load_request is not None or self._preparer_thread is not None
+        return self._load_request is not None or self._preparing is not None
 
     def choices(self) -> Choices:
         """App-wide settings with the current model's own (Models page) on top: how it is
@@ -142,23 +129,27 @@ class EngineSession(QObject):
             self.load(chosen)
             return
         self.preparing.emit(None)
-        preparer = _Preparer(self)
-        preparer.progressed.connect(self._on_prepare_progress)
-        preparer.finished.connect(self._on_default_model_ready)
-        self._preparer_thread = preparer.start(self.paths.models_dir)
+        models_dir = self.paths.models_dir
 
-    def _on_prepare_progress(self, fraction: float) -> None:
-        # A method of this GUI-thread object, so the worker's signal arrives queued here.
-        self.preparing.emit(fraction)
+        def prepare(context: TaskContext) -> Path:  # worker thread
+            return ensure_default_model(models_dir, context.report)
 
-    def _on_default_model_ready(self, path: str, error: str) -> None:
-        if self._preparer_thread is not None:
-            self._preparer_thread.join()
-            self._preparer_thread = None
-        if error:
-            self.preparationFailed.emit(error)
-            return
-        self.load(path)
+        self._preparing = self._tasks.start(
+            prepare,
+            name="prepare-default-model",
+            expected=(DefaultModelError,),
+            on_progress=self.preparing.emit,
+            on_result=self._on_default_model_ready,
+            on_error=lambda exc: self.preparationFailed.emit(str(exc)),
+            on_finished=self._forget_preparation,
+        )
+
+    def _on_default_model_ready(self, path: Path) -> None:
+        self._preparing = None  # before load(), so is_loading stays true throughout
+        self.load(str(path))
+
+    def _forget_preparation(self) -> None:
+        self._preparing = None
 
     def load(self, model_path: str) -> None:
         """Ask the engine to load `model_path` (it unloads the old model first); not
@@ -215,11 +206,19 @@ class EngineSession(QObject):
 
     # ---- the end ----------------------------------------------------------------------------
 
+    def on_shutdown(self, hook: Callable[[], None]) -> None:
+        """Run `hook` when the session shuts down, before its engine stops: the pages whose
+        jobs use this engine stop them first (last registered runs first)."""
+        self._before_stop.append(hook)
+
     def shutdown(self) -> None:
-        """Stop the engine for good (a preparation under way is waited for first); safe to
-        call more than once. Requests after this fail instead of starting a new engine."""
+        """Stop the engine for good, after the `on_shutdown` hooks (a preparation under way
+        stops at its next step); safe to call more than once. Requests after this fail
+        instead of starting a new engine."""
+        hooks, self._before_stop = self._before_stop, []
+        for hook in reversed(hooks):
+            hook()
         self.info = None
-        if self._preparer_thread is not None:
-            self._preparer_thread.join()
-            self._preparer_thread = None
+        self._tasks.shutdown(time.monotonic() + PREPARE_STOP_S)
+        self._preparing = None
         self.client.shutdown()

@@ -118,6 +118,9 @@ def ensure_default_model(models_dir: Path, on_progress: Progress | None = None) 
         raise DefaultModelError(
             f"Could not write the built-in model to {models_dir}: {exc.strerror or exc}."
         ) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)  # stopped by its caller (Hearth closing): no half file
+        raise
     if digest.hexdigest() != DEFAULT_MODEL_SHA256:
         partial.unlink(missing_ok=True)
         raise DefaultModelError(

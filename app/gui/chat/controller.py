@@ -11,8 +11,6 @@ streaming) is created, then the engine is asked; streamed text is coalesced for 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.chat.unsaved_replies import UnsavedReplies
@@ -100,7 +98,6 @@ class ChatController(ReplyTurn, QObject):
         window.edit_bar.actionTriggered.connect(self.cancel_edit)
         window.edit_bar.dismissed.connect(self.cancel_edit)
         self._editing: int | None = None  # the user message being edited
-        self._shutdown_hooks: list[Callable[[], None]] = []
 
         window.context_policy.set_policy(store.settings.context_policy)
         window.context_policy.policyChosen.connect(self.set_context_policy)
@@ -152,18 +149,10 @@ class ChatController(ReplyTurn, QObject):
             self.new_chat()
         self.session.load_chosen()
 
-    def on_shutdown(self, hook: Callable[[], None]) -> None:
-        """Run `hook` first when the app shuts down (pages that use the engine stop their
-        jobs before it goes)."""
-        self._shutdown_hooks.append(hook)
-
     def shutdown(self) -> None:
-        """Save what is streaming, then stop the engine session. Timers stop first: a late
-        budget count must not start a new engine after this. The session is stopped here,
-        last, because the pages' hooks still use its engine to stop their jobs."""
-        hooks, self._shutdown_hooks = self._shutdown_hooks, []
-        for hook in reversed(hooks):
-            hook()
+        """Save what is streaming, then stop the engine session (which first lets the pages
+        stop their jobs: EngineSession.on_shutdown). Timers stop first: a late budget count
+        must not start a new engine after this."""
         self.context.stop()
         self._flush_timer.stop()
         self._stats_timer.stop()

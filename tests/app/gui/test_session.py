@@ -14,6 +14,7 @@ from app.config.paths import HearthPaths, resolve_paths
 from app.config.settings import Settings, load_settings
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
+from app.models.default_model import default_model_path
 from inference.protocol import ErrorKind, ModelInfo
 from tests.support.engine_helpers import kill_engine
 from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
@@ -170,3 +171,23 @@ def test_a_second_session_loads_its_own_model_while_the_first_stays_loaded(
     assert store.settings.model_path is None
     translation.shutdown()
     assert not translation.client.running and chat.client.running
+
+
+def test_closing_while_the_builtin_model_is_assembled_stops_it_and_leaves_no_half_file(
+    qtbot: QtBot, store: SettingsStore, paths: HearthPaths, sessions: list[EngineSession]
+) -> None:
+    """The first start copies and hashes 250 MB: closing Hearth meanwhile stops the copy at
+    its next block instead of waiting for it, and removes the partial file."""
+    session = _session(sessions, store, paths)
+    fractions: list[object] = []
+    session.preparing.connect(fractions.append)
+    session.load_chosen()
+    assert session.is_loading
+    qtbot.waitUntil(lambda: any(isinstance(f, float) for f in fractions), timeout=LOAD_MS)
+
+    session.shutdown()
+
+    assert not session.is_loading
+    target = default_model_path(paths.models_dir)
+    assert not target.with_suffix(".partial").exists()
+    assert not target.exists()
