@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.chat.recovery import ChatRecovery
 from app.config.paths import HearthPaths
-from app.config.settings import load_settings
 from app.gui.chat.controller import ChatController
 from app.gui.chat.files import ChatFilesController
 from app.gui.chat.history_recovery import HistoryRecovery
@@ -19,9 +18,9 @@ from app.gui.chat.presets import PresetsController
 from app.gui.chat.search import SearchController
 from app.gui.documents.controller import install_documents
 from app.gui.models.controller import install_models
+from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.gui.translation.controller import install_translation
-from inference.client import EngineClient
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.errors import DatabaseError
@@ -43,13 +42,14 @@ def build_app(
     ChatRecovery(database).mark_interrupted_replies()
     # A damaged history is recovered in the background, once the window is up.
     window = MainWindow()
-    client = EngineClient()
     conversations = ConversationRepository(database)
     messages = MessageRepository(database)
-    # Issue 11: the chat presenter and the presenters below share one settings store.
-    settings = SettingsStore(paths.settings_file, load_settings(paths.settings_file), window)
-    settings.saveFailed.connect(window.show_error)
-    controller = ChatController(window, client, conversations, messages, paths, settings)
+    # The one settings store and the app's one engine session: every presenter gets them
+    # (or the few things it needs) from here, never through another presenter.
+    store = SettingsStore(paths.settings_file, parent=window)
+    store.saveFailed.connect(window.show_error)
+    session = EngineSession(store, paths)
+    controller = ChatController(window, session, store, conversations, messages, paths)
     SearchController(
         window.search_dialog,
         SearchRepository(database),
@@ -60,7 +60,7 @@ def build_app(
     presets = PresetsController(
         window.presets_dialog,
         PresetRepository(database),
-        settings,
+        store,
         controller,
         conversations,
         controller.sampling_changed,
@@ -70,7 +70,9 @@ def build_app(
         window, controller, conversations, messages, database, controller.on_shutdown, parent=window
     )
     if pages:
-        documents = install_documents(window, controller, database)
+        documents = install_documents(
+            window, session, database, seed_conversation=controller.seed_conversation
+        )
         controller.on_shutdown(documents.shutdown)
 
         def open_documents(paths: list[str]) -> None:
@@ -78,9 +80,9 @@ def build_app(
             window.show_page(documents.page)
 
         window.filesDropped.connect(open_documents)
-        translation = install_translation(window, controller, database)
+        translation = install_translation(window, session, store, paths, database)
         controller.on_shutdown(translation.shutdown)
-        models = install_models(window, controller)
+        models = install_models(window, session, store, paths)
         controller.on_shutdown(models.shutdown)
     if recovery is not None:
         HistoryRecovery(

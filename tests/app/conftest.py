@@ -30,7 +30,7 @@ def make_app(qtbot: QtBot) -> Iterator[Callable[..., AppParts]]:
         built.append((window, controller, database))
         window.show()
         if wait_loaded:
-            with qtbot.waitSignal(controller.modelReady, timeout=60_000):
+            with qtbot.waitSignal(controller.session.loaded, timeout=60_000):
                 controller.start()
         else:
             controller.start()

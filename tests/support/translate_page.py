@@ -1,10 +1,11 @@
 """Driving the Translate page in tests: a recording engine that wraps the controller's bridge,
-picking languages and typing a text to translate."""
+picking languages, typing a text to translate and waiting for the job to end."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -12,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from app.translation.translator import Translator
 from inference.protocol import ChatMessage
+from tests.support.page_waits import work_ends
 from ui.translation.panel import TranslationPanel
 
 JOB_TIMEOUT_MS = 60_000
@@ -84,3 +86,12 @@ def type_and_translate(qtbot: QtBot, panel: TranslationPanel, text: str) -> None
     panel.source_edit.setFocus()
     qtbot.keyClicks(panel.source_edit, text)
     qtbot.keyClick(panel.source_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+
+def translation_ends(
+    qtbot: QtBot, panel: TranslationPanel, timeout: int = JOB_TIMEOUT_MS
+) -> AbstractContextManager[None]:
+    """Waits, after the `with` body, until the job it starts (or the running one it cancels
+    or releases) has ended and the page shows how: Cancel is disabled again, and by then
+    the status, the message and the stored history are written."""
+    return work_ends(qtbot, panel.cancel_button, timeout)

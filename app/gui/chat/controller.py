@@ -1,29 +1,30 @@
-"""Wires the main window, the engine client and the chat history together.
+"""Wires the main window, the engine session's client and the chat history together.
 
-GUI thread only. The order of a turn: the user message is committed, then an assistant row
-(status streaming) is created, then the engine is asked; streamed text is coalesced for the
-view (~30 Hz), flushed to the database about once a second, and finished with its stats.
+The engine session (app/gui/session.py) owns the model's life; this presenter keeps the chat
+(conversations, turns, edits) and shows what the session announces (model_status.py beside
+this one). GUI thread only.
+
+The order of a turn: the user message is committed, then an assistant row (status
+streaming) is created, then the engine is asked; streamed text is coalesced for the view
+(~30 Hz), flushed to the database about once a second, and finished with its stats.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import fields
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.chat.unsaved_replies import UnsavedReplies
 from app.config.paths import HearthPaths
-from app.config.settings import Settings
 from app.gui.chat.context_state import ContextState
+from app.gui.chat.model_status import ModelStatus
 from app.gui.chat.reply_turn import ReplyTurn
 from app.gui.chat.sampling import ChatSamplingEditor
 from app.gui.chat.titles import AutoTitler
 from app.gui.chat.turn import Turn
+from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
-from inference.client import EngineClient
-from inference.protocol import EngineSettings, ModelInfo, Sampling
 from storage.chats import ConversationRepository, MessageRepository
 from storage.errors import DatabaseError
 from storage.records import MessageStatus
@@ -37,35 +38,32 @@ LIVE_STATS_MS = 250
 
 
 class ChatController(ReplyTurn, QObject):
-    modelReady = Signal(object)  # ModelInfo
     replyRequested = Signal(int)  # conversation id, just before its reply is requested
     replyFinished = Signal(int)  # message id
 
     def __init__(
         self,
         window: MainWindow,
-        client: EngineClient,
+        session: EngineSession,
+        store: SettingsStore,
         conversations: ConversationRepository,
         messages: MessageRepository,
         paths: HearthPaths,
-        settings: SettingsStore,
     ) -> None:
+        """`session`: the app's engine session; the chat sends its requests through its
+        client. `store`: the app-wide settings."""
         super().__init__(window)
         self.window = window
-        self.client = client
+        self.session = session
+        self.client = session.client
+        self.store = store
         self.conversations = conversations
         self.messages = messages
         self.paths = paths
-        self._choices: tuple[EngineSettings, Sampling, str | None] | None = None
-        self.settings_store = settings
-        settings.changed.connect(self._forget_choices)
-        self.model_info: ModelInfo | None = None
         self._conversation: int | None = None
         self._turn: Turn | None = None
-        self._load_request: int | None = None
-        self._model_path: str | None = None
         self._deleted: list[int] = []
-        self._preparer_thread: threading.Thread | None = None
+        self._closed = False
 
         self._unsaved = UnsavedReplies(messages)
         self._save_timer = QTimer(self, interval=SAVE_RETRY_MS, timeout=self._save_unsaved)
@@ -76,7 +74,7 @@ class ChatController(ReplyTurn, QObject):
         self._stats_timer = QTimer(self, interval=LIVE_STATS_MS, timeout=self._show_live_stats)
         # The one owner of what the chat page says about the context (gui/chat/context_state.py).
         self.context = ContextState(
-            client,
+            self.client,
             window.context_budget,
             window.overflow_question,
             window.message_input,
@@ -104,20 +102,20 @@ class ChatController(ReplyTurn, QObject):
         self._editing: int | None = None  # the user message being edited
         self._shutdown_hooks: list[Callable[[], None]] = []
 
-        window.banner.dismissed.connect(self.dismiss_default_notice)
-        window.context_policy.set_policy(self.settings.context_policy)
+        window.context_policy.set_policy(store.settings.context_policy)
         window.context_policy.policyChosen.connect(self.set_context_policy)
-        window.model_picker.modelChosen.connect(self.switch_model)
         window.overflow_question.answered.connect(self._answer_overflow)
 
-        client.loadProgressed.connect(self._on_load_progress)
-        client.modelLoaded.connect(self._on_loaded)
+        # A switch stops the reply being written before the engine drops its model.
+        session.switching.connect(lambda _path: self.stop())
+        self.model_status = ModelStatus(window, session, store, self.context, parent=self)
+        session.crashed.connect(self._on_crashed)
+        client = self.client
         client.generationStarted.connect(self._on_started)
         client.contextTrimmed.connect(self._on_context_trimmed)
         client.deltaReceived.connect(self._on_delta)
         client.generationFinished.connect(self._on_finished)
         client.requestFailed.connect(self._on_failed)
-        client.engineCrashed.connect(self._on_crashed)
         self.sampling_editor = ChatSamplingEditor(
             window, conversations, self.model_sampling, self.sampling_changed, parent=self
         )
@@ -125,7 +123,7 @@ class ChatController(ReplyTurn, QObject):
             client,
             conversations,
             messages,
-            settings,
+            store,
             window.auto_title_action,
             history_prompt=self.history_prompt,
             model_sampling=self.model_sampling,
@@ -135,23 +133,13 @@ class ChatController(ReplyTurn, QObject):
         self.replyFinished.connect(self.titles.reply_finished)
         self.replyRequested.connect(self.titles.reply_requested)
 
-    # ---- the settings: the store owns them -------------------------------------------
+    def sampling_changed(self) -> None:
+        """A chat's sampling changed: the budget shown depends on its reply length."""
+        self.context.recount()
 
-    @property
-    def settings(self) -> Settings:
-        """The app's settings as the store holds them now."""
-        return self.settings_store.settings
-
-    @settings.setter
-    def settings(self, value: Settings) -> None:
-        # Issue 11: a bridge until the model lifecycle calls the store itself. What it
-        # assigns goes through the store, so the presenters that read the store see it and
-        # no save by one of them writes back a value the chat has since changed.
-        self.settings_store.update(**{f.name: getattr(value, f.name) for f in fields(value)})
-        self._choices = None  # derived from the settings: resolved again on next use
-
-    def _forget_choices(self, _settings: Settings) -> None:
-        self._choices = None  # derived from the settings: resolved again on next use
+    def set_context_policy(self, policy: str) -> None:
+        self.store.update(context_policy=policy)
+        self.context.recount()
 
     # ---- start-up and shutdown -------------------------------------------------------
 
@@ -162,7 +150,7 @@ class ChatController(ReplyTurn, QObject):
             self.open_conversation(recent[0].id)
         else:
             self.new_chat()
-        self.load_model()
+        self.session.load_chosen()
 
     def on_shutdown(self, hook: Callable[[], None]) -> None:
         """Run `hook` first when the app shuts down (pages that use the engine stop their
@@ -170,15 +158,16 @@ class ChatController(ReplyTurn, QObject):
         self._shutdown_hooks.append(hook)
 
     def shutdown(self) -> None:
-        """Save what is streaming, then stop the engine. Timers stop first: a late budget
-        count must not start a new engine after this."""
+        """Save what is streaming, then stop the engine session. Timers stop first: a late
+        budget count must not start a new engine after this. The session is stopped here,
+        last, because the pages' hooks still use its engine to stop their jobs."""
         hooks, self._shutdown_hooks = self._shutdown_hooks, []
         for hook in reversed(hooks):
             hook()
         self.context.stop()
         self._flush_timer.stop()
         self._stats_timer.stop()
-        self.model_info = None
+        self._closed = True
         self._save_timer.stop()
         turn = self._turn
         try:
@@ -192,7 +181,4 @@ class ChatController(ReplyTurn, QObject):
             self._save_unsaved()
         except DatabaseError:
             pass  # the engine must still be stopped
-        if self._preparer_thread is not None:
-            self._preparer_thread.join()
-            self._preparer_thread = None
-        self.client.shutdown()
+        self.session.shutdown()

@@ -9,15 +9,20 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QInputDialog
 
 from app.chat.lazy_path import LazyPath
-from app.gui.chat.model_lifecycle import ModelLifecycle
-from app.gui.chat.storage_errors import reports_storage_errors
+from app.gui.chat.context_state import ContextState
+from app.gui.chat.storage_errors import StorageErrors, reports_storage_errors
+from app.gui.chat.turn import Turn
+from storage.chats import ConversationRepository
 from storage.records import Role
 from ui.widgets.delta_coalescer import DeltaCoalescer
 
 
-class ConversationList(ModelLifecycle):
+class ConversationList(StorageErrors):
     """Part of ChatController: the attributes below are set in its __init__."""
 
+    conversations: ConversationRepository
+    context: ContextState
+    _turn: Turn | None
     _conversation: int | None
     _deleted: list[int]
     _editing: int | None  # the user message being edited

@@ -11,12 +11,15 @@ from PySide6.QtCore import QTimer, Signal
 
 from app.chat.lazy_path import LazyPath
 from app.chat.prompt_history import prompt_messages, prompt_turns
+from app.chat.reply_sampling import chat_sampling
 from app.gui.chat.context_state import CountInputs
 from app.gui.chat.conversation_list import ConversationList
 from app.gui.chat.storage_errors import reports_storage_errors
 from app.gui.chat.turn import Turn
-from app.models.default_model import default_model_path
-from inference.protocol import ChatMessage, Done, ErrorKind
+from app.gui.session import EngineSession
+from app.gui.settings_store import SettingsStore
+from inference.client import EngineClient
+from inference.protocol import ChatMessage, Done, ErrorKind, Sampling
 from storage.errors import DatabaseError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 
@@ -25,8 +28,12 @@ class ReplyTurn(ConversationList):
     """Part of ChatController: the attributes below are set in its __init__."""
 
     replyRequested: Signal
+    session: EngineSession
+    store: SettingsStore
+    client: EngineClient
     _flush_timer: QTimer
     _stats_timer: QTimer
+    _closed: bool
 
     @property
     def generating(self) -> bool:
@@ -82,7 +89,15 @@ class ReplyTurn(ConversationList):
         record = self.conversations.get(conversation_id) if conversation_id is not None else None
         # The chat's own system prompt, else the model's default one (Models page).
         prompt = record.system_prompt if record is not None else None
-        return prompt or self._model_choices()[2]
+        return prompt or self.session.choices()[2]
+
+    def model_sampling(self) -> tuple[Sampling, int]:
+        """How replies sample and how long they may be before a chat's own values apply."""
+        return self.session.choices()[1], self.store.settings.max_tokens
+
+    def _reply_sampling(self, conversation_id: int | None) -> tuple[Sampling, int]:
+        record = self.conversations.get(conversation_id) if conversation_id is not None else None
+        return chat_sampling(*self.model_sampling(), record.sampling if record else {})
 
     def _with_system_prompt(
         self, conversation_id: int | None, messages: list[ChatMessage]
@@ -135,8 +150,8 @@ class ReplyTurn(ConversationList):
     def _count_inputs(self) -> CountInputs | None:
         """What the next request of the chat on screen is made of; None while it cannot be
         counted (no model, or a reply is being written: counted again when it ends)."""
-        info = self.model_info
-        if info is None or self._turn is not None:
+        info = self.session.info
+        if info is None or self._turn is not None or self._closed:
             return None
         conversation_id = self.current_conversation
         # Lazy: only the newest messages that could fit are read and counted (budget_probe).
@@ -151,7 +166,7 @@ class ReplyTurn(ConversationList):
             self._system_prompt(conversation_id),
             info.n_ctx,
             self._reply_sampling(conversation_id)[1],
-            trims=self.settings.context_policy != "ask",
+            trims=self.store.settings.context_policy != "ask",
         )
 
     def _generate(
@@ -177,16 +192,15 @@ class ReplyTurn(ConversationList):
         prompt_ids = [t.ids for t in turns]
         if len(prompt) > len(turns):
             prompt_ids.insert(0, (-1,))  # the system prompt has no message row
-        if self.model_info is None and self._load_request is None:
-            # No engine (first use after a crash, or a failed load): start a fresh one.
-            self._load(self._model_path or str(default_model_path(self.paths.models_dir)))
+        # No engine (first use after a crash, or a failed load): start a fresh one.
+        self.session.restart()
         sampling, max_tokens = self._reply_sampling(conversation_id)
         self.replyRequested.emit(conversation_id)
         request_id = self.client.generate(
             prompt,
             max_tokens=max_tokens,
             sampling=sampling,
-            overflow=overflow or self.settings.context_policy,
+            overflow=overflow or self.store.settings.context_policy,
         )
         self._turn = Turn(
             request_id,
@@ -291,11 +305,6 @@ class ReplyTurn(ConversationList):
     @reports_storage_errors
     def _on_failed(self, request_id: int, kind: str, message: str) -> None:
         plain = message.split("\n", 1)[0]
-        if request_id == self._load_request:
-            self._load_request = None
-            self.window.hide_loading()
-            self.window.model_picker.set_current("")  # nothing is loaded now; say so
-            self.window.show_error(f"The model could not be loaded. {plain}")
         turn = self._turn
         if turn is not None and turn.request_id == request_id:
             self._end_turn()
@@ -312,10 +321,26 @@ class ReplyTurn(ConversationList):
                     f"{plain} Hearth can leave older turns out of the model's view (they stay "
                     "in your history, marked in the transcript). Answer again:",
                 )
-            elif kind != "prompt_too_long" and request_id != self._load_request:
+            elif kind != "prompt_too_long":
                 # Too long: the reply says why in the transcript, the context line what to do.
                 self.window.show_error(plain)
             self.context.recount()
+
+    @reports_storage_errors
+    def _on_crashed(self, reason: str) -> None:
+        """The engine died (the session has forgotten its model): the reply being written
+        ends interrupted, its text so far kept, and the window says why."""
+        self.context.model_changed()
+        self.window.hide_loading()
+        turn = self._turn
+        if turn is not None:
+            self._end_turn()
+            record = self._finish_reply(turn, turn.text, MessageStatus.INTERRUPTED, error=reason)
+            self._show_finished(record)
+        self.window.set_model_info("no model loaded", "", "engine stopped")
+        self.window.show_error(
+            f"{reason} Your chat is saved. The next message starts the engine again."
+        )
 
 
 def _title_from(text: str, limit: int = 48) -> str:

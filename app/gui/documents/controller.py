@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from app.documents.citations import Citation
 from app.documents.extract import SUPPORTED_EXTENSIONS
@@ -25,13 +25,13 @@ from app.documents.state import DocumentState
 from app.documents.summary_json import citation_from_json
 from app.documents.summary_text import linked_markdown, passage_text, plain_markdown
 from app.documents.summary_types import model_key
-from app.gui.chat.controller import ChatController
 from app.gui.documents.entries import Entry, Shown
 from app.gui.documents.opening import DocumentOpening
 from app.gui.documents.queue import SummaryQueue, WrapEngine
 from app.gui.documents.reading import DocumentReader
 from app.gui.documents.summary_jobs import SummaryJobs
 from app.gui.engine_bridge import EngineBridge
+from app.gui.session import EngineSession
 from app.gui.tasks import shutdown_all
 from app.languages.codes import in_reading_order
 from app.util.atomic_write import write_atomic
@@ -46,31 +46,33 @@ from ui.widgets.delta_coalescer import DeltaCoalescer
 
 SHUTDOWN_WAIT_S = 4.0
 
+# Starts a chat holding these messages under this title and shows it; its id, or None.
+SeedConversation = Callable[[str, Sequence[tuple[Role, str]]], int | None]
+
 
 class DocumentsController(DocumentOpening, SummaryJobs, QObject):
-    """Signals: ``jobFinished(path, status)`` when one summary ends (done, cancelled or
-    failed), ``queueFinished()`` when the queue has run empty, ``documentRead(path)`` when a
-    file was read (or could not be)."""
-
-    jobFinished = Signal(str, str)
-    queueFinished = Signal()
-    documentRead = Signal(str)
+    """The Documents page's presenter. What a read or a summary came to is shown on the page
+    (the rows' status, the progress bar, Cancel going idle); nothing else needs to hear of
+    it, so no signal says it."""
 
     def __init__(
         self,
         page: DocumentsPage,
-        chat: ChatController,
+        session: EngineSession,
         repository: DocumentRepository,
+        seed_conversation: SeedConversation,
         *,
         wrap_engine: WrapEngine | None = None,
     ) -> None:
-        """`wrap_engine` wraps each summary job's engine (e.g. to record its requests)."""
+        """`session`: the app's engine, shared with the chat. `seed_conversation`: the chat's
+        "new chat holding these messages", for Discuss. `wrap_engine` wraps each summary
+        job's engine (e.g. to record its requests)."""
         super().__init__(page)
         self.page = page
-        self.chat = chat
         self.repository = repository
-        self.bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
-        self._count_bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
+        self._seed_conversation = seed_conversation
+        self.bridge = EngineBridge(session.client, parent=self, info=session.info)
+        self._count_bridge = EngineBridge(session.client, parent=self, info=session.info)
         self.reader = DocumentReader(self._count_bridge, parent=self)
         self.queue = SummaryQueue(self.bridge, repository, parent=self, wrap_engine=wrap_engine)
         self._entries: dict[str, Entry] = {}
@@ -102,7 +104,7 @@ class DocumentsController(DocumentOpening, SummaryJobs, QObject):
         page.discussRequested.connect(self.discuss)
         page.removeRequested.connect(self.remove)
         page.ocrRequested.connect(self.run_ocr)
-        chat.modelReady.connect(self._on_model_ready)
+        session.loaded.connect(self._on_model_ready)
 
         self.reader.documentRead.connect(self._on_read)
         self.reader.readFailed.connect(self._on_read_failed)
@@ -319,7 +321,7 @@ class DocumentsController(DocumentOpening, SummaryJobs, QObject):
             return None
         request = f'Summarize the document "{shown.title}" ({Path(shown.path).name}).'
         summary = plain_markdown(shown.text, shown.citations).strip()
-        return self.chat.seed_conversation(
+        return self._seed_conversation(
             f"Summary: {shown.title}", [(Role.USER, request), (Role.ASSISTANT, summary)]
         )
 
@@ -346,13 +348,20 @@ class DocumentsController(DocumentOpening, SummaryJobs, QObject):
 
 def install_documents(
     window: MainWindow,
-    chat: ChatController,
+    session: EngineSession,
     database: Database,
     *,
+    seed_conversation: SeedConversation,
     wrap_engine: WrapEngine | None = None,
 ) -> DocumentsController:
-    """Build the Documents page, add it to the window and wire it to the chat's engine.
-    `wrap_engine` wraps each summary job's engine (e.g. to record its requests)."""
+    """Build the Documents page, add it to the window and wire it to the app's engine
+    session. `wrap_engine` wraps each summary job's engine (e.g. to record its requests)."""
     page = DocumentsPage(window)
     window.add_page("Documents", page)
-    return DocumentsController(page, chat, DocumentRepository(database), wrap_engine=wrap_engine)
+    return DocumentsController(
+        page,
+        session,
+        DocumentRepository(database),
+        seed_conversation,
+        wrap_engine=wrap_engine,
+    )

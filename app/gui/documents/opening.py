@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
-from PySide6.QtCore import SignalInstance
-
 from app.documents.model import Document
 from app.documents.state import DocumentState, DocumentStatus
 from app.documents.summary_types import model_key
@@ -41,7 +39,6 @@ class DocumentOpening:
     _ocr_offer: str | None
     _ocr_running: set[str]
     _closed: bool
-    documentRead: SignalInstance
     _refresh_rows: Callable[[], None]
     _show_stored: Callable[[Entry], None]
     _on_citation: Callable[[int], None]
@@ -107,7 +104,6 @@ class DocumentOpening:
             self._show_stored(entry)
         if self._pending_passage is not None and self._pending_passage[0] == path:
             self._on_citation(self._pending_passage[1])
-        self.documentRead.emit(path)
 
     def _store(self, document: Document, tokens: int | None = None) -> None:
         self.repository.upsert(**document.library_fields(), tokens=tokens)
@@ -136,7 +132,6 @@ class DocumentOpening:
             self._pending_passage = None
             self.page.show_passage(f"The passage cannot be shown: {message}")
         self._refresh_rows()
-        self.documentRead.emit(path)
 
     # ---- OCR of scanned PDFs ---------------------------------------------------------------
 

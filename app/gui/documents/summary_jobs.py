@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 
-from PySide6.QtCore import SignalInstance
-
 from app.documents.citations import Citation
 from app.documents.model import Document
 from app.documents.options import SummaryOptions
@@ -43,8 +41,6 @@ class SummaryJobs:
     _follow_jobs: bool
     _ocr_running: set[str]
     _coalescer: DeltaCoalescer
-    jobFinished: SignalInstance
-    queueFinished: SignalInstance
     _refresh_rows: Callable[[], None]
     _read: Callable[[Entry], Future[tuple[Document, str | None]]]
     _show: Callable[[str, str, str, list[Citation], tuple[tuple[int, int], ...]], None]
@@ -166,7 +162,6 @@ class SummaryJobs:
         if result.echo_note:  # the summary is shown, but the user should know what it lacks
             self.page.show_error(f"{job.title}: {result.echo_note}")
         self._purge_removed(job.path)
-        self.jobFinished.emit(job.path, DocumentState.DONE)
         self._after_job()
 
     def _on_job_failed(self, job: QueuedSummary, kind: str, message: str) -> None:
@@ -193,7 +188,6 @@ class SummaryJobs:
             entry.status, entry.detail = status, detail
             self._refresh_rows()
         self._purge_removed(job.path)
-        self.jobFinished.emit(job.path, status.state)
         self._after_job()
 
     def _after_job(self) -> None:
@@ -206,4 +200,3 @@ class SummaryJobs:
         else:
             what = "Summary finished" if done == 1 else f"All {done} summaries finished"
             self.page.finish_progress(1.0, what)
-        self.queueFinished.emit()

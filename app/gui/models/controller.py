@@ -7,7 +7,7 @@ model's truth and memory (loaded.py), the Hub panel (hub.py) and its download
 Threads: GUI thread only; header reads, scans, Hub calls and downloads run on worker
 threads and come back through queued signals.
 
-`install_models(window, chat)` is the entry point the composition root calls.
+`install_models(window, session, store, paths)` is the entry point the composition root calls.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 
 from PySide6.QtCore import QObject
 
-from app.gui.chat.controller import ChatController
+from app.config.paths import HearthPaths
 from app.gui.models.downloads import Downloads
 from app.gui.models.hub import HubBrowser
 from app.gui.models.installed import InstalledModels
@@ -24,6 +24,8 @@ from app.gui.models.loaded import LoadedModel, engine_rss
 from app.gui.models.machine import MachineState
 from app.gui.models.page_tasks import PageTasks
 from app.gui.models.settings_form import PerModelSettings
+from app.gui.session import EngineSession
+from app.gui.settings_store import SettingsStore
 from app.models.hub import RemoteModel
 from app.models.machine import MachineMemory, detect_machine
 from inference.protocol import EngineSettings, Sampling
@@ -42,31 +44,35 @@ class ModelsController(QObject):
     def __init__(
         self,
         window: MainWindow,
-        chat: ChatController,
+        session: EngineSession,
+        store: SettingsStore,
+        paths: HearthPaths,
         page: ModelsPage | None = None,
         *,
         machine: MachineMemory | None = None,
         gpu_available: bool | None = None,
         progress_interval: float = 0.1,
     ) -> None:
-        """`machine`: this computer's memory as the fit estimates assume it (None: detected
-        on a worker thread). `gpu_available`: whether this llama.cpp can offload (None:
-        learnt from the loaded model)."""
+        """`session`: the app's engine session (the chat's model); `store`: the app-wide
+        settings the per-model ones fall back on. `machine`: this computer's memory as the
+        fit estimates assume it (None: detected on a worker thread). `gpu_available`: whether
+        this llama.cpp can offload (None: learnt from the loaded model)."""
         super().__init__(window)
         self.window = window
-        self.chat = chat
         self.page = page = page or ModelsPage()
-        self._machine = MachineState(chat, machine, gpu_available)
+        self._machine = MachineState(session, machine, gpu_available)
         self._tasks = PageTasks(self)
         self._closed = False
-        self.installed = InstalledModels(window, page, chat, self._tasks, self._downloading)
+        self.installed = InstalledModels(
+            window, page, session, paths, self._tasks, self._downloading
+        )
         self.settings = PerModelSettings(
-            page, chat, self._tasks, self._machine, self.installed.entry
+            page, session, store, paths, self._tasks, self._machine, self.installed.entry
         )
         self.loaded = LoadedModel(
-            window, page, chat, self.settings.store, self.settings.engine_settings
+            window, page, session, paths, self.settings.store, self.settings.engine_settings
         )
-        self.hub = HubBrowser(page, chat, self._tasks, self._machine, self._downloading)
+        self.hub = HubBrowser(page, store, paths, self._tasks, self._machine, self._downloading)
         self.downloads = Downloads(page, self.hub, self.installed, progress_interval)
         self.installed.deleted.connect(self.settings.forget)
         if machine is None:
@@ -101,8 +107,10 @@ class ModelsController(QObject):
         self._tasks.close(deadline)
 
 
-def install_models(window: MainWindow, chat: ChatController) -> ModelsController:
+def install_models(
+    window: MainWindow, session: EngineSession, store: SettingsStore, paths: HearthPaths
+) -> ModelsController:
     """Build the Models page, add it to the window and return its controller."""
     page = ModelsPage()
     window.add_page("Models", page)
-    return ModelsController(window, chat, page)
+    return ModelsController(window, session, store, paths, page)

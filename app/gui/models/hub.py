@@ -14,10 +14,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from app.gui.chat.controller import ChatController
+from app.config.paths import HearthPaths
 from app.gui.models.machine import MachineState
 from app.gui.models.page_tasks import PageTasks
 from app.gui.models.views import READING_HEADER, RemoteFitInput, remote_row, repo_row
+from app.gui.settings_store import SettingsStore
 from app.models.download import model_folder, resumable_bytes
 from app.models.gguf_layout import ModelLayout
 from app.models.hub import AuthRequiredError, HubClient, HubError, RemoteModel
@@ -44,15 +45,16 @@ class HubBrowser(QObject):
     def __init__(
         self,
         page: ModelsPage,
-        chat: ChatController,
+        store: SettingsStore,
+        paths: HearthPaths,
         tasks: PageTasks,
         machine: MachineState,
         downloading: Callable[[], RemoteModel | None],
     ) -> None:
         super().__init__(page)
         self.page = page
-        self.chat = chat
-        self.paths = chat.paths
+        self.store = store
+        self.paths = paths
         self._tasks = tasks
         self._machine = machine
         self._downloading = downloading
@@ -137,7 +139,7 @@ class HubBrowser(QObject):
             self.show_remote()
             self.page.hub.set_status(
                 f"{len(models)} model file(s) in {repo_id}. Select one to check its fit at "
-                f"{self.chat.settings.n_ctx:,} tokens of context from its header; the others "
+                f"{self.store.settings.n_ctx:,} tokens of context from its header; the others "
                 "are estimated from their size."
             )
 
@@ -181,7 +183,7 @@ class HubBrowser(QObject):
         self.page.hub.show_files(self._repo, rows)
 
     def _remote_fit_input(self, model: RemoteModel) -> RemoteFitInput:
-        settings = self.chat.settings
+        settings = self.store.settings
         key = _header_key(model)
         return RemoteFitInput(
             n_ctx=settings.n_ctx,

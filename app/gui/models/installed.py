@@ -14,10 +14,11 @@ from pathlib import Path, PurePosixPath
 
 from PySide6.QtCore import QObject, Signal
 
-from app.gui.chat.controller import ChatController
+from app.config.paths import HearthPaths
 from app.gui.models.loaded import loaded_path, resolved
 from app.gui.models.page_tasks import PageTasks
 from app.gui.models.views import found_row, installed_row
+from app.gui.session import EngineSession
 from app.models.catalog import (
     ModelEntry,
     describe,
@@ -58,15 +59,16 @@ class InstalledModels(QObject):
         self,
         window: MainWindow,
         page: ModelsPage,
-        chat: ChatController,
+        session: EngineSession,
+        paths: HearthPaths,
         tasks: PageTasks,
         downloading: Callable[[], RemoteModel | None],
     ) -> None:
         super().__init__(page)
         self.window = window
         self.page = page
-        self.chat = chat
-        self.paths = chat.paths
+        self.session = session
+        self.paths = paths
         self._tasks = tasks
         self._downloading = downloading
         self._entries: list[ModelEntry] = []
@@ -77,10 +79,10 @@ class InstalledModels(QObject):
         page.importRequested.connect(self.import_files)
         page.scanRequested.connect(self.scan)
         page.addFoundRequested.connect(self.import_files)
-        chat.modelReady.connect(self._on_model_ready)
+        session.loaded.connect(self._on_model_ready)
 
     def refresh(self) -> None:
-        loaded = loaded_path(self.chat)
+        loaded = loaded_path(self.session)
 
         def work() -> list[ModelEntry]:
             entries = list_installed(self.paths)
@@ -94,7 +96,7 @@ class InstalledModels(QObject):
 
     def _on_listed(self, entries: list[ModelEntry]) -> None:
         self._entries = entries
-        loaded = loaded_path(self.chat)
+        loaded = loaded_path(self.session)
         rows = [installed_row(e, resolved(e.path) == loaded) for e in entries]
         self.page.show_installed(rows)
         # The chat page's picker offers the same models, by resolved path like the engine's.
@@ -105,7 +107,7 @@ class InstalledModels(QObject):
         self.select_in_use()
 
     def _on_model_ready(self, _info: object) -> None:
-        loaded = loaded_path(self.chat)
+        loaded = loaded_path(self.session)
         entry = next((e for e in self._entries if resolved(e.path) == loaded), None)
         if entry is None or entry.packaged:
             self.refresh()  # unpacked on this start, or chosen outside the list: list it
@@ -117,7 +119,7 @@ class InstalledModels(QObject):
         context, say) are open for editing as soon as the page shows."""
         if self.page.selected_path():
             return
-        loaded = loaded_path(self.chat)
+        loaded = loaded_path(self.session)
         for row in self.page.rows():
             if loaded and resolved(row.path) == loaded:
                 self.page.select_path(row.path)
@@ -133,7 +135,7 @@ class InstalledModels(QObject):
 
     def _why_not_delete(self, entry: ModelEntry) -> str:
         """Why `entry`'s file must not be deleted now, in plain words ("" when it may)."""
-        problem = why_not_delete(self.paths, entry, loaded_path(self.chat))
+        problem = why_not_delete(self.paths, entry, loaded_path(self.session))
         if problem:
             return problem
         model = self._downloading()

@@ -1,7 +1,8 @@
 """The Models page's loaded-model panel: what the engine reports after a load (the truth,
-not the request), its memory as it is now, and which installed row is in use.
+not the request), its memory as it is now, and which installed row is in use. It follows the
+app's engine session (app/gui/session.py) and switches the chat's model through it.
 
-Threads: GUI thread only; the engine client's signals arrive queued from its reader thread.
+Threads: GUI thread only; the engine's signals arrive queued from its reader thread.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from pathlib import Path
 import psutil
 from PySide6.QtCore import QObject
 
-from app.gui.chat.controller import ChatController
+from app.config.paths import HearthPaths
 from app.gui.models.views import loaded_view
+from app.gui.session import EngineSession
 from app.models.catalog import name_for
 from app.models.settings import AUTO, ModelSettingsStore
 from inference.protocol import EngineSettings, ErrorKind, ModelInfo, Sampling
@@ -27,10 +29,10 @@ def resolved(path: str | Path) -> str:
     return str(Path(path).resolve())
 
 
-def loaded_path(chat: ChatController) -> str:
+def loaded_path(session: EngineSession) -> str:
     """The resolved path of the model in use (or chosen, while it loads); "" for none."""
-    info = chat.model_info
-    path = info.path if info is not None else chat.settings.model_path
+    info = session.info
+    path = info.path if info is not None else session.store.settings.model_path
     return resolved(path) if path else ""
 
 
@@ -52,51 +54,54 @@ class LoadedModel(QObject):
         self,
         window: MainWindow,
         page: ModelsPage,
-        chat: ChatController,
+        session: EngineSession,
+        paths: HearthPaths,
         store: ModelSettingsStore,
         engine_settings: Callable[[str], tuple[EngineSettings, Sampling, str | None]],
     ) -> None:
         super().__init__(page)
         self.window = window
         self.page = page
-        self.chat = chat
+        self.session = session
+        self.paths = paths
         self.store = store
         self.engine_settings = engine_settings
         # The engine's info as loaded: it is the chat's own while no other load is under
         # way, so the figure shown after a re-read lives apart, in _rss_shown.
         self._loaded_info: ModelInfo | None = None
         self._rss_shown = 0
-        client = chat.client
-        client.modelLoaded.connect(self._on_model_loaded)
-        client.loadProgressed.connect(self._on_load_progress)
-        client.engineCrashed.connect(lambda _reason: self._on_engine_gone())
-        client.requestFailed.connect(self._on_request_failed)
+        session.loaded.connect(self._on_model_loaded)
+        session.loadProgressed.connect(self._on_load_progress)
+        session.crashed.connect(lambda _reason: self._on_engine_gone())
+        session.loadFailed.connect(self._on_load_failed)
         # What the engine holds grows after a load (mmapped weights are read in as the model
         # runs): read it again after each reply and whenever the page is shown.
-        client.generationFinished.connect(lambda _request, _done: self.refresh_engine_memory())
+        session.client.generationFinished.connect(
+            lambda _request, _done: self.refresh_engine_memory()
+        )
         window.pages.currentChanged.connect(self._on_page_changed)
         page.useRequested.connect(self.use)
         page.settings_form.reloadRequested.connect(self.reload)
-        if chat.model_info is not None:
-            self._on_model_loaded(0, chat.model_info)
+        if session.info is not None:
+            self._on_model_loaded(session.info)
 
     def use(self, path: str) -> None:
         """Chat with this model: the engine swaps it in (one click)."""
-        name = name_for(path, self.chat.paths.models_dir)
+        name = name_for(path, self.paths.models_dir)
         self.page.loaded_panel.show_loading(f"Loading {name}…")
-        self.chat.switch_model(path)
+        self.session.switch(path)
 
     def reload(self) -> None:
         """Load the model in use again, so the settings that need a reload apply."""
-        path = loaded_path(self.chat)
+        path = loaded_path(self.session)
         if path:
             self.page.settings_form.reload_bar.hide()
             self.use(path)
 
-    def _on_load_progress(self, _request: int, fraction: float, text: str) -> None:
+    def _on_load_progress(self, fraction: float, text: str) -> None:
         self.page.loaded_panel.show_loading(f"{text} {fraction:.0%}")
 
-    def _on_model_loaded(self, _request: int, info: ModelInfo) -> None:
+    def _on_model_loaded(self, info: ModelInfo) -> None:
         self._loaded_info = info
         self._rss_shown = info.memory.rss_bytes if info.memory is not None else 0
         self._show_loaded(info)
@@ -115,9 +120,9 @@ class LoadedModel(QObject):
     def refresh_engine_memory(self) -> None:
         """Show the engine process's resident memory as it is now (not just after load)."""
         info = self._loaded_info
-        if info is None or info.memory is None or self.chat.model_info is not info:
+        if info is None or info.memory is None or self.session.info is not info:
             return  # nothing loaded, or another load is under way
-        rss = engine_rss(self.chat.client.pid)
+        rss = engine_rss(self.session.client.pid)
         if rss and rss != self._rss_shown:
             self._rss_shown = rss
             self._show_loaded(replace(info, memory=replace(info.memory, rss_bytes=rss)))
@@ -128,17 +133,16 @@ class LoadedModel(QObject):
         if rows and any((resolved(r.path) == loaded) != r.in_use for r in rows):
             self.page.show_installed([replace(r, in_use=resolved(r.path) == loaded) for r in rows])
 
-    def _on_request_failed(self, _request: int, kind: str, message: str) -> None:
-        # Only a load fails with MODEL_FILE, and the chat forgets the old model's info
-        # before asking for a new one: this was the load the panel is waiting for.
-        if kind != ErrorKind.MODEL_FILE or self.chat.model_info is not None:
+    def _on_load_failed(self, _path: str, kind: str, message: str) -> None:
+        # The model file itself was refused; other failures the chat page tells.
+        if kind != ErrorKind.MODEL_FILE:
             return
-        path = self.chat.settings.model_path
+        path = self.session.store.settings.model_path
         title = "No model is loaded."
         if path:
-            name = f"{name_for(path, self.chat.paths.models_dir)} ({Path(path).name})"
+            name = f"{name_for(path, self.paths.models_dir)} ({Path(path).name})"
             title = f"{name} could not be loaded; no model is loaded."
-        self.page.loaded_panel.show_failed(title, message.split("\n", 1)[0])
+        self.page.loaded_panel.show_failed(title, message)
         self.mark_in_use("")  # the engine dropped the old model before trying this one
 
     def _on_engine_gone(self) -> None:

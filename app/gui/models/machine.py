@@ -4,7 +4,7 @@ GUI thread only."""
 
 from __future__ import annotations
 
-from app.gui.chat.controller import ChatController
+from app.gui.session import EngineSession
 from app.models.fit import auto_gpu_layers
 from app.models.gguf_layout import ModelLayout
 from app.models.machine import MachineMemory
@@ -12,9 +12,9 @@ from app.models.machine import MachineMemory
 
 class MachineState:
     def __init__(
-        self, chat: ChatController, memory: MachineMemory | None, gpu_override: bool | None = None
+        self, session: EngineSession, memory: MachineMemory | None, gpu_override: bool | None = None
     ) -> None:
-        self.chat = chat
+        self.session = session
         self.memory = memory  # None until detected
         # None: learn from the loaded model whether this llama.cpp can offload at all.
         self.gpu_override = gpu_override
@@ -22,7 +22,7 @@ class MachineState:
     def gpu_available(self) -> bool:
         if self.gpu_override is not None:
             return self.gpu_override
-        info = self.chat.model_info
+        info = self.session.info
         return info.gpu_offload_supported if info is not None else True
 
     def auto_layers(self, layout: ModelLayout, n_ctx: int, n_batch: int, flash_attn: bool) -> int:

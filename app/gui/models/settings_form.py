@@ -12,11 +12,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject
 
-from app.gui.chat.controller import ChatController
+from app.config.paths import HearthPaths
 from app.gui.models.loaded import loaded_path, resolved
 from app.gui.models.machine import MachineState
 from app.gui.models.page_tasks import PageTasks
 from app.gui.models.views import fit_view, settings_from_values, settings_values
+from app.gui.session import EngineSession
+from app.gui.settings_store import SettingsStore
 from app.models.catalog import ModelEntry, model_layout
 from app.models.fit import evaluate_fit
 from app.models.gguf_layout import ModelLayout
@@ -44,15 +46,19 @@ class PerModelSettings(QObject):
     def __init__(
         self,
         page: ModelsPage,
-        chat: ChatController,
+        session: EngineSession,
+        app_settings: SettingsStore,
+        paths: HearthPaths,
         tasks: PageTasks,
         machine: MachineState,
         entry: Callable[[str], ModelEntry | None],
     ) -> None:
         super().__init__(page)
         self.page = page
-        self.chat = chat
-        self.store = ModelSettingsStore(chat.paths.data_dir)
+        self.session = session
+        self.app_settings = app_settings
+        self.paths = paths
+        self.store = ModelSettingsStore(paths.data_dir)
         self._tasks = tasks
         self._machine = machine
         self._entry = entry
@@ -81,7 +87,7 @@ class PerModelSettings(QObject):
         def failed(exc: Exception) -> None:
             self.page.show_error(str(exc))
 
-        models_dir = self.chat.paths.models_dir
+        models_dir = self.paths.models_dir
         self._tasks.run("layout", lambda: model_layout(Path(path), models_dir), done, failed)
 
     def forget(self, path: str) -> None:
@@ -92,7 +98,7 @@ class PerModelSettings(QObject):
         layout = self._layouts[path]
         entry = self._entry(path)
         values = settings_values(
-            self.chat.settings,
+            self.app_settings.settings,
             self.store.get(path),
             max_context=entry.context_length if entry else None,
             total_layers=layout.n_layers + 1,
@@ -130,7 +136,7 @@ class PerModelSettings(QObject):
         path = self._selected
         if not path:
             return
-        own = settings_from_values(self.chat.settings, values)
+        own = settings_from_values(self.app_settings.settings, values)
         if own.chat_format == CUSTOM:
             entry = self._entry(path)
             try:
@@ -154,7 +160,7 @@ class PerModelSettings(QObject):
             return
         changed = own.reload_changes(before)
         form = self.page.settings_form
-        if changed and loaded_path(self.chat) == resolved(path):
+        if changed and loaded_path(self.session) == resolved(path):
             names = ", ".join(_RELOAD_NAMES[c] for c in changed)
             form.show_saved(
                 f"Saved. The {names} change takes effect after reload.", needs_reload=True
@@ -179,5 +185,5 @@ class PerModelSettings(QObject):
             )
 
         return engine_settings_for(
-            self.chat.settings, model_path, self.store.get(model_path), auto_gpu_layers=auto
+            self.app_settings.settings, model_path, self.store.get(model_path), auto_gpu_layers=auto
         )

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QObject, Signal
+from PySide6.QtCore import QLocale, QObject
 
-from app.gui.chat.controller import ChatController
+from app.config.paths import HearthPaths
 from app.gui.engine_bridge import EngineBridge
+from app.gui.session import EngineSession
+from app.gui.settings_store import SettingsStore
 from app.gui.translation.glossaries import GlossaryController
 from app.gui.translation.history import HistoryController
 from app.gui.translation.model import OwnEngine, TranslationModel
@@ -36,29 +38,32 @@ EMPTY_INPUT = "There is no text to translate. Type or paste some text on the lef
 
 
 class TranslationController(QObject):
-    """Signals: ``jobFinished()`` whenever a job ends (done, cancelled or failed)."""
-
-    jobFinished = Signal()
+    """The Translate page's presenter. How a job ended is shown on the panel (status,
+    message, flags, busy off); nothing else needs to hear of it, so no signal says it."""
 
     def __init__(
         self,
         panel: TranslationPanel,
-        chat: ChatController,
+        session: EngineSession,
+        store: SettingsStore,
+        paths: HearthPaths,
         history: TranslationRepository,
         glossaries_file: Path | None = None,
     ) -> None:
+        """`session`: the app's engine, shared with the chat; `store` and `paths` size and
+        find a translation-only model's own engine."""
         super().__init__(panel)
         self.panel = panel
-        self.chat = chat
-        self.chat_bridge = EngineBridge(chat.client, parent=self, info=chat.model_info)
+        self.session = session
+        self.chat_bridge = EngineBridge(session.client, parent=self, info=session.info)
         self.chat_translator = Translator(self.chat_bridge)
         self._translate_when_ready = False
-        chat.modelReady.connect(self._on_chat_model_ready)
+        session.loaded.connect(self._on_chat_model_ready)
 
         self.runner = TranslationRunner(self)
         self.glossaries = GlossaryController(panel, glossaries_file)
         self.history = HistoryController(panel, history, self.busy)
-        self.model = TranslationModel(panel, self.busy)
+        self.model = TranslationModel(panel, store, paths, self.busy)
 
         signals = self.runner.signals
         self._coalescer = DeltaCoalescer(parent=self)
@@ -105,8 +110,8 @@ class TranslationController(QObject):
 
     def _model_info(self) -> ModelInfo | None:
         if self.own is None and self.chat_bridge.info is None:
-            # The chat hears of a load first; its info is the same model.
-            self.chat_bridge.info = self.chat.model_info
+            # The session hears of a load first; its info is the same model.
+            self.chat_bridge.info = self.session.info
         return self.bridge.info
 
     # ---- runs -------------------------------------------------------------------------------
@@ -232,10 +237,10 @@ class TranslationController(QObject):
                 "The translation model is still loading. Try again when it is ready."
             )
             return None
-        if not self.chat.is_loading:
+        if not self.session.is_loading:
             # Nothing is loading (the engine stopped, or a load failed): the chat reloads
             # only on its next message, so start it here.
-            self.chat.load_model()
+            self.session.load_chosen()
         if retry:
             self._translate_when_ready = True
             self.panel.show_status("Loading the model… the translation starts when it is ready.")
@@ -277,7 +282,6 @@ class TranslationController(QObject):
             panel.show_info(f"The translation was saved as {result.path}.")
         else:
             panel.show_status("")
-        self.jobFinished.emit()
 
     def _show_text_result(self, result: TextResult) -> None:
         panel = self.panel
@@ -340,7 +344,6 @@ class TranslationController(QObject):
             panel.show_status("Stopped.")
             kept = " Your text and the partial translation are kept."
             panel.show_error(message + (kept if panel.translation_text() else ""))
-        self.jobFinished.emit()
 
     # ---- languages, history, model ------------------------------------------------------------
 
@@ -353,7 +356,7 @@ class TranslationController(QObject):
             self.panel.show_error("Cancel the running translation first, then switch models.")
             self.panel.show_model_in_use(self.own is not None)
             return
-        self.model.use(path, self.chat.settings)
+        self.model.use(path)
 
     # ---- shutdown -------------------------------------------------------------------------
 
@@ -368,16 +371,23 @@ class TranslationController(QObject):
 
 
 def install_translation(
-    window: MainWindow, chat: ChatController, database: Database
+    window: MainWindow,
+    session: EngineSession,
+    store: SettingsStore,
+    paths: HearthPaths,
+    database: Database,
 ) -> TranslationController:
-    """Build the Translate page, add it to the window and wire it to the chat's engine."""
+    """Build the Translate page, add it to the window and wire it to the app's engine
+    session."""
     panel = TranslationPanel(window)
     window.add_page("Translate", panel)
     return TranslationController(
         panel,
-        chat,
+        session,
+        store,
+        paths,
         TranslationRepository(database),
-        glossaries_file=chat.paths.data_dir / GLOSSARIES_FILE,
+        glossaries_file=paths.data_dir / GLOSSARIES_FILE,
     )
 
 

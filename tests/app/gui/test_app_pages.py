@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.gui.documents.controller import DocumentsController
 from tests.support.app_parts import AppParts
+from tests.support.page_waits import wait_read
 from tests.support.qt_user import file_drag
 
 MakeApp = Callable[..., AppParts]
@@ -29,7 +30,7 @@ def test_every_page_is_there_and_a_file_dropped_on_chat_opens_in_documents(
     _enter, drop = file_drag([notes])
     documents = window.findChild(DocumentsController)
     assert documents is not None
-    with qtbot.waitSignal(documents.documentRead, timeout=60_000):
-        window.dropEvent(drop)
+    window.dropEvent(drop)
+    wait_read(qtbot, documents.page, [notes])
     assert drop.isAccepted()
     assert window.pages.currentWidget() is documents.page

@@ -75,7 +75,7 @@ def test_first_start_shows_one_name_and_opens_the_settings_of_the_model_in_use(
 ) -> None:
     window, controller, _database = first_run
     page = _models_page(window)
-    with qtbot.waitSignal(controller.modelReady, timeout=120_000):
+    with qtbot.waitSignal(controller.session.loaded, timeout=120_000):
         controller.start()  # unpacks the built-in model, then loads it
     assert default_model_path(resolve_paths().models_dir).is_file()
     picker = window.model_picker
@@ -98,7 +98,7 @@ def test_choosing_the_builtin_model_again_unpacks_it_if_needed(
     """The built-in model is remembered as "none chosen", so a later start (or a choice in
     the picker) unpacks it again when its file was deleted."""
     _window, controller, _database = first_run
-    controller.switch_model(str(tiny_model))
-    assert controller.settings.model_path == str(tiny_model)
-    controller.switch_model(str(default_model_path(resolve_paths().models_dir)))
-    assert controller.settings.model_path is None
+    controller.session.switch(str(tiny_model))
+    assert controller.store.settings.model_path == str(tiny_model)
+    controller.session.switch(str(default_model_path(resolve_paths().models_dir)))
+    assert controller.store.settings.model_path is None

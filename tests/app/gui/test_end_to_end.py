@@ -36,7 +36,7 @@ def test_first_start_type_a_message_and_watch_it_stream(
     qtbot: QtBot, first_start: tuple[MainWindow, ChatController, Database], hearth_home: Path
 ) -> None:
     window, controller, database = first_start
-    with qtbot.waitSignal(controller.modelReady, timeout=120_000) as ready:
+    with qtbot.waitSignal(controller.session.loaded, timeout=120_000) as ready:
         controller.start()
         # The window stays responsive while the model is prepared and loaded.
         qtbot.waitUntil(lambda: window.load_progress.isVisible(), timeout=10_000)

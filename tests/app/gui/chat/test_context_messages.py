@@ -128,8 +128,8 @@ def test_the_next_request_figure_belongs_to_the_chat_and_model_on_screen(
     assert _figure(window) == figure
 
     other = build_tiny_model(tmp_path / "other.gguf", seed=7)
-    with qtbot.waitSignal(controller.modelReady, timeout=30_000):
-        controller.switch_model(str(other))
+    with qtbot.waitSignal(controller.session.loaded, timeout=30_000):
+        controller.session.switch(str(other))
         assert budget.text() == ""  # the old model's count means nothing for the new one
     qtbot.waitUntil(lambda: "Next request" in budget.text(), timeout=30_000)
 

@@ -325,8 +325,8 @@ def test_switching_models_reloads_the_engine_and_remembers_the_choice(
 
     window, controller, _db = make_app(tiny_model, n_ctx=512, max_tokens=4)
     other = build_tiny_model(tmp_path / "other.gguf", seed=7)
-    with qtbot.waitSignal(controller.modelReady, timeout=30_000) as ready:
-        controller.switch_model(str(other))
+    with qtbot.waitSignal(controller.session.loaded, timeout=30_000) as ready:
+        controller.session.switch(str(other))
     assert ready.args[0].path == str(other)
     assert load_settings(resolve_paths().settings_file).model_path == str(other)
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
@@ -391,7 +391,7 @@ def test_an_overgrown_chat_asks_then_drops_old_turns_with_a_visible_marker(
         type_and_send(qtbot, window, long_text)
     assert not window.overflow_question.isVisible()
     assert "outside the model's view" in window.chat_view.toPlainText()
-    assert controller.settings.context_policy == "keep_ends"
+    assert controller.store.settings.context_policy == "keep_ends"
 
 
 def test_edit_and_regenerate_keep_versions_the_arrows_switch_between(

@@ -81,7 +81,7 @@ def test_presets_are_made_shared_and_used_as_a_user_would(
     assert conversation is not None and conversation.system_prompt == "Talk like a pirate."
     # The preset's sampling belongs to this chat; the app-wide settings stay as they were.
     assert conversation.sampling["temperature"] == pytest.approx(0.3)
-    assert controller.settings.temperature == pytest.approx(0.7)
+    assert controller.store.settings.temperature == pytest.approx(0.7)
 
 
 def test_the_dialog_opens_with_nothing_to_edit_until_new_and_closes_with_close(

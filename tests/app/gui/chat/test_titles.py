@@ -188,10 +188,10 @@ def test_the_chat_and_the_titles_share_the_settings_so_neither_save_loses_the_ot
     window.auto_title_action.trigger()
     saved = load_settings(resolve_paths().settings_file)
     assert (saved.context_policy, saved.auto_titles) == ("keep_ends", True)
-    assert controller.settings == saved
+    assert controller.store.settings == saved
 
     window.auto_title_action.trigger()
     box.activated.emit(box.findData("ask"))
     saved = load_settings(resolve_paths().settings_file)
     assert (saved.context_policy, saved.auto_titles) == ("ask", False)
-    assert controller.settings == saved
+    assert controller.store.settings == saved

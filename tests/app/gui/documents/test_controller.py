@@ -21,7 +21,6 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from app.documents.extract import extract_document
-from app.documents.state import DocumentState
 from app.gui.documents.controller import DocumentsController, install_documents
 from app.gui.documents.summary_jobs import NO_MODEL
 from inference.protocol import ChatMessage, Done
@@ -38,6 +37,7 @@ from tests.support.document_builders import (
     page_text,
 )
 from tests.support.engine_helpers import kill_engine
+from tests.support.page_waits import summaries_end, wait_read, work_ends
 from tests.support.qt_user import answer_message_box, choose_menu_item, click_link, file_drag
 from tests.support.umask import mode, umask
 from ui.documents.page import REMOVE_DELETE, REMOVE_KEEP, DocumentsPage
@@ -132,7 +132,13 @@ def docs_app(make_app: MakeApp, tiny_model: Path) -> Iterator[Any]:
             parts = make_app(tiny_model, **settings)
         window, chat, database = parts
         tap = EngineTap()
-        controller = install_documents(window, chat, database, wrap_engine=tap)
+        controller = install_documents(
+            window,
+            chat.session,
+            database,
+            seed_conversation=chat.seed_conversation,
+            wrap_engine=tap,
+        )
         _taps[controller] = tap
         controllers.append(controller)
         window.show_page(controller.page)
@@ -161,8 +167,8 @@ def cell(page: DocumentsPage, path: Path, column: int) -> str:
 def open_and_wait(
     qtbot: QtBot, controller: DocumentsController, paths: Sequence[Path], counted: bool = True
 ) -> None:
-    with qtbot.waitSignals([controller.documentRead] * len(paths), timeout=60_000):
-        controller.open_paths([str(p) for p in paths])
+    controller.open_paths([str(p) for p in paths])
+    wait_read(qtbot, controller.page, paths)
     if counted:
         readable = [p for p in paths if not cell(controller.page, p, STATUS).startswith("Failed")]
         qtbot.waitUntil(
@@ -187,7 +193,7 @@ def choose_options(qtbot: QtBot, page: DocumentsPage, words: int, language: str 
 
 
 def summarize(qtbot: QtBot, controller: DocumentsController) -> None:
-    with qtbot.waitSignal(controller.queueFinished, timeout=JOB_TIMEOUT_MS):
+    with summaries_end(qtbot, controller.page, timeout=JOB_TIMEOUT_MS):
         qtbot.mouseClick(controller.page.summarize_button, Qt.MouseButton.LeftButton)
 
 
@@ -214,8 +220,8 @@ def test_dropped_and_opened_files_show_pages_words_and_tokens(
 
     # A drop on the page, as from a file manager.
     _enter, drop = file_drag([pdf], QPoint(20, 20))
-    with qtbot.waitSignal(controller.documentRead, timeout=60_000):
-        page.dropEvent(drop)
+    page.dropEvent(drop)
+    wait_read(qtbot, page, [pdf])
     assert drop.isAccepted()
     open_and_wait(qtbot, controller, [notes])
     qtbot.waitUntil(lambda: cell(page, pdf, TOKENS) not in ("", "…"), timeout=30_000)
@@ -297,8 +303,14 @@ def test_a_queue_of_two_documents_finishes_in_order(
     assert len(page.selected_paths()) == 2
     choose_options(qtbot, page, words=20)
     recorder = record(controller)
-    finished: list[tuple[str, str]] = []
-    controller.jobFinished.connect(lambda path, status: finished.append((path, status)))
+    done: list[Path] = []  # the rows in the order their Status turned "Done"
+
+    def note_done() -> None:
+        for path in (first, second):
+            if path not in done and cell(page, path, STATUS) == "Done":
+                done.append(path)
+
+    page.table.model().dataChanged.connect(lambda *_: note_done())
     progress: list[int] = []
     page.progress.valueChanged.connect(progress.append)
     statuses: list[str] = []
@@ -306,8 +318,7 @@ def test_a_queue_of_two_documents_finishes_in_order(
 
     summarize(qtbot, controller)
 
-    done = DocumentState.DONE
-    assert finished == [(str(first.resolve()), done), (str(second.resolve()), done)]
+    assert done == [first, second]
     assert len(recorder.prompts) == 2
     assert "First" in recorder.prompts[0] and "Second" in recorder.prompts[1]
     assert progress == sorted(progress) and page.progress.value() == page.progress.maximum()
@@ -339,7 +350,7 @@ def test_cancel_keeps_finished_parts_and_the_next_run_resumes(
     qtbot.waitUntil(first.reached.is_set, timeout=JOB_TIMEOUT_MS)
     assert cell(page, pdf, STATUS).startswith("Summarizing ")
     assert page.cancel_button.isEnabled() and page.progress.isVisible()
-    with qtbot.waitSignal(controller.queueFinished, timeout=5_000):
+    with summaries_end(qtbot, page, timeout=5_000):
         qtbot.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     assert cell(page, pdf, STATUS) == "Cancelled"
     assert chunk_summaries(database, content_hash) == 2  # the held third reply was never kept
@@ -469,8 +480,8 @@ def test_the_library_lists_summarized_documents_at_start(
     click_row(qtbot, page, pdf)
     assert "The first point of the report." in page.summary_view.toPlainText()
     # Its passages are read from the file when a citation is clicked.
-    with qtbot.waitSignal(again.documentRead, timeout=60_000):
-        click_link(qtbot, page.summary_view, "p. 2")
+    click_link(qtbot, page.summary_view, "p. 2")
+    wait_read(qtbot, page, [pdf])
     assert "Page 2 sentence 0" in page.passage_view.toPlainText()
     # Other options have no stored summary.
     page.style_combo.setCurrentIndex(page.style_combo.findData("paragraph"))
@@ -493,7 +504,7 @@ def test_an_engine_crash_fails_the_job_and_keeps_its_parts(
     qtbot.waitUntil(recorder.reached.is_set, timeout=JOB_TIMEOUT_MS)
     with qtbot.waitSignal(chat.client.engineCrashed, timeout=10_000):
         kill_engine(chat.client)
-    with qtbot.waitSignal(controller.queueFinished, timeout=30_000):
+    with summaries_end(qtbot, page, timeout=30_000):
         recorder.release.set()
     assert cell(page, pdf, STATUS).startswith("Failed: ")
     assert "Finished parts are kept" in page.error_bar.label.text()
@@ -506,8 +517,8 @@ def test_an_engine_crash_fails_the_job_and_keeps_its_parts(
     qtbot.mouseClick(page.summarize_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: cell(page, pdf, STATUS) == "Waiting for the model", timeout=10_000)
     assert page.error_bar.label.text() == NO_MODEL and resumed.prompts == []
-    with qtbot.waitSignal(controller.queueFinished, timeout=JOB_TIMEOUT_MS):
-        chat.load_model()
+    with summaries_end(qtbot, page, timeout=JOB_TIMEOUT_MS):
+        chat.session.load_chosen()
     assert cell(page, pdf, STATUS) == "Done"
     assert not page.error_bar.isVisible()
     assert len(resumed.prompts) == chunk_summaries(database, content_hash) + 1 - 2
@@ -518,7 +529,9 @@ def test_gemma_summarizes_a_short_document_through_the_page(
     qtbot: QtBot, make_app: MakeApp, gemma_model: Path, tmp_path: Path
 ) -> None:
     window, chat, database = make_app(gemma_model, n_ctx=2048)
-    controller = install_documents(window, chat, database)
+    controller = install_documents(
+        window, chat.session, database, seed_conversation=chat.seed_conversation
+    )
     try:
         page = controller.page
         notes = tmp_path / "well.md"
@@ -632,7 +645,7 @@ def test_removing_a_document_being_summarized_cancels_its_job(
 
     seen: list[str] = []
     answer_message_box(qtbot, REMOVE_DELETE, seen)
-    with qtbot.waitSignal(controller.queueFinished, timeout=10_000):
+    with summaries_end(qtbot, page, timeout=10_000):
         press_delete(qtbot, page)
     assert "cancelled first" in seen[0]
     assert page.table.rowCount() == 0 and not page.cancel_button.isEnabled()
@@ -689,7 +702,7 @@ def test_run_ocr_reads_a_scanned_pdf_and_its_pages_are_cited(
 
     statuses: list[str] = []
     page.progress.valueChanged.connect(lambda _value: statuses.append(cell(page, scan, STATUS)))
-    with qtbot.waitSignal(controller.documentRead, timeout=60_000):
+    with work_ends(qtbot, page.cancel_button, timeout=60_000):
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         assert page.cancel_button.isEnabled()  # OCR can be cancelled while it runs
     assert "OCR page 1 of 2" in statuses  # the page being read next is shown at 50 %
@@ -721,8 +734,8 @@ def test_a_file_dropped_on_the_chat_box_or_transcript_opens_in_documents(
         enter, drop = file_drag([path])
         QApplication.sendEvent(target.viewport(), enter)
         assert enter.isAccepted()
-        with qtbot.waitSignal(documents.documentRead, timeout=60_000):
-            QApplication.sendEvent(target.viewport(), drop)
+        QApplication.sendEvent(target.viewport(), drop)
+        wait_read(qtbot, documents.page, [path])
         assert drop.isAccepted()
         assert window.pages.currentWidget() is documents.page
         assert documents.page.row_of(str(path.resolve())) >= 0
@@ -753,7 +766,7 @@ def test_chunk_summaries_and_an_estimate_show_while_the_job_runs(
     # model on a fast machine: which one depends on the clock, so the test does not ask.)
     assert "measuring the speed" not in label
     assert not page.progress.isTextVisible()
-    with qtbot.waitSignal(controller.queueFinished, timeout=JOB_TIMEOUT_MS):
+    with summaries_end(qtbot, page, timeout=JOB_TIMEOUT_MS):
         recorder.release.set()
     assert "Final summary" not in page.summary_view.toPlainText()  # the finished one replaced it
     assert cell(page, pdf, STATUS) == "Done"

@@ -71,7 +71,14 @@ def _models(
     page = ModelsPage()
     window.add_page("Models", page)
     controller = ModelsController(
-        window, chat, page, machine=machine, gpu_available=gpu_available, progress_interval=0
+        window,
+        chat.session,
+        chat.store,
+        chat.paths,
+        page,
+        machine=machine,
+        gpu_available=gpu_available,
+        progress_interval=0,
     )
     qtbot.waitUntil(lambda: bool(page.rows()))
     window.show_page(page)
@@ -145,9 +152,9 @@ def test_table_marks_the_model_in_use_and_use_switches_the_chat(
 
     _select(qtbot, page, second)
     assert page.use_button.isEnabled()
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+    with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
-    assert chat.model_info is not None and Path(chat.model_info.path) == second
+    assert chat.session.info is not None and Path(chat.session.info.path) == second
     second_row = _row_of(page, second)
     qtbot.waitUntil(lambda: page.table.item(second_row, 0).text().startswith(IN_USE_MARK))
     assert not page.table.item(_row_of(page, tiny_model), 0).text().startswith(IN_USE_MARK)
@@ -178,7 +185,7 @@ def test_a_model_of_an_unknown_architecture_is_refused_in_plain_words(
     assert "does not know the model architecture" in window.error_bar.label.text()
     _select(qtbot, page, tiny_model)
     assert page.use_button.isEnabled()  # the failed load left no model marked in use
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+    with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.name_label.text() == "tiny-test · F32")
     assert panel.gpu_note.text() != reason
@@ -203,7 +210,7 @@ def test_switching_models_frees_the_old_one(models: Models, qtbot: QtBot) -> Non
 
     def use(path: Path) -> ModelInfo:
         _select(qtbot, page, path)
-        with qtbot.waitSignal(chat.modelReady, timeout=60_000) as ready:
+        with qtbot.waitSignal(chat.session.loaded, timeout=60_000) as ready:
             qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
         info = ready.args[0]
         assert Path(info.path) == path and info.memory is not None
@@ -240,7 +247,7 @@ def _use_a_heavier_model(models: Models, qtbot: QtBot) -> ModelsPage:
     controller.refresh()
     wait_listed(qtbot, page, heavy)
     _select(qtbot, page, heavy)
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+    with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "engine process" in page.loaded_panel.memory_label.text())
     return page
@@ -301,13 +308,13 @@ def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
     window.show_page(window.pages.widget(0))
     picker.setFocus()
     target = picker.findData(str(second.resolve()))
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+    with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         for _ in range(abs(target - picker.currentIndex())):
             key = Qt.Key.Key_Down if target > picker.currentIndex() else Qt.Key.Key_Up
             qtbot.keyClick(picker, key)
-    assert chat.model_info is not None and Path(chat.model_info.path) == second
+    assert chat.session.info is not None and Path(chat.session.info.path) == second
     assert picker.currentData() == str(second.resolve())
-    assert Path(chat.settings.model_path or "") == second  # remembered for the next start
+    assert Path(chat.store.settings.model_path or "") == second  # remembered for the next start
     with qtbot.waitSignal(chat.replyFinished, timeout=30_000):
         type_and_send(qtbot, window, "hello from the second model")
 
@@ -435,7 +442,7 @@ def test_delete_file_refuses_the_model_in_use_and_files_it_did_not_download(
     wait_row(qtbot, page, builtin, lambda row: row.deletable and not row.error)
     _select(qtbot, page, builtin)
     assert page.rows()[_row_of(page, builtin)].source == "built-in"
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+    with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.rows()[_row_of(page, builtin)].in_use)
     _select(qtbot, page, builtin)
@@ -448,7 +455,7 @@ def test_delete_file_refuses_the_model_in_use_and_files_it_did_not_download(
     controller.refresh()
     wait_listed(qtbot, page, second)
     _select(qtbot, page, second)
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+    with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.rows()[_row_of(page, second)].in_use)
     _select(qtbot, page, second)
@@ -544,7 +551,7 @@ def test_settings_are_saved_per_model_and_ask_for_a_reload(
     # A new page (next start) shows what was saved.
     other = ModelsPage()
     window.add_page("Models 2", other)
-    second = ModelsController(window, chat, other, machine=NO_GPU)
+    second = ModelsController(window, chat.session, chat.store, chat.paths, other, machine=NO_GPU)
     try:
         qtbot.waitUntil(lambda: bool(other.rows()))
         _select(qtbot, other, tiny_model)
@@ -556,7 +563,7 @@ def test_settings_are_saved_per_model_and_ask_for_a_reload(
         second.shutdown()
 
     # Reload reloads the model in use.
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+    with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(form.reload_bar.action_button, Qt.MouseButton.LeftButton)
 
 
@@ -579,7 +586,7 @@ def test_a_broken_custom_template_is_refused_and_kept_in_the_form(
 
 def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: QtBot) -> None:
     _window, chat, _controller = models
-    info = chat.model_info
+    info = chat.session.info
     assert info is not None
     if info.gpu_offload_supported:
         pytest.skip("this llama.cpp build can offload to a GPU")
@@ -633,7 +640,7 @@ def test_loaded_panel_shows_the_cpu_threads_in_use_and_who_chose_them(
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     assert ModelSettingsStore(resolve_paths().data_dir).get(tiny_model).n_threads == 3
     assert "CPU threads change takes effect after reload" in form.reload_bar.label.text()
-    with qtbot.waitSignal(chat.modelReady, timeout=60_000):
+    with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(form.reload_bar.action_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "your setting" in panel.threads_label.text())
     assert panel.threads_label.text() == (
@@ -840,7 +847,9 @@ def test_the_next_start_offers_to_resume_what_an_earlier_run_left(
     # The next start: a new page and controller, nothing remembered in memory.
     page = ModelsPage()
     window.add_page("Models again", page)
-    again = ModelsController(window, chat, page, machine=NO_GPU, progress_interval=0)
+    again = ModelsController(
+        window, chat.session, chat.store, chat.paths, page, machine=NO_GPU, progress_interval=0
+    )
     try:
         window.show_page(page)
         _open_repo(qtbot, page)
@@ -862,7 +871,7 @@ def test_install_models_adds_the_page(
     make_app: Callable[..., tuple], qtbot: QtBot, tiny_model: Path
 ) -> None:
     window, chat, _database = make_app(tiny_model)
-    controller = install_models(window, chat)
+    controller = install_models(window, chat.session, chat.store, chat.paths)
     try:
         titles = [window.pages.tabText(i) for i in range(window.pages.count())]
         assert "Models" in titles
@@ -874,7 +883,7 @@ def test_install_models_adds_the_page(
 def _local_verdict(path: Path, chat: ChatController, machine: MachineMemory) -> FitVerdict:
     """The estimate the Installed tab makes before a load, with GPU layers on Auto."""
     layout = read_layout(path)
-    n_ctx = chat.settings.n_ctx
+    n_ctx = chat.store.settings.n_ctx
     return evaluate_fit(layout, n_ctx, auto_gpu_layers(layout, n_ctx, machine), machine)
 
 
@@ -901,7 +910,7 @@ def test_hub_file_fit_is_read_from_its_header_and_equals_the_local_estimate(
     assert expected.kind.value == "fits on GPU" and expected.estimate.kv_bytes > 0
     assert hub_panel.fit_text(FILE) == short_fit(expected)
     details = hub_panel.fit_details.text()
-    assert details.startswith(f"{FILE} at {chat.settings.n_ctx:,} tokens of context: ")
+    assert details.startswith(f"{FILE} at {chat.store.settings.n_ctx:,} tokens of context: ")
     assert expected.text in details and "KV cache" in details
     assert hub_panel.file_table.item(0, 3).toolTip() == details
 

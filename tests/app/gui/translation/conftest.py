@@ -19,7 +19,7 @@ def translate_app(make_app: MakeApp, tiny_model: Path) -> Iterator[tuple[AppPart
         settings.setdefault("n_ctx", 1024)
         parts = make_app(tiny_model, **settings)
         window, chat, database = parts
-        controller = install_translation(window, chat, database)
+        controller = install_translation(window, chat.session, chat.store, chat.paths, database)
         controllers.append(controller)
         window.show_page(controller.panel)
         return parts, controller

@@ -22,7 +22,13 @@ from storage.translations import TranslationRepository
 from tests.support.app_parts import MakeApp
 from tests.support.engine_helpers import kill_engine
 from tests.support.qt_user import file_drag
-from tests.support.translate_page import JOB_TIMEOUT_MS, pick, record, type_and_translate
+from tests.support.translate_page import (
+    JOB_TIMEOUT_MS,
+    pick,
+    record,
+    translation_ends,
+    type_and_translate,
+)
 from ui.translation.panel import TranslationPanel
 
 THREE_PARAGRAPHS = "The first paragraph.\n\nThe second paragraph.\n\nThe third paragraph."
@@ -38,7 +44,7 @@ def test_ctrl_enter_streams_a_translation_and_stores_it(qtbot: QtBot, translate_
     controller.runner.signals.progressed.connect(
         lambda *_: seen_while_running.append(panel.translation_text()) if panel.is_busy() else None
     )
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, "Good morning, my friends.")
     assert engine.sent == ["Good morning, my friends."]
     assert seen_while_running and seen_while_running[0] != ""  # streamed before the end
@@ -60,7 +66,7 @@ def test_editing_one_paragraph_sends_only_that_paragraph_again(
     pick(panel, "en", "de")
     engine = record(controller.translator)
     panel.source_edit.setPlainText(THREE_PARAGRAPHS)
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
     assert len(engine.sent) == 3
     first = panel.translation_text()
@@ -70,7 +76,7 @@ def test_editing_one_paragraph_sends_only_that_paragraph_again(
     cursor.movePosition(cursor.MoveOperation.End)
     panel.source_edit.setTextCursor(cursor)
     qtbot.keyClicks(panel.source_edit, " Edited")
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.keyClick(panel.source_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert engine.sent == ["The third paragraph. Edited"]
     assert "2 of 3 paragraphs were unchanged and reused" in panel.status_text()
@@ -92,7 +98,7 @@ def test_cancel_stops_the_job_and_keeps_the_partial_translation(
     qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
     assert panel.is_busy() and panel.cancel_button.isEnabled()
     assert not panel.translate_button.isEnabled()
-    with qtbot.waitSignal(controller.jobFinished, timeout=5_000):
+    with translation_ends(qtbot, panel, timeout=5_000):
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     assert len(engine.sent) == 2  # the third paragraph was never sent
     assert panel.status_text().startswith("Cancelled.")
@@ -103,7 +109,7 @@ def test_cancel_stops_the_job_and_keeps_the_partial_translation(
     # The engine is usable again right away.
     engine.hold_at = None
     engine.sent.clear()
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
     assert panel.status_text().startswith("Done.")
 
@@ -119,7 +125,7 @@ def test_engine_crash_keeps_source_and_partial_translation(
     engine.hold_at = 3
     engine.on_first_delta = lambda: kill_engine(chat.client)
     panel.source_edit.setPlainText(THREE_PARAGRAPHS)
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
     assert len(engine.sent) == 3
     assert "engine stopped in the middle of the translation" in panel.message_text()
@@ -129,7 +135,7 @@ def test_engine_crash_keeps_source_and_partial_translation(
     # Translating again brings the model back and goes through.
     engine.hold_at, engine.on_first_delta, engine.max_tokens = None, None, 6
     engine.sent.clear()
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
     assert panel.status_text().startswith("Done.")
     assert len(engine.sent) == 1  # paragraphs 1 and 2 came from the cache
@@ -153,7 +159,7 @@ def test_text_far_larger_than_the_context_is_translated_in_segments_with_progres
     )
     panel.source_edit.setPlainText(source)
     # Sixty-odd requests: a generous wait for a busy machine (not a speed check).
-    with qtbot.waitSignal(controller.jobFinished, timeout=3 * JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel, timeout=3 * JOB_TIMEOUT_MS):
         qtbot.mouseClick(panel.translate_button, Qt.MouseButton.LeftButton)
     assert panel.status_text().startswith("Done."), panel.message_text()
     budget = controller.translator.token_budget()
@@ -202,7 +208,7 @@ def test_detect_shows_the_language_or_asks_the_user_to_pick(
     qtbot.keyClicks(
         panel.source_edit, "The weather was lovely, so we walked along the river until sunset."
     )
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.mouseClick(panel.detect_button, Qt.MouseButton.LeftButton)
     assert panel.detected_label.text() == "Detected: English"
     assert panel.message_text() == ""
@@ -230,7 +236,7 @@ def test_the_detected_language_and_the_status_never_disagree(
     panel = controller.panel
     pick(panel, None, "fr")
     engine = record(controller.translator)
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, "The weather was lovely, so we walked along the river.")
     assert panel.detected_label.text() == "Detected: English"
 
@@ -246,7 +252,7 @@ def test_the_detected_language_and_the_status_never_disagree(
     qtbot.waitUntil(lambda: label().startswith("Detected: ") and "English" not in label())
     assert "etect" not in panel.status_text()  # not "Detecting the language…" any more
     assert label() == "Detected: German"
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         engine.release.set()
     assert panel.detected_label.text() == "Detected: German"
 
@@ -271,7 +277,7 @@ def test_glossary_is_sent_with_the_request_and_violations_are_flagged(
         return inner_chat(messages, **kwargs)
 
     engine.chat = chat_with_system  # type: ignore[method-assign]
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, "Hearth sends the invoice.")
     assert '"invoice" → "Rechnung"' in all_messages[0]
     assert '"Hearth"' in all_messages[0]
@@ -288,7 +294,7 @@ def test_glossary_is_sent_with_the_request_and_violations_are_flagged(
 
     # They are kept for the next start of the app.
     controller.shutdown()
-    again = install_translation(window, chat, database)
+    again = install_translation(window, chat.session, chat.store, chat.paths, database)
     try:
         pick(again.panel, "en", "de")
         assert again.panel.glossary.entries() == ([("invoice", "Rechnung")], ["Hearth"])
@@ -309,7 +315,7 @@ def test_terms_the_model_missed_are_marked_where_they_are_in_the_source(
     # The tiny model writes random pieces: it will not come up with this word.
     editor.table.item(0, 1).setText("Zahlungsaufforderung")
     text = "We send the invoice today. Pay the Invoice soon."
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, text)
     assert '"invoice" should be translated as "Zahlungsaufforderung"' in panel.flags_text()
     first, second = text.index("invoice"), text.index("Invoice")
@@ -365,7 +371,7 @@ def test_a_context_too_small_for_the_instructions_says_what_helps(
     _parts, controller = translate_app(n_ctx=256)
     panel = controller.panel
     pick(panel, "en", "de")
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, "We send the invoice today. Pay the invoice soon.")
     message = panel.message_text()
     assert message.startswith("The translation instructions, glossary and text do not fit")
@@ -518,7 +524,7 @@ def test_file_translation_writes_next_to_the_source_and_never_touches_it(
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (next(chosen), ""))
     )
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
     written = folder / "notes.fr.md"
     assert written.is_file() and written.read_text(encoding="utf-8").startswith("# ")
@@ -526,7 +532,7 @@ def test_file_translation_writes_next_to_the_source_and_never_touches_it(
     assert "Saved notes.fr.md" in panel.status_text()
     assert len(engine.sent) == 3
 
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.mouseClick(panel.file_button, Qt.MouseButton.LeftButton)
     assert "cue 2: broken timing" in panel.message_text()
     assert sorted(p.name for p in folder.iterdir()) == ["movie.srt", "notes.fr.md", "notes.md"]
@@ -550,7 +556,7 @@ def test_a_dropped_file_is_translated_next_to_it_once_confirmed(
     # An earlier translation (perhaps corrected by hand) is kept: the new one gets a number.
     assert "saved next to it as letter.fr (2).txt" in question
     assert engine.sent == []  # nothing runs before the user says so
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         qtbot.mouseClick(panel.file_bar.action_button, Qt.MouseButton.LeftButton)
     assert len(engine.sent) == 2
     assert (tmp_path / "letter.fr.txt").read_text(encoding="utf-8") == "old"
@@ -609,7 +615,7 @@ def test_cancelling_a_file_translation_leaves_no_file(
     qtbot.waitUntil(engine.reached.is_set, timeout=JOB_TIMEOUT_MS)
     assert panel.progress.isVisible()
     panel.source_edit.setFocus()
-    with qtbot.waitSignal(controller.jobFinished, timeout=5_000):
+    with translation_ends(qtbot, panel, timeout=5_000):
         qtbot.keyClick(panel.source_edit, Qt.Key.Key_Escape)
     assert panel.status_text() == "Cancelled. No file was written."
     assert [p.name for p in folder.iterdir()] == ["film.srt"]
@@ -622,7 +628,7 @@ def test_back_translation_is_shown_beside_the_source(qtbot: QtBot, translate_app
     engine = record(controller.translator)
     qtbot.mouseClick(panel.back_check, Qt.MouseButton.LeftButton)
     assert panel.back_edit.isVisible()
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, "A short sentence.")
     assert len(engine.sent) == 2
     assert engine.sent[1] == panel.translation_text().strip()  # the result went back
@@ -648,7 +654,7 @@ def test_translation_only_model_runs_in_a_second_engine_until_shutdown(
     assert panel.model_choice.currentIndex() == 1
     assert "translation only" in panel.model_label.text()
     own_engine = record(controller.translator)
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, "Through the second engine.")
     assert own_engine.sent == ["Through the second engine."] and chat_engine.sent == []
 
@@ -686,7 +692,7 @@ def test_copy_puts_the_translation_on_the_clipboard(qtbot: QtBot, translate_app:
     panel = controller.panel
     pick(panel, "en", "fr")
     record(controller.translator)
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, "Copy me.")
     QGuiApplication.clipboard().clear()
     qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
@@ -698,14 +704,14 @@ def test_gemma_translates_a_sentence_end_to_end(
     qtbot: QtBot, make_app: MakeApp, gemma_model: Path
 ) -> None:
     window, chat, database = make_app(gemma_model, n_ctx=1024)
-    controller = install_translation(window, chat, database)
+    controller = install_translation(window, chat.session, chat.store, chat.paths, database)
     try:
         panel = controller.panel
         window.show_page(panel)
         panel.set_source_code("en")
         index = panel.target_language.findData("fr")
         panel.target_language.setCurrentIndex(index)
-        with qtbot.waitSignal(controller.jobFinished, timeout=120_000):
+        with translation_ends(qtbot, panel, timeout=120_000):
             type_and_translate(qtbot, panel, "The weather is nice today.")
         assert panel.translation_text().strip()
         [stored] = TranslationRepository(database).search("weather")

@@ -11,9 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from inference.protocol import ChatMessage
 from tests.support.translate_page import (
-    JOB_TIMEOUT_MS,
     RecordingEngine,
     pick,
+    translation_ends,
     type_and_translate,
 )
 
@@ -35,7 +35,7 @@ def test_an_echoed_translation_is_not_called_done(
     panel = controller.panel
     pick(panel, "en", "fr")
     controller.translator.engine = EchoingEngine(controller.translator.engine, 4)
-    with qtbot.waitSignal(controller.jobFinished, timeout=JOB_TIMEOUT_MS):
+    with translation_ends(qtbot, panel):
         type_and_translate(qtbot, panel, "Good morning, my dear friends.")
     assert not panel.status_text().startswith("Done")
     assert panel.status_text() == "Not done: 1 of 1 passages were not translated."
