@@ -35,11 +35,10 @@ SHOW_PROGRESS_AFTER_MS = 400  # a quick export finishes without a dialog flashin
 
 
 class ChatFilesController(QObject):
-    """Signals (GUI thread): ``jobStarted(job)`` just before a ProgressTask starts,
-    ``jobFinished()`` once its outcome has been shown."""
+    """Signals (GUI thread): ``jobStarted(job)`` just before a ProgressTask starts. `job` is
+    the export or import under way (None once its outcome has been shown)."""
 
     jobStarted = Signal(object)
-    jobFinished = Signal()
 
     def __init__(
         self,
@@ -193,7 +192,6 @@ class ChatFilesController(QObject):
             dialog.canceled.disconnect()
             dialog.close()
             dialog.deleteLater()
-        self.jobFinished.emit()
 
     def _stop_job(self) -> None:
         """At shutdown: stop at the next step and wait, so no thread outlives the window."""

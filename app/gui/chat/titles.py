@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
 from app.gui.settings_store import SettingsStore
@@ -63,17 +63,14 @@ def clean_title(answer: str, fallback: str, limit: int = TITLE_LIMIT) -> str:
 
 
 class AutoTitler(QObject):
-    """Signals: ``titleRequested(conversation_id)`` once the request is sent;
-    ``titleAnswered(conversation_id, answer)`` with the model's raw answer, after the
-    cleaned title was stored (unless the user's own title or a junk answer stood).
+    """Asks for a chat's title once its first exchange is stored and stores the cleaned
+    answer (unless the user's own title or a junk answer stands); the sidebar shows it.
+    `pending` maps the title requests in flight to their chats.
 
     Takes what it uses, not the chat presenter (which owns it, so the two do not import
     each other): the engine, the stored chats, the settings store (automatic titles on or
     off), and callables for the chat's prompt, the model's sampling and showing a new
     title. Whoever owns the chat turn calls `reply_requested` and `reply_finished`."""
-
-    titleRequested = Signal(int)
-    titleAnswered = Signal(int, str)
 
     def __init__(
         self,
@@ -142,7 +139,6 @@ class AutoTitler(QObject):
             priority=Priority.BACKGROUND,
         )
         self.pending[request_id] = cid
-        self.titleRequested.emit(cid)
 
     def reply_requested(self, _conversation_id: int) -> None:
         """A chat turn is about to ask the engine: chat always goes first."""
@@ -163,7 +159,6 @@ class AutoTitler(QObject):
                     self.refresh_list()
         except DatabaseError:
             pass  # the first-words title stays
-        self.titleAnswered.emit(cid, done.text)
 
     def _on_failed(self, request_id: int, _kind: str, _message: str) -> None:
         # Cancelled for the next turn, or the prompt no longer fits: the title stays.

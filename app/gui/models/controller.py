@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from app.config.paths import HearthPaths
 from app.gui.models.downloads import Downloads
@@ -38,16 +38,8 @@ SHUTDOWN_WAIT_S = 4.5
 
 
 class ModelsController(QObject):
-    """Signals: ``installedChanged()`` after the table was refreshed, ``downloadFinished(str)``
-    (installed path, or "" when it failed/paused/cancelled), ``fitShown()`` after a fit
-    verdict was shown, ``remoteFitShown(key)`` after a hub file's header was read (or could
-    not be) and its fit shown (for tests and the lead's wiring)."""
-
-    installedChanged = Signal()
-    downloadFinished = Signal(str)
-    fitShown = Signal()
-    layoutReady = Signal(str)
-    remoteFitShown = Signal(str)
+    """The Models page's parts, wired to each other and to the chat; `shutdown` stops them.
+    It announces nothing: what each part did shows on the page itself."""
 
     def __init__(
         self,
@@ -82,12 +74,7 @@ class ModelsController(QObject):
         )
         self.hub = HubBrowser(page, store, paths, self._tasks, self._machine, self._downloading)
         self.downloads = Downloads(page, self.hub, self.installed, progress_interval)
-        self.installed.changed.connect(self.installedChanged)
         self.installed.deleted.connect(self.settings.forget)
-        self.settings.fitShown.connect(self.fitShown)
-        self.settings.layoutReady.connect(self.layoutReady)
-        self.hub.remoteFitShown.connect(self.remoteFitShown)
-        self.downloads.finished.connect(self.downloadFinished)
         if machine is None:
             self._tasks.run("machine", detect_machine, self._on_machine, lambda _exc: None)
         self.refresh()

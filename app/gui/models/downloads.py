@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from app.gui.models.hub import HubBrowser, hub_client
 from app.gui.models.installed import InstalledModels
@@ -51,10 +51,8 @@ def progress_text(p: DownloadProgress) -> str:
 
 
 class Downloads(QObject):
-    """Signals: ``finished(path)`` (the installed path, or "" when the download failed, was
-    paused or cancelled). `model` is the one being downloaded, if any."""
-
-    finished = Signal(str)
+    """How each download ended shows in the Hub panel (installed, paused, cancelled, failed).
+    `model` is the one being downloaded, if any."""
 
     def __init__(
         self,
@@ -133,7 +131,6 @@ class Downloads(QObject):
             if self._hub.remote:
                 self._hub.show_remote()
             self._installed.refresh()
-            self.finished.emit(str(result))
             return
         if isinstance(result, DownloadPausedError | DownloadInterruptedError | DiskFullError):
             # The partial file is kept: Resume continues once the network or the disk allows.
@@ -152,7 +149,6 @@ class Downloads(QObject):
             hub.show_download(DownloadState("failed", f"{name}: {result}"))
         if self._hub.remote:
             self._hub.show_remote()  # what was kept for a resume, or that nothing was
-        self.finished.emit("")
 
     def pause(self) -> None:
         if self._job is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from app.config.paths import HearthPaths
 from app.gui.models.machine import MachineState
@@ -39,11 +39,8 @@ def _header_key(model: RemoteModel) -> tuple[str, str, str]:
 
 
 class HubBrowser(QObject):
-    """Signals: ``remoteFitShown(filename)`` after a hub file's header was read (or could
-    not be) and its fit shown. `downloading()` is the model being downloaded, if any (its
-    row shows the progress bar instead of a resumable partial)."""
-
-    remoteFitShown = Signal(str)
+    """`downloading()` is the model being downloaded, if any (its row shows the progress
+    bar instead of a resumable partial)."""
 
     def __init__(
         self,
@@ -210,20 +207,19 @@ class HubBrowser(QObject):
         def done(layout: ModelLayout) -> None:
             self._remote_layouts[key] = layout
             self._remote_notes.pop(key, None)
-            self._shown_remote_fit(model)
+            self._show_remote_fit(model)
 
         def failed(exc: Exception) -> None:
             message = str(exc) if isinstance(exc, HubError | ModelFileError) else repr(exc)
             self._remote_notes[key] = message
-            self._shown_remote_fit(model)
+            self._show_remote_fit(model)
 
         client = hub_client()
         self._tasks.run("header", lambda: read_remote_layout(client, model), done, failed)
 
-    def _shown_remote_fit(self, model: RemoteModel) -> None:
+    def _show_remote_fit(self, model: RemoteModel) -> None:
         if model in self.remote:  # still the listed repository
             self.show_remote()
-        self.remoteFitShown.emit(model.filename)
 
     def save_token(self, token: str) -> None:
         try:

@@ -50,11 +50,9 @@ def picker_labels(entries: Sequence[ModelEntry]) -> list[str]:
 
 
 class InstalledModels(QObject):
-    """Signals: ``changed()`` after the table was refreshed, ``deleted(path)`` after a
-    model's files were deleted. `downloading()` is the Hub model being downloaded, if any
-    (its files must not be deleted)."""
+    """Signals: ``deleted(path)`` after a model's files were deleted. `downloading()` is the
+    Hub model being downloaded, if any (its files must not be deleted)."""
 
-    changed = Signal()
     deleted = Signal(str)
 
     def __init__(
@@ -107,7 +105,6 @@ class InstalledModels(QObject):
         choices = list(zip(picker_labels(usable), paths, strict=True))
         self.window.model_picker.show_models(choices, loaded)
         self.select_in_use()
-        self.changed.emit()
 
     def _on_model_ready(self, _info: object) -> None:
         loaded = loaded_path(self.session)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from app.config.paths import HearthPaths
 from app.gui.models.loaded import loaded_path, resolved
@@ -40,11 +40,8 @@ _RELOAD_NAMES = {
 
 
 class PerModelSettings(QObject):
-    """Signals: ``fitShown()`` after a fit verdict was shown, ``layoutReady(path)`` after a
-    model's header was read. `entry(path)` finds an installed model's entry."""
-
-    fitShown = Signal()
-    layoutReady = Signal(str)
+    """The selected model's settings form and its fit verdict. `entry(path)` finds an
+    installed model's entry."""
 
     def __init__(
         self,
@@ -86,7 +83,6 @@ class PerModelSettings(QObject):
             self._layouts[path] = layout
             if self._selected == path:
                 self._fill_form(path)
-            self.layoutReady.emit(path)
 
         def failed(exc: Exception) -> None:
             self.page.show_error(str(exc))
@@ -135,7 +131,6 @@ class PerModelSettings(QObject):
             flash_attn=flash_attn,
         )  # fmt: skip
         form.show_fit(fit_view(verdict, gpu and machine.best_gpu is not None))
-        self.fitShown.emit()
 
     def save(self, values: SettingsValues) -> None:
         path = self._selected

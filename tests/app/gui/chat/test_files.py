@@ -28,11 +28,18 @@ def files_controller(controller: object) -> ChatFilesController:
     return controller.window.findChild(ChatFilesController)  # type: ignore[attr-defined]
 
 
+def wait_job_done(qtbot: QtBot, files: ChatFilesController) -> None:
+    """Wait until the export or import under way, on its worker thread, has ended and its
+    outcome is shown (the controller holds no job any more)."""
+    qtbot.waitUntil(lambda: files.job is None, timeout=60_000)
+
+
 def run_job(qtbot: QtBot, files: ChatFilesController, action: QAction) -> None:
-    """Choose the menu item and wait until the export or import, on its worker thread, has
-    ended and its outcome is shown."""
-    with qtbot.waitSignal(files.jobFinished, timeout=60_000):
-        action.trigger()
+    """Choose the menu item and wait until the export or import it starts has ended and its
+    outcome is shown."""
+    action.trigger()
+    assert files.job is not None  # started at once; it ends on its worker thread
+    wait_job_done(qtbot, files)
 
 
 def test_export_import_and_copy_from_the_chat_menu(
@@ -156,9 +163,9 @@ def test_exporting_every_chat_runs_off_the_gui_thread_and_cancel_keeps_the_old_f
     window.export_all_action.trigger()
     qtbot.waitUntil(reached.is_set, timeout=10_000)
     assert files.job is not None  # the GUI thread is free while the export runs
-    with qtbot.waitSignal(files.jobFinished, timeout=60_000):
-        _click_cancel(qtbot, files)
-        release.set()
+    _click_cancel(qtbot, files)
+    release.set()
+    wait_job_done(qtbot, files)
     assert target.read_text(encoding="utf-8") == "the previous export"
     assert "cancelled" in window.statusBar().currentMessage()
 
@@ -189,9 +196,9 @@ def test_a_big_import_runs_off_the_gui_thread_and_cancel_imports_nothing(
     reached, release = _held_at_first_step(files)
     window.import_action.trigger()
     qtbot.waitUntil(reached.is_set, timeout=10_000)
-    with qtbot.waitSignal(files.jobFinished, timeout=60_000):
-        _click_cancel(qtbot, files)
-        release.set()
+    _click_cancel(qtbot, files)
+    release.set()
+    wait_job_done(qtbot, files)
     assert len(ConversationRepository(db).list_recent()) == before  # nothing half-imported
 
     files.jobStarted.disconnect()

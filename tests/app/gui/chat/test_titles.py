@@ -12,12 +12,13 @@ from pytestqt.qtbot import QtBot
 from app.config.paths import resolve_paths
 from app.config.settings import load_settings
 from app.gui.chat.titles import INSTRUCTION, TITLE_TOKENS, clean_title
-from inference.protocol import ChatMessage, Done, Priority
+from inference.protocol import ChatMessage, Priority
 from storage.chats import ConversationRepository
 from storage.records import TitleSource
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import type_and_send
 from tests.support.engine_requests import generated, record_requests
+from tests.support.title_requests import TitleRequests
 from ui.chat.conversation_list import ID_ROLE
 
 MakeApp = Callable[..., AppParts]
@@ -62,14 +63,14 @@ def test_when_turned_on_the_model_names_the_chat_after_the_first_exchange(
     window.auto_title_action.trigger()
     assert load_settings(resolve_paths().settings_file).auto_titles
     sent = record_requests(controller, monkeypatch)
-    finished: dict[int, Done] = {}
-    controller.client.generationFinished.connect(lambda rid, done: finished.setdefault(rid, done))
+    titles = TitleRequests(controller, monkeypatch)
 
-    with qtbot.waitSignal(controller.titles.titleAnswered, timeout=30_000) as answered:
-        type_and_send(qtbot, window, "hello world")
-    cid, answer = answered.args
-    assert cid == controller.current_conversation
+    type_and_send(qtbot, window, "hello world")
+    answered, done = titles.wait_answered(qtbot)
+    cid, answer = controller.current_conversation, done.text
+    assert cid is not None
     chat_turn, title_request = generated(sent)
+    assert title_request == answered
     # Background, short, and the chat's own prompt first, so its cached prefix is reused.
     assert title_request.priority == Priority.BACKGROUND
     assert title_request.max_tokens == TITLE_TOKENS
@@ -86,8 +87,7 @@ def test_when_turned_on_the_model_names_the_chat_after_the_first_exchange(
     assert controller.titles.pending == {}
 
     # The title reused the chat's evaluated prefix, and the next turn still reuses it.
-    qtbot.waitUntil(lambda: title_request.id in finished, timeout=30_000)
-    title_stats = finished[title_request.id].stats
+    title_stats = done.stats
     assert title_stats.prompt_tokens_evaluated < title_stats.prompt_tokens
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000) as next_reply:
         type_and_send(qtbot, window, "and more")
@@ -113,17 +113,20 @@ def test_when_off_no_title_is_asked_for(
 
 
 def test_a_title_the_user_types_while_the_model_answers_is_kept(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=6, auto_titles=True)
     assert window.auto_title_action.isChecked()
+
+    def rename() -> None:
+        rename_in_sidebar(window, controller.current_conversation, "My own title")
+
     # The user renames the chat right after the title request went out.
-    controller.titles.titleRequested.connect(
-        lambda cid: rename_in_sidebar(window, cid, "My own title")
-    )
-    with qtbot.waitSignal(controller.titles.titleAnswered, timeout=30_000) as answered:
-        type_and_send(qtbot, window, "hello world")
-    cid = answered.args[0]
+    titles = TitleRequests(controller, monkeypatch, right_after=rename)
+    type_and_send(qtbot, window, "hello world")
+    titles.wait_answered(qtbot)
+    cid = controller.current_conversation
+    assert cid is not None
     record = ConversationRepository(db).get(cid)
     assert record is not None
     assert (record.title, record.title_source) == ("My own title", TitleSource.USER)
@@ -131,7 +134,7 @@ def test_a_title_the_user_types_while_the_model_answers_is_kept(
 
 
 def test_the_next_message_goes_before_a_pending_title(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window, controller, _db = make_app(tiny_model, n_ctx=1024, max_tokens=6, auto_titles=True)
     replies: list[int] = []
@@ -139,13 +142,13 @@ def test_the_next_message_goes_before_a_pending_title(
     # The user's next message is sent the moment the title request is: it cancels it.
     sent: list[str] = []
 
-    def interrupt(_cid: int) -> None:
+    def interrupt() -> None:
         # Once: the second reply asks for a title again, and must not send a third message.
         if not sent:
             sent.append("next question")
             controller.send("next question")
 
-    controller.titles.titleRequested.connect(interrupt)
+    _titles = TitleRequests(controller, monkeypatch, right_after=interrupt)
     type_and_send(qtbot, window, "hello world")
     qtbot.waitUntil(lambda: len(replies) == 2, timeout=30_000)
     cid = controller.current_conversation
@@ -158,17 +161,16 @@ def test_the_next_message_goes_before_a_pending_title(
 
 
 def test_a_title_typed_before_the_first_message_is_never_replaced(
-    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=6, auto_titles=True)
     cid = controller.current_conversation
     assert cid is not None
     rename_in_sidebar(window, cid, "Taxes 2026")
-    with (
-        qtbot.assertNotEmitted(controller.titles.titleRequested),
-        qtbot.waitSignal(controller.replyFinished, timeout=30_000),
-    ):
+    titles = TitleRequests(controller, monkeypatch)
+    with qtbot.waitSignal(controller.replyFinished, timeout=30_000):
         type_and_send(qtbot, window, "what can I deduct?")
+    assert titles.sent == []  # no title was asked for
     record = ConversationRepository(db).get(cid)
     assert record is not None
     assert (record.title, record.title_source) == ("Taxes 2026", TitleSource.USER)

@@ -36,6 +36,15 @@ from inference.protocol import ModelInfo
 from tests.support.chat_window import type_and_send
 from tests.support.fake_hub import FakeHub
 from tests.support.model_hub import hub, isolated_home, tiny_bytes  # noqa: F401 (fixtures)
+from tests.support.models_page import (
+    header_read,
+    wait_download_ended,
+    wait_fit,
+    wait_header_read,
+    wait_listed,
+    wait_page_tasks,
+    wait_row,
+)
 from tests.support.qt_user import file_drag
 from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
 from ui.main_window import MainWindow
@@ -132,8 +141,8 @@ def test_table_marks_the_model_in_use_and_use_switches_the_chat(
     _window, chat, controller = models
     page = _page(models)
     second = _second_model()
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
+    controller.refresh()
+    wait_listed(qtbot, page, second)
     in_use = [r for r in page.rows() if r.in_use]
     assert [Path(r.path).resolve() for r in in_use] == [tiny_model.resolve()]
     row = _row_of(page, tiny_model)
@@ -160,9 +169,9 @@ def test_a_model_of_an_unknown_architecture_is_refused_in_plain_words(
     window, chat, controller = models
     folder = resolve_paths().ensure().models_dir
     alien = build_tiny_model(folder / "alien-arch.gguf", arch="notarealarch")
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
     page = _page(models)
+    controller.refresh()
+    wait_listed(qtbot, page, alien)
     _select(qtbot, page, alien)
     panel = page.loaded_panel
     qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
@@ -195,9 +204,9 @@ def test_switching_models_frees_the_old_one(models: Models, qtbot: QtBot) -> Non
         )
         store.put(path, ModelSettings(n_ctx=16384))
         big.append(path)
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
     page = _page(models)
+    controller.refresh()
+    wait_listed(qtbot, page, *big)
 
     def use(path: Path) -> ModelInfo:
         _select(qtbot, page, path)
@@ -234,9 +243,9 @@ def _use_a_heavier_model(models: Models, qtbot: QtBot) -> ModelsPage:
     _window, chat, controller = models
     folder = resolve_paths().ensure().models_dir
     heavy = build_tiny_model(folder / "heavy.gguf", n_layer=8, n_embd=512, n_ff=1536)
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
     page = _page(models)
+    controller.refresh()
+    wait_listed(qtbot, page, heavy)
     _select(qtbot, page, heavy)
     with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
@@ -284,8 +293,8 @@ def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
     window, chat, controller = models
     picker = window.model_picker
     second = _second_model()
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
+    controller.refresh()
+    wait_listed(qtbot, _page(models), second)
     listed = [picker.itemData(i) for i in range(picker.count())]
     assert str(second.resolve()) in listed and str(tiny_model.resolve()) in listed
     assert picker.currentData() == str(tiny_model.resolve())  # the model in use
@@ -344,27 +353,27 @@ def test_details_show_the_full_metadata_without_loading(
 def test_dropped_gguf_is_imported_and_a_corrupt_one_refused(
     models: Models, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    _window, _chat, controller = models
+    _window, _chat, _controller = models
     page = _page(models)
     elsewhere = build_tiny_model(tmp_path / "elsewhere" / "dropped-tiny.gguf", seed=5)
-    with qtbot.waitSignal(controller.installedChanged):
-        _drop(page, elsewhere)
+    _drop(page, elsewhere)
+    wait_listed(qtbot, page, elsewhere)
     row = page.rows()[_row_of(page, elsewhere)]
     assert row.source == "imported" and row.removable and not row.error
     assert load_imports(resolve_paths().data_dir) == [elsewhere.resolve()]
     assert "Imported" in page.info_bar.label.text()
 
     corrupt = build_corrupt_variants(tmp_path / "bad")["truncated"]
-    with qtbot.waitSignal(controller.installedChanged):
-        _drop(page, corrupt)
+    _drop(page, corrupt)
+    qtbot.waitUntil(lambda: "was not imported" in page.error_bar.label.text())
     assert not page.error_bar.isHidden()
     assert "was not imported" in page.error_bar.label.text()
     assert load_imports(resolve_paths().data_dir) == [elsewhere.resolve()]
 
     # Remove from list forgets the import; the file stays.
     _select(qtbot, page, elsewhere)
-    with qtbot.waitSignal(controller.installedChanged):
-        qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.remove_button, Qt.MouseButton.LeftButton)
+    wait_listed(qtbot, page, elsewhere, listed=False)
     assert load_imports(resolve_paths().data_dir) == [] and elsewhere.exists()
 
 
@@ -387,8 +396,8 @@ def test_delete_file_removes_a_downloaded_model_and_its_leftovers(
     leftovers = [folder / f"{FILE}{end}" for end in (".sha256.json", ".part", ".part.json")]
     for leftover in leftovers:
         leftover.write_text("{}")
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
+    controller.refresh()
+    wait_listed(qtbot, page, model)
     _select(qtbot, page, model)
     assert page.delete_button.isEnabled()
 
@@ -402,8 +411,8 @@ def test_delete_file_removes_a_downloaded_model_and_its_leftovers(
     assert model.exists()
 
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(controller.installedChanged):
-        _answer_delete(qtbot, page, "Delete")
+    _answer_delete(qtbot, page, "Delete")
+    wait_listed(qtbot, page, model, listed=False)
     assert not model.exists() and not any(p.exists() for p in leftovers)
     assert not folder.exists() and models_dir.is_dir()  # the empty repository folder went too
     assert all(Path(r.path) != model for r in page.rows())
@@ -419,16 +428,18 @@ def test_delete_file_refuses_the_model_in_use_and_files_it_did_not_download(
     _select(qtbot, page, tiny_model)
     assert not page.delete_button.isEnabled()
     elsewhere = build_tiny_model(tmp_path / "elsewhere" / "imported-tiny.gguf", seed=5)
-    with qtbot.waitSignal(controller.installedChanged):
-        _drop(page, elsewhere)
+    _drop(page, elsewhere)
+    wait_listed(qtbot, page, elsewhere)
     _select(qtbot, page, elsewhere)
     assert page.remove_button.isEnabled() and not page.delete_button.isEnabled()
 
     # The built-in model while it is the one in use.
     builtin = default_model_path(resolve_paths().models_dir)
     builtin.write_bytes(tiny_model.read_bytes())
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
+    controller.refresh()
+    # Always listed (from its package, or unusable without it); once unpacked, usable and
+    # its file on disk, Delete file is offered for it.
+    wait_row(qtbot, page, builtin, lambda row: row.deletable and not row.error)
     _select(qtbot, page, builtin)
     assert page.rows()[_row_of(page, builtin)].source == "built-in"
     with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
@@ -441,8 +452,8 @@ def test_delete_file_refuses_the_model_in_use_and_files_it_did_not_download(
 
     # Any other model in use: refused too, until another one is used.
     second = _second_model()
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
+    controller.refresh()
+    wait_listed(qtbot, page, second)
     _select(qtbot, page, second)
     with qtbot.waitSignal(chat.session.loaded, timeout=60_000):
         qtbot.mouseClick(page.use_button, Qt.MouseButton.LeftButton)
@@ -454,23 +465,23 @@ def test_delete_file_refuses_the_model_in_use_and_files_it_did_not_download(
     # The built-in is no longer in use: it may go now.
     _select(qtbot, page, builtin)
     qtbot.mouseClick(page.delete_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(controller.installedChanged):
-        _answer_delete(qtbot, page, "Delete")
+    _answer_delete(qtbot, page, "Delete")
+    qtbot.waitUntil(lambda: page.info_bar.label.text().startswith(f"Deleted {builtin.name};"))
     assert not builtin.exists() and second.exists() and elsewhere.exists()
 
 
 def test_scan_offers_models_other_apps_downloaded(
     models: Models, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    _window, _chat, controller = models
+    _window, _chat, _controller = models
     page = _page(models)
     snapshot = tmp_path / "hf-home" / "hub" / "models--a--b" / "snapshots" / "c0ffee"
     found = build_tiny_model(snapshot / "cached-tiny-Q4_0.gguf", seed=7)
     qtbot.mouseClick(page.scan_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.found_table.rowCount() == 1)
     assert page.found_table.item(0, 3).text() == "Hugging Face cache"
-    with qtbot.waitSignal(controller.installedChanged):
-        qtbot.mouseClick(page.add_found_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.add_found_button, Qt.MouseButton.LeftButton)
+    wait_listed(qtbot, page, found)
     assert page.rows()[_row_of(page, found)].source == "imported"
     assert found.exists()  # used where it is, not copied
 
@@ -482,29 +493,29 @@ def test_fit_verdict_follows_the_gpu_layers_slider(
     models_with_gpu: Models, qtbot: QtBot, tiny_model: Path
 ) -> None:
     models = models_with_gpu
-    _window, _chat, controller = models
+    _window, _chat, _controller = models
     page = _page(models)
     form = page.settings_form
-    with qtbot.waitSignal(controller.fitShown):
-        _select(qtbot, page, tiny_model)
+    _select(qtbot, page, tiny_model)
+    shown = wait_fit(qtbot, form)
     assert form.layers_slider.maximum() == 3  # 2 blocks + the output layer
     assert form.layers_slider.value() == 0  # the global default: CPU only
     assert form.fit_label.text().startswith("CPU only: needs")
     assert "RAM" in form.fit_label.text()
     form.layers_slider.setFocus()
-    with qtbot.waitSignal(controller.fitShown):
-        qtbot.keyClick(form.layers_slider, Qt.Key.Key_End)
+    qtbot.keyClick(form.layers_slider, Qt.Key.Key_End)
+    shown = wait_fit(qtbot, form, shown)
     assert form.fit_label.text().startswith("Fits on GPU")
     assert "VRAM of 8.0 GiB free" in form.fit_label.text()
-    with qtbot.waitSignal(controller.fitShown):
-        qtbot.keyClick(form.layers_slider, Qt.Key.Key_Left)
+    qtbot.keyClick(form.layers_slider, Qt.Key.Key_Left)
+    shown = wait_fit(qtbot, form, shown)
     assert form.fit_label.text().startswith("Partly on GPU (2 of 3 layers)")
-    with qtbot.waitSignal(controller.fitShown):
-        qtbot.keyClick(form.layers_slider, Qt.Key.Key_Home)
+    qtbot.keyClick(form.layers_slider, Qt.Key.Key_Home)
+    shown = wait_fit(qtbot, form, shown)
     assert form.fit_label.text().startswith("CPU only: needs")
     # Auto picks the layers itself and the slider follows it.
-    with qtbot.waitSignal(controller.fitShown):
-        qtbot.mouseClick(form.auto_check, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(form.auto_check, Qt.MouseButton.LeftButton)
+    wait_fit(qtbot, form, shown)
     assert form.layers_slider.value() == 3 and not form.layers_slider.isEnabled()
     assert "Auto puts 3 of 3 layers on the GPU" in form.breakdown_label.text()
 
@@ -512,11 +523,11 @@ def test_fit_verdict_follows_the_gpu_layers_slider(
 def test_settings_are_saved_per_model_and_ask_for_a_reload(
     models: Models, qtbot: QtBot, tiny_model: Path
 ) -> None:
-    window, chat, controller = models
+    window, chat, _controller = models
     page = _page(models)
     form = page.settings_form
-    with qtbot.waitSignal(controller.fitShown):
-        _select(qtbot, page, tiny_model)
+    _select(qtbot, page, tiny_model)
+    wait_fit(qtbot, form)
     form.ctx_spin.selectAll()
     qtbot.keyClicks(form.ctx_spin, "2048")
     qtbot.mouseClick(form.flash_check, Qt.MouseButton.LeftButton)
@@ -543,8 +554,8 @@ def test_settings_are_saved_per_model_and_ask_for_a_reload(
     second = ModelsController(window, chat.session, chat.store, chat.paths, other, machine=NO_GPU)
     try:
         qtbot.waitUntil(lambda: bool(other.rows()))
-        with qtbot.waitSignal(second.fitShown):
-            _select(qtbot, other, tiny_model)
+        _select(qtbot, other, tiny_model)
+        wait_fit(qtbot, other.settings_form)
         assert other.settings_form.ctx_spin.value() == 2048
         assert other.settings_form.format_combo.currentData() == "chatml"
         assert other.settings_form.system_edit.toPlainText() == "You are terse."
@@ -559,11 +570,11 @@ def test_settings_are_saved_per_model_and_ask_for_a_reload(
 def test_a_broken_custom_template_is_refused_and_kept_in_the_form(
     models: Models, qtbot: QtBot, tiny_model: Path
 ) -> None:
-    _window, _chat, controller = models
+    _window, _chat, _controller = models
     page = _page(models)
     form = page.settings_form
-    with qtbot.waitSignal(controller.fitShown):
-        _select(qtbot, page, tiny_model)
+    _select(qtbot, page, tiny_model)
+    wait_fit(qtbot, form)
     form.format_combo.setCurrentIndex(form.format_combo.findData("custom"))
     assert not form.template_edit.isHidden()
     qtbot.keyClicks(form.template_edit, "{% for m in messages %}{{ m.role }}")
@@ -610,7 +621,7 @@ def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: Qt
 def test_loaded_panel_shows_the_cpu_threads_in_use_and_who_chose_them(
     models: Models, qtbot: QtBot, tiny_model: Path
 ) -> None:
-    _window, chat, controller = models
+    _window, chat, _controller = models
     page = _page(models)
     panel, form = page.loaded_panel, page.settings_form
     # tests/conftest.py sets HEARTH_THREADS (test_cpu_threads.py checks the real defaults).
@@ -619,8 +630,8 @@ def test_loaded_panel_shows_the_cpu_threads_in_use_and_who_chose_them(
         f"{auto.n_threads} writing replies (automatic: from HEARTH_THREADS), "
         f"{auto.n_threads_batch} reading prompts (automatic: from HEARTH_THREADS)"
     )
-    with qtbot.waitSignal(controller.fitShown):
-        _select(qtbot, page, tiny_model)
+    _select(qtbot, page, tiny_model)
+    wait_fit(qtbot, form)
     # The form says what Automatic means here.
     assert form.threads_spin.text() == f"Automatic ({auto.n_threads})"
     assert form.batch_threads_spin.text() == f"Automatic ({auto.n_threads_batch})"
@@ -667,11 +678,11 @@ def test_search_list_and_download_with_progress(
     tiny_repo: FakeHub,
     tiny_bytes: bytes,  # noqa: F811
 ) -> None:
-    _window, _chat, controller = models
+    _window, _chat, _controller = models
     page = _page(models)
     hub_panel = page.hub
-    with qtbot.waitSignal(controller.remoteFitShown):
-        _open_repo(qtbot, page)
+    _open_repo(qtbot, page)
+    wait_header_read(qtbot, hub_panel, FILE)
     assert hub_panel.repo_table.item(0, 0).text() == REPO
     assert hub_panel.repo_table.item(0, 1).text() == "1,234"
     assert hub_panel.file_table.item(0, 0).text() == FILE
@@ -679,15 +690,14 @@ def test_search_list_and_download_with_progress(
     assert hub_panel.file_table.item(0, 3).text().startswith("CPU only: ")
 
     tiny_repo.delay_per_chunk = 0.01
-    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
-        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "/s" in hub_panel.progress_label.text())
-        qtbot.waitUntil(lambda: " left" in hub_panel.progress_label.text())
-        text = hub_panel.progress_label.text()  # bytes, speed and time left
-        assert re.search(r"of [\d.]+ \wB · [\d.]+ \wB/s · about \d+ (s|min) left", text), text
-        assert not hub_panel.pause_button.isHidden()
-    path = Path(finished.args[0])
-    assert path == model_folder(resolve_paths().models_dir, REPO) / FILE
+    qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "/s" in hub_panel.progress_label.text())
+    qtbot.waitUntil(lambda: " left" in hub_panel.progress_label.text())
+    text = hub_panel.progress_label.text()  # bytes, speed and time left
+    assert re.search(r"of [\d.]+ \wB · [\d.]+ \wB/s · about \d+ (s|min) left", text), text
+    assert not hub_panel.pause_button.isHidden()
+    wait_download_ended(qtbot, hub_panel)
+    path = model_folder(resolve_paths().models_dir, REPO) / FILE
     assert path.read_bytes() == tiny_bytes
     assert hub_panel.progress_label.text() == f"Installed {FILE}."
     qtbot.waitUntil(lambda: any(Path(r.path) == path for r in page.rows()))
@@ -700,25 +710,24 @@ def test_pause_then_resume_completes_with_a_range_request(
     tiny_repo: FakeHub,
     tiny_bytes: bytes,  # noqa: F811
 ) -> None:
-    _window, _chat, controller = models
+    _window, _chat, _controller = models
     page = _page(models)
     hub_panel = page.hub
     _open_repo(qtbot, page)
     tiny_repo.delay_per_chunk = 0.02
-    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as paused:
-        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: hub_panel.progress.value() > 0)
-        qtbot.mouseClick(hub_panel.pause_button, Qt.MouseButton.LeftButton)
-    assert paused.args == [""]
+    qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hub_panel.progress.value() > 0)
+    qtbot.mouseClick(hub_panel.pause_button, Qt.MouseButton.LeftButton)
+    assert wait_download_ended(qtbot, hub_panel) == "Paused; Resume continues where it stopped."
     assert not hub_panel.resume_button.isHidden() and hub_panel.pause_button.isHidden()
     part = model_folder(resolve_paths().models_dir, REPO) / f"{FILE}.part"
     kept = part.stat().st_size
     assert 0 < kept < len(tiny_bytes)
     assert f"{human_size(kept)} of " in hub_panel.file_table.item(0, 0).text()
     tiny_repo.delay_per_chunk = 0
-    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
-        qtbot.mouseClick(hub_panel.resume_button, Qt.MouseButton.LeftButton)
-    assert Path(done.args[0]).read_bytes() == tiny_bytes
+    qtbot.mouseClick(hub_panel.resume_button, Qt.MouseButton.LeftButton)
+    assert wait_download_ended(qtbot, hub_panel) == f"Installed {FILE}."
+    assert (part.parent / FILE).read_bytes() == tiny_bytes
     assert tiny_repo.file_requests(FILE)[-1].get("Range") == f"bytes={kept}-"
 
 
@@ -728,23 +737,23 @@ def test_cancel_deletes_the_partial_and_a_new_download_completes(
     tiny_repo: FakeHub,
     tiny_bytes: bytes,  # noqa: F811
 ) -> None:
-    _window, _chat, controller = models
+    _window, _chat, _controller = models
     page = _page(models)
     hub_panel = page.hub
     _open_repo(qtbot, page)
     tiny_repo.delay_per_chunk = 0.02
-    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000):
-        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: hub_panel.progress.value() > 0)
-        qtbot.mouseClick(hub_panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hub_panel.progress.value() > 0)
+    qtbot.mouseClick(hub_panel.cancel_button, Qt.MouseButton.LeftButton)
+    wait_download_ended(qtbot, hub_panel)
     folder = model_folder(resolve_paths().models_dir, REPO)
     assert list(folder.iterdir()) == []
     assert "Cancelled" in hub_panel.progress_label.text()
     assert "Download resumes" not in hub_panel.file_table.item(0, 0).text()
     tiny_repo.delay_per_chunk = 0
-    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
-        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
-    assert Path(done.args[0]).read_bytes() == tiny_bytes
+    qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    assert wait_download_ended(qtbot, hub_panel) == f"Installed {FILE}."
+    assert (folder / FILE).read_bytes() == tiny_bytes
 
 
 def test_hash_mismatch_is_refused_and_nothing_is_installed(
@@ -756,14 +765,13 @@ def test_hash_mismatch_is_refused_and_nothing_is_installed(
     _open_repo(qtbot, page)
     tiny_repo.corrupt.add(FILE)
     before = len(page.rows())
-    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as done:
-        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
-    assert done.args == [""]
+    qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    assert not wait_download_ended(qtbot, hub_panel).startswith("Installed")
     text = hub_panel.progress_label.text()
     assert "SHA-256" in text and "nothing was installed" in text
     assert list(model_folder(resolve_paths().models_dir, REPO).iterdir()) == []
-    with qtbot.waitSignal(controller.installedChanged):
-        controller.refresh()
+    controller.refresh()
+    wait_page_tasks(qtbot)  # the listing shows nothing new: wait for it to end
     assert len(page.rows()) == before
 
 
@@ -849,9 +857,9 @@ def test_the_next_start_offers_to_resume_what_an_earlier_run_left(
         assert name.startswith(FILE) and "kept; Download resumes" in name
         assert f"{human_size(kept)} of {human_size(len(tiny_bytes))}" in name
         tiny_repo.delay_per_chunk = 0
-        with qtbot.waitSignal(again.downloadFinished, timeout=30_000) as done:
-            qtbot.mouseClick(page.hub.download_button, Qt.MouseButton.LeftButton)
-        assert Path(done.args[0]).read_bytes() == tiny_bytes
+        qtbot.mouseClick(page.hub.download_button, Qt.MouseButton.LeftButton)
+        assert wait_download_ended(qtbot, page.hub) == f"Installed {FILE}."
+        assert (part.parent / FILE).read_bytes() == tiny_bytes
         assert tiny_repo.file_requests(FILE)[-1].get("Range") == f"bytes={kept}-"
         name = page.hub.file_table.item(0, 0).text()
         assert "✓ installed" in name and "Download resumes" not in name
@@ -887,12 +895,13 @@ def test_hub_file_fit_is_read_from_its_header_and_equals_the_local_estimate(
     tmp_path: Path,
 ) -> None:
     models = models_with_gpu
-    _window, chat, controller = models
+    _window, chat, _controller = models
     page = _page(models)
     hub_panel = page.hub
-    with qtbot.waitSignal(controller.remoteFitShown) as shown:
-        _open_repo(qtbot, page)
-    assert shown.args == [FILE]  # the selected file only: one header read, not one per row
+    _open_repo(qtbot, page)
+    wait_header_read(qtbot, hub_panel, FILE)
+    # The selected file only: one header read, not one per row.
+    assert not header_read(hub_panel, "tiny-Q8_0.gguf")
     assert tiny_repo.file_requests(FILE)[0]["Range"].startswith("bytes=0-")
     assert tiny_repo.file_requests("tiny-Q8_0.gguf") == []
     local = tmp_path / FILE
@@ -907,22 +916,23 @@ def test_hub_file_fit_is_read_from_its_header_and_equals_the_local_estimate(
 
     # Selecting it again reads nothing more; the other file is read when selected.
     requests = len(tiny_repo.requests)
-    with qtbot.waitSignal(controller.remoteFitShown) as shown:
-        hub_panel.file_table.selectRow(1)
-    assert shown.args == ["tiny-Q8_0.gguf"] and hub_panel.selected_file() == "tiny-Q8_0.gguf"
+    hub_panel.file_table.selectRow(1)
+    wait_header_read(qtbot, hub_panel, "tiny-Q8_0.gguf")
+    assert hub_panel.selected_file() == "tiny-Q8_0.gguf"
     hub_panel.file_table.selectRow(0)
     assert hub_panel.fit_details.text() == details
     assert len([r for r in tiny_repo.requests[requests:] if r[1].endswith(FILE)]) == 0
 
     # Once downloaded, the Installed tab's estimate (Auto layers) says the same.
-    with qtbot.waitSignal(controller.downloadFinished, timeout=30_000) as finished:
-        qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(hub_panel.download_button, Qt.MouseButton.LeftButton)
+    assert wait_download_ended(qtbot, hub_panel) == f"Installed {FILE}."
+    installed = model_folder(resolve_paths().models_dir, REPO) / FILE
     page.tabs.setCurrentIndex(0)
-    qtbot.waitUntil(lambda: any(Path(r.path) == Path(finished.args[0]) for r in page.rows()))
-    with qtbot.waitSignal(controller.fitShown):
-        _select(qtbot, page, Path(finished.args[0]))
-    with qtbot.waitSignal(controller.fitShown):
-        qtbot.mouseClick(page.settings_form.auto_check, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(Path(r.path) == installed for r in page.rows()))
+    _select(qtbot, page, installed)
+    shown = wait_fit(qtbot, page.settings_form)
+    qtbot.mouseClick(page.settings_form.auto_check, Qt.MouseButton.LeftButton)
+    wait_fit(qtbot, page.settings_form, shown)
     shown_text = page.settings_form.fit_label.text()
     assert shown_text[0].lower() + shown_text[1:] == expected.text
 
@@ -935,15 +945,15 @@ def test_hub_file_whose_header_cannot_be_read_falls_back_to_its_size(
     hub_panel = page.hub
     page.tabs.setCurrentWidget(hub_panel)
     tiny_repo.repos[REPO].files[FILE] = b"<html>Rate limited, try later</html>" * 50
-    with qtbot.waitSignal(controller.remoteFitShown):
-        controller.hub.open_repo(REPO)
+    controller.hub.open_repo(REPO)
+    wait_header_read(qtbot, hub_panel, FILE)
     cell = hub_panel.fit_text(FILE)
     assert cell.startswith("CPU only: ~") and cell.endswith(HEADER_NOT_READ)
     assert "not a GGUF model" in hub_panel.fit_details.text()
     # A file that went away between the listing and the read: the same fallback, in words.
     del tiny_repo.repos[REPO].files["tiny-Q8_0.gguf"]
-    with qtbot.waitSignal(controller.remoteFitShown):
-        hub_panel.file_table.selectRow(1)
+    hub_panel.file_table.selectRow(1)
+    wait_header_read(qtbot, hub_panel, "tiny-Q8_0.gguf")
     assert hub_panel.fit_text("tiny-Q8_0.gguf").endswith(HEADER_NOT_READ)
     assert "does not exist" in hub_panel.fit_details.text()
 
