@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
@@ -35,10 +35,7 @@ SHOW_PROGRESS_AFTER_MS = 400  # a quick export finishes without a dialog flashin
 
 
 class ChatFilesController(QObject):
-    """Signals (GUI thread): ``jobStarted(job)`` just before a ProgressTask starts. `job` is
-    the export or import under way (None once its outcome has been shown)."""
-
-    jobStarted = Signal(object)
+    """`job` is the export or import under way (None once its outcome has been shown)."""
 
     def __init__(
         self,
@@ -171,7 +168,6 @@ class ChatFilesController(QObject):
         )
         job.finished.connect(self._job_done)
         self.job, self.progress_dialog = job, dialog
-        self.jobStarted.emit(job)
         job.start()
 
     def _show_progress(self, done: int, total: int) -> None:

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -13,8 +14,8 @@ from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
+import app.gui.chat.files as files_module
 from app.gui.chat.files import ChatFilesController
-from app.gui.progress_task import ProgressTask
 from storage.chats import ConversationRepository
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import bar_text, type_and_send
@@ -119,20 +120,33 @@ def test_export_into_a_folder_without_write_permission_says_so_and_keeps_the_cha
     assert chat.id == controller.current_conversation
 
 
-def _held_at_first_step(files: ChatFilesController) -> tuple[threading.Event, threading.Event]:
+def _held_at_first_step(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> tuple[threading.Event, threading.Event]:
     """Keep the next job's worker thread at its first progress step until released, so the
-    test can click Cancel while it is surely still running (no race, no sleep)."""
+    test can click Cancel while it is surely still running (no race, no sleep). `name`: the
+    work function the controller calls (export_chats or import_file); once released, later
+    jobs run through unheld."""
     reached, release = threading.Event(), threading.Event()
+    original = getattr(files_module, name)
 
-    def hold(done: int, _total: int) -> None:  # runs on the worker thread
-        if done == 1:
-            reached.set()
-            release.wait(30)
+    def held(*args: Any, **kwargs: Any) -> Any:  # runs on the worker thread
+        key = "progress" if "progress" in kwargs else None
+        report = kwargs[key] if key else args[-1]
 
-    def attach(job: ProgressTask) -> None:
-        job.progressed.connect(hold, Qt.ConnectionType.DirectConnection)
+        def hold(done: int, total: int) -> None:
+            report(done, total)
+            if done == 1 and not release.is_set():
+                reached.set()
+                release.wait(30)
 
-    files.jobStarted.connect(attach)
+        if key:
+            kwargs[key] = hold
+        else:
+            args = (*args[:-1], hold)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(files_module, name, held)
     return reached, release
 
 
@@ -159,7 +173,7 @@ def test_exporting_every_chat_runs_off_the_gui_thread_and_cancel_keeps_the_old_f
     target = tmp_path / "all.json"
     target.write_text("the previous export", encoding="utf-8")
     answer_file_dialog(monkeypatch, "getSaveFileName", str(target))
-    reached, release = _held_at_first_step(files)
+    reached, release = _held_at_first_step(monkeypatch, "export_chats")
     window.export_all_action.trigger()
     qtbot.waitUntil(reached.is_set, timeout=10_000)
     assert files.job is not None  # the GUI thread is free while the export runs
@@ -169,7 +183,6 @@ def test_exporting_every_chat_runs_off_the_gui_thread_and_cancel_keeps_the_old_f
     assert target.read_text(encoding="utf-8") == "the previous export"
     assert "cancelled" in window.statusBar().currentMessage()
 
-    files.jobStarted.disconnect()
     run_job(qtbot, files, window.export_all_action)  # without Cancel: the same result as ever
     exported = json.loads(target.read_text(encoding="utf-8"))
     assert len(exported["conversations"]) == 31
@@ -193,7 +206,7 @@ def test_a_big_import_runs_off_the_gui_thread_and_cancel_imports_nothing(
     before = len(ConversationRepository(db).list_recent())
 
     answer_file_dialog(monkeypatch, "getOpenFileName", str(export))
-    reached, release = _held_at_first_step(files)
+    reached, release = _held_at_first_step(monkeypatch, "import_file")
     window.import_action.trigger()
     qtbot.waitUntil(reached.is_set, timeout=10_000)
     _click_cancel(qtbot, files)
@@ -201,7 +214,6 @@ def test_a_big_import_runs_off_the_gui_thread_and_cancel_imports_nothing(
     wait_job_done(qtbot, files)
     assert len(ConversationRepository(db).list_recent()) == before  # nothing half-imported
 
-    files.jobStarted.disconnect()
     run_job(qtbot, files, window.import_action)
     assert len(ConversationRepository(db).list_recent()) == 2 * before
     assert f"Imported {before} chats (800 messages)" in window.statusBar().currentMessage()
