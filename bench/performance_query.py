@@ -9,7 +9,8 @@ turns (interleaved, so drift on a shared machine hits every variant alike), time
 
 - baseline: `SELECT count(*) FROM generation_stats` through a Database session;
 - each PerformanceRepository variant below: the first page of 100 rows (what the page needs
-  for its first paint), count() and models() (the rest of the first paint), and all rows.
+  for its first paint), count(), models() and speed_points() (the rest of the first paint:
+  the row count, the model filter, the plots), and all rows as records.
 
 One figure, per variant: from calling it to its result returned (session opened, SQL run,
 rows turned into records, session closed), time.perf_counter. Prints median, min and max in
@@ -130,6 +131,7 @@ def run(db: Database, replies: int, repeat: int) -> None:
         "first page, one month": lambda: repository.replies(month, limit=PAGE),
         "count()": repository.count,
         "models()": repository.models,
+        "speed_points(): all, for the plots": repository.speed_points,
         "all rows, newest first": repository.replies,
         "all rows, + 2 phases": lambda: repository.replies(phase_keys=PHASES),
     }

@@ -118,3 +118,16 @@ class PerformanceRow:
         context (reused from its cache) when prefill began, i.e. prompt tokens minus those
         evaluated. llama-bench calls the same quantity the depth of a test."""
         return max(0, self.stats.prompt_tokens - self.stats.prompt_tokens_evaluated)
+
+
+@dataclass(frozen=True)
+class SpeedPoints:
+    """The Performance page's plots' data, by column (what a plotting library takes): item i
+    of every tuple belongs to the same reply; replies in the order they were asked for."""
+
+    message_id: tuple[int, ...] = ()
+    model: tuple[str, ...] = ()
+    prompt_tokens: tuple[int, ...] = ()  # context depth when decoding began
+    prompt_tokens_evaluated: tuple[int, ...] = ()  # prompt length prefill worked on
+    prefill_tps: tuple[float, ...] = ()
+    decode_tps: tuple[float, ...] = ()

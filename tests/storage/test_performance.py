@@ -12,7 +12,7 @@ from sqlalchemy import text
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.performance import PerformanceFilter, PerformanceRepository
-from storage.records import MessageStatus, Role, StatsRecord, TraceRecord
+from storage.records import MessageStatus, Role, SpeedPoints, StatsRecord, TraceRecord
 from tests.support.factories import make_stats
 
 BASE = make_stats()
@@ -238,3 +238,18 @@ def test_a_reply_with_damaged_stats_is_left_out_not_fatal(
     assert [r.message_id for r in rows] == [kept]
     assert rows[0].created_at == datetime(1970, 1, 1, tzinfo=UTC)  # an unreadable date
     assert performance.count() == 1
+
+
+def test_speed_points_are_the_listed_replies_figures_by_column(
+    performance: PerformanceRepository, three: tuple[int, int, int]
+) -> None:
+    points = performance.speed_points()
+    assert points.message_id == three
+    assert points.model == ("gemma", "qwen", "gemma")
+    assert points.decode_tps == (30.0, 50.0, 40.0)
+    assert points.prompt_tokens_evaluated == (120, 20, 60)
+    assert points.prompt_tokens == (BASE.prompt_tokens,) * 3
+    assert points.prefill_tps == (BASE.prefill_tps,) * 3
+    qwen = performance.speed_points(PerformanceFilter(model="qwen"))
+    assert qwen.message_id == (three[1],)
+    assert performance.speed_points(PerformanceFilter(model="none")) == SpeedPoints()
