@@ -12,6 +12,10 @@ How it is stored, per row: `format` (TRACE_FORMAT), `phases_json` (compact JSON 
 scalars) and `token_ms`, the per-token latencies packed as little-endian float32: 4 bytes a
 token, ~7 significant digits (microseconds up to ~100 s), against 8 allowed (issue 12).
 
+Traces do not travel with exported chats (app/gui/chat/export.py) nor come in with imported
+ones: they describe this machine's engine and would mix another machine's speeds into the
+Performance page. Recovery from a damaged file copies them like stats (storage.recovery).
+
 Reading never raises on what it finds: a row that is damaged (a blob whose length is not a
 multiple of 4, a NaN, infinite or negative latency, JSON that is not an object of scalars, a
 format this version does not know, a value of the wrong SQLite type) reads as no trace and
