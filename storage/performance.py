@@ -125,18 +125,19 @@ class PerformanceFilter:
     until: datetime | None = None  # asked for before
     title_contains: str = ""  # in the chat's title, ignoring case in any script
 
-    def where(self) -> list[ColumnElement[bool]]:
-        clauses = [_CHATS.deleted_at.is_(None), _typed_stats()]
-        if self.model is not None:
-            clauses.append(_STATS.model == self.model)
-        if self.since is not None:
-            clauses.append(_MESSAGES.created_at >= self.since)
-        if self.until is not None:
-            clauses.append(_MESSAGES.created_at < self.until)
-        if self.title_contains.strip():
-            needle = self.title_contains.strip().casefold()
-            clauses.append(func.instr(getattr(func, CASEFOLD_FUNCTION)(_CHATS.title), needle) > 0)
-        return clauses
+
+def _where(which: PerformanceFilter) -> list[ColumnElement[bool]]:
+    clauses = [_CHATS.deleted_at.is_(None), _typed_stats()]
+    if which.model is not None:
+        clauses.append(_STATS.model == which.model)
+    if which.since is not None:
+        clauses.append(_MESSAGES.created_at >= which.since)
+    if which.until is not None:
+        clauses.append(_MESSAGES.created_at < which.until)
+    if which.title_contains.strip():
+        needle = which.title_contains.strip().casefold()
+        clauses.append(func.instr(getattr(func, CASEFOLD_FUNCTION)(_CHATS.title), needle) > 0)
+    return clauses
 
 
 _EVERY_REPLY = PerformanceFilter()
@@ -184,7 +185,7 @@ class PerformanceRepository:
                 *(_STATS[name] for name in STATS_FIELDS),
                 *phases.values(),
             )
-            .where(*which.where())
+            .where(*_where(which))
             .order_by(order.nulls_last(), _MESSAGES.id.desc() if descending else _MESSAGES.id)
             .offset(offset)
         )
@@ -213,7 +214,7 @@ class PerformanceRepository:
         columns = [f.name for f in fields(SpeedPoints)]
         query = (
             _joined(_STATS.message_id, *(_STATS[name] for name in columns[1:]))
-            .where(*which.where())
+            .where(*_where(which))
             .order_by(_STATS.message_id)
         )
         with self._db.session() as session:
@@ -224,7 +225,7 @@ class PerformanceRepository:
 
     def count(self, which: PerformanceFilter = _EVERY_REPLY) -> int:
         """How many replies replies(which) lists in all (the table's row count)."""
-        query = _joined(func.count()).where(*which.where())
+        query = _joined(func.count()).where(*_where(which))
         with self._db.session() as session:
             return int(session.connection().execute(query).scalar_one())
 
