@@ -3,6 +3,7 @@ session and returns frozen records, so callers never hold ORM objects or session
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -27,11 +28,15 @@ from storage.records import (
     Role,
     StatsRecord,
     TitleSource,
+    TraceRecord,
 )
 from storage.sampling_values import clean_sampling, sampling_to_json
+from storage.traces import trace_row
 
 if TYPE_CHECKING:
     from storage.database import Database
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TITLE = "New chat"
 
@@ -266,7 +271,11 @@ class MessageRepository(MessageVersions):
         *,
         stats: StatsRecord | None = None,
         error: str | None = None,
+        trace: TraceRecord | None = None,
     ) -> MessageRecord:
+        """Store how a reply ended, with its stats and its trace (storage.traces) in the same
+        transaction. A trace that could not be read back is left out (logged): the reply
+        matters more than its timings."""
         if status in (MessageStatus.STREAMING, MessageStatus.DAMAGED):
             raise ValueError(f"a finished reply cannot have status {status}")
         with self._db.session() as session:
@@ -283,6 +292,11 @@ class MessageRepository(MessageVersions):
                 if stats is not None
                 else session.get(GenerationStats, message_id)
             )
+            if trace is not None:
+                try:
+                    session.merge(trace_row(message_id, trace))
+                except ValueError as exc:
+                    log.warning("Not storing the trace of message %s: %s", message_id, exc)
             _touch(session, row.conversation_id)
             session.flush()
             return with_version(session, message_record(row, stats_orm))

@@ -22,6 +22,7 @@ from storage.errors import DatabaseError, DatabaseLockedError, translated_errors
 from storage.fts_text import INDEX_FUNCTION, index_text
 from storage.recovery_report import RecoveryNote
 from storage.sqlite_file import backup_copy, damage_reason, move_aside
+from storage.text_fold import CASEFOLD_FUNCTION, casefold
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ def _create_engine(path: Path, busy_timeout_ms: int) -> Engine:
         dbapi_connection.isolation_level = None
         # The search index triggers call it (storage.fts_text).
         dbapi_connection.create_function(INDEX_FUNCTION, 1, index_text, deterministic=True)
+        # Filters that ignore case in any script (storage.performance).
+        dbapi_connection.create_function(CASEFOLD_FUNCTION, 1, casefold, deterministic=True)
         cursor = dbapi_connection.cursor()
         try:
             # busy_timeout first, so switching to WAL waits for other writers too.

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -142,6 +143,26 @@ class GenerationStats(Base):
     decode_tps: Mapped[float] = mapped_column(Float)
     total_ms: Mapped[float] = mapped_column(Float)
     stop_reason: Mapped[str] = mapped_column(Text)
+
+
+class MessageTrace(Base):
+    """Where a reply's time went (revision 0007): storage.traces encodes and decodes it.
+
+    A table of its own, not columns on messages or generation_stats: those rows are read
+    with every page of history, and a trace (a few KB) is read only when its timing view
+    opens. The foreign key cascades, so purging a chat or discarding a reply drops it.
+    """
+
+    __tablename__ = "message_traces"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    # storage.traces.TRACE_FORMAT: a reader meeting a format it does not know reads no trace.
+    format: Mapped[int] = mapped_column(Integer)
+    phases_json: Mapped[str] = mapped_column(Text)
+    # Per-token latencies in ms, packed little-endian float32 (4 bytes a token).
+    token_ms: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # ---- documents and their summaries (revision 0002) ----------------------------------------

@@ -3,6 +3,7 @@ layers (the UI renders them) safely."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -47,6 +48,25 @@ class StatsRecord:
     stop_reason: str
 
 
+#: A value of a trace's phases: what JSON holds as a scalar (None: a phase that did not happen).
+PhaseValue = float | int | str | bool | None
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """Where the time of one reply went (issue 12), stored beside its StatsRecord.
+
+    Storage does not interpret it: `phases` holds whatever the app names (milliseconds of
+    each phase, why the cache was not reused, the GUI's own marks) and `token_ms` the
+    latency of every generated token in milliseconds, in order. The totals stay in
+    StatsRecord: one source of truth for every figure the stats line and the Performance
+    page show. storage.traces says how it is stored.
+    """
+
+    phases: Mapping[str, PhaseValue]
+    token_ms: tuple[float, ...] = ()
+
+
 @dataclass(frozen=True)
 class ConversationRecord:
     id: int
@@ -77,3 +97,37 @@ class MessageRecord:
     # `version_count` (1 of 1 when the message was never edited or regenerated).
     version: int = 1
     version_count: int = 1
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    """One finished reply's figures for the Performance page (storage.performance)."""
+
+    message_id: int
+    conversation_id: int
+    title: str  # the conversation's
+    created_at: datetime  # when the reply was asked for (its row was created)
+    stats: StatsRecord
+    # The trace's phases the caller asked for by name; a key is absent when the reply has no
+    # trace, its trace is damaged, or the trace lacks the key.
+    phases: Mapping[str, PhaseValue] = field(default_factory=dict)
+
+    @property
+    def depth_at_start(self) -> int:
+        """Context depth at the start of the reply: the prompt tokens already in the model's
+        context (reused from its cache) when prefill began, i.e. prompt tokens minus those
+        evaluated. llama-bench calls the same quantity the depth of a test."""
+        return max(0, self.stats.prompt_tokens - self.stats.prompt_tokens_evaluated)
+
+
+@dataclass(frozen=True)
+class SpeedPoints:
+    """The Performance page's plots' data, by column (what a plotting library takes): item i
+    of every tuple belongs to the same reply; replies in the order they were asked for."""
+
+    message_id: tuple[int, ...] = ()
+    model: tuple[str, ...] = ()
+    prompt_tokens: tuple[int, ...] = ()  # context depth when decoding began
+    prompt_tokens_evaluated: tuple[int, ...] = ()  # prompt length prefill worked on
+    prefill_tps: tuple[float, ...] = ()
+    decode_tps: tuple[float, ...] = ()

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 # The search index's tables: one row per message (rowid = message id); _content keeps the
 # indexed text, which is the message's own text (storage.fts_text).
 _INDEX_SIZES, _INDEX_TEXTS = "message_index_docsize", "message_index_content"
+# Rows about one message, keyed by its id: they follow the message to its new id.
+_PER_MESSAGE_TABLES = ("generation_stats", "message_traces")
 # Copied with new ids (nothing refers to theirs); a row clashing with a live one is skipped.
 _OTHER_TABLES = (
     "documents",
@@ -87,7 +89,9 @@ class _Found:
 
     conversations: Table
     messages: Table
-    stats: Table
+    # Tables of rows about one message each, keyed by its id: generation_stats and
+    # message_traces (an older file lacks the latter: nothing is read from it).
+    per_message: dict[str, Table]
     index_ids: list[int]  # the search index's list of messages
     index_texts: list[Row]  # (message id, indexed text)
     others: dict[str, Table]
@@ -98,7 +102,7 @@ class _Found:
         links = column_at(columns, "parent_id") + column_at(columns, "active_child_id")
         return (
             ids_in(messages, [0, *links])
-            | ids_in(self.stats[1], [0])
+            | {i for _columns, rows in self.per_message.values() for i in ids_in(rows, [0])}
             | set(self.index_ids)
             | ids_in(self.index_texts, [0])
         )
@@ -135,12 +139,12 @@ class _Recovery:
 
     def _read_all(self) -> _Found:
         live = self.database.columns(
-            ("conversations", "messages", "generation_stats", *_OTHER_TABLES)
+            ("conversations", "messages", *_PER_MESSAGE_TABLES, *_OTHER_TABLES)
         )
         found = _Found(
             self._read("conversations", live["conversations"]),
             self._read("messages", live["messages"]),
-            self._read("generation_stats", live["generation_stats"]),
+            {table: self._read(table, live[table]) for table in _PER_MESSAGE_TABLES},
             [int(row[0]) for row in self._read(_INDEX_SIZES, [])[1]],  # type: ignore[call-overload]
             self._read(_INDEX_TEXTS, ["c0"])[1],
             {
@@ -220,18 +224,18 @@ class _Recovery:
                 "UPDATE messages SET status = ? WHERE status = ? AND id > ?",
                 (MessageStatus.INTERRUPTED.value, MessageStatus.STREAMING.value, message_offset),
             )
-            stats_columns, stats = found.stats
-            insert_rows(
-                connection,
-                "generation_stats",
-                stats_columns,
-                mapped_rows(stats_columns, stats, {"message_id": message_ids}),
-            )
-            connection.exec_driver_sql(
-                "DELETE FROM generation_stats WHERE message_id > ? "
-                "AND message_id NOT IN (SELECT id FROM messages)",
-                (message_offset,),
-            )
+            for table, (columns, rows) in found.per_message.items():
+                insert_rows(
+                    connection,
+                    table,
+                    columns,
+                    mapped_rows(columns, rows, {"message_id": message_ids}),
+                )
+                connection.exec_driver_sql(
+                    f"DELETE FROM {table} WHERE message_id > ? "
+                    "AND message_id NOT IN (SELECT id FROM messages)",
+                    (message_offset,),
+                )
             gather_strays(connection, recovered_chat, message_offset)
             repair_links(connection, message_offset)
             other_rows = sum(

@@ -14,11 +14,13 @@ from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.errors import DatabaseError
 from storage.fts_text import INDEX_FUNCTION, index_text
+from storage.performance import PerformanceRepository
 from storage.presets import PresetRepository
-from storage.records import Role, TitleSource
+from storage.records import MessageStatus, Role, TitleSource, TraceRecord
 from storage.search import SearchRepository
+from storage.traces import TraceRepository
 
-TABLES = {"alembic_version", "conversations", "messages", "generation_stats"}
+TABLES = {"alembic_version", "conversations", "messages", "generation_stats", "message_traces"}
 
 
 def _backups(db_path: Path) -> list[Path]:
@@ -272,5 +274,81 @@ def test_0006_downgrades_to_0005_keeping_chats(db: Database, db_path: Path) -> N
         }
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT count(*) FROM messages").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_0006_database_gains_traces_and_its_replies_still_open(db_path: Path) -> None:
+    """A database as Hearth at revision 0006 left it: a reply with stats (no trace: there was
+    none then), one cut short, a chat in the trash."""
+    _database_at(db_path, "0006")
+    raw = sqlite3.connect(db_path)
+    raw.create_function(INDEX_FUNCTION, 1, index_text)  # the search triggers call it
+    raw.executescript(
+        """
+        INSERT INTO conversations (id, title, created_at, updated_at, pinned, title_source,
+                                   deleted_at)
+            VALUES (1, 'Kept', '2026-12-01 10:00:00', '2026-12-01 10:05:00', 0, 'user', NULL),
+                   (2, 'Binned', '2026-12-02 10:00:00', '2026-12-02 10:00:00', 0, 'auto',
+                    '2026-12-03 10:00:00');
+        INSERT INTO messages (id, conversation_id, parent_id, role, content, status,
+                              created_at, updated_at, context_json)
+            VALUES (1, 1, NULL, 'user', 'how fast?', 'complete',
+                    '2026-12-01 10:00:00', '2026-12-01 10:00:00', NULL),
+                   (2, 1, 1, 'assistant', 'quite', 'complete',
+                    '2026-12-01 10:00:01', '2026-12-01 10:00:02', '{"outside_view": []}'),
+                   (3, 1, 1, 'assistant', 'qu', 'interrupted',
+                    '2026-12-01 10:01:00', '2026-12-01 10:01:00', NULL),
+                   (4, 2, NULL, 'user', 'gone', 'complete',
+                    '2026-12-02 10:00:00', '2026-12-02 10:00:00', NULL);
+        INSERT INTO generation_stats (message_id, model, chat_format, n_ctx, n_gpu_layers,
+                                      prompt_tokens, prompt_tokens_evaluated,
+                                      completion_tokens, ttft_ms, prefill_tps, decode_tps,
+                                      total_ms, stop_reason)
+            VALUES (2, 'gemma', 'gemma', 2048, 0, 30, 30, 6, 12.5, 900.0, 40.25, 160.0,
+                    'eos');
+        """
+    )
+    raw.commit()
+    raw.close()
+
+    db, _ = Database.open(db_path)
+    try:
+        messages, traces = MessageRepository(db), TraceRepository(db)
+        assert [m.content for m in messages.active_path(1)] == ["how fast?", "qu"]
+        answer = messages.get(2)
+        assert answer is not None and answer.stats is not None
+        assert answer.stats.decode_tps == 40.25
+        # No timing recorded for replies from before traces.
+        assert traces.get(2) is None and traces.get(3) is None
+        [row] = PerformanceRepository(db).replies(phase_keys=["prefill_ms"])
+        assert (row.message_id, row.title, row.phases) == (2, "Kept", {})
+        # The new table takes traces at once, and purging the binned chat still works.
+        traces.save(2, TraceRecord({"prefill_ms": 3.5}, (1.0, 2.0)))
+        assert traces.get(2) == TraceRecord({"prefill_ms": 3.5}, (1.0, 2.0))
+        assert ConversationRepository(db).purge_deleted() == 1
+    finally:
+        db.close()
+    [backup] = _backups(db_path)
+    assert backup.name.startswith("hearth.db.backup-0006-")
+
+
+def test_0007_downgrades_to_0006_keeping_chats(db: Database, db_path: Path) -> None:
+    chat = ConversationRepository(db).create("kept")
+    messages = MessageRepository(db)
+    question = messages.add(chat.id, Role.USER, "hello")
+    reply = messages.start_reply(chat.id, question.id)
+    messages.finish_reply(
+        reply.id, "hi", MessageStatus.COMPLETE, trace=TraceRecord({"decode_ms": 1.0}, (1.0,))
+    )
+    db.close()
+    engine = create_engine(f"sqlite:///{db_path}")
+    try:
+        with engine.begin() as connection:
+            command.downgrade(migrate.alembic_config(connection), "0006")
+        assert migrate.current_revision(engine) == "0006"
+        assert "message_traces" not in inspect(engine).get_table_names()
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM messages").scalar() == 2
     finally:
         engine.dispose()

@@ -19,9 +19,11 @@ from storage.recovery import recover
 from storage.recovery_report import RECOVERED_CHAT_TITLE, RecoveryReport
 from storage.recovery_rows import INDEX_ONLY_NOTE
 from storage.sqlite_btree import TABLE_INTERIOR, BTreePages
+from storage.traces import TraceRepository
 from tests.support.damaged_database import (
     CHATS,
     MESSAGES,
+    TRACE,
     History,
     copy_file,
     cut_in_half,
@@ -91,6 +93,7 @@ def test_overwritten_header_recovers_every_message_with_its_chat_and_id(
         )
         reply = MessageRepository(db).get(2)
         assert reply is not None and reply.stats is not None and reply.stats.model == "tiny"
+        assert TraceRepository(db).get(2) == TRACE
     finally:
         db.close()
     # The recovered file is healthy: the next start opens it as it is.
@@ -180,6 +183,10 @@ def test_recovery_after_the_app_wrote_keeps_both_and_every_link(
         path = messages.active_path(chat_zero.id)
         assert all(m.id > question.id for m in path)
         assert [m.parent_id for m in path[1:]] == [m.id for m in path[:-1]]
+        # Stats and traces moved with their replies.
+        replies = [m for m in path if m.role is Role.ASSISTANT]
+        assert replies and all(m.stats is not None for m in replies)
+        assert all(TraceRepository(db).get(m.id) == TRACE for m in replies)
     finally:
         db.close()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
-from storage.records import MessageStatus, Role, StatsRecord
+from storage.records import MessageStatus, Role, StatsRecord, TraceRecord
 
 CHATS = 12
 MESSAGES = 400
@@ -29,6 +29,8 @@ STATS = StatsRecord(
     stop_reason="eos",
 )
 
+TRACE = TraceRecord({"prefill_ms": 12.5, "cache_miss": "first turn"}, (5.0, 1.5, 1.25, 1.0))
+
 
 @dataclass(frozen=True)
 class History:
@@ -45,7 +47,7 @@ def message_text(n: int) -> str:
 
 def write_history(path: Path, chats: int = CHATS, total: int = MESSAGES) -> History:
     """`total` messages over `chats` chats, written turn by turn in round-robin order (as
-    a person switching between chats would), replies with stats; then the file is closed
+    a person switching between chats would), replies with stats and traces; then the file is closed
     (its WAL checkpointed into it)."""
     db, _note = Database.open(path)
     conversations, messages = ConversationRepository(db), MessageRepository(db)
@@ -64,7 +66,7 @@ def write_history(path: Path, chats: int = CHATS, total: int = MESSAGES) -> Hist
             record = messages.add(chat, Role.USER, text, parent_id=last[chat])
         else:
             record = messages.start_reply(chat, last[chat])  # type: ignore[arg-type]
-            messages.finish_reply(record.id, text, MessageStatus.COMPLETE, stats=STATS)
+            messages.finish_reply(record.id, text, MessageStatus.COMPLETE, stats=STATS, trace=TRACE)
         last[chat] = record.id
         written[record.id] = (titles[chat], text)
     db.close()
