@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+# Re-exported: a Done carries a Trace.
+from inference.trace import CacheMiss as CacheMiss
+from inference.trace import MissCode as MissCode
+from inference.trace import RanMeanwhile as RanMeanwhile
+from inference.trace import Trace as Trace
+
 
 class Priority(IntEnum):
     """Lower runs first: a chat turn overtakes queued background work."""
@@ -261,6 +267,8 @@ class Done:
     text: str
     stats: GenerationStats
     perf: LlamaPerf | None = None
+    # The request's timeline as the engine measured it (inference/trace.py; issue 12).
+    trace: Trace | None = None
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
             chat_format_label=info.chat_format_label,
             chat_format_stops=list(info.chat_format_stops),
         )
+        if done.trace is not None:
+            from app.chat.timing import timeline
+
+            # This command loaded the model before asking: that load is its load_ms.
+            payload["timeline"] = timeline(done.trace, load_ms=info.load_ms)
         print(json.dumps(payload, ensure_ascii=False))
     else:
         echo("\n")

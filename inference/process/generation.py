@@ -25,7 +25,9 @@ from typing import Any
 from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
+from inference.process.cache_ledger import CacheLedger, Evaluation
 from inference.process.text_stream import TextAssembler
+from inference.process.trace_recorder import TraceRecorder
 from inference.protocol import (
     Delta,
     GenerationStats,
@@ -65,12 +67,19 @@ class Generation:
         request: GenerationRequest,
         model: object,
         then: Callable[[Generation], None] | None = None,
+        ledger: CacheLedger | None = None,
+        evaluation: Evaluation | None = None,
     ) -> None:
         """`model`: the loaded model it belongs to (a resume on another one is refused);
-        `then`: run once it has finished (the chat remembers its reply)."""
+        `then`: run once it has finished (the chat remembers its reply); `ledger`: told what
+        this generation evaluates, and asked why the cache was missed (`evaluation` is the
+        request as it compares it)."""
         self.request = request
         self.model = model
         self.then = then
+        self.ledger = ledger
+        self.evaluation = evaluation or Evaluation(request.id, request.kind, request.priority)
+        self.timeline = TraceRecorder()
         self.ids: list[int] = []
         self.assembler = TextAssembler(request.stops)
         self.stop_reason = ""
@@ -99,6 +108,9 @@ class Generation:
         """Generate until the reply ends or `interrupt()` (asked after every prefill batch
         and every token) says PREEMPTED or CANCELLED. The first run announces the request
         with Started."""
+        t_start = time.perf_counter()
+        timeline = self.timeline
+        timeline.run_started(t_start)
         request = self.request
         tokens = request.prompt + self.ids
         n_ctx = llm.n_ctx()
@@ -111,24 +123,33 @@ class Generation:
             evaluated = len(tokens) - common
         if not self._started:
             self._started = True
+            timeline.reused = len(tokens) - evaluated
+            if self.ledger is not None:
+                timeline.miss = self.ledger.explain(self.evaluation, cached, tokens, common)
             send(Started(request.id, len(request.prompt), n_ctx, request.dropped))
             if request.sampling.seed is not None:
                 llm.set_seed(request.sampling.seed)
+        if self.ledger is not None:
+            self.ledger.evaluated(self.evaluation, tokens)
         adapter.reset_perf(llm)
 
-        t_start = time.perf_counter()
         t_first: float | None = None
         t_last = t_start
+        steps = 0  # tokens out of the sampler in this run, an end-of-turn token included
         sampled = 0
         sampling = request.sampling
+        gaps = timeline.gaps
+        # After the reply's first token, a resumed run's first gap counts from its prefill.
+        gap_from_prefill = gaps is not None and timeline.first_token is not None
         outcome = Outcome.FINISHED
         self.stop_reason = "length"
-        reason, in_cache = self._prefill(llm, tokens, send, interrupt)
+        reason, in_cache = self._prefill(llm, tokens, common, send, interrupt)
         if reason is not None:
             # Stopped between two batches: only what was evaluated counts.
-            self._evaluated += max(0, in_cache - common)
+            self._count_evaluated(max(0, in_cache - common))
             return self._stopped_in_prefill(llm, reason, t_start, send)
-        self._evaluated += evaluated
+        self._count_evaluated(evaluated)
+        t_prefill_end = time.perf_counter()
         generator = adapter.generate(
             llm,
             tokens,
@@ -144,7 +165,12 @@ class Generation:
                 now = time.perf_counter()
                 if t_first is None:
                     t_first = now
+                    if gap_from_prefill and gaps is not None:
+                        gaps.append((now - t_prefill_end) * 1000.0)
+                elif gaps is not None:
+                    gaps.append((now - t_last) * 1000.0)
                 t_last = now
+                steps += 1
                 if not request.ignore_eos and adapter.is_end_of_generation(llm, token):
                     self.stop_reason = "eos"
                     break
@@ -171,10 +197,13 @@ class Generation:
             generator.close()
 
         t_end = time.perf_counter()
+        timeline.run_ended(t_start, t_prefill_end, t_first, t_end)
         first = t_first if t_first is not None else t_end
         self._add_times(llm, t_start, first, t_end, produced=t_first is not None)
         self._decode_s += t_last - first
-        self._decode_tokens += max(0, sampled - 1)
+        # Every token after the first took a decode step, an end-of-turn token included:
+        # the same count as the trace's per-token times (app/chat/timing.py, decode speed).
+        self._decode_tokens += max(0, steps - 1)
         if outcome is Outcome.PREEMPTED:
             self.preemptions += 1
             return outcome
@@ -187,20 +216,36 @@ class Generation:
         self,
         llm: Llama,
         tokens: list[int],
+        common: int,
         send: Callable[[Any], None],
         interrupt: Callable[[], str | None],
     ) -> tuple[str | None, int]:
         """The one prefill loop: evaluate the prompt in n_batch-sized steps and, after each,
         report PrefillProgress (the hook a progress display builds on) and ask `interrupt()`.
-        Returns (PREEMPTED or CANCELLED when asked to stop, else None; tokens in the cache)."""
+        Returns (PREEMPTED or CANCELLED when asked to stop, else None; tokens in the cache).
+        Each step's (tokens, ms) goes to the trace: the llama_decode call, nothing else."""
         total = len(tokens)
         in_cache = 0
+        before = common
+        batches = self.timeline.batches
+        t_batch = time.perf_counter()
         for in_cache in adapter.prefill_batches(llm, tokens):
+            batches.append((max(0, in_cache - before), (time.perf_counter() - t_batch) * 1000.0))
+            before = in_cache
             send(PrefillProgress(self.request.id, in_cache, total))
             reason = interrupt()
             if reason in (PREEMPTED, CANCELLED):
                 return reason, in_cache
+            t_batch = time.perf_counter()
         return None, in_cache
+
+    def _count_evaluated(self, n: int) -> None:
+        self._evaluated += n
+        timeline = self.timeline
+        if timeline.first_token is None:
+            timeline.evaluated += n
+        else:
+            timeline.reevaluated += n
 
     def _stopped_in_prefill(
         self, llm: Llama, reason: str, t_start: float, send: Callable[[Any], None]
@@ -208,6 +253,7 @@ class Generation:
         """A run that stopped before its first token: paused (it resumes from the prefix it
         left in the cache) or cancelled (it ends with what it had streamed before)."""
         t_end = time.perf_counter()
+        self.timeline.run_ended(t_start, t_end, None, t_end)
         self._add_times(llm, t_start, t_end, t_end, produced=False)
         if reason == PREEMPTED:
             self.preemptions += 1

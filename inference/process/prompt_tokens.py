@@ -10,6 +10,7 @@ own, and replies the engine generated are replaced by the exact ids it sampled.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,15 @@ class PromptBuilder:
         self._vocab = vocab
         self._tokenize = tokenize
         self._replies = replies
+        # Seconds spent rendering the template and tokenizing, since `take_times` (traces).
+        self._render_s = 0.0
+        self._tokenize_s = 0.0
+
+    def take_times(self) -> tuple[float, float]:
+        """(template rendering, tokenizing) seconds of the builds since the last call."""
+        times = (self._render_s, self._tokenize_s)
+        self._render_s = self._tokenize_s = 0.0
+        return times
 
     def build(self, messages: Sequence[ChatMessage]) -> list[int]:
         """Token ids of the prompt that asks the model for the next assistant turn."""
@@ -80,6 +90,7 @@ class PromptBuilder:
     def _build(
         self, messages: Sequence[ChatMessage], *, add_generation_prompt: bool, cut_at_mark: bool
     ) -> list[int]:
+        t_render = time.perf_counter()
         text = render_prompt(
             self._fmt,
             [{"role": m.role, "content": m.content} for m in messages],
@@ -87,6 +98,16 @@ class PromptBuilder:
             eos_token=self._vocab.eos_text,
             add_generation_prompt=add_generation_prompt,
         )
+        t_tokenize = time.perf_counter()
+        self._render_s += t_tokenize - t_render
+        try:
+            return self._tokenize_rendered(messages, text, cut_at_mark)
+        finally:
+            self._tokenize_s += time.perf_counter() - t_tokenize
+
+    def _tokenize_rendered(
+        self, messages: Sequence[ChatMessage], text: str, cut_at_mark: bool
+    ) -> list[int]:
         ids: list[int] = []
         if self._vocab.bos_id is not None and should_add_bos(
             self._fmt, text, self._vocab.bos_text, self._vocab.add_bos

@@ -7,7 +7,17 @@ import time
 
 from inference.process.generation import Generation
 from inference.process.model_load import LoadedModel
-from inference.protocol import GenerationStats, Priority, Request, RequestRecord
+from inference.protocol import (
+    CompletionRequest,
+    GenerateRequest,
+    GenerationStats,
+    LoadRequest,
+    Priority,
+    Request,
+    RequestLogRequest,
+    RequestRecord,
+    TokenizeRequest,
+)
 
 
 def plain_record(
@@ -52,3 +62,20 @@ def generation_record(
         prompt=prompt,
         reply=reply,
     )
+
+
+def item_kind(item: Request | Generation) -> tuple[str, int]:
+    """What a queued item is, for the timelines of the requests that waited behind it."""
+    if isinstance(item, Generation):
+        return item.request.kind, item.request.priority
+    kind = KINDS.get(type(item), type(item).__name__.removesuffix("Request").lower())
+    return kind, int(getattr(item, "priority", Priority.INTERACTIVE))
+
+
+KINDS: dict[type, str] = {
+    LoadRequest: "load",
+    GenerateRequest: "chat",
+    CompletionRequest: "completion",
+    TokenizeRequest: "tokenize",
+    RequestLogRequest: "request_log",
+}

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from inference.process.cache_ledger import CacheLedger, Evaluation
 from inference.process.generation import (
     CANCELLED,
     PREEMPTED,
@@ -37,7 +38,8 @@ from inference.process.prompt_requests import count_tokens, fit_to_context, warm
 from inference.process.prompt_tokens import ReplyTokenMemory
 from inference.process.request_log import RequestLog
 from inference.process.request_queue import RequestQueue
-from inference.process.request_records import generation_record, plain_record
+from inference.process.request_records import generation_record, item_kind, plain_record
+from inference.process.trace_recorder import WorkHistory, finish_trace
 from inference.protocol import (
     CancelRequest,
     ChatMessage,
@@ -75,6 +77,12 @@ class Worker:
         self._paused: dict[int, Generation] = {}  # main thread only
         self._arrival = 0  # queue place of the request being handled
         self._failure: Error | None = None  # the last error sent
+        # Timelines (issue 12): arrivals and work done, what evaluated the cache last, and
+        # the receipt and start of the request being handled (perf_counter seconds).
+        self._history = WorkHistory()
+        self._ledger = CacheLedger()
+        self._received_at = 0.0
+        self._began = 0.0
 
     # ---- plumbing ---------------------------------------------------------------------
 
@@ -85,8 +93,11 @@ class Worker:
             _, self._arrival, item = self._queue.get()
             if item is None or isinstance(item, ShutdownRequest):
                 break
+            began = self._began = time.perf_counter()
             paused = isinstance(item, Generation)
             request_id = item.request.id if isinstance(item, Generation) else item.id
+            if not paused:
+                self._received_at = self._history.take_receipt(request_id, began)
             if not paused and self._take_cancel(request_id):
                 # Every request gets an answer, or a blocking caller would wait forever.
                 self._send(Error(request_id, ErrorKind.CANCELLED, "Cancelled before it started."))
@@ -100,6 +111,8 @@ class Worker:
                 self._send(
                     Error(request_id, ErrorKind.INTERNAL, f"{exc}\n{traceback.format_exc()}")
                 )
+            kind, priority = item_kind(item)
+            self._history.ran(request_id, kind, priority, began, time.perf_counter())
         self._unload()
 
     def _read_requests(self) -> None:
@@ -116,6 +129,7 @@ class Worker:
                 with self._lock:
                     self._cancelled.add(request.target)
                 continue
+            self._history.received(request.id)
             priority = getattr(request, "priority", Priority.INTERACTIVE)
             if isinstance(request, ShutdownRequest):
                 priority = -1
@@ -179,6 +193,7 @@ class Worker:
             return
         self._replies = replies
         self._model = model
+        self._ledger.loaded(request.settings.model_path)
         self._send(Loaded(request.id, model.info))
 
     def _unload(self) -> None:
@@ -208,10 +223,12 @@ class Worker:
                 Error(request.id, ErrorKind.BAD_REQUEST, "The last message must be the user's.")
             )
             return
+        model.builder.take_times()  # count this request's builds only
         fitted = fit_to_context(model, request, self._send)
         if fitted is None:
             return
         messages, prompt, dropped = fitted
+        prompt_times = model.builder.take_times()
         stops = tuple(dict.fromkeys((*model.fmt.stop, *request.stop)))
 
         # Background work (summaries, translations, titles) is never continued as a
@@ -234,13 +251,16 @@ class Worker:
             stops,
             dropped=dropped,
         )
-        self._start(model, spec, remember)
+        evaluation = Evaluation(request.id, "chat", int(request.priority), tuple(messages), dropped)
+        self._start(model, spec, remember, evaluation, prompt_times)
 
     def _generate_completion(self, request: CompletionRequest) -> None:
         model = self._require_model(request.id)
         if model is None:
             return
+        t_tokenize = time.perf_counter()
         prompt = model.llm.tokenize(request.prompt.encode("utf-8"), add_bos=True, special=True)
+        prompt_times = (0.0, time.perf_counter() - t_tokenize)
         spec = GenerationRequest(
             request.id,
             "completion",
@@ -251,7 +271,7 @@ class Worker:
             request.stop,
             ignore_eos=request.ignore_eos,
         )
-        self._start(model, spec)
+        self._start(model, spec, prompt_times=prompt_times)
 
     # ---- generations, preempted and resumed ---------------------------------------------
 
@@ -260,6 +280,8 @@ class Worker:
         model: LoadedModel,
         spec: GenerationRequest,
         then: Callable[[Generation], None] | None = None,
+        evaluation: Evaluation | None = None,
+        prompt_times: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         n_ctx = model.llm.n_ctx()
         if len(spec.prompt) >= n_ctx:
@@ -274,8 +296,11 @@ class Worker:
                 )
             )
             return
-        generation = Generation(spec, model, then)
+        generation = Generation(spec, model, then, self._ledger, evaluation)
         generation.arrival = self._arrival
+        timeline = generation.timeline
+        timeline.received, timeline.started = self._received_at, self._began
+        timeline.template_s, timeline.tokenize_s = prompt_times
         self._drive(model, generation)
 
     def _drive(self, model: LoadedModel, generation: Generation) -> None:
@@ -348,7 +373,9 @@ class Worker:
         stats = generation.stats(
             model.info.name, model.fmt.name, model.llm.n_ctx(), model.info.n_gpu_layers
         )
-        self._send(Done(request.id, generation.text, stats, generation.perf))
+        self._ledger.ended(request.id, generation.text)
+        trace = finish_trace(generation.timeline, self._history, request.id, generation.perf)
+        self._send(Done(request.id, generation.text, stats, generation.perf, trace))
         self._log_generation(generation, stats)
         if generation.then is not None and model is self._model:
             generation.then(generation)

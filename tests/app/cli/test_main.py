@@ -201,6 +201,34 @@ def test_chat_streams_the_reply_to_stdout_and_a_summary_to_stderr(tiny_model: Pa
     assert int(match.group(1)) == payload["completion_tokens"]
 
 
+def test_chat_json_has_the_timeline_of_the_reply(tiny_model: Path) -> None:
+    result = _hearth(
+        "chat", "hello there", "--model", str(tiny_model), "--max-tokens", "8", "--json"
+    )
+    assert result.code == 0, result
+    payload = json.loads(result.stdout.splitlines()[-1])
+    timeline = payload["timeline"]
+    phases = (
+        "queue_ms",
+        "load_ms",
+        "template_ms",
+        "tokenize_ms",
+        "prefill_ms",
+        "decode_ms",
+        "paused_ms",
+        "other_ms",
+    )
+    assert all(timeline[name] >= 0 for name in phases), timeline
+    # The command loaded the model, then asked: that load is part of its total.
+    assert timeline["load_ms"] > 0 and timeline["paused_ms"] == 0
+    assert sum(timeline[name] for name in phases) == pytest.approx(timeline["total_ms"])
+    # A fresh engine: the whole prompt was read, and the timeline says why.
+    assert timeline["tokens_reused"] == 0
+    assert timeline["tokens_evaluated"] == payload["prompt_tokens_evaluated"]
+    miss = timeline["cache_miss"]
+    assert miss["code"] == "first_since_load" and "just been loaded" in miss["sentence"]
+
+
 def test_chat_with_a_system_prompt_and_a_temperature(tiny_model: Path) -> None:
     result = _hearth(
         "chat",
