@@ -1,0 +1,27 @@
+"""Names of what the desktop app adds to an engine trace before storing it with the reply
+(issue 12): its own clock marks and the facts about the model that the Performance page
+filters and sorts by. The engine's own names come from inference.trace.Trace.phases().
+
+Clock marks are milliseconds on the same origin as the engine's trace (the engine's receipt
+of the request). time.perf_counter is the system-wide monotonic clock on Linux
+(CLOCK_MONOTONIC), Windows (QueryPerformanceCounter) and macOS (mach_absolute_time), so a
+mark the GUI takes and one the engine takes can be subtracted; a mark before the receipt is
+negative.
+"""
+
+from __future__ import annotations
+
+# The user pressed Enter (or Regenerate): where "time to first token" starts.
+ENTER = "gui_enter_ms"
+# The first text of the reply was painted in the chat view: where it ends.
+FIRST_PAINT = "gui_first_paint_ms"
+# The last text of the reply was painted.
+LAST_PAINT = "gui_last_paint_ms"
+
+# Facts about the model at the time of the reply (strings or ints).
+MODEL_PATH = "model_path"
+QUANTIZATION = "quantization"
+GPU_LAYERS_REQUESTED = "n_gpu_layers_requested"
+GPU_LAYERS_ACTUAL = "n_gpu_layers_actual"
+N_LAYERS = "n_layers"
+BACKEND = "backend"
