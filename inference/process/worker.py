@@ -24,6 +24,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from inference.process.bench_run import STOP_CANCELLED, STOP_PREEMPTED, run_bench
 from inference.process.generation import (
     CANCELLED,
     PREEMPTED,
@@ -39,6 +40,7 @@ from inference.process.request_log import RequestLog
 from inference.process.request_queue import RequestQueue
 from inference.process.request_records import generation_record, plain_record
 from inference.protocol import (
+    BenchRequest,
     CancelRequest,
     ChatMessage,
     CompletionRequest,
@@ -159,6 +161,9 @@ class Worker:
             self._count_tokens(request)
         elif isinstance(request, RequestLogRequest):
             self._send(RequestLogReport(request.id, self._log.records()))
+        elif isinstance(request, BenchRequest):
+            kind = "bench"
+            self._bench(request)
         # Generations log themselves when they end; these are the rest worth a record.
         failure = self._failure if self._failure and self._failure.id == request.id else None
         if kind == "load" or (kind and failure is not None):
@@ -252,6 +257,26 @@ class Worker:
             ignore_eos=request.ignore_eos,
         )
         self._start(model, spec)
+
+    def _bench(self, request: BenchRequest) -> None:
+        model = self._require_model(request.id)
+        if model is None:
+            return
+
+        def interrupt() -> str | None:
+            # Between two bench steps: a cancel ends it, a waiting chat turn goes first.
+            if self._is_cancelled(request.id):
+                return STOP_CANCELLED
+            head = self._queue.head()
+            if head is not None and head[0] < request.priority:
+                return STOP_PREEMPTED
+            return None
+
+        try:
+            run_bench(model.llm, request, self._send, interrupt)
+        finally:
+            with self._lock:
+                self._cancelled.discard(request.id)
 
     # ---- generations, preempted and resumed ---------------------------------------------
 
