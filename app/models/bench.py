@@ -86,6 +86,7 @@ class BenchRunner:
         self._on_step = on_step or (lambda _step: None)
         self._on_line = on_line or (lambda _line: None)
         self._stopped = threading.Event()
+        self._noted_offload: set[int] = set()
         self.run_id = str(uuid.uuid4())
 
     @property
@@ -136,6 +137,7 @@ class BenchRunner:
             if self.stopped:
                 return []
             return [self._failed(group, depth, _line(exc)) for depth in group.depths]
+        self._note_offload(group, info)
         for offset, depth in enumerate(group.depths):
             if self.stopped:
                 break
@@ -147,6 +149,17 @@ class BenchRunner:
             if runs:
                 records.append(self._record(group, depth, info, runs))
         return records
+
+    def _note_offload(self, group: LoadGroup, info: ModelInfo) -> None:
+        """More GPU layers than the build can offload is not a failure: llama.cpp runs them on
+        the CPU. Say so once, since the figures are then the CPU's."""
+        asked = group.key.n_gpu_layers
+        if asked != 0 and not info.gpu_offload_supported and asked not in self._noted_offload:
+            self._noted_offload.add(asked)
+            self._on_line(
+                f"n_gpu_layers {asked} asked, 0 offloaded: this llama.cpp build has no GPU "
+                f"support, so every layer runs on the CPU"
+            )
 
     def _warm_up(self, index: int, count: int) -> None:
         plan = self._plan

@@ -108,6 +108,19 @@ def test_a_bad_configuration_gives_one_line_and_the_others_run(
     assert len(failures) == 1
 
 
+def test_more_gpu_layers_than_the_build_offloads_runs_and_says_so(
+    tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [str(tiny_model), "-p", "16", "-n", "4", "-d", "0", "-r", "1", "-ngl", "99", "--json"]
+    assert run(parse(argv)) == 0
+    captured = capsys.readouterr()
+    [result] = json.loads(captured.out)["results"]
+    assert result["error"] is None and result["n_gpu_layers"] == 99
+    if result["backend"] == "CPU":  # a CPU-only llama.cpp build: nothing offloaded, said once
+        assert result["n_gpu_layers_actual"] == 0
+        assert captured.err.count("this llama.cpp build has no GPU support") == 1
+
+
 def test_a_model_that_fails_to_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = build_corrupt_variants(tmp_path)["truncated"]
     assert run(parse([str(broken), "-p", "16", "-n", "4", "-d", "0", "-r", "1", "--json"])) == 1

@@ -82,7 +82,7 @@ def test_stop_keeps_the_repetitions_finished_and_starts_nothing_more(tiny_model:
         runner: BenchRunner
 
         def on_step(step: BenchStep) -> None:
-            if step.repetition == 2 and step.phase == "gen":
+            if step.repetition == 2 and step.phase == "prompt":
                 runner.stop()
 
         runner = BenchRunner(

@@ -62,16 +62,17 @@ def test_a_run_that_does_not_fit_the_context_is_refused(tiny_model: Path) -> Non
 
 def test_cancel_between_tokens_ends_the_run(tiny_model: Path) -> None:
     with SyncEngine.start(EngineSettings(model_path=str(tiny_model), n_ctx=2048)) as engine:
-        seen: list[str] = []
+        seen: list[BenchProgress] = []
 
         def on_progress(event: BenchProgress) -> None:
-            seen.append(event.phase)
-            engine.cancel()  # from the prompt phase's first batch
+            seen.append(event)
+            engine.cancel()  # from the prompt phase's only batch
 
         with pytest.raises(EngineError) as cancelled:
             engine.bench(512, 1500, on_progress=on_progress)
         assert cancelled.value.kind == ErrorKind.CANCELLED
-        assert seen == ["prompt"]  # the next batch never ran
+        assert seen[0].phase == "prompt"
+        assert seen[-1].done < 1500  # generation never got to its end
         engine.reset_cancel()
         assert engine.bench(16, 4).perf.n_eval == 4
 
