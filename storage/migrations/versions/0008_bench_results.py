@@ -1,7 +1,7 @@
 """`hearth bench` results: one row per configuration of a run.
 
 Revision ID: 0008
-Revises: 0006 (the lead re-points it to 0007, message traces, when both are merged)
+Revises: 0007 (message traces, from the i12-store branch)
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
