@@ -234,10 +234,9 @@ class BenchResultRow(Base):
     figures and llama.cpp's own for the same repetitions, or why it could not run."""
 
     __tablename__ = "bench_results"
-    __table_args__ = (Index(None, "model", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[str] = mapped_column(String(36), index=True)
+    run_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     model: Mapped[str] = mapped_column(Text)
     model_path: Mapped[str] = mapped_column(Text)

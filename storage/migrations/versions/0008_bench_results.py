@@ -17,6 +17,8 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
+    # No index: a machine keeps a few hundred results at most, read whole by the
+    # Performance page, and every empty index is one more page in every database file.
     op.create_table(
         "bench_results",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,13 +49,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bench_results")),
     )
-    op.create_index(op.f("ix_bench_results_run_id"), "bench_results", ["run_id"])
-    op.create_index(
-        op.f("ix_bench_results_model_created_at"), "bench_results", ["model", "created_at"]
-    )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_bench_results_model_created_at"), table_name="bench_results")
-    op.drop_index(op.f("ix_bench_results_run_id"), table_name="bench_results")
     op.drop_table("bench_results")

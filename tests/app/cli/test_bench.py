@@ -7,6 +7,10 @@ import argparse
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -128,6 +132,32 @@ def test_a_model_that_fails_to_load(tmp_path: Path, capsys: pytest.CaptureFixtur
     [result] = json.loads(captured.out)["results"]
     assert result["error"] and result["pp_tps"] is None
     assert captured.err.count(result["error"]) == 1
+
+
+def test_ctrl_c_stops_cleanly_keeping_what_was_measured(tiny_model: Path) -> None:
+    argv = ["-p", "16", "-n", "2000", "-d", "0", "-b", "16,32", "-r", "3", "--json"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "bench", str(tiny_model), *argv],
+        env=dict(os.environ),  # HEARTH_HOME comes from the autouse fixture
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # progress: one line per repetition when not a terminal
+            if "[1/2] repetition 2/3" in line:
+                proc.send_signal(signal.SIGINT)
+                break
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "stopped" in err and "Traceback" not in err
+    payload = json.loads(out)
+    assert payload["stopped"] is True
+    [result] = payload["results"]  # the second configuration never started
+    assert result["n_batch"] == 16 and 1 <= result["repetitions"] <= 2 and result["tg_tps"] > 0
+    assert len(_stored()) == 1
 
 
 def test_bad_lists_are_refused_by_the_parser() -> None:
