@@ -12,6 +12,7 @@ from enum import IntEnum
 
 # Re-exported: a Done carries a Trace.
 from inference.trace import CacheMiss as CacheMiss
+from inference.trace import LlamaPerf as LlamaPerf
 from inference.trace import MissCode as MissCode
 from inference.trace import RanMeanwhile as RanMeanwhile
 from inference.trace import Trace as Trace
@@ -269,16 +270,6 @@ class GenerationStats:
     decode_tps: float
     total_ms: float
     stop_reason: str
-
-
-@dataclass(frozen=True)
-class LlamaPerf:
-    """llama.cpp's own counters (llama_perf_context) for the last request."""
-
-    t_p_eval_ms: float
-    n_p_eval: int
-    t_eval_ms: float
-    n_eval: int
 
 
 @dataclass(frozen=True)
