@@ -92,8 +92,8 @@ def _sort_column(key: str, phases: dict[str, ColumnElement[Any]]) -> ColumnEleme
     if key == "title":
         # Case folded in any script, then code point order (no locale in SQLite).
         return getattr(func, CASEFOLD_FUNCTION)(_CHATS.title)
-    if key == "depth_at_start":
-        return _STATS.prompt_tokens - _STATS.prompt_tokens_evaluated
+    if key == "depth_at_start":  # PerformanceRow.depth_at_start: the whole prompt
+        return _STATS.prompt_tokens
     return _STATS[key]
 
 
