@@ -223,6 +223,15 @@ def test_phases_come_from_readable_traces_only(
     assert all(rows[i] == {} for i in damaged.values())
     assert rows[nested] == {}
     assert rows[huge] == {}
+    # A page reads its rows' phases after the sort: the same phases, whatever the sort.
+    for sort in ("date", "n_gpu_layers_actual"):
+        whole = performance.replies(phase_keys=keys, sort=sort)
+        paged = [
+            row
+            for start in range(0, 6, 4)
+            for row in performance.replies(phase_keys=keys, sort=sort, limit=4, offset=start)
+        ]
+        assert paged == whole
 
 
 def test_a_reply_with_damaged_stats_is_left_out_not_fatal(

@@ -55,37 +55,53 @@ class Column:
     text: Callable[[ReplyFigures], str]
     tooltip: str
     numeric: bool = True
+    sample: str = ""  # a typical value, for the column's width when the page opens
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("Date", "date", lambda f: _date(f.date), "When the reply was asked for", False),
-    Column("Chat", "title", lambda f: f.title, "The chat's title", False),
-    Column("Model", "model", lambda f: f.model, "The model that wrote the reply", False),
     Column(
-        "Quant.",
-        "quantization",
-        lambda f: f.quantization or BLANK,
-        "The model file's quantization (blank: not recorded, replies before timing traces)",
+        "Date",
+        "date",
+        lambda f: _date(f.date),
+        "When the reply was asked for",
         False,
+        "2026-12-31 23:59",
+    ),
+    Column("Chat", "title", lambda f: f.title, "The chat's title", False, "A chat's title, …"),
+    Column(
+        "Model",
+        "model",
+        lambda f: f.model,
+        "The model that wrote the reply",
+        False,
+        "gemma-3-270m-it-Q4_K_M",
     ),
     Column(
-        "GPU layers asked",
-        "n_gpu_layers",
-        lambda f: _int(f.gpu_layers_requested),
-        "GPU layers requested in the settings (-1: all)",
+        "TTFT ms",
+        "ttft_ms",
+        lambda f: BLANK if f.ttft_ms is None else f"{f.ttft_ms:.0f}",
+        "Time to first token, ms: from Enter to the first token painted. Replies recorded before "
+        "timing traces show the engine's part only (its tooltip says so)",
     ),
     Column(
-        "GPU layers used",
-        "n_gpu_layers_actual",
-        lambda f: _int(f.gpu_layers_actual),
-        "GPU layers llama.cpp actually offloaded (blank: not recorded)",
+        "Prefill t/s",
+        "prefill_tps",
+        lambda f: _speed(f.prefill_tps),
+        "Prefill speed, tokens/s: evaluated prompt tokens ÷ prefill time (blank when too few "
+        "tokens were evaluated to time)",
     ),
-    Column("Context", "n_ctx", lambda f: str(f.n_ctx), "Context size, tokens"),
     Column(
-        "Depth at start",
+        "Decode t/s",
+        "decode_tps",
+        lambda f: _speed(f.decode_tps),
+        "Decode speed, tokens/s: tokens after the first ÷ time from the first to the last "
+        "token (blank with fewer than two tokens)",
+    ),
+    Column(
+        "Depth",
         "depth_at_start",
         lambda f: str(f.depth_at_start),
-        "Context depth when the reply began: the tokens in the context when decoding started, "
+        "Context depth at the start of the reply: the tokens in the context when decoding started, "
         "i.e. the whole prompt (reused from the cache and evaluated alike)",
     ),
     Column(
@@ -95,29 +111,32 @@ COLUMNS: tuple[Column, ...] = (
         "Prompt tokens evaluated by prefill; the rest of the prompt was reused from the cache",
     ),
     Column(
-        "Reply tokens", "completion_tokens", lambda f: str(f.completion_tokens), "Tokens generated"
+        "Reply tokens",
+        "completion_tokens",
+        lambda f: str(f.completion_tokens),
+        "Tokens the model generated",
     ),
     Column(
-        "First token ms",
-        "ttft_ms",
-        lambda f: BLANK if f.ttft_ms is None else f"{f.ttft_ms:.0f}",
-        "Time to first token: from Enter to the first token painted. Replies recorded before "
-        "timing traces show the engine's part only (its tooltip says so)",
+        "Quant.",
+        "quantization",
+        lambda f: f.quantization or BLANK,
+        "The model file's quantization (blank: not recorded, replies before timing traces)",
+        False,
+        "Q4_K_M",
     ),
     Column(
-        "Prefill tok/s",
-        "prefill_tps",
-        lambda f: _speed(f.prefill_tps),
-        "Prefill speed: evaluated prompt tokens ÷ prefill time (blank when too few tokens were "
-        "evaluated to time)",
+        "GPU asked",
+        "n_gpu_layers",
+        lambda f: _int(f.gpu_layers_requested),
+        "GPU layers requested in the settings (-1: all of them)",
     ),
     Column(
-        "Decode tok/s",
-        "decode_tps",
-        lambda f: _speed(f.decode_tps),
-        "Decode speed: tokens after the first ÷ time from the first to the last token (blank "
-        "with fewer than two tokens)",
+        "GPU used",
+        "n_gpu_layers_actual",
+        lambda f: _int(f.gpu_layers_actual),
+        "GPU layers llama.cpp actually offloaded (blank: not recorded)",
     ),
+    Column("Context", "n_ctx", lambda f: str(f.n_ctx), "Context size, tokens"),
     Column("Stop", "stop_reason", lambda f: f.stop_reason, "Why the reply ended", False),
 )
 

@@ -31,14 +31,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.performance.figures import COLUMNS
 from ui.performance.plots import SpeedPlots
 from ui.performance.table_model import PerformanceTableModel
 
 ALL_MODELS = "All models"
 TITLE_PAUSE_MS = 250  # typing in the title filter: wait for a pause before asking storage
 EMPTY_TEXT = (
-    "No replies yet: chat with a model and each reply's speed shows up here (time to first "
-    "token, prefill and decode speed, context depth), to sort, compare models and export."
+    "No replies yet: chat with a model and each reply's speed shows up here.\n"
+    "Time to first token, prefill and decode speed, context depth: to sort, to compare "
+    "models and settings, and to export."
 )
 
 
@@ -77,7 +79,9 @@ class PerformancePage(QWidget):
         self.export_button = QPushButton("Export CSV…", self)
         self.export_button.setToolTip("Save the replies listed (all of them, filtered) as CSV")
 
-        bar = QHBoxLayout()
+        self.filter_bar = QWidget(self)
+        bar = QHBoxLayout(self.filter_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(QLabel("Model:", self))
         bar.addWidget(self.model_filter)
         bar.addWidget(self.dates)
@@ -94,12 +98,8 @@ class PerformancePage(QWidget):
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        # Fixed row heights and header sizes: no pass over every row to measure it.
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        self.table.setWordWrap(False)
+        self._size_table()
         self.plots = SpeedPlots(self)
 
         self.content = QSplitter(Qt.Orientation.Vertical, self)
@@ -116,7 +116,7 @@ class PerformancePage(QWidget):
         self.stack.addWidget(self.empty_label)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.stack, 1)
 
         self._title_pause = QTimer(self)
@@ -130,6 +130,22 @@ class PerformancePage(QWidget):
         self.until_edit.dateChanged.connect(lambda _d: self.filtersChanged.emit())
         self.export_button.clicked.connect(self.exportRequested)
         self._on_dates_toggled(False, announce=False)
+
+    def _size_table(self) -> None:
+        """Row heights and column widths from the font, once: no pass over the rows to
+        measure them (ResizeToContents would, on every page of rows)."""
+        metrics = self.table.fontMetrics()
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(metrics.height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+        for index, column in enumerate(COLUMNS):
+            text = max(column.header, column.sample, key=metrics.horizontalAdvance)
+            header.resizeSection(index, metrics.horizontalAdvance(text) + 28)  # + sort arrow
 
     def _date_edit(self, day: QDate) -> QDateEdit:
         edit = QDateEdit(day, self)
@@ -177,8 +193,7 @@ class PerformancePage(QWidget):
     def show_empty(self, empty: bool) -> None:
         """The empty state (no reply stored at all) instead of the table and plots."""
         self.stack.setCurrentWidget(self.empty_label if empty else self.content)
-        for widget in (self.model_filter, self.dates, self.title_filter):
-            widget.setEnabled(not empty)
+        self.filter_bar.setVisible(not empty)
 
     def show_status(self, text: str) -> None:
         """A short note (an export written, or why it failed) where the count shows."""

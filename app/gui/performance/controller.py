@@ -113,15 +113,18 @@ class PerformanceController(QObject):
         repository = self._repository
 
         def work(_context: TaskContext) -> Listing:
-            total = repository.count(which)
-            stored_any = total > 0 or (which != PerformanceFilter() and repository.count() > 0)
             rows = repository.replies(
                 which, phase_keys=PHASE_KEYS, sort=sort, descending=descending, limit=limit
             )
-            decode, prefill = series(repository.speed_points(which))
-            return Listing(
-                total, stored_any, [figures(r) for r in rows], repository.models(), decode, prefill
-            )
+            points = repository.speed_points(which)
+            # The plots' points are the listed replies: their count is the table's, and
+            # unfiltered, their models are the filter's (two queries fewer, ~20 ms).
+            total = len(points.message_id)
+            everything = which == PerformanceFilter()
+            models = sorted(set(points.model)) if everything else repository.models()
+            stored_any = total > 0 or (not everything and repository.count() > 0)
+            decode, prefill = series(points)
+            return Listing(total, stored_any, [figures(r) for r in rows], models, decode, prefill)
 
         if not self.page.table_model.rows():
             self.page.show_count(0, loading=True)
