@@ -18,6 +18,7 @@ from app.gui.chat.presets import PresetsController
 from app.gui.chat.search import SearchController
 from app.gui.documents.controller import install_documents
 from app.gui.models.controller import install_models
+from app.gui.performance.controller import install_performance
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.gui.translation.controller import install_translation
@@ -34,7 +35,8 @@ def build_app(
 ) -> tuple[MainWindow, ChatController, Database]:
     """Everything but the event loop (tests use this too). Raises DatabaseError.
 
-    `pages`: also the Documents, Translate and Models pages (chat-only tests skip them).
+    `pages`: also the Documents, Translate, Models and Performance pages (chat-only tests
+    skip them).
     The chat controller's shutdown stops them first (through the session's shutdown hooks).
     """
     paths.ensure_for_history()
@@ -84,6 +86,8 @@ def build_app(
         session.on_shutdown(translation.shutdown)
         models = install_models(window, session, store, paths)
         session.on_shutdown(models.shutdown)
+        performance = install_performance(window, database, controller.replyFinished)
+        session.on_shutdown(performance.shutdown)
     if recovery is not None:
         HistoryRecovery(
             database,
