@@ -67,3 +67,23 @@ def parse_nvidia_smi(output: str) -> tuple[GpuMemory, ...]:
         except ValueError:
             continue
     return tuple(gpus)
+
+
+def physical_cores() -> int | None:
+    """Physical CPU cores (None where the platform does not say): decode threads beyond them
+    slow llama.cpp down (app.chat.slowness)."""
+    try:
+        cores = psutil.cpu_count(logical=False)
+    except (OSError, RuntimeError):
+        return None
+    return int(cores) if cores else None
+
+
+def swapped_in_bytes() -> int | None:
+    """Bytes read back from swap since boot (psutil's `sin`), for a before/after difference
+    around a reply; None where it cannot be read. Windows always reports 0 (psutil documents
+    it), so there a reply never looks like it swapped."""
+    try:
+        return int(psutil.swap_memory().sin)
+    except (OSError, RuntimeError):
+        return None
