@@ -87,3 +87,22 @@ def swapped_in_bytes() -> int | None:
         return int(psutil.swap_memory().sin)
     except (OSError, RuntimeError):
         return None
+
+
+@dataclass(frozen=True)
+class SwapCounter:
+    """The swap-in counter at the start of something (Enter pressed), to tell afterwards how
+    much the machine read back from swap meanwhile (app.chat.trace_marks.SWAP_IN)."""
+
+    at_start: int | None
+
+    @classmethod
+    def start(cls) -> SwapCounter:
+        return cls(swapped_in_bytes())
+
+    def since_start(self) -> int | None:
+        """Bytes swapped in since `start`; None when the counter could not be read."""
+        now = swapped_in_bytes()
+        if self.at_start is None or now is None:
+            return None
+        return max(0, now - self.at_start)
