@@ -229,6 +229,9 @@ class TimingDialog(QDialog):
             x, y, pen=pg.mkPen("#1f77b4", width=1.5), symbol="o" if len(y) <= 200 else None,
             symbolSize=4, symbolBrush="#1f77b4", symbolPen=None,
         )  # fmt: skip
+        # Peak downsampling keeps every stall visible on a 32k-token reply and paints fast.
+        self.token_curve.setDownsampling(auto=True, method="peak")
+        self.token_curve.setClipToView(True)
         plot.setLabel("bottom", "token of the reply")
         plot.setLabel("left", "ms since the one before")
         plot.getAxis("left").setWidth(150)

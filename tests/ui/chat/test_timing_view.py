@@ -51,7 +51,7 @@ def test_the_dialog_shows_the_phases_the_tokens_and_the_sentences(qtbot: QtBot) 
     assert (dialog.width(), dialog.height()) == DEFAULT_SIZE
     assert dialog.phase_names() == ["Waiting in the queue", "Prefill", "Decode"]
     assert dialog.token_curve is not None
-    x, y = dialog.token_curve.getData()
+    x, y = dialog.token_curve.xData, dialog.token_curve.yData  # all points, not as painted
     assert list(x) == [2, 3, 4, 5] and list(y) == [10.0, 11.0, 250.0, 10.0]
     dialog.set_sentences(["The reply got slower."])
     assert dialog.sentences_text() == "• The reply got slower."

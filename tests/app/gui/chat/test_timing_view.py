@@ -33,7 +33,8 @@ def reply(qtbot: QtBot, make_app: MakeApp, model: Path) -> tuple[MainWindow, Dat
     controller.client.generationFinished.connect(lambda _id, done: finished.append(done))
     with qtbot.waitSignal(controller.replyFinished, timeout=30_000) as blocker:
         type_and_send(qtbot, window, "hello there, how are you")
-    assert finished and finished[-1].trace is not None
+    qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
+    assert finished[-1].trace is not None
     return window, db, blocker.args[0], finished[-1]
 
 
@@ -70,7 +71,7 @@ def test_the_link_opens_the_timeline_and_one_point_per_token(
         assert phase in names
     assert "Model load" not in names  # the model was loaded before Enter
     assert dialog.token_curve is not None
-    x, y = dialog.token_curve.getData()
+    x, y = dialog.token_curve.xData, dialog.token_curve.yData  # all points, not as painted
     assert len(trace.token_ms) >= 1
     assert len(x) == len(y) == len(trace.token_ms)  # one point per token after the first
     assert list(y) == list(trace.token_ms)
