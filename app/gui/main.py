@@ -16,6 +16,7 @@ from app.gui.chat.files import ChatFilesController
 from app.gui.chat.history_recovery import HistoryRecovery
 from app.gui.chat.presets import PresetsController
 from app.gui.chat.search import SearchController
+from app.gui.chat.timing_view import TimingView
 from app.gui.documents.controller import install_documents
 from app.gui.models.controller import install_models
 from app.gui.performance.controller import install_performance
@@ -25,8 +26,10 @@ from app.gui.translation.controller import install_translation
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.errors import DatabaseError
+from storage.performance import PerformanceRepository
 from storage.presets import PresetRepository
 from storage.search import SearchRepository
+from storage.traces import TraceRepository
 from ui.main_window import MainWindow
 
 
@@ -68,6 +71,14 @@ def build_app(
         controller.sampling_changed,
     )
     window.presets_button.clicked.connect(presets.open)
+    timing = TimingView(
+        window.chat_view.timingRequested,
+        TraceRepository(database),
+        PerformanceRepository(database),
+        lambda: session.info,
+        window,
+    )
+    session.on_shutdown(timing.shutdown)
     ChatFilesController(
         window, controller, conversations, messages, database, session.on_shutdown, parent=window
     )
