@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.chat.live_speed import LiveSpeed
 from storage.records import MessageRecord
 
 
@@ -25,6 +26,7 @@ class Turn:
     prompt_ids: list[tuple[int, ...]] = field(default_factory=list)
     parent_id: int = 0  # the user message being answered
     reply: MessageRecord | None = None  # the reply's row as created (shown if unsaved)
+    speed: LiveSpeed = field(default_factory=LiveSpeed)  # token arrivals, for the speed plot
 
     @property
     def text(self) -> str:
