@@ -172,6 +172,10 @@ def thread_counts(llm: Llama) -> tuple[int, int]:
 
 
 def reset_perf(llm: Llama) -> None:
+    """Start llama.cpp's counters afresh for this request. llama.cpp adds a decode's time to
+    its counters when it next synchronizes, so work left unsynchronized before (the next
+    turn's warm-up after a reply) would be billed to this request: finish it first."""
+    llama_lib.llama_synchronize(llm._ctx.ctx)
     llama_lib.llama_perf_context_reset(llm._ctx.ctx)
 
 
