@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -93,6 +94,7 @@ class BenchDialog(QDialog):
         self.progress.setTextVisible(False)
         self.status_label = QLabel("", self)
         self.status_label.setWordWrap(True)
+        self.status_label.setMinimumHeight(2 * self.status_label.fontMetrics().lineSpacing())
         self.notes_label = QLabel("", self)
         self.notes_label.setWordWrap(True)
         self.error_label = QLabel("", self)
@@ -115,6 +117,8 @@ class BenchDialog(QDialog):
         buttons.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
+        # Never smaller than its wrapped text: a note or a result line arriving grows it.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.addWidget(title)
         layout.addWidget(help_label)
         layout.addWidget(self.engine_note)
@@ -136,6 +140,15 @@ class BenchDialog(QDialog):
 
     def set_engine_note(self, text: str) -> None:
         self.engine_note.setText(text)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow to the wrapped labels' height: a top-level layout does not follow a label's
+        height for its width by itself, and the text would be cut."""
+        self.layout().activate()
+        height = self.layout().heightForWidth(self.width())
+        if height > self.height():
+            self.resize(self.width(), height)
 
     def show_running(self, running: bool) -> None:
         self._running = running
@@ -149,6 +162,7 @@ class BenchDialog(QDialog):
             for label in (self.error_label, self.results_label, self.notes_label):
                 label.hide()
             self.notes_label.clear()
+        self._fit()
 
     def show_step(self, text: str, fraction: float | None) -> None:
         self.status_label.setText(text)
@@ -162,17 +176,24 @@ class BenchDialog(QDialog):
         lines = [self.notes_label.text(), text] if self.notes_label.text() else [text]
         self.notes_label.setText("\n".join(lines))
         self.notes_label.show()
+        self._fit()
 
     def show_failure(self, line: str) -> None:
+        """The one line saying why nothing was measured (it replaces the notes: they
+        would repeat it)."""
         self.progress.hide()
+        self.notes_label.clear()
+        self.notes_label.hide()
         self.status_label.clear()
         self.error_label.setText(line)
         self.error_label.show()
+        self._fit()
 
     def show_done(self, summary: str, stored: bool) -> None:
         self.progress.hide()
         self.status_label.setText(summary)
         self.results_label.setVisible(stored)
+        self._fit()
 
     @property
     def running(self) -> bool:

@@ -63,9 +63,8 @@ class BarPlot(pg.PlotWidget):
             spreads = np.array([s or 0.0 for _i, _m, s in shown], dtype=float)
             colour = colour_of(one.model, models)
             bars = pg.BarGraphItem(x=x, height=means, width=width * 0.9, brush=colour, pen=None)
-            bars.opts["name"] = one.model
+            bars.opts["name"] = one.model  # the legend names it from this
             item.addItem(bars)
-            self.legend.addItem(bars, one.model)
             whiskers = pg.ErrorBarItem(
                 x=x, y=means, height=2 * spreads, beam=width * 0.3, pen=pg.mkPen("#555", width=1)
             )

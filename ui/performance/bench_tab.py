@@ -87,6 +87,7 @@ def _cells(r: BenchResultRecord) -> tuple[tuple[str, object], ...]:
         ngl += f" ({r.n_gpu_layers_actual})"
     when = r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else ""
     model = r.model + (f" · {r.quantization}" if r.quantization else "")
+    failed = "failed" if r.error else ""
     return (
         (when, r.id),
         (model, model),
@@ -96,8 +97,8 @@ def _cells(r: BenchResultRecord) -> tuple[tuple[str, object], ...]:
         (str(r.n_batch), r.n_batch),
         ("on" if r.flash_attn else "off", r.flash_attn),
         (f"{r.type_k}/{r.type_v}", f"{r.type_k}/{r.type_v}"),
-        (_tps(r.pp_tps, r.pp_tps_sd), r.pp_tps or 0.0),
-        (_tps(r.tg_tps, r.tg_tps_sd), r.tg_tps or 0.0),
+        (_tps(r.pp_tps, r.pp_tps_sd) or failed, r.pp_tps or 0.0),
+        (_tps(r.tg_tps, r.tg_tps_sd) or failed, r.tg_tps or 0.0),
         (_tps(r.llama_pp_tps, None), r.llama_pp_tps or 0.0),
         (_tps(r.llama_tg_tps, None), r.llama_tg_tps or 0.0),
         (f"{_ratio(r.pp_ratio)} / {_ratio(r.tg_ratio)}", r.tg_ratio or 0.0),
@@ -148,6 +149,7 @@ class BenchTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
         self.plots = BenchPlots(self)
         self.content = QSplitter(Qt.Orientation.Vertical, self)
         self.content.addWidget(self.table)
@@ -180,8 +182,9 @@ class BenchTab(QWidget):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-                if record.error:
+                if record.error:  # muted, its reason in the tooltip and the last column
                     item.setToolTip(record.error)
+                    item.setForeground(self.palette().placeholderText())
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()

@@ -68,17 +68,20 @@ def summary(records: Sequence[BenchResultRecord], stopped: bool) -> str:
             lines.append(f"depth {record.depth:,}: {record.error}")
             continue
         parts = [f"depth {record.depth:,}:"]
+        figures = []
         if record.pp_tps is not None:
-            parts.append(f"pp{record.n_prompt} {_figure(record.pp_tps, record.pp_tps_sd)}")
+            figures.append(f"pp{record.n_prompt} {_figure(record.pp_tps, record.pp_tps_sd)}")
         if record.tg_tps is not None:
-            parts.append(f"tg{record.n_gen} {_figure(record.tg_tps, record.tg_tps_sd)}")
-        parts.append(f"({record.repetitions} repetitions)")
-        lines.append(" ".join(parts))
+            figures.append(f"tg{record.n_gen} {_figure(record.tg_tps, record.tg_tps_sd)}")
+        parts.append(" · ".join(figures))
+        lines.append(" ".join(parts) + f" ({record.repetitions} runs)")
     if stopped:
         lines.append("Stopped; what was measured is stored." if records else "Stopped.")
     return "\n".join(lines) if lines else "Nothing was measured."
 
 
 def _figure(mean: float, sd: float | None) -> str:
-    spread = f" ± {sd:,.1f}" if sd is not None else ""
-    return f"{mean:,.1f}{spread} tokens/s"
+    """Tokens/s to a tenth below 100, whole above (a tenth of 20,000 says nothing)."""
+    digits = 1 if mean < 100 else 0
+    spread = f" ± {sd:,.{digits}f}" if sd is not None else ""
+    return f"{mean:,.{digits}f}{spread} t/s"

@@ -150,7 +150,7 @@ def test_a_model_that_fails_to_load_gives_one_line(
     assert dialog.error_label.isVisible()
     line = dialog.error_label.text()
     assert line and "\n" not in line
-    assert not dialog.results_label.isVisible()
+    assert not dialog.results_label.isVisible() and not dialog.notes_label.isVisible()
     [record] = BenchResultRepository(database).list()
     assert record.error == line
     assert chat.session.info is not None  # the chat's model is untouched
