@@ -4,6 +4,7 @@ model that fails to load, and the results listed on the Performance page's Bench
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.config.paths import resolve_paths
 from app.gui.models.benchmark import BenchmarkPresenter
 from storage.bench import BenchResultRepository
+from tests.support.chat_window import type_and_send
 from tests.support.models_page import wait_listed
 from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
 from ui.models.bench_dialog import BenchDialog
@@ -155,3 +157,39 @@ def test_a_model_that_fails_to_load_gives_one_line(
     assert record.error == line
     assert chat.session.info is not None  # the chat's model is untouched
     dialog.close()
+
+
+def test_a_chat_message_during_a_benchmark_goes_first_and_the_run_still_completes(
+    qtbot: QtBot, make_app: Callable[..., tuple], tiny_model: Path
+) -> None:
+    window, chat, database = make_app(tiny_model, n_ctx=2048, max_tokens=4, pages=True)
+    page, presenter, _performance = _parts(window)
+    window.show_page(page)
+    dialog = _open_for(qtbot, page, presenter, tiny_model)
+    _fill(qtbot, dialog, 32, 1800, "0", 3)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Repetition 1 of 3" in dialog.status_label.text(), timeout=30_000)
+    window.show_page(window.pages.widget(0))
+    with qtbot.waitSignal(chat.replyFinished, timeout=RUN_TIMEOUT_MS):
+        type_and_send(qtbot, window, "hello")
+    assert presenter.busy()  # the reply did not wait for the benchmark to end
+    qtbot.waitUntil(lambda: not presenter.busy() and not dialog.running, timeout=RUN_TIMEOUT_MS)
+
+    [record] = BenchResultRepository(database).list()
+    assert record.error is None and record.repetitions == 3 and record.tg_tps
+    dialog.close()
+
+
+@pytest.mark.parametrize("loaded", [True, False], ids=["chat-engine", "own-engine"])
+def test_closing_hearth_during_a_run_stops_it(
+    qtbot: QtBot, make_app: Callable[..., tuple], tiny_model: Path, other_model: Path, loaded: bool
+) -> None:
+    window, chat, _database = make_app(tiny_model, n_ctx=2048, pages=True)
+    page, presenter, _performance = _parts(window)
+    window.show_page(page)
+    dialog = _open_for(qtbot, page, presenter, tiny_model if loaded else other_model)
+    _fill(qtbot, dialog, 32, 1800, "0", 50)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Repetition 1 of 50" in dialog.status_label.text(), timeout=30_000)
+    chat.shutdown()  # the app's close; the conftest also fails a test that leaves a process
+    assert not any(t.name == "models-benchmark" for t in threading.enumerate())
