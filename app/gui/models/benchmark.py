@@ -93,13 +93,15 @@ class BenchmarkPresenter(QObject):
         return info is not None and info.path == path
 
     def open(self, path: str) -> BenchDialog:
-        """The dialog for `path` (the running one, brought forward, while a run goes on)."""
-        if self.dialog is not None and (self.dialog.running or self._path == path):
+        """A dialog for `path` (the running one, brought forward, while a run goes on: one
+        benchmark at a time, or the two would measure each other)."""
+        if self.dialog is not None and self.dialog.running:
             self.dialog.show()
             self.dialog.raise_()
             return self.dialog
-        if self.dialog is not None:
+        if self.dialog is not None:  # a fresh one: whether the chat has it loaded may differ
             self.dialog.close()
+            self.dialog.deleteLater()
         self._path = path
         info = self._session.info
         name = info.name if info is not None and self._loaded(path) else Path(path).stem
@@ -142,6 +144,9 @@ class BenchmarkPresenter(QObject):
         bridge, make_engine, repository = self._bridge, self._make_engine, self._repository
         if loaded:
             bridge.reset_cancel()
+            dialog.set_engine_note(ON_CHAT_ENGINE)  # the chat may have switched to it since
+        elif dialog.engine_note.text() == ON_CHAT_ENGINE:
+            dialog.set_engine_note(memory_note(None))  # ... or away from it
 
         def work(context: TaskContext) -> BenchOutcome:  # worker thread
             def report(value: object) -> None:
