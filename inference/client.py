@@ -14,6 +14,9 @@ from PySide6.QtCore import QObject, Signal
 
 from inference.engine_process import EngineCrashedError, EngineProcess
 from inference.protocol import (
+    BenchDone,
+    BenchProgress,
+    BenchRequest,
     CancelRequest,
     ChatMessage,
     CompletionRequest,
@@ -53,6 +56,8 @@ class EngineClient(QObject):
     tokenCountsReceived = Signal(int, object)  # request id, tuple of counts (a batch)
     requestFailed = Signal(int, str, str)  # request id, ErrorKind, message
     engineCrashed = Signal(str)  # plain-words reason
+    benchProgressed = Signal(int, object)  # request id, BenchProgress
+    benchFinished = Signal(int, object)  # request id, BenchDone
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +129,11 @@ class EngineClient(QObject):
     def count_prompt(self, messages: Sequence[ChatMessage]) -> int:
         """Tokens of the whole chat prompt `messages` would make (template included)."""
         return self._submit(TokenizeRequest(self._engine.next_id(), "", messages=tuple(messages)))
+
+    def bench(self, n_prompt: int, n_gen: int, depth: int = 0, seed: int = 0) -> int:
+        """One llama-bench-style repetition on the loaded model at background priority
+        (protocol.BenchRequest): a chat turn makes it end with ErrorKind.BENCH_PREEMPTED."""
+        return self._submit(BenchRequest(self._engine.next_id(), n_prompt, n_gen, depth, seed))
 
     def cancel(self, request_id: int) -> None:
         if self._engine.running:
@@ -199,3 +209,7 @@ class EngineClient(QObject):
             self.tokensCounted.emit(event.id, event.n_tokens)
         elif isinstance(event, Error):
             self.requestFailed.emit(event.id, event.kind, event.message)
+        elif isinstance(event, BenchProgress):
+            self.benchProgressed.emit(event.id, event)
+        elif isinstance(event, BenchDone):
+            self.benchFinished.emit(event.id, event)

@@ -19,7 +19,15 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from inference.client import EngineClient
-from inference.protocol import ChatMessage, Done, ModelInfo, Priority, Sampling
+from inference.protocol import (
+    BenchDone,
+    BenchProgress,
+    ChatMessage,
+    Done,
+    ModelInfo,
+    Priority,
+    Sampling,
+)
 from inference.sync_client import EngineError, OnDelta
 
 _DONE = object()
@@ -58,6 +66,8 @@ class EngineBridge(QObject):
         client.engineCrashed.connect(self._on_crashed)
         client.generationPreempted.connect(self._on_preempted)
         client.prefillProgressed.connect(self._on_prefill_step)
+        client.benchProgressed.connect(self._on_bench_progress)
+        client.benchFinished.connect(self._on_finished)
 
     # ---- worker-thread API (SyncEngine-compatible) --------------------------------------
 
@@ -119,6 +129,25 @@ class EngineBridge(QObject):
         assert isinstance(result, list)
         return result
 
+    def bench(
+        self,
+        n_prompt: int,
+        n_gen: int,
+        depth: int = 0,
+        *,
+        seed: int = 0,
+        on_progress: Callable[[BenchProgress], None] | None = None,
+    ) -> BenchDone:
+        """One bench repetition on the loaded model, at background priority (a chat turn
+        ends it with ErrorKind.BENCH_PREEMPTED; app/models/bench.py runs it again)."""
+
+        def submit() -> int:
+            return self._client.bench(n_prompt, n_gen, depth, seed)
+
+        result = self._roundtrip(submit, None, on_progress)
+        assert isinstance(result, BenchDone)
+        return result
+
     def cancel(self) -> None:
         """Stop the job's running request and refuse new ones until `reset_cancel()` (any
         thread). Never lost: the flag is set before `_current` is read here, and `register`
@@ -138,7 +167,12 @@ class EngineBridge(QObject):
 
     # ---- plumbing ------------------------------------------------------------------------
 
-    def _roundtrip(self, submit: Callable[[], int], on_delta: OnDelta | None) -> object:
+    def _roundtrip(
+        self,
+        submit: Callable[[], int],
+        on_delta: OnDelta | None,
+        on_bench: Callable[[BenchProgress], None] | None = None,
+    ) -> object:
         if self._cancelled.is_set():
             raise EngineError("cancelled", "Cancelled.")
         inbox: queue.Queue[tuple[object, Any]] = queue.Queue()
@@ -160,6 +194,9 @@ class EngineBridge(QObject):
                 if kind == "delta":
                     if on_delta is not None:
                         on_delta(payload)
+                elif kind == "bench":
+                    if on_bench is not None:
+                        on_bench(payload)
                 elif kind is _DONE:
                     return payload
                 else:
@@ -197,7 +234,10 @@ class EngineBridge(QObject):
     def _on_delta(self, request_id: int, text: str, _tokens: int) -> None:
         self._put(request_id, "delta", text, final=False)
 
-    def _on_finished(self, request_id: int, done: Done) -> None:
+    def _on_bench_progress(self, request_id: int, progress: BenchProgress) -> None:
+        self._put(request_id, "bench", progress, final=False)
+
+    def _on_finished(self, request_id: int, done: Done | BenchDone) -> None:
         self._put(request_id, _DONE, done, final=True)
 
     def _on_counted(self, request_id: int, count: int) -> None:

@@ -23,6 +23,7 @@ from app.gui.performance.controller import install_performance
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.gui.translation.controller import install_translation
+from storage.bench import BenchResultRepository
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.errors import DatabaseError
@@ -95,10 +96,19 @@ def build_app(
         window.filesDropped.connect(open_documents)
         translation = install_translation(window, session, store, paths, database)
         session.on_shutdown(translation.shutdown)
-        models = install_models(window, session, store, paths)
+        models = install_models(window, session, store, paths, BenchResultRepository(database))
         session.on_shutdown(models.shutdown)
         performance = install_performance(window, database, controller.replyFinished)
         session.on_shutdown(performance.shutdown)
+        if models.benchmark is not None and performance.benchmarks is not None:
+            # The Models page's benchmark and the Performance page know nothing of each other.
+            models.benchmark.stored.connect(performance.benchmarks.refresh)
+
+            def see_benchmarks() -> None:
+                window.show_page(performance.page)
+                performance.show_benchmarks()
+
+            models.benchmark.resultsRequested.connect(see_benchmarks)
     if recovery is not None:
         HistoryRecovery(
             database,

@@ -8,8 +8,9 @@ ModelsController does the work and calls the methods below.
 Signals: ``useRequested(path)``, ``detailsRequested(path)``, ``removeRequested(path)``,
 ``deleteRequested(path)`` (Delete file… pressed), ``deleteConfirmed(path)`` (the user said yes
 in the dialog `confirm_delete` opened), ``importRequested(paths)``, ``scanRequested()``,
-``addFoundRequested(paths)``, ``modelSelected(path)`` ("" when nothing is selected). The
-settings form (`settings_form`) and the hub tab (`hub`) have their own signals.
+``addFoundRequested(paths)``, ``benchmarkRequested(path)`` (Benchmark… pressed),
+``modelSelected(path)`` ("" when nothing is selected). The settings form (`settings_form`)
+and the hub tab (`hub`) have their own signals.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class ModelsPage(QWidget):
     importRequested = Signal(list)
     scanRequested = Signal()
     addFoundRequested = Signal(list)
+    benchmarkRequested = Signal(str)
     modelSelected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -123,6 +125,8 @@ class ModelsPage(QWidget):
             "Delete a model Hearth downloaded from its models folder, to free disk space"
         )
         self.delete_dialog: QMessageBox | None = None
+        self.benchmark_button = QPushButton("Benchmark…", tab)
+        self.benchmark_button.setToolTip("Measure this model's prompt and generation speed")
         self.import_button = QPushButton("Import…", tab)
         self.import_button.setToolTip("Use a .gguf file where it is (or drop it on this page)")
         self.scan_button = QPushButton("Scan folders", tab)
@@ -135,6 +139,7 @@ class ModelsPage(QWidget):
             self.details_button,
             self.remove_button,
             self.delete_button,
+            self.benchmark_button,
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -191,6 +196,7 @@ class ModelsPage(QWidget):
         self.table.activated.connect(lambda _index: self._use())
         self.use_button.clicked.connect(self._use)
         self.details_button.clicked.connect(self._details)
+        self.benchmark_button.clicked.connect(self._benchmark)
         self.remove_button.clicked.connect(self._remove)
         self.delete_button.clicked.connect(self._delete)
         self.import_button.clicked.connect(self._choose_import)
@@ -343,6 +349,7 @@ class ModelsPage(QWidget):
         usable = row is not None and not row.error
         self.use_button.setEnabled(usable and not row.in_use)
         self.details_button.setEnabled(usable)
+        self.benchmark_button.setEnabled(usable)
         self.remove_button.setEnabled(row is not None and row.removable)
         self.delete_button.setEnabled(row is not None and row.deletable)
         self.modelSelected.emit(row.path if row else "")
@@ -356,6 +363,11 @@ class ModelsPage(QWidget):
         row = self._selected_row()
         if row is not None and not row.error:
             self.detailsRequested.emit(row.path)
+
+    def _benchmark(self) -> None:
+        row = self._selected_row()
+        if row is not None and not row.error:
+            self.benchmarkRequested.emit(row.path)
 
     def _remove(self) -> None:
         row = self._selected_row()

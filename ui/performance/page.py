@@ -2,9 +2,9 @@
 plots per model under it, and export to CSV. Passive: the presenter
 (app/gui/performance) fills it and answers its signals.
 
-Benchmark results (`hearth bench`, stored by storage/bench.py) are meant to get their own
-tab beside the replies' table (a QTabWidget around `content`), with the same plots fed
-from the bench runs; nothing of them shows yet.
+Benchmark results (the Models page's Benchmark… button and `hearth bench`, stored by
+storage/bench.py) have their own tab beside the replies' (`tabs`: "Replies", "Benchmarks";
+ui/performance/bench_tab.py).
 """
 
 from __future__ import annotations
@@ -27,10 +27,12 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from ui.performance.bench_tab import BenchTab
 from ui.performance.figures import COLUMNS
 from ui.performance.plots import SpeedPlots
 from ui.performance.table_model import PerformanceTableModel
@@ -115,9 +117,18 @@ class PerformancePage(QWidget):
         self.stack.addWidget(self.content)
         self.stack.addWidget(self.empty_label)
 
+        self.replies = QWidget(self)
+        replies = QVBoxLayout(self.replies)
+        replies.addWidget(self.filter_bar)
+        replies.addWidget(self.stack, 1)
+        self.bench_tab = BenchTab(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.replies, "Replies")
+        self.tabs.addTab(self.bench_tab, "Benchmarks")
         layout = QVBoxLayout(self)
-        layout.addWidget(self.filter_bar)
-        layout.addWidget(self.stack, 1)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
 
         self._title_pause = QTimer(self)
         self._title_pause.setSingleShot(True)

@@ -17,6 +17,7 @@ import time
 from PySide6.QtCore import QObject
 
 from app.config.paths import HearthPaths
+from app.gui.models.benchmark import BenchmarkPresenter
 from app.gui.models.downloads import Downloads
 from app.gui.models.hub import HubBrowser
 from app.gui.models.installed import InstalledModels
@@ -29,6 +30,7 @@ from app.gui.settings_store import SettingsStore
 from app.models.hub import RemoteModel
 from app.models.machine import MachineMemory, detect_machine
 from inference.protocol import EngineSettings, Sampling
+from storage.bench import BenchResultRepository
 from ui.main_window import MainWindow
 from ui.models.page import ModelsPage
 
@@ -49,6 +51,7 @@ class ModelsController(QObject):
         paths: HearthPaths,
         page: ModelsPage | None = None,
         *,
+        bench_results: BenchResultRepository | None = None,
         machine: MachineMemory | None = None,
         gpu_available: bool | None = None,
         progress_interval: float = 0.1,
@@ -56,7 +59,8 @@ class ModelsController(QObject):
         """`session`: the app's engine session (the chat's model); `store`: the app-wide
         settings the per-model ones fall back on. `machine`: this computer's memory as the
         fit estimates assume it (None: detected on a worker thread). `gpu_available`: whether
-        this llama.cpp can offload (None: learnt from the loaded model)."""
+        this llama.cpp can offload (None: learnt from the loaded model). `bench_results`:
+        where the Benchmark… button stores its runs (None: no benchmark button)."""
         super().__init__(window)
         self.window = window
         self.page = page = page or ModelsPage()
@@ -75,6 +79,17 @@ class ModelsController(QObject):
         self.hub = HubBrowser(page, store, paths, self._tasks, self._machine, self._downloading)
         self.downloads = Downloads(page, self.hub, self.installed, progress_interval)
         self.installed.deleted.connect(self.settings.forget)
+        self.benchmark: BenchmarkPresenter | None = None
+        if bench_results is not None:
+            self.benchmark = BenchmarkPresenter(
+                page,
+                session,
+                lambda path: self.settings.engine_settings(path)[0],
+                bench_results,
+                paths.models_dir,
+                parent=self,
+            )
+        page.benchmark_button.setVisible(self.benchmark is not None)
         if machine is None:
             self._tasks.run("machine", detect_machine, self._on_machine, lambda _exc: None)
         self.refresh()
@@ -103,14 +118,20 @@ class ModelsController(QObject):
             return
         self._closed = True
         deadline = time.monotonic() + SHUTDOWN_WAIT_S
+        if self.benchmark is not None:
+            self.benchmark.shutdown(deadline)
         self.downloads.shutdown(deadline)
         self._tasks.close(deadline)
 
 
 def install_models(
-    window: MainWindow, session: EngineSession, store: SettingsStore, paths: HearthPaths
+    window: MainWindow,
+    session: EngineSession,
+    store: SettingsStore,
+    paths: HearthPaths,
+    bench_results: BenchResultRepository | None = None,
 ) -> ModelsController:
     """Build the Models page, add it to the window and return its controller."""
     page = ModelsPage()
     window.add_page("Models", page)
-    return ModelsController(window, session, store, paths, page)
+    return ModelsController(window, session, store, paths, page, bench_results=bench_results)

@@ -18,9 +18,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from app.gui.performance.bench_results import BenchResults
 from app.gui.performance.rows import PHASE_KEYS, csv_text, figures, series, storage_filter
 from app.gui.tasks import TaskContext, TaskRunner
 from app.util.atomic_write import write_atomic
+from storage.bench import BenchResultRepository
 from storage.database import Database
 from storage.performance import PerformanceFilter, PerformanceRepository
 from ui.main_window import MainWindow
@@ -85,6 +87,7 @@ class PerformanceController(QObject):
         self._opened = False  # loaded once: later loads only refresh
         self._stale = False  # a reply finished while the page was hidden
         self.exporting = False
+        self.benchmarks: BenchResults | None = None  # the Benchmarks tab (install_performance)
         model = page.table_model
         model.sortRequested.connect(self._on_sort)
         model.moreRequested.connect(self._on_more)
@@ -235,11 +238,30 @@ class PerformanceController(QObject):
             on_finished=finished,
         )
 
+    # ---- the Benchmarks tab ------------------------------------------------------------
+
+    def benchmarks_shown(self) -> None:
+        """The Benchmarks tab came on screen: its results load the first time."""
+        tab = self.page.bench_tab
+        shown = self.page.isVisible() and self.page.tabs.currentWidget() is tab
+        if self.benchmarks is not None and not self.benchmarks.loaded and shown:
+            self.benchmarks.load()
+
+    def show_benchmarks(self) -> None:
+        """Bring the Benchmarks tab forward (the page itself is the window's to show)."""
+        self.page.tabs.setCurrentWidget(self.page.bench_tab)
+        if self.benchmarks is not None:
+            self.benchmarks.load()
+
     def busy(self) -> bool:
-        return self._runner.busy()
+        bench = self.benchmarks is not None and self.benchmarks.busy()
+        return self._runner.busy() or bench
 
     def shutdown(self) -> None:
-        self._runner.shutdown(time.monotonic() + SHUTDOWN_WAIT_S)
+        deadline = time.monotonic() + SHUTDOWN_WAIT_S
+        if self.benchmarks is not None:
+            self.benchmarks.shutdown()
+        self._runner.shutdown(deadline)
 
 
 def install_performance(
@@ -248,6 +270,12 @@ def install_performance(
     """Build the Performance page, add it to the window and wire it to storage."""
     page = PerformancePage(window)
     window.add_page("Performance", page)
-    return PerformanceController(
+    controller = PerformanceController(
         page, PerformanceRepository(database), reply_finished, parent=window
     )
+    controller.benchmarks = BenchResults(
+        page.bench_tab, BenchResultRepository(database), parent=controller
+    )
+    page.tabs.currentChanged.connect(lambda _i: controller.benchmarks_shown())
+    page.shown.connect(controller.benchmarks_shown)
+    return controller

@@ -98,6 +98,17 @@ def test_installed_rows_mark_the_model_in_use(qtbot: QtBot) -> None:
     assert page.selected_path() == "/m/qwen.gguf"
 
 
+def test_benchmark_asks_for_the_selected_usable_model(qtbot: QtBot) -> None:
+    page = _page(qtbot)
+    page.show_installed(ROWS)
+    _click_row(qtbot, page, 2)
+    assert not page.benchmark_button.isEnabled()  # an unusable model cannot run
+    _click_row(qtbot, page, 0)  # the model in use can
+    with qtbot.waitSignal(page.benchmarkRequested) as asked:
+        qtbot.mouseClick(page.benchmark_button, Qt.MouseButton.LeftButton)
+    assert asked.args == ["/m/gemma.gguf"]
+
+
 def test_dropping_gguf_files_asks_to_import_them(qtbot: QtBot, tmp_path: Path) -> None:
     page = _page(qtbot)
     enter, _drop = file_drag([tmp_path / "notes.txt"], QPoint(5, 5))

@@ -1,0 +1,99 @@
+"""The Benchmarks tab's plots (pyqtgraph): prompt speed (pp) and generation speed (tg), one
+group of bars per configuration and depth, one bar per model in the model's colour (the
+replies' plots' colours), a whisker of ± one standard deviation: two models or two
+settings show side by side. Passive: the presenter hands the bars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from ui.performance.plots import colour_of
+
+GROUP_WIDTH = 0.8  # of one category's unit: the rest is the gap between groups
+
+
+@dataclass(frozen=True)
+class BarSeries:
+    """One model's bars: a mean and its spread per category (None: not measured there)."""
+
+    model: str
+    means: tuple[float | None, ...]
+    spreads: tuple[float | None, ...]
+
+
+class BarPlot(pg.PlotWidget):
+    def __init__(self, title: str, y_label: str, parent: QWidget | None = None) -> None:
+        palette = parent.palette() if parent is not None else QPalette()
+        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        item = self.getPlotItem()
+        item.setTitle(title, color=text.name())
+        for name in ("bottom", "left"):
+            axis = item.getAxis(name)
+            axis.setTextPen(text)
+            axis.setPen(text)
+        item.getAxis("left").setLabel(y_label, color=text.name())
+        item.showGrid(y=True, alpha=0.2)
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=False, y=False)
+        backdrop = palette.color(QPalette.ColorRole.Base)
+        backdrop.setAlpha(210)
+        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=text, brush=backdrop)
+        self.setMinimumHeight(180)
+        self.bars: list[pg.BarGraphItem] = []
+
+    def set_bars(self, categories: list[str], series: list[BarSeries], models: list[str]) -> None:
+        item = self.getPlotItem()
+        item.clear()
+        self.bars = []
+        width = GROUP_WIDTH / max(1, len(series))
+        for place, one in enumerate(series):
+            shown = [
+                (i, m, s) for i, (m, s) in enumerate(zip(one.means, one.spreads, strict=True)) if m
+            ]
+            if not shown:
+                continue
+            x = np.array([i - GROUP_WIDTH / 2 + (place + 0.5) * width for i, _m, _s in shown])
+            means = np.array([m for _i, m, _s in shown], dtype=float)
+            spreads = np.array([s or 0.0 for _i, _m, s in shown], dtype=float)
+            colour = colour_of(one.model, models)
+            bars = pg.BarGraphItem(x=x, height=means, width=width * 0.9, brush=colour, pen=None)
+            bars.opts["name"] = one.model  # the legend names it from this
+            item.addItem(bars)
+            whiskers = pg.ErrorBarItem(
+                x=x, y=means, height=2 * spreads, beam=width * 0.3, pen=pg.mkPen("#555", width=1)
+            )
+            item.addItem(whiskers)
+            self.bars.append(bars)
+        item.getAxis("bottom").setTicks([list(enumerate(categories))])
+        item.setXRange(-0.6, max(0, len(categories) - 1) + 0.6, padding=0)
+        item.enableAutoRange(axis="y")
+
+
+class BenchPlots(QWidget):
+    """pp and tg side by side."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pp = BarPlot("Prompt processing (pp)", "tokens/s", self)
+        self.tg = BarPlot("Generation (tg)", "tokens/s", self)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pp)
+        layout.addWidget(self.tg)
+
+    def set_bars(
+        self,
+        pp_categories: list[str],
+        pp: list[BarSeries],
+        tg_categories: list[str],
+        tg: list[BarSeries],
+        models: list[str],
+    ) -> None:
+        self.pp.set_bars(pp_categories, pp, models)
+        self.tg.set_bars(tg_categories, tg, models)
