@@ -97,7 +97,13 @@ def build_app(
         session.on_shutdown(translation.shutdown)
         models = install_models(window, session, store, paths)
         session.on_shutdown(models.shutdown)
-        performance = install_performance(window, database, controller.replyFinished)
+        performance = install_performance(
+            window,
+            database,
+            controller.replyFinished,
+            model_info=lambda: session.info,
+            open_timing=timing.open,
+        )
         session.on_shutdown(performance.shutdown)
     if recovery is not None:
         HistoryRecovery(

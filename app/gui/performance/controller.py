@@ -5,7 +5,8 @@ scrolls, re-queries on a filter or sort, refreshes when a reply finishes, export
 Threads: GUI thread only; the queries run in one serial lane of a TaskRunner (a newer load
 makes an older answer stale: each carries the generation it was asked for).
 
-`install_performance(window, database, reply_finished)` is what the composition root calls.
+`install_performance(window, database, reply_finished, ...)` is what the composition root
+calls; it adds the "Why is this slow?" panel's presenter (why_slow.py).
 """
 
 from __future__ import annotations
@@ -18,11 +19,22 @@ from pathlib import Path
 from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app.gui.performance.rows import PHASE_KEYS, csv_text, figures, series, storage_filter
+from app.gui.performance.rows import (
+    PHASE_KEYS,
+    csv_text,
+    depth_notes,
+    figures,
+    series,
+    storage_filter,
+)
+from app.gui.performance.why_slow import WhySlow
 from app.gui.tasks import TaskContext, TaskRunner
 from app.util.atomic_write import write_atomic
+from inference.protocol import ModelInfo
 from storage.database import Database
 from storage.performance import PerformanceFilter, PerformanceRepository
+from storage.records import SpeedPoints
+from storage.traces import TraceRepository
 from ui.main_window import MainWindow
 from ui.performance.figures import ReplyFigures
 from ui.performance.page import PerformancePage
@@ -58,6 +70,7 @@ class Listing:
     models: list[str]
     decode: list[Series]
     prefill: list[Series]
+    points: SpeedPoints  # the plots' points, for the depth notes that follow
 
 
 class PerformanceController(QObject):
@@ -69,11 +82,14 @@ class PerformanceController(QObject):
         *,
         choose_path: ChoosePath = ask_csv_path,
         page_size: int = PAGE_SIZE,
+        why_slow: WhySlow | None = None,
         parent: QObject | None = None,
     ) -> None:
         """`reply_finished`: emitted (with the message id) when a reply was stored, e.g.
-        the chat presenter's replyFinished; `choose_path`: where the export goes."""
+        the chat presenter's replyFinished; `choose_path`: where the export goes;
+        `why_slow`: the panel's presenter, shut down with this one."""
         super().__init__(parent)
+        self._why_slow = why_slow
         self.page = page
         self._repository = repository
         self._choose_path = choose_path
@@ -124,7 +140,9 @@ class PerformanceController(QObject):
             models = sorted(set(points.model)) if everything else repository.models()
             stored_any = total > 0 or (not everything and repository.count() > 0)
             decode, prefill = series(points)
-            return Listing(total, stored_any, [figures(r) for r in rows], models, decode, prefill)
+            return Listing(
+                total, stored_any, [figures(r) for r in rows], models, decode, prefill, points
+            )
 
         if not self.page.table_model.rows():
             self.page.show_count(0, loading=True)
@@ -145,6 +163,22 @@ class PerformanceController(QObject):
         page.plots.set_points(listing.decode, listing.prefill, listing.models)
         page.show_count(listing.total)
         page.show_empty(not listing.stored_any)
+        self._note_depth(generation, listing.points)
+
+    def _note_depth(self, generation: int, points: SpeedPoints) -> None:
+        """The per-model lines over the plots, after the first paint: the fits take ~2 ms per
+        1,000 replies (statistics.linear_regression is exact, not fast)."""
+
+        def show(lines: list[str]) -> None:
+            if generation == self._generation:
+                self.page.set_depth_notes(lines)
+
+        self._runner.start(
+            lambda _context: depth_notes(points),
+            name="performance-depth-notes",
+            lane=LANE,
+            on_result=show,
+        )
 
     def _failed(self, generation: int, error: Exception) -> None:
         if generation == self._generation:
@@ -236,18 +270,31 @@ class PerformanceController(QObject):
         )
 
     def busy(self) -> bool:
-        return self._runner.busy()
+        return self._runner.busy() or (self._why_slow is not None and self._why_slow.busy())
 
     def shutdown(self) -> None:
+        if self._why_slow is not None:
+            self._why_slow.shutdown()
         self._runner.shutdown(time.monotonic() + SHUTDOWN_WAIT_S)
 
 
 def install_performance(
-    window: MainWindow, database: Database, reply_finished: SignalInstance | None = None
+    window: MainWindow,
+    database: Database,
+    reply_finished: SignalInstance | None = None,
+    *,
+    model_info: Callable[[], ModelInfo | None] = lambda: None,
+    open_timing: Callable[[int], None] | None = None,
 ) -> PerformanceController:
-    """Build the Performance page, add it to the window and wire it to storage."""
+    """Build the Performance page, add it to the window and wire it to storage.
+    `model_info`: the model loaded now (EngineSession.info); `open_timing(message_id)`: the
+    timing view, for a double-clicked reply."""
     page = PerformancePage(window)
     window.add_page("Performance", page)
+    performance = PerformanceRepository(database)
+    why_slow = WhySlow(
+        page, TraceRepository(database), performance, model_info, open_timing=open_timing
+    )
     return PerformanceController(
-        page, PerformanceRepository(database), reply_finished, parent=window
+        page, performance, reply_finished, why_slow=why_slow, parent=window
     )
