@@ -198,7 +198,7 @@ def slower_with_depth(facts: SlownessFacts) -> str | None:
     depths = [d for d, _ in facts.depth_points]
     return (
         f"Decoding slows as the context fills: each token takes about {slope * 1000:.2f} ms "
-        f"longer per 1,000 tokens of context (measured over {len(depths)} replies of this "
+        f"longer per 1,000 tokens of context (measured over {len(depths):,} replies of this "
         f"model at depths {min(depths):,} to {max(depths):,}). At this reply's "
         f"{depth:,} tokens that is {slope * depth / at_zero:.0%} slower than with an empty "
         "context; a new chat starts empty."
@@ -219,10 +219,9 @@ def model_depth_sentence(model: str, points: Sequence[tuple[int, float]]) -> str
         return None
     at_zero, slope = fit
     return (
-        f"{model}: decoding slows as the context fills: each token takes about "
-        f"{slope * 1000:.2f} ms longer per 1,000 tokens of context, "
-        f"{slope * deepest / at_zero:.0%} slower at {deepest:,} tokens than with an empty "
-        f"context (a line through {len(depths):,} replies)."
+        f"{model}: decoding slows as the context fills: {slope * deepest / at_zero:.0%} slower "
+        f"at {deepest:,} tokens of context than at none, +{slope * 1000:.2f} ms a token per "
+        f"1,000 ({len(depths):,} replies)."
     )
 
 

@@ -122,9 +122,12 @@ class PerformancePage(QWidget):
         self.content.addWidget(self.table)
         self.content.addWidget(self.why)
         self.content.addWidget(plots_area)
-        self.content.setStretchFactor(0, 3)
-        self.content.setStretchFactor(1, 1)
-        self.content.setStretchFactor(2, 2)
+        # The sentences get room for a few of them (more scroll in their panel); the sizes
+        # are proportions, scaled to the page's height.
+        self.content.setSizes([360, 190, 340])
+        self.content.setStretchFactor(0, 4)
+        self.content.setStretchFactor(1, 2)
+        self.content.setStretchFactor(2, 4)
         self.content.setChildrenCollapsible(False)
         self.empty_label = QLabel(EMPTY_TEXT, self)
         self.empty_label.setWordWrap(True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QFrame, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 TITLE = "Why is this slow?"
 HINT = (
@@ -35,24 +36,28 @@ class WhyPanel(QFrame):
         font = self.heading.font()
         font.setBold(True)
         self.heading.setFont(font)
-        self.body = QLabel(HINT, self)
-        self.body.setWordWrap(True)
-        self.body.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.body)
+        # Read-only text, not a label: it wraps and scrolls by itself (a word-wrapped label in
+        # a scroll area kept the height of its first text).
+        self.body = QPlainTextEdit(self)
+        self.body.setReadOnly(True)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        self.body.viewport().setAutoFillBackground(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.heading)
-        layout.addWidget(scroll, 1)
-        self.setMinimumHeight(self.fontMetrics().height() * 5)
+        layout.addWidget(self.body, 1)
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
         self.setAccessibleName(TITLE)
+        self.show_hint()
+
+    def sizeHint(self) -> QSize:
+        """Room for a few sentences (two lines each) before they scroll."""
+        return QSize(super().sizeHint().width(), self.fontMetrics().lineSpacing() * 10)
 
     def _say(self, about: str | None, text: str) -> None:
         self.heading.setText(f"{TITLE} · {about}" if about else TITLE)
-        self.body.setText(text)
+        self.body.setPlainText(text)
 
     def show_hint(self) -> None:
         """No reply selected."""
@@ -64,7 +69,7 @@ class WhyPanel(QFrame):
 
     def show_sentences(self, about: str, sentences: Sequence[str]) -> None:
         """The sentences that apply, most likely cause first; none: says so."""
-        self._say(about, "\n\n".join(f"• {s}" for s in sentences) or NOTHING)
+        self._say(about, "\n".join(f"• {s}" for s in sentences) or NOTHING)
 
     def show_no_timing(self, about: str) -> None:
         self._say(about, NO_TIMING)
@@ -74,4 +79,4 @@ class WhyPanel(QFrame):
 
     def text(self) -> str:
         """What the panel says now (its body)."""
-        return self.body.text()
+        return self.body.toPlainText()

@@ -175,7 +175,7 @@ def test_a_model_whose_decoding_slows_with_depth_gets_a_line_over_the_plots(
     qtbot.waitUntil(lambda: page.depth_notes.isVisible())
     text = page.depth_notes.text()
     assert text.startswith("gemma: decoding slows as the context fills")
-    assert "about 2.00 ms longer per 1,000 tokens of context" in text
+    assert "+2.00 ms a token per 1,000 (6 replies)" in text
     assert "qwen" not in text
 
 
