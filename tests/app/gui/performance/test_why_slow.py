@@ -180,10 +180,9 @@ def test_a_model_whose_decoding_slows_with_depth_gets_a_line_over_the_plots(
 
 
 def test_too_few_replies_give_no_depth_line(
-    qtbot: QtBot, db: Database, parts: tuple[PerformancePage, PerformanceController]
+    qtbot: QtBot, db: Database, page: PerformancePage
 ) -> None:
-    page, controller = parts
     _replies_slowing_with_depth(db, "gemma", 4)
     _show(qtbot, page, 4)
-    qtbot.waitUntil(lambda: not controller.busy())  # the depth lines follow the listing
+    qtbot.waitUntil(lambda: page.count_label.text() == "4 replies")  # shown with the rows
     assert not page.depth_notes.isVisible() and page.depth_notes.text() == ""
