@@ -220,7 +220,7 @@ def model_depth_sentence(model: str, points: Sequence[tuple[int, float]]) -> str
     at_zero, slope = fit
     return (
         f"{model}: decoding slows as the context fills: {slope * deepest / at_zero:.0%} slower "
-        f"at {deepest:,} tokens of context than at none, +{slope * 1000:.2f} ms a token per "
+        f"with {deepest:,} tokens of context than with none, +{slope * 1000:.2f} ms a token per "
         f"1,000 ({len(depths):,} replies)."
     )
 

@@ -121,7 +121,7 @@ def test_a_model_whose_decoding_slows_with_depth_gets_one_line_with_the_slope() 
     line = model_depth_sentence("gemma", points)
     assert line is not None
     assert line.startswith("gemma: decoding slows as the context fills")
-    assert "100% slower at 5,000 tokens of context than at none," in line
+    assert "100% slower with 5,000 tokens of context than with none," in line
     assert "+2.00 ms a token per 1,000 (6 replies)" in line
     # The same rule as for one reply: enough replies, a wide enough span, a slowdown worth it.
     assert model_depth_sentence("gemma", points[:4]) is None
