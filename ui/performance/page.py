@@ -244,8 +244,10 @@ class PerformancePage(QWidget):
 
     def set_depth_notes(self, lines: Sequence[str]) -> None:
         """The lines over the plots (one per model whose decoding slows with depth)."""
-        self.depth_notes.setText("\n".join(lines))
-        self.depth_notes.setVisible(bool(lines))
+        text = "\n".join(lines)
+        if text != self.depth_notes.text():  # unchanged on most refreshes: no relayout
+            self.depth_notes.setText(text)
+            self.depth_notes.setVisible(bool(lines))
 
     # ---- selection -----------------------------------------------------------------------
 
@@ -273,8 +275,9 @@ class PerformancePage(QWidget):
 
     def _forget_selection(self) -> None:
         """The rows were listed again (a filter, a sort, a refresh): nothing is selected."""
-        self._selected = None
-        self.why.show_hint()
+        if self._selected is not None:
+            self._selected = None
+            self.why.show_hint()
 
     def _on_double_click(self, index: QModelIndex) -> None:
         if 0 <= index.row() < self.table_model.rowCount():
