@@ -8,7 +8,7 @@ and the tests.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -36,6 +36,9 @@ from ui.widgets.eliding_label import ElidingLabel, PartsLabel
 from ui.widgets.message_bar import MessageBar
 
 UNDO_VISIBLE_MS = 10_000
+# The model line's widest claim on the status bar, as a share of the window's width: the
+# stats beside it keep the rest however long a model's name is.
+MODEL_LINE_SHARE = 0.45
 ERROR_STATUS_MS = 10_000
 
 
@@ -124,8 +127,13 @@ class MainWindow(QMainWindow):
         to_chat.activated.connect(lambda: self.pages.setCurrentIndex(0))
 
         # The model's name is pinned: its chat format and backend go first when room is short.
+        # Its size hint is the parts that fit in MODEL_LINE_SHARE of the window: the stats
+        # beside it take the rest of the bar, a long model line cannot crowd them out.
         self.model_label = PartsLabel(
-            "No model loaded", self, pinned=lambda index, _part: index == 0
+            "No model loaded",
+            self,
+            pinned=lambda index, _part: index == 0,
+            widest=lambda: int(self.width() * MODEL_LINE_SHARE),
         )
         # What is loading, beside a bar that only shows the percentage: a long text inside
         # a bar ran past its end.
@@ -140,9 +148,12 @@ class MainWindow(QMainWindow):
         self.speed_plot = SpeedPlot(self)
         status = self.statusBar()
         # Permanent widgets: a transient status message must not hide the loading bar. The
-        # model line and the stats share the room (equal stretch); each leaves out its
-        # least important parts when short of it.
-        status.addPermanentWidget(self.model_label, 1)
+        # model line gets what its text needs (up to its size hint) and the stats, with the
+        # stretch, all the rest: with equal stretch each had half, and the stats left out
+        # figures beside room the model line could not use. QBoxLayout serves the widgets
+        # without stretch first, up to their size hints. Each leaves out its least important
+        # parts when short of room.
+        status.addPermanentWidget(self.model_label)
         status.addPermanentWidget(self.load_label)
         status.addPermanentWidget(self.load_progress)
         status.addPermanentWidget(self.live_stats, 1)
@@ -164,6 +175,10 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
             shortcut.activated.connect(lambda i=index: self.pages.setCurrentIndex(i))
         return index
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.model_label.updateGeometry()  # its size hint follows the window's width
 
     def show_page(self, page: QWidget) -> None:
         self.pages.setCurrentWidget(page)

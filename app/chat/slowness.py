@@ -177,6 +177,14 @@ def depth_slope(points: Sequence[tuple[int, float]]) -> tuple[float, float] | No
     return intercept, slope
 
 
+def slows_at(fit: tuple[float, float], depth: int) -> bool:
+    """Whether a fitted line (depth_slope) makes decoding at `depth` tokens of context at
+    least DEPTH_SLOWDOWN slower than with an empty context: the one rule for saying that
+    decoding slows with depth, for a reply and for a model."""
+    at_zero, slope = fit
+    return at_zero > 0 and slope > 0 and slope * depth >= DEPTH_SLOWDOWN * at_zero
+
+
 def slower_with_depth(facts: SlownessFacts) -> str | None:
     """Decode speed falling as the context fills, measured across earlier replies."""
     trace = facts.trace
@@ -185,15 +193,35 @@ def slower_with_depth(facts: SlownessFacts) -> str | None:
         return None
     at_zero, slope = fit
     depth = trace.tokens_reused + trace.tokens_evaluated
-    if at_zero <= 0 or slope <= 0 or slope * depth < DEPTH_SLOWDOWN * at_zero:
+    if not slows_at(fit, depth):
         return None
     depths = [d for d, _ in facts.depth_points]
     return (
         f"Decoding slows as the context fills: each token takes about {slope * 1000:.2f} ms "
-        f"longer per 1,000 tokens of context (measured over {len(depths)} replies of this "
+        f"longer per 1,000 tokens of context (measured over {len(depths):,} replies of this "
         f"model at depths {min(depths):,} to {max(depths):,}). At this reply's "
         f"{depth:,} tokens that is {slope * depth / at_zero:.0%} slower than with an empty "
         "context; a new chat starts empty."
+    )
+
+
+def model_depth_sentence(model: str, points: Sequence[tuple[int, float]]) -> str | None:
+    """One model's line over the Performance page's plots: how much decoding slows with
+    context depth across its replies `points` ((depth at the start, decode tokens/s)), said
+    only when depth_slope has enough data and the slowdown at the deepest of them passes
+    `slows_at`."""
+    fit = depth_slope(points)
+    if fit is None:
+        return None
+    depths = [d for d, tps in points if tps > 0 and d >= 0]  # the points depth_slope used
+    deepest = max(depths)
+    if not slows_at(fit, deepest):
+        return None
+    at_zero, slope = fit
+    return (
+        f"{model}: decoding slows as the context fills: {slope * deepest / at_zero:.0%} slower "
+        f"with {deepest:,} tokens of context than with none, +{slope * 1000:.2f} ms a token per "
+        f"1,000 ({len(depths):,} replies)."
     )
 
 

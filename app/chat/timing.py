@@ -27,7 +27,13 @@ def engine_time_to_first_token_ms(trace: Trace) -> float | None:
 def prefill_speed(trace: Trace) -> float:
     """Prefill speed, tokens/s: prompt tokens evaluated (not those reused from the cache,
     re-evaluations after a pause included) ÷ prefill time (inference/trace.py `prefill_ms`).
-    0 when nothing was evaluated."""
+    0 when nothing was evaluated.
+
+    Shown (stats line, timing view, Performance page) only from MIN_PREFILL_TOKENS evaluated
+    tokens on: below that the time is mostly fixed per-request cost. That threshold's one
+    definition is ui/chat/stats_format.py, not here: the stats line's formatting there may
+    not import app (contract), while app.gui may import ui, so the timing view and the
+    Performance page read it from there."""
     evaluated = trace.tokens_evaluated + trace.tokens_reevaluated
     return evaluated / (trace.prefill_ms / 1000.0) if evaluated and trace.prefill_ms > 0 else 0.0
 

@@ -98,7 +98,13 @@ def build_app(
         session.on_shutdown(translation.shutdown)
         models = install_models(window, session, store, paths, BenchResultRepository(database))
         session.on_shutdown(models.shutdown)
-        performance = install_performance(window, database, controller.replyFinished)
+        performance = install_performance(
+            window,
+            database,
+            controller.replyFinished,
+            model_info=lambda: session.info,
+            open_timing=timing.open,
+        )
         session.on_shutdown(performance.shutdown)
         if models.benchmark is not None and performance.benchmarks is not None:
             # The Models page's benchmark and the Performance page know nothing of each other.

@@ -6,7 +6,7 @@ from pytestqt.qtbot import QtBot
 
 from storage.records import Role
 from tests.support.factories import make_conversation, make_message, make_stats
-from ui.main_window import MainWindow
+from ui.main_window import MODEL_LINE_SHARE, MainWindow
 
 
 def make_window(qtbot: QtBot) -> MainWindow:
@@ -210,6 +210,40 @@ def test_at_the_default_size_the_status_bar_keeps_the_context_figure_whole(
     assert shown.startswith("12.3 tok/s · TTFT 245 ms")  # the most important parts first
     assert window.model_label.shown_text().startswith("Gemma 3 270m · Q4_K_M")
     assert "…" not in window.model_label.shown_text()
+
+
+def test_the_stats_get_the_room_the_model_line_does_not_use(qtbot: QtBot) -> None:
+    """The model line and the stats had equal stretch: at 1100 px the stats left figures
+    out beside room the model line could not use. Now the model line takes what its text
+    needs (at most MODEL_LINE_SHARE of the window) and the stats the rest."""
+    window = make_window(qtbot)
+    window.show()
+    window.set_model_info("Gemma 3 270m · Q4_K_M", "gemma (built-in)", "CPU")
+    window.live_stats.show_final(make_stats(), 152)
+    QApplication.processEvents()
+    _status_widgets_fit(window)
+    model, stats = window.model_label, window.live_stats
+    assert model.shown_text() == model.text()  # the whole model line, nothing cut
+    assert model.width() <= model.fontMetrics().horizontalAdvance(model.text()) + 4
+    assert "prompt 120 (96 evaluated)" in stats.shown_text()  # half the bar held 3 figures
+    assert stats.geometry().left() - model.geometry().right() < 20  # no room left unused
+
+    # A model line longer than its share leaves out its last parts; the stats keep theirs.
+    window.set_model_info("a-model-with-a-very-long-name-" * 2, "gemma (built-in)", "CPU")
+    QApplication.processEvents()
+    _status_widgets_fit(window)
+    assert model.width() <= window.width() * MODEL_LINE_SHARE
+    assert model.shown_text() == "a-model-with-a-very-long-name-" * 2
+    assert "prompt 120 (96 evaluated)" in stats.shown_text()
+
+    # A wider window: the model line's backend comes back when it fits (its share grows).
+    window.set_model_info("Gemma 3 270m · Q4_K_M", "Gemma turns (built-in)", "CPU (no GPU offload)")
+    window.resize(900, 750)
+    QApplication.processEvents()
+    assert "CPU (no GPU offload)" not in model.shown_text()
+    window.resize(1400, 750)
+    qtbot.waitUntil(lambda: model.shown_text() == model.text())
+    _status_widgets_fit(window)
 
 
 def test_escape_in_rename_editor_cancels_the_rename_not_the_reply(qtbot: QtBot) -> None:

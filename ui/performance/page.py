@@ -9,10 +9,11 @@ ui/performance/bench_tab.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,9 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from ui.performance.bench_tab import BenchTab
-from ui.performance.figures import COLUMNS
+from ui.performance.figures import COLUMNS, ReplyFigures
 from ui.performance.plots import SpeedPlots
 from ui.performance.table_model import PerformanceTableModel
+from ui.performance.why_panel import WhyPanel
 
 ALL_MODELS = "All models"
 TITLE_PAUSE_MS = 250  # typing in the title filter: wait for a pause before asking storage
@@ -58,11 +60,14 @@ class PageFilters:
 
 class PerformancePage(QWidget):
     """Signals: ``filtersChanged()`` (read `filters()`), ``exportRequested()``, ``shown()``
-    (the page came on screen: the presenter loads lazily)."""
+    (the page came on screen: the presenter loads lazily), ``replySelected(message_id)``
+    (answer with `explain`), ``replyActivated(message_id)`` (double-clicked: its timing)."""
 
     filtersChanged = Signal()
     exportRequested = Signal()
     shown = Signal()
+    replySelected = Signal(int)
+    replyActivated = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,13 +107,29 @@ class PerformancePage(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self._size_table()
+        self.why = WhyPanel(self)
+        self._selected: int | None = None
         self.plots = SpeedPlots(self)
+        # One line per model whose decoding slows with context depth, over the plots.
+        self.depth_notes = QLabel("", self)
+        self.depth_notes.setWordWrap(True)
+        self.depth_notes.hide()
+        plots_area = QWidget(self)
+        plots_column = QVBoxLayout(plots_area)
+        plots_column.setContentsMargins(0, 0, 0, 0)
+        plots_column.addWidget(self.depth_notes)
+        plots_column.addWidget(self.plots, 1)
 
         self.content = QSplitter(Qt.Orientation.Vertical, self)
         self.content.addWidget(self.table)
-        self.content.addWidget(self.plots)
-        self.content.setStretchFactor(0, 3)
+        self.content.addWidget(self.why)
+        self.content.addWidget(plots_area)
+        # The sentences get room for a few of them (more scroll in their panel); the sizes
+        # are proportions, scaled to the page's height.
+        self.content.setSizes([360, 190, 340])
+        self.content.setStretchFactor(0, 4)
         self.content.setStretchFactor(1, 2)
+        self.content.setStretchFactor(2, 4)
         self.content.setChildrenCollapsible(False)
         self.empty_label = QLabel(EMPTY_TEXT, self)
         self.empty_label.setWordWrap(True)
@@ -140,6 +161,9 @@ class PerformancePage(QWidget):
         self.since_edit.dateChanged.connect(lambda _d: self.filtersChanged.emit())
         self.until_edit.dateChanged.connect(lambda _d: self.filtersChanged.emit())
         self.export_button.clicked.connect(self.exportRequested)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
+        self.table.doubleClicked.connect(self._on_double_click)
+        self.table_model.modelReset.connect(self._forget_selection)
         self._on_dates_toggled(False, announce=False)
 
     def _size_table(self) -> None:
@@ -210,6 +234,65 @@ class PerformancePage(QWidget):
         """A short note (an export written, or why it failed) where the count shows."""
         self.count_label.setText(text)
         self.count_label.setToolTip(text)
+
+    def explain(self, message_id: int, sentences: Sequence[str] | None) -> None:
+        """The "Why is this slow?" sentences of a reply (None: it has no timing recorded);
+        ignored unless that reply is still the one selected."""
+        if message_id != self._selected:
+            return
+        about = self._about()
+        if sentences is None:
+            self.why.show_no_timing(about)
+        else:
+            self.why.show_sentences(about, sentences)
+
+    def explain_failed(self, message_id: int, reason: str) -> None:
+        if message_id == self._selected:
+            self.why.show_failed(self._about(), reason)
+
+    def selected_reply(self) -> int | None:
+        return self._selected
+
+    def set_depth_notes(self, lines: Sequence[str]) -> None:
+        """The lines over the plots (one per model whose decoding slows with depth)."""
+        text = "\n".join(lines)
+        if text != self.depth_notes.text():  # unchanged on most refreshes: no relayout
+            self.depth_notes.setText(text)
+            self.depth_notes.setVisible(bool(lines))
+
+    # ---- selection -----------------------------------------------------------------------
+
+    def _figures(self) -> ReplyFigures | None:
+        row = self.table.currentIndex().row()
+        return self.table_model.figures(row) if 0 <= row < self.table_model.rowCount() else None
+
+    def _about(self) -> str:
+        figures = self._figures()
+        if figures is None:
+            return ""
+        when = figures.date.astimezone().strftime("%Y-%m-%d %H:%M")
+        return f"{figures.title} · {figures.model} · {when}"
+
+    def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        figures = self._figures() if current.isValid() else None
+        if figures is None:
+            self._forget_selection()
+            return
+        if figures.message_id == self._selected:
+            return
+        self._selected = figures.message_id
+        self.why.show_waiting(self._about())
+        self.replySelected.emit(figures.message_id)
+
+    def _forget_selection(self) -> None:
+        """The rows were listed again (a filter, a sort, a refresh): nothing is selected."""
+        if self._selected is not None:
+            self._selected = None
+            self.why.show_hint()
+
+    def _on_double_click(self, index: QModelIndex) -> None:
+        if 0 <= index.row() < self.table_model.rowCount():
+            self.replyActivated.emit(self.table_model.figures(index.row()).message_id)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

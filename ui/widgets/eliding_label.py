@@ -45,7 +45,10 @@ class PartsLabel(ElidingLabel):
     "…". `text()` stays whole, for the tooltip and for copying.
 
     Its minimum width is what the pinned parts need (at most `max_pinned` characters'
-    worth), so the status bar's layout shortens the others first.
+    worth), so the status bar's layout shortens the others first. With `widest` (a width in
+    pixels, asked each time) its size hint is the parts that fit in that width, not the
+    whole line: a layout then gives it no more than it shows, and a long line cannot take
+    its neighbours' room (call updateGeometry when that width changes).
     """
 
     def __init__(
@@ -55,10 +58,12 @@ class PartsLabel(ElidingLabel):
         *,
         pinned: Pinned = lambda _index, _part: False,
         max_pinned: int = 40,
+        widest: Callable[[], int] | None = None,
     ) -> None:
         super().__init__("", parent)
         self._pinned = pinned
         self._max_pinned = max_pinned
+        self._widest = widest
         self._part_list: list[str] = []
         self.setText(text)
 
@@ -89,8 +94,23 @@ class PartsLabel(ElidingLabel):
         width = min(kept, cap) + self.contentsMargins().left() + self.contentsMargins().right()
         return QSize(max(width, metrics.horizontalAdvance("M" * 6)), hint.height())
 
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        if self._widest is None:
+            return hint
+        metrics = self.fontMetrics()
+        margins = self.contentsMargins().left() + self.contentsMargins().right()
+        shown = self._fit(self._widest() - margins)
+        # + 2: horizontalAdvance rounds, and elidedText cuts a text a fraction too wide.
+        width = max(metrics.horizontalAdvance(shown) + margins + 2, self.minimumSizeHint().width())
+        return QSize(min(hint.width(), width), hint.height())
+
     def shown_text(self) -> str:
-        width = self.contentsRect().width()
+        return self._fit(self.contentsRect().width())
+
+    def _fit(self, width: int) -> str:
+        """The line as shown in `width` pixels: parts left out from the end, pinned ones
+        kept, and "…" only when the pinned parts alone do not fit."""
         metrics = self.fontMetrics()
         parts = list(enumerate(self._parts()))
         while metrics.horizontalAdvance(SEP.join(p for _, p in parts)) > width:

@@ -18,6 +18,7 @@ from app.chat.timing import (
     llama_difference_ms,
     prefill_speed,
 )
+from app.gui.slowness_facts import read_trace
 from inference.protocol import RanMeanwhile, Trace
 from storage.records import PhaseValue, TraceRecord
 from ui.chat.stats_format import MIN_PREFILL_TOKENS
@@ -35,16 +36,6 @@ DIFFERENCE_NOTE = (
     "sampling the first token; in decode it is sampling, turning tokens into text, the "
     "stop-string check and sending each piece through the pipe to the window."
 )
-
-
-def read_trace(record: TraceRecord | None) -> Trace | None:
-    """The engine trace a stored record holds; None when there is none or it is damaged."""
-    if record is None:
-        return None
-    try:
-        return Trace.from_phases(record.phases, record.token_ms)
-    except ValueError:
-        return None
 
 
 def _number(phases: Mapping[str, PhaseValue], name: str) -> float | None:

@@ -2,103 +2,27 @@
 of any day: it reads the stored trace (TraceRepository.get, which never raises) and shows it
 at once; the "Why is this slow?" sentences follow from a task, because their facts cost I/O
 (nvidia-smi for this machine's GPU, the model file's layout for the VRAM estimate, the
-model's earlier replies for the depth slope). GUI thread only, but for `gather_facts`.
+model's earlier replies for the depth slope: app/gui/slowness_facts.py). GUI thread only.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtWidgets import QWidget
 
-from app.chat import trace_marks as marks
-from app.chat.slowness import SlownessFacts, slowness_sentences
-from app.gui.chat.timing_content import read_trace, timing_content
+from app.gui.chat.timing_content import timing_content
+from app.gui.slowness_facts import FactsRequest, find_sentences, read_trace
 from app.gui.tasks import TaskRunner
-from app.models.fit import extra_vram_for_all_layers
-from app.models.gguf_layout import read_layout
-from app.models.machine import MachineMemory, detect_machine, physical_cores
-from inference.gguf import ModelFileError
-from inference.protocol import ModelInfo, Trace
+from app.models.machine import MachineMemory
+from inference.protocol import ModelInfo
 from storage.performance import PerformanceRepository
-from storage.records import PhaseValue
 from storage.traces import TraceRepository
 from ui.chat.timing_view import TimingDialog
 
 SHUTDOWN_WAIT_S = 2.0
-
-
-@dataclass(frozen=True)
-class FactsRequest:
-    """What the GUI thread knows when the view opens; the task adds the rest."""
-
-    message_id: int
-    trace: Trace
-    phases: Mapping[str, PhaseValue]
-    info: ModelInfo | None  # the model loaded now (its llama.cpp is the one that ran)
-    machine: MachineMemory | None  # this computer, when detected before
-
-
-def _int(phases: Mapping[str, PhaseValue], name: str) -> int | None:
-    value = phases.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _extra_vram(path: str, n_ctx: int, gpu_layers: int) -> int | None:
-    try:
-        layout = read_layout(Path(path))
-    except (OSError, ValueError, ModelFileError):  # moved, replaced or unreadable: no number
-        return None
-    return extra_vram_for_all_layers(layout, n_ctx, gpu_layers)
-
-
-def _depth_points(performance: PerformanceRepository, message_id: int) -> list[tuple[int, float]]:
-    """(context depth at the start, decode tokens/s) of every reply by this reply's model."""
-    points = performance.speed_points()
-    try:
-        model = points.model[points.message_id.index(message_id)]
-    except ValueError:
-        return []
-    rows = zip(points.model, points.prompt_tokens, points.decode_tps, strict=True)
-    return [(depth, tps) for name, depth, tps in rows if name == model]
-
-
-def gather_facts(
-    request: FactsRequest, performance: PerformanceRepository, machine: MachineMemory
-) -> SlownessFacts:
-    """The facts for app.chat.slowness (worker thread). The model loaded now tells whether
-    this llama.cpp can use a GPU, and, when it is the reply's model, its context size and
-    thread count where the stored trace does not hold them."""
-    phases, info = request.phases, request.info
-    path = phases.get(marks.MODEL_PATH)
-    same_model = info is not None and isinstance(path, str) and path == info.path
-    gpu = machine.best_gpu
-    gpu_layers = _int(phases, marks.GPU_LAYERS_ACTUAL)
-    n_layers = _int(phases, marks.N_LAYERS)
-    threads = _int(phases, marks.N_THREADS)
-    if same_model and info is not None:
-        threads = threads if threads is not None else info.n_threads
-    extra = None
-    partial = gpu_layers is not None and n_layers is not None and gpu_layers <= n_layers
-    if same_model and info is not None and info.gpu_offload_supported and gpu and partial:
-        extra = _extra_vram(info.path, info.n_ctx, gpu_layers or 0)
-    return SlownessFacts(
-        trace=request.trace,
-        gpu_name=gpu.name if gpu else None,
-        gpu_vram_bytes=gpu.total_bytes if gpu else None,
-        gpu_offload_supported=info.gpu_offload_supported if info is not None else None,
-        gpu_layers=gpu_layers,
-        n_layers=n_layers,
-        vram_for_all_bytes=extra,
-        n_threads=threads,
-        physical_cores=physical_cores(),
-        swap_in_bytes=_int(phases, marks.SWAP_IN),
-        depth_points=_depth_points(performance, request.message_id),
-    )
 
 
 class TimingView(QObject):
@@ -138,20 +62,15 @@ class TimingView(QObject):
         if record is None or trace is None:
             return
         request = FactsRequest(message_id, trace, record.phases, self._model_info(), self._machine)
+        performance = self._performance
         self._tasks.start(
-            lambda _context: self._sentences(request),
+            lambda _context: find_sentences(request, performance),
             name="timing-why-slow",
             lane="timing",  # one detection of the machine at a time
             expected=(Exception,),
             on_result=lambda result: self._show_sentences(message_id, result),
             on_error=lambda _error: self._show_sentences(message_id, (self._machine, [])),
         )
-
-    def _sentences(self, request: FactsRequest) -> tuple[MachineMemory, list[str]]:
-        """Worker thread: the machine (detected once) and the sentences."""
-        machine = request.machine or detect_machine()
-        facts = gather_facts(request, self._performance, machine)
-        return machine, slowness_sentences(facts)
 
     def _show_sentences(
         self, message_id: int, result: tuple[MachineMemory | None, list[str]]

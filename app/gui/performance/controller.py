@@ -5,7 +5,8 @@ scrolls, re-queries on a filter or sort, refreshes when a reply finishes, export
 Threads: GUI thread only; the queries run in one serial lane of a TaskRunner (a newer load
 makes an older answer stale: each carries the generation it was asked for).
 
-`install_performance(window, database, reply_finished)` is what the composition root calls.
+`install_performance(window, database, reply_finished, ...)` is what the composition root
+calls; it adds the "Why is this slow?" panel's presenter (why_slow.py).
 """
 
 from __future__ import annotations
@@ -19,12 +20,22 @@ from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.gui.performance.bench_results import BenchResults
-from app.gui.performance.rows import PHASE_KEYS, csv_text, figures, series, storage_filter
+from app.gui.performance.rows import (
+    PHASE_KEYS,
+    csv_text,
+    depth_notes,
+    figures,
+    series,
+    storage_filter,
+)
+from app.gui.performance.why_slow import WhySlow
 from app.gui.tasks import TaskContext, TaskRunner
 from app.util.atomic_write import write_atomic
+from inference.protocol import ModelInfo
 from storage.bench import BenchResultRepository
 from storage.database import Database
 from storage.performance import PerformanceFilter, PerformanceRepository
+from storage.traces import TraceRepository
 from ui.main_window import MainWindow
 from ui.performance.figures import ReplyFigures
 from ui.performance.page import PerformancePage
@@ -60,6 +71,7 @@ class Listing:
     models: list[str]
     decode: list[Series]
     prefill: list[Series]
+    depth_notes: list[str]  # over the plots: models whose decoding slows with depth
 
 
 class PerformanceController(QObject):
@@ -71,11 +83,14 @@ class PerformanceController(QObject):
         *,
         choose_path: ChoosePath = ask_csv_path,
         page_size: int = PAGE_SIZE,
+        why_slow: WhySlow | None = None,
         parent: QObject | None = None,
     ) -> None:
         """`reply_finished`: emitted (with the message id) when a reply was stored, e.g.
-        the chat presenter's replyFinished; `choose_path`: where the export goes."""
+        the chat presenter's replyFinished; `choose_path`: where the export goes;
+        `why_slow`: the panel's presenter, shut down with this one."""
         super().__init__(parent)
+        self._why_slow = why_slow
         self.page = page
         self._repository = repository
         self._choose_path = choose_path
@@ -127,7 +142,9 @@ class PerformanceController(QObject):
             models = sorted(set(points.model)) if everything else repository.models()
             stored_any = total > 0 or (not everything and repository.count() > 0)
             decode, prefill = series(points)
-            return Listing(total, stored_any, [figures(r) for r in rows], models, decode, prefill)
+            notes = depth_notes(points)  # ~4 ms for 10,000 replies: with the first paint
+            rows_shown = [figures(r) for r in rows]
+            return Listing(total, stored_any, rows_shown, models, decode, prefill, notes)
 
         if not self.page.table_model.rows():
             self.page.show_count(0, loading=True)
@@ -147,6 +164,7 @@ class PerformanceController(QObject):
         page.table_model.reset(listing.rows, listing.total)
         page.plots.set_points(listing.decode, listing.prefill, listing.models)
         page.show_count(listing.total)
+        page.set_depth_notes(listing.depth_notes)
         page.show_empty(not listing.stored_any)
 
     def _failed(self, generation: int, error: Exception) -> None:
@@ -255,23 +273,37 @@ class PerformanceController(QObject):
 
     def busy(self) -> bool:
         bench = self.benchmarks is not None and self.benchmarks.busy()
-        return self._runner.busy() or bench
+        why = self._why_slow is not None and self._why_slow.busy()
+        return self._runner.busy() or bench or why
 
     def shutdown(self) -> None:
         deadline = time.monotonic() + SHUTDOWN_WAIT_S
         if self.benchmarks is not None:
             self.benchmarks.shutdown()
+        if self._why_slow is not None:
+            self._why_slow.shutdown()
         self._runner.shutdown(deadline)
 
 
 def install_performance(
-    window: MainWindow, database: Database, reply_finished: SignalInstance | None = None
+    window: MainWindow,
+    database: Database,
+    reply_finished: SignalInstance | None = None,
+    *,
+    model_info: Callable[[], ModelInfo | None] = lambda: None,
+    open_timing: Callable[[int], None] | None = None,
 ) -> PerformanceController:
-    """Build the Performance page, add it to the window and wire it to storage."""
+    """Build the Performance page, add it to the window and wire it to storage.
+    `model_info`: the model loaded now (EngineSession.info); `open_timing(message_id)`: the
+    timing view, for a double-clicked reply."""
     page = PerformancePage(window)
     window.add_page("Performance", page)
+    performance = PerformanceRepository(database)
+    why_slow = WhySlow(
+        page, TraceRepository(database), performance, model_info, open_timing=open_timing
+    )
     controller = PerformanceController(
-        page, PerformanceRepository(database), reply_finished, parent=window
+        page, performance, reply_finished, why_slow=why_slow, parent=window
     )
     controller.benchmarks = BenchResults(
         page.bench_tab, BenchResultRepository(database), parent=controller

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import numpy as np
 
 from app.chat import trace_marks
+from app.chat.slowness import model_depth_sentence
 from app.chat.timing import time_to_first_token_ms
 from storage.performance import PerformanceFilter
 from storage.records import PerformanceRow, PhaseValue, SpeedPoints
@@ -98,6 +99,17 @@ def series(points: SpeedPoints) -> tuple[list[Series], list[Series]]:
         if (keep := mine & timed_prefill).any():
             prefill_series.append(Series(name, evaluated[keep], prefill[keep]))
     return decode_series, prefill_series
+
+
+def depth_notes(points: SpeedPoints) -> list[str]:
+    """The lines over the plots, models by name: one for each model whose decode speed falls
+    with context depth across the replies listed (app.chat.slowness decides, with its
+    minimum of data)."""
+    per_model: dict[str, list[tuple[int, float]]] = {}
+    for name, depth, tps in zip(points.model, points.prompt_tokens, points.decode_tps, strict=True):
+        per_model.setdefault(name, []).append((depth, tps))
+    lines = (model_depth_sentence(name, per_model[name]) for name in sorted(per_model))
+    return [line for line in lines if line is not None]
 
 
 def _local_midnight(day: date) -> datetime:

@@ -9,6 +9,7 @@ from app.chat.slowness import (
     MIN_GAPS_FOR_TREND,
     SlownessFacts,
     depth_slope,
+    model_depth_sentence,
     slowness_sentences,
 )
 from inference.protocol import CacheMiss, MissCode, Trace
@@ -113,6 +114,21 @@ def test_decode_slowing_with_context_depth_across_replies() -> None:
     assert depth_slope(narrow) is None
     flat = [(d, 100.0) for d, _ in points]
     assert "context fills" not in said(SlownessFacts(trace=trace(), depth_points=flat))
+
+
+def test_a_model_whose_decoding_slows_with_depth_gets_one_line_with_the_slope() -> None:
+    points = [(d, 1000.0 / (10.0 + d / 500.0)) for d in (0, 1000, 2000, 3000, 4000, 5000)]
+    line = model_depth_sentence("gemma", points)
+    assert line is not None
+    assert line.startswith("gemma: decoding slows as the context fills")
+    assert "100% slower with 5,000 tokens of context than with none," in line
+    assert "+2.00 ms a token per 1,000 (6 replies)" in line
+    # The same rule as for one reply: enough replies, a wide enough span, a slowdown worth it.
+    assert model_depth_sentence("gemma", points[:4]) is None
+    assert model_depth_sentence("gemma", [(d // 10, tps) for d, tps in points]) is None
+    assert model_depth_sentence("gemma", [(d, 100.0) for d, _ in points]) is None
+    gentle = [(d, 1000.0 / (10.0 + d / 50_000.0)) for d, _ in points]  # 1% at 5,000
+    assert model_depth_sentence("gemma", gentle) is None
 
 
 def test_a_reply_that_got_slower_as_it_went_on() -> None:

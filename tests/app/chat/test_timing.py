@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from array import array
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +85,18 @@ def test_the_timeline_adds_up_to_its_total() -> None:
     assert out["cache_miss"]["code"] == "system_changed"
     assert "system prompt" in out["cache_miss"]["sentence"]
     assert timeline(trace())["cache_miss"] is None
+
+
+def test_the_prefill_threshold_has_one_definition() -> None:
+    """MIN_PREFILL_TOKENS (too few evaluated tokens for a prefill speed) is assigned once, in
+    ui/chat/stats_format.py (see prefill_speed's docstring for why there); the stats line,
+    the timing view and the Performance page all read that one."""
+    root = Path(__file__).resolve().parents[3]
+    assigned = re.compile(r"^\s*MIN_PREFILL_TOKENS\s*(:[^=]*)?=", re.MULTILINE)
+    homes = [
+        path.relative_to(root).as_posix()
+        for folder in ("app", "ui", "inference", "storage")
+        for path in (root / folder).rglob("*.py")
+        if assigned.search(path.read_text(encoding="utf-8"))
+    ]
+    assert homes == ["ui/chat/stats_format.py"]

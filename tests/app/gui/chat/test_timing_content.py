@@ -1,5 +1,5 @@
 """What the timing view shows of a stored trace (app/gui/chat/timing_content.py) and the facts
-its "Why is this slow?" sentences are drawn from (app/gui/chat/timing_view.gather_facts)."""
+its "Why is this slow?" sentences are drawn from (app/gui/slowness_facts.gather_facts)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.chat import trace_marks as marks
 from app.gui.chat.timing_content import timing_content
-from app.gui.chat.timing_view import FactsRequest, gather_facts
+from app.gui.slowness_facts import FactsRequest, gather_facts
 from app.models.machine import GpuMemory, MachineMemory
 from inference.protocol import CacheMiss, MissCode, ModelInfo, RanMeanwhile, Trace
 from inference.trace import pack_token_ms
