@@ -26,6 +26,7 @@ from storage.database import Database
 from storage.errors import DatabaseError
 from storage.presets import PresetRepository
 from storage.search import SearchRepository
+from storage.traces import TraceRepository
 from ui.main_window import MainWindow
 
 
@@ -49,7 +50,9 @@ def build_app(
     store = SettingsStore(paths.settings_file, parent=window)
     store.saveFailed.connect(window.show_error)
     session = EngineSession(store, paths)
-    controller = ChatController(window, session, store, conversations, messages, paths)
+    controller = ChatController(
+        window, session, store, conversations, messages, paths, TraceRepository(database)
+    )
     SearchController(
         window.search_dialog,
         SearchRepository(database),

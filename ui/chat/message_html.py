@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from storage.records import MessageRecord, MessageStatus, Role
-from ui.chat.stats_format import SEP, stats_footer_text
+from ui.chat.stats_format import SEP, FirstTokenTimes, stats_footer_text
 from ui.markdown.render import render_markdown
 
 # Mid grey stays readable on light and dark palettes alike.
@@ -69,10 +69,17 @@ def status_note(message: MessageRecord) -> str | None:
 COPIED_TEXT = "Copied ✓"
 
 
-def footer_html(message: MessageRecord, *, show_regenerate: bool, copied: bool = False) -> str:
+def footer_html(
+    message: MessageRecord,
+    *,
+    show_regenerate: bool,
+    copied: bool = False,
+    first_token: FirstTokenTimes | None = None,
+) -> str:
     """Grey small lines under a message: stats, status note, then the links (versions,
     Copy, Regenerate). The user's own messages only get the versions and Edit. `copied`:
-    the message was just copied, so "Copied ✓" stands where the Copy link is."""
+    the message was just copied, so "Copied ✓" stands where the Copy link is.
+    `first_token`: the reply's times to first token from its trace (stats_format)."""
     if message.role is Role.USER:
         links = [*version_links(message), f'<a href="{edit_url(message.id)}">Edit</a>']
         return (
@@ -84,7 +91,7 @@ def footer_html(message: MessageRecord, *, show_regenerate: bool, copied: bool =
         return ""
     lines: list[str] = []
     if message.stats is not None:
-        lines.append(escape(stats_footer_text(message.stats)))
+        lines.append(escape(stats_footer_text(message.stats, first_token)))
     note = status_note(message)
     if note:
         lines.append(f"<i>{escape(note)}</i>")
@@ -118,7 +125,12 @@ def shown_part(content: str, limit: int = SHOWN_CHARS) -> tuple[str, int]:
 
 
 def message_html(
-    message: MessageRecord, *, show_regenerate: bool, dark: bool, copied: bool = False
+    message: MessageRecord,
+    *,
+    show_regenerate: bool,
+    dark: bool,
+    copied: bool = False,
+    first_token: FirstTokenTimes | None = None,
 ) -> str:
     """The whole message; a damaged row still shows whatever text it has. A huge one shows
     its beginning and says how much more is stored."""
@@ -131,5 +143,7 @@ def message_html(
             f"so the window stays fast. The whole message is stored: {where} to see all of "
             "it.</i></p>"
         )
-    footer = footer_html(message, show_regenerate=show_regenerate, copied=copied)
+    footer = footer_html(
+        message, show_regenerate=show_regenerate, copied=copied, first_token=first_token
+    )
     return header_html(message.role) + body + footer

@@ -10,8 +10,11 @@ from dataclasses import asdict
 from PySide6.QtCore import QTimer, Signal
 
 from app.chat.lazy_path import LazyPath
+from app.chat.prefill_progress import progress_text
 from app.chat.prompt_history import prompt_messages, prompt_turns
 from app.chat.reply_sampling import chat_sampling
+from app.chat.timing import time_to_first_token_ms
+from app.chat.trace_record import GuiMarks, live_first_token, model_facts, trace_record
 from app.gui.chat.context_state import CountInputs
 from app.gui.chat.conversation_list import ConversationList
 from app.gui.chat.storage_errors import reports_storage_errors
@@ -19,9 +22,9 @@ from app.gui.chat.turn import Turn
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from inference.client import EngineClient
-from inference.protocol import ChatMessage, Done, ErrorKind, Sampling
+from inference.protocol import ChatMessage, Done, ErrorKind, Sampling, Trace
 from storage.errors import DatabaseError
-from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
+from storage.records import MessageRecord, MessageStatus, Role, StatsRecord, TraceRecord
 
 
 class ReplyTurn(ConversationList):
@@ -41,6 +44,7 @@ class ReplyTurn(ConversationList):
 
     @reports_storage_errors
     def send(self, text: str) -> None:
+        pressed_at = time.perf_counter()  # Enter: where time to first token starts
         if not text.strip():
             return
         if self._turn is not None:
@@ -67,10 +71,11 @@ class ReplyTurn(ConversationList):
             self.conversations.set_automatic_title(conversation_id, _title_from(text))
         self._refresh_list()
         self.window.chat_view.append_message(user)
-        self._generate(conversation_id, user, rerender=False)
+        self._generate(conversation_id, user, rerender=False, pressed_at=pressed_at)
 
     @reports_storage_errors
     def regenerate(self, message_id: int) -> None:
+        pressed_at = time.perf_counter()
         if self._turn is not None:
             return
         old = self.messages.get(message_id)
@@ -79,7 +84,7 @@ class ReplyTurn(ConversationList):
         parent = self.messages.get(old.parent_id)
         if parent is None:
             return
-        self._generate(old.conversation_id, parent, rerender=True)
+        self._generate(old.conversation_id, parent, rerender=True, pressed_at=pressed_at)
 
     def stop(self) -> None:
         if self._turn is not None:
@@ -176,7 +181,9 @@ class ReplyTurn(ConversationList):
         *,
         rerender: bool,
         overflow: str | None = None,
+        pressed_at: float | None = None,
     ) -> None:
+        pressed_at = time.perf_counter() if pressed_at is None else pressed_at
         self.context.reply_started()
         reply = self.messages.start_reply(conversation_id, parent.id)
         # Replies the database refused are shown and sent as the user saw them.
@@ -206,7 +213,7 @@ class ReplyTurn(ConversationList):
             request_id,
             conversation_id,
             reply.id,
-            time.perf_counter(),
+            pressed_at,
             prompt_ids=prompt_ids,
             parent_id=parent.id,
             reply=next((m for m in path if m.id == reply.id), reply),
@@ -232,6 +239,17 @@ class ReplyTurn(ConversationList):
         if turn.conversation_id == self.current_conversation:  # else it is saved, not shown
             self._coalescer.push(text)
 
+    def _on_prefill_progress(self, request_id: int, done: int, total: int) -> None:
+        """Say in the reply's place how far the engine has read a long prompt."""
+        turn = self._turn
+        if turn is None or turn.request_id != request_id or turn.first_token_at is not None:
+            return
+        estimate = turn.prefill
+        estimate.report(time.perf_counter(), done, total)
+        if estimate.reading and turn.conversation_id == self.current_conversation:
+            text = progress_text(done, total, estimate.seconds_left)
+            self.window.chat_view.show_reply_progress(text)
+
     @reports_storage_errors
     def _flush_partial(self) -> None:
         turn = self._turn
@@ -256,14 +274,15 @@ class ReplyTurn(ConversationList):
         now = time.perf_counter()
         tps = ttft = None
         if turn.first_token_at is not None:
-            ttft = (turn.first_token_at - turn.sent_at) * 1000
+            if turn.first_paint_at is not None:
+                ttft = time_to_first_token_ms(turn.sent_at, turn.first_paint_at)
             elapsed = now - turn.first_token_at
             tps = (turn.tokens - 1) / elapsed if turn.tokens > 1 and elapsed > 0 else None
         self.window.live_stats.show_live(tps, ttft, turn.prompt_tokens + turn.tokens, turn.n_ctx)
 
     def _end_turn(self) -> Turn | None:
+        self._coalescer.flush()  # first: its last text is this turn's last paint
         turn, self._turn = self._turn, None
-        self._coalescer.flush()
         self._flush_timer.stop()
         self._stats_timer.stop()
         self.window.set_generating(False)
@@ -279,12 +298,40 @@ class ReplyTurn(ConversationList):
             self._drop_unanswered(turn)
             return
         stats = StatsRecord(**asdict(done.stats))
-        record = self._finish_reply(turn, done.text, MessageStatus.COMPLETE, stats=stats)
+        marks = GuiMarks(turn.sent_at, turn.first_paint_at, turn.last_paint_at)
+        trace = self._trace_record(done.trace, marks)
+        record = self._finish_reply(
+            turn, done.text, MessageStatus.COMPLETE, stats=stats, trace=trace
+        )
+        first = live_first_token(done.trace, marks)
+        self.first_tokens.remember(record.id, first)
         self._show_finished(record)
-        self.window.live_stats.show_final(stats, stats.prompt_tokens + stats.completion_tokens)
+        self.window.live_stats.show_final(
+            stats, stats.prompt_tokens + stats.completion_tokens, first.shown_ms, first.engine_ms
+        )
         self.context.recount()
         if record.id not in self._unsaved:  # else once it is stored (_save_unsaved)
             self.replyFinished.emit(record.id)
+
+    def _trace_record(self, trace: Trace | None, marks: GuiMarks) -> TraceRecord | None:
+        """What is stored of the reply's timings; None when the engine sent no trace
+        (recording off). A reply that failed or was cut off by a crash gets no Done, so no
+        trace: nothing of its timeline is stored."""
+        if trace is None:
+            return None
+        info = self.session.info
+        requested = self.session.choices()[0].n_gpu_layers
+        return trace_record(trace, marks, model_facts(info, requested) if info else None)
+
+    def _on_painted(self, _text: str) -> None:
+        """Streamed text reached the chat view (connected after the view's append_delta)."""
+        turn = self._turn
+        if turn is None:
+            return
+        now = time.perf_counter()
+        if turn.first_paint_at is None:
+            turn.first_paint_at = now
+        turn.last_paint_at = now
 
     def _drop_unanswered(self, turn: Turn) -> None:
         """The user stopped the reply before its first token (often while the engine was
