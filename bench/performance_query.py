@@ -44,7 +44,8 @@ PAGE = 100
 TOKENS = 200
 
 
-def build(db: Database, replies: int) -> None:
+def build(db: Database, replies: int, models: tuple[str, ...] = MODELS) -> None:
+    """--replies replies by `models` in turn (see the module's docstring)."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     chats, messages, stats, traces = [], [], [], []
     token_ms = pack_token_ms([20.0 + (i % 7) for i in range(TOKENS)])
@@ -56,7 +57,7 @@ def build(db: Database, replies: int) -> None:
         question, reply = 2 * n + 1, 2 * n + 2
         messages.append((question, chat, None, "user", f"question {n}", when))
         messages.append((reply, chat, question, "assistant", f"answer {n}", when))
-        model = MODELS[n % len(MODELS)]
+        model = models[n % len(models)]
         prompt = 50 + n % 4000
         stats.append(
             (reply, model, "chatml", 8192, -1, prompt, prompt // 3, TOKENS, 100.0 + n % 97,

@@ -1,6 +1,11 @@
 """Streaming into a ChatView that already holds ~200 KB of conversation.
 
 Run: .venv/bin/python bench/stream_view.py [--seconds 5] [--rate 2000] [--interval-ms 33]
+     [--speed-plot]
+
+--speed-plot adds the status bar's live speed plot as the app drives it: every token's arrival
+recorded (app/chat/live_speed.py) and the plot given the latest points every 250 ms (the
+live-stats tick); run with and without it, alternately, to see what the plot costs.
 
 Feeds synthetic markdown tokens at a fixed rate from a QTimer, coalesces them the way the app
 does (DeltaCoalescer), and measures event-loop stalls with a 1 ms heartbeat timer. An idle
@@ -25,10 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow
 
+from app.chat.live_speed import LiveSpeed
 from storage.records import MessageRecord, MessageStatus, Role
 from ui.chat.message_html import header_html
+from ui.chat.speed_plot import SpeedPlot
 from ui.chat.view import ChatView
 from ui.markdown.render import render_markdown
 from ui.widgets.delta_coalescer import DeltaCoalescer
@@ -151,13 +158,22 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=2000.0, help="tokens per second")
     parser.add_argument("--interval-ms", type=int, default=33, help="coalescer interval")
     parser.add_argument("--history-kb", type=int, default=200)
+    parser.add_argument("--speed-plot", action="store_true", help="with the live speed plot")
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
+    window = QMainWindow()
     view = ChatView()
-    view.resize(900, 700)
-    view.show()
+    window.setCentralWidget(view)
+    plot = SpeedPlot(window)
+    window.statusBar().addPermanentWidget(plot)
+    window.resize(900, 700)
+    window.show()
+    live = LiveSpeed()
+    plot_timer = QTimer()
+    plot_timer.setInterval(250)  # LIVE_STATS_MS
+    plot_timer.timeout.connect(lambda: plot.show_points(live.sample(time.perf_counter())))
 
     earlier = history(args.history_kb * 1000)
     started = time.perf_counter()
@@ -187,10 +203,13 @@ def main() -> int:
         nonlocal delivered
         due = min(len(tokens), int(clock.elapsed() / 1000 * args.rate) + 1)
         while delivered < due:
+            if args.speed_plot:
+                live.add(time.perf_counter(), 1)
             coalescer.push(tokens[delivered])
             delivered += 1
         if delivered == len(tokens):
             feeder.stop()
+            plot_timer.stop()
             coalescer.flush()
             QTimer.singleShot(100, app.quit)  # let the last repaint happen
 
@@ -202,6 +221,8 @@ def main() -> int:
     clock.start()
     stream_started = time.perf_counter()
     feeder.start()
+    if args.speed_plot:
+        plot_timer.start()
     app.exec()
     stream_s = time.perf_counter() - stream_started
     heartbeat.stop()
@@ -221,6 +242,7 @@ def main() -> int:
     history_kb = sum(len(m.content) for m in earlier) / 1000
     rows = [
         ("history in view", f"{history_kb:.0f} KB in {len(earlier)} messages"),
+        ("live speed plot", f"yes, {len(plot.points())} points shown" if args.speed_plot else "no"),
         ("set_messages (history)", f"{load_ms:.0f} ms"),
         ("reply", f"{len(reply_text) / 1000:.1f} KB, {len(tokens)} tokens"),
         ("target rate", f"{args.rate:.0f} tok/s, coalesced every {args.interval_ms} ms"),

@@ -12,6 +12,7 @@ from enum import IntEnum
 
 # Re-exported: a Done carries a Trace.
 from inference.trace import CacheMiss as CacheMiss
+from inference.trace import LlamaPerf as LlamaPerf
 from inference.trace import MissCode as MissCode
 from inference.trace import RanMeanwhile as RanMeanwhile
 from inference.trace import Trace as Trace
@@ -38,6 +39,10 @@ class EngineSettings:
     # "auto" (the model's own template, else the architecture's built-in), a built-in format
     # name ("gemma", "chatml", ...), or the text of a custom Jinja template (sandboxed).
     chat_format: str = "auto"
+    # KV cache element types by ggml name ("f16", "q8_0", "q4_0", ...; llama-bench's -ctk/-ctv).
+    # A quantized V cache needs flash_attn in llama.cpp.
+    type_k: str = "f16"
+    type_v: str = "f16"
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,21 @@ class ShutdownRequest:
     id: int
 
 
+@dataclass(frozen=True)
+class BenchRequest:
+    """One llama-bench-style repetition on the loaded model (inference/process/bench_run.py):
+    clear the KV cache, evaluate `depth` random tokens untimed, then time the prefill of
+    `n_prompt` random tokens (n_batch per step) and the decode of `n_gen` tokens one per step,
+    never stopping at an end token. Answered with BenchProgress events and one BenchDone."""
+
+    id: int
+    n_prompt: int = 512
+    n_gen: int = 128
+    depth: int = 0
+    seed: int = 0  # the random token ids: the same seed evaluates the same tokens
+    priority: Priority = Priority.BACKGROUND
+
+
 Request = (
     LoadRequest
     | GenerateRequest
@@ -131,6 +151,7 @@ Request = (
     | CancelRequest
     | RequestLogRequest
     | ShutdownRequest
+    | BenchRequest
 )
 
 # ---- events ---------------------------------------------------------------------------
@@ -252,16 +273,6 @@ class GenerationStats:
 
 
 @dataclass(frozen=True)
-class LlamaPerf:
-    """llama.cpp's own counters (llama_perf_context) for the last request."""
-
-    t_p_eval_ms: float
-    n_p_eval: int
-    t_eval_ms: float
-    n_eval: int
-
-
-@dataclass(frozen=True)
 class Done:
     id: int
     text: str
@@ -323,6 +334,9 @@ class ErrorKind:
     CANCELLED = "cancelled"
     # A paused background request cannot continue: another model was loaded meanwhile.
     MODEL_CHANGED = "model_changed"
+    # A bench run gave way to a chat turn between two steps: its timing would be wrong, so
+    # it ends and the caller runs it again.
+    BENCH_PREEMPTED = "bench_preempted"
     INTERNAL = "internal"
 
 
@@ -331,6 +345,35 @@ class Error:
     id: int
     kind: str
     message: str
+
+
+@dataclass(frozen=True)
+class BenchProgress:
+    """Sent after each batch of a bench run's depth and prompt phases ("depth", "prompt") and
+    about four times a second while it generates ("gen"): `done` of `total` tokens."""
+
+    id: int
+    phase: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BenchDone:
+    """One bench repetition's figures. Hearth's wall clock (time.perf_counter in the engine):
+    `pp_ms` from before the first prompt batch's llama_decode to after the last one's
+    llama_synchronize, `tg_ms` from before the first generated token's decode to after the
+    last one's. `perf` is llama.cpp's llama_perf_context for the same decodes, reset after
+    the depth phase: t_p_eval_ms/n_p_eval cover the prompt batches, t_eval_ms/n_eval the
+    single-token decodes."""
+
+    id: int
+    n_prompt: int
+    n_gen: int
+    depth: int
+    pp_ms: float
+    tg_ms: float
+    perf: LlamaPerf
 
 
 Event = (
@@ -344,4 +387,6 @@ Event = (
     | Tokenized
     | RequestLogReport
     | Error
+    | BenchProgress
+    | BenchDone
 )

@@ -20,6 +20,9 @@ from typing import Protocol
 
 from inference.engine_process import EngineCrashedError, EngineProcess
 from inference.protocol import (
+    BenchDone,
+    BenchProgress,
+    BenchRequest,
     CancelRequest,
     ChatMessage,
     CompletionRequest,
@@ -217,6 +220,21 @@ class SyncEngine:
         assert isinstance(last, RequestLogReport)
         return last.records
 
+    def bench(
+        self,
+        n_prompt: int,
+        n_gen: int,
+        depth: int = 0,
+        *,
+        seed: int = 0,
+        on_progress: Callable[[BenchProgress], None] | None = None,
+    ) -> BenchDone:
+        """One llama-bench-style repetition on the loaded model (protocol.BenchRequest)."""
+        request = BenchRequest(self._process.next_id(), n_prompt, n_gen, depth, seed)
+        last = self._request(request, on_bench=on_progress)[-1]
+        assert isinstance(last, BenchDone)
+        return last
+
     def cancel(self) -> None:
         """Stop the running request and refuse new ones until `reset_cancel()` (any thread,
         also a signal handler)."""
@@ -254,9 +272,11 @@ class SyncEngine:
         | GenerateRequest
         | CompletionRequest
         | TokenizeRequest
-        | RequestLogRequest,
+        | RequestLogRequest
+        | BenchRequest,
         on_progress: Callable[[float], None] | None = None,
         on_delta: OnDelta | None = None,
+        on_bench: Callable[[BenchProgress], None] | None = None,
     ) -> list[Event]:
         with self._lock:
             # Checked and set together with cancel()'s flag: a cancel comes either before
@@ -273,7 +293,7 @@ class SyncEngine:
                     late = self._cancelled
                 if late:
                     self._send_cancel(request.id)
-                return self._collect(request.id, on_progress, on_delta)
+                return self._collect(request.id, on_progress, on_delta, on_bench)
             except EngineCrashedError as exc:
                 self.info = None
                 raise EngineError("crashed", str(exc)) from exc
@@ -286,6 +306,7 @@ class SyncEngine:
         request_id: int,
         on_progress: Callable[[float], None] | None,
         on_delta: OnDelta | None,
+        on_bench: Callable[[BenchProgress], None] | None = None,
     ) -> list[Event]:
         events: list[Event] = []
         while True:
@@ -296,6 +317,10 @@ class SyncEngine:
                 if on_delta is not None and event.text:
                     on_delta(event.text)
                 continue
+            if isinstance(event, BenchProgress):
+                if on_bench is not None:
+                    on_bench(event)
+                continue
             if isinstance(event, Started | PrefillProgress | Preempted):
                 continue  # a preempted request resumes by itself, its stream continuing
             events.append(event)
@@ -303,5 +328,5 @@ class SyncEngine:
                 raise EngineError(event.kind, event.message.split("\n", 1)[0])
             if on_progress is not None and hasattr(event, "fraction"):
                 on_progress(event.fraction)
-            if isinstance(event, Done | Loaded | Tokenized | RequestLogReport):
+            if isinstance(event, Done | Loaded | Tokenized | RequestLogReport | BenchDone):
                 return events

@@ -40,6 +40,16 @@ class MissCode:
 
 
 @dataclass(frozen=True)
+class LlamaPerf:
+    """llama.cpp's own counters (llama_perf_context) for the last request."""
+
+    t_p_eval_ms: float
+    n_p_eval: int
+    t_eval_ms: float
+    n_eval: int
+
+
+@dataclass(frozen=True)
 class CacheMiss:
     """What kept the prompt from reusing the cache. `at_token`: prompt tokens reused before the
     first difference; `message_index`/`role`: the first message that differs, as an index into

@@ -248,3 +248,37 @@ class PresetRow(Base):
     sampling_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BenchResultRow(Base):
+    """One configuration of a `hearth bench` run (revision 0008): its settings, Hearth's
+    figures and llama.cpp's own for the same repetitions, or why it could not run."""
+
+    __tablename__ = "bench_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    model: Mapped[str] = mapped_column(Text)
+    model_path: Mapped[str] = mapped_column(Text)
+    quantization: Mapped[str | None] = mapped_column(Text, nullable=True)
+    backend: Mapped[str] = mapped_column(Text)
+    llama_cpp_version: Mapped[str] = mapped_column(Text)
+    n_prompt: Mapped[int] = mapped_column(Integer)
+    n_gen: Mapped[int] = mapped_column(Integer)
+    depth: Mapped[int] = mapped_column(Integer)
+    n_gpu_layers: Mapped[int] = mapped_column(Integer)
+    n_gpu_layers_actual: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    threads: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    n_batch: Mapped[int] = mapped_column(Integer)
+    flash_attn: Mapped[bool] = mapped_column(Boolean)
+    type_k: Mapped[str] = mapped_column(String(16))
+    type_v: Mapped[str] = mapped_column(String(16))
+    repetitions: Mapped[int] = mapped_column(Integer)
+    pp_tps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pp_tps_sd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tg_tps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tg_tps_sd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    llama_pp_tps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    llama_tg_tps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

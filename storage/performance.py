@@ -25,7 +25,18 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, case, func, literal, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 
 from storage.models import UNREADABLE_TIME, Conversation, GenerationStats, Message, MessageTrace
 from storage.records import PerformanceRow, PhaseValue, SpeedPoints, StatsRecord
@@ -53,6 +64,7 @@ SORT_KEYS = frozenset({*STATS_FIELDS, "date", "title", "depth_at_start"})
 _SQL_TYPES = {"int": ("integer",), "float": ("real", "integer"), "str": ("text",)}
 _PHASE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SCALAR_JSON_TYPES = ("integer", "real", "text", "true", "false")
+_IDS_PER_QUERY = 500  # well under SQLite's limit on bound parameters
 
 
 def _typed_stats() -> ColumnElement[bool]:
@@ -92,8 +104,8 @@ def _sort_column(key: str, phases: dict[str, ColumnElement[Any]]) -> ColumnEleme
     if key == "title":
         # Case folded in any script, then code point order (no locale in SQLite).
         return getattr(func, CASEFOLD_FUNCTION)(_CHATS.title)
-    if key == "depth_at_start":
-        return _STATS.prompt_tokens - _STATS.prompt_tokens_evaluated
+    if key == "depth_at_start":  # PerformanceRow.depth_at_start: the whole prompt
+        return _STATS.prompt_tokens
     return _STATS[key]
 
 
@@ -114,6 +126,19 @@ def _utc(value: object) -> datetime:
     except (TypeError, ValueError):
         return UNREADABLE_TIME
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _page_phases(
+    connection: Connection, ids: list[int], phases: dict[str, ColumnElement[Any]]
+) -> dict[int, Sequence[Any]]:
+    """The phases of the replies `ids`, by id (those without a trace are absent)."""
+    found: dict[int, Sequence[Any]] = {}
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        query = select(_TRACES.message_id, *phases.values()).where(
+            _TRACES.message_id.in_(ids[start : start + _IDS_PER_QUERY])
+        )
+        found.update((row[0], row[1:]) for row in connection.execute(query))
+    return found
 
 
 @dataclass(frozen=True)
@@ -176,6 +201,11 @@ class PerformanceRepository:
         phases = {key: _phase(key) for key in dict.fromkeys(phase_keys)}
         sort_by = _sort_column(sort, phases)
         order = sort_by.desc() if descending else sort_by.asc()
+        # A phase is read from the trace's JSON row by row, before the sort: for a page, only
+        # the sort's phase is read for every reply, the others for the page's rows after
+        # (10,000 replies x 5 phases took ~100 ms where the page alone takes ~20).
+        later = bool(phases) and limit is not None
+        listed = {} if later else phases
         query = (
             _joined(
                 _MESSAGES.id,
@@ -183,19 +213,22 @@ class PerformanceRepository:
                 _CHATS.title,
                 type_coerce(_MESSAGES.created_at, Text),  # parsed by _utc, below
                 *(_STATS[name] for name in STATS_FIELDS),
-                *phases.values(),
+                *listed.values(),
             )
             .where(*_where(which))
             .order_by(order.nulls_last(), _MESSAGES.id.desc() if descending else _MESSAGES.id)
             .offset(offset)
         )
-        if phases:
+        if listed or sort in phases:
             query = query.outerjoin(_TRACE_TABLE, _TRACES.message_id == _STATS.message_id)
         if limit is not None:
             query = query.limit(limit)
         with self._db.session() as session:
             rows = session.connection().execute(query).all()
+            if later:
+                found = _page_phases(session.connection(), [row[0] for row in rows], phases)
         names, n = tuple(phases), len(STATS_FIELDS)
+        missing = (None,) * len(names)
         return [
             PerformanceRow(
                 message_id=row[0],
@@ -203,7 +236,11 @@ class PerformanceRepository:
                 title=row[2] if isinstance(row[2], str) else "",
                 created_at=_utc(row[3]),
                 stats=StatsRecord(*row[4 : 4 + n]),
-                phases=_phases(names, row[4 + n :]) if names else {},
+                phases=(
+                    {}
+                    if not names
+                    else _phases(names, found.get(row[0], missing) if later else row[4 + n :])
+                ),
             )
             for row in rows
         ]

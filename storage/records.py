@@ -114,9 +114,15 @@ class PerformanceRow:
 
     @property
     def depth_at_start(self) -> int:
-        """Context depth at the start of the reply: the prompt tokens already in the model's
-        context (reused from its cache) when prefill began, i.e. prompt tokens minus those
-        evaluated. llama-bench calls the same quantity the depth of a test."""
+        """Context depth at the start of the reply: the tokens in the model's context when
+        the reply's decoding began, i.e. the whole prompt (those reused from the cache and
+        those evaluated alike). Decode speed falls as this grows; llama-bench's "depth" of
+        a generation test is the same quantity. Sorting by "depth_at_start" sorts by it."""
+        return self.stats.prompt_tokens
+
+    @property
+    def tokens_reused(self) -> int:
+        """Prompt tokens taken from the model's cache instead of evaluated."""
         return max(0, self.stats.prompt_tokens - self.stats.prompt_tokens_evaluated)
 
 

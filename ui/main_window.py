@@ -29,6 +29,7 @@ from ui.chat.message_input import MessageInput
 from ui.chat.model_picker import ModelPicker
 from ui.chat.presets_dialog import PresetsDialog
 from ui.chat.search_dialog import SearchDialog
+from ui.chat.speed_plot import SpeedPlot
 from ui.chat.trash_dialog import TrashDialog
 from ui.chat.view import ChatView
 from ui.widgets.eliding_label import ElidingLabel, PartsLabel
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         self.load_progress.setFixedWidth(self.load_progress.sizeHint().width())
         self.load_progress.hide()
         self.live_stats = LiveStatsLabel(self)
+        self.speed_plot = SpeedPlot(self)
         status = self.statusBar()
         # Permanent widgets: a transient status message must not hide the loading bar. The
         # model line and the stats share the room (equal stretch); each leaves out its
@@ -144,6 +146,9 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.load_label)
         status.addPermanentWidget(self.load_progress)
         status.addPermanentWidget(self.live_stats, 1)
+        # In the corner, after the figures: it keeps its room while hidden (no shift when a
+        # reply starts streaming).
+        status.addPermanentWidget(self.speed_plot)
 
         self._build_menu()
         self._connect_children()

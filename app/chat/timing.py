@@ -70,6 +70,8 @@ def _message(miss: CacheMiss) -> str:
 def _other_request(miss: CacheMiss) -> str:
     if miss.other_id < 0:
         who = "Another request"
+    elif miss.other_kind == "bench":
+        who = f"A benchmark run (#{miss.other_id})"
     else:
         what = {"chat": "a chat request", "completion": "a text completion"}.get(
             miss.other_kind, f"a {miss.other_kind} request"

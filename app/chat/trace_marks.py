@@ -25,3 +25,8 @@ GPU_LAYERS_REQUESTED = "n_gpu_layers_requested"
 GPU_LAYERS_ACTUAL = "n_gpu_layers_actual"
 N_LAYERS = "n_layers"
 BACKEND = "backend"
+# Decode threads llama.cpp used (ModelInfo.n_threads): more than physical cores slows it.
+N_THREADS = "n_threads"
+# Bytes the machine read back from swap between Enter and the reply's end (the difference of
+# app.models.machine.swapped_in_bytes() sampled before and after; app/gui/chat/swap_probe.py).
+SWAP_IN = "gui_swap_in_bytes"

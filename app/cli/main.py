@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
+from app.cli import bench as bench_cli
 from app.cli import chat as chat_cli
 from app.cli import export_import as export_import_cli
 from app.cli import models as models_cli
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     documents_cli.add_parser(commands)
     translation_cli.add_parser(commands)
     models_cli.add_parser(commands)
+    bench_cli.add_parser(commands)
     export_import_cli.add_parsers(commands)
     paths_cli.add_parser(commands)
     commands.add_parser("gui", help="open the desktop window (the default)")
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None, *, gui: GuiParts) -> int:
         return translation_cli.run(args)
     if args.command == "models":
         return models_cli.run(args)
+    if args.command == "bench":
+        return bench_cli.run(args)
     if args.command == "export":
         return export_import_cli.run_export(args, gui.export_chats)
     if args.command == "import":

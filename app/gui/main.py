@@ -16,14 +16,17 @@ from app.gui.chat.files import ChatFilesController
 from app.gui.chat.history_recovery import HistoryRecovery
 from app.gui.chat.presets import PresetsController
 from app.gui.chat.search import SearchController
+from app.gui.chat.timing_view import TimingView
 from app.gui.documents.controller import install_documents
 from app.gui.models.controller import install_models
+from app.gui.performance.controller import install_performance
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.gui.translation.controller import install_translation
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
 from storage.errors import DatabaseError
+from storage.performance import PerformanceRepository
 from storage.presets import PresetRepository
 from storage.search import SearchRepository
 from storage.traces import TraceRepository
@@ -35,7 +38,8 @@ def build_app(
 ) -> tuple[MainWindow, ChatController, Database]:
     """Everything but the event loop (tests use this too). Raises DatabaseError.
 
-    `pages`: also the Documents, Translate and Models pages (chat-only tests skip them).
+    `pages`: also the Documents, Translate, Models and Performance pages (chat-only tests
+    skip them).
     The chat controller's shutdown stops them first (through the session's shutdown hooks).
     """
     paths.ensure_for_history()
@@ -69,6 +73,14 @@ def build_app(
         controller.sampling_changed,
     )
     window.presets_button.clicked.connect(presets.open)
+    timing = TimingView(
+        window.chat_view.timingRequested,
+        TraceRepository(database),
+        PerformanceRepository(database),
+        lambda: session.info,
+        window,
+    )
+    session.on_shutdown(timing.shutdown)
     ChatFilesController(
         window, controller, conversations, messages, database, session.on_shutdown, parent=window
     )
@@ -87,6 +99,8 @@ def build_app(
         session.on_shutdown(translation.shutdown)
         models = install_models(window, session, store, paths)
         session.on_shutdown(models.shutdown)
+        performance = install_performance(window, database, controller.replyFinished)
+        session.on_shutdown(performance.shutdown)
     if recovery is not None:
         HistoryRecovery(
             database,

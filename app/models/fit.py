@@ -292,3 +292,19 @@ def evaluate_fit(
         kind = FitKind.PARTIAL
         text = f"partly on GPU ({estimate.gpu_layers} of {m} layers): needs {vram} and {ram}"
     return FitVerdict(kind, text, estimate, auto)
+
+
+def extra_vram_for_all_layers(
+    layout: ModelLayout,
+    n_ctx: int,
+    gpu_layers: int,
+    *,
+    n_batch: int = 512,
+    flash_attn: bool = False,
+) -> int:
+    """How much more VRAM putting every layer on the GPU takes than `gpu_layers` on it now
+    (weights, KV cache and compute buffers, estimated as estimate_memory does); 0 when all
+    are on it already. What "more VRAM would buy" in app.chat.slowness."""
+    now = estimate_memory(layout, n_ctx, gpu_layers, n_batch=n_batch, flash_attn=flash_attn)
+    every = estimate_memory(layout, n_ctx, -1, n_batch=n_batch, flash_attn=flash_attn)
+    return max(0, every.vram_bytes - now.vram_bytes)

@@ -67,3 +67,42 @@ def parse_nvidia_smi(output: str) -> tuple[GpuMemory, ...]:
         except ValueError:
             continue
     return tuple(gpus)
+
+
+def physical_cores() -> int | None:
+    """Physical CPU cores (None where the platform does not say): decode threads beyond them
+    slow llama.cpp down (app.chat.slowness)."""
+    try:
+        cores = psutil.cpu_count(logical=False)
+    except (OSError, RuntimeError):
+        return None
+    return int(cores) if cores else None
+
+
+def swapped_in_bytes() -> int | None:
+    """Bytes read back from swap since boot (psutil's `sin`), for a before/after difference
+    around a reply; None where it cannot be read. Windows always reports 0 (psutil documents
+    it), so there a reply never looks like it swapped."""
+    try:
+        return int(psutil.swap_memory().sin)
+    except (OSError, RuntimeError):
+        return None
+
+
+@dataclass(frozen=True)
+class SwapCounter:
+    """The swap-in counter at the start of something (Enter pressed), to tell afterwards how
+    much the machine read back from swap meanwhile (app.chat.trace_marks.SWAP_IN)."""
+
+    at_start: int | None
+
+    @classmethod
+    def start(cls) -> SwapCounter:
+        return cls(swapped_in_bytes())
+
+    def since_start(self) -> int | None:
+        """Bytes swapped in since `start`; None when the counter could not be read."""
+        now = swapped_in_bytes()
+        if self.at_start is None or now is None:
+            return None
+        return max(0, now - self.at_start)

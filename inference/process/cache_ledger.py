@@ -48,6 +48,11 @@ class CacheLedger:
         request.prompt = tokens
         self._last = request
 
+    def benchmarked(self, request_id: int, priority: int) -> None:
+        """A benchmark run (`hearth bench`) used the cache and left it empty: the next prompt
+        is evaluated in full because of it, which the empty cache alone would not tell."""
+        self._last = Evaluation(request_id, "bench", priority)
+
     def ended(self, request_id: int, text: str) -> None:
         if self._last is not None and self._last.id == request_id:
             self._last.reply = text
@@ -62,6 +67,10 @@ class CacheLedger:
             changed = self._previous_model not in (None, self._model)
             code = MissCode.OTHER_MODEL if changed else MissCode.FIRST_SINCE_LOAD
             return CacheMiss(code, at_token=common)
+        if last.kind == "bench":
+            return CacheMiss(
+                MissCode.OTHER_REQUEST, at_token=common, other_id=last.id, other_kind=last.kind
+            )
         if common >= min(len(cached), len(tokens)):
             return None
         known = min(len(cached), len(last.prompt))

@@ -20,6 +20,7 @@ from llama_cpp import Llama
 
 from inference.process.cpu_threads import resolve_thread_counts
 from inference.process.llama_logs import (
+    context_error_from_logs,
     load_error_from_logs,
     memory_from_logs,
     offloaded_from_logs,
@@ -88,6 +89,10 @@ def process_rss() -> int:
         return 0
 
 
+class ContextSetupError(ValueError):
+    """The weights loaded but llama.cpp refused the context these settings ask for."""
+
+
 @dataclass(frozen=True)
 class LoadReport:
     """What llama.cpp itself reported while loading."""
@@ -109,6 +114,9 @@ def load_llama_measured(
             reason = load_error_from_logs("".join(lines))
             if reason:
                 raise ValueError(reason) from exc
+            context = context_error_from_logs("".join(lines))
+            if context:
+                raise ContextSetupError(context) from exc
             raise
     memory = memory_from_logs("".join(lines), process_rss())
     if memory.weights_ram + memory.weights_vram == 0:
@@ -128,6 +136,8 @@ def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) 
         "n_batch": settings.n_batch,
         "n_ubatch": min(settings.n_batch, 512),
         "flash_attn": settings.flash_attn,
+        "type_k": kv_cache_type(settings.type_k),
+        "type_v": kv_cache_type(settings.type_v),
         "verbose": False,
     }
     # Never llama-cpp-python's own default (half the logical CPUs: one thread on a 2-vCPU
@@ -141,6 +151,20 @@ def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) 
         return Llama(**kwargs)
 
 
+# The KV cache element types llama.cpp accepts (llama-bench's -ctk/-ctv list).
+KV_CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
+
+
+def kv_cache_type(name: str) -> int:
+    """The ggml type id of a KV cache type name; ValueError, worded for the user, if unknown."""
+    value = getattr(llama_lib, f"GGML_TYPE_{name.upper()}", None)
+    if name.lower() not in KV_CACHE_TYPES or not isinstance(value, int):
+        raise ValueError(
+            f"unknown KV cache type '{name}' (this llama.cpp takes {', '.join(KV_CACHE_TYPES)})"
+        )
+    return value
+
+
 def thread_counts(llm: Llama) -> tuple[int, int]:
     """(decode, prefill) threads the live context really uses, as llama.cpp reports them."""
     ctx = llm._ctx.ctx
@@ -148,6 +172,10 @@ def thread_counts(llm: Llama) -> tuple[int, int]:
 
 
 def reset_perf(llm: Llama) -> None:
+    """Start llama.cpp's counters afresh for this request. llama.cpp adds a decode's time to
+    its counters when it next synchronizes, so work left unsynchronized before (the next
+    turn's warm-up after a reply) would be billed to this request: finish it first."""
+    llama_lib.llama_synchronize(llm._ctx.ctx)
     llama_lib.llama_perf_context_reset(llm._ctx.ctx)
 
 
@@ -159,6 +187,27 @@ def read_perf(llm: Llama) -> LlamaPerf:
         t_eval_ms=float(data.t_eval_ms),
         n_eval=int(data.n_eval),
     )
+
+
+def clear_kv_cache(llm: Llama) -> None:
+    """Empty the KV cache and forget its tokens (the next prompt is evaluated in full)."""
+    llm._ctx.kv_cache_clear()
+    llm.reset()
+
+
+def synchronize(llm: Llama) -> None:
+    """Wait for the last llama_decode to finish. llama.cpp books a decode in its perf counters
+    only here (one token: eval; more: prompt eval), as llama-bench relies on."""
+    llama_lib.llama_synchronize(llm._ctx.ctx)
+
+
+def plain_token_ids(llm: Llama) -> list[int]:
+    """Every vocabulary id except control tokens (BOS, EOS, <end_of_turn>, ...): what a
+    benchmark may feed at random without changing what the model is doing."""
+    vocab = llm._model.vocab
+    control = llama_lib.LLAMA_TOKEN_ATTR_CONTROL
+    n_vocab = int(llama_lib.llama_vocab_n_tokens(vocab))
+    return [t for t in range(n_vocab) if not llama_lib.llama_vocab_get_attr(vocab, t) & control]
 
 
 def generate(

@@ -86,6 +86,23 @@ def load_error_from_logs(text: str) -> str:
     return found[-1].strip() if found else ""
 
 
+_CONTEXT_ERROR_RE = re.compile(r"llama_init_from_model: (.+)")
+_NO_MEMORY_RE = re.compile(r"insufficient memory \(attempted to allocate ([\d.]+) MB\)")
+
+
+def context_error_from_logs(text: str) -> str:
+    """llama.cpp's reason for refusing to create a context for a loaded model ("quantized V
+    cache requires flash_attn to be enabled", a context too large for memory), or ""."""
+    memory = _NO_MEMORY_RE.findall(text)
+    if memory:
+        return (
+            f"not enough memory for this context size (llama.cpp asked for "
+            f"{float(memory[-1]) / 1024:.1f} GiB more)"
+        )
+    found = _CONTEXT_ERROR_RE.findall(text)
+    return found[-1].strip() if found else ""
+
+
 _OFFLOADED_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 
 

@@ -47,6 +47,12 @@ def load_model(
     except ModelFileError as exc:
         send(Error(request.id, ErrorKind.MODEL_FILE, str(exc)))
         return None
+    try:  # a KV cache type llama.cpp lacks is the setting's fault, not the file's
+        adapter.kv_cache_type(settings.type_k)
+        adapter.kv_cache_type(settings.type_v)
+    except ValueError as exc:
+        send(Error(request.id, ErrorKind.BAD_REQUEST, f"Cannot load with these settings: {exc}."))
+        return None
     last = [-1.0]
 
     def progress(fraction: float) -> None:
@@ -57,6 +63,10 @@ def load_model(
     started = time.perf_counter()
     try:
         llm, report = adapter.load_llama_measured(settings, progress)
+    except adapter.ContextSetupError as exc:
+        message = f"llama.cpp cannot set up the model with these settings: {exc}."
+        send(Error(request.id, ErrorKind.BAD_REQUEST, message))
+        return None
     except (ValueError, RuntimeError, OSError) as exc:
         send(Error(request.id, ErrorKind.MODEL_FILE, load_failure_message(gguf, exc)))
         return None

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from inference.process.bench_run import STOP_CANCELLED, STOP_PREEMPTED, run_bench
 from inference.process.cache_ledger import CacheLedger, Evaluation
 from inference.process.generation import (
     CANCELLED,
@@ -41,6 +42,7 @@ from inference.process.request_queue import RequestQueue
 from inference.process.request_records import generation_record, item_kind, plain_record
 from inference.process.trace_recorder import WorkHistory, finish_trace
 from inference.protocol import (
+    BenchRequest,
     CancelRequest,
     ChatMessage,
     CompletionRequest,
@@ -173,6 +175,9 @@ class Worker:
             self._count_tokens(request)
         elif isinstance(request, RequestLogRequest):
             self._send(RequestLogReport(request.id, self._log.records()))
+        elif isinstance(request, BenchRequest):
+            kind = "bench"
+            self._bench(request)
         # Generations log themselves when they end; these are the rest worth a record.
         failure = self._failure if self._failure and self._failure.id == request.id else None
         if kind == "load" or (kind and failure is not None):
@@ -272,6 +277,27 @@ class Worker:
             ignore_eos=request.ignore_eos,
         )
         self._start(model, spec, prompt_times=prompt_times)
+
+    def _bench(self, request: BenchRequest) -> None:
+        model = self._require_model(request.id)
+        if model is None:
+            return
+
+        def interrupt() -> str | None:
+            # Between two bench steps: a cancel ends it, a waiting chat turn goes first.
+            if self._is_cancelled(request.id):
+                return STOP_CANCELLED
+            head = self._queue.head()
+            if head is not None and head[0] < request.priority:
+                return STOP_PREEMPTED
+            return None
+
+        try:
+            run_bench(model.llm, request, self._send, interrupt)
+        finally:
+            self._ledger.benchmarked(request.id, request.priority)
+            with self._lock:
+                self._cancelled.discard(request.id)
 
     # ---- generations, preempted and resumed ---------------------------------------------
 

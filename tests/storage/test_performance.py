@@ -48,21 +48,27 @@ def three(
             conversations,
             messages,
             "Été à Paris",
-            replace(BASE, model="gemma", decode_tps=30.0, prompt_tokens_evaluated=120),
+            replace(
+                BASE, model="gemma", decode_tps=30.0, prompt_tokens=200, prompt_tokens_evaluated=120
+            ),
             {"quantization": "Q4_K_M", "n_gpu_layers_actual": 0},
         ),
         _reply(
             conversations,
             messages,
             "Дом и сад",
-            replace(BASE, model="qwen", decode_tps=50.0, prompt_tokens_evaluated=20),
+            replace(
+                BASE, model="qwen", decode_tps=50.0, prompt_tokens=300, prompt_tokens_evaluated=20
+            ),
             {"quantization": "Q8_0", "n_gpu_layers_actual": 12},
         ),
         _reply(
             conversations,
             messages,
             "plain",
-            replace(BASE, model="gemma", decode_tps=40.0, prompt_tokens_evaluated=60),
+            replace(
+                BASE, model="gemma", decode_tps=40.0, prompt_tokens=250, prompt_tokens_evaluated=60
+            ),
         ),
     )
 
@@ -87,7 +93,8 @@ def test_every_finished_reply_with_its_figures_newest_first(
     assert newest.stats == stored.stats
     assert (newest.conversation_id, newest.title) == (stored.conversation_id, "plain")
     assert newest.created_at == stored.created_at and newest.created_at.tzinfo == UTC
-    assert newest.depth_at_start == BASE.prompt_tokens - 60
+    assert newest.depth_at_start == 250  # the context when decoding began
+    assert newest.tokens_reused == 250 - 60
     assert newest.phases == {}  # none asked for
     assert performance.count() == 3
     assert performance.models() == ["gemma", "qwen"]
@@ -216,6 +223,15 @@ def test_phases_come_from_readable_traces_only(
     assert all(rows[i] == {} for i in damaged.values())
     assert rows[nested] == {}
     assert rows[huge] == {}
+    # A page reads its rows' phases after the sort: the same phases, whatever the sort.
+    for sort in ("date", "n_gpu_layers_actual"):
+        whole = performance.replies(phase_keys=keys, sort=sort)
+        paged = [
+            row
+            for start in range(0, 6, 4)
+            for row in performance.replies(phase_keys=keys, sort=sort, limit=4, offset=start)
+        ]
+        assert paged == whole
 
 
 def test_a_reply_with_damaged_stats_is_left_out_not_fatal(
@@ -248,7 +264,7 @@ def test_speed_points_are_the_listed_replies_figures_by_column(
     assert points.model == ("gemma", "qwen", "gemma")
     assert points.decode_tps == (30.0, 50.0, 40.0)
     assert points.prompt_tokens_evaluated == (120, 20, 60)
-    assert points.prompt_tokens == (BASE.prompt_tokens,) * 3
+    assert points.prompt_tokens == (200, 300, 250)
     assert points.prefill_tps == (BASE.prefill_tps,) * 3
     qwen = performance.speed_points(PerformanceFilter(model="qwen"))
     assert qwen.message_id == (three[1],)

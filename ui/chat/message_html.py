@@ -29,6 +29,10 @@ def regenerate_url(message_id: int) -> str:
     return f"hearth://regenerate/{message_id}"
 
 
+def timing_url(message_id: int) -> str:
+    return f"hearth://timing/{message_id}"
+
+
 def edit_url(message_id: int) -> str:
     return f"hearth://edit/{message_id}"
 
@@ -99,6 +103,8 @@ def footer_html(
     links = [*version_links(message), copy]
     if show_regenerate:
         links.append(f'<a href="{regenerate_url(message.id)}">Regenerate</a>')
+    if message.stats is not None:  # a reply the engine wrote: where its time went
+        links.append(f'<a href="{timing_url(message.id)}">Timing</a>')
     lines.append(SEP.join(links))
     return (
         f'<p style="margin-top:4px; margin-bottom:0; color:{MUTED}; font-size:small">'

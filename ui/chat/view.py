@@ -52,11 +52,13 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
     - ``regenerateRequested(message_id)``: the user clicked "Regenerate".
     - ``editRequested(message_id)``: the user clicked "Edit" under their message.
     - ``versionRequested(message_id, step)``: "‹ older" (-1) or "newer ›" (+1) clicked.
+    - ``timingRequested(message_id)``: "Timing" clicked under a reply.
     """
 
     regenerateRequested = Signal(int)
     editRequested = Signal(int)
     versionRequested = Signal(int, int)  # message id, -1 older / +1 newer
+    timingRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -1,5 +1,5 @@
 """What the transcript's links do: open web links outside, and the app's own ``hearth:``
-links (Copy, Regenerate, Edit, ‹ older / newer ›). A mixin of ChatView (ui.chat.view),
+links (Copy, Regenerate, Timing, Edit, ‹ older / newer ›). A mixin of ChatView (ui.chat.view),
 which holds the state and the signals these methods use.
 """
 
@@ -37,6 +37,8 @@ class TranscriptLinks:
                 self._show_copied(message_id)
         elif action == "regenerate":
             self.regenerateRequested.emit(message_id)
+        elif action == "timing":
+            self.timingRequested.emit(message_id)
         elif action == "edit":
             self.editRequested.emit(message_id)
         elif action in ("older", "newer"):

@@ -42,6 +42,7 @@ class ConversationList(StorageErrors):
         self.context.chat_changed()
         if self._turn is None:
             self.window.live_stats.clear_stats()
+            self.window.speed_plot.clear_points()
 
     def refresh_list(self) -> None:
         """Show the conversations as stored now (e.g. after a title changed)."""

@@ -193,6 +193,7 @@ class ReplyTurn(ConversationList):
             outside = self.messages.outside_view(conversation_id, [m.id for m in shown])
             self.window.chat_view.set_messages(shown, outside)
         self.window.chat_view.begin_reply(reply.id)
+        self.window.speed_plot.clear_points()  # the last reply's curve goes as this one starts
         # What the model should see: failed and empty replies left out (app.chat.prompt_history).
         turns = prompt_turns(m for m in path if m.id != reply.id)
         prompt = self._with_system_prompt(conversation_id, [t.message for t in turns])
@@ -232,8 +233,10 @@ class ReplyTurn(ConversationList):
         turn = self._turn
         if turn is None or turn.request_id != request_id:
             return
+        now = time.perf_counter()
         if turn.first_token_at is None:
-            turn.first_token_at = time.perf_counter()
+            turn.first_token_at = now
+        turn.speed.add(now, n_tokens)
         turn.tokens += n_tokens
         turn.parts.append(text)
         if turn.conversation_id == self.current_conversation:  # else it is saved, not shown
@@ -279,12 +282,16 @@ class ReplyTurn(ConversationList):
             elapsed = now - turn.first_token_at
             tps = (turn.tokens - 1) / elapsed if turn.tokens > 1 and elapsed > 0 else None
         self.window.live_stats.show_live(tps, ttft, turn.prompt_tokens + turn.tokens, turn.n_ctx)
+        self.window.speed_plot.show_points(turn.speed.sample(now))
 
     def _end_turn(self) -> Turn | None:
         self._coalescer.flush()  # first: its last text is this turn's last paint
         turn, self._turn = self._turn, None
         self._flush_timer.stop()
         self._stats_timer.stop()
+        if turn is not None:  # the curve up to the end stays, frozen, until the next reply
+            self.window.speed_plot.show_points(turn.speed.sample(time.perf_counter()))
+            self.window.speed_plot.freeze()
         self.window.set_generating(False)
         return turn
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.chat.live_speed import LiveSpeed
 from app.chat.prefill_progress import PrefillEstimate
 from storage.records import MessageRecord
 
@@ -33,6 +34,7 @@ class Turn:
     prompt_ids: list[tuple[int, ...]] = field(default_factory=list)
     parent_id: int = 0  # the user message being answered
     reply: MessageRecord | None = None  # the reply's row as created (shown if unsaved)
+    speed: LiveSpeed = field(default_factory=LiveSpeed)  # token arrivals, for the speed plot
 
     @property
     def text(self) -> str:

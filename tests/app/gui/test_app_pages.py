@@ -21,7 +21,7 @@ def test_every_page_is_there_and_a_file_dropped_on_chat_opens_in_documents(
 ) -> None:
     window, _controller, _db = make_app(tiny_model, n_ctx=1024, max_tokens=4, pages=True)
     tabs = [window.pages.tabText(i) for i in range(window.pages.count())]
-    assert tabs == ["Chat", "Documents", "Translate", "Models"]
+    assert tabs == ["Chat", "Documents", "Translate", "Models", "Performance"]
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert window.pages.currentIndex() == 2  # Ctrl+3: Translate
 

@@ -4,12 +4,14 @@ from pathlib import Path
 
 import pytest
 
+from app.models import machine
 from app.models.fit import (
     GPU_RUNTIME_OVERHEAD,
     FitKind,
     auto_gpu_layers,
     estimate_memory,
     evaluate_fit,
+    extra_vram_for_all_layers,
     kv_bytes_per_layer,
 )
 from app.models.gguf_layout import ModelLayout, read_layout
@@ -105,3 +107,21 @@ def test_auto_gpu_layers_picks_the_largest_offload_that_fits(layout: ModelLayout
 def test_parse_nvidia_smi() -> None:
     gpus = parse_nvidia_smi("NVIDIA GeForce RTX 4090, 24564, 23000\ngarbage\n")
     assert gpus == (GpuMemory("NVIDIA GeForce RTX 4090", 24564 * MIB, 23000 * MIB),)
+
+
+def test_extra_vram_for_all_layers_is_what_the_missing_layers_take(layout: ModelLayout) -> None:
+    every = estimate_memory(layout, 2048, -1).vram_bytes
+    assert extra_vram_for_all_layers(layout, 2048, 0) == every  # runtime overhead included
+    two = estimate_memory(layout, 2048, 2).vram_bytes
+    assert extra_vram_for_all_layers(layout, 2048, 2) == every - two > 0
+    assert extra_vram_for_all_layers(layout, 2048, layout.n_layers + 1) == 0
+
+
+def test_the_swap_counter_counts_from_its_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    readings = iter([1000, 5000])
+    monkeypatch.setattr(machine, "swapped_in_bytes", lambda: next(readings))
+    assert machine.SwapCounter.start().since_start() == 4000
+    monkeypatch.setattr(machine, "swapped_in_bytes", lambda: None)
+    assert machine.SwapCounter.start().since_start() is None  # a platform without the counter
+    assert machine.SwapCounter(None).since_start() is None
+    assert isinstance(machine.physical_cores(), int | None)

@@ -64,3 +64,12 @@ def test_raw_completions_that_differ_are_a_changed_prompt() -> None:
     ledger.loaded("a.gguf")  # the same model again: first since load, not another model
     miss = ledger.explain(Evaluation(3, "completion", 10), [], [1], common=0)
     assert miss is not None and miss.code == MissCode.FIRST_SINCE_LOAD
+
+
+def test_a_benchmark_run_in_between_is_named_although_it_left_the_cache_empty() -> None:
+    ledger = ledger_after((SYSTEM, HI), [1, 2, 3], "hello")
+    ledger.benchmarked(7, priority=10)
+    new = Evaluation(8, "chat", 0, (SYSTEM, HI, REPLY, MORE))
+    miss = ledger.explain(new, [], [1, 2, 3, 4, 5, 6], common=0)
+    assert miss is not None and miss.code == MissCode.OTHER_REQUEST
+    assert (miss.other_id, miss.other_kind) == (7, "bench")

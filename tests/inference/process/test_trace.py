@@ -217,3 +217,17 @@ def test_recording_can_be_turned_off(tiny_model: Path, monkeypatch: pytest.Monke
         assert isinstance(done, Done) and done.trace is None
     finally:
         process.stop()
+
+
+def test_llama_counters_of_a_follow_up_turn_count_only_its_own_prompt(
+    engine: EngineProcess,
+) -> None:
+    """After a reply the engine warms the next turn's template tokens; llama.cpp bills a
+    decode when it next synchronizes, so without a sync before the reset those tokens (and
+    their time) showed up in the next request's prefill counter."""
+    _, first = chat(engine, [SYSTEM, QUESTION], max_tokens=8)
+    assert isinstance(first, Done)
+    history = [SYSTEM, QUESTION, ChatMessage("assistant", first.text)]
+    _, follow = chat(engine, [*history, ChatMessage("user", "and then")], max_tokens=8)
+    trace = traced(follow)
+    assert 0 < trace.llama_prefill_tokens <= trace.tokens_evaluated

@@ -88,7 +88,7 @@ def test_streaming_renders_finished_blocks_and_matches_final(qtbot: QtBot) -> No
     view.finish_reply(make_message(2, Role.ASSISTANT, REPLY, stats=make_stats()))
     final = view.message_text(2)
     assert final.startswith(streamed)
-    assert final.endswith("stop: eos\nCopy · Regenerate")
+    assert final.endswith("stop: eos\nCopy · Regenerate · Timing")
     # The user's message is untouched.
     assert view.message_text(1) == "You\nplan please\nEdit"
 

@@ -1,0 +1,72 @@
+"""The timing view's widget on its own (ui/chat/timing_view.py) and the "Timing" link under a
+reply (ui/chat/message_html.py)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from storage.records import Role
+from tests.support.factories import make_message, make_stats
+from ui.chat.message_html import footer_html, timing_url
+from ui.chat.timing_view import (
+    DEFAULT_SIZE,
+    NO_TIMING,
+    NOTHING_SLOW,
+    CounterRow,
+    PhaseBar,
+    TimingContent,
+    TimingDialog,
+)
+
+CONTENT = TimingContent(
+    heading="Reply by tiny.gguf · 1,445 ms in all",
+    origin="from Enter pressed",
+    bars=(
+        PhaseBar("Waiting in the queue", 0.0, 10.0, "nothing else was running"),
+        PhaseBar("Prefill", 10.0, 400.0, "600 prompt tokens read in 2 batches"),
+        PhaseBar("Decode", 410.0, 1000.0, "100 tokens after the first; 100.0 tokens/s"),
+    ),
+    marks=(("first token", 410.0), ("end", 1410.0)),
+    token_ms=(10.0, 11.0, 250.0, 10.0),  # a stall at the third token
+    counters=(CounterRow("Prefill", "400 ms", "380 ms", "20.0 ms"),),
+    counters_note="Hearth's clock runs around llama.cpp's own.",
+)
+
+
+def test_a_reply_with_stats_has_a_timing_link_and_a_user_message_none() -> None:
+    reply = make_message(5, Role.ASSISTANT, "hi", stats=make_stats())
+    assert timing_url(5) in footer_html(reply, show_regenerate=True)
+    assert ">Timing</a>" in footer_html(reply, show_regenerate=False)
+    no_stats = make_message(6, Role.ASSISTANT, "hi")  # never generated here (imported, failed)
+    assert timing_url(6) not in footer_html(no_stats, show_regenerate=True)
+    assert "timing" not in footer_html(make_message(7, Role.USER, "hi"), show_regenerate=False)
+
+
+def test_the_dialog_shows_the_phases_the_tokens_and_the_sentences(qtbot: QtBot) -> None:
+    dialog = TimingDialog()
+    qtbot.addWidget(dialog)
+    dialog.show_content(CONTENT)
+    dialog.show()
+    assert (dialog.width(), dialog.height()) == DEFAULT_SIZE
+    assert dialog.phase_names() == ["Waiting in the queue", "Prefill", "Decode"]
+    assert dialog.token_curve is not None
+    x, y = dialog.token_curve.xData, dialog.token_curve.yData  # all points, not as painted
+    assert list(x) == [2, 3, 4, 5] and list(y) == [10.0, 11.0, 250.0, 10.0]
+    dialog.set_sentences(["The reply got slower."])
+    assert dialog.sentences_text() == "• The reply got slower."
+    dialog.set_sentences([])
+    assert dialog.sentences_text() == NOTHING_SLOW
+    # The page fits the dialog's width: nothing to scroll sideways at the default size.
+    assert not dialog._scroll.horizontalScrollBar().isVisible()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
+def test_no_content_says_no_timing_recorded(qtbot: QtBot) -> None:
+    dialog = TimingDialog()
+    qtbot.addWidget(dialog)
+    dialog.show_content(CONTENT)
+    dialog.show_content(None)
+    assert dialog.message.text() == NO_TIMING
+    assert dialog.phase_table is None and dialog.token_curve is None

@@ -1,0 +1,1 @@
+"""The Performance page: every reply's figures in a table, speed plots per model."""
