@@ -3,11 +3,15 @@ the GUI thread calls them while filling the ChatView's document."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from storage.records import MessageRecord, MessageStatus, Role
 from ui.chat.stats_format import SEP, FirstTokenTimes, stats_footer_text
 from ui.markdown.render import render_markdown
+
+# A reply's times to first token by message id (the app reads them from its stored trace).
+FirstTokenSource = Callable[[int], FirstTokenTimes | None]
 
 # Mid grey stays readable on light and dark palettes alike.
 MUTED = "#808080"
@@ -78,12 +82,12 @@ def footer_html(
     *,
     show_regenerate: bool,
     copied: bool = False,
-    first_token: FirstTokenTimes | None = None,
+    first_token: FirstTokenSource | None = None,
 ) -> str:
     """Grey small lines under a message: stats, status note, then the links (versions,
     Copy, Regenerate). The user's own messages only get the versions and Edit. `copied`:
     the message was just copied, so "Copied ✓" stands where the Copy link is.
-    `first_token`: the reply's times to first token from its trace (stats_format)."""
+    `first_token`: where the reply's times to first token come from (stats_format)."""
     if message.role is Role.USER:
         links = [*version_links(message), f'<a href="{edit_url(message.id)}">Edit</a>']
         return (
@@ -95,7 +99,8 @@ def footer_html(
         return ""
     lines: list[str] = []
     if message.stats is not None:
-        lines.append(escape(stats_footer_text(message.stats, first_token)))
+        times = first_token(message.id) if first_token is not None else None
+        lines.append(escape(stats_footer_text(message.stats, times)))
     note = status_note(message)
     if note:
         lines.append(f"<i>{escape(note)}</i>")
@@ -136,7 +141,7 @@ def message_html(
     show_regenerate: bool,
     dark: bool,
     copied: bool = False,
-    first_token: FirstTokenTimes | None = None,
+    first_token: FirstTokenSource | None = None,
 ) -> str:
     """The whole message; a damaged row still shows whatever text it has. A huge one shows
     its beginning and says how much more is stored."""

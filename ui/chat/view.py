@@ -12,7 +12,7 @@ tail is re-typed, so the cost does not grow with the reply either.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from html import escape
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -30,8 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from storage.records import MessageRecord, Role
-from ui.chat.message_html import MUTED, header_html, message_html
-from ui.chat.stats_format import FirstTokenTimes
+from ui.chat.message_html import MUTED, FirstTokenSource, header_html, message_html
 from ui.chat.transcript_window import TranscriptWindow
 from ui.chat.view_links import COPIED_FEEDBACK_MS, TranscriptLinks
 from ui.chat.view_paging import MAX_RENDERED, PAGE_SIZE, TranscriptPaging
@@ -86,7 +85,7 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         self._muted.setFontItalic(True)
         self._progress = ""  # "reading the prompt: ..." shown until the reply's first text
         # A reply's times to first token (from its stored trace), given by the app.
-        self.first_token_source: Callable[[int], FirstTokenTimes | None] | None = None
+        self.first_token_source: FirstTokenSource | None = None
         # Follow the end unless the user scrolled away from it. Layout is lazy (and off
         # during bulk loads), so the range grows after our edits: follow it when it does.
         # Only user actions (wheel, drag, keys) change the decision; Qt's own scrolling,
@@ -219,17 +218,15 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
 
     def show_reply_progress(self, text: str) -> None:
         """A grey line where the reply will appear while the engine reads the prompt
-        ("reading the prompt: 3,200 of 8,000 tokens, about 4 s left"); the reply's first
-        text replaces it. Ignored once the reply has text."""
+        ("reading the prompt: 3,200 of 8,000 tokens"), until the reply's first text."""
         if self._reply_id is None or self.reply_text():
             return
         self._progress = text
         self._set_tail(text, self._muted)
 
     def _set_tail(self, text: str, fmt: QTextCharFormat) -> None:
-        """Replace what follows the reply's rendered blocks (its plain tail) with `text`."""
-        frame = self._reply_frame
-        if frame is None:  # scrolled far away: shown when the reply is attached again
+        frame = self._reply_frame  # None: scrolled far away, shown when attached again
+        if frame is None:
             return
         cursor = self._cursor
         cursor.beginEditBlock()
@@ -304,7 +301,7 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
                 message,
                 show_regenerate=show_regenerate,
                 dark=self._is_dark(),
-                first_token=self._first_token(message),
+                first_token=self.first_token_source,
             )
         )
         cursor.setPosition(frame.lastPosition() + 1)
@@ -330,7 +327,7 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
                 show_regenerate=show_regenerate,
                 dark=self._is_dark(),
                 copied=message.id == self._copied_id,
-                first_token=self._first_token(message),
+                first_token=self.first_token_source,
             )
         )
         cursor.endEditBlock()
@@ -371,12 +368,6 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         if frame is not None and message is not None:
             self._replace_frame_content(frame, message, show_regenerate=False)
         self._last_assistant_id = None
-
-    def _first_token(self, message: MessageRecord) -> FirstTokenTimes | None:
-        source = self.first_token_source
-        if source is None or message.stats is None or message.role is not Role.ASSISTANT:
-            return None
-        return source(message.id)
 
     def _reset_reply(self) -> None:
         self._progress = ""

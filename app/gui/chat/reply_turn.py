@@ -10,24 +10,24 @@ from dataclasses import asdict
 from PySide6.QtCore import QTimer, Signal
 
 from app.chat.lazy_path import LazyPath
-from app.chat.prefill_progress import progress_text
 from app.chat.prompt_history import prompt_messages, prompt_turns
 from app.chat.reply_sampling import chat_sampling
 from app.chat.timing import time_to_first_token_ms
-from app.chat.trace_record import GuiMarks, live_first_token, model_facts, trace_record
+from app.chat.trace_record import GuiMarks, live_first_token
 from app.gui.chat.context_state import CountInputs
 from app.gui.chat.conversation_list import ConversationList
+from app.gui.chat.reply_timing import ReplyTiming
 from app.gui.chat.storage_errors import reports_storage_errors
 from app.gui.chat.turn import Turn
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from inference.client import EngineClient
-from inference.protocol import ChatMessage, Done, ErrorKind, Sampling, Trace
+from inference.protocol import ChatMessage, Done, ErrorKind, Sampling
 from storage.errors import DatabaseError
-from storage.records import MessageRecord, MessageStatus, Role, StatsRecord, TraceRecord
+from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 
 
-class ReplyTurn(ConversationList):
+class ReplyTurn(ReplyTiming, ConversationList):
     """Part of ChatController: the attributes below are set in its __init__."""
 
     replyRequested: Signal
@@ -242,17 +242,6 @@ class ReplyTurn(ConversationList):
         if turn.conversation_id == self.current_conversation:  # else it is saved, not shown
             self._coalescer.push(text)
 
-    def _on_prefill_progress(self, request_id: int, done: int, total: int) -> None:
-        """Say in the reply's place how far the engine has read a long prompt."""
-        turn = self._turn
-        if turn is None or turn.request_id != request_id or turn.first_token_at is not None:
-            return
-        estimate = turn.prefill
-        estimate.report(time.perf_counter(), done, total)
-        if estimate.reading and turn.conversation_id == self.current_conversation:
-            text = progress_text(done, total, estimate.seconds_left)
-            self.window.chat_view.show_reply_progress(text)
-
     @reports_storage_errors
     def _flush_partial(self) -> None:
         turn = self._turn
@@ -319,26 +308,6 @@ class ReplyTurn(ConversationList):
         self.context.recount()
         if record.id not in self._unsaved:  # else once it is stored (_save_unsaved)
             self.replyFinished.emit(record.id)
-
-    def _trace_record(self, trace: Trace | None, marks: GuiMarks) -> TraceRecord | None:
-        """What is stored of the reply's timings; None when the engine sent no trace
-        (recording off). A reply that failed or was cut off by a crash gets no Done, so no
-        trace: nothing of its timeline is stored."""
-        if trace is None:
-            return None
-        info = self.session.info
-        requested = self.session.choices()[0].n_gpu_layers
-        return trace_record(trace, marks, model_facts(info, requested) if info else None)
-
-    def _on_painted(self, _text: str) -> None:
-        """Streamed text reached the chat view (connected after the view's append_delta)."""
-        turn = self._turn
-        if turn is None:
-            return
-        now = time.perf_counter()
-        if turn.first_paint_at is None:
-            turn.first_paint_at = now
-        turn.last_paint_at = now
 
     def _drop_unanswered(self, turn: Turn) -> None:
         """The user stopped the reply before its first token (often while the engine was
