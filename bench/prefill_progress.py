@@ -136,7 +136,8 @@ def start_engine(settings: EngineSettings) -> EngineProcess:
 
 
 def cancel_once(engine: EngineProcess, text: str) -> tuple[float, float, float, int]:
-    """(cancel delay s, median step interval s, longest progress interval s, total)."""
+    """(cancel delay s, median step interval s, longest progress interval s, request id).
+    `text` differs each time: a prompt the cache already holds would need no prefill."""
     request = CompletionRequest(engine.next_id(), text, max_tokens=8, sampling=GREEDY)
     engine.send(request)
     reports: list[float] = []
@@ -201,7 +202,7 @@ def main() -> None:
     llm.close()
     engine = start_engine(settings)
     try:
-        results = [cancel_once(engine, text) for _ in range(args.rounds)]
+        results = [cancel_once(engine, f"Round {i}. {text}") for i in range(args.rounds)]
     finally:
         engine.stop()
     delays = [d for d, *_ in results]

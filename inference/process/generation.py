@@ -222,7 +222,7 @@ class Generation:
         interrupt: Callable[[], str | None],
     ) -> tuple[str | None, int]:
         """The one prefill loop: evaluate the prompt in steps of at most n_batch tokens, sized
-        to take about a quarter second (prefill_pacing.py), and, after each,
+        to take at most about 0.4 s (prefill_pacing.py), and, after each,
         report PrefillProgress (the hook a progress display builds on) and ask `interrupt()`.
         Returns (PREEMPTED or CANCELLED when asked to stop, else None; tokens in the cache).
         Each step's (tokens, ms) goes to the trace: the llama_decode call, nothing else."""
