@@ -265,6 +265,9 @@ class GenerationStats:
     prompt_tokens: int
     prompt_tokens_evaluated: int
     completion_tokens: int
+    # Prefill to first token (not "time to first token", which the app measures from Enter
+    # to the first paint: README "What the numbers mean"): from the start of the generation
+    # (prompt built) to the first token out of the sampler, time paused for a chat excluded.
     ttft_ms: float
     prefill_tps: float
     decode_tps: float

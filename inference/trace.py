@@ -145,6 +145,10 @@ class Trace:
     llama_prefill_tokens: int = 0
     llama_decode_ms: float = 0.0
     llama_decode_tokens: int = 0
+    # The receipt (this trace's origin) as absolute time.perf_counter seconds in the engine
+    # process, so the GUI can put its own marks on the same origin (app/chat/trace_record.py).
+    # Not stored (meaningless after a restart): 0.0 in a trace rebuilt by from_phases.
+    origin_s: float = 0.0
 
     @property
     def queue_ms(self) -> float:

@@ -41,6 +41,8 @@ class StatsRecord:
     prompt_tokens: int
     prompt_tokens_evaluated: int
     completion_tokens: int
+    # The engine's prefill to first token (inference.protocol.GenerationStats.ttft_ms), the
+    # column's old name kept; time to first token (Enter -> first paint) is in the trace.
     ttft_ms: float
     prefill_tps: float
     decode_tps: float

@@ -120,9 +120,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         echo("\n")
         s = done.stats
+        # The engine's part of time to first token (receipt -> first token) where the trace
+        # has it, else its prefill to first token (README, "What the numbers mean").
+        first = done.trace.first_token_at_ms if done.trace is not None else -1.0
         print(
             f"[{s.completion_tokens} tokens · {s.decode_tps:.1f} tok/s · "
-            f"TTFT {s.ttft_ms:.0f} ms · stop: {s.stop_reason}]",
+            f"first token (engine) {first if first >= 0 else s.ttft_ms:.0f} ms · "
+            f"stop: {s.stop_reason}]",
             file=sys.stderr,
         )
     return 0

@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app.chat.prefill_progress import progress_text
 from inference.client import EngineClient
 from inference.protocol import (
     BenchDone,
@@ -40,6 +41,9 @@ class EngineBridge(QObject):
     _call = Signal(object)  # a callable to run in the GUI thread
     # The job's running reply waits while a chat turn goes first (True), or runs again.
     pausedChanged = Signal(bool)
+    # A job's request reading a long prompt: "reading the prompt: 3,200 of 8,000 tokens",
+    # "" once it is read (issue 12).
+    promptReading = Signal(str)
 
     def __init__(
         self,
@@ -219,10 +223,13 @@ class EngineBridge(QObject):
         self._paused = paused
         self.pausedChanged.emit(paused)
 
-    def _on_prefill_step(self, request_id: int, _done: int, _total: int) -> None:
+    def _on_prefill_step(self, request_id: int, done: int, total: int) -> None:
+        if request_id not in self._queues:
+            return
         # A resumed job reads its prompt again before its next token: it runs, not waits.
-        if self._paused and request_id in self._queues:
+        if self._paused:
             self._set_paused(False)
+        self.promptReading.emit(progress_text(done, total) if done < total else "")
 
     def _on_preempted(self, request_id: int, _by: int) -> None:
         if request_id in self._queues and not self._paused:

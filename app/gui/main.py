@@ -55,7 +55,9 @@ def build_app(
     store = SettingsStore(paths.settings_file, parent=window)
     store.saveFailed.connect(window.show_error)
     session = EngineSession(store, paths)
-    controller = ChatController(window, session, store, conversations, messages, paths)
+    controller = ChatController(
+        window, session, store, conversations, messages, paths, TraceRepository(database)
+    )
     SearchController(
         window.search_dialog,
         SearchRepository(database),

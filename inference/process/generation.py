@@ -26,6 +26,7 @@ from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
 from inference.process.cache_ledger import CacheLedger, Evaluation
+from inference.process.prefill_pacing import pacer_for
 from inference.process.text_stream import TextAssembler
 from inference.process.trace_recorder import TraceRecorder
 from inference.protocol import (
@@ -220,7 +221,8 @@ class Generation:
         send: Callable[[Any], None],
         interrupt: Callable[[], str | None],
     ) -> tuple[str | None, int]:
-        """The one prefill loop: evaluate the prompt in n_batch-sized steps and, after each,
+        """The one prefill loop: evaluate the prompt in steps of at most n_batch tokens, sized
+        to take at most about 0.4 s (prefill_pacing.py), and, after each,
         report PrefillProgress (the hook a progress display builds on) and ask `interrupt()`.
         Returns (PREEMPTED or CANCELLED when asked to stop, else None; tokens in the cache).
         Each step's (tokens, ms) goes to the trace: the llama_decode call, nothing else."""
@@ -228,9 +230,12 @@ class Generation:
         in_cache = 0
         before = common
         batches = self.timeline.batches
+        pacer = pacer_for(llm)  # steps short enough for a report twice a second
         t_batch = time.perf_counter()
-        for in_cache in adapter.prefill_batches(llm, tokens):
-            batches.append((max(0, in_cache - before), (time.perf_counter() - t_batch) * 1000.0))
+        for in_cache in adapter.prefill_batches(llm, tokens, pacer.next_step):
+            step_s = time.perf_counter() - t_batch
+            pacer.measured(in_cache - before, step_s)
+            batches.append((max(0, in_cache - before), step_s * 1000.0))
             before = in_cache
             send(PrefillProgress(self.request.id, in_cache, total))
             reason = interrupt()

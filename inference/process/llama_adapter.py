@@ -251,7 +251,9 @@ def _chain_first(
         generator.close()
 
 
-def prefill_batches(llm: Llama, tokens: Sequence[int]) -> Iterator[int]:
+def prefill_batches(
+    llm: Llama, tokens: Sequence[int], step: Callable[[int], int] | None = None
+) -> Iterator[int]:
     """Evaluate the prompt `tokens`, one n_batch-sized llama_decode per step, yielding after
     each how many tokens of it are in the KV cache. Only the part past the longest prefix
     already cached is evaluated. The last step leaves the logits of the prompt's last token
@@ -259,7 +261,9 @@ def prefill_batches(llm: Llama, tokens: Sequence[int]) -> Iterator[int]:
     decode of that token on its own: a whole decode step of time on a large model).
 
     Stopping between two steps leaves a valid cache: a later call reuses what was evaluated.
-    Llama.eval would take the whole prompt in one call, with no way to stop in between."""
+    Llama.eval would take the whole prompt in one call, with no way to stop in between.
+    `step(n_batch)`: the next step's token count, asked before each (prefill_pacing.py);
+    n_batch every time without it."""
     target = len(tokens)
     common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
     if common >= target - 1:
@@ -273,9 +277,12 @@ def prefill_batches(llm: Llama, tokens: Sequence[int]) -> Iterator[int]:
     else:
         llm.n_tokens = common
         llm._requires_eval = True
-    step = max(1, int(llm.n_batch))
-    for start in range(common, target, step):
-        llm.eval(tokens[start : min(target, start + step)])
+    n_batch = max(1, int(llm.n_batch))
+    start = common
+    while start < target:
+        size = n_batch if step is None else max(1, min(n_batch, step(n_batch)))
+        llm.eval(tokens[start : min(target, start + size)])
+        start = min(target, start + size)
         yield llm.n_tokens
 
 

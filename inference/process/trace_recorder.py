@@ -101,6 +101,7 @@ class TraceRecorder:
             llama_prefill_tokens=perf.n_p_eval if perf else 0,
             llama_decode_ms=perf.t_eval_ms if perf else 0.0,
             llama_decode_tokens=perf.n_eval if perf else 0,
+            origin_s=origin,
         )
 
 

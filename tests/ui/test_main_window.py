@@ -202,7 +202,7 @@ def test_at_the_default_size_the_status_bar_keeps_the_context_figure_whole(
     window.hide_loading()
 
     window.set_model_info("Gemma 3 270m · Q4_K_M", "Gemma turns (built-in)", "CPU (no GPU offload)")
-    window.live_stats.show_final(make_stats(), 152)
+    window.live_stats.show_final(make_stats(), 152, 245.0)
     QApplication.processEvents()
     _status_widgets_fit(window)
     shown = window.live_stats.shown_text()

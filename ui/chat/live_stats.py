@@ -7,7 +7,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from storage.records import StatsRecord
-from ui.chat.stats_format import final_stats_text, final_stats_tooltip, live_stats_text
+from ui.chat.stats_format import (
+    TTFT_MEANING,
+    final_stats_text,
+    final_stats_tooltip,
+    live_stats_text,
+)
 from ui.widgets.eliding_label import PartsLabel
 
 
@@ -29,12 +34,22 @@ class LiveStatsLabel(PartsLabel):
     def show_live(
         self, tokens_per_s: float | None, ttft_ms: float | None, ctx_used: int, ctx_size: int
     ) -> None:
+        """`ttft_ms`: Enter → the reply's first text painted (None until then)."""
         self.setText(live_stats_text(tokens_per_s, ttft_ms, ctx_used, ctx_size))
-        self.setToolTip("")
+        self.setToolTip(TTFT_MEANING if ttft_ms is not None else "")
 
-    def show_final(self, stats: StatsRecord, ctx_used: int) -> None:
-        self.setText(final_stats_text(stats, ctx_used))
-        self.setToolTip(final_stats_tooltip(stats))
+    def show_final(
+        self,
+        stats: StatsRecord,
+        ctx_used: int,
+        ttft_ms: float | None = None,
+        engine_ttft_ms: float | None = None,
+    ) -> None:
+        """`ttft_ms`: Enter → first paint; `engine_ttft_ms`: its engine part (None: not
+        measured; the stats' own prefill-to-first-token figure is shown instead)."""
+        times = (ttft_ms, engine_ttft_ms)
+        self.setText(final_stats_text(stats, ctx_used, times))
+        self.setToolTip(final_stats_tooltip(stats, times))
 
     def clear_stats(self) -> None:
         self.clear()

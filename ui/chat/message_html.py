@@ -3,11 +3,15 @@ the GUI thread calls them while filling the ChatView's document."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from storage.records import MessageRecord, MessageStatus, Role
-from ui.chat.stats_format import SEP, stats_footer_text
+from ui.chat.stats_format import SEP, FirstTokenTimes, stats_footer_text
 from ui.markdown.render import render_markdown
+
+# A reply's times to first token by message id (the app reads them from its stored trace).
+FirstTokenSource = Callable[[int], FirstTokenTimes | None]
 
 # Mid grey stays readable on light and dark palettes alike.
 MUTED = "#808080"
@@ -73,10 +77,17 @@ def status_note(message: MessageRecord) -> str | None:
 COPIED_TEXT = "Copied ✓"
 
 
-def footer_html(message: MessageRecord, *, show_regenerate: bool, copied: bool = False) -> str:
+def footer_html(
+    message: MessageRecord,
+    *,
+    show_regenerate: bool,
+    copied: bool = False,
+    first_token: FirstTokenSource | None = None,
+) -> str:
     """Grey small lines under a message: stats, status note, then the links (versions,
     Copy, Regenerate). The user's own messages only get the versions and Edit. `copied`:
-    the message was just copied, so "Copied ✓" stands where the Copy link is."""
+    the message was just copied, so "Copied ✓" stands where the Copy link is.
+    `first_token`: where the reply's times to first token come from (stats_format)."""
     if message.role is Role.USER:
         links = [*version_links(message), f'<a href="{edit_url(message.id)}">Edit</a>']
         return (
@@ -88,7 +99,8 @@ def footer_html(message: MessageRecord, *, show_regenerate: bool, copied: bool =
         return ""
     lines: list[str] = []
     if message.stats is not None:
-        lines.append(escape(stats_footer_text(message.stats)))
+        times = first_token(message.id) if first_token is not None else None
+        lines.append(escape(stats_footer_text(message.stats, times)))
     note = status_note(message)
     if note:
         lines.append(f"<i>{escape(note)}</i>")
@@ -124,7 +136,12 @@ def shown_part(content: str, limit: int = SHOWN_CHARS) -> tuple[str, int]:
 
 
 def message_html(
-    message: MessageRecord, *, show_regenerate: bool, dark: bool, copied: bool = False
+    message: MessageRecord,
+    *,
+    show_regenerate: bool,
+    dark: bool,
+    copied: bool = False,
+    first_token: FirstTokenSource | None = None,
 ) -> str:
     """The whole message; a damaged row still shows whatever text it has. A huge one shows
     its beginning and says how much more is stored."""
@@ -137,5 +154,7 @@ def message_html(
             f"so the window stays fast. The whole message is stored: {where} to see all of "
             "it.</i></p>"
         )
-    footer = footer_html(message, show_regenerate=show_regenerate, copied=copied)
+    footer = footer_html(
+        message, show_regenerate=show_regenerate, copied=copied, first_token=first_token
+    )
     return header_html(message.role) + body + footer

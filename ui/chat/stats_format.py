@@ -6,6 +6,24 @@ from storage.records import StatsRecord
 
 SEP = " · "
 
+# The names the chat's figures go by (issue 12), the README's "What the numbers mean" says
+# the same. Time to first token is only ever Enter → first token painted.
+TTFT_MEANING = (
+    "Time to first token: from pressing Enter (or Regenerate) to the reply's first text "
+    "painted in the chat."
+)
+ENGINE_TTFT_MEANING = (
+    "Its engine part: from the engine receiving the request to its first token (waiting, "
+    "model load, building and reading the prompt)."
+)
+PREFILL_TTFT_MEANING = (
+    "Prefill to first token: the engine reading the prompt and sampling the first token "
+    "(time paused for a chat excluded); replies from before timings were recorded have "
+    "only this."
+)
+# (Enter → first paint, engine's part) in ms; either None when not measured.
+FirstTokenTimes = tuple[float | None, float | None]
+
 # Prefill speed is defined as the prompt tokens the engine evaluated (those not reused from
 # its KV cache) divided by the engine's time from the start of the request's evaluation to
 # its first sampled token. Below this many evaluated tokens that time is mostly fixed
@@ -25,13 +43,27 @@ def format_ms(ms: float) -> str:
     return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
 
 
-def stats_footer_text(stats: StatsRecord) -> str:
+def first_token_text(stats: StatsRecord, times: FirstTokenTimes | None = None) -> str:
+    """``312 ms to first token (engine 280 ms)`` when the app measured it (Enter → first
+    paint), ``engine 280 ms to first token`` when only the engine did (the reply was made
+    in another chat); older replies stored only the engine's prefill to first token, shown
+    as ``engine 245 ms to first token`` too (the tooltip and README say the difference)."""
+    shown, engine = times if times is not None else (None, None)
+    if shown is not None:
+        tail = f" (engine {format_ms(engine)})" if engine is not None else ""
+        return f"{format_ms(shown)} to first token{tail}"
+    if engine is not None:
+        return f"engine {format_ms(engine)} to first token"
+    return f"engine {format_ms(stats.ttft_ms)} to first token"
+
+
+def stats_footer_text(stats: StatsRecord, times: FirstTokenTimes | None = None) -> str:
     """The grey line under an assistant message, e.g.
-    ``12.3 tok/s · 245 ms to first token · 31 tokens · prompt 120 (evaluated 12) ·
-    prefill 850 tok/s · stop: eos``."""
+    ``12.3 tok/s · 312 ms to first token (engine 280 ms) · 31 tokens · prompt 120
+    (evaluated 12) · prefill 850 tok/s · stop: eos`` (`times`: first_token_text)."""
     parts = [
         format_rate(stats.decode_tps),
-        f"{format_ms(stats.ttft_ms)} to first token",
+        first_token_text(stats, times),
         f"{stats.completion_tokens} tokens",
         *prompt_parts(stats, "(evaluated {n})"),
     ]
@@ -43,7 +75,8 @@ def stats_footer_text(stats: StatsRecord) -> str:
 def live_stats_text(
     tokens_per_s: float | None, ttft_ms: float | None, ctx_used: int, ctx_size: int
 ) -> str:
-    """``14.2 tok/s · TTFT 310 ms · context 512 / 4096``; unknown values are left out."""
+    """``14.2 tok/s · TTFT 310 ms · context 512 / 4096``; unknown values are left out.
+    `ttft_ms`: Enter → first token painted."""
     parts: list[str] = []
     if tokens_per_s is not None:
         parts.append(format_rate(tokens_per_s))
@@ -53,12 +86,20 @@ def live_stats_text(
     return SEP.join(parts)
 
 
-def final_stats_text(stats: StatsRecord, ctx_used: int) -> str:
+def final_stats_text(
+    stats: StatsRecord, ctx_used: int, times: FirstTokenTimes | None = None
+) -> str:
     """All final numbers of one reply, short enough for a status bar."""
+    shown = times[0] if times is not None else None
+    first = (
+        f"TTFT {format_ms(shown)}"
+        if shown is not None
+        else f"first token (engine) {format_ms(stats.ttft_ms)}"
+    )
     return SEP.join(
         [
             format_rate(stats.decode_tps),
-            f"TTFT {format_ms(stats.ttft_ms)}",
+            first,
             f"{stats.completion_tokens} tokens",
             *prompt_parts(stats, "({n} evaluated)"),
             f"total {format_ms(stats.total_ms)}",
@@ -84,12 +125,21 @@ def prompt_parts(stats: StatsRecord, evaluated: str) -> list[str]:
     return [f"prompt {total} tokens"]
 
 
-def final_stats_tooltip(stats: StatsRecord) -> str:
-    """The longer form for a tooltip: which model and settings produced the numbers."""
-    return (
+def final_stats_tooltip(stats: StatsRecord, times: FirstTokenTimes | None = None) -> str:
+    """The longer form for a tooltip: what the first-token figures mean, and which model
+    and settings produced the numbers."""
+    shown, engine = times if times is not None else (None, None)
+    lines = []
+    if shown is not None:
+        lines.append(f"{TTFT_MEANING} {format_ms(shown)}.")
+    if engine is not None:
+        lines.append(f"{ENGINE_TTFT_MEANING} {format_ms(engine)}.")
+    lines.append(f"{PREFILL_TTFT_MEANING} {format_ms(stats.ttft_ms)}.")
+    lines.append(
         f"model {stats.model} · format {stats.chat_format} · context {stats.n_ctx} · "
         f"GPU layers {stats.n_gpu_layers}"
     )
+    return "\n".join(lines)
 
 
 def context_text(ctx_used: int, ctx_size: int) -> str:

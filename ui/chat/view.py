@@ -30,7 +30,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from storage.records import MessageRecord, Role
-from ui.chat.message_html import MUTED, header_html, message_html
+from ui.chat.message_html import MUTED, FirstTokenSource, header_html, message_html
 from ui.chat.transcript_window import TranscriptWindow
 from ui.chat.view_links import COPIED_FEEDBACK_MS, TranscriptLinks
 from ui.chat.view_paging import MAX_RENDERED, PAGE_SIZE, TranscriptPaging
@@ -80,6 +80,12 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         self._splitter = BlockSplitter()
         self._tail_start = 0  # document position where the plain-text tail begins
         self._plain = QTextCharFormat()
+        self._muted = QTextCharFormat()
+        self._muted.setForeground(QColor(MUTED))
+        self._muted.setFontItalic(True)
+        self._progress = ""  # "reading the prompt: ..." shown until the reply's first text
+        # A reply's times to first token (from its stored trace), given by the app.
+        self.first_token_source: FirstTokenSource | None = None
         # Follow the end unless the user scrolled away from it. Layout is lazy (and off
         # during bulk loads), so the range grows after our edits: follow it when it does.
         # Only user actions (wheel, drag, keys) change the decision; Qt's own scrolling,
@@ -175,6 +181,8 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
             self._insert_rendered_block(cursor, render_markdown(block, dark=dark))
         self._tail_start = cursor.position()
         cursor.insertText(self._splitter.pending, self._plain)
+        if self._progress:
+            cursor.insertText(self._progress, self._muted)
         self._reply_frame = frame
         self._frames[self._reply_id] = frame
 
@@ -182,6 +190,9 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         """Append streamed text to the reply; ignored when no reply has begun."""
         if self._reply_id is None or not text:
             return
+        if self._progress:  # the reply's first text takes the progress line's place
+            self._progress = ""
+            self._set_tail("", self._plain)
         blocks = self._splitter.feed(text)
         frame = self._reply_frame
         if frame is None:  # scrolled far away: kept as text, rendered when the user is back
@@ -204,6 +215,26 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         else:
             cursor.setPosition(frame.lastPosition())
             cursor.insertText(text, self._plain)
+
+    def show_reply_progress(self, text: str) -> None:
+        """A grey line where the reply will appear while the engine reads the prompt
+        ("reading the prompt: 3,200 of 8,000 tokens"), until the reply's first text."""
+        if self._reply_id is None or self.reply_text():
+            return
+        self._progress = text
+        self._set_tail(text, self._muted)
+
+    def _set_tail(self, text: str, fmt: QTextCharFormat) -> None:
+        frame = self._reply_frame  # None: scrolled far away, shown when attached again
+        if frame is None:
+            return
+        cursor = self._cursor
+        cursor.beginEditBlock()
+        cursor.setPosition(self._tail_start)
+        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.insertText(text, fmt)
+        cursor.endEditBlock()
 
     def reply_text(self) -> str:
         """The raw markdown streamed into the current reply so far ("" when none)."""
@@ -266,7 +297,12 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         """Insert a message frame at the cursor and leave the cursor just after it."""
         frame = cursor.insertFrame(self._frame_format(message.role))
         cursor.insertHtml(
-            message_html(message, show_regenerate=show_regenerate, dark=self._is_dark())
+            message_html(
+                message,
+                show_regenerate=show_regenerate,
+                dark=self._is_dark(),
+                first_token=self.first_token_source,
+            )
         )
         cursor.setPosition(frame.lastPosition() + 1)
         self._frames[message.id] = frame
@@ -291,6 +327,7 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
                 show_regenerate=show_regenerate,
                 dark=self._is_dark(),
                 copied=message.id == self._copied_id,
+                first_token=self.first_token_source,
             )
         )
         cursor.endEditBlock()
@@ -333,6 +370,7 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         self._last_assistant_id = None
 
     def _reset_reply(self) -> None:
+        self._progress = ""
         self._reply_id = None
         self._reply_frame = None
         self._reply_blocks = []

@@ -242,6 +242,12 @@ class DocumentsPage(DocumentsPageLayout):
         note = " · paused: a chat reply goes first"
         self.progress.setFormat(self._progress_format + (note if paused else ""))
 
+    def show_reading(self, text: str) -> None:
+        """The running job's engine reading a long prompt ("reading the prompt: 3,200 of
+        8,000 tokens"; "" when done), after the bar's line until the next progress report."""
+        if not self.progress.isHidden():
+            self.progress.setFormat(self._progress_format + (f" · {text}" if text else ""))
+
     def finish_progress(self, fraction: float, text: str) -> None:
         """How the jobs ended ("Summary finished", "Cancelled; …"), shown for a few seconds;
         then the bar goes until the next job."""

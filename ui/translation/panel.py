@@ -127,6 +127,7 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.progress.setMaximumWidth(200)
         self.progress.hide()
         self.status_label = QLabel(self)
+        self._progress_line = ""  # the last "Translating: …" line (show_reading adds to it)
         self.status_label.setWordWrap(True)
         self.flags_label = QLabel("⚠ Check the translation:", self)
         self.flags_label.hide()
@@ -290,7 +291,13 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.progress.setValue(done)
         self.progress.show()
         left = "" if seconds_left is None else f", about {_format_seconds(seconds_left)} left"
-        self.status_label.setText(f"Translating: {done} of {total} segments{left}")
+        self._progress_line = f"Translating: {done} of {total} segments{left}"
+        self.status_label.setText(self._progress_line)
+
+    def show_reading(self, text: str) -> None:
+        """The engine reading a long segment's prompt, after the progress line ("" when done)."""
+        line = self._progress_line
+        self.status_label.setText(f"{line} · {text}" if line and text else line or text)
 
     def show_busy(self, text: str) -> None:
         """Work without a count yet (detecting, loading): a moving bar and a line of text."""

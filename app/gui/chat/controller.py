@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.chat.first_tokens import FirstTokens
 from app.chat.unsaved_replies import UnsavedReplies
 from app.config.paths import HearthPaths
 from app.gui.chat.context_state import ContextState
@@ -26,6 +27,7 @@ from app.gui.settings_store import SettingsStore
 from storage.chats import ConversationRepository, MessageRepository
 from storage.errors import DatabaseError
 from storage.records import MessageStatus
+from storage.traces import TraceRepository
 from ui.main_window import MainWindow
 from ui.widgets.delta_coalescer import DeltaCoalescer
 
@@ -47,9 +49,11 @@ class ChatController(ReplyTurn, QObject):
         conversations: ConversationRepository,
         messages: MessageRepository,
         paths: HearthPaths,
+        traces: TraceRepository | None = None,
     ) -> None:
         """`session`: the app's engine session; the chat sends its requests through its
-        client. `store`: the app-wide settings."""
+        client. `store`: the app-wide settings. `traces`: where the stats under a reply read
+        its times to first token (None: the stored prefill-to-first-token figure only)."""
         super().__init__(window)
         self.window = window
         self.session = session
@@ -68,6 +72,9 @@ class ChatController(ReplyTurn, QObject):
         self._storage_error: str | None = None  # the storage error shown now, if any
         self._coalescer = DeltaCoalescer(parent=self)
         self._coalescer.flushed.connect(self.window.chat_view.append_delta)
+        self._coalescer.flushed.connect(self._on_painted)  # after: the text is in the view
+        self.first_tokens = FirstTokens(traces)
+        window.chat_view.first_token_source = self.first_tokens.times
         self._flush_timer = QTimer(self, interval=PARTIAL_FLUSH_MS, timeout=self._flush_partial)
         self._stats_timer = QTimer(self, interval=LIVE_STATS_MS, timeout=self._show_live_stats)
         # The one owner of what the chat page says about the context (gui/chat/context_state.py).
@@ -111,6 +118,7 @@ class ChatController(ReplyTurn, QObject):
         client.generationStarted.connect(self._on_started)
         client.contextTrimmed.connect(self._on_context_trimmed)
         client.deltaReceived.connect(self._on_delta)
+        client.prefillProgressed.connect(self._on_prefill_progress)
         client.generationFinished.connect(self._on_finished)
         client.requestFailed.connect(self._on_failed)
         self.sampling_editor = ChatSamplingEditor(

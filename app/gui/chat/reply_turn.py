@@ -12,8 +12,11 @@ from PySide6.QtCore import QTimer, Signal
 from app.chat.lazy_path import LazyPath
 from app.chat.prompt_history import prompt_messages, prompt_turns
 from app.chat.reply_sampling import chat_sampling
+from app.chat.timing import time_to_first_token_ms
+from app.chat.trace_record import GuiMarks, live_first_token
 from app.gui.chat.context_state import CountInputs
 from app.gui.chat.conversation_list import ConversationList
+from app.gui.chat.reply_timing import ReplyTiming
 from app.gui.chat.storage_errors import reports_storage_errors
 from app.gui.chat.turn import Turn
 from app.gui.session import EngineSession
@@ -24,7 +27,7 @@ from storage.errors import DatabaseError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 
 
-class ReplyTurn(ConversationList):
+class ReplyTurn(ReplyTiming, ConversationList):
     """Part of ChatController: the attributes below are set in its __init__."""
 
     replyRequested: Signal
@@ -41,6 +44,7 @@ class ReplyTurn(ConversationList):
 
     @reports_storage_errors
     def send(self, text: str) -> None:
+        pressed_at = time.perf_counter()  # Enter: where time to first token starts
         if not text.strip():
             return
         if self._turn is not None:
@@ -67,10 +71,11 @@ class ReplyTurn(ConversationList):
             self.conversations.set_automatic_title(conversation_id, _title_from(text))
         self._refresh_list()
         self.window.chat_view.append_message(user)
-        self._generate(conversation_id, user, rerender=False)
+        self._generate(conversation_id, user, rerender=False, pressed_at=pressed_at)
 
     @reports_storage_errors
     def regenerate(self, message_id: int) -> None:
+        pressed_at = time.perf_counter()
         if self._turn is not None:
             return
         old = self.messages.get(message_id)
@@ -79,7 +84,7 @@ class ReplyTurn(ConversationList):
         parent = self.messages.get(old.parent_id)
         if parent is None:
             return
-        self._generate(old.conversation_id, parent, rerender=True)
+        self._generate(old.conversation_id, parent, rerender=True, pressed_at=pressed_at)
 
     def stop(self) -> None:
         if self._turn is not None:
@@ -176,7 +181,9 @@ class ReplyTurn(ConversationList):
         *,
         rerender: bool,
         overflow: str | None = None,
+        pressed_at: float | None = None,
     ) -> None:
+        pressed_at = time.perf_counter() if pressed_at is None else pressed_at
         self.context.reply_started()
         reply = self.messages.start_reply(conversation_id, parent.id)
         # Replies the database refused are shown and sent as the user saw them.
@@ -207,7 +214,7 @@ class ReplyTurn(ConversationList):
             request_id,
             conversation_id,
             reply.id,
-            time.perf_counter(),
+            pressed_at,
             prompt_ids=prompt_ids,
             parent_id=parent.id,
             reply=next((m for m in path if m.id == reply.id), reply),
@@ -259,15 +266,16 @@ class ReplyTurn(ConversationList):
         now = time.perf_counter()
         tps = ttft = None
         if turn.first_token_at is not None:
-            ttft = (turn.first_token_at - turn.sent_at) * 1000
+            if turn.first_paint_at is not None:
+                ttft = time_to_first_token_ms(turn.sent_at, turn.first_paint_at)
             elapsed = now - turn.first_token_at
             tps = (turn.tokens - 1) / elapsed if turn.tokens > 1 and elapsed > 0 else None
         self.window.live_stats.show_live(tps, ttft, turn.prompt_tokens + turn.tokens, turn.n_ctx)
         self.window.speed_plot.show_points(turn.speed.sample(now))
 
     def _end_turn(self) -> Turn | None:
+        self._coalescer.flush()  # first: its last text is this turn's last paint
         turn, self._turn = self._turn, None
-        self._coalescer.flush()
         self._flush_timer.stop()
         self._stats_timer.stop()
         if turn is not None:  # the curve up to the end stays, frozen, until the next reply
@@ -286,9 +294,17 @@ class ReplyTurn(ConversationList):
             self._drop_unanswered(turn)
             return
         stats = StatsRecord(**asdict(done.stats))
-        record = self._finish_reply(turn, done.text, MessageStatus.COMPLETE, stats=stats)
+        marks = GuiMarks(turn.sent_at, turn.first_paint_at, turn.last_paint_at)
+        trace = self._trace_record(done.trace, marks)
+        record = self._finish_reply(
+            turn, done.text, MessageStatus.COMPLETE, stats=stats, trace=trace
+        )
+        first = live_first_token(done.trace, marks)
+        self.first_tokens.remember(record.id, first)
         self._show_finished(record)
-        self.window.live_stats.show_final(stats, stats.prompt_tokens + stats.completion_tokens)
+        self.window.live_stats.show_final(
+            stats, stats.prompt_tokens + stats.completion_tokens, first.shown_ms, first.engine_ms
+        )
         self.context.recount()
         if record.id not in self._unsaved:  # else once it is stored (_save_unsaved)
             self.replyFinished.emit(record.id)

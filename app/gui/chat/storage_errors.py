@@ -16,7 +16,7 @@ from app.chat.unsaved_replies import UnsavedReplies
 from app.gui.chat.turn import Turn
 from storage.chats import MessageRepository
 from storage.errors import DatabaseError, RecordNotFoundError
-from storage.records import MessageRecord, MessageStatus, StatsRecord
+from storage.records import MessageRecord, MessageStatus, StatsRecord, TraceRecord
 from ui.main_window import MainWindow
 
 SAVED_AGAIN_MS = 4000  # how long "saved again" stays where the storage error was
@@ -60,12 +60,14 @@ class StorageErrors:
         *,
         stats: StatsRecord | None = None,
         error: str | None = None,
+        trace: TraceRecord | None = None,
     ) -> MessageRecord:
-        """Store how the reply ended. When the database refuses (disk full), the reply is
-        kept in memory as shown and saved once writing works again (app.chat.unsaved_replies)."""
+        """Store how the reply ended, with its timings (`trace`). When the database refuses
+        (disk full), the reply and its trace are kept in memory as shown and saved once
+        writing works again (app.chat.unsaved_replies)."""
         try:
             return self.messages.finish_reply(
-                turn.message_id, content, status, stats=stats, error=error
+                turn.message_id, content, status, stats=stats, error=error, trace=trace
             )
         except RecordNotFoundError:
             raise
@@ -73,7 +75,7 @@ class StorageErrors:
             if turn.reply is None:
                 raise
             shown = replace(turn.reply, content=content, status=status, stats=stats, error=error)
-            self._unsaved.keep(shown)
+            self._unsaved.keep(shown, trace)
             self._save_timer.start()
             self._report_storage_error(exc)
             return shown

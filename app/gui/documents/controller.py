@@ -116,6 +116,7 @@ class DocumentsController(DocumentOpening, SummaryJobs, QObject):
         q.jobStarted.connect(self._on_job_started)
         q.jobProgress.connect(self._on_job_progress)
         self.bridge.pausedChanged.connect(self.page.show_paused)
+        self.bridge.promptReading.connect(self.page.show_reading)
         q.jobDelta.connect(self._on_job_delta)
         q.jobChunk.connect(self._on_job_chunk)
         q.jobFinished.connect(self._on_job_finished)

@@ -56,6 +56,7 @@ class TranslationController(QObject):
         self.panel = panel
         self.session = session
         self.chat_bridge = EngineBridge(session.client, parent=self, info=session.info)
+        self.chat_bridge.promptReading.connect(panel.show_reading)
         self.chat_translator = Translator(self.chat_bridge)
         self._translate_when_ready = False
         session.loaded.connect(self._on_chat_model_ready)

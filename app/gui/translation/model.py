@@ -69,6 +69,7 @@ class TranslationModel(QObject):
             return
         session = EngineSession(self.store, self.paths, remembers_choice=False, parent=self)
         bridge = EngineBridge(session.client, parent=self)
+        bridge.promptReading.connect(self.panel.show_reading)
         session.loaded.connect(self._on_loaded)
         session.loadProgressed.connect(self._on_progress)
         session.loadFailed.connect(self._on_failed)

@@ -19,7 +19,8 @@ from tests.support.tiny_gguf import build_corrupt_variants
 
 DISPLAY_VARS = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 SUMMARY = re.compile(
-    r"^\[(\d+) tokens · \d+\.\d tok/s · TTFT \d+ ms · stop: (eos|length|stop|cancelled)\]$"
+    r"^\[(\d+) tokens · \d+\.\d tok/s · first token \(engine\) \d+ ms · "
+    r"stop: (eos|length|stop|cancelled)\]$"
 )
 
 # Runs main() in a fresh interpreter and reports, on a last stderr line, the exit code and

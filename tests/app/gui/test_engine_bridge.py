@@ -243,6 +243,31 @@ def test_a_job_paused_in_its_prefill_shows_as_running_again_once_it_resumes(
     assert ("step", job_id) not in log[paused_at:resumed_at]
 
 
+def test_a_jobs_long_prompt_is_told_as_it_is_read(qtbot: QtBot, tiny_model: Path) -> None:
+    """What the Documents and Translate pages show while a chunk's prompt is read: each
+    step's count, then "" once it is read; nothing for requests that are not the job's."""
+    client = EngineClient()
+    bridge = EngineBridge(client)
+    with qtbot.waitSignal(client.modelLoaded, timeout=30_000):
+        client.load(EngineSettings(model_path=str(tiny_model), n_ctx=512, n_batch=2))
+    lines: list[str] = []
+    bridge.promptReading.connect(lines.append)
+    greedy = Sampling(temperature=0.0, top_k=1, seed=1)
+    try:
+        with qtbot.waitSignal(client.generationFinished, timeout=30_000):
+            client.complete("the the the", max_tokens=2, sampling=greedy)  # not the job's
+        result = run_in_thread(
+            qtbot, lambda: bridge.chat([ChatMessage("user", "the the the")], max_tokens=2)
+        )
+    finally:
+        client.shutdown()
+    assert "error" not in result, result
+    assert len(lines) > 2 and lines[-1] == ""
+    assert all(
+        line.startswith("reading the prompt: ") and line.endswith(" tokens") for line in lines[:-1]
+    )
+
+
 def _public_members(kind: type) -> list[str]:
     return [name for name in vars(kind) if not name.startswith("_")]
 

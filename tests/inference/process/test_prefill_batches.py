@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from inference.engine_process import EngineProcess
+from inference.process.prefill_pacing import PrefillPacer
 from inference.protocol import (
     CancelRequest,
     ChatMessage,
@@ -176,3 +177,20 @@ def test_the_prompt_is_read_in_n_batch_steps_its_last_token_with_the_rest(
     assert isinstance(done, Done) and done.stats.prompt_tokens == 4  # BOS and three words
     assert [(p.done, p.total) for p in progress(events, job.id)] == [(2, 4), (4, 4)]
     assert done.stats.prompt_tokens_evaluated == 4 and done.stats.completion_tokens == 4
+
+
+def test_the_pacer_sizes_steps_to_the_measured_rate_within_min_step_and_n_batch() -> None:
+    pacer = PrefillPacer(target_s=0.25, min_step=64)
+    assert pacer.next_step(512) == 512  # nothing measured yet: a full batch
+    pacer.measured(512, 2.0)  # 256 tok/s: a full batch took 2 s
+    assert pacer.next_step(512) == 64
+    pacer.measured(64, 0.1)  # 640 tok/s
+    assert pacer.next_step(512) == 160
+    pacer.measured(3, 1.0)  # a tail of 3 tokens says nothing about the rate
+    assert pacer.next_step(512) == 160
+    pacer.measured(160, 0.01)  # fast (a GPU): full batches again
+    assert pacer.next_step(512) == 512
+    assert pacer.next_step(2) == 2  # never above n_batch
+    slow = PrefillPacer(min_step=64)
+    slow.measured(64, 10.0)
+    assert slow.next_step(512) == 64 and slow.next_step(16) == 16

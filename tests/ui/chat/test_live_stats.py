@@ -22,12 +22,19 @@ def test_live_final_and_clear(qtbot: QtBot) -> None:
     assert label.text() == "14.2 tok/s · TTFT 310 ms · context 512 / 4096"
     label.show_live(None, None, 12, 4096)
     assert label.text() == "context 12 / 4096"
-    label.show_final(make_stats(), 151)
+    label.show_final(make_stats(), 151, 312.0, 280.0)
     assert label.text() == (
-        "12.3 tok/s · TTFT 245 ms · 31 tokens · prompt 120 (96 evaluated) · "
+        "12.3 tok/s · TTFT 312 ms · 31 tokens · prompt 120 (96 evaluated) · "
         "prefill 850 tok/s · total 2800 ms · stop: eos · context 151 / 4096"
     )
-    assert "gemma-3-270m-q4_k_m" in label.toolTip()
+    tip = label.toolTip()
+    assert "gemma-3-270m-q4_k_m" in tip
+    assert "pressing Enter" in tip and "312 ms" in tip and "engine part" in tip and "280 ms" in tip
+    # A reply without a trace (from before timings, or none recorded): the engine's figure,
+    # named for what it is.
+    label.show_final(make_stats(), 151)
+    assert label.text().startswith("12.3 tok/s · first token (engine) 245 ms · ")
+    assert "pressing Enter" not in label.toolTip()
     label.clear_stats()
     assert label.text() == ""
 
@@ -41,7 +48,7 @@ def test_number_formats() -> None:
 def test_a_long_stats_line_is_shortened_not_widening_the_window(qtbot: QtBot) -> None:
     label = LiveStatsLabel()
     qtbot.addWidget(label)
-    label.show_final(make_stats(), 151)
+    label.show_final(make_stats(), 151, 245.0)
     whole = label.text()
     assert label.minimumSizeHint().width() < label.fontMetrics().horizontalAdvance(whole) / 4
     label.resize(label.fontMetrics().horizontalAdvance(whole) // 2, 20)
@@ -57,6 +64,13 @@ def test_a_long_stats_line_is_shortened_not_widening_the_window(qtbot: QtBot) ->
     assert label.minimumSizeHint().width() <= label.width()
     label.resize(label.fontMetrics().horizontalAdvance(whole) + 20, 20)
     assert label.shown_text() == whole
+
+
+def test_the_footer_names_its_time_to_first_token() -> None:
+    stats = make_stats()
+    assert "312 ms to first token (engine 280 ms) · " in stats_footer_text(stats, (312.0, 280.0))
+    assert " engine 280 ms to first token · " in stats_footer_text(stats, (None, 280.0))
+    assert " engine 245 ms to first token · " in stats_footer_text(stats)
 
 
 def test_a_prefill_speed_is_shown_only_when_enough_tokens_were_evaluated() -> None:

@@ -61,7 +61,7 @@ def test_set_messages_shows_roles_bodies_stats_and_links(qtbot: QtBot) -> None:
     text = view.toPlainText()
     assert "You\nHi there" in text
     assert (
-        "12.3 tok/s · 245 ms to first token · 31 tokens · prompt 120 (evaluated 96) · "
+        "12.3 tok/s · engine 245 ms to first token · 31 tokens · prompt 120 (evaluated 96) · "
         "prefill 850 tok/s · stop: eos"
     ) in text
     assert "Interrupted — the reply was cut off" in text

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from app.chat.recovery import open_chat_history
 from storage.chats import MessageRepository
 from storage.records import MessageRecord, MessageStatus, Role
+from storage.traces import TraceRepository
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import bar_text, type_and_send
 from ui.main_window import MainWindow
@@ -102,6 +103,8 @@ def test_a_reply_ended_on_a_full_disk_is_saved_when_space_returns(
     saved = messages.get(stored.id)
     assert saved is not None and saved.content.strip() and saved.content.strip() in shown
     assert saved.stats is not None and saved.stats.completion_tokens > 0
+    trace = TraceRepository(db).get(stored.id)  # its timings were kept with it
+    assert trace is not None and trace.phases["prefill_ms"] > 0
     assert bar_text(window.error_bar).startswith("Your chats are saved again.")
     shot(window, "disk_full_saved_again")
     qtbot.waitUntil(lambda: not window.error_bar.isVisible(), timeout=30_000)  # goes by itself

@@ -103,7 +103,7 @@ def test_markdown_shows_the_shown_branch_readably(
     # The shown versions only: not the stopped regeneration, not the edited question.
     assert QUESTION in text and ANSWER in text
     assert CUT_ANSWER.strip() not in text and EDITED_QUESTION not in text
-    assert "_97.1 tok/s · 36 ms to first token · 42 tokens" in text
+    assert "_97.1 tok/s · engine 36 ms to first token · 42 tokens" in text
     answer = MessageRepository(db).get(sample.answer_id)
     assert answer is not None
     stamp = answer.created_at.astimezone().isoformat(sep=" ", timespec="minutes")
