@@ -225,7 +225,7 @@ def test_the_stats_get_the_room_the_model_line_does_not_use(qtbot: QtBot) -> Non
     model, stats = window.model_label, window.live_stats
     assert model.shown_text() == model.text()  # the whole model line, nothing cut
     assert model.width() <= model.fontMetrics().horizontalAdvance(model.text()) + 4
-    assert "prompt 120 (96 evaluated)" in stats.shown_text()  # half the bar held 3 figures
+    assert len(stats.shown_text().split(" · ")) >= 4  # half the bar held 3 figures
     assert stats.geometry().left() - model.geometry().right() < 20  # no room left unused
 
     # A model line longer than its share leaves out its last parts; the stats keep theirs.
@@ -234,7 +234,7 @@ def test_the_stats_get_the_room_the_model_line_does_not_use(qtbot: QtBot) -> Non
     _status_widgets_fit(window)
     assert model.width() <= window.width() * MODEL_LINE_SHARE
     assert model.shown_text() == "a-model-with-a-very-long-name-" * 2
-    assert "prompt 120 (96 evaluated)" in stats.shown_text()
+    assert len(stats.shown_text().split(" · ")) >= 4
 
     # A wider window: the model line's backend comes back when it fits (its share grows).
     window.set_model_info("Gemma 3 270m · Q4_K_M", "Gemma turns (built-in)", "CPU (no GPU offload)")

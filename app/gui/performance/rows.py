@@ -12,7 +12,7 @@ import numpy as np
 
 from app.chat import trace_marks
 from app.chat.slowness import model_depth_sentence
-from app.chat.timing import time_to_first_token_ms
+from app.chat.trace_record import first_token
 from storage.performance import PerformanceFilter
 from storage.records import PerformanceRow, PhaseValue, SpeedPoints
 from ui.chat.stats_format import MIN_PREFILL_TOKENS
@@ -46,10 +46,9 @@ def figures(row: PerformanceRow) -> ReplyFigures:
     MIN_PREFILL_TOKENS evaluated tokens and decode speed below two tokens: too little data
     for the quotient to mean anything."""
     stats, phases = row.stats, row.phases
-    enter = _number(phases.get(trace_marks.ENTER))
-    painted = _number(phases.get(trace_marks.FIRST_PAINT))
-    if enter is not None and painted is not None and painted >= enter:
-        ttft: float | None = time_to_first_token_ms(enter / 1000.0, painted / 1000.0)
+    first = first_token(phases)
+    if first is not None and first.shown_ms is not None and first.shown_ms >= 0:
+        ttft: float | None = first.shown_ms
         from_enter = True
     else:
         ttft, from_enter = (stats.ttft_ms if stats.ttft_ms > 0 else None), False
