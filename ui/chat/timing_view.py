@@ -44,6 +44,7 @@ BAR_COLOURS = (
     "#2ca02c", "#ff7f0e", "#d62728", "#e377c2", "#7f7f7f",
 )  # fmt: skip
 DEFAULT_SIZE = (860, 760)
+NO_TIMING_HEIGHT = 170
 
 
 @dataclass(frozen=True)
@@ -133,9 +134,13 @@ class TimingDialog(QDialog):
             self.message = _label(NO_TIMING, bold=True)
             column.addWidget(self.message)
             column.addWidget(_label(NO_TIMING_DETAIL, muted=True))
+            # Two lines of text need no room for plots.
+            self.resize(self.width(), NO_TIMING_HEIGHT)
         else:
             self.message = _label(content.heading, bold=True)
             self._fill(column, content)
+            if self.height() < DEFAULT_SIZE[1]:
+                self.resize(*DEFAULT_SIZE)
         column.addStretch(1)
         old = self._scroll.takeWidget()
         if old is not None:

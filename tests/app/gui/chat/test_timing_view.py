@@ -19,7 +19,7 @@ from storage.traces import TraceRepository
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import click_link, type_and_send
 from ui.chat.message_html import timing_url
-from ui.chat.timing_view import NO_TIMING, WAITING_SENTENCES, TimingDialog
+from ui.chat.timing_view import DEFAULT_SIZE, NO_TIMING, WAITING_SENTENCES, TimingDialog
 from ui.main_window import MainWindow
 
 MakeApp = Callable[..., AppParts]
@@ -92,6 +92,7 @@ def test_a_reply_from_before_traces_shows_no_timing_recorded(
     dialog = open_timing(qtbot, window, message_id)
     assert dialog.message.text() == NO_TIMING
     assert dialog.phase_table is None and dialog.token_plot is None
+    assert dialog.height() < DEFAULT_SIZE[1] // 2  # two lines of text, no empty plot room
 
 
 def test_a_damaged_trace_shows_no_timing_recorded(
