@@ -14,10 +14,10 @@ from app.chat import trace_marks as marks
 from app.chat.timing import (
     cache_miss_sentence,
     decode_speed,
-    engine_time_to_first_token_ms,
     llama_difference_ms,
     prefill_speed,
 )
+from app.chat.trace_record import first_token
 from app.gui.slowness_facts import read_trace
 from inference.protocol import RanMeanwhile, Trace
 from storage.records import PhaseValue, TraceRecord
@@ -168,13 +168,12 @@ def _heading(trace: Trace, phases: Mapping[str, PhaseValue], enter: float | None
     model = Path(path).name if isinstance(path, str) and path else "the model"
     if isinstance(quant, str) and quant and quant not in model:
         model += f" ({quant})"
-    first = engine_time_to_first_token_ms(trace)
-    first_paint = _number(phases, marks.FIRST_PAINT)
+    first = first_token(phases)
     parts = [f"Reply by {model}"]
-    if enter is not None and first_paint is not None:
-        parts.append(f"first token on screen {_ms(first_paint - enter)} after Enter")
-    elif first is not None:
-        parts.append(f"first token {_ms(first)} after the engine had the request")
+    if first is not None and first.shown_ms is not None:
+        parts.append(f"first token on screen {_ms(first.shown_ms)} after Enter")
+    elif first is not None and first.engine_ms is not None:
+        parts.append(f"first token {_ms(first.engine_ms)} after the engine had the request")
     last = _number(phases, marks.LAST_PAINT)
     end = (last if last is not None else trace.end_at_ms) - (enter or 0.0)
     parts.append(f"{_ms(end)} in all")
