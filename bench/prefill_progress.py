@@ -11,17 +11,18 @@ Run:  .venv/bin/python bench/prefill_progress.py [--model PATH] [--tokens 4000]
    The prompt here is --pp-tokens long (each round runs it three times).
    A  one uninterrupted prefill: Llama.eval(prompt) (llama-cpp-python splits it into n_batch
       llama_decode calls itself; nothing in between).
-   B  Hearth's prefill loop as the engine runs it (Generation._prefill: steps sized by
-      inference/process/prefill_pacing.py, after each a PrefillProgress pickled as for the
-      pipe, an interrupt check, the trace's per-step record).
-   C  the same loop with every step at MIN_STEP tokens: the cost of the smallest steps the
-      pacer ever chooses (a slow machine with a large model).
-   Printed: speed ratios B/A and C/A (goal B/A >= 0.98), medians and min-max over rounds.
+   B  Hearth's prefill loop as the engine runs it (Generation._prefill: n_batch steps, the
+      model's first one FIRST_STEP tokens; inside each step llama.cpp's abort callback
+      counting graph nodes, a PrefillProgress pickled as for the pipe every 0.25 s and an
+      interrupt check every 0.05 s (inference/process/prefill_watch.py); after each step a
+      report, an interrupt check, the trace's per-step record).
+   Printed: speed ratio B/A (goal >= 0.98), median and min-max over rounds.
 2. Cancel delay, through the real engine process: a --tokens completion; once a third of the
    prompt is read, a CancelRequest is sent; timed from sending it to the request's end (Done
    or Error) arriving here. Compared with the step time: the median interval between two
    PrefillProgress events before the cancel (goal: delay within one step, ratio <= ~1), and
-   the longest interval between progress events (goal <= 0.5 s).
+   the longest interval between progress events (goal <= 0.5 s). A step no longer bounds the
+   delay: the abort callback stops a step part way.
 Default model: the built-in Gemma 3 270M (assembled into a temporary folder).
 """
 
@@ -40,7 +41,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import itertools
 
 from inference.engine_process import EngineProcess
-from inference.process.prefill_pacing import MIN_STEP, PrefillPacer
 from inference.protocol import (
     CancelRequest,
     CompletionRequest,
@@ -72,7 +72,6 @@ def throughput(
     settings: EngineSettings, n_tokens: int, rounds: int
 ) -> dict[str, list[tuple[float, float]]]:
     from inference.process import llama_adapter as adapter
-    from inference.process import prefill_pacing
     from inference.process.generation import Generation, GenerationRequest
 
     llm = adapter.load_llama(settings)
@@ -84,9 +83,8 @@ def throughput(
         llm.eval(prompt)
         return time.perf_counter() - start, time.process_time() - cpu
 
-    def hearth(pacer: PrefillPacer) -> tuple[float, float]:
+    def hearth() -> tuple[float, float]:
         llm.reset()
-        prefill_pacing._PACERS[llm] = pacer
         spec = GenerationRequest(1, "completion", 10, prompt, 1, GREEDY, ())
         generation = Generation(spec, model=None)
         start, cpu = time.perf_counter(), time.process_time()
@@ -95,19 +93,13 @@ def throughput(
         assert reason is None
         return elapsed
 
-    paced = prefill_pacing.pacer_for(llm)  # the engine's own, rate carried between prompts
-    smallest = PrefillPacer(target_s=0.0)  # always MIN_STEP once measured
-    runs = {
-        "A": uninterrupted,
-        "B": lambda: hearth(paced),
-        "C": lambda: hearth(smallest),
-    }
-    for run in runs.values():  # warm, and let both pacers measure a rate
+    runs = {"A": uninterrupted, "B": hearth}
+    for run in runs.values():  # warm, and let the watch learn the model's node count
         run()
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
     names = list(runs)
     for round_ in range(rounds):
-        order = names[round_ % 3 :] + names[: round_ % 3]
+        order = names[round_ % 2 :] + names[: round_ % 2]
         for name in order:
             times[name].append(runs[name]())
         print(
@@ -115,10 +107,6 @@ def throughput(
             + ", ".join(f"{n} {n_tokens / times[n][-1][0]:.0f} tok/s" for n in names),
             flush=True,
         )
-    print(
-        f"   steps chosen by the pacer: {paced.next_step(int(llm.n_batch))} tokens "
-        f"(n_batch {llm.n_batch}, MIN_STEP {MIN_STEP})"
-    )
     llm.close()
     return times
 
@@ -184,7 +172,7 @@ def main() -> None:
     def ratios(name: str, clock: int) -> list[float]:
         return [a[clock] / x[clock] for a, x in zip(times["A"], times[name], strict=True)]
 
-    for name, what in (("B", "Hearth's paced loop"), ("C", f"every step {MIN_STEP} tokens")):
+    for name, what in (("B", "Hearth's prefill loop"),):
         for clock, label in ((0, "wall"), (1, "CPU time")):
             r = ratios(name, clock)
             # Fastest against fastest: the least disturbed run of each on a busy machine.
@@ -211,8 +199,8 @@ def main() -> None:
     per_step = [d / s for d, s, *_ in results]
     print(
         f"2. cancel delay: median {statistics.median(delays) * 1000:.0f} ms "
-        f"({min(delays) * 1000:.0f}-{max(delays) * 1000:.0f}); step interval median "
-        f"{statistics.median(steps) * 1000:.0f} ms; delay / step: median "
+        f"({min(delays) * 1000:.0f}-{max(delays) * 1000:.0f}); progress interval median "
+        f"{statistics.median(steps) * 1000:.0f} ms; delay / interval: median "
         f"{statistics.median(per_step):.2f} (max {max(per_step):.2f}) goal <= ~1"
     )
     print(f"   longest interval between progress reports: {longest * 1000:.0f} ms goal <= 500")

@@ -7,6 +7,9 @@ first report's count is not in it: it holds the cached prefix and a batch whose 
 before the report. The estimate is shown only once MIN_ESTIMATE_TOKENS tokens and
 MIN_ESTIMATE_S seconds were measured: below that one batch's jitter, a thread scheduled late,
 decides the figure (a 2-batch sample said "about 1 s left" and then "about 9 s left").
+The engine's count includes a batch in progress by the share of its computation done
+(inference/process/prefill_watch.py), so reports come every 0.25 s even when one batch takes
+seconds.
 """
 
 from __future__ import annotations

@@ -11,13 +11,14 @@ already streamed stays valid, so the caller sees one uninterrupted stream and on
 
 The prompt is evaluated here, in n_batch-sized steps (`_prefill`), not inside llama.cpp's
 one call: a document chunk's prefill takes seconds on a CPU, and a cancel or a chat turn
-must not wait for all of it.
+must not wait for all of it (inside a step too: prefill_watch.py).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -26,7 +27,7 @@ from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
 from inference.process.cache_ledger import CacheLedger, Evaluation
-from inference.process.prefill_pacing import pacer_for
+from inference.process.prefill_watch import PrefillWatch
 from inference.process.text_stream import TextAssembler
 from inference.process.trace_recorder import TraceRecorder
 from inference.protocol import (
@@ -221,27 +222,40 @@ class Generation:
         send: Callable[[Any], None],
         interrupt: Callable[[], str | None],
     ) -> tuple[str | None, int]:
-        """The one prefill loop: evaluate the prompt in steps of at most n_batch tokens, sized
-        to take at most about 0.4 s (prefill_pacing.py), and, after each,
-        report PrefillProgress (the hook a progress display builds on) and ask `interrupt()`.
-        Returns (PREEMPTED or CANCELLED when asked to stop, else None; tokens in the cache).
-        Each step's (tokens, ms) goes to the trace: the llama_decode call, nothing else."""
+        """The one prefill loop: evaluate the prompt in steps of n_batch tokens; inside a step
+        report PrefillProgress at least twice a second and stop when `interrupt()` says so
+        (prefill_watch.py: llama.cpp's abort callback), and after each step report again and
+        ask `interrupt()`. Returns (PREEMPTED or CANCELLED when asked to stop, else None;
+        tokens in the cache). Each step's (tokens, ms) goes to the trace: the llama_decode
+        call, nothing else; a step stopped inside counts 0 tokens (llama.cpp dropped them)."""
         total = len(tokens)
-        in_cache = 0
+        in_cache = common
         before = common
         batches = self.timeline.batches
-        pacer = pacer_for(llm)  # steps short enough for a report twice a second
-        t_batch = time.perf_counter()
-        for in_cache in adapter.prefill_batches(llm, tokens, pacer.next_step):
-            step_s = time.perf_counter() - t_batch
-            pacer.measured(in_cache - before, step_s)
-            batches.append((max(0, in_cache - before), step_s * 1000.0))
-            before = in_cache
-            send(PrefillProgress(self.request.id, in_cache, total))
+        request_id = self.request.id
+        wanted: list[str] = []
+
+        def stop() -> bool:
             reason = interrupt()
             if reason in (PREEMPTED, CANCELLED):
-                return reason, in_cache
-            t_batch = time.perf_counter()
+                wanted.append(reason)
+                return True
+            return False
+
+        watch = PrefillWatch(llm, lambda n: send(PrefillProgress(request_id, n, total)), stop)
+        t_batch = time.perf_counter()
+        with closing(adapter.prefill_batches(llm, tokens, watch)) as steps:
+            for in_cache in steps:
+                batches.append((max(0, in_cache - before), (time.perf_counter() - t_batch) * 1000))
+                before = in_cache
+                send(PrefillProgress(request_id, in_cache, total))
+                reason = interrupt()
+                if reason in (PREEMPTED, CANCELLED):
+                    return reason, in_cache
+                t_batch = time.perf_counter()
+        if wanted:
+            batches.append((0, (time.perf_counter() - t_batch) * 1000))
+            return wanted[0], in_cache
         return None, in_cache
 
     def _count_evaluated(self, n: int) -> None:

@@ -26,6 +26,7 @@ from inference.process.llama_logs import (
     offloaded_from_logs,
     recording_logs,
 )
+from inference.process.prefill_watch import PrefillWatch
 from inference.protocol import EngineSettings, LlamaPerf, MemoryUse
 from inference.templates import ModelTokens
 
@@ -252,18 +253,19 @@ def _chain_first(
 
 
 def prefill_batches(
-    llm: Llama, tokens: Sequence[int], step: Callable[[int], int] | None = None
+    llm: Llama, tokens: Sequence[int], watch: PrefillWatch | None = None
 ) -> Iterator[int]:
-    """Evaluate the prompt `tokens`, one n_batch-sized llama_decode per step, yielding after
-    each how many tokens of it are in the KV cache. Only the part past the longest prefix
-    already cached is evaluated. The last step leaves the logits of the prompt's last token
-    live, so `generate` then finds the whole prompt cached and samples at once (no extra
-    decode of that token on its own: a whole decode step of time on a large model).
+    """Evaluate the prompt `tokens`, one llama_decode per step, yielding after each how many
+    tokens of it are in the KV cache. Only the part past the longest prefix already cached is
+    evaluated. The last step leaves the logits of the prompt's last token live, so `generate`
+    then finds the whole prompt cached and samples at once (no extra decode of that token on
+    its own: a whole decode step of time on a large model).
 
-    Stopping between two steps leaves a valid cache: a later call reuses what was evaluated.
-    Llama.eval would take the whole prompt in one call, with no way to stop in between.
-    `step(n_batch)`: the next step's token count, asked before each (prefill_pacing.py);
-    n_batch every time without it."""
+    Stopping between two steps, or inside one through `watch` (llama.cpp's abort callback,
+    prefill_watch.py), leaves a valid cache: an aborted step's tokens are dropped by
+    llama.cpp and not counted here, and a later call reuses what was evaluated. Llama.eval
+    would take the whole prompt in one call, with no way to stop or report in between.
+    Steps are n_batch tokens, or what `watch.next_step` says."""
     target = len(tokens)
     common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
     if common >= target - 1:
@@ -279,11 +281,48 @@ def prefill_batches(
         llm._requires_eval = True
     n_batch = max(1, int(llm.n_batch))
     start = common
-    while start < target:
-        size = n_batch if step is None else max(1, min(n_batch, step(n_batch)))
-        llm.eval(tokens[start : min(target, start + size)])
-        start = min(target, start + size)
-        yield llm.n_tokens
+    with _abort_callback(llm, None if watch is None else watch.tick):
+        while start < target:
+            size = n_batch if watch is None else max(1, min(n_batch, watch.next_step(n_batch)))
+            end = min(target, start + size)
+            if watch is not None:
+                watch.begin(start, end - start)
+            try:
+                llm.eval(tokens[start:end])
+            except RuntimeError:
+                if watch is not None and watch.stopped:
+                    return  # aborted inside the step: llama.cpp dropped its tokens
+                raise
+            if watch is not None:
+                watch.end()
+            start = end
+            yield llm.n_tokens
+
+
+@contextmanager
+def _abort_callback(llm: Llama, tick: Callable[[], bool] | None) -> Iterator[None]:
+    """llama.cpp calls `tick` after each graph node its CPU backend computes (on the thread
+    in llama_decode); True aborts the decode. Set for the prefill only: a decode step of one
+    token has no use for it. An exception in `tick` must not cross into C: it counts as
+    "go on"."""
+    if tick is None:
+        yield
+        return
+
+    def _callback(_data: ctypes.c_void_p) -> bool:
+        try:
+            return bool(tick())
+        except Exception:
+            return False
+
+    c_callback = llama_lib.ggml_abort_callback(_callback)
+    ctx = llm._ctx.ctx
+    llama_lib.llama_set_abort_callback(ctx, c_callback, None)
+    try:
+        yield
+    finally:
+        none = ctypes.cast(None, llama_lib.ggml_abort_callback)
+        llama_lib.llama_set_abort_callback(ctx, none, None)
 
 
 def cached_tokens(llm: Llama) -> Sequence[int]:

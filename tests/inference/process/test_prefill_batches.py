@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from inference.engine_process import EngineProcess
-from inference.process.prefill_pacing import PrefillPacer
+from inference.process.prefill_watch import FIRST_STEP, PrefillWatch
 from inference.protocol import (
     CancelRequest,
     ChatMessage,
@@ -179,18 +179,87 @@ def test_the_prompt_is_read_in_n_batch_steps_its_last_token_with_the_rest(
     assert done.stats.prompt_tokens_evaluated == 4 and done.stats.completion_tokens == 4
 
 
-def test_the_pacer_sizes_steps_to_the_measured_rate_within_min_step_and_n_batch() -> None:
-    pacer = PrefillPacer(target_s=0.25, min_step=64)
-    assert pacer.next_step(512) == 512  # nothing measured yet: a full batch
-    pacer.measured(512, 2.0)  # 256 tok/s: a full batch took 2 s
-    assert pacer.next_step(512) == 64
-    pacer.measured(64, 0.1)  # 640 tok/s
-    assert pacer.next_step(512) == 160
-    pacer.measured(3, 1.0)  # a tail of 3 tokens says nothing about the rate
-    assert pacer.next_step(512) == 160
-    pacer.measured(160, 0.01)  # fast (a GPU): full batches again
-    assert pacer.next_step(512) == 512
-    assert pacer.next_step(2) == 2  # never above n_batch
-    slow = PrefillPacer(min_step=64)
-    slow.measured(64, 10.0)
-    assert slow.next_step(512) == 64 and slow.next_step(16) == 16
+class _Model:
+    """Stands for a loaded model: the watch remembers node counts per model (weakly)."""
+
+
+def test_a_step_reports_its_share_of_graph_nodes_and_stops_inside_when_asked() -> None:
+    """PrefillWatch without llama.cpp: a clock that moves a second per node, so every node is
+    past both intervals. The first step (node count unknown) is short and silent; later
+    steps are full and report the tokens their computed share stands for."""
+    model = _Model()
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 1.0
+        return now[0]
+
+    reports: list[int] = []
+    stop_after = [1000]
+
+    def stop() -> bool:
+        stop_after[0] -= 1
+        return stop_after[0] < 0
+
+    watch = PrefillWatch(model, reports.append, stop, clock=clock)
+    assert watch.next_step(512) == FIRST_STEP
+    watch.begin(0, FIRST_STEP)
+    assert not any(watch.tick() for _ in range(10))  # ten nodes a step
+    watch.end()
+    assert reports == []  # nothing known to report a share of
+    assert watch.next_step(512) == 512
+    watch.begin(FIRST_STEP, 512)
+    for _ in range(5):
+        watch.tick()
+    # Half the nodes: half the step's tokens, never the whole step before it ends.
+    assert reports == [
+        FIRST_STEP + 51,
+        FIRST_STEP + 102,
+        FIRST_STEP + 153,
+        FIRST_STEP + 204,
+        FIRST_STEP + 256,
+    ]
+    for _ in range(10):
+        watch.tick()
+    assert reports[-1] == FIRST_STEP + 511
+    stop_after[0] = 0
+    assert watch.tick() is True and watch.stopped
+    assert watch.next_step(2) == 2  # never above n_batch
+    assert PrefillWatch(_Model(), reports.append, stop).next_step(16) == 16
+
+
+def test_a_stop_inside_a_step_keeps_the_steps_before_it_and_the_reply_unchanged(
+    tiny_model: Path,
+) -> None:
+    """llama.cpp's abort callback stops a step part way: its tokens leave the cache, the
+    steps before stay, and evaluating the rest later gives the same greedy reply as one
+    uninterrupted prefill. In process, with a clock that makes every node a stop check."""
+    from inference.process import llama_adapter as adapter
+    from inference.protocol import EngineSettings
+
+    llm = adapter.load_llama(
+        EngineSettings(
+            model_path=str(tiny_model), n_ctx=512, n_batch=64, n_threads=1, n_threads_batch=1
+        )
+    )
+    prompt = llm.tokenize(" ".join(["the"] * 300).encode())
+    ticks = [0.0]
+
+    def clock() -> float:
+        ticks[0] += 1.0
+        return ticks[0]
+
+    stop_at = {"steps": 2}
+    watch = PrefillWatch(llm, lambda n: None, lambda: stop_at["steps"] <= 0, clock=clock)
+    done: list[int] = []
+    for in_cache in adapter.prefill_batches(llm, prompt, watch):
+        done.append(in_cache)
+        stop_at["steps"] -= 1
+    assert watch.stopped
+    assert done == [FIRST_STEP, FIRST_STEP * 2] and llm.n_tokens == FIRST_STEP * 2
+    assert list(adapter.prefill_batches(llm, prompt))[-1] == len(prompt)
+    resumed = [t for _, t in zip(range(8), llm.generate(prompt, temp=0.0), strict=False)]
+    adapter.clear_kv_cache(llm)
+    plain = [t for _, t in zip(range(8), llm.generate(prompt, temp=0.0), strict=False)]
+    llm.close()
+    assert resumed == plain
