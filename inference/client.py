@@ -26,6 +26,7 @@ from inference.protocol import (
     Error,
     Event,
     GenerateRequest,
+    KeptStates,
     Loaded,
     LoadProgress,
     LoadRequest,
@@ -75,8 +76,9 @@ class EngineClient(QObject):
 
     # ---- commands (GUI thread) -----------------------------------------------------------
 
-    def load(self, settings: EngineSettings) -> int:
-        return self._submit(LoadRequest(self._engine.next_id(), settings))
+    def load(self, settings: EngineSettings, kept_states: KeptStates | None = None) -> int:
+        """`kept_states`: where the engine keeps KV states on disk (None: nowhere)."""
+        return self._submit(LoadRequest(self._engine.next_id(), settings, kept_states))
 
     def generate(
         self,
@@ -87,6 +89,7 @@ class EngineClient(QObject):
         stop: Sequence[str] = (),
         priority: Priority = Priority.INTERACTIVE,
         overflow: str = "fail",
+        state_key: str = "",
     ) -> int:
         request = GenerateRequest(
             self._engine.next_id(),
@@ -96,6 +99,7 @@ class EngineClient(QObject):
             stop=tuple(stop),
             priority=priority,
             overflow=overflow,
+            state_key=state_key,
         )
         return self._submit(request)
 
@@ -106,6 +110,7 @@ class EngineClient(QObject):
         max_tokens: int = 512,
         sampling: Sampling | None = None,
         stop: Sequence[str] = (),
+        state_key: str = "",
     ) -> int:
         request = CompletionRequest(
             self._engine.next_id(),
@@ -113,6 +118,7 @@ class EngineClient(QObject):
             max_tokens=max_tokens,
             sampling=sampling or Sampling(),
             stop=tuple(stop),
+            state_key=state_key,
         )
         return self._submit(request)
 

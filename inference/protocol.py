@@ -12,6 +12,7 @@ from enum import IntEnum
 
 # Re-exported: a Done carries a Trace.
 from inference.trace import CacheMiss as CacheMiss
+from inference.trace import KeptState as KeptState
 from inference.trace import LlamaPerf as LlamaPerf
 from inference.trace import MissCode as MissCode
 from inference.trace import RanMeanwhile as RanMeanwhile
@@ -65,9 +66,22 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class KeptStates:
+    """Where the engine keeps conversations' KV states between processes (issue 13) and
+    how many bytes they may take there; inference/state_files.py is the store. Sent with
+    every LoadRequest: the states belong to the model loaded, and a restarted engine learns
+    the folder again from the load that follows. An empty folder keeps nothing."""
+
+    folder: str = ""
+    budget_bytes: int = 4 << 30
+
+
+@dataclass(frozen=True)
 class LoadRequest:
     id: int
     settings: EngineSettings
+    # None: this engine keeps no KV states on disk (requests' state_key are ignored).
+    kept_states: KeptStates | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,10 @@ class GenerateRequest:
     priority: Priority = Priority.INTERACTIVE
     # What to do when the conversation outgrows the context: an OverflowPolicy value.
     overflow: str = "fail"
+    # Names the conversation whose KV state the engine keeps on disk after the reply and
+    # restores on a later request with the same key (issue 13): "chat:<conversation id>";
+    # for summaries and translations a key naming the fixed part of the prompt. "": none.
+    state_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +112,8 @@ class CompletionRequest:
     priority: Priority = Priority.BACKGROUND
     # Benchmarks need replies of an exact length; a chat never sets this.
     ignore_eos: bool = False
+    # As GenerateRequest.state_key (issue 13): "" keeps nothing.
+    state_key: str = ""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from inference.protocol import (
     Error,
     Event,
     GenerateRequest,
+    KeptStates,
     Loaded,
     LoadRequest,
     ModelInfo,
@@ -118,11 +119,14 @@ class SyncEngine:
 
     @classmethod
     def start(
-        cls, settings: EngineSettings, on_progress: Callable[[float], None] | None = None
+        cls,
+        settings: EngineSettings,
+        on_progress: Callable[[float], None] | None = None,
+        kept_states: KeptStates | None = None,
     ) -> SyncEngine:
         engine = cls()
         try:
-            engine.load(settings, on_progress)
+            engine.load(settings, on_progress, kept_states)
         except BaseException:
             engine.close()
             raise
@@ -151,10 +155,15 @@ class SyncEngine:
         return self.info.n_ctx
 
     def load(
-        self, settings: EngineSettings, on_progress: Callable[[float], None] | None = None
+        self,
+        settings: EngineSettings,
+        on_progress: Callable[[float], None] | None = None,
+        kept_states: KeptStates | None = None,
     ) -> ModelInfo:
+        """Load a model; `kept_states`: where KV states are kept on disk (None: nowhere)."""
         self._process.start()
-        events = self._request(LoadRequest(self._process.next_id(), settings), on_progress)
+        request = LoadRequest(self._process.next_id(), settings, kept_states)
+        events = self._request(request, on_progress)
         last = events[-1]
         assert isinstance(last, Loaded)
         self.info = last.info
@@ -169,7 +178,9 @@ class SyncEngine:
         stop: Sequence[str] = (),
         priority: Priority = Priority.BACKGROUND,
         on_delta: OnDelta | None = None,
+        state_key: str = "",
     ) -> Done:
+        """`state_key`: GenerateRequest.state_key (keep and restore the KV state)."""
         request = GenerateRequest(
             self._process.next_id(),
             tuple(messages),
@@ -177,6 +188,7 @@ class SyncEngine:
             sampling=sampling or Sampling(),
             stop=tuple(stop),
             priority=priority,
+            state_key=state_key,
         )
         return self._finish(self._request(request, on_delta=on_delta))
 
@@ -188,6 +200,7 @@ class SyncEngine:
         sampling: Sampling | None = None,
         stop: Sequence[str] = (),
         on_delta: OnDelta | None = None,
+        state_key: str = "",
     ) -> Done:
         request = CompletionRequest(
             self._process.next_id(),
@@ -195,6 +208,7 @@ class SyncEngine:
             max_tokens=max_tokens,
             sampling=sampling or Sampling(),
             stop=tuple(stop),
+            state_key=state_key,
         )
         return self._finish(self._request(request, on_delta=on_delta))
 

@@ -39,6 +39,19 @@ class MissCode:
     PROMPT_CHANGED = "prompt_changed"  # a raw prompt that differs from the last one
 
 
+class KeptState:
+    """What became of a request's kept KV state on disk (issue 13; Trace.kept_state)."""
+
+    NONE = ""  # no state_key, or none kept for it yet
+    RESTORED = "restored"  # loaded: tokens_restored tokens came from disk
+    LIVE_BETTER = "live_better"  # the live cache already held as much of the prompt
+    # Skipped, deleted and logged; the prompt was read as usual:
+    STALE = "stale"  # made with another model file, context, cache type, version...
+    NOT_PREFIX = "not_prefix"  # its tokens are not where the prompt starts
+    DAMAGED = "damaged"  # unreadable header, truncated, or its checksum does not match
+    REFUSED = "refused"  # llama.cpp did not accept it
+
+
 @dataclass(frozen=True)
 class LlamaPerf:
     """llama.cpp's own counters (llama_perf_context) for the last request."""
@@ -120,6 +133,9 @@ class Trace:
       at the first run; `tokens_reevaluated`: evaluated again when resuming after pauses.
     - `cache_miss`: why cached tokens were not reused (None when all the cache held was).
     - `ran_meanwhile`: what the engine did while this request waited or was paused.
+    - `tokens_restored`: prompt tokens whose KV state was loaded from a kept state on disk
+      (issue 13; counted in `tokens_reused` too); `restore_ms`: reading, checking and loading
+      that file (part of `prefill_ms`); `kept_state`: a KeptState value, what became of it.
     - `llama_*`: llama.cpp's own counters (llama_perf_context, summed over runs): prompt eval
       and eval time and counts; Hearth's wall clock minus these is sampling, detokenizing
       and Python between the calls.
@@ -149,6 +165,9 @@ class Trace:
     # process, so the GUI can put its own marks on the same origin (app/chat/trace_record.py).
     # Not stored (meaningless after a restart): 0.0 in a trace rebuilt by from_phases.
     origin_s: float = 0.0
+    tokens_restored: int = 0
+    restore_ms: float = 0.0
+    kept_state: str = ""
 
     @property
     def queue_ms(self) -> float:
@@ -198,6 +217,12 @@ class Trace:
             "llama_decode_ms": self.llama_decode_ms,
             "llama_decode_tokens": self.llama_decode_tokens,
         }
+        if self.kept_state:
+            out.update(
+                kept_state=self.kept_state,
+                tokens_restored=self.tokens_restored,
+                restore_ms=self.restore_ms,
+            )
         if miss is not None:
             out.update(
                 cache_miss=miss.code,
@@ -266,4 +291,7 @@ def _from_phases(p: Mapping[str, float | int | str], token_ms: Sequence[float]) 
         llama_prefill_tokens=count("llama_prefill_tokens"),
         llama_decode_ms=num("llama_decode_ms"),
         llama_decode_tokens=count("llama_decode_tokens"),
+        tokens_restored=count("tokens_restored"),
+        restore_ms=num("restore_ms"),
+        kept_state=str(p.get("kept_state", "")),
     )

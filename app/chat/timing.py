@@ -149,6 +149,11 @@ def timeline(trace: Trace, load_ms: float | None = None) -> dict[str, Any]:
         "tokens_reused": trace.tokens_reused,
         "tokens_evaluated": trace.tokens_evaluated,
         "tokens_reevaluated": trace.tokens_reevaluated,
+        # Issue 13: what became of the conversation's kept KV state (inference.trace.KeptState)
+        # and how many prompt tokens it gave back from disk, in how many ms.
+        "kept_state": trace.kept_state,
+        "tokens_restored": trace.tokens_restored,
+        "restore_ms": trace.restore_ms,
         "prefill_tps": prefill_speed(trace),
         "decode_tps": decode_speed(trace),
         "llama_prefill_ms": trace.llama_prefill_ms,

@@ -10,11 +10,15 @@ import signal
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.output import fail as _fail
 from app.config.paths import resolve_paths
 from app.config.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from app.cli.chat_conversation import StoredTurn
+    from inference.protocol import ChatMessage, EngineSettings, KeptStates, Sampling
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -28,6 +32,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     chat.add_argument("--temperature", type=float, default=None)
     chat.add_argument("--seed", type=int, default=None, help="sampling seed (repeatable output)")
     chat.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    chat.add_argument(
+        "--conversation",
+        type=int,
+        default=None,
+        metavar="ID",
+        help="continue this stored conversation (its shown branch) and store the turn; "
+        "ids: `hearth import`, `hearth export`",
+    )
     return chat
 
 
@@ -43,9 +55,10 @@ def _resolve_model(explicit: Path | None, settings: Settings) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from app.cli.chat_conversation import ConversationUnavailableError, StoredTurn
     from app.models.default_model import DefaultModelError
-    from inference.protocol import ChatMessage, Priority, Sampling
-    from inference.sync_client import EngineError, SyncEngine
+    from inference.protocol import ChatMessage, KeptStates, Sampling
+    from inference.state_files import DEFAULT_BUDGET_BYTES
 
     if not args.prompt.strip():
         return _fail("the message is empty")
@@ -79,29 +92,70 @@ def run(args: argparse.Namespace) -> int:
     messages = [ChatMessage("user", args.prompt)]
     if args.system:
         messages.insert(0, ChatMessage("system", args.system))
+    turn: StoredTurn | None = None
+    if args.conversation is not None:
+        try:
+            turn = StoredTurn.open(args.conversation, args.system)
+        except ConversationUnavailableError as exc:
+            return _fail(str(exc))
+        messages = turn.messages(args.prompt)
+    # Conversations' KV states live beside the history (issue 13); the budget setting, when
+    # there is one, else the default.
+    budget = getattr(settings, "kv_states_budget_bytes", DEFAULT_BUDGET_BYTES)
+    kept = KeptStates(str(paths.kv_states_dir), budget)
+    try:
+        max_tokens = args.max_tokens or settings.max_tokens
+        return _reply(args, engine_settings, sampling, messages, kept, turn, max_tokens)
+    finally:
+        if turn is not None:
+            turn.close()
+
+
+def _reply(
+    args: argparse.Namespace,
+    engine_settings: EngineSettings,
+    sampling: Sampling,
+    messages: list[ChatMessage],
+    kept: KeptStates,
+    turn: StoredTurn | None,
+    max_tokens: int,
+) -> int:
+    """Send the chat, print the reply (and its JSON), store the turn of a stored chat."""
+    from app.cli.chat_conversation import state_key
+    from inference.protocol import Priority
+    from inference.sync_client import EngineError, SyncEngine
 
     def echo(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    key = state_key(turn.conversation_id) if turn is not None else ""
+    if turn is not None:
+        turn.begin(args.prompt)
     try:
-        with SyncEngine.start(engine_settings) as engine:
+        with SyncEngine.start(engine_settings, kept_states=kept) as engine:
             # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
             previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
             try:
                 done = engine.chat(
                     messages,
-                    max_tokens=args.max_tokens or settings.max_tokens,
+                    max_tokens=max_tokens,
                     sampling=sampling,
                     priority=Priority.INTERACTIVE,
                     on_delta=None if args.json else echo,
+                    state_key=key,
                 )
             finally:
                 signal.signal(signal.SIGINT, previous)
             info = engine.info
     except EngineError as exc:
+        if turn is not None:
+            turn.fail(str(exc).splitlines()[0])
         return _fail(str(exc).splitlines()[0])
     assert info is not None
+    message_id = None
+    if turn is not None:
+        message_id = turn.finish(done, info, engine_settings.n_gpu_layers)
     if args.json:
         payload: dict[str, Any] = {"text": done.text, **asdict(done.stats)}
         payload.update(
@@ -111,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             chat_format_label=info.chat_format_label,
             chat_format_stops=list(info.chat_format_stops),
         )
+        if turn is not None:
+            payload.update(conversation_id=turn.conversation_id, message_id=message_id)
         if done.trace is not None:
             from app.chat.timing import timeline
 

@@ -74,12 +74,28 @@ def run_export(args: argparse.Namespace, export_chats: ChatExporter) -> int:
         print(f"hearth: warning: {note.describe()}", file=sys.stderr)
     try:
         conversations, messages = export_chats(database, out, args.format, args.conversation)
+        ids = _exported_ids(database, args.conversation)
     except (ExportFailed, DatabaseError) as exc:
         return _fail(str(exc))
     finally:
         database.close()
     print(f"Exported {conversations} chat(s), {messages} message(s) to {out}")
+    # The ids `hearth chat --conversation ID` continues (issue 13).
+    print(f"Conversation ids: {_id_list(ids)}")
     return 0
+
+
+def _exported_ids(database: Database, conversation_id: int | None) -> list[int]:
+    """The ids of the chats an export wrote: the one asked for, else all not in the trash."""
+    if conversation_id is not None:
+        return [conversation_id]
+    from storage.chats import ConversationRepository
+
+    return sorted(record.id for record in ConversationRepository(database).list_recent())
+
+
+def _id_list(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids) if ids else "none"
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -103,4 +119,5 @@ def run_import(args: argparse.Namespace) -> int:
         f"Imported {len(summary.conversation_ids)} chat(s), "
         f"{summary.messages} message(s){damaged} from {args.file}"
     )
+    print(f"Conversation ids: {_id_list(list(summary.conversation_ids))}")
     return 0

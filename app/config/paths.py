@@ -16,6 +16,8 @@ class HearthPaths:
     database: Path
     models_dir: Path
     settings_file: Path
+    # Conversations' KV states kept between engine processes (inference/state_files.py).
+    kv_states_dir: Path
 
     def ensure(self) -> HearthPaths:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -46,4 +48,5 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> HearthPaths:
         database=data_dir / "hearth.db",
         models_dir=data_dir / "models",
         settings_file=data_dir / "settings.json",
+        kv_states_dir=data_dir / "kv_states",
     )

@@ -27,6 +27,7 @@ from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
 from inference.process.cache_ledger import CacheLedger, Evaluation
+from inference.process.kv_state import KVStateKeeper, Restored
 from inference.process.prefill_watch import PrefillWatch
 from inference.process.text_stream import TextAssembler
 from inference.process.trace_recorder import TraceRecorder
@@ -61,6 +62,7 @@ class GenerationRequest:
     stops: tuple[str, ...]
     ignore_eos: bool = False
     dropped: tuple[int, ...] = ()
+    state_key: str = ""  # the KV state kept on disk for it (issue 13; "" none)
 
 
 class Generation:
@@ -71,11 +73,13 @@ class Generation:
         then: Callable[[Generation], None] | None = None,
         ledger: CacheLedger | None = None,
         evaluation: Evaluation | None = None,
+        kept: KVStateKeeper | None = None,
     ) -> None:
         """`model`: the loaded model it belongs to (a resume on another one is refused);
         `then`: run once it has finished (the chat remembers its reply); `ledger`: told what
         this generation evaluates, and asked why the cache was missed (`evaluation` is the
-        request as it compares it)."""
+        request as it compares it); `kept`: the model's kept KV states, asked before the
+        first prefill to restore the request's state_key (issue 13)."""
         self.request = request
         self.model = model
         self.then = then
@@ -95,6 +99,8 @@ class Generation:
         self._decode_tokens = 0
         self._work_s = 0.0
         self._perf: LlamaPerf | None = None
+        self.kept = kept
+        self.restored = Restored()
 
     @property
     def text(self) -> str:
@@ -117,6 +123,9 @@ class Generation:
         tokens = request.prompt + self.ids
         n_ctx = llm.n_ctx()
         budget = min(request.max_tokens, n_ctx - len(request.prompt))
+        if not self._started and self.kept is not None and request.state_key:
+            # A kept state replaces the live cache when it holds more of this prompt.
+            self.restored = self.kept.restore(llm, request.state_key, tokens)
         cached = adapter.cached_tokens(llm)
         common = Llama.longest_token_prefix(cached, tokens)
         if common == len(tokens):
@@ -126,7 +135,7 @@ class Generation:
         if not self._started:
             self._started = True
             timeline.reused = len(tokens) - evaluated
-            if self.ledger is not None:
+            if self.ledger is not None and not self.restored.tokens:
                 timeline.miss = self.ledger.explain(self.evaluation, cached, tokens, common)
             send(Started(request.id, len(request.prompt), n_ctx, request.dropped))
             if request.sampling.seed is not None:

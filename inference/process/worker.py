@@ -33,6 +33,8 @@ from inference.process.generation import (
     GenerationRequest,
     Outcome,
 )
+from inference.process.kv_state import KVStateKeeper
+from inference.process.kv_state_writer import StateWriter
 from inference.process.llama_logs import route_native_logs
 from inference.process.model_load import LoadedModel, load_model
 from inference.process.prompt_requests import count_tokens, fit_to_context, warm_next_turn
@@ -85,6 +87,10 @@ class Worker:
         self._ledger = CacheLedger()
         self._received_at = 0.0
         self._began = 0.0
+        # Kept KV states (issue 13): the loaded model's keeper, and one writer thread for
+        # the process's lifetime (a model switch never waits for a write).
+        self._kept: KVStateKeeper | None = None
+        self._state_writer = StateWriter()
 
     # ---- plumbing ---------------------------------------------------------------------
 
@@ -115,7 +121,10 @@ class Worker:
                 )
             kind, priority = item_kind(item)
             self._history.ran(request_id, kind, priority, began, time.perf_counter())
+            if self._queue.head() is None:
+                self._save_kept_state()  # idle: copy the last reply's state out
         self._unload()
+        self._state_writer.close()  # on disk before exiting: the next process resumes
 
     def _read_requests(self) -> None:
         while True:
@@ -199,12 +208,25 @@ class Worker:
         self._replies = replies
         self._model = model
         self._ledger.loaded(request.settings.model_path)
+        self._kept = KVStateKeeper.for_model(
+            request.kept_states,
+            request.settings,
+            model.llm.n_ctx(),
+            model.fmt.name,
+            self._state_writer,
+        )
         self._send(Loaded(request.id, model.info))
 
     def _unload(self) -> None:
+        self._save_kept_state()  # a model switch keeps the conversation's state too
+        self._kept = None
         if self._model is not None:
             self._model.llm.close()
             self._model = None
+
+    def _save_kept_state(self) -> None:
+        if self._kept is not None and self._kept.pending and self._model is not None:
+            self._kept.save_pending(self._model.llm)
 
     def _require_model(self, request_id: int) -> LoadedModel | None:
         if self._model is None:
@@ -229,6 +251,8 @@ class Worker:
             )
             return
         model.builder.take_times()  # count this request's builds only
+        if self._kept is not None and request.state_key:
+            self._kept.prime(request.state_key, self._replies)  # its replies' sampled ids
         fitted = fit_to_context(model, request, self._send)
         if fitted is None:
             return
@@ -255,6 +279,7 @@ class Worker:
             request.sampling,
             stops,
             dropped=dropped,
+            state_key=request.state_key,
         )
         evaluation = Evaluation(request.id, "chat", int(request.priority), tuple(messages), dropped)
         self._start(model, spec, remember, evaluation, prompt_times)
@@ -275,6 +300,7 @@ class Worker:
             request.sampling,
             request.stop,
             ignore_eos=request.ignore_eos,
+            state_key=request.state_key,
         )
         self._start(model, spec, prompt_times=prompt_times)
 
@@ -292,6 +318,8 @@ class Worker:
                 return STOP_PREEMPTED
             return None
 
+        if self._kept is not None:
+            self._kept.forget_pending()  # a bench run empties the cache
         try:
             run_bench(model.llm, request, self._send, interrupt)
         finally:
@@ -322,7 +350,9 @@ class Worker:
                 )
             )
             return
-        generation = Generation(spec, model, then, self._ledger, evaluation)
+        if self._kept is not None:
+            self._kept.before_use(model.llm, spec.state_key, spec.priority)
+        generation = Generation(spec, model, then, self._ledger, evaluation, self._kept)
         generation.arrival = self._arrival
         timeline = generation.timeline
         timeline.received, timeline.started = self._received_at, self._began
@@ -401,6 +431,12 @@ class Worker:
         )
         self._ledger.ended(request.id, generation.text)
         trace = finish_trace(generation.timeline, self._history, request.id, generation.perf)
+        trace = generation.restored.on_trace(trace)
+        if self._kept is not None and model is self._model:
+            whole = request.kind == "chat" and generation.stop_reason in ("eos", "length")
+            reply = (generation.text, list(generation.ids)) if whole else None
+            evaluated = stats.prompt_tokens_evaluated
+            self._kept.finished(request.state_key, evaluated, stats.prefill_tps, reply)
         self._send(Done(request.id, generation.text, stats, generation.perf, trace))
         self._log_generation(generation, stats)
         if generation.then is not None and model is self._model:

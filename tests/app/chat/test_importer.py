@@ -410,10 +410,13 @@ def test_cli_import_then_export_again(
     exported = tmp_path / "all.json"
     export_chats(source, exported, "json")
     assert main(["import", str(exported)]) == 0
-    assert capsys.readouterr().out == f"Imported 2 chat(s), 8 message(s) from {exported}\n"
+    assert capsys.readouterr().out == (
+        f"Imported 2 chat(s), 8 message(s) from {exported}\nConversation ids: 1, 2\n"
+    )
 
     again = tmp_path / "again.json"
     assert main(["export", str(again)]) == 0
+    assert capsys.readouterr().out.endswith("\nConversation ids: 1, 2\n")  # issue 13
     first = json.loads(exported.read_text(encoding="utf-8"))
     assert _without_ids(json.loads(again.read_text(encoding="utf-8"))) == _without_ids(first)
 

@@ -65,7 +65,9 @@ def test_export_hands_the_arguments_to_the_exporter_and_reports_its_counts(
     argv = ["export", "--format", "html", "--conversation", "3", str(out)]
     assert main(argv, gui=GuiParts(open_window=_Window(), export_chats=exporter)) == 0
     assert exporter.calls == [(out, "html", 3)]
-    assert capsys.readouterr().out == f"Exported 2 chat(s), 5 message(s) to {out}\n"
+    assert capsys.readouterr().out == (
+        f"Exported 2 chat(s), 5 message(s) to {out}\nConversation ids: 3\n"
+    )
 
 
 def test_an_export_that_fails_is_one_error_line(

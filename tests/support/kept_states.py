@@ -1,0 +1,92 @@
+"""Helpers for the kept-KV-state tests (issue 13): a turn in a fresh engine process, and the
+ways a state file goes bad on disk."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+from inference.engine_process import EngineProcess
+from inference.process.kv_state_file import encode, read_header
+from inference.protocol import (
+    ChatMessage,
+    Done,
+    EngineSettings,
+    GenerateRequest,
+    KeptStates,
+    Loaded,
+    LoadRequest,
+)
+from tests.support.engine_helpers import GREEDY, collect
+
+# A history long enough that restoring it is worth keeping (kv_state.MIN_TOKENS).
+HISTORY = " ".join(["the cat sat on the mat and it was good for all of us"] * 24)
+
+
+def turns_in_fresh_engine(
+    model: Path,
+    conversations: Sequence[Sequence[ChatMessage]],
+    kept: KeptStates | None,
+    key: str = "chat:1",
+    n_ctx: int = 1024,
+) -> list[Done]:
+    """Start an engine, load `model` keeping states in `kept`, send each conversation with
+    `key` (greedy, 16 tokens), stop the engine (its states written) and return the Dones."""
+    engine = EngineProcess()
+    engine.start()
+    try:
+        load = LoadRequest(engine.next_id(), EngineSettings(str(model), n_ctx=n_ctx), kept)
+        engine.send(load)
+        assert isinstance(collect(engine, load.id)[-1], Loaded)
+        dones = []
+        for messages in conversations:
+            request = GenerateRequest(engine.next_id(), tuple(messages), 16, GREEDY, state_key=key)
+            engine.send(request)
+            done = collect(engine, request.id)[-1]
+            assert isinstance(done, Done), done
+            dones.append(done)
+        return dones
+    finally:
+        engine.stop(timeout=20)
+
+
+def the_state_file(folder: Path) -> Path:
+    files = list(folder.glob("*.kvstate"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def flip_payload_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 1000])
+
+
+def garble_header(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[20:40] = b"\xff" * 20  # inside the JSON header
+    path.write_bytes(bytes(data))
+
+
+def rewrite_identity(path: Path, **changes: object) -> None:
+    """Write the state again, intact, as if made by another engine (`changes` to its
+    identity, e.g. another llama-cpp-python version)."""
+    header, tokens = read_header(path)
+    data = path.read_bytes()
+    payload = data[header.offset + 4 * len(tokens) :]
+    identity = {**header.identity, **changes}
+    chunks = encode(header.key, identity, tokens, payload, header.replies)  # type: ignore[arg-type]
+    path.write_bytes(b"".join(bytes(c) for c in chunks))
+
+
+def header_fields(path: Path) -> dict[str, object]:
+    data = path.read_bytes()
+    (length,) = struct.unpack_from("<I", data, 12)
+    return dict(json.loads(data[16 : 16 + length]))
