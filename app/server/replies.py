@@ -167,6 +167,9 @@ async def _stream(run: RequestRun) -> AsyncIterator[bytes]:
             if isinstance(event, Delta):
                 if event.text:
                     yield sse(shape.chunk(event.text))
+                # Neither a queued event nor uvicorn's write waits: without this a backlog of
+                # tokens would hold the event loop, and a closed connection go unnoticed.
+                await asyncio.sleep(0)
             elif isinstance(event, Done):
                 run.clock.finish()
                 yield sse(shape.last_chunk(event.stats, timings(event, run.clock)))
