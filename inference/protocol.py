@@ -24,6 +24,11 @@ class Priority(IntEnum):
 
     INTERACTIVE = 0
     BACKGROUND = 10
+    # Requests to Hearth's API server (issue 14): after a person typing in the window (they
+    # pause between tokens for a chat turn), before the window's own batch work (summaries,
+    # translations), which they pause in turn: someone is waiting on an API reply (an editor,
+    # a script), nobody watches a summary token by token.
+    API = 5
 
 
 @dataclass(frozen=True)
@@ -361,6 +366,9 @@ class ErrorKind:
     # it ends and the caller runs it again.
     BENCH_PREEMPTED = "bench_preempted"
     INTERNAL = "internal"
+    # Never sent by the engine: a caller-side front (inference/async_client.py) ends a stream
+    # its caller abandoned (an API client that went away) with it, waking whoever waits.
+    ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
