@@ -10,11 +10,15 @@ import signal
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from app.cli.backend_options import BackendError, add_backend_options, check_backend_options
 from app.cli.output import fail as _fail
 from app.config.paths import resolve_paths
 from app.config.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from inference.backends.remote import RemoteEngine
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -28,6 +32,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     chat.add_argument("--temperature", type=float, default=None)
     chat.add_argument("--seed", type=int, default=None, help="sampling seed (repeatable output)")
     chat.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    add_backend_options(chat)
     return chat
 
 
@@ -57,17 +62,21 @@ def run(args: argparse.Namespace) -> int:
             f"the message is not UTF-8 text (byte {exc.start}); "
             "type it in a UTF-8 terminal or convert it (iconv -t UTF-8)"
         )
+    if (problem := check_backend_options(args)) is not None:
+        return _fail(problem, 2)
     paths = resolve_paths().ensure()
     settings: Settings = load_settings(paths.settings_file)
-    try:
-        model_path = _resolve_model(args.model, settings)
-    except DefaultModelError as exc:
-        return _fail(str(exc))
-    engine_settings = replace(
-        settings.engine_settings(model_path),
-        n_ctx=args.n_ctx or settings.n_ctx,
-        n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
-    )
+    remote = args.backend is not None  # then no local model is looked for, let alone loaded
+    if not remote:
+        try:
+            model_path = _resolve_model(args.model, settings)
+        except DefaultModelError as exc:
+            return _fail(str(exc))
+        engine_settings = replace(
+            settings.engine_settings(model_path),
+            n_ctx=args.n_ctx or settings.n_ctx,
+            n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
+        )
     sampling = Sampling(
         temperature=settings.temperature if args.temperature is None else args.temperature,
         top_p=settings.top_p,
@@ -85,7 +94,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        with SyncEngine.start(engine_settings) as engine:
+        engine: SyncEngine | RemoteEngine
+        if remote:
+            from app.cli.backend_options import open_remote
+
+            engine = open_remote(args, model=args.model)
+        else:
+            engine = SyncEngine.start(engine_settings)
+        with engine:
             # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
             previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
             try:
@@ -99,7 +115,16 @@ def run(args: argparse.Namespace) -> int:
             finally:
                 signal.signal(signal.SIGINT, previous)
             info = engine.info
+    except BackendError as exc:
+        return _fail(str(exc))
     except EngineError as exc:
+        from app.cli.remote_output import interrupted_reply
+
+        # A remote reply that broke off keeps its text: --json prints it, marked interrupted.
+        if args.json and (partial := interrupted_reply(exc)) is not None:
+            print(json.dumps(partial, ensure_ascii=False))
+        elif not args.json and getattr(exc, "partial", None) is not None:
+            echo("\n")
         return _fail(str(exc).splitlines()[0])
     assert info is not None
     if args.json:
@@ -116,7 +141,16 @@ def run(args: argparse.Namespace) -> int:
 
             # This command loaded the model before asking: that load is its load_ms.
             payload["timeline"] = timeline(done.trace, load_ms=info.load_ms)
+        if remote:
+            from app.cli.remote_output import remote_fields
+
+            payload.update(remote_fields(done, info))
         print(json.dumps(payload, ensure_ascii=False))
+    elif remote:
+        from app.cli.remote_output import remote_stats_line
+
+        echo("\n")
+        print(remote_stats_line(done), file=sys.stderr)
     else:
         echo("\n")
         s = done.stats

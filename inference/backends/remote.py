@@ -46,13 +46,9 @@ from inference.backends.remote_stream import ReplyStream, ServerSaid, request_pa
 from inference.backends.remote_tokens import TokenCounter
 from inference.backends.remote_url import ServerAddress, parse_server_url, warn_once
 from inference.backends.stream_handle import StreamHandle
+from inference.backends.timeouts import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S
 from inference.protocol import ChatMessage, Done, ModelInfo, Priority, Sampling
 from inference.sync_client import OnDelta
-
-DEFAULT_CONNECT_TIMEOUT_S = 5.0
-# How long a reply may send nothing before it counts as stalled. Generous: a server reading a
-# long document's prompt sends nothing until its first token.
-DEFAULT_READ_TIMEOUT_S = 120.0
 
 # Answers that mean "this server has no such endpoint" when probing for a tokenizer.
 _NO_ENDPOINT = (400, 404, 405, 422, 501)

@@ -134,8 +134,11 @@ def remote_model_info(
         n_layers=0,
         gpu_offload_supported=False,
         backend=f"remote ({host})",
-        chat_format="server",
-        chat_format_label="the server's own template",
+        # The server renders the chat with the model's own template (llama-server from the
+        # GGUF, vLLM from the tokenizer, Ollama from its Modelfile): app.util.instruction_echo
+        # then sends such a model chat prompts, as it does a local model with its template.
+        chat_format="model-template",
+        chat_format_label="the server's (the model's own template)",
         chat_format_stops=(),
         load_ms=load_ms,
         llama_cpp_version="",

@@ -169,7 +169,7 @@ class ReplyStream:
             stop_reason = _STOP_REASONS.get(reason, reason)
         stats = GenerationStats(
             model=model,
-            chat_format="server",
+            chat_format="model-template",  # as remote_probe.remote_model_info says
             n_ctx=n_ctx,
             n_gpu_layers=0,
             prompt_tokens=prompt,

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 log = logging.getLogger(__name__)
+# A library's logger: the application decides where warnings go (the window's log); without
+# a handler Python would print them to stderr itself, beside the caller's own showing.
+log.addHandler(logging.NullHandler())
 
 # Base URLs already warned about in this process: the warning is said once, not per request.
 _warned: set[str] = set()

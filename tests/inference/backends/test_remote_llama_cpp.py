@@ -25,7 +25,7 @@ def test_a_streamed_chat_reply_with_its_figures(llama_cpp_url: str) -> None:
         done = engine.chat(HI, max_tokens=12, sampling=GREEDY, on_delta=pieces.append)
     assert done.text == "".join(pieces)
     stats = done.stats
-    assert 0 < stats.completion_tokens and stats.stop_reason in ("length", "stop")
+    assert stats.completion_tokens > 0 and stats.stop_reason in ("length", "stop")
     assert stats.ttft_ms > 0 and stats.total_ms >= stats.ttft_ms
     assert done.server is not None and done.server.token_count == "deltas"
     assert done.server.finish_reason in ("length", "stop")
