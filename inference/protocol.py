@@ -234,6 +234,9 @@ class ModelInfo:
     n_threads_batch: int = 0
     n_threads_user_set: bool = False
     n_threads_batch_user_set: bool = False
+    # The context size is a guess, not the server's word (a remote backend that does not
+    # say; issue 14): a context meter shows it as an estimate.
+    n_ctx_estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -308,6 +311,8 @@ class Done:
     perf: LlamaPerf | None = None
     # The request's timeline as the engine measured it (inference/trace.py; issue 12).
     trace: Trace | None = None
+    # A remote server's own side of the reply (issue 14): None for the local engine.
+    server: ServerFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -421,3 +426,26 @@ Event = (
     | BenchProgress
     | BenchDone
 )
+
+
+@dataclass(frozen=True)
+class ServerFigures:
+    """A remote OpenAI-compatible server's side of one reply (inference/backends/; issue 14),
+    kept beside the stats Hearth measured on its own clock so a timing view can show both
+    sides of the wire.
+
+    `token_count` says where GenerationStats.completion_tokens came from: "usage" (the
+    server's `usage.completion_tokens`, sent with stream_options.include_usage) or "deltas"
+    (the content deltas Hearth received, one per token on llama.cpp's servers). `deltas` is
+    that count of content deltas either way. `usage` and `timings` are the server's objects
+    as sent (llama-server's `timings`: prompt_n, cache_n, prompt_ms, predicted_n,
+    predicted_ms, predicted_per_second...), None when it sent none. `finish_reason` is the
+    server's own word for the end ("stop", "length"...), None when the stream broke off."""
+
+    base_url: str
+    model: str
+    token_count: str
+    deltas: int
+    usage: dict[str, object] | None = None
+    timings: dict[str, object] | None = None
+    finish_reason: str | None = None

@@ -12,12 +12,14 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.cli.backend_options import BackendError, add_backend_options, check_backend_options
 from app.cli.output import fail as _fail
 from app.config.paths import resolve_paths
 from app.config.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from app.cli.chat_conversation import StoredTurn
+    from inference.backends.remote import RemoteEngine
     from inference.protocol import ChatMessage, EngineSettings, KeptStates, Sampling
 
 
@@ -40,6 +42,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="continue this stored conversation (its shown branch) and store the turn; "
         "ids: `hearth import`, `hearth export`",
     )
+    add_backend_options(chat)
     return chat
 
 
@@ -70,17 +73,21 @@ def run(args: argparse.Namespace) -> int:
             f"the message is not UTF-8 text (byte {exc.start}); "
             "type it in a UTF-8 terminal or convert it (iconv -t UTF-8)"
         )
+    if (problem := check_backend_options(args)) is not None:
+        return _fail(problem, 2)
     paths = resolve_paths().ensure()
     settings: Settings = load_settings(paths.settings_file)
-    try:
-        model_path = _resolve_model(args.model, settings)
-    except DefaultModelError as exc:
-        return _fail(str(exc))
-    engine_settings = replace(
-        settings.engine_settings(model_path),
-        n_ctx=args.n_ctx or settings.n_ctx,
-        n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
-    )
+    engine_settings: EngineSettings | None = None  # None: a remote server's model
+    if args.backend is None:  # a remote backend: no local model is looked for, let alone loaded
+        try:
+            model_path = _resolve_model(args.model, settings)
+        except DefaultModelError as exc:
+            return _fail(str(exc))
+        engine_settings = replace(
+            settings.engine_settings(model_path),
+            n_ctx=args.n_ctx or settings.n_ctx,
+            n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
+        )
     sampling = Sampling(
         temperature=settings.temperature if args.temperature is None else args.temperature,
         top_p=settings.top_p,
@@ -113,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _reply(
     args: argparse.Namespace,
-    engine_settings: EngineSettings,
+    engine_settings: EngineSettings | None,
     sampling: Sampling,
     messages: list[ChatMessage],
     kept: KeptStates,
@@ -133,7 +140,14 @@ def _reply(
     if turn is not None:
         turn.begin(args.prompt)
     try:
-        with SyncEngine.start(engine_settings, kept_states=kept) as engine:
+        engine: SyncEngine | RemoteEngine
+        if engine_settings is None:
+            from app.cli.backend_options import open_remote
+
+            engine = open_remote(args, model=args.model)
+        else:
+            engine = SyncEngine.start(engine_settings, kept_states=kept)
+        with engine:
             # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
             previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
             try:
@@ -143,19 +157,30 @@ def _reply(
                     sampling=sampling,
                     priority=Priority.INTERACTIVE,
                     on_delta=None if args.json else echo,
-                    state_key=key,
+                    # A remote server keeps its own cache; Hearth keeps states of its engine.
+                    **({"state_key": key} if isinstance(engine, SyncEngine) else {}),
                 )
             finally:
                 signal.signal(signal.SIGINT, previous)
             info = engine.info
+    except BackendError as exc:
+        return _fail(str(exc))
     except EngineError as exc:
+        from app.cli.remote_output import interrupted_reply
+
         if turn is not None:
             turn.fail(str(exc).splitlines()[0])
+        # A remote reply that broke off keeps its text: --json prints it, marked interrupted.
+        if args.json and (partial := interrupted_reply(exc)) is not None:
+            print(json.dumps(partial, ensure_ascii=False))
+        elif not args.json and getattr(exc, "partial", None) is not None:
+            echo("\n")
         return _fail(str(exc).splitlines()[0])
     assert info is not None
     message_id = None
     if turn is not None:
-        message_id = turn.finish(done, info, engine_settings.n_gpu_layers)
+        layers = engine_settings.n_gpu_layers if engine_settings is not None else 0
+        message_id = turn.finish(done, info, layers)
     if args.json:
         payload: dict[str, Any] = {"text": done.text, **asdict(done.stats)}
         payload.update(
@@ -172,7 +197,16 @@ def _reply(
 
             # This command loaded the model before asking: that load is its load_ms.
             payload["timeline"] = timeline(done.trace, load_ms=info.load_ms)
+        if engine_settings is None:
+            from app.cli.remote_output import remote_fields
+
+            payload.update(remote_fields(done, info))
         print(json.dumps(payload, ensure_ascii=False))
+    elif engine_settings is None:
+        from app.cli.remote_output import remote_stats_line
+
+        echo("\n")
+        print(remote_stats_line(done), file=sys.stderr)
     else:
         echo("\n")
         s = done.stats

@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from app.cli import bench as bench_cli
 from app.cli import chat as chat_cli
+from app.cli import connect as connect_cli
 from app.cli import export_import as export_import_cli
 from app.cli import models as models_cli
 from app.cli import paths as paths_cli
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_import_cli.add_parsers(commands)
     paths_cli.add_parser(commands)
     serve_cli.add_parser(commands)
+    connect_cli.add_parser(commands)
     commands.add_parser("gui", help="open the desktop window (the default)")
     return parser
 
@@ -86,6 +88,8 @@ def main(argv: list[str] | None = None, *, gui: GuiParts) -> int:
         return export_import_cli.run_import(args)
     if args.command == "serve":
         return serve_cli.run(args)
+    if args.command == "connect":
+        return connect_cli.run(args)
     return _cmd_gui(gui.open_window)
 
 

@@ -14,10 +14,14 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from app.cli.backend_options import BackendError, add_backend_options, check_backend_options
 from app.documents.options import LENGTH_WORDS, STYLES, SummaryOptions
 from app.documents.progress import Progress
+
+if TYPE_CHECKING:
+    from inference.backends.remote import RemoteEngine
 
 # A progress line at most this often on a terminal log; a status line is not a log file.
 _PROGRESS_EVERY_S = 0.5
@@ -52,6 +56,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--model", type=Path, help="GGUF model file (default: from settings)")
     parser.add_argument("--n-ctx", type=int, default=None, help="context size in tokens")
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    add_backend_options(parser)
     parser.set_defaults(command="summarize")
     return parser
 
@@ -95,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     from storage.documents import DocumentRepository
     from storage.errors import DatabaseError
 
+    if (problem := check_backend_options(args)) is not None:
+        return _fail(problem, 2)
     try:
         options = SummaryOptions(length=args.length, style=args.style, language=args.language)
     except ValueError as exc:
@@ -106,18 +113,20 @@ def run(args: argparse.Namespace) -> int:
 
     paths = resolve_paths().ensure()
     settings = load_settings(paths.settings_file)
-    if args.model is not None:
-        model_path = args.model.expanduser()
-    elif settings.model_path:
-        model_path = Path(settings.model_path)
-    else:
-        try:
-            model_path = ensure_default_model(paths.models_dir)
-        except DefaultModelError as exc:
-            return _fail(str(exc))
-    engine_settings = replace(
-        settings.engine_settings(model_path), n_ctx=args.n_ctx or settings.n_ctx
-    )
+    remote = args.backend is not None  # then no local model is looked for, let alone loaded
+    if not remote:
+        if args.model is not None:
+            model_path = args.model.expanduser()
+        elif settings.model_path:
+            model_path = Path(settings.model_path)
+        else:
+            try:
+                model_path = ensure_default_model(paths.models_dir)
+            except DefaultModelError as exc:
+                return _fail(str(exc))
+        engine_settings = replace(
+            settings.engine_settings(model_path), n_ctx=args.n_ctx or settings.n_ctx
+        )
     try:
         database, _note = open_chat_history(paths.database)
     except DatabaseError as exc:
@@ -125,8 +134,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         repository = DocumentRepository(database)
         repository.upsert(**document.library_fields())
-        print(f"Loading the model for {document.title!r}…", file=sys.stderr, flush=True)
-        with SyncEngine.start(engine_settings) as engine:
+        engine: SyncEngine | RemoteEngine
+        if remote:
+            from app.cli.backend_options import open_remote
+
+            print(f"Asking {args.backend} for {document.title!r}…", file=sys.stderr, flush=True)
+            engine = open_remote(args, model=args.model)
+        else:
+            print(f"Loading the model for {document.title!r}…", file=sys.stderr, flush=True)
+            engine = SyncEngine.start(engine_settings)
+        with engine:
             summarizer = Summarizer(engine, repository)
             streamed: list[str] = []
 
@@ -148,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
                 _restore_sigint(previous)
     except SummaryCancelled:
         return _fail("cancelled; run the same command again to resume", 130)
-    except (SummaryError, EngineError) as exc:
+    except (SummaryError, EngineError, BackendError) as exc:
         return _fail(str(exc))
     finally:
         database.close()

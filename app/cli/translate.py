@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.backend_options import BackendError, add_backend_options, check_backend_options
 from app.languages.codes import UnknownLanguageError, language
 
 _EXIT_ERROR = 1
@@ -41,6 +42,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="write a file (default name: next to the source, NAME.LANG.EXT); without "
         "--out the same file goes to stdout (a DOCX only when stdout is redirected)",
     )
+    add_backend_options(parser)
     return parser
 
 
@@ -64,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     from app.util.atomic_write import write_atomic
     from inference.sync_client import EngineError
 
+    if (problem := check_backend_options(args)) is not None:
+        return _fail(problem)
     try:
         target = language(args.target).code
         source = language(args.source).code if args.source else None
@@ -115,8 +119,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"hearth: detected {language(source).name}", file=sys.stderr)
 
     try:
-        engine = _start_engine(args.model)
-    except (EngineError, RuntimeError) as exc:
+        if args.backend is not None:
+            from app.cli.backend_options import open_remote
+
+            engine = open_remote(args, model=args.model)
+        else:
+            engine = _start_engine(args.model)
+    except (EngineError, RuntimeError, BackendError) as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     try:
         translator = Translator(engine, model_name=engine.info.name if engine.info else "")
