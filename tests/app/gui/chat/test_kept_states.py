@@ -43,6 +43,8 @@ def test_each_turn_names_its_chat_s_kept_state_and_a_title_request_none(
     with qtbot.waitSignal(controller.replyFinished, timeout=REPLY_MS):
         type_and_send(qtbot, window, "another chat")
     second = controller.current_conversation
+    # The second chat's title too: none may be answered after the window is gone.
+    qtbot.waitUntil(lambda: len(titles.sent) == 2 and len(titles.answers) == 2, timeout=REPLY_MS)
     assert first is not None and second is not None and first != second
     turns = [r.state_key for r in generated(sent) if r not in titles.sent]
     assert turns == [chat_state_key(first), chat_state_key(second)]
