@@ -190,5 +190,5 @@ class KeptStatesPresenter(QObject):
 
     def shutdown(self, deadline: float) -> None:
         """Stop delivering and wait for a read or Clear under way until `deadline`."""
-        self._watcher.directoryChanged.disconnect(self._on_folder_changed)
+        self._watcher.blockSignals(True)  # no read starts after this
         self._tasks.shutdown(deadline)
