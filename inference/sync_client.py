@@ -73,8 +73,9 @@ class BlockingEngine(Protocol):
         stop: Sequence[str] = ...,
         priority: Priority = ...,
         on_delta: OnDelta | None = ...,
+        state_key: str = ...,
     ) -> Done:
-        """A reply with the model's chat template."""
+        """A reply with the model's chat template; `state_key`: GenerateRequest.state_key."""
         ...
 
     def complete(
@@ -85,6 +86,7 @@ class BlockingEngine(Protocol):
         sampling: Sampling | None = ...,
         stop: Sequence[str] = ...,
         on_delta: OnDelta | None = ...,
+        state_key: str = ...,
     ) -> Done:
         """A raw continuation of `prompt` (no chat template): the prompts of base models."""
         ...

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from app.util.atomic_write import write_atomic
-from inference.protocol import EngineSettings
+from inference.protocol import EngineSettings, KeptStates
+from inference.state_files import DEFAULT_BUDGET_BYTES, clamp_budget
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class Settings:
     context_policy: str = "ask"
     # Ask the loaded model to name a chat after its first exchange (off: first words only).
     auto_titles: bool = False
+    # Disk room for conversations' KV states kept between runs (issue 13, "Instant resume");
+    # 0 keeps none. Read through `kept_states`, which clamps an absurd value.
+    kv_states_budget_bytes: int = DEFAULT_BUDGET_BYTES
 
     def engine_settings(self, model_path: str | Path) -> EngineSettings:
         """How the engine loads `model_path` under these settings: the one place a new
@@ -45,6 +49,12 @@ class Settings:
             n_batch=self.n_batch,
             flash_attn=self.flash_attn,
         )
+
+    def kept_states(self, folder: Path) -> KeptStates:
+        """Where and how much the engine keeps KV states under these settings: sent with every
+        load. A budget from a hand-edited file that makes no sense (negative, larger than
+        the disk) is clamped with a logged warning, never a failure."""
+        return KeptStates(str(folder), clamp_budget(self.kv_states_budget_bytes, folder))
 
 
 def load_settings(path: Path) -> Settings:

@@ -90,10 +90,18 @@ class EngineBridge(QObject):
         stop: Sequence[str] = (),
         priority: Priority = Priority.BACKGROUND,
         on_delta: OnDelta | None = None,
+        state_key: str = "",
     ) -> Done:
+        """`state_key`: GenerateRequest.state_key (the KV state the engine keeps for it)."""
+
         def submit() -> int:
             return self._client.generate(
-                messages, max_tokens=max_tokens, sampling=sampling, stop=stop, priority=priority
+                messages,
+                max_tokens=max_tokens,
+                sampling=sampling,
+                stop=stop,
+                priority=priority,
+                state_key=state_key,
             )
 
         result = self._roundtrip(submit, on_delta)
@@ -108,13 +116,14 @@ class EngineBridge(QObject):
         sampling: Sampling | None = None,
         stop: Sequence[str] = (),
         on_delta: OnDelta | None = None,
+        state_key: str = "",
     ) -> Done:
         """A raw text completion (no chat template, background priority): the prompts of base
-        models (app/util/instruction_echo.py)."""
+        models (app/util/instruction_echo.py). `state_key`: as `chat`'s."""
 
         def submit() -> int:
             return self._client.complete(
-                prompt, max_tokens=max_tokens, sampling=sampling, stop=stop
+                prompt, max_tokens=max_tokens, sampling=sampling, stop=stop, state_key=state_key
             )
 
         result = self._roundtrip(submit, on_delta)

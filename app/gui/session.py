@@ -158,7 +158,10 @@ class EngineSession(QObject):
         self._choices = None  # the model's own settings may have changed since
         self.info = None
         self.loadStarted.emit(model_path)
-        self._load_request = self.client.load(self.choices()[0])
+        # The states folder and budget travel with every load: a restarted engine learns
+        # them again, and a budget changed in the settings applies from the next load.
+        kept = self.store.settings.kept_states(self.paths.kv_states_dir)
+        self._load_request = self.client.load(self.choices()[0], kept)
 
     def switch(self, model_path: str) -> None:
         """Use another model: announced first (so a reply in progress can stop), remembered

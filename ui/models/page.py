@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from ui.models.details import MetadataEntry, ModelDetailsDialog
 from ui.models.hub_panel import HubPanel
+from ui.models.kept_states import KeptStatesLine
 from ui.models.loaded_panel import LoadedModelPanel
 from ui.models.rows import FoundRow, InstalledRow
 from ui.models.settings_form import ModelSettingsForm
@@ -190,6 +191,8 @@ class ModelsPage(QWidget):
         layout = QVBoxLayout(tab)
         layout.addWidget(self.loaded_panel)
         layout.addWidget(splitter, 1)
+        self.kept_states = KeptStatesLine(tab)  # issue 13: the disk kept chats' states take
+        layout.addWidget(self.kept_states)
 
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.itemDoubleClicked.connect(lambda _item: self._use())

@@ -11,6 +11,8 @@ streaming) is created, then the engine is asked; streamed text is coalesced for 
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.chat.first_tokens import FirstTokens
@@ -24,6 +26,7 @@ from app.gui.chat.titles import AutoTitler
 from app.gui.chat.turn import Turn
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
+from app.gui.tasks import TaskRunner
 from storage.chats import ConversationRepository, MessageRepository
 from storage.errors import DatabaseError
 from storage.records import MessageStatus
@@ -35,6 +38,8 @@ PARTIAL_FLUSH_MS = 1000
 # How often a reply the database refused (disk full) is offered to it again.
 SAVE_RETRY_MS = 3000
 LIVE_STATS_MS = 250
+# Closing while a deleted chat's kept states are being removed: a few unlinks.
+BACKGROUND_STOP_S = 2.0
 
 
 class ChatController(ReplyTurn, QObject):
@@ -66,6 +71,7 @@ class ChatController(ReplyTurn, QObject):
         self._turn: Turn | None = None
         self._deleted: list[int] = []
         self._closed = False
+        self._background = TaskRunner(self)
 
         self._unsaved = UnsavedReplies(messages)
         self._save_timer = QTimer(self, interval=SAVE_RETRY_MS, timeout=self._save_unsaved)
@@ -166,6 +172,7 @@ class ChatController(ReplyTurn, QObject):
         self._stats_timer.stop()
         self._closed = True
         self._save_timer.stop()
+        self._background.shutdown(time.monotonic() + BACKGROUND_STOP_S)
         turn = self._turn
         try:
             if turn is not None:

@@ -9,9 +9,13 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QInputDialog
 
 from app.chat.lazy_path import LazyPath
+from app.chat.state_keys import chat_state_key
+from app.config.paths import HearthPaths
 from app.gui.chat.context_state import ContextState
 from app.gui.chat.storage_errors import StorageErrors, reports_storage_errors
 from app.gui.chat.turn import Turn
+from app.gui.tasks import TaskContext, TaskRunner
+from inference.state_files import StateFiles
 from storage.chats import ConversationRepository
 from storage.records import Role
 from ui.widgets.delta_coalescer import DeltaCoalescer
@@ -27,6 +31,8 @@ class ConversationList(StorageErrors):
     _deleted: list[int]
     _editing: int | None  # the user message being edited
     _coalescer: DeltaCoalescer
+    paths: HearthPaths
+    _background: TaskRunner  # forgets deleted chats' kept KV states
 
     @property
     def current_conversation(self) -> int | None:
@@ -105,6 +111,7 @@ class ConversationList(StorageErrors):
             self.stop()
         record = self.conversations.get(conversation_id)
         self.conversations.delete(conversation_id)
+        self._forget_kept_states([conversation_id])
         self._deleted.append(conversation_id)
         title = record.title if record else "Chat"
         if conversation_id == self.current_conversation:
@@ -168,10 +175,30 @@ class ConversationList(StorageErrors):
 
     @reports_storage_errors
     def empty_trash(self) -> None:
+        # Forgotten when trashed already; again now for a state a reply still being written
+        # then saved afterwards.
+        trashed = [record.id for record in self.conversations.list_deleted()]
         self.conversations.purge_deleted()
+        self._forget_kept_states(trashed)
         self._deleted.clear()
         self.window.undo_bar.hide()
         self.window.trash_dialog.set_items([])
+
+    def _forget_kept_states(self, conversation_ids: Sequence[int]) -> None:
+        """Delete the KV states the engine kept for these chats (issue 13): a deleted chat's
+        history must not stay on disk in another form. On a worker thread: a few unlinks,
+        but freeing a state of several GB on a slow disk is not instant. Undoing the delete
+        costs one full read of the history at its next turn, nothing more."""
+        if not conversation_ids:
+            return
+        folder = self.paths.kv_states_dir
+        keys = [chat_state_key(i) for i in conversation_ids]
+
+        def forget(_context: TaskContext) -> int:  # worker thread
+            files = StateFiles(folder)
+            return sum(files.forget(key) for key in keys)
+
+        self._background.start(forget, name="forget-kept-states", lane="forget-kept-states")
 
     @reports_storage_errors
     def begin_edit(self, message_id: int) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QTimer, Signal
 from app.chat.lazy_path import LazyPath
 from app.chat.prompt_history import prompt_messages, prompt_turns
 from app.chat.reply_sampling import chat_sampling
+from app.chat.state_keys import chat_state_key
 from app.chat.timing import time_to_first_token_ms
 from app.chat.trace_record import GuiMarks, live_first_token
 from app.gui.chat.context_state import CountInputs
@@ -209,6 +210,9 @@ class ReplyTurn(ReplyTiming, ConversationList):
             max_tokens=max_tokens,
             sampling=sampling,
             overflow=overflow or self.store.settings.context_policy,
+            # The engine keeps this chat's KV state on disk and restores it when the chat is
+            # continued after a restart or another chat (issue 13).
+            state_key=chat_state_key(conversation_id),
         )
         self._turn = Turn(
             request_id,

@@ -21,6 +21,7 @@ from app.gui.models.benchmark import BenchmarkPresenter
 from app.gui.models.downloads import Downloads
 from app.gui.models.hub import HubBrowser
 from app.gui.models.installed import InstalledModels
+from app.gui.models.kept_states import KeptStatesPresenter
 from app.gui.models.loaded import LoadedModel, engine_rss
 from app.gui.models.machine import MachineState
 from app.gui.models.page_tasks import PageTasks
@@ -79,6 +80,9 @@ class ModelsController(QObject):
         self.hub = HubBrowser(page, store, paths, self._tasks, self._machine, self._downloading)
         self.downloads = Downloads(page, self.hub, self.installed, progress_interval)
         self.installed.deleted.connect(self.settings.forget)
+        self.kept_states = KeptStatesPresenter(
+            page.kept_states, store, paths.kv_states_dir, parent=self
+        )
         self.benchmark: BenchmarkPresenter | None = None
         if bench_results is not None:
             self.benchmark = BenchmarkPresenter(
@@ -121,6 +125,7 @@ class ModelsController(QObject):
         if self.benchmark is not None:
             self.benchmark.shutdown(deadline)
         self.downloads.shutdown(deadline)
+        self.kept_states.shutdown(deadline)
         self._tasks.close(deadline)
 
 

@@ -12,7 +12,15 @@ from pytestqt.qtbot import QtBot
 
 from app.gui.engine_bridge import EngineBridge
 from inference.client import EngineClient
-from inference.protocol import ChatMessage, Done, EngineSettings, Priority, Sampling
+from inference.protocol import (
+    ChatMessage,
+    CompletionRequest,
+    Done,
+    EngineSettings,
+    GenerateRequest,
+    Priority,
+    Sampling,
+)
 from inference.sync_client import BlockingEngine, EngineError, SyncEngine
 
 
@@ -61,6 +69,34 @@ def test_worker_thread_chats_and_counts_through_the_gui_engine(
     text, count, n_ctx = result["value"]  # type: ignore[misc]
     assert text == "".join(deltas)
     assert count == 2 and n_ctx == 512
+
+
+def test_a_job_names_the_kept_state_its_requests_belong_to(
+    qtbot: QtBot, bridge: EngineBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: `state_key` reaches the engine's request as given, and is empty unless a
+    job gives one."""
+    client: EngineClient = bridge._client
+    sent: list[object] = []
+    submit = client._submit
+
+    def spy(request: object) -> int:
+        sent.append(request)
+        return submit(request)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(client, "_submit", spy)
+    hello = [ChatMessage("user", "hello")]
+
+    def job() -> None:
+        bridge.chat(hello, max_tokens=2, state_key="summary:abc")
+        bridge.complete("hello", max_tokens=2, state_key="translation:def")
+        bridge.chat(hello, max_tokens=2)
+
+    result = run_in_thread(qtbot, job)
+    assert "error" not in result, result
+    requests = [r for r in sent if isinstance(r, GenerateRequest | CompletionRequest)]
+    assert [type(r) for r in requests] == [GenerateRequest, CompletionRequest, GenerateRequest]
+    assert [r.state_key for r in requests] == ["summary:abc", "translation:def", ""]
 
 
 def test_a_job_counts_a_batch_of_texts_in_one_request(qtbot: QtBot, bridge: EngineBridge) -> None:

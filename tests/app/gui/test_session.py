@@ -15,7 +15,7 @@ from app.config.settings import Settings, load_settings
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.models.default_model import default_model_path
-from inference.protocol import ErrorKind, ModelInfo
+from inference.protocol import EngineSettings, ErrorKind, KeptStates, ModelInfo
 from tests.support.engine_helpers import kill_engine
 from tests.support.tiny_gguf import build_corrupt_variants, build_tiny_model
 
@@ -145,6 +145,45 @@ def test_a_killed_engine_is_announced_and_the_next_load_starts_a_fresh_one(
         session.restart()
     assert loaded.args[0].path == str(tiny_model)
     assert session.client.pid not in (None, pid)
+
+
+def _sent_kept_states(
+    session: EngineSession, monkeypatch: pytest.MonkeyPatch
+) -> list[KeptStates | None]:
+    """What each load of `session` tells the engine about kept KV states, in order."""
+    sent: list[KeptStates | None] = []
+    load = session.client.load
+
+    def spy(settings: EngineSettings, kept_states: KeptStates | None = None) -> int:
+        sent.append(kept_states)
+        return load(settings, kept_states)
+
+    monkeypatch.setattr(session.client, "load", spy)
+    return sent
+
+
+def test_every_load_tells_the_engine_where_states_are_kept_and_how_much_they_may_take(
+    qtbot: QtBot,
+    tiny_model: Path,
+    store: SettingsStore,
+    paths: HearthPaths,
+    sessions: list,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13: the chat's session and the Translate page's alike; a budget changed in the
+    settings goes with the next load."""
+    chat = _session(sessions, store, paths)
+    translation = _session(sessions, store, paths, remembers_choice=False)
+    sent = _sent_kept_states(chat, monkeypatch)
+    sent_by_translation = _sent_kept_states(translation, monkeypatch)
+    folder = str(paths.kv_states_dir)
+    _load(qtbot, chat, tiny_model)
+    store.update(kv_states_budget_bytes=1 << 30)
+    _load(qtbot, chat, tiny_model)
+    store.update(kv_states_budget_bytes=-1)  # a hand-edited file's nonsense: keep nothing
+    _load(qtbot, translation, tiny_model)
+    assert sent == [KeptStates(folder, 4 << 30), KeptStates(folder, 1 << 30)]
+    assert sent_by_translation == [KeptStates(folder, 0)]
 
 
 def test_a_second_session_loads_its_own_model_while_the_first_stays_loaded(
