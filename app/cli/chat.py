@@ -60,8 +60,7 @@ def _resolve_model(explicit: Path | None, settings: Settings) -> Path:
 def run(args: argparse.Namespace) -> int:
     from app.cli.chat_conversation import ConversationUnavailableError, StoredTurn
     from app.models.default_model import DefaultModelError
-    from inference.protocol import ChatMessage, KeptStates, Sampling
-    from inference.state_files import DEFAULT_BUDGET_BYTES
+    from inference.protocol import ChatMessage, Sampling
 
     if not args.prompt.strip():
         return _fail("the message is empty")
@@ -106,10 +105,8 @@ def run(args: argparse.Namespace) -> int:
         except ConversationUnavailableError as exc:
             return _fail(str(exc))
         messages = turn.messages(args.prompt)
-    # Conversations' KV states live beside the history (issue 13); the budget setting, when
-    # there is one, else the default.
-    budget = getattr(settings, "kv_states_budget_bytes", DEFAULT_BUDGET_BYTES)
-    kept = KeptStates(str(paths.kv_states_dir), budget)
+    # Conversations' KV states live beside the history (issue 13), within the window's budget.
+    kept = settings.kept_states(paths.kv_states_dir)
     try:
         max_tokens = args.max_tokens or settings.max_tokens
         return _reply(args, engine_settings, sampling, messages, kept, turn, max_tokens)

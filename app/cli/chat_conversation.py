@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from app.chat.prompt_history import prompt_messages
+from app.chat.state_keys import chat_state_key
 from app.config.paths import resolve_paths
 from inference.protocol import ChatMessage, Done, ModelInfo
 
@@ -24,8 +25,8 @@ class ConversationUnavailableError(Exception):
 
 
 def state_key(conversation_id: int) -> str:
-    """The key a conversation's KV state is kept under (the window uses the same)."""
-    return f"chat:{conversation_id}"
+    """The key a conversation's KV state is kept under: the window's spelling."""
+    return chat_state_key(conversation_id)
 
 
 class StoredTurn:

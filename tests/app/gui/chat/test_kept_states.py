@@ -85,11 +85,6 @@ def test_deleting_a_chat_deletes_its_kept_states_and_no_other(
     assert other.exists()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the engine side of issue 13 (branch i13-kvstate): saving and restoring "
-    "kept states; the lead removes this mark after merging it",
-)
 def test_a_chat_continued_after_a_restart_reads_only_the_new_message(
     qtbot: QtBot, make_app: MakeApp, tiny_model: Path
 ) -> None:
