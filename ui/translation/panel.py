@@ -36,6 +36,7 @@ from ui.translation.language_pickers import DETECTING, LanguagePickers
 from ui.translation.marks import TermMark, TextMarks
 from ui.translation.panel_layout import PanelLayout
 from ui.translation.text_edits import append_text, replace_undoable
+from ui.widgets.eliding_label import ElidingLabel
 from ui.widgets.language_combo import LanguageCombo
 from ui.widgets.message_bar import MessageBar
 
@@ -126,9 +127,9 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(200)
         self.progress.hide()
-        self.status_label = QLabel(self)
+        # One line that never wraps nor widens the page; the whole text in its tooltip.
+        self.status_label = ElidingLabel("", self)
         self._progress_line = ""  # the last "Translating: …" line (show_reading adds to it)
-        self.status_label.setWordWrap(True)
         self.flags_label = QLabel("⚠ Check the translation:", self)
         self.flags_label.hide()
         self.flags_list = QListWidget(self)
@@ -201,7 +202,7 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.back_edit.clear()
         self.show_flags(())
         self.hide_message()
-        self.status_label.clear()
+        self._set_status("")
 
     def append_translation(self, text: str) -> None:
         append_text(self.translation_edit, text)
@@ -247,7 +248,7 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.back_edit.clear()
         self.show_flags(())
         self.hide_message()
-        self.status_label.clear()
+        self._set_status("")
         self._set_detection(None, "")
         self.source_edit.setFocus()
 
@@ -292,21 +293,25 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.progress.show()
         left = "" if seconds_left is None else f", about {_format_seconds(seconds_left)} left"
         self._progress_line = f"Translating: {done} of {total} segments{left}"
-        self.status_label.setText(self._progress_line)
+        self._set_status(self._progress_line)
 
     def show_reading(self, text: str) -> None:
         """The engine reading a long segment's prompt, after the progress line ("" when done)."""
         line = self._progress_line
-        self.status_label.setText(f"{line} · {text}" if line and text else line or text)
+        self._set_status(f"{line} · {text}" if line and text else line or text)
 
     def show_busy(self, text: str) -> None:
         """Work without a count yet (detecting, loading): a moving bar and a line of text."""
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.status_label.setText(text)
+        self._set_status(text)
 
     def show_status(self, text: str) -> None:
+        self._set_status(text)
+
+    def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)
 
     def status_text(self) -> str:
         return self.status_label.text()
