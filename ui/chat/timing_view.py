@@ -27,11 +27,14 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from ui.widgets.eliding_label import ElidingLabel
 
 if TYPE_CHECKING:  # the plots (pyqtgraph) are imported when a trace is first shown
     import pyqtgraph as pg
@@ -173,7 +176,7 @@ class TimingDialog(QDialog):
         background, text = self._colours()
         column.addWidget(self.message)
         if content.figures:
-            column.addLayout(self._figures(content.figures))
+            column.addWidget(self._figures(content.figures))
         column.addWidget(_label(f"Timeline, {content.origin}", bold=True, section=True))
         self.timeline_plot = timing_plots.timeline_plot(
             [(b.name, b.start_ms, b.ms) for b in content.bars], content.marks, background, text
@@ -204,19 +207,24 @@ class TimingDialog(QDialog):
         palette = self.palette()
         return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
 
-    def _figures(self, figures: Sequence[HeadingFigure]) -> QHBoxLayout:
-        """The figures in one line, each with its definition as tooltip."""
-        row = QHBoxLayout()
+    def _figures(self, figures: Sequence[HeadingFigure]) -> QWidget:
+        """The figures in one line, each with its definition as tooltip. The line never asks
+        for width (it is cut short instead), so the page never scrolls sideways for it."""
+        line = QWidget()
+        line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout(line)
+        row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         for index, figure in enumerate(figures):
             if index:
                 row.addWidget(_label(" · "))
-            label = _label(figure.text)
+            # One line each, cut short with "…" rather than wrapped when the dialog is narrow.
+            label = ElidingLabel(figure.text)
             label.setToolTip(figure.meaning)
             self.figure_labels.append(label)
             row.addWidget(label)
         row.addStretch(1)
-        return row
+        return line
 
     def _table(
         self, headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int]
