@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from ui.performance.series import BarSeries, colour_of
+from ui.performance.series import MIN_PLOT_HEIGHT, BarSeries, colour_of
 
 GROUP_WIDTH = 0.8  # of one category's unit: the rest is the gap between groups
 
@@ -33,7 +33,7 @@ class BarPlot(pg.PlotWidget):
         backdrop = palette.color(QPalette.ColorRole.Base)
         backdrop.setAlpha(210)
         self.legend = item.addLegend(offset=(-10, 10), labelTextColor=text, brush=backdrop)
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(MIN_PLOT_HEIGHT)
         self.bars: list[pg.BarGraphItem] = []
 
     def set_bars(self, categories: list[str], series: list[BarSeries], models: list[str]) -> None:

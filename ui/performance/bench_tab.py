@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from storage.bench import BenchResultRecord
-from ui.performance.series import BarSeries
+from ui.performance.series import MIN_PLOT_HEIGHT, BarSeries
 from ui.widgets.lazy_widget import LazyWidget
 
 if TYPE_CHECKING:
@@ -160,6 +160,7 @@ class BenchTab(QWidget):
         # Built after the table has painted, once there are bars, or when asked for:
         # pyqtgraph's import is not paid at start-up (ui/widgets/lazy_widget.py).
         self.plots = LazyWidget(_build_bench_plots, self)
+        self.plots.setMinimumHeight(MIN_PLOT_HEIGHT)  # the splitter keeps their room
         self._bars: tuple[Bars, Bars, list[str]] | None = None
         self.plots.built.connect(lambda _plots: self._apply_bars())
         self.content = QSplitter(Qt.Orientation.Vertical, self)
@@ -167,6 +168,9 @@ class BenchTab(QWidget):
         self.content.addWidget(self.plots)
         self.content.setStretchFactor(0, 2)
         self.content.setStretchFactor(1, 3)
+        # Proportions (scaled to the tab's height): the plots' place has no size of its own
+        # to ask for until they are built.
+        self.content.setSizes([240, 360])
         self.content.setChildrenCollapsible(False)
         self.empty_label = QLabel(EMPTY_TEXT, self)
         self.empty_label.setWordWrap(True)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ui.performance.bench_tab import BenchTab
 from ui.performance.figures import COLUMNS, ReplyFigures
-from ui.performance.series import Series
+from ui.performance.series import MIN_PLOT_HEIGHT, Series
 from ui.performance.table_model import PerformanceTableModel
 from ui.performance.why_panel import WhyPanel
 from ui.widgets.lazy_widget import LazyWidget
@@ -118,6 +118,7 @@ class PerformancePage(QWidget):
         # paint does not wait for the plots), or when asked for: pyqtgraph's import is not
         # paid by every start of Hearth (ui/widgets/lazy_widget.py).
         self.plots = LazyWidget(_build_speed_plots, self)
+        self.plots.setMinimumHeight(MIN_PLOT_HEIGHT)  # the splitter keeps their room
         self._points: tuple[list[Series], list[Series], list[str]] | None = None
         self.plots.built.connect(lambda _plots: self._apply_points())
         # One line per model whose decoding slows with context depth, over the plots.

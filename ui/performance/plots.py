@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from ui.performance.series import Series, colour_of
+from ui.performance.series import MIN_PLOT_HEIGHT, Series, colour_of
 
 POINT_SIZE = 5
 
@@ -114,7 +114,7 @@ class SpeedPlot(pg.PlotWidget):
         backdrop = palette.color(QPalette.ColorRole.Base)
         backdrop.setAlpha(210)  # the points under the legend show through, faintly
         self.legend = item.addLegend(offset=(-10, 10), labelTextColor=text, brush=backdrop)
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(MIN_PLOT_HEIGHT)
 
     def set_series(self, series: list[Series], models: list[str]) -> None:
         item = self.getPlotItem()

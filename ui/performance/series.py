@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtGui import QColor
 
+# The least height a plot is given: its place on the page keeps it before the plot is built.
+MIN_PLOT_HEIGHT = 180
 # Distinguishable on the light and the dark palette alike (matplotlib's tab10); a model keeps
 # its colour in both plots: the colour goes by its place in the page's list of models.
 COLOURS = (
