@@ -128,7 +128,7 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.progress.setMaximumWidth(200)
         self.progress.hide()
         # One line that never wraps nor widens the page; the whole text in its tooltip.
-        self.status_label = ElidingLabel("", self)
+        self.status_label = ElidingLabel("", self, whole_in_tooltip=True)
         self._progress_line = ""  # the last "Translating: …" line (show_reading adds to it)
         self.flags_label = QLabel("⚠ Check the translation:", self)
         self.flags_label.hide()
@@ -202,7 +202,7 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.back_edit.clear()
         self.show_flags(())
         self.hide_message()
-        self._set_status("")
+        self.status_label.clear()
 
     def append_translation(self, text: str) -> None:
         append_text(self.translation_edit, text)
@@ -248,7 +248,7 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.back_edit.clear()
         self.show_flags(())
         self.hide_message()
-        self._set_status("")
+        self.status_label.clear()
         self._set_detection(None, "")
         self.source_edit.setFocus()
 
@@ -293,25 +293,21 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.progress.show()
         left = "" if seconds_left is None else f", about {_format_seconds(seconds_left)} left"
         self._progress_line = f"Translating: {done} of {total} segments{left}"
-        self._set_status(self._progress_line)
+        self.status_label.setText(self._progress_line)
 
     def show_reading(self, text: str) -> None:
         """The engine reading a long segment's prompt, after the progress line ("" when done)."""
         line = self._progress_line
-        self._set_status(f"{line} · {text}" if line and text else line or text)
+        self.status_label.setText(f"{line} · {text}" if line and text else line or text)
 
     def show_busy(self, text: str) -> None:
         """Work without a count yet (detecting, loading): a moving bar and a line of text."""
         self.progress.setRange(0, 0)
         self.progress.show()
-        self._set_status(text)
+        self.status_label.setText(text)
 
     def show_status(self, text: str) -> None:
-        self._set_status(text)
-
-    def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
-        self.status_label.setToolTip(text)
 
     def status_text(self) -> str:
         return self.status_label.text()
