@@ -12,12 +12,18 @@ Then, in turns (interleaved, so drift on a shared machine hits both alike), it o
 - page: a fresh PerformancePage with its presenter (app/gui/performance) over the database,
   as `hearth gui` builds it, nothing loaded before.
 
-One figure, each: from show() to the first paint that shows the result, offscreen
-(QT_QPA_PLATFORM=offscreen), time.perf_counter: for the baseline the table's first paint;
-for the page the first moment both the table's viewport has painted with rows in it and
-both plots have painted with their points (the query runs off the GUI thread, so the page
-paints empty first; that earlier paint does not count). Prints median, min and max in ms
-and the page's median over the baseline's. Prints figures; never asserts.
+Figures, each from show() to a paint, offscreen (QT_QPA_PLATFORM=offscreen),
+time.perf_counter:
+- baseline: the table's first paint;
+- page, first paint: the first moment the table's viewport has painted with rows in it (the
+  query runs off the GUI thread, so the page paints empty first; that earlier paint does
+  not count). The issue's goal (<= 200 ms) is about this one;
+- page, plots too: the first moment both plots have also painted with their points (they
+  are built once their place has painted, ui/widgets/lazy_widget.py, so they follow the
+  table).
+The first open of the process (the warm-up: pyqtgraph's import, caches) is printed on its
+own; the others are the interleaved repeats. Prints median, min and max in ms and each
+median over the baseline's. Prints figures; never asserts.
 """
 
 from __future__ import annotations
@@ -102,7 +108,8 @@ def open_baseline(app: QApplication) -> float:
     return (painted[0] - began) * 1000
 
 
-def open_page(app: QApplication, db: Database, shot: Path | None = None) -> float:
+def open_page(app: QApplication, db: Database, shot: Path | None = None) -> tuple[float, float]:
+    """(ms to the table's first paint with rows, ms to both plots painted with points)."""
     page = PerformancePage()
     page.resize(1100, 750)
     controller = PerformanceController(page, PerformanceRepository(db))
@@ -112,12 +119,20 @@ def open_page(app: QApplication, db: Database, shot: Path | None = None) -> floa
         now = time.perf_counter()
         if page.table_model.rowCount() and "rows" not in marks:
             marks["rows"] = now
-        for name, plot in (("decode", page.plots.decode), ("prefill", page.plots.prefill)):
+        if not page.plots.is_built():
+            return
+        plots = page.speed_plots()
+        for name, plot in (("decode", plots.decode), ("prefill", plots.prefill)):
             if plot.series_names() and name not in marks:
                 marks[name] = now
 
-    watched = [page.table.viewport(), page.plots.decode.viewport(), page.plots.prefill.viewport()]
-    watch = _Paints(watched, check)
+    watches = [_Paints([page.table.viewport()], check)]
+
+    def watch_plots(_plots: QWidget) -> None:
+        plots = page.speed_plots()
+        watches.append(_Paints([plots.decode.viewport(), plots.prefill.viewport()], check))
+
+    page.plots.built.connect(watch_plots)
     began = time.perf_counter()
     page.show()
     _wait(app, lambda: len(marks) == 3)
@@ -126,8 +141,8 @@ def open_page(app: QApplication, db: Database, shot: Path | None = None) -> floa
     controller.shutdown()
     page.close()
     page.deleteLater()
-    del watch
-    return (max(marks.values()) - began) * 1000
+    watches.clear()
+    return (marks["rows"] - began) * 1000, (max(marks.values()) - began) * 1000
 
 
 def main() -> None:
@@ -142,15 +157,20 @@ def main() -> None:
         try:
             build(db, args.replies, MODELS)
             realistic_speeds(db)
-            open_baseline(app), open_page(app, db, args.shot)  # warm: imports, caches
-            times: dict[str, list[float]] = {"baseline: empty QTableView": [], "page": []}
+            first = open_page(app, db, args.shot)  # cold: imports, caches
+            open_baseline(app)
+            names = ("baseline: empty QTableView", "page, first paint", "page, plots too")
+            times: dict[str, list[float]] = {name: [] for name in names}
             for _ in range(args.repeat):
-                times["baseline: empty QTableView"].append(open_baseline(app))
-                times["page"].append(open_page(app, db))
+                times[names[0]].append(open_baseline(app))
+                table, plots = open_page(app, db)
+                times[names[1]].append(table)
+                times[names[2]].append(plots)
         finally:
             db.close()
     base = statistics.median(times["baseline: empty QTableView"])
     print(f"{args.replies} replies, {args.repeat} interleaved opens each (ms: median [min-max])")
+    print(f"  first open of the process: first paint {first[0]:.1f}, plots too {first[1]:.1f}")
     for name, values in times.items():
         median = statistics.median(values)
         print(

@@ -47,6 +47,11 @@ def decode_speed(trace: Trace) -> float:
     return len(gaps) / (total / 1000.0) if gaps and total > 0 else 0.0
 
 
+# End-to-end speed is left out below this many completion tokens: a one-token reply's
+# "speed" is only its time to first token turned upside down.
+MIN_END_TO_END_TOKENS = 2
+
+
 def end_to_end_speed(completion_tokens: int, total_ms: float) -> float:
     """End-to-end speed, tokens/s: completion tokens ÷ total time. `total_ms` is the GUI's
     Enter → last token painted where it has it, else the engine's receipt → end

@@ -78,6 +78,7 @@ def build_app(
         window.chat_view.timingRequested,
         TraceRepository(database),
         PerformanceRepository(database),
+        messages,
         lambda: session.info,
         window,
     )

@@ -21,6 +21,14 @@ PREFILL_TTFT_MEANING = (
     "(time paused for a chat excluded); replies from before timings were recorded have "
     "only this."
 )
+TOTAL_MEANING = (
+    "Total time: from pressing Enter to the reply's last text painted in the chat (without "
+    "those marks, older replies: from the engine receiving the request to its end)."
+)
+END_TO_END_MEANING = (
+    "End-to-end speed: the reply's tokens ÷ its total time, the wait for the first token "
+    "included: what the reply felt like. Decode speed counts only the time between tokens."
+)
 # (Enter → first paint, engine's part) in ms; either None when not measured.
 FirstTokenTimes = tuple[float | None, float | None]
 

@@ -3,33 +3,41 @@ token painted. A passive dialog: the presenter (app/gui/chat/timing_view.py) han
 `TimingContent` of plain values, or None when no timing was recorded, and later the "Why is
 this slow?" sentences.
 
-From top to bottom: the timeline (one horizontal bar per phase on a shared millisecond axis,
-and the same phases as a table with their numbers and details), the time between tokens over
-the reply (pyqtgraph: a stall, a slowdown or a thermal drop shows as a shape), llama.cpp's own
-counters beside Hearth's wall clock, and the sentences. Esc closes (QDialog's own key).
+From top to bottom: the heading's figures (each with its definition as tooltip), the
+timeline (one horizontal bar per phase on a shared millisecond axis, and the same phases as a
+table with their numbers and details), the time between tokens over the reply (a stall, a
+slowdown or a thermal drop shows as a shape), llama.cpp's own counters beside Hearth's wall
+clock, and the sentences. Esc closes (QDialog's own key). The plots (ui/chat/timing_plots.py)
+import pyqtgraph when a trace is first shown, not when Hearth starts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from ui.widgets.eliding_label import ElidingLabel
+
+if TYPE_CHECKING:  # the plots (pyqtgraph) are imported when a trace is first shown
+    import pyqtgraph as pg
 
 NO_TIMING = "No timing recorded for this reply."
 NO_TIMING_DETAIL = (
@@ -38,11 +46,6 @@ NO_TIMING_DETAIL = (
 )
 WAITING_SENTENCES = "Looking at this machine…"
 NOTHING_SLOW = "Nothing Hearth can see made this reply slower than this machine allows."
-# Bar colours readable on light and dark backgrounds alike (one per phase, in order).
-BAR_COLOURS = (
-    "#8c8c8c", "#9467bd", "#bcbd22", "#17becf", "#1f77b4",
-    "#2ca02c", "#ff7f0e", "#d62728", "#e377c2", "#7f7f7f",
-)  # fmt: skip
 DEFAULT_SIZE = (860, 760)
 NO_TIMING_HEIGHT = 170
 
@@ -69,8 +72,16 @@ class CounterRow:
 
 
 @dataclass(frozen=True)
+class HeadingFigure:
+    """A figure under the heading, as shown, and its one written definition (the tooltip)."""
+
+    text: str
+    meaning: str
+
+
+@dataclass(frozen=True)
 class TimingContent:
-    heading: str
+    heading: str  # whose reply it is
     origin: str  # what 0 ms on the timeline is, in words
     bars: tuple[PhaseBar, ...]
     marks: tuple[tuple[str, float], ...]  # instants on the timeline: (name, ms)
@@ -78,6 +89,7 @@ class TimingContent:
     counters: tuple[CounterRow, ...]
     counters_note: str
     notes: tuple[str, ...] = ()  # prompt tokens evaluated and reused, why not reused
+    figures: tuple[HeadingFigure, ...] = ()  # beside the heading: first token, total, speed
 
 
 def _ms(value: float) -> str:
@@ -119,6 +131,7 @@ class TimingDialog(QDialog):
         self.counter_table: QTableWidget | None = None
         self.sentences = _label("")
         self.message = _label("")
+        self.figure_labels: list[QLabel] = []
         self.show_content(None)
 
     # ---- what the presenter calls ----------------------------------------------------
@@ -127,6 +140,7 @@ class TimingDialog(QDialog):
         """The timing of one reply; None: "no timing recorded" (missing or damaged)."""
         self.timeline_plot = self.token_plot = self.token_curve = None
         self.phase_table = self.counter_table = None
+        self.figure_labels = []
         page = QWidget()
         column = QVBoxLayout(page)
         self.sentences = _label(WAITING_SENTENCES)
@@ -157,9 +171,16 @@ class TimingDialog(QDialog):
     # ---- building ---------------------------------------------------------------------
 
     def _fill(self, column: QVBoxLayout, content: TimingContent) -> None:
+        from ui.chat import timing_plots  # pyqtgraph: imported when a trace is first shown
+
+        background, text = self._colours()
         column.addWidget(self.message)
+        if content.figures:
+            column.addWidget(self._figures(content.figures))
         column.addWidget(_label(f"Timeline, {content.origin}", bold=True, section=True))
-        self.timeline_plot = self._timeline(content)
+        self.timeline_plot = timing_plots.timeline_plot(
+            [(b.name, b.start_ms, b.ms) for b in content.bars], content.marks, background, text
+        )
         column.addWidget(self.timeline_plot)
         self.phase_table = self._phase_table(content.bars)
         column.addWidget(self.phase_table)
@@ -167,7 +188,9 @@ class TimingDialog(QDialog):
             column.addWidget(_label(note))
         column.addWidget(_label("Time between tokens", bold=True, section=True))
         if content.token_ms:
-            self.token_plot = self._token_plot(content.token_ms)
+            self.token_plot, self.token_curve = timing_plots.token_plot(
+                content.token_ms, background, text
+            )
             column.addWidget(self.token_plot)
         else:
             column.addWidget(_label("The reply had a single token: nothing to plot.", muted=True))
@@ -184,65 +207,24 @@ class TimingDialog(QDialog):
         palette = self.palette()
         return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
 
-    def _plot(self, height: int) -> pg.PlotWidget:
-        background, text = self._colours()
-        plot = pg.PlotWidget(background=background)
-        plot.setMinimumHeight(height)
-        plot.setMaximumHeight(height)
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=True, y=False)
-        for side in ("left", "bottom"):
-            axis = plot.getAxis(side)
-            axis.setPen(pg.mkPen(text))
-            axis.setTextPen(pg.mkPen(text))
-        return plot
-
-    def _timeline(self, content: TimingContent) -> pg.PlotWidget:
-        bars = content.bars
-        plot = self._plot(36 + 26 * max(1, len(bars)))
-        rows = np.arange(len(bars), dtype=float)
-        # A phase of a fraction of a millisecond still shows as a sliver.
-        total = max((b.start_ms + b.ms for b in bars), default=1.0)
-        widths = [max(b.ms, total / 400) for b in bars]
-        brushes = [pg.mkBrush(BAR_COLOURS[i % len(BAR_COLOURS)]) for i in range(len(bars))]
-        plot.addItem(
-            pg.BarGraphItem(
-                x0=[b.start_ms for b in bars], y=rows, width=widths, height=0.6,
-                brushes=brushes, pens=[pg.mkPen(None)] * len(bars),
-            )
-        )  # fmt: skip
-        _, text = self._colours()
-        for name, at in content.marks:
-            line = pg.InfiniteLine(
-                pos=at, angle=90, pen=pg.mkPen(text, style=Qt.PenStyle.DashLine),
-                label=name, labelOpts={"position": 0.96, "color": text},
-            )  # fmt: skip
-            plot.addItem(line)
-        plot.getAxis("left").setTicks([[(float(i), b.name) for i, b in enumerate(bars)]])
-        plot.getAxis("left").setWidth(150)
-        plot.getPlotItem().invertY(True)
-        plot.setLabel("bottom", "ms")
-        plot.setXRange(0, total * 1.02, padding=0)
-        plot.setYRange(-0.6, len(bars) - 0.4, padding=0)
-        return plot
-
-    def _token_plot(self, token_ms: tuple[float, ...]) -> pg.PlotWidget:
-        plot = self._plot(220)
-        x = np.arange(2, len(token_ms) + 2)
-        y = np.asarray(token_ms, dtype=float)
-        self.token_curve = plot.plot(
-            x, y, pen=pg.mkPen("#1f77b4", width=1.5), symbol="o" if len(y) <= 200 else None,
-            symbolSize=4, symbolBrush="#1f77b4", symbolPen=None,
-        )  # fmt: skip
-        # Peak downsampling keeps every stall visible on a 32k-token reply and paints fast.
-        self.token_curve.setDownsampling(auto=True, method="peak")
-        self.token_curve.setClipToView(True)
-        plot.setLabel("bottom", "token of the reply")
-        plot.setLabel("left", "ms since the one before")
-        plot.getAxis("left").setWidth(150)
-        plot.setYRange(0, float(y.max()) * 1.08 if len(y) and y.max() > 0 else 1.0)
-        plot.setXRange(1, len(token_ms) + 2, padding=0)
-        return plot
+    def _figures(self, figures: Sequence[HeadingFigure]) -> QWidget:
+        """The figures in one line, each with its definition as tooltip. The line never asks
+        for width (it is cut short instead), so the page never scrolls sideways for it."""
+        line = QWidget()
+        line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout(line)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        for index, figure in enumerate(figures):
+            if index:
+                row.addWidget(_label(" · "))
+            # One line each, cut short with "…" rather than wrapped when the dialog is narrow.
+            label = ElidingLabel(figure.text)
+            label.setToolTip(figure.meaning)
+            self.figure_labels.append(label)
+            row.addWidget(label)
+        row.addStretch(1)
+        return line
 
     def _table(
         self, headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int]

@@ -5,25 +5,14 @@ settings show side by side. Passive: the presenter hands the bars."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from ui.performance.plots import colour_of
+from ui.performance.series import MIN_PLOT_HEIGHT, BarSeries, colour_of
 
 GROUP_WIDTH = 0.8  # of one category's unit: the rest is the gap between groups
-
-
-@dataclass(frozen=True)
-class BarSeries:
-    """One model's bars: a mean and its spread per category (None: not measured there)."""
-
-    model: str
-    means: tuple[float | None, ...]
-    spreads: tuple[float | None, ...]
 
 
 class BarPlot(pg.PlotWidget):
@@ -44,7 +33,7 @@ class BarPlot(pg.PlotWidget):
         backdrop = palette.color(QPalette.ColorRole.Base)
         backdrop.setAlpha(210)
         self.legend = item.addLegend(offset=(-10, 10), labelTextColor=text, brush=backdrop)
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(MIN_PLOT_HEIGHT)
         self.bars: list[pg.BarGraphItem] = []
 
     def set_bars(self, categories: list[str], series: list[BarSeries], models: list[str]) -> None:

@@ -9,6 +9,7 @@ Signals: ``exportRequested()``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,7 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from storage.bench import BenchResultRecord
-from ui.performance.bench_plots import BarSeries, BenchPlots
+from ui.performance.series import MIN_PLOT_HEIGHT, BarSeries
+from ui.widgets.lazy_widget import LazyWidget
+
+if TYPE_CHECKING:
+    from ui.performance.bench_plots import BenchPlots
+
+Bars = tuple[list[str], list[BarSeries]]  # categories and one series per model
 
 EMPTY_TEXT = (
     "No benchmarks yet.\n"
@@ -150,12 +157,20 @@ class BenchTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setSortIndicator(0, Qt.SortOrder.DescendingOrder)
-        self.plots = BenchPlots(self)
+        # Built after the table has painted, once there are bars, or when asked for:
+        # pyqtgraph's import is not paid at start-up (ui/widgets/lazy_widget.py).
+        self.plots = LazyWidget(_build_bench_plots, self)
+        self.plots.setMinimumHeight(MIN_PLOT_HEIGHT)  # the splitter keeps their room
+        self._bars: tuple[Bars, Bars, list[str]] | None = None
+        self.plots.built.connect(lambda _plots: self._apply_bars())
         self.content = QSplitter(Qt.Orientation.Vertical, self)
         self.content.addWidget(self.table)
         self.content.addWidget(self.plots)
         self.content.setStretchFactor(0, 2)
         self.content.setStretchFactor(1, 3)
+        # Proportions (scaled to the tab's height): the plots' place has no size of its own
+        # to ask for until they are built.
+        self.content.setSizes([240, 360])
         self.content.setChildrenCollapsible(False)
         self.empty_label = QLabel(EMPTY_TEXT, self)
         self.empty_label.setWordWrap(True)
@@ -197,12 +212,29 @@ class BenchTab(QWidget):
 
     def show_bars(
         self,
-        pp: tuple[list[str], list[BarSeries]],
-        tg: tuple[list[str], list[BarSeries]],
+        pp: Bars,
+        tg: Bars,
         models: list[str],
     ) -> None:
-        self.plots.set_bars(pp[0], pp[1], tg[0], tg[1], models)
+        self._bars = (pp, tg, models)
+        self._apply_bars()
+        self.plots.request()
+
+    def bench_plots(self) -> BenchPlots:
+        """The pp and tg plots, built now if they were not yet (with the bars last set)."""
+        return self.plots.content()  # type: ignore[return-value]
+
+    def _apply_bars(self) -> None:
+        if self._bars is not None and self.plots.is_built():
+            pp, tg, models = self._bars
+            self.bench_plots().set_bars(pp[0], pp[1], tg[0], tg[1], models)
 
     def show_status(self, text: str) -> None:
         self.count_label.setText(text)
         self.count_label.setToolTip(text)
+
+
+def _build_bench_plots(parent: QWidget) -> QWidget:
+    from ui.performance.bench_plots import BenchPlots  # pyqtgraph: imported only now
+
+    return BenchPlots(parent)

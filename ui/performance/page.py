@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -35,9 +36,13 @@ from PySide6.QtWidgets import (
 
 from ui.performance.bench_tab import BenchTab
 from ui.performance.figures import COLUMNS, ReplyFigures
-from ui.performance.plots import SpeedPlots
+from ui.performance.series import MIN_PLOT_HEIGHT, Series
 from ui.performance.table_model import PerformanceTableModel
 from ui.performance.why_panel import WhyPanel
+from ui.widgets.lazy_widget import LazyWidget
+
+if TYPE_CHECKING:
+    from ui.performance.plots import SpeedPlots
 
 ALL_MODELS = "All models"
 TITLE_PAUSE_MS = 250  # typing in the title filter: wait for a pause before asking storage
@@ -109,7 +114,13 @@ class PerformancePage(QWidget):
         self._size_table()
         self.why = WhyPanel(self)
         self._selected: int | None = None
-        self.plots = SpeedPlots(self)
+        # Built once there are points, after the table has painted them (the page's first
+        # paint does not wait for the plots), or when asked for: pyqtgraph's import is not
+        # paid by every start of Hearth (ui/widgets/lazy_widget.py).
+        self.plots = LazyWidget(_build_speed_plots, self)
+        self.plots.setMinimumHeight(MIN_PLOT_HEIGHT)  # the splitter keeps their room
+        self._points: tuple[list[Series], list[Series], list[str]] | None = None
+        self.plots.built.connect(lambda _plots: self._apply_points())
         # One line per model whose decoding slows with context depth, over the plots.
         self.depth_notes = QLabel("", self)
         self.depth_notes.setWordWrap(True)
@@ -253,6 +264,21 @@ class PerformancePage(QWidget):
     def selected_reply(self) -> int | None:
         return self._selected
 
+    def set_points(self, decode: list[Series], prefill: list[Series], models: list[str]) -> None:
+        """The plots' points per model (`models`: the page's list, for stable colours); kept
+        until the plots are built when they are not yet."""
+        self._points = (decode, prefill, models)
+        self._apply_points()
+        self.plots.request()
+
+    def speed_plots(self) -> SpeedPlots:
+        """The two plots, built now if they were not yet (with the points last set)."""
+        return self.plots.content()  # type: ignore[return-value]
+
+    def _apply_points(self) -> None:
+        if self._points is not None and self.plots.is_built():
+            self.speed_plots().set_points(*self._points)
+
     def set_depth_notes(self, lines: Sequence[str]) -> None:
         """The lines over the plots (one per model whose decoding slows with depth)."""
         text = "\n".join(lines)
@@ -297,3 +323,9 @@ class PerformancePage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.shown.emit()
+
+
+def _build_speed_plots(parent: QWidget) -> QWidget:
+    from ui.performance.plots import SpeedPlots  # pyqtgraph: imported only now
+
+    return SpeedPlots(parent)

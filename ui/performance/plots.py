@@ -4,8 +4,6 @@ settings show side by side. Passive: the presenter hands the points per model.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.functions as fn
@@ -14,22 +12,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-# Distinguishable on the light and the dark palette alike (matplotlib's tab10); a model keeps
-# its colour in both plots: the colour goes by its place in the page's list of models.
-COLOURS = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)  # fmt: skip
+from ui.performance.series import MIN_PLOT_HEIGHT, Series, colour_of
+
 POINT_SIZE = 5
-
-
-@dataclass(frozen=True)
-class Series:
-    """One model's points in one plot."""
-
-    model: str
-    x: np.ndarray
-    y: np.ndarray
 
 
 class Dots(pg.GraphicsObject):
@@ -110,11 +95,6 @@ class Dots(pg.GraphicsObject):
         painter.drawPixmapFragments(*self._fragments.drawargs(), dot)
 
 
-def colour_of(model: str, models: list[str]) -> QColor:
-    index = models.index(model) if model in models else len(models)
-    return QColor(COLOURS[index % len(COLOURS)])
-
-
 class SpeedPlot(pg.PlotWidget):
     """One scatter plot of tokens/s against tokens, a series per model."""
 
@@ -134,7 +114,7 @@ class SpeedPlot(pg.PlotWidget):
         backdrop = palette.color(QPalette.ColorRole.Base)
         backdrop.setAlpha(210)  # the points under the legend show through, faintly
         self.legend = item.addLegend(offset=(-10, 10), labelTextColor=text, brush=backdrop)
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(MIN_PLOT_HEIGHT)
 
     def set_series(self, series: list[Series], models: list[str]) -> None:
         item = self.getPlotItem()

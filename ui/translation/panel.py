@@ -36,6 +36,7 @@ from ui.translation.language_pickers import DETECTING, LanguagePickers
 from ui.translation.marks import TermMark, TextMarks
 from ui.translation.panel_layout import PanelLayout
 from ui.translation.text_edits import append_text, replace_undoable
+from ui.widgets.eliding_label import ElidingLabel
 from ui.widgets.language_combo import LanguageCombo
 from ui.widgets.message_bar import MessageBar
 
@@ -126,9 +127,9 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.progress = QProgressBar(self)
         self.progress.setMaximumWidth(200)
         self.progress.hide()
-        self.status_label = QLabel(self)
+        # One line that never wraps nor widens the page; the whole text in its tooltip.
+        self.status_label = ElidingLabel("", self, whole_in_tooltip=True)
         self._progress_line = ""  # the last "Translating: …" line (show_reading adds to it)
-        self.status_label.setWordWrap(True)
         self.flags_label = QLabel("⚠ Check the translation:", self)
         self.flags_label.hide()
         self.flags_list = QListWidget(self)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from ui.translation.glossary import GlossaryEditor
 from ui.translation.history import TranslationHistory
+from ui.widgets.eliding_label import ElidingLabel
 from ui.widgets.language_combo import LanguageCombo
 from ui.widgets.message_bar import MessageBar
 
@@ -46,7 +47,7 @@ class PanelLayout(QWidget):
     back_check: QCheckBox
     file_button: QPushButton
     progress: QProgressBar
-    status_label: QLabel
+    status_label: ElidingLabel
     flags_label: QLabel
     flags_list: QListWidget
     message_bar: MessageBar
@@ -95,8 +96,17 @@ class PanelLayout(QWidget):
         ):
             actions.addWidget(widget)
         actions.addStretch(1)
-        actions.addWidget(self.status_label, 2)
-        actions.addWidget(self.progress)
+        # The status on a line of its own, as wide as the page: a job's progress ("Translating:
+        # 3 of 12 segments, about 1 min left · reading the prompt: 2,400 of 8,000 tokens, about
+        # 3 s left") fits on one line, elided beyond it; beside the buttons it wrapped to four
+        # lines and the editors above jumped with every update. The bar keeps its room when
+        # hidden, so the line's height never changes.
+        status = QHBoxLayout()
+        status.addWidget(self.status_label, 1)
+        status.addWidget(self.progress)
+        kept = self.progress.sizePolicy()
+        kept.setRetainSizeWhenHidden(True)
+        self.progress.setSizePolicy(kept)
 
         top = QWidget(self)
         top_layout = QVBoxLayout(top)
@@ -104,6 +114,7 @@ class PanelLayout(QWidget):
         top_layout.addLayout(languages)
         top_layout.addWidget(self.editors, 1)
         top_layout.addLayout(actions)
+        top_layout.addLayout(status)
         top_layout.addWidget(self.flags_label)
         top_layout.addWidget(self.flags_list)
         top_layout.addWidget(self.message_bar)

@@ -16,8 +16,19 @@ class ElidingLabel(QLabel):
     main window wider than the screen and cut the end off instead of shortening it.
     """
 
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self, text: str = "", parent: QWidget | None = None, *, whole_in_tooltip: bool = False
+    ) -> None:
+        """`whole_in_tooltip`: the whole text is its tooltip too, set with each text."""
+        self._whole_in_tooltip = whole_in_tooltip
         super().__init__(text, parent)
+        if whole_in_tooltip:
+            self.setToolTip(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        if self._whole_in_tooltip:
+            self.setToolTip(text)
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()

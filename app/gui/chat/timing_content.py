@@ -12,8 +12,10 @@ from pathlib import Path
 
 from app.chat import trace_marks as marks
 from app.chat.timing import (
+    MIN_END_TO_END_TOKENS,
     cache_miss_sentence,
     decode_speed,
+    end_to_end_speed,
     llama_difference_ms,
     prefill_speed,
 )
@@ -21,8 +23,15 @@ from app.chat.trace_record import first_token
 from app.gui.slowness_facts import read_trace
 from inference.protocol import RanMeanwhile, Trace
 from storage.records import PhaseValue, TraceRecord
-from ui.chat.stats_format import MIN_PREFILL_TOKENS
-from ui.chat.timing_view import CounterRow, PhaseBar, TimingContent
+from ui.chat.stats_format import (
+    END_TO_END_MEANING,
+    ENGINE_TTFT_MEANING,
+    MIN_PREFILL_TOKENS,
+    TOTAL_MEANING,
+    TTFT_MEANING,
+    format_rate,
+)
+from ui.chat.timing_view import CounterRow, HeadingFigure, PhaseBar, TimingContent
 
 _KINDS = {
     "chat": "a chat reply",
@@ -162,22 +171,41 @@ def _counters(trace: Trace) -> tuple[CounterRow, ...]:
     return tuple(rows)
 
 
-def _heading(trace: Trace, phases: Mapping[str, PhaseValue], enter: float | None) -> str:
+def _heading(phases: Mapping[str, PhaseValue]) -> str:
     path = phases.get(marks.MODEL_PATH)
     quant = phases.get(marks.QUANTIZATION)
     model = Path(path).name if isinstance(path, str) and path else "the model"
     if isinstance(quant, str) and quant and quant not in model:
         model += f" ({quant})"
+    return f"Reply by {model}"
+
+
+def _figures(
+    trace: Trace,
+    phases: Mapping[str, PhaseValue],
+    enter: float | None,
+    completion_tokens: int | None,
+) -> tuple[HeadingFigure, ...]:
+    """First token, total time and end-to-end speed, each with its definition. End-to-end
+    speed needs the reply's completion tokens (its stats) and MIN_END_TO_END_TOKENS."""
     first = first_token(phases)
-    parts = [f"Reply by {model}"]
+    figures = []
     if first is not None and first.shown_ms is not None:
-        parts.append(f"first token on screen {_ms(first.shown_ms)} after Enter")
+        text = f"first token on screen {_ms(first.shown_ms)} after Enter"
+        figures.append(HeadingFigure(text, TTFT_MEANING))
     elif first is not None and first.engine_ms is not None:
-        parts.append(f"first token {_ms(first.engine_ms)} after the engine had the request")
+        text = f"first token {_ms(first.engine_ms)} after the engine had the request"
+        figures.append(HeadingFigure(text, ENGINE_TTFT_MEANING))
     last = _number(phases, marks.LAST_PAINT)
-    end = (last if last is not None else trace.end_at_ms) - (enter or 0.0)
-    parts.append(f"{_ms(end)} in all")
-    return " · ".join(parts)
+    # The total end_to_end_speed's definition names: Enter → last painted where recorded.
+    total = (last if last is not None else trace.end_at_ms) - (enter or 0.0)
+    figures.append(HeadingFigure(f"{_ms(total)} in all", TOTAL_MEANING))
+    if completion_tokens is not None and completion_tokens >= MIN_END_TO_END_TOKENS:
+        speed = end_to_end_speed(completion_tokens, total)
+        if speed > 0:
+            text = f"end-to-end {format_rate(speed)}"
+            figures.append(HeadingFigure(text, END_TO_END_MEANING))
+    return tuple(figures)
 
 
 def _notes(trace: Trace) -> tuple[str, ...]:
@@ -191,10 +219,13 @@ def _notes(trace: Trace) -> tuple[str, ...]:
     return ()
 
 
-def timing_content(record: TraceRecord | None) -> TimingContent | None:
+def timing_content(
+    record: TraceRecord | None, completion_tokens: int | None = None
+) -> TimingContent | None:
     """What the view shows of a stored trace; None when none was recorded or it is damaged
     (the view says "no timing recorded"). The timeline's 0 is Enter pressed when the GUI
-    recorded it, else the engine's receipt of the request."""
+    recorded it, else the engine's receipt of the request. `completion_tokens`: the reply's
+    stored stats' count (None: no stats; no end-to-end speed then)."""
     trace = read_trace(record)
     if record is None or trace is None:
         return None
@@ -210,7 +241,8 @@ def timing_content(record: TraceRecord | None) -> TimingContent | None:
     )
     bars = _phase_bars(trace, offset, enter) + _paint_bars(trace, phases, offset)
     return TimingContent(
-        heading=_heading(trace, phases, enter),
+        heading=_heading(phases),
+        figures=_figures(trace, phases, enter, completion_tokens),
         origin=origin,
         bars=tuple(bars),
         marks=tuple(_marks(trace, phases, offset)),

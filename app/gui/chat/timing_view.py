@@ -18,6 +18,8 @@ from app.gui.slowness_facts import FactsRequest, find_sentences, read_trace
 from app.gui.tasks import TaskRunner
 from app.models.machine import MachineMemory
 from inference.protocol import ModelInfo
+from storage.chats import MessageRepository
+from storage.errors import DatabaseError
 from storage.performance import PerformanceRepository
 from storage.traces import TraceRepository
 from ui.chat.timing_view import TimingDialog
@@ -26,7 +28,8 @@ SHUTDOWN_WAIT_S = 2.0
 
 
 class TimingView(QObject):
-    """`requested`: the chat view's timingRequested(message_id). `model_info`: the model
+    """`requested`: the chat view's timingRequested(message_id). `messages`: for the reply's
+    completion tokens (its end-to-end speed). `model_info`: the model
     loaded now (EngineSession.info). `machine`: this computer as app.models.machine sees it
     (None: detected by the first task that needs it)."""
 
@@ -35,6 +38,7 @@ class TimingView(QObject):
         requested: SignalInstance,
         traces: TraceRepository,
         performance: PerformanceRepository,
+        messages: MessageRepository,
         model_info: Callable[[], ModelInfo | None],
         parent: QWidget,
         *,
@@ -45,6 +49,7 @@ class TimingView(QObject):
         self.dialog = dialog or TimingDialog(parent)
         self._traces = traces
         self._performance = performance
+        self._messages = messages
         self._model_info = model_info
         self._machine = machine
         self._tasks = TaskRunner(self)
@@ -54,7 +59,7 @@ class TimingView(QObject):
     def open(self, message_id: int) -> None:
         record = self._traces.get(message_id)
         self._shown = message_id
-        self.dialog.show_content(timing_content(record))
+        self.dialog.show_content(timing_content(record, self._completion_tokens(message_id)))
         self.dialog.show()
         self.dialog.raise_()
         self.dialog.activateWindow()
@@ -71,6 +76,16 @@ class TimingView(QObject):
             on_result=lambda result: self._show_sentences(message_id, result),
             on_error=lambda _error: self._show_sentences(message_id, (self._machine, [])),
         )
+
+    def _completion_tokens(self, message_id: int) -> int | None:
+        """The reply's stored count, for its end-to-end speed; None when it cannot be read
+        (the view then leaves that figure out rather than failing)."""
+        try:
+            message = self._messages.get(message_id)
+        except DatabaseError:
+            return None
+        stats = message.stats if message is not None else None
+        return stats.completion_tokens if stats is not None else None
 
     def _show_sentences(
         self, message_id: int, result: tuple[MachineMemory | None, list[str]]

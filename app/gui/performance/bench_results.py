@@ -19,8 +19,8 @@ from app.cli.bench_output import as_csv
 from app.gui.tasks import TaskRunner
 from app.util.atomic_write import write_atomic
 from storage.bench import BenchResultRecord, BenchResultRepository
-from ui.performance.bench_plots import BarSeries
 from ui.performance.bench_tab import BenchTab
+from ui.performance.series import BarSeries
 
 LANE = "benchmarks"
 SHUTDOWN_WAIT_S = 2.0

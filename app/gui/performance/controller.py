@@ -39,7 +39,7 @@ from storage.traces import TraceRepository
 from ui.main_window import MainWindow
 from ui.performance.figures import ReplyFigures
 from ui.performance.page import PerformancePage
-from ui.performance.plots import Series
+from ui.performance.series import Series
 
 PAGE_SIZE = 200  # rows per query: a screenful several times over, ~20 ms of SQLite
 SHUTDOWN_WAIT_S = 2.0
@@ -162,7 +162,7 @@ class PerformanceController(QObject):
         page = self.page
         page.set_models(listing.models)
         page.table_model.reset(listing.rows, listing.total)
-        page.plots.set_points(listing.decode, listing.prefill, listing.models)
+        page.set_points(listing.decode, listing.prefill, listing.models)
         page.show_count(listing.total)
         page.set_depth_notes(listing.depth_notes)
         page.show_empty(not listing.stored_any)

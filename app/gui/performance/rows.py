@@ -18,7 +18,7 @@ from storage.records import PerformanceRow, PhaseValue, SpeedPoints
 from ui.chat.stats_format import MIN_PREFILL_TOKENS
 from ui.performance.figures import COLUMNS, ReplyFigures, row_texts
 from ui.performance.page import PageFilters
-from ui.performance.plots import Series
+from ui.performance.series import Series
 
 #: The trace phases the page reads: shown, sorted by, or needed for time to first token.
 PHASE_KEYS = (

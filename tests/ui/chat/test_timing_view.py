@@ -14,13 +14,14 @@ from ui.chat.timing_view import (
     NO_TIMING,
     NOTHING_SLOW,
     CounterRow,
+    HeadingFigure,
     PhaseBar,
     TimingContent,
     TimingDialog,
 )
 
 CONTENT = TimingContent(
-    heading="Reply by tiny.gguf · 1,445 ms in all",
+    heading="Reply by tiny.gguf",
     origin="from Enter pressed",
     bars=(
         PhaseBar("Waiting in the queue", 0.0, 10.0, "nothing else was running"),
@@ -31,6 +32,10 @@ CONTENT = TimingContent(
     token_ms=(10.0, 11.0, 250.0, 10.0),  # a stall at the third token
     counters=(CounterRow("Prefill", "400 ms", "380 ms", "20.0 ms"),),
     counters_note="Hearth's clock runs around llama.cpp's own.",
+    figures=(
+        HeadingFigure("1,445 ms in all", "Total time: …"),
+        HeadingFigure("end-to-end 69.2 tok/s", "End-to-end speed: …"),
+    ),
 )
 
 
@@ -50,6 +55,12 @@ def test_the_dialog_shows_the_phases_the_tokens_and_the_sentences(qtbot: QtBot) 
     dialog.show()
     assert (dialog.width(), dialog.height()) == DEFAULT_SIZE
     assert dialog.phase_names() == ["Waiting in the queue", "Prefill", "Decode"]
+    # The heading's figures, each with its definition to hover over.
+    shown = [(label.text(), label.toolTip()) for label in dialog.figure_labels]
+    assert shown == [
+        ("1,445 ms in all", "Total time: …"),
+        ("end-to-end 69.2 tok/s", "End-to-end speed: …"),
+    ]
     assert dialog.token_curve is not None
     x, y = dialog.token_curve.xData, dialog.token_curve.yData  # all points, not as painted
     assert list(x) == [2, 3, 4, 5] and list(y) == [10.0, 11.0, 250.0, 10.0]

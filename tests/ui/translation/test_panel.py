@@ -203,6 +203,26 @@ def test_progress_and_flags_are_shown(panel: TranslationPanel) -> None:
     assert table.item(1, 0).toolTip() == ""
 
 
+def test_prefill_progress_stays_on_one_line_and_nothing_moves(panel: TranslationPanel) -> None:
+    panel.resize(900, 600)  # narrower than the whole line beside the buttons
+    panel.set_busy(True)
+    panel.show_progress(0, 12, None)
+    QApplication.processEvents()
+    before = (panel.editors.geometry(), panel.translate_button.geometry(), panel.size())
+    for done in ("1,200", "2,400", "6,800"):  # nothing jumps; one line, all of it in its tooltip
+        panel.show_progress(3, 12, 75.0)
+        panel.show_reading(f"reading the prompt: {done} of 8,000 tokens, about 4 s left")
+        QApplication.processEvents()
+        after = (panel.editors.geometry(), panel.translate_button.geometry(), panel.size())
+        assert after == before and panel.status_label.toolTip() == panel.status_text()
+        assert panel.status_label.height() < 2 * panel.status_label.fontMetrics().height()
+    # A longer line than there is room for is cut short with "…": it never widens the page.
+    assert panel.status_label.minimumSizeHint().width() < panel.status_label.width() // 4
+    panel.set_busy(False)  # the bar hides; the line keeps its height
+    QApplication.processEvents()
+    assert panel.editors.geometry() == before[0]
+
+
 def test_glossary_editor_collects_terms_and_words_to_keep(
     qtbot: QtBot, panel: TranslationPanel
 ) -> None:

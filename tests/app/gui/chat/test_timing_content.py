@@ -69,7 +69,32 @@ def test_the_timeline_starts_at_enter_and_lays_the_phases_end_to_end() -> None:
     )
     assert "Paused" not in bars
     assert content.token_ms == (10.0,) * 100
-    assert "first token on screen 445 ms after Enter" in content.heading
+    assert content.heading == "Reply by the model"  # no model facts stored
+    # No completion tokens given (no stats): no end-to-end speed.
+    assert [f.text for f in content.figures] == [
+        "first token on screen 445 ms after Enter",
+        "1,445 ms in all",  # Enter (-5) to the engine's end (1,440): no last paint recorded
+    ]
+    assert content.figures[0].meaning.startswith("Time to first token: from pressing Enter")
+
+
+def test_end_to_end_speed_is_shown_with_its_definition_from_two_tokens_on() -> None:
+    marked = record(engine_trace(), gui_enter_ms=-60.0, gui_last_paint_ms=1940.0)
+    content = timing_content(marked, completion_tokens=100)
+    assert content is not None
+    total, speed = content.figures[-2:]
+    assert total.text == "2,000 ms in all"  # Enter -> last paint
+    assert total.meaning.startswith("Total time: from pressing Enter")
+    assert speed.text == "end-to-end 50.0 tok/s"  # app.chat.timing.end_to_end_speed: 100 / 2 s
+    assert speed.meaning.startswith("End-to-end speed: the reply's tokens ÷ its total time")
+    one = timing_content(marked, completion_tokens=1)  # too little to call a speed
+    assert one is not None and not any("end-to-end" in f.text for f in one.figures)
+    engine_only = timing_content(record(engine_trace()), completion_tokens=100)
+    assert engine_only is not None
+    first, total, speed = engine_only.figures
+    assert first.text == "first token 433 ms after the engine had the request"
+    assert first.meaning.startswith("Its engine part")
+    assert total.text == "1,440 ms in all" and speed.text == "end-to-end 69.4 tok/s"
 
 
 def test_without_gui_marks_the_timeline_starts_at_the_engine_s_receipt() -> None:

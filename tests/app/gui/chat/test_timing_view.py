@@ -1,12 +1,16 @@
 """The timing view of a reply (issue 12), opened from its "Timing" link: a reply written by
 the real engine (tiny model) shows its phases and one point per token; a reply without a
-trace (from before traces) or with a damaged one says "no timing recorded"; Esc closes it."""
+trace (from before traces) or with a damaged one says "no timing recorded"; Esc closes it.
+And once (slow) with the real built-in Gemma model: every phase, its tokens and llama.cpp's
+counters."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
@@ -113,3 +117,53 @@ def test_a_damaged_trace_shows_no_timing_recorded(
     dialog.hide()
     dialog = open_timing(qtbot, window, message_id)
     assert dialog.message.text() == NO_TIMING
+
+
+MS = re.compile(r"^[\d,]+(\.\d)? ms$")
+
+
+@pytest.mark.slow
+def test_a_real_gemma_reply_s_timing_view_shows_every_phase_its_tokens_and_llama_s_counters(
+    qtbot: QtBot, make_app: MakeApp, gemma_model: Path
+) -> None:
+    """The built-in model, one short reply sent from the chat window, its timing opened from
+    the "Timing" link under it as a person would."""
+    window, db, message_id, done = reply(qtbot, make_app, gemma_model)
+    stored = TraceRepository(db).get(message_id)
+    assert stored is not None and stored.phases.get(marks.ENTER) is not None  # the GUI's marks
+    dialog = open_timing(qtbot, window, message_id)
+    assert dialog.message.text().startswith("Reply by gemma")
+
+    # Every phase from Enter to the first paint, each with its start and its length in ms.
+    table = dialog.phase_table
+    assert table is not None
+    rows = {
+        table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
+        for r in range(table.rowCount())
+    }
+    for phase in ("Sent to the engine", "Waiting in the queue", "Building the prompt",
+                  "Tokenizing", "Prefill", "Decode", "First token to screen"):  # fmt: skip
+        starts, took = rows[phase]
+        assert MS.match(starts) and MS.match(took), (phase, starts, took)
+    assert "Model load" not in rows  # loaded before Enter
+
+    # The heading's figures: time to first token from Enter, the total, end-to-end speed.
+    figures = [label.text() for label in dialog.figure_labels]
+    assert figures[0].startswith("first token on screen") and figures[0].endswith("after Enter")
+    assert figures[1].endswith("ms in all")
+    assert figures[2].startswith("end-to-end ") and figures[2].endswith(" tok/s")
+
+    # One point per decode gap (each token after the first), as the engine measured them.
+    assert done.trace is not None and len(done.trace.token_ms) >= 2
+    assert dialog.token_curve is not None
+    assert len(dialog.token_curve.yData) == len(done.trace.token_ms) == len(stored.token_ms)
+
+    # llama.cpp's own counters beside Hearth's clock, for prefill and decode.
+    counters = dialog.counter_table
+    assert counters is not None and counters.rowCount() == 2
+    for row, name in enumerate(("Prefill", "Decode")):
+        assert counters.item(row, 0).text().startswith(f"{name} (")
+        assert MS.match(counters.item(row, 1).text()) and MS.match(counters.item(row, 2).text())
+        assert counters.item(row, 3).text()  # the difference, named
+    assert done.trace.llama_prefill_ms > 0 and done.trace.llama_decode_ms > 0
+    qtbot.waitUntil(lambda: dialog.sentences_text() != WAITING_SENTENCES, timeout=30_000)

@@ -94,7 +94,7 @@ def test_the_loaded_model_runs_on_the_chat_engine_and_see_results_lists_it(
     qtbot.waitUntil(lambda: performance.bench_tab.table.rowCount() == 2)
     texts = {performance.bench_tab.table.item(r, 2).text() for r in range(2)}
     assert texts == {"pp32 + tg4", "pp32 + tg4 @ d64"}
-    assert performance.bench_tab.plots.tg.bars  # one model's bars drawn
+    assert performance.bench_tab.bench_plots().tg.bars  # one model's bars drawn
 
     # Another run: the Benchmarks tab lists it without being asked.
     _fill(qtbot, dialog, 16, 2, "0", 1)

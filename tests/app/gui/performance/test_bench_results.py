@@ -119,7 +119,9 @@ def test_stored_runs_list_newest_first_with_figures_and_bars(
         ("alpha", (40.0, None, 30.0)),
         ("beta", (None, 20.0, None)),
     ]
-    assert [b.opts["name"] for b in page.plots.tg.bars] == ["alpha", "beta"]
+    # The plots build themselves once there are bars on screen (a place with room to paint).
+    qtbot.waitUntil(page.plots.is_built)
+    assert [b.opts["name"] for b in page.bench_plots().tg.bars] == ["alpha", "beta"]
 
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Exported" in page.count_label.text())

@@ -150,10 +150,13 @@ def test_filters_by_model_table_and_plots_alike(
     page, _controller = open_page
     _three(db)
     _show(qtbot, page, 3)
+    # The plots are built once the page has painted (pyqtgraph is not imported before),
+    # with the points already listed.
+    qtbot.waitUntil(page.plots.is_built)
     # One series per model, in the same colour in both plots; the short prompt is not in
     # the prefill plot, so qwen has no prefill series.
-    assert page.plots.decode.series_names() == ["gemma", "qwen"]
-    assert page.plots.prefill.series_names() == ["gemma"]
+    assert page.speed_plots().decode.series_names() == ["gemma", "qwen"]
+    assert page.speed_plots().prefill.series_names() == ["gemma"]
     assert [page.model_filter.itemText(i) for i in range(page.model_filter.count())] == [
         "All models",
         "gemma",
@@ -161,7 +164,7 @@ def test_filters_by_model_table_and_plots_alike(
     ]
     page.model_filter.setCurrentText("qwen")
     qtbot.waitUntil(lambda: _texts(page, "Model") == ["qwen"])
-    assert page.plots.decode.series_names() == ["qwen"]
+    assert page.speed_plots().decode.series_names() == ["qwen"]
     assert page.count_label.text() == "1 reply"
     qtbot.keyClicks(page.title_filter, "ÉTÉ")  # no qwen chat has it
     qtbot.waitUntil(lambda: page.table_model.rowCount() == 0)
@@ -222,7 +225,7 @@ def test_a_reply_finishing_while_open_shows_up(
     chat.replyFinished.emit(reply)
     qtbot.waitUntil(lambda: _texts(page, "Chat") == ["first chat"])
     assert page.stack.currentWidget() is page.content
-    assert page.plots.decode.series_names() == ["llama"]
+    assert page.speed_plots().decode.series_names() == ["llama"]
     # Hidden, the page refreshes when it shows again, not before.
     page.hide()
     second = store_reply(db, "second chat", BASE)
