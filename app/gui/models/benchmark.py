@@ -139,7 +139,12 @@ class BenchmarkPresenter(QObject):
         sizes = BenchSizes(choice.n_prompt, choice.n_gen, choice.depths, choice.repetitions)
         loaded = self._loaded(path)
         info = self._session.info
-        base = self._session.choices()[0] if loaded else self._engine_settings(path)
+        # The loaded model is measured as it was loaded, which the settings may no longer say.
+        base = (
+            self._session.loaded_settings or self._session.choices()[0]
+            if loaded
+            else self._engine_settings(path)
+        )
         plan, notes = one_configuration(sizes, base, info.n_ctx if loaded and info else None)
         bridge, make_engine, repository = self._bridge, self._make_engine, self._repository
         if loaded:
