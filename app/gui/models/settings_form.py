@@ -93,6 +93,12 @@ class PerModelSettings(QObject):
         models_dir = self.paths.models_dir
         self._tasks.run("layout", lambda: model_layout(Path(path), models_dir), done, failed)
 
+    def refill(self, path: str) -> None:
+        """`path`'s settings changed elsewhere (the benchmark kept thread counts): show them
+        if it is the model selected."""
+        if path and path == self._selected and path in self._layouts:
+            self._fill_form(path)
+
     def forget(self, path: str) -> None:
         """`path`'s file is gone: a new file there gets its header read again."""
         self._layouts.pop(path, None)
