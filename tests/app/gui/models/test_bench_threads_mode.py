@@ -81,6 +81,7 @@ def test_keep_these_saves_the_winners_and_the_form_shows_them(
     )  # fmt: skip
     kept: list[str] = []
     presenter.threadsKept.connect(kept.append)
+    chat.session.on_shutdown(presenter.shutdown)  # as the app's own presenter is stopped
     dialog = presenter.open(str(tiny_model))
     _threads_mode(qtbot, dialog, 16, 4, 2)
     _run(qtbot, dialog, presenter)
