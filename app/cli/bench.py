@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.cli.bench_progress import StderrProgress
 from app.cli.output import fail as _fail
 
 T = TypeVar("T")
@@ -62,8 +63,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "deviation); ratio: Hearth's figure over llama.cpp's own for the same runs.",
     )
     bench.add_argument("model", nargs="?", type=Path, help="GGUF file (default: your model)")
-    bench.add_argument("-p", "--n-prompt", type=_count, default=512, help="prompt tokens")
-    bench.add_argument("-n", "--n-gen", type=_count, default=128, help="generated tokens")
+    # -p, -n and -r default to None: llama-bench's 512/128/5, or --find-threads' short runs.
+    bench.add_argument("-p", "--n-prompt", type=_count, help="prompt tokens (default 512)")
+    bench.add_argument("-n", "--n-gen", type=_count, help="generated tokens (default 128)")
     bench.add_argument(
         "-d",
         "--depth",
@@ -77,8 +79,20 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     bench.add_argument("-fa", "--flash-attn", type=_list_of(_switch, "flash-attn (0 or 1)"))
     bench.add_argument("-ctk", "--cache-type-k", type=_list_of(str, "cache-type-k"))
     bench.add_argument("-ctv", "--cache-type-v", type=_list_of(str, "cache-type-v"))
-    bench.add_argument("-r", "--repetitions", type=_positive, default=5)
+    bench.add_argument("-r", "--repetitions", type=_positive, help="repetitions (default 5)")
     bench.add_argument("--seed", type=int, default=0, help="the random tokens' seed")
+    bench.add_argument(
+        "--find-threads",
+        action="store_true",
+        help="try thread counts (1 to the physical cores, and the logical count) for prefill "
+        "and for decode, short runs (default -p 128 -n 32 -r 3), and offer to keep the "
+        "fastest as the model's settings",
+    )
+    bench.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --find-threads: keep clear winners without asking",
+    )
     formats = bench.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true", help="print one JSON object")
     formats.add_argument("--csv", action="store_true", help="print CSV with a header row")
@@ -97,6 +111,18 @@ def run(args: argparse.Namespace) -> int:
     from storage.bench import BenchResultRepository
     from storage.errors import DatabaseError
 
+    if args.keep and not args.find_threads:
+        return _fail("--keep goes with --find-threads", 2)
+    if args.find_threads and args.csv:
+        return _fail("--find-threads prints a table or --json", 2)
+    if args.find_threads:
+        args.n_prompt = 128 if args.n_prompt is None else args.n_prompt
+        args.n_gen = 32 if args.n_gen is None else args.n_gen
+        args.repetitions = args.repetitions or 3
+    else:
+        args.n_prompt = 512 if args.n_prompt is None else args.n_prompt
+        args.n_gen = 128 if args.n_gen is None else args.n_gen
+        args.repetitions = args.repetitions or 5
     if args.n_prompt + args.n_gen == 0:
         return _fail("nothing to measure: -p and -n are both 0", 2)
     paths = resolve_paths().ensure()
@@ -110,6 +136,10 @@ def run(args: argparse.Namespace) -> int:
             model_path = ensure_default_model(paths.models_dir)
     except DefaultModelError as exc:
         return _fail(str(exc))
+    if args.find_threads:
+        from app.cli import bench_threads
+
+        return bench_threads.run(args, model_path)
     base = settings.engine_settings(model_path)
     plan = BenchPlan(
         n_prompt=args.n_prompt,
@@ -129,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     except DatabaseError as exc:
         return _fail(str(exc))
     notes: list[str] = []
-    progress = _Progress(sys.stderr)
+    progress = StderrProgress(sys.stderr)
 
     def on_line(line: str) -> None:
         notes.append(line)
@@ -161,39 +191,3 @@ def run(args: argparse.Namespace) -> int:
     if records and all(r.error is not None for r in records):
         return 1
     return 0
-
-
-class _Progress:
-    """Progress on stderr: one line rewritten in place on a terminal, else a line per
-    configuration and repetition (logs stay short)."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self._tty = bool(getattr(stream, "isatty", lambda: False)())
-        self._last = ""
-        self._dirty = False
-
-    def step(self, step: Any) -> None:
-        where = f"[{step.index}/{step.count}]"
-        if step.phase in ("load", "warmup"):
-            text = f"{where} {'loading the model' if step.phase == 'load' else 'warming up'}…"
-        else:
-            text = f"{where} repetition {step.repetition}/{step.repetitions}"
-        if self._tty:
-            detail = f" {step.phase} {step.done}/{step.total}" if step.total else ""
-            self._stream.write("\r\x1b[K" + text + detail)
-            self._stream.flush()
-            self._dirty = True
-        elif text != self._last:
-            print(text, file=self._stream, flush=True)
-        self._last = text
-
-    def line(self, text: str) -> None:
-        self.end()
-        print(text, file=self._stream, flush=True)
-
-    def end(self) -> None:
-        if self._dirty:
-            self._stream.write("\r\x1b[K")
-            self._stream.flush()
-            self._dirty = False

@@ -81,6 +81,10 @@ class EngineSession(QObject):
         self.remembers_choice = remembers_choice
         self.client = EngineClient(self)
         self.info: ModelInfo | None = None
+        # What the loaded model was loaded with (None while none is): choices() follows the
+        # settings as they change, this stays what the engine really holds until a reload.
+        self.loaded_settings: EngineSettings | None = None
+        self._load_settings: EngineSettings | None = None  # of the load under way
         self._model_path: str | None = None  # the model asked for last
         self._choices: Choices | None = None
         self._load_request: int | None = None
@@ -157,11 +161,13 @@ class EngineSession(QObject):
         self._model_path = model_path
         self._choices = None  # the model's own settings may have changed since
         self.info = None
+        self.loaded_settings = None
         self.loadStarted.emit(model_path)
         # The states folder and budget travel with every load: a restarted engine learns
         # them again, and a budget changed in the settings applies from the next load.
         kept = self.store.settings.kept_states(self.paths.kv_states_dir)
-        self._load_request = self.client.load(self.choices()[0], kept)
+        self._load_settings = self.choices()[0]
+        self._load_request = self.client.load(self._load_settings, kept)
 
     def switch(self, model_path: str) -> None:
         """Use another model: announced first (so a reply in progress can stop), remembered
@@ -194,6 +200,7 @@ class EngineSession(QObject):
             return
         self._load_request = None
         self.info = info
+        self.loaded_settings = self._load_settings
         self.loaded.emit(info)
 
     def _on_failed(self, request_id: int, kind: str, message: str) -> None:
@@ -204,6 +211,7 @@ class EngineSession(QObject):
 
     def _on_crashed(self, reason: str) -> None:
         self.info = None
+        self.loaded_settings = None
         self._load_request = None
         self.crashed.emit(reason)
 

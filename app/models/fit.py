@@ -5,9 +5,11 @@ how llama.cpp places buffers:
   the GPU); the output head goes to the GPU only when N > n_layer (llama.cpp counts it as
   layer n_layer+1, so "all" is n_layer+1 layers); the input embedding always stays on the CPU.
   A head tied to the embedding is duplicated onto the GPU.
-- KV cache: per layer n_kv_head · (key_length + value_length) · cells · bytes per element,
-  on the device of its layer. Sliding-window layers hold min(n_ctx, window + ubatch) cells
-  unless the full-size SWA cache is used (llama-cpp-python's default, kept here).
+- KV cache: per layer n_kv_head · (key_length · bytes per K element + value_length · bytes
+  per V element) · cells, on the device of its layer; the bytes per element are those of
+  the cache type chosen for K and for V (KV_BYTES_PER_ELEMENT). Sliding-window layers hold
+  min(n_ctx, window + ubatch) cells unless the full-size SWA cache is used (llama-cpp-python's
+  default, kept here).
 - compute buffer: the worst-case graph llama.cpp reserves, dominated by the logits of one
   micro-batch (n_vocab · n_ubatch · 4) or, without flash attention, the attention scores
   (n_head · n_ctx · n_ubatch · 4), plus activations.
@@ -23,6 +25,7 @@ from enum import StrEnum
 
 from app.models.gguf_layout import ModelLayout
 from app.models.machine import MachineMemory
+from inference.protocol import kv_cache_refusal
 
 MIB = 1 << 20
 # CUDA context, cuBLAS workspace and allocator slack: VRAM used before any model buffer.
@@ -34,6 +37,25 @@ F32 = 4
 # Layer patterns of sliding-window models whose GGUF has no per-layer pattern array:
 # layer i uses the full context when i % period == period - 1 (llama.cpp's set_swa_pattern).
 _SWA_PERIODS = {"gemma3": 6, "gemma2": 2, "cohere2": 4, "gemma3n": 5}
+# Bytes per cached element of each KV cache type: ggml's block bytes / block size (a q8_0
+# block holds 32 values in 32 bytes plus an f16 scale).
+KV_BYTES_PER_ELEMENT = {
+    "f32": 4.0,
+    "f16": 2.0,
+    "bf16": 2.0,
+    "q8_0": 34 / 32,
+    "q5_1": 24 / 32,
+    "q5_0": 22 / 32,
+    "q4_1": 20 / 32,
+    "q4_0": 18 / 32,
+    "iq4_nl": 18 / 32,
+}
+
+
+def kv_element_bytes(cache_type: str) -> float:
+    """Bytes per element of a KV cache type name; f16's for a name it does not know (the
+    engine refuses such a name at load, with its own message)."""
+    return KV_BYTES_PER_ELEMENT.get(cache_type.lower(), 2.0)
 
 
 class FitKind(StrEnum):
@@ -57,6 +79,9 @@ class MemoryEstimate:
     compute_cpu: int
     compute_gpu: int
     gpu_overhead: int
+    kv_f16: int = 0  # the KV cache's bytes had both K and V been f16
+    type_k: str = "f16"
+    type_v: str = "f16"
 
     @property
     def ram_bytes(self) -> int:
@@ -69,6 +94,11 @@ class MemoryEstimate:
     @property
     def kv_bytes(self) -> int:
         return self.kv_cpu + self.kv_gpu
+
+    @property
+    def kv_saved(self) -> int:
+        """Bytes of KV cache the chosen cache types save against an f16 cache."""
+        return max(0, self.kv_f16 - self.kv_bytes)
 
 
 @dataclass(frozen=True)
@@ -112,11 +142,16 @@ def kv_bytes_per_layer(
     n_ctx: int,
     *,
     n_ubatch: int = 512,
-    bytes_per_element: float = 2.0,
+    bytes_per_element: float | None = None,
     swa_full: bool = True,
     n_seq: int = 1,
+    type_k: str = "f16",
+    type_v: str = "f16",
 ) -> list[int]:
-    """KV cache bytes of each block at `n_ctx` (f16 cache by default)."""
+    """KV cache bytes of each block at `n_ctx` with K and V cached as `type_k`/`type_v`
+    (`bytes_per_element`, when given, for both instead)."""
+    k_bytes = kv_element_bytes(type_k) if bytes_per_element is None else bytes_per_element
+    v_bytes = kv_element_bytes(type_v) if bytes_per_element is None else bytes_per_element
     n_embd = layout.hparam("embedding_length")
     heads = _per_layer(layout, "attention.head_count", 0)
     kv_heads = _per_layer(layout, "attention.head_count_kv", 0)
@@ -139,7 +174,7 @@ def kv_bytes_per_layer(
         if heads[il] == 0:  # recurrent layer of a hybrid model: no KV cache
             result.append(0)
             continue
-        result.append(int(kv_heads[il] * (k_dim + v_dim) * cells * bytes_per_element))
+        result.append(int(kv_heads[il] * (k_dim * k_bytes + v_dim * v_bytes) * cells))
     return result
 
 
@@ -151,9 +186,11 @@ def estimate_memory(
     n_batch: int = 512,
     flash_attn: bool = False,
     swa_full: bool = True,
-    kv_bytes_per_element: float = 2.0,
+    type_k: str = "f16",
+    type_v: str = "f16",
 ) -> MemoryEstimate:
-    """Estimate llama.cpp's buffers. `n_gpu_layers` < 0 means all layers."""
+    """Estimate llama.cpp's buffers. `n_gpu_layers` < 0 means all layers; `type_k`/`type_v`
+    are the KV cache types (EngineSettings.type_k/type_v)."""
     n_layer = layout.n_layers
     total_layers = n_layer + 1
     gpu_layers = total_layers if n_gpu_layers < 0 else min(n_gpu_layers, total_layers)
@@ -170,12 +207,9 @@ def estimate_memory(
         weights_cpu += layout.output_bytes
 
     kv = kv_bytes_per_layer(
-        layout,
-        n_ctx,
-        n_ubatch=n_ubatch,
-        bytes_per_element=kv_bytes_per_element,
-        swa_full=swa_full,
+        layout, n_ctx, n_ubatch=n_ubatch, swa_full=swa_full, type_k=type_k, type_v=type_v
     )
+    kv_f16 = sum(kv_bytes_per_layer(layout, n_ctx, n_ubatch=n_ubatch, swa_full=swa_full))
     kv_gpu = sum(kv[first_gpu_block:]) if gpu_layers else 0
     kv_cpu = sum(kv) - kv_gpu
 
@@ -206,6 +240,9 @@ def estimate_memory(
         compute_cpu=compute_cpu + output_buffer,
         compute_gpu=compute_gpu,
         gpu_overhead=GPU_RUNTIME_OVERHEAD if gpu_layers else 0,
+        kv_f16=kv_f16,
+        type_k=type_k,
+        type_v=type_v,
     )
 
 
@@ -227,13 +264,18 @@ def auto_gpu_layers(
     gpu_available: bool = True,
     n_batch: int = 512,
     flash_attn: bool = False,
+    type_k: str = "f16",
+    type_v: str = "f16",
 ) -> int:
     """The largest number of layers to offload that fits in free VRAM (0 without a GPU).
     VRAM grows with each layer, so a scan from the top finds the answer in a few steps."""
     if not gpu_available or machine.best_gpu is None:
         return 0
     for layers in range(layout.n_layers + 1, 0, -1):
-        estimate = estimate_memory(layout, n_ctx, layers, n_batch=n_batch, flash_attn=flash_attn)
+        estimate = estimate_memory(
+            layout, n_ctx, layers, n_batch=n_batch, flash_attn=flash_attn,
+            type_k=type_k, type_v=type_v,
+        )  # fmt: skip
         if _fits(estimate, machine)[1]:
             return layers
     return 0
@@ -256,15 +298,21 @@ def evaluate_fit(
     gpu_available: bool = True,
     n_batch: int = 512,
     flash_attn: bool = False,
+    type_k: str = "f16",
+    type_v: str = "f16",
 ) -> FitVerdict:
     """The verdict for these settings on this machine, with the numbers behind it.
     `gpu_available` is False when the installed llama.cpp cannot offload (CPU build)."""
     has_gpu = gpu_available and machine.best_gpu is not None
     requested = n_gpu_layers if has_gpu else 0
-    estimate = estimate_memory(layout, n_ctx, requested, n_batch=n_batch, flash_attn=flash_attn)
+    estimate = estimate_memory(
+        layout, n_ctx, requested, n_batch=n_batch, flash_attn=flash_attn,
+        type_k=type_k, type_v=type_v,
+    )  # fmt: skip
     auto = auto_gpu_layers(
-        layout, n_ctx, machine, gpu_available=gpu_available, n_batch=n_batch, flash_attn=flash_attn
-    )
+        layout, n_ctx, machine, gpu_available=gpu_available, n_batch=n_batch,
+        flash_attn=flash_attn, type_k=type_k, type_v=type_v,
+    )  # fmt: skip
     ram_ok, vram_ok = _fits(estimate, machine)
     ram = (
         f"{human_bytes(estimate.ram_bytes)} RAM of "
@@ -292,6 +340,39 @@ def evaluate_fit(
         kind = FitKind.PARTIAL
         text = f"partly on GPU ({estimate.gpu_layers} of {m} layers): needs {vram} and {ram}"
     return FitVerdict(kind, text, estimate, auto)
+
+
+def kv_cache_text(estimate: MemoryEstimate) -> str:
+    """The KV cache's size and what its types save against f16, for the fit breakdown:
+    "KV cache 72.0 MiB (q8_0/q8_0: saves 63.8 MiB against f16)"."""
+    text = f"KV cache {human_bytes(estimate.kv_bytes)}"
+    if (estimate.type_k, estimate.type_v) == ("f16", "f16"):
+        return text
+    types = f"{estimate.type_k}/{estimate.type_v}"
+    saved = estimate.kv_saved
+    if saved:
+        return f"{text} ({types}: saves {human_bytes(saved)} against f16)"
+    extra = max(0, estimate.kv_bytes - estimate.kv_f16)
+    return f"{text} ({types}: {human_bytes(extra)} more than f16)" if extra else text
+
+
+def head_widths(layout: ModelLayout) -> tuple[int | None, int | None]:
+    """(key, value) head widths as llama.cpp derives them; None where the header is silent."""
+    n_embd = layout.hparam("embedding_length")
+    heads = max(_per_layer(layout, "attention.head_count", 0), default=0)
+    key, value = layout.hparam("attention.key_length"), layout.hparam("attention.value_length")
+    derived = n_embd // heads if isinstance(n_embd, int) and heads else None
+    k = key if isinstance(key, int) else derived
+    v = value if isinstance(value, int) else k
+    return k, v
+
+
+def cache_problem(layout: ModelLayout, type_k: str, type_v: str, flash_attn: bool) -> str:
+    """Why llama.cpp would refuse these KV cache settings for this model, for the user
+    ("" when it would not): inference.protocol.kv_cache_refusal with the model's heads."""
+    k, v = head_widths(layout)
+    refusal = kv_cache_refusal(type_k, type_v, flash_attn, head_dim_k=k, head_dim_v=v)
+    return f"{refusal}." if refusal else ""
 
 
 def extra_vram_for_all_layers(

@@ -16,7 +16,7 @@ from typing import Any
 
 from app.config.settings import Settings
 from app.util.atomic_write import write_atomic
-from inference.protocol import EngineSettings, Sampling
+from inference.protocol import KV_CACHE_BLOCK, EngineSettings, Sampling
 
 SETTINGS_FILE = "model_settings.json"
 AUTO = "auto"  # GPU layers chosen by the fit estimate; also the automatic chat format
@@ -31,6 +31,8 @@ RELOAD_FIELDS = (
     "n_batch",
     "flash_attn",
     "chat_format",
+    "type_k",
+    "type_v",
 )
 
 
@@ -51,6 +53,10 @@ class ModelSettings:
     min_p: float | None = None
     repeat_penalty: float | None = None
     seed: int | None = None
+    # KV cache element types ("f16", "q8_0", "q4_0", ...; inference.protocol.KV_CACHE_BLOCK);
+    # None: f16. A quantized V needs flash attention (inference.protocol.kv_cache_refusal).
+    type_k: str | None = None
+    type_v: str | None = None
 
     def reload_changes(self, other: ModelSettings) -> tuple[str, ...]:
         """Names of the fields in RELOAD_FIELDS that differ from `other` (a custom template's
@@ -81,6 +87,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "min_p": (float, int),
     "repeat_penalty": (float, int),
     "seed": (int,),
+    "type_k": (str,),
+    "type_v": (str,),
 }
 
 
@@ -99,6 +107,8 @@ def _from_json(raw: object) -> ModelSettings:
         if not isinstance(value, kinds):
             continue
         if f.name == "n_gpu_layers" and isinstance(value, str) and value != AUTO:
+            continue
+        if f.name in ("type_k", "type_v") and value not in KV_CACHE_BLOCK:
             continue
         if float in kinds and isinstance(value, int):
             value = float(value)
@@ -175,8 +185,9 @@ def estimate_auto_gpu_layers(engine: EngineSettings, gpu_available: bool = True)
     except ModelFileError:
         return 0
     return auto_gpu_layers(
-        layout, engine.n_ctx, machine, n_batch=engine.n_batch, flash_attn=engine.flash_attn
-    )
+        layout, engine.n_ctx, machine, n_batch=engine.n_batch, flash_attn=engine.flash_attn,
+        type_k=engine.type_k, type_v=engine.type_v,
+    )  # fmt: skip
 
 
 def engine_settings_for(
@@ -207,6 +218,8 @@ def engine_settings_for(
         flash_attn=pick("flash_attn", settings.flash_attn),
         seed=o.seed if o.seed is not None else -1,
         chat_format=engine_chat_format(o),
+        type_k=o.type_k or "f16",
+        type_v=o.type_v or "f16",
     )
     if o.n_gpu_layers == AUTO:
         resolve = auto_gpu_layers or estimate_auto_gpu_layers

@@ -22,6 +22,7 @@ from inference.protocol import (
     LoadProgress,
     LoadRequest,
     ModelInfo,
+    kv_cache_refusal,
 )
 from inference.templates import ChatFormat, PromptFormatError, format_for_override
 
@@ -52,6 +53,13 @@ def load_model(
         adapter.kv_cache_type(settings.type_v)
     except ValueError as exc:
         send(Error(request.id, ErrorKind.BAD_REQUEST, f"Cannot load with these settings: {exc}."))
+        return None
+    # Checked before llama.cpp sees it: its refusal is worded for developers.
+    refusal = kv_cache_refusal(
+        settings.type_k, settings.type_v, settings.flash_attn, **head_dims(gguf)
+    )
+    if refusal:
+        send(Error(request.id, ErrorKind.BAD_REQUEST, f"{refusal}."))
         return None
     last = [-1.0]
 
@@ -93,6 +101,21 @@ def load_model(
 
     builder = PromptBuilder(fmt, vocab, tokenize, replies)
     return LoadedModel(llm, info, fmt, builder, adapter.PieceReader(llm))
+
+
+def head_dims(gguf: GGUFInfo) -> dict[str, int | None]:
+    """The widths of the model's key and value heads, as llama.cpp derives them (explicit
+    key_length/value_length, else embedding_length / head_count); None where unknown."""
+    meta, arch = gguf.metadata, gguf.architecture
+
+    def number(key: str) -> int | None:
+        value = meta.get(f"{arch}.{key}")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    embd, heads = number("embedding_length"), number("attention.head_count")
+    k = number("attention.key_length") or (embd // heads if embd and heads else None)
+    v = number("attention.value_length") or k
+    return {"head_dim_k": k, "head_dim_v": v}
 
 
 def model_info(

@@ -63,3 +63,36 @@ class ScriptedBenchEngine:
 
     def cancel(self) -> None:
         pass
+
+
+class ThreadScaledBenchEngine:
+    """A bench engine whose speed grows with the loaded thread count, steadily (no spread
+    between repetitions): the thread search always finds the largest count a clear winner.
+    pp_ms 100 and tg_ms 1000 at one thread, divided by the count."""
+
+    def __init__(self) -> None:
+        self.threads: list[tuple[int | None, int | None]] = []
+        self.closed = False
+
+    def load(self, settings: EngineSettings) -> ModelInfo:
+        self.threads.append((settings.n_threads, settings.n_threads_batch))
+        return model_info(settings)
+
+    def bench(
+        self,
+        n_prompt: int,
+        n_gen: int,
+        depth: int = 0,
+        *,
+        seed: int = 0,
+        on_progress: Callable[[BenchProgress], None] | None = None,
+    ) -> BenchDone:
+        n = self.threads[-1][0] or 1
+        perf = LlamaPerf(t_p_eval_ms=90.0 / n, n_p_eval=n_prompt, t_eval_ms=950.0 / n, n_eval=n_gen)
+        return BenchDone(seed, n_prompt, n_gen, depth, 100.0 / n, 1000.0 / n, perf)
+
+    def cancel(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True

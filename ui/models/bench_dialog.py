@@ -3,7 +3,11 @@ context depths, repetitions), a note on which engine runs it, progress with Stop
 when it fails, and a "See results" link once results are stored. Passive: the presenter
 (app/gui/models/benchmark.py) starts the run and feeds the display.
 
-Signals: ``startRequested(BenchChoice)``, ``stopRequested()``, ``resultsRequested()``.
+A second mode finds the fastest thread counts for prompts and for replies; its verdict shows
+with a "Keep these" button when there is a clear winner to keep.
+
+Signals: ``startRequested(BenchChoice)``, ``stopRequested()``, ``resultsRequested()``,
+``keepRequested()``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,6 +39,9 @@ HELP_TEXT = (
     "page too."
 )
 RESULTS_LINK = '<a href="results">See results</a> on the Performance page'
+SPEED, THREADS = "speed", "threads"
+# Each mode's sizes: llama-bench's for the speed, short runs for the thread search.
+_SIZES = {SPEED: (512, 128, 5), THREADS: (128, 32, 3)}
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class BenchChoice:
     n_gen: int
     depths: tuple[int, ...]
     repetitions: int
+    find_threads: bool = False
 
 
 def parse_depths(text: str) -> tuple[int, ...] | None:
@@ -64,6 +73,7 @@ class BenchDialog(QDialog):
     startRequested = Signal(object)
     stopRequested = Signal()
     resultsRequested = Signal()
+    keepRequested = Signal()
 
     def __init__(self, model_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,7 +94,16 @@ class BenchDialog(QDialog):
             "lowered to fit the model's context"
         )
         self.repetitions_spin = _spin(1, 50, 5, self)
+        self.mode_combo = QComboBox(self)
+        self.mode_combo.addItem("Speed with this model's settings", SPEED)
+        self.mode_combo.addItem("Find the fastest thread counts", THREADS)
+        self.mode_combo.setToolTip(
+            "Thread counts: tries 1 to the number of cores for reading prompts and for "
+            "writing replies, each on its own, in an engine of its own"
+        )
+        self.mode_combo.currentIndexChanged.connect(self._on_mode)
         form = QFormLayout()
+        form.addRow("Measure:", self.mode_combo)
         form.addRow("Prompt tokens (pp):", self.prompt_spin)
         form.addRow("Generated tokens (tg):", self.gen_spin)
         form.addRow("Context depths:", self.depths_edit)
@@ -110,7 +129,12 @@ class BenchDialog(QDialog):
             "Stop after the current batch or token; what was measured is kept"
         )
         self.close_button = QPushButton("Close", self)
+        self.keep_button = QPushButton("Keep these", self)
+        self.keep_button.setToolTip("Save the fastest thread counts as this model's settings")
+        self.keep_button.hide()
+        self.keep_button.clicked.connect(self.keepRequested)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.keep_button)
         buttons.addStretch(1)
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
@@ -152,14 +176,15 @@ class BenchDialog(QDialog):
 
     def show_running(self, running: bool) -> None:
         self._running = running
-        for field in (self.prompt_spin, self.gen_spin, self.depths_edit, self.repetitions_spin):
+        for field in (self.prompt_spin, self.gen_spin, self.repetitions_spin, self.mode_combo):
             field.setEnabled(not running)
+        self.depths_edit.setEnabled(not running and not self.finds_threads)
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.stop_button.setVisible(running)
         if running:
             self.progress.show()
-            for label in (self.error_label, self.results_label, self.notes_label):
+            for label in (self.error_label, self.results_label, self.notes_label, self.keep_button):
                 label.hide()
             self.notes_label.clear()
         self._fit()
@@ -195,9 +220,35 @@ class BenchDialog(QDialog):
         self.results_label.setVisible(stored)
         self._fit()
 
+    def show_threads(self, verdict: str, can_keep: bool) -> None:
+        """The thread search's table and verdict; "Keep these" when a clear winner differs
+        from the current setting."""
+        self.progress.hide()
+        self.status_label.setText(verdict)
+        self.keep_button.setVisible(can_keep)
+        self.keep_button.setEnabled(can_keep)
+        self._fit()
+
+    def show_kept(self, text: str) -> None:
+        self.keep_button.setEnabled(False)
+        self.add_note(text)
+
     @property
     def running(self) -> bool:
         return self._running
+
+    @property
+    def finds_threads(self) -> bool:
+        return self.mode_combo.currentData() == THREADS
+
+    def _on_mode(self) -> None:
+        mode = THREADS if self.finds_threads else SPEED
+        n_prompt, n_gen, repetitions = _SIZES[mode]
+        self.prompt_spin.setValue(n_prompt)
+        self.gen_spin.setValue(n_gen)
+        self.repetitions_spin.setValue(repetitions)
+        self.depths_edit.setEnabled(mode == SPEED)  # the thread search runs at depth 0
+        self.keep_button.hide()
 
     # ---- internals ------------------------------------------------------------------------
 
@@ -216,6 +267,7 @@ class BenchDialog(QDialog):
                 self.gen_spin.value(),
                 depths,
                 self.repetitions_spin.value(),
+                self.finds_threads,
             )
         )
 

@@ -115,3 +115,5 @@ class SettingsValues:
     n_threads_batch: int = 0  # prefill threads; 0 as for n_threads
     # What "Automatic" means on this machine: (decode, prefill) threads.
     auto_threads: tuple[int, int] = (0, 0)
+    type_k: str = "f16"  # KV cache element types
+    type_v: str = "f16"

@@ -2,7 +2,8 @@
 layers. GUI thread only.
 
 Signals: ``fitRequested(n_ctx, gpu_layers, auto, n_batch, flash_attn)`` whenever a value the
-fit depends on changes (the controller answers with `show_fit`), ``saveRequested(values)``,
+fit depends on changes, the KV cache types (`cache_types()`) included (the controller answers
+with `show_fit` and `show_cache_problem`), ``saveRequested(values)``,
 ``resetRequested()``, ``reloadRequested()``.
 """
 
@@ -31,6 +32,12 @@ from ui.models.rows import CUSTOM, FitView, SettingsValues
 from ui.widgets.message_bar import MessageBar
 
 CUSTOM_LABEL = "Custom Jinja template"
+# KV cache types offered, most memory first (the engine takes a few more; see inference.protocol).
+KV_TYPES = (
+    ("f16", "f16 (full precision)"),
+    ("q8_0", "q8_0 (about half the memory)"),
+    ("q4_0", "q4_0 (about a quarter)"),
+)
 
 
 def _double(low: float, high: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
@@ -134,6 +141,25 @@ class ModelSettingsForm(QScrollArea):
         form.addRow("Batch size:", self.batch_spin)
         self.flash_check = QCheckBox("Flash attention (less memory for long contexts)", group)
         form.addRow("", self.flash_check)
+        self.type_k_combo = QComboBox(group)
+        self.type_v_combo = QComboBox(group)
+        for combo in (self.type_k_combo, self.type_v_combo):
+            for value, label in KV_TYPES:
+                combo.addItem(label, value)
+        self.type_k_combo.setAccessibleName("KV cache type of keys")
+        self.type_v_combo.setAccessibleName("KV cache type of values")
+        self.type_k_combo.setToolTip(
+            "How the keys of the context are stored. Smaller types save memory."
+        )
+        self.type_v_combo.setToolTip("A quantized V cache needs flash attention.")
+        form.addRow("KV cache, keys:", self.type_k_combo)
+        form.addRow("KV cache, values:", self.type_v_combo)
+        # Why llama.cpp would refuse the chosen cache types (empty and hidden when it would not).
+        self.cache_warning = QLabel(group)
+        self.cache_warning.setWordWrap(True)
+        self.cache_warning.setAccessibleName("KV cache problem")
+        self.cache_warning.hide()
+        form.addRow("", self.cache_warning)
         for signal in (
             self.ctx_spin.valueChanged,
             self.layers_slider.valueChanged,
@@ -142,6 +168,8 @@ class ModelSettingsForm(QScrollArea):
             signal.connect(self._request_fit)
         self.auto_check.toggled.connect(self._on_auto)
         self.flash_check.toggled.connect(self._request_fit)
+        self.type_k_combo.currentIndexChanged.connect(self._request_fit)
+        self.type_v_combo.currentIndexChanged.connect(self._request_fit)
         return group
 
     def _chat_group(self, parent: QWidget) -> QGroupBox:
@@ -215,6 +243,13 @@ class ModelSettingsForm(QScrollArea):
         self.batch_threads_spin.setValue(values.n_threads_batch)
         self.batch_spin.setValue(values.n_batch)
         self.flash_check.setChecked(values.flash_attn)
+        for combo, value in (
+            (self.type_k_combo, values.type_k),
+            (self.type_v_combo, values.type_v),
+        ):
+            if combo.findData(value) < 0:  # a type set by hand in the file: keep showing it
+                combo.addItem(value, value)
+            combo.setCurrentIndex(combo.findData(value))
         self.format_combo.clear()
         for value, label in (*values.formats, (CUSTOM, CUSTOM_LABEL)):
             self.format_combo.addItem(label, value)
@@ -268,6 +303,8 @@ class ModelSettingsForm(QScrollArea):
             formats=self._values.formats,
             n_threads_batch=self.batch_threads_spin.value(),
             auto_threads=self._values.auto_threads,
+            type_k=self.cache_types()[0],
+            type_v=self.cache_types()[1],
         )
 
     def show_fit(self, fit: FitView) -> None:
@@ -278,6 +315,19 @@ class ModelSettingsForm(QScrollArea):
             self.layers_slider.setValue(fit.auto_layers)
             self._filling = False
             self._update_layers_label()
+
+    def cache_types(self) -> tuple[str, str]:
+        """The chosen (K, V) cache types."""
+        return (
+            str(self.type_k_combo.currentData() or "f16"),
+            str(self.type_v_combo.currentData() or "f16"),
+        )
+
+    def show_cache_problem(self, text: str) -> None:
+        """Why llama.cpp would refuse the chosen cache types; "" hides it. Save stays
+        possible (the load says it again), so a half-made change is never lost."""
+        self.cache_warning.setText(text)
+        self.cache_warning.setVisible(bool(text))
 
     def show_saved(self, text: str, *, needs_reload: bool) -> None:
         """After a save: "takes effect after reload" with a Reload button, or a plain note."""

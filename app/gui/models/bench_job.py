@@ -164,4 +164,6 @@ def estimate_for(
         settings.n_gpu_layers,
         n_batch=settings.n_batch,
         flash_attn=settings.flash_attn,
+        type_k=settings.type_k,
+        type_v=settings.type_v,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.models.bench import BenchStep
+from app.models.bench_threads import Spread, ThreadsFound
 from app.models.fit import MemoryEstimate, human_bytes
 from storage.bench import BenchResultRecord
 
@@ -85,3 +86,40 @@ def _figure(mean: float, sd: float | None) -> str:
     digits = 1 if mean < 100 else 0
     spread = f" ± {sd:,.{digits}f}" if sd is not None else ""
     return f"{mean:,.{digits}f}{spread} t/s"
+
+
+def threads_step_text(step: BenchStep, candidates: Sequence[int]) -> tuple[str, float]:
+    """The thread search's status line and fraction done: `step.index` is the count's place
+    among `candidates`, `step.repetition` the round (app/models/bench_threads.py)."""
+    threads = candidates[step.index - 1] if 0 < step.index <= len(candidates) else step.index
+    text = f"{threads} threads · round {step.repetition} of {step.repetitions} · "
+    text += "loading the model…" if step.phase == "load" else _PHASES.get(step.phase, step.phase)
+    if step.total and step.phase != "load":
+        text += f": {step.done:,} of {step.total:,} tokens"
+    count = max(1, step.count)
+    done = (max(1, step.repetition) - 1) * count + step.index - 1 + _inside(step)
+    return text, done / max(1, count * step.repetitions)
+
+
+def threads_summary(found: ThreadsFound) -> str:
+    """The thread search for the dialog: one line per count (prompt and reply t/s, mean ±
+    sd), then each phase's verdict."""
+    lines = []
+    for trial in found.trials:
+        if trial.error:
+            lines.append(f"{trial.threads} threads: {trial.error}")
+            continue
+        pp = _figure(*_spread(trial.pp_tps)) if trial.pp_tps else "-"
+        tg = _figure(*_spread(trial.tg_tps)) if trial.tg_tps else "-"
+        lines.append(f"{trial.threads} threads: prompts {pp} · replies {tg}")
+    lines += [p.text() for p in (found.decode, found.prefill) if p is not None]
+    if found.stopped:
+        lines.append("Stopped; nothing to keep.")
+    elif not found.worth_keeping:
+        lines.append("No clear winner, keeping the current setting.")
+    return "\n".join(lines)
+
+
+def _spread(values: Sequence[float]) -> tuple[float, float]:
+    spread = Spread.of(values)
+    return spread.mean, spread.sd

@@ -15,6 +15,11 @@ Which engine runs it, as a user of a desktop app would expect:
   (the fit estimate of app/models/fit.py). Switching the chat to the model instead would
   throw away the chat's loaded model and surprise the user more than a passing second copy.
 
+Its second mode finds the fastest thread counts (app/models/bench_threads.py). That needs a
+load per count, so it always runs in an engine of its own (the chat keeps its model), with
+the model's settings as a load would use them; "Keep these" saves clear winners as the
+model's own thread settings (announced by ``threadsKept(path)``).
+
 Threads: GUI thread; the run is a task (app/gui/tasks.py) whose progress comes back queued.
 """
 
@@ -35,17 +40,30 @@ from app.gui.models.bench_job import (
     one_configuration,
     run_benchmark,
 )
-from app.gui.models.bench_text import memory_note, step_text, summary
+from app.gui.models.bench_text import (
+    memory_note,
+    step_text,
+    summary,
+    threads_step_text,
+    threads_summary,
+)
 from app.gui.session import EngineSession
 from app.gui.tasks import Task, TaskCancelled, TaskContext, TaskRunner
 from app.models.bench import BenchEngine, BenchRunner, BenchStep
+from app.models.bench_threads import ThreadSearch, ThreadsFound, find_threads, thread_candidates
+from app.models.settings import ModelSettingsStore
 from inference.gguf import ModelFileError
+from inference.process.cpu_threads import default_thread_counts, physical_cores, usable_cpus
 from inference.protocol import EngineSettings
 from inference.sync_client import EngineError, SyncEngine
 from storage.bench import BenchResultRepository
 from ui.models.bench_dialog import BenchChoice, BenchDialog
 from ui.models.page import ModelsPage
 
+THREADS_NOTE = (
+    "Loads the model once per thread count in an engine of its own (the chat keeps its "
+    "model); about a minute for a small model."
+)
 ON_CHAT_ENGINE = (
     "Runs on the chat's engine with the model as it is loaded (no second copy in memory). "
     "A message you send meanwhile goes first; the repetition it interrupts runs again. "
@@ -55,10 +73,12 @@ ON_CHAT_ENGINE = (
 
 class BenchmarkPresenter(QObject):
     """Signals: ``resultsRequested()`` (the dialog's "See results"), ``stored()`` (a run
-    stored results: the Performance page lists them again)."""
+    stored results: the Performance page lists them again), ``threadsKept(path)`` (a
+    model's thread settings were saved)."""
 
     resultsRequested = Signal()
     stored = Signal()
+    threadsKept = Signal(str)
 
     def __init__(
         self,
@@ -69,10 +89,13 @@ class BenchmarkPresenter(QObject):
         models_dir: Path,
         *,
         make_engine: Callable[[], BenchEngine] = SyncEngine,
+        settings_store: ModelSettingsStore | None = None,
         parent: QObject | None = None,
     ) -> None:
         """`engine_settings(path)`: how `path` would be loaded (its own settings over the
-        app's); `make_engine`: the engine of its own for a model the chat has not loaded."""
+        app's); `make_engine`: the engine of its own for a model the chat has not loaded (and
+        for every thread search); `settings_store`: where "Keep these" saves (None: no
+        keeping)."""
         super().__init__(parent)
         self._page = page
         self._session = session
@@ -86,6 +109,8 @@ class BenchmarkPresenter(QObject):
         self._path = ""
         self._task: Task[BenchOutcome] | None = None
         self._runner: BenchRunner | None = None
+        self._settings_store = settings_store
+        self._found: ThreadsFound | None = None
         page.benchmarkRequested.connect(self.open)
 
     def _loaded(self, path: str) -> bool:
@@ -109,6 +134,7 @@ class BenchmarkPresenter(QObject):
         dialog.startRequested.connect(self.start)
         dialog.stopRequested.connect(self.stop)
         dialog.resultsRequested.connect(self.resultsRequested)
+        dialog.keepRequested.connect(self.keep_threads)
         if self._loaded(path):
             dialog.set_engine_note(ON_CHAT_ENGINE)
         else:
@@ -136,10 +162,18 @@ class BenchmarkPresenter(QObject):
         dialog, path = self.dialog, self._path
         if dialog is None or self._task is not None:
             return
+        if choice.find_threads:
+            self._start_threads(dialog, path, choice)
+            return
         sizes = BenchSizes(choice.n_prompt, choice.n_gen, choice.depths, choice.repetitions)
         loaded = self._loaded(path)
         info = self._session.info
-        base = self._session.choices()[0] if loaded else self._engine_settings(path)
+        # The loaded model is measured as it was loaded, which the settings may no longer say.
+        base = (
+            self._session.loaded_settings or self._session.choices()[0]
+            if loaded
+            else self._engine_settings(path)
+        )
         plan, notes = one_configuration(sizes, base, info.n_ctx if loaded and info else None)
         bridge, make_engine, repository = self._bridge, self._make_engine, self._repository
         if loaded:
@@ -190,6 +224,73 @@ class BenchmarkPresenter(QObject):
             on_finished=lambda: self._on_finished(dialog),
             on_cancel=self._stop_runner,
         )
+
+    def _start_threads(self, dialog: BenchDialog, path: str, choice: BenchChoice) -> None:
+        base = self._engine_settings(path)
+        auto = default_thread_counts()
+        current = (base.n_threads or auto.n_threads, base.n_threads_batch or auto.n_threads_batch)
+        search = ThreadSearch(
+            thread_candidates(physical_cores(), usable_cpus()),
+            choice.n_prompt, choice.n_gen, choice.repetitions,
+        )  # fmt: skip
+        make_engine = self._make_engine
+        self._found = None
+
+        def work(context: TaskContext) -> ThreadsFound:  # worker thread
+            engine = make_engine()
+
+            def report(step: BenchStep) -> None:
+                try:
+                    context.report(step)
+                except TaskCancelled:
+                    engine.cancel()  # Stop: the search ends at its next batch or token
+
+            try:
+                return find_threads(
+                    engine, base, search, current,
+                    on_step=report, stopped=context.cancelled.is_set,
+                )  # fmt: skip
+            finally:
+                close = getattr(engine, "close", None)
+                if close is not None:
+                    close()
+
+        dialog.set_engine_note(THREADS_NOTE)
+        dialog.show_running(True)
+        dialog.show_step("Starting…", None)
+        self._task = self._tasks.start(
+            work,
+            name="models-benchmark",
+            expected=(EngineError, OSError),
+            on_progress=lambda step: dialog.show_step(*threads_step_text(step, search.candidates)),
+            on_result=lambda found: self._on_threads(dialog, found),
+            on_error=lambda exc: dialog.show_failure(str(exc).split("\n", 1)[0]),
+            on_finished=lambda: self._on_finished(dialog),
+        )
+
+    def _on_threads(self, dialog: BenchDialog, found: ThreadsFound) -> None:
+        if all(t.error for t in found.trials):
+            dialog.show_failure(found.trials[0].error or "No thread count could be measured.")
+            return
+        self._found = found
+        can_keep = found.worth_keeping and not found.stopped and self._settings_store is not None
+        dialog.show_threads(threads_summary(found), can_keep)
+
+    def keep_threads(self) -> None:
+        """Save the last search's clear winners as the model's own thread settings."""
+        found, store, path = self._found, self._settings_store, self._path
+        if found is None or store is None or not path:
+            return
+        try:
+            store.put(path, found.kept(store.get(path)))
+        except OSError as exc:
+            if self.dialog is not None:
+                self.dialog.show_failure(f"The settings could not be saved: {exc}.")
+            return
+        if self.dialog is not None:
+            kept = found.question().replace("Keep", "Kept").split("?")[0]
+            self.dialog.show_kept(f"{kept}; they apply the next time the model loads.")
+        self.threadsKept.emit(path)
 
     def stop(self) -> None:
         if self._task is not None:

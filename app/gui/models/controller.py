@@ -91,8 +91,10 @@ class ModelsController(QObject):
                 lambda path: self.settings.engine_settings(path)[0],
                 bench_results,
                 paths.models_dir,
+                settings_store=self.settings.store,
                 parent=self,
             )
+            self.benchmark.threadsKept.connect(self.settings.refill)
         page.benchmark_button.setVisible(self.benchmark is not None)
         if machine is None:
             self._tasks.run("machine", detect_machine, self._on_machine, lambda _exc: None)

@@ -25,11 +25,19 @@ class MachineState:
         info = self.session.info
         return info.gpu_offload_supported if info is not None else True
 
-    def auto_layers(self, layout: ModelLayout, n_ctx: int, n_batch: int, flash_attn: bool) -> int:
+    def auto_layers(
+        self,
+        layout: ModelLayout,
+        n_ctx: int,
+        n_batch: int,
+        flash_attn: bool,
+        type_k: str = "f16",
+        type_v: str = "f16",
+    ) -> int:
         """GPU layers for Auto on this machine (0 while its memory is not known)."""
         if self.memory is None:
             return 0
         return auto_gpu_layers(
             layout, n_ctx, self.memory, gpu_available=self.gpu_available(), n_batch=n_batch,
-            flash_attn=flash_attn,
+            flash_attn=flash_attn, type_k=type_k, type_v=type_v,
         )  # fmt: skip

@@ -13,14 +13,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 
 from app.config.paths import HearthPaths
+from app.gui.models.form_values import settings_from_values, settings_values
 from app.gui.models.loaded import loaded_path, resolved
 from app.gui.models.machine import MachineState
 from app.gui.models.page_tasks import PageTasks
-from app.gui.models.views import fit_view, settings_from_values, settings_values
+from app.gui.models.views import fit_view
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.models.catalog import ModelEntry, model_layout
-from app.models.fit import evaluate_fit
+from app.models.fit import cache_problem, evaluate_fit
 from app.models.gguf_layout import ModelLayout
 from app.models.settings import CUSTOM, ModelSettings, ModelSettingsStore, engine_settings_for
 from inference.protocol import EngineSettings, Sampling
@@ -36,6 +37,8 @@ _RELOAD_NAMES = {
     "n_batch": "batch size",
     "flash_attn": "flash attention",
     "chat_format": "chat template",
+    "type_k": "KV cache type of keys",
+    "type_v": "KV cache type of values",
 }
 
 
@@ -90,6 +93,12 @@ class PerModelSettings(QObject):
         models_dir = self.paths.models_dir
         self._tasks.run("layout", lambda: model_layout(Path(path), models_dir), done, failed)
 
+    def refill(self, path: str) -> None:
+        """`path`'s settings changed elsewhere (the benchmark kept thread counts): show them
+        if it is the model selected."""
+        if path and path == self._selected and path in self._layouts:
+            self._fill_form(path)
+
     def forget(self, path: str) -> None:
         """`path`'s file is gone: a new file there gets its header read again."""
         self._layouts.pop(path, None)
@@ -123,12 +132,14 @@ class PerModelSettings(QObject):
         if machine is None:
             form.fit_label.setText("Checking this computer's memory…")
             return
+        type_k, type_v = form.cache_types()
+        form.show_cache_problem(cache_problem(layout, type_k, type_v, flash_attn))
         gpu = self._machine.gpu_available()
         if auto:
-            layers = self._machine.auto_layers(layout, n_ctx, n_batch, flash_attn)
+            layers = self._machine.auto_layers(layout, n_ctx, n_batch, flash_attn, type_k, type_v)
         verdict = evaluate_fit(
             layout, n_ctx, layers, machine, gpu_available=gpu, n_batch=n_batch,
-            flash_attn=flash_attn,
+            flash_attn=flash_attn, type_k=type_k, type_v=type_v,
         )  # fmt: skip
         form.show_fit(fit_view(verdict, gpu and machine.best_gpu is not None))
 
@@ -181,8 +192,9 @@ class PerModelSettings(QObject):
             if layout is None:
                 return 0
             return self._machine.auto_layers(
-                layout, engine.n_ctx, engine.n_batch, engine.flash_attn
-            )
+                layout, engine.n_ctx, engine.n_batch, engine.flash_attn,
+                engine.type_k, engine.type_v,
+            )  # fmt: skip
 
         return engine_settings_for(
             self.app_settings.settings, model_path, self.store.get(model_path), auto_gpu_layers=auto

@@ -4,10 +4,9 @@ no Qt, no I/O; any thread may call them."""
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from app.config.settings import Settings
 from app.models.catalog import (
     SOURCE_BUILTIN,
     SOURCE_FOLDER,
@@ -15,17 +14,22 @@ from app.models.catalog import (
     ModelEntry,
     source_text,
 )
-from app.models.fit import FitKind, FitVerdict, auto_gpu_layers, evaluate_fit, human_bytes
+from app.models.fit import (
+    FitKind,
+    FitVerdict,
+    auto_gpu_layers,
+    evaluate_fit,
+    human_bytes,
+    kv_cache_text,
+)
 from app.models.gguf_layout import ModelLayout
 from app.models.hub import RemoteModel, RepoSummary
 from app.models.machine import MachineMemory
 from app.models.names import display_name
-from app.models.settings import AUTO, CUSTOM, ModelSettings
 from inference.gguf import human_size
 from inference.process.cpu_threads import ENV_VAR as THREADS_ENV_VAR
-from inference.process.cpu_threads import default_thread_counts, env_thread_counts
+from inference.process.cpu_threads import env_thread_counts
 from inference.protocol import ModelInfo
-from inference.templates import BUILTIN_FORMATS
 from ui.models.rows import (
     FitView,
     FoundRow,
@@ -33,13 +37,9 @@ from ui.models.rows import (
     LoadedView,
     RemoteFileRow,
     RepoRow,
-    SettingsValues,
 )
 
 MIB = 1 << 20
-# Short, so the choice reads whole in the form at the default window size; the combo's
-# tooltip says the rest.
-AUTO_FORMAT_LABEL = "Automatic (model's own)"
 NO_GPU_BUILD = (
     "This llama.cpp build has no GPU support, so the model runs on the CPU. To use an NVIDIA "
     'GPU, rebuild it: make clean-venv && make CMAKE_ARGS="-DGGML_CUDA=on" setup (without the '
@@ -210,8 +210,7 @@ def fit_view(verdict: FitVerdict, gpu_found: bool) -> FitView:
     weights = est.weights_cpu + est.weights_gpu
     compute = est.compute_cpu + est.compute_gpu
     breakdown = (
-        f"Weights {human_bytes(weights)}, KV cache {human_bytes(est.kv_bytes)}, "
-        f"compute {human_bytes(compute)}."
+        f"Weights {human_bytes(weights)}, {kv_cache_text(est)}, compute {human_bytes(compute)}."
     )
     if gpu_found:
         breakdown += (
@@ -304,92 +303,4 @@ def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> Loade
         details=details,
         gpu_note=note,
         threads=threads_text(info),
-    )
-
-
-def format_choices() -> tuple[tuple[str, str], ...]:
-    builtins = tuple((name, fmt.label) for name, fmt in BUILTIN_FORMATS.items())
-    return ((AUTO, AUTO_FORMAT_LABEL), *builtins)
-
-
-def settings_values(
-    settings: Settings,
-    own: ModelSettings,
-    *,
-    max_context: int | None,
-    total_layers: int,
-) -> SettingsValues:
-    """The form's values: the model's own where set, the global settings elsewhere."""
-
-    def pick(name: str, fallback: object) -> object:
-        value = getattr(own, name)
-        return fallback if value is None else value
-
-    layers = own.n_gpu_layers if isinstance(own.n_gpu_layers, int) else settings.n_gpu_layers
-    return SettingsValues(
-        n_ctx=int(pick("n_ctx", settings.n_ctx)),  # type: ignore[call-overload]
-        n_gpu_layers=total_layers if layers < 0 else layers,
-        gpu_auto=own.n_gpu_layers == AUTO,
-        n_threads=int(pick("n_threads", settings.n_threads) or 0),  # type: ignore[call-overload]
-        n_batch=int(pick("n_batch", settings.n_batch)),  # type: ignore[call-overload]
-        flash_attn=bool(pick("flash_attn", settings.flash_attn)),
-        chat_format=own.chat_format or AUTO,
-        custom_template=own.custom_template,
-        system_prompt=own.system_prompt or "",
-        temperature=float(pick("temperature", settings.temperature)),  # type: ignore[arg-type]
-        top_p=float(pick("top_p", settings.top_p)),  # type: ignore[arg-type]
-        top_k=int(pick("top_k", settings.top_k)),  # type: ignore[call-overload]
-        min_p=float(pick("min_p", settings.min_p)),  # type: ignore[arg-type]
-        repeat_penalty=float(pick("repeat_penalty", settings.repeat_penalty)),  # type: ignore[arg-type]
-        seed=own.seed,
-        max_context=max_context or 131072,
-        total_layers=total_layers,
-        formats=format_choices(),
-        n_threads_batch=int(pick("n_threads_batch", settings.n_threads_batch) or 0),  # type: ignore[call-overload]
-        auto_threads=astuple(default_thread_counts()),
-    )
-
-
-def settings_from_values(settings: Settings, values: SettingsValues) -> ModelSettings:
-    """What to store for a model: only the values that differ from the global settings, so
-    a later change of a global default still reaches the fields the user left alone."""
-    total = values.total_layers
-    global_layers = total if settings.n_gpu_layers < 0 else settings.n_gpu_layers
-    layers: int | str | None
-    if values.gpu_auto:
-        layers = AUTO
-    elif values.n_gpu_layers == global_layers:
-        layers = None
-    else:
-        layers = -1 if total and values.n_gpu_layers >= total else values.n_gpu_layers
-    threads = values.n_threads or None
-    batch_threads = values.n_threads_batch or None
-    own = ModelSettings(
-        n_ctx=values.n_ctx,
-        n_gpu_layers=layers,
-        n_threads=threads,
-        n_threads_batch=batch_threads,
-        n_batch=values.n_batch,
-        flash_attn=values.flash_attn,
-        chat_format=None if values.chat_format == AUTO else values.chat_format,
-        custom_template=values.custom_template if values.custom_template.strip() else "",
-        system_prompt=values.system_prompt if values.system_prompt.strip() else None,
-        temperature=values.temperature,
-        top_p=values.top_p,
-        top_k=values.top_k,
-        min_p=values.min_p,
-        repeat_penalty=values.repeat_penalty,
-        seed=values.seed,
-    )
-    same_as_global = {
-        f.name: None
-        for f in fields(ModelSettings)
-        if f.name in {g.name for g in fields(Settings)}
-        and f.name != "n_gpu_layers"
-        and getattr(own, f.name) == getattr(settings, f.name)
-    }
-    if own.chat_format not in (None, CUSTOM) and own.chat_format not in BUILTIN_FORMATS:
-        same_as_global["chat_format"] = None
-    return ModelSettings(
-        **{**{f.name: getattr(own, f.name) for f in fields(own)}, **same_as_global}
     )

@@ -106,7 +106,7 @@ def test_a_bad_configuration_gives_one_line_and_the_others_run(
     assert run(parse([*argv, "--json"])) == 0
     captured = capsys.readouterr()
     bad, good = json.loads(captured.out)["results"]
-    assert "flash_attn" in bad["error"] and bad["tg_tps"] is None
+    assert "needs flash attention" in bad["error"] and bad["tg_tps"] is None
     assert good["error"] is None and good["tg_tps"] > 0
     failures = [line for line in captured.err.splitlines() if "ctv=q4_0" in line]
     assert len(failures) == 1

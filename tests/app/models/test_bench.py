@@ -60,7 +60,7 @@ def test_a_failed_configuration_gives_one_line_and_the_others_run(tiny_model: Pa
     with SyncEngine() as engine:
         base = EngineSettings(model_path=str(tiny_model))
         bad, good = BenchRunner(engine, plan, base, on_line=lines.append).run()
-    assert bad.error and "quantized V cache requires flash_attn" in bad.error
+    assert bad.error and "quantized V cache needs flash attention" in bad.error
     assert bad.tg_tps is None and good.error is None and good.tg_tps
     assert len(lines) == 1 and "ctv=q4_0" in lines[0] and "\n" not in lines[0]
 

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from app.config.paths import resolve_paths
 from app.gui.models.benchmark import BenchmarkPresenter
+from app.models.settings import ModelSettings, ModelSettingsStore
 from storage.bench import BenchResultRepository
 from tests.support.chat_window import type_and_send
 from tests.support.models_page import wait_listed
@@ -198,3 +199,26 @@ def test_closing_hearth_during_a_run_stops_it(
     qtbot.waitUntil(lambda: "Repetition 1 of 50" in dialog.status_label.text(), timeout=30_000)
     chat.shutdown()  # the app's close; the conftest also fails a test that leaves a process
     assert not any(t.name == "models-benchmark" for t in threading.enumerate())
+
+
+def test_the_loaded_model_is_recorded_with_the_settings_it_was_loaded_with(
+    qtbot: QtBot, make_app: Callable[..., tuple], tiny_model: Path
+) -> None:
+    window, chat, database = make_app(tiny_model, n_ctx=1024, n_batch=256, pages=True)
+    page, presenter, _performance = _parts(window)
+    window.show_page(page)
+    # Changed after the load, not reloaded: the engine still holds the model as loaded.
+    ModelSettingsStore(resolve_paths().data_dir).put(
+        tiny_model, ModelSettings(n_batch=64, n_threads=1, type_k="q8_0")
+    )
+    chat.store.update(n_batch=128)  # the app-wide settings change too
+    assert chat.session.choices()[0].n_batch == 64  # what a reload would use
+    dialog = _open_for(qtbot, page, presenter, tiny_model)
+    _fill(qtbot, dialog, 16, 2, "0", 1)
+    _run(qtbot, dialog, presenter)
+    [record] = BenchResultRepository(database).list()
+    assert record.error is None
+    assert (record.n_batch, record.type_k, record.type_v) == (256, "f16", "f16")
+    info = chat.session.info
+    assert info is not None and record.threads == info.n_threads
+    dialog.close()

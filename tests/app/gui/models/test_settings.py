@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.config.settings import Settings
-from app.gui.models.views import settings_from_values, settings_values
+from app.gui.models.form_values import settings_from_values, settings_values
 from app.models.settings import (
     AUTO,
     CUSTOM,
@@ -180,3 +180,19 @@ def test_offloaded_layers_are_what_llama_cpp_reports() -> None:
     )
     assert offloaded_from_logs(log) == 12
     assert offloaded_from_logs("load_tensors:   CPU_Mapped model buffer size = 1.00 MiB\n") is None
+
+
+def test_cache_types_are_stored_checked_and_passed_to_the_engine(tmp_path: Path) -> None:
+    store = ModelSettingsStore(tmp_path)
+    store.put("/m.gguf", ModelSettings(type_k="q8_0", type_v="q4_0", flash_attn=True))
+    own = store.get("/m.gguf")
+    engine, _sampling, _prompt = engine_settings_for(Settings(), "/m.gguf", own)
+    assert (engine.type_k, engine.type_v, engine.flash_attn) == ("q8_0", "q4_0", True)
+    plain, _, _ = engine_settings_for(Settings(), "/m.gguf", ModelSettings())
+    assert (plain.type_k, plain.type_v) == ("f16", "f16")
+    key = str(Path("/m.gguf").resolve())
+    (tmp_path / "model_settings.json").write_text(
+        json.dumps({"models": {key: {"type_k": "q9_9", "type_v": "q8_0"}}})
+    )
+    assert store.get("/m.gguf") == ModelSettings(type_v="q8_0")  # an unknown type is dropped
+    assert ModelSettings(type_k="q8_0").reload_changes(ModelSettings()) == ("type_k",)
