@@ -176,6 +176,7 @@ class BenchmarkPresenter(QObject):
         )
         plan, notes = one_configuration(sizes, base, info.n_ctx if loaded and info else None)
         bridge, make_engine, repository = self._bridge, self._make_engine, self._repository
+        session = self._session
         if loaded:
             bridge.reset_cancel()
             dialog.set_engine_note(ON_CHAT_ENGINE)  # the chat may have switched to it since
@@ -195,7 +196,9 @@ class BenchmarkPresenter(QObject):
                     runner.stop()
 
             owned = None if loaded else make_engine()
-            engine = owned or LoadedModelBench(bridge, lambda: bridge.info, path)
+            # What the chat has loaded, as its session knows it (the one owner of that fact):
+            # the bridge's own copy starts from the session's at build time and can lag it.
+            engine = owned or LoadedModelBench(bridge, lambda: session.info, path)
             try:
                 return run_benchmark(
                     engine,
