@@ -2,7 +2,7 @@
 server itself reports for the same reply? (issue 14)
 
 Run:  .venv/bin/python bench/remote_backend.py [--model PATH] [--replies 6] [--tokens 128]
-                                               [--threads 2]
+                                               [--threads 2] [--server llama_cpp|hearth]
 
 Starts llama-cpp-python's own server (`python -m llama_cpp.server`, verbose) on the built-in
 Gemma 3 270M (app/models/default_model.py) or --model, on 127.0.0.1, and sends it `--replies`
@@ -26,17 +26,26 @@ reply it prints:
            generation, sampling included).
 Ratios hearth/server and hearth/wall per reply, then their median, min and max. Replies
 vary by seed; a reply that ends early (an end-of-turn token) is still one comparison.
+
+--server hearth: the remote is Hearth's own API server (`hearth serve`, the same model and
+threads), which reports each reply's `timings` as llama-server does: `server` is then its
+timings.predicted_per_second (its engine's decode speed: tokens after the first / time from
+the first token to the last, on the engine's clock, sampling and detokenizing included; the
+definition in app/server/timings.py), the fair counterpart of the speed Hearth shows, and
+`wall` is not printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -112,10 +121,15 @@ def main() -> int:
     parser.add_argument("--replies", type=int, default=6)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--server", choices=("llama_cpp", "hearth"), default="llama_cpp")
     args = parser.parse_args()
     model = _model(args.model)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    if args.server == "hearth":
+        rows = _hearth_serve(model, port, args.threads, args.replies, args.tokens)
+        _summary(rows, wall=False)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
         with log.open("w") as err:
@@ -171,8 +185,69 @@ def _run(url: str, log: Path, replies: int, tokens: int) -> list[tuple[float, fl
     return rows
 
 
-def _summary(rows: list[tuple[float, float, float]]) -> None:
-    for name, index in (("hearth/server", 1), ("hearth/wall", 2)):
+def _wait_listening(url: str, server: subprocess.Popen[bytes], describe: Callable[[], str]) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx2.get(f"{url}/v1/models", timeout=1).status_code == 200:
+                return
+        except httpx2.TransportError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(describe()) from None
+        time.sleep(0.2)
+
+
+def _hearth_serve(
+    model: Path, port: int, threads: int, replies: int, tokens: int
+) -> list[tuple[float, float, float]]:
+    """`hearth serve` as the remote: its timings.predicted_per_second is the server's figure."""
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "HEARTH_THREADS": str(threads)}
+    root = Path(__file__).resolve().parent.parent
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory() as home:
+        env["HEARTH_HOME"] = home
+        command = [sys.executable, "-m", "app", "serve", "--model", str(model)]
+        command += ["--port", str(port), "--n-ctx", "2048"]
+        server = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            _wait_listening(url, server, lambda: "hearth serve did not start")
+            print(f"model {model.name}, {threads} threads, hearth serve at {url}")
+            print(f"{'reply':>5} {'tokens':>6} {'hearth':>8} {'server':>8} {'h/server':>9}")
+            rows = []
+            with RemoteEngine(url) as engine:
+                engine.connect()
+                engine.complete("Hello", max_tokens=8)  # warm, untimed
+                for i in range(replies):
+                    done = engine.complete(
+                        PROMPT, max_tokens=tokens, sampling=Sampling(temperature=0.7, seed=i + 1)
+                    )
+                    timings = (done.server.timings if done.server is not None else None) or {}
+                    reported = timings.get("predicted_per_second")
+                    server_tps = float(reported) if isinstance(reported, int | float) else 0.0
+                    hearth = done.stats.decode_tps
+                    n = done.stats.completion_tokens
+                    line = f"{i + 1:>5} {n:>6} {hearth:>8.1f} {server_tps:>8.1f}"
+                    if n < 8 or not (hearth and server_tps):
+                        print(line + "  (ended after a few tokens, or no timings: left out)")
+                        continue
+                    print(line + f" {hearth / server_tps:>9.3f}")
+                    rows.append((hearth, server_tps, 0.0))
+        finally:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    return rows
+
+
+def _summary(rows: list[tuple[float, float, float]], wall: bool = True) -> None:
+    names = (("hearth/server", 1), ("hearth/wall", 2)) if wall else (("hearth/server", 1),)
+    for name, index in names:
         ratios = [r[0] / r[index] for r in rows if r[index] > 0]
         print(
             f"{name}: median {statistics.median(ratios):.3f}, "
