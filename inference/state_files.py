@@ -48,6 +48,24 @@ def key_hash(key: str) -> str:
     return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()
 
 
+# Keys naming the fixed start of many prompts (a summary's or a translation's instructions
+# and glossary) rather than a conversation: the engine keeps only the part the key's prompts
+# share (inference/process/kv_state.py). The callers never tokenize: they name the text.
+FIXED_PART = "fixed-part/"
+
+
+def fixed_part_key(kind: str, *texts: str) -> str:
+    """The state key of prompts that all start with `texts` (instructions, glossary, the
+    settings the model sees): `kind` ("summary", "translate") and a hash of the texts, so a
+    changed instruction is another key and never restores the old one's state."""
+    digest = hashlib.blake2b("\x00".join(texts).encode("utf-8"), digest_size=8).hexdigest()
+    return f"{FIXED_PART}{kind}:{digest}"
+
+
+def is_fixed_part_key(key: str) -> bool:
+    return key.startswith(FIXED_PART)
+
+
 def slot_for(model_path: str) -> str:
     """The part of a state's file name that names the model it was made with."""
     return hashlib.blake2b(model_path.encode("utf-8"), digest_size=6).hexdigest()

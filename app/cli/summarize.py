@@ -142,7 +142,9 @@ def run(args: argparse.Namespace) -> int:
             engine = open_remote(args, model=args.model)
         else:
             print(f"Loading the model for {document.title!r}…", file=sys.stderr, flush=True)
-            engine = SyncEngine.start(engine_settings)
+            # The instructions' KV state is kept beside the chats' (issue 13), one budget.
+            kept = settings.kept_states(paths.kv_states_dir)
+            engine = SyncEngine.start(engine_settings, kept_states=kept)
         with engine:
             summarizer = Summarizer(engine, repository)
             streamed: list[str] = []

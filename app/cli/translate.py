@@ -208,7 +208,9 @@ def _start_engine(model: Path | None) -> Any:
         model_path = ensure_default_model(paths.models_dir)
     if not model_path.is_file():
         raise RuntimeError(f"{model_path}: no such model file")
-    return SyncEngine.start(settings.engine_settings(model_path))
+    # The instructions' KV state is kept beside the chats' (issue 13), one budget.
+    kept = settings.kept_states(paths.kv_states_dir)
+    return SyncEngine.start(settings.engine_settings(model_path), kept_states=kept)
 
 
 def _progress_printer() -> Any:

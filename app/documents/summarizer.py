@@ -27,6 +27,7 @@ from app.documents.summary_types import (
 )
 from app.util.instruction_echo import follows_chat_prompts
 from inference.protocol import Done, Sampling
+from inference.state_files import fixed_part_key
 from inference.sync_client import BlockingEngine, EngineError
 
 # Chat-template tokens around each message (role markers, turn ends) that counting the
@@ -103,7 +104,11 @@ class Summarizer:
         try:
             if prompt.messages:
                 return self._engine.chat(
-                    prompt.messages, max_tokens=max_tokens, sampling=SAMPLING, on_delta=on_delta
+                    prompt.messages,
+                    max_tokens=max_tokens,
+                    sampling=SAMPLING,
+                    on_delta=on_delta,
+                    state_key=state_key(prompt),
                 )
             if on_delta is not None and prompt.lead:
                 on_delta(prompt.lead)
@@ -147,3 +152,11 @@ class Summarizer:
         job = SummaryRun(self, document, options, on_progress, on_delta)
         job.on_chunk = on_chunk
         return job.run()
+
+
+def state_key(prompt: Prompt) -> str:
+    """The KV state key of a chat prompt's fixed part (issue 13): its instructions (the
+    system message and the request's wording, without the document's text), so every chunk
+    of every document summarized with the same options starts from the engine's kept state
+    of them. A base model's text to continue starts with the document: nothing to keep."""
+    return fixed_part_key("summary", *prompt.instructions) if prompt.messages else ""

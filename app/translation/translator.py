@@ -21,6 +21,7 @@ from app.translation.prompt import (
     clean_output,
     completion_prompt,
     instruction_texts,
+    system_prompt,
 )
 from app.translation.replies import (
     MarkerStream,
@@ -31,6 +32,7 @@ from app.translation.replies import (
 )
 from app.translation.segmenter import Segment, SegmentedText, segment_text
 from app.util.instruction_echo import find_echo, follows_chat_prompts
+from inference.state_files import fixed_part_key
 from inference.sync_client import BlockingEngine
 
 OnProgress = Callable[[int, int, float | None], None]  # done, total, seconds left
@@ -265,13 +267,21 @@ class Translator:
         max_tokens = 2 * self.engine.count_tokens(segment.text) + 32
         streamer = MarkerStream(segment.spans, on_delta) if on_delta else None
         if self._chat_prompts():
+            messages = build_messages(
+                segment.text,
+                source_lang=source_lang,
+                target_lang=target_lang,
+                glossary=glossary.relevant(source),
+                previous=previous,
+            )
             reply = self.engine.chat(
-                build_messages(
-                    segment.text,
-                    source_lang=source_lang,
-                    target_lang=target_lang,
-                    glossary=glossary.relevant(source),
-                    previous=previous,
+                messages,
+                # The system prompt (instructions, language pair, glossary) starts every
+                # segment's prompt: the engine keeps its KV state (issue 13). Named by the
+                # whole glossary: each segment sends only its relevant terms, and the engine
+                # keeps what the segments' prompts share.
+                state_key=fixed_part_key(
+                    "translate", system_prompt(source_lang, target_lang, glossary)
                 ),
                 max_tokens=max_tokens,
                 sampling=TRANSLATION_SAMPLING,

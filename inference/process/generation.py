@@ -27,6 +27,7 @@ from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
 from inference.process.cache_ledger import CacheLedger, Evaluation
+from inference.process.kv_memory import holds_prefix
 from inference.process.kv_state import KVStateKeeper, Restored
 from inference.process.prefill_watch import PrefillWatch
 from inference.process.text_stream import TextAssembler
@@ -128,6 +129,8 @@ class Generation:
             self.restored = self.kept.restore(llm, request.state_key, tokens)
         cached = adapter.cached_tokens(llm)
         common = Llama.longest_token_prefix(cached, tokens)
+        if 0 < common < len(tokens) - 1 and not holds_prefix(llm, common):
+            common = 0  # prefill_batches starts over too: the cache misses the window
         if common == len(tokens):
             evaluated = 0 if adapter.full_prompt_is_cached(llm, tokens) else 1
         else:

@@ -11,6 +11,25 @@ A stored state is used only when its identity equals the loaded model's, its tok
 exact prefix of the new prompt and it holds more of the prompt than the live cache does.
 Anything else wrong with it (stale, not a prefix, damaged, refused by llama.cpp) costs one log
 line and the file: the prompt is then read as if nothing had been kept.
+
+Fixed parts (keys made by state_files.fixed_part_key: a summary's or a translation's
+instructions and glossary). Each request of such a key differs after the fixed part (another
+chunk, another segment), so its whole state would never start the next prompt. The rule:
+the first request of a key keeps its whole state; after a later one, when the kept tokens do
+not start the live cache, the live cache is cut back to the longest prefix the two share
+(when that is still worth keeping) and only that is kept. After two requests the state is
+the fixed part, found without the caller tokenizing anything, whatever the chat template
+puts around it; a changed instruction is another key. Once it is on disk, later requests of
+the key keep nothing new. A kept state that does not start the prompt is left on disk for
+that cut, not deleted.
+
+Why cut the live cache rather than keep the whole state and cut it after loading: on a
+model with sliding-window attention (Gemma 3) a loaded state's SWA layers hold only its last
+512 positions, so a cut below them gives wrong logits (measured: kv_memory.py); a state
+copied from a cache cut back to the fixed part holds exactly what continuing from it needs.
+What the cut costs the live cache is the previous request's own chunk and reply, which the
+key's next request (another chunk) does not share; the cut happens once the engine is idle
+(or before another key's background request), never on a request's path.
 """
 
 from __future__ import annotations
@@ -25,12 +44,19 @@ from pathlib import Path
 from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
+from inference.process.kv_memory import cut_cache
 from inference.process.kv_state_file import DamagedStateError, Reply, read_header, read_payload
 from inference.process.kv_state_identity import differences, model_identity
 from inference.process.kv_state_writer import StateWriter, WriteJob
 from inference.process.prompt_tokens import ReplyTokenMemory
 from inference.protocol import EngineSettings, KeptState, KeptStates, Priority, Trace
-from inference.state_files import StateFiles, Writer, slot_for, write_chunks
+from inference.state_files import (
+    StateFiles,
+    Writer,
+    is_fixed_part_key,
+    slot_for,
+    write_chunks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +111,12 @@ class KVStateKeeper:
         # Each key's replies as sampled (text -> ids), kept with its state; keys primed.
         self._replies: OrderedDict[str, OrderedDict[str, list[int]]] = OrderedDict()
         self._primed: set[str] = set()
+        # Fixed-part keys: the tokens their file holds, as last read or written; the prompt
+        # of each key's latest request and of the one before it (requests of a key often
+        # follow each other with no idle time between, so only the last one is saved).
+        self._fixed: dict[str, list[int]] = {}
+        self._latest: dict[str, list[int]] = {}
+        self._earlier: dict[str, list[int]] = {}
         self.copies_ms: list[float] = []  # each save's copy out of llama.cpp (main thread)
 
     @classmethod
@@ -145,6 +177,9 @@ class KVStateKeeper:
     def restore(self, llm: Llama, key: str, prompt: Sequence[int]) -> Restored:
         """Load the state kept for `key` when it serves `prompt` better than the live cache.
         Never raises: whatever goes wrong, the prompt is read as usual."""
+        if is_fixed_part_key(key):
+            self._earlier[key] = self._latest.get(key, [])
+            self._latest[key] = list(prompt)
         try:
             return self._restore(llm, key, prompt)
         except Exception as exc:  # a bug here must cost a prefill, not the reply
@@ -160,13 +195,18 @@ class KVStateKeeper:
         except FileNotFoundError:
             return Restored()
         except (OSError, DamagedStateError) as exc:
-            return self._drop(path, KeptState.DAMAGED, f"damaged: {exc}")
+            return self._drop(key, path, KeptState.DAMAGED, f"damaged: {exc}")
         if header.key != key or header.identity != self.identity:
             changed = differences(header.identity, self.identity) or ["key"]
-            return self._drop(path, KeptState.STALE, f"stale ({', '.join(changed)} changed)")
+            return self._drop(key, path, KeptState.STALE, f"stale ({', '.join(changed)} changed)")
         n = len(tokens)
-        if n > len(prompt) or list(prompt[:n]) != tokens or n >= llm.n_ctx():
-            return self._drop(path, KeptState.NOT_PREFIX, "its tokens do not start the prompt")
+        starts_prompt = n <= len(prompt) and list(prompt[:n]) == tokens
+        if is_fixed_part_key(key):
+            self._fixed[key] = tokens
+            if not starts_prompt and n < llm.n_ctx():
+                return Restored(KeptState.NOT_PREFIX)  # kept: the next save cuts it down
+        if not starts_prompt or n >= llm.n_ctx():
+            return self._drop(key, path, KeptState.NOT_PREFIX, "its tokens do not start the prompt")
         live = Llama.longest_token_prefix(adapter.cached_tokens(llm), prompt)
         if live >= n:
             self.files.touch(path)
@@ -174,15 +214,17 @@ class KVStateKeeper:
         try:
             payload = read_payload(path, header, tokens)
         except (OSError, DamagedStateError) as exc:
-            return self._drop(path, KeptState.DAMAGED, f"damaged: {exc}")
+            return self._drop(key, path, KeptState.DAMAGED, f"damaged: {exc}")
         if not adapter.restore_sequence_state(llm, payload, tokens):
-            return self._drop(path, KeptState.REFUSED, "llama.cpp refused it")
+            return self._drop(key, path, KeptState.REFUSED, "llama.cpp refused it")
         self.files.touch(path)
         return Restored(KeptState.RESTORED, n, (time.perf_counter() - started) * 1000.0)
 
-    def _drop(self, path: Path, kept_state: str, why: str) -> Restored:
+    def _drop(self, key: str, path: Path, kept_state: str, why: str) -> Restored:
         log.warning("KV state %s skipped and deleted: %s", path.name, why)
         self.files.remove(path)
+        self._fixed.pop(key, None)
+
         return Restored(kept_state)
 
     # ---- saving (after a reply) ---------------------------------------------------------
@@ -194,8 +236,8 @@ class KVStateKeeper:
         its `reply` as sampled (None: not a whole chat reply). Its prefill speed tells what
         keeping a state saves on this model."""
         self._pending = key
-        if key and reply is not None and reply[0]:
-            self._remember(key, reply)
+        if key and reply is not None and reply[0] and not is_fixed_part_key(key):
+            self._remember(key, reply)  # a fixed part holds no reply
         if evaluated >= MIN_TOKENS:
             self._prefill_tps = max(self._prefill_tps, prefill_tps)
 
@@ -232,6 +274,10 @@ class KVStateKeeper:
         tokens = list(adapter.cached_tokens(llm))
         if not key or len(tokens) < MIN_TOKENS or self.files.budget_bytes <= 0:
             return
+        if is_fixed_part_key(key):
+            tokens = self._fixed_part(llm, key, tokens)
+            if not tokens:
+                return
         started = time.perf_counter()
         payload = adapter.copy_sequence_state(llm)
         self.copies_ms.append((time.perf_counter() - started) * 1000.0)
@@ -241,6 +287,33 @@ class KVStateKeeper:
         replies = tuple(self._replies.get(key, {}).items())
         job = WriteJob(self.files, path, key, self.identity, tokens, payload, replies)
         self.writer.submit(job)
+        if is_fixed_part_key(key):
+            self._fixed[key] = tokens
+
+    def _fixed_part(self, llm: Llama, key: str, tokens: list[int]) -> list[int]:
+        """The tokens to keep for a fixed-part key whose request left `tokens` in the live
+        cache, the cache cut back to them; [] keeps nothing (the module's docstring)."""
+        path = self.files.path_for(key, self.slot)
+        kept = self._fixed.get(key) or self._kept_tokens(key, path) or []
+        if kept and Llama.longest_token_prefix(kept, tokens) == len(kept) and path.exists():
+            return []  # the fixed part is on disk already
+        earlier = [t for t in (kept, self._earlier.get(key)) if t]
+        if not earlier:
+            return tokens  # the key's first prompt: the next one tells what they share
+        shared = max(Llama.longest_token_prefix(t, tokens) for t in earlier)
+        if shared < MIN_TOKENS or not cut_cache(llm, shared):
+            return []  # nothing worth keeping is shared, or the cache cannot give it alone
+        return tokens[:shared]
+
+    def _kept_tokens(self, key: str, path: Path) -> list[int] | None:
+        try:
+            header, tokens = read_header(path)
+        except (OSError, DamagedStateError):
+            return None
+        if header.key != key or header.identity != self.identity:
+            return None
+        self._fixed[key] = tokens
+        return tokens
 
     def worth_keeping(self, n_tokens: int, n_bytes: int) -> bool:
         """Whether loading `n_bytes` would beat reading `n_tokens` again at the fastest

@@ -19,6 +19,7 @@ import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama
 
 from inference.process.cpu_threads import resolve_thread_counts
+from inference.process.kv_memory import holds_prefix
 from inference.process.llama_logs import (
     context_error_from_logs,
     load_error_from_logs,
@@ -271,7 +272,10 @@ def prefill_batches(
     if common >= target - 1:
         return  # at most the last token left: `generate` handles it as always
     # Drop what follows the shared prefix, as Llama.generate does; a memory that cannot
-    # remove a tail (recurrent models) starts over.
+    # remove a tail (recurrent models) or no longer holds what the rest attends to (the
+    # sliding window of a restored state: kv_memory.py) starts over.
+    if common > 0 and not holds_prefix(llm, common):
+        common = 0
     if common > 0 and not llm._ctx.kv_cache_seq_rm(-1, common, -1):
         common = 0
     if common == 0:

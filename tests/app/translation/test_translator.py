@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from app.translation.glossary import Glossary, Term
 from app.translation.translator import TranslationCancelled, Translator
 from inference.protocol import ChatMessage, EngineSettings
+from inference.state_files import is_fixed_part_key
 from inference.sync_client import SyncEngine
 
 SOURCE = (
@@ -193,3 +195,35 @@ def test_lost_emphasis_and_line_breaks_are_flagged() -> None:
         'the line breaks of "The first line goes on here." were changed by the model',
     )
     assert result.text.endswith("\n\nAlles **gut** hier.")
+
+
+class KeyRecorder:
+    """Records the state key of each chat request; replies with the text unchanged."""
+
+    n_ctx = 2048
+    info = None
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
+        self.keys.append(kwargs.get("state_key", ""))
+        return SimpleNamespace(text="Bonjour " + messages[-1].content)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_segments_name_their_instructions_fixed_part_key() -> None:
+    """Issue 13: every segment of a translation names one key for the system prompt (the
+    instructions, the language pair, the whole glossary), so the engine keeps its KV state."""
+    engine = KeyRecorder()
+    translator = Translator(engine, prompts="chat")  # type: ignore[arg-type]
+    translator.translate("One cat.\n\nTwo dogs.", target_lang="fr", source_lang="en")
+    translator.translate("Three birds.", target_lang="de", source_lang="en")
+    fr, fr_again, de = engine.keys
+    assert fr == fr_again and is_fixed_part_key(fr)
+    assert de != fr
