@@ -7,8 +7,8 @@ message for the user. No Qt; any thread may call these functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -50,6 +50,24 @@ class ImportSummary:
     messages: int
     # Messages with a role or status this version does not know: kept, shown as damaged.
     damaged: int
+    source: str = "Hearth"  # the app whose export it was (app/chat/imports/sources.py)
+    # What another app's export held that Hearth leaves out, by kind ("images": 2).
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """ "Imported 2 chats from ChatGPT (9 messages; 3 skipped: images, tool calls)"."""
+        chats = len(self.conversation_ids)
+        notes = [f"{self.messages} message{'s' if self.messages != 1 else ''}"]
+        if self.damaged:
+            notes.append(f"{self.damaged} shown as damaged")
+        left_out = sum(self.skipped.values())
+        if left_out:
+            kinds = sorted(self.skipped, key=lambda kind: (-self.skipped[kind], kind))
+            notes.append(f"{left_out} skipped: {', '.join(kinds)}")
+        return (
+            f"Imported {chats} chat{'s' if chats != 1 else ''} from {self.source} "
+            f"({'; '.join(notes)})"
+        )
 
 
 # ---- reading the file ----------------------------------------------------------------------
@@ -287,15 +305,25 @@ def import_bytes(db: Database, data: bytes, progress: Progress | None = None) ->
     """Import every conversation in `data` as new ones, all or nothing. `progress` hears
     about each conversation checked; raising from it stops the import before anything is
     written (the write itself is one transaction and is not interrupted)."""
-    conversations = conversations_from_json(parse_document(data), progress)
+    return insert_checked(db, conversations_from_json(parse_document(data), progress))
+
+
+def insert_checked(
+    db: Database,
+    conversations: list[NewConversation],
+    source: str = "Hearth",
+    skipped: Mapping[str, int] | None = None,
+) -> ImportSummary:
+    """Write conversations checked by a reader (this module's or one in app/chat/imports),
+    all in one transaction."""
     try:
         ids = insert_conversations(db, conversations)
-    except TreeShapeError as exc:  # already checked above; kept for callers' one except
+    except TreeShapeError as exc:  # already checked by the reader; kept for callers' one except
         raise ChatImportError(str(exc)) from exc
     except DatabaseError as exc:
         raise ChatImportError(f"Nothing was imported: {exc}") from exc
     every = [m for c in conversations for m in c.messages]
-    return ImportSummary(ids, len(every), sum(map(_is_damaged, every)))
+    return ImportSummary(ids, len(every), sum(map(_is_damaged, every)), source, dict(skipped or {}))
 
 
 def import_file(db: Database, path: Path, progress: Progress | None = None) -> ImportSummary:

@@ -1,5 +1,6 @@
-"""`hearth export OUT` and `hearth import FILE`: chats to and from Markdown, HTML or Hearth
-JSON files. app/cli/main.py registers them.
+"""`hearth export OUT` and `hearth import FILE`: chats to Markdown, HTML or Hearth JSON files,
+and from Hearth JSON or the exports of ChatGPT, Open WebUI, LM Studio and Jan (recognised by
+their content; app/chat/imports). app/cli/main.py registers them.
 
 Writing the export words and renders messages as the window shows them (app.gui.chat.export,
 with ui's Qt-free Markdown renderer); app.cli never imports app.gui or ui, so the entry point
@@ -48,8 +49,16 @@ def add_parsers(commands: Any) -> None:
     )
     export.add_argument("--conversation", type=int, default=None, metavar="ID", help="one chat")
     export.add_argument("out", type=Path, metavar="OUT", help="file to write")
-    chat_import = commands.add_parser("import", help="add the chats in a Hearth JSON export")
-    chat_import.add_argument("file", type=Path, metavar="FILE", help="a Hearth JSON export")
+    chat_import = commands.add_parser(
+        "import",
+        help="add the chats in an export of Hearth, ChatGPT, Open WebUI, LM Studio or Jan",
+    )
+    chat_import.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="the export file (its format is recognised by its content), or a Jan threads folder",
+    )
 
 
 def _open_database() -> tuple[Database, RecoveryNote | None]:
@@ -99,7 +108,8 @@ def _id_list(ids: list[int]) -> str:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from app.chat.importer import ChatImportError, import_file
+    from app.chat.importer import ChatImportError
+    from app.chat.imports.sources import import_path
     from storage.errors import DatabaseError
 
     try:
@@ -109,15 +119,11 @@ def run_import(args: argparse.Namespace) -> int:
     if note is not None:
         print(f"hearth: warning: {note.describe()}", file=sys.stderr)
     try:
-        summary = import_file(database, args.file.expanduser())
+        summary = import_path(database, args.file.expanduser())
     except ChatImportError as exc:
         return _fail(str(exc))
     finally:
         database.close()
-    damaged = f" ({summary.damaged} shown as damaged)" if summary.damaged else ""
-    print(
-        f"Imported {len(summary.conversation_ids)} chat(s), "
-        f"{summary.messages} message(s){damaged} from {args.file}"
-    )
+    print(f"{summary.describe()}: {args.file}")
     print(f"Conversation ids: {_id_list(list(summary.conversation_ids))}")
     return 0

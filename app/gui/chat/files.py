@@ -13,7 +13,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
-from app.chat.importer import ChatImportError, ImportSummary, import_file
+from app.chat.importer import ChatImportError, ImportSummary
+from app.chat.imports.sources import import_path
 from app.gui.chat.export import (
     ExportError,
     ExportSummary,
@@ -29,6 +30,10 @@ from storage.errors import DatabaseError
 from ui.main_window import MainWindow
 
 EXPORT_FILTER = "Markdown (*.md);;Hearth JSON (*.json);;Web page (*.html)"
+# Any file may be picked: the import recognises the format by its content.
+IMPORT_FILTER = (
+    "Chat exports: Hearth, ChatGPT, Open WebUI, LM Studio, Jan (*.json *.jsonl);;All files (*)"
+)
 
 
 SHOW_PROGRESS_AFTER_MS = 400  # a quick export finishes without a dialog flashing by
@@ -70,7 +75,7 @@ class ChatFilesController(QObject):
         return QFileDialog.getSaveFileName(self.window, title, name, EXPORT_FILTER)[0]
 
     def _pick_open(self, title: str) -> str:
-        return QFileDialog.getOpenFileName(self.window, title, "", "Hearth JSON (*.json)")[0]
+        return QFileDialog.getOpenFileName(self.window, title, "", IMPORT_FILTER)[0]
 
     def export_current(self) -> None:
         conversation_id = self.chat.current_conversation
@@ -94,16 +99,12 @@ class ChatFilesController(QObject):
         database = self.database
 
         def work(report: Report) -> ImportSummary:
-            return import_file(database, Path(path), report)
+            return import_path(database, Path(path), report)
 
         self._run("Importing chats", work, self._show_imported)
 
     def _show_imported(self, summary: ImportSummary) -> None:
-        chats = len(summary.conversation_ids)
-        self.window.statusBar().showMessage(
-            f"Imported {chats} chat{'s' if chats != 1 else ''} ({summary.messages} messages).",
-            10_000,
-        )
+        self.window.statusBar().showMessage(f"{summary.describe()}.", 10_000)
         if summary.conversation_ids:
             self.chat.open_conversation(summary.conversation_ids[0])
             self.window.conversations.set_conversations(self.conversations.list_recent())

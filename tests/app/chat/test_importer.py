@@ -411,7 +411,7 @@ def test_cli_import_then_export_again(
     export_chats(source, exported, "json")
     assert main(["import", str(exported)]) == 0
     assert capsys.readouterr().out == (
-        f"Imported 2 chat(s), 8 message(s) from {exported}\nConversation ids: 1, 2\n"
+        f"Imported 2 chats from Hearth (8 messages): {exported}\nConversation ids: 1, 2\n"
     )
 
     again = tmp_path / "again.json"

@@ -19,6 +19,7 @@ from app.gui.chat.files import ChatFilesController
 from storage.chats import ConversationRepository
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import bar_text, type_and_send
+from tests.support.foreign_exports import chatgpt_export, write_json
 from tests.support.long_chat import insert_long_conversation
 from tests.support.qt_user import answer_file_dialog
 
@@ -75,6 +76,26 @@ def test_export_import_and_copy_from_the_chat_menu(
     assert "pistachio" in QGuiApplication.clipboard().text()
 
 
+def test_the_window_imports_a_chatgpt_export_recognised_by_its_content(
+    qtbot: QtBot,
+    make_app: MakeApp,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window, controller, db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    files = files_controller(controller)
+    export = write_json(tmp_path / "conversations.json", chatgpt_export())
+    answer_file_dialog(monkeypatch, "getOpenFileName", str(export))
+    run_job(qtbot, files, window.import_action)
+    assert window.statusBar().currentMessage() == (
+        "Imported 2 chats from ChatGPT (7 messages; 3 skipped: tool calls, images)."
+    )
+    assert {c.title for c in ConversationRepository(db).list_recent()} >= {"Coast trip", "Sums"}
+    shown = window.chat_view.toPlainText()  # the first imported chat is open, its shown branch
+    assert "Go south" in shown and "Yes, there." in shown and "Go north" not in shown
+
+
 def test_bad_files_and_unwritable_targets_are_explained(
     qtbot: QtBot,
     make_app: MakeApp,
@@ -125,7 +146,7 @@ def _held_at_first_step(
 ) -> tuple[threading.Event, threading.Event]:
     """Keep the next job's worker thread at its first progress step until released, so the
     test can click Cancel while it is surely still running (no race, no sleep). `name`: the
-    work function the controller calls (export_chats or import_file); once released, later
+    work function the controller calls (export_chats or import_path); once released, later
     jobs run through unheld."""
     reached, release = threading.Event(), threading.Event()
     original = getattr(files_module, name)
@@ -206,7 +227,7 @@ def test_a_big_import_runs_off_the_gui_thread_and_cancel_imports_nothing(
     before = len(ConversationRepository(db).list_recent())
 
     answer_file_dialog(monkeypatch, "getOpenFileName", str(export))
-    reached, release = _held_at_first_step(monkeypatch, "import_file")
+    reached, release = _held_at_first_step(monkeypatch, "import_path")
     window.import_action.trigger()
     qtbot.waitUntil(reached.is_set, timeout=10_000)
     _click_cancel(qtbot, files)
@@ -216,4 +237,6 @@ def test_a_big_import_runs_off_the_gui_thread_and_cancel_imports_nothing(
 
     run_job(qtbot, files, window.import_action)
     assert len(ConversationRepository(db).list_recent()) == 2 * before
-    assert f"Imported {before} chats (800 messages)" in window.statusBar().currentMessage()
+    assert (
+        f"Imported {before} chats from Hearth (800 messages)" in window.statusBar().currentMessage()
+    )
