@@ -149,6 +149,7 @@ class ApiServerPresenter(QObject):
                 self._show_error(why)
             return False
         assert self._server is not None
+        self.dialog.set_fields(host, port, key)  # what it runs with, also when started at launch
         self.dialog.set_running(self.base_url)
         self._show_status(f"API: {self._server.url.removeprefix('http://')}")
         return True

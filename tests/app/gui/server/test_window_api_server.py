@@ -114,8 +114,12 @@ def test_a_chat_turn_typed_in_the_window_goes_before_a_streaming_api_request(
     window, controller, _db = make_app(
         tiny_model, n_ctx=2048, max_tokens=4, api_server_enabled=True, api_server_port=0
     )
-    base_url = presenter_of(window).base_url
+    presenter = presenter_of(window)
+    base_url = presenter.base_url
     assert base_url is not None and window.api_status.isVisible()
+    window.api_server_action.trigger()
+    assert presenter.dialog.fields() == ("127.0.0.1", 0, "")  # what it runs with
+    assert presenter.dialog.address.text() == base_url
     finished: list[str] = []
     controller.replyFinished.connect(lambda _message_id: finished.append("window"))
     api = client(base_url)
