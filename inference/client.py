@@ -111,13 +111,17 @@ class EngineClient(QObject):
         sampling: Sampling | None = None,
         stop: Sequence[str] = (),
         state_key: str = "",
+        priority: Priority = Priority.BACKGROUND,
     ) -> int:
+        """`priority`: background for the window's own batch work, API for the requests of
+        the window's API server (issue 14)."""
         request = CompletionRequest(
             self._engine.next_id(),
             prompt,
             max_tokens=max_tokens,
             sampling=sampling or Sampling(),
             stop=tuple(stop),
+            priority=priority,
             state_key=state_key,
         )
         return self._submit(request)

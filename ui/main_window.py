@@ -160,6 +160,11 @@ class MainWindow(QMainWindow):
         # In the corner, after the figures: it keeps its room while hidden (no shift when a
         # reply starts streaming).
         status.addPermanentWidget(self.speed_plot)
+        # "API: 127.0.0.1:8080" while Hearth's API server runs (issue 14); hidden otherwise.
+        self.api_status = QLabel("", self)
+        self.api_status.setToolTip("Hearth's API server is running (Chat ▸ API server…)")
+        self.api_status.hide()
+        status.addPermanentWidget(self.api_status)
 
         self._build_menu()
         self._connect_children()
@@ -210,6 +215,11 @@ class MainWindow(QMainWindow):
     def hide_loading(self) -> None:
         self.load_label.hide()
         self.load_progress.hide()
+
+    def set_api_status(self, text: str) -> None:
+        """The API server's status-bar indicator; "" hides it."""
+        self.api_status.setText(text)
+        self.api_status.setVisible(bool(text))
 
     def show_banner(self, html: str) -> None:
         """The info banner above the transcript (e.g. the first-run model notice)."""
@@ -300,6 +310,8 @@ class MainWindow(QMainWindow):
         self.presets_action.triggered.connect(self.presets_button.click)
         self.trash_action = menu.addAction("Trash…")
         self.trash_action.triggered.connect(self.conversations.trash_button.click)
+        menu.addSeparator()
+        self.api_server_action = menu.addAction("API server…")
 
     def _install_shortcuts(self) -> None:
         # Esc from anywhere in the window; the input claims Esc itself (one stop per press).

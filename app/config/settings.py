@@ -36,6 +36,12 @@ class Settings:
     # Disk room for conversations' KV states kept between runs (issue 13, "Instant resume");
     # 0 keeps none. Read through `kept_states`, which clamps an absurd value.
     kv_states_budget_bytes: int = DEFAULT_BUDGET_BYTES
+    # Hearth's OpenAI-compatible API server run by the window (issue 14): off unless switched
+    # on. Any host but a loopback one needs an API key, kept in the system keyring
+    # (app/config/api_server_key.py), never here. Port 0: any free port.
+    api_server_enabled: bool = False
+    api_server_host: str = "127.0.0.1"
+    api_server_port: int = 8080
 
     def engine_settings(self, model_path: str | Path) -> EngineSettings:
         """How the engine loads `model_path` under these settings: the one place a new

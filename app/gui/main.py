@@ -20,6 +20,7 @@ from app.gui.chat.timing_view import TimingView
 from app.gui.documents.controller import install_documents
 from app.gui.models.controller import install_models
 from app.gui.performance.controller import install_performance
+from app.gui.server.presenter import install_api_server
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.gui.translation.controller import install_translation
@@ -118,6 +119,9 @@ def build_app(
                 performance.show_benchmarks()
 
             models.benchmark.resultsRequested.connect(see_benchmarks)
+    # Hearth's API server (issue 14), over the chat's engine; started now when it was left on
+    # (it answers 503 until the model is loaded).
+    install_api_server(window, session, store).start_at_launch()
     if recovery is not None:
         HistoryRecovery(
             database,
