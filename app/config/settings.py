@@ -12,6 +12,10 @@ from app.util.atomic_write import write_atomic
 from inference.protocol import EngineSettings, KeptStates
 from inference.state_files import DEFAULT_BUDGET_BYTES, clamp_budget
 
+THEMES: tuple[str, ...] = ("system", "light", "dark")
+# Text sizes the window offers (points): outside them a hand-edited value is clamped.
+FONT_SIZES = range(6, 33)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -36,6 +40,10 @@ class Settings:
     # Disk room for conversations' KV states kept between runs (issue 13, "Instant resume");
     # 0 keeps none. Read through `kept_states`, which clamps an absurd value.
     kv_states_budget_bytes: int = DEFAULT_BUDGET_BYTES
+    # The window's colours (issue 15): one of THEMES; "system" follows the desktop.
+    theme: str = "system"
+    # The window's text size in points; 0 keeps the desktop's size.
+    font_size: int = 0
 
     def engine_settings(self, model_path: str | Path) -> EngineSettings:
         """How the engine loads `model_path` under these settings: the one place a new
