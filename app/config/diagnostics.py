@@ -56,7 +56,9 @@ def llama_build() -> str:
     if not files:
         return UNKNOWN
     names = {Path(str(f)).name.lower() for f in files}
-    found = [label for stem, label in _BACKEND_LIBRARIES if any(stem in n for n in names)]
+    # Shared libraries only: the package's headers (ggml-cuda.h, ...) name every backend.
+    libraries = {n for n in names if n.endswith((".so", ".dylib", ".dll")) or ".so." in n}
+    found = [label for stem, label in _BACKEND_LIBRARIES if any(stem in n for n in libraries)]
     return " + ".join(["CPU", *found])
 
 

@@ -17,6 +17,8 @@ from app.config.settings import Settings, load_settings, save_settings
     ("libraries", "build"),
     [
         (["llama_cpp/lib/libggml-cpu.so", "llama_cpp/lib/libllama.so"], "CPU"),
+        # Headers name every backend, built or not: only libraries count.
+        (["include/ggml-cuda.h", "include/ggml-metal.h", "lib/libggml-cpu.so.0"], "CPU"),
         (["llama_cpp/lib/libggml-cuda.so", "llama_cpp/lib/libggml-cpu.so"], "CPU + CUDA"),
         (["llama_cpp/lib/libggml-metal.dylib"], "CPU + Metal"),
         (["llama_cpp/lib/ggml-vulkan.dll"], "CPU + Vulkan"),
