@@ -237,6 +237,9 @@ class ModelInfo:
     # The context size is a guess, not the server's word (a remote backend that does not
     # say; issue 14): a context meter shows it as an estimate.
     n_ctx_estimated: bool = False
+    # llama.cpp's own line on its build and this CPU (llama_print_system_info: the backends
+    # compiled in, CPU features), for the About dialog's diagnostics; "" when not known.
+    system_info: str = ""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,14 @@ and the tests.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QResizeEvent,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,6 +39,7 @@ from ui.chat.search_dialog import SearchDialog
 from ui.chat.speed_plot import SpeedPlot
 from ui.chat.trash_dialog import TrashDialog
 from ui.chat.view import ChatView
+from ui.menu_bar import MenuBar
 from ui.widgets.eliding_label import ElidingLabel, PartsLabel
 from ui.widgets.message_bar import MessageBar
 
@@ -123,8 +131,6 @@ class MainWindow(QMainWindow):
         self.pages.setDocumentMode(True)
         self.pages.addTab(splitter, "Chat")
         self.setCentralWidget(self.pages)
-        to_chat = QShortcut(QKeySequence("Ctrl+1"), self)
-        to_chat.activated.connect(lambda: self.pages.setCurrentIndex(0))
 
         # The model's name is pinned: its chat format and backend go first when room is short.
         # Its size hint is the parts that fit in MODEL_LINE_SHARE of the window: the stats
@@ -174,11 +180,10 @@ class MainWindow(QMainWindow):
     # ---- API for the app controller ----------------------------------------------------
 
     def add_page(self, title: str, page: QWidget) -> int:
-        """A page beside Chat (Ctrl+1 is Chat, Ctrl+2 the first added page, …)."""
+        """A page beside Chat, with its View menu entry (Ctrl+1 is Chat, Ctrl+2 the first
+        added page, …)."""
         index = self.pages.addTab(page, title)
-        if index < 9:
-            shortcut = QShortcut(QKeySequence(f"Ctrl+{index + 1}"), self)
-            shortcut.activated.connect(lambda i=index: self.pages.setCurrentIndex(i))
+        self.menus.add_page(title, lambda: self.pages.setCurrentWidget(page))
         return index
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -281,46 +286,71 @@ class MainWindow(QMainWindow):
             super().dropEvent(event)
 
     def _build_menu(self) -> None:
-        """Every chat command in one place, with its shortcut shown."""
-        menu = self.menuBar().addMenu("&Chat")
-        self.new_chat_action = menu.addAction("New chat")
-        self.new_chat_action.setShortcut(QKeySequence.StandardKey.New)
+        """Every command in the menu bar, with its shortcut shown and an Alt key (issue 15).
+        The menus are `self.menus.file` … `.help`; a part built later adds its commands
+        to them (the API server's to `self.menus.chat`)."""
+        menus = self.menus = MenuBar(
+            self, self.menuBar(), undo_fallback=(self.undo_bar.isVisible, self._on_undo)
+        )
+        self.quit_action = menus.quit_action
+        # Quit is the window's close button: the app saves and stops the engine once its
+        # last window is closed (app/gui/main.py), whichever way it was closed.
+        self.quit_action.triggered.connect(self.close)
+        self.chat_page_action = menus.add_page("Chat", lambda: self.pages.setCurrentIndex(0))
+
+        file = menus.file
+        self.new_chat_action = menus.add(file, "&New chat", QKeySequence.StandardKey.New)
         self.new_chat_action.triggered.connect(self.newChatRequested)
-        self.search_action = menu.addAction("Search all chats…")
+        file.addSeparator()
+        self.import_action = menus.add(file, "&Import chats…")
+        self.export_chat_action = menus.add(file, "&Export this chat…")
+        self.export_all_action = menus.add(file, "Export &all chats…")
+        menus.end_file_menu()
+
+        self.search_action = QAction("&Find in all chats…", self)
         self.search_action.setShortcut(QKeySequence.StandardKey.Find)
         self.search_action.triggered.connect(self.search_dialog.open_search)
+        self.addAction(self.search_action)
+        menus.add_find(self.search_action)
+
+        chat = menus.chat
         # Window-wide: the list's own F2 worked only while the sidebar had the focus.
-        self.rename_action = menu.addAction("Rename chat")
-        self.rename_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.rename_action = menus.add(chat, "&Rename chat", QKeySequence(Qt.Key.Key_F2))
         self.rename_action.triggered.connect(self._rename_current_chat)
-        menu.addSeparator()
-        self.copy_markdown_action = menu.addAction("Copy chat as Markdown")
-        self.copy_markdown_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        self.export_chat_action = menu.addAction("Export this chat…")
-        self.export_all_action = menu.addAction("Export all chats…")
-        self.import_action = menu.addAction("Import chats…")
-        menu.addSeparator()
-        self.auto_title_action = menu.addAction("Name chats automatically")
+        self.copy_markdown_action = menus.add(
+            chat, "&Copy chat as Markdown", QKeySequence("Ctrl+Shift+C")
+        )
+        # Esc from anywhere in the window; the input claims Esc itself (one stop per press).
+        self.stop_action = menus.add(chat, "&Stop the reply", QKeySequence(Qt.Key.Key_Escape))
+        self.stop_action.triggered.connect(self.stopRequested)
+        chat.addSeparator()
+        self.auto_title_action = menus.add(chat, "&Name chats automatically")
         self.auto_title_action.setCheckable(True)
         self.auto_title_action.setToolTip(
             "After a chat's first exchange, the loaded model suggests a short title in the "
             "background. A title you typed is never replaced."
         )
-        self.presets_action = menu.addAction("Presets…")
+        self.presets_action = menus.add(chat, "&Presets…")
         self.presets_action.triggered.connect(self.presets_button.click)
-        self.trash_action = menu.addAction("Trash…")
+        self.trash_action = menus.add(chat, "&Trash…")
         self.trash_action.triggered.connect(self.conversations.trash_button.click)
-        menu.addSeparator()
-        self.api_server_action = menu.addAction("API server…")
+        chat.addSeparator()
+        self.api_server_action = menus.add(chat, "API &server…")
+        menus.timing_action.triggered.connect(self._show_last_timing)
 
     def _install_shortcuts(self) -> None:
-        # Esc from anywhere in the window; the input claims Esc itself (one stop per press).
-        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        stop.activated.connect(self.stopRequested)
         # Only while the undo bar shows; a text field with its own undo history keeps Ctrl+Z.
         self._undo_shortcut = QShortcut(QKeySequence.StandardKey.Undo, self)
         self._undo_shortcut.setEnabled(False)
         self._undo_shortcut.activated.connect(self._on_undo)
+
+    def _show_last_timing(self) -> None:
+        """View > Show timing of last reply: the newest reply on screen the engine wrote."""
+        message_id = self.chat_view.last_timed_reply()
+        if message_id is None:
+            self.statusBar().showMessage("No reply in this chat has a timing yet.", 5000)
+            return
+        self.chat_view.timingRequested.emit(message_id)
 
     def _on_send_button(self) -> None:
         if self._generating:

@@ -12,6 +12,10 @@ from app.util.atomic_write import write_atomic
 from inference.protocol import EngineSettings, KeptStates
 from inference.state_files import DEFAULT_BUDGET_BYTES, clamp_budget
 
+THEMES: tuple[str, ...] = ("system", "light", "dark")
+# Text sizes the window offers (points): outside them a hand-edited value is clamped.
+FONT_SIZES = range(6, 33)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -42,6 +46,10 @@ class Settings:
     api_server_enabled: bool = False
     api_server_host: str = "127.0.0.1"
     api_server_port: int = 8080
+    # The window's colours (issue 15): one of THEMES; "system" follows the desktop.
+    theme: str = "system"
+    # The window's text size in points; 0 keeps the desktop's size.
+    font_size: int = 0
 
     def engine_settings(self, model_path: str | Path) -> EngineSettings:
         """How the engine loads `model_path` under these settings: the one place a new

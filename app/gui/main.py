@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -18,6 +19,7 @@ from app.gui.chat.presets import PresetsController
 from app.gui.chat.search import SearchController
 from app.gui.chat.timing_view import TimingView
 from app.gui.documents.controller import install_documents
+from app.gui.menus import install_menus
 from app.gui.models.controller import install_models
 from app.gui.performance.controller import install_performance
 from app.gui.server.presenter import install_api_server
@@ -84,6 +86,7 @@ def build_app(
         window,
     )
     session.on_shutdown(timing.shutdown)
+    install_menus(window, store, session, paths, controller.set_context_policy)
     ChatFilesController(
         window, controller, conversations, messages, database, session.on_shutdown, parent=window
     )
@@ -164,8 +167,22 @@ def run_gui(paths: HearthPaths) -> int:
         QMessageBox.critical(None, "Hearth cannot open its chat history", str(exc))
         return 1
     _install_excepthook(window)
+    return run_window(app, window, controller, database, after_show=freeze_startup_objects)
+
+
+def run_window(
+    app: QApplication,
+    window: MainWindow,
+    controller: ChatController,
+    database: Database,
+    *,
+    after_show: Callable[[], None] = lambda: None,
+) -> int:
+    """Show the window and run until it is closed, by its close button or File > Quit alike
+    (the last window closed ends the event loop); then save what is streaming, stop the
+    engine and close the database."""
     window.show()
-    freeze_startup_objects()
+    after_show()
     controller.start()
     try:
         return app.exec()

@@ -39,6 +39,14 @@ class ModelPicker(QComboBox):
         self.blockSignals(False)
         self.set_current(current)
 
+    def models(self) -> list[tuple[str, str]]:
+        """(name, path) of each model offered, as given to `show_models`."""
+        return [(self.itemText(i), str(self.itemData(i))) for i in range(self.count())]
+
+    def current_path(self) -> str:
+        """The path of the model in use ("" when none)."""
+        return self._current
+
     def set_current(self, path: str, name: str = "") -> None:
         """Show `path` as the model in use; one not in the list yet is added as `name`
         (the app's display name for it; the file name when none is given)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.records import MessageRecord
+from storage.records import MessageRecord, Role
 
 
 class TranscriptWindow:
@@ -38,6 +38,14 @@ class TranscriptWindow:
         split = len(self._source)
         older = list(self._source[start : min(stop, split)]) if start < split else []
         return older + self._added[max(0, start - split) : max(0, stop - split)]
+
+    def newest_timed_reply(self, look_back: int = 20) -> int | None:
+        """The newest reply the engine wrote (it has stats, hence a timing view) among the
+        conversation's last `look_back` messages; None when none."""
+        for message in reversed(self.records(max(0, self.total - look_back), self.total)):
+            if message.role is Role.ASSISTANT and message.stats is not None:
+                return message.id
+        return None
 
     def add(self, message: MessageRecord) -> None:
         """A message the conversation gained after it was opened (a finished reply replaces

@@ -274,6 +274,10 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
         return cursor.selection().toPlainText()
 
+    def last_timed_reply(self) -> int | None:
+        """The chat's newest reply with a timing view, rendered or not (None: none)."""
+        return self._window.newest_timed_reply()
+
     # ---- Qt overrides ------------------------------------------------------------------
 
     def showEvent(self, event: QShowEvent) -> None:

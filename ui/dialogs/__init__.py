@@ -1,0 +1,1 @@
+"""The window-wide dialogs (issue 15): Settings, About, Keyboard shortcuts."""
