@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from app.config.connections import Connection, read_connections
 from app.util.atomic_write import write_atomic
 from inference.protocol import EngineSettings, KeptStates
 from inference.state_files import DEFAULT_BUDGET_BYTES, clamp_budget
@@ -50,6 +51,9 @@ class Settings:
     theme: str = "system"
     # The window's text size in points; 0 keeps the desktop's size.
     font_size: int = 0
+    # Remote OpenAI-compatible servers (issue 14): names and addresses only, their API keys
+    # are in the system keyring (app/models/connection_keys.py).
+    connections: tuple[Connection, ...] = ()
 
     def engine_settings(self, model_path: str | Path) -> EngineSettings:
         """How the engine loads `model_path` under these settings: the one place a new
@@ -81,6 +85,9 @@ def load_settings(path: Path) -> Settings:
     defaults = Settings()
     values: dict[str, Any] = {}
     for f in fields(Settings):
+        if f.name == "connections":  # a list of objects in the file: read on its own
+            values[f.name] = read_connections(raw.get(f.name))
+            continue
         if f.name in raw:
             value, default = raw[f.name], getattr(defaults, f.name)
             ok = value is None or default is None or isinstance(value, type(default))

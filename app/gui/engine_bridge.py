@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.chat.prefill_progress import progress_text
+from app.gui.backend_switch import BackendSwitch
 from inference.client import EngineClient
 from inference.protocol import (
     BenchDone,
@@ -47,7 +48,7 @@ class EngineBridge(QObject):
 
     def __init__(
         self,
-        client: EngineClient,
+        client: EngineClient | BackendSwitch,
         parent: QObject | None = None,
         *,
         info: ModelInfo | None = None,

@@ -86,7 +86,7 @@ def build_app(
         window,
     )
     session.on_shutdown(timing.shutdown)
-    install_menus(window, store, session, paths, controller.set_context_policy)
+    menus = install_menus(window, store, session, paths, controller.set_context_policy)
     ChatFilesController(
         window, controller, conversations, messages, database, session.on_shutdown, parent=window
     )
@@ -124,7 +124,9 @@ def build_app(
             models.benchmark.resultsRequested.connect(see_benchmarks)
     # Hearth's API server (issue 14), over the chat's engine; started now when it was left on
     # (it answers 503 until the model is loaded).
-    install_api_server(window, session, store).start_at_launch()
+    install_api_server(
+        window, session, store, menus.settings.dialog.add_server_widget
+    ).start_at_launch()
     if recovery is not None:
         HistoryRecovery(
             database,

@@ -14,6 +14,11 @@ what is remembered is the session's business (the built-in model is remembered a
 chosen", so every start makes sure it is unpacked), and the Models page switches the chat's
 model through the session too.
 
+A model on a remote server (issue 14) is chosen through the session too (`use_remote`): its
+client (a BackendSwitch) then sends every request to that server and never loads a local
+model; `load`/`switch` to a local model go back to the local engine. The local engine process
+is started only by a local load or request.
+
 GUI thread only. The built-in model is assembled as a task (app/gui/tasks.py): a 250 MB copy
 and hash on first start, off the GUI thread; closing Hearth stops it between blocks.
 """
@@ -22,13 +27,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from app.config.connections import Connection
 from app.config.paths import HearthPaths
+from app.gui.backend_switch import BackendSwitch
+from app.gui.remote_client import RemoteClient
 from app.gui.settings_store import SettingsStore
 from app.gui.tasks import Task, TaskContext, TaskRunner
+from app.models.connection_keys import load_api_key
 from app.models.default_model import (
     DefaultModelError,
     default_model_path,
@@ -40,6 +50,21 @@ from inference.client import EngineClient
 from inference.protocol import EngineSettings, ModelInfo, Sampling
 
 Choices = tuple[EngineSettings, Sampling, str | None]
+
+
+@dataclass(frozen=True)
+class RemoteChoice:
+    """A model on a server: the connection it is reached through and the server's model id."""
+
+    connection: Connection
+    model: str
+
+    @property
+    def label(self) -> str:
+        """How the window names it: "qwen2.5-7b · gpu-box"."""
+        return f"{self.model} · {self.connection.name}"
+
+
 # Closing while the built-in model is assembled: it stops at its next 4 MB block.
 PREPARE_STOP_S = 5.0
 
@@ -47,10 +72,12 @@ PREPARE_STOP_S = 5.0
 class EngineSession(QObject):
     """Signals, in the order a load goes through them:
 
-    - ``switching(path)``: the user picked another model (`switch`), before anything changes.
+    - ``switching(path)``: the user picked another model (`switch`, or `use_remote` with the
+      remote model's label), before anything changes.
     - ``preparing(fraction | None)``: the built-in model is being assembled.
     - ``preparationFailed(message)``: it could not be (a plain message).
-    - ``loadStarted(path)``: the engine is asked to load `path`; the old model is forgotten.
+    - ``loadStarted(path)``: the engine is asked to load `path` (a remote model: its label,
+      and `remote` is set); the old model is forgotten.
     - ``loadProgressed(fraction, text)``: the engine's own progress report.
     - ``loaded(ModelInfo)``: what the engine really loaded.
     - ``loadFailed(path, kind, message)``: the load failed (ErrorKind, first line in plain words).
@@ -79,7 +106,11 @@ class EngineSession(QObject):
         self.store = store
         self.paths = paths
         self.remembers_choice = remembers_choice
-        self.client = EngineClient(self)
+        self.local = EngineClient(self)
+        # What presenters send through: the local engine, or the chosen server's model.
+        self.client = BackendSwitch(self.local, self)
+        # The model on a server in use (None: a local model); `info` is then the server's.
+        self.remote: RemoteChoice | None = None
         self.info: ModelInfo | None = None
         # What the loaded model was loaded with (None while none is): choices() follows the
         # settings as they change, this stays what the engine really holds until a reload.
@@ -115,7 +146,8 @@ class EngineSession(QObject):
         loaded, how replies sample, its default system prompt. Resolved once per load (it
         reads a file, and Auto GPU layers asks the GPU driver), not once per message."""
         if self._choices is None:
-            path = self._model_path or ""
+            # A server's model has no per-model settings here: the app-wide ones apply.
+            path = (self._model_path or "") if self.remote is None else ""
             own = load_model_settings(self.paths.data_dir, path) if path else None
             self._choices = engine_settings_for(self.store.settings, path, own)
         return self._choices
@@ -128,6 +160,7 @@ class EngineSession(QObject):
     def load_chosen(self) -> None:
         """Load the model the settings name; with none chosen, the built-in one (assembled
         first on a worker thread when it is not unpacked yet)."""
+        self._leave_remote()
         chosen = self.store.settings.model_path
         if chosen:
             self.load(chosen)
@@ -158,6 +191,7 @@ class EngineSession(QObject):
     def load(self, model_path: str) -> None:
         """Ask the engine to load `model_path` (it unloads the old model first); not
         remembered in the settings."""
+        self._leave_remote()
         self._model_path = model_path
         self._choices = None  # the model's own settings may have changed since
         self.info = None
@@ -185,9 +219,46 @@ class EngineSession(QObject):
 
     def restart(self) -> None:
         """With no model and no load under way (the engine crashed, or a load failed), load
-        the last model again on a fresh engine (the built-in one when none was asked for)."""
+        the last model again on a fresh engine (the built-in one when none was asked for);
+        with a server's model chosen, ask that server again instead."""
         if self.info is None and self._load_request is None:
+            if self.remote is not None:
+                self._connect_remote()
+                return
             self.load(self._model_path or str(default_model_path(self.paths.models_dir)))
+
+    # ---- a model on a server (issue 14) ------------------------------------------------------
+
+    def use_remote(self, connection: Connection, model: str) -> None:
+        """Use `model` on the server of `connection`: announced (so a reply in progress can
+        stop), then the server is asked for it (`loadStarted(label)`, then `loaded(info)` or
+        `loadFailed`). No local model is loaded, and the one loaded stays as it is. Not
+        remembered for the next start. Raises ValueError for an address that is not http(s)
+        (the connections presenter checks it before it is kept)."""
+        choice = RemoteChoice(connection, model)
+        remote = RemoteClient(
+            connection.base_url, model, lambda: load_api_key(connection.base_url), self
+        )
+        self.switching.emit(choice.label)
+        self.remote = choice
+        self.client.use_remote(remote)
+        self._connect_remote()
+
+    def _connect_remote(self) -> None:
+        assert self.remote is not None and self.client.remote is not None
+        self._choices = None
+        self.info = None
+        self.loaded_settings = None
+        self._load_settings = None
+        self.loadStarted.emit(self.remote.label)
+        self._load_request = self.client.remote.connect_model()
+
+    def _leave_remote(self) -> None:
+        if self.remote is not None:
+            self.remote = None
+            self._choices = None
+            self._load_request = None  # a connect still under way is of no interest now
+            self.client.use_local()
 
     # ---- what the engine says ---------------------------------------------------------------
 
@@ -207,9 +278,12 @@ class EngineSession(QObject):
         if request_id != self._load_request:
             return
         self._load_request = None
-        self.loadFailed.emit(self._model_path or "", kind, message.split("\n", 1)[0])
+        what = self.remote.label if self.remote is not None else self._model_path or ""
+        self.loadFailed.emit(what, kind, message.split("\n", 1)[0])
 
     def _on_crashed(self, reason: str) -> None:
+        if self.remote is not None:
+            return  # the local engine is not in use: nothing the user relies on stopped
         self.info = None
         self.loaded_settings = None
         self._load_request = None

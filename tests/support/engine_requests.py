@@ -13,7 +13,7 @@ from inference.protocol import GenerateRequest, Request
 
 def record_requests(controller: ChatController, monkeypatch: pytest.MonkeyPatch) -> list[Request]:
     """Every request as it goes down the pipe to the engine process (still sent)."""
-    engine = controller.client._engine
+    engine = controller.session.local._engine
     sent: list[Request] = []
     real_send = engine.send
 

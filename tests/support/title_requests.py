@@ -51,7 +51,7 @@ class TitleRequests:
         self.sent: list[GenerateRequest] = []
         self.answers: dict[int, Done] = {}
         self._soon = _Soon(right_after) if right_after is not None else None
-        engine = controller.client._engine
+        engine = controller.session.local._engine
         real_send = engine.send
 
         def send(request: Request) -> None:

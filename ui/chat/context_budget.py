@@ -27,6 +27,8 @@ class BudgetReading:
     draft_only: bool = False  # the system prompt and the draft alone were counted
     has_draft: bool = True
     trims: bool = False  # the user's policy leaves older turns out instead of refusing
+    # The size or the count is a guess (a remote server that does not say; issue 14).
+    estimated: bool = False
 
     @property
     def over(self) -> bool:
@@ -73,6 +75,8 @@ def budget_text(
     figure = (
         f"{reading.used:,} of {size} tokens" if reading.complete else f"more than {size} tokens"
     )
+    if reading.estimated:
+        figure += " (estimate)"
     if figure_only:
         return f"Next request: {figure}", False
     if reading.alone_too_long:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.models.connections import ConnectionsPanel
 from ui.models.details import MetadataEntry, ModelDetailsDialog
 from ui.models.hub_panel import HubPanel
 from ui.models.kept_states import KeptStatesLine
@@ -108,6 +109,9 @@ class ModelsPage(QWidget):
         self.tabs.addTab(self._installed_tab(), "Installed")
         self.hub = HubPanel(self)
         self.tabs.addTab(self.hub, "Download from Hugging Face")
+        # Remote OpenAI-compatible servers (issue 14): ui/models/connections.py.
+        self.connections = ConnectionsPanel(self)
+        self.tabs.addTab(self.connections, "Servers")
         layout = QVBoxLayout(self)
         layout.addWidget(self.error_bar)
         layout.addWidget(self.info_bar)

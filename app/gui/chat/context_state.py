@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer
 
 from app.chat.budget_probe import BudgetPlan, BudgetProbe
+from app.gui.backend_switch import BackendSwitch
 from inference.client import EngineClient
 from storage.records import MessageRecord
 from ui.chat.context_budget import BudgetReading, ContextBudgetLabel
@@ -42,6 +43,8 @@ class CountInputs:
     n_ctx: int
     reply_room: int
     trims: bool
+    # The context size or the counts are a guess (a server that does not say; issue 14).
+    estimated: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class _Overflow:
 class ContextState(QObject):
     def __init__(
         self,
-        client: EngineClient,
+        client: EngineClient | BackendSwitch,
         label: ContextBudgetLabel,
         question: OverflowQuestion,
         draft_box: MessageInput,
@@ -197,6 +200,7 @@ class ContextState(QObject):
             draft_only=probe.draft_only,
             has_draft=bool(plan.draft.strip()),
             trims=inputs.trims,
+            estimated=inputs.estimated,
         )
         oversized = plan.draft if self._reading.alone_too_long else None
         if oversized != self._oversized_draft:

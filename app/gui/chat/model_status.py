@@ -50,6 +50,17 @@ class ModelStatus(QObject):
         session.loadFailed.connect(self._on_load_failed)
         window.banner.dismissed.connect(self.dismiss_default_notice)
         window.model_picker.modelChosen.connect(session.switch)
+        window.model_picker.remoteChosen.connect(self.use_remote)
+
+    def use_remote(self, connection_name: str, model: str) -> None:
+        """The user chose a model on a server (issue 14): no local model is loaded."""
+        connection = next(
+            (c for c in self.store.settings.connections if c.name == connection_name), None
+        )
+        if connection is None:  # removed on the Models page meanwhile
+            self.window.show_error(f"There is no connection named {connection_name!r} any more.")
+            return
+        self.session.use_remote(connection, model)
 
     def _on_preparation_failed(self, error: str) -> None:
         self.window.hide_loading()
@@ -57,12 +68,22 @@ class ModelStatus(QObject):
 
     def _on_load_started(self, model_path: str) -> None:
         self.context.model_changed()
+        remote = self.session.remote
+        if remote is not None:  # `model_path` is its label
+            self.window.show_loading(0.0, f"Connecting to {remote.connection.name}…")
+            return
         models_dir = self.session.paths.models_dir
         self.window.show_loading(0.0, f"Loading {name_for(model_path, models_dir)}…")
 
     def _on_loaded(self, info: ModelInfo) -> None:
         window = self.window
         window.hide_loading()
+        remote = self.session.remote
+        if remote is not None:  # a server's model: no file, no GPU of ours, no built-in notice
+            window.set_model_info(remote.label, info.chat_format_label, info.backend)
+            window.model_picker.set_current_remote(remote.connection.name, remote.model)
+            self.context.recount()
+            return
         name = display_name(info.name, info.quantization, info.path)
         window.set_model_info(name, info.chat_format_label, info.backend)
         window.model_picker.set_current(str(Path(info.path).resolve()), name)
@@ -78,6 +99,9 @@ class ModelStatus(QObject):
     def _on_load_failed(self, _path: str, _kind: str, message: str) -> None:
         self.window.hide_loading()
         self.window.model_picker.set_current("")  # nothing is loaded now; say so
+        if self.session.remote is not None:  # the server's own words say what went wrong
+            self.window.show_error(message)
+            return
         self.window.show_error(f"The model could not be loaded. {message}")
 
     def dismiss_default_notice(self) -> None:

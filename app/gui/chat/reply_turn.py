@@ -15,6 +15,7 @@ from app.chat.reply_sampling import chat_sampling
 from app.chat.state_keys import chat_state_key
 from app.chat.timing import time_to_first_token_ms
 from app.chat.trace_record import GuiMarks, live_first_token
+from app.gui.backend_switch import BackendSwitch
 from app.gui.chat.context_state import CountInputs
 from app.gui.chat.conversation_list import ConversationList
 from app.gui.chat.reply_timing import ReplyTiming
@@ -22,10 +23,15 @@ from app.gui.chat.storage_errors import reports_storage_errors
 from app.gui.chat.turn import Turn
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
-from inference.client import EngineClient
+from inference.backends.remote_errors import RemoteErrorKind
 from inference.protocol import ChatMessage, Done, ErrorKind, Sampling
 from storage.errors import DatabaseError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
+
+# Failures that end a reply part-way through rather than refuse it.
+BROKEN_OFF = frozenset(
+    (RemoteErrorKind.INTERRUPTED, RemoteErrorKind.STALLED, RemoteErrorKind.MALFORMED)
+)
 
 
 class ReplyTurn(ReplyTiming, ConversationList):
@@ -34,7 +40,7 @@ class ReplyTurn(ReplyTiming, ConversationList):
     replyRequested: Signal
     session: EngineSession
     store: SettingsStore
-    client: EngineClient
+    client: BackendSwitch
     _flush_timer: QTimer
     _stats_timer: QTimer
     _closed: bool
@@ -173,6 +179,8 @@ class ReplyTurn(ReplyTiming, ConversationList):
             info.n_ctx,
             self._reply_sampling(conversation_id)[1],
             trims=self.store.settings.context_policy != "ask",
+            # A server that does not say its context size, or counts by a guessed template.
+            estimated=info.n_ctx_estimated or self.session.remote is not None,
         )
 
     def _generate(
@@ -338,7 +346,14 @@ class ReplyTurn(ReplyTiming, ConversationList):
             if kind == ErrorKind.CANCELLED and not turn.text:
                 self._drop_unanswered(turn)
                 return
-            record = self._finish_reply(turn, turn.text, MessageStatus.ERROR, error=plain)
+            # A reply that broke off mid-way (a server that died, stalled or garbled its
+            # stream, issue 14) keeps its text as interrupted, as after a local crash.
+            status = (
+                MessageStatus.INTERRUPTED
+                if turn.text and kind in BROKEN_OFF
+                else MessageStatus.ERROR
+            )
+            record = self._finish_reply(turn, turn.text, status, error=plain)
             self._show_finished(record)
             on_screen = turn.conversation_id == self.current_conversation
             if kind == "prompt_too_long" and len(turn.prompt_ids) > 1 and on_screen:

@@ -17,6 +17,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
+from app.gui.backend_switch import BackendSwitch
 from app.gui.settings_store import SettingsStore
 from inference.client import EngineClient
 from inference.protocol import ChatMessage, Done, Priority, Sampling
@@ -74,7 +75,7 @@ class AutoTitler(QObject):
 
     def __init__(
         self,
-        client: EngineClient,
+        client: EngineClient | BackendSwitch,
         conversations: ConversationRepository,
         messages: MessageRepository,
         settings: SettingsStore,

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject
 
 from app.config.paths import HearthPaths
 from app.gui.models.benchmark import BenchmarkPresenter
+from app.gui.models.connections import ConnectionsPresenter
 from app.gui.models.downloads import Downloads
 from app.gui.models.hub import HubBrowser
 from app.gui.models.installed import InstalledModels
@@ -96,6 +97,10 @@ class ModelsController(QObject):
             )
             self.benchmark.threadsKept.connect(self.settings.refill)
         page.benchmark_button.setVisible(self.benchmark is not None)
+        # Remote servers' models beside the local ones in the chat's choice (issue 14).
+        self.connections = ConnectionsPresenter(
+            page.connections, store, window.model_picker, self._tasks, parent=self
+        )
         if machine is None:
             self._tasks.run("machine", detect_machine, self._on_machine, lambda _exc: None)
         self.refresh()

@@ -102,6 +102,13 @@ class LoadedModel(QObject):
         self.page.loaded_panel.show_loading(f"{text} {fraction:.0%}")
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
+        remote = self.session.remote
+        if remote is not None:  # a server's model (issue 14): no local file, memory or GPU
+            self._loaded_info = None
+            self.page.loaded_panel.show_loading(f"The chat uses {remote.label} on a server.")
+            self.page.loaded_panel.backend_label.setText(info.backend)
+            self.mark_in_use("")
+            return
         self._loaded_info = info
         self._rss_shown = info.memory.rss_bytes if info.memory is not None else 0
         self._show_loaded(info)

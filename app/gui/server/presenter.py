@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from app.cli.serve import is_loopback
 from app.config.api_server_key import ServerKeyError, load_server_key, save_server_key
@@ -22,6 +23,7 @@ from app.gui.settings_store import SettingsStore
 from app.server.request_log import ServedRequest
 from ui.main_window import MainWindow
 from ui.server.dialog import ApiServerDialog
+from ui.server.settings_entry import ServerSettingsEntry
 
 if TYPE_CHECKING:
     from app.server.runner import BackgroundServer
@@ -206,18 +208,34 @@ class ApiServerPresenter(QObject):
 
 
 def install_api_server(
-    window: MainWindow, session: EngineSession, store: SettingsStore
+    window: MainWindow,
+    session: EngineSession,
+    store: SettingsStore,
+    add_to_settings: Callable[[QWidget], None] | None = None,
 ) -> ApiServerPresenter:
     """The dialog behind the Chat menu's "API server…", its presenter, and the stop before
-    the engine's when the window closes."""
+    the engine's when the window closes. `add_to_settings`: where the Settings dialog takes
+    the server's line (its state and a button to this dialog)."""
+    entry = ServerSettingsEntry()
+
+    def show_status(text: str) -> None:
+        window.set_api_status(text)
+        entry.show_status(text)
+
     presenter = ApiServerPresenter(
         ApiServerDialog(window),
         session,
         store,
         show_error=window.show_error,
-        show_status=window.set_api_status,
+        show_status=show_status,
         parent=window,
     )
+    entry.openRequested.connect(presenter.open)
+    if add_to_settings is not None:
+        add_to_settings(entry)
+    else:
+        entry.setParent(window)
+        entry.hide()
     window.api_server_action.triggered.connect(presenter.open)
     session.on_shutdown(presenter.shutdown)
     return presenter

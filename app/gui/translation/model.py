@@ -12,13 +12,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 
 from app.config.paths import HearthPaths
+from app.gui.backend_switch import BackendSwitch
 from app.gui.engine_bridge import EngineBridge
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.models.catalog import name_for
 from app.models.names import display_name
 from app.translation.translator import Translator
-from inference.client import EngineClient
 from inference.protocol import ModelInfo
 from ui.translation.panel import TranslationPanel
 
@@ -31,7 +31,7 @@ class OwnEngine:
     translator: Translator
 
     @property
-    def client(self) -> EngineClient:
+    def client(self) -> BackendSwitch:
         return self.session.client
 
 

@@ -157,3 +157,25 @@ def test_about_and_its_diagnostics_name_the_versions_and_the_engine_not_the_chat
     assert "llama.cpp system info: " in text and "CPU :" in text  # the engine's own line
     assert "soup" not in text and "tiny-test" in text  # the model, never the chat
     assert "Copied" in dialog.copied_label.text()
+
+
+def test_settings_show_the_api_server_and_open_its_dialog(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path
+) -> None:
+    """Every setting has its place in the one dialog: the API server's is its state and the
+    way to its own dialog (where it is switched and configured)."""
+    from ui.server.dialog import ApiServerDialog
+    from ui.server.settings_entry import OFF_TEXT, ServerSettingsEntry
+
+    window, _controller, _db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    settings, _about, _store = parts(window)
+    settings.open()
+    entry = settings.dialog.findChild(ServerSettingsEntry)
+    assert entry is not None and entry.isVisible()
+    assert entry.status_label.text() == OFF_TEXT
+    qtbot.mouseClick(entry.open_button, Qt.MouseButton.LeftButton)
+    server_dialog = window.findChild(ApiServerDialog)
+    assert server_dialog is not None
+    qtbot.waitUntil(server_dialog.isVisible)
+    server_dialog.hide()
+    settings.dialog.hide()
