@@ -103,7 +103,7 @@ class RecommendedModels(QObject):
         self._tasks = TaskRunner(self)
         self.panel.getRequested.connect(self.get)
         self.panel.cancelRequested.connect(self.cancel)
-        session.loaded.connect(lambda _info: self.show())
+        session.loaded.connect(self._on_loaded)
         window.offer_banner_action(GET_BETTER_MODEL)
         window.banner.actionTriggered.connect(self.open_section)
         self.show()
@@ -111,6 +111,9 @@ class RecommendedModels(QObject):
     @property
     def model(self) -> RemoteModel | None:
         return self._job.model if self._job is not None else None
+
+    def _on_loaded(self, _info: object) -> None:
+        self.show()  # which model is in use changed
 
     def open_section(self) -> None:
         """Show this tab (the first-run notice's "Get a better model…")."""
