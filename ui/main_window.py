@@ -233,6 +233,12 @@ class MainWindow(QMainWindow):
     def hide_banner(self) -> None:
         self.banner.dismiss()
 
+    def offer_banner_action(self, text: str) -> None:
+        """A button on the info banner (the first-run notice's "Get a better model…"); its
+        click hides the banner and emits ``banner.actionTriggered``."""
+        self.banner.action_button.setText(text)
+        self.banner.action_button.setVisible(bool(text))
+
     def show_error(self, text: str) -> None:
         """A plain-words error above the input (dismissible) and in the status bar; never a
         modal dialog, so nothing blocks the event loop."""

@@ -41,6 +41,7 @@ from ui.models.details import MetadataEntry, ModelDetailsDialog
 from ui.models.hub_panel import HubPanel
 from ui.models.kept_states import KeptStatesLine
 from ui.models.loaded_panel import LoadedModelPanel
+from ui.models.recommended import RecommendedPanel
 from ui.models.rows import FoundRow, InstalledRow
 from ui.models.settings_form import ModelSettingsForm
 from ui.widgets.message_bar import MessageBar
@@ -107,6 +108,8 @@ class ModelsPage(QWidget):
         self.info_bar = MessageBar(parent=self)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._installed_tab(), "Installed")
+        self.recommended = RecommendedPanel(self)  # issue 15: ui/models/recommended.py
+        self.tabs.addTab(self.recommended, "Recommended")
         self.hub = HubPanel(self)
         self.tabs.addTab(self.hub, "Download from Hugging Face")
         # Remote OpenAI-compatible servers (issue 14): ui/models/connections.py.

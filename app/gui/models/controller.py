@@ -13,6 +13,7 @@ threads and come back through queued signals.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject
 
@@ -26,6 +27,7 @@ from app.gui.models.kept_states import KeptStatesPresenter
 from app.gui.models.loaded import LoadedModel, engine_rss
 from app.gui.models.machine import MachineState
 from app.gui.models.page_tasks import PageTasks
+from app.gui.models.recommended import RecommendedModels
 from app.gui.models.settings_form import PerModelSettings
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
@@ -57,12 +59,14 @@ class ModelsController(QObject):
         machine: MachineMemory | None = None,
         gpu_available: bool | None = None,
         progress_interval: float = 0.1,
+        recommended_list: Path | None = None,
     ) -> None:
         """`session`: the app's engine session (the chat's model); `store`: the app-wide
         settings the per-model ones fall back on. `machine`: this computer's memory as the
         fit estimates assume it (None: detected on a worker thread). `gpu_available`: whether
         this llama.cpp can offload (None: learnt from the loaded model). `bench_results`:
-        where the Benchmark… button stores its runs (None: no benchmark button)."""
+        where the Benchmark… button stores its runs (None: no benchmark button).
+        `recommended_list`: the Recommended tab's list (None: the one shipped with Hearth)."""
         super().__init__(window)
         self.window = window
         self.page = page = page or ModelsPage()
@@ -81,6 +85,18 @@ class ModelsController(QObject):
         self.hub = HubBrowser(page, store, paths, self._tasks, self._machine, self._downloading)
         self.downloads = Downloads(page, self.hub, self.installed, progress_interval)
         self.installed.deleted.connect(self.settings.forget)
+        # Issue 15: the curated list, one click to download, verify and use.
+        self.recommended = RecommendedModels(
+            window,
+            page,
+            session,
+            paths,
+            self._machine,
+            self.installed,
+            lambda: self.downloads.model,
+            list_path=recommended_list,
+            progress_interval=progress_interval,
+        )
         self.kept_states = KeptStatesPresenter(
             page.kept_states, store, paths.kv_states_dir, parent=self
         )
@@ -106,7 +122,7 @@ class ModelsController(QObject):
         self.refresh()
 
     def _downloading(self) -> RemoteModel | None:
-        return self.downloads.model
+        return self.downloads.model or self.recommended.model
 
     def _on_machine(self, machine: MachineMemory) -> None:
         if self._machine.memory is None:
@@ -114,6 +130,7 @@ class ModelsController(QObject):
             self.settings.refit()
             if self.hub.remote:
                 self.hub.show_remote()
+            self.recommended.show()
 
     def refresh(self) -> None:
         """List the installed models again (the table and the chat page's picker)."""
@@ -132,6 +149,7 @@ class ModelsController(QObject):
         if self.benchmark is not None:
             self.benchmark.shutdown(deadline)
         self.downloads.shutdown(deadline)
+        self.recommended.shutdown(deadline)
         self.kept_states.shutdown(deadline)
         self._tasks.close(deadline)
 
