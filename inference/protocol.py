@@ -80,6 +80,12 @@ class GenerateRequest:
     priority: Priority = Priority.INTERACTIVE
     # What to do when the conversation outgrows the context: an OverflowPolicy value.
     overflow: str = "fail"
+    # Speculative decoding (issue 13): "auto" drafts where the engine measured that it pays
+    # for this model and `work`; "on"/"off" force it (tests, benchmarks).
+    drafting: str = "auto"
+    # The kind of work ("chat", "summary", "translation", "title", ...): drafting's speeds
+    # are kept per kind. "" is the request's own kind ("chat" or "completion").
+    work: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,12 @@ class CompletionRequest:
     priority: Priority = Priority.BACKGROUND
     # Benchmarks need replies of an exact length; a chat never sets this.
     ignore_eos: bool = False
+    # Speculative decoding (issue 13): "auto" drafts where the engine measured that it pays
+    # for this model and `work`; "on"/"off" force it (tests, benchmarks).
+    drafting: str = "auto"
+    # The kind of work ("chat", "summary", "translation", "title", ...): drafting's speeds
+    # are kept per kind. "" is the request's own kind ("chat" or "completion").
+    work: str = ""
 
 
 @dataclass(frozen=True)

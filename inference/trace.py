@@ -149,6 +149,15 @@ class Trace:
     # process, so the GUI can put its own marks on the same origin (app/chat/trace_record.py).
     # Not stored (meaningless after a restart): 0.0 in a trace rebuilt by from_phases.
     origin_s: float = 0.0
+    # Speculative decoding (issue 13; inference/process/speculative.py DraftCounts defines
+    # them): drafted tokens verified, those accepted, verification steps (decodes carrying
+    # drafts) and the tokens the reply kept from them; `drafting` says why the reply drafted
+    # or not ("forced on", "pays", "does not pay", ...; "" in traces from before).
+    drafted: int = 0
+    draft_accepted: int = 0
+    draft_steps: int = 0
+    draft_step_tokens: int = 0
+    drafting: str = ""
 
     @property
     def queue_ms(self) -> float:
@@ -197,6 +206,11 @@ class Trace:
             "llama_prefill_tokens": self.llama_prefill_tokens,
             "llama_decode_ms": self.llama_decode_ms,
             "llama_decode_tokens": self.llama_decode_tokens,
+            "drafted": self.drafted,
+            "draft_accepted": self.draft_accepted,
+            "draft_steps": self.draft_steps,
+            "draft_step_tokens": self.draft_step_tokens,
+            "drafting": self.drafting,
         }
         if miss is not None:
             out.update(
@@ -266,4 +280,9 @@ def _from_phases(p: Mapping[str, float | int | str], token_ms: Sequence[float]) 
         llama_prefill_tokens=count("llama_prefill_tokens"),
         llama_decode_ms=num("llama_decode_ms"),
         llama_decode_tokens=count("llama_decode_tokens"),
+        drafted=count("drafted"),
+        draft_accepted=count("draft_accepted"),
+        draft_steps=count("draft_steps"),
+        draft_step_tokens=count("draft_step_tokens"),
+        drafting=str(p.get("drafting", "")),
     )

@@ -390,3 +390,67 @@ def backend_name(n_gpu_layers: int) -> str:
 
 def library_version() -> str:
     return str(getattr(llama_cpp, "__version__", "unknown"))
+
+
+# ---- speculative decoding (inference/process/speculative.py) --------------------------
+# The decode loop that verifies drafted tokens evaluates several tokens in one llama_decode
+# and takes back the rejected ones, which Llama.generate cannot do; these keep Llama's own
+# bookkeeping (input_ids, n_tokens, _requires_eval) the way its eval/generate keep it.
+
+
+def can_take_back(llm: Llama) -> bool:
+    """Whether the KV cache can forget a tail (rejected drafts): not in recurrent or hybrid
+    models, whose memory llama.cpp cannot cut back to an earlier position."""
+    return not (llm._is_recurrent or llm._is_hybrid)
+
+
+def reply_sampler(llm: Llama, sampled: Sequence[int], **sampling: Any) -> Any:
+    """The sampler chain Llama.generate makes for these settings (same seed, same RNG), with
+    the tail of `sampled` in its repeat-penalty window, as `generate` primes it."""
+    sampler = llm._init_sampler(**sampling)
+    for token in sampled[-llm.last_n_tokens_size :]:
+        sampler.accept(token)
+    return sampler
+
+
+def evaluate_prompt(llm: Llama, tokens: Sequence[int]) -> None:
+    """Leave `tokens` in the KV cache with the last one's logits live, as Llama.generate does
+    before its first sample: nothing when that is already so, else evaluate what follows the
+    longest cached prefix (the last token again when all of it is cached)."""
+    if full_prompt_is_cached(llm, tokens):
+        return
+    common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
+    reuse = common - 1 if common == len(tokens) else common
+    if reuse > 0 and llm._ctx.kv_cache_seq_rm(-1, reuse, -1):
+        llm.n_tokens = reuse
+    else:
+        llm.reset()
+        reuse = 0
+    llm.eval(tokens[reuse:])
+
+
+def sample_row(llm: Llama, sampler: Any, row: int) -> int:
+    """Sample with the reply's sampler from the logits of the last decode's `row` (-1: the
+    last); llama.cpp's sampler also accepts the token (repeat-penalty window, grammar)."""
+    return int(sampler.sample(llm._ctx, row))
+
+
+def decode_rows(llm: Llama, tokens: Sequence[int]) -> None:
+    """One llama_decode of `tokens` after the cached ones, with logits for every row."""
+    n_past = llm.n_tokens
+    n = len(tokens)
+    llm._ctx.kv_cache_seq_rm(-1, n_past, -1)  # a tail left by an earlier step
+    llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
+    llm._ctx.decode(llm._batch)
+    llm.input_ids[n_past : n_past + n] = tokens
+    llm.n_tokens = n_past + n
+    llm._requires_eval = False
+
+
+def keep_cached(llm: Llama, n: int) -> None:
+    """Forget the KV cache past its first `n` tokens (the rejected drafts). The live logits
+    then belong to a forgotten row, so a later generate evaluates the last token again."""
+    if n < llm.n_tokens:
+        llm._ctx.kv_cache_seq_rm(-1, n, -1)
+        llm.n_tokens = n
+        llm._requires_eval = True

@@ -26,6 +26,7 @@ from typing import Any
 
 from inference.process.bench_run import STOP_CANCELLED, STOP_PREEMPTED, run_bench
 from inference.process.cache_ledger import CacheLedger, Evaluation
+from inference.process.draft_switch import DraftSwitchboard
 from inference.process.generation import (
     CANCELLED,
     PREEMPTED,
@@ -85,6 +86,8 @@ class Worker:
         self._ledger = CacheLedger()
         self._received_at = 0.0
         self._began = 0.0
+        # Whether drafting pays, measured per model and kind of work (issue 13).
+        self._draft_switches = DraftSwitchboard()
 
     # ---- plumbing ---------------------------------------------------------------------
 
@@ -255,6 +258,8 @@ class Worker:
             request.sampling,
             stops,
             dropped=dropped,
+            drafting=request.drafting,
+            work=request.work,
         )
         evaluation = Evaluation(request.id, "chat", int(request.priority), tuple(messages), dropped)
         self._start(model, spec, remember, evaluation, prompt_times)
@@ -275,6 +280,8 @@ class Worker:
             request.sampling,
             request.stop,
             ignore_eos=request.ignore_eos,
+            drafting=request.drafting,
+            work=request.work,
         )
         self._start(model, spec, prompt_times=prompt_times)
 
@@ -322,7 +329,8 @@ class Worker:
                 )
             )
             return
-        generation = Generation(spec, model, then, self._ledger, evaluation)
+        switch = self._draft_switches.for_model(model.info.path, model.info.n_gpu_layers)
+        generation = Generation(spec, model, then, self._ledger, evaluation, switch)
         generation.arrival = self._arrival
         timeline = generation.timeline
         timeline.received, timeline.started = self._received_at, self._began
