@@ -435,6 +435,12 @@ def sample_row(llm: Llama, sampler: Any, row: int) -> int:
     return int(sampler.sample(llm._ctx, row))
 
 
+def free_rows(llm: Llama) -> int:
+    """Tokens that still fit after the cached ones. llama.cpp may pad the context past the
+    n_ctx asked for (to 256), but Llama's input_ids has only the n_ctx asked for."""
+    return min(len(llm.input_ids), llm.n_ctx()) - llm.n_tokens
+
+
 def decode_rows(llm: Llama, tokens: Sequence[int]) -> None:
     """One llama_decode of `tokens` after the cached ones, with logits for every row."""
     n_past = llm.n_tokens

@@ -66,7 +66,9 @@ class ReplyDrafting:
             self.timeline.drafting = self.plan.reason
         return self.plan
 
-    def steps(self, llm: Llama, tokens: list[int], ids: list[int], budget: int) -> Generator[Step, None, None]:
+    def steps(
+        self, llm: Llama, tokens: list[int], ids: list[int], budget: int
+    ) -> Generator[Step, None, None]:
         """This run's token source (`tokens`: prompt + `ids`, the reply so far): the verifier
         while the reply drafts, else Llama.generate as plain decoding always did."""
         plan = self._decide(llm)

@@ -135,7 +135,8 @@ class Verifier:
         while True:
             drafts: list[int] = []
             if self.drafting:
-                k = min(self.length.k, self.budget - len(ids) - 1, most)
+                room = adapter.free_rows(llm) - 1  # the last kept token's row first
+                k = min(self.length.k, self.budget - len(ids) - 1, most, room)
                 if k > 0:
                     self.drafter.sync(ids, offset)
                     drafts = self.drafter.propose(k)
