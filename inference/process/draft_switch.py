@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inference.process.speculative import Cutoff, ModeTimes
+from inference.process.speculative import JUDGE_AFTER, Cutoff, ModeTimes
 
 AUTO, ON, OFF = "auto", "on", "off"
-MIN_TOKENS = 16  # measured tokens a speed needs before it is trusted
+# Measured tokens a speed needs before it is trusted: as many as a reply drafts before it
+# may give up, so one probe reply is enough.
+MIN_TOKENS = JUDGE_AFTER
 MARGIN = 1.02  # drafting must be this much faster to be kept on: same output, less to go wrong
 REPROBE_EVERY = 20
 FADE = 0.8

@@ -25,9 +25,9 @@ from llama_cpp import Llama
 from inference.process import llama_adapter as adapter
 from inference.process.drafting import DraftLength
 
-# Auto mode stops drafting within a reply after this many drafted tokens when fewer than
-# HOPELESS_RATE of them were accepted, or after this many tokens decoded with drafting when
-# they came slower than SLOWER_THAN times the plain speed measured before.
+# Auto mode stops drafting within a reply, once it has decoded this many tokens with drafting,
+# when fewer than HOPELESS_RATE of its drafted tokens (at least this many) were accepted, or
+# when those tokens came slower than SLOWER_THAN times the plain speed measured before.
 JUDGE_AFTER = 16
 HOPELESS_RATE = 0.1
 SLOWER_THAN = 0.9
@@ -87,11 +87,13 @@ class Cutoff:
     plain_tps: float | None = None
 
     def gives_up(self, counts: DraftCounts, times: ModeTimes) -> bool:
+        # Never before JUDGE_AFTER tokens: the switch needs that many to trust a speed.
+        if times.drafting_tokens < JUDGE_AFTER or times.drafting_s <= 0:
+            return False
         if counts.drafted >= JUDGE_AFTER and counts.accepted < HOPELESS_RATE * counts.drafted:
             return True
-        if self.plain_tps and times.drafting_tokens >= JUDGE_AFTER and times.drafting_s > 0:
-            return times.drafting_tokens / times.drafting_s < SLOWER_THAN * self.plain_tps
-        return False
+        speed = times.drafting_tokens / times.drafting_s
+        return bool(self.plain_tps) and speed < SLOWER_THAN * (self.plain_tps or 0.0)
 
 
 class Verifier:
