@@ -14,6 +14,7 @@ from app.chat import trace_marks as marks
 from app.chat.timing import (
     cache_miss_sentence,
     decode_speed,
+    drafting_sentence,
     llama_difference_ms,
     prefill_speed,
 )
@@ -181,6 +182,10 @@ def _heading(trace: Trace, phases: Mapping[str, PhaseValue], enter: float | None
 
 
 def _notes(trace: Trace) -> tuple[str, ...]:
+    return _cache_notes(trace) + _drafting_notes(trace)
+
+
+def _cache_notes(trace: Trace) -> tuple[str, ...]:
     if trace.cache_miss is not None:
         return ("Why the prompt was read: " + cache_miss_sentence(trace.cache_miss),)
     if trace.tokens_reused:
@@ -189,6 +194,11 @@ def _notes(trace: Trace) -> tuple[str, ...]:
             f"{trace.tokens_evaluated:,} new ones were read.",
         )
     return ()
+
+
+def _drafting_notes(trace: Trace) -> tuple[str, ...]:
+    line = drafting_sentence(trace)
+    return (line,) if line else ()
 
 
 def timing_content(record: TraceRecord | None) -> TimingContent | None:

@@ -143,7 +143,7 @@ def test_decides_from_the_measurements_it_records(llm: Llama) -> None:
     probe = replies[1]
     assert probe.timeline.drafting == "measuring with drafting"
     # The probe gave up within the reply: hopeless acceptance, or slower than plain.
-    assert 0 < probe.drafting.counts.drafted and probe.drafting.counts.accepted == 0
+    assert probe.drafting.counts.drafted > 0 and probe.drafting.counts.accepted == 0
     assert probe.drafting.times.drafting_tokens >= MIN_TOKENS
     assert probe.drafting.times.plain_tokens > 0
     for reply, (plain_tps, drafting_tps) in zip(replies[2:], speeds[2:], strict=True):
