@@ -104,7 +104,10 @@ class Generation:
         self._work_s = 0.0
         self._perf: LlamaPerf | None = None
         self.switch = switch
-        self.drafting = ReplyDrafting(request, switch, drafter, self.timeline)
+        self.drafting = ReplyDrafting(
+            request.drafting, request.work or request.kind, request.prompt, request.sampling,
+            switch, drafter, self.timeline,
+        )  # fmt: skip
 
     @property
     def text(self) -> str:

@@ -4,7 +4,7 @@ pauses of a preempted reply, and its token source for each run (generation.py)."
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llama_cpp import Llama
 
@@ -20,23 +20,28 @@ from inference.process.speculative import (
     plain_steps,
 )
 from inference.process.trace_recorder import TraceRecorder
-
-if TYPE_CHECKING:
-    from inference.process.generation import GenerationRequest
+from inference.protocol import Sampling
 
 
 class ReplyDrafting:
-    """`switch`: the loaded model's decisions (None: draft only when the request forces it
-    on); `drafter`: makes the drafter from the prompt (a test hook)."""
+    """`forced`: the request's "auto", "on" or "off"; `work`: the kind of work measured;
+    `switch`: the loaded model's decisions (None: draft only when forced on); `drafter`:
+    makes the drafter from the prompt (a test hook)."""
 
     def __init__(
         self,
-        request: GenerationRequest,
+        forced: str,
+        work: str,
+        prompt: Sequence[int],
+        sampling: Sampling,
         switch: DraftSwitch | None,
         drafter: Callable[[Sequence[int]], Drafter],
         timeline: TraceRecorder,
     ) -> None:
-        self.request = request
+        self.forced = forced
+        self.work = work
+        self.prompt = prompt
+        self.sampling = sampling
         self.switch = switch
         self.timeline = timeline
         self.counts = DraftCounts()
@@ -48,14 +53,10 @@ class ReplyDrafting:
         self._length = DraftLength()
         self._verifier: Verifier | None = None
 
-    @property
-    def work(self) -> str:
-        return self.request.work or self.request.kind
-
     def _decide(self, llm: Llama) -> Plan:
         """Once per reply, at its first run."""
         if self.plan is None:
-            forced = self.request.drafting
+            forced = self.forced
             if not adapter.can_take_back(llm):
                 self.plan = Plan(False, "not possible with this model")
             elif self.switch is not None:
@@ -72,7 +73,7 @@ class ReplyDrafting:
         """This run's token source (`tokens`: prompt + `ids`, the reply so far): the verifier
         while the reply drafts, else Llama.generate as plain decoding always did."""
         plan = self._decide(llm)
-        sampling = self.request.sampling
+        sampling = self.sampling
         options: dict[str, Any] = {
             "temp": sampling.temperature,
             "top_p": sampling.top_p,
@@ -83,7 +84,7 @@ class ReplyDrafting:
         self._verifier = None
         if not self.on:
             return plain_steps(adapter.generate(llm, tokens, ids, **options))
-        prompt = self.request.prompt
+        prompt = self.prompt
         if self._drafter is None:
             self._drafter = self._make_drafter(prompt)
         self._verifier = Verifier(
