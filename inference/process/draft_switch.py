@@ -8,8 +8,11 @@ lookup measured 22 -> 17-19 tokens/s there. So the engine keeps, per loaded mode
 work, the decode speed it measured with and without drafting (speculative.ModeTimes: the
 trace's per-token gaps split by mode), measures both at first (plain first, so a drafting
 reply has a speed to beat and gives up early within the reply when it loses), then drafts
-only where drafting was faster, and every REPROBE_EVERY-th reply measures the other way again
-(speeds drift: another program, a longer context). Older replies fade (FADE per reply).
+only where drafting was faster. Where it was not, drafting is tried again after 2, 4, 8, ...
+replies, at most REPROBE_EVERY apart: one reply that copied little must not switch it off for
+good, and a probe costs little (it gives up after JUDGE_AFTER tokens when it loses). Where it
+was, plain decoding is measured again every REPROBE_EVERY-th reply (speeds drift: another
+program, a longer context). Older replies fade (FADE per reply).
 
 Kept in the engine process's memory: a restart measures again (a few replies).
 """
@@ -26,6 +29,7 @@ AUTO, ON, OFF = "auto", "on", "off"
 MIN_TOKENS = JUDGE_AFTER
 MARGIN = 1.02  # drafting must be this much faster to be kept on: same output, less to go wrong
 REPROBE_EVERY = 20
+FIRST_PROBE_AFTER = 2
 FADE = 0.8
 
 
@@ -63,6 +67,8 @@ class _Work:
     plain: Speed = field(default_factory=Speed)
     drafting: Speed = field(default_factory=Speed)
     replies: int = 0
+    probe_gap: int = FIRST_PROBE_AFTER  # replies between two drafting probes, doubling
+    next_probe: int = 0  # the reply count at which drafting is tried again
 
 
 class DraftSwitch:
@@ -84,11 +90,18 @@ class DraftSwitch:
         cutoff = Cutoff(plain.tps)
         if drafting.tokens < MIN_TOKENS:
             return Plan(True, "measuring with drafting", cutoff)
-        pays = drafting.tps >= plain.tps * MARGIN
-        if state.replies % REPROBE_EVERY == 0:  # measure the other way again, rarely
-            return Plan(not pays, "measuring again", None if pays else cutoff)
-        if pays:
+        if drafting.tps >= plain.tps * MARGIN:
+            state.probe_gap = FIRST_PROBE_AFTER
+            state.next_probe = 0
+            if state.replies % REPROBE_EVERY == 0:  # plain speed drifts too: rarely
+                return Plan(False, "measuring again")
             return Plan(True, "pays", cutoff)
+        if state.next_probe == 0:  # it has just stopped paying: probe later, then rarer
+            state.next_probe = state.replies + state.probe_gap
+        elif state.replies >= state.next_probe:
+            state.probe_gap = min(REPROBE_EVERY, state.probe_gap * 2)
+            state.next_probe = state.replies + state.probe_gap
+            return Plan(True, "measuring again", cutoff)
         return Plan(False, "does not pay")
 
     def record(self, work: str, times: ModeTimes) -> None:
