@@ -133,7 +133,10 @@ class Tally:
         self.steps: Counter[str] = Counter()
         self.step_tokens: Counter[str] = Counter()
         self.decisions: Counter[str] = Counter()
-        self.texts: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        # task -> text -> the (mode, round) replies that gave it
+        self.texts: dict[int, dict[str, list[tuple[str, int]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
 
     def add(self, round_: int, task: int, mode: str, done: Done) -> None:
         trace = done.trace
@@ -148,7 +151,7 @@ class Tally:
         self.step_tokens[mode] += trace.draft_step_tokens
         if mode == "auto":
             self.decisions[trace.drafting] += 1
-        self.texts[task][done.text].append(f"{mode}{round_ + 1}")
+        self.texts[task][done.text].append((mode, round_ + 1))
 
     @staticmethod
     def speed(bucket: list[float]) -> float:
@@ -198,11 +201,11 @@ def run(label: str, settings: EngineSettings, prompts: list[str], args: argparse
             f"{speed / plain:.3f}x plain (per round {min(per_round):.3f}-{max(per_round):.3f}, "
             f"median {statistics.median(per_round):.3f}){extra}"
         )
-    by_round: dict[tuple[int, str], set[str]] = defaultdict(set)
+    by_round: dict[tuple[int, int], set[str]] = defaultdict(set)
     for task, texts in tally.texts.items():
         for text, who in texts.items():
-            for name in who:
-                by_round[(task, name[-1])].add(text)
+            for _, round_ in who:
+                by_round[(task, round_)].add(text)
     same = all(len(texts) == 1 for texts in by_round.values())
     print(f"  byte-identical across the three modes, every prompt in every round: {same}")
     stable = all(len(texts) == 1 for texts in tally.texts.values())
@@ -220,7 +223,8 @@ def run(label: str, settings: EngineSettings, prompts: list[str], args: argparse
                 "last bits can tip a greedy near-tie: the same for all modes of a round):"
             )
             for text, who in texts.items():
-                print(f"    {' '.join(who)}: ...{text[common : common + 60]!r}")
+                names = " ".join(f"{mode}{round_}" for mode, round_ in who)
+                print(f"    {names}: ...{text[common : common + 60]!r}")
     print(f"  auto's decisions: {dict(tally.decisions)}")
 
 
