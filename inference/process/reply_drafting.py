@@ -59,6 +59,10 @@ class ReplyDrafting:
             forced = self.forced
             if not adapter.can_take_back(llm):
                 self.plan = Plan(False, "not possible with this model")
+            elif forced == AUTO and not adapter.flash_attention_on(llm):
+                # Only exact drafting is drafted on its own (llama_adapter.flash_attention_on);
+                # "on" still drafts, for tests and benchmarks that ask for it.
+                self.plan = Plan(False, "needs flash attention")
             elif self.switch is not None:
                 self.plan = self.switch.plan(self.work, forced)
             else:

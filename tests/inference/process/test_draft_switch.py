@@ -97,6 +97,22 @@ def test_too_few_tokens_are_not_trusted() -> None:
     assert switch.plan("chat").reason == "measuring without drafting"
 
 
+def test_auto_does_not_draft_without_flash_attention(tiny_model: Path) -> None:
+    settings = EngineSettings(model_path=str(tiny_model), n_ctx=512, n_threads=1, n_threads_batch=1)
+    llm = adapter.load_llama(settings)
+    try:
+        switch = DraftSwitch()
+        switch.record("chat", plain(20.0))
+        switch.record("chat", drafted(40.0))  # drafting would pay, but is not exact here
+        auto = run_reply(llm, PROMPTS[0], "auto", switch=switch, work="chat")
+        assert auto.timeline.drafting == "needs flash attention"
+        assert auto.drafting.counts.drafted == 0
+        forced = run_reply(llm, PROMPTS[0], "on", switch=switch, work="chat")
+        assert forced.drafting.counts.drafted > 0
+    finally:
+        llm.close()
+
+
 def test_switchboard_keeps_one_switch_per_model() -> None:
     board = DraftSwitchboard()
     a = board.for_model("/m/a.gguf", 0)
@@ -133,7 +149,10 @@ class WrongDrafter:
 
 @pytest.fixture(scope="module")
 def llm(tiny_model: Path) -> Iterator[Llama]:
-    settings = EngineSettings(model_path=str(tiny_model), n_ctx=512, n_threads=1, n_threads_batch=1)
+    # Flash attention: without it auto never drafts (llama_adapter.flash_attention_on).
+    settings = EngineSettings(
+        model_path=str(tiny_model), n_ctx=512, n_threads=1, n_threads_batch=1, flash_attn=True
+    )
     model = adapter.load_llama(settings)
     yield model
     model.close()

@@ -11,6 +11,7 @@ import pytest
 from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
+from inference.process.draft_switch import DraftSwitch
 from inference.protocol import EngineSettings, Sampling
 from tests.support.speculative_runs import SOURCE, run_reply
 
@@ -34,7 +35,10 @@ def turn(task: str) -> str:
 
 @pytest.fixture(scope="module")
 def gemma(gemma_model: Path) -> Iterator[Llama]:
-    llm = adapter.load_llama(EngineSettings(model_path=str(gemma_model), n_ctx=1024))
+    # Flash attention: without it, Gemma's attention over several rows rounds differently
+    # from one row's (llama_adapter.flash_attention_on), and a near-tie may tip.
+    settings = EngineSettings(model_path=str(gemma_model), n_ctx=1024, flash_attn=True)
+    llm = adapter.load_llama(settings)
     yield llm
     llm.close()
 
@@ -48,6 +52,17 @@ def test_greedy_gemma_output_is_byte_identical(gemma: Llama) -> None:
         assert drafted.ids == plain.ids and drafted.stop_reason == plain.stop_reason
         accepted += drafted.drafting.counts.accepted
     assert accepted > 20
+
+
+def test_without_flash_attention_auto_does_not_draft(gemma_model: Path) -> None:
+    settings = EngineSettings(model_path=str(gemma_model), n_ctx=1024, flash_attn=False)
+    llm = adapter.load_llama(settings)
+    try:
+        switch = DraftSwitch()
+        reply = run_reply(llm, turn(TASKS[0]), "auto", max_tokens=8, switch=switch)
+        assert reply.timeline.drafting == "needs flash attention"
+    finally:
+        llm.close()
 
 
 def test_seeded_sampling_on_gemma_is_identical(gemma: Llama) -> None:
