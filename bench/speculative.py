@@ -116,9 +116,16 @@ def start(settings: EngineSettings) -> EngineProcess:
             return engine
 
 
-def reply(engine: EngineProcess, prompt: str, mode: str, tokens: int, ignore_eos: bool) -> Done:
+def reply(
+    engine: EngineProcess,
+    prompt: str,
+    mode: str,
+    tokens: int,
+    ignore_eos: bool,
+    sampling: Sampling = GREEDY,
+) -> Done:
     request = CompletionRequest(
-        engine.next_id(), prompt, max_tokens=tokens, sampling=GREEDY, ignore_eos=ignore_eos,
+        engine.next_id(), prompt, max_tokens=tokens, sampling=sampling, ignore_eos=ignore_eos,
         drafting=mode, work="bench-auto" if mode == "auto" else "bench-forced",
     )  # fmt: skip
     engine.send(request)
@@ -184,7 +191,7 @@ def run(label: str, settings: EngineSettings, prompts: list[str], args: argparse
                 # doing: plain decoding does the same).
                 reply(engine, prompt, "off", 2, True)
                 for mode in order:
-                    done = reply(engine, prompt, mode, args.tokens, ignore_eos)
+                    done = reply(engine, prompt, mode, args.tokens, ignore_eos, args.sampling)
                     tally.add(round_, task, mode, done)
             line = ", ".join(f"{m} {tally.speed(tally.rounds[(round_, m)]):.1f}" for m in MODES)
             print(f"  round {round_ + 1}: tok/s {line}", flush=True)
@@ -192,7 +199,7 @@ def run(label: str, settings: EngineSettings, prompts: list[str], args: argparse
         engine.stop()
     plain = tally.speed(tally.gaps["off"])
     print(f"\n{label}: {len(prompts)} prompts x {args.rounds} rounds, "
-          f"up to {args.tokens} tokens a reply, greedy")  # fmt: skip
+          f"up to {args.tokens} tokens a reply, {args.sampling}")  # fmt: skip
     for mode in MODES:
         speed = tally.speed(tally.gaps[mode])
         per_round = [
@@ -248,7 +255,12 @@ def main() -> None:
     parser.add_argument(
         "--free", action="store_true", help="work that copies little instead of copy-heavy work"
     )
+    parser.add_argument(
+        "--temperature", type=float, default=0.0,
+        help="sample (Hearth's chat defaults otherwise, seed 1) instead of greedy decoding",
+    )  # fmt: skip
     args = parser.parse_args()
+    args.sampling = GREEDY if args.temperature <= 0 else Sampling(args.temperature, seed=1)
     # Flash attention on: auto drafts only with it (llama_adapter.flash_attention_on).
     threads = {"n_threads": args.threads, "n_threads_batch": args.threads, "flash_attn": True}
     tasks = FREE_TASKS if args.free else TASKS
