@@ -114,6 +114,8 @@ class Trace:
       from its prefill's end to its loop's end.
     - `token_ms` (property; packed in `token_gaps`): the gap before each token after the first,
       the end-of-turn token included: sum(token_ms) is the decode loop's time between tokens.
+      With drafting, the tokens one verification step keeps share its time evenly (a step:
+      from the previous step's tokens out of the sampler to this step's).
     - `paused_ms`: time paused while preempted by interactive work (pause → resume).
     - `end_at_ms`: receipt → Done built (the last thing before it goes into the pipe).
     - `tokens_reused` / `tokens_evaluated`: prompt tokens taken from the KV cache / evaluated

@@ -103,7 +103,6 @@ class Generation:
         self._decode_tokens = 0
         self._work_s = 0.0
         self._perf: LlamaPerf | None = None
-        self.switch = switch
         self.drafting = ReplyDrafting(
             request.drafting, request.work or request.kind, request.prompt, request.sampling,
             switch, drafter, self.timeline,
