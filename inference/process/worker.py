@@ -259,7 +259,9 @@ class Worker:
             stops,
             dropped=dropped,
             drafting=request.drafting,
-            work=request.work,
+            # Callers do not name their work yet: background chats are summaries and
+            # translations, measured apart from the interactive chat.
+            work=request.work or ("chat" if continues else "background"),
         )
         evaluation = Evaluation(request.id, "chat", int(request.priority), tuple(messages), dropped)
         self._start(model, spec, remember, evaluation, prompt_times)
