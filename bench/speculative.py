@@ -26,11 +26,13 @@ own loops, which prompt lookup also catches.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -245,6 +247,82 @@ def run(label: str, settings: EngineSettings, prompts: list[str], args: argparse
     print(f"  auto's decisions: {dict(tally.decisions)}")
 
 
+class Oracle:
+    """A drafter that knows the reply (plain decoding's tokens): every draft right, the
+    upper bound of a reply that copies its source throughout."""
+
+    def __init__(self, prompt: Sequence[int], reply: Sequence[int]) -> None:
+        self.reply = list(reply)
+        self.at = 0
+
+    def sync(self, tokens: Sequence[int], offset: int) -> None:
+        self.at = len(tokens)
+
+    def propose(self, k: int) -> list[int]:
+        return self.reply[self.at : self.at + k]
+
+
+def in_process_bound(
+    settings: EngineSettings, prompts: list[str], args: argparse.Namespace
+) -> None:
+    """In this process: the cost of one llama_decode by rows (1 row: plain decoding's step;
+    k+1 rows: a verification of k drafts), and decode speed with drafts always right (Oracle)
+    against plain decoding, interleaved over the rounds: what drafting buys where the reply
+    copies, on this model, free of how well prompt lookup guesses."""
+    from inference.process import llama_adapter as adapter
+    from tests.support.speculative_runs import run_reply
+
+    llm = adapter.load_llama(settings)
+    try:
+        tokens = llm.tokenize(prompts[0].encode(), add_bos=True, special=True)
+        adapter.clear_kv_cache(llm)
+        llm.eval(tokens)
+        cost: dict[int, list[float]] = defaultdict(list)
+        for _ in range(3):
+            for rows in (1, 2, 4, 8, 13):
+                t0 = time.perf_counter()
+                adapter.decode_rows(llm, tokens[-rows:])
+                adapter.synchronize(llm)
+                cost[rows].append((time.perf_counter() - t0) * 1000.0)
+                adapter.keep_cached(llm, len(tokens))
+        line = ", ".join(f"{r} rows {statistics.median(ms):.0f} ms" for r, ms in cost.items())
+        print(f"  one llama_decode (median of 3): {line}")
+        speed: dict[str, list[float]] = defaultdict(list)
+        same = True
+        for round_ in range(args.rounds):
+            for prompt in prompts:
+                # The same cache state for the three (see run()): prompt + a token cached.
+                run_reply(llm, prompt, "off", max_tokens=2)
+                plain = run_reply(llm, prompt, "off", max_tokens=args.tokens, clear=False)
+                reference = plain.ids
+                runs = {"plain": plain}
+                order = ("oracle", "lookup") if round_ % 2 == 0 else ("lookup", "oracle")
+                oracle = functools.partial(Oracle, reply=reference)
+                for name in order:
+                    if name == "oracle":
+                        runs[name] = run_reply(
+                            llm, prompt, "on", max_tokens=args.tokens, drafter=oracle, clear=False
+                        )
+                    else:
+                        runs[name] = run_reply(
+                            llm, prompt, "on", max_tokens=args.tokens, clear=False
+                        )
+                for name, run_ in runs.items():
+                    times = run_.drafting.times
+                    n = times.plain_tokens + times.drafting_tokens
+                    speed[name].append(n / (times.plain_s + times.drafting_s))
+                    same = same and run_.ids == reference
+        base = statistics.median(speed["plain"])
+        for name, values in speed.items():
+            print(
+                f"  {name:>6}: median {statistics.median(values):.2f} tok/s, "
+                f"{statistics.median(values) / base:.3f}x plain"
+            )
+        print(f"  byte-identical to plain: {same}")
+    finally:
+        llm.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
@@ -252,6 +330,10 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--random-1b", action="store_true", help="the memory-bound case")
+    parser.add_argument(
+        "--bound", action="store_true",
+        help="in-process: decode cost by rows, and speed with every draft right",
+    )  # fmt: skip
     parser.add_argument(
         "--free", action="store_true", help="work that copies little instead of copy-heavy work"
     )
@@ -268,7 +350,12 @@ def main() -> None:
     if args.random_1b:
         model = build_random_1b(RANDOM_1B)
         settings = EngineSettings(model_path=str(model), n_ctx=2048, **threads)
-        run(f"random ~1.1B q8_0, {kind}", settings, [f"{t}\n\n" for t in tasks], args, True)
+        prompts = [f"{t}\n\n" for t in tasks]
+        if args.bound:
+            print(f"random ~1.1B q8_0, {kind}, in this process:")
+            in_process_bound(settings, prompts, args)
+            return
+        run(f"random ~1.1B q8_0, {kind}", settings, prompts, args, True)
         return
     model = args.model
     if model is None:
