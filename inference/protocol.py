@@ -103,6 +103,12 @@ class GenerateRequest:
     # restores on a later request with the same key (issue 13): "chat:<conversation id>";
     # for summaries and translations a key naming the fixed part of the prompt. "": none.
     state_key: str = ""
+    # Speculative decoding (issue 13): "auto" drafts where the engine measured that it pays
+    # for this model and `work`; "on"/"off" force it (tests, benchmarks).
+    drafting: str = "auto"
+    # The kind of work ("chat", "summary", "translation", "title", ...): drafting's speeds
+    # are kept per kind. "" is the request's own kind ("chat" or "completion").
+    work: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,12 @@ class CompletionRequest:
     ignore_eos: bool = False
     # As GenerateRequest.state_key (issue 13): "" keeps nothing.
     state_key: str = ""
+    # Speculative decoding (issue 13): "auto" drafts where the engine measured that it pays
+    # for this model and `work`; "on"/"off" force it (tests, benchmarks).
+    drafting: str = "auto"
+    # The kind of work ("chat", "summary", "translation", "title", ...): drafting's speeds
+    # are kept per kind. "" is the request's own kind ("chat" or "completion").
+    work: str = ""
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,8 @@ class Trace:
       from its prefill's end to its loop's end.
     - `token_ms` (property; packed in `token_gaps`): the gap before each token after the first,
       the end-of-turn token included: sum(token_ms) is the decode loop's time between tokens.
+      With drafting, the tokens one verification step keeps share its time evenly (a step:
+      from the previous step's tokens out of the sampler to this step's).
     - `paused_ms`: time paused while preempted by interactive work (pause → resume).
     - `end_at_ms`: receipt → Done built (the last thing before it goes into the pipe).
     - `tokens_reused` / `tokens_evaluated`: prompt tokens taken from the KV cache / evaluated
@@ -168,6 +170,15 @@ class Trace:
     tokens_restored: int = 0
     restore_ms: float = 0.0
     kept_state: str = ""
+    # Speculative decoding (issue 13; inference/process/speculative.py DraftCounts defines
+    # them): drafted tokens verified, those accepted, verification steps (decodes carrying
+    # drafts) and the tokens the reply kept from them; `drafting` says why the reply drafted
+    # or not ("forced on", "pays", "does not pay", ...; "" in traces from before).
+    drafted: int = 0
+    draft_accepted: int = 0
+    draft_steps: int = 0
+    draft_step_tokens: int = 0
+    drafting: str = ""
 
     @property
     def queue_ms(self) -> float:
@@ -216,6 +227,11 @@ class Trace:
             "llama_prefill_tokens": self.llama_prefill_tokens,
             "llama_decode_ms": self.llama_decode_ms,
             "llama_decode_tokens": self.llama_decode_tokens,
+            "drafted": self.drafted,
+            "draft_accepted": self.draft_accepted,
+            "draft_steps": self.draft_steps,
+            "draft_step_tokens": self.draft_step_tokens,
+            "drafting": self.drafting,
         }
         if self.kept_state:
             out.update(
@@ -294,4 +310,9 @@ def _from_phases(p: Mapping[str, float | int | str], token_ms: Sequence[float]) 
         tokens_restored=count("tokens_restored"),
         restore_ms=num("restore_ms"),
         kept_state=str(p.get("kept_state", "")),
+        drafted=count("drafted"),
+        draft_accepted=count("draft_accepted"),
+        draft_steps=count("draft_steps"),
+        draft_step_tokens=count("draft_step_tokens"),
+        drafting=str(p.get("drafting", "")),
     )

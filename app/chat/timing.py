@@ -69,6 +69,32 @@ def llama_difference_ms(trace: Trace) -> dict[str, float]:
     }
 
 
+def draft_acceptance(trace: Trace) -> float:
+    """Acceptance rate of speculative decoding (issue 13): drafted tokens the main model
+    sampled too ÷ drafted tokens it verified. 0 when nothing was drafted."""
+    return trace.draft_accepted / trace.drafted if trace.drafted else 0.0
+
+
+def tokens_per_step(trace: Trace) -> float:
+    """Tokens per verification step: tokens the reply kept from the llama_decode calls that
+    carried drafted tokens ÷ those calls (1.0 would be plain decoding's). 0 without any."""
+    return trace.draft_step_tokens / trace.draft_steps if trace.draft_steps else 0.0
+
+
+def drafting_sentence(trace: Trace) -> str | None:
+    """One line on the reply's drafting, or None when it neither drafted nor said why not:
+    "Drafting: 41 of 60 drafted tokens accepted, 2.3 tokens per step"."""
+    why = f" ({trace.drafting})" if trace.drafting else ""
+    if trace.drafted:
+        return (
+            f"Drafting: {trace.draft_accepted:,} of {trace.drafted:,} drafted tokens accepted, "
+            f"{tokens_per_step(trace):.1f} tokens per step{why}"
+        )
+    if trace.drafting and trace.drafting != "forced off":
+        return f"Drafting: none{why}"
+    return None
+
+
 def _message(miss: CacheMiss) -> str:
     number = miss.message_index + 1
     if miss.role == "user":
@@ -163,6 +189,14 @@ def timeline(trace: Trace, load_ms: float | None = None) -> dict[str, Any]:
         "decode_tps": decode_speed(trace),
         "llama_prefill_ms": trace.llama_prefill_ms,
         "llama_decode_ms": trace.llama_decode_ms,
+        "drafting": {
+            "mode": trace.drafting,
+            "drafted": trace.drafted,
+            "accepted": trace.draft_accepted,
+            "steps": trace.draft_steps,
+            "acceptance": draft_acceptance(trace),
+            "tokens_per_step": tokens_per_step(trace),
+        },
         "cache_miss": None
         if miss is None
         else {

@@ -17,7 +17,7 @@ must not wait for all of it (inside a step too: prefill_watch.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
@@ -27,9 +27,13 @@ from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
 from inference.process.cache_ledger import CacheLedger, Evaluation
+from inference.process.draft_switch import DraftSwitch
+from inference.process.drafting import PromptLookup
 from inference.process.kv_memory import holds_prefix
 from inference.process.kv_state import KVStateKeeper, Restored
 from inference.process.prefill_watch import PrefillWatch
+from inference.process.reply_drafting import ReplyDrafting
+from inference.process.speculative import Drafter, Step
 from inference.process.text_stream import TextAssembler
 from inference.process.trace_recorder import TraceRecorder
 from inference.protocol import (
@@ -64,6 +68,8 @@ class GenerationRequest:
     ignore_eos: bool = False
     dropped: tuple[int, ...] = ()
     state_key: str = ""  # the KV state kept on disk for it (issue 13; "" none)
+    drafting: str = "auto"  # speculative decoding: "auto", "on" or "off" (protocol.py)
+    work: str = ""  # the kind of work drafting is measured for; "" is `kind`
 
 
 class Generation:
@@ -75,12 +81,16 @@ class Generation:
         ledger: CacheLedger | None = None,
         evaluation: Evaluation | None = None,
         kept: KVStateKeeper | None = None,
+        switch: DraftSwitch | None = None,
+        drafter: Callable[[Sequence[int]], Drafter] = PromptLookup,
     ) -> None:
         """`model`: the loaded model it belongs to (a resume on another one is refused);
         `then`: run once it has finished (the chat remembers its reply); `ledger`: told what
         this generation evaluates, and asked why the cache was missed (`evaluation` is the
         request as it compares it); `kept`: the model's kept KV states, asked before the
-        first prefill to restore the request's state_key (issue 13)."""
+        first prefill to restore the request's state_key (issue 13); `switch`: the model's
+        drafting decisions (None: draft only when the request forces it on); `drafter`: makes
+        the drafter from the prompt."""
         self.request = request
         self.model = model
         self.then = then
@@ -102,6 +112,10 @@ class Generation:
         self._perf: LlamaPerf | None = None
         self.kept = kept
         self.restored = Restored()
+        self.drafting = ReplyDrafting(
+            request.drafting, request.work or request.kind, request.prompt, request.sampling,
+            switch, drafter, self.timeline,
+        )  # fmt: skip
 
     @property
     def text(self) -> str:
@@ -150,11 +164,9 @@ class Generation:
         t_first: float | None = None
         t_last = t_start
         steps = 0  # tokens out of the sampler in this run, an end-of-turn token included
-        sampled = 0
-        sampling = request.sampling
         gaps = timeline.gaps
         # After the reply's first token, a resumed run's first gap counts from its prefill.
-        gap_from_prefill = gaps is not None and timeline.first_token is not None
+        gap_from_prefill = timeline.first_token is not None
         outcome = Outcome.FINISHED
         self.stop_reason = "length"
         reason, in_cache = self._prefill(llm, tokens, common, send, interrupt)
@@ -164,51 +176,37 @@ class Generation:
             return self._stopped_in_prefill(llm, reason, t_start, send)
         self._count_evaluated(evaluated)
         t_prefill_end = time.perf_counter()
-        generator = adapter.generate(
-            llm,
-            tokens,
-            self.ids,
-            temp=sampling.temperature,
-            top_p=sampling.top_p,
-            top_k=sampling.top_k,
-            min_p=sampling.min_p,
-            repeat_penalty=sampling.repeat_penalty,
-        )
+        drafting = self.drafting
+        source = drafting.steps(llm, tokens, self.ids, budget)
+        counts, times = drafting.counts, drafting.times
         try:
-            for token in generator:
+            for step in source:
                 now = time.perf_counter()
+                gap: float | None = None  # the step's time (see _take_tokens)
                 if t_first is None:
                     t_first = now
-                    if gap_from_prefill and gaps is not None:
-                        gaps.append((now - t_prefill_end) * 1000.0)
-                elif gaps is not None:
-                    gaps.append((now - t_last) * 1000.0)
+                    if gap_from_prefill:
+                        gap = now - t_prefill_end
+                else:
+                    gap = now - t_last
                 t_last = now
-                steps += 1
-                if not request.ignore_eos and adapter.is_end_of_generation(llm, token):
-                    self.stop_reason = "eos"
-                    break
-                self.ids.append(token)
-                sampled += 1
-                delta = self.assembler.feed(piece(token))
-                if delta:
-                    send(Delta(request.id, delta, 1))
-                if self.assembler.stopped:
-                    self.stop_reason = "stop"
-                    break
-                # A full reply ends here, so a preempted one always has tokens left to make.
-                if len(self.ids) >= budget:
-                    self.stop_reason = "length" if budget == request.max_tokens else "context_full"
-                    break
-                reason = interrupt()
-                if reason == CANCELLED:
-                    self.stop_reason = "cancelled"
-                    break
-                if reason == PREEMPTED:
-                    outcome = Outcome.PREEMPTED
+                kept, ended = self._take_tokens(step, llm, piece, send, interrupt, budget)
+                steps += kept
+                if step.drafted:
+                    counts.step_tokens += kept
+                if gap is not None and kept:
+                    times.add(step.drafting, kept, gap)
+                    if gaps is not None:
+                        share = gap * 1000.0 / kept
+                        for _ in range(kept):
+                            gaps.append(share)
+                if ended is not None:
+                    if ended is Outcome.PREEMPTED:
+                        outcome = Outcome.PREEMPTED
                     break
         finally:
-            generator.close()
+            source.close()
+        drafting.run_ended()
 
         t_end = time.perf_counter()
         timeline.run_ended(t_start, t_prefill_end, t_first, t_end)
@@ -224,7 +222,53 @@ class Generation:
         tail = self.assembler.finish()
         if tail:
             send(Delta(request.id, tail, 0))
+        drafting.finished()
         return outcome
+
+    def _take_tokens(
+        self,
+        step: Step,
+        llm: Llama,
+        piece: Callable[[int], bytes],
+        send: Callable[[Any], None],
+        interrupt: Callable[[], str | None],
+        budget: int,
+    ) -> tuple[int, Outcome | None]:
+        """Hand out one step's tokens as plain decoding hands out each of its tokens: end of
+        generation, stop strings and max tokens checked per token, `interrupt()` asked after
+        the step's last one (between two llama_decode calls, as plain decoding asks). Returns
+        (tokens kept, an end token included; FINISHED or PREEMPTED when the reply stops).
+
+        A step's time (from the previous step's tokens received to this step's received: its
+        llama_decode, the sampling, and the previous step's handing out) is shared evenly by
+        the tokens it kept, so the trace keeps one gap per token and their sum."""
+        request = self.request
+        kept = 0
+        last = len(step.tokens) - 1
+        for i, token in enumerate(step.tokens):
+            kept += 1
+            if not request.ignore_eos and adapter.is_end_of_generation(llm, token):
+                self.stop_reason = "eos"
+                return kept, Outcome.FINISHED
+            self.ids.append(token)
+            delta = self.assembler.feed(piece(token))
+            if delta:
+                send(Delta(request.id, delta, 1))
+            if self.assembler.stopped:
+                self.stop_reason = "stop"
+                return kept, Outcome.FINISHED
+            # A full reply ends here, so a preempted one always has tokens left to make.
+            if len(self.ids) >= budget:
+                self.stop_reason = "length" if budget == request.max_tokens else "context_full"
+                return kept, Outcome.FINISHED
+            if i == last:
+                reason = interrupt()
+                if reason == CANCELLED:
+                    self.stop_reason = "cancelled"
+                    return kept, Outcome.FINISHED
+                if reason == PREEMPTED:
+                    return kept, Outcome.PREEMPTED
+        return kept, None
 
     def _prefill(
         self,

@@ -47,6 +47,10 @@ class TraceRecorder:
         self.evaluated = 0
         self.reevaluated = 0
         self.miss: CacheMiss | None = None
+        # Speculative decoding (issue 13): Trace's drafted, draft_accepted, draft_steps,
+        # draft_step_tokens, and why the reply drafted or not.
+        self.drafts: tuple[int, int, int, int] = (0, 0, 0, 0)
+        self.drafting = ""
 
     def run_started(self, now: float) -> None:
         if self.last_run_end is not None:
@@ -102,6 +106,11 @@ class TraceRecorder:
             llama_decode_ms=perf.t_eval_ms if perf else 0.0,
             llama_decode_tokens=perf.n_eval if perf else 0,
             origin_s=origin,
+            drafted=self.drafts[0],
+            draft_accepted=self.drafts[1],
+            draft_steps=self.drafts[2],
+            draft_step_tokens=self.drafts[3],
+            drafting=self.drafting,
         )
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from inference.process.bench_run import STOP_CANCELLED, STOP_PREEMPTED, run_bench
 from inference.process.cache_ledger import CacheLedger, Evaluation
+from inference.process.draft_switch import DraftSwitchboard
 from inference.process.generation import (
     CANCELLED,
     PREEMPTED,
@@ -91,6 +92,8 @@ class Worker:
         # the process's lifetime (a model switch never waits for a write).
         self._kept: KVStateKeeper | None = None
         self._state_writer = StateWriter()
+        # Whether drafting pays, measured per model and kind of work (issue 13).
+        self._draft_switches = DraftSwitchboard()
 
     # ---- plumbing ---------------------------------------------------------------------
 
@@ -280,6 +283,10 @@ class Worker:
             stops,
             dropped=dropped,
             state_key=request.state_key,
+            drafting=request.drafting,
+            # Callers do not name their work yet: background chats are summaries and
+            # translations, measured apart from the interactive chat.
+            work=request.work or ("chat" if continues else "background"),
         )
         evaluation = Evaluation(request.id, "chat", int(request.priority), tuple(messages), dropped)
         self._start(model, spec, remember, evaluation, prompt_times)
@@ -301,6 +308,8 @@ class Worker:
             request.stop,
             ignore_eos=request.ignore_eos,
             state_key=request.state_key,
+            drafting=request.drafting,
+            work=request.work,
         )
         self._start(model, spec, prompt_times=prompt_times)
 
@@ -352,7 +361,10 @@ class Worker:
             return
         if self._kept is not None:
             self._kept.before_use(model.llm, spec.state_key, spec.priority)
-        generation = Generation(spec, model, then, self._ledger, evaluation, self._kept)
+        switch = self._draft_switches.for_model(model.info.path, model.info.n_gpu_layers)
+        generation = Generation(
+            spec, model, then, self._ledger, evaluation, self._kept, switch=switch
+        )
         generation.arrival = self._arrival
         timeline = generation.timeline
         timeline.received, timeline.started = self._received_at, self._began

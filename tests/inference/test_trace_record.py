@@ -33,6 +33,11 @@ def sample() -> Trace:
         llama_prefill_tokens=600,
         llama_decode_ms=90.0,
         llama_decode_tokens=3,
+        drafted=60,
+        draft_accepted=41,
+        draft_steps=18,
+        draft_step_tokens=41 + 18,
+        drafting="pays",
     )
 
 
@@ -77,3 +82,12 @@ def test_a_damaged_record_is_refused(damage: dict) -> None:
     phases = {**sample().phases(), **damage}
     with pytest.raises(ValueError, match="damaged trace"):
         Trace.from_phases(phases)
+
+
+def test_a_trace_stored_before_drafting_existed_reads_back_with_none() -> None:
+    """Traces stored before issue 13 lack the drafting names: they read as no drafting."""
+    phases = sample().phases()
+    for name in ("drafted", "draft_accepted", "draft_steps", "draft_step_tokens", "drafting"):
+        del phases[name]
+    old = Trace.from_phases(phases)
+    assert (old.drafted, old.draft_accepted, old.draft_steps, old.drafting) == (0, 0, 0, "")

@@ -11,7 +11,7 @@ llama.cpp sees them (one of them, "bad_heads", makes llama.cpp abort the whole p
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import gguf
@@ -210,6 +210,30 @@ def _random(rng: np.random.Generator, shape: tuple[int, ...], *, mean: float = 0
     return rng.normal(mean, 0.02, size=shape).astype(np.float32)
 
 
+_FILE_TYPES = {
+    "f32": gguf.LlamaFileType.ALL_F32,
+    "f16": gguf.LlamaFileType.MOSTLY_F16,
+    "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+}
+
+
+def _matrix_writer(weight_type: str) -> Callable[[gguf.GGUFWriter, str, np.ndarray], None]:
+    """Adds a weight matrix as f32 (the default), f16 or q8_0 (norms always stay f32)."""
+    if weight_type not in _FILE_TYPES:
+        raise ValueError(f"weight_type must be one of {sorted(_FILE_TYPES)}")
+
+    def add(writer: gguf.GGUFWriter, name: str, values: np.ndarray) -> None:
+        if weight_type == "f16":
+            writer.add_tensor(name, values.astype(np.float16))
+        elif weight_type == "q8_0":
+            q8 = gguf.GGMLQuantizationType.Q8_0
+            writer.add_tensor(name, gguf.quants.quantize(values, q8), raw_dtype=q8)
+        else:
+            writer.add_tensor(name, values)
+
+    return add
+
+
 def _write_model(
     path: Path,
     *,
@@ -232,17 +256,25 @@ def _write_model(
     block_count: int | None = None,
     split_count: int | None = None,
     split_max_tensors: int = 0,
+    weight_type: str = "f32",
+    extra_vocab: int = 0,
 ) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tokens, scores, types = build_vocabulary(
         special_tokens, bos_token=bos_token, eos_token=eos_token
     )
+    # Pieces the tokenizer never reaches (no shorter pieces lead to them): a wider output
+    # row, as a large vocabulary costs, without changing how text tokenizes.
+    tokens += [f"<extra_{i}>" for i in range(extra_vocab)]
+    scores += [-10000.0] * extra_vocab
+    types += [int(gguf.TokenType.NORMAL)] * extra_vocab
+    matrix = _matrix_writer(weight_type)
     head_dim = n_embd // n_head
 
     writer = gguf.GGUFWriter(path, arch, split_max_tensors=split_max_tensors)
     writer.add_name("tiny-test")
-    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_file_type(_FILE_TYPES[weight_type])
     writer.add_context_length(context_length)
     writer.add_embedding_length(n_embd)
     writer.add_block_count(n_layer if block_count is None else block_count)
@@ -275,24 +307,24 @@ def _write_model(
         rng = np.random.default_rng(seed)
         n_vocab = len(tokens)
         # numpy shapes are ggml's ne reversed: ne {n_embd, n_vocab} is (n_vocab, n_embd).
-        writer.add_tensor("token_embd.weight", _random(rng, (n_vocab, n_embd)))
+        matrix(writer, "token_embd.weight", _random(rng, (n_vocab, n_embd)))
         # Norm weights near 1 keep activations in range, so logits are not all equal and
         # greedy decoding produces varied (if meaningless) tokens.
         writer.add_tensor("output_norm.weight", _random(rng, (n_embd,), mean=1.0))
-        writer.add_tensor("output.weight", _random(rng, (n_vocab, n_embd)))
+        matrix(writer, "output.weight", _random(rng, (n_vocab, n_embd)))
         q_dim = n_head * head_dim
         kv_dim = n_head_kv * head_dim
         for layer in range(n_layer):
             prefix = f"blk.{layer}"
             writer.add_tensor(f"{prefix}.attn_norm.weight", _random(rng, (n_embd,), mean=1.0))
-            writer.add_tensor(f"{prefix}.attn_q.weight", _random(rng, (q_dim, n_embd)))
-            writer.add_tensor(f"{prefix}.attn_k.weight", _random(rng, (kv_dim, n_embd)))
-            writer.add_tensor(f"{prefix}.attn_v.weight", _random(rng, (kv_dim, n_embd)))
-            writer.add_tensor(f"{prefix}.attn_output.weight", _random(rng, (n_embd, q_dim)))
+            matrix(writer, f"{prefix}.attn_q.weight", _random(rng, (q_dim, n_embd)))
+            matrix(writer, f"{prefix}.attn_k.weight", _random(rng, (kv_dim, n_embd)))
+            matrix(writer, f"{prefix}.attn_v.weight", _random(rng, (kv_dim, n_embd)))
+            matrix(writer, f"{prefix}.attn_output.weight", _random(rng, (n_embd, q_dim)))
             writer.add_tensor(f"{prefix}.ffn_norm.weight", _random(rng, (n_embd,), mean=1.0))
-            writer.add_tensor(f"{prefix}.ffn_gate.weight", _random(rng, (n_ff, n_embd)))
-            writer.add_tensor(f"{prefix}.ffn_up.weight", _random(rng, (n_ff, n_embd)))
-            writer.add_tensor(f"{prefix}.ffn_down.weight", _random(rng, (n_embd, n_ff)))
+            matrix(writer, f"{prefix}.ffn_gate.weight", _random(rng, (n_ff, n_embd)))
+            matrix(writer, f"{prefix}.ffn_up.weight", _random(rng, (n_ff, n_embd)))
+            matrix(writer, f"{prefix}.ffn_down.weight", _random(rng, (n_embd, n_ff)))
 
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
@@ -323,6 +355,8 @@ def build_tiny_model(
     add_bos: bool = True,
     eot_token: str | None = None,
     eom_token: str | None = None,
+    weight_type: str = "f32",
+    extra_vocab: int = 0,
 ) -> Path:
     """Write a tiny random-weight GGUF to `path` and return the path.
 
@@ -337,6 +371,10 @@ def build_tiny_model(
     (Qwen GGUFs set it false), and `eot_token`/`eom_token` (which must be among
     `special_tokens`) become `tokenizer.ggml.eot_token_id`/`eom_token_id`: enough to stand in
     for another model family's tokenizer.
+
+    `weight_type` ("f32", "f16", "q8_0") stores the weight matrices that way (a large random
+    model for a memory-bound benchmark); `extra_vocab` adds that many tokens the tokenizer
+    never produces, so each output row costs what a large vocabulary's does.
     """
     return _write_model(
         path,
@@ -357,6 +395,8 @@ def build_tiny_model(
         add_bos=add_bos,
         eot_token=eot_token,
         eom_token=eom_token,
+        weight_type=weight_type,
+        extra_vocab=extra_vocab,
     )
 
 

@@ -15,6 +15,7 @@ from app.chat.timing import (
     MIN_END_TO_END_TOKENS,
     cache_miss_sentence,
     decode_speed,
+    drafting_sentence,
     end_to_end_speed,
     llama_difference_ms,
     prefill_speed,
@@ -209,6 +210,10 @@ def _figures(
 
 
 def _notes(trace: Trace) -> tuple[str, ...]:
+    return _cache_notes(trace) + _drafting_notes(trace)
+
+
+def _cache_notes(trace: Trace) -> tuple[str, ...]:
     if trace.cache_miss is not None:
         return ("Why the prompt was read: " + cache_miss_sentence(trace.cache_miss),)
     if trace.tokens_reused:
@@ -217,6 +222,11 @@ def _notes(trace: Trace) -> tuple[str, ...]:
             f"{trace.tokens_evaluated:,} new ones were read.",
         )
     return ()
+
+
+def _drafting_notes(trace: Trace) -> tuple[str, ...]:
+    line = drafting_sentence(trace)
+    return (line,) if line else ()
 
 
 def timing_content(

@@ -11,12 +11,15 @@ import pytest
 from app.chat.timing import (
     cache_miss_sentence,
     decode_speed,
+    draft_acceptance,
+    drafting_sentence,
     end_to_end_speed,
     engine_time_to_first_token_ms,
     llama_difference_ms,
     prefill_speed,
     time_to_first_token_ms,
     timeline,
+    tokens_per_step,
 )
 from inference.protocol import CacheMiss, MissCode, Trace
 from inference.trace import pack_token_ms
@@ -100,3 +103,25 @@ def test_the_prefill_threshold_has_one_definition() -> None:
         if assigned.search(path.read_text(encoding="utf-8"))
     ]
     assert homes == ["ui/chat/stats_format.py"]
+
+
+def test_drafting_figures_and_their_line() -> None:
+    t = trace(drafted=60, draft_accepted=41, draft_steps=18, draft_step_tokens=41, drafting="pays")
+    assert draft_acceptance(t) == pytest.approx(41 / 60)
+    assert tokens_per_step(t) == pytest.approx(41 / 18)
+    assert drafting_sentence(t) == (
+        "Drafting: 41 of 60 drafted tokens accepted, 2.3 tokens per step (pays)"
+    )
+    assert timeline(t)["drafting"] == {
+        "mode": "pays",
+        "drafted": 60,
+        "accepted": 41,
+        "steps": 18,
+        "acceptance": pytest.approx(41 / 60),
+        "tokens_per_step": pytest.approx(41 / 18),
+    }
+    off = trace(drafting="does not pay")
+    assert drafting_sentence(off) == "Drafting: none (does not pay)"
+    assert draft_acceptance(off) == tokens_per_step(off) == 0.0
+    assert drafting_sentence(trace()) is None  # an old trace, or drafting never considered
+    assert drafting_sentence(trace(drafting="forced off")) is None

@@ -122,6 +122,19 @@ def test_why_the_cache_was_not_reused_is_said() -> None:
     assert reused is not None and "50 prompt tokens were taken from the cache" in reused.notes[0]
 
 
+def test_drafting_is_one_line_among_the_notes() -> None:
+    drafted = engine_trace(
+        drafted=60, draft_accepted=41, draft_steps=18, draft_step_tokens=41, drafting="pays"
+    )
+    content = timing_content(record(drafted))
+    assert content is not None
+    assert "Drafting: 41 of 60 drafted tokens accepted, 2.3 tokens per step (pays)" in (
+        content.notes
+    )
+    plain = timing_content(record(engine_trace()))
+    assert plain is not None and not any("Drafting" in note for note in plain.notes)
+
+
 def test_nothing_or_a_damaged_trace_is_no_content() -> None:
     assert timing_content(None) is None
     assert timing_content(TraceRecord({"queue_ms": 1.0})) is None  # not a trace

@@ -1,0 +1,109 @@
+"""One reply's drafting (issue 13): whether it drafts, its drafter and counters, kept over the
+pauses of a preempted reply, and its token source for each run (generation.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from typing import Any
+
+from llama_cpp import Llama
+
+from inference.process import llama_adapter as adapter
+from inference.process.draft_switch import AUTO, ON, DraftSwitch, Plan
+from inference.process.drafting import DraftLength
+from inference.process.speculative import (
+    DraftCounts,
+    Drafter,
+    ModeTimes,
+    Step,
+    Verifier,
+    plain_steps,
+)
+from inference.process.trace_recorder import TraceRecorder
+from inference.protocol import Sampling
+
+
+class ReplyDrafting:
+    """`forced`: the request's "auto", "on" or "off"; `work`: the kind of work measured;
+    `switch`: the loaded model's decisions (None: draft only when forced on); `drafter`:
+    makes the drafter from the prompt (a test hook)."""
+
+    def __init__(
+        self,
+        forced: str,
+        work: str,
+        prompt: Sequence[int],
+        sampling: Sampling,
+        switch: DraftSwitch | None,
+        drafter: Callable[[Sequence[int]], Drafter],
+        timeline: TraceRecorder,
+    ) -> None:
+        self.forced = forced
+        self.work = work
+        self.prompt = prompt
+        self.sampling = sampling
+        self.switch = switch
+        self.timeline = timeline
+        self.counts = DraftCounts()
+        self.times = ModeTimes()
+        self.plan: Plan | None = None
+        self.on = False  # drafting now: the plan's choice until a cutoff turns it off
+        self._make_drafter = drafter
+        self._drafter: Drafter | None = None
+        self._length = DraftLength()
+        self._verifier: Verifier | None = None
+
+    def _decide(self, llm: Llama) -> Plan:
+        """Once per reply, at its first run."""
+        if self.plan is None:
+            forced = self.forced
+            if not adapter.can_take_back(llm):
+                self.plan = Plan(False, "not possible with this model")
+            elif forced == AUTO and not adapter.flash_attention_on(llm):
+                # Only exact drafting is drafted on its own (llama_adapter.flash_attention_on);
+                # "on" still drafts, for tests and benchmarks that ask for it.
+                self.plan = Plan(False, "needs flash attention")
+            elif self.switch is not None:
+                self.plan = self.switch.plan(self.work, forced)
+            else:
+                self.plan = Plan(forced == ON, "" if forced == AUTO else f"forced {forced}")
+            self.on = self.plan.draft
+            self.timeline.drafting = self.plan.reason
+        return self.plan
+
+    def steps(
+        self, llm: Llama, tokens: list[int], ids: list[int], budget: int
+    ) -> Generator[Step, None, None]:
+        """This run's token source (`tokens`: prompt + `ids`, the reply so far): the verifier
+        while the reply drafts, else Llama.generate as plain decoding always did."""
+        plan = self._decide(llm)
+        sampling = self.sampling
+        options: dict[str, Any] = {
+            "temp": sampling.temperature,
+            "top_p": sampling.top_p,
+            "top_k": sampling.top_k,
+            "min_p": sampling.min_p,
+            "repeat_penalty": sampling.repeat_penalty,
+        }
+        self._verifier = None
+        if not self.on:
+            return plain_steps(adapter.generate(llm, tokens, ids, **options))
+        prompt = self.prompt
+        if self._drafter is None:
+            self._drafter = self._make_drafter(prompt)
+        self._verifier = Verifier(
+            llm, prompt, ids, options, self._drafter, self._length, budget,
+            self.counts, self.times, plan.cutoff,
+        )  # fmt: skip
+        return self._verifier.steps()
+
+    def run_ended(self) -> None:
+        if self._verifier is not None:  # a cutoff may have ended drafting for this reply
+            self.on = self._verifier.drafting
+        c = self.counts
+        self.timeline.drafts = (c.drafted, c.accepted, c.steps, c.step_tokens)
+
+    def finished(self) -> None:
+        """The reply ended: its speeds go to the switch."""
+        if self.switch is not None:
+            self.switch.record(self.work, self.times)

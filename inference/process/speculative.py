@@ -1,0 +1,174 @@
+"""Speculative decoding's token loop (issue 13): drafted tokens verified by the main model.
+
+Each step evaluates the reply's last token plus up to k drafted tokens (drafting.py) in ONE
+llama_decode with logits for every row, then samples the main model's token at each row with
+the reply's own sampler (the same chain and RNG plain decoding uses: greedy is the argmax) and
+stops at the first row where it differs from the draft, keeping the sampled token. Every token
+kept is the one plain decoding would have sampled there, so the reply is the same; only the
+number of llama_decode calls changes. The rejected rows are taken back out of the KV cache.
+
+`Verifier.steps()` yields one `Step` per llama_decode: the first from the prompt's logits,
+then one per verification. Between two steps the caller (generation.py) handles each token
+exactly as plain decoding does (end of generation, stop strings, max tokens, cancel, pause)
+and appends the ones it keeps to `ids`, which the next step reads: its last id is the token
+to evaluate next, and the KV cache holds everything before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+from llama_cpp import Llama
+
+from inference.process import llama_adapter as adapter
+from inference.process.drafting import DraftLength
+
+# Auto mode stops drafting within a reply, once it has decoded this many tokens with drafting,
+# when fewer than HOPELESS_RATE of its drafted tokens (at least this many) were accepted, or
+# when those tokens came slower than SLOWER_THAN times the plain speed measured before.
+JUDGE_AFTER = 16
+HOPELESS_RATE = 0.1
+SLOWER_THAN = 0.9
+
+
+class Drafter(Protocol):
+    def sync(self, tokens: Sequence[int], offset: int) -> None: ...
+
+    def propose(self, k: int) -> list[int]: ...
+
+
+class Step(NamedTuple):
+    tokens: list[int]  # sampled by the main model, in order
+    drafting: bool  # made while drafting was on (its time counts as drafting's)
+    drafted: int  # drafted tokens it verified (0: a plain one-token step)
+
+
+@dataclass
+class DraftCounts:
+    """A reply's drafting, summed over its runs. `steps`: verification steps, the decodes
+    that carried at least one drafted token; `drafted`/`accepted`: drafted tokens they
+    carried / that the main model sampled too; `step_tokens`: tokens the reply kept from
+    them (accepted ones plus the one sampled after the last of them, fewer when the reply
+    ended inside a step), so tokens per step = step_tokens / steps."""
+
+    drafted: int = 0
+    accepted: int = 0
+    steps: int = 0
+    step_tokens: int = 0
+
+
+@dataclass
+class ModeTimes:
+    """A reply's decode time split by whether drafting was on: the per-token gaps
+    (inference/trace.py `token_ms`) of the tokens made with / without drafting, summed, and
+    their counts. Decode speed (app/chat/timing.py) restricted to either kind of token."""
+
+    drafting_tokens: int = 0
+    drafting_s: float = 0.0
+    plain_tokens: int = 0
+    plain_s: float = 0.0
+
+    def add(self, drafting: bool, tokens: int, seconds: float) -> None:
+        if drafting:
+            self.drafting_tokens += tokens
+            self.drafting_s += seconds
+        else:
+            self.plain_tokens += tokens
+            self.plain_s += seconds
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """When auto mode gives up drafting for the rest of a reply (see JUDGE_AFTER).
+    `plain_tps`: this model's measured plain decode speed for this work, None if unknown."""
+
+    plain_tps: float | None = None
+
+    def gives_up(self, counts: DraftCounts, times: ModeTimes) -> bool:
+        # Never before JUDGE_AFTER tokens: the switch needs that many to trust a speed.
+        if times.drafting_tokens < JUDGE_AFTER or times.drafting_s <= 0:
+            return False
+        if counts.drafted >= JUDGE_AFTER and counts.accepted < HOPELESS_RATE * counts.drafted:
+            return True
+        speed = times.drafting_tokens / times.drafting_s
+        return bool(self.plain_tps) and speed < SLOWER_THAN * (self.plain_tps or 0.0)
+
+
+class Verifier:
+    """One run's token source with drafting (see the module doc). `budget`: the reply's
+    most tokens (drafts never run past it, nor past the context); `cutoff`: None drafts to
+    the end (drafting forced on)."""
+
+    def __init__(
+        self,
+        llm: Llama,
+        prompt: Sequence[int],
+        ids: list[int],
+        sampling: dict[str, Any],
+        drafter: Drafter,
+        length: DraftLength,
+        budget: int,
+        counts: DraftCounts,
+        times: ModeTimes,
+        cutoff: Cutoff | None,
+        drafting: bool = True,
+    ) -> None:
+        self.llm = llm
+        self.prompt = prompt
+        self.ids = ids
+        self.sampling = sampling
+        self.drafter = drafter
+        self.length = length
+        self.budget = budget
+        self.counts = counts
+        self.times = times
+        self.cutoff = cutoff
+        self.drafting = drafting
+
+    def steps(self) -> Generator[Step, None, None]:
+        llm, ids, counts = self.llm, self.ids, self.counts
+        offset = len(self.prompt)
+        adapter.evaluate_prompt(llm, [*self.prompt, *ids])
+        sampler = adapter.reply_sampler(llm, ids, **self.sampling)
+        yield Step([adapter.sample_row(llm, sampler, -1)], self.drafting, 0)
+        most = max(0, int(llm.n_batch) - 1)
+        while True:
+            drafts: list[int] = []
+            if self.drafting:
+                room = adapter.free_rows(llm) - 1  # the last kept token's row first
+                k = min(self.length.k, self.budget - len(ids) - 1, most, room)
+                if k > 0:
+                    self.drafter.sync(ids, offset)
+                    drafts = self.drafter.propose(k)
+            adapter.decode_rows(llm, [ids[-1], *drafts])
+            before = llm.n_tokens - len(drafts)  # the cache up to the last kept token
+            out: list[int] = []
+            for row, draft in enumerate(drafts):
+                token = adapter.sample_row(llm, sampler, row)
+                out.append(token)
+                if token != draft:
+                    break
+            else:
+                out.append(adapter.sample_row(llm, sampler, len(drafts)))
+            accepted = len(out) - 1
+            adapter.keep_cached(llm, before + accepted)
+            if drafts:
+                counts.drafted += len(drafts)
+                counts.accepted += accepted
+                counts.steps += 1
+                self.length.update(len(drafts), accepted)
+            yield Step(out, self.drafting, len(drafts))
+            cutoff = self.cutoff
+            if self.drafting and cutoff is not None and cutoff.gives_up(counts, self.times):
+                self.drafting = False
+
+
+def plain_steps(tokens: Generator[int, Any, None]) -> Generator[Step, None, None]:
+    """Plain decoding's tokens (llama_adapter.generate) as one-token steps."""
+    try:
+        for token in tokens:
+            yield Step([token], False, 0)
+    finally:
+        tokens.close()
