@@ -168,6 +168,14 @@ class BenchRequest:
     priority: Priority = Priority.BACKGROUND
 
 
+@dataclass(frozen=True)
+class UnloadRequest:
+    """Free the loaded model's memory and keep the process (issue 14: a model on a server is
+    chosen instead); answered with Unloaded, also when no model was loaded."""
+
+    id: int
+
+
 Request = (
     LoadRequest
     | GenerateRequest
@@ -177,6 +185,7 @@ Request = (
     | RequestLogRequest
     | ShutdownRequest
     | BenchRequest
+    | UnloadRequest
 )
 
 # ---- events ---------------------------------------------------------------------------
@@ -253,6 +262,13 @@ class LoadProgress:
 class Loaded:
     id: int
     info: ModelInfo
+
+
+@dataclass(frozen=True)
+class Unloaded:
+    """The answer to UnloadRequest: no model is loaded now."""
+
+    id: int
 
 
 @dataclass(frozen=True)
@@ -428,6 +444,7 @@ Event = (
     | Error
     | BenchProgress
     | BenchDone
+    | Unloaded
 )
 
 
