@@ -49,7 +49,7 @@ def test_a_server_down_at_start_says_so_and_the_chat_uses_the_local_model(
 ) -> None:
     down = Connection("Gone", f"http://127.0.0.1:{free_port()}")
     with unstarted_app(qtbot, tiny_model, **_remembered(down, "big-model")) as parts:
-        window, controller, database = parts
+        window, controller, _database = parts
         session = controller.session
         with qtbot.waitSignal(session.loaded, timeout=LOAD_MS) as loaded:
             controller.start()
