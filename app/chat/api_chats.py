@@ -28,7 +28,7 @@ TITLE_CHARS = 48  # of the first user message, as the chat's own first-words tit
 
 
 def api_chat_title(messages: Sequence[ChatMessage]) -> str:
-    """"API · " and the first words of the first user message (its first line)."""
+    """ "API · " and the first words of the first user message (its first line)."""
     first = next((m.content for m in messages if m.role == Role.USER and m.content.strip()), "")
     line = " ".join(first.strip().splitlines()[0].split()) if first.strip() else ""
     if len(line) > TITLE_CHARS:

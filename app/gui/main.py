@@ -127,6 +127,7 @@ def build_app(
                 performance.show_benchmarks()
 
             models.benchmark.resultsRequested.connect(see_benchmarks)
+
     # Hearth's API server (issue 14), over the chat's engine; started now when it was left on
     # (it answers 503 until the model is loaded).
     def keep_api_chat(messages: tuple[ChatMessage, ...], done: Done) -> None:
