@@ -38,6 +38,8 @@ from inference.protocol import (
     Started,
     Tokenized,
     TokenizeRequest,
+    Unloaded,
+    UnloadRequest,
 )
 
 
@@ -59,6 +61,7 @@ class EngineClient(QObject):
     engineCrashed = Signal(str)  # plain-words reason
     benchProgressed = Signal(int, object)  # request id, BenchProgress
     benchFinished = Signal(int, object)  # request id, BenchDone
+    modelUnloaded = Signal(int)  # request id of the UnloadRequest
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -145,6 +148,14 @@ class EngineClient(QObject):
         (protocol.BenchRequest): a chat turn makes it end with ErrorKind.BENCH_PREEMPTED."""
         return self._submit(BenchRequest(self._engine.next_id(), n_prompt, n_gen, depth, seed))
 
+    def unload(self) -> int | None:
+        """Free the loaded model's memory, keeping the engine process (`modelUnloaded(id)`
+        follows); None when no engine process runs (nothing is loaded then), so an unload
+        never starts one."""
+        if self._closed or not self._engine.running:
+            return None
+        return self._submit(UnloadRequest(self._engine.next_id()))
+
     def cancel(self, request_id: int) -> None:
         if self._engine.running:
             try:
@@ -223,3 +234,5 @@ class EngineClient(QObject):
             self.benchProgressed.emit(event.id, event)
         elif isinstance(event, BenchDone):
             self.benchFinished.emit(event.id, event)
+        elif isinstance(event, Unloaded):
+            self.modelUnloaded.emit(event.id)

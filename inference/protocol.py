@@ -180,6 +180,14 @@ class BenchRequest:
     priority: Priority = Priority.BACKGROUND
 
 
+@dataclass(frozen=True)
+class UnloadRequest:
+    """Free the loaded model's memory and keep the process (issue 14: a model on a server is
+    chosen instead); answered with Unloaded, also when no model was loaded."""
+
+    id: int
+
+
 Request = (
     LoadRequest
     | GenerateRequest
@@ -189,6 +197,7 @@ Request = (
     | RequestLogRequest
     | ShutdownRequest
     | BenchRequest
+    | UnloadRequest
 )
 
 # ---- events ---------------------------------------------------------------------------
@@ -265,6 +274,13 @@ class LoadProgress:
 class Loaded:
     id: int
     info: ModelInfo
+
+
+@dataclass(frozen=True)
+class Unloaded:
+    """The answer to UnloadRequest: no model is loaded now."""
+
+    id: int
 
 
 @dataclass(frozen=True)
@@ -440,6 +456,7 @@ Event = (
     | Error
     | BenchProgress
     | BenchDone
+    | Unloaded
 )
 
 

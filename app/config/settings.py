@@ -47,6 +47,9 @@ class Settings:
     api_server_enabled: bool = False
     api_server_host: str = "127.0.0.1"
     api_server_port: int = 8080
+    # Each /v1/chat/completions request the window's server answered is stored as a chat
+    # (app/chat/api_chats.py); off: API requests leave nothing in the history.
+    api_server_keep_chats: bool = False
     # The window's colours (issue 15): one of THEMES; "system" follows the desktop.
     theme: str = "system"
     # The window's text size in points; 0 keeps the desktop's size.
@@ -54,6 +57,11 @@ class Settings:
     # Remote OpenAI-compatible servers (issue 14): names and addresses only, their API keys
     # are in the system keyring (app/models/connection_keys.py).
     connections: tuple[Connection, ...] = ()
+    # The chat's model on a server, remembered for the next start (issue 14): the name of a
+    # connection above and the server's model id; "" for both while a local model is chosen
+    # (`model_path` then names it, and stays the local model to go back to).
+    remote_connection: str = ""
+    remote_model: str = ""
 
     def engine_settings(self, model_path: str | Path) -> EngineSettings:
         """How the engine loads `model_path` under these settings: the one place a new

@@ -10,6 +10,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.chat.api_chats import keep_api_chat as keep_api_conversation
 from app.chat.recovery import ChatRecovery
 from app.config.paths import HearthPaths
 from app.gui.chat.controller import ChatController
@@ -26,6 +27,7 @@ from app.gui.server.presenter import install_api_server
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.gui.translation.controller import install_translation
+from inference.protocol import ChatMessage, Done
 from storage.bench import BenchResultRepository
 from storage.chats import ConversationRepository, MessageRepository
 from storage.database import Database
@@ -105,6 +107,9 @@ def build_app(
         session.on_shutdown(translation.shutdown)
         models = install_models(window, session, store, paths, BenchResultRepository(database))
         session.on_shutdown(models.shutdown)
+        # The servers connected on the Models page offer their models to the Translate page
+        # too (issue 14).
+        models.connections.remoteModelsListed.connect(translation.show_remote_models)
         performance = install_performance(
             window,
             database,
@@ -122,10 +127,15 @@ def build_app(
                 performance.show_benchmarks()
 
             models.benchmark.resultsRequested.connect(see_benchmarks)
+
     # Hearth's API server (issue 14), over the chat's engine; started now when it was left on
     # (it answers 503 until the model is loaded).
+    def keep_api_chat(messages: tuple[ChatMessage, ...], done: Done) -> None:
+        keep_api_conversation(database, messages, done)
+        controller.refresh_list()
+
     install_api_server(
-        window, session, store, menus.settings.dialog.add_server_widget
+        window, session, store, menus.settings.dialog.add_server_widget, keep_chat=keep_api_chat
     ).start_at_launch()
     if recovery is not None:
         HistoryRecovery(

@@ -16,8 +16,13 @@ model through the session too.
 
 A model on a remote server (issue 14) is chosen through the session too (`use_remote`): its
 client (a BackendSwitch) then sends every request to that server and never loads a local
-model; `load`/`switch` to a local model go back to the local engine. The local engine process
-is started only by a local load or request.
+model; `load`/`switch` to a local model go back to the local engine (loading the model
+again). Choosing a server's model unloads the local model, freeing its memory while the
+engine process stays up. The local engine process is started only by a local load or request.
+The chat's session remembers a server's model as it remembers a local one (settings
+`remote_connection`, `remote_model`): `load_chosen` connects to it again, and when that server
+cannot be reached it says so and loads the local model instead, so a server that is down
+never leaves the chat without a model.
 
 GUI thread only. The built-in model is assembled as a task (app/gui/tasks.py): a 250 MB copy
 and hash on first start, off the GUI thread; closing Hearth stops it between blocks.
@@ -65,6 +70,10 @@ class RemoteChoice:
         return f"{self.model} · {self.connection.name}"
 
 
+LOCAL_FALLBACK = (
+    "The chat uses the local model meanwhile; choose the server's model again in the model "
+    "list once the server is up."
+)
 # Closing while the built-in model is assembled: it stops at its next 4 MB block.
 PREPARE_STOP_S = 5.0
 
@@ -122,6 +131,8 @@ class EngineSession(QObject):
         self._tasks = TaskRunner(self)
         self._before_stop: list[Callable[[], None]] = []
         self._preparing: Task[Path] | None = None
+        # A server's model chosen at start: the local model is loaded if it cannot be reached.
+        self._fallback = False
         self.client.loadProgressed.connect(self._on_load_progress)
         self.client.modelLoaded.connect(self._on_loaded)
         self.client.requestFailed.connect(self._on_failed)
@@ -158,8 +169,28 @@ class EngineSession(QObject):
     # ---- loading --------------------------------------------------------------------------
 
     def load_chosen(self) -> None:
-        """Load the model the settings name; with none chosen, the built-in one (assembled
-        first on a worker thread when it is not unpacked yet)."""
+        """Load the model the settings name: a server's model (its connection kept) is
+        connected to, with the local model as the fallback when the server cannot be reached;
+        otherwise the local model, with none chosen the built-in one (assembled first on a
+        worker thread when it is not unpacked yet)."""
+        remote = self._remembered_remote()
+        if remote is not None:
+            self.use_remote(*remote, fallback=True)
+            return
+        self._load_local_chosen()
+
+    def _remembered_remote(self) -> tuple[Connection, str] | None:
+        settings = self.store.settings
+        if not (self.remembers_choice and settings.remote_connection and settings.remote_model):
+            return None
+        for connection in settings.connections:
+            if connection.name == settings.remote_connection:
+                return connection, settings.remote_model
+        # Its connection was removed (a hand edit, another version): forget the choice.
+        self.store.update(remote_connection="", remote_model="")
+        return None
+
+    def _load_local_chosen(self) -> None:
         self._leave_remote()
         chosen = self.store.settings.model_path
         if chosen:
@@ -211,7 +242,9 @@ class EngineSession(QObject):
         # sure it is unpacked, which it may not be yet (first start) or no longer be.
         builtin = is_default_model(model_path, self.paths.models_dir)
         if self.remembers_choice:
-            self.store.update(model_path=None if builtin else model_path)
+            self.store.update(
+                model_path=None if builtin else model_path, remote_connection="", remote_model=""
+            )
             if builtin:
                 self.load_chosen()
                 return
@@ -229,19 +262,29 @@ class EngineSession(QObject):
 
     # ---- a model on a server (issue 14) ------------------------------------------------------
 
-    def use_remote(self, connection: Connection, model: str) -> None:
+    def use_remote(self, connection: Connection, model: str, *, fallback: bool = False) -> None:
         """Use `model` on the server of `connection`: announced (so a reply in progress can
         stop), then the server is asked for it (`loadStarted(label)`, then `loaded(info)` or
-        `loadFailed`). No local model is loaded, and the one loaded stays as it is. Not
-        remembered for the next start. Raises ValueError for an address that is not http(s)
-        (the connections presenter checks it before it is kept)."""
+        `loadFailed`). No local model is loaded, and the one loaded is unloaded (its memory
+        freed; the engine process stays). Remembered for the next start when this session
+        `remembers_choice`. `fallback`: when the server cannot be reached, `loadFailed` says
+        so and the local model is loaded instead (the start of Hearth). Raises ValueError
+        for an address that is not http(s) (the connections presenter checks it before it is
+        kept)."""
         choice = RemoteChoice(connection, model)
         remote = RemoteClient(
             connection.base_url, model, lambda: load_api_key(connection.base_url), self
         )
         self.switching.emit(choice.label)
+        if self.remembers_choice:
+            self.store.update(remote_connection=connection.name, remote_model=model)
         self.remote = choice
+        self._fallback = fallback
         self.client.use_remote(remote)
+        # A load still under way answers to nobody now; the model it loads is unloaded after
+        # it (the engine runs requests in order).
+        self._load_request = None
+        self.local.unload()
         self._connect_remote()
 
     def _connect_remote(self) -> None:
@@ -270,6 +313,7 @@ class EngineSession(QObject):
         if request_id != self._load_request:
             return
         self._load_request = None
+        self._fallback = False
         self.info = info
         self.loaded_settings = self._load_settings
         self.loaded.emit(info)
@@ -279,7 +323,13 @@ class EngineSession(QObject):
             return
         self._load_request = None
         what = self.remote.label if self.remote is not None else self._model_path or ""
-        self.loadFailed.emit(what, kind, message.split("\n", 1)[0])
+        first_line = message.split("\n", 1)[0]
+        if self.remote is not None and self._fallback:
+            self._fallback = False
+            self.loadFailed.emit(what, kind, f"{first_line} {LOCAL_FALLBACK}")
+            self._load_local_chosen()
+            return
+        self.loadFailed.emit(what, kind, first_line)
 
     def _on_crashed(self, reason: str) -> None:
         if self.remote is not None:

@@ -169,8 +169,8 @@ def _check_key(request: Request, api_key: str | None) -> None:
     ):
         raise ApiError(
             401,
-            "Missing or wrong API key: send the key `hearth serve --api-key` was given as "
-            "'Authorization: Bearer KEY'.",
+            "Missing or wrong API key: send the server's key (the API key in Hearth's API "
+            "server dialog, or `hearth serve --api-key`) as 'Authorization: Bearer KEY'.",
             type=AUTHENTICATION,
             code="invalid_api_key",
         )

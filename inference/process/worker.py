@@ -63,6 +63,8 @@ from inference.protocol import (
     RequestLogRequest,
     ShutdownRequest,
     TokenizeRequest,
+    Unloaded,
+    UnloadRequest,
 )
 
 # What a paused background generation makes way for: quick requests and other replies.
@@ -190,6 +192,9 @@ class Worker:
         elif isinstance(request, BenchRequest):
             kind = "bench"
             self._bench(request)
+        elif isinstance(request, UnloadRequest):
+            self._unload()
+            self._send(Unloaded(request.id))
         # Generations log themselves when they end; these are the rest worth a record.
         failure = self._failure if self._failure and self._failure.id == request.id else None
         if kind == "load" or (kind and failure is not None):

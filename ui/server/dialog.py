@@ -2,8 +2,10 @@
 where it listens, its address to copy, and a small log of the requests it answered.
 
 Passive: it forwards the switch as ``switchClicked(on)`` (the user's click only; the presenter
-sets the switch back with `set_running`) and shows what the presenter tells it. The fields can
-be edited only while the server is off: a change applies when it is switched on. GUI thread.
+sets the switch back with `set_running`) and the "Keep API conversations as chats" box as
+``keepChatsClicked(on)`` (it applies at once, running or not), and shows what the presenter
+tells it. The address, port and key can be edited only while the server is off: a change
+applies when it is switched on. GUI thread.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ OFF = "Off"
 
 class ApiServerDialog(QDialog):
     switchClicked = Signal(bool)
+    keepChatsClicked = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,7 +46,7 @@ class ApiServerDialog(QDialog):
         intro = QLabel(
             "Other programs (editors, scripts) can use the model loaded in Hearth through an "
             "OpenAI-compatible API. Their requests wait while you chat; nothing they send is "
-            "stored as a chat.",
+            "stored as a chat unless you ask for it below.",
             self,
         )
         intro.setWordWrap(True)
@@ -61,6 +64,11 @@ class ApiServerDialog(QDialog):
         self.key.setPlaceholderText("none")
         self.key.setToolTip(
             "Clients send it as 'Authorization: Bearer KEY'. Kept in the system keyring."
+        )
+        self.keep_chats = QCheckBox("Keep API conversations as chats", self)
+        self.keep_chats.setToolTip(
+            "Each chat request and its reply are added to your chats, titled 'API · ' and the "
+            "first words of the request. Off: API requests leave nothing in your history."
         )
         self.address = QLineEdit(OFF, self)
         self.address.setReadOnly(True)
@@ -91,6 +99,7 @@ class ApiServerDialog(QDialog):
         address_row.addWidget(self.address, 1)
         address_row.addWidget(self.copy_button)
         form.addRow("Base URL:", address_row)
+        form.addRow(self.keep_chats)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -99,6 +108,7 @@ class ApiServerDialog(QDialog):
         layout.addWidget(self.log, 1)
         layout.addWidget(buttons)
         self.switch.clicked.connect(self.switchClicked)
+        self.keep_chats.clicked.connect(self.keepChatsClicked)
         self.set_running(None)
 
     # ---- the presenter's API ---------------------------------------------------------------
@@ -107,6 +117,9 @@ class ApiServerDialog(QDialog):
         self.host.setText(host)
         self.port.setValue(port)
         self.key.setText(key)
+
+    def set_keep_chats(self, on: bool) -> None:
+        self.keep_chats.setChecked(on)
 
     def fields(self) -> tuple[str, int, str]:
         """host, port, key as typed (stripped)."""

@@ -17,7 +17,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QLabel,
     QListWidget,
@@ -34,16 +33,14 @@ from ui.translation.glossary import GlossaryEditor
 from ui.translation.history import TranslationHistory
 from ui.translation.language_pickers import DETECTING, LanguagePickers
 from ui.translation.marks import TermMark, TextMarks
+from ui.translation.model_choice import TranslationModelChoice
 from ui.translation.panel_layout import PanelLayout
 from ui.translation.text_edits import append_text, replace_undoable
 from ui.widgets.eliding_label import ElidingLabel
 from ui.widgets.language_combo import LanguageCombo
 from ui.widgets.message_bar import MessageBar
 
-CHAT_MODEL = "Use the chat model"
-OWN_MODEL = "A model for translation only…"
 FILE_FILTER = "Text, Markdown, subtitles, Word (*.txt *.md *.markdown *.srt *.docx)"
-MODEL_FILTER = "GGUF models (*.gguf)"
 
 
 def _format_seconds(seconds: float) -> str:
@@ -56,7 +53,8 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
     """Signals (GUI thread), commands for the translation controller:
     ``translateRequested()``, ``cancelRequested()``, ``detectRequested()``,
     ``fileChosen(path)``, ``languagesChanged()`` (either picker or a swap),
-    ``modelChosen(path)`` ("" means the chat model), ``filesDropped(paths)`` (files dropped
+    ``modelChosen(path)`` ("" means the chat model), ``remoteChosen(connection, model)`` (a
+    server's model, issue 14), ``filesDropped(paths)`` (files dropped
     on the page; the controller answers with `ask_to_translate_file` or a message). The
     glossary editor (``glossary``) and the history list (``history``) have their own
     signals."""
@@ -67,6 +65,7 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
     fileChosen = Signal(str)
     languagesChanged = Signal()
     modelChosen = Signal(str)
+    remoteChosen = Signal(str, str)
     filesDropped = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -74,7 +73,6 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self._busy = False
         self._detected: str | None = None  # what "Detect automatically" last found
         self._detecting = False  # a job is detecting the text's language now
-        self._own_model = False  # a translation-only model is in use
         self._dropped_file = ""  # waiting for the user to confirm its translation
 
         self.source_language = LanguageCombo(self)
@@ -93,9 +91,7 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.swap_button.setAccessibleName("Swap languages")
         self.target_language = LanguageCombo(self)
         self.target_language.setAccessibleName("Target language")
-        self.model_choice = QComboBox(self)
-        self.model_choice.addItems([CHAT_MODEL, OWN_MODEL])
-        self.model_choice.setAccessibleName("Translation model")
+        self.model_choice = TranslationModelChoice(self)
         self.model_label = QLabel(self)
 
         self.source_edit = QPlainTextEdit(self)
@@ -159,7 +155,8 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         self.file_button.clicked.connect(self._choose_file)
         self.source_language.currentIndexChanged.connect(self._on_source_picked)
         self.target_language.currentIndexChanged.connect(lambda _i: self.languagesChanged.emit())
-        self.model_choice.activated.connect(self._on_model_choice)
+        self.model_choice.modelChosen.connect(self.modelChosen)
+        self.model_choice.remoteChosen.connect(self.remoteChosen)
         self.back_check.toggled.connect(lambda on: self._back_box.setVisible(on))
         self.flags_list.itemClicked.connect(self._go_to_flag)
         self.flags_list.itemActivated.connect(self._go_to_flag)
@@ -338,8 +335,11 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
 
     def show_model_in_use(self, own_model: bool) -> None:
         """Point the model picker at what translations use now."""
-        self._own_model = own_model
-        self.model_choice.setCurrentIndex(1 if own_model else 0)
+        self.model_choice.show_in_use(own_model)
+
+    def show_remote_model_in_use(self, connection: str, model: str) -> None:
+        """Translations use `model` on the server `connection` (issue 14)."""
+        self.model_choice.show_remote_in_use(connection, model)
 
     # ---- internals ----------------------------------------------------------------------
 
@@ -385,15 +385,3 @@ class TranslationPanel(FileDropTarget, LanguagePickers, FlagsView, PanelLayout):
         path, self._dropped_file = self._dropped_file, ""
         if path:
             self.fileChosen.emit(path)
-
-    def _on_model_choice(self, index: int) -> None:
-        if index == 0:
-            self.modelChosen.emit("")
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a model for translation", "", MODEL_FILTER
-        )
-        if path:
-            self.modelChosen.emit(path)
-        else:  # dialog closed: keep showing what is in use
-            self.model_choice.setCurrentIndex(1 if self._own_model else 0)

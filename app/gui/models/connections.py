@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from app.config.connections import (
     Connection,
@@ -58,6 +58,12 @@ def _count(models: tuple[str, ...] | None, error: str | None) -> str:
 
 
 class ConnectionsPresenter(QObject):
+    """Signal: ``remoteModelsListed(list)``: (connection name, model id) of every model the
+    servers offer, whenever that changes (the chat's picker is told directly; the Translate
+    page's model choice follows this)."""
+
+    remoteModelsListed = Signal(list)
+
     def __init__(
         self,
         panel: ConnectionsPanel,
@@ -233,9 +239,11 @@ class ConnectionsPresenter(QObject):
             for c in self.connections
         ]
         self.panel.show_connections(rows)
-        self.picker.show_remote(
-            [(c.name, model) for c in self.connections for model in self._models.get(c.name, ())]
-        )
+        models = [
+            (c.name, model) for c in self.connections for model in self._models.get(c.name, ())
+        ]
+        self.picker.show_remote(models)
+        self.remoteModelsListed.emit(models)
 
 
 def _listing(models: tuple[ServerModel, ...]) -> str:

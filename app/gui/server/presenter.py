@@ -3,7 +3,9 @@ launch when it was left on), served by the window's own engine through a WindowF
 the status bar while it runs, and stopped before the engine when the window closes.
 
 GUI thread, except `served`, which the server's loop thread emits (queued to this object) for
-each answered request: the dialog's log shows it. Nothing is stored as a chat.
+each answered request: the dialog's log shows it. Nothing is stored as a chat unless the user
+ticks "Keep API conversations as chats" (settings `api_server_keep_chats`): each chat request
+and its reply are then handed to `keep_chat` (app/chat/api_chats.py stores them).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from app.gui.server.window_front import WindowFront
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.server.request_log import ServedRequest
+from inference.protocol import ChatMessage, Done
+from storage.errors import DatabaseError
 from ui.main_window import MainWindow
 from ui.server.dialog import ApiServerDialog
 from ui.server.settings_entry import ServerSettingsEntry
@@ -29,6 +33,7 @@ if TYPE_CHECKING:
     from app.server.runner import BackgroundServer
 
 DEFAULT_PORT = 8080
+KeepChat = Callable[[tuple[ChatMessage, ...], Done], None]
 
 
 class ApiServerPresenter(QObject):
@@ -42,22 +47,28 @@ class ApiServerPresenter(QObject):
         *,
         show_error: Callable[[str], None],
         show_status: Callable[[str], None],
+        keep_chat: KeepChat | None = None,
         parent: QObject | None = None,
     ) -> None:
         """`show_error`: a plain message in the window (when the dialog is not open);
-        `show_status`: the status bar's indicator ("" hides it)."""
+        `show_status`: the status bar's indicator ("" hides it); `keep_chat`: stores a chat
+        request and its reply as a chat (raises DatabaseError), None: never offered."""
         super().__init__(parent)
         self.dialog = dialog
         self._session = session
         self._store = store
         self._show_error = show_error
         self._show_status = show_status
+        self._keep_chat = keep_chat
         self._server: BackgroundServer[WindowFront] | None = None
         self._front: WindowFront | None = None
         self._stored_key: str | None = None
         self._key_read = False  # the keyring is asked only once the key is needed
         self.served.connect(self._on_served)
         dialog.switchClicked.connect(self._on_switch)
+        dialog.keepChatsClicked.connect(lambda on: store.update(api_server_keep_chats=on))
+        dialog.set_keep_chats(store.settings.api_server_keep_chats)
+        dialog.keep_chats.setVisible(keep_chat is not None)
 
     @property
     def base_url(self) -> str | None:
@@ -143,6 +154,7 @@ class ApiServerPresenter(QObject):
         why = self._refusal(host, key)
         if why is None:
             front = WindowFront(self._session, parent=self)
+            front.exchanged.connect(self._on_exchanged)
             why = self._serve(front, host, port, key)
         if why is not None:
             self.dialog.set_running(None)
@@ -200,6 +212,14 @@ class ApiServerPresenter(QObject):
         self._front, self._server = front, server
         return None
 
+    def _on_exchanged(self, messages: tuple[ChatMessage, ...], done: Done) -> None:
+        if self._keep_chat is None or not self._store.settings.api_server_keep_chats:
+            return
+        try:
+            self._keep_chat(messages, done)
+        except DatabaseError as exc:
+            self._show_error(f"An API conversation could not be kept as a chat: {exc}")
+
     def _on_served(self, served: ServedRequest) -> None:
         from app.server.app import model_id
 
@@ -212,6 +232,7 @@ def install_api_server(
     session: EngineSession,
     store: SettingsStore,
     add_to_settings: Callable[[QWidget], None] | None = None,
+    keep_chat: KeepChat | None = None,
 ) -> ApiServerPresenter:
     """The dialog behind the Chat menu's "API server…", its presenter, and the stop before
     the engine's when the window closes. `add_to_settings`: where the Settings dialog takes
@@ -228,6 +249,7 @@ def install_api_server(
         store,
         show_error=window.show_error,
         show_status=show_status,
+        keep_chat=keep_chat,
         parent=window,
     )
     entry.openRequested.connect(presenter.open)

@@ -9,6 +9,9 @@ cancel never overtakes its submit), and the client's events for an API request a
 request id back into that reply's asyncio queue with loop.call_soon_threadsafe. `info` and
 `crashed` are single attribute reads of values the GUI thread sets.
 
+Each chat request that ends with the engine's Done is announced as `exchanged(messages, done)`
+on the GUI thread, so the window can keep it as a chat when the user asked for that.
+
 No stream waits for ever: a model switch in the window, an engine crash and `close` (the
 server switched off, the window closing) end every open stream with an Error event.
 """
@@ -53,6 +56,7 @@ class WindowReply:
         self.id = 0  # the engine's request id, once the GUI thread has sent the request
         self.tokens = 0  # GUI thread: tokens streamed so far (Preempted.completion_tokens)
         self.abandoned = False  # set on the loop thread, read on the GUI thread
+        self.messages: tuple[ChatMessage, ...] = ()  # a chat request's, () for a completion
         self._front = front
         self._loop = loop
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -93,6 +97,7 @@ class WindowFront(QObject):
     """Created on the GUI thread, one per run of the server; `close` ends it."""
 
     _call = Signal(object)  # a callable to run on the GUI thread
+    exchanged = Signal(object, object)  # a chat request's messages (tuple), its Done
 
     def __init__(self, session: EngineSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -140,7 +145,8 @@ class WindowFront(QObject):
         return self._submit(
             lambda: self._client.generate(
                 messages, max_tokens=max_tokens, sampling=sampling, stop=stop, priority=priority
-            )
+            ),
+            messages,
         )
 
     def complete(
@@ -163,8 +169,11 @@ class WindowFront(QObject):
         """Run `fn` on the GUI thread, after everything marshalled before it."""
         self._call.emit(fn)
 
-    def _submit(self, send: Callable[[], int]) -> WindowReply:
+    def _submit(
+        self, send: Callable[[], int], messages: tuple[ChatMessage, ...] = ()
+    ) -> WindowReply:
         reply = WindowReply(self, asyncio.get_running_loop())
+        reply.messages = messages  # before the GUI thread can see the reply
         if self._closed:
             reply.deliver(Error(0, FRONT_CLOSED, "Hearth's API server is stopping."))
         else:
@@ -245,6 +254,8 @@ class WindowFront(QObject):
         reply = self._replies.pop(request_id, None)
         if reply is not None and isinstance(done, Done):
             reply.deliver(done)
+            if reply.messages:
+                self.exchanged.emit(reply.messages, done)
 
     def _on_failed(self, request_id: int, kind: str, message: str) -> None:
         reply = self._replies.pop(request_id, None)

@@ -87,7 +87,8 @@ class TranslationController(QObject):
         panel.fileChosen.connect(self.translate_file)
         panel.filesDropped.connect(self.on_files_dropped)
         panel.languagesChanged.connect(self._on_languages_changed)
-        panel.modelChosen.connect(self.use_model)
+        panel.modelChosen.connect(self.model.use)
+        panel.remoteChosen.connect(self.model.use_remote)
         self._on_languages_changed()
         self.history.refresh()
 
@@ -351,13 +352,9 @@ class TranslationController(QObject):
     def _on_languages_changed(self) -> None:
         self.glossaries.show_pair(self.panel.source_code(), self.panel.target_code())
 
-    def use_model(self, path: str) -> None:
-        """Translate with the GGUF at `path` in its own engine; "" goes back to the chat's."""
-        if self.busy():
-            self.panel.show_error("Cancel the running translation first, then switch models.")
-            self.panel.show_model_in_use(self.own is not None)
-            return
-        self.model.use(path)
+    def show_remote_models(self, models: list[tuple[str, str]]) -> None:
+        """The servers' models (connection name, model id), as the Models page listed them."""
+        self.panel.model_choice.show_remote(models)
 
     # ---- shutdown -------------------------------------------------------------------------
 

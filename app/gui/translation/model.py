@@ -1,7 +1,9 @@
 """A translation-only model: a second engine session (app/gui/session.py) that serves the
 Translate page, so a model picked for translating does not replace the chat's. It is not
 remembered in the settings, and it stops (freeing its memory) when the page goes back to the
-chat's model. GUI thread only."""
+chat's model. A model on one of the servers connected on the Models page (issue 14) is used the
+same way, through its own session's backend switch: no local model is loaded for it. GUI
+thread only."""
 
 from __future__ import annotations
 
@@ -25,10 +27,11 @@ from ui.translation.panel import TranslationPanel
 
 @dataclass
 class OwnEngine:
-    path: str
+    path: str  # the GGUF, or a server's model's label ("model · server")
     session: EngineSession
     bridge: EngineBridge
     translator: Translator
+    remote: tuple[str, str] | None = None  # (connection name, model id) of a server's model
 
     @property
     def client(self) -> BackendSwitch:
@@ -57,6 +60,8 @@ class TranslationModel(QObject):
 
     def use(self, path: str) -> None:
         """Load the GGUF at `path` in its own engine; "" goes back to the chat's model."""
+        if not self._can_switch():
+            return
         self.stop()
         panel = self.panel
         if not path:
@@ -67,6 +72,52 @@ class TranslationModel(QObject):
             panel.show_error(f"{path}: no such model file.")
             panel.show_model_in_use(False)
             return
+        session = self._new_engine(path)
+        session.load(path)
+        panel.show_model_in_use(True)
+        panel.set_model_label(f"Loading {name_for(path)}…")
+
+    def _can_switch(self) -> bool:
+        if self._busy():
+            self.panel.show_error("Cancel the running translation first, then switch models.")
+            self.show_in_use()
+            return False
+        return True
+
+    def show_in_use(self) -> None:
+        """Point the panel's model choice at what translations use now."""
+        own = self.engine
+        if own is not None and own.remote is not None:
+            self.panel.show_remote_model_in_use(*own.remote)
+        else:
+            self.panel.show_model_in_use(own is not None)
+
+    def use_remote(self, connection_name: str, model: str) -> None:
+        """Translate with `model` on the server of the connection named so (its own session:
+        the chat's model stays as it is)."""
+        if not self._can_switch():
+            return
+        connection = next(
+            (c for c in self.store.settings.connections if c.name == connection_name), None
+        )
+        if connection is None:  # removed on the Models page meanwhile
+            self.panel.show_error(f"There is no connection named {connection_name!r} any more.")
+            self.show_in_use()
+            return
+        self.stop()
+        label = f"{model} · {connection.name}"
+        session = self._new_engine(label, remote=(connection.name, model))
+        try:
+            session.use_remote(connection, model)
+        except ValueError as exc:  # an address the Models page would not have kept
+            self.stop()
+            self.panel.show_model_in_use(False)
+            self.panel.show_error(str(exc))
+            return
+        self.panel.show_remote_model_in_use(connection.name, model)
+        self.panel.set_model_label(f"Connecting to {connection.name}…")
+
+    def _new_engine(self, path: str, *, remote: tuple[str, str] | None = None) -> EngineSession:
         session = EngineSession(self.store, self.paths, remembers_choice=False, parent=self)
         bridge = EngineBridge(session.client, parent=self)
         bridge.promptReading.connect(self.panel.show_reading)
@@ -74,10 +125,8 @@ class TranslationModel(QObject):
         session.loadProgressed.connect(self._on_progress)
         session.loadFailed.connect(self._on_failed)
         session.crashed.connect(self._on_crashed)
-        self.engine = OwnEngine(path, session, bridge, Translator(bridge))
-        session.load(path)
-        panel.show_model_in_use(True)
-        panel.set_model_label(f"Loading {name_for(path)}…")
+        self.engine = OwnEngine(path, session, bridge, Translator(bridge), remote)
+        return session
 
     def stop(self) -> None:
         own, self.engine = self.engine, None
@@ -96,13 +145,16 @@ class TranslationModel(QObject):
         own = self.engine
         if own is None or self.sender() is not own.session:
             return
-        name = display_name(info.name, info.quantization, info.path)
+        if own.remote is not None:
+            name = own.path
+        else:
+            name = display_name(info.name, info.quantization, info.path)
         self.panel.set_model_label(f"{name} (translation only)")
 
     def _on_failed(self, _path: str, _kind: str, message: str) -> None:
         own = self.engine
         if own is not None and self.sender() is own.session:
-            name = Path(own.path).name
+            name = own.path if own.remote is not None else Path(own.path).name
             self.stop()
             self.panel.show_model_in_use(False)
             self.panel.set_model_label("")
