@@ -271,6 +271,7 @@ def in_process_bound(
     against plain decoding, interleaved over the rounds: what drafting buys where the reply
     copies, on this model, free of how well prompt lookup guesses."""
     from inference.process import llama_adapter as adapter
+    from inference.process import llama_rows
     from tests.support.speculative_runs import run_reply
 
     llm = adapter.load_llama(settings)
@@ -282,10 +283,10 @@ def in_process_bound(
         for _ in range(3):
             for rows in (1, 2, 4, 8, 13):
                 t0 = time.perf_counter()
-                adapter.decode_rows(llm, tokens[-rows:])
+                llama_rows.decode_rows(llm, tokens[-rows:])
                 adapter.synchronize(llm)
                 cost[rows].append((time.perf_counter() - t0) * 1000.0)
-                adapter.keep_cached(llm, len(tokens))
+                llama_rows.keep_cached(llm, len(tokens))
         line = ", ".join(f"{r} rows {statistics.median(ms):.0f} ms" for r, ms in cost.items())
         print(f"  one llama_decode (median of 3): {line}")
         speed: dict[str, list[float]] = defaultdict(list)
@@ -344,7 +345,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     args.sampling = GREEDY if args.temperature <= 0 else Sampling(args.temperature, seed=1)
-    # Flash attention on: auto drafts only with it (llama_adapter.flash_attention_on).
+    # Flash attention on: auto drafts only with it (llama_rows.flash_attention_on).
     threads = {"n_threads": args.threads, "n_threads_batch": args.threads, "flash_attn": True}
     tasks = FREE_TASKS if args.free else TASKS
     kind = "little-copying" if args.free else "copy-heavy"

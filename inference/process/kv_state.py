@@ -44,6 +44,7 @@ from pathlib import Path
 from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
+from inference.process import llama_state
 from inference.process.kv_memory import cut_cache
 from inference.process.kv_state_file import DamagedStateError, Reply, read_header, read_payload
 from inference.process.kv_state_identity import differences, model_identity
@@ -215,7 +216,7 @@ class KVStateKeeper:
             payload = read_payload(path, header, tokens)
         except (OSError, DamagedStateError) as exc:
             return self._drop(key, path, KeptState.DAMAGED, f"damaged: {exc}")
-        if not adapter.restore_sequence_state(llm, payload, tokens):
+        if not llama_state.restore_sequence_state(llm, payload, tokens):
             return self._drop(key, path, KeptState.REFUSED, "llama.cpp refused it")
         self.files.touch(path)
         return Restored(KeptState.RESTORED, n, (time.perf_counter() - started) * 1000.0)
@@ -279,7 +280,7 @@ class KVStateKeeper:
             if not tokens:
                 return
         started = time.perf_counter()
-        payload = adapter.copy_sequence_state(llm)
+        payload = llama_state.copy_sequence_state(llm)
         self.copies_ms.append((time.perf_counter() - started) * 1000.0)
         if not self.worth_keeping(len(tokens), len(payload)):
             return

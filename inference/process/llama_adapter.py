@@ -1,8 +1,10 @@
-"""The one place that touches llama-cpp-python's private attributes.
+"""The one place that touches llama-cpp-python's private attributes, with its two parts
+llama_state.py (a sequence's KV state out and back, issue 13) and llama_rows.py (several
+rows per decode for speculative decoding, issue 13).
 
 llama-cpp-python (0.3.x) exposes no timings or progress API; its internals (`_ctx`,
 `_model`, `_input_ids`, the model-params factory) are stable in practice but private, so a
-version bump only ever needs changes here. Engine process only.
+version bump only ever needs changes in these three modules. Engine process only.
 """
 
 from __future__ import annotations
@@ -433,109 +435,3 @@ def backend_name(n_gpu_layers: int) -> str:
 
 def library_version() -> str:
     return str(getattr(llama_cpp, "__version__", "unknown"))
-
-
-def copy_sequence_state(llm: Llama) -> memoryview:
-    """The live KV cache's state (sequence 0, the one Llama uses) copied out of llama.cpp
-    (issue 13: kept on disk). Its tokens are `cached_tokens(llm)`."""
-    ctx = llm._ctx.ctx
-    size = int(llama_lib.llama_state_seq_get_size(ctx, 0))
-    data = bytearray(size)
-    n = int(
-        llama_lib.llama_state_seq_get_data(ctx, (ctypes.c_uint8 * size).from_buffer(data), size, 0)
-    )
-    return memoryview(data)[: min(n, size)]
-
-
-def restore_sequence_state(llm: Llama, data: bytearray, tokens: Sequence[int]) -> bool:
-    """Replace the KV cache with a state `copy_sequence_state` made for `tokens`. The logits
-    are not part of it: the next generate evaluates the last token again. False, with the
-    cache left empty, when llama.cpp refuses the bytes."""
-    clear_kv_cache(llm)
-    size = len(data)
-    buffer = (ctypes.c_uint8 * size).from_buffer(data)
-    if int(llama_lib.llama_state_seq_set_data(llm._ctx.ctx, buffer, size, 0)) != size:
-        clear_kv_cache(llm)
-        return False
-    llm.input_ids[: len(tokens)] = tokens
-    llm.n_tokens = len(tokens)
-    llm._requires_eval = True
-    return True
-
-
-# ---- speculative decoding (inference/process/speculative.py) --------------------------
-# The decode loop that verifies drafted tokens evaluates several tokens in one llama_decode
-# and takes back the rejected ones, which Llama.generate cannot do; these keep Llama's own
-# bookkeeping (input_ids, n_tokens, _requires_eval) the way its eval/generate keep it.
-
-
-def can_take_back(llm: Llama) -> bool:
-    """Whether the KV cache can forget a tail (rejected drafts): not in recurrent or hybrid
-    models, whose memory llama.cpp cannot cut back to an earlier position."""
-    return not (llm._is_recurrent or llm._is_hybrid)
-
-
-def reply_sampler(llm: Llama, sampled: Sequence[int], **sampling: Any) -> Any:
-    """The sampler chain Llama.generate makes for these settings (same seed, same RNG), with
-    the tail of `sampled` in its repeat-penalty window, as `generate` primes it."""
-    sampler = llm._init_sampler(**sampling)
-    for token in sampled[-llm.last_n_tokens_size :]:
-        sampler.accept(token)
-    return sampler
-
-
-def evaluate_prompt(llm: Llama, tokens: Sequence[int]) -> None:
-    """Leave `tokens` in the KV cache with the last one's logits live, as Llama.generate does
-    before its first sample: nothing when that is already so, else evaluate what follows the
-    longest cached prefix (the last token again when all of it is cached)."""
-    if full_prompt_is_cached(llm, tokens):
-        return
-    common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
-    reuse = common - 1 if common == len(tokens) else common
-    if reuse > 0 and llm._ctx.kv_cache_seq_rm(-1, reuse, -1):
-        llm.n_tokens = reuse
-    else:
-        llm.reset()
-        reuse = 0
-    llm.eval(tokens[reuse:])
-
-
-def sample_row(llm: Llama, sampler: Any, row: int) -> int:
-    """Sample with the reply's sampler from the logits of the last decode's `row` (-1: the
-    last); llama.cpp's sampler also accepts the token (repeat-penalty window, grammar)."""
-    return int(sampler.sample(llm._ctx, row))
-
-
-def free_rows(llm: Llama) -> int:
-    """Tokens that still fit after the cached ones. llama.cpp may pad the context past the
-    n_ctx asked for (to 256), but Llama's input_ids has only the n_ctx asked for."""
-    return min(len(llm.input_ids), llm.n_ctx()) - llm.n_tokens
-
-
-def decode_rows(llm: Llama, tokens: Sequence[int]) -> None:
-    """One llama_decode of `tokens` after the cached ones, with logits for every row."""
-    n_past = llm.n_tokens
-    n = len(tokens)
-    llm._ctx.kv_cache_seq_rm(-1, n_past, -1)  # a tail left by an earlier step
-    llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
-    llm._ctx.decode(llm._batch)
-    llm.input_ids[n_past : n_past + n] = tokens
-    llm.n_tokens = n_past + n
-    llm._requires_eval = False
-
-
-def keep_cached(llm: Llama, n: int) -> None:
-    """Forget the KV cache past its first `n` tokens (the rejected drafts). The live logits
-    then belong to a forgotten row, so a later generate evaluates the last token again."""
-    if n < llm.n_tokens:
-        llm._ctx.kv_cache_seq_rm(-1, n, -1)
-        llm.n_tokens = n
-        llm._requires_eval = True
-
-
-def flash_attention_on(llm: Llama) -> bool:
-    """Whether the context runs flash attention. Without it, llama.cpp's CPU attention over
-    several query rows rounds differently from one row (measured here: logits off by up to
-    0.9 on Gemma 3 270M, 0.04 on a q8_0 llama; with it, bit-identical), so verified drafts
-    could tip a greedy near-tie away from what plain decoding picks."""
-    return bool(llm.context_params.flash_attn_type == llama_lib.LLAMA_FLASH_ATTN_TYPE_ENABLED)

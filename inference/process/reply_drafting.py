@@ -9,6 +9,7 @@ from typing import Any
 from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
+from inference.process import llama_rows
 from inference.process.draft_switch import AUTO, ON, DraftSwitch, Plan
 from inference.process.drafting import DraftLength
 from inference.process.speculative import (
@@ -57,9 +58,9 @@ class ReplyDrafting:
         """Once per reply, at its first run."""
         if self.plan is None:
             forced = self.forced
-            if not adapter.can_take_back(llm):
+            if not llama_rows.can_take_back(llm):
                 self.plan = Plan(False, "not possible with this model")
-            elif forced == AUTO and not adapter.flash_attention_on(llm):
+            elif forced == AUTO and not llama_rows.flash_attention_on(llm):
                 # Only exact drafting is drafted on its own (llama_adapter.flash_attention_on);
                 # "on" still drafts, for tests and benchmarks that ask for it.
                 self.plan = Plan(False, "needs flash attention")

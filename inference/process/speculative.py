@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Protocol
 
 from llama_cpp import Llama
 
-from inference.process import llama_adapter as adapter
+from inference.process import llama_rows
 from inference.process.drafting import DraftLength
 
 # Auto mode stops drafting within a reply, once it has decoded this many tokens with drafting,
@@ -130,30 +130,30 @@ class Verifier:
     def steps(self) -> Generator[Step, None, None]:
         llm, ids, counts = self.llm, self.ids, self.counts
         offset = len(self.prompt)
-        adapter.evaluate_prompt(llm, [*self.prompt, *ids])
-        sampler = adapter.reply_sampler(llm, ids, **self.sampling)
-        yield Step([adapter.sample_row(llm, sampler, -1)], self.drafting, 0)
+        llama_rows.evaluate_prompt(llm, [*self.prompt, *ids])
+        sampler = llama_rows.reply_sampler(llm, ids, **self.sampling)
+        yield Step([llama_rows.sample_row(llm, sampler, -1)], self.drafting, 0)
         most = max(0, int(llm.n_batch) - 1)
         while True:
             drafts: list[int] = []
             if self.drafting:
-                room = adapter.free_rows(llm) - 1  # the last kept token's row first
+                room = llama_rows.free_rows(llm) - 1  # the last kept token's row first
                 k = min(self.length.k, self.budget - len(ids) - 1, most, room)
                 if k > 0:
                     self.drafter.sync(ids, offset)
                     drafts = self.drafter.propose(k)
-            adapter.decode_rows(llm, [ids[-1], *drafts])
+            llama_rows.decode_rows(llm, [ids[-1], *drafts])
             before = llm.n_tokens - len(drafts)  # the cache up to the last kept token
             out: list[int] = []
             for row, draft in enumerate(drafts):
-                token = adapter.sample_row(llm, sampler, row)
+                token = llama_rows.sample_row(llm, sampler, row)
                 out.append(token)
                 if token != draft:
                     break
             else:
-                out.append(adapter.sample_row(llm, sampler, len(drafts)))
+                out.append(llama_rows.sample_row(llm, sampler, len(drafts)))
             accepted = len(out) - 1
-            adapter.keep_cached(llm, before + accepted)
+            llama_rows.keep_cached(llm, before + accepted)
             if drafts:
                 counts.drafted += len(drafts)
                 counts.accepted += accepted

@@ -149,7 +149,7 @@ class WrongDrafter:
 
 @pytest.fixture(scope="module")
 def llm(tiny_model: Path) -> Iterator[Llama]:
-    # Flash attention: without it auto never drafts (llama_adapter.flash_attention_on).
+    # Flash attention: without it auto never drafts (llama_rows.flash_attention_on).
     settings = EngineSettings(
         model_path=str(tiny_model), n_ctx=512, n_threads=1, n_threads_batch=1, flash_attn=True
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from inference.process import llama_adapter as adapter
+from inference.process import llama_state
 from inference.process.kv_memory import holds_prefix
 from inference.protocol import EngineSettings
 
@@ -42,13 +43,13 @@ def test_a_restored_state_continues_exactly_and_a_cut_below_its_window_is_read_a
         prompt, tail = ids[:1100], ids[1100:1130]
         edited = ids[:900] + llm.tokenize(b" A storm came in from the west.", add_bos=False)
         list(adapter.prefill_batches(llm, prompt))
-        state = bytearray(adapter.copy_sequence_state(llm))
+        state = bytearray(llama_state.copy_sequence_state(llm))
 
-        assert adapter.restore_sequence_state(llm, state, prompt)
+        assert llama_state.restore_sequence_state(llm, state, prompt)
         assert holds_prefix(llm, len(prompt))  # a continuation needs only the last window
         assert not holds_prefix(llm, 900)  # a cut 200 back needs positions it lacks
         continued = _greedy(llm, prompt + tail)
-        assert adapter.restore_sequence_state(llm, state, prompt)
+        assert llama_state.restore_sequence_state(llm, state, prompt)
         cut = _greedy(llm, edited)
 
         adapter.clear_kv_cache(llm)

@@ -18,7 +18,7 @@ from tests.support.speculative_runs import PROMPTS
 def engine(tiny_model: Path) -> Iterator[EngineProcess]:
     process = EngineProcess()
     process.start()
-    # Flash attention: auto drafts only with it (llama_adapter.flash_attention_on).
+    # Flash attention: auto drafts only with it (llama_rows.flash_attention_on).
     load(process, tiny_model, n_ctx=1024, n_threads=1, n_threads_batch=1, flash_attn=True)
     yield process
     process.stop()

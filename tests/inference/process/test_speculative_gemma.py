@@ -36,7 +36,7 @@ def turn(task: str) -> str:
 @pytest.fixture(scope="module")
 def gemma(gemma_model: Path) -> Iterator[Llama]:
     # Flash attention: without it, Gemma's attention over several rows rounds differently
-    # from one row's (llama_adapter.flash_attention_on), and a near-tie may tip.
+    # from one row's (llama_rows.flash_attention_on), and a near-tie may tip.
     settings = EngineSettings(model_path=str(gemma_model), n_ctx=1024, flash_attn=True)
     llm = adapter.load_llama(settings)
     yield llm
