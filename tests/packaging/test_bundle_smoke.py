@@ -107,7 +107,10 @@ def test_summarize_reads_html_and_pdf(
 def test_translate_a_docx_detecting_its_language(
     bundle: Path, bundle_env: dict[str, str], tmp_path: Path
 ) -> None:
-    source = make_docx(tmp_path / "note.docx", [("p", "The fire is warm tonight.")])
+    source = make_docx(
+        tmp_path / "note.docx",
+        [("Normal", "The fire is warm tonight. We sit by it and talk until late.")],
+    )
     result = _run(bundle, bundle_env, "translate", str(source), "--to", "fr", "--out")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "note.fr.docx").stat().st_size > 0
