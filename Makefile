@@ -12,7 +12,7 @@ CMAKE_ARGS ?= $(DEFAULT_CMAKE_ARGS)
 # GPU build would silently reinstall the cached CPU wheel.
 PIP_CACHE := $(if $(filter-out $(DEFAULT_CMAKE_ARGS),$(CMAKE_ARGS)),--no-cache-dir,)
 
-.PHONY: setup run test lint bench clean-venv
+.PHONY: setup run test lint bench clean-venv bundle install-desktop
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -41,3 +41,32 @@ bench: setup
 
 clean-venv:
 	rm -rf $(VENV)
+
+# A one-folder PyInstaller bundle that runs with no Python (issue 15): dist/hearth/hearth and
+# dist/hearth-VERSION-linux-ARCH.tar.gz. PyInstaller is a build tool, not a dependency: it is
+# installed into .venv here, the first time.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)
+BUNDLE_TAR := dist/hearth-$(VERSION)-linux-$(shell uname -m).tar.gz
+
+bundle: setup
+	@$(PY) -c 'import PyInstaller' 2>/dev/null || $(PY) -m pip install --progress-bar off "pyinstaller>=6.10"
+	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/hearth.spec
+	tar -C dist -czf $(BUNDLE_TAR) hearth
+	@du -sh dist/hearth $(BUNDLE_TAR)
+
+# The menu entry and icon for this user. Exec is the bundle when one is built, else the
+# `hearth` on PATH (pipx install .).
+APPS_DIR  := $(HOME)/.local/share/applications
+ICONS_DIR := $(HOME)/.local/share/icons/hicolor/scalable/apps
+APP_ID    := io.github.hearth.Hearth
+HEARTH_EXEC ?= $(if $(wildcard dist/hearth/hearth),$(abspath dist/hearth/hearth),hearth)
+
+install-desktop:
+	@if command -v desktop-file-validate >/dev/null; then desktop-file-validate packaging/hearth.desktop; fi
+	@if command -v appstreamcli >/dev/null; then appstreamcli validate --no-net packaging/$(APP_ID).metainfo.xml; fi
+	mkdir -p $(APPS_DIR) $(ICONS_DIR)
+	sed -e 's|^Exec=hearth|Exec=$(HEARTH_EXEC)|' -e 's|^TryExec=hearth|TryExec=$(HEARTH_EXEC)|' \
+	  packaging/hearth.desktop > $(APPS_DIR)/$(APP_ID).desktop
+	cp packaging/hearth.svg $(ICONS_DIR)/$(APP_ID).svg
+	@if command -v update-desktop-database >/dev/null; then update-desktop-database $(APPS_DIR); fi
+	@echo "Hearth is in your applications menu (Exec=$(HEARTH_EXEC))."
