@@ -172,6 +172,9 @@ def _install_excepthook(window: MainWindow) -> None:
 def run_gui(paths: HearthPaths) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Hearth")
+    # Matches the window to its menu entry (packaging/hearth.desktop, installed under this
+    # id by `make install-desktop`): Wayland compositors need it for the icon and grouping.
+    app.setDesktopFileName("io.github.hearth.Hearth")
     app.setOrganizationName("Hearth")
     try:
         window, controller, database = build_app(paths)

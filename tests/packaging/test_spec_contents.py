@@ -46,7 +46,10 @@ NOT_READ_AT_RUNTIME = {
 LINKED_NOT_CTYPES = {"shiboken6", "PySide6", "numpy.libs", "pillow.libs", "lxml", "hf_xet"}
 
 # Hearth modules that read files next to themselves, and the folder each reads.
-FILE_RELATIVE_LOADS = {"storage/migrate.py": "storage/migrations"}
+FILE_RELATIVE_LOADS = {
+    "storage/migrate.py": "storage/migrations",
+    "app/models/recommended.py": "app/models/recommended.json",
+}
 
 CODE_SUFFIXES = {
     ".py",
@@ -225,7 +228,7 @@ def test_non_code_files_in_hearth_packages_are_bundled() -> None:
         if path.is_file()
         and path.suffix not in (".py", ".pyc")
         and "__pycache__" not in path.parts
-        and not any(folder in path.parents for folder in bundled)
+        and not any(path == entry or entry in path.parents for entry in bundled)
     ]
     assert loose == []
 
