@@ -30,3 +30,23 @@ N_THREADS = "n_threads"
 # Bytes the machine read back from swap between Enter and the reply's end (the difference of
 # app.models.machine.swapped_in_bytes() sampled before and after; app/gui/chat/swap_probe.py).
 SWAP_IN = "gui_swap_in_bytes"
+
+# A remote server's own figures for the reply (issue 14: both sides of the wire), from
+# inference.protocol.ServerFigures: its address, and llama-server's `timings` where it sent
+# them (prompt tokens read and from its cache, their ms; tokens decoded, their ms and rate).
+SERVER_URL = "server_url"
+SERVER_PROMPT_N = "server_prompt_n"
+SERVER_CACHE_N = "server_cache_n"
+SERVER_PROMPT_MS = "server_prompt_ms"
+SERVER_PREDICTED_N = "server_predicted_n"
+SERVER_PREDICTED_MS = "server_predicted_ms"
+SERVER_PREDICTED_PER_SECOND = "server_predicted_per_second"
+# The timings' keys each name is read from.
+SERVER_TIMINGS = {
+    SERVER_PROMPT_N: "prompt_n",
+    SERVER_CACHE_N: "cache_n",
+    SERVER_PROMPT_MS: "prompt_ms",
+    SERVER_PREDICTED_N: "predicted_n",
+    SERVER_PREDICTED_MS: "predicted_ms",
+    SERVER_PREDICTED_PER_SECOND: "predicted_per_second",
+}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from app.chat import trace_marks
 from app.chat.timing import engine_time_to_first_token_ms, time_to_first_token_ms
-from inference.protocol import ModelInfo, Trace
+from inference.protocol import ModelInfo, ServerFigures, Trace
 from storage.records import PhaseValue, TraceRecord
 
 
@@ -53,10 +53,17 @@ def model_facts(info: ModelInfo, n_gpu_layers_requested: int) -> ModelFacts:
     )
 
 
-def trace_record(trace: Trace, marks: GuiMarks | None, facts: ModelFacts | None) -> TraceRecord:
+def trace_record(
+    trace: Trace,
+    marks: GuiMarks | None,
+    facts: ModelFacts | None,
+    server: ServerFigures | None = None,
+) -> TraceRecord:
     """The record storage keeps for one reply. Marks are left out when the trace has no
-    origin to put them on (origin_s 0.0: a trace not straight from the engine)."""
+    origin to put them on (origin_s 0.0: a trace not straight from the engine). `server`: a
+    remote server's own figures for it (issue 14), kept beside Hearth's."""
     phases: dict[str, PhaseValue] = dict(trace.phases())
+    phases.update(server_phases(server))
     if marks is not None and trace.origin_s > 0:
 
         def on_origin(seconds: float) -> float:
@@ -124,3 +131,17 @@ def _number(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def server_phases(server: ServerFigures | None) -> dict[str, PhaseValue]:
+    """A remote server's figures as stored phases: its address always, each of llama-server's
+    `timings` values only when it sent a number for it (other servers send none)."""
+    if server is None:
+        return {}
+    phases: dict[str, PhaseValue] = {trace_marks.SERVER_URL: server.base_url}
+    timings = server.timings or {}
+    for name, key in trace_marks.SERVER_TIMINGS.items():
+        value = timings.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            phases[name] = float(value)
+    return phases

@@ -10,7 +10,7 @@ from app.chat.prefill_progress import progress_text
 from app.chat.trace_record import GuiMarks, model_facts, trace_record
 from app.gui.chat.turn import Turn
 from app.gui.session import EngineSession
-from inference.protocol import Trace
+from inference.protocol import ServerFigures, Trace
 from storage.records import TraceRecord
 from ui.main_window import MainWindow
 
@@ -34,7 +34,9 @@ class ReplyTiming:
             text = progress_text(done, total, estimate.seconds_left)
             self.window.chat_view.show_reply_progress(text)
 
-    def _trace_record(self, trace: Trace | None, marks: GuiMarks) -> TraceRecord | None:
+    def _trace_record(
+        self, trace: Trace | None, marks: GuiMarks, server: ServerFigures | None = None
+    ) -> TraceRecord | None:
         """What is stored of the reply's timings; None when the engine sent no trace
         (recording off). A reply that failed or was cut off by a crash gets no Done, so no
         trace: nothing of its timeline is stored."""
@@ -42,7 +44,8 @@ class ReplyTiming:
             return None
         info = self.session.info
         requested = self.session.choices()[0].n_gpu_layers
-        return trace_record(trace, marks, model_facts(info, requested) if info else None)
+        facts = model_facts(info, requested) if info else None
+        return trace_record(trace, marks, facts, server)
 
     def _on_painted(self, _text: str) -> None:
         """Streamed text reached the chat view (connected after the view's append_delta)."""

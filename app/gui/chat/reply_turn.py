@@ -307,7 +307,7 @@ class ReplyTurn(ReplyTiming, ConversationList):
             return
         stats = StatsRecord(**asdict(done.stats))
         marks = GuiMarks(turn.sent_at, turn.first_paint_at, turn.last_paint_at)
-        trace = self._trace_record(done.trace, marks)
+        trace = self._trace_record(done.trace, marks, done.server)
         record = self._finish_reply(
             turn, done.text, MessageStatus.COMPLETE, stats=stats, trace=trace
         )

@@ -209,8 +209,8 @@ def _figures(
     return tuple(figures)
 
 
-def _notes(trace: Trace) -> tuple[str, ...]:
-    return _cache_notes(trace) + _drafting_notes(trace)
+def _notes(trace: Trace, phases: Mapping[str, PhaseValue]) -> tuple[str, ...]:
+    return _cache_notes(trace) + _drafting_notes(trace) + _server_notes(trace, phases)
 
 
 def _cache_notes(trace: Trace) -> tuple[str, ...]:
@@ -222,6 +222,32 @@ def _cache_notes(trace: Trace) -> tuple[str, ...]:
             f"{trace.tokens_evaluated:,} new ones were read.",
         )
     return ()
+
+
+def _server_notes(trace: Trace, phases: Mapping[str, PhaseValue]) -> tuple[str, ...]:
+    """A remote server's side of the wire (issue 14), beside what Hearth measured here."""
+    url = phases.get(marks.SERVER_URL)
+    if not isinstance(url, str) or not url:
+        return ()
+    parts: list[str] = []
+    prompt_n, prompt_ms = (
+        _number(phases, marks.SERVER_PROMPT_N),
+        _number(phases, marks.SERVER_PROMPT_MS),
+    )
+    if prompt_n is not None and prompt_ms is not None:
+        cached = _number(phases, marks.SERVER_CACHE_N)
+        from_cache = f", {cached:,.0f} more from its cache" if cached else ""
+        parts.append(f"read {prompt_n:,.0f} prompt tokens in {_ms(prompt_ms)}{from_cache}")
+    rate = _number(phases, marks.SERVER_PREDICTED_PER_SECOND)
+    predicted = _number(phases, marks.SERVER_PREDICTED_N)
+    if rate is not None and rate > 0:
+        made = f"decoded {predicted:,.0f} tokens" if predicted is not None else "decoded"
+        parts.append(f"{made} at {format_rate(rate)}")
+    if not parts:
+        return (f"The reply came from {url}, which sent no figures of its own.",)
+    here = decode_speed(trace)
+    mine = f"; Hearth measured {format_rate(here)} here" if here > 0 else ""
+    return (f"The server ({url}) says it " + " and ".join(parts) + mine + ".",)
 
 
 def _drafting_notes(trace: Trace) -> tuple[str, ...]:
@@ -259,5 +285,5 @@ def timing_content(
         token_ms=trace.token_ms,
         counters=_counters(trace),
         counters_note=DIFFERENCE_NOTE,
-        notes=_notes(trace),
+        notes=_notes(trace, phases),
     )

@@ -189,3 +189,42 @@ def test_the_facts_come_from_the_trace_the_loaded_model_and_the_machine(
         assert nothing.gpu_name is None and nothing.gpu_offload_supported is None
     finally:
         db.close()
+
+
+def test_a_remote_reply_shows_the_servers_own_figures_beside_hearths() -> None:
+    """Issue 14: both sides of the wire. The server's timings are stored with the reply's
+    trace (numbers only: a server's odd values are left out) and read back as one note."""
+    from app.chat.trace_record import trace_record
+    from inference.protocol import ServerFigures
+
+    server = ServerFigures(
+        base_url="http://gpu-box:8080/v1",
+        model="qwen",
+        token_count="usage",
+        deltas=101,
+        timings={
+            "prompt_n": 40,
+            "cache_n": 560,
+            "prompt_ms": 12.5,
+            "predicted_n": 101,
+            "predicted_per_second": 98.7,
+            "predicted_ms": "soon",  # not a number: not stored
+        },
+    )
+    stored = trace_record(engine_trace(), None, None, server)
+    assert stored.phases[marks.SERVER_URL] == "http://gpu-box:8080/v1"
+    assert stored.phases[marks.SERVER_PREDICTED_PER_SECOND] == 98.7
+    assert marks.SERVER_PREDICTED_MS not in stored.phases
+    content = timing_content(stored)
+    assert content is not None
+    [note] = [n for n in content.notes if n.startswith("The server")]
+    assert "read 40 prompt tokens in 12" in note and "560 more from its cache" in note
+    assert "decoded 101 tokens at 98.7" in note and "Hearth measured 100" in note
+    silent = trace_record(
+        engine_trace(), None, None, ServerFigures("http://x/v1", "m", "deltas", 3)
+    )
+    content = timing_content(silent)
+    assert content is not None
+    assert "The reply came from http://x/v1, which sent no figures of its own." in content.notes
+    local = timing_content(record(engine_trace()))
+    assert local is not None and not any("server" in n for n in local.notes)
