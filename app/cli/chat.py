@@ -154,8 +154,7 @@ def _reply(
                     sampling=sampling,
                     priority=Priority.INTERACTIVE,
                     on_delta=None if args.json else echo,
-                    # A remote server keeps its own cache; Hearth keeps states of its engine.
-                    **({"state_key": key} if isinstance(engine, SyncEngine) else {}),
+                    state_key=key,
                 )
             finally:
                 signal.signal(signal.SIGINT, previous)

@@ -194,9 +194,11 @@ class RemoteEngine:
         stop: Sequence[str] = (),
         priority: Priority = Priority.BACKGROUND,
         on_delta: OnDelta | None = None,
+        state_key: str = "",
     ) -> Done:
         """A reply with the server's chat template (`priority` is the local queue's: a
-        server has its own)."""
+        server has its own; `state_key` names a KV state Hearth's own engine keeps: a server
+        keeps its cache its own way)."""
         body = {"messages": [{"role": m.role, "content": m.content} for m in messages]}
         return self._generate(
             "chat/completions", "chat", body, max_tokens, sampling, stop, on_delta
@@ -210,8 +212,10 @@ class RemoteEngine:
         sampling: Sampling | None = None,
         stop: Sequence[str] = (),
         on_delta: OnDelta | None = None,
+        state_key: str = "",
     ) -> Done:
-        """A raw continuation of `prompt` through /v1/completions (no chat template)."""
+        """A raw continuation of `prompt` through /v1/completions (no chat template);
+        `state_key` as for `chat`."""
         body: dict[str, Any] = {"prompt": prompt}
         return self._generate(
             "completions", "completion", body, max_tokens, sampling, stop, on_delta
