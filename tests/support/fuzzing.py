@@ -100,3 +100,31 @@ def replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
         holder = holder[step]
     holder[path[-1]] = value
     return copy
+
+
+class UppercaseEngine:
+    """A file-format test double for the translator: 'translates' by upper-casing."""
+
+    n_ctx = 4096
+
+    def chat(self, messages: Any, **_kwargs: Any) -> Any:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(text=messages[-1].content.upper())
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def cancel(self) -> None:
+        pass
+
+
+def with_member(package: bytes, name: str, content: bytes) -> bytes:
+    """`package` (a zip) with the member `name` replaced by `content`."""
+    with zipfile.ZipFile(io.BytesIO(package)) as source:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                data = content if info.filename == name else source.read(info)
+                target.writestr(info, data)
+    return out.getvalue()
