@@ -9,6 +9,7 @@ from pathlib import Path
 import docx
 from docx.opc.exceptions import PackageNotFoundError
 
+from app.documents.formats.damaged import refused_when_damaged
 from app.documents.model import DocumentError, Section
 
 
@@ -23,6 +24,11 @@ def _heading_level(style_name: str) -> int | None:
 
 
 def read_docx(path: Path) -> tuple[list[Section], str | None]:
+    with refused_when_damaged(path, "Word document"):
+        return _read_docx(path)
+
+
+def _read_docx(path: Path) -> tuple[list[Section], str | None]:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -9,12 +9,18 @@ from pathlib import Path
 import ebooklib
 from ebooklib import epub
 
+from app.documents.formats.damaged import refused_when_damaged
 from app.documents.formats.html import html_to_markdown
 from app.documents.formats.markdown import markdown_sections
 from app.documents.model import DocumentError, Section
 
 
 def read_epub(path: Path) -> tuple[list[Section], str | None]:
+    with refused_when_damaged(path, "EPUB book"):
+        return _read_epub(path)
+
+
+def _read_epub(path: Path) -> tuple[list[Section], str | None]:
     try:
         book = epub.read_epub(str(path), options={"ignore_ncx": True})
     except (zipfile.BadZipFile, KeyError, epub.EpubException, ValueError) as exc:

@@ -8,10 +8,16 @@ from pathlib import Path
 from odf import teletype
 from odf.opendocument import load
 
+from app.documents.formats.damaged import refused_when_damaged
 from app.documents.model import DocumentError, Section
 
 
 def read_odt(path: Path) -> tuple[list[Section], str | None]:
+    with refused_when_damaged(path, "OpenDocument text"):
+        return _read_odt(path)
+
+
+def _read_odt(path: Path) -> tuple[list[Section], str | None]:
     try:
         document = load(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -44,13 +44,22 @@ def pdf_title(pdf: pdfium.PdfDocument) -> str | None:
 
 
 def iter_pdf_pages(
-    pdf: pdfium.PdfDocument, should_stop: Callable[[], bool] | None = None
+    pdf: pdfium.PdfDocument,
+    should_stop: Callable[[], bool] | None = None,
+    damaged: list[int] | None = None,
 ) -> Iterator[Section]:
-    """Sections for pages that have text, numbered from 1; stops early when asked to."""
+    """Sections for pages that have text, numbered from 1; stops early when asked to.
+    A page pdfium cannot load is skipped (the rest of a long file is still worth reading)
+    and its number added to `damaged`."""
     for index in range(len(pdf)):
         if should_stop is not None and should_stop():
             return
-        page = pdf[index]
+        try:
+            page = pdf[index]
+        except pdfium.PdfiumError:  # a damaged page object (found by fuzzing, issue 15)
+            if damaged is not None:
+                damaged.append(index + 1)
+            continue
         try:
             textpage = page.get_textpage()
             try:
@@ -70,15 +79,18 @@ def read_pdf(
     path: Path, should_stop: Callable[[], bool] | None = None
 ) -> tuple[list[Section], str | None, int]:
     pdf = open_pdf(path)
+    damaged: list[int] = []
     try:
         pages = len(pdf)
-        sections = list(iter_pdf_pages(pdf, should_stop))
+        sections = list(iter_pdf_pages(pdf, should_stop, damaged))
         title = pdf_title(pdf)
     finally:
         pdf.close()
     if should_stop is not None and should_stop():
         # Stopped between pages: the sections are a part of the text, not the document.
         raise DocumentError(f"Reading {path.name} was stopped.")
+    if not sections and damaged:
+        raise DocumentError(f"{path.name} is not a readable PDF (its pages are damaged).")
     if not sections:
         raise NoTextLayer(f"{path.name}: {no_text_layer_message()}")
     return sections, title, pages
