@@ -184,7 +184,11 @@ def test_export_writes_what_the_table_shows(
     _three(db)
     for n in range(3):
         store_reply(db, f"more {n}", BASE)
-    _show(qtbot, page, 3)  # a page of 3 shown; the export has all 6
+    page.resize(1100, 700)
+    page.show()
+    # A page of 3 first; the view may fetch the next page to fill its room (more so before
+    # the plots, built lazily, take their share of the height): either way not all 6.
+    qtbot.waitUntil(lambda: page.table_model.rowCount() >= 3)
     page.model_filter.setCurrentText("gemma-3-270m-q4_k_m")
     qtbot.waitUntil(lambda: page.count_label.text() == "3 replies")
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
