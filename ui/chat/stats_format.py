@@ -121,8 +121,11 @@ def prompt_parts(stats: StatsRecord, evaluated: str) -> list[str]:
     """The prompt's size and prefill speed, e.g. ``prompt 120 (evaluated 96)`` and
     ``prefill 850 tok/s`` (`evaluated` words the count, ``{n}`` being replaced). Below
     MIN_PREFILL_TOKENS evaluated tokens there is no speed, only where the prompt came from:
-    ``prompt 412 (409 from cache, 3 new)``, or ``prompt 9 tokens`` when nothing was cached."""
+    ``prompt 412 (409 from cache, 3 new)``, or ``prompt 9 tokens`` when nothing was cached;
+    nothing when the prompt was not counted (0: a remote server that sent no usage)."""
     total, new = stats.prompt_tokens, stats.prompt_tokens_evaluated
+    if total <= 0:
+        return []  # not counted (a remote server that sent no usage): nothing to say
     if new >= MIN_PREFILL_TOKENS:
         return [
             f"prompt {total} {evaluated.format(n=new)}",

@@ -90,3 +90,11 @@ def test_a_prefill_speed_is_shown_only_when_enough_tokens_were_evaluated() -> No
     assert f"prompt 120 ({MIN_PREFILL_TOKENS} evaluated) · prefill 850 tok/s" in (
         final_stats_text(timed, 151)
     )
+
+
+def test_a_prompt_nobody_counted_is_not_said_to_be_empty() -> None:
+    """A remote server that sends no usage leaves the prompt uncounted (0): the line says
+    nothing of the prompt rather than "prompt 0 tokens"."""
+    uncounted = replace(make_stats(), prompt_tokens=0, prompt_tokens_evaluated=0)
+    for text in (stats_footer_text(uncounted), final_stats_text(uncounted, 5)):
+        assert "prompt" not in text and "prefill" not in text
