@@ -26,7 +26,8 @@ A kill that lands after its reply ended (a busy machine can make a reply shorter
 measured one) is counted apart, not as a pass or a failure.
 
 The default model is the suite's tiny random-weight model (it rambles ~2,000 tokens, about
-1-2 s of streaming here); --model runs on another GGUF, e.g. the built-in Gemma.
+1-2 s of streaming here); --model runs on another GGUF, e.g. the built-in Gemma (then the
+prompt asks for a long story; --prompt and --max-tokens change that).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ os.environ.setdefault("HEARTH_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def engine_part(runs: int, model: Path, settings: dict[str, object], seed: int, home: Path) -> None:
+def engine_part(
+    runs: int, model: Path, settings: dict[str, object], seed: int, home: Path, prompt: str
+) -> None:
     from PySide6.QtWidgets import QApplication
 
     from app.config.paths import resolve_paths
@@ -63,7 +66,7 @@ def engine_part(runs: int, model: Path, settings: dict[str, object], seed: int, 
     window.show()
     controller.start()
     pump_until(lambda: controller.session.info is not None, 120, "the model")
-    shapes = [measure_reply(window, controller, 120) for _ in range(2)]
+    shapes = [measure_reply(window, controller, 120, prompt) for _ in range(2)]
     shape = min(shapes, key=lambda s: s.duration_s)
     print(
         f"engine part: reply to measure {shape.duration_s:.2f} s, first text after "
@@ -73,7 +76,7 @@ def engine_part(runs: int, model: Path, settings: dict[str, object], seed: int, 
     outcomes = []
     started = time.monotonic()
     for i, plan in enumerate(plan_kills(runs, shape, random.Random(seed))):
-        outcome = kill_engine_once(window, controller, messages, plan, timeout_s=120)
+        outcome = kill_engine_once(window, controller, messages, plan, 120, prompt)
         outcomes.append(outcome)
         if outcome.problems:
             print(f"  run {i + 1}: {plan} {outcome.problems}")
@@ -95,23 +98,25 @@ def engine_part(runs: int, model: Path, settings: dict[str, object], seed: int, 
     print(f"  kills after the reply ended (not counted): {runs - len(mid)}")
 
 
-def app_part(runs: int, model: Path, settings: dict[str, object], seed: int, home: Path) -> None:
+def app_part(
+    runs: int, model: Path, settings: dict[str, object], seed: int, home: Path, prompt: str
+) -> None:
     from tests.support.app_kills import AppKiller
 
-    killer = AppKiller(home, model, settings)
+    killer = AppKiller(home, model, settings, prompt)
     duration = min(killer.measure_reply() for _ in range(2))
     print(f"app part: a reply streams for {duration:.2f} s (from 'sent' to its last text)")
     rng = random.Random(seed)
     outcomes = []
     started = time.monotonic()
     for i in range(runs):
-        outcome = killer.kill_once(rng.uniform(0, 0.8 * duration))
-        outcomes.append(outcome)
-        if outcome.problems:
-            print(f"  run {i + 1}: {outcome.problems}")
+        outcomes.append(killer.kill_once(rng.uniform(0, 0.8 * duration)))
         if (i + 1) % 10 == 0:
             print(f"  {i + 1}/{runs} runs, {time.monotonic() - started:.0f} s")
     killer.last_start()
+    for i, outcome in enumerate(outcomes):  # the next start adds to a run's problems
+        if outcome.problems:
+            print(f"  run {i + 1}: {outcome}")
     mid = [o for o in outcomes if o.mid_reply]
     lost = sorted(o.lost_s for o in mid)
     print(f"app part, {runs} runs ({len(mid)} kills mid-reply):")
@@ -138,9 +143,15 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="a GGUF (default: the tiny test model)")
     parser.add_argument("--max-tokens", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--prompt",
+        help="the message whose reply is killed (default: one the tiny model rambles on)",
+    )
     args = parser.parse_args()
 
-    from tests.support.engine_kills import RAMBLING_SETTINGS, build_kill_model
+    from tests.support.engine_kills import PROMPT, RAMBLING_SETTINGS, build_kill_model
+
+    prompt = args.prompt or (PROMPT if args.model is None else "Write a long story about a dragon.")
 
     with tempfile.TemporaryDirectory(prefix="hearth-reliability-") as tmp:
         folder = Path(tmp)
@@ -149,9 +160,9 @@ def main() -> None:
         if args.model is not None:
             settings["n_ctx"] = 4096
         if args.part in ("engine", "both"):
-            engine_part(args.runs, model, settings, args.seed, folder / "engine-home")
+            engine_part(args.runs, model, settings, args.seed, folder / "engine-home", prompt)
         if args.part in ("app", "both"):
-            app_part(args.runs, model, settings, args.seed, folder / "app-home")
+            app_part(args.runs, model, settings, args.seed, folder / "app-home", prompt)
 
 
 if __name__ == "__main__":

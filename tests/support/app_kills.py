@@ -89,8 +89,11 @@ class AppKillOutcome:
 class AppKiller:
     """Runs the driver on one data folder (`home`), one kill after another."""
 
-    def __init__(self, home: Path, model: Path, settings: dict[str, object]) -> None:
+    def __init__(
+        self, home: Path, model: Path, settings: dict[str, object], prompt: str = PROMPT
+    ) -> None:
         self.home = home
+        self.prompt = prompt
         self.home.mkdir(parents=True, exist_ok=True)
         save_settings(home / "settings.json", Settings(model_path=str(model), **settings))  # type: ignore[arg-type]
         self.env = {
@@ -144,9 +147,9 @@ class AppKiller:
             self._last_outcome.problems.append(f"next start showed {previous[0]}")
 
     def measure_reply(self, timeout_s: float = 120.0) -> float:
-        """One whole reply to PROMPT, the app closed normally after it: seconds from "sent"
+        """One whole reply to the prompt, the app closed normally after it: seconds from "sent"
         to its last text."""
-        process, log = self._start("--send", PROMPT, "--finish")
+        process, log = self._start("--send", self.prompt, "--finish")
         events = self._wait_for(process, log, "finished", timeout_s)
         process.wait(timeout_s)
         self._take_previous(events)
@@ -157,9 +160,9 @@ class AppKiller:
         return last - sent
 
     def kill_once(self, delay_s: float, timeout_s: float = 120.0) -> AppKillOutcome:
-        """Start the app, send PROMPT, SIGKILL the app `delay_s` after it logged "sent"."""
+        """Start the app, send the prompt, SIGKILL the app `delay_s` after it logged "sent"."""
         outcome = AppKillOutcome(delay_s)
-        process, log = self._start("--send", PROMPT)
+        process, log = self._start("--send", self.prompt)
         events = self._wait_for(process, log, "sent", timeout_s)
         self._take_previous(events)
         sent = next(e for e in events if e["event"] == "sent")

@@ -85,8 +85,10 @@ class ReplyShape:
     deltas: int
 
 
-def measure_reply(window: MainWindow, controller: ChatController, timeout_s: float) -> ReplyShape:
-    """Let one reply to PROMPT run to its end in a new chat (greedy sampling makes every
+def measure_reply(
+    window: MainWindow, controller: ChatController, timeout_s: float, prompt: str = PROMPT
+) -> ReplyShape:
+    """Let one reply to `prompt` run to its end in a new chat (greedy sampling makes every
     later reply to it the same)."""
     new_chat(window)
     times: list[float] = []
@@ -99,7 +101,7 @@ def measure_reply(window: MainWindow, controller: ChatController, timeout_s: flo
     controller.replyFinished.connect(finished.append)
     try:
         sent = time.monotonic()
-        type_and_send(window, PROMPT)
+        type_and_send(window, prompt)
         pump_until(lambda: bool(finished), timeout_s, "a full reply")
         ended = time.monotonic()
     finally:
@@ -158,8 +160,9 @@ def kill_engine_once(
     messages: MessageRepository,
     plan: KillPlan,
     timeout_s: float = 60.0,
+    prompt: str = PROMPT,
 ) -> KillOutcome:
-    """In a new chat: send PROMPT, kill the engine at the planned moment, check what is shown
+    """In a new chat: send `prompt`, kill the engine at the planned moment, check what is shown
     and stored, then send NEXT_PROMPT and check a fresh engine answers it."""
     outcome = KillOutcome(plan)
     new_chat(window)
@@ -202,7 +205,7 @@ def kill_engine_once(
     for signal_, slot in hooks:
         signal_.connect(slot)
     try:
-        type_and_send(window, PROMPT)
+        type_and_send(window, prompt)
         conversation = controller.current_conversation
         if plan.moment == "delay":
             QTimer.singleShot(round(plan.delay_s * 1000), kill)
