@@ -65,7 +65,9 @@ def lost_seconds(deltas: list[Delta], stored: str, killed_at: float) -> float:
 @dataclass
 class AppKillOutcome:
     delay_s: float  # from the driver logging "sent" to the kill
-    mid_reply: bool = True  # the reply had not ended when the kill was sent
+    # The reply had not ended when the kill was sent: not stored complete (the controller
+    # stores a reply complete before it says so, so the driver's "finished" can come late).
+    mid_reply: bool = True
     streamed_chars: int = 0  # text that reached the window before the kill
     stored_chars: int = 0
     lost_s: float = 0.0
@@ -178,12 +180,12 @@ class AppKiller:
             for pid in outcome.engines_left:
                 os.kill(pid, signal.SIGKILL)
         events = read_log(log)
-        outcome.mid_reply = not any(
-            e["event"] == "finished" and e["t"] <= killed_at for e in events
-        )
         deltas = [Delta(e["t"], e["text"]) for e in events if e["event"] == "delta"]
         shown = "".join(d.text for d in deltas if d.t <= killed_at)
-        outcome.integrity_ok, stored = _check_database(self.home / "hearth.db", sent["reply"])
+        outcome.integrity_ok, stored, status = _check_database(
+            self.home / "hearth.db", sent["reply"]
+        )
+        outcome.mid_reply = status != "complete"
         if not outcome.integrity_ok:
             outcome.problems.append("integrity_check failed")
         outcome.streamed_chars, outcome.stored_chars = len(shown), len(stored)
@@ -219,14 +221,14 @@ def _still_running(processes: list[psutil.Process], grace_s: float) -> list[int]
         time.sleep(0.05)  # a poll: the engine notices its parent's death on its own
 
 
-def _check_database(path: Path, reply_id: int) -> tuple[bool, str]:
-    """`PRAGMA integrity_check` on the file the killed app left, and the reply's stored text,
-    read as the next start would (the WAL included)."""
+def _check_database(path: Path, reply_id: int) -> tuple[bool, str, str]:
+    """`PRAGMA integrity_check` on the file the killed app left, and the reply's stored text
+    and status, read as the next start would (the WAL included)."""
     connection = sqlite3.connect(path)
     try:
         ok = connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        row = connection.execute("SELECT content FROM messages WHERE id = ?", (reply_id,))
+        row = connection.execute("SELECT content, status FROM messages WHERE id = ?", (reply_id,))
         found = row.fetchone()
-        return ok, "" if found is None else found[0]
+        return (ok, "", "") if found is None else (ok, found[0], found[1])
     finally:
         connection.close()
