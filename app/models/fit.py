@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from app.models.gguf_layout import ModelLayout
 from app.models.machine import MachineMemory
-from inference.protocol import kv_cache_refusal
+from inference.kv_cache_rules import kv_cache_refusal
 
 MIB = 1 << 20
 # CUDA context, cuBLAS workspace and allocator slack: VRAM used before any model buffer.
@@ -369,7 +369,7 @@ def head_widths(layout: ModelLayout) -> tuple[int | None, int | None]:
 
 def cache_problem(layout: ModelLayout, type_k: str, type_v: str, flash_attn: bool) -> str:
     """Why llama.cpp would refuse these KV cache settings for this model, for the user
-    ("" when it would not): inference.protocol.kv_cache_refusal with the model's heads."""
+    ("" when it would not): inference.kv_cache_rules.kv_cache_refusal with the model's heads."""
     k, v = head_widths(layout)
     refusal = kv_cache_refusal(type_k, type_v, flash_attn, head_dim_k=k, head_dim_v=v)
     return f"{refusal}." if refusal else ""

@@ -16,7 +16,8 @@ from typing import Any
 
 from app.config.settings import Settings
 from app.util.atomic_write import write_atomic
-from inference.protocol import KV_CACHE_BLOCK, EngineSettings, Sampling
+from inference.kv_cache_rules import KV_CACHE_BLOCK
+from inference.protocol import EngineSettings, Sampling
 
 SETTINGS_FILE = "model_settings.json"
 AUTO = "auto"  # GPU layers chosen by the fit estimate; also the automatic chat format
@@ -53,8 +54,8 @@ class ModelSettings:
     min_p: float | None = None
     repeat_penalty: float | None = None
     seed: int | None = None
-    # KV cache element types ("f16", "q8_0", "q4_0", ...; inference.protocol.KV_CACHE_BLOCK);
-    # None: f16. A quantized V needs flash attention (inference.protocol.kv_cache_refusal).
+    # KV cache element types ("f16", "q8_0", "q4_0", ...; inference.kv_cache_rules.KV_CACHE_BLOCK);
+    # None: f16. A quantized V needs flash attention (inference.kv_cache_rules.kv_cache_refusal).
     type_k: str | None = None
     type_v: str | None = None
 

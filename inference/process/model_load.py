@@ -13,6 +13,7 @@ from typing import Any
 from llama_cpp import Llama
 
 from inference.gguf import GGUFInfo, ModelFileError, inspect_gguf
+from inference.kv_cache_rules import kv_cache_refusal
 from inference.process import llama_adapter as adapter
 from inference.process.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
 from inference.protocol import (
@@ -22,7 +23,6 @@ from inference.protocol import (
     LoadProgress,
     LoadRequest,
     ModelInfo,
-    kv_cache_refusal,
 )
 from inference.templates import ChatFormat, PromptFormatError, format_for_override
 

@@ -18,7 +18,8 @@ from app.models.fit import (
 from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.machine import MachineMemory
 from inference.engine_process import EngineProcess
-from inference.protocol import KV_CACHE_BLOCK, ModelInfo
+from inference.kv_cache_rules import KV_CACHE_BLOCK
+from inference.protocol import ModelInfo
 from tests.support.engine_helpers import load
 from tests.support.tiny_gguf import build_tiny_model
 

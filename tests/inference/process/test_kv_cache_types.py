@@ -9,14 +9,13 @@ from pathlib import Path
 import pytest
 
 from inference.engine_process import EngineProcess
+from inference.kv_cache_rules import QUANTIZED_V_NEEDS_FLASH, kv_cache_refusal
 from inference.protocol import (
-    QUANTIZED_V_NEEDS_FLASH,
     ChatMessage,
     Done,
     Error,
     ErrorKind,
     ModelInfo,
-    kv_cache_refusal,
 )
 from tests.support.engine_helpers import chat, load
 from tests.support.tiny_gguf import build_tiny_model

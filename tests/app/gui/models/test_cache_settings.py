@@ -16,7 +16,7 @@ from app.gui.chat.controller import ChatController
 from app.gui.models.controller import ModelsController
 from app.models.machine import MachineMemory
 from app.models.settings import ModelSettingsStore
-from inference.protocol import QUANTIZED_V_NEEDS_FLASH
+from inference.kv_cache_rules import QUANTIZED_V_NEEDS_FLASH
 from tests.support.models_page import wait_fit
 from tests.support.tiny_gguf import build_tiny_model
 from ui.models.page import ModelsPage
