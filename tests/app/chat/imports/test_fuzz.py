@@ -23,40 +23,7 @@ from tests.support.foreign_exports import (
     open_webui_export,
     row_counts,
 )
-
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every place in a document a value sits at (the document itself included)."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _paths(item, (*prefix, index))
-
-
-def _replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    copy = json.loads(json.dumps(document))
-    holder = copy
-    for step in path[:-1]:
-        holder = holder[step]
-    holder[path[-1]] = value
-    return copy
+from tests.support.fuzzing import JSON, json_paths, replaced
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +43,8 @@ def test_one_damaged_field_imports_or_is_refused_whole(
     db: Database, tmp_path: Path, build: Callable[[], Any], data: st.DataObject
 ) -> None:
     document = build()
-    path = data.draw(st.sampled_from(list(_paths(document))))
-    damaged = _replaced(document, path, data.draw(JSON))
+    path = data.draw(st.sampled_from(list(json_paths(document))))
+    damaged = replaced(document, path, data.draw(JSON))
     file = tmp_path / "export.json"
     file.write_text(json.dumps(damaged), encoding="utf-8")
     before = row_counts(db)
