@@ -150,7 +150,9 @@ def _generate(
         llm.eval((token,))
         adapter.synchronize(llm)
         t_end = time.perf_counter()
-        if t_end - reported >= _GEN_PROGRESS_S or done == len(tokens):
+        # The first token reports too: on a fast machine a whole run can take less than one
+        # progress period, and a display (or a chat turn's preemption) needs to see it began.
+        if done == 1 or t_end - reported >= _GEN_PROGRESS_S or done == len(tokens):
             reported = t_end
             send(BenchProgress(request.id, "gen", done, len(tokens)))
         reason = interrupt()

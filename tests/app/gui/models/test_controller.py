@@ -237,6 +237,17 @@ def _shown_rss(panel_text: str) -> float:
     return float(match.group(1)) * (1024 if match.group(2) == "GiB" else 1)
 
 
+def _read_on_show(window: MainWindow, page: ModelsPage, pid: int) -> tuple[float, float, float]:
+    """(engine RSS just before showing the page, the figure the page then shows, RSS just
+    after), in MiB. The engine may still be settling after a reply (freeing buffers, keeping
+    its state), so the page's figure is checked against that window, not one later read."""
+    before = engine_rss(pid) / (1 << 20)
+    window.show_page(page)  # showing the page reads it again
+    shown = _shown_rss(page.loaded_panel.memory_label.text())
+    after = engine_rss(pid) / (1 << 20)
+    return min(before, after), shown, max(before, after)
+
+
 def _use_a_heavier_model(models: Models, qtbot: QtBot) -> ModelsPage:
     """Install and load a model big enough for a reply to move the engine's memory; the
     Models page, once it shows the engine's resident memory."""
@@ -262,12 +273,10 @@ def test_engine_memory_is_read_again_after_a_reply(models: Models, qtbot: QtBot)
     window.show_page(window.pages.widget(0))
     with qtbot.waitSignal(chat.replyFinished, timeout=60_000):
         type_and_send(qtbot, window, "read every weight once")
-    window.show_page(page)  # showing the page reads it again
-    shown = _shown_rss(page.loaded_panel.memory_label.text())
-    now = engine_rss(chat.client.pid) / (1 << 20)
-    if abs(now - after_load) <= 1.0:
+    low, shown, high = _read_on_show(window, page, chat.client.pid)
+    if abs(high - after_load) <= 1.0:
         pytest.skip("the engine's memory did not move after the reply on this system")
-    assert abs(shown - now) <= 1.0, (after_load, shown, now)
+    assert low - 0.1 <= shown <= high + 0.1, (after_load, low, shown, high)
 
 
 def test_engine_memory_is_read_again_after_every_reply(models: Models, qtbot: QtBot) -> None:
@@ -279,12 +288,11 @@ def test_engine_memory_is_read_again_after_every_reply(models: Models, qtbot: Qt
         window.show_page(window.pages.widget(0))
         with qtbot.waitSignal(chat.replyFinished, timeout=60_000):
             type_and_send(qtbot, window, "read every weight once " * words)
-        window.show_page(page)
-        shown.append(_shown_rss(page.loaded_panel.memory_label.text()))
-    now = engine_rss(chat.client.pid) / (1 << 20)
-    if abs(now - shown[0]) <= 1.0:
+        low, figure, high = _read_on_show(window, page, chat.client.pid)
+        shown.append(figure)
+    if abs(high - shown[0]) <= 1.0:
         pytest.skip("the engine's memory did not move after the first reply on this system")
-    assert abs(shown[1] - now) <= 1.0, (shown, now)
+    assert low - 0.1 <= shown[1] <= high + 0.1, (shown, low, high)
 
 
 def test_the_chat_page_picker_lists_the_models_and_switches_in_one_choice(
