@@ -5,9 +5,10 @@ llama context beside it, whose greedy guesses the main model verifies (speculati
 file (inference.gguf.vocabulary), then loads it through llama_adapter like the main model
 (raw Llama() crashes on AMX CPUs), with the main model's context size, threads, batch, flash
 attention and KV cache types: it must hold every position the main model holds, and it runs
-between the main model's decodes on the same cores. Anything wrong with it (missing, damaged,
-another vocabulary, llama.cpp refusing it) leaves it out with a plain note; the main model
-loads all the same and prompt lookup still drafts.
+between the main model's decodes on the same cores. It goes wholly on the GPU when the main
+model uses the GPU at all (it is small; a draft on the CPU could not keep up), else on the CPU.
+Anything wrong with it (missing, damaged, another vocabulary, llama.cpp refusing it) leaves
+it out with a plain note; the main model loads all the same and prompt lookup still drafts.
 
 `ModelDrafter` is one reply's drafter over it: per step, its cache is brought in step with
 the reply so far (the guesses the main model rejected are taken back out, the kept prefix is
@@ -57,7 +58,10 @@ def load_draft_model(settings: EngineSettings, n_ctx: int) -> tuple[DraftModel |
         return None, f"The draft model {name} cannot be used: {exc}"
     if mismatch:
         return None, f"The draft model was not loaded: {mismatch}."
-    draft_settings = replace(settings, model_path=path, n_ctx=n_ctx, draft_model_path="")
+    layers = -1 if settings.n_gpu_layers != 0 else 0
+    draft_settings = replace(
+        settings, model_path=path, n_ctx=n_ctx, n_gpu_layers=layers, draft_model_path=""
+    )
     try:
         llm, report = adapter.load_llama_measured(draft_settings)
     except (ValueError, RuntimeError, OSError) as exc:
