@@ -14,6 +14,7 @@ from llama_cpp import Llama
 from inference.engine_process import EngineProcess
 from inference.process import llama_adapter as adapter
 from inference.process.draft_model import ModelDrafter
+from inference.process.generation import PREEMPTED
 from inference.protocol import CompletionRequest, Done, EngineSettings, ModelInfo, Sampling
 from tests.support.engine_helpers import GREEDY, collect, load
 from tests.support.speculative_runs import PROMPTS, run_reply
@@ -77,6 +78,32 @@ def test_sampled_output_still_follows_the_main_model(pair: tuple[Llama, Llama, L
             drafter=partial(ModelDrafter, sibling),
         )  # fmt: skip
         assert drafted.ids == plain.ids, prompt
+
+
+def test_a_draft_cache_another_reply_used_meanwhile_still_gives_the_same_reply(
+    pair: tuple[Llama, Llama, Llama],
+) -> None:
+    """A preempted reply resumes after a chat turn that drafted with the same draft model:
+    its drafter catches the draft model's cache up with its own reply again."""
+    main, same, _ = pair
+    plain = run_reply(main, PROMPTS[0], "off", max_tokens=40, sampling=ARGMAX)
+    other = main.tokenize(PROMPTS[5].encode(), add_bos=True, special=True)
+    calls = [0]
+
+    def interrupt() -> str | None:
+        calls[0] += 1
+        if calls[0] % 2:
+            return None
+        ModelDrafter(same, other).propose(5)  # another reply's drafts in between
+        return PREEMPTED
+
+    drafted = run_reply(
+        main, PROMPTS[0], "on", max_tokens=40, sampling=ARGMAX, interrupt=interrupt,
+        drafter=partial(ModelDrafter, same),
+    )  # fmt: skip
+    assert drafted.ids == plain.ids
+    counts = drafted.drafting.counts
+    assert calls[0] >= 4 and counts.accepted == counts.drafted > 0
 
 
 def _completion(engine: EngineProcess, drafting: str) -> Done:
