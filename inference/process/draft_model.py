@@ -38,6 +38,7 @@ DRAFT_MODEL = "draft model"  # the drafter's kind, in the trace and the draft sw
 @dataclass
 class DraftModel:
     llm: Llama
+    path: str
     name: str
     memory: MemoryUse
 
@@ -66,7 +67,7 @@ def load_draft_model(settings: EngineSettings, n_ctx: int) -> tuple[DraftModel |
         llm, report = adapter.load_llama_measured(draft_settings)
     except (ValueError, RuntimeError, OSError) as exc:
         return None, f"llama.cpp could not load the draft model {name}: {exc}."
-    return DraftModel(llm, name, report.memory), ""
+    return DraftModel(llm, path, name, report.memory), ""
 
 
 class ModelDrafter:
@@ -102,8 +103,9 @@ class ModelDrafter:
 
 
 def drafter_for(draft: DraftModel | None) -> tuple[str, Callable[[Sequence[int]], Drafter]]:
-    """The kind of drafter a loaded model drafts with and what makes one from a prompt: its
-    draft model when one is loaded, else prompt lookup."""
+    """What a loaded model drafts with, as the draft switch tells drafters apart (prompt
+    lookup, or this draft model's file: each pays or not on its own), and what makes one from
+    a prompt: its draft model when one is loaded, else prompt lookup."""
     if draft is None:
         return PromptLookup.kind, PromptLookup
-    return DRAFT_MODEL, partial(ModelDrafter, draft.llm)
+    return f"{DRAFT_MODEL} {draft.path}", partial(ModelDrafter, draft.llm)

@@ -119,9 +119,9 @@ class DraftSwitch:
 
 
 class DraftSwitchboard:
-    """The engine's switches, one per model as loaded (path, GPU layers) and drafter kind
-    (prompt lookup, a draft model: each pays or not on its own): a model loaded again finds
-    what was measured for it."""
+    """The engine's switches, one per model as loaded (path, GPU layers) and drafter
+    (prompt lookup, or a draft model's file: each pays or not on its own): a model loaded
+    again finds what was measured for it."""
 
     def __init__(self) -> None:
         self._switches: dict[tuple[str, int, str], DraftSwitch] = {}

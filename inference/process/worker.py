@@ -367,8 +367,10 @@ class Worker:
             return
         if self._kept is not None:
             self._kept.before_use(model.llm, spec.state_key, spec.priority)
-        kind, drafter = drafter_for(model.draft)  # each drafter measured on its own
-        switch = self._draft_switches.for_model(model.info.path, model.info.n_gpu_layers, kind)
+        drafting_by, drafter = drafter_for(model.draft)  # each drafter measured on its own
+        switch = self._draft_switches.for_model(
+            model.info.path, model.info.n_gpu_layers, drafting_by
+        )
         generation = Generation(
             spec, model, then, self._ledger, evaluation, self._kept, switch=switch,
             drafter=drafter,

@@ -71,6 +71,8 @@ class PerModelSettings(QObject):
         self._entry = entry
         self._entries = entries
         self._layouts: dict[str, ModelLayout] = {}
+        # (model, draft model) -> why it cannot draft ("" it can), as checked when chosen
+        self._draft_problems: dict[tuple[str, str], str] = {}
         self._selected = ""
         form = page.settings_form
         page.modelSelected.connect(self.select)
@@ -175,6 +177,7 @@ class PerModelSettings(QObject):
 
         def done(result: tuple[str, ModelLayout | None]) -> None:
             problem, layout = result
+            self._draft_problems[(main, draft)] = problem
             if layout is not None:
                 self._layouts[draft] = layout
             if self._selected == main and form.draft.path() == draft:
@@ -199,8 +202,12 @@ class PerModelSettings(QObject):
             except PromptFormatError as exc:
                 self.page.show_error(f"The custom chat template cannot be used: {exc}")
                 return
-        if own.draft_model and own.draft_model != self.store.get(path).draft_model:
-            problem = draft_problem(path, own.draft_model)  # two header reads: quick
+        draft = own.draft_model
+        if draft and draft != self.store.get(path).draft_model:
+            # Checked when chosen; read again only when Save came first (a Gemma-sized
+            # vocabulary takes a few tenths of a second).
+            known = self._draft_problems.get((path, draft))
+            problem = draft_problem(path, draft) if known is None else known
             if problem:
                 self.page.show_error(problem)
                 return
