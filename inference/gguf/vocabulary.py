@@ -7,11 +7,13 @@ two must number the same pieces the same way: the same tokenizer model
 BOS/EOS ids. A draft model that differs is refused with a message naming the difference.
 
 The token list is compared by a SHA-256 of its bytes as the file stores them (the array of
-length-prefixed strings is contiguous, so this is one hash over one slice of the mapped
-file, ~10 ms for Gemma's 262,144 tokens); the pieces are decoded only to name the first id
-where two lists differ. Read with the bounds-checked reader of this package, not gguf-py's
-GGUFReader (reader.py says why: ~13 s on that vocabulary, and not safe on hostile files);
-the `gguf` package still supplies the key names (gguf.Keys.Tokenizer).
+length-prefixed strings is contiguous, so this is one hash over one slice of the mapped file:
+7 ms for Gemma 3's 262,144 tokens, 4.4 MB); the pieces are decoded only to name the first id
+where two lists differ. Measured here on Gemma 3 270M: read_vocabulary 0.12 s (the header
+validated, then walked again for the list's span), the check of two such files 0.3 s, so
+callers run it off the GUI thread. Read with the bounds-checked reader of this package, not
+gguf-py's GGUFReader (reader.py says why: ~13 s on that vocabulary, and not safe on hostile
+files); the `gguf` package still supplies the key names (gguf.Keys.Tokenizer).
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@ refused with a message naming the difference."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from inference.gguf import ModelFileError
-from inference.gguf.vocabulary import read_vocabulary, vocabulary_mismatch
+from inference.gguf import ModelFileError, vocabulary
+from inference.gguf.vocabulary import Vocabulary, read_vocabulary, vocabulary_mismatch
 from tests.support.tiny_gguf import DEFAULT_SPECIAL_TOKENS, build_tiny_model
 
 
@@ -58,3 +59,26 @@ def test_a_missing_or_corrupt_file_raises_a_plain_message(
     broken.write_bytes(models["main"].read_bytes()[:2000])
     with pytest.raises(ModelFileError, match="incomplete"):
         vocabulary_mismatch(models["main"], broken)
+
+
+def test_other_bos_or_eos_ids_are_named(
+    models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tiny builder keeps BOS/EOS at ids 1/2; the headers' other fields are real.
+    real = read_vocabulary
+    ids = {"main.gguf": (1, 2), "sibling.gguf": (1, 3)}
+
+    def patched(path: Path) -> Vocabulary:
+        vocab = real(path)
+        bos, eos = ids[path.name]
+        return replace(vocab, bos_id=bos, eos_id=eos)
+
+    monkeypatch.setattr(vocabulary, "read_vocabulary", patched)
+    message = vocabulary_mismatch(models["main"], models["sibling"])
+    assert message == (
+        "draft model sibling.gguf ends a text with token id 3, main.gguf with 2: "
+        "a draft model must share the main model's vocabulary"
+    )
+    ids["sibling.gguf"] = (None, 2)  # type: ignore[assignment]
+    message = vocabulary_mismatch(models["main"], models["sibling"])
+    assert message is not None and "begins a text with token id none, main.gguf with 1" in message
