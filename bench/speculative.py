@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python bench/speculative.py [--model PATH] [--rounds 3] [--tokens 128]
                                             [--random-1b] [--free] [--threads N]
+                                            [--tiny] [--draft PATH|same]
 
 One engine process (flash attention on: auto drafts only with it); the same prompts are
 answered greedily with drafting "off", "on" and "auto", interleaved (the order of the three
@@ -21,6 +22,10 @@ Goals: the built-in Gemma 3 270M on a CPU: auto >= 0.98x plain; a memory-bound m
 (--random-1b: a random-weight ~1.1B-parameter llama, q8_0, 32k vocabulary, built once into
 /tmp): drafting >= 1.3x plain. A random model copies nothing on purpose: what it repeats is its
 own loops, which prompt lookup also catches.
+
+--draft PATH (or "same": the main model as its own, always-right draft) loads a draft model
+beside the main one, so "on" and "auto" draft with it; the trace's drafter is counted per mode.
+--tiny: the tiny random test model (built once into /tmp): the mechanics, not a speed claim.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from inference.protocol import (
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=1)
 MODES = ("off", "on", "auto")
 RANDOM_1B = Path(tempfile.gettempdir()) / "hearth-spec-random-1b-q8_0.gguf"
+TINY = Path(tempfile.gettempdir()) / "hearth-spec-tiny.gguf"
 
 DOC = (
     "Hearth keeps each conversation's KV state on disk after a reply. When the conversation "
@@ -115,6 +121,9 @@ def start(settings: EngineSettings) -> EngineProcess:
             engine.stop()
             raise SystemExit(f"load failed: {event.message}")
         if isinstance(event, Loaded):
+            info = event.info
+            if settings.draft_model_path:
+                print(f"  draft model: {info.draft_name or 'not loaded'} {info.draft_note}")
             return engine
 
 
@@ -152,6 +161,7 @@ class Tally:
         self.steps: Counter[str] = Counter()
         self.step_tokens: Counter[str] = Counter()
         self.decisions: Counter[str] = Counter()
+        self.drafters: dict[str, Counter[str]] = defaultdict(Counter)
         # task -> text -> the (mode, round) replies that gave it
         self.texts: dict[int, dict[str, list[tuple[str, int]]]] = defaultdict(
             lambda: defaultdict(list)
@@ -170,6 +180,8 @@ class Tally:
         self.step_tokens[mode] += trace.draft_step_tokens
         if mode == "auto":
             self.decisions[trace.drafting] += 1
+        if trace.drafter:
+            self.drafters[mode][trace.drafter] += 1
         self.texts[task][done.text].append((mode, round_ + 1))
 
     @staticmethod
@@ -246,6 +258,7 @@ def run(label: str, settings: EngineSettings, prompts: list[str], args: argparse
                 names = " ".join(f"{mode}{round_}" for mode, round_ in who)
                 print(f"    {names}: ...{text[common : common + 60]!r}")
     print(f"  auto's decisions: {dict(tally.decisions)}")
+    print(f"  drafters that ran (replies): { {m: dict(c) for m, c in tally.drafters.items()} }")
 
 
 class Oracle:
@@ -339,6 +352,8 @@ def main() -> None:
     parser.add_argument(
         "--free", action="store_true", help="work that copies little instead of copy-heavy work"
     )
+    parser.add_argument("--draft", default="", help="a draft model ('same': the main model)")
+    parser.add_argument("--tiny", action="store_true", help="the tiny random test model")
     parser.add_argument(
         "--temperature", type=float, default=0.0,
         help="sample (Hearth's chat defaults otherwise, seed 1) instead of greedy decoding",
@@ -349,22 +364,34 @@ def main() -> None:
     threads = {"n_threads": args.threads, "n_threads_batch": args.threads, "flash_attn": True}
     tasks = FREE_TASKS if args.free else TASKS
     kind = "little-copying" if args.free else "copy-heavy"
-    if args.random_1b:
-        model = build_random_1b(RANDOM_1B)
-        settings = EngineSettings(model_path=str(model), n_ctx=2048, **threads)
+    if args.random_1b or args.tiny:
+        if args.tiny:
+            from tests.support.tiny_gguf import build_tiny_model
+
+            model = TINY if TINY.exists() else build_tiny_model(TINY)
+        else:
+            model = build_random_1b(RANDOM_1B)
+        draft = str(model) if args.draft == "same" else args.draft
+        settings = EngineSettings(str(model), n_ctx=2048, draft_model_path=draft, **threads)
+        if draft:
+            kind += f", draft model {Path(draft).name}"
+        name = "tiny random" if args.tiny else "random ~1.1B q8_0"
         prompts = [f"{t}\n\n" for t in tasks]
         if args.bound:
-            print(f"random ~1.1B q8_0, {kind}, in this process:")
+            print(f"{name}, {kind}, in this process:")
             in_process_bound(settings, prompts, args)
             return
-        run(f"random ~1.1B q8_0, {kind}", settings, prompts, args, True)
+        run(f"{name}, {kind}", settings, prompts, args, True)
         return
     model = args.model
     if model is None:
         from app.models.default_model import ensure_default_model
 
         model = ensure_default_model(Path(tempfile.mkdtemp(prefix="hearth-bench-")))
-    settings = EngineSettings(model_path=str(model), n_ctx=2048, **threads)
+    draft = str(model) if args.draft == "same" else args.draft
+    settings = EngineSettings(model_path=str(model), n_ctx=2048, draft_model_path=draft, **threads)
+    if draft:
+        kind += f", draft model {Path(draft).name}"
     run(f"{model.name}, {kind}", settings, [gemma_prompt(t) for t in tasks], args, False)
 
 

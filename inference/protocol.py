@@ -49,6 +49,11 @@ class EngineSettings:
     # A quantized V cache needs flash_attn in llama.cpp.
     type_k: str = "f16"
     type_v: str = "f16"
+    # A smaller GGUF with the same vocabulary whose greedy guesses the main model verifies
+    # (speculative decoding, issue 13); "" none. Checked against the main model's vocabulary
+    # before loading (inference.gguf.vocabulary); one that does not fit is left out with
+    # ModelInfo.draft_note saying why, and the main model loads all the same.
+    draft_model_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -261,6 +266,12 @@ class ModelInfo:
     # llama.cpp's own line on its build and this CPU (llama_print_system_info: the backends
     # compiled in, CPU features), for the About dialog's diagnostics; "" when not known.
     system_info: str = ""
+    # The draft model loaded with it (issue 13): its name ("" none), what llama.cpp allocated
+    # for it (weights, its own KV cache), and why the one asked for was left out ("" when it
+    # loaded or none was asked for).
+    draft_name: str = ""
+    draft_memory: MemoryUse | None = None
+    draft_note: str = ""
 
 
 @dataclass(frozen=True)

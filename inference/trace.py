@@ -179,6 +179,8 @@ class Trace:
     draft_steps: int = 0
     draft_step_tokens: int = 0
     drafting: str = ""
+    # Which drafter made the drafts: "prompt lookup" or "draft model" ("" when none ran).
+    drafter: str = ""
 
     @property
     def queue_ms(self) -> float:
@@ -232,6 +234,7 @@ class Trace:
             "draft_steps": self.draft_steps,
             "draft_step_tokens": self.draft_step_tokens,
             "drafting": self.drafting,
+            "drafter": self.drafter,
         }
         if self.kept_state:
             out.update(
@@ -315,4 +318,5 @@ def _from_phases(p: Mapping[str, float | int | str], token_ms: Sequence[float]) 
         draft_steps=count("draft_steps"),
         draft_step_tokens=count("draft_step_tokens"),
         drafting=str(p.get("drafting", "")),
+        drafter=str(p.get("drafter", "")),
     )

@@ -83,11 +83,13 @@ def tokens_per_step(trace: Trace) -> float:
 
 def drafting_sentence(trace: Trace) -> str | None:
     """One line on the reply's drafting, or None when it neither drafted nor said why not:
-    "Drafting: 41 of 60 drafted tokens accepted, 2.3 tokens per step"."""
+    "Drafting: 41 of 60 drafted tokens accepted, 2.3 tokens per step" ("Drafting with the
+    draft model: ..." when a draft model made the drafts, not prompt lookup)."""
     why = f" ({trace.drafting})" if trace.drafting else ""
     if trace.drafted:
+        by = " with the draft model" if trace.drafter == "draft model" else ""
         return (
-            f"Drafting: {trace.draft_accepted:,} of {trace.drafted:,} drafted tokens accepted, "
+            f"Drafting{by}: {trace.draft_accepted:,} of {trace.drafted:,} drafted tokens accepted, "
             f"{tokens_per_step(trace):.1f} tokens per step{why}"
         )
     if trace.drafting and trace.drafting != "forced off":
@@ -191,6 +193,7 @@ def timeline(trace: Trace, load_ms: float | None = None) -> dict[str, Any]:
         "llama_decode_ms": trace.llama_decode_ms,
         "drafting": {
             "mode": trace.drafting,
+            "drafter": trace.drafter,
             "drafted": trace.drafted,
             "accepted": trace.draft_accepted,
             "steps": trace.draft_steps,

@@ -34,6 +34,7 @@ RELOAD_FIELDS = (
     "chat_format",
     "type_k",
     "type_v",
+    "draft_model",
 )
 
 
@@ -58,6 +59,9 @@ class ModelSettings:
     # None: f16. A quantized V needs flash attention (inference.kv_cache_rules.kv_cache_refusal).
     type_k: str | None = None
     type_v: str | None = None
+    # Speculative decoding's draft model (issue 13): the path of a local GGUF with the same
+    # vocabulary; None: none (prompt lookup drafts alone).
+    draft_model: str | None = None
 
     def reload_changes(self, other: ModelSettings) -> tuple[str, ...]:
         """Names of the fields in RELOAD_FIELDS that differ from `other` (a custom template's
@@ -90,6 +94,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "seed": (int,),
     "type_k": (str,),
     "type_v": (str,),
+    "draft_model": (str,),
 }
 
 
@@ -221,6 +226,7 @@ def engine_settings_for(
         chat_format=engine_chat_format(o),
         type_k=o.type_k or "f16",
         type_v=o.type_v or "f16",
+        draft_model_path=o.draft_model or "",
     )
     if o.n_gpu_layers == AUTO:
         resolve = auto_gpu_layers or estimate_auto_gpu_layers

@@ -119,11 +119,12 @@ class DraftSwitch:
 
 
 class DraftSwitchboard:
-    """The engine's switches, one per model as loaded (path, GPU layers): a model loaded
+    """The engine's switches, one per model as loaded (path, GPU layers) and drafter
+    (prompt lookup, or a draft model's file: each pays or not on its own): a model loaded
     again finds what was measured for it."""
 
     def __init__(self) -> None:
-        self._switches: dict[tuple[str, int], DraftSwitch] = {}
+        self._switches: dict[tuple[str, int, str], DraftSwitch] = {}
 
-    def for_model(self, path: str, n_gpu_layers: int) -> DraftSwitch:
-        return self._switches.setdefault((path, n_gpu_layers), DraftSwitch())
+    def for_model(self, path: str, n_gpu_layers: int, drafter: str = "") -> DraftSwitch:
+        return self._switches.setdefault((path, n_gpu_layers, drafter), DraftSwitch())

@@ -23,6 +23,8 @@ class PromptLookup:
     occurrence; the n-grams ending at the very end are indexed only once a token follows
     them, so a lookup of the current suffix finds an earlier occurrence with a continuation."""
 
+    kind = "prompt lookup"  # in the trace and the draft switch's key (draft_model.py)
+
     def __init__(self, tokens: Sequence[int], ngram_max: int = 4, ngram_min: int = 2) -> None:
         if not 1 <= ngram_min <= ngram_max:
             raise ValueError(f"bad n-gram sizes {ngram_min}..{ngram_max}")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import llama_cpp.llama_cpp as llama_lib
+import numpy as np
 from llama_cpp import Llama
 
 from inference.process.llama_adapter import cached_tokens, full_prompt_is_cached
@@ -88,3 +89,30 @@ def flash_attention_on(llm: Llama) -> bool:
     0.9 on Gemma 3 270M, 0.04 on a q8_0 llama; with it, bit-identical), so verified drafts
     could tip a greedy near-tie away from what plain decoding picks."""
     return bool(llm.context_params.flash_attn_type == llama_lib.LLAMA_FLASH_ATTN_TYPE_ENABLED)
+
+
+def catch_up(llm: Llama, tokens: Sequence[int]) -> None:
+    """Leave exactly `tokens` in the KV cache, the last one's logits live: keep the longest
+    cached prefix (less the last token, whose logits must be fresh), forget the rest (a draft
+    model's guesses the main model rejected), evaluate what follows. Unlike evaluate_prompt it
+    never trusts a cache of the same length: a draft model's cache holds its own guesses."""
+    common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
+    keep = min(common, len(tokens) - 1)
+    if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+        llm.n_tokens = keep
+    else:
+        llm.reset()  # eval then forgets the whole cache
+        keep = 0
+    llm.eval(tokens[keep:])
+
+
+def greedy_token(llm: Llama) -> int:
+    """The most likely next token after the last decode's last row (a draft model's guess:
+    plain argmax, no sampler, as the main model verifies it anyway)."""
+    logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+    return int(logits.argmax())
+
+
+def free_rows_after(llm: Llama, n_tokens: int) -> int:
+    """Tokens that still fit after the first `n_tokens` (see free_rows)."""
+    return min(len(llm.input_ids), llm.n_ctx()) - n_tokens

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from llama_cpp import Llama
 from inference.gguf import GGUFInfo, ModelFileError, inspect_gguf
 from inference.kv_cache_rules import kv_cache_refusal
 from inference.process import llama_adapter as adapter
+from inference.process.draft_model import DraftModel, load_draft_model
 from inference.process.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
 from inference.protocol import (
     EngineSettings,
@@ -34,6 +35,12 @@ class LoadedModel:
     fmt: ChatFormat
     builder: PromptBuilder
     piece: adapter.PieceReader
+    draft: DraftModel | None = None  # issue 13: closed with the main model
+
+    def close(self) -> None:
+        self.llm.close()
+        if self.draft is not None:
+            self.draft.close()
 
 
 def load_model(
@@ -100,7 +107,17 @@ def load_model(
         return llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
 
     builder = PromptBuilder(fmt, vocab, tokenize, replies)
-    return LoadedModel(llm, info, fmt, builder, adapter.PieceReader(llm))
+    draft = None
+    if settings.draft_model_path:
+        send(LoadProgress(request.id, 1.0, "Loading the draft model…"))
+        draft, note = load_draft_model(settings, llm.n_ctx())
+        info = replace(
+            info,
+            draft_name=draft.name if draft else "",
+            draft_memory=draft.memory if draft else None,
+            draft_note=note,
+        )
+    return LoadedModel(llm, info, fmt, builder, adapter.PieceReader(llm), draft)
 
 
 def head_dims(gguf: GGUFInfo) -> dict[str, int | None]:

@@ -92,6 +92,7 @@ class ReplyDrafting:
         prompt = self.prompt
         if self._drafter is None:
             self._drafter = self._make_drafter(prompt)
+            self.timeline.drafter = str(getattr(self._drafter, "kind", ""))
         self._verifier = Verifier(
             llm, prompt, ids, options, self._drafter, self._length, budget,
             self.counts, self.times, plan.cutoff,

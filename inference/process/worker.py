@@ -26,6 +26,7 @@ from typing import Any
 
 from inference.process.bench_run import STOP_CANCELLED, STOP_PREEMPTED, run_bench
 from inference.process.cache_ledger import CacheLedger, Evaluation
+from inference.process.draft_model import drafter_for
 from inference.process.draft_switch import DraftSwitchboard
 from inference.process.generation import (
     CANCELLED,
@@ -229,7 +230,7 @@ class Worker:
         self._save_kept_state()  # a model switch keeps the conversation's state too
         self._kept = None
         if self._model is not None:
-            self._model.llm.close()
+            self._model.close()  # the draft model too (issue 13)
             self._model = None
 
     def _save_kept_state(self) -> None:
@@ -366,10 +367,14 @@ class Worker:
             return
         if self._kept is not None:
             self._kept.before_use(model.llm, spec.state_key, spec.priority)
-        switch = self._draft_switches.for_model(model.info.path, model.info.n_gpu_layers)
-        generation = Generation(
-            spec, model, then, self._ledger, evaluation, self._kept, switch=switch
+        drafting_by, drafter = drafter_for(model.draft)  # each drafter measured on its own
+        switch = self._draft_switches.for_model(
+            model.info.path, model.info.n_gpu_layers, drafting_by
         )
+        generation = Generation(
+            spec, model, then, self._ledger, evaluation, self._kept, switch=switch,
+            drafter=drafter,
+        )  # fmt: skip
         generation.arrival = self._arrival
         timeline = generation.timeline
         timeline.received, timeline.started = self._received_at, self._began

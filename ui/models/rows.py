@@ -117,3 +117,7 @@ class SettingsValues:
     auto_threads: tuple[int, int] = (0, 0)
     type_k: str = "f16"  # KV cache element types
     type_v: str = "f16"
+    # Speculative decoding's draft model: its path ("" none), and the models offered for it
+    # as (path, label).
+    draft_model: str = ""
+    draft_choices: tuple[tuple[str, str], ...] = field(default_factory=tuple)

@@ -4,7 +4,8 @@ layers. GUI thread only.
 Signals: ``fitRequested(n_ctx, gpu_layers, auto, n_batch, flash_attn)`` whenever a value the
 fit depends on changes, the KV cache types (`cache_types()`) included (the controller answers
 with `show_fit` and `show_cache_problem`), ``saveRequested(values)``,
-``resetRequested()``, ``reloadRequested()``.
+``resetRequested()``, ``reloadRequested()``; the draft model's choice is `draft`
+(draft_choice.py: its ``chosen(path)``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.models.draft_choice import DraftModelChoice
 from ui.models.rows import CUSTOM, FitView, SettingsValues
 from ui.widgets.message_bar import MessageBar
 
@@ -160,6 +162,8 @@ class ModelSettingsForm(QScrollArea):
         self.cache_warning.setAccessibleName("KV cache problem")
         self.cache_warning.hide()
         form.addRow("", self.cache_warning)
+        self.draft = DraftModelChoice(group)
+        form.addRow("Draft model:", self.draft)
         for signal in (
             self.ctx_spin.valueChanged,
             self.layers_slider.valueChanged,
@@ -250,6 +254,7 @@ class ModelSettingsForm(QScrollArea):
             if combo.findData(value) < 0:  # a type set by hand in the file: keep showing it
                 combo.addItem(value, value)
             combo.setCurrentIndex(combo.findData(value))
+        self.draft.fill(values.draft_choices, values.draft_model)
         self.format_combo.clear()
         for value, label in (*values.formats, (CUSTOM, CUSTOM_LABEL)):
             self.format_combo.addItem(label, value)
@@ -305,6 +310,8 @@ class ModelSettingsForm(QScrollArea):
             auto_threads=self._values.auto_threads,
             type_k=self.cache_types()[0],
             type_v=self.cache_types()[1],
+            draft_model=self.draft.path(),
+            draft_choices=self._values.draft_choices,
         )
 
     def show_fit(self, fit: FitView) -> None:

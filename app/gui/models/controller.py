@@ -77,8 +77,9 @@ class ModelsController(QObject):
             window, page, session, paths, self._tasks, self._downloading
         )
         self.settings = PerModelSettings(
-            page, session, store, paths, self._tasks, self._machine, self.installed.entry
-        )
+            page, session, store, paths, self._tasks, self._machine, self.installed.entry,
+            self.installed.entries,
+        )  # fmt: skip
         self.loaded = LoadedModel(
             window, page, session, paths, self.settings.store, self.settings.engine_settings
         )

@@ -28,6 +28,7 @@ def settings_values(
     *,
     max_context: int | None,
     total_layers: int,
+    draft_choices: tuple[tuple[str, str], ...] = (),
 ) -> SettingsValues:
     """The form's values: the model's own where set, the global settings elsewhere."""
 
@@ -59,6 +60,8 @@ def settings_values(
         auto_threads=astuple(default_thread_counts()),
         type_k=own.type_k or "f16",
         type_v=own.type_v or "f16",
+        draft_model=own.draft_model or "",
+        draft_choices=draft_choices,
     )
 
 
@@ -95,6 +98,7 @@ def settings_from_values(settings: Settings, values: SettingsValues) -> ModelSet
         # f16 is the default: stored only when another type is chosen.
         type_k=None if values.type_k == "f16" else values.type_k,
         type_v=None if values.type_v == "f16" else values.type_v,
+        draft_model=values.draft_model or None,
     )
     same_as_global = {
         f.name: None

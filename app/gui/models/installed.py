@@ -125,6 +125,10 @@ class InstalledModels(QObject):
                 self.page.select_path(row.path)
                 return
 
+    def entries(self) -> list[ModelEntry]:
+        """The models listed last (every one, usable or not)."""
+        return list(self._entries)
+
     def entry(self, path: str) -> ModelEntry | None:
         return next((e for e in self._entries if str(e.path) == path), None)
 

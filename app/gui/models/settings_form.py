@@ -7,7 +7,8 @@ Threads: GUI thread only; header reads run through `PageTasks` and come back que
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -21,6 +22,7 @@ from app.gui.models.views import fit_view
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.models.catalog import ModelEntry, model_layout
+from app.models.draft_models import draft_choices, draft_memory_text, draft_problem
 from app.models.fit import cache_problem, evaluate_fit
 from app.models.gguf_layout import ModelLayout
 from app.models.settings import CUSTOM, ModelSettings, ModelSettingsStore, engine_settings_for
@@ -39,12 +41,13 @@ _RELOAD_NAMES = {
     "chat_format": "chat template",
     "type_k": "KV cache type of keys",
     "type_v": "KV cache type of values",
+    "draft_model": "draft model",
 }
 
 
 class PerModelSettings(QObject):
     """The selected model's settings form and its fit verdict. `entry(path)` finds an
-    installed model's entry."""
+    installed model's entry, `entries()` lists them (the draft models offered)."""
 
     def __init__(
         self,
@@ -55,6 +58,7 @@ class PerModelSettings(QObject):
         tasks: PageTasks,
         machine: MachineState,
         entry: Callable[[str], ModelEntry | None],
+        entries: Callable[[], Sequence[ModelEntry]] = tuple,
     ) -> None:
         super().__init__(page)
         self.page = page
@@ -65,13 +69,17 @@ class PerModelSettings(QObject):
         self._tasks = tasks
         self._machine = machine
         self._entry = entry
+        self._entries = entries
         self._layouts: dict[str, ModelLayout] = {}
+        # (model, draft model) -> why it cannot draft ("" it can), as checked when chosen
+        self._draft_problems: dict[tuple[str, str], str] = {}
         self._selected = ""
         form = page.settings_form
         page.modelSelected.connect(self.select)
         form.fitRequested.connect(self._on_fit_requested)
         form.saveRequested.connect(self.save)
         form.resetRequested.connect(self.reset)
+        form.draft.chosen.connect(self._check_draft)
 
     def select(self, path: str) -> None:
         self._selected = path
@@ -111,9 +119,12 @@ class PerModelSettings(QObject):
             self.store.get(path),
             max_context=entry.context_length if entry else None,
             total_layers=layout.n_layers + 1,
+            draft_choices=draft_choices(self._entries(), path),
         )
         name = entry.display_name if entry else Path(path).name
         self.page.settings_form.set_values(f"Settings for {name}", values)
+        if values.draft_model:
+            self._check_draft(values.draft_model)  # the file may have changed since
 
     def refit(self) -> None:
         """Show the fit of what the form holds again (the machine's memory became known)."""
@@ -141,7 +152,43 @@ class PerModelSettings(QObject):
             layout, n_ctx, layers, machine, gpu_available=gpu, n_batch=n_batch,
             flash_attn=flash_attn, type_k=type_k, type_v=type_v,
         )  # fmt: skip
-        form.show_fit(fit_view(verdict, gpu and machine.best_gpu is not None))
+        view = fit_view(verdict, gpu and machine.best_gpu is not None)
+        draft = self._layouts.get(form.draft.path()) if form.draft.path() else None
+        if draft is not None:  # issue 13: the draft model's share, loaded as the engine does
+            extra = draft_memory_text(
+                draft, n_ctx, on_gpu=gpu and layers != 0, n_batch=n_batch,
+                flash_attn=flash_attn, type_k=type_k, type_v=type_v,
+            )  # fmt: skip
+            view = replace(view, breakdown=f"{view.breakdown} {extra}")
+        form.show_fit(view)
+
+    def _check_draft(self, draft: str) -> None:
+        """A draft model was chosen: check its vocabulary against the selected model's (and
+        read its layout for the estimate) off the GUI thread; the form shows why not."""
+        form, main = self.page.settings_form, self._selected
+        form.draft.show_problem("")
+        if not draft or not main:
+            self.refit()
+            return
+
+        def work() -> tuple[str, ModelLayout | None]:
+            problem = draft_problem(main, draft)
+            return problem, None if problem else model_layout(Path(draft), self.paths.models_dir)
+
+        def done(result: tuple[str, ModelLayout | None]) -> None:
+            problem, layout = result
+            self._draft_problems[(main, draft)] = problem
+            if layout is not None:
+                self._layouts[draft] = layout
+            if self._selected == main and form.draft.path() == draft:
+                form.draft.show_problem(problem)
+                self.refit()
+
+        def failed(exc: Exception) -> None:
+            if self._selected == main and form.draft.path() == draft:
+                form.draft.show_problem(str(exc))
+
+        self._tasks.run("draft", work, done, failed)
 
     def save(self, values: SettingsValues) -> None:
         path = self._selected
@@ -154,6 +201,15 @@ class PerModelSettings(QObject):
                 custom_format(own.custom_template, entry.architecture if entry else None)
             except PromptFormatError as exc:
                 self.page.show_error(f"The custom chat template cannot be used: {exc}")
+                return
+        draft = own.draft_model
+        if draft and draft != self.store.get(path).draft_model:
+            # Checked when chosen; read again only when Save came first (a Gemma-sized
+            # vocabulary takes a few tenths of a second).
+            known = self._draft_problems.get((path, draft))
+            problem = draft_problem(path, draft) if known is None else known
+            if problem:
+                self.page.show_error(problem)
                 return
         self._store(path, own, self.store.get(path))
 

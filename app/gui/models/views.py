@@ -270,6 +270,13 @@ def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> Loade
             )
         if m.rss_bytes:
             memory += f"; engine process: {human_bytes(m.rss_bytes)} resident"
+    if info.draft_memory is not None:  # issue 13: the draft model loaded beside it
+        d = info.draft_memory
+        memory += (
+            f"; draft model {info.draft_name}: {human_bytes(d.ram_bytes + d.vram_bytes)} "
+            f"(weights {human_bytes(d.weights_ram + d.weights_vram)}, KV cache "
+            f"{human_bytes(d.kv_ram + d.kv_vram)})"
+        )
     details = (
         f"context {info.n_ctx:,} tokens (trained for {info.n_ctx_train:,}) · chat format: "
         f"{info.chat_format_label} · loaded in {info.load_ms / 1000:.1f} s · "
@@ -293,6 +300,8 @@ def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> Loade
             f"Only {info.n_gpu_layers} of {total} layers are on the GPU; the rest run on the "
             "CPU, which is slower. More layers need more free VRAM (a smaller context helps)."
         )
+    if info.draft_note:  # the draft model asked for was left out: say why, beside the GPU's
+        note = f"{note} {info.draft_note}".strip()
     backend = info.backend if info.n_gpu_layers else f"{info.backend} (no GPU offload)"
     return LoadedView(
         name=display_name(info.name, info.quantization, info.path),

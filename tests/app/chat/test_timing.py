@@ -114,12 +114,20 @@ def test_drafting_figures_and_their_line() -> None:
     )
     assert timeline(t)["drafting"] == {
         "mode": "pays",
+        "drafter": "",
         "drafted": 60,
         "accepted": 41,
         "steps": 18,
         "acceptance": pytest.approx(41 / 60),
         "tokens_per_step": pytest.approx(41 / 18),
     }
+    by_model = trace(drafted=6, draft_accepted=6, draft_steps=1, draft_step_tokens=7,
+                     drafting="forced on", drafter="draft model")  # fmt: skip
+    assert drafting_sentence(by_model) == (
+        "Drafting with the draft model: 6 of 6 drafted tokens accepted, 7.0 tokens per step "
+        "(forced on)"
+    )
+    assert timeline(by_model)["drafting"]["drafter"] == "draft model"
     off = trace(drafting="does not pay")
     assert drafting_sentence(off) == "Drafting: none (does not pay)"
     assert draft_acceptance(off) == tokens_per_step(off) == 0.0

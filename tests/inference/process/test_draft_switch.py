@@ -119,6 +119,10 @@ def test_switchboard_keeps_one_switch_per_model() -> None:
     assert board.for_model("/m/a.gguf", 0) is a
     assert board.for_model("/m/a.gguf", 99) is not a
     assert board.for_model("/m/b.gguf", 0) is not a
+    # A draft model drafts differently from prompt lookup: measured apart (issue 13).
+    lookup = board.for_model("/m/a.gguf", 0, "prompt lookup")
+    assert board.for_model("/m/a.gguf", 0, "draft model") is not lookup
+    assert board.for_model("/m/a.gguf", 0, "prompt lookup") is lookup
 
 
 def test_cutoff_gives_up_on_hopeless_acceptance_or_a_slower_speed() -> None:

@@ -196,3 +196,19 @@ def test_cache_types_are_stored_checked_and_passed_to_the_engine(tmp_path: Path)
     )
     assert store.get("/m.gguf") == ModelSettings(type_v="q8_0")  # an unknown type is dropped
     assert ModelSettings(type_k="q8_0").reload_changes(ModelSettings()) == ("type_k",)
+
+
+def test_the_draft_model_is_stored_and_passed_to_the_engine(tmp_path: Path) -> None:
+    store = ModelSettingsStore(tmp_path)
+    store.put("/m.gguf", ModelSettings(draft_model="/small.gguf"))
+    own = store.get("/m.gguf")
+    assert own.draft_model == "/small.gguf"
+    engine, _, _ = engine_settings_for(Settings(), "/m.gguf", own)
+    assert engine.draft_model_path == "/small.gguf"
+    assert engine_settings_for(Settings(), "/m.gguf", None)[0].draft_model_path == ""
+    assert own.reload_changes(ModelSettings()) == ("draft_model",)
+    values = settings_values(Settings(), own, max_context=None, total_layers=3)
+    assert values.draft_model == "/small.gguf"
+    assert settings_from_values(Settings(), values).draft_model == "/small.gguf"
+    none = settings_values(Settings(), ModelSettings(), max_context=None, total_layers=3)
+    assert settings_from_values(Settings(), none).draft_model is None
