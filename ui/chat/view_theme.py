@@ -37,13 +37,18 @@ class TranscriptTheme:
         """Render every message shown again from its stored text, for the current palette."""
         self._shown_dark = self._is_dark()
         anchor = self._top_anchor()
-        for message_id in self._shown_ids:
-            frame, message = self._frames.get(message_id), self._messages.get(message_id)
-            if frame is not None and message is not None:
-                self._replace_frame_content(
-                    frame, message, show_regenerate=message_id == self._last_assistant_id
-                )
-        self._rerender_reply()
+        doc = self.document()
+        doc.setLayoutEnabled(False)  # lay out once at the end, not after every message
+        try:
+            for message_id in self._shown_ids:
+                frame, message = self._frames.get(message_id), self._messages.get(message_id)
+                if frame is not None and message is not None:
+                    self._replace_frame_content(
+                        frame, message, show_regenerate=message_id == self._last_assistant_id
+                    )
+            self._rerender_reply()
+        finally:
+            doc.setLayoutEnabled(True)
         if anchor is not None and not self._follow_end:
             message_id, offset = anchor
             frame = self._frames.get(message_id)
