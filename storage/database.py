@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import migrate
 from storage.data_folder import folder_problem
-from storage.errors import DatabaseError, DatabaseLockedError, translated_errors
+from storage.errors import (
+    DatabaseError,
+    DatabaseLockedError,
+    is_refused_by_the_file,
+    translated_errors,
+)
 from storage.fts_text import INDEX_FUNCTION, index_text
 from storage.recovery_report import RecoveryNote
 from storage.sqlite_file import backup_copy, damage_reason, move_aside
@@ -160,9 +165,24 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A short unit of work: commits on success, rolls back on error."""
-        with translated_errors(), self._sessions.begin() as session:
-            yield session
+        """A short unit of work: commits on success, rolls back on error.
+
+        A write the file refused (its folder made read-only, the disk remounted read-only)
+        raises DatabaseError naming the cause, and the pooled connections are dropped: one
+        that opened the file read-only stays so, so the next session opens it again and
+        works as soon as the folder is writable again."""
+        try:
+            with translated_errors(), self._sessions.begin() as session:
+                yield session
+        except DatabaseError as error:
+            cause = error.__cause__  # the driver's error, when storage.errors translated one
+            if cause is None or not is_refused_by_the_file(cause):
+                raise
+            self._engine.dispose()
+            explained = _plain_open_error(self.path, error)  # the folder or the file, by name
+            if explained is error:
+                raise
+            raise explained from error
 
     def close(self) -> None:
         self._engine.dispose()

@@ -44,6 +44,7 @@ LOCKED_MESSAGE = (
 # Extended result names that Python 3.11 exposes as sqlite3.Error.sqlite_errorname.
 _LOCKED_NAMES = ("SQLITE_BUSY", "SQLITE_LOCKED")
 _CORRUPT_NAMES = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
+_FILE_NAMES = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")
 
 
 def _error_name(error: BaseException) -> str:
@@ -62,6 +63,16 @@ def is_corrupt(error: BaseException) -> bool:
         return True
     text = str(error)
     return "file is not a database" in text or "malformed" in text
+
+
+def is_refused_by_the_file(error: BaseException) -> bool:
+    """SQLite could not write (or open) the file itself: a read-only file or folder, a disk
+    remounted read-only under an open file (an I/O error), a file it cannot create."""
+    cause = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    name = _error_name(cause) if cause is not None else ""
+    if name.startswith(_FILE_NAMES):
+        return True
+    return "readonly database" in str(cause) or "unable to open database file" in str(cause)
 
 
 def plain_error(error: BaseException) -> DatabaseError:

@@ -186,3 +186,38 @@ def test_read_only_data_folder_names_the_folder(db_path: Path) -> None:
     finally:
         db_path.parent.chmod(0o755)
     assert str(raised.value).startswith(f"Hearth's data folder {db_path.parent} is read-only")
+
+
+def test_a_folder_turned_read_only_in_use_is_named_and_writes_work_again_after(
+    tmp_path: Path,
+) -> None:
+    # A read-only bind mount over the folder binds every file opened there afterwards; the
+    # pool's connections are closed first, so the next session opens the file again (files
+    # already open keep writing: the kernel refuses to make a busy mount read-only).
+    code = """
+import subprocess, sys
+from pathlib import Path
+from storage.chats import ConversationRepository
+from storage.database import Database
+from storage.errors import DatabaseError
+data = Path(sys.argv[1]) / "data"
+db = Database.open(data / "hearth.db")[0]
+chats = ConversationRepository(db)
+chats.create()
+subprocess.run(["mount", "--bind", str(data), str(data)], check=True)
+subprocess.run(["mount", "-o", "remount,ro,bind", str(data)], check=True)
+db.close()
+try:
+    chats.create()
+    print("saved")
+except DatabaseError as error:
+    print(error)
+subprocess.run(["umount", "--lazy", str(data)], check=True)
+chats.create()
+print(len(chats.list_recent()))
+db.close()
+"""
+    disk = tmp_path / "disk"
+    refused, count = run_on_own_disk(disk, code).splitlines()
+    assert refused.startswith(f"Hearth's data folder {disk / 'data'} is read-only"), refused
+    assert count == "2"  # the first chat kept, the one after the folder came back saved

@@ -18,7 +18,6 @@ from html import escape
 from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
-    QPalette,
     QShowEvent,
     QTextBlockFormat,
     QTextCharFormat,
@@ -34,6 +33,7 @@ from ui.chat.message_html import MUTED, FirstTokenSource, header_html, message_h
 from ui.chat.transcript_window import TranscriptWindow
 from ui.chat.view_links import COPIED_FEEDBACK_MS, TranscriptLinks
 from ui.chat.view_paging import MAX_RENDERED, PAGE_SIZE, TranscriptPaging
+from ui.chat.view_theme import TranscriptTheme
 from ui.markdown.blocks import BlockSplitter
 from ui.markdown.render import render_markdown
 
@@ -45,7 +45,7 @@ def _first_block_format(html: str) -> QTextBlockFormat:
     return doc.begin().blockFormat()
 
 
-class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
+class ChatView(TranscriptTheme, TranscriptPaging, TranscriptLinks, QTextBrowser):
     """Read-only transcript. Signals fire on the GUI thread:
 
     - ``regenerateRequested(message_id)``: the user clicked "Regenerate".
@@ -106,6 +106,7 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
         self._copied_id: int | None = None  # the message whose footer says "Copied ✓"
         self._copied_timer = QTimer(self, singleShot=True, interval=COPIED_FEEDBACK_MS)
         self._copied_timer.timeout.connect(lambda: self._show_copied(None))
+        self._shown_dark = self._is_dark()  # the palette the text is rendered for (view_theme)
 
     # ---- whole transcript --------------------------------------------------------------
 
@@ -393,8 +394,3 @@ class ChatView(TranscriptPaging, TranscriptLinks, QTextBrowser):
             # A faint tint marks the user's turns on light and dark palettes alike.
             fmt.setBackground(QColor(128, 128, 128, 36))
         return fmt
-
-    def _is_dark(self) -> bool:
-        return self.palette().color(QPalette.ColorRole.Base).lightness() < 128
-
-        # Anything else (file:, javascript:, relative paths) is ignored on purpose.

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
@@ -71,6 +71,9 @@ class DocumentsPage(DocumentsPageLayout):
         self._final_begun = False  # its final pass has begun streaming below them
         self._extensions: tuple[str, ...] = ()
         self._export_name = "summary.md"
+        # The finished summary shown and the palette it was rendered for: its code colours
+        # are baked into the HTML, so a theme change renders it again (changeEvent).
+        self._summary: tuple[str, bool] | None = None
         self._build()
         self._connect()
         self._update_buttons()
@@ -172,6 +175,7 @@ class DocumentsPage(DocumentsPageLayout):
 
     def begin_summary(self) -> None:
         """Clear the view; the final pass streams in next."""
+        self._summary = None
         self.summary_view.clear()
         self.summary_view.setPlaceholderText(RUNNING_HINT)
         self._has_summary = False
@@ -211,12 +215,23 @@ class DocumentsPage(DocumentsPageLayout):
     def finish_summary(self, markdown_with_citations: str) -> None:
         """The finished summary, rendered: citations ``[p. 3](hearth-cite:N)`` are links."""
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        self._summary = (markdown_with_citations, dark)
         self.summary_view.setHtml(summary_html(markdown_with_citations, dark=dark))
         self._has_summary = bool(markdown_with_citations.strip())
         self._update_buttons()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        if event.type() == QEvent.Type.PaletteChange and self._summary and self._summary[1] != dark:
+            bar = self.summary_view.verticalScrollBar()
+            value = bar.value()  # the reader stays where they were
+            self.finish_summary(self._summary[0])
+            bar.setValue(value)
+
     def clear_summary(self, title: str = "") -> None:
         """An empty view; with a `title` it says that document has no summary yet."""
+        self._summary = None
         self.summary_view.clear()
         self.summary_view.setPlaceholderText(NO_SUMMARY_HINT if title else EMPTY_HINT)
         self.set_summary_title(title)

@@ -50,6 +50,15 @@ def _double(low: float, high: float, step: float, decimals: int = 2) -> QDoubleS
     return box
 
 
+def _form(group: QGroupBox) -> QFormLayout:
+    """A form whose rows fit a narrow column (the window's default width leaves it about
+    380 px): a row whose field does not fit beside its label goes under it, so the column
+    never has to be wider than its widest field (it scrolls only up and down)."""
+    form = QFormLayout(group)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return form
+
+
 class ModelSettingsForm(QScrollArea):
     fitRequested = Signal(int, int, bool, int, bool)
     saveRequested = Signal(object)  # SettingsValues
@@ -95,7 +104,7 @@ class ModelSettingsForm(QScrollArea):
 
     def _memory_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Memory and speed", parent)
-        form = QFormLayout(group)
+        form = _form(group)
         self.ctx_spin = QSpinBox(group)
         self.ctx_spin.setRange(256, 131072)
         self.ctx_spin.setSingleStep(1024)
@@ -178,7 +187,7 @@ class ModelSettingsForm(QScrollArea):
 
     def _chat_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Chat", parent)
-        form = QFormLayout(group)
+        form = _form(group)
         self.format_combo = QComboBox(group)
         # Long labels must not widen the whole form: the popup shows them in full.
         self.format_combo.setSizeAdjustPolicy(
@@ -205,7 +214,7 @@ class ModelSettingsForm(QScrollArea):
 
     def _sampling_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Sampling defaults", parent)
-        form = QFormLayout(group)
+        form = _form(group)
         self.temperature_spin = _double(0.0, 2.0, 0.05)
         self.top_p_spin = _double(0.0, 1.0, 0.05)
         self.top_k_spin = QSpinBox(group)

@@ -74,6 +74,7 @@ class ReplyTurn(ReplyTiming, ConversationList):
         parent = history[-1].id if history else None
         user = self.messages.add(conversation_id, Role.USER, text, parent_id=parent)
         self.window.message_input.clear()  # only now: the text is safely stored
+        self._storage_recovered()  # a write worked: a storage error shown before is over
         if not history:  # automatic: a title the model suggests may still replace it
             self.conversations.set_automatic_title(conversation_id, _title_from(text))
         self._refresh_list()

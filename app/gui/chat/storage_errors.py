@@ -66,9 +66,11 @@ class StorageErrors:
         (disk full), the reply and its trace are kept in memory as shown and saved once
         writing works again (app.chat.unsaved_replies)."""
         try:
-            return self.messages.finish_reply(
+            stored = self.messages.finish_reply(
                 turn.message_id, content, status, stats=stats, error=error, trace=trace
             )
+            self._storage_recovered()
+            return stored
         except RecordNotFoundError:
             raise
         except DatabaseError as exc:

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from PySide6.QtCore import QObject, Signal
 
 from app.config.paths import HearthPaths
-from app.gui.models.loaded import loaded_path, resolved
+from app.gui.models.loaded import loaded_path, local_choice, resolved
 from app.gui.models.page_tasks import PageTasks
 from app.gui.models.views import found_row, installed_row
 from app.gui.session import EngineSession
@@ -82,14 +82,15 @@ class InstalledModels(QObject):
         session.loaded.connect(self._on_model_ready)
 
     def refresh(self) -> None:
-        loaded = loaded_path(self.session)
+        chosen = local_choice(self.session)
 
         def work() -> list[ModelEntry]:
             entries = list_installed(self.paths)
             known = {resolved(f) for e in entries for f in e.files}
-            if loaded and loaded not in known and Path(loaded).is_file():
-                # Chosen in the settings file (or with --model): list it, it is in use.
-                entries.append(describe([Path(loaded)], SOURCE_SETTINGS))
+            if chosen and chosen not in known and Path(chosen).is_file():
+                # Chosen in the settings file (or with --model): list it, it is in use (or
+                # the one to go back to from a server's model).
+                entries.append(describe([Path(chosen)], SOURCE_SETTINGS))
             return entries
 
         self._tasks.run("list", work, self._on_listed, self._error)

@@ -36,6 +36,16 @@ def loaded_path(session: EngineSession) -> str:
     return resolved(path) if path else ""
 
 
+def local_choice(session: EngineSession) -> str:
+    """The resolved path of the local model the chat uses, or goes back to while a server's
+    model is in use (the last one asked for, else the settings' own); "" for none. A model
+    outside the models folder is listed from this, so a server's model must not hide it."""
+    if session.remote is None:
+        return loaded_path(session)
+    path = session.model_path or session.store.settings.model_path
+    return resolved(path) if path else ""
+
+
 def engine_rss(pid: int | None) -> int:
     """Resident bytes of the engine process (0 when it is gone or cannot be read)."""
     if pid is None:

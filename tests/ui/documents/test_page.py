@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent
+from PySide6.QtGui import QColor, QContextMenuEvent, QDragEnterEvent, QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -342,3 +342,17 @@ def test_until_the_speed_is_measured_the_bar_says_so_instead_of_a_time() -> None
         progress_text(0, 7, 0, 0, 95.0, "Report")
         == "Report · 0 of 7 chunks done · about 2 min left"
     )
+
+
+def test_a_finished_summary_recolours_its_code_when_the_palette_turns_dark(
+    page: DocumentsPage,
+) -> None:
+    page.finish_summary("Steps:\n\n```python\ndef main():\n    return 0\n```")
+    assert "#008000" in page.summary_view.toHtml().lower()  # Pygments' light keyword colour
+    dark = QPalette(page.palette())
+    for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window):
+        dark.setColor(role, QColor("#1f1f1f"))
+    page.setPalette(dark)  # as a theme change does, through the application's palette
+    html = page.summary_view.toHtml().lower()
+    assert "#66d9ef" in html and "#008000" not in html  # monokai's keyword colour
+    assert "def main():" in page.summary_view.toPlainText()

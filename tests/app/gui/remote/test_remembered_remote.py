@@ -98,8 +98,7 @@ def test_choosing_a_servers_model_unloads_the_local_one_and_choosing_it_back_rel
             session.local.count_tokens("hello")
         assert failed.args[1] == ErrorKind.NOT_LOADED
 
-        # What picking it in the list does (a model outside the models folder is listed only
-        # while it is in use, so the test says it directly).
+        # What picking it in the list does (test_local_choice_listed.py picks it in the list).
         with qtbot.waitSignal(session.loaded, timeout=LOAD_MS) as loaded:
             window.model_picker.modelChosen.emit(str(tiny_model))
         assert Path(loaded.args[0].path) == tiny_model and session.remote is None
