@@ -30,7 +30,8 @@ window, once shown, assembles it from the packaged chunks (250 MB copied and has
 marker written) and only then spawns the engine, so "window" cannot be read on a first start.
 Its figures, all from the same start as above, read from the models folder and /proc:
 - unpack begins: the assembly's models/*.partial file exists (the task run_window starts right
-  after showing the window: the window's own time, plus a thread start);
+  after showing the window: the window's own time, which on a fresh home includes creating
+  the database with its migrations, plus a thread start);
 - unpacked: the assembled model's .verified.json marker exists (copied, hashed, renamed);
 - ready: as above (the engine has the model mapped).
 The later start's window and ready are defined as above. Prints medians (min, max) and the
