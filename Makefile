@@ -43,15 +43,16 @@ clean-venv:
 	rm -rf $(VENV)
 
 # A one-folder PyInstaller bundle that runs with no Python (issue 15): dist/hearth/hearth and
-# dist/hearth-VERSION-linux-ARCH.tar.gz. PyInstaller is a build tool, not a dependency: it is
-# installed into .venv here, the first time.
+# dist/hearth-VERSION-linux-ARCH.tar.gz (with the menu entry, icon, metainfo and install.sh:
+# packaging/archive.py). PyInstaller and Pillow are build tools, not dependencies: the `build`
+# extra, installed into .venv here the first time.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)
 BUNDLE_TAR := dist/hearth-$(VERSION)-linux-$(shell uname -m).tar.gz
 
 bundle: setup
-	@$(PY) -c 'import PyInstaller' 2>/dev/null || $(PY) -m pip install --progress-bar off "pyinstaller>=6.10"
+	@$(PY) -c 'import PyInstaller, PIL' 2>/dev/null || $(PY) -m pip install --progress-bar off -e ".[build]"
 	$(PY) -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/hearth.spec
-	tar -C dist -czf $(BUNDLE_TAR) hearth
+	$(PY) packaging/archive.py dist/hearth $(BUNDLE_TAR)
 	@du -sh dist/hearth $(BUNDLE_TAR)
 
 # The menu entry and icon for this user. Exec is the bundle when one is built, else the

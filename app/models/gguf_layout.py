@@ -20,6 +20,7 @@ from pathlib import Path
 from app.models.filenames import split_name
 from inference.gguf import (  # the bounded reader the validator uses
     GGUF_MAGIC,
+    HEADER_SIZE,
     Cursor,
     GGUFInfo,
     ModelFileError,
@@ -77,7 +78,14 @@ class HeaderIncompleteError(Exception):
 
 def _tensor_table(buf: mmap.mmap | bytes) -> tuple[_Arrays, list[TensorInfo], int]:
     """Short per-layer arrays, the tensor list and the header's length in bytes. Every read
-    is bounds-checked, so a hostile count only runs to the end of `buf`."""
+    is bounds-checked, so a hostile count only runs to the end of `buf`. Raises TruncatedError,
+    or ModelFileError for bytes that are not GGUF."""
+    if len(buf) >= 4 and buf[:4] != GGUF_MAGIC:
+        # A later part of a split model is not validated before this: an HTML error page
+        # saved in its place must not be read as a tensor table.
+        raise ModelFileError(
+            "This file is not a GGUF model (it does not start with the GGUF signature)."
+        )
     cur = Cursor(buf)
     cur.pos = 8
     n_tensors = cur.u64()
@@ -90,10 +98,6 @@ def _tensor_table(buf: mmap.mmap | bytes) -> tuple[_Arrays, list[TensorInfo], in
 def header_length(buf: bytes) -> int:
     """Bytes of GGUF header (metadata and tensor table) at the start of `buf`. Raises
     HeaderIncompleteError when `buf` ends inside it, ModelFileError when it is not GGUF."""
-    if len(buf) >= 4 and buf[:4] != GGUF_MAGIC:
-        raise ModelFileError(
-            "This file is not a GGUF model (it does not start with the GGUF signature)."
-        )
     try:
         return _tensor_table(buf)[2]
     except TruncatedError:
@@ -124,6 +128,8 @@ def read_layout(path: Path, info: GGUFInfo | None = None) -> ModelLayout:
         if i and not part.exists():
             raise ModelFileError(f"A part of this split model is missing: {part}")
         try:
+            if part.stat().st_size < HEADER_SIZE:  # mmap refuses an empty file (ValueError)
+                raise ModelFileError(f"A part of this split model is empty or cut short: {part}")
             with map_file(part) as mm:
                 part_arrays, part_tensors, _ = _tensor_table(mm)
         except (TruncatedError, OSError) as exc:  # changed since validated, or a part is missing

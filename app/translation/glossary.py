@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.util.untrusted_json import utf8_size
+
 Span = tuple[int, int]  # [start, end) in a Python string
 
 
@@ -204,6 +206,21 @@ def parse_json(raw: str, *, name: str = "glossary") -> Glossary:
         data: Any = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise GlossaryError(f"{name}, line {exc.lineno}: not valid JSON ({exc.msg})") from exc
+    except RecursionError as exc:  # Python's parser recurses once per level of nesting
+        raise GlossaryError(f"{name}: nests lists or objects too deeply to be read") from exc
+    except ValueError as exc:  # a whole number of over 4,300 digits (int()'s own limit)
+        raise GlossaryError(f"{name}: holds a number too long to read") from exc
+    return glossary_from_data(data, name=name)
+
+
+def _valid_text(value: str) -> bool:
+    """False for a lone surrogate such as "\\ud800": valid in JSON text, not in Unicode,
+    so it could never be written back as UTF-8 (the store's save would fail)."""
+    return utf8_size(value) is not None
+
+
+def glossary_from_data(data: Any, *, name: str = "glossary") -> Glossary:
+    """A glossary from the value of a JSON glossary document (see `parse_json`)."""
     if not isinstance(data, dict):
         raise GlossaryError(f"{name}: expected a JSON object with 'terms'")
     terms: list[Term] = []
@@ -223,14 +240,18 @@ def parse_json(raw: str, *, name: str = "glossary") -> Glossary:
     for source, target in items:
         if not isinstance(source, str) or not isinstance(target, str) or not source.strip():
             raise GlossaryError(f"{name}: term {source!r} → {target!r} must be two texts")
+        if not (_valid_text(source) and _valid_text(target)):
+            raise GlossaryError(f"{name}: term {source!r} → {target!r} is not valid text")
         terms.append(Term(source.strip(), target.strip()))
     keep = data.get("do_not_translate", [])
-    if not isinstance(keep, list) or not all(isinstance(k, str) and k.strip() for k in keep):
+    if not isinstance(keep, list) or not all(
+        isinstance(k, str) and k.strip() and _valid_text(k) for k in keep
+    ):
         raise GlossaryError(f"{name}: 'do_not_translate' must be a list of texts")
     source_lang = data.get("source")
     target_lang = data.get("target")
     for key, value in (("source", source_lang), ("target", target_lang)):
-        if value is not None and not isinstance(value, str):
+        if value is not None and not (isinstance(value, str) and _valid_text(value)):
             raise GlossaryError(f"{name}: '{key}' must be a language code")
     return Glossary(tuple(terms), tuple(k.strip() for k in keep), source_lang, target_lang)
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.translation.glossary import Glossary, GlossaryError, dump_json, parse_json
+from app.translation.glossary import Glossary, GlossaryError, dump_json, glossary_from_data
 from app.util.atomic_write import write_atomic
+from app.util.untrusted_json import utf8_size
 
 ANY_SOURCE = "auto"  # the pair's source when the user lets Hearth detect the language
 
@@ -44,10 +45,22 @@ class GlossaryStore:
         write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
     def _read(self) -> dict[str, Glossary]:
+        """The file's glossaries; a damaged file must not stop the page from opening, and a
+        damaged pair does not cost the others."""
         if self.path is None or not self.path.is_file():
             return {}
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return {key: parse_json(json.dumps(data)) for key, data in raw.items()}
-        except (OSError, ValueError, AttributeError, GlossaryError):
-            return {}  # a damaged file must not stop the page from opening
+        except (OSError, ValueError, RecursionError):  # ValueError: bad UTF-8 or JSON
+            return {}
+        if not isinstance(raw, dict):
+            return {}
+        glossaries: dict[str, Glossary] = {}
+        for key, data in raw.items():
+            if utf8_size(key) is None:  # a lone surrogate: the next save could not write it
+                continue
+            try:
+                glossaries[key] = glossary_from_data(data, name=f"the glossary {key!r}")
+            except GlossaryError:
+                continue
+        return glossaries

@@ -2,19 +2,24 @@
 
     HEARTH_BUNDLE_TEST=1 pytest tests/packaging -m bundle
 builds the spec into a temporary folder; HEARTH_BUNDLE=dist/hearth/hearth tests a bundle
-`make bundle` already built instead. The bundle runs with a fresh HEARTH_HOME and an
-environment without PYTHONPATH, so it can only use what it carries. Every command runs on the
-built-in model, with few tokens; the documents exercise the libraries that read their own
-data files (trafilatura's HTML extraction, pypdfium2, python-docx's template, lingua).
+`make bundle` already built instead (and the .tar.gz beside it, when there is one; else the
+archive is packed from the bundle by packaging/archive.py). The bundle runs with a fresh
+HEARTH_HOME and an environment without PYTHONPATH, so it can only use what it carries.
+Every command runs on the built-in model, with few tokens; the documents exercise the
+libraries that read their own data files (trafilatura's HTML extraction, pypdfium2,
+python-docx's template, lingua).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
+import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Iterator
 from importlib import metadata
@@ -24,6 +29,7 @@ import psutil
 import pytest
 
 from tests.support.document_builders import make_docx, make_pdf
+from tests.support.packaging_scripts import load
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 WANTED = os.environ.get("HEARTH_BUNDLE_TEST") == "1" or bool(os.environ.get("HEARTH_BUNDLE"))
@@ -150,3 +156,49 @@ def test_the_window_starts_offscreen_and_leaves_no_engine(
     window.wait(30)
     _, alive = psutil.wait_procs([engine], timeout=30)
     assert alive == []
+
+
+@pytest.fixture(scope="module")
+def bundle_archive(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The .tar.gz `make bundle` wrote beside the bundle, else one packed from it now."""
+    beside = bundle.parent.parent / (
+        f"hearth-{metadata.version('hearth')}-linux-{platform.machine()}.tar.gz"
+    )
+    if beside.is_file():
+        return beside
+    packed = tmp_path_factory.mktemp("archive") / beside.name
+    load("archive").write_archive(bundle.parent, packed)
+    return packed
+
+
+def test_the_archive_runs_unpacked_and_installs_its_menu_entry(
+    bundle_archive: Path, bundle_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Unpacked somewhere else entirely, the archive's hearth runs, and its install.sh puts
+    the entry (Exec: that unpacked executable) and the icon in ~/.local/share."""
+    where = tmp_path / "Apps folder"  # a space, as in many users' paths
+    with tarfile.open(bundle_archive) as tar:
+        tar.extractall(where, filter="tar")
+    folder = where / "hearth"
+    for name in (
+        "install.sh",
+        "share/applications/io.github.hearth.Hearth.desktop",
+        "share/icons/hicolor/scalable/apps/io.github.hearth.Hearth.svg",
+        "share/metainfo/io.github.hearth.Hearth.metainfo.xml",
+    ):
+        assert (folder / name).is_file(), name
+    version = _run(folder / "hearth", bundle_env, "--version")
+    assert version.returncode == 0, version.stderr
+    home = tmp_path / "home"
+    env = {k: v for k, v in bundle_env.items() if k != "XDG_DATA_HOME"}
+    subprocess.run(
+        [str(folder / "install.sh")], env={**env, "HOME": str(home)}, check=True, timeout=60
+    )
+    entry = home / ".local/share/applications/io.github.hearth.Hearth.desktop"
+    assert f'Exec="{folder.resolve() / "hearth"}"' in entry.read_text(encoding="utf-8")
+    assert (home / ".local/share/icons/hicolor/scalable/apps/io.github.hearth.Hearth.svg").is_file()
+    if shutil.which("desktop-file-validate"):
+        subprocess.run(["desktop-file-validate", str(entry)], check=True)
+    if shutil.which("appstreamcli"):
+        metainfo = folder / "share/metainfo/io.github.hearth.Hearth.metainfo.xml"
+        subprocess.run(["appstreamcli", "validate", "--no-net", str(metainfo)], check=True)
