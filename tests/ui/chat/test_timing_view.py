@@ -101,7 +101,7 @@ def test_the_plots_follow_a_theme_change(qtbot: QtBot, themes: Themes) -> None:
         palette = dialog.palette()
         base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
         for plot in (timeline, tokens):
-            qtbot.waitUntil(lambda plot=plot: plot.backgroundBrush().color() == base)
+            qtbot.waitUntil(lambda p=plot, b=base: p.backgroundBrush().color() == b)
             assert plot.getAxis("bottom").textPen().color() == text
             assert plot.getAxis("left").pen().color() == text
         assert [line.pen.color() for line in timeline.marks] == [text, text]
