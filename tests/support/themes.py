@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QStyleOptionViewItem, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.config.settings import Settings
@@ -54,6 +54,35 @@ def pixel_colours(image: QImage) -> set[str]:
     }
 
 
-def near(a: QColor, b: QColor, tolerance: int = 24) -> bool:
-    """Colours within `tolerance` on each channel (antialiasing blends edges)."""
+def near(a: QColor, b: QColor, tolerance: int = 3) -> bool:
+    """Colours within `tolerance` on each channel (rounding in blending)."""
     return all(abs(x - y) <= tolerance for x, y in zip(a.getRgb()[:3], b.getRgb()[:3], strict=True))
+
+
+def on(colour: QColor, background: QColor) -> QColor:
+    """`colour` as it shows painted over `background` (a palette's colour may be translucent:
+    Qt's default placeholder text is half-transparent black)."""
+    alpha = colour.alphaF()
+    channels = zip(colour.getRgb()[:3], background.getRgb()[:3], strict=True)
+    return QColor(*(round(c * alpha + b * (1 - alpha)) for c, b in channels))
+
+
+def shows(colours: set[str], colour: QColor) -> bool:
+    """Whether a set of pixel colours holds `colour` (within rounding)."""
+    return any(near(QColor(name), colour) for name in colours)
+
+
+def item_text_colour(view: QAbstractItemView, row: int, column: int) -> QColor:
+    """The colour the view's delegate gives an item's text if it painted now."""
+    index = view.model().index(row, column)
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.palette = view.palette()
+    view.itemDelegateForIndex(index).initStyleOption(option, index)
+    return option.palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text)
+
+
+def cell_colours(view: QAbstractItemView, row: int, column: int) -> set[str]:
+    """Every colour the cell shows on screen now."""
+    rect = view.visualRect(view.model().index(row, column))
+    return pixel_colours(view.viewport().grab(rect).toImage())
