@@ -86,3 +86,22 @@ def cell_colours(view: QAbstractItemView, row: int, column: int) -> set[str]:
     """Every colour the cell shows on screen now."""
     rect = view.visualRect(view.model().index(row, column))
     return pixel_colours(view.viewport().grab(rect).toImage())
+
+
+def grabbed_colours(widget: QWidget) -> set[str]:
+    """Every colour the widget shows on screen now."""
+    return pixel_colours(widget.grab().toImage())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio of two opaque colours (1 to 21; small text wants 4.5)."""
+
+    def luminance(colour: QColor) -> float:
+        def linear(c: float) -> float:
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (linear(c) for c in colour.getRgbF()[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
