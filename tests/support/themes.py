@@ -105,3 +105,17 @@ def contrast(a: QColor, b: QColor) -> float:
 
     high, low = sorted((luminance(a), luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+def reads_as_warning(label: QWidget) -> bool:
+    """The label's text shows in a red that reads on its window (contrast 4.5:1 or more)."""
+    palette = label.palette()
+    red = palette.color(QPalette.ColorRole.WindowText)
+    ground = palette.color(QPalette.ColorRole.Window)
+    is_red = red.hsvHue() <= 15 and red.hsvSaturation() > 100
+    return is_red and contrast(red, ground) >= 4.5 and shows(grabbed_colours(label), red)
+
+
+def shows_link(label: QWidget) -> bool:
+    """The label shows its palette's link colour (and so the theme's, not an older one)."""
+    return shows(grabbed_colours(label), label.palette().color(QPalette.ColorRole.Link))
