@@ -1,9 +1,9 @@
-"""A rich-text label whose links take the palette's link colour after a theme change too
-(issue 15). GUI thread only.
+"""A rich-text label whose links take the palette's link colour after a theme change too (issue
+15). GUI thread only.
 
 Qt colours a link when the label's HTML is read (its text is set), with the application
-palette's Link colour of that moment, and keeps it: after a switch to dark the links stayed
-the light theme's blue (#0000ff on #2b2b2b: a contrast of 2.4:1). This label reads its text
+palette's Link colour of that moment, and keeps it: after a switch to dark the links stayed the
+light theme's blue (#0000ff on #2b2b2b: a WCAG contrast of 1.7:1). This label reads its text
 again when its palette changes.
 """
 
