@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-# Red that reads on light and dark palettes alike.
-WARNING_STYLE = "color: #c0392b"
+from ui.widgets.warning_text import show_warning
+
 # Where the user picks what is left out when a chat outgrows the context (the combo box
 # beside this line).
 POLICY_CHOICE = "“When the chat outgrows the context”"
@@ -58,12 +58,12 @@ class ContextBudgetLabel(QLabel):
         (the overflow question) says what to do, so this line only gives the figure."""
         self.over_budget = reading.over
         text, warning = budget_text(reading, refused=refused, figure_only=figure_only)
-        self.setStyleSheet(WARNING_STYLE if warning else "")
+        show_warning(self, warning)  # a red for the palette, after a theme change too
         self.setText(text)
 
     def clear_budget(self) -> None:
         self.over_budget = False
-        self.setStyleSheet("")
+        show_warning(self, False)
         self.clear()
 
 

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPalette, QPen
+
+from ui.widgets.palette_plot import PalettePlot
 
 # Bar colours readable on light and dark backgrounds alike (one per phase, in order).
 BAR_COLOURS = (
@@ -20,28 +22,47 @@ BAR_COLOURS = (
 AXIS_WIDTH = 150
 
 
-def _plot(height: int, background: QColor, text: QColor) -> pg.PlotWidget:
-    plot = pg.PlotWidget(background=background)
-    plot.setMinimumHeight(height)
-    plot.setMaximumHeight(height)
-    plot.setMenuEnabled(False)
-    plot.setMouseEnabled(x=True, y=False)
-    for side in ("left", "bottom"):
-        axis = plot.getAxis(side)
-        axis.setPen(pg.mkPen(text))
-        axis.setTextPen(pg.mkPen(text))
-    return plot
+class TimingPlot(PalettePlot):
+    """A plot of the timing view, in the palette's colours after a theme change too
+    (ui/widgets/palette_plot.py): its mark lines and their names as well."""
+
+    def __init__(self, height: int) -> None:
+        super().__init__()
+        self.marks: list[pg.InfiniteLine] = []
+        self.setMinimumHeight(height)
+        self.setMaximumHeight(height)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=True, y=False)
+
+    def add_mark(self, name: str, at: float) -> None:
+        """An instant as a dashed vertical line named at its top."""
+        text = self.text_colour()
+        line = pg.InfiniteLine(
+            pos=at, angle=90, pen=_mark_pen(text),
+            label=name, labelOpts={"position": 0.96, "color": text},
+        )  # fmt: skip
+        self.marks.append(line)
+        self.addItem(line)
+
+    def recolour(self, palette: QPalette) -> None:
+        text = palette.color(QPalette.ColorRole.Text)
+        for line in self.marks:
+            line.setPen(_mark_pen(text))
+            if line.label is not None:
+                line.label.setColor(text)
+
+
+def _mark_pen(text: QColor) -> QPen:
+    return pg.mkPen(text, style=Qt.PenStyle.DashLine)
 
 
 def timeline_plot(
     bars: Sequence[tuple[str, float, float]],
     marks: Sequence[tuple[str, float]],
-    background: QColor,
-    text: QColor,
-) -> pg.PlotWidget:
+) -> TimingPlot:
     """One horizontal bar per phase, `bars`: (name, start ms, ms), top to bottom, on a shared
     millisecond axis; `marks`: instants (name, ms) as dashed vertical lines."""
-    plot = _plot(36 + 26 * max(1, len(bars)), background, text)
+    plot = TimingPlot(36 + 26 * max(1, len(bars)))
     rows = np.arange(len(bars), dtype=float)
     # A phase of a fraction of a millisecond still shows as a sliver.
     total = max((start + ms for _name, start, ms in bars), default=1.0)
@@ -54,11 +75,7 @@ def timeline_plot(
         )
     )  # fmt: skip
     for name, at in marks:
-        line = pg.InfiniteLine(
-            pos=at, angle=90, pen=pg.mkPen(text, style=Qt.PenStyle.DashLine),
-            label=name, labelOpts={"position": 0.96, "color": text},
-        )  # fmt: skip
-        plot.addItem(line)
+        plot.add_mark(name, at)
     plot.getAxis("left").setTicks([[(float(i), name) for i, (name, _s, _m) in enumerate(bars)]])
     plot.getAxis("left").setWidth(AXIS_WIDTH)
     plot.getPlotItem().invertY(True)
@@ -68,12 +85,10 @@ def timeline_plot(
     return plot
 
 
-def token_plot(
-    token_ms: Sequence[float], background: QColor, text: QColor
-) -> tuple[pg.PlotWidget, pg.PlotDataItem]:
+def token_plot(token_ms: Sequence[float]) -> tuple[TimingPlot, pg.PlotDataItem]:
     """The gap before each token after the first, over the reply: the plot and its curve
     (whose data are every point, whatever is painted)."""
-    plot = _plot(220, background, text)
+    plot = TimingPlot(220)
     x = np.arange(2, len(token_ms) + 2)
     y = np.asarray(token_ms, dtype=float)
     curve = plot.plot(

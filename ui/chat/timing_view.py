@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -173,13 +173,12 @@ class TimingDialog(QDialog):
     def _fill(self, column: QVBoxLayout, content: TimingContent) -> None:
         from ui.chat import timing_plots  # pyqtgraph: imported when a trace is first shown
 
-        background, text = self._colours()
         column.addWidget(self.message)
         if content.figures:
             column.addWidget(self._figures(content.figures))
         column.addWidget(_label(f"Timeline, {content.origin}", bold=True, section=True))
         self.timeline_plot = timing_plots.timeline_plot(
-            [(b.name, b.start_ms, b.ms) for b in content.bars], content.marks, background, text
+            [(b.name, b.start_ms, b.ms) for b in content.bars], content.marks
         )
         column.addWidget(self.timeline_plot)
         self.phase_table = self._phase_table(content.bars)
@@ -188,9 +187,7 @@ class TimingDialog(QDialog):
             column.addWidget(_label(note))
         column.addWidget(_label("Time between tokens", bold=True, section=True))
         if content.token_ms:
-            self.token_plot, self.token_curve = timing_plots.token_plot(
-                content.token_ms, background, text
-            )
+            self.token_plot, self.token_curve = timing_plots.token_plot(content.token_ms)
             column.addWidget(self.token_plot)
         else:
             column.addWidget(_label("The reply had a single token: nothing to plot.", muted=True))
@@ -202,10 +199,6 @@ class TimingDialog(QDialog):
         column.addWidget(_label(content.counters_note, muted=True))
         column.addWidget(_label("Why is this slow?", bold=True, section=True))
         column.addWidget(self.sentences)
-
-    def _colours(self) -> tuple[QColor, QColor]:
-        palette = self.palette()
-        return palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
 
     def _figures(self, figures: Sequence[HeadingFigure]) -> QWidget:
         """The figures in one line, each with its definition as tooltip. The line never asks

@@ -31,6 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.widgets.link_label import LinkLabel
+from ui.widgets.warning_text import show_warning
+
 HELP_TEXT = (
     "Measures prompt processing (pp: tokens read per second) and generation (tg: tokens "
     "generated per second) as llama-bench does, with this model's own load settings: one "
@@ -118,8 +121,8 @@ class BenchDialog(QDialog):
         self.notes_label.setWordWrap(True)
         self.error_label = QLabel("", self)
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
-        self.results_label = QLabel(RESULTS_LINK, self)
+        show_warning(self.error_label, True)  # a red for the palette, after a theme change too
+        self.results_label = LinkLabel(RESULTS_LINK, self)
         self.results_label.setTextFormat(Qt.TextFormat.RichText)
         self.results_label.linkActivated.connect(lambda _link: self.resultsRequested.emit())
         self.start_button = QPushButton("Start", self)

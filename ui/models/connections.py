@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.widgets.message_bar import MessageBar
+from ui.widgets.warning_text import show_warning
 
 COLUMNS = ("Name", "Address", "API key", "Models")
 INTRO = (
@@ -154,7 +155,7 @@ class ConnectionsPanel(QWidget):
         self._update_buttons()
 
     def show_result(self, text: str, *, error: bool = False) -> None:
-        self.result_label.setStyleSheet("color: #c0392b" if error else "")
+        show_warning(self.result_label, error)  # a red for the palette, after a theme change too
         self.result_label.setText(text)
 
     def show_warning(self, text: str) -> None:

@@ -45,6 +45,7 @@ from ui.models.recommended import RecommendedPanel
 from ui.models.rows import FoundRow, InstalledRow
 from ui.models.settings_form import ModelSettingsForm
 from ui.widgets.message_bar import MessageBar
+from ui.widgets.muted_items import mute, show_muted_items
 
 # The quantization is part of a model's name ("Gemma 3 270m · Q4_K_M"), and the folder is in
 # the Source cell's tooltip: so every column fits beside the settings at the default size.
@@ -155,6 +156,7 @@ class ModelsPage(QWidget):
         buttons.addWidget(self.scan_button)
         self.table = _table(COLUMNS, tab)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        show_muted_items(self.table)  # unusable ones grey in the palette of the moment
         # The name takes the room the other columns leave, shortened in the middle when
         # it must be (its tooltip has it whole), so no column is pushed out of sight.
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -241,7 +243,7 @@ class ModelsPage(QWidget):
                 item = QTableWidgetItem(text)
                 if row.error:
                     item.setToolTip(f"This model cannot be used: {row.error}")
-                    item.setForeground(self.palette().placeholderText())
+                    mute(item)
                 elif c == 0:
                     item.setToolTip(("In use. " if row.in_use else "") + row.path)
                 elif c == SOURCE_COLUMN:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.widgets.link_label import LinkLabel
+
 COLUMNS = ("Model", "Parameters", "Size", "Licence", "Fit on this computer", "")
 FIT_COLUMN = COLUMNS.index("Fit on this computer")
 BUTTON_COLUMN = len(COLUMNS) - 1
@@ -78,7 +80,7 @@ class RecommendedPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
         # The selected model's line, repository and licence link.
-        self.details = QLabel(self)
+        self.details = LinkLabel(self)  # the licence link in the palette's colour
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
         # Only the list's own https licence links (the loader refuses others).

@@ -7,39 +7,49 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from ui.performance.series import MIN_PLOT_HEIGHT, BarSeries, colour_of
+from ui.widgets.palette_plot import PalettePlot
 
 GROUP_WIDTH = 0.8  # of one category's unit: the rest is the gap between groups
+WHISKER_ALPHA = 150
 
 
-class BarPlot(pg.PlotWidget):
+class BarPlot(PalettePlot):
+    """Bars per model with ± one standard deviation whiskers, in the palette's colours after
+    a theme change too (ui/widgets/palette_plot.py)."""
+
     def __init__(self, title: str, y_label: str, parent: QWidget | None = None) -> None:
-        palette = parent.palette() if parent is not None else QPalette()
-        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base))
-        text = palette.color(QPalette.ColorRole.Text)
+        super().__init__(parent)
         item = self.getPlotItem()
-        item.setTitle(title, color=text.name())
-        for name in ("bottom", "left"):
-            axis = item.getAxis(name)
-            axis.setTextPen(text)
-            axis.setPen(text)
-        item.getAxis("left").setLabel(y_label, color=text.name())
+        self.set_title(title)
+        item.getAxis("left").setLabel(y_label)  # coloured by the axis's text pen
         item.showGrid(y=True, alpha=0.2)
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=False, y=False)
-        backdrop = palette.color(QPalette.ColorRole.Base)
-        backdrop.setAlpha(210)
-        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=text, brush=backdrop)
+        self.legend = self.add_legend()
         self.setMinimumHeight(MIN_PLOT_HEIGHT)
         self.bars: list[pg.BarGraphItem] = []
+        self.whiskers: list[pg.ErrorBarItem] = []
+
+    def whisker_pen(self) -> QPen:
+        """The text colour, half strength: a whisker over any bar colour on either theme."""
+        colour = self.text_colour()
+        colour.setAlpha(WHISKER_ALPHA)
+        return pg.mkPen(colour, width=1)
+
+    def recolour(self, palette: QPalette) -> None:
+        pen = self.whisker_pen()
+        for whiskers in self.whiskers:
+            whiskers.setData(pen=pen)
 
     def set_bars(self, categories: list[str], series: list[BarSeries], models: list[str]) -> None:
         item = self.getPlotItem()
         item.clear()
         self.bars = []
+        self.whiskers = []
         width = GROUP_WIDTH / max(1, len(series))
         for place, one in enumerate(series):
             shown = [
@@ -55,9 +65,10 @@ class BarPlot(pg.PlotWidget):
             bars.opts["name"] = one.model  # the legend names it from this
             item.addItem(bars)
             whiskers = pg.ErrorBarItem(
-                x=x, y=means, height=2 * spreads, beam=width * 0.3, pen=pg.mkPen("#555", width=1)
+                x=x, y=means, height=2 * spreads, beam=width * 0.3, pen=self.whisker_pen()
             )
             item.addItem(whiskers)
+            self.whiskers.append(whiskers)
             self.bars.append(bars)
         item.getAxis("bottom").setTicks([list(enumerate(categories))])
         item.setXRange(-0.6, max(0, len(categories) - 1) + 0.6, padding=0)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from storage.bench import BenchResultRecord
 from ui.performance.series import MIN_PLOT_HEIGHT, BarSeries
 from ui.widgets.lazy_widget import LazyWidget
+from ui.widgets.muted_items import mute, show_muted_items
 
 if TYPE_CHECKING:
     from ui.performance.bench_plots import BenchPlots
@@ -152,6 +153,7 @@ class BenchTab(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        show_muted_items(self.table)  # failed ones grey in the palette of the moment
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -199,7 +201,7 @@ class BenchTab(QWidget):
                     )
                 if record.error:  # muted, its reason in the tooltip and the last column
                     item.setToolTip(record.error)
-                    item.setForeground(self.palette().placeholderText())
+                    mute(item)
                 self.table.setItem(row, column, item)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()

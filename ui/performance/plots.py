@@ -9,10 +9,11 @@ import pyqtgraph as pg
 import pyqtgraph.functions as fn
 from pyqtgraph.Qt.internals import PrimitiveArray
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from ui.performance.series import MIN_PLOT_HEIGHT, Series, colour_of
+from ui.widgets.palette_plot import PalettePlot
 
 POINT_SIZE = 5
 
@@ -95,25 +96,19 @@ class Dots(pg.GraphicsObject):
         painter.drawPixmapFragments(*self._fragments.drawargs(), dot)
 
 
-class SpeedPlot(pg.PlotWidget):
-    """One scatter plot of tokens/s against tokens, a series per model."""
+class SpeedPlot(PalettePlot):
+    """One scatter plot of tokens/s against tokens, a series per model, in the palette's
+    colours after a theme change too (ui/widgets/palette_plot.py)."""
 
     def __init__(self, title: str, x_label: str, y_label: str, parent: QWidget | None = None):
-        palette = parent.palette() if parent is not None else QPalette()
-        super().__init__(parent, background=palette.color(QPalette.ColorRole.Base))
-        text = palette.color(QPalette.ColorRole.Text)
+        super().__init__(parent)
         item = self.getPlotItem()
-        item.setTitle(title, color=text.name())
+        self.set_title(title)
         for name, label in (("bottom", x_label), ("left", y_label)):
-            axis = item.getAxis(name)
-            axis.setLabel(label, color=text.name())
-            axis.setTextPen(text)
-            axis.setPen(text)
+            item.getAxis(name).setLabel(label)  # coloured by the axis's text pen
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setMenuEnabled(False)
-        backdrop = palette.color(QPalette.ColorRole.Base)
-        backdrop.setAlpha(210)  # the points under the legend show through, faintly
-        self.legend = item.addLegend(offset=(-10, 10), labelTextColor=text, brush=backdrop)
+        self.legend = self.add_legend()
         self.setMinimumHeight(MIN_PLOT_HEIGHT)
 
     def set_series(self, series: list[Series], models: list[str]) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QToolButton, QWidget
 
 from ui.markdown.render import is_allowed_link
+from ui.widgets.link_label import LinkLabel
 
 
 class MessageBar(QFrame):
@@ -25,7 +26,7 @@ class MessageBar(QFrame):
         # The palette's own tint: right on light and dark themes without picking colours.
         self.setAutoFillBackground(True)
         self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
-        self.label = QLabel(self)
+        self.label = LinkLabel(self)  # its links in the palette's colour after a theme change
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         # Links in a bar open only on click and only for http(s)/mailto.

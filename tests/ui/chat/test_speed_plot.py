@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QImage, QPalette
 from pytestqt.qtbot import QtBot
 
+from tests.support.themes import Themes, shoot
 from ui.chat.speed_plot import PLOT_WIDTH, SpeedPlot
 
 POINTS = [(i * 0.25, 20.0 + (i % 4)) for i in range(40)]
@@ -68,3 +69,20 @@ def test_frozen_when_the_reply_ends_then_cleared_by_the_next(qtbot: QtBot) -> No
     assert not coloured_columns(plot.grab().toImage(), live)  # greyed, not the live colour
     plot.clear_points()
     assert plot.isHidden() and plot.points() == [] and plot.toolTip() == ""
+
+
+def test_the_curve_takes_the_new_themes_colours(qtbot: QtBot, themes: Themes) -> None:
+    """Issue 15: the plot reads its palette when it paints, so a theme change recolours it
+    (checked here so that it stays so)."""
+    themes.choose("light")
+    plot = SpeedPlot()
+    qtbot.addWidget(plot)
+    plot.show_points(POINTS)
+    plot.show()
+    light = plot.palette().color(QPalette.ColorRole.Highlight)
+    themes.choose("dark", widget=plot)
+    dark = plot.palette().color(QPalette.ColorRole.Highlight)
+    assert dark != light
+    image = plot.grab().toImage()
+    assert len(coloured_columns(image, dark)) > PLOT_WIDTH // 2
+    shoot(plot, "live-speed-dark")

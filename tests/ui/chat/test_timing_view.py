@@ -4,10 +4,12 @@ reply (ui/chat/message_html.py)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from pytestqt.qtbot import QtBot
 
 from storage.records import Role
 from tests.support.factories import make_message, make_stats
+from tests.support.themes import Themes, shoot
 from ui.chat.message_html import footer_html, timing_url
 from ui.chat.timing_view import (
     DEFAULT_SIZE,
@@ -81,3 +83,28 @@ def test_no_content_says_no_timing_recorded(qtbot: QtBot) -> None:
     dialog.show_content(None)
     assert dialog.message.text() == NO_TIMING
     assert dialog.phase_table is None and dialog.token_curve is None
+
+
+def test_the_plots_follow_a_theme_change(qtbot: QtBot, themes: Themes) -> None:
+    """Issue 15: the plots took the palette's colours when built and kept them, a white
+    plot on a dark window; now their background, axes and mark lines follow the theme."""
+    themes.choose("light")
+    dialog = TimingDialog()
+    qtbot.addWidget(dialog)
+    dialog.show_content(CONTENT)
+    dialog.set_sentences(["The prompt was long."])
+    dialog.show()
+    timeline, tokens = dialog.timeline_plot, dialog.token_plot
+    assert timeline is not None and tokens is not None
+    for theme in ("dark", "light"):
+        themes.choose(theme, widget=timeline)
+        palette = dialog.palette()
+        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
+        for plot in (timeline, tokens):
+            qtbot.waitUntil(lambda p=plot, b=base: p.backgroundBrush().color() == b)
+            assert plot.getAxis("bottom").textPen().color() == text
+            assert plot.getAxis("left").pen().color() == text
+        assert [line.pen.color() for line in timeline.marks] == [text, text]
+        assert all(line.label.color == text for line in timeline.marks)
+        assert dialog.sentences_text() == "• The prompt was long."  # nothing was rebuilt
+        shoot(dialog, f"timing-{theme}")

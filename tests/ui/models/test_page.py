@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.support.qt_user import file_drag
+from tests.support.themes import Themes, cell_colours, item_text_colour, on, shoot, shows
 from ui.models.page import EMPTY_HINT, IN_USE_MARK, ModelsPage
 from ui.models.rows import (
     AUTO,
@@ -297,3 +299,22 @@ def test_delete_file_is_offered_for_hearths_own_files_and_asks_first(qtbot: QtBo
     with qtbot.waitSignal(page.deleteConfirmed) as confirmed:
         qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
     assert confirmed.args == ["/m/hf/q.gguf"] and page.delete_dialog is None
+
+
+def test_an_unusable_model_stays_greyed_in_the_new_theme(qtbot: QtBot, themes: Themes) -> None:
+    """Issue 15: the grey of an unusable model's row was the palette's of when the table was
+    filled; after a switch to dark it was the light theme's grey."""
+    themes.choose("light")
+    page = _page(qtbot)
+    page.show_installed(ROWS)
+    page.tabs.setCurrentIndex(0)
+    for theme in ("dark", "light"):
+        themes.choose(theme, widget=page.table)
+        palette = page.table.palette()
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
+        assert item_text_colour(page.table, 2, 0) == muted  # "broken"
+        assert item_text_colour(page.table, 1, 0) == palette.color(QPalette.ColorRole.Text)
+        # On screen: the alternate rows' base under it (no row is selected).
+        base = palette.color(QPalette.ColorRole.Base)
+        assert shows(cell_colours(page.table, 2, 0), on(muted, base))
+        shoot(page, f"models-{theme}")
