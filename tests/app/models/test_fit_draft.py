@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.models import machine as machine_module
 from app.models.fit import (
     GPU_RUNTIME_OVERHEAD,
     RAM_HEADROOM,
@@ -21,17 +22,28 @@ from app.models.fit import (
 from app.models.fit_breakdown import draft_memory_text
 from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.machine import GpuMemory, MachineMemory
+from app.models.settings import estimate_auto_gpu_layers
+from inference.protocol import EngineSettings
 from tests.support.tiny_gguf import build_tiny_model
 
 GIB = 1 << 30
 
 
 @pytest.fixture(scope="module")
-def layouts(tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelLayout, ModelLayout]:
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("fit_draft")
-    main = build_tiny_model(folder / "main.gguf", n_layer=4, n_embd=128, n_head=8, n_head_kv=2)
-    draft = build_tiny_model(folder / "draft.gguf", n_layer=1, n_embd=32, seed=5)
-    return read_layout(Path(main)), read_layout(Path(draft))
+    return {
+        "main": build_tiny_model(
+            folder / "main.gguf", n_layer=4, n_embd=128, n_head=8, n_head_kv=2
+        ),
+        "draft": build_tiny_model(folder / "draft.gguf", n_layer=1, n_embd=32, seed=5),
+        "wider": build_tiny_model(folder / "wider.gguf", n_layer=1, n_embd=32, extra_vocab=7),
+    }
+
+
+@pytest.fixture(scope="module")
+def layouts(files: dict[str, Path]) -> tuple[ModelLayout, ModelLayout]:
+    return read_layout(files["main"]), read_layout(files["draft"])
 
 
 def _machine(ram: int, vram_free: int | None = None) -> MachineMemory:
@@ -91,3 +103,26 @@ def test_auto_gpu_layers_leave_room_for_the_draft(
     one = estimate_memory(main, 4096, 1, draft=draft)
     small = _machine(16 * GIB, one.vram_bytes + VRAM_HEADROOM - 1)
     assert auto_gpu_layers(main, 4096, small, draft=draft) == 0
+
+
+def test_the_engines_auto_layers_count_a_draft_model_it_would_load(
+    files: dict[str, Path],
+    layouts: tuple[ModelLayout, ModelLayout],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    main, draft = layouts
+    three = estimate_memory(main, 4096, 3, draft=draft)
+    machine = _machine(16 * GIB, three.vram_bytes + VRAM_HEADROOM)
+    monkeypatch.setattr(machine_module, "detect_machine", lambda: machine)
+    base = EngineSettings(model_path=str(files["main"]), n_ctx=4096)
+    assert estimate_auto_gpu_layers(base) == 5
+    drafted = EngineSettings(
+        model_path=str(files["main"]), n_ctx=4096, draft_model_path=str(files["draft"])
+    )
+    assert estimate_auto_gpu_layers(drafted) == 3
+    # One the engine would refuse (another vocabulary, no file) takes no memory.
+    for refused in (files["wider"], files["main"].parent / "gone.gguf"):
+        other = EngineSettings(
+            model_path=str(files["main"]), n_ctx=4096, draft_model_path=str(refused)
+        )
+        assert estimate_auto_gpu_layers(other) == 5
