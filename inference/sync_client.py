@@ -181,8 +181,10 @@ class SyncEngine:
         priority: Priority = Priority.BACKGROUND,
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        drafting: str = "auto",
     ) -> Done:
-        """`state_key`: GenerateRequest.state_key (keep and restore the KV state)."""
+        """`state_key`: GenerateRequest.state_key (keep and restore the KV state); `drafting`:
+        GenerateRequest.drafting (whether to draft)."""
         request = GenerateRequest(
             self._process.next_id(),
             tuple(messages),
@@ -191,6 +193,7 @@ class SyncEngine:
             stop=tuple(stop),
             priority=priority,
             state_key=state_key,
+            drafting=drafting,
         )
         return self._finish(self._request(request, on_delta=on_delta))
 

@@ -20,13 +20,28 @@ from app.config.settings import Settings, load_settings
 if TYPE_CHECKING:
     from app.cli.chat_conversation import StoredTurn
     from inference.backends.remote import RemoteEngine
-    from inference.protocol import ChatMessage, EngineSettings, KeptStates, Sampling
+    from inference.protocol import (
+        ChatMessage,
+        Done,
+        EngineSettings,
+        KeptStates,
+        ModelInfo,
+        Sampling,
+    )
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="send one message and stream the reply to stdout")
     chat.add_argument("prompt", help="the message to send")
     chat.add_argument("--model", type=Path, help="GGUF model file (default: the built-in model)")
+    chat.add_argument(
+        "--draft-model",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="a smaller GGUF with the model's vocabulary that drafts tokens for it to verify "
+        "(issue 13); one that cannot is left out with the reason, and prompt lookup drafts",
+    )
     chat.add_argument("--max-tokens", type=int, default=None, help="longest reply, in tokens")
     chat.add_argument("--system", default=None, help="system prompt")
     chat.add_argument("--n-ctx", type=int, default=None, help="context size in tokens")
@@ -41,6 +56,13 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="ID",
         help="continue this stored conversation (its shown branch) and store the turn; "
         "ids: `hearth import`, `hearth export`",
+    )
+    chat.add_argument(
+        "--drafting",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="speculative decoding: auto (where this machine measured that it pays), "
+        "on or off; --json shows what was drafted and accepted",
     )
     add_backend_options(chat)
     return chat
@@ -74,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if (problem := check_backend_options(args)) is not None:
         return _fail(problem, 2)
+    if args.backend is not None and args.drafting != "auto":
+        return _fail("--drafting is the local engine's: a server decodes in its own way", 2)
+    if args.backend is not None and args.draft_model is not None:
+        return _fail("--draft-model is the local engine's: a server drafts in its own way", 2)
     paths = resolve_paths().ensure()
     settings: Settings = load_settings(paths.settings_file)
     engine_settings: EngineSettings | None = None  # None: a remote server's model
@@ -86,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             settings.engine_settings(model_path),
             n_ctx=args.n_ctx or settings.n_ctx,
             n_gpu_layers=settings.n_gpu_layers if args.gpu_layers is None else args.gpu_layers,
+            draft_model_path=str(args.draft_model.expanduser()) if args.draft_model else "",
         )
     sampling = Sampling(
         temperature=settings.temperature if args.temperature is None else args.temperature,
@@ -144,6 +171,9 @@ def _reply(
             engine = open_remote(args, model=args.model)
         else:
             engine = SyncEngine.start(engine_settings, kept_states=kept)
+            _say_draft_note(args, engine.info)
+        # The request's drafting mode: only Hearth's own engine drafts.
+        drafting = {"drafting": args.drafting} if isinstance(engine, SyncEngine) else {}
         with engine:
             # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
             previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
@@ -155,6 +185,7 @@ def _reply(
                     priority=Priority.INTERACTIVE,
                     on_delta=None if args.json else echo,
                     state_key=key,
+                    **drafting,
                 )
             finally:
                 signal.signal(signal.SIGINT, previous)
@@ -188,6 +219,10 @@ def _reply(
         )
         if turn is not None:
             payload.update(conversation_id=turn.conversation_id, message_id=message_id)
+        if engine_settings is not None and engine_settings.draft_model_path:
+            payload["draft_model"] = _draft_json(engine_settings.draft_model_path, info)
+        if done.trace is not None:  # which drafter made the drafts ("" none ran)
+            payload["drafter"] = done.trace.drafter
         if done.trace is not None:
             from app.chat.timing import timeline
 
@@ -212,7 +247,28 @@ def _reply(
         print(
             f"[{s.completion_tokens} tokens · {s.decode_tps:.1f} tok/s · "
             f"first token (engine) {first if first >= 0 else s.ttft_ms:.0f} ms · "
-            f"stop: {s.stop_reason}]",
+            f"stop: {s.stop_reason}{_drafts_text(done)}]",
             file=sys.stderr,
         )
     return 0
+
+
+def _say_draft_note(args: argparse.Namespace, info: ModelInfo | None) -> None:
+    """Why the --draft-model asked for was left out (another vocabulary, a missing or damaged
+    file), on stderr where the JSON and the reply do not go; the reply comes all the same."""
+    if args.draft_model is not None and info is not None and info.draft_note:
+        print(info.draft_note, file=sys.stderr)
+
+
+def _draft_json(path: str, info: ModelInfo) -> dict[str, Any]:
+    """--json's draft_model: the file asked for, whether the engine loaded it (its name), and
+    the engine's note when it left it out."""
+    return {"path": path, "loaded": bool(info.draft_name), "note": info.draft_note}
+
+
+def _drafts_text(done: Done) -> str:
+    """The stats line's drafting part: " · drafts by the draft model: 18 of 20 accepted"."""
+    trace = done.trace
+    if trace is None or not trace.drafted:
+        return ""
+    return f" · drafts by the {trace.drafter}: {trace.draft_accepted} of {trace.drafted} accepted"

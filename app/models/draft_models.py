@@ -1,7 +1,8 @@
-"""Choosing a draft model on the Models page (issue 13): which local models are offered, why a
-chosen one cannot draft for the selected model, and what it adds to the memory estimate.
-The engine checks the same again at load (inference/process/draft_model.py): a path set by
-hand in model_settings.json never reaches llama.cpp unchecked. No Qt."""
+"""Choosing a draft model on the Models page (issue 13): which local models are offered, and why
+a chosen one cannot draft for the selected model. What it adds to the memory estimate is
+counted in the verdict by app.models.fit (`draft`). The engine checks the same again at load
+(inference/process/draft_model.py): a path set by hand in model_settings.json never reaches
+llama.cpp unchecked. No Qt."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from app.models.catalog import ModelEntry
-from app.models.fit import estimate_memory, human_bytes
-from app.models.gguf_layout import ModelLayout
 from inference.gguf import ModelFileError
 from inference.gguf.vocabulary import vocabulary_mismatch
 
@@ -33,29 +32,3 @@ def draft_problem(model_path: str | Path, draft_path: str | Path) -> str:
     except ModelFileError as exc:
         return f"The draft model {Path(draft_path).name} cannot be used: {exc}"
     return f"{mismatch[:1].upper()}{mismatch[1:]}." if mismatch else ""
-
-
-def draft_memory_text(
-    layout: ModelLayout,
-    n_ctx: int,
-    *,
-    on_gpu: bool,
-    n_batch: int,
-    flash_attn: bool,
-    type_k: str,
-    type_v: str,
-) -> str:
-    """What the draft model adds to the estimate, loaded as the engine loads it: with the main
-    model's context (it must hold every position the main model holds) and cache settings,
-    all on the GPU when the main model uses the GPU at all (`on_gpu`), else on the CPU."""
-    est = estimate_memory(
-        layout, n_ctx, -1 if on_gpu else 0, n_batch=n_batch, flash_attn=flash_attn,
-        type_k=type_k, type_v=type_v,
-    )  # fmt: skip
-    weights = est.weights_cpu + est.weights_gpu
-    kv = est.kv_cpu + est.kv_gpu
-    total = weights + kv + est.compute_cpu + est.compute_gpu
-    return (
-        f"The draft model adds {human_bytes(total)} (weights {human_bytes(weights)}, "
-        f"KV cache {human_bytes(kv)})."
-    )

@@ -20,7 +20,7 @@ Pure arithmetic: any thread may call it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from app.models.gguf_layout import ModelLayout
@@ -82,14 +82,19 @@ class MemoryEstimate:
     kv_f16: int = 0  # the KV cache's bytes had both K and V been f16
     type_k: str = "f16"
     type_v: str = "f16"
+    # Issue 13: the draft model loaded beside it (weights, KV cache, compute), counted in
+    # ram_bytes/vram_bytes and so in the verdict; the other fields are the main model's.
+    draft: MemoryEstimate | None = None
 
     @property
     def ram_bytes(self) -> int:
-        return self.weights_cpu + self.kv_cpu + self.compute_cpu
+        own = self.weights_cpu + self.kv_cpu + self.compute_cpu
+        return own + (self.draft.ram_bytes if self.draft else 0)
 
     @property
     def vram_bytes(self) -> int:
-        return self.weights_gpu + self.kv_gpu + self.compute_gpu + self.gpu_overhead
+        own = self.weights_gpu + self.kv_gpu + self.compute_gpu + self.gpu_overhead
+        return own + (self.draft.vram_bytes if self.draft else 0)
 
     @property
     def kv_bytes(self) -> int:
@@ -188,9 +193,13 @@ def estimate_memory(
     swa_full: bool = True,
     type_k: str = "f16",
     type_v: str = "f16",
+    draft: ModelLayout | None = None,
 ) -> MemoryEstimate:
     """Estimate llama.cpp's buffers. `n_gpu_layers` < 0 means all layers; `type_k`/`type_v`
-    are the KV cache types (EngineSettings.type_k/type_v)."""
+    are the KV cache types (EngineSettings.type_k/type_v); `draft`: a draft model loaded as
+    the engine loads it (inference/process/draft_model.py): the same n_ctx, batch and cache
+    settings, wholly on the GPU when the main model uses the GPU at all, else on the CPU; one
+    process, so no second GPU runtime overhead."""
     n_layer = layout.n_layers
     total_layers = n_layer + 1
     gpu_layers = total_layers if n_gpu_layers < 0 else min(n_gpu_layers, total_layers)
@@ -229,6 +238,13 @@ def estimate_memory(
     else:
         compute_gpu = attention + activations
         compute_cpu = logits + activations
+    drafted = None
+    if draft is not None:
+        drafted = estimate_memory(
+            draft, n_ctx, -1 if gpu_layers else 0, n_batch=n_batch, flash_attn=flash_attn,
+            swa_full=swa_full, type_k=type_k, type_v=type_v,
+        )  # fmt: skip
+        drafted = replace(drafted, gpu_overhead=0)
     return MemoryEstimate(
         n_ctx=n_ctx,
         gpu_layers=gpu_layers,
@@ -243,6 +259,7 @@ def estimate_memory(
         kv_f16=kv_f16,
         type_k=type_k,
         type_v=type_v,
+        draft=drafted,
     )
 
 
@@ -266,15 +283,17 @@ def auto_gpu_layers(
     flash_attn: bool = False,
     type_k: str = "f16",
     type_v: str = "f16",
+    draft: ModelLayout | None = None,
 ) -> int:
-    """The largest number of layers to offload that fits in free VRAM (0 without a GPU).
+    """The largest number of layers to offload that fits in free VRAM (0 without a GPU), a
+    `draft` model counted (on the GPU with any layer there, estimate_memory).
     VRAM grows with each layer, so a scan from the top finds the answer in a few steps."""
     if not gpu_available or machine.best_gpu is None:
         return 0
     for layers in range(layout.n_layers + 1, 0, -1):
         estimate = estimate_memory(
             layout, n_ctx, layers, n_batch=n_batch, flash_attn=flash_attn,
-            type_k=type_k, type_v=type_v,
+            type_k=type_k, type_v=type_v, draft=draft,
         )  # fmt: skip
         if _fits(estimate, machine)[1]:
             return layers
@@ -300,18 +319,20 @@ def evaluate_fit(
     flash_attn: bool = False,
     type_k: str = "f16",
     type_v: str = "f16",
+    draft: ModelLayout | None = None,
 ) -> FitVerdict:
     """The verdict for these settings on this machine, with the numbers behind it.
-    `gpu_available` is False when the installed llama.cpp cannot offload (CPU build)."""
+    `gpu_available` is False when the installed llama.cpp cannot offload (CPU build);
+    `draft`: the draft model loaded beside it, counted too (estimate_memory)."""
     has_gpu = gpu_available and machine.best_gpu is not None
     requested = n_gpu_layers if has_gpu else 0
     estimate = estimate_memory(
         layout, n_ctx, requested, n_batch=n_batch, flash_attn=flash_attn,
-        type_k=type_k, type_v=type_v,
+        type_k=type_k, type_v=type_v, draft=draft,
     )  # fmt: skip
     auto = auto_gpu_layers(
         layout, n_ctx, machine, gpu_available=gpu_available, n_batch=n_batch,
-        flash_attn=flash_attn, type_k=type_k, type_v=type_v,
+        flash_attn=flash_attn, type_k=type_k, type_v=type_v, draft=draft,
     )  # fmt: skip
     ram_ok, vram_ok = _fits(estimate, machine)
     ram = (
@@ -340,20 +361,6 @@ def evaluate_fit(
         kind = FitKind.PARTIAL
         text = f"partly on GPU ({estimate.gpu_layers} of {m} layers): needs {vram} and {ram}"
     return FitVerdict(kind, text, estimate, auto)
-
-
-def kv_cache_text(estimate: MemoryEstimate) -> str:
-    """The KV cache's size and what its types save against f16, for the fit breakdown:
-    "KV cache 72.0 MiB (q8_0/q8_0: saves 63.8 MiB against f16)"."""
-    text = f"KV cache {human_bytes(estimate.kv_bytes)}"
-    if (estimate.type_k, estimate.type_v) == ("f16", "f16"):
-        return text
-    types = f"{estimate.type_k}/{estimate.type_v}"
-    saved = estimate.kv_saved
-    if saved:
-        return f"{text} ({types}: saves {human_bytes(saved)} against f16)"
-    extra = max(0, estimate.kv_bytes - estimate.kv_f16)
-    return f"{text} ({types}: {human_bytes(extra)} more than f16)" if extra else text
 
 
 def head_widths(layout: ModelLayout) -> tuple[int | None, int | None]:

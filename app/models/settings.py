@@ -177,11 +177,13 @@ AutoLayers = Callable[[EngineSettings], int]
 
 def estimate_auto_gpu_layers(engine: EngineSettings, gpu_available: bool = True) -> int:
     """GPU layers that fit this machine's free VRAM for these settings (0 without a GPU).
-    Reads the model header and asks nvidia-smi; 0 when either fails."""
+    Reads the model header and asks nvidia-smi; 0 when either fails. A draft model the engine
+    would load beside it (readable, same vocabulary) is counted too."""
     from app.models.fit import auto_gpu_layers
     from app.models.gguf_layout import read_layout
     from app.models.machine import detect_machine
     from inference.gguf import ModelFileError
+    from inference.gguf.vocabulary import vocabulary_mismatch
 
     machine = detect_machine()
     if not gpu_available or machine.best_gpu is None:
@@ -190,9 +192,17 @@ def estimate_auto_gpu_layers(engine: EngineSettings, gpu_available: bool = True)
         layout = read_layout(Path(engine.model_path))
     except ModelFileError:
         return 0
+    draft = None
+    if engine.draft_model_path:  # issue 13: as inference/process/draft_model.py loads it
+        draft_path = Path(engine.draft_model_path)
+        try:
+            if not vocabulary_mismatch(Path(engine.model_path), draft_path):
+                draft = read_layout(draft_path)
+        except ModelFileError:
+            pass  # the engine leaves it out too
     return auto_gpu_layers(
         layout, engine.n_ctx, machine, n_batch=engine.n_batch, flash_attn=engine.flash_attn,
-        type_k=engine.type_k, type_v=engine.type_v,
+        type_k=engine.type_k, type_v=engine.type_v, draft=draft,
     )  # fmt: skip
 
 

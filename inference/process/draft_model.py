@@ -12,7 +12,9 @@ it out with a plain note; the main model loads all the same and prompt lookup st
 
 `ModelDrafter` is one reply's drafter over it: per step, its cache is brought in step with
 the reply so far (the guesses the main model rejected are taken back out, the kept prefix is
-reused, only the new tokens are evaluated) and it decodes greedily up to k tokens ahead.
+reused, only the new tokens are evaluated) and it decodes greedily up to k tokens ahead. Its
+first catch-up reads the whole prompt; it does so in n_batch steps and asks `stop` (the
+reply's interrupt, set for each run) between them, so Stop during a long prompt stays prompt.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class ModelDrafter:
         self.llm = llm
         self._prompt = list(prompt)
         self._tokens = list(prompt)
+        # speculative.Interruptible: True stops a catch-up between two batches.
+        self.stop: Callable[[], bool] | None = None
 
     def sync(self, tokens: Sequence[int], offset: int) -> None:
         """The reply so far (`tokens`, the ids after the first `offset` prompt tokens)."""
@@ -92,7 +96,8 @@ class ModelDrafter:
         k = min(k, llama_rows.free_rows_after(llm, len(tokens)) + 1)
         if k <= 0 or not tokens:
             return []
-        llama_rows.catch_up(llm, tokens)
+        if not llama_rows.catch_up(llm, tokens, self.stop):
+            return []  # stopped: the caller's interrupt ends or pauses the reply next
         out: list[int] = []
         while True:
             token = llama_rows.greedy_token(llm)

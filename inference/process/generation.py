@@ -177,7 +177,10 @@ class Generation:
         self._count_evaluated(evaluated)
         t_prefill_end = time.perf_counter()
         drafting = self.drafting
-        source = drafting.steps(llm, tokens, self.ids, budget)
+        # A draft model's catch-up with a long prompt stops between its batches (issue 13).
+        source = drafting.steps(
+            llm, tokens, self.ids, budget, lambda: interrupt() in (PREEMPTED, CANCELLED)
+        )
         counts, times = drafting.counts, drafting.times
         try:
             for step in source:

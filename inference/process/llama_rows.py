@@ -5,7 +5,7 @@ llama-cpp-python's private attributes for this."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import llama_cpp.llama_cpp as llama_lib
@@ -91,11 +91,16 @@ def flash_attention_on(llm: Llama) -> bool:
     return bool(llm.context_params.flash_attn_type == llama_lib.LLAMA_FLASH_ATTN_TYPE_ENABLED)
 
 
-def catch_up(llm: Llama, tokens: Sequence[int]) -> None:
+def catch_up(llm: Llama, tokens: Sequence[int], stop: Callable[[], bool] | None = None) -> bool:
     """Leave exactly `tokens` in the KV cache, the last one's logits live: keep the longest
     cached prefix (less the last token, whose logits must be fresh), forget the rest (a draft
     model's guesses the main model rejected), evaluate what follows. Unlike evaluate_prompt it
-    never trusts a cache of the same length: a draft model's cache holds its own guesses."""
+    never trusts a cache of the same length: a draft model's cache holds its own guesses.
+
+    What follows is evaluated n_batch tokens at a time with `stop()` asked between two of them
+    (a draft model's first catch-up reads the whole prompt: Stop must not wait for all of it).
+    Returns False when `stop()` said True: the cache then holds the prefix read so far, which
+    the next call keeps."""
     common = Llama.longest_token_prefix(cached_tokens(llm), tokens)
     keep = min(common, len(tokens) - 1)
     if keep > 0 and llm._ctx.kv_cache_seq_rm(-1, keep, -1):
@@ -103,7 +108,13 @@ def catch_up(llm: Llama, tokens: Sequence[int]) -> None:
     else:
         llm.reset()  # eval then forgets the whole cache
         keep = 0
-    llm.eval(tokens[keep:])
+    rest = tokens[keep:]
+    step = max(1, int(llm.n_batch))
+    for start in range(0, len(rest), step):
+        if start and stop is not None and stop():
+            return False
+        llm.eval(rest[start : start + step])  # one llama_decode, as eval does per n_batch
+    return True
 
 
 def greedy_token(llm: Llama) -> int:

@@ -15,6 +15,7 @@ from inference.process.drafting import DraftLength
 from inference.process.speculative import (
     DraftCounts,
     Drafter,
+    Interruptible,
     ModeTimes,
     Step,
     Verifier,
@@ -73,10 +74,16 @@ class ReplyDrafting:
         return self.plan
 
     def steps(
-        self, llm: Llama, tokens: list[int], ids: list[int], budget: int
+        self,
+        llm: Llama,
+        tokens: list[int],
+        ids: list[int],
+        budget: int,
+        stop: Callable[[], bool] | None = None,
     ) -> Generator[Step, None, None]:
         """This run's token source (`tokens`: prompt + `ids`, the reply so far): the verifier
-        while the reply drafts, else Llama.generate as plain decoding always did."""
+        while the reply drafts, else Llama.generate as plain decoding always did. `stop`: this
+        run's "pause or cancel now?", for a drafter that may take long (Interruptible)."""
         plan = self._decide(llm)
         sampling = self.sampling
         options: dict[str, Any] = {
@@ -93,6 +100,8 @@ class ReplyDrafting:
         if self._drafter is None:
             self._drafter = self._make_drafter(prompt)
             self.timeline.drafter = str(getattr(self._drafter, "kind", ""))
+        if isinstance(self._drafter, Interruptible):
+            self._drafter.stop = stop  # this run's: a resumed run asks its own
         self._verifier = Verifier(
             llm, prompt, ids, options, self._drafter, self._length, budget,
             self.counts, self.times, plan.cutoff,

@@ -16,9 +16,9 @@ to evaluate next, and the KV cache holds everything before it.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from llama_cpp import Llama
 
@@ -37,6 +37,15 @@ class Drafter(Protocol):
     def sync(self, tokens: Sequence[int], offset: int) -> None: ...
 
     def propose(self, k: int) -> list[int]: ...
+
+
+@runtime_checkable
+class Interruptible(Protocol):
+    """A drafter whose proposal may take long (a draft model reading a long prompt): `stop`,
+    set for each run of the reply (reply_drafting.py), is asked between its steps; True makes
+    it propose nothing now, keeping the work done for the next proposal."""
+
+    stop: Callable[[], bool] | None
 
 
 class Step(NamedTuple):

@@ -33,11 +33,13 @@ class MachineState:
         flash_attn: bool,
         type_k: str = "f16",
         type_v: str = "f16",
+        draft: ModelLayout | None = None,
     ) -> int:
-        """GPU layers for Auto on this machine (0 while its memory is not known)."""
+        """GPU layers for Auto on this machine (0 while its memory is not known), a `draft`
+        model loaded beside it counted (app.models.fit.estimate_memory)."""
         if self.memory is None:
             return 0
         return auto_gpu_layers(
             layout, n_ctx, self.memory, gpu_available=self.gpu_available(), n_batch=n_batch,
-            flash_attn=flash_attn, type_k=type_k, type_v=type_v,
+            flash_attn=flash_attn, type_k=type_k, type_v=type_v, draft=draft,
         )  # fmt: skip

@@ -8,7 +8,6 @@ Threads: GUI thread only; header reads run through `PageTasks` and come back que
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject
@@ -22,7 +21,7 @@ from app.gui.models.views import fit_view
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.models.catalog import ModelEntry, model_layout
-from app.models.draft_models import draft_choices, draft_memory_text, draft_problem
+from app.models.draft_models import draft_choices, draft_problem
 from app.models.fit import cache_problem, evaluate_fit
 from app.models.gguf_layout import ModelLayout
 from app.models.settings import CUSTOM, ModelSettings, ModelSettingsStore, engine_settings_for
@@ -146,21 +145,25 @@ class PerModelSettings(QObject):
         type_k, type_v = form.cache_types()
         form.show_cache_problem(cache_problem(layout, type_k, type_v, flash_attn))
         gpu = self._machine.gpu_available()
+        # Issue 13: a chosen draft model counts in Auto's layers and the verdict.
+        draft = self._draft_layout(self._selected, form.draft.path())
         if auto:
-            layers = self._machine.auto_layers(layout, n_ctx, n_batch, flash_attn, type_k, type_v)
+            layers = self._machine.auto_layers(
+                layout, n_ctx, n_batch, flash_attn, type_k, type_v, draft=draft
+            )
         verdict = evaluate_fit(
             layout, n_ctx, layers, machine, gpu_available=gpu, n_batch=n_batch,
-            flash_attn=flash_attn, type_k=type_k, type_v=type_v,
+            flash_attn=flash_attn, type_k=type_k, type_v=type_v, draft=draft,
         )  # fmt: skip
         view = fit_view(verdict, gpu and machine.best_gpu is not None)
-        draft = self._layouts.get(form.draft.path()) if form.draft.path() else None
-        if draft is not None:  # issue 13: the draft model's share, loaded as the engine does
-            extra = draft_memory_text(
-                draft, n_ctx, on_gpu=gpu and layers != 0, n_batch=n_batch,
-                flash_attn=flash_attn, type_k=type_k, type_v=type_v,
-            )  # fmt: skip
-            view = replace(view, breakdown=f"{view.breakdown} {extra}")
         form.show_fit(view)
+
+    def _draft_layout(self, model: str, draft: str) -> ModelLayout | None:
+        """The layout of the draft model `draft` for `model`, once its vocabulary was checked
+        and passed (_check_draft reads it then); None before, or when it cannot draft."""
+        if not draft or self._draft_problems.get((model, draft)) != "":
+            return None
+        return self._layouts.get(draft)
 
     def _check_draft(self, draft: str) -> None:
         """A draft model was chosen: check its vocabulary against the selected model's (and
@@ -250,6 +253,7 @@ class PerModelSettings(QObject):
             return self._machine.auto_layers(
                 layout, engine.n_ctx, engine.n_batch, engine.flash_attn,
                 engine.type_k, engine.type_v,
+                draft=self._draft_layout(model_path, engine.draft_model_path),
             )  # fmt: skip
 
         return engine_settings_for(

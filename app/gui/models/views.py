@@ -20,8 +20,8 @@ from app.models.fit import (
     auto_gpu_layers,
     evaluate_fit,
     human_bytes,
-    kv_cache_text,
 )
+from app.models.fit_breakdown import draft_memory_text, kv_cache_text
 from app.models.gguf_layout import ModelLayout
 from app.models.hub import RemoteModel, RepoSummary
 from app.models.machine import MachineMemory
@@ -212,6 +212,8 @@ def fit_view(verdict: FitVerdict, gpu_found: bool) -> FitView:
     breakdown = (
         f"Weights {human_bytes(weights)}, {kv_cache_text(est)}, compute {human_bytes(compute)}."
     )
+    if est.draft is not None:  # issue 13: counted in the verdict above
+        breakdown += f" {draft_memory_text(est)}"
     if gpu_found:
         breakdown += (
             f" Auto puts {verdict.auto_gpu_layers} of {est.total_layers} layers on the GPU."

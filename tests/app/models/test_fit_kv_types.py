@@ -13,8 +13,8 @@ from app.models.fit import (
     estimate_memory,
     evaluate_fit,
     kv_bytes_per_layer,
-    kv_cache_text,
 )
+from app.models.fit_breakdown import kv_cache_text
 from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.machine import MachineMemory
 from inference.engine_process import EngineProcess
