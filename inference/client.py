@@ -93,7 +93,9 @@ class EngineClient(QObject):
         priority: Priority = Priority.INTERACTIVE,
         overflow: str = "fail",
         state_key: str = "",
+        work: str = "",
     ) -> int:
+        """`work`: GenerateRequest.work, the kind of work (protocol.Work)."""
         request = GenerateRequest(
             self._engine.next_id(),
             tuple(messages),
@@ -103,6 +105,7 @@ class EngineClient(QObject):
             priority=priority,
             overflow=overflow,
             state_key=state_key,
+            work=work,
         )
         return self._submit(request)
 
@@ -115,9 +118,10 @@ class EngineClient(QObject):
         stop: Sequence[str] = (),
         state_key: str = "",
         priority: Priority = Priority.BACKGROUND,
+        work: str = "",
     ) -> int:
         """`priority`: background for the window's own batch work, API for the requests of
-        the window's API server (issue 14)."""
+        the window's API server (issue 14); `work`: CompletionRequest.work."""
         request = CompletionRequest(
             self._engine.next_id(),
             prompt,
@@ -126,6 +130,7 @@ class EngineClient(QObject):
             stop=tuple(stop),
             priority=priority,
             state_key=state_key,
+            work=work,
         )
         return self._submit(request)
 

@@ -74,8 +74,10 @@ class BlockingEngine(Protocol):
         priority: Priority = ...,
         on_delta: OnDelta | None = ...,
         state_key: str = ...,
+        work: str = ...,
     ) -> Done:
-        """A reply with the model's chat template; `state_key`: GenerateRequest.state_key."""
+        """A reply with the model's chat template; `state_key`: GenerateRequest.state_key;
+        `work`: GenerateRequest.work (a protocol.Work; a server ignores it)."""
         ...
 
     def complete(
@@ -87,6 +89,7 @@ class BlockingEngine(Protocol):
         stop: Sequence[str] = ...,
         on_delta: OnDelta | None = ...,
         state_key: str = ...,
+        work: str = ...,
     ) -> Done:
         """A raw continuation of `prompt` (no chat template): the prompts of base models."""
         ...
@@ -181,8 +184,11 @@ class SyncEngine:
         priority: Priority = Priority.BACKGROUND,
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        work: str = "",
+        drafting: str = "auto",
     ) -> Done:
-        """`state_key`: GenerateRequest.state_key (keep and restore the KV state)."""
+        """`state_key`: GenerateRequest.state_key (keep and restore the KV state); `work` and
+        `drafting`: GenerateRequest's (the kind of work, whether to draft)."""
         request = GenerateRequest(
             self._process.next_id(),
             tuple(messages),
@@ -191,6 +197,8 @@ class SyncEngine:
             stop=tuple(stop),
             priority=priority,
             state_key=state_key,
+            drafting=drafting,
+            work=work,
         )
         return self._finish(self._request(request, on_delta=on_delta))
 
@@ -203,6 +211,7 @@ class SyncEngine:
         stop: Sequence[str] = (),
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        work: str = "",
     ) -> Done:
         request = CompletionRequest(
             self._process.next_id(),
@@ -211,6 +220,7 @@ class SyncEngine:
             sampling=sampling or Sampling(),
             stop=tuple(stop),
             state_key=state_key,
+            work=work,
         )
         return self._finish(self._request(request, on_delta=on_delta))
 

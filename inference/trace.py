@@ -179,6 +179,9 @@ class Trace:
     draft_steps: int = 0
     draft_step_tokens: int = 0
     drafting: str = ""
+    # The kind of work drafting was measured for (protocol.Work: "chat", "summary", ...;
+    # "" in traces from before).
+    work: str = ""
 
     @property
     def queue_ms(self) -> float:
@@ -232,6 +235,7 @@ class Trace:
             "draft_steps": self.draft_steps,
             "draft_step_tokens": self.draft_step_tokens,
             "drafting": self.drafting,
+            "work": self.work,
         }
         if self.kept_state:
             out.update(
@@ -315,4 +319,5 @@ def _from_phases(p: Mapping[str, float | int | str], token_ms: Sequence[float]) 
         draft_steps=count("draft_steps"),
         draft_step_tokens=count("draft_step_tokens"),
         drafting=str(p.get("drafting", "")),
+        work=str(p.get("work", "")),
     )

@@ -191,6 +191,7 @@ def timeline(trace: Trace, load_ms: float | None = None) -> dict[str, Any]:
         "llama_decode_ms": trace.llama_decode_ms,
         "drafting": {
             "mode": trace.drafting,
+            "work": trace.work,
             "drafted": trace.drafted,
             "accepted": trace.draft_accepted,
             "steps": trace.draft_steps,

@@ -42,6 +42,13 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="continue this stored conversation (its shown branch) and store the turn; "
         "ids: `hearth import`, `hearth export`",
     )
+    chat.add_argument(
+        "--drafting",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="speculative decoding: auto (where this machine measured that it pays), "
+        "on or off; --json shows what was drafted and accepted",
+    )
     add_backend_options(chat)
     return chat
 
@@ -74,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if (problem := check_backend_options(args)) is not None:
         return _fail(problem, 2)
+    if args.backend is not None and args.drafting != "auto":
+        return _fail("--drafting is the local engine's: a server decodes in its own way", 2)
     paths = resolve_paths().ensure()
     settings: Settings = load_settings(paths.settings_file)
     engine_settings: EngineSettings | None = None  # None: a remote server's model
@@ -126,7 +135,7 @@ def _reply(
 ) -> int:
     """Send the chat, print the reply (and its JSON), store the turn of a stored chat."""
     from app.cli.chat_conversation import state_key
-    from inference.protocol import Priority
+    from inference.protocol import Priority, Work
     from inference.sync_client import EngineError, SyncEngine
 
     def echo(text: str) -> None:
@@ -144,6 +153,8 @@ def _reply(
             engine = open_remote(args, model=args.model)
         else:
             engine = SyncEngine.start(engine_settings, kept_states=kept)
+        # The request's drafting mode: only Hearth's own engine drafts.
+        drafting = {"drafting": args.drafting} if isinstance(engine, SyncEngine) else {}
         with engine:
             # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
             previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
@@ -155,6 +166,8 @@ def _reply(
                     priority=Priority.INTERACTIVE,
                     on_delta=None if args.json else echo,
                     state_key=key,
+                    work=Work.CHAT,
+                    **drafting,
                 )
             finally:
                 signal.signal(signal.SIGINT, previous)

@@ -51,6 +51,7 @@ class TraceRecorder:
         # draft_step_tokens, and why the reply drafted or not.
         self.drafts: tuple[int, int, int, int] = (0, 0, 0, 0)
         self.drafting = ""
+        self.work = ""  # the kind of work drafting is measured for (protocol.Work)
 
     def run_started(self, now: float) -> None:
         if self.last_run_end is not None:
@@ -111,6 +112,7 @@ class TraceRecorder:
             draft_steps=self.drafts[2],
             draft_step_tokens=self.drafts[3],
             drafting=self.drafting,
+            work=self.work,
         )
 
 

@@ -65,6 +65,7 @@ from inference.protocol import (
     TokenizeRequest,
     Unloaded,
     UnloadRequest,
+    Work,
 )
 
 # What a paused background generation makes way for: quick requests and other replies.
@@ -289,9 +290,9 @@ class Worker:
             dropped=dropped,
             state_key=request.state_key,
             drafting=request.drafting,
-            # Callers do not name their work yet: background chats are summaries and
-            # translations, measured apart from the interactive chat.
-            work=request.work or ("chat" if continues else "background"),
+            # Callers name their work (protocol.Work); an unnamed background chat is
+            # measured apart from the interactive chat.
+            work=request.work or (Work.CHAT if continues else Work.BACKGROUND),
         )
         evaluation = Evaluation(request.id, "chat", int(request.priority), tuple(messages), dropped)
         self._start(model, spec, remember, evaluation, prompt_times)
