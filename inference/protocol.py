@@ -109,6 +109,9 @@ class KeptStates:
 
     folder: str = ""
     budget_bytes: int = 4 << 30
+    # The file where the engine keeps drafting's measured speeds per model and kind of work
+    # (inference/process/draft_memory.py), so a restart does not measure again. "": none.
+    draft_speeds: str = ""
 
 
 @dataclass(frozen=True)

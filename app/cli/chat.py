@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             return _fail(str(exc))
         messages = turn.messages(args.prompt)
     # Conversations' KV states live beside the history (issue 13), within the window's budget.
-    kept = settings.kept_states(paths.kv_states_dir)
+    kept = settings.kept_states(paths.kv_states_dir, paths.draft_speeds_file)
     try:
         max_tokens = args.max_tokens or settings.max_tokens
         return _reply(args, engine_settings, sampling, messages, kept, turn, max_tokens)

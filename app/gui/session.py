@@ -230,7 +230,9 @@ class EngineSession(QObject):
         self.loadStarted.emit(model_path)
         # The states folder and budget travel with every load: a restarted engine learns
         # them again, and a budget changed in the settings applies from the next load.
-        kept = self.store.settings.kept_states(self.paths.kv_states_dir)
+        kept = self.store.settings.kept_states(
+            self.paths.kv_states_dir, self.paths.draft_speeds_file
+        )
         self._load_settings = self.choices()[0]
         self._load_request = self.client.load(self._load_settings, kept)
 

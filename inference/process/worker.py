@@ -224,6 +224,8 @@ class Worker:
             model.fmt.name,
             self._state_writer,
         )
+        speeds = request.kept_states.draft_speeds if request.kept_states else ""
+        self._draft_switches.loaded(model.info.path, model.info.n_gpu_layers, speeds)
         self._send(Loaded(request.id, model.info))
 
     def _unload(self) -> None:
@@ -234,6 +236,7 @@ class Worker:
             self._model = None
 
     def _save_kept_state(self) -> None:
+        self._draft_switches.save()  # drafting's speeds too, when a reply measured them
         if self._kept is not None and self._kept.pending and self._model is not None:
             self._kept.save_pending(self._model.llm)
 

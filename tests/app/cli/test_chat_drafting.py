@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.cli.main import GuiParts, main
+from app.config.paths import resolve_paths
 from tests.support.speculative_runs import PROMPTS
 
 
@@ -45,6 +46,8 @@ def test_auto_is_the_default_and_decides_by_itself(
     reply = _chat(tiny_model, capsys)
     mode = reply["timeline"]["drafting"]["mode"]
     assert mode not in ("forced on", "forced off") and mode  # the engine says why
+    # What it measured is kept for the next command (inference/process/draft_memory.py).
+    assert resolve_paths().draft_speeds_file.is_file()
 
 
 def test_an_unknown_mode_is_refused_by_the_parser(

@@ -177,13 +177,14 @@ def test_every_load_tells_the_engine_where_states_are_kept_and_how_much_they_may
     sent = _sent_kept_states(chat, monkeypatch)
     sent_by_translation = _sent_kept_states(translation, monkeypatch)
     folder = str(paths.kv_states_dir)
+    speeds = str(paths.draft_speeds_file)  # drafting's measured speeds, kept likewise
     _load(qtbot, chat, tiny_model)
     store.update(kv_states_budget_bytes=1 << 30)
     _load(qtbot, chat, tiny_model)
     store.update(kv_states_budget_bytes=-1)  # a hand-edited file's nonsense: keep nothing
     _load(qtbot, translation, tiny_model)
-    assert sent == [KeptStates(folder, 4 << 30), KeptStates(folder, 1 << 30)]
-    assert sent_by_translation == [KeptStates(folder, 0)]
+    assert sent == [KeptStates(folder, 4 << 30, speeds), KeptStates(folder, 1 << 30, speeds)]
+    assert sent_by_translation == [KeptStates(folder, 0, speeds)]
 
 
 def test_a_second_session_loads_its_own_model_while_the_first_stays_loaded(
