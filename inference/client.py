@@ -35,7 +35,9 @@ from inference.protocol import (
     Priority,
     Request,
     Sampling,
+    SetStateBudget,
     Started,
+    StateBudgetSet,
     Tokenized,
     TokenizeRequest,
     Unloaded,
@@ -62,6 +64,7 @@ class EngineClient(QObject):
     benchProgressed = Signal(int, object)  # request id, BenchProgress
     benchFinished = Signal(int, object)  # request id, BenchDone
     modelUnloaded = Signal(int)  # request id of the UnloadRequest
+    stateBudgetSet = Signal(int, int, int)  # request id, budget bytes, kept states removed
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -161,6 +164,14 @@ class EngineClient(QObject):
             return None
         return self._submit(UnloadRequest(self._engine.next_id()))
 
+    def set_state_budget(self, budget_bytes: int) -> int | None:
+        """A new disk budget for the kept KV states, applied by the running engine at once
+        (protocol.SetStateBudget; `stateBudgetSet` follows); None when no engine process runs
+        (its next load brings the budget), so a budget change never starts one."""
+        if self._closed or not self._engine.running:
+            return None
+        return self._submit(SetStateBudget(self._engine.next_id(), budget_bytes))
+
     def cancel(self, request_id: int) -> None:
         if self._engine.running:
             try:
@@ -241,3 +252,5 @@ class EngineClient(QObject):
             self.benchFinished.emit(event.id, event)
         elif isinstance(event, Unloaded):
             self.modelUnloaded.emit(event.id)
+        elif isinstance(event, StateBudgetSet):
+            self.stateBudgetSet.emit(event.id, event.budget_bytes, event.removed)

@@ -227,6 +227,17 @@ class UnloadRequest:
     id: int
 
 
+@dataclass(frozen=True)
+class SetStateBudget:
+    """A new disk budget for the kept KV states (issue 13; KeptStates.budget_bytes), applied
+    by the running engine at once: the least recently used states go until the folder fits,
+    and states saved from now on keep within it. Answered with StateBudgetSet. The next load
+    brings the budget again (the app sends its settings' with every load)."""
+
+    id: int
+    budget_bytes: int
+
+
 Request = (
     LoadRequest
     | GenerateRequest
@@ -237,6 +248,7 @@ Request = (
     | ShutdownRequest
     | BenchRequest
     | UnloadRequest
+    | SetStateBudget
 )
 
 # ---- events ---------------------------------------------------------------------------
@@ -320,6 +332,16 @@ class Unloaded:
     """The answer to UnloadRequest: no model is loaded now."""
 
     id: int
+
+
+@dataclass(frozen=True)
+class StateBudgetSet:
+    """The answer to SetStateBudget: the budget the engine keeps to now (0 with no model
+    loaded: the next load brings one) and how many kept states went to fit it."""
+
+    id: int
+    budget_bytes: int
+    removed: int
 
 
 @dataclass(frozen=True)
@@ -496,6 +518,7 @@ Event = (
     | BenchProgress
     | BenchDone
     | Unloaded
+    | StateBudgetSet
 )
 
 

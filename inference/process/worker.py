@@ -35,6 +35,7 @@ from inference.process.generation import (
     Outcome,
 )
 from inference.process.kv_state import KVStateKeeper
+from inference.process.kv_state_budget import apply_state_budget
 from inference.process.kv_state_writer import StateWriter
 from inference.process.llama_logs import route_native_logs
 from inference.process.model_load import LoadedModel, load_model
@@ -61,6 +62,7 @@ from inference.protocol import (
     Request,
     RequestLogReport,
     RequestLogRequest,
+    SetStateBudget,
     ShutdownRequest,
     TokenizeRequest,
     Unloaded,
@@ -196,6 +198,8 @@ class Worker:
         elif isinstance(request, UnloadRequest):
             self._unload()
             self._send(Unloaded(request.id))
+        elif isinstance(request, SetStateBudget):
+            self._send(apply_state_budget(self._kept, request))
         # Generations log themselves when they end; these are the rest worth a record.
         failure = self._failure if self._failure and self._failure.id == request.id else None
         if kind == "load" or (kind and failure is not None):

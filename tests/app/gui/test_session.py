@@ -187,6 +187,22 @@ def test_every_load_tells_the_engine_where_states_are_kept_and_how_much_they_may
     assert sent_by_translation == [KeptStates(folder, 0, speeds)]
 
 
+def test_a_budget_changed_reaches_the_running_engines_at_once(
+    qtbot: QtBot, tiny_model: Path, store: SettingsStore, paths: HearthPaths, sessions: list
+) -> None:
+    """Issue 13: the Models page's budget (saved in the settings) goes to each running engine
+    now, not with its next load; an engine not running is not started for it."""
+    chat = _session(sessions, store, paths)
+    translation = _session(sessions, store, paths, remembers_choice=False)
+    _load(qtbot, chat, tiny_model)
+    with qtbot.waitSignal(chat.local.stateBudgetSet, timeout=LOAD_MS) as applied:
+        store.update(kv_states_budget_bytes=1 << 30)
+    assert applied.args[1:] == [1 << 30, 0]  # (budget, states removed)
+    assert not translation.local.running
+    with qtbot.assertNotEmitted(chat.local.stateBudgetSet, wait=200):
+        store.update(max_tokens=77)  # another setting: nothing sent
+
+
 def test_a_second_session_loads_its_own_model_while_the_first_stays_loaded(
     qtbot: QtBot,
     tiny_model: Path,
