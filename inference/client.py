@@ -64,7 +64,8 @@ class EngineClient(QObject):
     benchProgressed = Signal(int, object)  # request id, BenchProgress
     benchFinished = Signal(int, object)  # request id, BenchDone
     modelUnloaded = Signal(int)  # request id of the UnloadRequest
-    stateBudgetSet = Signal(int, int, int)  # request id, budget bytes, kept states removed
+    # Request id, budget bytes (object: past 2 GiB a Qt int overflows), kept states removed.
+    stateBudgetSet = Signal(int, object, int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -97,8 +98,9 @@ class EngineClient(QObject):
         overflow: str = "fail",
         state_key: str = "",
         work: str = "",
+        drafting: str = "auto",
     ) -> int:
-        """`work`: GenerateRequest.work, the kind of work (protocol.Work)."""
+        """`work` and `drafting`: GenerateRequest's (the kind of work, whether to draft)."""
         request = GenerateRequest(
             self._engine.next_id(),
             tuple(messages),
@@ -108,6 +110,7 @@ class EngineClient(QObject):
             priority=priority,
             overflow=overflow,
             state_key=state_key,
+            drafting=drafting,
             work=work,
         )
         return self._submit(request)

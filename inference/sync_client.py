@@ -75,9 +75,10 @@ class BlockingEngine(Protocol):
         on_delta: OnDelta | None = ...,
         state_key: str = ...,
         work: str = ...,
+        drafting: str = ...,
     ) -> Done:
         """A reply with the model's chat template; `state_key`: GenerateRequest.state_key;
-        `work`: GenerateRequest.work (a protocol.Work; a server ignores it)."""
+        `work` and `drafting`: GenerateRequest's (a server ignores them)."""
         ...
 
     def complete(

@@ -153,8 +153,6 @@ def _reply(
             engine = open_remote(args, model=args.model)
         else:
             engine = SyncEngine.start(engine_settings, kept_states=kept)
-        # The request's drafting mode: only Hearth's own engine drafts.
-        drafting = {"drafting": args.drafting} if isinstance(engine, SyncEngine) else {}
         with engine:
             # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
             previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
@@ -167,7 +165,7 @@ def _reply(
                     on_delta=None if args.json else echo,
                     state_key=key,
                     work=Work.CHAT,
-                    **drafting,
+                    drafting=args.drafting,  # only Hearth's own engine drafts
                 )
             finally:
                 signal.signal(signal.SIGINT, previous)

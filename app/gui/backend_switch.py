@@ -114,6 +114,7 @@ class BackendSwitch(QObject):
         overflow: str = "fail",
         state_key: str = "",
         work: str = "",
+        drafting: str = "auto",
     ) -> int:
         return self.active.generate(
             messages,
@@ -124,6 +125,7 @@ class BackendSwitch(QObject):
             overflow=overflow,
             state_key=state_key,
             work=work,
+            drafting=drafting,
         )
 
     def complete(

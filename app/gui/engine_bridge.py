@@ -93,9 +93,10 @@ class EngineBridge(QObject):
         on_delta: OnDelta | None = None,
         state_key: str = "",
         work: str = "",
+        drafting: str = "auto",
     ) -> Done:
         """`state_key`: GenerateRequest.state_key (the KV state the engine keeps for it);
-        `work`: GenerateRequest.work."""
+        `work` and `drafting`: GenerateRequest's."""
 
         def submit() -> int:
             return self._client.generate(
@@ -106,6 +107,7 @@ class EngineBridge(QObject):
                 priority=priority,
                 state_key=state_key,
                 work=work,
+                drafting=drafting,
             )
 
         result = self._roundtrip(submit, on_delta)

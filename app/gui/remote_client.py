@@ -133,9 +133,10 @@ class RemoteClient(QObject):
         overflow: str = "fail",
         state_key: str = "",
         work: str = "",
+        drafting: str = "auto",
     ) -> int:
-        """A chat reply (`overflow`, `state_key` and `work` are the local engine's: a server
-        trims, caches and decodes in its own way)."""
+        """A chat reply (`overflow`, `state_key`, `work` and `drafting` are the local
+        engine's: a server trims, caches and decodes in its own way)."""
         messages = tuple(messages)
         return self._reply(
             lambda engine, on_delta: engine.chat(

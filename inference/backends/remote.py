@@ -196,11 +196,12 @@ class RemoteEngine:
         on_delta: OnDelta | None = None,
         state_key: str = "",
         work: str = "",
+        drafting: str = "auto",
     ) -> Done:
         """A reply with the server's chat template (`priority` is the local queue's: a
         server has its own; `state_key` names a KV state Hearth's own engine keeps: a server
-        keeps its cache its own way; `work` is what Hearth's own engine measures drafting
-        by)."""
+        keeps its cache its own way; `work` and `drafting` are Hearth's own engine's
+        speculative decoding: a server decodes its own way)."""
         body = {"messages": [{"role": m.role, "content": m.content} for m in messages]}
         return self._generate(
             "chat/completions", "chat", body, max_tokens, sampling, stop, on_delta

@@ -196,8 +196,8 @@ def test_a_budget_changed_reaches_the_running_engines_at_once(
     translation = _session(sessions, store, paths, remembers_choice=False)
     _load(qtbot, chat, tiny_model)
     with qtbot.waitSignal(chat.local.stateBudgetSet, timeout=LOAD_MS) as applied:
-        store.update(kv_states_budget_bytes=1 << 30)
-    assert applied.args[1:] == [1 << 30, 0]  # (budget, states removed)
+        store.update(kv_states_budget_bytes=3 << 30)  # past a Qt int's 2 GiB
+    assert applied.args[1:] == [3 << 30, 0]  # (budget, states removed)
     assert not translation.local.running
     with qtbot.assertNotEmitted(chat.local.stateBudgetSet, wait=200):
         store.update(max_tokens=77)  # another setting: nothing sent
