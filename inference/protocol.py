@@ -8,7 +8,7 @@ both sides (and the CLI) can import it cheaply.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 
 # Re-exported: a Done carries a Trace.
 from inference.trace import CacheMiss as CacheMiss
@@ -17,6 +17,11 @@ from inference.trace import LlamaPerf as LlamaPerf
 from inference.trace import MissCode as MissCode
 from inference.trace import RanMeanwhile as RanMeanwhile
 from inference.trace import Trace as Trace
+
+# Re-exported: the kinds of work a request names, and their check.
+from inference.work_kinds import DRAFTING_MODES as DRAFTING_MODES
+from inference.work_kinds import Work as Work
+from inference.work_kinds import check_work_and_drafting
 
 
 class Priority(IntEnum):
@@ -65,36 +70,6 @@ class Sampling:
 class ChatMessage:
     role: str
     content: str
-
-
-class Work(StrEnum):
-    """The kinds of work callers name in a request's `work` (issue 13): drafting's speeds are
-    measured and kept per model and kind, since copy-heavy work (summaries quoting their
-    document, translations carrying names and numbers, regenerations) drafts well where a chat
-    may not. The trace shows the name. BACKGROUND and COMPLETION are what the engine calls
-    unnamed background chats and raw completions."""
-
-    CHAT = "chat"
-    REGENERATE = "regenerate"
-    SUMMARY = "summary"
-    TRANSLATION = "translation"
-    TITLE = "title"
-    BACKGROUND = "background"
-    COMPLETION = "completion"
-
-
-# A request's `drafting`: "auto" drafts where it was measured to pay, "on"/"off" force it.
-DRAFTING_MODES = ("auto", "on", "off")
-
-
-def check_work_and_drafting(work: str, drafting: str) -> None:
-    """Refuse, plainly and on the caller's side, a kind of work or drafting mode the engine
-    does not know ("" work: the request's own kind)."""
-    if work and work not in Work.__members__.values():
-        names = ", ".join(w.value for w in Work)
-        raise ValueError(f"Unknown kind of work {work!r}: it is one of {names}.")
-    if drafting not in DRAFTING_MODES:
-        raise ValueError(f"Unknown drafting mode {drafting!r}: it is auto, on or off.")
 
 
 # ---- requests -------------------------------------------------------------------------
