@@ -35,7 +35,9 @@ from inference.protocol import (
     Priority,
     Request,
     Sampling,
+    SetStateBudget,
     Started,
+    StateBudgetSet,
     Tokenized,
     TokenizeRequest,
     Unloaded,
@@ -62,6 +64,8 @@ class EngineClient(QObject):
     benchProgressed = Signal(int, object)  # request id, BenchProgress
     benchFinished = Signal(int, object)  # request id, BenchDone
     modelUnloaded = Signal(int)  # request id of the UnloadRequest
+    # Request id, budget bytes (object: past 2 GiB a Qt int overflows), kept states removed.
+    stateBudgetSet = Signal(int, object, int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -93,7 +97,10 @@ class EngineClient(QObject):
         priority: Priority = Priority.INTERACTIVE,
         overflow: str = "fail",
         state_key: str = "",
+        work: str = "",
+        drafting: str = "auto",
     ) -> int:
+        """`work` and `drafting`: GenerateRequest's (the kind of work, whether to draft)."""
         request = GenerateRequest(
             self._engine.next_id(),
             tuple(messages),
@@ -103,6 +110,8 @@ class EngineClient(QObject):
             priority=priority,
             overflow=overflow,
             state_key=state_key,
+            drafting=drafting,
+            work=work,
         )
         return self._submit(request)
 
@@ -115,9 +124,10 @@ class EngineClient(QObject):
         stop: Sequence[str] = (),
         state_key: str = "",
         priority: Priority = Priority.BACKGROUND,
+        work: str = "",
     ) -> int:
         """`priority`: background for the window's own batch work, API for the requests of
-        the window's API server (issue 14)."""
+        the window's API server (issue 14); `work`: CompletionRequest.work."""
         request = CompletionRequest(
             self._engine.next_id(),
             prompt,
@@ -126,6 +136,7 @@ class EngineClient(QObject):
             stop=tuple(stop),
             priority=priority,
             state_key=state_key,
+            work=work,
         )
         return self._submit(request)
 
@@ -155,6 +166,14 @@ class EngineClient(QObject):
         if self._closed or not self._engine.running:
             return None
         return self._submit(UnloadRequest(self._engine.next_id()))
+
+    def set_state_budget(self, budget_bytes: int) -> int | None:
+        """A new disk budget for the kept KV states, applied by the running engine at once
+        (protocol.SetStateBudget; `stateBudgetSet` follows); None when no engine process runs
+        (its next load brings the budget), so a budget change never starts one."""
+        if self._closed or not self._engine.running:
+            return None
+        return self._submit(SetStateBudget(self._engine.next_id(), budget_bytes))
 
     def cancel(self, request_id: int) -> None:
         if self._engine.running:
@@ -236,3 +255,5 @@ class EngineClient(QObject):
             self.benchFinished.emit(event.id, event)
         elif isinstance(event, Unloaded):
             self.modelUnloaded.emit(event.id)
+        elif isinstance(event, StateBudgetSet):
+            self.stateBudgetSet.emit(event.id, event.budget_bytes, event.removed)

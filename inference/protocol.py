@@ -18,6 +18,11 @@ from inference.trace import MissCode as MissCode
 from inference.trace import RanMeanwhile as RanMeanwhile
 from inference.trace import Trace as Trace
 
+# Re-exported: the kinds of work a request names, and their check.
+from inference.work_kinds import DRAFTING_MODES as DRAFTING_MODES
+from inference.work_kinds import Work as Work
+from inference.work_kinds import check_work_and_drafting
+
 
 class Priority(IntEnum):
     """Lower runs first: a chat turn overtakes queued background work."""
@@ -84,6 +89,9 @@ class KeptStates:
 
     folder: str = ""
     budget_bytes: int = 4 << 30
+    # The file where the engine keeps drafting's measured speeds per model and kind of work
+    # (inference/process/draft_memory.py), so a restart does not measure again. "": none.
+    draft_speeds: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,9 @@ class GenerateRequest:
     # are kept per kind. "" is the request's own kind ("chat" or "completion").
     work: str = ""
 
+    def __post_init__(self) -> None:
+        check_work_and_drafting(self.work, self.drafting)
+
 
 @dataclass(frozen=True)
 class CompletionRequest:
@@ -136,6 +147,9 @@ class CompletionRequest:
     # The kind of work ("chat", "summary", "translation", "title", ...): drafting's speeds
     # are kept per kind. "" is the request's own kind ("chat" or "completion").
     work: str = ""
+
+    def __post_init__(self) -> None:
+        check_work_and_drafting(self.work, self.drafting)
 
 
 @dataclass(frozen=True)
@@ -193,6 +207,17 @@ class UnloadRequest:
     id: int
 
 
+@dataclass(frozen=True)
+class SetStateBudget:
+    """A new disk budget for the kept KV states (issue 13; KeptStates.budget_bytes), applied
+    by the running engine at once: the least recently used states go until the folder fits,
+    and states saved from now on keep within it. Answered with StateBudgetSet. The next load
+    brings the budget again (the app sends its settings' with every load)."""
+
+    id: int
+    budget_bytes: int
+
+
 Request = (
     LoadRequest
     | GenerateRequest
@@ -203,6 +228,7 @@ Request = (
     | ShutdownRequest
     | BenchRequest
     | UnloadRequest
+    | SetStateBudget
 )
 
 # ---- events ---------------------------------------------------------------------------
@@ -292,6 +318,16 @@ class Unloaded:
     """The answer to UnloadRequest: no model is loaded now."""
 
     id: int
+
+
+@dataclass(frozen=True)
+class StateBudgetSet:
+    """The answer to SetStateBudget: the budget the engine keeps to now (0 with no model
+    loaded: the next load brings one) and how many kept states went to fit it."""
+
+    id: int
+    budget_bytes: int
+    removed: int
 
 
 @dataclass(frozen=True)
@@ -468,6 +504,7 @@ Event = (
     | BenchProgress
     | BenchDone
     | Unloaded
+    | StateBudgetSet
 )
 
 

@@ -74,8 +74,11 @@ class BlockingEngine(Protocol):
         priority: Priority = ...,
         on_delta: OnDelta | None = ...,
         state_key: str = ...,
+        work: str = ...,
+        drafting: str = ...,
     ) -> Done:
-        """A reply with the model's chat template; `state_key`: GenerateRequest.state_key."""
+        """A reply with the model's chat template; `state_key`: GenerateRequest.state_key;
+        `work` and `drafting`: GenerateRequest's (a server ignores them)."""
         ...
 
     def complete(
@@ -87,6 +90,7 @@ class BlockingEngine(Protocol):
         stop: Sequence[str] = ...,
         on_delta: OnDelta | None = ...,
         state_key: str = ...,
+        work: str = ...,
     ) -> Done:
         """A raw continuation of `prompt` (no chat template): the prompts of base models."""
         ...
@@ -181,10 +185,11 @@ class SyncEngine:
         priority: Priority = Priority.BACKGROUND,
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        work: str = "",
         drafting: str = "auto",
     ) -> Done:
-        """`state_key`: GenerateRequest.state_key (keep and restore the KV state); `drafting`:
-        GenerateRequest.drafting (whether to draft)."""
+        """`state_key`: GenerateRequest.state_key (keep and restore the KV state); `work` and
+        `drafting`: GenerateRequest's (the kind of work, whether to draft)."""
         request = GenerateRequest(
             self._process.next_id(),
             tuple(messages),
@@ -194,6 +199,7 @@ class SyncEngine:
             priority=priority,
             state_key=state_key,
             drafting=drafting,
+            work=work,
         )
         return self._finish(self._request(request, on_delta=on_delta))
 
@@ -206,6 +212,7 @@ class SyncEngine:
         stop: Sequence[str] = (),
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        work: str = "",
     ) -> Done:
         request = CompletionRequest(
             self._process.next_id(),
@@ -214,6 +221,7 @@ class SyncEngine:
             sampling=sampling or Sampling(),
             stop=tuple(stop),
             state_key=state_key,
+            work=work,
         )
         return self._finish(self._request(request, on_delta=on_delta))
 

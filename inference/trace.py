@@ -181,6 +181,9 @@ class Trace:
     drafting: str = ""
     # Which drafter made the drafts: "prompt lookup" or "draft model" ("" when none ran).
     drafter: str = ""
+    # The kind of work drafting was measured for (protocol.Work: "chat", "summary", ...;
+    # "" in traces from before).
+    work: str = ""
 
     @property
     def queue_ms(self) -> float:
@@ -235,6 +238,7 @@ class Trace:
             "draft_step_tokens": self.draft_step_tokens,
             "drafting": self.drafting,
             "drafter": self.drafter,
+            "work": self.work,
         }
         if self.kept_state:
             out.update(
@@ -319,4 +323,5 @@ def _from_phases(p: Mapping[str, float | int | str], token_ms: Sequence[float]) 
         draft_step_tokens=count("draft_step_tokens"),
         drafting=str(p.get("drafting", "")),
         drafter=str(p.get("drafter", "")),
+        work=str(p.get("work", "")),
     )

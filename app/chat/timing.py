@@ -194,6 +194,7 @@ def timeline(trace: Trace, load_ms: float | None = None) -> dict[str, Any]:
         "drafting": {
             "mode": trace.drafting,
             "drafter": trace.drafter,
+            "work": trace.work,
             "drafted": trace.drafted,
             "accepted": trace.draft_accepted,
             "steps": trace.draft_steps,

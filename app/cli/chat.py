@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
             return _fail(str(exc))
         messages = turn.messages(args.prompt)
     # Conversations' KV states live beside the history (issue 13), within the window's budget.
-    kept = settings.kept_states(paths.kv_states_dir)
+    kept = settings.kept_states(paths.kv_states_dir, paths.draft_speeds_file)
     try:
         max_tokens = args.max_tokens or settings.max_tokens
         return _reply(args, engine_settings, sampling, messages, kept, turn, max_tokens)
@@ -153,7 +153,7 @@ def _reply(
 ) -> int:
     """Send the chat, print the reply (and its JSON), store the turn of a stored chat."""
     from app.cli.chat_conversation import state_key
-    from inference.protocol import Priority
+    from inference.protocol import Priority, Work
     from inference.sync_client import EngineError, SyncEngine
 
     def echo(text: str) -> None:
@@ -172,8 +172,6 @@ def _reply(
         else:
             engine = SyncEngine.start(engine_settings, kept_states=kept)
             _say_draft_note(args, engine.info)
-        # The request's drafting mode: only Hearth's own engine drafts.
-        drafting = {"drafting": args.drafting} if isinstance(engine, SyncEngine) else {}
         with engine:
             # Ctrl+C ends the reply (kept and reported), not the engine mid-write.
             previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
@@ -185,7 +183,8 @@ def _reply(
                     priority=Priority.INTERACTIVE,
                     on_delta=None if args.json else echo,
                     state_key=key,
-                    **drafting,
+                    work=Work.CHAT,
+                    drafting=args.drafting,  # only Hearth's own engine drafts
                 )
             finally:
                 signal.signal(signal.SIGINT, previous)

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"Loading the model for {document.title!r}…", file=sys.stderr, flush=True)
             # The instructions' KV state is kept beside the chats' (issue 13), one budget.
-            kept = settings.kept_states(paths.kv_states_dir)
+            kept = settings.kept_states(paths.kv_states_dir, paths.draft_speeds_file)
             engine = SyncEngine.start(engine_settings, kept_states=kept)
         with engine:
             summarizer = Summarizer(engine, repository)

@@ -209,7 +209,7 @@ def _start_engine(model: Path | None) -> Any:
     if not model_path.is_file():
         raise RuntimeError(f"{model_path}: no such model file")
     # The instructions' KV state is kept beside the chats' (issue 13), one budget.
-    kept = settings.kept_states(paths.kv_states_dir)
+    kept = settings.kept_states(paths.kv_states_dir, paths.draft_speeds_file)
     return SyncEngine.start(settings.engine_settings(model_path), kept_states=kept)
 
 

@@ -139,6 +139,7 @@ def collect(
         ("Models", str(paths.models_dir)),
         ("Settings", str(paths.settings_file)),
         ("Kept KV states", str(paths.kv_states_dir)),
+        ("Drafting speeds", str(paths.draft_speeds_file)),
         ("Set by HEARTH_HOME", "yes" if os.environ.get("HEARTH_HOME") else "no"),
     )
     system = (

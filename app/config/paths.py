@@ -18,6 +18,8 @@ class HearthPaths:
     settings_file: Path
     # Conversations' KV states kept between engine processes (inference/state_files.py).
     kv_states_dir: Path
+    # Drafting's measured speeds per model and kind of work (inference/process/draft_memory.py).
+    draft_speeds_file: Path
 
     def ensure(self) -> HearthPaths:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -49,4 +51,5 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> HearthPaths:
         models_dir=data_dir / "models",
         settings_file=data_dir / "settings.json",
         kv_states_dir=data_dir / "kv_states",
+        draft_speeds_file=data_dir / "draft_speeds.json",
     )

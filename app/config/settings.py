@@ -76,11 +76,13 @@ class Settings:
             flash_attn=self.flash_attn,
         )
 
-    def kept_states(self, folder: Path) -> KeptStates:
-        """Where and how much the engine keeps KV states under these settings: sent with every
-        load. A budget from a hand-edited file that makes no sense (negative, larger than
-        the disk) is clamped with a logged warning, never a failure."""
-        return KeptStates(str(folder), clamp_budget(self.kv_states_budget_bytes, folder))
+    def kept_states(self, folder: Path, draft_speeds: Path | None = None) -> KeptStates:
+        """Where and how much the engine keeps KV states under these settings, and where it
+        keeps drafting's speeds (None: nowhere): sent with every load. A budget from a
+        hand-edited file that makes no sense (negative, larger than the disk) is clamped with
+        a logged warning, never a failure."""
+        budget = clamp_budget(self.kv_states_budget_bytes, folder)
+        return KeptStates(str(folder), budget, str(draft_speeds) if draft_speeds else "")
 
 
 def load_settings(path: Path) -> Settings:

@@ -26,7 +26,7 @@ from app.documents.summary_types import (
     SummaryStore,
 )
 from app.util.instruction_echo import follows_chat_prompts
-from inference.protocol import Done, Sampling
+from inference.protocol import Done, Sampling, Work
 from inference.state_files import fixed_part_key
 from inference.sync_client import BlockingEngine, EngineError
 
@@ -109,6 +109,7 @@ class Summarizer:
                     sampling=SAMPLING,
                     on_delta=on_delta,
                     state_key=state_key(prompt),
+                    work=Work.SUMMARY,
                 )
             if on_delta is not None and prompt.lead:
                 on_delta(prompt.lead)
@@ -118,6 +119,7 @@ class Summarizer:
                 sampling=SAMPLING,
                 stop=prompt.stop,
                 on_delta=on_delta,
+                work=Work.SUMMARY,
             )
             return replace(done, text=prompt.lead + done.text) if prompt.lead else done
         except EngineError as exc:

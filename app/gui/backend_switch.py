@@ -113,6 +113,8 @@ class BackendSwitch(QObject):
         priority: Priority = Priority.INTERACTIVE,
         overflow: str = "fail",
         state_key: str = "",
+        work: str = "",
+        drafting: str = "auto",
     ) -> int:
         return self.active.generate(
             messages,
@@ -122,6 +124,8 @@ class BackendSwitch(QObject):
             priority=priority,
             overflow=overflow,
             state_key=state_key,
+            work=work,
+            drafting=drafting,
         )
 
     def complete(
@@ -133,6 +137,7 @@ class BackendSwitch(QObject):
         stop: Sequence[str] = (),
         state_key: str = "",
         priority: Priority = Priority.BACKGROUND,
+        work: str = "",
     ) -> int:
         return self.active.complete(
             prompt,
@@ -141,6 +146,7 @@ class BackendSwitch(QObject):
             stop=stop,
             state_key=state_key,
             priority=priority,
+            work=work,
         )
 
     def count_tokens(self, text: str) -> int:

@@ -92,8 +92,11 @@ class EngineBridge(QObject):
         priority: Priority = Priority.BACKGROUND,
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        work: str = "",
+        drafting: str = "auto",
     ) -> Done:
-        """`state_key`: GenerateRequest.state_key (the KV state the engine keeps for it)."""
+        """`state_key`: GenerateRequest.state_key (the KV state the engine keeps for it);
+        `work` and `drafting`: GenerateRequest's."""
 
         def submit() -> int:
             return self._client.generate(
@@ -103,6 +106,8 @@ class EngineBridge(QObject):
                 stop=stop,
                 priority=priority,
                 state_key=state_key,
+                work=work,
+                drafting=drafting,
             )
 
         result = self._roundtrip(submit, on_delta)
@@ -118,13 +123,19 @@ class EngineBridge(QObject):
         stop: Sequence[str] = (),
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        work: str = "",
     ) -> Done:
         """A raw text completion (no chat template, background priority): the prompts of base
-        models (app/util/instruction_echo.py). `state_key`: as `chat`'s."""
+        models (app/util/instruction_echo.py). `state_key` and `work`: as `chat`'s."""
 
         def submit() -> int:
             return self._client.complete(
-                prompt, max_tokens=max_tokens, sampling=sampling, stop=stop, state_key=state_key
+                prompt,
+                max_tokens=max_tokens,
+                sampling=sampling,
+                stop=stop,
+                state_key=state_key,
+                work=work,
             )
 
         result = self._roundtrip(submit, on_delta)

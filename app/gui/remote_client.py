@@ -132,9 +132,11 @@ class RemoteClient(QObject):
         priority: Priority = Priority.INTERACTIVE,
         overflow: str = "fail",
         state_key: str = "",
+        work: str = "",
+        drafting: str = "auto",
     ) -> int:
-        """A chat reply (`overflow` and `state_key` are the local engine's: a server trims
-        and caches in its own way)."""
+        """A chat reply (`overflow`, `state_key`, `work` and `drafting` are the local
+        engine's: a server trims, caches and decodes in its own way)."""
         messages = tuple(messages)
         return self._reply(
             lambda engine, on_delta: engine.chat(
@@ -156,6 +158,7 @@ class RemoteClient(QObject):
         stop: Sequence[str] = (),
         state_key: str = "",
         priority: Priority = Priority.BACKGROUND,
+        work: str = "",
     ) -> int:
         # The server runs its own queue: Hearth's priorities order only its own engine.
         return self._reply(

@@ -52,7 +52,7 @@ from app.models.default_model import (
 )
 from app.models.settings import engine_settings_for, load_model_settings
 from inference.client import EngineClient
-from inference.protocol import EngineSettings, ModelInfo, Sampling
+from inference.protocol import EngineSettings, KeptStates, ModelInfo, Sampling
 
 Choices = tuple[EngineSettings, Sampling, str | None]
 
@@ -139,6 +139,9 @@ class EngineSession(QObject):
         self.client.engineCrashed.connect(self._on_crashed)
         # The app-wide settings are part of every choice: resolved again on next use.
         store.changed.connect(self._forget_choices)
+        # The kept states' budget reaches the running engine at once (issue 13).
+        self._state_budget = self._kept_states().budget_bytes
+        store.changed.connect(self._send_state_budget)
 
     # ---- what is loaded -------------------------------------------------------------------
 
@@ -165,6 +168,19 @@ class EngineSession(QObject):
 
     def _forget_choices(self, _settings: object = None) -> None:
         self._choices = None
+
+    def _kept_states(self) -> KeptStates:
+        return self.store.settings.kept_states(
+            self.paths.kv_states_dir, self.paths.draft_speeds_file
+        )
+
+    def _send_state_budget(self, _settings: object = None) -> None:
+        """A budget changed (Models page, settings): the running local engine shrinks its
+        kept states now; one not running gets it with its next load."""
+        budget = self._kept_states().budget_bytes
+        if budget != self._state_budget:
+            self._state_budget = budget
+            self.local.set_state_budget(budget)
 
     # ---- loading --------------------------------------------------------------------------
 
@@ -229,8 +245,8 @@ class EngineSession(QObject):
         self.loaded_settings = None
         self.loadStarted.emit(model_path)
         # The states folder and budget travel with every load: a restarted engine learns
-        # them again, and a budget changed in the settings applies from the next load.
-        kept = self.store.settings.kept_states(self.paths.kv_states_dir)
+        # them again (a budget changed meanwhile is sent to a running engine at once).
+        kept = self._kept_states()
         self._load_settings = self.choices()[0]
         self._load_request = self.client.load(self._load_settings, kept)
 

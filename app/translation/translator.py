@@ -32,6 +32,7 @@ from app.translation.replies import (
 )
 from app.translation.segmenter import Segment, SegmentedText, segment_text
 from app.util.instruction_echo import find_echo, follows_chat_prompts
+from inference.protocol import Work
 from inference.state_files import fixed_part_key
 from inference.sync_client import BlockingEngine
 
@@ -286,6 +287,7 @@ class Translator:
                 max_tokens=max_tokens,
                 sampling=TRANSLATION_SAMPLING,
                 on_delta=streamer.feed if streamer else None,
+                work=Work.TRANSLATION,
             )
         else:
             prompt = completion_prompt(
@@ -297,6 +299,7 @@ class Translator:
                 sampling=TRANSLATION_SAMPLING,
                 stop=prompt.stop,
                 on_delta=streamer.feed if streamer else None,
+                work=Work.TRANSLATION,
             )
         if self._cancelled.is_set():
             raise TranslationCancelled(reply.text)

@@ -195,10 +195,13 @@ class RemoteEngine:
         priority: Priority = Priority.BACKGROUND,
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        work: str = "",
+        drafting: str = "auto",
     ) -> Done:
         """A reply with the server's chat template (`priority` is the local queue's: a
         server has its own; `state_key` names a KV state Hearth's own engine keeps: a server
-        keeps its cache its own way)."""
+        keeps its cache its own way; `work` and `drafting` are Hearth's own engine's
+        speculative decoding: a server decodes its own way)."""
         body = {"messages": [{"role": m.role, "content": m.content} for m in messages]}
         return self._generate(
             "chat/completions", "chat", body, max_tokens, sampling, stop, on_delta
@@ -213,9 +216,10 @@ class RemoteEngine:
         stop: Sequence[str] = (),
         on_delta: OnDelta | None = None,
         state_key: str = "",
+        work: str = "",
     ) -> Done:
         """A raw continuation of `prompt` through /v1/completions (no chat template);
-        `state_key` as for `chat`."""
+        `state_key` and `work` as for `chat`."""
         body: dict[str, Any] = {"prompt": prompt}
         return self._generate(
             "completions", "completion", body, max_tokens, sampling, stop, on_delta

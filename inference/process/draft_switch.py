@@ -14,14 +14,22 @@ good, and a probe costs little (it gives up after JUDGE_AFTER tokens when it los
 was, plain decoding is measured again every REPROBE_EVERY-th reply (speeds drift: another
 program, a longer context). Older replies fade (FADE per reply).
 
-Kept in the engine process's memory: a restart measures again (a few replies).
+Kept on disk too (draft_memory.py), per model file and kind of work: a restarted engine
+starts with what the last one measured instead of measuring again.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from inference.process.draft_memory import DraftMemory, model_key
+from inference.process.drafting import PromptLookup
 from inference.process.speculative import JUDGE_AFTER, Cutoff, ModeTimes
+
+log = logging.getLogger(__name__)
 
 AUTO, ON, OFF = "auto", "on", "off"
 # Measured tokens a speed needs before it is trusted: as many as a reply drafts before it
@@ -71,11 +79,55 @@ class _Work:
     next_probe: int = 0  # the reply count at which drafting is tried again
 
 
+# The numbers of one kind of work's measurements, as kept on disk (draft_memory.py).
+_FIELDS = ("plain_tokens", "plain_s", "drafting_tokens", "drafting_s", "replies")
+_SCHEDULE = ("probe_gap", "next_probe")
+
+
 class DraftSwitch:
     """One loaded model's drafting decisions, per kind of work ("chat", "summary", ...)."""
 
     def __init__(self) -> None:
         self._works: dict[str, _Work] = {}
+        self.changed = False  # measured since the last export (draft_memory saves it)
+
+    def export(self) -> dict[str, dict[str, float]]:
+        """Every kind of work's measurements and probe schedule, JSON-able."""
+        self.changed = False
+        return {
+            work: {
+                "plain_tokens": s.plain.tokens,
+                "plain_s": s.plain.seconds,
+                "drafting_tokens": s.drafting.tokens,
+                "drafting_s": s.drafting.seconds,
+                "replies": s.replies,
+                "probe_gap": s.probe_gap,
+                "next_probe": s.next_probe,
+            }
+            for work, s in self._works.items()
+        }
+
+    def restore(self, works: object) -> int:
+        """Take measurements `export` made (read from disk, so untrusted): an entry that is
+        not a mapping of finite non-negative numbers is skipped. Returns how many were
+        taken; measurements made here already win."""
+        taken = 0
+        if not isinstance(works, dict):
+            return 0
+        for work, raw in works.items():
+            numbers = _numbers(raw)
+            if not isinstance(work, str) or numbers is None or work in self._works:
+                continue
+            state = _Work(
+                Speed(numbers["plain_tokens"], numbers["plain_s"]),
+                Speed(numbers["drafting_tokens"], numbers["drafting_s"]),
+                int(numbers["replies"]),
+                max(1, min(REPROBE_EVERY, int(numbers["probe_gap"]))),
+                int(numbers["next_probe"]),
+            )
+            self._works[work] = state
+            taken += 1
+        return taken
 
     def plan(self, work: str, forced: str = AUTO) -> Plan:
         if forced == ON:
@@ -109,6 +161,7 @@ class DraftSwitch:
         state = self._works.setdefault(work, _Work())
         state.plain.add(times.plain_tokens, times.plain_s)
         state.drafting.add(times.drafting_tokens, times.drafting_s)
+        self.changed = True
 
     def speeds(self, work: str) -> tuple[float, float]:
         """(plain, drafting) decode speed measured for this work, tokens/s (0: not yet)."""
@@ -118,13 +171,64 @@ class DraftSwitch:
         return state.plain.tps, state.drafting.tps
 
 
+def _numbers(raw: object) -> dict[str, float] | None:
+    if not isinstance(raw, dict):
+        return None
+    out: dict[str, float] = {}
+    for name in (*_FIELDS, *_SCHEDULE):
+        value = raw.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if not math.isfinite(value) or value < 0 or value > 1e12:
+            return None
+        out[name] = float(value)
+    return out
+
+
+PROMPT_LOOKUP = PromptLookup.kind
+
+
 class DraftSwitchboard:
     """The engine's switches, one per model as loaded (path, GPU layers) and drafter
     (prompt lookup, or a draft model's file: each pays or not on its own): a model loaded
-    again finds what was measured for it."""
+    again finds what was measured for it, also in a later process when a load names the
+    file they are kept in (draft_memory.py)."""
 
     def __init__(self) -> None:
         self._switches: dict[tuple[str, int, str], DraftSwitch] = {}
+        self._memory: DraftMemory | None = None
+        self._keys: dict[tuple[str, int, str], str] = {}  # switch -> its key on disk
 
-    def for_model(self, path: str, n_gpu_layers: int, drafter: str = "") -> DraftSwitch:
-        return self._switches.setdefault((path, n_gpu_layers, drafter), DraftSwitch())
+    def loaded(self, path: str, n_gpu_layers: int, kept_in: str) -> DraftSwitch:
+        """A model was loaded; `kept_in`: the file the speeds are kept in ("": none). Its
+        switches take what the file holds for them (measurements made here already win):
+        prompt lookup's at once (returned), a draft model's when first asked for."""
+        self._memory = DraftMemory(Path(kept_in)) if kept_in else None
+        return self.for_model(path, n_gpu_layers)
+
+    def for_model(self, path: str, n_gpu_layers: int, drafter: str = PROMPT_LOOKUP) -> DraftSwitch:
+        model = (path, n_gpu_layers, drafter)
+        switch = self._switches.setdefault(model, DraftSwitch())
+        if self._memory is not None and model not in self._keys:
+            key = model_key(path, n_gpu_layers)
+            if key:
+                # Prompt lookup's key is the model's alone (files written before draft
+                # models keep working); a draft model's names its file too.
+                key = key if drafter == PROMPT_LOOKUP else f"{key}|drafter={drafter}"
+                self._keys[model] = key
+                taken = switch.restore(self._memory.read().get(key))
+                if taken:
+                    log.info("Drafting speeds for %d kinds of work taken from %s", taken, key)
+        return switch
+
+    def save(self) -> None:
+        """Write the speeds measured since the last save (the engine calls this when idle)."""
+        if self._memory is None:
+            return
+        measured = {
+            self._keys[model]: switch.export()
+            for model, switch in self._switches.items()
+            if switch.changed and model in self._keys
+        }
+        if measured:
+            self._memory.write(measured)

@@ -54,6 +54,7 @@ from inference.protocol import EngineSettings, KeptState, KeptStates, Priority, 
 from inference.state_files import (
     StateFiles,
     Writer,
+    clamp_budget,
     is_fixed_part_key,
     slot_for,
     write_chunks,
@@ -252,6 +253,13 @@ class KVStateKeeper:
             self.save_pending(llm)
         else:
             self.forget_pending()
+
+    def set_budget(self, budget_bytes: int) -> int:
+        """A new disk budget (protocol.SetStateBudget), applied at once: states saved from
+        now on (and those queued for writing: they share these files) keep within it, and
+        the least recently used go until the folder fits. Returns how many went."""
+        self.files.budget_bytes = clamp_budget(budget_bytes, self.files.folder)
+        return self.files.evict()
 
     def forget_pending(self) -> None:
         """Something else is about to use the cache: the pending state is gone."""

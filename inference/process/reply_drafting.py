@@ -46,6 +46,7 @@ class ReplyDrafting:
         self.sampling = sampling
         self.switch = switch
         self.timeline = timeline
+        timeline.work = str(work)
         self.counts = DraftCounts()
         self.times = ModeTimes()
         self.plan: Plan | None = None

@@ -52,6 +52,7 @@ class TraceRecorder:
         self.drafts: tuple[int, int, int, int] = (0, 0, 0, 0)
         self.drafting = ""
         self.drafter = ""  # the drafter kind that ran (issue 13)
+        self.work = ""  # the kind of work drafting is measured for (protocol.Work)
 
     def run_started(self, now: float) -> None:
         if self.last_run_end is not None:
@@ -113,6 +114,7 @@ class TraceRecorder:
             draft_step_tokens=self.drafts[3],
             drafting=self.drafting,
             drafter=self.drafter,
+            work=self.work,
         )
 
 

@@ -36,6 +36,7 @@ from inference.process.generation import (
     Outcome,
 )
 from inference.process.kv_state import KVStateKeeper
+from inference.process.kv_state_budget import apply_state_budget
 from inference.process.kv_state_writer import StateWriter
 from inference.process.llama_logs import route_native_logs
 from inference.process.model_load import LoadedModel, load_model
@@ -62,10 +63,12 @@ from inference.protocol import (
     Request,
     RequestLogReport,
     RequestLogRequest,
+    SetStateBudget,
     ShutdownRequest,
     TokenizeRequest,
     Unloaded,
     UnloadRequest,
+    Work,
 )
 
 # What a paused background generation makes way for: quick requests and other replies.
@@ -196,6 +199,8 @@ class Worker:
         elif isinstance(request, UnloadRequest):
             self._unload()
             self._send(Unloaded(request.id))
+        elif isinstance(request, SetStateBudget):
+            self._send(apply_state_budget(self._kept, request))
         # Generations log themselves when they end; these are the rest worth a record.
         failure = self._failure if self._failure and self._failure.id == request.id else None
         if kind == "load" or (kind and failure is not None):
@@ -224,6 +229,8 @@ class Worker:
             model.fmt.name,
             self._state_writer,
         )
+        speeds = request.kept_states.draft_speeds if request.kept_states else ""
+        self._draft_switches.loaded(model.info.path, model.info.n_gpu_layers, speeds)
         self._send(Loaded(request.id, model.info))
 
     def _unload(self) -> None:
@@ -234,6 +241,7 @@ class Worker:
             self._model = None
 
     def _save_kept_state(self) -> None:
+        self._draft_switches.save()  # drafting's speeds too, when a reply measured them
         if self._kept is not None and self._kept.pending and self._model is not None:
             self._kept.save_pending(self._model.llm)
 
@@ -290,9 +298,9 @@ class Worker:
             dropped=dropped,
             state_key=request.state_key,
             drafting=request.drafting,
-            # Callers do not name their work yet: background chats are summaries and
-            # translations, measured apart from the interactive chat.
-            work=request.work or ("chat" if continues else "background"),
+            # Callers name their work (protocol.Work); an unnamed background chat is
+            # measured apart from the interactive chat.
+            work=request.work or (Work.CHAT if continues else Work.BACKGROUND),
         )
         evaluation = Evaluation(request.id, "chat", int(request.priority), tuple(messages), dropped)
         self._start(model, spec, remember, evaluation, prompt_times)

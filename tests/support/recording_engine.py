@@ -22,6 +22,7 @@ class RecordingEngine:
         self.cancels_in_flight = 0  # cancel() calls that found a request in the engine
         self.reply_for: Callable[[str], str | None] | None = None  # scripted reply text
         self.count_requests = 0  # token-count round trips, single or batched
+        self.works: list[str] = []  # the kind of work each request named (issue 13)
 
     @property
     def info(self) -> ModelInfo | None:
@@ -34,6 +35,7 @@ class RecordingEngine:
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Done:
         prompt = messages[-1].content
         self.prompts.append(prompt)
+        self.works.append(str(kwargs.get("work", "")))
         if self.before_request is not None:
             self.before_request(len(self.prompts))
         self.in_flight = True
@@ -51,6 +53,7 @@ class RecordingEngine:
 
     def complete(self, prompt: str, **kwargs: Any) -> Done:
         self.prompts.append(prompt)
+        self.works.append(str(kwargs.get("work", "")))
         if self.before_request is not None:
             self.before_request(len(self.prompts))
         self.in_flight = True

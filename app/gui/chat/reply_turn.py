@@ -24,7 +24,7 @@ from app.gui.chat.turn import Turn
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from inference.backends.remote_errors import RemoteErrorKind
-from inference.protocol import ChatMessage, Done, ErrorKind, Sampling
+from inference.protocol import ChatMessage, Done, ErrorKind, Sampling, Work
 from storage.errors import DatabaseError
 from storage.records import MessageRecord, MessageStatus, Role, StatsRecord
 
@@ -92,7 +92,9 @@ class ReplyTurn(ReplyTiming, ConversationList):
         parent = self.messages.get(old.parent_id)
         if parent is None:
             return
-        self._generate(old.conversation_id, parent, rerender=True, pressed_at=pressed_at)
+        self._generate(
+            old.conversation_id, parent, rerender=True, pressed_at=pressed_at, work=Work.REGENERATE
+        )
 
     def stop(self) -> None:
         if self._turn is not None:
@@ -192,7 +194,9 @@ class ReplyTurn(ReplyTiming, ConversationList):
         rerender: bool,
         overflow: str | None = None,
         pressed_at: float | None = None,
+        work: Work = Work.CHAT,
     ) -> None:
+        """`work`: what the engine measures drafting by (a regeneration copies more)."""
         pressed_at = time.perf_counter() if pressed_at is None else pressed_at
         self.context.reply_started()
         reply = self.messages.start_reply(conversation_id, parent.id)
@@ -222,6 +226,7 @@ class ReplyTurn(ReplyTiming, ConversationList):
             # The engine keeps this chat's KV state on disk and restores it when the chat is
             # continued after a restart or another chat (issue 13).
             state_key=chat_state_key(conversation_id),
+            work=work,
         )
         self._turn = Turn(
             request_id,

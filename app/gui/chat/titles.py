@@ -20,7 +20,7 @@ from PySide6.QtGui import QAction
 from app.gui.backend_switch import BackendSwitch
 from app.gui.settings_store import SettingsStore
 from inference.client import EngineClient
-from inference.protocol import ChatMessage, Done, Priority, Sampling
+from inference.protocol import ChatMessage, Done, Priority, Sampling, Work
 from storage.chats import ConversationRepository, MessageRepository
 from storage.errors import DatabaseError
 from storage.records import MessageRecord, MessageStatus, Role, TitleSource
@@ -138,6 +138,7 @@ class AutoTitler(QObject):
             max_tokens=TITLE_TOKENS,
             sampling=replace(sampling, temperature=min(sampling.temperature, 0.3)),
             priority=Priority.BACKGROUND,
+            work=Work.TITLE,
         )
         self.pending[request_id] = cid
 

@@ -8,7 +8,8 @@ its reply, on its own thread, so "after a reply" is when that file lands, not wh
 ends. A QFileSystemWatcher says so; nothing polls.
 
 A budget chosen here is saved in the settings, applied to the folder at once (least recently
-used states go until it fits) and sent to the engine with its next load (app/gui/session.py).
+used states go until it fits) and, through the settings, to each running engine at once and
+to every later load (app/gui/session.py).
 
 GUI thread only, except the work functions marked "worker thread".
 """

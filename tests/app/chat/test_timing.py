@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,7 @@ def test_the_prefill_threshold_has_one_definition() -> None:
 
 def test_drafting_figures_and_their_line() -> None:
     t = trace(drafted=60, draft_accepted=41, draft_steps=18, draft_step_tokens=41, drafting="pays")
+    t = replace(t, work="summary")
     assert draft_acceptance(t) == pytest.approx(41 / 60)
     assert tokens_per_step(t) == pytest.approx(41 / 18)
     assert drafting_sentence(t) == (
@@ -115,6 +117,7 @@ def test_drafting_figures_and_their_line() -> None:
     assert timeline(t)["drafting"] == {
         "mode": "pays",
         "drafter": "",
+        "work": "summary",
         "drafted": 60,
         "accepted": 41,
         "steps": 18,

@@ -73,6 +73,7 @@ def test_the_echo_is_taken_out_of_a_summary_and_the_user_is_told(
         result = Summarizer(recorder, store).summarize(document(), OPTIONS)
     assert result.text == "- Ashford got a public well in 1852."
     assert result.echoed == 1 and "repeated its instructions in 1 of 1" in result.echo_note
+    assert recorder.works == ["summary"]  # drafting is measured per kind (issue 13)
 
 
 def test_a_base_model_is_asked_to_continue_a_text_not_given_instructions(
@@ -83,6 +84,7 @@ def test_a_base_model_is_asked_to_continue_a_text_not_given_instructions(
         recorder = RecordingEngine(engine)
         Summarizer(recorder, store).summarize(document(), OPTIONS)
     (prompt,) = recorder.prompts
+    assert recorder.works == ["summary"]  # a raw completion names its work too
     assert prompt.startswith(f"Well\n\n{WELL}") and prompt.endswith("Key points:\n- ")
     system = final_messages("", "", OPTIONS, whole_document=True)[0].content
     assert system not in prompt and "<text>" not in prompt

@@ -177,13 +177,30 @@ def test_every_load_tells_the_engine_where_states_are_kept_and_how_much_they_may
     sent = _sent_kept_states(chat, monkeypatch)
     sent_by_translation = _sent_kept_states(translation, monkeypatch)
     folder = str(paths.kv_states_dir)
+    speeds = str(paths.draft_speeds_file)  # drafting's measured speeds, kept likewise
     _load(qtbot, chat, tiny_model)
     store.update(kv_states_budget_bytes=1 << 30)
     _load(qtbot, chat, tiny_model)
     store.update(kv_states_budget_bytes=-1)  # a hand-edited file's nonsense: keep nothing
     _load(qtbot, translation, tiny_model)
-    assert sent == [KeptStates(folder, 4 << 30), KeptStates(folder, 1 << 30)]
-    assert sent_by_translation == [KeptStates(folder, 0)]
+    assert sent == [KeptStates(folder, 4 << 30, speeds), KeptStates(folder, 1 << 30, speeds)]
+    assert sent_by_translation == [KeptStates(folder, 0, speeds)]
+
+
+def test_a_budget_changed_reaches_the_running_engines_at_once(
+    qtbot: QtBot, tiny_model: Path, store: SettingsStore, paths: HearthPaths, sessions: list
+) -> None:
+    """Issue 13: the Models page's budget (saved in the settings) goes to each running engine
+    now, not with its next load; an engine not running is not started for it."""
+    chat = _session(sessions, store, paths)
+    translation = _session(sessions, store, paths, remembers_choice=False)
+    _load(qtbot, chat, tiny_model)
+    with qtbot.waitSignal(chat.local.stateBudgetSet, timeout=LOAD_MS) as applied:
+        store.update(kv_states_budget_bytes=3 << 30)  # past a Qt int's 2 GiB
+    assert applied.args[1:] == [3 << 30, 0]  # (budget, states removed)
+    assert not translation.local.running
+    with qtbot.assertNotEmitted(chat.local.stateBudgetSet, wait=200):
+        store.update(max_tokens=77)  # another setting: nothing sent
 
 
 def test_a_second_session_loads_its_own_model_while_the_first_stays_loaded(

@@ -205,9 +205,11 @@ class KeyRecorder:
 
     def __init__(self) -> None:
         self.keys: list[str] = []
+        self.works: list[str] = []
 
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
         self.keys.append(kwargs.get("state_key", ""))
+        self.works.append(kwargs.get("work", ""))
         return SimpleNamespace(text="Bonjour " + messages[-1].content)
 
     def count_tokens(self, text: str) -> int:
@@ -227,3 +229,4 @@ def test_segments_name_their_instructions_fixed_part_key() -> None:
     fr, fr_again, de = engine.keys
     assert fr == fr_again and is_fixed_part_key(fr)
     assert de != fr
+    assert engine.works == ["translation"] * 3  # drafting is measured per kind (issue 13)

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from inference.engine_process import EngineProcess
-from inference.protocol import ChatMessage, CompletionRequest, Done, GenerateRequest
+from inference.protocol import (
+    ChatMessage,
+    CompletionRequest,
+    Done,
+    GenerateRequest,
+    Priority,
+    Work,
+)
 from tests.support.engine_helpers import GREEDY, collect, load
 from tests.support.speculative_runs import PROMPTS
 
@@ -61,3 +68,26 @@ def test_auto_measures_plain_then_drafting_per_kind_of_work(engine: EngineProces
     again = done(engine, completion(engine, "auto", work="summary"))
     assert again.trace is not None and again.trace.drafting == "measuring with drafting"
     assert again.text == summary.text
+
+
+def test_the_trace_names_the_work_and_unnamed_work_gets_the_request_kind(
+    engine: EngineProcess,
+) -> None:
+    messages = (ChatMessage("user", PROMPTS[0]),)
+    named = done(engine, completion(engine, "off", work=Work.TRANSLATION))
+    chat = done(engine, GenerateRequest(engine.next_id(), messages, max_tokens=4))
+    background = GenerateRequest(
+        engine.next_id(), messages, max_tokens=4, priority=Priority.BACKGROUND
+    )
+    unnamed = done(engine, background)
+    raw = done(engine, completion(engine, "off"))
+    works = [d.trace.work if d.trace else None for d in (named, chat, unnamed, raw)]
+    assert works == ["translation", "chat", "background", "completion"]
+
+
+@pytest.mark.parametrize("field", ["work", "drafting"])
+def test_unknown_names_are_refused_on_the_callers_side(field: str) -> None:
+    with pytest.raises(ValueError, match="Unknown"):
+        GenerateRequest(1, (ChatMessage("user", "hi"),), **{field: "sometimes"})
+    with pytest.raises(ValueError, match="Unknown"):
+        CompletionRequest(1, "hi", **{field: "sometimes"})

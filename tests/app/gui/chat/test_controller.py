@@ -17,6 +17,7 @@ from app.chat.recovery import open_chat_history
 from inference.protocol import ChatMessage
 from storage.chats import ConversationRepository, MessageRepository
 from storage.records import MessageStatus, Role
+from storage.traces import TraceRepository
 from tests.support.app_parts import AppParts
 from tests.support.chat_window import bar_text, click_link, type_and_send
 from tests.support.qt_user import answer_message_box
@@ -103,6 +104,9 @@ def test_regenerate_keeps_the_old_reply_as_a_version(
     assert [m.id for m in path][-1] == second.args[0] != first.args[0]
     assert len(path) == 2
     assert messages.get(first.args[0]) is not None
+    # Drafting is measured per kind of work (issue 13): the traces name it.
+    works = [TraceRepository(db).get(i) for i in (first.args[0], second.args[0])]
+    assert [w.phases["work"] if w else None for w in works] == ["chat", "regenerate"]
 
 
 def test_delete_goes_to_trash_and_undo_restores(

@@ -74,6 +74,7 @@ def test_when_turned_on_the_model_names_the_chat_after_the_first_exchange(
     # Background, short, and the chat's own prompt first, so its cached prefix is reused.
     assert title_request.priority == Priority.BACKGROUND
     assert title_request.max_tokens == TITLE_TOKENS
+    assert (chat_turn.work, title_request.work) == ("chat", "title")  # issue 13: named
     assert title_request.messages[: len(chat_turn.messages)] == chat_turn.messages
     assert title_request.messages[-1] == ChatMessage("user", INSTRUCTION)
     assert len(title_request.messages) == len(chat_turn.messages) + 2  # + reply + instruction
