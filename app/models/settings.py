@@ -16,7 +16,7 @@ from typing import Any
 
 from app.config.settings import Settings
 from app.util.atomic_write import write_atomic
-from inference.kv_cache_rules import KV_CACHE_BLOCK
+from inference.kv_cache_rules import FLASH_MODES, KV_CACHE_BLOCK, flash_attn_mode
 from inference.protocol import EngineSettings, Sampling
 
 SETTINGS_FILE = "model_settings.json"
@@ -44,7 +44,9 @@ class ModelSettings:
     n_threads: int | None = None
     n_threads_batch: int | None = None
     n_batch: int | None = None
-    flash_attn: bool | None = None
+    # "auto" | "on" | "off" (inference.kv_cache_rules.FLASH_MODES); a bool in files written
+    # before the three-way setting reads as on/off (a per-model value was always a choice).
+    flash_attn: str | None = None
     chat_format: str | None = None  # AUTO, a built-in format name or CUSTOM
     custom_template: str = ""  # kept even while another format is chosen
     system_prompt: str | None = None
@@ -78,7 +80,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "n_threads": (int,),
     "n_threads_batch": (int,),
     "n_batch": (int,),
-    "flash_attn": (bool,),
+    "flash_attn": (str, bool),
     "chat_format": (str,),
     "custom_template": (str,),
     "system_prompt": (str,),
@@ -111,6 +113,10 @@ def _from_json(raw: object) -> ModelSettings:
             continue
         if f.name in ("type_k", "type_v") and value not in KV_CACHE_BLOCK:
             continue
+        if f.name == "flash_attn":
+            if not isinstance(value, bool) and value not in FLASH_MODES:
+                continue
+            value = flash_attn_mode(value)
         if float in kinds and isinstance(value, int):
             value = float(value)
         values[f.name] = value

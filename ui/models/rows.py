@@ -99,7 +99,7 @@ class SettingsValues:
     gpu_auto: bool
     n_threads: int
     n_batch: int
-    flash_attn: bool
+    flash_attn: str  # "auto", "on" or "off"
     chat_format: str  # AUTO, a built-in name or CUSTOM
     custom_template: str
     system_prompt: str
@@ -117,3 +117,6 @@ class SettingsValues:
     auto_threads: tuple[int, int] = (0, 0)
     type_k: str = "f16"  # KV cache element types
     type_v: str = "f16"
+    # What flash attention "auto" became for this model while it is loaded ("on"/"off"; ""
+    # when it is not loaded): the form's "Automatic" says it.
+    flash_resolved: str = ""
