@@ -186,7 +186,7 @@ def estimate_memory(
     n_gpu_layers: int,
     *,
     n_batch: int = 512,
-    flash_attn: str | bool = False,
+    flash_attn: str | bool = "auto",
     swa_full: bool = True,
     type_k: str = "f16",
     type_v: str = "f16",
@@ -266,7 +266,7 @@ def auto_gpu_layers(
     *,
     gpu_available: bool = True,
     n_batch: int = 512,
-    flash_attn: str | bool = False,
+    flash_attn: str | bool = "auto",
     type_k: str = "f16",
     type_v: str = "f16",
 ) -> int:
@@ -300,7 +300,7 @@ def evaluate_fit(
     *,
     gpu_available: bool = True,
     n_batch: int = 512,
-    flash_attn: str | bool = False,
+    flash_attn: str | bool = "auto",
     type_k: str = "f16",
     type_v: str = "f16",
 ) -> FitVerdict:
@@ -384,7 +384,7 @@ def extra_vram_for_all_layers(
     gpu_layers: int,
     *,
     n_batch: int = 512,
-    flash_attn: str | bool = False,
+    flash_attn: str | bool = "auto",
 ) -> int:
     """How much more VRAM putting every layer on the GPU takes than `gpu_layers` on it now
     (weights, KV cache and compute buffers, estimated as estimate_memory does); 0 when all

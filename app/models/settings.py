@@ -61,6 +61,10 @@ class ModelSettings:
     type_k: str | None = None
     type_v: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.flash_attn is not None:  # a bool from code written before: on/off
+            object.__setattr__(self, "flash_attn", flash_attn_mode(self.flash_attn))
+
     def reload_changes(self, other: ModelSettings) -> tuple[str, ...]:
         """Names of the fields in RELOAD_FIELDS that differ from `other` (a custom template's
         text counts while the custom format is chosen)."""

@@ -44,11 +44,14 @@ def route_native_logs() -> None:
 @contextmanager
 def recording_logs() -> Iterator[list[str]]:
     """llama.cpp's log lines while the block runs. Nested (a measured load around a load that
-    reads its flash attention line), the inner block shares the outer one's list."""
+    reads its flash attention line), the inner block shares the outer one's list. Routes
+    llama.cpp's log here first if nothing did yet: without it there is nothing to record."""
     global _log_lines
     if _log_lines is not None:
         yield _log_lines
         return
+    if _log_callback is None:  # a load outside the engine process (tests, bench/ scripts)
+        route_native_logs()
     lines: list[str] = []
     _log_lines = lines
     try:

@@ -103,6 +103,7 @@ def test_a_bad_configuration_gives_one_line_and_the_others_run(
     tiny_model: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = [str(tiny_model), "-p", "16", "-n", "4", "-d", "0", "-r", "1", "-ctv", "q4_0,f16"]
+    argv += ["-fa", "off"]
     assert run(parse([*argv, "--json"])) == 0
     captured = capsys.readouterr()
     bad, good = json.loads(captured.out)["results"]
