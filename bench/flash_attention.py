@@ -15,12 +15,20 @@ Figures, each with one definition:
   given depth (the depth's tokens are in the cache and untimed, as llama-bench's -d).
 - decode speed, tokens/s: n_gen ÷ BenchDone.tg_ms, from before the first generated token's
   llama_decode to after the last one's, at the given depth.
+- CPU ms per token (the figure a shared, busy machine leaves meaningful: a run that waits
+  for a core is slower by the clock, not in CPU time; with one thread it is the work done):
+  the engine process's CPU time (psutil user + system) read as this process receives the
+  engine's BenchProgress events. Prefill: from before the request (depth 0) or the depth
+  phase's last event, to the prompt phase's last event, ÷ n_prompt. Decode: from the "gen"
+  event after the first generated token to the one after the last, ÷ (n_gen - 1). An event
+  is read a moment after the engine sent it, a few ms of a multi-second phase.
 - memory: llama.cpp's own buffer lines summed at load (ModelInfo.memory): the KV cache
   (kv_ram + kv_vram) and the compute buffers (compute_ram + compute_vram; without flash
   attention they hold the attention scores, n_head · n_ctx · n_ubatch floats).
-Printed: each speed's median and range over the rounds, and on / off as the ratio of the
+Printed: each figure's median and range over the rounds, and on / off as the ratio of the
 medians with the median and range of the per-round ratios (each round's on and off ran back
-to back, so a busy moment of the shared machine hits both).
+to back, so a busy moment of the shared machine hits both). Speed ratios above 1 and CPU
+ratios below 1 favour flash attention.
 """
 
 from __future__ import annotations
@@ -29,22 +37,66 @@ import argparse
 import statistics
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from inference.protocol import BenchDone, EngineSettings, ModelInfo
+import psutil
+
+from inference.protocol import BenchDone, BenchProgress, EngineSettings, ModelInfo
 from inference.sync_client import SyncEngine
 
 MIB = 1 << 20
 CONFIGS = {"on": "on", "off": "off"}  # name: EngineSettings.flash_attn
 
 
-def _spread(values: list[float]) -> str:
-    return f"median {statistics.median(values):8.1f} (range {min(values):.1f}-{max(values):.1f})"
+@dataclass
+class _CpuMarks:
+    """The engine's CPU seconds at a bench repetition's phase boundaries (see the docstring)."""
+
+    process: psutil.Process
+    prompt_start: float = 0.0
+    prompt_end: float = 0.0
+    gen_first: float = 0.0
+    gen_last: float = 0.0
+
+    def cpu(self) -> float:
+        times = self.process.cpu_times()
+        return float(times.user + times.system)
+
+    def on_progress(self, event: BenchProgress) -> None:
+        if event.done != event.total and not (event.phase == "gen" and event.done == 1):
+            return
+        now = self.cpu()
+        if event.phase == "depth":
+            self.prompt_start = now
+        elif event.phase == "prompt":
+            self.prompt_end = now
+        elif event.done == 1:
+            self.gen_first = now
+        if event.phase == "gen" and event.done == event.total:
+            self.gen_last = now
+
+
+def _run(
+    engine: SyncEngine, n_prompt: int, n_gen: int, depth: int, seed: int
+) -> tuple[BenchDone, _CpuMarks]:
+    assert engine.pid is not None
+    marks = _CpuMarks(psutil.Process(engine.pid))
+    marks.prompt_start = marks.cpu()
+    done = engine.bench(n_prompt, n_gen, depth, seed=seed, on_progress=marks.on_progress)
+    return done, marks
+
+
+def _spread(values: list[float], digits: int = 1) -> str:
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"median {mid:8.{digits}f} (range {low:.{digits}f}-{high:.{digits}f})"
 
 
 def _ratio(label: str, ours: list[float], base: list[float]) -> str:
+    if not all(base) or not statistics.median(base):
+        return f"{label}: n/a (a baseline figure of 0: runs too short for the clock)"
     per_round = [a / b for a, b in zip(ours, base, strict=True)]
     return (
         f"{label}: {statistics.median(ours) / statistics.median(base):.3f} (ratio of medians; "
@@ -82,6 +134,8 @@ def main() -> int:
     engines: dict[str, SyncEngine] = {}
     prefill: dict[tuple[str, int], list[float]] = {}
     decode: dict[tuple[str, int], list[float]] = {}
+    prefill_cpu: dict[tuple[str, int], list[float]] = {}  # CPU ms per prompt token
+    decode_cpu: dict[tuple[str, int], list[float]] = {}  # CPU ms per generated token
     depths = (0, args.depth)
     try:
         for name, flash in CONFIGS.items():
@@ -103,8 +157,12 @@ def main() -> int:
             order = names if round_no % 2 == 0 else names[::-1]
             for depth in depths:
                 for name in order:
-                    done: BenchDone = engines[name].bench(
-                        args.n_prompt, args.n_gen, depth, seed=round_no
+                    done, marks = _run(engines[name], args.n_prompt, args.n_gen, depth, round_no)
+                    prefill_cpu.setdefault((name, depth), []).append(
+                        (marks.prompt_end - marks.prompt_start) * 1000 / args.n_prompt
+                    )
+                    decode_cpu.setdefault((name, depth), []).append(
+                        (marks.gen_last - marks.gen_first) * 1000 / (args.n_gen - 1)
                     )
                     prefill.setdefault((name, depth), []).append(
                         args.n_prompt / (done.pp_ms / 1000)
@@ -112,7 +170,8 @@ def main() -> int:
                     decode.setdefault((name, depth), []).append(args.n_gen / (done.tg_ms / 1000))
             line = ", ".join(
                 f"{name}@d{depth} pp {prefill[(name, depth)][-1]:.0f} "
-                f"tg {decode[(name, depth)][-1]:.1f}"
+                f"tg {decode[(name, depth)][-1]:.1f} (cpu ms/token pp "
+                f"{prefill_cpu[(name, depth)][-1]:.2f} tg {decode_cpu[(name, depth)][-1]:.2f})"
                 for depth in depths
                 for name in names
             )
@@ -125,12 +184,22 @@ def main() -> int:
         for name in CONFIGS:
             print(f"  flash {name:3s} depth {depth:5d} prefill {_spread(prefill[(name, depth)])}")
             print(f"  flash {name:3s} depth {depth:5d} decode  {_spread(decode[(name, depth)])}")
+    print("\nCPU ms per token over rounds:")
+    for depth in depths:
+        for name in CONFIGS:
+            pp, tg = prefill_cpu[(name, depth)], decode_cpu[(name, depth)]
+            print(f"  flash {name:3s} depth {depth:5d} prefill {_spread(pp, 3)}")
+            print(f"  flash {name:3s} depth {depth:5d} decode  {_spread(tg, 3)}")
     print("\nflash attention on / off:")
     for depth in depths:
         on, off = prefill[("on", depth)], prefill[("off", depth)]
         print("  " + _ratio(f"prefill at depth {depth}", on, off))
         on, off = decode[("on", depth)], decode[("off", depth)]
         print("  " + _ratio(f"decode at depth {depth}", on, off))
+        on, off = prefill_cpu[("on", depth)], prefill_cpu[("off", depth)]
+        print("  " + _ratio(f"prefill CPU ms/token at depth {depth}", on, off))
+        on, off = decode_cpu[("on", depth)], decode_cpu[("off", depth)]
+        print("  " + _ratio(f"decode CPU ms/token at depth {depth}", on, off))
     return 0
 
 
