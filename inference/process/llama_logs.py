@@ -107,8 +107,17 @@ def context_error_from_logs(text: str) -> str:
             f"not enough memory for this context size (llama.cpp asked for "
             f"{float(memory[-1]) / 1024:.1f} GiB more)"
         )
-    found = _CONTEXT_ERROR_RE.findall(text)
-    return found[-1].strip() if found else ""
+    # "enabling flash_attn since it is required for quantized V cache" (flash attention auto)
+    # is a note, not a reason: when it is all llama.cpp said, flash attention itself failed.
+    found = [line for line in _CONTEXT_ERROR_RE.findall(text) if not line.startswith("enabling")]
+    if found:
+        return found[-1].strip()
+    if "required for quantized V cache" in text:
+        return (
+            "flash attention, which a quantized V cache needs, could not be used for this model "
+            "here: keep V at f16"
+        )
+    return ""
 
 
 _OFFLOADED_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")

@@ -14,6 +14,7 @@ from inference.engine_process import EngineProcess
 from inference.kv_cache_rules import QUANTIZED_V_NEEDS_FLASH, flash_attn_mode, kv_cache_refusal
 from inference.process.flash_attention import resolved_from_logs
 from inference.process.kv_state_identity import model_identity
+from inference.process.llama_logs import context_error_from_logs
 from inference.protocol import ChatMessage, Done, EngineSettings, Error, ModelInfo
 from tests.support.engine_helpers import chat, load
 from tests.support.tiny_gguf import build_tiny_model
@@ -102,3 +103,12 @@ def test_a_kept_states_identity_holds_the_resolved_value(tmp_path: Path) -> None
 
     assert identity("on")["flash_attn"] is True  # type: ignore[index]
     assert identity("off")["flash_attn"] is False  # type: ignore[index]
+
+
+def test_a_quantized_v_that_auto_could_not_serve_is_explained_after_the_load() -> None:
+    """Where auto meets a device without flash attention, only the load can tell: llama.cpp's
+    note that it turned flash attention on is not given as the reason."""
+    note = "llama_init_from_model: enabling flash_attn since it is required for quantized V cache\n"
+    assert "keep V at f16" in context_error_from_logs(note)
+    memory = note + "llama_init_from_model: failed to initialize the context: boom\n"
+    assert context_error_from_logs(memory) == "failed to initialize the context: boom"
