@@ -28,7 +28,8 @@ class Settings:
     n_threads_batch: int | None = None  # prefill threads; None: every usable logical CPU
     n_batch: int = 512
     # "auto" | "on" | "off" (inference.kv_cache_rules.FLASH_MODES): llama.cpp decides with
-    # auto, which it turns on on CPUs (issue 13: measured no slower, and drafting needs it).
+    # auto, which it turns on on CPUs (issue 13: less CPU per token on the built-in model, and
+    # drafting needs it; the figures are in inference/kv_cache_rules.py).
     flash_attn: str = "auto"
     max_tokens: int = 512
     temperature: float = 0.7
