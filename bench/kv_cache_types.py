@@ -7,7 +7,7 @@ Run:  .venv/bin/python bench/kv_cache_types.py [--model PATH] [--threads 1] [--d
 Three engine processes hold the model at once, each loaded with one cache setting:
   f16      K and V f16, flash attention on
   q8_0     K and V q8_0, flash attention on (a quantized V needs it)
-  f16-nofa K and V f16, flash attention off (Hearth's default, for reference)
+  f16-nofa K and V f16, flash attention off (for reference; Hearth's default is auto)
 Each round runs, one engine after the other (never two at the same time, the order rotated
 each round), one `hearth bench` repetition (SyncEngine.bench, the path `hearth bench` takes)
 at depth 0 and one at `--depth`.

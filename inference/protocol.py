@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from inference.kv_cache_rules import flash_attn_mode
+
 # Re-exported: a Done carries a Trace.
 from inference.trace import CacheMiss as CacheMiss
 from inference.trace import KeptState as KeptState
@@ -45,7 +47,9 @@ class EngineSettings:
     n_threads: int | None = None
     n_threads_batch: int | None = None
     n_batch: int = 512
-    flash_attn: bool = False
+    # "auto" | "on" | "off" (inference.kv_cache_rules.flash_attn_mode; a bool still means
+    # on/off): llama.cpp's flash_attn_type. What auto resolved to is ModelInfo.flash_attn.
+    flash_attn: str = "auto"
     seed: int = -1
     # "auto" (the model's own template, else the architecture's built-in), a built-in format
     # name ("gemma", "chatml", ...), or the text of a custom Jinja template (sandboxed).
@@ -59,6 +63,10 @@ class EngineSettings:
     # before loading (inference.gguf.vocabulary); one that does not fit is left out with
     # ModelInfo.draft_note saying why, and the main model loads all the same.
     draft_model_path: str = ""
+
+    def __post_init__(self) -> None:
+        # Callers and settings written before the three-way setting pass a bool.
+        object.__setattr__(self, "flash_attn", flash_attn_mode(self.flash_attn))
 
 
 @dataclass(frozen=True)
@@ -298,6 +306,10 @@ class ModelInfo:
     draft_name: str = ""
     draft_memory: MemoryUse | None = None
     draft_note: str = ""
+    # Flash attention as llama.cpp resolved it at load, "on" or "off" (EngineSettings'
+    # "auto" decided); "" when not known (a remote backend). What drafting, the KV state's
+    # identity and the Models page go by.
+    flash_attn: str = ""
 
 
 @dataclass(frozen=True)

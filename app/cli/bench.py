@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from app.cli.bench_progress import StderrProgress
 from app.cli.output import fail as _fail
+from inference.kv_cache_rules import flash_attn_mode
 
 T = TypeVar("T")
 
@@ -47,10 +48,9 @@ def _positive(text: str) -> int:
     return value
 
 
-def _switch(text: str) -> bool:
-    if text not in ("0", "1"):
-        raise ValueError(text)
-    return text == "1"
+def _flash(text: str) -> str:
+    """A flash attention setting: auto, on or off (llama-bench's 1 and 0 too)."""
+    return flash_attn_mode({"1": "on", "0": "off"}.get(text.strip().lower(), text.strip()))
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -76,7 +76,13 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     bench.add_argument("-ngl", "--n-gpu-layers", type=_list_of(int, "n-gpu-layers"))
     bench.add_argument("-t", "--threads", type=_list_of(_positive, "threads"))
     bench.add_argument("-b", "--batch-size", type=_list_of(_positive, "batch-size"))
-    bench.add_argument("-fa", "--flash-attn", type=_list_of(_switch, "flash-attn (0 or 1)"))
+    bench.add_argument(
+        "-fa",
+        "--flash-attn",
+        type=_list_of(_flash, "flash-attn (auto, on or off; 1 or 0)"),
+        help="auto, on or off (default: your setting, auto unless changed); the results say "
+        "what auto became",
+    )
     bench.add_argument("-ctk", "--cache-type-k", type=_list_of(str, "cache-type-k"))
     bench.add_argument("-ctv", "--cache-type-v", type=_list_of(str, "cache-type-v"))
     bench.add_argument("-r", "--repetitions", type=_positive, help="repetitions (default 5)")

@@ -111,6 +111,8 @@ def _engine_rows(engine: ModelInfo | None) -> tuple[tuple[str, str], ...]:
         ("Context", f"{engine.n_ctx} tokens"),
         ("Threads", f"{engine.n_threads} decode, {engine.n_threads_batch} prefill"),
     ]
+    if engine.flash_attn:  # as llama.cpp resolved the setting (auto: on or off)
+        rows.append(("Flash attention", engine.flash_attn))
     if engine.system_info:
         rows.append(("llama.cpp system info", engine.system_info))
     return tuple(rows)

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.config.connections import Connection, read_connections
 from app.util.atomic_write import write_atomic
+from inference.kv_cache_rules import FLASH_AUTO, FLASH_ON, flash_attn_mode
 from inference.protocol import EngineSettings, KeptStates
 from inference.state_files import DEFAULT_BUDGET_BYTES, clamp_budget
 
@@ -26,7 +27,10 @@ class Settings:
     n_threads: int | None = None  # decode threads; None: one per physical core
     n_threads_batch: int | None = None  # prefill threads; None: every usable logical CPU
     n_batch: int = 512
-    flash_attn: bool = False
+    # "auto" | "on" | "off" (inference.kv_cache_rules.FLASH_MODES): llama.cpp decides with
+    # auto, which it turns on on CPUs (issue 13: less CPU per token on the built-in model, and
+    # drafting needs it; the figures are in inference/kv_cache_rules.py).
+    flash_attn: str = "auto"
     max_tokens: int = 512
     temperature: float = 0.7
     top_p: float = 0.95
@@ -98,6 +102,9 @@ def load_settings(path: Path) -> Settings:
         if f.name == "connections":  # a list of objects in the file: read on its own
             values[f.name] = read_connections(raw.get(f.name))
             continue
+        if f.name == "flash_attn" and f.name in raw:
+            values[f.name] = _flash_attn_from_file(raw[f.name])
+            continue
         if f.name in raw:
             value, default = raw[f.name], getattr(defaults, f.name)
             ok = value is None or default is None or isinstance(value, type(default))
@@ -106,6 +113,18 @@ def load_settings(path: Path) -> Settings:
             if ok:
                 values[f.name] = value
     return replace(defaults, **values)
+
+
+def _flash_attn_from_file(value: object) -> str:
+    """Files written before flash attention had three settings hold a bool: every file had
+    false (the old default, saved with all the others), so false reads as the new default,
+    auto; true was a choice and stays on. Anything unknown: auto."""
+    if value is True:
+        return FLASH_ON
+    try:
+        return flash_attn_mode(value) if value is not False else FLASH_AUTO
+    except ValueError:
+        return FLASH_AUTO
 
 
 def save_settings(path: Path, settings: Settings) -> None:

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from app.models.bench_grid import BenchPlan, LoadGroup, load_groups
 from inference.gguf import ModelFileError, inspect_gguf
+from inference.kv_cache_rules import FLASH_ON
 from inference.protocol import BenchDone, BenchProgress, EngineSettings, ErrorKind, ModelInfo
 from inference.sync_client import EngineError
 from storage.bench import BenchResultRecord
@@ -231,7 +232,9 @@ class BenchRunner:
             "n_gpu_layers_actual": info.n_gpu_layers if info else None,
             "threads": info.n_threads if info else key.threads,
             "n_batch": key.n_batch,
-            "flash_attn": key.flash_attn,
+            # As llama.cpp resolved it (auto: on or off); without a load, the setting.
+            "flash_attn": (info.flash_attn if info and info.flash_attn else key.flash_attn)
+            == FLASH_ON,
             "type_k": key.type_k,
             "type_v": key.type_v,
             "run_id": self.run_id,

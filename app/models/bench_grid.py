@@ -24,7 +24,7 @@ class BenchPlan:
     n_gpu_layers: tuple[int, ...] = (0,)
     threads: tuple[int | None, ...] = (None,)
     n_batch: tuple[int, ...] = (512,)
-    flash_attn: tuple[bool, ...] = (False,)
+    flash_attn: tuple[str, ...] = ("auto",)  # "auto" | "on" | "off"
     type_k: tuple[str, ...] = ("f16",)
     type_v: tuple[str, ...] = ("f16",)
     repetitions: int = 5
@@ -38,7 +38,7 @@ class LoadKey:
     n_gpu_layers: int
     threads: int | None
     n_batch: int
-    flash_attn: bool
+    flash_attn: str  # the setting; the record keeps what llama.cpp made of it
     type_k: str
     type_v: str
 

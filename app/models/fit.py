@@ -12,7 +12,9 @@ how llama.cpp places buffers:
   default, kept here).
 - compute buffer: the worst-case graph llama.cpp reserves, dominated by the logits of one
   micro-batch (n_vocab · n_ubatch · 4) or, without flash attention, the attention scores
-  (n_head · n_ctx · n_ubatch · 4), plus activations.
+  (n_head · n_ctx · n_ubatch · 4), plus activations. Flash attention "auto" is priced as on:
+  llama.cpp turns it on wherever the device runs it (every CPU; the Models page passes what a
+  loaded model's auto really became, ModelInfo.flash_attn).
 
 Checked against llama.cpp's reported buffers for Gemma 3 270M (tests/app/models/test_fit_gemma.py).
 Pure arithmetic: any thread may call it.
@@ -25,7 +27,7 @@ from enum import StrEnum
 
 from app.models.gguf_layout import ModelLayout
 from app.models.machine import MachineMemory
-from inference.kv_cache_rules import kv_cache_refusal
+from inference.kv_cache_rules import FLASH_OFF, flash_attn_mode, kv_cache_refusal
 
 MIB = 1 << 20
 # CUDA context, cuBLAS workspace and allocator slack: VRAM used before any model buffer.
@@ -189,7 +191,7 @@ def estimate_memory(
     n_gpu_layers: int,
     *,
     n_batch: int = 512,
-    flash_attn: bool = False,
+    flash_attn: str | bool = "auto",
     swa_full: bool = True,
     type_k: str = "f16",
     type_v: str = "f16",
@@ -228,7 +230,8 @@ def estimate_memory(
     width = max(n_embd if isinstance(n_embd, int) else 0, n_ff)
     activations = n_ubatch * width * F32 * 2
     logits = (layout.n_vocab or 0) * n_ubatch * F32
-    attention = 0 if flash_attn else n_head * _pad(n_ctx, 256) * n_ubatch * F32
+    scores = n_head * _pad(n_ctx, 256) * n_ubatch * F32
+    attention = scores if flash_attn_mode(flash_attn) == FLASH_OFF else 0
     output_buffer = (layout.n_vocab or 0) * F32  # logits of the last token, always on the CPU
     if gpu_layers == 0:
         compute_cpu, compute_gpu = max(logits, attention) + activations, 0
@@ -280,7 +283,7 @@ def auto_gpu_layers(
     *,
     gpu_available: bool = True,
     n_batch: int = 512,
-    flash_attn: bool = False,
+    flash_attn: str | bool = "auto",
     type_k: str = "f16",
     type_v: str = "f16",
     draft: ModelLayout | None = None,
@@ -316,7 +319,7 @@ def evaluate_fit(
     *,
     gpu_available: bool = True,
     n_batch: int = 512,
-    flash_attn: bool = False,
+    flash_attn: str | bool = "auto",
     type_k: str = "f16",
     type_v: str = "f16",
     draft: ModelLayout | None = None,
@@ -374,7 +377,7 @@ def head_widths(layout: ModelLayout) -> tuple[int | None, int | None]:
     return k, v
 
 
-def cache_problem(layout: ModelLayout, type_k: str, type_v: str, flash_attn: bool) -> str:
+def cache_problem(layout: ModelLayout, type_k: str, type_v: str, flash_attn: str | bool) -> str:
     """Why llama.cpp would refuse these KV cache settings for this model, for the user
     ("" when it would not): inference.kv_cache_rules.kv_cache_refusal with the model's heads."""
     k, v = head_widths(layout)
@@ -388,7 +391,7 @@ def extra_vram_for_all_layers(
     gpu_layers: int,
     *,
     n_batch: int = 512,
-    flash_attn: bool = False,
+    flash_attn: str | bool = "auto",
 ) -> int:
     """How much more VRAM putting every layer on the GPU takes than `gpu_layers` on it now
     (weights, KV cache and compute buffers, estimated as estimate_memory does); 0 when all

@@ -16,7 +16,7 @@ from typing import Any
 
 from app.config.settings import Settings
 from app.util.atomic_write import write_atomic
-from inference.kv_cache_rules import KV_CACHE_BLOCK
+from inference.kv_cache_rules import FLASH_MODES, KV_CACHE_BLOCK, flash_attn_mode
 from inference.protocol import EngineSettings, Sampling
 
 SETTINGS_FILE = "model_settings.json"
@@ -45,7 +45,9 @@ class ModelSettings:
     n_threads: int | None = None
     n_threads_batch: int | None = None
     n_batch: int | None = None
-    flash_attn: bool | None = None
+    # "auto" | "on" | "off" (inference.kv_cache_rules.FLASH_MODES); a bool in files written
+    # before the three-way setting reads as on/off (a per-model value was always a choice).
+    flash_attn: str | None = None
     chat_format: str | None = None  # AUTO, a built-in format name or CUSTOM
     custom_template: str = ""  # kept even while another format is chosen
     system_prompt: str | None = None
@@ -62,6 +64,10 @@ class ModelSettings:
     # Speculative decoding's draft model (issue 13): the path of a local GGUF with the same
     # vocabulary; None: none (prompt lookup drafts alone).
     draft_model: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.flash_attn is not None:  # a bool from code written before: on/off
+            object.__setattr__(self, "flash_attn", flash_attn_mode(self.flash_attn))
 
     def reload_changes(self, other: ModelSettings) -> tuple[str, ...]:
         """Names of the fields in RELOAD_FIELDS that differ from `other` (a custom template's
@@ -82,7 +88,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "n_threads": (int,),
     "n_threads_batch": (int,),
     "n_batch": (int,),
-    "flash_attn": (bool,),
+    "flash_attn": (str, bool),
     "chat_format": (str,),
     "custom_template": (str,),
     "system_prompt": (str,),
@@ -116,6 +122,10 @@ def _from_json(raw: object) -> ModelSettings:
             continue
         if f.name in ("type_k", "type_v") and value not in KV_CACHE_BLOCK:
             continue
+        if f.name == "flash_attn":
+            if not isinstance(value, bool) and value not in FLASH_MODES:
+                continue
+            value = flash_attn_mode(value)
         if float in kinds and isinstance(value, int):
             value = float(value)
         values[f.name] = value

@@ -33,7 +33,9 @@ def model_identity(
         "n_ctx": int(n_ctx),
         "type_k": settings.type_k,
         "type_v": settings.type_v,
-        "flash_attn": bool(settings.flash_attn),
+        # Resolved by llama.cpp ("on"/"off", not auto: the caller passes ModelInfo's); a bool,
+        # as in the states saved before flash attention had three settings.
+        "flash_attn": settings.flash_attn == "on",
         "chat_format": f"{chat_format}:{template}",
         "llama_cpp_python": library,
         "llama_cpp_system": system,

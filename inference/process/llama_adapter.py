@@ -20,6 +20,8 @@ import llama_cpp
 import llama_cpp.llama_cpp as llama_lib
 from llama_cpp import Llama
 
+from inference.kv_cache_rules import FLASH_ON
+from inference.process import flash_attention as flash
 from inference.process.cpu_threads import resolve_thread_counts
 from inference.process.kv_memory import holds_prefix
 from inference.process.llama_logs import (
@@ -104,6 +106,7 @@ class LoadReport:
     memory: MemoryUse
     offloaded_layers: int | None
     amx_off: bool
+    flash_attn: str = ""  # "on" or "off", as llama.cpp resolved the setting
 
 
 def load_llama_measured(
@@ -129,7 +132,8 @@ def load_llama_measured(
             weights_ram=int(llama_lib.llama_model_size(llm.model)), rss_bytes=memory.rss_bytes
         )
     offloaded = offloaded_from_logs("".join(lines))
-    return llm, LoadReport(memory, offloaded, amx_off=amx_path_disabled())
+    resolved = flash.flash_attention(llm)
+    return llm, LoadReport(memory, offloaded, amx_off=amx_path_disabled(), flash_attn=resolved)
 
 
 def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) -> Llama:
@@ -139,7 +143,7 @@ def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) 
         "n_gpu_layers": settings.n_gpu_layers,
         "n_batch": settings.n_batch,
         "n_ubatch": min(settings.n_batch, 512),
-        "flash_attn": settings.flash_attn,
+        "flash_attn": settings.flash_attn == FLASH_ON,  # auto: requested_flash_type
         "type_k": kv_cache_type(settings.type_k),
         "type_v": kv_cache_type(settings.type_v),
         "verbose": False,
@@ -151,8 +155,14 @@ def load_llama(settings: EngineSettings, on_progress: ProgressFn | None = None) 
     kwargs["n_threads_batch"] = threads.n_threads_batch
     if settings.seed >= 0:
         kwargs["seed"] = settings.seed
-    with _model_params(on_progress, use_extra_bufts=not amx_path_disabled()):
-        return Llama(**kwargs)
+    with (
+        recording_logs() as lines,
+        _model_params(on_progress, use_extra_bufts=not amx_path_disabled()),
+        flash.requested_flash_type(settings.flash_attn),
+    ):
+        llm = Llama(**kwargs)
+    flash.pin_resolved(llm, flash.resolved_from_logs(settings.flash_attn, "".join(lines)))
+    return llm
 
 
 # The KV cache element types llama.cpp accepts (llama-bench's -ctk/-ctv list).

@@ -43,7 +43,15 @@ def route_native_logs() -> None:
 
 @contextmanager
 def recording_logs() -> Iterator[list[str]]:
+    """llama.cpp's log lines while the block runs. Nested (a measured load around a load that
+    reads its flash attention line), the inner block shares the outer one's list. Routes
+    llama.cpp's log here first if nothing did yet: without it there is nothing to record."""
     global _log_lines
+    if _log_lines is not None:
+        yield _log_lines
+        return
+    if _log_callback is None:  # a load outside the engine process (tests, bench/ scripts)
+        route_native_logs()
     lines: list[str] = []
     _log_lines = lines
     try:
@@ -99,8 +107,17 @@ def context_error_from_logs(text: str) -> str:
             f"not enough memory for this context size (llama.cpp asked for "
             f"{float(memory[-1]) / 1024:.1f} GiB more)"
         )
-    found = _CONTEXT_ERROR_RE.findall(text)
-    return found[-1].strip() if found else ""
+    # "enabling flash_attn since it is required for quantized V cache" (flash attention auto)
+    # is a note, not a reason: when it is all llama.cpp said, flash attention itself failed.
+    found = [line for line in _CONTEXT_ERROR_RE.findall(text) if not line.startswith("enabling")]
+    if found:
+        return found[-1].strip()
+    if "required for quantized V cache" in text:
+        return (
+            "flash attention, which a quantized V cache needs, could not be used for this model "
+            "here: keep V at f16"
+        )
+    return ""
 
 
 _OFFLOADED_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import llama_cpp.llama_cpp as llama_lib
 import numpy as np
 from llama_cpp import Llama
 
+from inference.process.flash_attention import flash_attention
 from inference.process.llama_adapter import cached_tokens, full_prompt_is_cached
 
 # The decode loop that verifies drafted tokens evaluates several tokens in one llama_decode
@@ -88,7 +88,7 @@ def flash_attention_on(llm: Llama) -> bool:
     several query rows rounds differently from one row (measured here: logits off by up to
     0.9 on Gemma 3 270M, 0.04 on a q8_0 llama; with it, bit-identical), so verified drafts
     could tip a greedy near-tie away from what plain decoding picks."""
-    return bool(llm.context_params.flash_attn_type == llama_lib.LLAMA_FLASH_ATTN_TYPE_ENABLED)
+    return flash_attention(llm) == "on"  # as llama.cpp resolved it (auto too)
 
 
 def catch_up(llm: Llama, tokens: Sequence[int], stop: Callable[[], bool] | None = None) -> bool:

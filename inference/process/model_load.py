@@ -175,6 +175,7 @@ def model_info(
         n_threads_user_set=bool(settings.n_threads and settings.n_threads > 0),
         n_threads_batch_user_set=bool(settings.n_threads_batch and settings.n_threads_batch > 0),
         system_info=adapter.system_info().strip(),
+        flash_attn=report.flash_attn,
     )
 
 

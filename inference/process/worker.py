@@ -21,6 +21,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -224,7 +225,8 @@ class Worker:
         self._ledger.loaded(request.settings.model_path)
         self._kept = KVStateKeeper.for_model(
             request.kept_states,
-            request.settings,
+            # A state's meaning depends on flash attention as llama.cpp resolved it (auto).
+            replace(request.settings, flash_attn=model.info.flash_attn),
             model.llm.n_ctx(),
             model.fmt.name,
             self._state_writer,

@@ -99,7 +99,7 @@ class SettingsValues:
     gpu_auto: bool
     n_threads: int
     n_batch: int
-    flash_attn: bool
+    flash_attn: str  # "auto", "on" or "off"
     chat_format: str  # AUTO, a built-in name or CUSTOM
     custom_template: str
     system_prompt: str
@@ -121,3 +121,6 @@ class SettingsValues:
     # as (path, label).
     draft_model: str = ""
     draft_choices: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # What flash attention "auto" became for this model while it is loaded ("on"/"off"; ""
+    # when it is not loaded): the form's "Automatic" says it.
+    flash_resolved: str = ""

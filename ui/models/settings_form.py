@@ -1,7 +1,8 @@
 """The per-model settings form, with the memory-fit verdict for its context size and GPU
 layers. GUI thread only.
 
-Signals: ``fitRequested(n_ctx, gpu_layers, auto, n_batch, flash_attn)`` whenever a value the
+Signals: ``fitRequested(n_ctx, gpu_layers, auto, n_batch, flash_attn)`` (flash_attn "auto",
+"on" or "off") whenever a value the
 fit depends on changes, the KV cache types (`cache_types()`) included (the controller answers
 with `show_fit` and `show_cache_problem`), ``saveRequested(values)``,
 ``resetRequested()``, ``reloadRequested()``; the draft model's choice is `draft`
@@ -9,6 +10,8 @@ with `show_fit` and `show_cache_problem`), ``saveRequested(values)``,
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -40,6 +43,9 @@ KV_TYPES = (
     ("q8_0", "q8_0 (about half the memory)"),
     ("q4_0", "q4_0 (about a quarter)"),
 )
+# Flash attention's settings (inference.kv_cache_rules.FLASH_MODES); automatic's label also
+# says what llama.cpp made of it for the loaded model (SettingsValues.flash_resolved).
+FLASH_CHOICES = (("auto", "Automatic"), ("on", "On"), ("off", "Off"))
 
 
 def _double(low: float, high: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
@@ -60,7 +66,7 @@ def _form(group: QGroupBox) -> QFormLayout:
 
 
 class ModelSettingsForm(QScrollArea):
-    fitRequested = Signal(int, int, bool, int, bool)
+    fitRequested = Signal(int, int, bool, int, str)
     saveRequested = Signal(object)  # SettingsValues
     resetRequested = Signal()
     reloadRequested = Signal()
@@ -150,8 +156,16 @@ class ModelSettingsForm(QScrollArea):
         self.batch_spin.setRange(32, 8192)
         self.batch_spin.setSingleStep(128)
         form.addRow("Batch size:", self.batch_spin)
-        self.flash_check = QCheckBox("Flash attention (less memory for long contexts)", group)
-        form.addRow("", self.flash_check)
+        self.flash_combo = QComboBox(group)
+        for value, label in FLASH_CHOICES:
+            self.flash_combo.addItem(label, value)
+        self.flash_combo.setAccessibleName("Flash attention")
+        self.flash_combo.setToolTip(
+            "Less memory for long contexts, and needed for a quantized V cache and for "
+            "drafting replies ahead. Automatic lets llama.cpp use it wherever this computer "
+            "supports it."
+        )
+        form.addRow("Flash attention:", self.flash_combo)
         self.type_k_combo = QComboBox(group)
         self.type_v_combo = QComboBox(group)
         for combo in (self.type_k_combo, self.type_v_combo):
@@ -162,7 +176,7 @@ class ModelSettingsForm(QScrollArea):
         self.type_k_combo.setToolTip(
             "How the keys of the context are stored. Smaller types save memory."
         )
-        self.type_v_combo.setToolTip("A quantized V cache needs flash attention.")
+        self.type_v_combo.setToolTip("A quantized V cache needs flash attention (not off).")
         form.addRow("KV cache, keys:", self.type_k_combo)
         form.addRow("KV cache, values:", self.type_v_combo)
         # Why llama.cpp would refuse the chosen cache types (empty and hidden when it would not).
@@ -180,7 +194,7 @@ class ModelSettingsForm(QScrollArea):
         ):
             signal.connect(self._request_fit)
         self.auto_check.toggled.connect(self._on_auto)
-        self.flash_check.toggled.connect(self._request_fit)
+        self.flash_combo.currentIndexChanged.connect(self._request_fit)
         self.type_k_combo.currentIndexChanged.connect(self._request_fit)
         self.type_v_combo.currentIndexChanged.connect(self._request_fit)
         return group
@@ -255,7 +269,8 @@ class ModelSettingsForm(QScrollArea):
         self.threads_spin.setValue(values.n_threads)
         self.batch_threads_spin.setValue(values.n_threads_batch)
         self.batch_spin.setValue(values.n_batch)
-        self.flash_check.setChecked(values.flash_attn)
+        self.show_flash_resolved(values.flash_resolved)
+        self.flash_combo.setCurrentIndex(max(self.flash_combo.findData(values.flash_attn), 0))
         for combo, value in (
             (self.type_k_combo, values.type_k),
             (self.type_v_combo, values.type_v),
@@ -302,7 +317,7 @@ class ModelSettingsForm(QScrollArea):
             gpu_auto=self.auto_check.isChecked(),
             n_threads=self.threads_spin.value(),
             n_batch=self.batch_spin.value(),
-            flash_attn=self.flash_check.isChecked(),
+            flash_attn=self.flash_attn(),
             chat_format=str(self.format_combo.currentData() or "auto"),
             custom_template=self.template_edit.toPlainText(),
             system_prompt=self.system_edit.toPlainText(),
@@ -317,6 +332,7 @@ class ModelSettingsForm(QScrollArea):
             formats=self._values.formats,
             n_threads_batch=self.batch_threads_spin.value(),
             auto_threads=self._values.auto_threads,
+            flash_resolved=self._values.flash_resolved,
             type_k=self.cache_types()[0],
             type_v=self.cache_types()[1],
             draft_model=self.draft.path(),
@@ -331,6 +347,18 @@ class ModelSettingsForm(QScrollArea):
             self.layers_slider.setValue(fit.auto_layers)
             self._filling = False
             self._update_layers_label()
+
+    def flash_attn(self) -> str:
+        """The chosen flash attention setting: "auto", "on" or "off"."""
+        return str(self.flash_combo.currentData() or "auto")
+
+    def show_flash_resolved(self, resolved: str) -> None:
+        """Say what flash attention "auto" became for this model, loaded now ("on"/"off"),
+        or nothing ("") while it is not loaded."""
+        label = f"Automatic (now {resolved})" if resolved else "Automatic"
+        self.flash_combo.setItemText(self.flash_combo.findData("auto"), label)
+        if self._values is not None:
+            self._values = replace(self._values, flash_resolved=resolved)
 
     def cache_types(self) -> tuple[str, str]:
         """The chosen (K, V) cache types."""
@@ -372,7 +400,7 @@ class ModelSettingsForm(QScrollArea):
             self.layers_slider.value(),
             self.auto_check.isChecked(),
             self.batch_spin.value(),
-            self.flash_check.isChecked(),
+            self.flash_attn(),
         )
 
     def _save(self) -> None:

@@ -8,6 +8,7 @@ from dataclasses import astuple, fields
 
 from app.config.settings import Settings
 from app.models.settings import AUTO, CUSTOM, ModelSettings
+from inference.kv_cache_rules import flash_attn_mode
 from inference.process.cpu_threads import default_thread_counts
 from inference.templates import BUILTIN_FORMATS
 from ui.models.rows import SettingsValues
@@ -29,8 +30,10 @@ def settings_values(
     max_context: int | None,
     total_layers: int,
     draft_choices: tuple[tuple[str, str], ...] = (),
+    flash_resolved: str = "",
 ) -> SettingsValues:
-    """The form's values: the model's own where set, the global settings elsewhere."""
+    """The form's values: the model's own where set, the global settings elsewhere.
+    `flash_resolved`: what flash attention became in the engine if this model is loaded."""
 
     def pick(name: str, fallback: object) -> object:
         value = getattr(own, name)
@@ -43,7 +46,7 @@ def settings_values(
         gpu_auto=own.n_gpu_layers == AUTO,
         n_threads=int(pick("n_threads", settings.n_threads) or 0),  # type: ignore[call-overload]
         n_batch=int(pick("n_batch", settings.n_batch)),  # type: ignore[call-overload]
-        flash_attn=bool(pick("flash_attn", settings.flash_attn)),
+        flash_attn=flash_attn_mode(pick("flash_attn", settings.flash_attn)),
         chat_format=own.chat_format or AUTO,
         custom_template=own.custom_template,
         system_prompt=own.system_prompt or "",
@@ -62,6 +65,7 @@ def settings_values(
         type_v=own.type_v or "f16",
         draft_model=own.draft_model or "",
         draft_choices=draft_choices,
+        flash_resolved=flash_resolved,
     )
 
 

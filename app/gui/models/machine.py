@@ -30,7 +30,7 @@ class MachineState:
         layout: ModelLayout,
         n_ctx: int,
         n_batch: int,
-        flash_attn: bool,
+        flash_attn: str | bool,
         type_k: str = "f16",
         type_v: str = "f16",
         draft: ModelLayout | None = None,

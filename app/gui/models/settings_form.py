@@ -25,6 +25,7 @@ from app.models.draft_models import draft_choices, draft_problem
 from app.models.fit import cache_problem, evaluate_fit
 from app.models.gguf_layout import ModelLayout
 from app.models.settings import CUSTOM, ModelSettings, ModelSettingsStore, engine_settings_for
+from inference.kv_cache_rules import FLASH_AUTO
 from inference.protocol import EngineSettings, Sampling
 from inference.templates import PromptFormatError, custom_format
 from ui.models.page import ModelsPage
@@ -79,6 +80,7 @@ class PerModelSettings(QObject):
         form.saveRequested.connect(self.save)
         form.resetRequested.connect(self.reset)
         form.draft.chosen.connect(self._check_draft)
+        session.loaded.connect(self._on_loaded)
 
     def select(self, path: str) -> None:
         self._selected = path
@@ -119,11 +121,23 @@ class PerModelSettings(QObject):
             max_context=entry.context_length if entry else None,
             total_layers=layout.n_layers + 1,
             draft_choices=draft_choices(self._entries(), path),
+            flash_resolved=self._flash_resolved(path),
         )
         name = entry.display_name if entry else Path(path).name
         self.page.settings_form.set_values(f"Settings for {name}", values)
         if values.draft_model:
             self._check_draft(values.draft_model)  # the file may have changed since
+
+    def _flash_resolved(self, path: str) -> str:
+        """What flash attention became for `path` in the engine ("" unless it is loaded)."""
+        info = self.session.info
+        if info is None or self.session.remote is not None:
+            return ""
+        return info.flash_attn if resolved(info.path) == resolved(path) else ""
+
+    def _on_loaded(self, _info: object) -> None:
+        if self._selected:
+            self.page.settings_form.show_flash_resolved(self._flash_resolved(self._selected))
 
     def refit(self) -> None:
         """Show the fit of what the form holds again (the machine's memory became known)."""
@@ -132,7 +146,7 @@ class PerModelSettings(QObject):
             self._on_fit_requested(v.n_ctx, v.n_gpu_layers, v.gpu_auto, v.n_batch, v.flash_attn)
 
     def _on_fit_requested(
-        self, n_ctx: int, layers: int, auto: bool, n_batch: int, flash_attn: bool
+        self, n_ctx: int, layers: int, auto: bool, n_batch: int, flash_attn: str
     ) -> None:
         layout = self._layouts.get(self._selected)
         form = self.page.settings_form
@@ -144,6 +158,9 @@ class PerModelSettings(QObject):
             return
         type_k, type_v = form.cache_types()
         form.show_cache_problem(cache_problem(layout, type_k, type_v, flash_attn))
+        # Price flash attention as what auto became for this model when it is loaded.
+        if flash_attn == FLASH_AUTO and self._flash_resolved(self._selected):
+            flash_attn = self._flash_resolved(self._selected)
         gpu = self._machine.gpu_available()
         # Issue 13: a chosen draft model counts in Auto's layers and the verdict.
         draft = self._draft_layout(self._selected, form.draft.path())

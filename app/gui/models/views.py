@@ -128,7 +128,7 @@ class RemoteFitInput:
 
     n_ctx: int
     n_batch: int = 512
-    flash_attn: bool = False
+    flash_attn: str | bool = "auto"
     layout: ModelLayout | None = None
     note: str = ""
 

@@ -83,6 +83,19 @@ def test_json_has_every_field_for_every_configuration_and_is_stored(
     assert len(stored) == 4 and {r.run_id for r in stored} == {payload["run_id"]}  # type: ignore[attr-defined]
 
 
+def test_flash_attention_takes_auto_on_off_and_records_what_auto_became(
+    tiny_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [str(tiny_model), "-p", "16", "-n", "4", "-d", "0", "-r", "1", "-fa", "auto,0"]
+    assert run(parse([*argv, "--json"])) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    # On a CPU llama.cpp's auto turns flash attention on; 0 is llama-bench's off.
+    assert [r["flash_attn"] for r in results] == [True, False]
+    assert all(r["error"] is None for r in results)
+    with pytest.raises(SystemExit):
+        parse([str(tiny_model), "-fa", "sometimes"])
+
+
 def test_csv_has_a_header_and_a_row_per_configuration(
     tiny_model: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -103,6 +116,7 @@ def test_a_bad_configuration_gives_one_line_and_the_others_run(
     tiny_model: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = [str(tiny_model), "-p", "16", "-n", "4", "-d", "0", "-r", "1", "-ctv", "q4_0,f16"]
+    argv += ["-fa", "off"]
     assert run(parse([*argv, "--json"])) == 0
     captured = capsys.readouterr()
     bad, good = json.loads(captured.out)["results"]

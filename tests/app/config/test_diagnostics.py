@@ -11,6 +11,7 @@ import pytest
 from app.config import diagnostics
 from app.config.paths import resolve_paths
 from app.config.settings import Settings, load_settings, save_settings
+from inference.protocol import ModelInfo
 
 
 @pytest.mark.parametrize(
@@ -66,3 +67,15 @@ def test_theme_and_font_size_are_settings_with_safe_defaults(tmp_path: PurePosix
     assert (load_settings(path).theme, load_settings(path).font_size) == ("dark", 14)
     path.write_text('{"theme": 3, "font_size": "big"}')
     assert (load_settings(path).theme, load_settings(path).font_size) == ("system", 0)
+
+
+def test_a_loaded_model_lists_flash_attention_as_llama_cpp_resolved_it() -> None:
+    """Issue 13: the setting may be auto; the diagnostics say what it became."""
+    info = ModelInfo(
+        path="/m.gguf", name="m", architecture="llama", quantization="Q8_0", n_ctx=512,
+        n_ctx_train=2048, n_gpu_layers=0, n_layers=2, gpu_offload_supported=False,
+        backend="CPU", chat_format="chatml", chat_format_label="ChatML", chat_format_stops=(),
+        load_ms=1.0, llama_cpp_version="0.3.36", flash_attn="on",
+    )  # fmt: skip
+    text = diagnostics.as_text(diagnostics.collect(resolve_paths(), {}, info))
+    assert "  Flash attention: on" in text

@@ -55,7 +55,10 @@ def test_real_engine_runs_every_configuration_with_figures(tiny_model: Path) -> 
 
 
 def test_a_failed_configuration_gives_one_line_and_the_others_run(tiny_model: Path) -> None:
-    plan = BenchPlan(n_prompt=32, n_gen=4, depths=(0,), type_v=("q4_0", "f16"), repetitions=1)
+    plan = BenchPlan(
+        n_prompt=32, n_gen=4, depths=(0,), flash_attn=("off",), type_v=("q4_0", "f16"),
+        repetitions=1,
+    )  # fmt: skip
     lines: list[str] = []
     with SyncEngine() as engine:
         base = EngineSettings(model_path=str(tiny_model))

@@ -90,7 +90,8 @@ def test_verdicts(layout: ModelLayout) -> None:
     assert partial.kind is FitKind.PARTIAL and "(2 of 5 layers)" in partial.text
     tiny_gpu = evaluate_fit(layout, 2048, -1, _machine(16 * GIB, 400 * MIB))
     assert tiny_gpu.kind is FitKind.WONT_FIT and "Auto would offload" in tiny_gpu.text
-    no_ram = evaluate_fit(layout, 2048, 0, _machine(540 * MIB, None))
+    # Without flash attention the attention scores take more than the 28 MiB left.
+    no_ram = evaluate_fit(layout, 2048, 0, _machine(540 * MIB, None), flash_attn="off")
     assert no_ram.kind is FitKind.WONT_FIT and "RAM" in no_ram.text
 
 
@@ -102,6 +103,16 @@ def test_auto_gpu_layers_picks_the_largest_offload_that_fits(layout: ModelLayout
     assert auto_gpu_layers(layout, 2048, _machine(16 * GIB, None)) == 0
     assert auto_gpu_layers(layout, 2048, machine, gpu_available=False) == 0
     assert auto_gpu_layers(layout, 2048, _machine(16 * GIB, 64 * GIB)) == 5
+
+
+def test_flash_attention_auto_is_priced_as_on_and_off_adds_the_attention_scores(
+    layout: ModelLayout,
+) -> None:
+    on = estimate_memory(layout, 2048, 0, flash_attn="on")
+    assert estimate_memory(layout, 2048, 0, flash_attn="auto") == on
+    assert estimate_memory(layout, 2048, 0, flash_attn=True) == on  # an old bool setting
+    off = estimate_memory(layout, 2048, 0, flash_attn="off")
+    assert off.compute_cpu > on.compute_cpu and off.kv_bytes == on.kv_bytes
 
 
 def test_parse_nvidia_smi() -> None:

@@ -105,7 +105,7 @@ def test_a_chat_turn_goes_first_and_the_run_gives_way(tiny_model: Path) -> None:
     ("changes", "says"),
     [
         ({"type_k": "q3_x"}, "unknown KV cache type 'q3_x'"),
-        ({"type_v": "q4_0"}, "quantized V cache needs flash attention"),
+        ({"type_v": "q4_0", "flash_attn": "off"}, "quantized V cache needs flash attention"),
         ({"n_ctx": 50_000_000}, "not enough memory for this context size"),
     ],
 )

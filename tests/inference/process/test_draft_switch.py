@@ -18,6 +18,7 @@ from inference.process.draft_switch import (
     DraftSwitch,
     DraftSwitchboard,
 )
+from inference.process.llama_rows import flash_attention_on
 from inference.process.speculative import Cutoff, DraftCounts, ModeTimes
 from inference.protocol import EngineSettings
 from tests.support.speculative_runs import PROMPTS, run_reply
@@ -98,7 +99,9 @@ def test_too_few_tokens_are_not_trusted() -> None:
 
 
 def test_auto_does_not_draft_without_flash_attention(tiny_model: Path) -> None:
-    settings = EngineSettings(model_path=str(tiny_model), n_ctx=512, n_threads=1, n_threads_batch=1)
+    settings = EngineSettings(
+        model_path=str(tiny_model), n_ctx=512, n_threads=1, n_threads_batch=1, flash_attn="off"
+    )
     llm = adapter.load_llama(settings)
     try:
         switch = DraftSwitch()
@@ -109,6 +112,24 @@ def test_auto_does_not_draft_without_flash_attention(tiny_model: Path) -> None:
         assert auto.drafting.counts.drafted == 0
         forced = run_reply(llm, PROMPTS[0], "on", switch=switch, work="chat")
         assert forced.drafting.counts.drafted > 0
+    finally:
+        llm.close()
+
+
+def test_auto_drafts_where_flash_attention_auto_resolved_to_on(tiny_model: Path) -> None:
+    """The default setting, auto: llama.cpp turns flash attention on on a CPU, and that
+    resolved value, not the setting, is what drafting's rule reads."""
+    settings = EngineSettings(model_path=str(tiny_model), n_ctx=512, n_threads=1, n_threads_batch=1)
+    assert settings.flash_attn == "auto"
+    llm = adapter.load_llama(settings)
+    try:
+        assert flash_attention_on(llm)
+        switch = DraftSwitch()
+        switch.record("chat", plain(20.0))
+        switch.record("chat", drafted(40.0))  # drafting pays here
+        auto = run_reply(llm, PROMPTS[0], "auto", switch=switch, work="chat")
+        assert auto.timeline.drafting == "pays"
+        assert auto.drafting.counts.drafted > 0
     finally:
         llm.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
@@ -37,7 +38,7 @@ VALUES = SettingsValues(
     gpu_auto=False,
     n_threads=0,
     n_batch=512,
-    flash_attn=False,
+    flash_attn="auto",
     chat_format=AUTO,
     custom_template="",
     system_prompt="",
@@ -133,7 +134,7 @@ def test_settings_form_asks_for_a_fit_and_saves_what_was_typed(qtbot: QtBot) -> 
     form.layers_slider.setFocus()
     with qtbot.waitSignal(form.fitRequested) as fit:
         qtbot.keyClick(form.layers_slider, Qt.Key.Key_End)
-    assert fit.args == [4096, 19, False, 512, False]
+    assert fit.args == [4096, 19, False, 512, "auto"]
     assert form.layers_value.text() == "19 of 19"
     form.show_fit(FitView("fits on GPU", "fits on GPU: needs 1.0 GiB VRAM", "Weights …", 19, 19))
     assert form.fit_label.text() == "Fits on GPU: needs 1.0 GiB VRAM"
@@ -155,6 +156,31 @@ def test_settings_form_asks_for_a_fit_and_saves_what_was_typed(qtbot: QtBot) -> 
     assert not form.reload_bar.action_button.isHidden()
     with qtbot.waitSignal(form.reloadRequested):
         qtbot.mouseClick(form.reload_bar.action_button, Qt.MouseButton.LeftButton)
+
+
+def test_flash_attention_is_automatic_on_or_off_and_says_what_automatic_became(
+    qtbot: QtBot,
+) -> None:
+    page = _page(qtbot)
+    page.show_installed(ROWS)
+    form = page.settings_form
+    form.set_values("Settings for Gemma 3 270M", replace(VALUES, flash_resolved="on"))
+    combo = form.flash_combo
+    choices = [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())]
+    assert choices == [("auto", "Automatic (now on)"), ("on", "On"), ("off", "Off")]
+    assert combo.currentData() == "auto"
+    form.ensureWidgetVisible(combo)
+    shot = page.grab()
+    assert not shot.isNull() and shot.save("/tmp/i13-fa-models-page.png")
+    combo.setFocus()
+    with qtbot.waitSignal(form.fitRequested) as fit:
+        qtbot.keyClick(combo, Qt.Key.Key_End)  # the last choice: Off
+    assert fit.args[4] == "off"
+    with qtbot.waitSignal(form.saveRequested) as saved:
+        qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    assert saved.args[0].flash_attn == "off" and saved.args[0].flash_resolved == "on"
+    form.show_flash_resolved("")  # the model was unloaded
+    assert combo.itemText(0) == "Automatic" and combo.currentData() == "off"
 
 
 def test_auto_disables_the_slider_and_follows_the_estimate(qtbot: QtBot) -> None:

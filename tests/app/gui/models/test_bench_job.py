@@ -30,7 +30,7 @@ def _record(depth: int, **changes: object) -> BenchResultRecord:
 def test_one_configuration_is_the_models_own_load_settings() -> None:
     plan, notes = one_configuration(BenchSizes(), BASE, None)
     assert plan.n_gpu_layers == (12,) and plan.threads == (6,) and plan.n_batch == (256,)
-    assert plan.flash_attn == (True,) and plan.type_k == ("q8_0",) and plan.type_v == ("q8_0",)
+    assert plan.flash_attn == ("on",) and plan.type_k == ("q8_0",) and plan.type_v == ("q8_0",)
     assert plan.depths == (0, 4096) and plan.repetitions == 5 and notes == ()
 
 

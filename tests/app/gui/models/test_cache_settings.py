@@ -62,10 +62,11 @@ def test_cache_types_show_their_saving_warn_plainly_and_reach_the_engine(
     assert "KV cache 2.0 MiB," in form.breakdown_label.text()  # f16: nothing saved
     assert form.cache_warning.isHidden()
 
+    _choose(qtbot, form.flash_combo, "off")
     _choose(qtbot, form.type_v_combo, "q8_0")
     qtbot.waitUntil(lambda: not form.cache_warning.isHidden())
     assert form.cache_warning.text() == QUANTIZED_V_NEEDS_FLASH + "."
-    qtbot.mouseClick(form.flash_check, Qt.MouseButton.LeftButton)
+    _choose(qtbot, form.flash_combo, "auto")  # auto turns it on for a quantized V
     qtbot.waitUntil(form.cache_warning.isHidden)
     _choose(qtbot, form.type_k_combo, "q8_0")
     wait_fit(qtbot, form, shown)
@@ -76,7 +77,8 @@ def test_cache_types_show_their_saving_warn_plainly_and_reach_the_engine(
 
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
     stored = ModelSettingsStore(resolve_paths().data_dir).get(wide_model)
-    assert (stored.type_k, stored.type_v, stored.flash_attn) == ("q8_0", "q8_0", True)
+    # Automatic is the global setting: nothing of the model's own to store.
+    assert (stored.type_k, stored.type_v, stored.flash_attn) == ("q8_0", "q8_0", None)
     assert "KV cache type of keys" in form.reload_bar.label.text()
     before = chat.session.info
     assert before is not None
@@ -84,6 +86,9 @@ def test_cache_types_show_their_saving_warn_plainly_and_reach_the_engine(
         qtbot.mouseClick(form.reload_bar.action_button, Qt.MouseButton.LeftButton)
     after = chat.session.info
     assert after is not None
+    # Automatic became on (a quantized V needs it) and the form says so.
+    assert after.flash_attn == "on"
+    assert form.flash_combo.itemText(form.flash_combo.findData("auto")) == "Automatic (now on)"
     assert after.memory.kv_ram == pytest.approx(
         before.memory.kv_ram * 34 / 64, abs=0.01 * (1 << 20)
     )

@@ -538,7 +538,7 @@ def test_settings_are_saved_per_model_and_ask_for_a_reload(
     wait_fit(qtbot, form)
     form.ctx_spin.selectAll()
     qtbot.keyClicks(form.ctx_spin, "2048")
-    qtbot.mouseClick(form.flash_check, Qt.MouseButton.LeftButton)
+    form.flash_combo.setCurrentIndex(form.flash_combo.findData("off"))
     form.format_combo.setCurrentIndex(form.format_combo.findData("chatml"))
     qtbot.keyClicks(form.system_edit, "You are terse.")
     form.temperature_spin.selectAll()
@@ -546,7 +546,7 @@ def test_settings_are_saved_per_model_and_ask_for_a_reload(
     qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
 
     stored = ModelSettingsStore(resolve_paths().data_dir).get(tiny_model)
-    assert stored.n_ctx == 2048 and stored.flash_attn is True
+    assert stored.n_ctx == 2048 and stored.flash_attn == "off"
     assert stored.chat_format == "chatml" and stored.system_prompt == "You are terse."
     assert stored.temperature == pytest.approx(0.2)
     assert stored.top_p is None  # unchanged values keep following the global settings

@@ -70,6 +70,27 @@ def test_damaged_or_hand_edited_files_read_as_defaults(tmp_path: Path) -> None:
     assert ModelSettingsStore(tmp_path).get("/m.gguf") == ModelSettings(temperature=1.0)
 
 
+def test_a_models_flash_attention_reads_old_bools_and_the_three_settings(
+    tmp_path: Path,
+) -> None:
+    """Per model a value was stored only when it differed from the global one, so an old
+    bool was a choice: true reads as on, false as off."""
+    path = tmp_path / "model_settings.json"
+    values = {"/a.gguf": True, "/b.gguf": False, "/c.gguf": "auto", "/d.gguf": "maybe"}
+    models = {str(Path(k).resolve()): {"flash_attn": v} for k, v in values.items()}
+    path.write_text(json.dumps({"version": 1, "models": models}))
+    store = ModelSettingsStore(tmp_path)
+    assert [store.get(k).flash_attn for k in values] == ["on", "off", "auto", None]
+    engine, _, _ = engine_settings_for(Settings(), "/b.gguf", store.get("/b.gguf"))
+    assert engine.flash_attn == "off"
+    default, _, _ = engine_settings_for(Settings(), "/d.gguf", store.get("/d.gguf"))
+    assert default.flash_attn == "auto"
+    store.put("/a.gguf", store.get("/a.gguf"))
+    assert json.loads(path.read_text())["models"][str(Path("/a.gguf").resolve())] == {
+        "flash_attn": "on"
+    }
+
+
 def test_engine_settings_for_puts_the_model_values_over_the_global_ones() -> None:
     settings = Settings(
         n_ctx=4096, n_gpu_layers=0, n_threads_batch=2, n_batch=256, temperature=0.7, top_k=40
@@ -92,7 +113,7 @@ def test_engine_settings_for_puts_the_model_values_over_the_global_ones() -> Non
         n_threads=3,
         n_threads_batch=2,
         n_batch=256,
-        flash_attn=True,
+        flash_attn="on",
         seed=42,
         chat_format="chatml",
     )
@@ -187,7 +208,7 @@ def test_cache_types_are_stored_checked_and_passed_to_the_engine(tmp_path: Path)
     store.put("/m.gguf", ModelSettings(type_k="q8_0", type_v="q4_0", flash_attn=True))
     own = store.get("/m.gguf")
     engine, _sampling, _prompt = engine_settings_for(Settings(), "/m.gguf", own)
-    assert (engine.type_k, engine.type_v, engine.flash_attn) == ("q8_0", "q4_0", True)
+    assert (engine.type_k, engine.type_v, engine.flash_attn) == ("q8_0", "q4_0", "on")
     plain, _, _ = engine_settings_for(Settings(), "/m.gguf", ModelSettings())
     assert (plain.type_k, plain.type_v) == ("f16", "f16")
     key = str(Path("/m.gguf").resolve())
