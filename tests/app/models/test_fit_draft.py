@@ -23,6 +23,7 @@ from app.models.fit_breakdown import draft_memory_text
 from app.models.gguf_layout import ModelLayout, read_layout
 from app.models.machine import GpuMemory, MachineMemory
 from app.models.settings import estimate_auto_gpu_layers
+from inference.kv_cache_rules import FLASH_OFF as OFF
 from inference.protocol import EngineSettings
 from tests.support.tiny_gguf import build_tiny_model
 
@@ -89,20 +90,22 @@ def test_a_draft_that_does_not_fit_beside_the_model_changes_the_verdict(
 def test_auto_gpu_layers_leave_room_for_the_draft(
     layouts: tuple[ModelLayout, ModelLayout],
 ) -> None:
+    # Written with flash attention off (its attention scores make each layer dearer); the
+    # draft is counted the same way with it on.
     main, draft = layouts
     # Free VRAM for 3 layers with the draft beside them: all 5 fit without it.
-    three = estimate_memory(main, 4096, 3, draft=draft)
+    three = estimate_memory(main, 4096, 3, draft=draft, flash_attn=OFF)
     machine = _machine(16 * GIB, three.vram_bytes + VRAM_HEADROOM)
-    assert auto_gpu_layers(main, 4096, machine) == 5
-    with_draft = auto_gpu_layers(main, 4096, machine, draft=draft)
+    assert auto_gpu_layers(main, 4096, machine, flash_attn=OFF) == 5
+    with_draft = auto_gpu_layers(main, 4096, machine, draft=draft, flash_attn=OFF)
     assert with_draft == 3
-    assert evaluate_fit(main, 4096, -1, machine).kind is FitKind.GPU
-    verdict = evaluate_fit(main, 4096, -1, machine, draft=draft)
+    assert evaluate_fit(main, 4096, -1, machine, flash_attn=OFF).kind is FitKind.GPU
+    verdict = evaluate_fit(main, 4096, -1, machine, draft=draft, flash_attn=OFF)
     assert verdict.kind is FitKind.WONT_FIT and verdict.auto_gpu_layers == with_draft
     # Too little VRAM for the draft beside even one layer: Auto runs all on the CPU.
-    one = estimate_memory(main, 4096, 1, draft=draft)
+    one = estimate_memory(main, 4096, 1, draft=draft, flash_attn=OFF)
     small = _machine(16 * GIB, one.vram_bytes + VRAM_HEADROOM - 1)
-    assert auto_gpu_layers(main, 4096, small, draft=draft) == 0
+    assert auto_gpu_layers(main, 4096, small, draft=draft, flash_attn=OFF) == 0
 
 
 def test_the_engines_auto_layers_count_a_draft_model_it_would_load(
@@ -111,18 +114,21 @@ def test_the_engines_auto_layers_count_a_draft_model_it_would_load(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     main, draft = layouts
-    three = estimate_memory(main, 4096, 3, draft=draft)
+    three = estimate_memory(main, 4096, 3, draft=draft, flash_attn=OFF)
     machine = _machine(16 * GIB, three.vram_bytes + VRAM_HEADROOM)
     monkeypatch.setattr(machine_module, "detect_machine", lambda: machine)
-    base = EngineSettings(model_path=str(files["main"]), n_ctx=4096)
+    base = EngineSettings(model_path=str(files["main"]), n_ctx=4096, flash_attn=OFF)
     assert estimate_auto_gpu_layers(base) == 5
     drafted = EngineSettings(
-        model_path=str(files["main"]), n_ctx=4096, draft_model_path=str(files["draft"])
+        model_path=str(files["main"]),
+        n_ctx=4096,
+        draft_model_path=str(files["draft"]),
+        flash_attn=OFF,
     )
     assert estimate_auto_gpu_layers(drafted) == 3
     # One the engine would refuse (another vocabulary, no file) takes no memory.
     for refused in (files["wider"], files["main"].parent / "gone.gguf"):
         other = EngineSettings(
-            model_path=str(files["main"]), n_ctx=4096, draft_model_path=str(refused)
+            model_path=str(files["main"]), n_ctx=4096, draft_model_path=str(refused), flash_attn=OFF
         )
         assert estimate_auto_gpu_layers(other) == 5
