@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from inference.engine_process import EngineProcess
 from tests.support.model_templates import CHATML_TEMPLATE
 
 # Must happen before PySide6 is imported anywhere.
@@ -120,3 +121,13 @@ def gemma_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from app.models.default_model import ensure_default_model
 
     return ensure_default_model(tmp_path_factory.mktemp("gemma"))
+
+
+@pytest.fixture
+def engine() -> Iterator[EngineProcess]:
+    """A real engine process with nothing loaded, stopped after the test (files that need
+    another kind of engine define their own `engine`)."""
+    process = EngineProcess()
+    process.start()
+    yield process
+    process.stop()

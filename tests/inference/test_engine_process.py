@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +24,6 @@ from inference.protocol import (
     TokenizeRequest,
 )
 from tests.support.engine_helpers import chat, collect, delta_text, load
-
-
-@pytest.fixture
-def engine() -> Iterator[EngineProcess]:
-    process = EngineProcess()
-    process.start()
-    yield process
-    process.stop()
 
 
 def test_load_reports_model_facts_and_chat_format(engine: EngineProcess, tiny_model: Path) -> None:

@@ -3,7 +3,6 @@ saving against f16 shown, and the estimate equal to what llama.cpp allocates for
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,14 +70,6 @@ def test_verdict_counts_the_cache_types(layout: ModelLayout) -> None:
     small = evaluate_fit(layout, 32768, 0, machine, type_k="q4_0", type_v="q4_0", flash_attn=True)
     assert small.estimate.kv_bytes < plain.estimate.kv_bytes
     assert small.estimate.type_v == "q4_0"
-
-
-@pytest.fixture
-def engine() -> Iterator[EngineProcess]:
-    process = EngineProcess()
-    process.start()
-    yield process
-    process.stop()
 
 
 def test_estimate_equals_llama_cpp_kv_buffer_for_each_type(

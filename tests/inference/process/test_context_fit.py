@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-
-import pytest
 
 from inference.engine_process import EngineProcess
 from inference.process.context_fit import OverflowPolicy, fit_messages, reply_reserve
@@ -71,14 +69,6 @@ def test_ask_and_fail_never_drop() -> None:
 def test_the_reserve_leaves_room_for_an_answer() -> None:
     assert reply_reserve(4096, 512) == 512
     assert reply_reserve(256, 512) == 64
-
-
-@pytest.fixture
-def engine() -> Iterator[EngineProcess]:
-    process = EngineProcess()
-    process.start()
-    yield process
-    process.stop()
 
 
 def send(engine: EngineProcess, messages: list[ChatMessage], overflow: str) -> list[object]:

@@ -3,7 +3,6 @@ every usable logical CPU for prefill unless the user set them, and says which it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ def real_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     """The machine's own defaults, not the suite's HEARTH_THREADS (set before any engine
     process starts, which inherits the environment)."""
     monkeypatch.delenv(cpu_threads.ENV_VAR, raising=False)
-
-
-@pytest.fixture
-def engine() -> Iterator[EngineProcess]:
-    process = EngineProcess()
-    process.start()
-    yield process
-    process.stop()
 
 
 def test_the_engine_loads_with_the_default_thread_counts(

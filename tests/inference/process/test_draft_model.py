@@ -117,14 +117,6 @@ def _completion(engine: EngineProcess, drafting: str) -> Done:
     return last
 
 
-@pytest.fixture
-def engine() -> Iterator[EngineProcess]:
-    process = EngineProcess()
-    process.start()
-    yield process
-    process.stop()
-
-
 def test_the_engine_drafts_with_the_draft_model_it_loaded(
     engine: EngineProcess, tiny_model: Path
 ) -> None:

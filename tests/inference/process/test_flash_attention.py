@@ -4,7 +4,6 @@ a quantized V cache loads with auto, which llama.cpp turns on for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,14 +26,6 @@ def wide_heads(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """32-wide heads: a block of q8_0 fits one head, so flash attention can hold it."""
     path = tmp_path_factory.mktemp("fa") / "tiny-wide-heads.gguf"
     return build_tiny_model(path, n_head=2, n_head_kv=2)
-
-
-@pytest.fixture
-def engine() -> Iterator[EngineProcess]:
-    process = EngineProcess()
-    process.start()
-    yield process
-    process.stop()
 
 
 def test_the_resolved_value_reaches_model_info(engine: EngineProcess, tiny_model: Path) -> None:

@@ -3,7 +3,6 @@ engine stays usable, and the cache shrinks by the type's bytes per element (issu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +27,6 @@ def wide_heads(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """32-wide heads: a block of q8_0/q4_0 fits one head, so flash attention can hold them."""
     path = tmp_path_factory.mktemp("kv") / "tiny-wide-heads.gguf"
     return build_tiny_model(path, n_head=2, n_head_kv=2)
-
-
-@pytest.fixture
-def engine() -> Iterator[EngineProcess]:
-    process = EngineProcess()
-    process.start()
-    yield process
-    process.stop()
 
 
 def test_quantized_v_without_flash_attention_is_refused_plainly_and_engine_stays_usable(
