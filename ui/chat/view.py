@@ -33,7 +33,7 @@ from ui.chat.message_html import MUTED, FirstTokenSource, header_html, message_h
 from ui.chat.transcript_window import TranscriptWindow
 from ui.chat.view_links import COPIED_FEEDBACK_MS, TranscriptLinks
 from ui.chat.view_paging import MAX_RENDERED, PAGE_SIZE, TranscriptPaging
-from ui.chat.view_theme import TranscriptTheme
+from ui.chat.view_theme import TranscriptTheme, emptied
 from ui.markdown.blocks import BlockSplitter
 from ui.markdown.render import render_markdown
 
@@ -318,14 +318,7 @@ class ChatView(TranscriptTheme, TranscriptPaging, TranscriptLinks, QTextBrowser)
     ) -> None:
         doc = self.document()
         before = doc.characterCount()
-        cursor = self._cursor
-        cursor.beginEditBlock()
-        cursor.setPosition(frame.firstPosition())
-        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        # The emptied first block may still carry the old header's formats.
-        cursor.setBlockFormat(QTextBlockFormat())
-        cursor.setCharFormat(QTextCharFormat())
+        cursor = emptied(self._cursor, frame)
         cursor.insertHtml(
             message_html(
                 message,

@@ -12,7 +12,7 @@ errors, "outside the model's view" markers) stay, the view keeps the same text a
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent
-from PySide6.QtGui import QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFrame
 
 from storage.records import Role
 from ui.chat.message_html import header_html
@@ -20,6 +20,19 @@ from ui.markdown.render import render_markdown
 
 # The events after which the widget's palette may differ from the one the text was made for.
 _PALETTE_EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.StyleChange)
+
+
+def emptied(cursor: QTextCursor, frame: QTextFrame) -> QTextCursor:
+    """`cursor` in `frame`, the frame's content removed (to be rendered again), inside an edit
+    block the caller ends."""
+    cursor.beginEditBlock()
+    cursor.setPosition(frame.firstPosition())
+    cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+    cursor.removeSelectedText()
+    # The emptied first block may still carry the old header's formats.
+    cursor.setBlockFormat(QTextBlockFormat())
+    cursor.setCharFormat(QTextCharFormat())
+    return cursor
 
 
 class TranscriptTheme:
@@ -77,13 +90,7 @@ class TranscriptTheme:
         frame = self._reply_frame
         if frame is None:  # none, or scrolled far away: rendered for the palette on return
             return
-        cursor = self._cursor
-        cursor.beginEditBlock()
-        cursor.setPosition(frame.firstPosition())
-        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        cursor.setBlockFormat(QTextBlockFormat())
-        cursor.setCharFormat(QTextCharFormat())
+        cursor = emptied(self._cursor, frame)
         cursor.insertHtml(header_html(Role.ASSISTANT))
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         dark = self._shown_dark
