@@ -1,8 +1,8 @@
 """The engine process: hosts llama_cpp.Llama and serves requests from one pipe.
 
 Threads: a reader thread receives requests (so a cancel arrives while a reply is being
-generated) and queues them by priority; the main thread runs one request at a time and is
-the only one that sends events. Never imports Qt or touches the database.
+generated) and queues them by priority (request_inbox.py); the main thread runs one request
+at a time and is the only one that sends events. Never imports Qt or touches the database.
 
 Chat goes first, also against work already running: between two prefill batches or two
 tokens of a background generation the main thread looks at the head of the queue, and when
@@ -17,7 +17,6 @@ chat to the context) in prompt_requests.py, the request-log records in request_r
 
 from __future__ import annotations
 
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -43,13 +42,12 @@ from inference.process.llama_logs import route_native_logs
 from inference.process.model_load import LoadedModel, load_model
 from inference.process.prompt_requests import count_tokens, fit_to_context, warm_next_turn
 from inference.process.prompt_tokens import ReplyTokenMemory
+from inference.process.request_inbox import RequestInbox
 from inference.process.request_log import RequestLog
-from inference.process.request_queue import RequestQueue
 from inference.process.request_records import generation_record, item_kind, plain_record
 from inference.process.trace_recorder import WorkHistory, finish_trace
 from inference.protocol import (
     BenchRequest,
-    CancelRequest,
     ChatMessage,
     CompletionRequest,
     Done,
@@ -80,9 +78,10 @@ _PREEMPTING = (GenerateRequest, CompletionRequest, TokenizeRequest, RequestLogRe
 class Worker:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._queue: RequestQueue[Request | Generation | None] = RequestQueue()
-        self._cancelled: set[int] = set()
-        self._lock = threading.Lock()
+        self._history = WorkHistory()
+        self._inbox: RequestInbox[Request | Generation] = RequestInbox(conn, self._history.received)
+        self._queue = self._inbox.queue
+        self._cancels = self._inbox.cancels
         self._model: LoadedModel | None = None
         self._replies = ReplyTokenMemory()
         self._log = RequestLog.from_environment()
@@ -91,7 +90,6 @@ class Worker:
         self._failure: Error | None = None  # the last error sent
         # Timelines (issue 12): arrivals and work done, what evaluated the cache last, and
         # the receipt and start of the request being handled (perf_counter seconds).
-        self._history = WorkHistory()
         self._ledger = CacheLedger()
         self._received_at = 0.0
         self._began = 0.0
@@ -105,8 +103,7 @@ class Worker:
     # ---- plumbing ---------------------------------------------------------------------
 
     def serve(self) -> None:
-        reader = threading.Thread(target=self._read_requests, name="engine-reader", daemon=True)
-        reader.start()
+        self._inbox.start()
         while True:
             _, self._arrival, item = self._queue.get()
             if item is None or isinstance(item, ShutdownRequest):
@@ -116,7 +113,7 @@ class Worker:
             request_id = item.request.id if isinstance(item, Generation) else item.id
             if not paused:
                 self._received_at = self._history.take_receipt(request_id, began)
-            if not paused and self._take_cancel(request_id):
+            if not paused and self._cancels.take(request_id):
                 # Every request gets an answer, or a blocking caller would wait forever.
                 self._send(Error(request_id, ErrorKind.CANCELLED, "Cancelled before it started."))
                 continue
@@ -135,39 +132,6 @@ class Worker:
                 self._save_kept_state()  # idle: copy the last reply's state out
         self._unload()
         self._state_writer.close()  # on disk before exiting: the next process resumes
-
-    def _read_requests(self) -> None:
-        while True:
-            try:
-                request = self._conn.recv()
-            except (EOFError, OSError):
-                # The GUI went away: stop, whatever we were doing.
-                with self._lock:
-                    self._cancelled.add(-1)
-                self._queue.put(-1, None)
-                return
-            if isinstance(request, CancelRequest):
-                with self._lock:
-                    self._cancelled.add(request.target)
-                continue
-            self._history.received(request.id)
-            priority = getattr(request, "priority", Priority.INTERACTIVE)
-            if isinstance(request, ShutdownRequest):
-                priority = -1
-            self._queue.put(int(priority), request)
-            if isinstance(request, ShutdownRequest):
-                return
-
-    def _take_cancel(self, request_id: int) -> bool:
-        with self._lock:
-            if request_id in self._cancelled or -1 in self._cancelled:
-                self._cancelled.discard(request_id)
-                return True
-            return False
-
-    def _is_cancelled(self, request_id: int) -> bool:
-        with self._lock:
-            return request_id in self._cancelled or -1 in self._cancelled
 
     def _send(self, event: Any) -> None:
         if isinstance(event, Error):
@@ -336,7 +300,7 @@ class Worker:
 
         def interrupt() -> str | None:
             # Between two bench steps: a cancel ends it, a waiting chat turn goes first.
-            if self._is_cancelled(request.id):
+            if self._cancels.asked(request.id):
                 return STOP_CANCELLED
             head = self._queue.head()
             if head is not None and head[0] < request.priority:
@@ -349,8 +313,7 @@ class Worker:
             run_bench(model.llm, request, self._send, interrupt)
         finally:
             self._ledger.benchmarked(request.id, request.priority)
-            with self._lock:
-                self._cancelled.discard(request.id)
+            self._cancels.forget(request.id)
 
     # ---- generations, preempted and resumed ---------------------------------------------
 
@@ -410,7 +373,7 @@ class Worker:
         stop or pause?"""
         if self._paused:
             self._end_cancelled_paused()
-        if self._is_cancelled(generation.request.id):
+        if self._cancels.asked(generation.request.id):
             return CANCELLED
         head = self._queue.head()
         if head is None:
@@ -423,8 +386,7 @@ class Worker:
     def _end_cancelled_paused(self) -> None:
         """A cancel for a paused generation is answered now, not after the chat turn that
         paused it (a document's Cancel must work within a second)."""
-        with self._lock:
-            ids = [i for i in self._paused if i in self._cancelled or -1 in self._cancelled]
+        ids = self._cancels.among(self._paused)
         for request_id in ids:
             generation = self._paused[request_id]
             if self._queue.remove(generation):
@@ -435,7 +397,7 @@ class Worker:
     def _resume(self, generation: Generation) -> None:
         request = generation.request
         self._paused.pop(request.id, None)
-        if self._take_cancel(request.id):
+        if self._cancels.take(request.id):
             generation.close("cancelled", self._send)
             self._finish(generation)
         elif generation.model is not self._model or self._model is None:
@@ -454,8 +416,7 @@ class Worker:
 
     def _finish(self, generation: Generation) -> None:
         request = generation.request
-        with self._lock:
-            self._cancelled.discard(request.id)
+        self._cancels.forget(request.id)
         model = generation.model
         assert isinstance(model, LoadedModel)
         stats = generation.stats(
