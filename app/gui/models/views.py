@@ -284,6 +284,8 @@ def loaded_view(info: ModelInfo, requested: int, *, auto: bool = False) -> Loade
         f"{info.chat_format_label} · loaded in {info.load_ms / 1000:.1f} s · "
         f"llama.cpp {info.llama_cpp_version}"
     )
+    if info.flash_attn:  # as llama.cpp resolved it ("auto" decided at load; issue 13)
+        details += f" · flash attention {info.flash_attn}"
     if info.amx_off:
         details += (
             " · AMX kernels off: llama.cpp's AMX path crashes on some CPUs like this one "

@@ -624,6 +624,9 @@ def test_after_load_panel_says_why_the_gpu_is_not_used(models: Models, qtbot: Qt
     )
     assert info.amx_off == amx_cpu
     assert ("AMX kernels off" in panel.details_label.text()) == amx_cpu
+    # Flash attention as llama.cpp resolved the default "auto" (issue 13).
+    assert info.flash_attn in ("on", "off")
+    assert f"flash attention {info.flash_attn}" in panel.details_label.text()
 
 
 def test_loaded_panel_shows_the_cpu_threads_in_use_and_who_chose_them(
