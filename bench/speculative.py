@@ -10,8 +10,8 @@ rotates every round, so none always runs first on a busy machine). Copy-heavy pr
 default (quote, repeat, summarize quoting, translate carrying names and numbers, edit a
 pasted function: each repeats its source); --free: prompts that copy little (a poem, an
 explanation), where drafting has little to follow. "auto" measures on its own kind of work
-("bench-auto"), so its exploration (a plain reply, then a drafting reply that may give up)
-counts in its figure; the forced ones use another ("bench-forced").
+(named "summary"), so its exploration (a plain reply, then a drafting reply that may give up)
+counts in its figure; the forced ones name another ("translation"), so they teach it nothing.
 
 Printed per mode: decode speed as app/chat/timing.py defines it, over all its replies (the
 count of per-token gaps ÷ their sum: tokens after the first ÷ first to last token), the ratio
@@ -51,6 +51,7 @@ from inference.protocol import (
     Loaded,
     LoadRequest,
     Sampling,
+    Work,
 )
 
 GREEDY = Sampling(temperature=0.0, top_k=1, top_p=1.0, min_p=0.0, repeat_penalty=1.0, seed=1)
@@ -137,7 +138,7 @@ def reply(
 ) -> Done:
     request = CompletionRequest(
         engine.next_id(), prompt, max_tokens=tokens, sampling=sampling, ignore_eos=ignore_eos,
-        drafting=mode, work="bench-auto" if mode == "auto" else "bench-forced",
+        drafting=mode, work=Work.SUMMARY if mode == "auto" else Work.TRANSLATION,
     )  # fmt: skip
     engine.send(request)
     while True:
