@@ -151,6 +151,26 @@ def reply(
             return event
 
 
+SETTLED = ("pays", "does not pay")  # auto's reasons once it measured both ways
+
+
+def settled(tally: Tally) -> None:
+    """Auto once it has decided: its replies whose reason is "pays" or "does not pay" against
+    the plain replies to the same prompts in the same rounds (decode speed as above, summed
+    over those replies): what a user gets after the first few replies of a kind of work,
+    without the exploration the figure above includes."""
+    keys = [key for key, reason in tally.decided.items() if reason in SETTLED]
+    if not keys:
+        print("  auto once decided: no reply yet (raise --rounds)")
+        return
+    sums = {m: [sum(tally.replies[k][m][i] for k in keys) for i in (0, 1)] for m in ("off", "auto")}
+    ratio = Tally.speed(sums["auto"]) / Tally.speed(sums["off"])
+    print(
+        f"  auto once decided: {ratio:.3f}x plain over {len(keys)} replies "
+        f"({len(tally.decided) - len(keys)} exploring replies left out)"
+    )
+
+
 class Tally:
     """Per-token gaps (ms) summed per mode, overall and per round, plus drafting counts."""
 
@@ -163,6 +183,9 @@ class Tally:
         self.step_tokens: Counter[str] = Counter()
         self.decisions: Counter[str] = Counter()
         self.drafters: dict[str, Counter[str]] = defaultdict(Counter)
+        # (round, task) -> mode -> (gaps, ms), and auto's decision for that reply
+        self.replies: dict[tuple[int, int], dict[str, tuple[int, float]]] = defaultdict(dict)
+        self.decided: dict[tuple[int, int], str] = {}
         # task -> text -> the (mode, round) replies that gave it
         self.texts: dict[int, dict[str, list[tuple[str, int]]]] = defaultdict(
             lambda: defaultdict(list)
@@ -179,8 +202,10 @@ class Tally:
         self.accepted[mode] += trace.draft_accepted
         self.steps[mode] += trace.draft_steps
         self.step_tokens[mode] += trace.draft_step_tokens
+        self.replies[(round_, task)][mode] = (len(gaps), sum(gaps))
         if mode == "auto":
             self.decisions[trace.drafting] += 1
+            self.decided[(round_, task)] = trace.drafting
         if trace.drafter:
             self.drafters[mode][trace.drafter] += 1
         self.texts[task][done.text].append((mode, round_ + 1))
@@ -233,6 +258,7 @@ def run(label: str, settings: EngineSettings, prompts: list[str], args: argparse
             f"{speed / plain:.3f}x plain (per round {min(per_round):.3f}-{max(per_round):.3f}, "
             f"median {statistics.median(per_round):.3f}){extra}"
         )
+    settled(tally)
     by_round: dict[tuple[int, int], set[str]] = defaultdict(set)
     for task, texts in tally.texts.items():
         for text, who in texts.items():
