@@ -71,9 +71,10 @@ def main() -> None:
         "--history", type=int, default=2900, help="words of history (~1.35 tokens each)"
     )
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--flash-attn", default="auto", choices=("auto", "on", "off"))
     args = parser.parse_args()
     model = ensure_default_model(resolve_paths().ensure().models_dir)
-    settings = EngineSettings(model_path=str(model), n_ctx=8192)
+    settings = EngineSettings(model_path=str(model), n_ctx=8192, flash_attn=args.flash_attn)
     folder = Path(tempfile.mkdtemp(prefix="hearth-resume-"))
     kept = KeptStates(str(folder / "kv"))
 
