@@ -86,8 +86,10 @@ def keep_cached(llm: Llama, n: int) -> None:
 def flash_attention_on(llm: Llama) -> bool:
     """Whether the context runs flash attention. Without it, llama.cpp's CPU attention over
     several query rows rounds differently from one row (measured here: logits off by up to
-    0.9 on Gemma 3 270M, 0.04 on a q8_0 llama; with it, bit-identical), so verified drafts
-    could tip a greedy near-tie away from what plain decoding picks."""
+    0.9 on Gemma 3 270M, 0.04 on a q8_0 llama, from 3 rows on), so verified drafts could tip
+    a greedy near-tie away from what plain decoding picks. With it the attention is exact;
+    on Gemma's Q4_K weights the matrix products still round differently from 8 rows on
+    (speculative.py's module doc, bench/verification_rows.py)."""
     return flash_attention(llm) == "on"  # as llama.cpp resolved it (auto too)
 
 

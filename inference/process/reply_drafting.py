@@ -63,7 +63,7 @@ class ReplyDrafting:
             if not llama_rows.can_take_back(llm):
                 self.plan = Plan(False, "not possible with this model")
             elif forced == AUTO and not llama_rows.flash_attention_on(llm):
-                # Only exact drafting is drafted on its own (llama_adapter.flash_attention_on);
+                # Auto drafts only with exact attention (llama_rows.flash_attention_on);
                 # "on" still drafts, for tests and benchmarks that ask for it.
                 self.plan = Plan(False, "needs flash attention")
             elif self.switch is not None:

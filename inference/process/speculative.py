@@ -3,9 +3,20 @@
 Each step evaluates the reply's last token plus up to k drafted tokens (drafting.py) in ONE
 llama_decode with logits for every row, then samples the main model's token at each row with
 the reply's own sampler (the same chain and RNG plain decoding uses: greedy is the argmax) and
-stops at the first row where it differs from the draft, keeping the sampled token. Every token
-kept is the one plain decoding would have sampled there, so the reply is the same; only the
-number of llama_decode calls changes. The rejected rows are taken back out of the KV cache.
+stops at the first row where it differs from the draft, keeping the sampled token. Each kept
+token is drawn from its row's logits exactly as plain decoding draws it (the same chain, RNG
+draw and repeat-penalty window); only the number of llama_decode calls changes. The rejected
+rows are taken back out of the KV cache.
+
+So the reply is plain decoding's, byte for byte, where a row's logits are bit-identical to a
+one-row decode's. Not always so: llama.cpp's CPU Q4_K matrix product rounds differently for
+8 or more rows (Gemma 3 270M Q4_K_M, flash attention on: rows of 2-7-row decodes bit-identical,
+of 8-16-row ones off by up to 1.0-1.8 in the logits; 1.5e-5 at the first layer's attention
+output product, grown over 18 layers; the KV entries such a step keeps move later one-row steps
+as much). A near-tie may then tip, greedy or sampled: the reply is no longer plain decoding's,
+but still follows the main model's distribution, each row being the model's own evaluation
+rounded another way, as plain decoding's is after another prefill split (72 rows against
+64 + 8 move the prompt's last logits by 1.2). bench/verification_rows.py measures it.
 
 `Verifier.steps()` yields one `Step` per llama_decode: the first from the prompt's logits,
 then one per verification. Between two steps the caller (generation.py) handles each token

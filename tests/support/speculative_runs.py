@@ -55,6 +55,32 @@ PROMPTS: tuple[str, ...] = (
 )
 
 
+class ReplayDrafter:
+    """Proposes the next tokens of a known reply (`reply`: plain decoding's ids), so drafts
+    are as long as DraftLength lets them grow (12: 13-row verifications) whatever the model
+    guesses; every `wrong_every`-th proposal (0: never) has its last token wrong, so the
+    verifier also samples rejected rows."""
+
+    kind = "replay"
+
+    def __init__(self, reply: Sequence[int], wrong_every: int = 0) -> None:
+        self.reply = list(reply)
+        self.wrong_every = wrong_every
+        self.at = 0
+        self.proposals = 0
+
+    def sync(self, tokens: Sequence[int], offset: int) -> None:
+        self.at = len(tokens)
+
+    def propose(self, k: int) -> list[int]:
+        drafts = self.reply[self.at : self.at + k]
+        self.proposals += 1
+        if drafts and self.wrong_every and self.proposals % self.wrong_every == 0:
+            last = drafts[-1]
+            drafts[-1] = last - 1 if last > 0 else last + 1
+        return drafts
+
+
 def run_reply(
     llm: Llama,
     prompt: str | Sequence[int],

@@ -14,7 +14,7 @@ from llama_cpp import Llama
 from inference.process import llama_adapter as adapter
 from inference.process.generation import CANCELLED, PREEMPTED
 from inference.protocol import EngineSettings, Sampling
-from tests.support.speculative_runs import PROMPTS, SOURCE, run_reply
+from tests.support.speculative_runs import PROMPTS, SOURCE, ReplayDrafter, run_reply
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,34 @@ def test_seeded_sampling_is_identical_too(llm: Llama) -> None:
             assert drafted.ids == plain.ids, (temperature, prompt)
             accepted += drafted.drafting.counts.accepted
     assert accepted > 0
+
+
+@pytest.mark.parametrize("wrong_every", [0, 2])
+def test_seeded_chat_sampling_is_identical_over_long_verifications(
+    llm: Llama, wrong_every: int
+) -> None:
+    """Hearth's chat sampling defaults (temperature 0.7, top_k 40, top_p 0.95, min_p 0.05,
+    repeat penalty 1.1 over a 64-token window), replies longer than that window, several
+    seeds, drafts as long as drafting makes them (13-row verifications) and rejected ones:
+    the verifier makes exactly plain decoding's draws with the same chain, so the reply is
+    the same wherever a verification's rows are one-row decoding's logits. Here they are up to
+    float rounding (~1e-7 on this model), far from tipping a sample; on Gemma a verification
+    of 8 or more rows differs by up to ~1.8 (speculative.py, bench/verification_rows.py)."""
+    for seed in (1, 2, 3):
+        sampling = Sampling(seed=seed)
+        for prompt in PROMPTS[:4]:
+            plain = run_reply(llm, prompt, "off", max_tokens=160, sampling=sampling)
+            replay = ReplayDrafter(plain.ids, wrong_every)
+            drafted = run_reply(
+                llm, prompt, "on", max_tokens=160, sampling=sampling, drafter=lambda _, r=replay: r
+            )
+            assert drafted.ids == plain.ids, (seed, prompt)
+            counts = drafted.drafting.counts
+            if wrong_every:
+                assert counts.accepted < counts.drafted  # rejected rows were sampled
+            else:
+                assert counts.accepted == counts.drafted
+                assert counts.drafted >= 8 * counts.steps  # mostly 12 drafts, 13 rows
 
 
 def test_repeat_penalty_window_matches(llm: Llama) -> None:

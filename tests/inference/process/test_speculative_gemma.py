@@ -36,7 +36,9 @@ def turn(task: str) -> str:
 @pytest.fixture(scope="module")
 def gemma(gemma_model: Path) -> Iterator[Llama]:
     # Flash attention: without it, Gemma's attention over several rows rounds differently
-    # from one row's (llama_rows.flash_attention_on), and a near-tie may tip.
+    # from one row's (llama_rows.flash_attention_on), and a near-tie may tip. With it, rows
+    # of verifications under 8 rows are bit-identical; 8 or more round differently in the
+    # Q4_K products (speculative.py): these replies meet no near-tie there, bench replies may.
     settings = EngineSettings(model_path=str(gemma_model), n_ctx=1024, flash_attn=True)
     llm = adapter.load_llama(settings)
     yield llm
