@@ -24,6 +24,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # nothing from more, and on a busy machine every multi-threaded step waits for its threads
 # to be scheduled (3000 tiny tokens: 6 s with one thread, 109 s with two).
 os.environ.setdefault("HEARTH_THREADS", "1")
+# Automatic drafting off unless a test asks for it (the `auto_drafting` fixture): whether auto
+# drafts depends on measured speeds, and drafting's batched rows may differ from one-row
+# decoding in the last bits, which tips the tiny random models' many near-ties; outputs
+# compared across runs would then depend on timing.
+os.environ.setdefault("HEARTH_DRAFTING", "off")
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -131,3 +136,10 @@ def engine() -> Iterator[EngineProcess]:
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def auto_drafting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Automatic drafting as users get it (the suite turns it off by default), for this test
+    and the engine processes it starts."""
+    monkeypatch.setenv("HEARTH_DRAFTING", "auto")

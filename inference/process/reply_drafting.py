@@ -3,6 +3,7 @@ pauses of a preempted reply, and its token source for each run (generation.py)."
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
@@ -23,6 +24,16 @@ from inference.process.speculative import (
 )
 from inference.process.trace_recorder import TraceRecorder
 from inference.protocol import Sampling
+
+# Auto drafting verifies at most this many rows in one decode. On the CPU build measured here
+# (Gemma 3 270M, flash attention on; bench/verification_rows.py) rows 1-7 of a batch are
+# bit-identical to one-row decoding, so a reply is the same as without drafting; from 8 rows
+# llama.cpp's CPU matmul takes another path and logits move by ~1, enough to tip a near-tie.
+# "on" (tests, benchmarks) still drafts up to DraftLength's own limit.
+AUTO_MOST_ROWS = 7
+# The switch a person (or the test suite, whose tiny random models have near-ties everywhere)
+# can throw: HEARTH_DRAFTING=off makes "auto" never draft.
+DRAFTING_ENV = "HEARTH_DRAFTING"
 
 
 class ReplyDrafting:
@@ -53,7 +64,8 @@ class ReplyDrafting:
         self.on = False  # drafting now: the plan's choice until a cutoff turns it off
         self._make_drafter = drafter
         self._drafter: Drafter | None = None
-        self._length = DraftLength()
+        # The last row verifies the token before the drafts: AUTO_MOST_ROWS - 1 drafts.
+        self._length = DraftLength(most=AUTO_MOST_ROWS - 1) if forced == AUTO else DraftLength()
         self._verifier: Verifier | None = None
 
     def _decide(self, llm: Llama) -> Plan:
@@ -62,6 +74,8 @@ class ReplyDrafting:
             forced = self.forced
             if not llama_rows.can_take_back(llm):
                 self.plan = Plan(False, "not possible with this model")
+            elif forced == AUTO and os.environ.get(DRAFTING_ENV) == "off":
+                self.plan = Plan(False, f"turned off ({DRAFTING_ENV}=off)")
             elif forced == AUTO and not llama_rows.flash_attention_on(llm):
                 # Auto drafts only with exact attention (llama_rows.flash_attention_on);
                 # "on" still drafts, for tests and benchmarks that ask for it.

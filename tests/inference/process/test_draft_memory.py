@@ -25,6 +25,9 @@ from inference.protocol import (
 from tests.support.engine_helpers import GREEDY, collect
 from tests.support.speculative_runs import PROMPTS
 
+# Automatic drafting as users get it (the suite turns it off by default: tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("auto_drafting")
+
 
 def _engine(model: Path, speeds: Path) -> EngineProcess:
     process = EngineProcess()

@@ -23,6 +23,9 @@ from inference.process.speculative import Cutoff, DraftCounts, ModeTimes
 from inference.protocol import EngineSettings
 from tests.support.speculative_runs import PROMPTS, run_reply
 
+# Automatic drafting as users get it (the suite turns it off by default: tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("auto_drafting")
+
 
 def plain(tps: float, tokens: int = 100) -> ModeTimes:
     return ModeTimes(plain_tokens=tokens, plain_s=tokens / tps)

@@ -12,7 +12,10 @@ import pytest
 from llama_cpp import Llama
 
 from inference.process import llama_adapter as adapter
+from inference.process.draft_switch import DraftSwitch
 from inference.process.generation import CANCELLED, PREEMPTED
+from inference.process.reply_drafting import AUTO_MOST_ROWS
+from inference.process.speculative import ModeTimes
 from inference.protocol import EngineSettings, Sampling
 from tests.support.speculative_runs import PROMPTS, SOURCE, ReplayDrafter, run_reply
 
@@ -230,3 +233,26 @@ def test_a_wrong_drafter_changes_nothing_but_the_counts(llm: Llama) -> None:
     assert wrong.ids == plain.ids
     assert wrong.drafting.counts.drafted > 0
     assert wrong.drafting.counts.accepted == 0
+
+
+@pytest.mark.usefixtures("auto_drafting")
+def test_auto_verifies_at_most_the_rows_measured_exact(llm: Llama) -> None:
+    """Auto keeps each verification to AUTO_MOST_ROWS rows (the batch sizes whose rows were
+    measured bit-identical to one-row decoding); forced on drafts further."""
+    switch = DraftSwitch()
+    switch.record("chat", ModeTimes(plain_tokens=100, plain_s=10.0))
+    switch.record("chat", ModeTimes(drafting_tokens=100, drafting_s=5.0))
+    plain = run_reply(llm, PROMPTS[0], "off", max_tokens=160)
+    replay = ReplayDrafter(plain.ids)  # always right: the draft length grows to its limit
+    auto = run_reply(
+        llm, PROMPTS[0], "auto", max_tokens=160, switch=switch, work="chat",
+        drafter=lambda _, r=replay: r,
+    )  # fmt: skip
+    assert auto.timeline.drafting == "pays" and auto.ids == plain.ids
+    counts = auto.drafting.counts
+    assert counts.steps > 4
+    assert counts.drafted <= (AUTO_MOST_ROWS - 1) * counts.steps
+    assert counts.drafted >= (AUTO_MOST_ROWS - 2) * counts.steps  # at the cap, mostly
+    again = ReplayDrafter(plain.ids)
+    forced = run_reply(llm, PROMPTS[0], "on", max_tokens=160, drafter=lambda _, r=again: r)
+    assert forced.drafting.counts.drafted > (AUTO_MOST_ROWS - 1) * forced.drafting.counts.steps

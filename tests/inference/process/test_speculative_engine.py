@@ -20,6 +20,9 @@ from inference.protocol import (
 from tests.support.engine_helpers import GREEDY, collect, load
 from tests.support.speculative_runs import PROMPTS
 
+# Automatic drafting as users get it (the suite turns it off by default: tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("auto_drafting")
+
 
 @pytest.fixture
 def engine(tiny_model: Path) -> Iterator[EngineProcess]:

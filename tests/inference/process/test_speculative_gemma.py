@@ -15,7 +15,8 @@ from inference.process.draft_switch import DraftSwitch
 from inference.protocol import EngineSettings, Sampling
 from tests.support.speculative_runs import SOURCE, run_reply
 
-pytestmark = pytest.mark.slow
+# Automatic drafting as users get it (the suite turns it off by default: tests/conftest.py).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("auto_drafting")]
 
 TEXT = (
     "Hearth keeps each conversation's KV state on disk after a reply, and loads it instead of "
