@@ -51,6 +51,11 @@ class ChatWarming(QObject):
         """The open chat changed (or its model loaded): warm it once things settle."""
         self._timer.start()  # a restart: only the last opening's warm is sent
 
+    @property
+    def pending(self) -> bool:
+        """A warm is due (the timer runs)."""
+        return self._timer.isActive()
+
     def stop(self) -> None:
         self._timer.stop()
 
