@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from inference.process.cache_ledger import CacheLedger, Evaluation
 from inference.process.kv_state import KVStateKeeper
 from inference.process.model_load import LoadedModel
 from inference.process.prompt_tokens import ReplyTokenMemory
@@ -31,10 +32,12 @@ def warm_conversation(
     *,
     busy: bool,
     superseded: bool,
+    ledger: CacheLedger | None = None,
 ) -> Warmed:
     """Restore `request`'s kept state into `model`'s live cache when that is safe and useful;
     the Warmed says what happened. `busy`: a generation is paused; `superseded`: a newer warm
-    waits. No model, no keeper, no key or no messages: nothing to do (kept_state "")."""
+    waits; `ledger`: told when the warm replaced the cache (a later miss names the warm).
+    No model, no keeper, no key or no messages: nothing to do (kept_state "")."""
     if busy:
         return Warmed(request.id, WARM_BUSY)
     if superseded:
@@ -50,4 +53,7 @@ def warm_conversation(
     finally:
         model.builder.take_times()  # the next chat turn counts its own builds only
     restored = kept.warm(model.llm, request.state_key, prompt)
+    if ledger is not None and restored.kept_state == KeptState.RESTORED:
+        what = Evaluation(request.id, "warm", int(request.priority), request.messages)
+        ledger.evaluated(what, prompt[: restored.tokens])
     return Warmed(request.id, restored.kept_state, restored.tokens, restored.ms)

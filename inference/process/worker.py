@@ -172,7 +172,7 @@ class Worker:
             newer = self._queue.holds(lambda item: isinstance(item, WarmRequest))
             warmed = warm_conversation(
                 self._model, self._kept, self._replies, request,
-                busy=bool(self._paused), superseded=newer,
+                busy=bool(self._paused), superseded=newer, ledger=self._ledger,
             )  # fmt: skip
             self._send(warmed)
         # Generations log themselves when they end; these are the rest worth a record.

@@ -61,10 +61,12 @@ def warm_then_turn(
     kept: KeptStates | None,
     key: str = "chat:1",
     n_ctx: int = 1024,
+    turn_key: str | None = None,
 ) -> tuple[Warmed, Done]:
     """In a fresh engine keeping states in `kept`: a WarmRequest for the conversation as
     `shown` (the chat was opened), then its next turn `turn` with the same `key` (greedy,
-    16 tokens), as the window does. Returns the Warmed and the turn's Done."""
+    16 tokens), as the window does (`turn_key`: another chat's turn instead). Returns the
+    Warmed and the turn's Done."""
     engine = EngineProcess()
     engine.start()
     try:
@@ -75,7 +77,8 @@ def warm_then_turn(
         engine.send(warm)
         warmed = collect(engine, warm.id)[-1]
         assert isinstance(warmed, Warmed), warmed
-        request = GenerateRequest(engine.next_id(), tuple(turn), 16, GREEDY, state_key=key)
+        state_key = key if turn_key is None else turn_key
+        request = GenerateRequest(engine.next_id(), tuple(turn), 16, GREEDY, state_key=state_key)
         engine.send(request)
         done = collect(engine, request.id)[-1]
         assert isinstance(done, Done), done

@@ -23,6 +23,7 @@ from inference.protocol import (
     KeptState,
     KeptStates,
     LoadRequest,
+    MissCode,
     Priority,
     Warmed,
     WarmRequest,
@@ -195,3 +196,17 @@ def _run_alone(model: Path, request: CompletionRequest) -> Done:
         return done
     finally:
         engine.stop(timeout=20)
+
+
+def test_a_chat_after_another_chat_s_warm_names_the_warm_as_the_cache_miss(
+    tiny_model: Path, kept_turn: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder = _copy(kept_turn, tmp_path)
+    other = [ChatMessage("user", "zebra " * 20)]
+    warmed, done = warm_then_turn(
+        tiny_model, _shown(kept_turn[1]), other, KeptStates(str(folder)), turn_key="chat:2"
+    )
+    assert warmed.kept_state == KeptState.RESTORED
+    miss = done.trace.cache_miss if done.trace is not None else None
+    assert miss is not None and miss.code == MissCode.OTHER_REQUEST
+    assert (miss.other_id, miss.other_kind) == (warmed.id, "warm")
