@@ -42,6 +42,8 @@ from inference.protocol import (
     TokenizeRequest,
     Unloaded,
     UnloadRequest,
+    Warmed,
+    WarmRequest,
 )
 
 
@@ -66,6 +68,7 @@ class EngineClient(QObject):
     modelUnloaded = Signal(int)  # request id of the UnloadRequest
     # Request id, budget bytes (object: past 2 GiB a Qt int overflows), kept states removed.
     stateBudgetSet = Signal(int, object, int)
+    warmed = Signal(int, object)  # request id, Warmed (issue 13: a chat's state restored ahead)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -175,6 +178,14 @@ class EngineClient(QObject):
             return None
         return self._submit(SetStateBudget(self._engine.next_id(), budget_bytes))
 
+    def warm(self, messages: Sequence[ChatMessage], state_key: str) -> int | None:
+        """Ask the engine to restore the kept KV state of the conversation `messages` (as
+        shown, ending with its last reply) and `state_key` (protocol.WarmRequest; `warmed`
+        follows). None when no engine process runs: a warm never starts one."""
+        if self._closed or not self._engine.running:
+            return None
+        return self._submit(WarmRequest(self._engine.next_id(), tuple(messages), state_key))
+
     def cancel(self, request_id: int) -> None:
         if self._engine.running:
             try:
@@ -257,3 +268,5 @@ class EngineClient(QObject):
             self.modelUnloaded.emit(event.id)
         elif isinstance(event, StateBudgetSet):
             self.stateBudgetSet.emit(event.id, event.budget_bytes, event.removed)
+        elif isinstance(event, Warmed):
+            self.warmed.emit(event.id, event)

@@ -110,6 +110,25 @@ class StateBudgetSet:
 
 
 @dataclass(frozen=True)
+class Warmed:
+    """The answer to WarmRequest (issue 13): what became of the conversation's kept state.
+    `kept_state`: a KeptState value ("restored": the live cache holds it now;
+    "live_better": it held it already; "" none kept), or WARM_BUSY / WARM_SUPERSEDED when
+    the warm was skipped; `tokens_restored` and `restore_ms` as in Trace."""
+
+    id: int
+    kept_state: str
+    tokens_restored: int = 0
+    restore_ms: float = 0.0
+
+
+# Warmed.kept_state when a warm was skipped: a generation is paused (its cache must stay),
+# or a newer warm waits in the queue (only the last opened chat matters).
+WARM_BUSY = "busy"
+WARM_SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
 class Started:
     """Prompt prepared; generation begins. Lets the UI show context usage at once."""
 
@@ -284,6 +303,7 @@ Event = (
     | BenchDone
     | Unloaded
     | StateBudgetSet
+    | Warmed
 )
 
 

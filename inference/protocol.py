@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from inference.events import WARM_BUSY as WARM_BUSY
+from inference.events import WARM_SUPERSEDED as WARM_SUPERSEDED
 from inference.events import BenchDone as BenchDone
 from inference.events import BenchProgress as BenchProgress
 from inference.events import Delta as Delta
@@ -32,6 +34,7 @@ from inference.events import Started as Started
 from inference.events import StateBudgetSet as StateBudgetSet
 from inference.events import Tokenized as Tokenized
 from inference.events import Unloaded as Unloaded
+from inference.events import Warmed as Warmed
 from inference.kv_cache_rules import flash_attn_mode
 
 # Re-exported: a Done carries a Trace.
@@ -248,6 +251,21 @@ class SetStateBudget:
     budget_bytes: int
 
 
+@dataclass(frozen=True)
+class WarmRequest:
+    """Restore the kept KV state of a conversation the user just opened, so the live cache
+    holds it before they press Enter (issue 13). `messages`: the conversation as shown
+    (the branch the next turn continues, ending with the last reply, no new user turn);
+    `state_key`: the key its replies use. Answered with Warmed. Skipped (never disturbing
+    anything) when a generation is paused or a newer WarmRequest waits; a no-op when the
+    live cache serves the conversation already or nothing is kept for it."""
+
+    id: int
+    messages: tuple[ChatMessage, ...]
+    state_key: str
+    priority: Priority = Priority.BACKGROUND
+
+
 Request = (
     LoadRequest
     | GenerateRequest
@@ -259,4 +277,5 @@ Request = (
     | BenchRequest
     | UnloadRequest
     | SetStateBudget
+    | WarmRequest
 )

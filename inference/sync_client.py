@@ -46,6 +46,8 @@ from inference.protocol import (
     Started,
     Tokenized,
     TokenizeRequest,
+    Warmed,
+    WarmRequest,
 )
 
 OnDelta = Callable[[str], None]
@@ -241,6 +243,14 @@ class SyncEngine:
         assert isinstance(last, Tokenized)
         return list(last.counts)
 
+    def warm(self, messages: Sequence[ChatMessage], state_key: str) -> Warmed:
+        """Restore the kept KV state of the conversation `messages` (ending with its last
+        reply) ahead of its next turn (protocol.WarmRequest; issue 13)."""
+        request = WarmRequest(self._process.next_id(), tuple(messages), state_key)
+        last = self._request(request)[-1]
+        assert isinstance(last, Warmed)
+        return last
+
     def request_log(self) -> tuple[RequestRecord, ...]:
         """The engine's own record of its last requests (inference/process/request_log.py)."""
         last = self._request(RequestLogRequest(self._process.next_id()))[-1]
@@ -300,7 +310,8 @@ class SyncEngine:
         | CompletionRequest
         | TokenizeRequest
         | RequestLogRequest
-        | BenchRequest,
+        | BenchRequest
+        | WarmRequest,
         on_progress: Callable[[float], None] | None = None,
         on_delta: OnDelta | None = None,
         on_bench: Callable[[BenchProgress], None] | None = None,
@@ -355,5 +366,5 @@ class SyncEngine:
                 raise EngineError(event.kind, event.message.split("\n", 1)[0])
             if on_progress is not None and hasattr(event, "fraction"):
                 on_progress(event.fraction)
-            if isinstance(event, Done | Loaded | Tokenized | RequestLogReport | BenchDone):
+            if isinstance(event, Done | Loaded | Tokenized | RequestLogReport | BenchDone | Warmed):
                 return events

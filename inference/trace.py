@@ -50,6 +50,9 @@ class KeptState:
     NOT_PREFIX = "not_prefix"  # its tokens are not where the prompt starts
     DAMAGED = "damaged"  # unreadable header, truncated, or its checksum does not match
     REFUSED = "refused"  # llama.cpp did not accept it
+    # Loaded by a WarmRequest before this request came (the chat was opened; issue 13):
+    # tokens_restored and restore_ms are that warm's, paid while the user typed.
+    RESTORED_AHEAD = "restored_ahead"
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,9 @@ class Trace:
     - `ran_meanwhile`: what the engine did while this request waited or was paused.
     - `tokens_restored`: prompt tokens whose KV state was loaded from a kept state on disk
       (issue 13; counted in `tokens_reused` too); `restore_ms`: reading, checking and loading
-      that file (part of `prefill_ms`); `kept_state`: a KeptState value, what became of it.
+      that file (part of `prefill_ms`, except for RESTORED_AHEAD: a WarmRequest loaded it before
+      this request came, and its restore_ms was not on this request's path); `kept_state`: a
+      KeptState value, what became of it.
     - `llama_*`: llama.cpp's own counters (llama_perf_context, summed over runs): prompt eval
       and eval time and counts; Hearth's wall clock minus these is sampling, detokenizing
       and Python between the calls.

@@ -183,7 +183,8 @@ def timeline(trace: Trace, load_ms: float | None = None) -> dict[str, Any]:
         "tokens_evaluated": trace.tokens_evaluated,
         "tokens_reevaluated": trace.tokens_reevaluated,
         # Issue 13: what became of the conversation's kept KV state (inference.trace.KeptState)
-        # and how many prompt tokens it gave back from disk, in how many ms.
+        # and how many prompt tokens it gave back from disk, in how many ms: part of prefill_ms,
+        # except "restored_ahead" (loaded when the chat was opened, before this request came).
         "kept_state": trace.kept_state,
         "tokens_restored": trace.tokens_restored,
         "restore_ms": trace.restore_ms,

@@ -31,7 +31,7 @@ and hash on first start, off the GUI thread; closing Hearth stops it between blo
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,7 @@ from app.models.default_model import (
 )
 from app.models.settings import engine_settings_for, load_model_settings
 from inference.client import EngineClient
-from inference.protocol import EngineSettings, KeptStates, ModelInfo, Sampling
+from inference.protocol import ChatMessage, EngineSettings, KeptStates, ModelInfo, Sampling
 
 Choices = tuple[EngineSettings, Sampling, str | None]
 
@@ -181,6 +181,16 @@ class EngineSession(QObject):
         if budget != self._state_budget:
             self._state_budget = budget
             self.local.set_state_budget(budget)
+
+    def warm(self, messages: Sequence[ChatMessage], state_key: str) -> int | None:
+        """Ask the local engine to restore a just opened chat's kept KV state (issue 13;
+        protocol.WarmRequest), when one could be kept: a local model loaded, no load under
+        way, states kept (budget > 0). Returns the request id, None when nothing was sent."""
+        if self.remote is not None or self.info is None or self.is_loading:
+            return None
+        if self._state_budget <= 0:
+            return None
+        return self.client.warm(messages, state_key)
 
     # ---- loading --------------------------------------------------------------------------
 

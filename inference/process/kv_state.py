@@ -120,6 +120,9 @@ class KVStateKeeper:
         self._latest: dict[str, list[int]] = {}
         self._earlier: dict[str, list[int]] = {}
         self.copies_ms: list[float] = []  # each save's copy out of llama.cpp (main thread)
+        # A state a WarmRequest loaded (its key and what it cost): the key's next request
+        # finds it in the live cache and its trace says it was restored ahead.
+        self._ahead: tuple[str, Restored] | None = None
 
     @classmethod
     def for_model(
@@ -178,18 +181,45 @@ class KVStateKeeper:
 
     def restore(self, llm: Llama, key: str, prompt: Sequence[int]) -> Restored:
         """Load the state kept for `key` when it serves `prompt` better than the live cache.
-        Never raises: whatever goes wrong, the prompt is read as usual."""
+        Never raises: whatever goes wrong, the prompt is read as usual. When a warm of `key`
+        put the state in the live cache, says so (RESTORED_AHEAD, with the warm's figures)."""
+        ahead, self._ahead = self._ahead, None
         if is_fixed_part_key(key):
             self._earlier[key] = self._latest.get(key, [])
             self._latest[key] = list(prompt)
+        restored = self._guarded(llm, key, prompt, drop_unmatched=True)
+        if ahead is not None and ahead[0] == key and restored.kept_state == KeptState.LIVE_BETTER:
+            return replace(ahead[1], kept_state=KeptState.RESTORED_AHEAD)
+        return restored
+
+    def warm(self, llm: Llama, key: str, prompt: Sequence[int]) -> Restored:
+        """A conversation was opened (protocol.WarmRequest): load its kept state into the
+        live cache now, `prompt` being what the conversation makes before a new user turn.
+        A pending state of another key is saved first. A state that does not start `prompt`
+        is left for the real request to judge (the shown branch may not be the one the next
+        turn continues). Never raises."""
+        self._ahead = None
+        if is_fixed_part_key(key):
+            return Restored()  # fixed parts are warmed by their own requests
+        self.before_use(llm, key, Priority.BACKGROUND)
+        restored = self._guarded(llm, key, prompt, drop_unmatched=False)
+        if restored.kept_state == KeptState.RESTORED:
+            self._ahead = (key, restored)
+        return restored
+
+    def _guarded(
+        self, llm: Llama, key: str, prompt: Sequence[int], *, drop_unmatched: bool
+    ) -> Restored:
         try:
-            return self._restore(llm, key, prompt)
+            return self._restore(llm, key, prompt, drop_unmatched)
         except Exception as exc:  # a bug here must cost a prefill, not the reply
             log.exception("KV state of %s not restored: %s", key, exc)
             adapter.clear_kv_cache(llm)  # it may have been half replaced
             return Restored(KeptState.REFUSED)
 
-    def _restore(self, llm: Llama, key: str, prompt: Sequence[int]) -> Restored:
+    def _restore(
+        self, llm: Llama, key: str, prompt: Sequence[int], drop_unmatched: bool = True
+    ) -> Restored:
         started = time.perf_counter()
         path = self.files.path_for(key, self.slot)
         try:
@@ -207,6 +237,8 @@ class KVStateKeeper:
             self._fixed[key] = tokens
             if not starts_prompt and n < llm.n_ctx():
                 return Restored(KeptState.NOT_PREFIX)  # kept: the next save cuts it down
+        if not starts_prompt and not drop_unmatched:
+            return Restored(KeptState.NOT_PREFIX)  # left on disk: a warm only guessed
         if not starts_prompt or n >= llm.n_ctx():
             return self._drop(key, path, KeptState.NOT_PREFIX, "its tokens do not start the prompt")
         live = Llama.longest_token_prefix(adapter.cached_tokens(llm), prompt)
@@ -247,6 +279,8 @@ class KVStateKeeper:
         """A generation for `key` is about to change the cache. A pending state of another
         key is copied out first when the newcomer is background work (it can wait a memcpy)
         and given up when a person waits for the newcomer."""
+        if self._ahead is not None and self._ahead[0] != key:
+            self._ahead = None  # another key's work changes the live cache
         if not self._pending or self._pending == key:
             return
         if priority >= Priority.BACKGROUND:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -54,3 +55,8 @@ class RequestQueue(Generic[T]):
                     heapq.heapify(self._heap)
                     return True
             return False
+
+    def holds(self, wanted: Callable[[T], bool]) -> bool:
+        """Whether an item waiting in the line is `wanted` (a newer warm supersedes one)."""
+        with self._ready:
+            return any(wanted(entry[2]) for entry in self._heap)

@@ -46,6 +46,7 @@ from inference.process.request_inbox import RequestInbox
 from inference.process.request_log import RequestLog
 from inference.process.request_records import generation_record, item_kind, plain_record
 from inference.process.trace_recorder import WorkHistory, finish_trace
+from inference.process.warm import warm_conversation
 from inference.protocol import (
     BenchRequest,
     ChatMessage,
@@ -67,6 +68,7 @@ from inference.protocol import (
     TokenizeRequest,
     Unloaded,
     UnloadRequest,
+    WarmRequest,
     Work,
 )
 
@@ -166,6 +168,13 @@ class Worker:
             self._send(Unloaded(request.id))
         elif isinstance(request, SetStateBudget):
             self._send(apply_state_budget(self._kept, request))
+        elif isinstance(request, WarmRequest):
+            newer = self._queue.holds(lambda item: isinstance(item, WarmRequest))
+            warmed = warm_conversation(
+                self._model, self._kept, self._replies, request,
+                busy=bool(self._paused), superseded=newer, ledger=self._ledger,
+            )  # fmt: skip
+            self._send(warmed)
         # Generations log themselves when they end; these are the rest worth a record.
         failure = self._failure if self._failure and self._failure.id == request.id else None
         if kind == "load" or (kind and failure is not None):

@@ -22,13 +22,14 @@ from inference.protocol import (
     ModelInfo,
     PrefillProgress,
     Sampling,
+    Warmed,
 )
 
 GREEDY = Sampling(temperature=0.0, top_k=1, seed=1)
 
 
 def collect(engine: EngineProcess, request_id: int, timeout: float = 60) -> list[Event]:
-    """Events for one request until it ends (Done, Loaded or Error)."""
+    """Events for one request until it ends (Done, Loaded, Error or Warmed)."""
     events: list[Event] = []
     while True:
         event = engine.recv(timeout)
@@ -36,7 +37,7 @@ def collect(engine: EngineProcess, request_id: int, timeout: float = 60) -> list
         if getattr(event, "id", None) != request_id:
             continue
         events.append(event)
-        if isinstance(event, Done | Loaded | Error):
+        if isinstance(event, Done | Loaded | Error | Warmed):
             return events
 
 
@@ -71,7 +72,7 @@ def delta_text(events: list[Event]) -> str:
 
 
 def run_until(engine: EngineProcess, ends: set[int], on_event: object = None) -> list[Event]:
-    """Every event until each request in `ends` has ended (Done, Loaded or Error)."""
+    """Every event until each request in `ends` has ended (Done, Loaded, Error or Warmed)."""
     events: list[Event] = []
     left = set(ends)
     while left:
@@ -80,7 +81,7 @@ def run_until(engine: EngineProcess, ends: set[int], on_event: object = None) ->
         events.append(event)
         if callable(on_event):
             on_event(event)
-        if isinstance(event, Done | Loaded | Error):
+        if isinstance(event, Done | Loaded | Error | Warmed):
             left.discard(event.id)
     return events
 

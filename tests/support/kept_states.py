@@ -18,6 +18,8 @@ from inference.protocol import (
     KeptStates,
     Loaded,
     LoadRequest,
+    Warmed,
+    WarmRequest,
 )
 from tests.support.engine_helpers import GREEDY, collect
 
@@ -48,6 +50,39 @@ def turns_in_fresh_engine(
             assert isinstance(done, Done), done
             dones.append(done)
         return dones
+    finally:
+        engine.stop(timeout=20)
+
+
+def warm_then_turn(
+    model: Path,
+    shown: Sequence[ChatMessage],
+    turn: Sequence[ChatMessage],
+    kept: KeptStates | None,
+    key: str = "chat:1",
+    n_ctx: int = 1024,
+    turn_key: str | None = None,
+) -> tuple[Warmed, Done]:
+    """In a fresh engine keeping states in `kept`: a WarmRequest for the conversation as
+    `shown` (the chat was opened), then its next turn `turn` with the same `key` (greedy,
+    16 tokens), as the window does (`turn_key`: another chat's turn instead). Returns the
+    Warmed and the turn's Done."""
+    engine = EngineProcess()
+    engine.start()
+    try:
+        load = LoadRequest(engine.next_id(), EngineSettings(str(model), n_ctx=n_ctx), kept)
+        engine.send(load)
+        assert isinstance(collect(engine, load.id)[-1], Loaded)
+        warm = WarmRequest(engine.next_id(), tuple(shown), key)
+        engine.send(warm)
+        warmed = collect(engine, warm.id)[-1]
+        assert isinstance(warmed, Warmed), warmed
+        state_key = key if turn_key is None else turn_key
+        request = GenerateRequest(engine.next_id(), tuple(turn), 16, GREEDY, state_key=state_key)
+        engine.send(request)
+        done = collect(engine, request.id)[-1]
+        assert isinstance(done, Done), done
+        return warmed, done
     finally:
         engine.stop(timeout=20)
 

@@ -16,6 +16,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.chat.first_tokens import FirstTokens
+from app.chat.prompt_history import prompt_turns
 from app.chat.unsaved_replies import UnsavedReplies
 from app.config.paths import HearthPaths
 from app.gui.chat.context_state import ContextState
@@ -24,9 +25,11 @@ from app.gui.chat.reply_turn import ReplyTurn
 from app.gui.chat.sampling import ChatSamplingEditor
 from app.gui.chat.titles import AutoTitler
 from app.gui.chat.turn import Turn
+from app.gui.chat.warming import ChatWarming
 from app.gui.session import EngineSession
 from app.gui.settings_store import SettingsStore
 from app.gui.tasks import TaskRunner
+from inference.protocol import ChatMessage
 from storage.chats import ConversationRepository, MessageRepository
 from storage.errors import DatabaseError
 from storage.records import MessageStatus
@@ -143,6 +146,21 @@ class ChatController(ReplyTurn, QObject):
         )
         self.replyFinished.connect(self.titles.reply_finished)
         self.replyRequested.connect(self.titles.reply_requested)
+        # An opened chat's kept KV state is restored while the user types (issue 13).
+        self.warming = ChatWarming(
+            session,
+            lambda: self.current_conversation,
+            self._next_prompt,
+            lambda: self._turn is not None,
+            parent=self,
+        )
+
+    def _next_prompt(self, conversation_id: int) -> list[ChatMessage]:
+        """What the chat's next reply is built from, before the new user turn: as in
+        `_generate` (app/gui/chat/reply_turn.py), so a warmed state starts its prompt."""
+        path = [self._unsaved.shown(m) for m in self.messages.active_path(conversation_id)]
+        turns = prompt_turns(path)
+        return self._with_system_prompt(conversation_id, [t.message for t in turns])
 
     def sampling_changed(self) -> None:
         """A chat's sampling changed: the budget shown depends on its reply length."""
@@ -168,6 +186,7 @@ class ChatController(ReplyTurn, QObject):
         stop their jobs: EngineSession.on_shutdown). Timers stop first: a late budget count
         must not start a new engine after this."""
         self.context.stop()
+        self.warming.stop()
         self._flush_timer.stop()
         self._stats_timer.stop()
         self._closed = True

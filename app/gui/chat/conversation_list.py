@@ -14,6 +14,7 @@ from app.config.paths import HearthPaths
 from app.gui.chat.context_state import ContextState
 from app.gui.chat.storage_errors import StorageErrors, reports_storage_errors
 from app.gui.chat.turn import Turn
+from app.gui.chat.warming import ChatWarming
 from app.gui.tasks import TaskContext, TaskRunner
 from inference.state_files import StateFiles
 from storage.chats import ConversationRepository
@@ -33,6 +34,7 @@ class ConversationList(StorageErrors):
     _coalescer: DeltaCoalescer
     paths: HearthPaths
     _background: TaskRunner  # forgets deleted chats' kept KV states
+    warming: ChatWarming  # restores an opened chat's kept KV state ahead (issue 13)
 
     @property
     def current_conversation(self) -> int | None:
@@ -99,6 +101,7 @@ class ConversationList(StorageErrors):
         self._show_conversation(conversation_id)
         self.window.conversations.select(conversation_id)
         self.context.recount()
+        self.warming.schedule()
 
     @reports_storage_errors
     def rename(self, conversation_id: int, title: str) -> None:
@@ -253,6 +256,7 @@ class ConversationList(StorageErrors):
             self._show_conversation(self.current_conversation)
             self.window.chat_view.scroll_to_message(shown)
             self.context.recount()
+            self.warming.schedule()  # another branch: its state, if one is kept
 
     def _show_conversation(self, conversation_id: int) -> None:
         # Lazy: a long chat opens at once, older pages are read as the user scrolls up.

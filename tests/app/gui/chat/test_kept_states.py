@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from app.chat.state_keys import chat_state_key
 from app.config.paths import resolve_paths
-from inference.protocol import KeptState
+from inference.protocol import KeptState, WarmRequest
 from storage.chats import MessageRepository
 from storage.traces import TraceRepository
 from tests.support.app_parts import AppParts
@@ -106,9 +106,70 @@ def test_a_chat_continued_after_a_restart_reads_only_the_new_message(
     trace = TraceRepository(database).get(finished.args[0])
     assert reply is not None and reply.stats is not None and trace is not None
     phases = trace.phases
-    assert phases["kept_state"] == KeptState.RESTORED
+    # Restored when Enter came first, else ahead by the opened chat's warm (the test below).
+    assert phases["kept_state"] in (KeptState.RESTORED, KeptState.RESTORED_AHEAD)
     restored = phases["tokens_restored"]
     assert isinstance(restored, int) and restored >= 300
     # Only the new message and its turn's template text were read.
     assert reply.stats.prompt_tokens_evaluated <= 24
     assert reply.stats.prompt_tokens - restored == reply.stats.prompt_tokens_evaluated
+
+
+def test_opening_a_chat_with_a_kept_state_restores_it_before_enter(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window, controller, database = make_app(tiny_model, n_ctx=1024, max_tokens=8)
+    window.message_input.setPlainText(HISTORY)
+    with qtbot.waitSignal(controller.replyFinished, timeout=REPLY_MS):
+        qtbot.keyClick(window.message_input, Qt.Key.Key_Return)
+    conversation = controller.current_conversation
+    assert conversation is not None
+    controller.shutdown()
+    database.close()
+
+    # Hearth starts again with the chat open: once the model is loaded, one warm goes out.
+    window, controller, database = make_app(tiny_model, n_ctx=1024, max_tokens=8)
+    sent = record_requests(controller, monkeypatch)
+    client = controller.session.local
+    with qtbot.waitSignal(client.warmed, timeout=REPLY_MS) as warmed:
+        pass
+    answer = warmed.args[1]
+    assert answer.kept_state == KeptState.RESTORED and answer.tokens_restored >= 300
+    with qtbot.waitSignal(controller.replyFinished, timeout=REPLY_MS) as finished:
+        type_and_send(qtbot, window, "and the dog")
+    warms = [r for r in sent if isinstance(r, WarmRequest)]
+    (turn,) = list(generated(sent))
+    assert len(warms) == 1
+    # The chat's own key and exactly the messages its turn was built from, before the turn.
+    assert warms[0].state_key == turn.state_key == chat_state_key(conversation)
+    assert warms[0].messages == turn.messages[:-1]
+    reply = MessageRepository(database).get(finished.args[0])
+    trace = TraceRepository(database).get(finished.args[0])
+    assert reply is not None and reply.stats is not None and trace is not None
+    phases = trace.phases
+    assert phases["kept_state"] == KeptState.RESTORED_AHEAD
+    assert phases["tokens_restored"] == answer.tokens_restored
+    assert phases["restore_ms"] == pytest.approx(answer.restore_ms)
+    assert reply.stats.prompt_tokens_evaluated <= 24
+    assert reply.stats.prompt_tokens - answer.tokens_restored == reply.stats.prompt_tokens_evaluated
+
+
+def test_switching_chats_quickly_warms_only_the_last_one(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window, controller, _db = make_app(tiny_model, n_ctx=512, max_tokens=4)
+    chats = []
+    for text in ("first chat", "second chat"):
+        qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+        with qtbot.waitSignal(controller.replyFinished, timeout=REPLY_MS):
+            type_and_send(qtbot, window, text)
+        chats.append(controller.current_conversation)
+    sent = record_requests(controller, monkeypatch)
+    with qtbot.waitSignal(controller.warming.sent, timeout=REPLY_MS) as warm:
+        controller.open_conversation(chats[1])
+        controller.open_conversation(chats[0])
+        controller.open_conversation(chats[1])
+    assert warm.args[1] == chats[1]
+    assert not controller.warming.pending  # no other warm follows
+    warms = [r for r in sent if isinstance(r, WarmRequest)]
+    assert [r.state_key for r in warms] == [chat_state_key(chats[1])]
