@@ -22,7 +22,7 @@ from app.chat.timing import (
 )
 from app.chat.trace_record import first_token
 from app.gui.slowness_facts import read_trace
-from inference.protocol import RanMeanwhile, Trace
+from inference.protocol import KeptState, RanMeanwhile, Trace
 from storage.records import PhaseValue, TraceRecord
 from ui.chat.stats_format import (
     END_TO_END_MEANING,
@@ -216,11 +216,20 @@ def _notes(trace: Trace, phases: Mapping[str, PhaseValue]) -> tuple[str, ...]:
 def _cache_notes(trace: Trace) -> tuple[str, ...]:
     if trace.cache_miss is not None:
         return ("Why the prompt was read: " + cache_miss_sentence(trace.cache_miss),)
-    if trace.tokens_reused:
+    new = f"only the {trace.tokens_evaluated:,} new ones were read."
+    if trace.kept_state == KeptState.RESTORED:
         return (
-            f"{trace.tokens_reused:,} prompt tokens were taken from the cache; only the "
-            f"{trace.tokens_evaluated:,} new ones were read.",
+            f"{trace.tokens_restored:,} prompt tokens were loaded from this chat's kept state "
+            f"on disk in {trace.restore_ms:,.0f} ms instead of being read again; {new}",
         )
+    if trace.kept_state == KeptState.RESTORED_AHEAD:
+        return (
+            f"{trace.tokens_restored:,} prompt tokens were loaded from this chat's kept state "
+            f"when the chat was opened ({trace.restore_ms:,.0f} ms, before this message was "
+            f"sent); {new}",
+        )
+    if trace.tokens_reused:
+        return (f"{trace.tokens_reused:,} prompt tokens were taken from the cache; {new}",)
     return ()
 
 

@@ -10,7 +10,7 @@ from app.chat import trace_marks as marks
 from app.gui.chat.timing_content import timing_content
 from app.gui.slowness_facts import FactsRequest, gather_facts
 from app.models.machine import GpuMemory, MachineMemory
-from inference.protocol import CacheMiss, MissCode, ModelInfo, RanMeanwhile, Trace
+from inference.protocol import CacheMiss, KeptState, MissCode, ModelInfo, RanMeanwhile, Trace
 from inference.trace import pack_token_ms
 from storage.database import Database
 from storage.performance import PerformanceRepository
@@ -228,3 +228,23 @@ def test_a_remote_reply_shows_the_servers_own_figures_beside_hearths() -> None:
     assert "The reply came from http://x/v1, which sent no figures of its own." in content.notes
     local = timing_content(record(engine_trace()))
     assert local is not None and not any("server" in n for n in local.notes)
+
+
+def test_a_kept_state_restored_is_said_with_when_it_was_paid() -> None:
+    restored = engine_trace(
+        kept_state=KeptState.RESTORED, tokens_restored=2982, restore_ms=41.4, tokens_evaluated=45
+    )
+    content = timing_content(record(restored))
+    assert content is not None and content.notes[0] == (
+        "2,982 prompt tokens were loaded from this chat's kept state on disk in 41 ms instead "
+        "of being read again; only the 45 new ones were read."
+    )
+    ahead = engine_trace(
+        kept_state=KeptState.RESTORED_AHEAD, tokens_restored=2982, restore_ms=40.6,
+        tokens_evaluated=45,
+    )  # fmt: skip
+    content = timing_content(record(ahead))
+    assert (
+        content is not None
+        and "when the chat was opened (41 ms, before this message" in (content.notes[0])
+    )
