@@ -25,6 +25,7 @@ from tests.support.engine_helpers import GREEDY, collect
 
 # A history long enough that restoring it is worth keeping (kv_state.MIN_TOKENS).
 HISTORY = " ".join(["the cat sat on the mat and it was good for all of us"] * 24)
+FIRST = [ChatMessage("user", HISTORY)]  # the first turn of the conversation whose state is kept
 
 
 def turns_in_fresh_engine(
@@ -125,3 +126,9 @@ def header_fields(path: Path) -> dict[str, object]:
     data = path.read_bytes()
     (length,) = struct.unpack_from("<I", data, 12)
     return dict(json.loads(data[16 : 16 + length]))
+
+
+def keep_first_turn(model: Path, folder: Path) -> tuple[Path, str]:
+    """FIRST answered in a fresh engine keeping its state in `folder`: (folder, the reply)."""
+    (done,) = turns_in_fresh_engine(model, [FIRST], KeptStates(str(folder)))
+    return folder, done.text

@@ -12,9 +12,10 @@ import pytest
 
 from inference.protocol import ChatMessage, Done, KeptState, KeptStates
 from tests.support.kept_states import (
-    HISTORY,
+    FIRST,
     flip_payload_byte,
     garble_header,
+    keep_first_turn,
     rewrite_identity,
     the_state_file,
     truncate,
@@ -22,8 +23,6 @@ from tests.support.kept_states import (
 )
 from tests.support.model_templates import CHATML_TEMPLATE
 from tests.support.tiny_gguf import build_tiny_model
-
-FIRST = [ChatMessage("user", HISTORY)]
 
 
 def _second(first_reply: str, question: str = "and the dog") -> list[ChatMessage]:
@@ -33,9 +32,7 @@ def _second(first_reply: str, question: str = "and the dog") -> list[ChatMessage
 @pytest.fixture(scope="module")
 def kept_turn(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A state kept after the first turn (the folder holding it) and that turn's reply."""
-    folder = tmp_path_factory.mktemp("kept") / "kv"
-    (done,) = turns_in_fresh_engine(tiny_model, [FIRST], KeptStates(str(folder)))
-    return folder, done.text
+    return keep_first_turn(tiny_model, tmp_path_factory.mktemp("kept") / "kv")
 
 
 @pytest.fixture(scope="module")

@@ -30,14 +30,13 @@ from inference.protocol import (
 )
 from tests.support.engine_helpers import GREEDY, collect, run_until
 from tests.support.kept_states import (
-    HISTORY,
+    FIRST,
+    keep_first_turn,
     rewrite_identity,
     the_state_file,
     turns_in_fresh_engine,
     warm_then_turn,
 )
-
-FIRST = [ChatMessage("user", HISTORY)]
 
 
 def _shown(first_reply: str) -> list[ChatMessage]:
@@ -51,9 +50,7 @@ def _second(first_reply: str) -> list[ChatMessage]:
 @pytest.fixture(scope="module")
 def kept_turn(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A state kept after the first turn (the folder holding it) and that turn's reply."""
-    folder = tmp_path_factory.mktemp("kept") / "kv"
-    (done,) = turns_in_fresh_engine(tiny_model, [FIRST], KeptStates(str(folder)))
-    return folder, done.text
+    return keep_first_turn(tiny_model, tmp_path_factory.mktemp("kept") / "kv")
 
 
 @pytest.fixture(scope="module")
