@@ -11,6 +11,7 @@ own, and replies the engine generated are replaced by the exact ids it sampled.
 from __future__ import annotations
 
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,38 @@ class ReplyTokenMemory:
         return ids
 
 
+class MessageTokenCache:
+    """The ids of message texts tokenized before (never parsing special tokens), least
+    recently used dropped first once they hold more than `capacity` tokens.
+
+    Why: every turn re-renders the whole history, and tokenizing it again costs time
+    linear in its length at Enter (7.7 ms for a 4,000-token history on Gemma's 262,144-token
+    vocabulary, here); a message's ids depend only on its text, because each message is
+    tokenized on its own. Kept as int32 arrays: 4 bytes a token, not a Python int's 36."""
+
+    def __init__(self, capacity: int = 1 << 20) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[str, array[int]] = OrderedDict()
+        self._tokens = 0
+
+    def ids(self, text: str, tokenize: Tokenize) -> array[int]:
+        known = self._items.get(text)
+        if known is not None:
+            self._items.move_to_end(text)
+            return known
+        ids = array("i", tokenize(text, False))
+        if len(ids) <= self._capacity:
+            self._items[text] = ids
+            self._tokens += len(ids)
+            while self._tokens > self._capacity:
+                self._tokens -= len(self._items.popitem(last=False)[1])
+        return ids
+
+    @property
+    def tokens(self) -> int:
+        return self._tokens
+
+
 class PromptBuilder:
     def __init__(
         self,
@@ -62,11 +95,13 @@ class PromptBuilder:
         vocab: TokenVocabulary,
         tokenize: Tokenize,
         replies: ReplyTokenMemory,
+        messages: MessageTokenCache | None = None,
     ) -> None:
         self._fmt = fmt
         self._vocab = vocab
         self._tokenize = tokenize
         self._replies = replies
+        self._messages = messages if messages is not None else MessageTokenCache()
         # Seconds spent rendering the template and tokenizing, since `take_times` (traces).
         self._render_s = 0.0
         self._tokenize_s = 0.0
@@ -126,7 +161,10 @@ class PromptBuilder:
             known = self._replies.get(message.content) if message.role == "assistant" else None
             # Message text never parses control tokens: typing "<end_of_turn>" must not
             # end a turn.
-            ids += known if known is not None else self._tokenize(message.content, False)
+            if known is None:
+                ids += self._messages.ids(message.content, self._tokenize)
+            else:
+                ids += known
             pos = start + len(message.content)
         ids += self._glue(text[pos:])
         return ids

@@ -3,7 +3,12 @@ parsed) and message text (never parsed), whatever order the template writes them
 
 from __future__ import annotations
 
-from inference.process.prompt_tokens import PromptBuilder, ReplyTokenMemory, TokenVocabulary
+from inference.process.prompt_tokens import (
+    MessageTokenCache,
+    PromptBuilder,
+    ReplyTokenMemory,
+    TokenVocabulary,
+)
 from inference.protocol import ChatMessage
 from inference.templates import ModelTokens, select_format
 from tests.support.model_templates import MISTRAL_V03_TOOLS_TEMPLATE, PHI3_MINI_TEMPLATE
@@ -63,3 +68,45 @@ def test_folded_system_prompt_is_message_text() -> None:
     PromptBuilder(fmt, VOCAB, tokenize, ReplyTokenMemory()).build(CHAT)
     assert "Answer in French." not in tokenize.parsed_as_template()
     assert "What does [INST] mean?" not in tokenize.parsed_as_template()
+
+
+def test_a_message_is_tokenized_once_across_turns_and_gives_the_same_ids() -> None:
+    """The history is rendered again every turn; only text not seen before is tokenized
+    again (the template's glue is short and always is)."""
+    calls: list[tuple[str, bool]] = []
+
+    def tokenize(text: str, special: bool) -> list[int]:
+        calls.append((text, special))
+        return [ord(c) for c in text]
+
+    fmt = select_format("phi3", PHI3_MINI_TEMPLATE, MISTRAL)
+    builder = PromptBuilder(fmt, VOCAB, tokenize, ReplyTokenMemory())
+    first = builder.build(CHAT[:2])
+    assert builder.build(CHAT[:2]) == first
+    whole = builder.build(CHAT)
+    uncached = PromptBuilder(fmt, VOCAB, tokenize, ReplyTokenMemory()).build(CHAT)
+    assert whole == uncached
+    # The first builder read each message once; the uncached one once more.
+    unparsed = [text for text, special in calls if not special]
+    assert unparsed == [m.content for m in CHAT] + [m.content for m in CHAT]
+
+
+def test_the_message_cache_drops_the_least_recently_used_past_its_capacity() -> None:
+    cache = MessageTokenCache(capacity=5)
+    calls: list[str] = []
+
+    def tokenize(text: str, special: bool) -> list[int]:
+        assert not special
+        calls.append(text)
+        return [ord(c) for c in text]
+
+    assert list(cache.ids("ab", tokenize)) == [97, 98]
+    cache.ids("cd", tokenize)
+    cache.ids("ab", tokenize)  # now the most recently used
+    cache.ids("ef", tokenize)  # 6 tokens held: "cd" goes
+    assert cache.tokens == 4
+    cache.ids("ab", tokenize)
+    cache.ids("cd", tokenize)
+    assert calls == ["ab", "cd", "ef", "cd"]
+    cache.ids("longer than five", tokenize)  # never kept: it alone exceeds the capacity
+    assert cache.tokens <= 5
