@@ -178,13 +178,15 @@ class EngineClient(QObject):
             return None
         return self._submit(SetStateBudget(self._engine.next_id(), budget_bytes))
 
-    def warm(self, messages: Sequence[ChatMessage], state_key: str) -> int | None:
+    def warm(self, messages: Sequence[ChatMessage], state_key: str, typing: str = "") -> int | None:
         """Ask the engine to restore the kept KV state of the conversation `messages` (as
-        shown, ending with its last reply) and `state_key` (protocol.WarmRequest; `warmed`
-        follows). None when no engine process runs: a warm never starts one."""
+        shown, ending with its last reply) and `state_key`, and to read `typing` ahead
+        (protocol.WarmRequest; `warmed` follows). None when no engine process runs: a warm
+        never starts one."""
         if self._closed or not self._engine.running:
             return None
-        return self._submit(WarmRequest(self._engine.next_id(), tuple(messages), state_key))
+        request = WarmRequest(self._engine.next_id(), tuple(messages), state_key, typing=typing)
+        return self._submit(request)
 
     def cancel(self, request_id: int) -> None:
         if self._engine.running:

@@ -114,12 +114,16 @@ class Warmed:
     """The answer to WarmRequest (issue 13): what became of the conversation's kept state.
     `kept_state`: a KeptState value ("restored": the live cache holds it now;
     "live_better": it held it already; "" none kept), or WARM_BUSY / WARM_SUPERSEDED when
-    the warm was skipped; `tokens_restored` and `restore_ms` as in Trace."""
+    the warm was skipped; `tokens_restored` and `restore_ms` as in Trace. `typed_tokens`:
+    prompt tokens read ahead for WarmRequest.typing (its turn's opening included), in
+    `typed_ms`."""
 
     id: int
     kept_state: str
     tokens_restored: int = 0
     restore_ms: float = 0.0
+    typed_tokens: int = 0
+    typed_ms: float = 0.0
 
 
 # Warmed.kept_state when a warm was skipped: a generation is paused (its cache must stay),

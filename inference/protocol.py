@@ -258,12 +258,19 @@ class WarmRequest:
     (the branch the next turn continues, ending with the last reply, no new user turn);
     `state_key`: the key its replies use. Answered with Warmed. Skipped (never disturbing
     anything) when a generation is paused or a newer WarmRequest waits; a no-op when the
-    live cache serves the conversation already or nothing is kept for it."""
+    live cache serves the conversation already or nothing is kept for it.
+
+    `typing`: the user's unsent text in the chat's input box (reading ahead while typing):
+    after any restore, the engine reads the next user turn's opening and the tokens of this
+    text into the live cache, at most TYPE_AHEAD_MOST new tokens a warm, so Enter pays only
+    for what changed since (the last word, the turn's closing). Works without a kept state
+    and for a new chat (`messages` empty or only a system prompt, `state_key` "")."""
 
     id: int
     messages: tuple[ChatMessage, ...]
     state_key: str
     priority: Priority = Priority.BACKGROUND
+    typing: str = ""
 
 
 Request = (

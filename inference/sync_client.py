@@ -243,10 +243,10 @@ class SyncEngine:
         assert isinstance(last, Tokenized)
         return list(last.counts)
 
-    def warm(self, messages: Sequence[ChatMessage], state_key: str) -> Warmed:
+    def warm(self, messages: Sequence[ChatMessage], state_key: str, typing: str = "") -> Warmed:
         """Restore the kept KV state of the conversation `messages` (ending with its last
-        reply) ahead of its next turn (protocol.WarmRequest; issue 13)."""
-        request = WarmRequest(self._process.next_id(), tuple(messages), state_key)
+        reply) ahead of its next turn, and read `typing` ahead (protocol.WarmRequest)."""
+        request = WarmRequest(self._process.next_id(), tuple(messages), state_key, typing=typing)
         last = self._request(request)[-1]
         assert isinstance(last, Warmed)
         return last

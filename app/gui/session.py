@@ -182,15 +182,19 @@ class EngineSession(QObject):
             self._state_budget = budget
             self.local.set_state_budget(budget)
 
-    def warm(self, messages: Sequence[ChatMessage], state_key: str) -> int | None:
+    def warm(self, messages: Sequence[ChatMessage], state_key: str, typing: str = "") -> int | None:
         """Ask the local engine to restore a just opened chat's kept KV state (issue 13;
-        protocol.WarmRequest), when one could be kept: a local model loaded, no load under
-        way, states kept (budget > 0). Returns the request id, None when nothing was sent."""
+        protocol.WarmRequest) and to read `typing`, the unsent text, ahead: when a local
+        model is loaded and no load is under way. Without a budget for kept states only the
+        reading ahead is asked for (nothing to restore). Returns the request id, None when
+        nothing was sent."""
         if self.remote is not None or self.info is None or self.is_loading:
             return None
         if self._state_budget <= 0:
-            return None
-        return self.client.warm(messages, state_key)
+            if not typing:
+                return None
+            state_key = ""
+        return self.client.warm(messages, state_key, typing)
 
     # ---- loading --------------------------------------------------------------------------
 
