@@ -189,6 +189,11 @@ class Trace:
     # The kind of work drafting was measured for (protocol.Work: "chat", "summary", ...;
     # "" in traces from before).
     work: str = ""
+    # Read ahead while the user typed (issue 13, WarmRequest.typing): prompt tokens the
+    # warms before this request evaluated and it reused (counted in `tokens_reused`), and
+    # the time those warms spent reading (before this request came, not on its path).
+    tokens_typed_ahead: int = 0
+    typed_ahead_ms: float = 0.0
 
     @property
     def queue_ms(self) -> float:
@@ -250,6 +255,10 @@ class Trace:
                 kept_state=self.kept_state,
                 tokens_restored=self.tokens_restored,
                 restore_ms=self.restore_ms,
+            )
+        if self.tokens_typed_ahead:
+            out.update(
+                tokens_typed_ahead=self.tokens_typed_ahead, typed_ahead_ms=self.typed_ahead_ms
             )
         if miss is not None:
             out.update(
@@ -328,5 +337,7 @@ def _from_phases(p: Mapping[str, float | int | str], token_ms: Sequence[float]) 
         draft_step_tokens=count("draft_step_tokens"),
         drafting=str(p.get("drafting", "")),
         drafter=str(p.get("drafter", "")),
+        tokens_typed_ahead=count("tokens_typed_ahead"),
+        typed_ahead_ms=num("typed_ahead_ms"),
         work=str(p.get("work", "")),
     )

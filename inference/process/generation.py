@@ -36,6 +36,7 @@ from inference.process.reply_drafting import ReplyDrafting
 from inference.process.speculative import Drafter, Step
 from inference.process.text_stream import TextAssembler
 from inference.process.trace_recorder import TraceRecorder
+from inference.process.type_ahead import TypedAhead
 from inference.protocol import (
     Delta,
     GenerationStats,
@@ -112,6 +113,10 @@ class Generation:
         self._perf: LlamaPerf | None = None
         self.kept = kept
         self.restored = Restored()
+        # Read ahead while the user typed (set by the worker), and how much of it this
+        # prompt reused (type_ahead.py).
+        self.typed: TypedAhead | None = None
+        self.typed_reused = 0
         self.drafting = ReplyDrafting(
             request.drafting, request.work or request.kind, request.prompt, request.sampling,
             switch, drafter, self.timeline,
@@ -152,6 +157,8 @@ class Generation:
         if not self._started:
             self._started = True
             timeline.reused = len(tokens) - evaluated
+            if self.typed is not None:
+                self.typed_reused = self.typed.serves(common)
             if self.ledger is not None and not self.restored.tokens:
                 timeline.miss = self.ledger.explain(self.evaluation, cached, tokens, common)
             send(Started(request.id, len(request.prompt), n_ctx, request.dropped))

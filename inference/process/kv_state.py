@@ -198,13 +198,15 @@ class KVStateKeeper:
         A pending state of another key is saved first. A state that does not start `prompt`
         is left for the real request to judge (the shown branch may not be the one the next
         turn continues). Never raises."""
-        self._ahead = None
+        earlier, self._ahead = self._ahead, None
         if is_fixed_part_key(key):
             return Restored()  # fixed parts are warmed by their own requests
         self.before_use(llm, key, Priority.BACKGROUND)
         restored = self._guarded(llm, key, prompt, drop_unmatched=False)
         if restored.kept_state == KeptState.RESTORED:
             self._ahead = (key, restored)
+        elif restored.kept_state == KeptState.LIVE_BETTER and earlier and earlier[0] == key:
+            self._ahead = earlier  # a later warm of the same chat (typing): still its restore
         return restored
 
     def _guarded(

@@ -122,6 +122,15 @@ class PromptBuilder:
         marked = [*messages, ChatMessage("user", _NEXT_TURN_MARK)]
         return self._build(marked, add_generation_prompt=False, cut_at_mark=True)
 
+    def message_ids(self, text: str) -> list[int]:
+        """Ids of `text` as a message's content is tokenized (control tokens not parsed),
+        not kept in the message cache: for text still being typed (type_ahead.py)."""
+        started = time.perf_counter()
+        try:
+            return self._tokenize(text, False)
+        finally:
+            self._tokenize_s += time.perf_counter() - started
+
     def _build(
         self, messages: Sequence[ChatMessage], *, add_generation_prompt: bool, cut_at_mark: bool
     ) -> list[int]:

@@ -46,6 +46,7 @@ from inference.process.request_inbox import RequestInbox
 from inference.process.request_log import RequestLog
 from inference.process.request_records import generation_record, item_kind, plain_record
 from inference.process.trace_recorder import WorkHistory, finish_trace
+from inference.process.type_ahead import TypedAhead
 from inference.process.warm import warm_conversation
 from inference.protocol import (
     BenchRequest,
@@ -101,6 +102,8 @@ class Worker:
         self._state_writer = StateWriter()
         # Whether drafting pays, measured per model and kind of work (issue 13).
         self._draft_switches = DraftSwitchboard()
+        # What warms read ahead of the user's typing; the next generation's (type_ahead.py).
+        self._typed: TypedAhead | None = None
 
     # ---- plumbing ---------------------------------------------------------------------
 
@@ -162,6 +165,7 @@ class Worker:
             self._send(RequestLogReport(request.id, self._log.records()))
         elif isinstance(request, BenchRequest):
             kind = "bench"
+            self._typed = None  # a run empties the cache
             self._bench(request)
         elif isinstance(request, UnloadRequest):
             self._unload()
@@ -170,9 +174,9 @@ class Worker:
             self._send(apply_state_budget(self._kept, request))
         elif isinstance(request, WarmRequest):
             newer = self._queue.holds(lambda item: isinstance(item, WarmRequest))
-            warmed = warm_conversation(
+            warmed, self._typed = warm_conversation(
                 self._model, self._kept, self._replies, request,
-                busy=bool(self._paused), superseded=newer, ledger=self._ledger,
+                busy=bool(self._paused), superseded=newer, ledger=self._ledger, typed=self._typed,
             )  # fmt: skip
             self._send(warmed)
         # Generations log themselves when they end; these are the rest worth a record.
@@ -209,6 +213,7 @@ class Worker:
         self._send(Loaded(request.id, model.info))
 
     def _unload(self) -> None:
+        self._typed = None
         self._save_kept_state()  # a model switch keeps the conversation's state too
         self._kept = None
         if self._model is not None:
@@ -358,6 +363,7 @@ class Worker:
             drafter=drafter,
         )  # fmt: skip
         generation.arrival = self._arrival
+        generation.typed, self._typed = self._typed, None
         timeline = generation.timeline
         timeline.received, timeline.started = self._received_at, self._began
         timeline.template_s, timeline.tokenize_s = prompt_times
@@ -434,6 +440,8 @@ class Worker:
         self._ledger.ended(request.id, generation.text)
         trace = finish_trace(generation.timeline, self._history, request.id, generation.perf)
         trace = generation.restored.on_trace(trace)
+        if generation.typed is not None:
+            trace = generation.typed.on_trace(trace, generation.typed_reused)
         if self._kept is not None and model is self._model:
             whole = request.kind == "chat" and generation.stop_reason in ("eos", "length")
             reply = (generation.text, list(generation.ids)) if whole else None
