@@ -188,6 +188,10 @@ def timeline(trace: Trace, load_ms: float | None = None) -> dict[str, Any]:
         "kept_state": trace.kept_state,
         "tokens_restored": trace.tokens_restored,
         "restore_ms": trace.restore_ms,
+        # Prompt tokens read while the message was typed (WarmRequest.typing), part of
+        # tokens_reused, and what reading them took before the request came.
+        "tokens_typed_ahead": trace.tokens_typed_ahead,
+        "typed_ahead_ms": trace.typed_ahead_ms,
         "prefill_tps": prefill_speed(trace),
         "decode_tps": decode_speed(trace),
         "llama_prefill_ms": trace.llama_prefill_ms,

@@ -214,9 +214,24 @@ def _notes(trace: Trace, phases: Mapping[str, PhaseValue]) -> tuple[str, ...]:
 
 
 def _cache_notes(trace: Trace) -> tuple[str, ...]:
+    return _kept_notes(trace) + _typed_notes(trace)
+
+
+def _typed_notes(trace: Trace) -> tuple[str, ...]:
+    if not trace.tokens_typed_ahead:
+        return ()
+    return (
+        f"{trace.tokens_typed_ahead:,} of them were read while the message was typed "
+        f"({trace.typed_ahead_ms:,.0f} ms, before it was sent), leaving "
+        f"{trace.tokens_evaluated:,} to read at Enter.",
+    )
+
+
+def _kept_notes(trace: Trace) -> tuple[str, ...]:
     if trace.cache_miss is not None:
         return ("Why the prompt was read: " + cache_miss_sentence(trace.cache_miss),)
-    new = f"only the {trace.tokens_evaluated:,} new ones were read."
+    typed = trace.tokens_typed_ahead  # new tokens too, read before Enter (_typed_notes)
+    new = f"only the {trace.tokens_evaluated + typed:,} new ones were read."
     if trace.kept_state == KeptState.RESTORED:
         return (
             f"{trace.tokens_restored:,} prompt tokens were loaded from this chat's kept state "
@@ -228,8 +243,10 @@ def _cache_notes(trace: Trace) -> tuple[str, ...]:
             f"when the chat was opened ({trace.restore_ms:,.0f} ms, before this message was "
             f"sent); {new}",
         )
-    if trace.tokens_reused:
-        return (f"{trace.tokens_reused:,} prompt tokens were taken from the cache; {new}",)
+    if trace.tokens_reused > typed:
+        return (f"{trace.tokens_reused - typed:,} prompt tokens were taken from the cache; {new}",)
+    if typed:
+        return (f"The prompt's {trace.tokens_evaluated + typed:,} tokens were all new.",)
     return ()
 
 

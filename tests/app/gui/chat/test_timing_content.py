@@ -248,3 +248,17 @@ def test_a_kept_state_restored_is_said_with_when_it_was_paid() -> None:
         content is not None
         and "when the chat was opened (41 ms, before this message" in (content.notes[0])
     )
+
+
+def test_tokens_read_while_the_message_was_typed_are_said_apart() -> None:
+    typed = engine_trace(
+        kept_state=KeptState.RESTORED_AHEAD, tokens_restored=3969, restore_ms=44.2,
+        tokens_reused=4007, tokens_evaluated=7, tokens_typed_ahead=38, typed_ahead_ms=151.0,
+    )  # fmt: skip
+    content = timing_content(record(typed))
+    assert content is not None
+    assert content.notes[0].endswith("only the 45 new ones were read.")
+    assert content.notes[1] == (
+        "38 of them were read while the message was typed (151 ms, before it was sent), "
+        "leaving 7 to read at Enter."
+    )
