@@ -8,9 +8,16 @@ On the built-in Gemma 3 270M, in one run, interleaved:
 - resume (cold): a new process continuing a ~4,000-token conversation whose KV state a
   previous process kept (state key "chat:bench"), with a new message of about the same size;
   the state is restored on the request's path (after Enter).
-- resume after warm (the app's path): the same in a new process, but first a WarmRequest for
+- resume after warm, message pasted: the same in a new process, but first a WarmRequest for
   the conversation as shown (what the window sends when the chat is opened or its model has
-  loaded), then a pause of --pause-ms (the user typing), then the same chat turn.
+  loaded), then a pause of --pause-ms, then the same chat turn: the whole message is read at
+  Enter, as when it is pasted and sent at once.
+- typed (the app's path when the message is typed), for a fresh chat and for the resume
+  (after its warm): warms carrying the text typed so far (WarmRequest.typing, what the window
+  sends at most every 250 ms while the user types) at 10, 20, 30 and 38 of the message's 40
+  words, 250 ms apart, then Enter 250 ms after the last. The last two words and the turn's
+  closing are left for Enter: conservative (at 40 words a minute a typist adds a sixth of a
+  word in the window's 250 ms).
 
 Figure definitions:
 - time to first token (TTFT): the engine's trace `first_token_at_ms`, from the engine's
@@ -23,9 +30,9 @@ Figure definitions:
   (the worst case: the engine has just begun to copy the state out), with keeping states
   on against off, in fresh processes, after a ~1,000-token first turn.
 
-Goals (issue 13): resume TTFT <= 1.5x fresh TTFT, judged on the app's path (resume after
-warm; the cold figure is printed too); tokens evaluated <= new message + 8; save cost ~0
-(on/off ratio ~1.0).
+Goals (issue 13): resume TTFT <= 1.5x fresh TTFT, judged on the app's paths (typed against
+typed, and pasted after the warm against a fresh chat; the cold figure is printed too);
+tokens evaluated <= new message + 8; save cost ~0 (on/off ratio ~1.0).
 """
 
 from __future__ import annotations
@@ -92,6 +99,33 @@ def _warm_then_chat(
         return warmed, done
 
 
+TYPED_AT = (10, 20, 30, 38)  # words of the 40-word message each typing warm carries
+TYPING_GAP_S = 0.25
+
+
+def _typed_turn(
+    settings: EngineSettings,
+    kept: KeptStates | None,
+    shown: list[ChatMessage],
+    question: str,
+) -> Done:
+    """The app's path with the message typed: the chat's warm when opened (a resume only),
+    warms carrying the text typed so far, Enter."""
+    key = KEY if shown else ""
+    words = question.split()
+    with SyncEngine.start(settings, kept_states=kept) as engine:
+        if shown:
+            engine.warm(shown, key)
+        for n in TYPED_AT:
+            time.sleep(TYPING_GAP_S)
+            engine.warm(shown, key, typing=" ".join(words[:n]))
+        time.sleep(TYPING_GAP_S)
+        return engine.chat(
+            [*shown, ChatMessage("user", question)], max_tokens=8, sampling=GREEDY,
+            priority=Priority.INTERACTIVE, state_key=key,
+        )  # fmt: skip
+
+
 def _ratios(values: list[float]) -> str:
     return f"median {statistics.median(values):.2f}, " + " ".join(f"{v:.2f}" for v in values)
 
@@ -137,6 +171,10 @@ def main() -> None:
     warm_ms: list[float] = []
     warm_restore_ms: list[float] = []
     warm_evaluated: list[int] = []
+    typed_fresh_ms: list[float] = []
+    typed_resume_ms: list[float] = []
+    typed_evaluated: list[int] = []
+    typed_ahead: list[int] = []
     fresh_tokens = 0
     texts = set()
     for _ in range(args.repeats):
@@ -163,6 +201,17 @@ def main() -> None:
         warm_restore_ms.append(warmed.restore_ms)
         warm_evaluated.append(trace.tokens_evaluated)
         texts.add(ahead.text)
+        typed_fresh = _typed_turn(settings, None, [], question)
+        assert typed_fresh.trace is not None
+        typed_fresh_ms.append(typed_fresh.trace.first_token_at_ms)
+        state.write_bytes(saved)
+        typed = _typed_turn(settings, kept, shown, question)
+        trace = typed.trace
+        assert trace is not None and trace.kept_state == "restored_ahead", trace
+        typed_resume_ms.append(trace.first_token_at_ms)
+        typed_evaluated.append(trace.tokens_evaluated)
+        typed_ahead.append(trace.tokens_typed_ahead)
+        texts.add(typed.text)
     new_tokens = fresh_tokens - 1  # the fresh prompt: BOS + the message's turn
     print(f"fresh 50-token chat ({fresh_tokens} prompt tokens): TTFT {_spread(fresh_ms)}")
     print(
@@ -182,8 +231,26 @@ def main() -> None:
     warm_rounds = [w / f for w, f in zip(warm_ms, fresh_ms, strict=True)]
     print(f"ratio cold resume/fresh TTFT: {cold:.2f} (per round: {_ratios(cold_rounds)})")
     print(
-        f"ratio resume after warm/fresh TTFT: {ahead_ratio:.2f} (per round: "
+        f"ratio pasted resume after warm/fresh TTFT: {ahead_ratio:.2f} (per round: "
         f"{_ratios(warm_rounds)}; goal <= 1.5: {'met' if ahead_ratio <= 1.5 else 'NOT met'})"
+    )
+    typed_fresh = statistics.median(typed_fresh_ms)
+    typed_ratio = statistics.median(typed_resume_ms) / typed_fresh
+    typed_rounds = [r / f for r, f in zip(typed_resume_ms, typed_fresh_ms, strict=True)]
+    print(f"typed, fresh chat: TTFT {_spread(typed_fresh_ms)}")
+    print(
+        f"typed, resume after warm: TTFT {_spread(typed_resume_ms)}; "
+        f"{min(typed_ahead)}-{max(typed_ahead)} tokens read while typing, "
+        f"{max(typed_evaluated)} at Enter at most"
+    )
+    print(
+        f"ratio typed resume/typed fresh TTFT: {typed_ratio:.2f} (per round: "
+        f"{_ratios(typed_rounds)}; goal <= 1.5: {'met' if typed_ratio <= 1.5 else 'NOT met'})"
+    )
+    print(
+        "typed resume against the pasted resume: "
+        f"{statistics.median(typed_resume_ms) / statistics.median(warm_ms):.2f} "
+        "(what reading ahead while typing saves at Enter)"
     )
     print(
         f"tokens evaluated on resume: cold {max(evaluated)}, after warm {max(warm_evaluated)} "
