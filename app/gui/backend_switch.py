@@ -101,12 +101,12 @@ class BackendSwitch(QObject):
     def bench(self, n_prompt: int, n_gen: int, depth: int = 0, seed: int = 0) -> int:
         return self.active.bench(n_prompt, n_gen, depth, seed)
 
-    def warm(self, messages: Sequence[ChatMessage], state_key: str) -> int | None:
+    def warm(self, messages: Sequence[ChatMessage], state_key: str, typing: str = "") -> int | None:
         """EngineClient.warm while the local engine answers; None while a server does (it
-        keeps no states Hearth could restore)."""
+        keeps no states Hearth could restore, nor reads a message ahead)."""
         if self.remote is not None:
             return None
-        return self.local.warm(messages, state_key)
+        return self.local.warm(messages, state_key, typing)
 
     # ---- requests: to the backend in use ---------------------------------------------------
 

@@ -146,20 +146,30 @@ class ChatController(ReplyTurn, QObject):
         )
         self.replyFinished.connect(self.titles.reply_finished)
         self.replyRequested.connect(self.titles.reply_requested)
-        # An opened chat's kept KV state is restored while the user types (issue 13).
+        # An opened chat's kept KV state is restored, and the unsent text read, while the
+        # user types (issue 13).
         self.warming = ChatWarming(
             session,
             lambda: self.current_conversation,
             self._next_prompt,
             lambda: self._turn is not None,
+            window.message_input.toPlainText,
             parent=self,
         )
+        window.message_input.textChanged.connect(self.warming.draft_changed)
+        self.replyRequested.connect(lambda _id: self.warming.turn_started())
+        self.replyFinished.connect(lambda _id: self.warming.turn_ended())
 
-    def _next_prompt(self, conversation_id: int) -> list[ChatMessage]:
+    def _next_prompt(self, conversation_id: int | None) -> list[ChatMessage]:
         """What the chat's next reply is built from, before the new user turn: as in
-        `_generate` (app/gui/chat/reply_turn.py), so a warmed state starts its prompt."""
+        `_generate` (app/gui/chat/reply_turn.py), so a warmed state starts its prompt. A
+        chat not stored yet: its system prompt only. While a message of this chat is being
+        edited: the messages before it (the edit's reply is built from those)."""
+        if conversation_id is None:
+            return self._with_system_prompt(None, [])
         path = [self._unsaved.shown(m) for m in self.messages.active_path(conversation_id)]
-        turns = prompt_turns(path)
+        edited = next((i for i, m in enumerate(path) if m.id == self._editing), None)
+        turns = prompt_turns(path if edited is None else path[:edited])
         return self._with_system_prompt(conversation_id, [t.message for t in turns])
 
     def sampling_changed(self) -> None:

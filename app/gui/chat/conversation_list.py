@@ -48,6 +48,7 @@ class ConversationList(StorageErrors):
             return
         self._conversation = conversation_id
         self.context.chat_changed()
+        self.warming.chat_changed()  # a read of the last chat's unsent text is not sent
         if self._turn is None:
             self.window.live_stats.clear_stats()
             self.window.speed_plot.clear_points()
