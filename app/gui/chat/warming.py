@@ -42,6 +42,9 @@ WARM_DELAY_MS = 150
 # the engine gets at most four small warms a second (each renders the chat's prompt here and
 # reads a few new tokens there; a warm still waiting when a newer one comes is skipped).
 TYPING_INTERVAL_MS = 250
+# A change adding this many characters at once is a paste (or a drop): typing adds one (an
+# input method a few), so it is read at once instead of up to TYPING_INTERVAL_MS later.
+PASTE_CHARS = 16
 
 
 class ChatWarming(QObject):
@@ -78,6 +81,7 @@ class ChatWarming(QObject):
         # The text the engine last read ahead for the open chat ("" none): sent again only
         # once it changed. Forgotten whenever what the engine holds for the chat may differ.
         self._read = ""
+        self._length = 0  # of the input's text at the last change (a jump is a paste)
         session.loaded.connect(lambda _info: self.schedule())
 
     def schedule(self) -> None:
@@ -89,8 +93,15 @@ class ChatWarming(QObject):
 
     def draft_changed(self) -> None:
         """The input's text changed: read it ahead within TYPING_INTERVAL_MS (a throttle:
-        a running timer is left running)."""
-        if not self._typing_timer.isActive():
+        a running timer is left running). Text pasted (PASTE_CHARS or more at once) is read
+        at once, while the hand moves to Enter."""
+        length = len(self._draft())
+        pasted = length - self._length >= PASTE_CHARS
+        self._length = length
+        if pasted:
+            self._typing_timer.stop()
+            self._typed()
+        elif not self._typing_timer.isActive():
             self._typing_timer.start()
 
     def chat_changed(self) -> None:
@@ -131,7 +142,9 @@ class ChatWarming(QObject):
         self._send(opening=False)
 
     def _send(self, *, opening: bool) -> None:
-        typing = self._draft().strip()
+        # As it will be sent (the message is not stripped): a template that trims turns
+        # costs a re-read of what differs, never another reply.
+        typing = self._draft() if self._draft().strip() else ""
         if not opening and (not typing or typing == self._read):
             return
         if self._busy():

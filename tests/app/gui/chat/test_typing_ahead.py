@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from app.chat.state_keys import chat_state_key
 from app.gui.chat.controller import ChatController
+from app.gui.chat.warming import PASTE_CHARS
 from inference.protocol import Request, WarmRequest
 from tests.support.app_parts import MakeApp
 from tests.support.chat_window import type_and_send
@@ -45,7 +46,7 @@ def _chat_with_a_reply(qtbot: QtBot, window: object, controller: ChatController,
     return conversation
 
 
-def test_typing_sends_throttled_reads_of_the_current_stripped_text(
+def test_typing_sends_throttled_reads_of_the_current_text(
     qtbot: QtBot, make_app: MakeApp, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window, controller, _db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
@@ -61,14 +62,15 @@ def test_typing_sends_throttled_reads_of_the_current_stripped_text(
         qtbot.wait(20)
         assert typed < 1000, "no read while typing"
     qtbot.keyClicks(box, "and more  ")
-    qtbot.waitUntil(lambda: box.toPlainText().strip() in _typed(sent), timeout=REPLY_MS)
+    qtbot.waitUntil(lambda: box.toPlainText() in _typed(sent), timeout=REPLY_MS)
     _settled(qtbot, controller)
     warms = _warms(sent)
     reads = _typed(sent)
-    # Each read is the text as it stood, stripped, and a new one only when it changed.
-    assert reads[0] == ("word " * len(reads[0].split())).strip()
-    assert len(reads[0]) < len(box.toPlainText().strip())  # read while still typing
-    assert reads[-1] == box.toPlainText().strip() == ("word " * typed).strip() + " and more"
+    # Each read is the text as it stood (as it will be sent: not stripped), and a new one
+    # only when it changed.
+    assert reads[0] == "word " * len(reads[0].split())
+    assert len(reads[0]) < len(box.toPlainText())  # read while still typing
+    assert reads[-1] == box.toPlainText() == "word " * typed + "and more  "
     assert len(set(reads)) == len(reads) == len(warms)
     # The chat's own key and the messages its next turn is built from, before the turn.
     assert all(r.state_key == chat_state_key(conversation) for r in warms)
@@ -76,7 +78,7 @@ def test_typing_sends_throttled_reads_of_the_current_stripped_text(
         qtbot.keyClick(box, Qt.Key.Key_Return)
     (turn,) = generated(sent)
     assert all(r.messages == turn.messages[:-1] for r in warms)
-    assert turn.messages[-1].content.strip() == reads[-1]  # sent as typed, read stripped
+    assert turn.messages[-1].content == reads[-1]  # read as it is sent
 
 
 def test_blank_text_sends_nothing(
@@ -94,11 +96,12 @@ def test_blank_text_sends_nothing(
     assert _warms(sent) == []
     # Text again, then blank again: only the text is read.
     qtbot.keyClicks(box, "x")
-    qtbot.waitUntil(lambda: _typed(sent) == ["x"], timeout=REPLY_MS)
+    text = box.toPlainText()  # read as it will be sent, blanks and all
+    qtbot.waitUntil(lambda: _typed(sent) == [text], timeout=REPLY_MS)
     qtbot.keyClick(box, Qt.Key.Key_Backspace)
     assert controller.warming.typing_pending
     _settled(qtbot, controller)
-    assert [r.typing for r in _warms(sent)] == ["x"]
+    assert [r.typing for r in _warms(sent)] == [text]
 
 
 def test_nothing_is_sent_after_send_or_while_the_reply_is_written(
@@ -145,7 +148,7 @@ def test_a_new_chat_sends_its_text_with_no_key(
         qtbot.keyClicks(window.message_input, "  first words")
     assert warm.args[1] == controller.current_conversation
     (request,) = _warms(sent)
-    assert request.state_key == "" and request.typing == "first words"
+    assert request.state_key == "" and request.typing == "  first words"
     with qtbot.waitSignal(controller.replyFinished, timeout=REPLY_MS):
         qtbot.keyClick(window.message_input, Qt.Key.Key_Return)
     (turn,) = generated(sent)
@@ -217,3 +220,23 @@ def test_editing_a_message_reads_the_edit_after_the_messages_before_it(
     (turn,) = generated(sent)
     assert warm.messages == turn.messages[:-1]
     assert [m.content for m in warm.messages if m.role == "user"] == ["one"]
+
+
+def test_pasted_text_is_read_at_once(
+    qtbot: QtBot, make_app: MakeApp, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paste adds many characters in one change: it is read then, while the hand moves to
+    Enter, not TYPING_INTERVAL_MS later; a key typed after it waits for the throttle."""
+    window, controller, _db = make_app(tiny_model, n_ctx=1024, max_tokens=4)
+    _chat_with_a_reply(qtbot, window, controller, "hello world")
+    sent = record_requests(controller, monkeypatch)
+    box = window.message_input
+    pasted = "a question pasted from somewhere else"
+    assert len(pasted) >= PASTE_CHARS
+    box.insertPlainText(pasted)
+    assert _typed(sent) == [pasted]  # sent within the change itself, no timer
+    assert not controller.warming.typing_pending
+    qtbot.keyClicks(box, "?")
+    assert controller.warming.typing_pending
+    _settled(qtbot, controller)
+    assert _typed(sent) == [pasted, pasted + "?"]
