@@ -157,9 +157,12 @@ class Generation:
         if not self._started:
             self._started = True
             timeline.reused = len(tokens) - evaluated
+            # Typed text read ahead that the message no longer starts with is not a miss:
+            # what follows the turn's opening is new either way.
+            typed = self.typed is not None and common >= self.typed.start
             if self.typed is not None:
                 self.typed_reused = self.typed.serves(common)
-            if self.ledger is not None and not self.restored.tokens:
+            if self.ledger is not None and not self.restored.tokens and not typed:
                 timeline.miss = self.ledger.explain(self.evaluation, cached, tokens, common)
             send(Started(request.id, len(request.prompt), n_ctx, request.dropped))
             if request.sampling.seed is not None:

@@ -123,3 +123,11 @@ def test_a_kept_state_holds_the_conversation_never_the_typing(
         engine.stop(timeout=20)
     kept = [read_header(the_state_file(tmp_path / name))[1] for name in ("plain", "typed")]
     assert kept[0] == kept[1]
+
+
+def test_a_word_changed_after_the_read_is_not_called_a_cache_miss(tiny_model: Path) -> None:
+    """The read ended inside a word the user then finished: the cache held tokens the prompt
+    does not continue, which is what reading ahead expects, not a miss to explain."""
+    _, done = _typed_then_sent(tiny_model, ["the cat sat on the m"], MESSAGE)
+    assert done.trace is not None and done.trace.tokens_typed_ahead > 0
+    assert done.trace.cache_miss is None
