@@ -55,19 +55,21 @@ bundle: setup
 	$(PY) packaging/archive.py dist/hearth $(BUNDLE_TAR)
 	@du -sh dist/hearth $(BUNDLE_TAR)
 
-# The menu entry and icon for this user. Exec is the bundle when one is built, else the
-# `hearth` on PATH (pipx install .).
-APPS_DIR  := $(HOME)/.local/share/applications
-ICONS_DIR := $(HOME)/.local/share/icons/hicolor/scalable/apps
+# The menu entry and icon for this user, written by the archive's own install.sh. Exec is
+# HEARTH_EXEC (a path, or a name on PATH such as pipx's `hearth`); empty: the bundle when one
+# is built, else this checkout's .venv/bin/hearth.
 APP_ID    := io.github.hearth.Hearth
-HEARTH_EXEC ?= $(if $(wildcard dist/hearth/hearth),$(abspath dist/hearth/hearth),hearth)
+HEARTH_EXEC ?=
 
 install-desktop:
 	@if command -v desktop-file-validate >/dev/null; then desktop-file-validate packaging/hearth.desktop; fi
 	@if command -v appstreamcli >/dev/null; then appstreamcli validate --no-net packaging/$(APP_ID).metainfo.xml; fi
-	mkdir -p $(APPS_DIR) $(ICONS_DIR)
-	sed -e 's|^Exec=hearth|Exec=$(HEARTH_EXEC)|' -e 's|^TryExec=hearth|TryExec=$(HEARTH_EXEC)|' \
-	  packaging/hearth.desktop > $(APPS_DIR)/$(APP_ID).desktop
-	cp packaging/hearth.svg $(ICONS_DIR)/$(APP_ID).svg
-	@if command -v update-desktop-database >/dev/null; then update-desktop-database $(APPS_DIR); fi
-	@echo "Hearth is in your applications menu (Exec=$(HEARTH_EXEC))."
+	@# The shell, not make, builds the path: make splits a checkout path with spaces.
+	@exe="$(HEARTH_EXEC)"; \
+	if [ -z "$$exe" ]; then \
+	  if [ -x dist/hearth/hearth ]; then exe="$$(pwd -P)/dist/hearth/hearth"; \
+	  else exe="$$(pwd -P)/$(VENV)/bin/hearth"; fi; \
+	fi; \
+	case "$$exe" in */*) ;; *) exe="$$(command -v "$$exe" || echo "$$exe")";; esac; \
+	HEARTH_EXE="$$exe" HEARTH_DESKTOP_FILE=packaging/hearth.desktop \
+	  HEARTH_ICON_FILE=packaging/hearth.svg sh packaging/install.sh

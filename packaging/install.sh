@@ -4,7 +4,9 @@
 #   ./install.sh --uninstall   removes them again
 # Run it again after moving the folder: the entry names the executable by its full path.
 # packaging/archive.py puts this script at the top of the .tar.gz's folder, the files it
-# copies under share/ beside it.
+# copies under share/ beside it. `make install-desktop` runs it too, for a checkout, naming
+# the executable and the files in HEARTH_EXE, HEARTH_DESKTOP_FILE and HEARTH_ICON_FILE, so
+# both write Exec the same way (quoted: a path with spaces must still launch).
 set -eu
 
 APP_ID=io.github.hearth.Hearth
@@ -29,9 +31,15 @@ if [ "${1:-}" = "--uninstall" ]; then
     exit 0
 fi
 
-EXE=$HERE/hearth
+EXE=${HEARTH_EXE:-$HERE/hearth}
+ENTRY_SOURCE=${HEARTH_DESKTOP_FILE:-$HERE/share/applications/$APP_ID.desktop}
+ICON_SOURCE=${HEARTH_ICON_FILE:-$HERE/share/icons/hicolor/scalable/apps/$APP_ID.svg}
 if [ ! -x "$EXE" ]; then
-    echo "No executable at $EXE: run this script from the unpacked Hearth folder." >&2
+    if [ -n "${HEARTH_EXE:-}" ]; then
+        echo "No executable at $EXE (for a checkout: run make setup first)." >&2
+    else
+        echo "No executable at $EXE: run this script from the unpacked Hearth folder." >&2
+    fi
     exit 1
 fi
 
@@ -46,8 +54,8 @@ plain_sed=$(printf '%s' "$plain" | sed -e 's/[&|\\]/\\&/g')
 
 mkdir -p "$APPS" "$ICONS"
 sed -e "s|^Exec=hearth|Exec=\"$quoted_sed\"|" -e "s|^TryExec=hearth|TryExec=$plain_sed|" \
-    "$HERE/share/applications/$APP_ID.desktop" > "$APPS/$APP_ID.desktop.tmp"
+    "$ENTRY_SOURCE" > "$APPS/$APP_ID.desktop.tmp"
 mv "$APPS/$APP_ID.desktop.tmp" "$APPS/$APP_ID.desktop"
-cp "$HERE/share/icons/hicolor/scalable/apps/$APP_ID.svg" "$ICONS/$APP_ID.svg"
+cp "$ICON_SOURCE" "$ICONS/$APP_ID.svg"
 refresh
 echo "Hearth is in your applications menu (Exec=$EXE)."

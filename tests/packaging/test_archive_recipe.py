@@ -43,7 +43,7 @@ def test_install_sh_copies_what_the_recipe_puts_beside_it() -> None:
     script = (PACKAGING / "install.sh").read_text(encoding="utf-8")
     for path in (ENTRY, ICON):
         templated = path.replace(APP_ID, "$APP_ID")
-        assert f'"$HERE/{templated}"' in script, path
+        assert f":-$HERE/{templated}}}" in script, path  # the default, beside the script
 
 
 def test_the_metainfo_launches_the_entry_the_archive_installs() -> None:
@@ -145,3 +145,48 @@ def test_install_sh_refuses_a_folder_without_the_executable(tmp_path: Path) -> N
 def test_a_bundle_folder_of_another_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="must be named"):
         archive.write_archive(tmp_path, tmp_path / "x.tar.gz")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+# Spaces, not the odd characters install.sh also handles: make itself expands $ in a value.
+@pytest.mark.parametrize("exe_folder", ["bin", "with space"])
+def test_make_install_desktop_writes_the_entry_as_the_archive_does(
+    tmp_path: Path, exe_folder: str
+) -> None:
+    """`make install-desktop` (a checkout) runs install.sh: the same quoting of Exec, so a
+    path with spaces launches (it used to write Exec unquoted)."""
+    exe = tmp_path / exe_folder / "hearth"
+    exe.parent.mkdir()
+    exe.write_text("#!/bin/sh\n", encoding="utf-8")
+    exe.chmod(0o755)
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "XDG_DATA_HOME"}
+    subprocess.run(
+        ["make", "-s", "install-desktop", f"HEARTH_EXEC={exe}"],
+        cwd=ROOT,
+        env={**env, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    entry = home / ".local/share/applications" / f"{APP_ID}.desktop"
+    exec_args, try_exec = _exec_of(entry)
+    assert exec_args == [str(exe)] and try_exec == str(exe)
+    icon = home / ".local/share/icons/hicolor/scalable/apps" / f"{APP_ID}.svg"
+    assert icon.read_bytes() == (PACKAGING / "hearth.svg").read_bytes()
+
+
+def test_make_install_desktop_without_an_executable_says_what_to_do(tmp_path: Path) -> None:
+    if shutil.which("make") is None:
+        pytest.skip("needs make")
+    result = subprocess.run(
+        ["make", "-s", "install-desktop", f"HEARTH_EXEC={tmp_path / 'missing'}"],
+        cwd=ROOT,
+        env={**os.environ, "HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "No executable" in result.stderr and "make setup" in result.stderr
