@@ -234,6 +234,26 @@ def _matrix_writer(weight_type: str) -> Callable[[gguf.GGUFWriter, str, np.ndarr
     return add
 
 
+def add_tokenizer(
+    writer: gguf.GGUFWriter,
+    tokens: Sequence[str],
+    scores: Sequence[float],
+    types: Sequence[int],
+    *,
+    add_bos: bool = True,
+) -> None:
+    """The SentencePiece-style tokenizer keys of a vocabulary from build_vocabulary."""
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(list(tokens))
+    writer.add_token_scores(list(scores))
+    writer.add_token_types(list(types))
+    writer.add_bos_token_id(BOS_ID)
+    writer.add_eos_token_id(EOS_ID)
+    writer.add_unk_token_id(UNK_ID)
+    writer.add_add_bos_token(add_bos)
+    writer.add_add_eos_token(False)
+
+
 def _write_model(
     path: Path,
     *,
@@ -283,15 +303,7 @@ def _write_model(
     writer.add_head_count_kv(n_head_kv)
     writer.add_rope_dimension_count(head_dim)
     writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores(scores)
-    writer.add_token_types(types)
-    writer.add_bos_token_id(BOS_ID)
-    writer.add_eos_token_id(EOS_ID)
-    writer.add_unk_token_id(UNK_ID)
-    writer.add_add_bos_token(add_bos)
-    writer.add_add_eos_token(False)
+    add_tokenizer(writer, tokens, scores, types, add_bos=add_bos)
     # End-of-turn / end-of-message ids, as Llama 3 GGUFs carry them (must be special tokens).
     if eot_token is not None:
         writer.add_eot_token_id(tokens.index(eot_token))

@@ -12,11 +12,9 @@ import gguf
 import numpy as np
 
 from tests.support.tiny_gguf import (
-    BOS_ID,
     DEFAULT_SPECIAL_TOKENS,
-    EOS_ID,
-    UNK_ID,
     _random,
+    add_tokenizer,
     build_vocabulary,
 )
 
@@ -54,15 +52,7 @@ def build_tiny_swa_model(
     writer.add_layer_norm_rms_eps(1e-6)
     writer.add_sliding_window(window)
     writer.add_rope_freq_base(1_000_000.0)
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores(scores)
-    writer.add_token_types(types)
-    writer.add_bos_token_id(BOS_ID)
-    writer.add_eos_token_id(EOS_ID)
-    writer.add_unk_token_id(UNK_ID)
-    writer.add_add_bos_token(True)
-    writer.add_add_eos_token(False)
+    add_tokenizer(writer, tokens, scores, types)
     if chat_template is not None:
         writer.add_chat_template(chat_template)
 

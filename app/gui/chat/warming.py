@@ -144,7 +144,8 @@ class ChatWarming(QObject):
     def _send(self, *, opening: bool) -> None:
         # As it will be sent (the message is not stripped): a template that trims turns
         # costs a re-read of what differs, never another reply.
-        typing = self._draft() if self._draft().strip() else ""
+        text = self._draft()
+        typing = text if text.strip() else ""
         if not opening and (not typing or typing == self._read):
             return
         if self._busy():

@@ -13,20 +13,12 @@ from inference.process import llama_adapter as adapter
 from inference.process import llama_state
 from inference.process.kv_memory import holds_prefix
 from inference.protocol import EngineSettings
+from tests.support.greedy_continuation import greedy_after_prefill
 
 TEXT = (
     "The lighthouse keeper counted the ships that passed each night and wrote their names in "
     "a book that nobody else had ever read. "
 )
-
-
-def _greedy(llm: object, prompt: list[int], n: int = 6) -> list[int]:
-    list(adapter.prefill_batches(llm, prompt))  # type: ignore[arg-type]
-    generator = llm.generate(prompt, temp=0.0, top_k=1)  # type: ignore[attr-defined]
-    try:
-        return [t for _, t in zip(range(n), generator, strict=False)]
-    finally:
-        generator.close()
 
 
 @pytest.mark.slow
@@ -48,13 +40,13 @@ def test_a_restored_state_continues_exactly_and_a_cut_below_its_window_is_read_a
         assert llama_state.restore_sequence_state(llm, state, prompt)
         assert holds_prefix(llm, len(prompt))  # a continuation needs only the last window
         assert not holds_prefix(llm, 900)  # a cut 200 back needs positions it lacks
-        continued = _greedy(llm, prompt + tail)
+        continued = greedy_after_prefill(llm, prompt + tail, 6)
         assert llama_state.restore_sequence_state(llm, state, prompt)
-        cut = _greedy(llm, edited)
+        cut = greedy_after_prefill(llm, edited, 6)
 
         adapter.clear_kv_cache(llm)
-        assert continued == _greedy(llm, prompt + tail)
+        assert continued == greedy_after_prefill(llm, prompt + tail, 6)
         adapter.clear_kv_cache(llm)
-        assert cut == _greedy(llm, edited)
+        assert cut == greedy_after_prefill(llm, edited, 6)
     finally:
         llm.close()

@@ -14,6 +14,7 @@ from inference.process import llama_adapter as adapter
 from inference.process import llama_state
 from inference.process.kv_memory import cut_cache, holds_prefix
 from inference.protocol import EngineSettings
+from tests.support.greedy_continuation import greedy_after_prefill
 from tests.support.tiny_swa_gguf import build_tiny_swa_model
 
 WINDOW = 16
@@ -23,15 +24,6 @@ TEXT = b"the cat sat on the mat and the dog ran to the door of the old mill "
 @pytest.fixture(scope="module")
 def swa_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_swa_model(tmp_path_factory.mktemp("swa") / "tiny-swa.gguf", window=WINDOW)
-
-
-def _greedy(llm: object, prompt: list[int], n: int = 8) -> list[int]:
-    list(adapter.prefill_batches(llm, prompt))  # type: ignore[arg-type]
-    generator = llm.generate(prompt, temp=0.0, top_k=1)  # type: ignore[attr-defined]
-    try:
-        return [t for _, t in zip(range(n), generator, strict=False)]
-    finally:
-        generator.close()
 
 
 def test_the_tiny_model_is_a_sliding_window_model(swa_model: Path) -> None:
@@ -58,13 +50,13 @@ def test_a_restored_state_continues_exactly_and_a_cut_below_its_window_is_read_a
         assert not holds_prefix(llm, 90)  # 30 back: positions the window no longer has
         assert not cut_cache(llm, 90)  # refused, the cache left as it was
         assert llm.n_tokens == len(prompt)
-        continued = _greedy(llm, prompt + tail)
+        continued = greedy_after_prefill(llm, prompt + tail, 8)
         assert llama_state.restore_sequence_state(llm, state, prompt)
-        cut = _greedy(llm, edited)  # read again from the start, not from position 90
+        cut = greedy_after_prefill(llm, edited, 8)  # read again, not continued from 90
 
         adapter.clear_kv_cache(llm)
-        assert continued == _greedy(llm, prompt + tail)
+        assert continued == greedy_after_prefill(llm, prompt + tail, 8)
         adapter.clear_kv_cache(llm)
-        assert cut == _greedy(llm, edited)
+        assert cut == greedy_after_prefill(llm, edited, 8)
     finally:
         llm.close()
